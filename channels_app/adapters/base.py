@@ -1,0 +1,97 @@
+"""The interface every channel kind implements: verify, parse, send."""
+
+import hashlib
+import hmac
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from channels_app.contracts import (
+    DeliveryResult,
+    InboundMessage,
+    OutboundMessage,
+    SignatureInvalid,
+    WebhookRequest,
+)
+
+if TYPE_CHECKING:
+    from channels_app.models import Channel
+
+
+class ConfigInvalid(ValueError):
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{key}: {message}" for key, message in errors.items()))
+        self.errors = errors
+
+
+class ChannelAdapter(ABC):
+    """Knows one platform: turns its requests into InboundMessages and sends OutboundMessages.
+
+    Adapters know nothing of conversations; the inbox services do the rest.
+    """
+
+    kind: ClassVar[str]
+    # Config keys shown back through the API, and the write-only ones kept encrypted.
+    public_config_keys: ClassVar[tuple[str, ...]] = ()
+    secret_config_keys: ClassVar[tuple[str, ...]] = ()
+    required_config_keys: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, channel: "Channel") -> None:
+        self.channel = channel
+
+    @classmethod
+    def split_config(
+        cls, config: dict[str, Any], *, existing_secrets: dict[str, str] | None = None
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        """Validate a config given through the API; returns (public part, secret part)."""
+        unknown = set(config) - set(cls.public_config_keys) - set(cls.secret_config_keys)
+        errors = {key: "unknown setting" for key in sorted(unknown)}
+        public = {key: config[key] for key in cls.public_config_keys if key in config}
+        secrets = dict(existing_secrets or {})
+        for key in cls.secret_config_keys:
+            if key in config:
+                if not isinstance(config[key], str):
+                    errors[key] = "must be a string"
+                else:
+                    secrets[key] = config[key]
+        for key in cls.required_config_keys:
+            if not (public.get(key) or secrets.get(key)):
+                errors[key] = "required"
+        errors.update(cls.check_config(public))
+        if errors:
+            raise ConfigInvalid(errors)
+        return public, secrets
+
+    @classmethod
+    def check_config(cls, public: dict[str, Any]) -> dict[str, str]:
+        """Kind-specific checks of the public settings; returns errors by key."""
+        return {}
+
+    @abstractmethod
+    def verify(self, request: WebhookRequest) -> None:
+        """Raise SignatureInvalid unless the request provably comes from the platform."""
+
+    @abstractmethod
+    def parse(self, request: WebhookRequest) -> list[InboundMessage]:
+        """Normalize a verified request; raise PayloadMalformed if it cannot be read."""
+
+    @abstractmethod
+    def send(self, outbound: OutboundMessage) -> DeliveryResult:
+        """Deliver one message; raise DeliveryFailed (retryable or not) when it does not go."""
+
+
+def hmac_sha256_hex(secret: str, body: bytes) -> str:
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def check_sha256_signature(*, header_value: str | None, secret: str | None, body: bytes) -> None:
+    """Compare a `sha256=<hex>` header with our HMAC of the raw body, in constant time."""
+    if not secret:
+        raise SignatureInvalid("the channel has no secret configured", status_code=403)
+    if not header_value:
+        raise SignatureInvalid("signature header missing")
+    scheme, _, received = header_value.partition("=")
+    expected = hmac_sha256_hex(secret, body)
+    if scheme.strip().lower() != "sha256" or not hmac.compare_digest(
+        received.strip().lower().encode(), expected.encode()
+    ):
+        raise SignatureInvalid("signature does not match")

@@ -1,0 +1,154 @@
+"""Channels through the REST API (admins only). Secrets in `config` are write-only."""
+
+from django.conf import settings
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from channels_app import services
+from channels_app.adapters.base import ConfigInvalid
+from channels_app.models import Channel
+from channels_app.registry import adapter_class, supported_kinds
+from inbox.api.permissions import IsAdmin
+from inbox.models import Team
+
+
+class ChannelOutputSerializer(serializers.ModelSerializer):
+    webhook_url = serializers.SerializerMethodField()
+    config = serializers.SerializerMethodField()
+    secrets_set = serializers.SerializerMethodField(
+        help_text="Names of the write-only settings that have a value."
+    )
+    teams = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = Channel
+        fields = [
+            "id",
+            "kind",
+            "name",
+            "public_id",
+            "webhook_url",
+            "config",
+            "secrets_set",
+            "csat",
+            "is_active",
+            "teams",
+            "reopen_window_seconds",
+            "created_at",
+        ]
+
+    def get_webhook_url(self, channel: Channel) -> str:
+        return f"{settings.PUBLIC_BASE_URL}{channel.webhook_path}"
+
+    def get_config(self, channel: Channel) -> dict:
+        return dict(channel.config)
+
+    def get_secrets_set(self, channel: Channel) -> list[str]:
+        return sorted(channel.secrets)
+
+
+class ChannelInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=[])
+    name = serializers.CharField(max_length=100)
+    config = serializers.DictField(default=dict)
+    csat = serializers.DictField(required=False)
+    is_active = serializers.BooleanField(default=True)
+    teams = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=Team.objects.all(), required=False
+    )
+    reopen_window_seconds = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = supported_kinds()
+
+
+class ChannelUpdateInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100, required=False)
+    config = serializers.DictField(required=False)
+    csat = serializers.DictField(required=False)
+    is_active = serializers.BooleanField(required=False)
+    teams = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=Team.objects.all(), required=False
+    )
+    reopen_window_seconds = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+
+
+def _config_error(error: ConfigInvalid) -> ValidationError:
+    return ValidationError({"config": error.errors})
+
+
+class ChannelListApi(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(responses=ChannelOutputSerializer(many=True))
+    def get(self, request):
+        channels = Channel.objects.prefetch_related("teams").order_by("id")
+        return Response(ChannelOutputSerializer(channels, many=True).data)
+
+    @extend_schema(request=ChannelInputSerializer, responses={201: ChannelOutputSerializer})
+    def post(self, request):
+        data = ChannelInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        adapter_class(values["kind"])
+        try:
+            channel = services.channel_create(
+                kind=values["kind"],
+                name=values["name"],
+                config=values["config"],
+                csat=values.get("csat"),
+            )
+        except ConfigInvalid as error:
+            raise _config_error(error) from error
+        channel.is_active = values["is_active"]
+        channel.reopen_window_seconds = values.get("reopen_window_seconds")
+        channel.save(update_fields=["is_active", "reopen_window_seconds"])
+        if values.get("teams"):
+            channel.teams.set(values["teams"])
+        return Response(ChannelOutputSerializer(channel).data, status=status.HTTP_201_CREATED)
+
+
+class ChannelDetailApi(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(responses=ChannelOutputSerializer)
+    def get(self, request, channel_id: int):
+        return Response(ChannelOutputSerializer(get_object_or_404(Channel, pk=channel_id)).data)
+
+    @extend_schema(request=ChannelUpdateInputSerializer, responses=ChannelOutputSerializer)
+    def patch(self, request, channel_id: int):
+        channel = get_object_or_404(Channel, pk=channel_id)
+        data = ChannelUpdateInputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        try:
+            services.channel_update(
+                channel=channel,
+                name=values.get("name"),
+                config=values.get("config"),
+                csat=values.get("csat"),
+                is_active=values.get("is_active"),
+            )
+        except ConfigInvalid as error:
+            raise _config_error(error) from error
+        if "reopen_window_seconds" in values:
+            channel.reopen_window_seconds = values["reopen_window_seconds"]
+            channel.save(update_fields=["reopen_window_seconds"])
+        if "teams" in values:
+            channel.teams.set(values["teams"])
+        return Response(ChannelOutputSerializer(channel).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, channel_id: int):
+        channel = get_object_or_404(Channel, pk=channel_id)
+        # Conversations keep their channel: a channel with history is deactivated instead.
+        if channel.conversations.exists():
+            services.channel_update(channel=channel, is_active=False)
+        else:
+            channel.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,103 @@
+"""What crosses the boundary between channel adapters and the inbox. No Django here."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+DELIVER_MESSAGE_TASK = "channels_app.tasks.message_deliver"
+
+
+@dataclass(frozen=True)
+class InboundIdentity:
+    kind: str
+    value: str
+    is_verified: bool = True
+
+
+@dataclass(frozen=True)
+class InboundAttachment:
+    filename: str
+    content_type: str = "application/octet-stream"
+    url: str = ""
+    content: bytes | None = None
+    size: int = 0
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """One customer message, as the channel delivered it, in platform-neutral terms.
+
+    `identities` lists the channel's own id for the sender first; `recipient_address`
+    is where replies to this sender go on the same channel.
+    """
+
+    external_id: str
+    recipient_address: str
+    identities: tuple[InboundIdentity, ...]
+    sender_name: str = ""
+    text: str = ""
+    attachments: tuple[InboundAttachment, ...] = ()
+    sent_at: datetime | None = None
+    subject: str = ""
+
+
+@dataclass(frozen=True)
+class OutboundAttachment:
+    filename: str
+    content_type: str
+    url: str
+    size: int
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    message_id: int
+    conversation_id: int
+    recipient_address: str
+    text: str
+    author_name: str = ""
+    attachments: tuple[OutboundAttachment, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    external_id: str | None = None
+
+
+class WebhookRejected(Exception):
+    """The request is refused; nothing of it is stored."""
+
+    status_code = 400
+
+    def __init__(self, detail: str, *, status_code: int | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if status_code is not None:
+            self.status_code = status_code
+
+
+class SignatureInvalid(WebhookRejected):
+    status_code = 401
+
+
+class PayloadMalformed(WebhookRejected):
+    status_code = 400
+
+
+class DeliveryFailed(Exception):
+    """Sending failed. Retryable failures are tried again with backoff; the others are final."""
+
+    def __init__(self, reason: str, *, is_retryable: bool, retry_after: float | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.is_retryable = is_retryable
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    """A platform's HTTP request, as the adapter needs it: raw body and lower-cased headers."""
+
+    body: bytes
+    headers: dict[str, str]
+    query: dict[str, str] = field(default_factory=dict)
+    method: str = "POST"

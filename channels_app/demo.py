@@ -1,0 +1,83 @@
+"""Demo data for `make demo`: people, a team, an API channel and a few conversations.
+
+Customers and messages go in through the same path as real webhooks, so the demo
+shows the product as it behaves.
+"""
+
+from django.conf import settings
+
+from channels_app import services as channel_services
+from channels_app.contracts import InboundIdentity, InboundMessage
+from channels_app.models import Channel
+from inbox import people
+from inbox import services as inbox_services
+from inbox.models import Role, User
+
+DEMO_PASSWORD = "switchboard-demo"
+DEMO_CHANNEL_SECRET = "demo-api-secret"
+
+PEOPLE = [
+    ("admin", Role.ADMIN, "Ada", "Admin"),
+    ("supervisor", Role.SUPERVISOR, "Sam", "Supervisor"),
+    ("anna", Role.OPERATOR, "Anna", "Ivanova"),
+    ("ben", Role.OPERATOR, "Ben", "Okafor"),
+]
+
+CONVERSATIONS = [
+    ("c-1", "Maria Garcia", "maria@example.com", "+34 612 345 678",
+     ["Hi! My order #1042 hasn't arrived yet.", "It was due last Friday."]),
+    ("c-2", "Jonas Weber", "jonas@example.de", None,
+     ["Can I change the delivery address of an order that already shipped?"]),
+    ("c-3", "Aiko Tanaka", "aiko@example.jp", "+81 90 1234 5678",
+     ["The app crashes when I open my invoices."]),
+    ("c-4", "Maria Garcia", "maria@example.com", None,
+     ["Also, do you ship to the Canary Islands?"]),
+]
+
+
+def seed_demo() -> list[tuple[str, str]]:
+    team = people.team_get_or_create(name="Support")
+    logins = []
+    for username, role, first, last in PEOPLE:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = people.operator_create(
+                username=username,
+                role=role,
+                password=DEMO_PASSWORD,
+                first_name=first,
+                last_name=last,
+                email=f"{username}@switchboard.example",
+                teams=[team] if role == Role.OPERATOR else [],
+            )
+        logins.append((role, username))
+
+    channel = Channel.objects.filter(name="Demo API").first()
+    if channel is None:
+        channel = channel_services.channel_create(
+            kind="api",
+            name="Demo API",
+            config={
+                "secret": DEMO_CHANNEL_SECRET,
+                "callback_url": f"{settings.PUBLIC_BASE_URL}/demo/api-callback/",
+            },
+        )
+        channel.teams.set([team])
+
+    for sender_id, name, email, phone, texts in CONVERSATIONS:
+        identities = [InboundIdentity(kind="api", value=f"{channel.public_id}:{sender_id}")]
+        identities.append(InboundIdentity(kind="email", value=email))
+        if phone:
+            identities.append(InboundIdentity(kind="phone", value=phone))
+        for index, text in enumerate(texts):
+            inbox_services.message_receive(
+                channel=channel,
+                inbound=InboundMessage(
+                    external_id=f"demo-{sender_id}-{index}",
+                    recipient_address=sender_id,
+                    identities=tuple(identities),
+                    sender_name=name,
+                    text=text,
+                ),
+            )
+    return logins

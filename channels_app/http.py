@@ -1,0 +1,39 @@
+"""One pooled HTTP client per process for calls to platforms and callback URLs."""
+
+import threading
+
+import httpx
+from django.conf import settings
+
+from channels_app.contracts import DeliveryFailed
+
+_local = threading.local()
+
+
+def http_client() -> httpx.Client:
+    client = getattr(_local, "client", None)
+    if client is None:
+        client = httpx.Client(
+            timeout=settings.DELIVERY_TIMEOUT_SECONDS,
+            headers={"User-Agent": "Switchboard/1"},
+            follow_redirects=False,
+        )
+        _local.client = client
+    return client
+
+
+def delivery_failure_for_status(response: httpx.Response, *, platform: str) -> DeliveryFailed:
+    """Map an HTTP error answer to a retryable (429, 5xx) or final (other 4xx) failure."""
+    reason = f"{platform} answered HTTP {response.status_code}: {response.text[:300]}"
+    if response.status_code == 429:
+        retry_after = response.headers.get("retry-after")
+        return DeliveryFailed(
+            reason,
+            is_retryable=True,
+            retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
+        )
+    return DeliveryFailed(reason, is_retryable=response.status_code >= 500)
+
+
+def delivery_failure_for_transport(error: httpx.HTTPError, *, platform: str) -> DeliveryFailed:
+    return DeliveryFailed(f"{platform} unreachable: {error!r}", is_retryable=True)

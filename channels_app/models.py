@@ -1,0 +1,87 @@
+import uuid
+from typing import Any
+
+from django.db import models
+from django.urls import reverse
+
+from channels_app.secrets import decrypt_secrets, encrypt_secrets
+
+
+class ChannelKind(models.TextChoices):
+    API = "api", "API"
+    EMAIL = "email", "Email"
+    TELEGRAM = "telegram", "Telegram"
+    WHATSAPP = "whatsapp", "WhatsApp"
+    WEBCHAT = "webchat", "Website chat"
+
+
+def default_csat_settings() -> dict[str, Any]:
+    return {
+        "enabled": True,
+        "delay_seconds": 300,
+        "expiry_days": 7,
+        "question": "How would you rate the help you received?",
+        "thank_you": "Thank you for your feedback!",
+        "language": "en",
+        "fatigue_days": 14,
+    }
+
+
+class Channel(models.Model):
+    kind = models.CharField(max_length=16, choices=ChannelKind.choices)
+    name = models.CharField(max_length=100)
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Settings that may be shown; secrets live encrypted in `secrets_encrypted`.
+    config = models.JSONField(default=dict, blank=True)
+    secrets_encrypted = models.TextField(blank=True, editable=False)
+    csat = models.JSONField(default=default_csat_settings, blank=True)
+    is_active = models.BooleanField(default=True)
+    teams = models.ManyToManyField("inbox.Team", related_name="channels", blank=True)
+    reopen_window_seconds = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind})"
+
+    @property
+    def secrets(self) -> dict[str, str]:
+        return decrypt_secrets(self.secrets_encrypted)
+
+    def set_secrets(self, values: dict[str, str]) -> None:
+        self.secrets_encrypted = encrypt_secrets({k: v for k, v in values.items() if v})
+
+    @property
+    def webhook_path(self) -> str:
+        return reverse("webhook", kwargs={"kind": self.kind, "public_id": self.public_id})
+
+
+class WebhookEventStatus(models.TextChoices):
+    RECEIVED = "received", "Received"
+    PROCESSED = "processed", "Processed"
+    FAILED = "failed", "Failed"
+    IGNORED = "ignored", "Ignored"
+
+
+class WebhookEvent(models.Model):
+    """Every accepted raw delivery, kept before processing so nothing is lost if it fails."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="webhook_events")
+    body = models.BinaryField()
+    body_sha256 = models.CharField(max_length=64)
+    content_type = models.CharField(max_length=255, blank=True)
+    status = models.CharField(
+        max_length=16, choices=WebhookEventStatus.choices, default=WebhookEventStatus.RECEIVED
+    )
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "body_sha256"], name="webhook_event_unique_body"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="webhook_event_status")]

@@ -1,0 +1,28 @@
+"""Which adapter serves which channel kind."""
+
+from channels_app.adapters.api import ApiAdapter
+from channels_app.adapters.base import ChannelAdapter
+from channels_app.models import Channel
+
+ADAPTERS: dict[str, type[ChannelAdapter]] = {
+    ApiAdapter.kind: ApiAdapter,
+}
+
+
+class UnknownChannelKind(LookupError):
+    pass
+
+
+def adapter_class(kind: str) -> type[ChannelAdapter]:
+    try:
+        return ADAPTERS[kind]
+    except KeyError:
+        raise UnknownChannelKind(kind) from None
+
+
+def adapter_for(channel: Channel) -> ChannelAdapter:
+    return adapter_class(channel.kind)(channel)
+
+
+def supported_kinds() -> list[str]:
+    return sorted(ADAPTERS)

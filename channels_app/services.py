@@ -1,0 +1,231 @@
+"""Channel-side flows: an accepted webhook into the inbox, an outgoing message onto a platform."""
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from channels_app.adapters.base import ConfigInvalid
+from channels_app.contracts import (
+    DeliveryFailed,
+    OutboundAttachment,
+    OutboundMessage,
+    PayloadMalformed,
+    WebhookRequest,
+)
+from channels_app.models import Channel, WebhookEvent, WebhookEventStatus
+from channels_app.registry import adapter_class, adapter_for
+from inbox import selectors as inbox_selectors
+from inbox import services as inbox_services
+from inbox.models import MessageStatus
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WebhookOutcome:
+    status_code: int
+    body: dict[str, Any] = field(default_factory=dict)
+
+
+class ChannelNotFound(LookupError):
+    pass
+
+
+def channel_get_active(*, kind: str, public_id: str) -> Channel:
+    channel = Channel.objects.filter(kind=kind, public_id=public_id, is_active=True).first()
+    if channel is None:
+        raise ChannelNotFound(public_id)
+    return channel
+
+
+def webhook_receive(*, channel: Channel, request: WebhookRequest) -> WebhookOutcome:
+    """Verify, keep the raw event, and hand its messages to the inbox.
+
+    A bad signature raises (nothing stored). A body that cannot be parsed is kept as a
+    failed event and answered 400. If processing fails on our side the raw event is
+    kept as failed for a later retry, and the sender still gets its 200.
+    """
+    adapter = adapter_for(channel)
+    adapter.verify(request)
+    body_sha256 = hashlib.sha256(request.body).hexdigest()
+    try:
+        inbound_messages = adapter.parse(request)
+    except PayloadMalformed as error:
+        _webhook_event_store(
+            channel, request, body_sha256, status=WebhookEventStatus.FAILED, error=error.detail
+        )
+        raise
+    try:
+        with transaction.atomic():
+            outcomes = [
+                inbox_services.message_receive(channel=channel, inbound=inbound)
+                for inbound in inbound_messages
+            ]
+            _webhook_event_store(
+                channel,
+                request,
+                body_sha256,
+                status=WebhookEventStatus.PROCESSED if outcomes else WebhookEventStatus.IGNORED,
+            )
+    except Exception as error:
+        logger.exception("webhook for channel %s stored but not processed", channel.pk)
+        _webhook_event_store(
+            channel, request, body_sha256, status=WebhookEventStatus.FAILED, error=repr(error)
+        )
+        return WebhookOutcome(200, {"status": "accepted", "processed": False})
+    return WebhookOutcome(
+        200,
+        {
+            "status": "ok",
+            "messages": [
+                {
+                    "id": outcome.message.pk,
+                    "conversation_id": outcome.conversation.pk,
+                    "duplicate": outcome.is_duplicate,
+                }
+                for outcome in outcomes
+            ],
+        },
+    )
+
+
+def _webhook_event_store(
+    channel: Channel, request: WebhookRequest, body_sha256: str, *, status: str, error: str = ""
+) -> None:
+    # One statement whatever happened before: a redelivery of an event that failed
+    # earlier updates its row instead of adding another.
+    WebhookEvent.objects.bulk_create(
+        [
+            WebhookEvent(
+                channel=channel,
+                body=request.body,
+                body_sha256=body_sha256,
+                content_type=request.headers.get("content-type", "")[:255],
+                status=status,
+                error=error,
+                attempts=1,
+                processed_at=timezone.now() if status != WebhookEventStatus.FAILED else None,
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["channel", "body_sha256"],
+        update_fields=["status", "error", "processed_at"],
+    )
+
+
+def webhook_events_reprocess_failed(*, limit: int = 100) -> int:
+    """Run failed raw events through the inbox again (after a fix or an outage)."""
+    reprocessed = 0
+    for event in WebhookEvent.objects.filter(status=WebhookEventStatus.FAILED).select_related(
+        "channel"
+    )[:limit]:
+        request = WebhookRequest(
+            body=bytes(event.body), headers={"content-type": event.content_type}
+        )
+        try:
+            inbound_messages = adapter_for(event.channel).parse(request)
+            with transaction.atomic():
+                for inbound in inbound_messages:
+                    inbox_services.message_receive(channel=event.channel, inbound=inbound)
+                event.status = WebhookEventStatus.PROCESSED
+                event.processed_at = timezone.now()
+                event.error = ""
+                event.attempts += 1
+                event.save(update_fields=["status", "processed_at", "error", "attempts"])
+            reprocessed += 1
+        except PayloadMalformed:
+            WebhookEvent.objects.filter(pk=event.pk).update(status=WebhookEventStatus.IGNORED)
+        except Exception as error:
+            WebhookEvent.objects.filter(pk=event.pk).update(
+                error=repr(error), attempts=event.attempts + 1
+            )
+    return reprocessed
+
+
+def message_deliver(*, message_id: int, attempt: int, max_attempts: int) -> float | None:
+    """Send one queued message through its channel's adapter.
+
+    Returns the delay before the next try when a retryable failure leaves tries over;
+    otherwise the outcome (sent or failed with the reason) is stored and None returned.
+    """
+    message = inbox_selectors.message_for_delivery(message_id=message_id)
+    if message is None or message.status != MessageStatus.QUEUED:
+        return None
+    conversation = message.conversation
+    outbound = OutboundMessage(
+        message_id=message.pk,
+        conversation_id=conversation.pk,
+        recipient_address=conversation.recipient_address,
+        text=message.body,
+        author_name=message.author.display_name if message.author else "",
+        attachments=tuple(
+            OutboundAttachment(
+                filename=attachment.filename,
+                content_type=attachment.content_type,
+                url=attachment.url,
+                size=attachment.size,
+            )
+            for attachment in message.attachments.all()
+        ),
+    )
+    try:
+        result = adapter_for(conversation.channel).send(outbound)
+    except DeliveryFailed as failure:
+        is_final = not failure.is_retryable or attempt >= max_attempts
+        inbox_services.message_record_delivery_attempt(
+            message_id=message.pk, error=failure.reason, is_final=is_final
+        )
+        if is_final:
+            logger.warning("message %s failed: %s", message.pk, failure.reason)
+            return None
+        return inbox_services.delivery_retry_delay(attempt=attempt, retry_after=failure.retry_after)
+    inbox_services.message_record_delivery_attempt(
+        message_id=message.pk, external_id=result.external_id
+    )
+    return None
+
+
+def channel_create(
+    *, kind: str, name: str, config: dict[str, Any], csat: dict[str, Any] | None = None
+) -> Channel:
+    adapter = adapter_class(kind)
+    public, secrets = adapter.split_config(config)
+    channel = Channel(kind=kind, name=name, config=public)
+    if csat:
+        channel.csat = {**channel.csat, **csat}
+    channel.set_secrets(secrets)
+    channel.save()
+    return channel
+
+
+def channel_update(
+    *,
+    channel: Channel,
+    name: str | None = None,
+    config: dict[str, Any] | None = None,
+    csat: dict[str, Any] | None = None,
+    is_active: bool | None = None,
+) -> Channel:
+    """Change a channel; secrets not given are kept as they were."""
+    if name is not None:
+        channel.name = name
+    if config is not None:
+        merged_public = {**channel.config, **config}
+        public, secrets = adapter_for(channel).split_config(
+            merged_public, existing_secrets=channel.secrets
+        )
+        channel.config = public
+        channel.set_secrets(secrets)
+    if csat is not None:
+        channel.csat = {**channel.csat, **csat}
+    if is_active is not None:
+        channel.is_active = is_active
+    channel.save()
+    return channel
+
+
+__all__ = ["ConfigInvalid", "channel_create", "channel_update", "webhook_receive"]

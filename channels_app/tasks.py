@@ -1,0 +1,21 @@
+from celery import shared_task
+from django.conf import settings
+
+from channels_app import services
+from channels_app.contracts import DELIVER_MESSAGE_TASK
+
+
+@shared_task(bind=True, name=DELIVER_MESSAGE_TASK, ignore_result=True, max_retries=None)
+def message_deliver(self, message_id: int) -> None:
+    delay = services.message_deliver(
+        message_id=message_id,
+        attempt=self.request.retries + 1,
+        max_attempts=settings.DELIVERY_MAX_RETRIES + 1,
+    )
+    if delay is not None:
+        raise self.retry(countdown=delay)
+
+
+@shared_task(name="channels_app.tasks.webhook_events_reprocess_failed", ignore_result=True)
+def webhook_events_reprocess_failed() -> int:
+    return services.webhook_events_reprocess_failed()

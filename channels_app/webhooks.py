@@ -1,0 +1,64 @@
+"""Webhook endpoints. Thin: read the request, run the channel-side flow in one thread hop."""
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.db import close_old_connections
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from channels_app import services
+from channels_app.contracts import WebhookRejected, WebhookRequest
+from channels_app.registry import UnknownChannelKind
+
+
+def error_response(status: int, error: str, detail: str) -> JsonResponse:
+    return JsonResponse({"error": error, "detail": detail}, status=status)
+
+
+ERROR_CODES = {400: "malformed", 401: "invalid_signature", 403: "forbidden", 413: "too_large"}
+
+
+def _process(kind: str, public_id: str, request: WebhookRequest) -> JsonResponse:
+    # Pool threads live outside Django's request cycle: drop broken or expired
+    # connections ourselves, as the request signals do for the main thread.
+    close_old_connections()
+    try:
+        channel = services.channel_get_active(kind=kind, public_id=public_id)
+        outcome = services.webhook_receive(channel=channel, request=request)
+    except (services.ChannelNotFound, UnknownChannelKind):
+        return error_response(404, "not_found", "no active channel of that kind has this id")
+    except WebhookRejected as rejection:
+        code = ERROR_CODES.get(rejection.status_code, "rejected")
+        return error_response(rejection.status_code, code, rejection.detail)
+    return JsonResponse(outcome.body, status=outcome.status_code)
+
+
+@csrf_exempt
+async def webhook(request: HttpRequest, kind: str, public_id) -> JsonResponse:
+    if request.method != "POST":
+        return error_response(405, "method_not_allowed", "use POST")
+    limit = settings.WEBHOOK_MAX_BODY_BYTES
+    try:
+        declared = int(request.headers.get("Content-Length") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        return error_response(413, "too_large", f"the body is over {limit} bytes")
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        return error_response(413, "too_large", f"the body is over {limit} bytes")
+    if len(body) > limit:
+        return error_response(413, "too_large", f"the body is over {limit} bytes")
+    webhook_request = WebhookRequest(
+        body=body,
+        headers={key.lower(): value for key, value in request.headers.items()},
+        query={key: value for key, value in request.GET.items()},
+        method=request.method,
+    )
+    # One hop for all the database work, into a thread pool rather than the single
+    # shared sync thread, so webhooks do not queue behind each other.
+    return await sync_to_async(_process, thread_sensitive=settings.WEBHOOK_THREAD_SENSITIVE)(
+        kind, str(public_id), webhook_request
+    )

@@ -1,0 +1,32 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from channels_app import api as channel_api
+from channels_app import webhooks
+from inbox.api import urls as inbox_api_urls
+
+handler404 = "inbox.api.errors.json_not_found"
+handler500 = "inbox.api.errors.json_server_error"
+
+api_patterns = [
+    *inbox_api_urls.urlpatterns,
+    path("channels/", channel_api.ChannelListApi.as_view(), name="channel-list"),
+    path(
+        "channels/<int:channel_id>/", channel_api.ChannelDetailApi.as_view(), name="channel-detail"
+    ),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_patterns)),
+    path("webhooks/<str:kind>/<uuid:public_id>/", webhooks.webhook, name="webhook"),
+]
+
+if settings.IS_EMBEDDED:
+    from channels_app.demo_views import api_callback_sink
+
+    urlpatterns.append(path("demo/api-callback/", api_callback_sink, name="demo-api-callback"))

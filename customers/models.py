@@ -1,0 +1,102 @@
+from django.conf import settings
+from django.db import models
+
+
+class IdentityKind(models.TextChoices):
+    EMAIL = "email", "Email"
+    PHONE = "phone", "Phone"
+    TELEGRAM = "telegram", "Telegram"
+    WHATSAPP = "whatsapp", "WhatsApp"
+    WHATSAPP_USER = "whatsapp_user", "WhatsApp user id"
+    WEBCHAT = "webchat", "Website chat"
+    API = "api", "API"
+
+
+class Customer(models.Model):
+    name = models.CharField(max_length=255, blank=True)
+    email = models.EmailField(max_length=320, blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_customers"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["email"]), models.Index(fields=["phone"])]
+
+    def __str__(self) -> str:
+        return self.name or self.email or self.phone or f"Customer {self.pk}"
+
+    @property
+    def is_merged(self) -> bool:
+        return self.merged_into_id is not None
+
+
+class Identity(models.Model):
+    """A way to reach a customer that a channel vouched for; unique across customers."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="identities")
+    kind = models.CharField(max_length=32, choices=IdentityKind.choices)
+    value = models.CharField(max_length=320)
+    is_reachable = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "value"], name="identity_unique_kind_value")
+        ]
+        verbose_name_plural = "identities"
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}"
+
+
+class IdentityClaim(models.Model):
+    """A value the customer typed themselves (an unverified email, say): shown, never merged."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="claims")
+    kind = models.CharField(max_length=32, choices=IdentityKind.choices)
+    value = models.CharField(max_length=320)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "kind", "value"], name="claim_unique_per_customer"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"claim {self.kind}:{self.value}"
+
+
+class CustomerNote(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class CustomerMerge(models.Model):
+    """Audit record of a merge: what moved from `merged` into `survivor`, so it can be undone."""
+
+    survivor = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="merges_survived")
+    merged = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="merges_absorbed")
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    moved = models.JSONField(default=dict)
+    survivor_fields_before = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    @property
+    def is_undone(self) -> bool:
+        return self.undone_at is not None

@@ -1,0 +1,42 @@
+"""Canonical forms of identity values, so one address or number is stored one way."""
+
+import phonenumbers
+
+from customers.models import IdentityKind
+
+
+class InvalidIdentityValue(ValueError):
+    pass
+
+
+def normalize_email(value: str) -> str:
+    email = value.strip().lower()
+    local, separator, domain = email.rpartition("@")
+    if not separator or not local or "." not in domain or any(c.isspace() for c in email):
+        raise InvalidIdentityValue(f"not an email address: {value!r}")
+    return email
+
+
+def normalize_phone(value: str, *, default_region: str | None = None) -> str:
+    """E.164 form; numbers without a leading + are read as international when possible."""
+    text = value.strip()
+    if text and text[0] != "+" and default_region is None:
+        text = "+" + text.lstrip("0")
+    try:
+        number = phonenumbers.parse(text, default_region)
+    except phonenumbers.NumberParseException as error:
+        raise InvalidIdentityValue(f"not a phone number: {value!r}") from error
+    if not phonenumbers.is_possible_number(number):
+        raise InvalidIdentityValue(f"not a possible phone number: {value!r}")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_identity_value(kind: str, value: str) -> str:
+    if kind == IdentityKind.EMAIL:
+        return normalize_email(value)
+    if kind == IdentityKind.PHONE:
+        return normalize_phone(value)
+    normalized = str(value).strip()
+    if not normalized:
+        raise InvalidIdentityValue(f"empty {kind} identity")
+    return normalized

@@ -1,0 +1,211 @@
+"""Writes on customers: who is writing to us, and merging two profiles into one."""
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from customers.models import Customer, CustomerMerge, Identity, IdentityClaim, IdentityKind
+from customers.normalization import InvalidIdentityValue, normalize_identity_value
+
+logger = logging.getLogger(__name__)
+
+PROFILE_FIELDS = ("name", "email", "phone")
+
+
+@dataclass(frozen=True)
+class IdentityEvidence:
+    """An identity that came with a message. Verified means the channel vouches for it."""
+
+    kind: str
+    value: str
+    is_verified: bool = True
+
+
+class CustomerMergeError(Exception):
+    pass
+
+
+def _normalized(evidence: Sequence[IdentityEvidence]) -> list[IdentityEvidence]:
+    result: list[IdentityEvidence] = []
+    seen: set[tuple[str, str, bool]] = set()
+    for item in evidence:
+        try:
+            value = normalize_identity_value(item.kind, item.value)
+        except InvalidIdentityValue:
+            logger.info("ignoring invalid %s identity", item.kind)
+            continue
+        key = (item.kind, value, item.is_verified)
+        if key not in seen:
+            seen.add(key)
+            result.append(
+                IdentityEvidence(kind=item.kind, value=value, is_verified=item.is_verified)
+            )
+    return result
+
+
+def customer_resolve(*, identities: Sequence[IdentityEvidence], name: str = "") -> Customer:
+    """Find or create the one customer behind a message's identities.
+
+    The first verified identity that is already known decides the customer. Verified
+    identities not yet known are attached to that customer, so a person writing from
+    a second channel with the same email or phone stays one profile. Identities that
+    belong to somebody else are never taken over, and unverified ones are only kept as
+    claims. Order matters: adapters pass the channel's own id first.
+    """
+    evidence = _normalized(identities)
+    verified = [item for item in evidence if item.is_verified]
+    if not verified:
+        raise ValueError("a customer needs at least one identity vouched for by the channel")
+    try:
+        with transaction.atomic():
+            return _resolve(verified, [item for item in evidence if not item.is_verified], name)
+    except IntegrityError:
+        # A concurrent request created one of these identities first: resolve again, now
+        # finding it.
+        with transaction.atomic():
+            return _resolve(verified, [item for item in evidence if not item.is_verified], name)
+
+
+def _resolve(
+    verified: list[IdentityEvidence], claims: list[IdentityEvidence], name: str
+) -> Customer:
+    lookup = Q()
+    for item in verified:
+        lookup |= Q(kind=item.kind, value=item.value)
+    known = {
+        (identity.kind, identity.value): identity
+        for identity in Identity.objects.filter(lookup).select_related("customer")
+    }
+    customer = next(
+        (
+            known[(item.kind, item.value)].customer
+            for item in verified
+            if (item.kind, item.value) in known
+        ),
+        None,
+    )
+    if customer is None:
+        customer = Customer.objects.create(
+            name=name,
+            email=_first_value(verified, IdentityKind.EMAIL),
+            phone=_first_value(verified, IdentityKind.PHONE),
+        )
+    else:
+        _fill_blank_profile_fields(customer, name=name, identities=verified)
+
+    missing = [item for item in verified if (item.kind, item.value) not in known]
+    if missing:
+        Identity.objects.bulk_create(
+            [Identity(customer=customer, kind=item.kind, value=item.value) for item in missing]
+        )
+    for claim in claims:
+        if (claim.kind, claim.value) in known and known[
+            (claim.kind, claim.value)
+        ].customer_id == customer.pk:
+            continue
+        IdentityClaim.objects.get_or_create(customer=customer, kind=claim.kind, value=claim.value)
+    return customer
+
+
+def _first_value(identities: Sequence[IdentityEvidence], kind: str) -> str:
+    return next((item.value for item in identities if item.kind == kind), "")
+
+
+def _fill_blank_profile_fields(
+    customer: Customer, *, name: str, identities: Sequence[IdentityEvidence]
+) -> None:
+    updates = {
+        "name": name,
+        "email": _first_value(identities, IdentityKind.EMAIL),
+        "phone": _first_value(identities, IdentityKind.PHONE),
+    }
+    changed = [field for field, value in updates.items() if value and not getattr(customer, field)]
+    if changed:
+        for field in changed:
+            setattr(customer, field, updates[field])
+        customer.save(update_fields=[*changed, "updated_at"])
+
+
+def identity_mark_unreachable(*, kind: str, value: str) -> int:
+    return Identity.objects.filter(kind=kind, value=value).update(is_reachable=False)
+
+
+@transaction.atomic
+def customer_merge(*, survivor: Customer, merged: Customer, merged_by=None) -> CustomerMerge:
+    """Move `merged`'s identities, claims and notes into `survivor`, and keep an audit record.
+
+    The merged profile is kept (pointing at its survivor) so the merge can be undone.
+    Callers owning other records of a customer move them and add their ids to `moved`.
+    """
+    survivor, merged = _lock_pair(survivor, merged)
+    if survivor.pk == merged.pk:
+        raise CustomerMergeError("a customer cannot be merged into itself")
+    if survivor.is_merged or merged.is_merged:
+        raise CustomerMergeError("one of these customers was already merged into another")
+
+    moved = {
+        "identities": list(merged.identities.values_list("pk", flat=True)),
+        "claims": list(merged.claims.values_list("pk", flat=True)),
+        "notes": list(merged.notes.values_list("pk", flat=True)),
+    }
+    Identity.objects.filter(pk__in=moved["identities"]).update(customer=survivor)
+    IdentityClaim.objects.filter(pk__in=moved["claims"]).update(customer=survivor)
+    merged.notes.filter(pk__in=moved["notes"]).update(customer=survivor)
+
+    fields_before = {field: getattr(survivor, field) for field in PROFILE_FIELDS}
+    fields_before["attributes"] = dict(survivor.attributes)
+    for field in PROFILE_FIELDS:
+        if not getattr(survivor, field) and getattr(merged, field):
+            setattr(survivor, field, getattr(merged, field))
+    survivor.attributes = {**merged.attributes, **survivor.attributes}
+    survivor.save()
+    merged.merged_into = survivor
+    merged.save(update_fields=["merged_into", "updated_at"])
+    return CustomerMerge.objects.create(
+        survivor=survivor,
+        merged=merged,
+        merged_by=merged_by,
+        moved=moved,
+        survivor_fields_before=fields_before,
+    )
+
+
+@transaction.atomic
+def customer_merge_undo(*, merge: CustomerMerge, undone_by=None) -> CustomerMerge:
+    """Give back to the merged profile everything the merge moved, and restore the survivor."""
+    merge = CustomerMerge.objects.select_for_update().get(pk=merge.pk)
+    if merge.is_undone:
+        raise CustomerMergeError("this merge was already undone")
+    survivor, merged = _lock_pair(merge.survivor, merge.merged)
+    if survivor.is_merged:
+        raise CustomerMergeError("the surviving profile was merged again since; undo that first")
+
+    moved = merge.moved
+    Identity.objects.filter(pk__in=moved.get("identities", []), customer=survivor).update(
+        customer=merged
+    )
+    IdentityClaim.objects.filter(pk__in=moved.get("claims", []), customer=survivor).update(
+        customer=merged
+    )
+    survivor.notes.filter(pk__in=moved.get("notes", [])).update(customer=merged)
+    for field, value in merge.survivor_fields_before.items():
+        setattr(survivor, field, value)
+    survivor.save()
+    merged.merged_into = None
+    merged.save(update_fields=["merged_into", "updated_at"])
+    merge.undone_at = timezone.now()
+    merge.undone_by = undone_by
+    merge.save(update_fields=["undone_at", "undone_by"])
+    return merge
+
+
+def _lock_pair(first: Customer, second: Customer) -> tuple[Customer, Customer]:
+    locked = {
+        customer.pk: customer
+        for customer in Customer.objects.select_for_update().filter(pk__in=[first.pk, second.pk])
+    }
+    return locked[first.pk], locked[second.pk]

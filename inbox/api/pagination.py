@@ -1,0 +1,16 @@
+from rest_framework.pagination import CursorPagination
+
+
+class CreatedCursorPagination(CursorPagination):
+    ordering = "-id"
+    page_size = 25
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+class ConversationCursorPagination(CreatedCursorPagination):
+    ordering = ("-last_message_at", "-id")
+
+
+class ChronologicalCursorPagination(CreatedCursorPagination):
+    ordering = "id"

@@ -1,0 +1,17 @@
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+
+class IsAdmin(BasePermission):
+    message = "Only admins may do this."
+
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user and request.user.is_authenticated and request.user.is_admin)
+
+
+class IsAdminOrReadOnly(BasePermission):
+    message = "Only admins may change this."
+
+    def has_permission(self, request, view) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            return False
+        return request.method in SAFE_METHODS or request.user.is_admin

@@ -1,0 +1,215 @@
+"""Input serializers validate; output serializers document the shapes for OpenAPI and
+render through the plain representation functions shared with live events."""
+
+from rest_framework import serializers
+
+from customers.models import Customer
+from inbox.models import CannedResponse, ConversationStatus, Priority, Role, Team, User
+from inbox.representations import (
+    conversation_representation,
+    message_representation,
+    operator_representation,
+)
+
+
+class OperatorRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.CharField()
+
+
+class AttachmentOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    filename = serializers.CharField()
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    url = serializers.CharField()
+
+
+class MessageOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    conversation_id = serializers.IntegerField()
+    direction = serializers.ChoiceField(choices=["in", "out"])
+    body = serializers.CharField()
+    private = serializers.BooleanField()
+    status = serializers.CharField()
+    error = serializers.CharField()
+    external_id = serializers.CharField(allow_null=True)
+    author = OperatorRefSerializer(allow_null=True)
+    attachments = AttachmentOutputSerializer(many=True)
+    created_at = serializers.DateTimeField()
+    sent_at = serializers.DateTimeField(allow_null=True)
+
+    def to_representation(self, instance):
+        return message_representation(instance)
+
+
+class ChannelRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    name = serializers.CharField()
+
+
+class CustomerRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class TeamRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class ConversationOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=ConversationStatus.choices)
+    priority = serializers.ChoiceField(choices=Priority.choices)
+    subject = serializers.CharField()
+    channel = ChannelRefSerializer()
+    customer = CustomerRefSerializer()
+    assignee = OperatorRefSerializer(allow_null=True)
+    team = TeamRefSerializer(allow_null=True)
+    last_message_at = serializers.DateTimeField(allow_null=True)
+    first_response_at = serializers.DateTimeField(allow_null=True)
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    resolved_by = OperatorRefSerializer(allow_null=True)
+    snoozed_until = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def to_representation(self, instance):
+        return conversation_representation(instance)
+
+
+class ConversationFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ConversationStatus.choices, required=False)
+    assignee = serializers.RegexField(r"^(me|none|\d+)$", required=False)
+    team = serializers.IntegerField(required=False)
+    channel = serializers.IntegerField(required=False)
+    customer = serializers.IntegerField(required=False)
+    q = serializers.CharField(required=False, max_length=200)
+
+
+class ConversationUpdateInputSerializer(serializers.Serializer):
+    priority = serializers.ChoiceField(choices=Priority.choices)
+
+
+class AssignInputSerializer(serializers.Serializer):
+    operator = serializers.IntegerField(required=False, allow_null=True)
+    team = serializers.IntegerField(required=False, allow_null=True)
+
+    def validate(self, attrs):
+        if "operator" not in attrs and "team" not in attrs:
+            raise serializers.ValidationError("give an operator and/or a team (null unassigns)")
+        return attrs
+
+
+class SnoozeInputSerializer(serializers.Serializer):
+    until = serializers.DateTimeField()
+
+
+class ReplyInputSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=65_536, trim_whitespace=False)
+    private = serializers.BooleanField(default=False)
+
+
+class IdentityOutputSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    value = serializers.CharField()
+    is_reachable = serializers.BooleanField()
+
+
+class ClaimOutputSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    value = serializers.CharField()
+
+
+class CustomerOutputSerializer(serializers.ModelSerializer):
+    identities = IdentityOutputSerializer(many=True, read_only=True)
+    claims = ClaimOutputSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id",
+            "name",
+            "email",
+            "phone",
+            "attributes",
+            "identities",
+            "claims",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class CustomerDetailOutputSerializer(CustomerOutputSerializer):
+    timeline = serializers.SerializerMethodField()
+
+    class Meta(CustomerOutputSerializer.Meta):
+        fields = [*CustomerOutputSerializer.Meta.fields, "timeline"]
+
+    def get_timeline(self, customer) -> list[dict]:
+        return [conversation_representation(c) for c in self.context["timeline"]]
+
+
+class CustomerUpdateInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    attributes = serializers.DictField(required=False)
+
+
+class MergeInputSerializer(serializers.Serializer):
+    other = serializers.IntegerField(help_text="The duplicate profile, merged into this one.")
+
+
+class MergeOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    survivor = serializers.IntegerField(source="survivor_id")
+    merged = serializers.IntegerField(source="merged_id")
+    moved = serializers.DictField()
+    created_at = serializers.DateTimeField()
+    undone_at = serializers.DateTimeField(allow_null=True)
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    members = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=User.objects.filter(is_active=True), required=False
+    )
+
+    class Meta:
+        model = Team
+        fields = ["id", "name", "members", "created_at"]
+        read_only_fields = ["created_at"]
+
+
+class OperatorOutputSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="display_name", read_only=True)
+    teams = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "name", "email", "role", "teams", "is_active"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data.update(operator_representation(instance) or {})
+        return data
+
+
+class OperatorInputSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.OPERATOR)
+    password = serializers.CharField(write_only=True, required=False, min_length=8)
+    teams = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=Team.objects.all(), required=False
+    )
+
+
+class CannedResponseSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CannedResponse
+        fields = ["id", "shortcut", "body", "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]

@@ -1,0 +1,333 @@
+"""REST API views: parse, authorize, call one service or selector, render."""
+
+from django.db import IntegrityError
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from customers import selectors as customer_selectors
+from customers.models import Customer, CustomerMerge
+from customers.services import CustomerMergeError
+from inbox import people, selectors, services
+from inbox.api import serializers as s
+from inbox.api.pagination import ChronologicalCursorPagination, ConversationCursorPagination
+from inbox.api.permissions import IsAdminOrReadOnly
+from inbox.models import CannedResponse, Conversation, Team, User
+
+
+def _conversation_or_404(request: Request, conversation_id: int) -> Conversation:
+    try:
+        return selectors.conversation_get_for_user(
+            user=request.user, conversation_id=conversation_id
+        )
+    except Conversation.DoesNotExist:
+        raise NotFound("No such conversation.") from None
+
+
+def _run(action):
+    try:
+        return action()
+    except services.ConversationActionInvalid as error:
+        raise ValidationError({"non_field_errors": [str(error)]}) from error
+
+
+def _conversation_response(conversation: Conversation) -> Response:
+    return Response(s.ConversationOutputSerializer(conversation).data)
+
+
+class ConversationListApi(generics.ListAPIView):
+    serializer_class = s.ConversationOutputSerializer
+    pagination_class = ConversationCursorPagination
+    filter_backends: list = []
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=["open", "pending", "snoozed", "resolved"]),
+            OpenApiParameter("assignee", str, description="me, none or an operator id"),
+            OpenApiParameter("team", int),
+            OpenApiParameter("channel", int),
+            OpenApiParameter("customer", int),
+            OpenApiParameter("q", str, description="customer name/email, subject or message text"),
+        ]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        filters = s.ConversationFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        data = filters.validated_data
+        return selectors.conversation_list_for_user(
+            user=self.request.user,
+            filters=selectors.ConversationFilters(
+                status=data.get("status", ""),
+                assignee=data.get("assignee", ""),
+                team=data.get("team"),
+                channel=data.get("channel"),
+                customer=data.get("customer"),
+                query=data.get("q", ""),
+            ),
+        )
+
+
+class ConversationDetailApi(APIView):
+    @extend_schema(responses=s.ConversationOutputSerializer)
+    def get(self, request, conversation_id: int):
+        return _conversation_response(_conversation_or_404(request, conversation_id))
+
+    @extend_schema(
+        request=s.ConversationUpdateInputSerializer, responses=s.ConversationOutputSerializer
+    )
+    def patch(self, request, conversation_id: int):
+        conversation = _conversation_or_404(request, conversation_id)
+        data = s.ConversationUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        _run(
+            lambda: services.conversation_set_priority(
+                conversation=conversation, priority=data.validated_data["priority"]
+            )
+        )
+        return _conversation_response(conversation)
+
+
+class ConversationAssignApi(APIView):
+    @extend_schema(request=s.AssignInputSerializer, responses=s.ConversationOutputSerializer)
+    def post(self, request, conversation_id: int):
+        conversation = _conversation_or_404(request, conversation_id)
+        data = s.AssignInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        changes: dict = {}
+        if "operator" in data.validated_data:
+            operator_id = data.validated_data["operator"]
+            changes["operator"] = (
+                None
+                if operator_id is None
+                else _get_or_invalid(User.objects.filter(is_active=True), operator_id, "operator")
+            )
+        if "team" in data.validated_data:
+            team_id = data.validated_data["team"]
+            changes["team"] = (
+                None if team_id is None else _get_or_invalid(Team.objects.all(), team_id, "team")
+            )
+        _run(lambda: services.conversation_assign(conversation=conversation, **changes))
+        return _conversation_response(conversation)
+
+
+def _get_or_invalid(queryset, pk: int, field: str):
+    found = queryset.filter(pk=pk).first()
+    if found is None:
+        raise ValidationError({field: [f"no {field} with id {pk}"]})
+    return found
+
+
+class ConversationResolveApi(APIView):
+    @extend_schema(request=None, responses=s.ConversationOutputSerializer)
+    def post(self, request, conversation_id: int):
+        conversation = _conversation_or_404(request, conversation_id)
+        _run(
+            lambda: services.conversation_resolve(
+                conversation=conversation, resolved_by=request.user
+            )
+        )
+        return _conversation_response(conversation)
+
+
+class ConversationReopenApi(APIView):
+    @extend_schema(request=None, responses=s.ConversationOutputSerializer)
+    def post(self, request, conversation_id: int):
+        conversation = _conversation_or_404(request, conversation_id)
+        _run(lambda: services.conversation_reopen(conversation=conversation))
+        return _conversation_response(conversation)
+
+
+class ConversationSnoozeApi(APIView):
+    @extend_schema(request=s.SnoozeInputSerializer, responses=s.ConversationOutputSerializer)
+    def post(self, request, conversation_id: int):
+        conversation = _conversation_or_404(request, conversation_id)
+        data = s.SnoozeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        _run(
+            lambda: services.conversation_snooze(
+                conversation=conversation, until=data.validated_data["until"]
+            )
+        )
+        return _conversation_response(conversation)
+
+
+class MessageListApi(generics.ListAPIView):
+    serializer_class = s.MessageOutputSerializer
+    pagination_class = ChronologicalCursorPagination
+    filter_backends: list = []
+
+    def get_queryset(self):
+        conversation = _conversation_or_404(self.request, self.kwargs["conversation_id"])
+        return selectors.message_list(conversation=conversation)
+
+    @extend_schema(request=s.ReplyInputSerializer, responses={201: s.MessageOutputSerializer})
+    def post(self, request, conversation_id: int):
+        conversation = _conversation_or_404(request, conversation_id)
+        data = s.ReplyInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        message = _run(
+            lambda: services.message_reply(
+                conversation=conversation,
+                author=request.user,
+                body=data.validated_data["body"],
+                is_private=data.validated_data["private"],
+            )
+        )
+        return Response(s.MessageOutputSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
+class MessageRetryApi(APIView):
+    @extend_schema(request=None, responses=s.MessageOutputSerializer)
+    def post(self, request, conversation_id: int, message_id: int):
+        conversation = _conversation_or_404(request, conversation_id)
+        message = get_object_or_404(
+            selectors.message_list(conversation=conversation), pk=message_id
+        )
+        _run(lambda: services.message_retry_delivery(message=message))
+        return Response(s.MessageOutputSerializer(message).data)
+
+
+class CustomerListApi(generics.ListAPIView):
+    serializer_class = s.CustomerOutputSerializer
+    filter_backends: list = []
+
+    @extend_schema(
+        parameters=[OpenApiParameter("q", str, description="name, email, phone or any identity")]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return customer_selectors.customer_list(
+            query=self.request.query_params.get("q", "")
+        ).prefetch_related("identities", "claims")
+
+
+class CustomerDetailApi(APIView):
+    def _render(self, request, customer: Customer) -> Response:
+        timeline = selectors.customer_timeline(user=request.user, customer_id=customer.pk)
+        return Response(
+            s.CustomerDetailOutputSerializer(customer, context={"timeline": timeline}).data
+        )
+
+    @extend_schema(responses=s.CustomerDetailOutputSerializer)
+    def get(self, request, customer_id: int):
+        customer = get_object_or_404(
+            customer_selectors.customer_list().prefetch_related("identities", "claims"),
+            pk=customer_id,
+        )
+        return self._render(request, customer)
+
+    @extend_schema(
+        request=s.CustomerUpdateInputSerializer, responses=s.CustomerDetailOutputSerializer
+    )
+    def patch(self, request, customer_id: int):
+        customer = get_object_or_404(customer_selectors.customer_list(), pk=customer_id)
+        data = s.CustomerUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        for field, value in data.validated_data.items():
+            setattr(customer, field, value)
+        customer.save()
+        return self._render(request, customer)
+
+
+class CustomerMergeApi(APIView):
+    @extend_schema(
+        request=s.MergeInputSerializer,
+        responses={201: s.MergeOutputSerializer},
+        description="Merge the customer `other` into this one, which survives.",
+    )
+    def post(self, request, customer_id: int):
+        data = s.MergeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        survivor = get_object_or_404(customer_selectors.customer_list(), pk=customer_id)
+        merged = _get_or_invalid(
+            customer_selectors.customer_list(), data.validated_data["other"], "other"
+        )
+        try:
+            merge = services.customer_merge_with_conversations(
+                survivor=survivor, merged=merged, merged_by=request.user
+            )
+        except CustomerMergeError as error:
+            raise ValidationError({"other": [str(error)]}) from error
+        return Response(s.MergeOutputSerializer(merge).data, status=status.HTTP_201_CREATED)
+
+
+class CustomerMergeUndoApi(APIView):
+    @extend_schema(request=None, responses=s.MergeOutputSerializer)
+    def post(self, request, merge_id: int):
+        merge = get_object_or_404(CustomerMerge.objects.all(), pk=merge_id)
+        try:
+            merge = services.customer_merge_undo_with_conversations(
+                merge=merge, undone_by=request.user
+            )
+        except CustomerMergeError as error:
+            raise ValidationError({"non_field_errors": [str(error)]}) from error
+        return Response(s.MergeOutputSerializer(merge).data)
+
+
+class TeamListApi(generics.ListCreateAPIView):
+    serializer_class = s.TeamSerializer
+    permission_classes = [IsAdminOrReadOnly]
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return selectors.teams_with_members()
+
+
+class TeamDetailApi(generics.RetrieveUpdateDestroyAPIView):
+    serializer_class = s.TeamSerializer
+    permission_classes = [IsAdminOrReadOnly]
+    lookup_url_kwarg = "team_id"
+
+    def get_queryset(self):
+        return selectors.teams_with_members()
+
+
+class OperatorListApi(generics.ListAPIView):
+    serializer_class = s.OperatorOutputSerializer
+    permission_classes = [IsAdminOrReadOnly]
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return selectors.operators_list()
+
+    @extend_schema(request=s.OperatorInputSerializer, responses={201: s.OperatorOutputSerializer})
+    def post(self, request):
+        data = s.OperatorInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            user = people.operator_create(**data.validated_data)
+        except (people.OperatorInvalid, IntegrityError) as error:
+            raise ValidationError({"username": [str(error)]}) from error
+        return Response(s.OperatorOutputSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class OperatorDetailApi(generics.RetrieveAPIView):
+    serializer_class = s.OperatorOutputSerializer
+    lookup_url_kwarg = "operator_id"
+
+    def get_queryset(self):
+        return selectors.operators_list()
+
+
+class CannedResponseListApi(generics.ListCreateAPIView):
+    serializer_class = s.CannedResponseSerializer
+    filter_backends: list = []
+    queryset = CannedResponse.objects.order_by("shortcut")
+
+    def perform_create(self, serializer):
+        serializer.save(created_by=self.request.user)
+
+
+class CannedResponseDetailApi(generics.RetrieveUpdateDestroyAPIView):
+    serializer_class = s.CannedResponseSerializer
+    lookup_url_kwarg = "canned_response_id"
+    queryset = CannedResponse.objects.all()

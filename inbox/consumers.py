@@ -1,0 +1,96 @@
+import json
+import logging
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from inbox import realtime, selectors
+from inbox.models import Conversation
+from inbox.representations import operator_representation
+
+logger = logging.getLogger(__name__)
+
+PRESENCE_STATUSES = ("online", "away", "offline")
+
+
+class InboxConsumer(AsyncWebsocketConsumer):
+    """An operator's live feed: joins the groups of what they may see and forwards events.
+
+    Clients may send `{"type": "typing", "conversation_id", "is_typing"}` and
+    `{"type": "presence", "status": "online"|"away"|"offline"}`.
+    """
+
+    groups_joined: list[str]
+
+    async def connect(self) -> None:
+        self.groups_joined = []
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        self.user = user
+        self.groups_joined = await database_sync_to_async(selectors.realtime_groups_for)(user)
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+        await realtime.presence_changed(operator=self._operator(), status="online")
+
+    async def disconnect(self, code: int) -> None:
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        if self.groups_joined:
+            await realtime.presence_changed(operator=self._operator(), status="offline")
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            event = json.loads(text_data or "")
+        except ValueError:
+            await self._error("messages must be JSON objects")
+            return
+        if not isinstance(event, dict):
+            await self._error("messages must be JSON objects")
+            return
+        kind = event.get("type")
+        if kind == "typing":
+            await self._typing(event)
+        elif kind == "presence" and event.get("status") in PRESENCE_STATUSES:
+            await realtime.presence_changed(operator=self._operator(), status=event["status"])
+        elif kind == "ping":
+            await self.send(text_data='{"type":"pong"}')
+        else:
+            await self._error(f"unknown message type {kind!r}")
+
+    async def _typing(self, event: dict) -> None:
+        conversation_id = event.get("conversation_id")
+        if not isinstance(conversation_id, int):
+            await self._error("typing needs a conversation_id")
+            return
+        channel_id = await self._visible_channel_id(conversation_id)
+        if channel_id is None:
+            await self._error("no such conversation")
+            return
+        await realtime.typing_changed(
+            channel_id=channel_id,
+            conversation_id=conversation_id,
+            operator=self._operator(),
+            is_typing=bool(event.get("is_typing", True)),
+        )
+
+    @database_sync_to_async
+    def _visible_channel_id(self, conversation_id: int) -> int | None:
+        try:
+            conversation = selectors.conversation_get_for_user(
+                user=self.user, conversation_id=conversation_id
+            )
+        except Conversation.DoesNotExist:
+            return None
+        return conversation.channel_id
+
+    def _operator(self) -> dict:
+        return operator_representation(self.user) or {}
+
+    async def _error(self, detail: str) -> None:
+        await self.send(text_data=json.dumps({"type": "error", "detail": detail}))
+
+    async def inbox_event(self, event: dict) -> None:
+        await self.send(text_data=event["text"])

@@ -1,0 +1,57 @@
+"""Services for operators, their roles and teams."""
+
+from collections.abc import Sequence
+
+from django.db import transaction
+from rest_framework.authtoken.models import Token
+
+from inbox.models import Role, Team, User
+
+
+class OperatorInvalid(ValueError):
+    pass
+
+
+@transaction.atomic
+def operator_create(
+    *,
+    username: str,
+    role: str = Role.OPERATOR,
+    password: str | None = None,
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    teams: Sequence[Team] = (),
+) -> User:
+    if role not in Role.values:
+        raise OperatorInvalid(f"role must be one of {', '.join(Role.values)}")
+    if User.objects.filter(username=username).exists():
+        raise OperatorInvalid(f"the username {username!r} is taken")
+    user = User(
+        username=username,
+        role=role,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        # Admins also get Django's admin site.
+        is_staff=role == Role.ADMIN,
+        is_superuser=role == Role.ADMIN,
+    )
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    if teams:
+        user.teams.set(teams)
+    return user
+
+
+def team_get_or_create(*, name: str) -> Team:
+    team, _ = Team.objects.get_or_create(name=name)
+    return team
+
+
+def operator_api_token(*, user: User) -> str:
+    token, _ = Token.objects.get_or_create(user=user)
+    return token.key

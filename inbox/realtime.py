@@ -1,0 +1,105 @@
+"""The only module that talks to the channel layer: events to operators, after commit.
+
+Groups: `inbox.all` (supervisors and admins see everything) and `inbox.channel.<id>`
+(operators of the teams serving that channel). Every event is serialized to JSON once
+and forwarded as text by the consumers. Delivery is at-most-once: the database stays
+the truth and a reconnecting client catches up from the API.
+"""
+
+import json
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+from inbox.models import Conversation, Message
+from inbox.representations import conversation_representation, message_representation
+
+logger = logging.getLogger(__name__)
+
+ALL_CONVERSATIONS_GROUP = "inbox.all"
+PRESENCE_GROUP = "inbox.presence"
+CONSUMER_EVENT_TYPE = "inbox.event"
+
+
+def channel_group(channel_id: int) -> str:
+    return f"inbox.channel.{channel_id}"
+
+
+def groups_for_channel(channel_id: int) -> list[str]:
+    return [ALL_CONVERSATIONS_GROUP, channel_group(channel_id)]
+
+
+async def group_send_text(groups: list[str], payload: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    text = json.dumps(payload, separators=(",", ":"))
+    for group in groups:
+        await layer.group_send(group, {"type": CONSUMER_EVENT_TYPE, "text": text})
+
+
+def _send_now(groups: list[str], payload: dict[str, Any]) -> None:
+    try:
+        async_to_sync(group_send_text)(groups, payload)
+    except Exception:
+        # Realtime is best effort: a broken layer must not undo a committed write.
+        logger.exception("could not broadcast %s", payload.get("type"))
+
+
+def broadcast_on_commit(groups: list[str], payload: dict[str, Any]) -> None:
+    transaction.on_commit(lambda: _send_now(groups, payload))
+
+
+def message_created(message: Message, *, channel_id: int) -> None:
+    broadcast_on_commit(
+        groups_for_channel(channel_id),
+        {
+            "type": "message.created",
+            "conversation_id": message.conversation_id,
+            "message": message_representation(message),
+        },
+    )
+
+
+def message_updated(message: Message, *, channel_id: int) -> None:
+    broadcast_on_commit(
+        groups_for_channel(channel_id),
+        {
+            "type": "message.updated",
+            "conversation_id": message.conversation_id,
+            "message": message_representation(message),
+        },
+    )
+
+
+def conversation_changed(conversation: Conversation, *, is_new: bool = False) -> None:
+    broadcast_on_commit(
+        groups_for_channel(conversation.channel_id),
+        {
+            "type": "conversation.created" if is_new else "conversation.updated",
+            "conversation": conversation_representation(conversation),
+        },
+    )
+
+
+async def typing_changed(
+    *, channel_id: int, conversation_id: int, operator: dict, is_typing: bool
+) -> None:
+    await group_send_text(
+        groups_for_channel(channel_id),
+        {
+            "type": "typing",
+            "conversation_id": conversation_id,
+            "operator": operator,
+            "is_typing": is_typing,
+        },
+    )
+
+
+async def presence_changed(*, operator: dict, status: str) -> None:
+    await group_send_text(
+        [PRESENCE_GROUP], {"type": "presence", "operator": operator, "status": status}
+    )

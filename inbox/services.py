@@ -1,0 +1,450 @@
+"""Writes on conversations and messages. Each write notifies operators after commit."""
+
+import logging
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from channels_app.contracts import DELIVER_MESSAGE_TASK, InboundMessage
+from config.celery import app as celery_app
+from customers.models import Customer, CustomerMerge
+from customers.services import (
+    IdentityEvidence,
+    customer_merge,
+    customer_merge_undo,
+    customer_resolve,
+)
+from inbox import realtime
+from inbox.models import (
+    Attachment,
+    Conversation,
+    ConversationStatus,
+    Message,
+    MessageDirection,
+    MessageStatus,
+    Priority,
+    Team,
+    User,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class ConversationActionInvalid(Exception):
+    """The action does not fit the conversation's state or the given values."""
+
+
+@dataclass(frozen=True)
+class ReceiveOutcome:
+    message: Message
+    conversation: Conversation
+    is_duplicate: bool = False
+    is_new_conversation: bool = False
+
+
+def _remember_attachments(message: Message, attachments: list[Attachment]) -> None:
+    # Lets the representation read attachments without a query.
+    message._prefetched_objects_cache = {"attachments": attachments}  # type: ignore[attr-defined]
+
+
+def message_receive(*, channel, inbound: InboundMessage) -> ReceiveOutcome:
+    """Store one inbound message: resolve the customer, find or open the conversation, insert.
+
+    Idempotent on (channel, external_id): a duplicate delivery changes nothing. A message
+    on a resolved conversation reopens it within the channel's reopen window, and opens a
+    new conversation after it.
+    """
+    for attempt in (1, 2):
+        try:
+            with transaction.atomic():
+                return _receive(channel, inbound)
+        except IntegrityError:
+            # A concurrent delivery of the same message or sender won the race; the
+            # second pass sees what it stored.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
+    existing = (
+        Message.objects.filter(channel=channel, external_id=inbound.external_id)
+        .select_related("conversation")
+        .first()
+    )
+    if existing is not None:
+        return ReceiveOutcome(
+            message=existing, conversation=existing.conversation, is_duplicate=True
+        )
+
+    customer = customer_resolve(
+        identities=[
+            IdentityEvidence(kind=item.kind, value=item.value, is_verified=item.is_verified)
+            for item in inbound.identities
+        ],
+        name=inbound.sender_name,
+    )
+    now = timezone.now()
+    conversation, is_new = _conversation_for_inbound(channel, customer, inbound, now)
+
+    message = Message.objects.create(
+        conversation=conversation,
+        channel=channel,
+        direction=MessageDirection.INBOUND,
+        body=inbound.text,
+        status=MessageStatus.RECEIVED,
+        external_id=inbound.external_id,
+    )
+    attachments = [
+        Attachment(
+            message=message,
+            remote_url=item.url,
+            filename=item.filename,
+            content_type=item.content_type,
+            size=item.size,
+        )
+        for item in inbound.attachments
+    ]
+    if attachments:
+        Attachment.objects.bulk_create(attachments)
+    _remember_attachments(message, attachments)
+
+    was_status = conversation.status
+    conversation.last_message_at = now
+    conversation.last_inbound_at = now
+    update_fields = ["last_message_at", "last_inbound_at", "updated_at"]
+    if conversation.status != ConversationStatus.OPEN:
+        conversation.status = ConversationStatus.OPEN
+        conversation.snoozed_until = None
+        conversation.resolved_at = None
+        conversation.resolved_by = None
+        update_fields += ["status", "snoozed_until", "resolved_at", "resolved_by"]
+    if not is_new:
+        conversation.save(update_fields=update_fields)
+
+    conversation.customer = customer
+    conversation.channel = channel
+    realtime.message_created(message, channel_id=channel.pk)
+    if is_new or was_status != ConversationStatus.OPEN:
+        realtime.conversation_changed(conversation, is_new=is_new)
+    return ReceiveOutcome(message=message, conversation=conversation, is_new_conversation=is_new)
+
+
+def _conversation_for_inbound(
+    channel, customer: Customer, inbound: InboundMessage, now: datetime
+) -> tuple[Conversation, bool]:
+    latest = (
+        Conversation.objects.filter(customer=customer, channel=channel)
+        .select_related("assignee", "team", "resolved_by")
+        .order_by("-id")
+        .first()
+    )
+    if latest is not None and latest.status != ConversationStatus.RESOLVED:
+        return latest, False
+    window = channel.reopen_window_seconds
+    if window is None:
+        window = settings.CONVERSATION_REOPEN_WINDOW_SECONDS
+    if (
+        latest is not None
+        and latest.resolved_at is not None
+        and latest.resolved_at + timedelta(seconds=window) > now
+    ):
+        return latest, False
+    conversation = Conversation.objects.create(
+        customer=customer,
+        channel=channel,
+        recipient_address=inbound.recipient_address,
+        subject=inbound.subject[:255],
+        team=_default_team(channel),
+        last_message_at=now,
+        last_inbound_at=now,
+    )
+    return conversation, True
+
+
+def _default_team(channel) -> Team | None:
+    # A channel served by exactly one team files its new conversations under that team.
+    teams = list(channel.teams.all()[:2])
+    return teams[0] if len(teams) == 1 else None
+
+
+def message_reply(
+    *, conversation: Conversation, author: User, body: str, is_private: bool = False
+) -> Message:
+    """An operator's reply (sent on the conversation's channel) or private note."""
+    text = body.strip()
+    if not text:
+        raise ConversationActionInvalid("a reply needs a body")
+    now = timezone.now()
+    with transaction.atomic():
+        message = Message.objects.create(
+            conversation=conversation,
+            channel_id=conversation.channel_id,
+            direction=MessageDirection.OUTBOUND,
+            author=author,
+            body=body,
+            is_private=is_private,
+            status=MessageStatus.INTERNAL if is_private else MessageStatus.QUEUED,
+        )
+        _remember_attachments(message, [])
+        if not is_private:
+            conversation.last_message_at = now
+            fields = ["last_message_at", "updated_at"]
+            if conversation.first_response_at is None:
+                conversation.first_response_at = now
+                fields.append("first_response_at")
+            conversation.save(update_fields=fields)
+            _enqueue_delivery(message)
+        realtime.message_created(message, channel_id=conversation.channel_id)
+        if not is_private:
+            realtime.conversation_changed(conversation)
+    return message
+
+
+def _enqueue_delivery(message: Message, *, countdown: float | None = None) -> None:
+    message_id = message.pk
+    transaction.on_commit(
+        lambda: celery_app.send_task(DELIVER_MESSAGE_TASK, args=[message_id], countdown=countdown)
+    )
+
+
+def message_retry_delivery(*, message: Message) -> Message:
+    """Queue a failed outgoing message again."""
+    if message.direction != MessageDirection.OUTBOUND or message.is_private:
+        raise ConversationActionInvalid("only outgoing replies are delivered")
+    if message.status != MessageStatus.FAILED:
+        raise ConversationActionInvalid("only a failed message can be retried")
+    with transaction.atomic():
+        message.status = MessageStatus.QUEUED
+        message.error = ""
+        message.delivery_attempts = 0
+        message.save(update_fields=["status", "error", "delivery_attempts", "updated_at"])
+        _enqueue_delivery(message)
+        realtime.message_updated(message, channel_id=message.channel_id)
+    return message
+
+
+def delivery_retry_delay(*, attempt: int, retry_after: float | None = None) -> float:
+    """Exponential backoff with jitter; a platform's own Retry-After wins when longer."""
+    base = settings.DELIVERY_RETRY_BASE_SECONDS * (2 ** max(attempt - 1, 0))
+    delay = min(base, 600.0) * random.uniform(0.8, 1.2)
+    return max(delay, retry_after or 0.0)
+
+
+def message_record_delivery_attempt(
+    *,
+    message_id: int,
+    external_id: str | None = None,
+    error: str = "",
+    is_final: bool = False,
+) -> Message | None:
+    """Store the outcome of one send: sent (with the platform's id), failed, or to retry."""
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update()
+            .filter(pk=message_id, status=MessageStatus.QUEUED)
+            .first()
+        )
+        if message is None:
+            return None
+        message.delivery_attempts += 1
+        if not error:
+            message.status = MessageStatus.SENT
+            message.external_id = external_id or message.external_id
+            message.sent_at = timezone.now()
+            message.error = ""
+        elif is_final:
+            message.status = MessageStatus.FAILED
+            message.error = error
+        else:
+            message.error = f"attempt {message.delivery_attempts} failed, retrying: {error}"
+        message.save()
+        message_with_relations = (
+            Message.objects.select_related("author")
+            .prefetch_related("attachments")
+            .get(pk=message.pk)
+        )
+        if message.status != MessageStatus.QUEUED:
+            realtime.message_updated(message_with_relations, channel_id=message.channel_id)
+    return message_with_relations
+
+
+def message_update_status(
+    *, channel, external_id: str, status: str, error: str = ""
+) -> Message | None:
+    """A platform's status callback (delivered, read, failed) for a message we sent."""
+    order = [MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ]
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update()
+            .select_related("author")
+            .filter(channel=channel, external_id=external_id, direction=MessageDirection.OUTBOUND)
+            .first()
+        )
+        if message is None:
+            return None
+        if status == MessageStatus.FAILED:
+            message.status, message.error = MessageStatus.FAILED, error
+        elif status in order and (
+            message.status not in order or order.index(status) > order.index(message.status)
+        ):
+            message.status = status
+        else:
+            return message
+        message.save(update_fields=["status", "error", "updated_at"])
+        realtime.message_updated(message, channel_id=message.channel_id)
+    return message
+
+
+UNSET = object()
+
+
+def conversation_assign(
+    *,
+    conversation: Conversation,
+    operator: User | None | object = UNSET,
+    team: Team | None | object = UNSET,
+) -> Conversation:
+    """Give the conversation to an operator and/or a team; None takes it away."""
+    fields = ["updated_at"]
+    if operator is not UNSET:
+        if isinstance(operator, User) and not operator.is_active:
+            raise ConversationActionInvalid("that operator is deactivated")
+        if isinstance(operator, User) and not operator_can_serve(operator, conversation):
+            raise ConversationActionInvalid("that operator's teams do not serve this channel")
+        conversation.assignee = operator  # type: ignore[assignment]
+        fields.append("assignee")
+    if team is not UNSET:
+        conversation.team = team  # type: ignore[assignment]
+        fields.append("team")
+    with transaction.atomic():
+        conversation.save(update_fields=fields)
+        realtime.conversation_changed(conversation)
+    return conversation
+
+
+def operator_can_serve(operator: User, conversation: Conversation) -> bool:
+    if operator.sees_all_conversations:
+        return True
+    return conversation.channel.teams.filter(members=operator).exists()
+
+
+def conversation_resolve(*, conversation: Conversation, resolved_by: User | None) -> Conversation:
+    if conversation.status == ConversationStatus.RESOLVED:
+        raise ConversationActionInvalid("the conversation is already resolved")
+    conversation.status = ConversationStatus.RESOLVED
+    conversation.resolved_at = timezone.now()
+    conversation.resolved_by = resolved_by
+    conversation.assignee_at_resolve = conversation.assignee
+    conversation.snoozed_until = None
+    with transaction.atomic():
+        conversation.save(
+            update_fields=[
+                "status",
+                "resolved_at",
+                "resolved_by",
+                "assignee_at_resolve",
+                "snoozed_until",
+                "updated_at",
+            ]
+        )
+        realtime.conversation_changed(conversation)
+    return conversation
+
+
+def conversation_reopen(*, conversation: Conversation) -> Conversation:
+    if conversation.status == ConversationStatus.OPEN:
+        raise ConversationActionInvalid("the conversation is already open")
+    conversation.status = ConversationStatus.OPEN
+    conversation.snoozed_until = None
+    conversation.resolved_at = None
+    conversation.resolved_by = None
+    with transaction.atomic():
+        conversation.save(
+            update_fields=["status", "snoozed_until", "resolved_at", "resolved_by", "updated_at"]
+        )
+        realtime.conversation_changed(conversation)
+    return conversation
+
+
+def conversation_snooze(*, conversation: Conversation, until: datetime) -> Conversation:
+    if until <= timezone.now():
+        raise ConversationActionInvalid("snooze until a time in the future")
+    if conversation.status == ConversationStatus.RESOLVED:
+        raise ConversationActionInvalid("a resolved conversation cannot be snoozed")
+    conversation.status = ConversationStatus.SNOOZED
+    conversation.snoozed_until = until
+    with transaction.atomic():
+        conversation.save(update_fields=["status", "snoozed_until", "updated_at"])
+        realtime.conversation_changed(conversation)
+    return conversation
+
+
+def conversation_set_priority(*, conversation: Conversation, priority: str) -> Conversation:
+    if priority not in Priority.values:
+        raise ConversationActionInvalid(f"priority must be one of {', '.join(Priority.values)}")
+    conversation.priority = priority
+    with transaction.atomic():
+        conversation.save(update_fields=["priority", "updated_at"])
+        realtime.conversation_changed(conversation)
+    return conversation
+
+
+def conversations_wake_snoozed(*, batch_size: int = 500) -> int:
+    """Reopen snoozed conversations whose time has come; safe to run in several workers."""
+    woken = 0
+    with transaction.atomic():
+        due = list(
+            Conversation.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=ConversationStatus.SNOOZED, snoozed_until__lte=timezone.now())
+            .select_related("customer", "channel", "assignee", "team", "resolved_by")
+            .order_by("snoozed_until")[:batch_size]
+        )
+        for conversation in due:
+            conversation.status = ConversationStatus.OPEN
+            conversation.snoozed_until = None
+            conversation.save(update_fields=["status", "snoozed_until", "updated_at"])
+            realtime.conversation_changed(conversation)
+            woken += 1
+    return woken
+
+
+@transaction.atomic
+def customer_merge_with_conversations(
+    *, survivor: Customer, merged: Customer, merged_by: User | None
+) -> CustomerMerge:
+    """Merge two customer profiles, moving their conversations too (recorded for undo)."""
+    merge = customer_merge(survivor=survivor, merged=merged, merged_by=merged_by)
+    conversation_ids = list(
+        Conversation.objects.filter(customer=merged).values_list("pk", flat=True)
+    )
+    Conversation.objects.filter(pk__in=conversation_ids).update(customer=survivor)
+    merge.moved = {**merge.moved, "conversations": conversation_ids}
+    merge.save(update_fields=["moved"])
+    _broadcast_conversations(conversation_ids)
+    return merge
+
+
+@transaction.atomic
+def customer_merge_undo_with_conversations(
+    *, merge: CustomerMerge, undone_by: User | None
+) -> CustomerMerge:
+    conversation_ids = merge.moved.get("conversations", [])
+    Conversation.objects.filter(pk__in=conversation_ids, customer=merge.survivor_id).update(
+        customer=merge.merged_id
+    )
+    merge = customer_merge_undo(merge=merge, undone_by=undone_by)
+    _broadcast_conversations(conversation_ids)
+    return merge
+
+
+def _broadcast_conversations(conversation_ids: Sequence[int]) -> None:
+    for conversation in Conversation.objects.filter(pk__in=conversation_ids).select_related(
+        "customer", "channel", "assignee", "team", "resolved_by"
+    ):
+        realtime.conversation_changed(conversation)
