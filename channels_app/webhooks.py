@@ -20,9 +20,10 @@ ERROR_CODES = {400: "malformed", 401: "invalid_signature", 403: "forbidden", 413
 
 
 def _process(kind: str, public_id: str, request: WebhookRequest) -> JsonResponse:
-    # Pool threads live outside Django's request cycle: drop broken or expired
-    # connections ourselves, as the request signals do for the main thread.
-    close_old_connections()
+    if not settings.WEBHOOK_THREAD_SENSITIVE:
+        # Pool threads live outside Django's request cycle: drop broken or expired
+        # connections ourselves, as the request signals do for the main thread.
+        close_old_connections()
     try:
         channel = services.channel_get_active(kind=kind, public_id=public_id)
         outcome = services.webhook_receive(channel=channel, request=request)

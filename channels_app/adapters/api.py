@@ -71,6 +71,8 @@ class ApiAdapter(ChannelAdapter):
             text = ""
         if not isinstance(text, str):
             raise PayloadMalformed("text must be a string")
+        # PostgreSQL text cannot hold NUL characters.
+        text = text.replace("\x00", "")
         if len(text) > MAX_TEXT_LENGTH:
             raise PayloadMalformed(f"text is longer than {MAX_TEXT_LENGTH} characters")
         attachments = _attachments(payload.get("attachments"))
@@ -83,10 +85,11 @@ class ApiAdapter(ChannelAdapter):
             if value is not None and not isinstance(value, str):
                 raise PayloadMalformed(f"sender.{kind} must be a string")
             if value:
-                identities.append(InboundIdentity(kind=kind, value=value))
+                identities.append(InboundIdentity(kind=kind, value=value.replace("\x00", "")))
         name = sender.get("name") or ""
         if not isinstance(name, str):
             raise PayloadMalformed("sender.name must be a string")
+        name = name.replace("\x00", "")
         return [
             InboundMessage(
                 external_id=external_id,
@@ -143,6 +146,8 @@ def _required_id(value: Any, name: str) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int) or str(value).strip() == "":
         raise PayloadMalformed(f"{name} must be a non-empty string or integer")
     text = str(value).strip()
+    if "\x00" in text:
+        raise PayloadMalformed(f"{name} contains a NUL character")
     if len(text) > 200:
         raise PayloadMalformed(f"{name} is longer than 200 characters")
     return text

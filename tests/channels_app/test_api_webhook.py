@@ -1,0 +1,265 @@
+import json
+import uuid
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from channels_app.models import WebhookEvent, WebhookEventStatus
+from customers.models import Customer, Identity
+from inbox.models import Conversation, Message
+from tests.factories import ChannelFactory
+from tests.helpers import api_payload, sign
+
+pytestmark = pytest.mark.django_db
+
+
+def post_webhook(client, channel, body: bytes, *, signature: str | None = None, **headers):
+    return client.post(
+        f"/webhooks/api/{channel.public_id}/",
+        data=body,
+        content_type="application/json",
+        HTTP_X_SWITCHBOARD_SIGNATURE=signature if signature is not None else sign(body),
+        **headers,
+    )
+
+
+def stored_counts() -> tuple[int, int, int, int]:
+    return (
+        Customer.objects.count(),
+        Conversation.objects.count(),
+        Message.objects.count(),
+        WebhookEvent.objects.count(),
+    )
+
+
+def test_signed_webhook_creates_customer_conversation_and_message(client, channel):
+    body = api_payload(sender_id="u-42", name="Maria Garcia", email="Maria@Example.com")
+
+    response = post_webhook(client, channel, body)
+
+    assert response.status_code == 200
+    message = Message.objects.get()
+    assert response.json()["messages"] == [
+        {"id": message.pk, "conversation_id": message.conversation_id, "duplicate": False}
+    ]
+    assert message.body == "Hello, my order is late"
+    assert message.direction == "in"
+    assert message.external_id == "m-1"
+    conversation = message.conversation
+    assert conversation.channel == channel
+    assert conversation.status == "open"
+    assert conversation.recipient_address == "u-42"
+    customer = conversation.customer
+    assert customer.name == "Maria Garcia"
+    assert customer.email == "maria@example.com"
+    assert set(customer.identities.values_list("kind", "value")) == {
+        ("api", f"{channel.public_id}:u-42"),
+        ("email", "maria@example.com"),
+    }
+    assert WebhookEvent.objects.get().status == WebhookEventStatus.PROCESSED
+
+
+def test_the_same_delivery_again_changes_nothing(client, channel):
+    body = api_payload()
+    first = post_webhook(client, channel, body)
+    before = stored_counts()
+
+    again = post_webhook(client, channel, body)
+
+    assert again.status_code == 200
+    assert again.json()["messages"][0]["duplicate"] is True
+    assert again.json()["messages"][0]["id"] == first.json()["messages"][0]["id"]
+    assert stored_counts() == before
+
+
+def test_a_redelivery_with_another_body_but_same_id_is_still_a_duplicate(client, channel):
+    post_webhook(client, channel, api_payload(text="first"))
+
+    response = post_webhook(client, channel, api_payload(text="edited copy"))
+
+    assert response.status_code == 200
+    assert list(Message.objects.values_list("body", flat=True)) == ["first"]
+
+
+def test_a_second_message_from_the_same_sender_joins_the_conversation(client, channel):
+    post_webhook(client, channel, api_payload(message_id="m-1"))
+    post_webhook(client, channel, api_payload(message_id="m-2", text="Any news?"))
+
+    assert Customer.objects.count() == 1
+    conversation = Conversation.objects.get()
+    assert list(conversation.messages.order_by("id").values_list("body", flat=True)) == [
+        "Hello, my order is late",
+        "Any news?",
+    ]
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [
+        "sha256=" + "0" * 64,
+        sign(b"another body"),
+        sign(api_payload(), secret="wrong-secret"),
+        "md5=abc",
+        "",
+    ],
+)
+def test_a_bad_signature_is_refused_and_nothing_is_stored(client, channel, signature):
+    response = post_webhook(client, channel, api_payload(), signature=signature)
+
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_signature"
+    assert stored_counts() == (0, 0, 0, 0)
+
+
+def test_a_missing_signature_header_is_refused(client, channel):
+    response = client.post(
+        f"/webhooks/api/{channel.public_id}/", data=api_payload(), content_type="application/json"
+    )
+
+    assert response.status_code == 401
+    assert stored_counts() == (0, 0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("body", "complaint"),
+    [
+        (b'{"id": "m-1", "sender": {"id": "u-1"}, "text": "hi"', "not valid JSON"),
+        (b"\xff\xfe garbage", "not valid JSON"),
+        (b"[1, 2, 3]", "JSON object"),
+        (b'{"sender": {"id": "u-1"}, "text": "hi"}', "id"),
+        (b'{"id": "m-1", "text": "hi"}', "sender"),
+        (b'{"id": "m-1", "sender": {"id": ""}, "text": "hi"}', "sender.id"),
+        (b'{"id": "m-1", "sender": {"id": "u"}, "text": 5}', "text"),
+        (b'{"id": "m-1", "sender": {"id": "u"}, "text": "  "}', "text or attachments"),
+        (b'{"id": "m-1", "sender": {"id": "u"}, "text": "x", "timestamp": "yesterday"}', "timestamp"),
+        (b'{"id": "m-1", "sender": {"id": "u"}, "attachments": [{"url": "file:///etc/passwd"}]}', "url"),
+    ],
+)
+def test_a_malformed_body_gets_400_with_a_json_error(client, channel, body, complaint):
+    response = post_webhook(client, channel, body)
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"] == "malformed"
+    assert complaint in response.json()["detail"]
+    assert (Customer.objects.count(), Message.objects.count()) == (0, 0)
+
+
+def test_an_unknown_channel_gets_404(client, channel):
+    body = api_payload()
+    response = post_webhook(client, channel, body, signature=sign(body))
+    other = client.post(
+        f"/webhooks/api/{uuid.uuid4()}/",
+        data=body,
+        content_type="application/json",
+        HTTP_X_SWITCHBOARD_SIGNATURE=sign(body),
+    )
+
+    assert response.status_code == 200
+    assert other.status_code == 404
+    assert other.json()["error"] == "not_found"
+
+
+@pytest.mark.parametrize("path", ["/webhooks/api/not-a-uuid/", "/webhooks/nosuchkind/{id}/"])
+def test_malformed_webhook_urls_get_a_json_404(client, channel, path):
+    response = client.post(
+        path.format(id=channel.public_id), data=b"{}", content_type="application/json"
+    )
+
+    assert response.status_code == 404
+    assert response.json()["error"] == "not_found"
+
+
+def test_an_inactive_channel_gets_404_and_stores_nothing(client):
+    channel = ChannelFactory(is_active=False)
+
+    response = post_webhook(client, channel, api_payload())
+
+    assert response.status_code == 404
+    assert stored_counts() == (0, 0, 0, 0)
+
+
+def test_a_body_over_the_limit_gets_413(client, channel, settings):
+    settings.WEBHOOK_MAX_BODY_BYTES = 1000
+    body = api_payload(text="x" * 2000)
+
+    response = post_webhook(client, channel, body)
+
+    assert response.status_code == 413
+    assert response.json()["error"] == "too_large"
+    assert stored_counts() == (0, 0, 0, 0)
+
+
+def test_get_is_not_allowed(client, channel):
+    response = client.get(f"/webhooks/api/{channel.public_id}/")
+
+    assert response.status_code == 405
+    assert response.json()["error"] == "method_not_allowed"
+
+
+def test_attachments_are_kept_with_the_message(client, channel):
+    body = json.dumps(
+        {
+            "id": "m-9",
+            "sender": {"id": "u-1"},
+            "attachments": [
+                {"url": "https://cdn.example.com/a/photo.jpg", "content_type": "image/jpeg", "size": 2048}
+            ],
+        }
+    ).encode()
+
+    response = post_webhook(client, channel, body)
+
+    assert response.status_code == 200
+    attachment = Message.objects.get().attachments.get()
+    assert (attachment.filename, attachment.content_type, attachment.size) == (
+        "photo.jpg",
+        "image/jpeg",
+        2048,
+    )
+
+
+def test_a_failure_while_processing_keeps_the_raw_event_for_a_retry(client, channel, monkeypatch):
+    from channels_app import services
+    from inbox import services as inbox_services
+
+    def broken(**kwargs):
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr(inbox_services, "message_receive", broken)
+    body = api_payload()
+
+    response = post_webhook(client, channel, body)
+
+    assert response.status_code == 200
+    event = WebhookEvent.objects.get()
+    assert event.status == WebhookEventStatus.FAILED
+    assert "database hiccup" in event.error
+    assert Message.objects.count() == 0
+
+    monkeypatch.undo()
+    assert services.webhook_events_reprocess_failed() == 1
+    assert Message.objects.get().body == "Hello, my order is late"
+    event.refresh_from_db()
+    assert event.status == WebhookEventStatus.PROCESSED
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.sampled_from(["id", "sender", "text", "name", "email", "phone",
+                                       "attachments", "timestamp", "url", "size"]), children, max_size=6),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(payload=json_values)
+def test_no_signed_payload_makes_the_webhook_answer_500(client, channel, payload):
+    body = json.dumps(payload).encode()
+
+    response = post_webhook(client, channel, body)
+
+    assert response.status_code in (200, 400)
+    assert "error" in response.json() or response.json()["status"] == "ok"

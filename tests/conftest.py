@@ -1,0 +1,95 @@
+import os
+
+import pytest
+from django.conf import settings as django_settings
+from rest_framework.test import APIClient
+
+from inbox import people
+from inbox.models import Role
+from tests.factories import ChannelFactory, TeamFactory, UserFactory
+from tests.helpers import RecordingServer
+
+REAL_SERVICES_REQUIRED = os.environ.get("SWITCHBOARD_REQUIRE_REAL_SERVICES") == "1"
+
+
+def real_services_available() -> bool:
+    return (
+        not django_settings.IS_EMBEDDED
+        and django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    if real_services_available():
+        return
+    if REAL_SERVICES_REQUIRED:
+        # CI must not pass with the tests that matter silently skipped.
+        pytest.exit(
+            "SWITCHBOARD_REQUIRE_REAL_SERVICES=1 but DATABASE_URL/REDIS_URL do not point at "
+            "PostgreSQL and Redis",
+            returncode=1,
+        )
+    skip = pytest.mark.skip(reason="needs PostgreSQL and Redis: set DATABASE_URL and REDIS_URL")
+    for item in items:
+        if "real_services" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings):
+    # The test client runs inside the test's transaction; the pool thread would not see it.
+    settings.WEBHOOK_THREAD_SENSITIVE = True
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def team(db):
+    return TeamFactory(name="Support")
+
+
+@pytest.fixture
+def channel(db, team):
+    return ChannelFactory(teams=[team])
+
+
+@pytest.fixture
+def operator(db, team):
+    return UserFactory(username="anna", first_name="Anna", teams=[team])
+
+
+@pytest.fixture
+def supervisor(db):
+    return UserFactory(username="sam", role=Role.SUPERVISOR)
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="ada", role=Role.ADMIN, is_staff=True, is_superuser=True)
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {people.operator_api_token(user=user)}")
+    return client
+
+
+@pytest.fixture
+def operator_client(operator):
+    return client_for(operator)
+
+
+@pytest.fixture
+def supervisor_client(supervisor):
+    return client_for(supervisor)
+
+
+@pytest.fixture
+def admin_client_api(admin_user):
+    return client_for(admin_user)
+
+
+@pytest.fixture
+def callback_server():
+    server = RecordingServer().start()
+    yield server
+    server.stop()

@@ -1,0 +1,86 @@
+"""Small things tests share: signing webhook bodies, a recording HTTP server."""
+
+import hashlib
+import hmac
+import json
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from tests.factories import API_SECRET
+
+
+def sign(body: bytes, secret: str = API_SECRET) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def api_payload(
+    *,
+    message_id: str = "m-1",
+    sender_id: str = "u-1",
+    name: str = "Maria Garcia",
+    text: str = "Hello, my order is late",
+    **sender_fields: Any,
+) -> bytes:
+    return json.dumps(
+        {
+            "id": message_id,
+            "sender": {"id": sender_id, "name": name, **sender_fields},
+            "text": text,
+        }
+    ).encode()
+
+
+@dataclass
+class RecordedRequest:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class RecordingServer:
+    """An HTTP server on 127.0.0.1 standing in for a customer's callback URL."""
+
+    status: int = 200
+    response_body: bytes = b'{"id": "remote-1"}'
+    requests: list[RecordedRequest] = field(default_factory=list)
+    received: threading.Event = field(default_factory=threading.Event)
+
+    def start(self) -> "RecordingServer":
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+                length = int(self.headers.get("Content-Length") or 0)
+                recorder.requests.append(
+                    RecordedRequest(
+                        path=self.path,
+                        headers={k.lower(): v for k, v in self.headers.items()},
+                        body=self.rfile.read(length),
+                    )
+                )
+                self.send_response(recorder.status)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(recorder.response_body)
+                recorder.received.set()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/callback"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,0 +1,94 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from channels_app.contracts import InboundIdentity, InboundMessage
+from inbox.models import Conversation, ConversationStatus
+from inbox.services import (
+    conversation_resolve,
+    conversation_snooze,
+    conversations_wake_snoozed,
+    message_receive,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def inbound(external_id: str, text: str = "hello") -> InboundMessage:
+    return InboundMessage(
+        external_id=external_id,
+        recipient_address="u-1",
+        identities=(InboundIdentity("api", "shop:u-1"),),
+        sender_name="Maria",
+        text=text,
+    )
+
+
+def test_a_message_on_a_recently_resolved_conversation_reopens_it(channel, operator):
+    first = message_receive(channel=channel, inbound=inbound("m-1")).conversation
+    conversation_resolve(conversation=first, resolved_by=operator)
+
+    outcome = message_receive(channel=channel, inbound=inbound("m-2"))
+
+    assert outcome.conversation.pk == first.pk
+    assert not outcome.is_new_conversation
+    first.refresh_from_db()
+    assert first.status == ConversationStatus.OPEN
+    assert first.resolved_at is None
+
+
+def test_a_message_after_the_reopen_window_opens_a_new_conversation(channel, operator):
+    channel.reopen_window_seconds = 3600
+    channel.save()
+    first = message_receive(channel=channel, inbound=inbound("m-1")).conversation
+    conversation_resolve(conversation=first, resolved_by=operator)
+    Conversation.objects.filter(pk=first.pk).update(
+        resolved_at=timezone.now() - timedelta(hours=2)
+    )
+
+    outcome = message_receive(channel=channel, inbound=inbound("m-2"))
+
+    assert outcome.is_new_conversation
+    assert outcome.conversation.pk != first.pk
+    first.refresh_from_db()
+    assert first.status == ConversationStatus.RESOLVED
+
+
+def test_a_message_wakes_a_snoozed_conversation(channel):
+    conversation = message_receive(channel=channel, inbound=inbound("m-1")).conversation
+    conversation_snooze(conversation=conversation, until=timezone.now() + timedelta(days=1))
+
+    message_receive(channel=channel, inbound=inbound("m-2"))
+
+    conversation.refresh_from_db()
+    assert (conversation.status, conversation.snoozed_until) == (ConversationStatus.OPEN, None)
+
+
+def test_beat_wakes_snoozed_conversations_when_their_time_comes(channel):
+    due = message_receive(channel=channel, inbound=inbound("m-1")).conversation
+    conversation_snooze(conversation=due, until=timezone.now() + timedelta(minutes=5))
+    Conversation.objects.filter(pk=due.pk).update(snoozed_until=timezone.now() - timedelta(seconds=1))
+    later = message_receive(
+        channel=channel,
+        inbound=InboundMessage(
+            external_id="other",
+            recipient_address="u-2",
+            identities=(InboundIdentity("api", "shop:u-2"),),
+            text="hi",
+        ),
+    ).conversation
+    conversation_snooze(conversation=later, until=timezone.now() + timedelta(hours=1))
+
+    assert conversations_wake_snoozed() == 1
+
+    due.refresh_from_db()
+    later.refresh_from_db()
+    assert due.status == ConversationStatus.OPEN
+    assert later.status == ConversationStatus.SNOOZED
+
+
+def test_a_channel_served_by_one_team_files_new_conversations_under_it(channel, team):
+    conversation = message_receive(channel=channel, inbound=inbound("m-1")).conversation
+
+    assert conversation.team == team

@@ -1,0 +1,79 @@
+"""List endpoints cost the same number of queries whatever the page holds."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from customers.models import IdentityClaim
+from tests.factories import ConversationFactory, IdentityFactory, MessageFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def query_count(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, response.content
+    return len(captured)
+
+
+def fill(channel, operator, count: int) -> None:
+    for _ in range(count):
+        conversation = ConversationFactory(channel=channel, assignee=operator)
+        MessageFactory(conversation=conversation)
+        IdentityFactory(customer=conversation.customer)
+        IdentityClaim.objects.create(customer=conversation.customer, kind="email", value="x@example.com")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/conversations/?page_size=100",
+        "/api/v1/conversations/?page_size=100&status=open&assignee=me",
+        "/api/v1/customers/?page_size=100",
+        "/api/v1/operators/",
+        "/api/v1/teams/",
+    ],
+)
+def test_list_query_count_is_flat(operator_client, operator, channel, team, url):
+    fill(channel, operator, 2)
+    UserFactory(teams=[team])
+    small = query_count(operator_client, url)
+
+    fill(channel, operator, 30)
+    for _ in range(10):
+        UserFactory(teams=[team])
+    large = query_count(operator_client, url)
+
+    assert large == small
+    assert small <= 6
+
+
+def test_message_list_query_count_is_flat(operator_client, operator, channel):
+    conversation = ConversationFactory(channel=channel)
+    MessageFactory(conversation=conversation)
+    url = f"/api/v1/conversations/{conversation.pk}/messages/?page_size=100"
+    small = query_count(operator_client, url)
+
+    for index in range(40):
+        MessageFactory(conversation=conversation, direction="out", author=operator, status="sent")
+        if index % 5 == 0:
+            MessageFactory(conversation=conversation).attachments.create(
+                filename="a.png", content_type="image/png", remote_url="https://cdn.example.com/a.png"
+            )
+    large = query_count(operator_client, url)
+
+    assert large == small
+
+
+def test_customer_timeline_query_count_is_flat(operator_client, channel):
+    conversation = ConversationFactory(channel=channel)
+    url = f"/api/v1/customers/{conversation.customer_id}/"
+    small = query_count(operator_client, url)
+
+    for _ in range(15):
+        ConversationFactory(channel=channel, customer=conversation.customer)
+    large = query_count(operator_client, url)
+
+    assert large == small
+    assert len(operator_client.get(url).json()["timeline"]) == 16
