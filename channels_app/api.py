@@ -1,5 +1,7 @@
 """Channels through the REST API (admins only). Secrets in `config` are write-only."""
 
+from typing import cast
+
 from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -22,7 +24,7 @@ class ChannelOutputSerializer(serializers.ModelSerializer):
     secrets_set = serializers.SerializerMethodField(
         help_text="Names of the write-only settings that have a value."
     )
-    teams = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    teams = serializers.PrimaryKeyRelatedField(many=True, read_only=True)  # type: ignore[var-annotated]
 
     class Meta:
         model = Channel
@@ -64,7 +66,8 @@ class ChannelInputSerializer(serializers.Serializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = supported_kinds()
+        kind_field = cast(serializers.ChoiceField, self.fields["kind"])
+        kind_field.choices = supported_kinds()
 
 
 class ChannelUpdateInputSerializer(serializers.Serializer):

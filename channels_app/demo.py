@@ -24,20 +24,40 @@ PEOPLE = [
 ]
 
 CONVERSATIONS = [
-    ("c-1", "Maria Garcia", "maria@example.com", "+34 612 345 678",
-     ["Hi! My order #1042 hasn't arrived yet.", "It was due last Friday."]),
-    ("c-2", "Jonas Weber", "jonas@example.de", None,
-     ["Can I change the delivery address of an order that already shipped?"]),
-    ("c-3", "Aiko Tanaka", "aiko@example.jp", "+81 90 1234 5678",
-     ["The app crashes when I open my invoices."]),
-    ("c-4", "Maria Garcia", "maria@example.com", None,
-     ["Also, do you ship to the Canary Islands?"]),
+    (
+        "c-1",
+        "Maria Garcia",
+        "maria@example.com",
+        "+34 612 345 678",
+        ["Hi! My order #1042 hasn't arrived yet.", "It was due last Friday."],
+    ),
+    (
+        "c-2",
+        "Jonas Weber",
+        "jonas@example.de",
+        None,
+        ["Can I change the delivery address of an order that already shipped?"],
+    ),
+    (
+        "c-3",
+        "Aiko Tanaka",
+        "aiko@example.jp",
+        "+81 90 1234 5678",
+        ["The app crashes when I open my invoices."],
+    ),
+    (
+        "c-4",
+        "Maria Garcia",
+        "maria@example.com",
+        None,
+        ["Also, do you ship to the Canary Islands?"],
+    ),
 ]
 
 
 def seed_demo() -> list[tuple[str, str]]:
     team = people.team_get_or_create(name="Support")
-    logins = []
+    logins: list[tuple[str, str]] = []
     for username, role, first, last in PEOPLE:
         user = User.objects.filter(username=username).first()
         if user is None:

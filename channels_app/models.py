@@ -85,3 +85,6 @@ class WebhookEvent(models.Model):
             )
         ]
         indexes = [models.Index(fields=["status", "created_at"], name="webhook_event_status")]
+
+    def __str__(self) -> str:
+        return f"Webhook event {self.pk} ({self.status})"

@@ -55,7 +55,7 @@ async def webhook(request: HttpRequest, kind: str, public_id) -> JsonResponse:
     webhook_request = WebhookRequest(
         body=body,
         headers={key.lower(): value for key, value in request.headers.items()},
-        query={key: value for key, value in request.GET.items()},
+        query=request.GET.dict(),
         method=request.method,
     )
     # One hop for all the database work, into a thread pool rather than the single

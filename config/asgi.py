@@ -6,18 +6,20 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_application = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from inbox.consumers import InboxConsumer  # noqa: E402
-from inbox.websocket_auth import TokenOrSessionAuthMiddlewareStack  # noqa: E402
+from inbox.websocket_auth import (  # noqa: E402
+    AllowedHostsBrowserOriginValidator,
+    TokenOrSessionAuthMiddlewareStack,
+)
 
 websocket_routes = URLRouter([path("ws/inbox/", InboxConsumer.as_asgi())])
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_application,
-        "websocket": AllowedHostsOriginValidator(
+        "websocket": AllowedHostsBrowserOriginValidator(
             TokenOrSessionAuthMiddlewareStack(websocket_routes)
         ),
     }

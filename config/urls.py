@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from channels_app import api as channel_api
 from channels_app import webhooks
+from config.health import health
 from inbox.api import urls as inbox_api_urls
 
 handler404 = "inbox.api.errors.json_not_found"
@@ -21,6 +22,7 @@ api_patterns = [
 ]
 
 urlpatterns = [
+    path("healthz/", health, name="health"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_patterns)),
     path("webhooks/<str:kind>/<uuid:public_id>/", webhooks.webhook, name="webhook"),

@@ -80,6 +80,9 @@ class CustomerNote(models.Model):
     body = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
 
+    def __str__(self) -> str:
+        return f"Note {self.pk} on customer {self.customer_id}"
+
 
 class CustomerMerge(models.Model):
     """Audit record of a merge: what moved from `merged` into `survivor`, so it can be undone."""
@@ -96,6 +99,9 @@ class CustomerMerge(models.Model):
     undone_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    def __str__(self) -> str:
+        return f"Merge of customer {self.merged_id} into {self.survivor_id}"
 
     @property
     def is_undone(self) -> bool:

@@ -1,5 +1,7 @@
 """Reads on customers."""
 
+from contextlib import suppress
+
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from customers.models import Customer, Identity, IdentityClaim
@@ -13,10 +15,8 @@ def customer_list(*, query: str = "") -> QuerySet[Customer]:
     if not text:
         return customers
     values = {text, text.lower()}
-    try:
+    with suppress(InvalidIdentityValue):
         values.add(normalize_phone(text))
-    except InvalidIdentityValue:
-        pass
     identity_match = Identity.objects.filter(customer=OuterRef("pk")).filter(
         Q(value__in=values) | Q(value__icontains=text)
     )

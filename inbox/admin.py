@@ -8,7 +8,7 @@ from inbox.models import Attachment, CannedResponse, Conversation, Message, Team
 class OperatorAdmin(UserAdmin):
     list_display = ("username", "email", "role", "is_active")
     list_filter = ("role", "is_active")
-    fieldsets = (*UserAdmin.fieldsets, ("Switchboard", {"fields": ("role",)}))
+    fieldsets = (*(UserAdmin.fieldsets or ()), ("Switchboard", {"fields": ("role",)}))
 
 
 @admin.register(Team)

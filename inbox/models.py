@@ -139,7 +139,8 @@ class Message(models.Model):
     is_private = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=MessageStatus.choices)
     error = models.TextField(blank=True)
-    external_id = models.CharField(max_length=255, null=True, blank=True)
+    # NULL, not "", for messages without one: the unique constraint skips NULLs.
+    external_id = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     delivery_attempts = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -167,6 +168,9 @@ class Attachment(models.Model):
     content_type = models.CharField(max_length=255, default="application/octet-stream")
     size = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.filename
 
     @property
     def url(self) -> str:

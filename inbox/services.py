@@ -278,7 +278,7 @@ def message_update_status(
     *, channel, external_id: str, status: str, error: str = ""
 ) -> Message | None:
     """A platform's status callback (delivered, read, failed) for a message we sent."""
-    order = [MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ]
+    order: list[str] = [MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ]
     with transaction.atomic():
         message = (
             Message.objects.select_for_update()
@@ -307,8 +307,8 @@ UNSET = object()
 def conversation_assign(
     *,
     conversation: Conversation,
-    operator: User | None | object = UNSET,
-    team: Team | None | object = UNSET,
+    operator: User | object | None = UNSET,
+    team: Team | object | None = UNSET,
 ) -> Conversation:
     """Give the conversation to an operator and/or a team; None takes it away."""
     fields = ["updated_at"]

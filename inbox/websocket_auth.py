@@ -2,6 +2,8 @@
 
 from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
+from channels.security.websocket import OriginValidator
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from rest_framework.authtoken.models import Token
 
@@ -29,3 +31,23 @@ class TokenAuthMiddleware:
 
 def TokenOrSessionAuthMiddlewareStack(inner):
     return AuthMiddlewareStack(TokenAuthMiddleware(inner))
+
+
+class BrowserOriginValidator(OriginValidator):
+    """Refuse cross-site browser sockets; let clients that send no Origin (not browsers) in.
+
+    Browsers always send Origin, and only they carry ambient cookies, so a missing
+    Origin carries no cross-site risk; API clients authenticate with a token header.
+    """
+
+    def valid_origin(self, parsed_origin) -> bool:
+        if parsed_origin is None:
+            return True
+        return self.validate_origin(parsed_origin)
+
+
+def AllowedHostsBrowserOriginValidator(application):
+    allowed_hosts = settings.ALLOWED_HOSTS
+    if settings.DEBUG and not allowed_hosts:
+        allowed_hosts = ["localhost", "127.0.0.1", "[::1]"]
+    return BrowserOriginValidator(application, allowed_hosts)

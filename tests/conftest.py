@@ -13,10 +13,9 @@ REAL_SERVICES_REQUIRED = os.environ.get("SWITCHBOARD_REQUIRE_REAL_SERVICES") == 
 
 
 def real_services_available() -> bool:
-    return (
-        not django_settings.IS_EMBEDDED
-        and django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
-    )
+    return not django_settings.IS_EMBEDDED and django_settings.DATABASES["default"][
+        "ENGINE"
+    ].endswith("postgresql")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -55,7 +55,7 @@ class RecordingServer:
         recorder = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 recorder.requests.append(
                     RecordedRequest(

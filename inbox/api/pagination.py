@@ -2,7 +2,7 @@ from rest_framework.pagination import CursorPagination
 
 
 class CreatedCursorPagination(CursorPagination):
-    ordering = "-id"
+    ordering: str | tuple[str, ...] = "-id"
     page_size = 25
     page_size_query_param = "page_size"
     max_page_size = 100

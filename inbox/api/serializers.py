@@ -184,7 +184,7 @@ class TeamSerializer(serializers.ModelSerializer):
 
 class OperatorOutputSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="display_name", read_only=True)
-    teams = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    teams = serializers.PrimaryKeyRelatedField(many=True, read_only=True)  # type: ignore[var-annotated]
 
     class Meta:
         model = User

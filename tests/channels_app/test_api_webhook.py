@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from channels_app.models import WebhookEvent, WebhookEventStatus
-from customers.models import Customer, Identity
+from customers.models import Customer
 from inbox.models import Conversation, Message
 from tests.factories import ChannelFactory
 from tests.helpers import api_payload, sign
@@ -132,8 +132,14 @@ def test_a_missing_signature_header_is_refused(client, channel):
         (b'{"id": "m-1", "sender": {"id": ""}, "text": "hi"}', "sender.id"),
         (b'{"id": "m-1", "sender": {"id": "u"}, "text": 5}', "text"),
         (b'{"id": "m-1", "sender": {"id": "u"}, "text": "  "}', "text or attachments"),
-        (b'{"id": "m-1", "sender": {"id": "u"}, "text": "x", "timestamp": "yesterday"}', "timestamp"),
-        (b'{"id": "m-1", "sender": {"id": "u"}, "attachments": [{"url": "file:///etc/passwd"}]}', "url"),
+        (
+            b'{"id": "m-1", "sender": {"id": "u"}, "text": "x", "timestamp": "yesterday"}',
+            "timestamp",
+        ),
+        (
+            b'{"id": "m-1", "sender": {"id": "u"}, "attachments": [{"url": "file:///etc/passwd"}]}',
+            "url",
+        ),
     ],
 )
 def test_a_malformed_body_gets_400_with_a_json_error(client, channel, body, complaint):
@@ -204,7 +210,11 @@ def test_attachments_are_kept_with_the_message(client, channel):
             "id": "m-9",
             "sender": {"id": "u-1"},
             "attachments": [
-                {"url": "https://cdn.example.com/a/photo.jpg", "content_type": "image/jpeg", "size": 2048}
+                {
+                    "url": "https://cdn.example.com/a/photo.jpg",
+                    "content_type": "image/jpeg",
+                    "size": 2048,
+                }
             ],
         }
     ).encode()
@@ -247,14 +257,34 @@ def test_a_failure_while_processing_keeps_the_raw_event_for_a_retry(client, chan
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.sampled_from(["id", "sender", "text", "name", "email", "phone",
-                                       "attachments", "timestamp", "url", "size"]), children, max_size=6),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "id",
+                    "sender",
+                    "text",
+                    "name",
+                    "email",
+                    "phone",
+                    "attachments",
+                    "timestamp",
+                    "url",
+                    "size",
+                ]
+            ),
+            children,
+            max_size=6,
+        )
+    ),
     max_leaves=12,
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(payload=json_values)
 def test_no_signed_payload_makes_the_webhook_answer_500(client, channel, payload):
     body = json.dumps(payload).encode()

@@ -17,14 +17,19 @@ def duplicates(operator):
     IdentityFactory(customer=duplicate, kind="telegram", value="5551234")
     IdentityClaim.objects.create(customer=duplicate, kind="email", value="maria.g@example.com")
     CustomerNote.objects.create(customer=duplicate, author=operator, body="VIP, be nice")
-    conversations = [ConversationFactory(customer=duplicate), ConversationFactory(customer=survivor)]
+    conversations = [
+        ConversationFactory(customer=duplicate),
+        ConversationFactory(customer=survivor),
+    ]
     return survivor, duplicate, conversations
 
 
 def test_merge_moves_everything_and_leaves_an_audit_record(duplicates, operator):
     survivor, duplicate, (moved_conversation, own_conversation) = duplicates
 
-    merge = customer_merge_with_conversations(survivor=survivor, merged=duplicate, merged_by=operator)
+    merge = customer_merge_with_conversations(
+        survivor=survivor, merged=duplicate, merged_by=operator
+    )
 
     survivor.refresh_from_db()
     duplicate.refresh_from_db()
@@ -49,7 +54,9 @@ def test_undo_restores_both_profiles(duplicates, operator):
         customer.pk: set(customer.identities.values_list("kind", "value"))
         for customer in (survivor, duplicate)
     }
-    merge = customer_merge_with_conversations(survivor=survivor, merged=duplicate, merged_by=operator)
+    merge = customer_merge_with_conversations(
+        survivor=survivor, merged=duplicate, merged_by=operator
+    )
 
     customer_merge_undo_with_conversations(merge=merge, undone_by=operator)
 

@@ -3,8 +3,8 @@ import pytest
 from customers.models import Customer, Identity, IdentityClaim
 from customers.normalization import InvalidIdentityValue, normalize_identity_value
 from customers.services import IdentityEvidence, customer_resolve
-from tests.factories import ChannelFactory
 from tests.channels_app.test_api_webhook import post_webhook
+from tests.factories import ChannelFactory
 from tests.helpers import api_payload
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +24,9 @@ def test_identity_values_are_stored_in_one_canonical_form(kind, raw, normalized)
     assert normalize_identity_value(kind, raw) == normalized
 
 
-@pytest.mark.parametrize(("kind", "raw"), [("email", "not-an-email"), ("phone", "12"), ("api", " ")])
+@pytest.mark.parametrize(
+    ("kind", "raw"), [("email", "not-an-email"), ("phone", "12"), ("api", " ")]
+)
 def test_invalid_identity_values_are_refused(kind, raw):
     with pytest.raises(InvalidIdentityValue):
         normalize_identity_value(kind, raw)
@@ -68,7 +70,10 @@ def test_the_same_sender_id_on_two_api_channels_is_two_customers(client):
 
 def test_an_unverified_claim_is_kept_but_never_merges():
     maria = customer_resolve(
-        identities=[IdentityEvidence("api", "shop:1"), IdentityEvidence("email", "maria@example.com")],
+        identities=[
+            IdentityEvidence("api", "shop:1"),
+            IdentityEvidence("email", "maria@example.com"),
+        ],
         name="Maria",
     )
 
@@ -93,7 +98,10 @@ def test_a_known_identity_of_another_customer_is_not_taken_over():
     john = customer_resolve(identities=[IdentityEvidence("api", "shop:john")], name="John")
 
     resolved = customer_resolve(
-        identities=[IdentityEvidence("api", "shop:john"), IdentityEvidence("email", "maria@example.com")]
+        identities=[
+            IdentityEvidence("api", "shop:john"),
+            IdentityEvidence("email", "maria@example.com"),
+        ]
     )
 
     assert resolved == john

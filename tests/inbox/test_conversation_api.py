@@ -86,7 +86,9 @@ def test_the_list_is_cursor_paginated_most_recent_first(operator_client, channel
 def test_assign_resolve_reopen_snooze(operator_client, operator, conversation, team):
     base = f"/api/v1/conversations/{conversation.pk}"
 
-    assigned = operator_client.post(f"{base}/assign/", {"operator": operator.pk, "team": team.pk}, format="json")
+    assigned = operator_client.post(
+        f"{base}/assign/", {"operator": operator.pk, "team": team.pk}, format="json"
+    )
     assert assigned.status_code == 200
     assert assigned.json()["assignee"]["username"] == "anna"
     assert assigned.json()["team"] == {"id": team.pk, "name": "Support"}
@@ -150,20 +152,41 @@ def test_a_reply_is_queued_for_delivery_and_a_note_is_not(operator_client, conve
     url = f"/api/v1/conversations/{conversation.pk}/messages/"
 
     reply = operator_client.post(url, {"body": "It ships tomorrow."}, format="json")
-    note = operator_client.post(url, {"body": "Checked the warehouse", "private": True}, format="json")
+    note = operator_client.post(
+        url, {"body": "Checked the warehouse", "private": True}, format="json"
+    )
 
     assert reply.status_code == 201
     assert reply.json()["direction"] == "out"
     assert reply.json()["status"] == "queued"
     assert reply.json()["private"] is False
-    assert reply.json()["author"] == {"id": operator.pk, "username": "anna", "name": operator.display_name}
+    assert reply.json()["author"] == {
+        "id": operator.pk,
+        "username": "anna",
+        "name": operator.display_name,
+    }
     assert note.json()["private"] is True
     assert note.json()["status"] == "internal"
     conversation.refresh_from_db()
     assert conversation.first_response_at is not None
     listed = operator_client.get(url).json()["results"]
-    assert [m["body"] for m in listed] == ["Where is my parcel?", "It ships tomorrow.", "Checked the warehouse"]
-    assert set(listed[0]) >= {"id", "direction", "body", "private", "status", "error", "external_id", "author", "attachments", "created_at"}
+    assert [m["body"] for m in listed] == [
+        "Where is my parcel?",
+        "It ships tomorrow.",
+        "Checked the warehouse",
+    ]
+    assert set(listed[0]) >= {
+        "id",
+        "direction",
+        "body",
+        "private",
+        "status",
+        "error",
+        "external_id",
+        "author",
+        "attachments",
+        "created_at",
+    }
 
 
 def test_an_empty_reply_is_refused(operator_client, conversation):

@@ -60,7 +60,9 @@ async def test_an_anonymous_socket_is_closed():
 
 async def test_operators_get_events_of_their_channels_only(channel, operator, settings):
     settings.WEBHOOK_THREAD_SENSITIVE = False
-    outsider = await sync_to_async(UserFactory)(teams=[await sync_to_async(TeamFactory)(name="Billing")])
+    outsider = await sync_to_async(UserFactory)(
+        teams=[await sync_to_async(TeamFactory)(name="Billing")]
+    )
     mine, theirs = await connect(operator), await connect(outsider)
 
     assert await post_webhook_async(channel, api_payload(text="Parcel missing")) == 200
@@ -83,7 +85,9 @@ async def test_typing_reaches_the_other_operators_of_the_channel(channel, operat
     anna, ben = await connect(operator), await connect(colleague)
 
     await anna.send_to(
-        text_data=json.dumps({"type": "typing", "conversation_id": conversation.pk, "is_typing": True})
+        text_data=json.dumps(
+            {"type": "typing", "conversation_id": conversation.pk, "is_typing": True}
+        )
     )
 
     typing = await next_event_of_type(ben, "typing")

@@ -43,9 +43,7 @@ def test_a_message_after_the_reopen_window_opens_a_new_conversation(channel, ope
     channel.save()
     first = message_receive(channel=channel, inbound=inbound("m-1")).conversation
     conversation_resolve(conversation=first, resolved_by=operator)
-    Conversation.objects.filter(pk=first.pk).update(
-        resolved_at=timezone.now() - timedelta(hours=2)
-    )
+    Conversation.objects.filter(pk=first.pk).update(resolved_at=timezone.now() - timedelta(hours=2))
 
     outcome = message_receive(channel=channel, inbound=inbound("m-2"))
 
@@ -68,7 +66,9 @@ def test_a_message_wakes_a_snoozed_conversation(channel):
 def test_beat_wakes_snoozed_conversations_when_their_time_comes(channel):
     due = message_receive(channel=channel, inbound=inbound("m-1")).conversation
     conversation_snooze(conversation=due, until=timezone.now() + timedelta(minutes=5))
-    Conversation.objects.filter(pk=due.pk).update(snoozed_until=timezone.now() - timedelta(seconds=1))
+    Conversation.objects.filter(pk=due.pk).update(
+        snoozed_until=timezone.now() - timedelta(seconds=1)
+    )
     later = message_receive(
         channel=channel,
         inbound=InboundMessage(

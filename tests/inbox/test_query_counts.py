@@ -22,7 +22,9 @@ def fill(channel, operator, count: int) -> None:
         conversation = ConversationFactory(channel=channel, assignee=operator)
         MessageFactory(conversation=conversation)
         IdentityFactory(customer=conversation.customer)
-        IdentityClaim.objects.create(customer=conversation.customer, kind="email", value="x@example.com")
+        IdentityClaim.objects.create(
+            customer=conversation.customer, kind="email", value="x@example.com"
+        )
 
 
 @pytest.mark.parametrize(
@@ -59,7 +61,9 @@ def test_message_list_query_count_is_flat(operator_client, operator, channel):
         MessageFactory(conversation=conversation, direction="out", author=operator, status="sent")
         if index % 5 == 0:
             MessageFactory(conversation=conversation).attachments.create(
-                filename="a.png", content_type="image/png", remote_url="https://cdn.example.com/a.png"
+                filename="a.png",
+                content_type="image/png",
+                remote_url="https://cdn.example.com/a.png",
             )
     large = query_count(operator_client, url)
 

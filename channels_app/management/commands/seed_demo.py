@@ -5,11 +5,13 @@ from channels_app.demo import DEMO_PASSWORD, seed_demo
 
 
 class Command(BaseCommand):
-    help = "Create demo operators, a team, an API channel, customers and conversations (idempotent)."
+    help = (
+        "Create demo operators, a team, an API channel, customers and conversations (idempotent)."
+    )
 
     def handle(self, *args, **options) -> None:
         with transaction.atomic():
             logins = seed_demo()
-        self.stdout.write("Demo logins (password for all: %s):" % DEMO_PASSWORD)
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for role, username in logins:
             self.stdout.write(f"  {role:<10} {username}")

@@ -1,0 +1,129 @@
+"""One delivery attempt at a time, against a real local HTTP server as the callback URL."""
+
+import json
+
+import pytest
+
+from channels_app.services import message_deliver
+from inbox.models import Message, MessageStatus
+from inbox.services import message_reply, message_retry_delivery
+from tests.factories import ConversationFactory
+from tests.helpers import sign
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def queued_reply(channel, operator, callback_server):
+    channel.config = {"callback_url": callback_server.url}
+    channel.save()
+    conversation = ConversationFactory(channel=channel, recipient_address="u-42")
+    return message_reply(conversation=conversation, author=operator, body="It ships tomorrow.")
+
+
+def test_a_reply_is_posted_signed_to_the_callback_url(queued_reply, callback_server):
+    assert message_deliver(message_id=queued_reply.pk, attempt=1, max_attempts=3) is None
+
+    request = callback_server.requests[0]
+    assert request.headers["x-switchboard-signature"] == sign(request.body)
+    assert request.headers["content-type"] == "application/json"
+    payload = json.loads(request.body)
+    assert payload["id"] == queued_reply.pk
+    assert payload["recipient"] == {"id": "u-42"}
+    assert payload["text"] == "It ships tomorrow."
+    assert payload["author"]["name"] == "Anna"
+    queued_reply.refresh_from_db()
+    assert queued_reply.status == MessageStatus.SENT
+    assert queued_reply.external_id == "remote-1"
+    assert queued_reply.sent_at is not None
+
+
+def test_a_server_error_is_retried_then_fails_with_the_reason(queued_reply, callback_server):
+    callback_server.status = 500
+    callback_server.response_body = b"upstream down"
+
+    delay = message_deliver(message_id=queued_reply.pk, attempt=1, max_attempts=2)
+
+    assert delay is not None and delay > 0
+    queued_reply.refresh_from_db()
+    assert queued_reply.status == MessageStatus.QUEUED
+    assert "retrying" in queued_reply.error
+
+    assert message_deliver(message_id=queued_reply.pk, attempt=2, max_attempts=2) is None
+    queued_reply.refresh_from_db()
+    assert queued_reply.status == MessageStatus.FAILED
+    assert "HTTP 500" in queued_reply.error and "upstream down" in queued_reply.error
+    assert queued_reply.delivery_attempts == 2
+    assert len(callback_server.requests) == 2
+
+
+def test_a_client_error_fails_at_once(queued_reply, callback_server):
+    callback_server.status = 404
+
+    assert message_deliver(message_id=queued_reply.pk, attempt=1, max_attempts=5) is None
+
+    queued_reply.refresh_from_db()
+    assert queued_reply.status == MessageStatus.FAILED
+    assert "HTTP 404" in queued_reply.error
+
+
+def test_a_rate_limit_is_retried(queued_reply, callback_server):
+    callback_server.status = 429
+
+    delay = message_deliver(message_id=queued_reply.pk, attempt=1, max_attempts=5)
+
+    assert delay is not None
+    queued_reply.refresh_from_db()
+    assert queued_reply.status == MessageStatus.QUEUED
+
+
+def test_an_unreachable_callback_is_retried(queued_reply, channel):
+    channel.config = {"callback_url": "http://127.0.0.1:9/closed-port"}
+    channel.save()
+
+    assert message_deliver(message_id=queued_reply.pk, attempt=1, max_attempts=2) is not None
+    assert message_deliver(message_id=queued_reply.pk, attempt=2, max_attempts=2) is None
+
+    queued_reply.refresh_from_db()
+    assert queued_reply.status == MessageStatus.FAILED
+    assert "unreachable" in queued_reply.error
+
+
+def test_a_channel_without_callback_url_fails_with_a_clear_reason(queued_reply, channel):
+    channel.config = {}
+    channel.save()
+
+    message_deliver(message_id=queued_reply.pk, attempt=1, max_attempts=5)
+
+    queued_reply.refresh_from_db()
+    assert queued_reply.status == MessageStatus.FAILED
+    assert queued_reply.error == "the channel has no callback_url configured"
+
+
+def test_a_sent_message_is_not_sent_again(queued_reply, callback_server):
+    message_deliver(message_id=queued_reply.pk, attempt=1, max_attempts=3)
+    message_deliver(message_id=queued_reply.pk, attempt=1, max_attempts=3)
+
+    assert len(callback_server.requests) == 1
+
+
+def test_a_failed_message_can_be_retried(queued_reply, callback_server, operator_client):
+    callback_server.status = 400
+    message_deliver(message_id=queued_reply.pk, attempt=1, max_attempts=1)
+    callback_server.status = 200
+    url = f"/api/v1/conversations/{queued_reply.conversation_id}/messages/{queued_reply.pk}/retry/"
+
+    response = operator_client.post(url)
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "queued"
+    message_deliver(message_id=queued_reply.pk, attempt=1, max_attempts=1)
+    assert Message.objects.get(pk=queued_reply.pk).status == MessageStatus.SENT
+    assert operator_client.post(url).status_code == 400
+
+
+def test_retrying_a_message_that_did_not_fail_is_refused(queued_reply):
+    from inbox.services import ConversationActionInvalid
+
+    with pytest.raises(ConversationActionInvalid):
+        message_retry_delivery(message=queued_reply)

@@ -1,0 +1,152 @@
+"""Real processes against the test database: an ASGI server and a Celery worker.
+
+They are started once per session, on the PostgreSQL test database pytest-django made,
+with the Redis channel layer and broker, exactly as in production.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from django.conf import settings
+
+from config.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parents[2]
+RUN_ID = uuid.uuid4().hex[:8]
+QUEUE = f"switchboard-test-{RUN_ID}"
+
+# Tasks this test process enqueues go to a queue of this run only, so a worker of
+# another run (or a stale task) never meets them.
+celery_app.conf.task_default_queue = QUEUE
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(check, *, timeout: float, what: str, log: Path | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    detail = log.read_text()[-3000:] if log and log.exists() else ""
+    raise TimeoutError(f"{what} did not come up in {timeout}s\n{detail}")
+
+
+@pytest.fixture(scope="session")
+def live_environment(django_db_setup, tmp_path_factory) -> dict[str, str]:
+    database = settings.DATABASES["default"]
+    user = database["USER"] or "postgres"
+    password = f":{database['PASSWORD']}" if database["PASSWORD"] else ""
+    return {
+        **os.environ,
+        "DATABASE_URL": (
+            f"postgres://{user}{password}@{database['HOST'] or '127.0.0.1'}:"
+            f"{database['PORT'] or 5432}/{database['NAME']}"
+        ),
+        "REDIS_URL": settings.REDIS_URL,
+        "SECRET_KEY": settings.SECRET_KEY,
+        "CHANNEL_LAYER_PREFIX": f"switchboard-test-{RUN_ID}",
+        "CELERY_TASK_DEFAULT_QUEUE": QUEUE,
+        "DATABASE_CONN_MAX_AGE": "0",
+        "DELIVERY_RETRY_BASE_SECONDS": "0.2",
+        "DELIVERY_MAX_RETRIES": "2",
+        "SWITCHBOARD_DATA_DIR": str(tmp_path_factory.mktemp("live-data")),
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, 15)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def live_server_url(live_environment, tmp_path_factory):
+    """uvicorn with two worker processes serving config.asgi, as `manage.py serve` runs it."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("logs") / "asgi.log"
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=live_environment,
+        check=True,
+    )
+    process = start(
+        [sys.executable, "manage.py", "serve", "--port", str(port), "--workers", "2"],
+        live_environment,
+        log,
+    )
+    url = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        try:
+            return httpx.get(f"{url}/healthz/", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_until(answers, timeout=30, what="the ASGI server", log=log)
+        yield url
+    finally:
+        stop(process)
+
+
+@pytest.fixture(scope="session")
+def celery_worker(live_environment, tmp_path_factory):
+    """A real Celery worker process consuming this run's queue from Redis."""
+    log = tmp_path_factory.mktemp("logs") / "worker.log"
+    process = start(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            "solo",
+            "--queues",
+            QUEUE,
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        live_environment,
+        log,
+    )
+    try:
+        wait_until(
+            lambda: "ready." in log.read_text(), timeout=30, what="the Celery worker", log=log
+        )
+        yield process
+    finally:
+        stop(process)

@@ -1,0 +1,70 @@
+"""An operator reply delivered by a real Celery worker through the Redis broker."""
+
+import time
+
+import pytest
+
+from inbox.models import Message, MessageStatus
+from tests.conftest import client_for
+from tests.factories import ConversationFactory
+from tests.helpers import sign
+
+pytestmark = [pytest.mark.real_services, pytest.mark.django_db(transaction=True)]
+
+
+def wait_for_status(message_id: int, statuses: set[str], timeout: float = 20.0) -> Message:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        message = Message.objects.get(pk=message_id)
+        if message.status in statuses:
+            return message
+        time.sleep(0.1)
+    raise TimeoutError(f"message {message_id} still {message.status}: {message.error}")
+
+
+@pytest.fixture
+def conversation(channel, callback_server):
+    channel.config = {"callback_url": callback_server.url}
+    channel.save()
+    return ConversationFactory(channel=channel, recipient_address="customer-7")
+
+
+def test_a_reply_is_delivered_signed_by_the_worker(
+    celery_worker, conversation, operator, callback_server
+):
+    api = client_for(operator)
+
+    response = api.post(
+        f"/api/v1/conversations/{conversation.pk}/messages/", {"body": "On its way!"}, format="json"
+    )
+
+    assert response.status_code == 201
+    message = wait_for_status(response.json()["id"], {MessageStatus.SENT, MessageStatus.FAILED})
+    assert message.status == MessageStatus.SENT, message.error
+    request = callback_server.requests[0]
+    assert request.headers["x-switchboard-signature"] == sign(request.body)
+    assert request.json()["text"] == "On its way!"
+    assert request.json()["recipient"]["id"] == "customer-7"
+    shown = api.get(f"/api/v1/conversations/{conversation.pk}/messages/").json()["results"][-1]
+    assert (shown["status"], shown["external_id"]) == ("sent", "remote-1")
+
+
+def test_a_failing_callback_is_retried_then_shown_failed(
+    celery_worker, conversation, operator, callback_server
+):
+    callback_server.status = 500
+    callback_server.response_body = b"maintenance"
+    api = client_for(operator)
+
+    response = api.post(
+        f"/api/v1/conversations/{conversation.pk}/messages/", {"body": "Hello?"}, format="json"
+    )
+
+    message = wait_for_status(response.json()["id"], {MessageStatus.FAILED, MessageStatus.SENT})
+    assert message.status == MessageStatus.FAILED
+    # DELIVERY_MAX_RETRIES=2 for the worker: the first try and two retries.
+    assert len(callback_server.requests) == 3
+    assert message.delivery_attempts == 3
+    shown = api.get(f"/api/v1/conversations/{conversation.pk}/messages/").json()["results"][-1]
+    assert shown["status"] == "failed"
+    assert "HTTP 500" in shown["error"] and "maintenance" in shown["error"]

@@ -1,0 +1,49 @@
+"""Embedded mode: Celery tasks run inside the process, yet wait for their countdown."""
+
+import time
+
+import pytest
+from django.conf import settings
+
+from channels_app.contracts import DELIVER_MESSAGE_TASK
+from config.celery import app as celery_app
+from config.embedded import start_embedded_workers
+from inbox.models import Message, MessageStatus
+from tests.factories import ConversationFactory, MessageFactory
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not settings.IS_EMBEDDED, reason="only in embedded mode"),
+]
+
+
+def test_an_in_process_task_waits_for_its_countdown(channel, operator, callback_server):
+    start_embedded_workers(with_beat=False)
+    channel.config = {"callback_url": callback_server.url}
+    channel.save()
+    message = MessageFactory(
+        conversation=ConversationFactory(channel=channel),
+        direction="out",
+        author=operator,
+        status=MessageStatus.QUEUED,
+        external_id=None,
+    )
+
+    sent_at = time.monotonic()
+    celery_app.send_task(DELIVER_MESSAGE_TASK, args=[message.pk], countdown=1.5)
+
+    time.sleep(0.8)
+    assert Message.objects.get(pk=message.pk).status == MessageStatus.QUEUED
+    assert callback_server.received.wait(timeout=10)
+    assert time.monotonic() - sent_at >= 1.5
+    deadline = time.monotonic() + 5
+    while Message.objects.get(pk=message.pk).status == MessageStatus.QUEUED:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert Message.objects.get(pk=message.pk).status == MessageStatus.SENT
+
+
+def test_settings_without_configuration_are_embedded():
+    assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+    assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == "channels.layers.InMemoryChannelLayer"
+    assert settings.CELERY_BROKER_URL == "memory://"
