@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 DELIVER_MESSAGE_TASK = "channels_app.tasks.message_deliver"
+FETCH_MEDIA_TASK = "channels_app.tasks.attachment_fetch_media"
 
 
 @dataclass(frozen=True)
@@ -15,10 +16,13 @@ class InboundIdentity:
 
 @dataclass(frozen=True)
 class InboundAttachment:
+    """A file that came with a message: at a public `url`, or on the platform as
+    `media_id`, fetched later through the adapter's `fetch_media`."""
+
     filename: str
     content_type: str = "application/octet-stream"
     url: str = ""
-    content: bytes | None = None
+    media_id: str = ""
     size: int = 0
 
 
@@ -41,6 +45,52 @@ class InboundMessage:
 
 
 @dataclass(frozen=True)
+class InboundEdit:
+    """The customer edited a message they sent earlier."""
+
+    external_id: str
+    text: str
+    edited_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class DeliveryStatusUpdate:
+    """The platform reports on a message we sent: sent, delivered, read or failed."""
+
+    external_id: str
+    status: str
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class IdentityReachability:
+    """The customer blocked (or unblocked) us on this channel."""
+
+    kind: str
+    value: str
+    is_reachable: bool
+
+
+InboundEvent = InboundMessage | InboundEdit | DeliveryStatusUpdate | IdentityReachability
+
+
+@dataclass(frozen=True)
+class MediaContent:
+    content: bytes
+    content_type: str
+    filename: str
+
+
+@dataclass(frozen=True)
+class VerificationAnswer:
+    """What to answer a platform's GET handshake (WhatsApp's hub.challenge, say)."""
+
+    status_code: int
+    body: str
+    content_type: str = "text/plain"
+
+
+@dataclass(frozen=True)
 class OutboundAttachment:
     filename: str
     content_type: str
@@ -56,6 +106,9 @@ class OutboundMessage:
     text: str
     author_name: str = ""
     attachments: tuple[OutboundAttachment, ...] = field(default_factory=tuple)
+    # When the customer last wrote: platforms such as WhatsApp limit free-form replies
+    # to a window after it.
+    customer_last_message_at: datetime | None = None
 
 
 @dataclass(frozen=True)

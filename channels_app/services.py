@@ -10,17 +10,27 @@ from django.utils import timezone
 
 from channels_app.adapters.base import ConfigInvalid
 from channels_app.contracts import (
+    FETCH_MEDIA_TASK,
     DeliveryFailed,
+    DeliveryStatusUpdate,
+    IdentityReachability,
+    InboundEdit,
+    InboundEvent,
+    InboundMessage,
     OutboundAttachment,
     OutboundMessage,
     PayloadMalformed,
+    VerificationAnswer,
     WebhookRequest,
 )
 from channels_app.models import Channel, WebhookEvent, WebhookEventStatus
 from channels_app.registry import adapter_class, adapter_for
+from config.celery import app as celery_app
+from customers.services import identity_set_reachable
 from inbox import selectors as inbox_selectors
 from inbox import services as inbox_services
 from inbox.models import MessageStatus
+from inbox.services import ReceiveOutcome
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +53,7 @@ def channel_get_active(*, kind: str, public_id: str) -> Channel:
 
 
 def webhook_receive(*, channel: Channel, request: WebhookRequest) -> WebhookOutcome:
-    """Verify, keep the raw event, and hand its messages to the inbox.
+    """Verify, keep the raw event, and hand what it says to the inbox.
 
     A bad signature raises (nothing stored). A body that cannot be parsed is kept as a
     failed event and answered 400. If processing fails on our side the raw event is
@@ -53,7 +63,7 @@ def webhook_receive(*, channel: Channel, request: WebhookRequest) -> WebhookOutc
     adapter.verify(request)
     body_sha256 = hashlib.sha256(request.body).hexdigest()
     try:
-        inbound_messages = adapter.parse(request)
+        events = adapter.parse(request)
     except PayloadMalformed as error:
         _webhook_event_store(
             channel, request, body_sha256, status=WebhookEventStatus.FAILED, error=error.detail
@@ -61,15 +71,12 @@ def webhook_receive(*, channel: Channel, request: WebhookRequest) -> WebhookOutc
         raise
     try:
         with transaction.atomic():
-            outcomes = [
-                inbox_services.message_receive(channel=channel, inbound=inbound)
-                for inbound in inbound_messages
-            ]
+            outcomes = [webhook_event_apply(channel=channel, event=event) for event in events]
             _webhook_event_store(
                 channel,
                 request,
                 body_sha256,
-                status=WebhookEventStatus.PROCESSED if outcomes else WebhookEventStatus.IGNORED,
+                status=WebhookEventStatus.PROCESSED if events else WebhookEventStatus.IGNORED,
             )
     except Exception as error:
         logger.exception("webhook for channel %s stored but not processed", channel.pk)
@@ -77,6 +84,7 @@ def webhook_receive(*, channel: Channel, request: WebhookRequest) -> WebhookOutc
             channel, request, body_sha256, status=WebhookEventStatus.FAILED, error=repr(error)
         )
         return WebhookOutcome(200, {"status": "accepted", "processed": False})
+    messages = [outcome for outcome in outcomes if isinstance(outcome, ReceiveOutcome)]
     return WebhookOutcome(
         200,
         {
@@ -87,10 +95,72 @@ def webhook_receive(*, channel: Channel, request: WebhookRequest) -> WebhookOutc
                     "conversation_id": outcome.conversation.pk,
                     "duplicate": outcome.is_duplicate,
                 }
-                for outcome in outcomes
+                for outcome in messages
             ],
         },
     )
+
+
+def webhook_event_apply(*, channel: Channel, event: InboundEvent) -> object:
+    """Hand one normalized event to the service that owns it."""
+    if isinstance(event, InboundMessage):
+        outcome = inbox_services.message_receive(channel=channel, inbound=event)
+        if not outcome.is_duplicate:
+            _fetch_media_on_commit(outcome.message)
+        return outcome
+    if isinstance(event, InboundEdit):
+        return inbox_services.message_edit_inbound(
+            channel=channel,
+            external_id=event.external_id,
+            text=event.text,
+            edited_at=event.edited_at,
+        )
+    if isinstance(event, DeliveryStatusUpdate):
+        return inbox_services.message_update_status(
+            channel=channel, external_id=event.external_id, status=event.status, error=event.error
+        )
+    if isinstance(event, IdentityReachability):
+        return identity_set_reachable(
+            kind=event.kind, value=event.value, is_reachable=event.is_reachable
+        )
+    raise TypeError(f"unknown inbound event {event!r}")
+
+
+def _fetch_media_on_commit(message) -> None:
+    pending = [a.pk for a in message.attachments.all() if a.media_id and not a.file]
+    if pending:
+        transaction.on_commit(lambda: _enqueue_media_fetches(pending))
+
+
+def _enqueue_media_fetches(attachment_ids: list[int]) -> None:
+    for attachment_id in attachment_ids:
+        celery_app.send_task(FETCH_MEDIA_TASK, args=[attachment_id])
+
+
+def attachment_fetch_media(*, attachment_id: int, attempt: int, max_attempts: int) -> float | None:
+    """Download a platform-held file into our storage; returns a retry delay or None."""
+    attachment = inbox_selectors.attachment_for_fetch(attachment_id=attachment_id)
+    if attachment is None:
+        return None
+    adapter = adapter_for(attachment.message.channel)
+    try:
+        media = adapter.fetch_media(attachment.media_id)
+    except DeliveryFailed as failure:
+        if failure.is_retryable and attempt < max_attempts:
+            return inbox_services.delivery_retry_delay(
+                attempt=attempt, retry_after=failure.retry_after
+            )
+        inbox_services.attachment_record_fetch_failure(
+            attachment_id=attachment_id, error=failure.reason
+        )
+        return None
+    inbox_services.attachment_store_media(
+        attachment_id=attachment_id,
+        content=media.content,
+        content_type=media.content_type,
+        filename=media.filename,
+    )
+    return None
 
 
 def _webhook_event_store(
@@ -127,10 +197,10 @@ def webhook_events_reprocess_failed(*, limit: int = 100) -> int:
             body=bytes(event.body), headers={"content-type": event.content_type}
         )
         try:
-            inbound_messages = adapter_for(event.channel).parse(request)
+            inbound_events = adapter_for(event.channel).parse(request)
             with transaction.atomic():
-                for inbound in inbound_messages:
-                    inbox_services.message_receive(channel=event.channel, inbound=inbound)
+                for inbound in inbound_events:
+                    webhook_event_apply(channel=event.channel, event=inbound)
                 event.status = WebhookEventStatus.PROCESSED
                 event.processed_at = timezone.now()
                 event.error = ""
@@ -162,6 +232,7 @@ def message_deliver(*, message_id: int, attempt: int, max_attempts: int) -> floa
         recipient_address=conversation.recipient_address,
         text=message.body,
         author_name=message.author.display_name if message.author else "",
+        customer_last_message_at=conversation.last_inbound_at,
         attachments=tuple(
             OutboundAttachment(
                 filename=attachment.filename,
@@ -187,6 +258,10 @@ def message_deliver(*, message_id: int, attempt: int, max_attempts: int) -> floa
         message_id=message.pk, external_id=result.external_id
     )
     return None
+
+
+def webhook_verification(*, channel: Channel, request: WebhookRequest) -> VerificationAnswer:
+    return adapter_for(channel).answer_verification(request)
 
 
 def channel_create(

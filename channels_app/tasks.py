@@ -2,13 +2,24 @@ from celery import shared_task
 from django.conf import settings
 
 from channels_app import services
-from channels_app.contracts import DELIVER_MESSAGE_TASK
+from channels_app.contracts import DELIVER_MESSAGE_TASK, FETCH_MEDIA_TASK
 
 
 @shared_task(bind=True, name=DELIVER_MESSAGE_TASK, ignore_result=True, max_retries=None)
 def message_deliver(self, message_id: int) -> None:
     delay = services.message_deliver(
         message_id=message_id,
+        attempt=self.request.retries + 1,
+        max_attempts=settings.DELIVERY_MAX_RETRIES + 1,
+    )
+    if delay is not None:
+        raise self.retry(countdown=delay)
+
+
+@shared_task(bind=True, name=FETCH_MEDIA_TASK, ignore_result=True, max_retries=None)
+def attachment_fetch_media(self, attachment_id: int) -> None:
+    delay = services.attachment_fetch_media(
+        attachment_id=attachment_id,
         attempt=self.request.retries + 1,
         max_attempts=settings.DELIVERY_MAX_RETRIES + 1,
     )

@@ -4,7 +4,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import close_old_connections
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from channels_app import services
@@ -16,7 +16,13 @@ def error_response(status: int, error: str, detail: str) -> JsonResponse:
     return JsonResponse({"error": error, "detail": detail}, status=status)
 
 
-ERROR_CODES = {400: "malformed", 401: "invalid_signature", 403: "forbidden", 413: "too_large"}
+ERROR_CODES = {
+    400: "malformed",
+    401: "invalid_signature",
+    403: "forbidden",
+    405: "method_not_allowed",
+    413: "too_large",
+}
 
 
 def _process(kind: str, public_id: str, request: WebhookRequest) -> JsonResponse:
@@ -35,8 +41,33 @@ def _process(kind: str, public_id: str, request: WebhookRequest) -> JsonResponse
     return JsonResponse(outcome.body, status=outcome.status_code)
 
 
+def _verify_handshake(kind: str, public_id: str, request: WebhookRequest) -> HttpResponse:
+    try:
+        channel = services.channel_get_active(kind=kind, public_id=public_id)
+        answer = services.webhook_verification(channel=channel, request=request)
+    except (services.ChannelNotFound, UnknownChannelKind):
+        return error_response(404, "not_found", "no active channel of that kind has this id")
+    except WebhookRejected as rejection:
+        code = ERROR_CODES.get(rejection.status_code, "rejected")
+        return error_response(rejection.status_code, code, rejection.detail)
+    return HttpResponse(answer.body, status=answer.status_code, content_type=answer.content_type)
+
+
+def _request_for_adapter(request: HttpRequest, body: bytes) -> WebhookRequest:
+    return WebhookRequest(
+        body=body,
+        headers={key.lower(): value for key, value in request.headers.items()},
+        query=request.GET.dict(),
+        method=request.method or "POST",
+    )
+
+
 @csrf_exempt
-async def webhook(request: HttpRequest, kind: str, public_id) -> JsonResponse:
+async def webhook(request: HttpRequest, kind: str, public_id) -> HttpResponse:
+    if request.method == "GET":
+        return await sync_to_async(_verify_handshake)(
+            kind, str(public_id), _request_for_adapter(request, b"")
+        )
     if request.method != "POST":
         return error_response(405, "method_not_allowed", "use POST")
     limit = settings.WEBHOOK_MAX_BODY_BYTES
@@ -52,12 +83,7 @@ async def webhook(request: HttpRequest, kind: str, public_id) -> JsonResponse:
         return error_response(413, "too_large", f"the body is over {limit} bytes")
     if len(body) > limit:
         return error_response(413, "too_large", f"the body is over {limit} bytes")
-    webhook_request = WebhookRequest(
-        body=body,
-        headers={key.lower(): value for key, value in request.headers.items()},
-        query=request.GET.dict(),
-        method=request.method,
-    )
+    webhook_request = _request_for_adapter(request, body)
     # One hop for all the database work, into a thread pool rather than the single
     # shared sync thread, so webhooks do not queue behind each other.
     return await sync_to_async(_process, thread_sensitive=settings.WEBHOOK_THREAD_SENSITIVE)(

@@ -130,8 +130,13 @@ def _fill_blank_profile_fields(
         customer.save(update_fields=[*changed, "updated_at"])
 
 
-def identity_mark_unreachable(*, kind: str, value: str) -> int:
-    return Identity.objects.filter(kind=kind, value=value).update(is_reachable=False)
+def identity_set_reachable(*, kind: str, value: str, is_reachable: bool) -> int:
+    """Record that the customer blocked (or unblocked) us on a channel."""
+    try:
+        normalized = normalize_identity_value(kind, value)
+    except InvalidIdentityValue:
+        return 0
+    return Identity.objects.filter(kind=kind, value=normalized).update(is_reachable=is_reachable)
 
 
 @transaction.atomic

@@ -145,6 +145,7 @@ class Message(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -164,6 +165,9 @@ class Attachment(models.Model):
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
     file = models.FileField(upload_to="attachments/%Y/%m/", blank=True)
     remote_url = models.URLField(max_length=2000, blank=True)
+    # The platform's id for a file still to be fetched into `file`.
+    media_id = models.CharField(max_length=500, blank=True)
+    fetch_error = models.TextField(blank=True)
     filename = models.CharField(max_length=255)
     content_type = models.CharField(max_length=255, default="application/octet-stream")
     size = models.PositiveBigIntegerField(default=0)

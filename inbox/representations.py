@@ -43,6 +43,7 @@ def message_representation(message: Message) -> dict[str, Any]:
         "attachments": [attachment_representation(a) for a in message.attachments.all()],
         "created_at": _time(message.created_at),
         "sent_at": _time(message.sent_at),
+        "edited_at": _time(message.edited_at),
     }
 
 

@@ -93,6 +93,18 @@ def message_for_delivery(*, message_id: int) -> Message | None:
     )
 
 
+def attachment_for_fetch(*, attachment_id: int):
+    """An attachment still to be fetched from its platform, with its channel; or None."""
+    from inbox.models import Attachment
+
+    return (
+        Attachment.objects.select_related("message__channel")
+        .filter(pk=attachment_id, file="")
+        .exclude(media_id="")
+        .first()
+    )
+
+
 def customer_timeline(*, user: User, customer_id: int) -> QuerySet[Conversation]:
     """The customer's conversations across channels (those the user may see), newest first."""
     return conversations_visible_to(user).filter(customer_id=customer_id).order_by("-id")

@@ -12,6 +12,7 @@ from channels_app.contracts import (
     DeliveryFailed,
     DeliveryResult,
     InboundAttachment,
+    InboundEvent,
     InboundIdentity,
     InboundMessage,
     OutboundMessage,
@@ -54,7 +55,7 @@ class ApiAdapter(ChannelAdapter):
             body=request.body,
         )
 
-    def parse(self, request: WebhookRequest) -> list[InboundMessage]:
+    def parse(self, request: WebhookRequest) -> list[InboundEvent]:
         try:
             payload = json.loads(request.body)
         except (UnicodeDecodeError, ValueError) as error:

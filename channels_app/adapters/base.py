@@ -6,10 +6,14 @@ from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from channels_app.contracts import (
+    DeliveryFailed,
     DeliveryResult,
-    InboundMessage,
+    InboundEvent,
+    MediaContent,
     OutboundMessage,
     SignatureInvalid,
+    VerificationAnswer,
+    WebhookRejected,
     WebhookRequest,
 )
 
@@ -71,12 +75,21 @@ class ChannelAdapter(ABC):
         """Raise SignatureInvalid unless the request provably comes from the platform."""
 
     @abstractmethod
-    def parse(self, request: WebhookRequest) -> list[InboundMessage]:
-        """Normalize a verified request; raise PayloadMalformed if it cannot be read."""
+    def parse(self, request: WebhookRequest) -> list[InboundEvent]:
+        """Normalize a verified request into messages, edits, status updates...; raise
+        PayloadMalformed if it cannot be read. Kinds of update we do not handle give []."""
 
     @abstractmethod
     def send(self, outbound: OutboundMessage) -> DeliveryResult:
         """Deliver one message; raise DeliveryFailed (retryable or not) when it does not go."""
+
+    def answer_verification(self, request: WebhookRequest) -> VerificationAnswer:
+        """Answer a GET handshake on the webhook URL; most platforms have none."""
+        raise WebhookRejected("use POST", status_code=405)
+
+    def fetch_media(self, media_id: str) -> MediaContent:
+        """Download a file the platform holds for us (see InboundAttachment.media_id)."""
+        raise DeliveryFailed(f"{self.kind} channels have no media to fetch", is_retryable=False)
 
 
 def hmac_sha256_hex(secret: str, body: bytes) -> str:

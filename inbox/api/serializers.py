@@ -39,6 +39,7 @@ class MessageOutputSerializer(serializers.Serializer):
     attachments = AttachmentOutputSerializer(many=True)
     created_at = serializers.DateTimeField()
     sent_at = serializers.DateTimeField(allow_null=True)
+    edited_at = serializers.DateTimeField(allow_null=True)
 
     def to_representation(self, instance):
         return message_representation(instance)
