@@ -42,6 +42,9 @@ class InboundMessage:
     attachments: tuple[InboundAttachment, ...] = ()
     sent_at: datetime | None = None
     subject: str = ""
+    # The id of the button or list row the customer chose, when the message is such
+    # an answer (Telegram callback_query, WhatsApp interactive reply).
+    button_payload: str = ""
 
 
 @dataclass(frozen=True)

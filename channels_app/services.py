@@ -78,6 +78,8 @@ def webhook_receive(*, channel: Channel, request: WebhookRequest) -> WebhookOutc
                 body_sha256,
                 status=WebhookEventStatus.PROCESSED if events else WebhookEventStatus.IGNORED,
             )
+            if events:
+                transaction.on_commit(lambda: adapter.on_events_stored(events))
     except Exception as error:
         logger.exception("webhook for channel %s stored but not processed", channel.pk)
         _webhook_event_store(

@@ -83,6 +83,12 @@ class ChannelAdapter(ABC):
     def send(self, outbound: OutboundMessage) -> DeliveryResult:
         """Deliver one message; raise DeliveryFailed (retryable or not) when it does not go."""
 
+    def on_events_stored(self, events: list[InboundEvent]) -> None:
+        """Called after the events of one request were committed: acknowledge them to the
+        platform where it expects that (Telegram's answerCallbackQuery, say). Keep it fast
+        and never raise; enqueue a task for anything slow."""
+        return None
+
     def answer_verification(self, request: WebhookRequest) -> VerificationAnswer:
         """Answer a GET handshake on the webhook URL; most platforms have none."""
         raise WebhookRejected("use POST", status_code=405)
