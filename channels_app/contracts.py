@@ -5,6 +5,7 @@ from datetime import datetime
 
 DELIVER_MESSAGE_TASK = "channels_app.tasks.message_deliver"
 FETCH_MEDIA_TASK = "channels_app.tasks.attachment_fetch_media"
+SEND_SURVEY_TASK = "channels_app.tasks.csat_survey_send"
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,24 @@ class OutboundMessage:
     attachments: tuple[OutboundAttachment, ...] = field(default_factory=tuple)
     # When the customer last wrote: platforms such as WhatsApp limit free-form replies
     # to a window after it.
+    customer_last_message_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class OutboundSurvey:
+    """A CSAT survey to put to the customer in the channel's own way.
+
+    `button_payloads[rating]` is what a button for that rating should carry back (as
+    InboundMessage.button_payload); `url` is the login-free survey page.
+    """
+
+    survey_id: int
+    conversation_id: int
+    recipient_address: str
+    question: str
+    url: str
+    rating_labels: dict[int, str]
+    button_payloads: dict[int, str]
     customer_last_message_at: datetime | None = None
 
 

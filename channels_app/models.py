@@ -5,6 +5,7 @@ from django.db import models
 from django.urls import reverse
 
 from channels_app.secrets import decrypt_secrets, encrypt_secrets
+from inbox.csat import default_csat_settings as csat_defaults
 
 
 class ChannelKind(models.TextChoices):
@@ -16,15 +17,7 @@ class ChannelKind(models.TextChoices):
 
 
 def default_csat_settings() -> dict[str, Any]:
-    return {
-        "enabled": True,
-        "delay_seconds": 300,
-        "expiry_days": 7,
-        "question": "How would you rate the help you received?",
-        "thank_you": "Thank you for your feedback!",
-        "language": "en",
-        "fatigue_days": 14,
-    }
+    return csat_defaults()
 
 
 class Channel(models.Model):

@@ -5,6 +5,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -19,6 +20,7 @@ from channels_app.contracts import (
     InboundMessage,
     OutboundAttachment,
     OutboundMessage,
+    OutboundSurvey,
     PayloadMalformed,
     VerificationAnswer,
     WebhookRequest,
@@ -27,6 +29,7 @@ from channels_app.models import Channel, WebhookEvent, WebhookEventStatus
 from channels_app.registry import adapter_class, adapter_for
 from config.celery import app as celery_app
 from customers.services import identity_set_reachable
+from inbox import csat
 from inbox import selectors as inbox_selectors
 from inbox import services as inbox_services
 from inbox.models import MessageStatus
@@ -260,6 +263,38 @@ def message_deliver(*, message_id: int, attempt: int, max_attempts: int) -> floa
         message_id=message.pk, external_id=result.external_id
     )
     return None
+
+
+def csat_survey_send(*, survey_id: int) -> None:
+    """Send one queued survey through its channel, at most once (see inbox.csat)."""
+    to_send = csat.csat_survey_start_sending(survey_id=survey_id)
+    if to_send is None:
+        return
+    survey = to_send.survey
+    conversation = survey.conversation
+    outbound = OutboundSurvey(
+        survey_id=survey.pk,
+        conversation_id=conversation.pk,
+        recipient_address=conversation.recipient_address,
+        question=to_send.question,
+        url=to_send.url,
+        rating_labels=dict(csat.RATING_LABELS),
+        button_payloads={
+            rating: csat.csat_button_payload(survey, rating) for rating in csat.RATINGS
+        },
+        customer_last_message_at=conversation.last_inbound_at,
+    )
+    try:
+        result = adapter_for(conversation.channel).send_survey(outbound)
+    except DeliveryFailed as failure:
+        retry_in = None
+        if failure.is_retryable and survey.send_attempts <= settings.DELIVERY_MAX_RETRIES:
+            retry_in = inbox_services.delivery_retry_delay(
+                attempt=survey.send_attempts, retry_after=failure.retry_after
+            )
+        csat.csat_survey_mark_send_failed(survey=survey, reason=failure.reason, retry_in=retry_in)
+        return
+    csat.csat_survey_mark_sent(survey=survey, external_id=result.external_id)
 
 
 def webhook_verification(*, channel: Channel, request: WebhookRequest) -> VerificationAnswer:

@@ -2,7 +2,7 @@ from celery import shared_task
 from django.conf import settings
 
 from channels_app import services
-from channels_app.contracts import DELIVER_MESSAGE_TASK, FETCH_MEDIA_TASK
+from channels_app.contracts import DELIVER_MESSAGE_TASK, FETCH_MEDIA_TASK, SEND_SURVEY_TASK
 
 
 @shared_task(bind=True, name=DELIVER_MESSAGE_TASK, ignore_result=True, max_retries=None)
@@ -30,3 +30,10 @@ def attachment_fetch_media(self, attachment_id: int) -> None:
 @shared_task(name="channels_app.tasks.webhook_events_reprocess_failed", ignore_result=True)
 def webhook_events_reprocess_failed() -> int:
     return services.webhook_events_reprocess_failed()
+
+
+# acks_late: a survey whose worker died mid-task is redelivered; the survey's state
+# machine (inbox.csat) makes the second run a no-op rather than a second survey.
+@shared_task(name=SEND_SURVEY_TASK, ignore_result=True, acks_late=True)
+def csat_survey_send(survey_id: int) -> None:
+    services.csat_survey_send(survey_id=survey_id)

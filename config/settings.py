@@ -151,11 +151,15 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_PREFETCH_MULTIPLIER = 4
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("BROKER_VISIBILITY_TIMEOUT", 3600)}
 CELERY_BEAT_SCHEDULE = {
     "wake-snoozed-conversations": {
         "task": "inbox.tasks.conversations_wake_snoozed",
         "schedule": env_float("SNOOZE_SWEEP_SECONDS", 30.0),
+    },
+    "send-due-csat-surveys": {
+        "task": "inbox.tasks.csat_surveys_queue_due",
+        "schedule": env_float("CSAT_SWEEP_SECONDS", 15.0),
     },
     "reprocess-failed-webhook-events": {
         "task": "channels_app.tasks.webhook_events_reprocess_failed",
@@ -224,6 +228,8 @@ CONVERSATION_REOPEN_WINDOW_SECONDS = env_int("CONVERSATION_REOPEN_WINDOW_SECONDS
 DELIVERY_MAX_RETRIES = env_int("DELIVERY_MAX_RETRIES", 5)
 DELIVERY_RETRY_BASE_SECONDS = env_float("DELIVERY_RETRY_BASE_SECONDS", 2.0)
 DELIVERY_TIMEOUT_SECONDS = env_float("DELIVERY_TIMEOUT_SECONDS", 10.0)
+# A survey queued or sending for longer than this is treated as interrupted.
+CSAT_STALE_SECONDS = env_int("CSAT_STALE_SECONDS", 600)
 
 LOGGING = {
     "version": 1,

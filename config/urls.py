@@ -7,6 +7,7 @@ from channels_app import api as channel_api
 from channels_app import webhooks
 from config.health import health
 from inbox.api import urls as inbox_api_urls
+from inbox.survey_views import survey_page
 
 handler404 = "inbox.api.errors.json_not_found"
 handler500 = "inbox.api.errors.json_server_error"
@@ -26,6 +27,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_patterns)),
     path("webhooks/<str:kind>/<uuid:public_id>/", webhooks.webhook, name="webhook"),
+    path("survey/<str:token>/", survey_page, name="csat-survey"),
 ]
 
 if settings.IS_EMBEDDED:

@@ -194,3 +194,73 @@ class CannedResponse(models.Model):
 
     def __str__(self) -> str:
         return f"/{self.shortcut}"
+
+
+class SurveyStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    ANSWERED = "answered", "Answered"
+    SKIPPED = "skipped", "Skipped"
+    FAILED = "failed", "Failed"
+
+
+class CsatSurvey(models.Model):
+    """The one CSAT survey of a resolved conversation, and its answer.
+
+    A guarded state machine: scheduled → queued → sending → sent → answered, or
+    skipped/failed with the reason. Each step is one conditional UPDATE, so a task run
+    twice, retried or redelivered after its worker died sends at most one survey. The
+    operator and team are frozen at resolve time so that later reassignment never moves
+    the credit.
+    """
+
+    conversation = models.OneToOneField(
+        Conversation, on_delete=models.CASCADE, related_name="csat_survey"
+    )
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey("channels_app.Channel", on_delete=models.CASCADE, related_name="+")
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_replier = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(
+        max_length=16, choices=SurveyStatus.choices, default=SurveyStatus.SCHEDULED
+    )
+    skip_reason = models.CharField(max_length=255, blank=True)
+    token = models.CharField(max_length=64, unique=True)
+    due_at = models.DateTimeField()
+    send_attempts = models.PositiveIntegerField(default=0)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    sending_started_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    external_id = models.CharField(max_length=255, blank=True)
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["due_at"], name="csat_due", condition=Q(status="scheduled")),
+            models.Index(fields=["customer", "-sent_at"], name="csat_customer_recent"),
+            models.Index(fields=["sent_at", "operator"], name="csat_sent_operator"),
+            models.Index(fields=["answered_at"], name="csat_answered"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
+                name="csat_rating_1_to_5",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"CSAT survey of conversation {self.conversation_id} ({self.status})"

@@ -85,6 +85,23 @@ def conversation_changed(conversation: Conversation, *, is_new: bool = False) ->
     )
 
 
+def csat_low_rating(survey) -> None:
+    """Supervisors (and admins) see a poor rating the moment it arrives."""
+    broadcast_on_commit(
+        [ALL_CONVERSATIONS_GROUP],
+        {
+            "type": "csat.low_rating",
+            "survey": {
+                "id": survey.pk,
+                "conversation_id": survey.conversation_id,
+                "rating": survey.rating,
+                "comment": survey.comment,
+                "operator_id": survey.operator_id,
+            },
+        },
+    )
+
+
 async def typing_changed(
     *, channel_id: int, conversation_id: int, operator: dict, is_typing: bool
 ) -> None:

@@ -19,7 +19,7 @@ from customers.services import (
     customer_merge_undo,
     customer_resolve,
 )
-from inbox import realtime
+from inbox import csat, realtime
 from inbox.models import (
     Attachment,
     Conversation,
@@ -90,7 +90,9 @@ def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
         name=inbound.sender_name,
     )
     now = timezone.now()
-    conversation, is_new = _conversation_for_inbound(channel, customer, inbound, now)
+    conversation, is_new, answers_survey = _conversation_for_inbound(
+        channel, customer, inbound, now
+    )
 
     message = Message.objects.create(
         conversation=conversation,
@@ -99,6 +101,7 @@ def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
         body=inbound.text,
         status=MessageStatus.RECEIVED,
         external_id=inbound.external_id,
+        sent_at=inbound.sent_at,
     )
     attachments = [
         Attachment(
@@ -119,7 +122,8 @@ def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
     conversation.last_message_at = now
     conversation.last_inbound_at = now
     update_fields = ["last_message_at", "last_inbound_at", "updated_at"]
-    if conversation.status != ConversationStatus.OPEN:
+    # A survey answer is kept in the thread but does not reopen the conversation.
+    if conversation.status != ConversationStatus.OPEN and not answers_survey:
         conversation.status = ConversationStatus.OPEN
         conversation.snoozed_until = None
         conversation.resolved_at = None
@@ -138,7 +142,8 @@ def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
 
 def _conversation_for_inbound(
     channel, customer: Customer, inbound: InboundMessage, now: datetime
-) -> tuple[Conversation, bool]:
+) -> tuple[Conversation, bool, bool]:
+    """The conversation a new message belongs to: (conversation, is new, answers its survey)."""
     latest = (
         Conversation.objects.filter(customer=customer, channel=channel)
         .select_related("assignee", "team", "resolved_by")
@@ -146,7 +151,11 @@ def _conversation_for_inbound(
         .first()
     )
     if latest is not None and latest.status != ConversationStatus.RESOLVED:
-        return latest, False
+        return latest, False, False
+    if latest is not None and csat.csat_answer_from_message(
+        conversation=latest, text=inbound.text, button_payload=inbound.button_payload
+    ):
+        return latest, False, True
     window = channel.reopen_window_seconds
     if window is None:
         window = settings.CONVERSATION_REOPEN_WINDOW_SECONDS
@@ -155,7 +164,7 @@ def _conversation_for_inbound(
         and latest.resolved_at is not None
         and latest.resolved_at + timedelta(seconds=window) > now
     ):
-        return latest, False
+        return latest, False, False
     conversation = Conversation.objects.create(
         customer=customer,
         channel=channel,
@@ -165,7 +174,7 @@ def _conversation_for_inbound(
         last_message_at=now,
         last_inbound_at=now,
     )
-    return conversation, True
+    return conversation, True, False
 
 
 def _default_team(channel) -> Team | None:
@@ -405,6 +414,7 @@ def conversation_resolve(*, conversation: Conversation, resolved_by: User | None
                 "updated_at",
             ]
         )
+        csat.csat_schedule_on_resolve(conversation=conversation)
         realtime.conversation_changed(conversation)
     return conversation
 

@@ -1,8 +1,18 @@
 from celery import shared_task
 
-from inbox import services
+from channels_app.contracts import SEND_SURVEY_TASK
+from config.celery import app as celery_app
+from inbox import csat, services
 
 
 @shared_task(name="inbox.tasks.conversations_wake_snoozed", ignore_result=True)
 def conversations_wake_snoozed() -> int:
     return services.conversations_wake_snoozed()
+
+
+@shared_task(name="inbox.tasks.csat_surveys_queue_due", ignore_result=True)
+def csat_surveys_queue_due() -> int:
+    survey_ids = csat.csat_surveys_queue_due()
+    for survey_id in survey_ids:
+        celery_app.send_task(SEND_SURVEY_TASK, args=[survey_id])
+    return len(survey_ids)

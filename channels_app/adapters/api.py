@@ -16,6 +16,7 @@ from channels_app.contracts import (
     InboundIdentity,
     InboundMessage,
     OutboundMessage,
+    OutboundSurvey,
     PayloadMalformed,
     WebhookRequest,
 )
@@ -104,10 +105,7 @@ class ApiAdapter(ChannelAdapter):
         ]
 
     def send(self, outbound: OutboundMessage) -> DeliveryResult:
-        callback_url = self.channel.config.get("callback_url")
-        if not callback_url:
-            raise DeliveryFailed("the channel has no callback_url configured", is_retryable=False)
-        body = json.dumps(
+        return self._post_signed(
             {
                 "event": "message.created",
                 "id": outbound.message_id,
@@ -125,7 +123,29 @@ class ApiAdapter(ChannelAdapter):
                     for attachment in outbound.attachments
                 ],
             }
-        ).encode()
+        )
+
+    def send_survey(self, survey: OutboundSurvey) -> DeliveryResult:
+        """A `csat.survey` event with the survey page's link, for the site to show its way."""
+        return self._post_signed(
+            {
+                "event": "csat.survey",
+                "conversation_id": survey.conversation_id,
+                "recipient": {"id": survey.recipient_address},
+                "question": survey.question,
+                "survey_url": survey.url,
+                "ratings": [
+                    {"value": value, "label": label, "url": f"{survey.url}?rating={value}"}
+                    for value, label in sorted(survey.rating_labels.items())
+                ],
+            }
+        )
+
+    def _post_signed(self, payload: dict[str, Any]) -> DeliveryResult:
+        callback_url = self.channel.config.get("callback_url")
+        if not callback_url:
+            raise DeliveryFailed("the channel has no callback_url configured", is_retryable=False)
+        body = json.dumps(payload).encode()
         signature = hmac_sha256_hex(self.channel.secrets.get("secret", ""), body)
         try:
             response = http_client().post(

@@ -11,6 +11,7 @@ from channels_app.contracts import (
     InboundEvent,
     MediaContent,
     OutboundMessage,
+    OutboundSurvey,
     SignatureInvalid,
     VerificationAnswer,
     WebhookRejected,
@@ -82,6 +83,20 @@ class ChannelAdapter(ABC):
     @abstractmethod
     def send(self, outbound: OutboundMessage) -> DeliveryResult:
         """Deliver one message; raise DeliveryFailed (retryable or not) when it does not go."""
+
+    def send_survey(self, survey: OutboundSurvey) -> DeliveryResult:
+        """Put a CSAT survey to the customer. By default: the question and the survey page's
+        link as a text message; channels with buttons override it with a native form."""
+        text = f"{survey.question}\n{survey.url}"
+        return self.send(
+            OutboundMessage(
+                message_id=0,
+                conversation_id=survey.conversation_id,
+                recipient_address=survey.recipient_address,
+                text=text,
+                customer_last_message_at=survey.customer_last_message_at,
+            )
+        )
 
     def on_events_stored(self, events: list[InboundEvent]) -> None:
         """Called after the events of one request were committed: acknowledge them to the

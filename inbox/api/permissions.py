@@ -15,3 +15,11 @@ class IsAdminOrReadOnly(BasePermission):
         if not (request.user and request.user.is_authenticated):
             return False
         return request.method in SAFE_METHODS or request.user.is_admin
+
+
+class IsSupervisor(BasePermission):
+    message = "Only supervisors and admins see reports."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.sees_all_conversations)

@@ -1,8 +1,14 @@
 from django.urls import path
 
-from inbox.api import views
+from inbox.api import report_views, views
 
 urlpatterns = [
+    path("reports/csat/", report_views.CsatReportApi.as_view(), name="report-csat"),
+    path(
+        "reports/conversations/",
+        report_views.ConversationReportApi.as_view(),
+        name="report-conversations",
+    ),
     path("conversations/", views.ConversationListApi.as_view(), name="conversation-list"),
     path(
         "conversations/<int:conversation_id>/",

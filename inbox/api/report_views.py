@@ -1,0 +1,166 @@
+"""Report endpoints for supervisors: JSON, or CSV with `?format=csv`."""
+
+import csv
+import io
+from datetime import datetime, time, timedelta
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from inbox import reports
+from inbox.api.permissions import IsSupervisor
+
+DEFAULT_PERIOD = timedelta(days=30)
+
+
+class ReportQuerySerializer(serializers.Serializer):
+    to = serializers.DateTimeField(required=False)
+    channel = serializers.IntegerField(required=False)
+    team = serializers.IntegerField(required=False)
+    operator = serializers.IntegerField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # `from` is a Python keyword, so the field is added by name.
+        self.fields["from"] = serializers.DateTimeField(required=False)
+
+    def to_internal_value(self, data):
+        values = {key: data.get(key) for key in data}
+        for key in ("from", "to"):
+            value = values.get(key)
+            # A bare date means the whole day: `to` is inclusive.
+            if isinstance(value, str) and len(value) == 10:
+                try:
+                    day = datetime.fromisoformat(value).date()
+                except ValueError:
+                    continue
+                if key == "to":
+                    day += timedelta(days=1)
+                values[key] = timezone.make_aware(datetime.combine(day, time.min)).isoformat()
+        return super().to_internal_value(values)
+
+
+class CsatReportQuerySerializer(ReportQuerySerializer):
+    group_by = serializers.ChoiceField(choices=reports.GROUPINGS, default="operator")
+
+
+def _filters(data: dict) -> reports.ReportFilters:
+    end = data.get("to") or timezone.now()
+    start = data.get("from") or end - DEFAULT_PERIOD
+    if start >= end:
+        raise serializers.ValidationError({"from": ["must be before `to`"]})
+    return reports.ReportFilters(
+        start=start,
+        end=end,
+        channel=data.get("channel"),
+        team=data.get("team"),
+        operator=data.get("operator"),
+    )
+
+
+REPORT_PARAMETERS = [
+    OpenApiParameter("from", str, description="ISO date or time (default: 30 days before `to`)"),
+    OpenApiParameter("to", str, description="ISO date (inclusive) or time (default: now)"),
+    OpenApiParameter("channel", int),
+    OpenApiParameter("team", int),
+    OpenApiParameter("operator", int),
+]
+
+
+class CsatCsvRenderer(BaseRenderer):
+    """`?format=csv`: the report rows as a spreadsheet-friendly CSV file."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        if not isinstance(data, dict) or "results" not in data:
+            writer.writerow(["error", "detail"])
+            writer.writerow([data.get("error", ""), data.get("detail", "")])
+            return buffer.getvalue().encode()
+        writer.writerow(
+            [data["group_by"], "name", "surveys_sent", "responses", "response_rate",
+             "csat_percent", "average_rating", "rated_1", "rated_2", "rated_3", "rated_4",
+             "rated_5", "wilson_lower_bound", "enough_responses"]
+        )  # fmt: skip
+        for row in data["results"]:
+            writer.writerow(
+                [row["group"]["id"], row["group"]["name"], row["surveys_sent"],
+                 row["responses"], row["response_rate"], row["csat_percent"],
+                 row["average_rating"], *(row["distribution"][str(v)] for v in range(1, 6)),
+                 row["wilson_lower_bound"], row["enough_responses"]]
+            )  # fmt: skip
+        return buffer.getvalue().encode()
+
+
+class CsatReportApi(APIView):
+    permission_classes = [IsSupervisor]
+    renderer_classes = [JSONRenderer, CsatCsvRenderer]
+
+    @extend_schema(
+        parameters=[
+            *REPORT_PARAMETERS,
+            OpenApiParameter("group_by", str, enum=list(reports.GROUPINGS)),
+        ],
+        description=(
+            "Per group: surveys_sent, responses, response_rate, csat_percent (share of 4-5), "
+            "average_rating, distribution {1..5}, wilson_lower_bound of the satisfied share "
+            "and enough_responses. Rows are ranked by the Wilson bound."
+        ),
+    )
+    def get(self, request):
+        query = CsatReportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        filters = _filters(query.validated_data)
+        group_by = query.validated_data["group_by"]
+        rows = reports.csat_report(group_by=group_by, filters=filters)
+        response = Response(
+            {
+                "from": filters.start,
+                "to": filters.end,
+                "group_by": group_by,
+                "results": rows,
+                "needs_attention": [
+                    {
+                        "survey_id": survey.pk,
+                        "conversation_id": survey.conversation_id,
+                        "rating": survey.rating,
+                        "comment": survey.comment,
+                        "operator_id": survey.operator_id,
+                        "answered_at": survey.answered_at,
+                    }
+                    for survey in reports.needs_attention(filters=filters)
+                ],
+            }
+        )
+        if request.accepted_renderer.format == "csv":
+            response["Content-Disposition"] = f'attachment; filename="csat-by-{group_by}.csv"'
+        return response
+
+
+class ConversationReportApi(APIView):
+    permission_classes = [IsSupervisor]
+
+    @extend_schema(
+        parameters=REPORT_PARAMETERS,
+        description="Volume, first response and resolution time (median, p90; wall time) "
+        "per operator and per channel, for conversations created in the period.",
+    )
+    def get(self, request):
+        query = ReportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        filters = _filters(query.validated_data)
+        return Response(
+            {
+                "from": filters.start,
+                "to": filters.end,
+                **reports.conversation_report(filters=filters),
+            }
+        )

@@ -1,0 +1,202 @@
+"""Supervisor reports: CSAT per operator/team/channel/day, and conversation timings.
+
+CSAT % is the share of 4 and 5 among responses; the ranking uses the Wilson lower
+bound of that share (95%), so a couple of answers do not outrank two hundred.
+"""
+
+import math
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.apps import apps
+from django.db.models import Avg, Count, Q
+from django.db.models.functions import TruncDate
+
+from inbox.models import Conversation, CsatSurvey, Team, User
+
+GROUPINGS = ("operator", "team", "channel", "day")
+MIN_RESPONSES_TO_JUDGE = 5
+WILSON_Z = 1.96
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    start: datetime
+    end: datetime
+    channel: int | None = None
+    team: int | None = None
+    operator: int | None = None
+
+
+def wilson_lower_bound(satisfied: int, total: int, z: float = WILSON_Z) -> float | None:
+    if total == 0:
+        return None
+    share = satisfied / total
+    denominator = 1 + z * z / total
+    centre = share + z * z / (2 * total)
+    margin = z * math.sqrt(share * (1 - share) / total + z * z / (4 * total * total))
+    return (centre - margin) / denominator
+
+
+def _group_field(group_by: str) -> str:
+    return {"operator": "operator_id", "team": "team_id", "channel": "channel_id", "day": "day"}[
+        group_by
+    ]
+
+
+def csat_report(*, group_by: str, filters: ReportFilters) -> list[dict[str, Any]]:
+    """One row per group; three queries at most whatever the number of groups."""
+    surveys = CsatSurvey.objects.filter(sent_at__gte=filters.start, sent_at__lt=filters.end)
+    if filters.channel is not None:
+        surveys = surveys.filter(channel_id=filters.channel)
+    if filters.team is not None:
+        surveys = surveys.filter(team_id=filters.team)
+    if filters.operator is not None:
+        surveys = surveys.filter(operator_id=filters.operator)
+    if group_by == "day":
+        surveys = surveys.annotate(day=TruncDate("sent_at"))
+    field = _group_field(group_by)
+    rows = (
+        surveys.values(field)
+        .annotate(
+            surveys_sent=Count("id"),
+            responses=Count("id", filter=Q(rating__isnull=False)),
+            satisfied=Count("id", filter=Q(rating__gte=4)),
+            average_rating=Avg("rating"),
+            **{f"rated_{value}": Count("id", filter=Q(rating=value)) for value in range(1, 6)},
+        )
+        .order_by(field)
+    )
+    labels = _labels(group_by, [row[field] for row in rows])
+    report = []
+    for row in rows:
+        key = row[field]
+        responses = row["responses"]
+        report.append(
+            {
+                "group": {
+                    "id": str(key) if group_by == "day" else key,
+                    "name": labels.get(key, ""),
+                },
+                "surveys_sent": row["surveys_sent"],
+                "responses": responses,
+                "response_rate": _ratio(responses, row["surveys_sent"]),
+                "csat_percent": _percent(row["satisfied"], responses),
+                "average_rating": round(row["average_rating"], 2)
+                if row["average_rating"] is not None
+                else None,
+                "distribution": {str(v): row[f"rated_{v}"] for v in range(1, 6)},
+                "wilson_lower_bound": _round(wilson_lower_bound(row["satisfied"], responses)),
+                "enough_responses": responses >= MIN_RESPONSES_TO_JUDGE,
+            }
+        )
+    if group_by != "day":
+        report.sort(
+            key=lambda item: (
+                item["wilson_lower_bound"] is None,
+                -(item["wilson_lower_bound"] or 0),
+            )
+        )
+    return report
+
+
+def _labels(group_by: str, keys: list) -> dict:
+    ids = [key for key in keys if key is not None]
+    if group_by == "operator":
+        return {
+            user.pk: user.display_name
+            for user in User.objects.filter(pk__in=ids).only("username", "first_name", "last_name")
+        }
+    if group_by == "team":
+        return dict(Team.objects.filter(pk__in=ids).values_list("pk", "name"))
+    if group_by == "channel":
+        channel_model = apps.get_model("channels_app", "Channel")
+        return dict(channel_model.objects.filter(pk__in=ids).values_list("pk", "name"))
+    return {key: str(key) for key in keys}
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _percent(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 2) if whole else None
+
+
+def _round(value: float | None) -> float | None:
+    return round(value, 4) if value is not None else None
+
+
+def latest_comments(*, filters: ReportFilters, limit: int = 20) -> list[CsatSurvey]:
+    return list(
+        CsatSurvey.objects.filter(answered_at__gte=filters.start, answered_at__lt=filters.end)
+        .exclude(comment="")
+        .select_related("operator")
+        .order_by("-answered_at")[:limit]
+    )
+
+
+def needs_attention(*, filters: ReportFilters, limit: int = 50) -> list[CsatSurvey]:
+    """Poor ratings (1 or 2), newest first."""
+    return list(
+        CsatSurvey.objects.filter(
+            answered_at__gte=filters.start, answered_at__lt=filters.end, rating__lte=2
+        )
+        .select_related("operator")
+        .order_by("-answered_at")[:limit]
+    )
+
+
+def _percentiles(values: list[float]) -> dict[str, float | None]:
+    if not values:
+        return {"median_seconds": None, "p90_seconds": None}
+    ordered = sorted(values)
+    p90_index = max(0, math.ceil(0.9 * len(ordered)) - 1)
+    return {
+        "median_seconds": round(statistics.median(ordered), 1),
+        "p90_seconds": round(ordered[p90_index], 1),
+    }
+
+
+def conversation_report(*, filters: ReportFilters) -> dict[str, list[dict[str, Any]]]:
+    """Volume, first response and resolution times (wall time) per operator and channel."""
+    conversations = Conversation.objects.filter(
+        created_at__gte=filters.start, created_at__lt=filters.end
+    )
+    if filters.channel is not None:
+        conversations = conversations.filter(channel_id=filters.channel)
+    if filters.team is not None:
+        conversations = conversations.filter(team_id=filters.team)
+    if filters.operator is not None:
+        conversations = conversations.filter(assignee_id=filters.operator)
+    rows = conversations.values_list(
+        "assignee_id", "channel_id", "created_at", "first_response_at", "resolved_at"
+    )
+    grouped: dict[str, dict] = {"operator": defaultdict(list), "channel": defaultdict(list)}
+    for assignee_id, channel_id, created_at, first_response_at, resolved_at in rows.iterator():
+        entry = (created_at, first_response_at, resolved_at)
+        grouped["operator"][assignee_id].append(entry)
+        grouped["channel"][channel_id].append(entry)
+    result = {}
+    for group_by, groups in grouped.items():
+        labels = _labels(group_by, list(groups))
+        result[f"by_{group_by}"] = [
+            {
+                "group": {
+                    "id": key,
+                    "name": labels.get(key, "") if key is not None else "unassigned",
+                },
+                "conversations": len(entries),
+                "first_response": _percentiles(
+                    [(first - created).total_seconds() for created, first, _ in entries if first]
+                ),
+                "resolution": _percentiles(
+                    [(done - created).total_seconds() for created, _, done in entries if done]
+                ),
+            }
+            for key, entries in groups.items()
+        ]
+    return result
