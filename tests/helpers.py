@@ -50,6 +50,9 @@ class RecordingServer:
     response_body: bytes = b'{"id": "remote-1"}'
     requests: list[RecordedRequest] = field(default_factory=list)
     received: threading.Event = field(default_factory=threading.Event)
+    # Seconds to hold each answer back (a slow platform); released early by stop().
+    answer_delay: float = 0.0
+    released: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> "RecordingServer":
         recorder = self
@@ -64,11 +67,13 @@ class RecordingServer:
                         body=self.rfile.read(length),
                     )
                 )
+                recorder.received.set()
+                if recorder.answer_delay:
+                    recorder.released.wait(recorder.answer_delay)
                 self.send_response(recorder.status)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()
                 self.wfile.write(recorder.response_body)
-                recorder.received.set()
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -82,5 +87,6 @@ class RecordingServer:
         return f"http://127.0.0.1:{self.server.server_address[1]}/callback"
 
     def stop(self) -> None:
+        self.released.set()
         self.server.shutdown()
         self.server.server_close()

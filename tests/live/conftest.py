@@ -43,6 +43,9 @@ def wait_until(check, *, timeout: float, what: str, log: Path | None = None) -> 
     raise TimeoutError(f"{what} did not come up in {timeout}s\n{detail}")
 
 
+LIVE_PORT = free_port()
+
+
 @pytest.fixture(scope="session")
 def live_environment(django_db_setup, tmp_path_factory) -> dict[str, str]:
     database = settings.DATABASES["default"]
@@ -62,6 +65,7 @@ def live_environment(django_db_setup, tmp_path_factory) -> dict[str, str]:
         "DELIVERY_RETRY_BASE_SECONDS": "0.2",
         "DELIVERY_MAX_RETRIES": "2",
         "SWITCHBOARD_DATA_DIR": str(tmp_path_factory.mktemp("live-data")),
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{LIVE_PORT}",
         "PYTHONUNBUFFERED": "1",
     }
 
@@ -90,7 +94,7 @@ def stop(process: subprocess.Popen) -> None:
 @pytest.fixture(scope="session")
 def live_server_url(live_environment, tmp_path_factory):
     """uvicorn with two worker processes serving config.asgi, as `manage.py serve` runs it."""
-    port = free_port()
+    port = LIVE_PORT
     log = tmp_path_factory.mktemp("logs") / "asgi.log"
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
@@ -118,35 +122,26 @@ def live_server_url(live_environment, tmp_path_factory):
         stop(process)
 
 
+def start_worker(env: dict[str, str], queue: str, log: Path) -> subprocess.Popen:
+    process = start(
+        [
+            sys.executable, "-m", "celery", "-A", "config", "worker",
+            "--pool", "solo", "--queues", queue, "--loglevel", "INFO",
+            "--without-gossip", "--without-mingle", "--without-heartbeat",
+        ],
+        {**env, "CELERY_TASK_DEFAULT_QUEUE": queue},
+        log,
+    )  # fmt: skip
+    wait_until(lambda: "ready." in log.read_text(), timeout=30, what="a Celery worker", log=log)
+    return process
+
+
 @pytest.fixture(scope="session")
 def celery_worker(live_environment, tmp_path_factory):
     """A real Celery worker process consuming this run's queue from Redis."""
     log = tmp_path_factory.mktemp("logs") / "worker.log"
-    process = start(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool",
-            "solo",
-            "--queues",
-            QUEUE,
-            "--loglevel",
-            "INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        live_environment,
-        log,
-    )
+    process = start_worker(live_environment, QUEUE, log)
     try:
-        wait_until(
-            lambda: "ready." in log.read_text(), timeout=30, what="the Celery worker", log=log
-        )
         yield process
     finally:
         stop(process)
