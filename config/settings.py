@@ -38,6 +38,9 @@ def env_list(name: str, default: str) -> list[str]:
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 REDIS_URL = os.environ.get("REDIS_URL", "")
 IS_EMBEDDED = not (DATABASE_URL and REDIS_URL)
+if bool(DATABASE_URL) != bool(REDIS_URL):
+    # Half a production setup would silently run tasks in-process against PostgreSQL.
+    raise RuntimeError("set both DATABASE_URL and REDIS_URL (production) or neither (embedded)")
 
 DEBUG = env_bool("DEBUG", default=False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
@@ -52,6 +55,10 @@ PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rst
 if env_bool("BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
+if PUBLIC_BASE_URL.startswith("https://"):
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -85,7 +92,8 @@ ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
 WSGI_APPLICATION = "config.wsgi.application"
 AUTH_USER_MODEL = "inbox.User"
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
 
 TEMPLATES = [
     {
@@ -161,6 +169,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inbox.tasks.csat_surveys_queue_due",
         "schedule": env_float("CSAT_SWEEP_SECONDS", 15.0),
     },
+    "requeue-stuck-replies": {
+        "task": "inbox.tasks.messages_requeue_stuck",
+        "schedule": env_float("DELIVERY_STUCK_SWEEP_SECONDS", 300.0),
+    },
     "reprocess-failed-webhook-events": {
         "task": "channels_app.tasks.webhook_events_reprocess_failed",
         "schedule": env_float("WEBHOOK_REPROCESS_SECONDS", 300.0),
@@ -228,6 +240,8 @@ CONVERSATION_REOPEN_WINDOW_SECONDS = env_int("CONVERSATION_REOPEN_WINDOW_SECONDS
 DELIVERY_MAX_RETRIES = env_int("DELIVERY_MAX_RETRIES", 5)
 DELIVERY_RETRY_BASE_SECONDS = env_float("DELIVERY_RETRY_BASE_SECONDS", 2.0)
 DELIVERY_TIMEOUT_SECONDS = env_float("DELIVERY_TIMEOUT_SECONDS", 10.0)
+# A queued reply untouched for this long lost its task and is queued again.
+DELIVERY_STUCK_AFTER_SECONDS = env_int("DELIVERY_STUCK_AFTER_SECONDS", 1800)
 # A survey queued or sending for longer than this is treated as interrupted.
 CSAT_STALE_SECONDS = env_int("CSAT_STALE_SECONDS", 600)
 

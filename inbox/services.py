@@ -223,6 +223,30 @@ def _enqueue_delivery(message: Message, *, countdown: float | None = None) -> No
     )
 
 
+def messages_requeue_stuck(*, older_than: timedelta) -> list[int]:
+    """Queue again replies whose delivery task was lost (a broker restart, say).
+
+    Only messages untouched for longer than any retry backoff are taken, so a reply
+    waiting for its next scheduled try is left alone.
+    """
+    cutoff = timezone.now() - older_than
+    with transaction.atomic():
+        stuck = list(
+            Message.objects.select_for_update(skip_locked=True)
+            .filter(status=MessageStatus.QUEUED, updated_at__lt=cutoff)
+            .values_list("pk", flat=True)[:500]
+        )
+        Message.objects.filter(pk__in=stuck).update(updated_at=timezone.now())
+        if stuck:
+            transaction.on_commit(lambda: _send_delivery_tasks(stuck))
+    return stuck
+
+
+def _send_delivery_tasks(message_ids: list[int]) -> None:
+    for message_id in message_ids:
+        celery_app.send_task(DELIVER_MESSAGE_TASK, args=[message_id])
+
+
 def message_retry_delivery(*, message: Message) -> Message:
     """Queue a failed outgoing message again."""
     if message.direction != MessageDirection.OUTBOUND or message.is_private:

@@ -1,4 +1,7 @@
+from datetime import timedelta
+
 from celery import shared_task
+from django.conf import settings
 
 from channels_app.contracts import SEND_SURVEY_TASK
 from config.celery import app as celery_app
@@ -8,6 +11,15 @@ from inbox import csat, services
 @shared_task(name="inbox.tasks.conversations_wake_snoozed", ignore_result=True)
 def conversations_wake_snoozed() -> int:
     return services.conversations_wake_snoozed()
+
+
+@shared_task(name="inbox.tasks.messages_requeue_stuck", ignore_result=True)
+def messages_requeue_stuck() -> int:
+    return len(
+        services.messages_requeue_stuck(
+            older_than=timedelta(seconds=settings.DELIVERY_STUCK_AFTER_SECONDS)
+        )
+    )
 
 
 @shared_task(name="inbox.tasks.csat_surveys_queue_due", ignore_result=True)

@@ -145,8 +145,11 @@ class ApiAdapter(ChannelAdapter):
         callback_url = self.channel.config.get("callback_url")
         if not callback_url:
             raise DeliveryFailed("the channel has no callback_url configured", is_retryable=False)
+        secret = self.channel.secrets.get("secret")
+        if not secret:
+            raise DeliveryFailed("the channel has no secret to sign with", is_retryable=False)
         body = json.dumps(payload).encode()
-        signature = hmac_sha256_hex(self.channel.secrets.get("secret", ""), body)
+        signature = hmac_sha256_hex(secret, body)
         try:
             response = http_client().post(
                 callback_url,

@@ -61,7 +61,9 @@ def test_resolving_schedules_one_survey_after_the_channel_delay(conversation, op
     assert csat.csat_surveys_queue_due() == []
 
 
-def test_a_due_survey_is_sent_on_the_channel_with_the_page_link(conversation, operator, callback_server):
+def test_a_due_survey_is_sent_on_the_channel_with_the_page_link(
+    conversation, operator, callback_server
+):
     conversation_resolve(conversation=conversation, resolved_by=operator)
     survey = CsatSurvey.objects.get()
     make_due(survey)
@@ -77,7 +79,9 @@ def test_a_due_survey_is_sent_on_the_channel_with_the_page_link(conversation, op
     assert survey.expires_at - survey.sent_at == timedelta(days=7)
 
 
-def test_a_conversation_reopened_before_the_delay_gets_no_survey(conversation, operator, callback_server):
+def test_a_conversation_reopened_before_the_delay_gets_no_survey(
+    conversation, operator, callback_server
+):
     conversation_resolve(conversation=conversation, resolved_by=operator)
     conversation_reopen(conversation=conversation)
     make_due(CsatSurvey.objects.get())
@@ -108,7 +112,9 @@ def test_a_send_that_runs_twice_sends_one_survey(conversation, operator, callbac
     assert len(survey_requests(callback_server)) == 1
 
 
-def test_a_survey_interrupted_while_sending_is_never_resent(conversation, operator, callback_server, settings):
+def test_a_survey_interrupted_while_sending_is_never_resent(
+    conversation, operator, callback_server, settings
+):
     settings.CSAT_STALE_SECONDS = 60
     conversation_resolve(conversation=conversation, resolved_by=operator)
     survey = CsatSurvey.objects.get()
@@ -189,7 +195,9 @@ def test_opening_the_survey_page_never_records_a_rating(client, sent_survey):
 
 
 def test_submitting_the_page_records_rating_and_comment(client, sent_survey):
-    response = client.post(f"/survey/{sent_survey.token}/", {"rating": "4", "comment": "Quick and kind"})
+    response = client.post(
+        f"/survey/{sent_survey.token}/", {"rating": "4", "comment": "Quick and kind"}
+    )
 
     assert response.status_code == 200
     assert "Thank you" in response.content.decode()
@@ -219,7 +227,9 @@ def test_a_forged_link_is_refused(client, sent_survey):
 
 
 def test_an_expired_survey_is_refused_politely(client, sent_survey):
-    CsatSurvey.objects.filter(pk=sent_survey.pk).update(expires_at=timezone.now() - timedelta(hours=1))
+    CsatSurvey.objects.filter(pk=sent_survey.pk).update(
+        expires_at=timezone.now() - timedelta(hours=1)
+    )
 
     response = client.post(f"/survey/{sent_survey.token}/", {"rating": "5"})
 
@@ -229,9 +239,13 @@ def test_an_expired_survey_is_refused_politely(client, sent_survey):
     assert sent_survey.rating is None
 
 
-def test_a_plain_digit_reply_answers_without_reopening_and_a_comment_follows(client, sent_survey, channel):
+def test_a_plain_digit_reply_answers_without_reopening_and_a_comment_follows(
+    client, sent_survey, channel
+):
     post_webhook(client, channel, api_payload(message_id="r-1", sender_id="u-1", text=" 2 "))
-    post_webhook(client, channel, api_payload(message_id="r-2", sender_id="u-1", text="Took three days"))
+    post_webhook(
+        client, channel, api_payload(message_id="r-2", sender_id="u-1", text="Took three days")
+    )
 
     sent_survey.refresh_from_db()
     assert (sent_survey.rating, sent_survey.comment) == (2, "Took three days")
