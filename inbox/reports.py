@@ -62,11 +62,12 @@ def csat_report(*, group_by: str, filters: ReportFilters) -> list[dict[str, Any]
     rows = (
         surveys.values(field)
         .annotate(
-            surveys_sent=Count("id"),
-            responses=Count("id", filter=Q(rating__isnull=False)),
-            satisfied=Count("id", filter=Q(rating__gte=4)),
+            # COUNT(*) and the rating alone: nothing outside the covering index is read.
+            surveys_sent=Count("*"),
+            responses=Count("rating"),
+            satisfied=Count("rating", filter=Q(rating__gte=4)),
             average_rating=Avg("rating"),
-            **{f"rated_{value}": Count("id", filter=Q(rating=value)) for value in range(1, 6)},
+            **{f"rated_{value}": Count("rating", filter=Q(rating=value)) for value in range(1, 6)},
         )
         .order_by(field)
     )

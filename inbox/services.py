@@ -314,8 +314,9 @@ def message_update_status(
     """A platform's status callback (delivered, read, failed) for a message we sent."""
     order: list[str] = [MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ]
     with transaction.atomic():
+        # Lock the message row only: its author may be empty (an outer join).
         message = (
-            Message.objects.select_for_update()
+            Message.objects.select_for_update(of=("self",))
             .select_related("author")
             .filter(channel=channel, external_id=external_id, direction=MessageDirection.OUTBOUND)
             .first()
@@ -341,7 +342,7 @@ def message_edit_inbound(
     """The customer edited a message: store the new text and show it as edited."""
     with transaction.atomic():
         message = (
-            Message.objects.select_for_update()
+            Message.objects.select_for_update(of=("self",))
             .select_related("author")
             .filter(channel=channel, external_id=external_id, direction=MessageDirection.INBOUND)
             .first()

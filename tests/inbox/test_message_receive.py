@@ -92,3 +92,19 @@ def test_a_channel_served_by_one_team_files_new_conversations_under_it(channel, 
     conversation = message_receive(channel=channel, inbound=inbound("m-1")).conversation
 
     assert conversation.team == team
+
+
+def test_status_callbacks_and_edits_lock_only_the_message_row(channel, operator):
+    """PostgreSQL refuses FOR UPDATE on the nullable side of an outer join (the author)."""
+    from inbox.services import message_edit_inbound, message_reply, message_update_status
+
+    conversation = message_receive(channel=channel, inbound=inbound("m-1", "helo")).conversation
+    reply = message_reply(conversation=conversation, author=operator, body="hi")
+    reply.external_id, reply.status = "platform-7", "sent"
+    reply.save()
+
+    delivered = message_update_status(channel=channel, external_id="platform-7", status="delivered")
+    edited = message_edit_inbound(channel=channel, external_id="m-1", text="hello")
+
+    assert delivered is not None and delivered.status == "delivered"
+    assert edited is not None and edited.body == "hello" and edited.edited_at is not None
