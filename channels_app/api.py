@@ -148,10 +148,5 @@ class ChannelDetailApi(APIView):
 
     @extend_schema(responses={204: None})
     def delete(self, request, channel_id: int):
-        channel = get_object_or_404(Channel, pk=channel_id)
-        # Conversations keep their channel: a channel with history is deactivated instead.
-        if channel.conversations.exists():
-            services.channel_update(channel=channel, is_active=False)
-        else:
-            channel.delete()
+        services.channel_delete(channel=get_object_or_404(Channel, pk=channel_id))
         return Response(status=status.HTTP_204_NO_CONTENT)

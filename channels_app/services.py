@@ -2,6 +2,7 @@
 
 import hashlib
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,7 @@ from channels_app.contracts import (
 from channels_app.models import Channel, WebhookEvent, WebhookEventStatus
 from channels_app.registry import adapter_class, adapter_for
 from config.celery import app as celery_app
+from config.transactions import atomic_retrying_conflicts
 from customers.services import identity_set_reachable
 from inbox import csat
 from inbox import selectors as inbox_selectors
@@ -48,11 +50,27 @@ class ChannelNotFound(LookupError):
     pass
 
 
+# Webhooks look their channel up on every request; a few seconds of staleness across
+# processes is the price (this process forgets a channel as soon as it changes it).
+_active_channels: dict[tuple[str, str], tuple[float, Channel]] = {}
+CHANNEL_CACHE_SECONDS = 5.0
+
+
 def channel_get_active(*, kind: str, public_id: str) -> Channel:
+    key = (kind, str(public_id))
+    cached = _active_channels.get(key)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
     channel = Channel.objects.filter(kind=kind, public_id=public_id, is_active=True).first()
     if channel is None:
+        _active_channels.pop(key, None)
         raise ChannelNotFound(public_id)
+    _active_channels[key] = (time.monotonic() + CHANNEL_CACHE_SECONDS, channel)
     return channel
+
+
+def _forget_cached_channel(channel: Channel) -> None:
+    _active_channels.pop((channel.kind, str(channel.public_id)), None)
 
 
 def webhook_receive(*, channel: Channel, request: WebhookRequest) -> WebhookOutcome:
@@ -72,17 +90,21 @@ def webhook_receive(*, channel: Channel, request: WebhookRequest) -> WebhookOutc
             channel, request, body_sha256, status=WebhookEventStatus.FAILED, error=error.detail
         )
         raise
+
+    def apply_and_store() -> list[object]:
+        applied = [webhook_event_apply(channel=channel, event=event) for event in events]
+        _webhook_event_store(
+            channel,
+            request,
+            body_sha256,
+            status=WebhookEventStatus.PROCESSED if events else WebhookEventStatus.IGNORED,
+        )
+        if events:
+            transaction.on_commit(lambda: adapter.on_events_stored(events))
+        return applied
+
     try:
-        with transaction.atomic():
-            outcomes = [webhook_event_apply(channel=channel, event=event) for event in events]
-            _webhook_event_store(
-                channel,
-                request,
-                body_sha256,
-                status=WebhookEventStatus.PROCESSED if events else WebhookEventStatus.IGNORED,
-            )
-            if events:
-                transaction.on_commit(lambda: adapter.on_events_stored(events))
+        outcomes = atomic_retrying_conflicts(apply_and_store, is_whole_unit=True)
     except Exception as error:
         logger.exception("webhook for channel %s stored but not processed", channel.pk)
         _webhook_event_store(
@@ -337,7 +359,17 @@ def channel_update(
     if is_active is not None:
         channel.is_active = is_active
     channel.save()
+    _forget_cached_channel(channel)
     return channel
+
+
+def channel_delete(*, channel: Channel) -> None:
+    """Delete a channel; one with conversations keeps them and is deactivated instead."""
+    if channel.conversations.exists():
+        channel_update(channel=channel, is_active=False)
+        return
+    _forget_cached_channel(channel)
+    channel.delete()
 
 
 __all__ = ["ConfigInvalid", "channel_create", "channel_update", "webhook_receive"]

@@ -3,7 +3,7 @@
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -26,9 +26,10 @@ ERROR_CODES = {
 
 
 def _process(kind: str, public_id: str, request: WebhookRequest) -> JsonResponse:
-    if not settings.WEBHOOK_THREAD_SENSITIVE:
-        # Pool threads live outside Django's request cycle: drop broken or expired
-        # connections ourselves, as the request signals do for the main thread.
+    if not settings.WEBHOOK_THREAD_SENSITIVE and connection.errors_occurred:
+        # Pool threads live outside Django's request cycle: after a database error,
+        # drop a broken connection ourselves, as the request signals would. (Not on
+        # every request: with health checks on, that costs a `SELECT 1` each time.)
         close_old_connections()
     try:
         channel = services.channel_get_active(kind=kind, public_id=public_id)

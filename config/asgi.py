@@ -8,6 +8,7 @@ django_asgi_application = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import path  # noqa: E402
 
+from config.webhook_asgi import MiddlewareFreeASGIHandler, PathPrefixRouter  # noqa: E402
 from inbox.consumers import InboxConsumer  # noqa: E402
 from inbox.websocket_auth import (  # noqa: E402
     AllowedHostsBrowserOriginValidator,
@@ -18,7 +19,11 @@ websocket_routes = URLRouter([path("ws/inbox/", InboxConsumer.as_asgi())])
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_application,
+        "http": PathPrefixRouter(
+            prefix="/webhooks/",
+            matched=MiddlewareFreeASGIHandler(),
+            default=django_asgi_application,
+        ),
         "websocket": AllowedHostsBrowserOriginValidator(
             TokenOrSessionAuthMiddlewareStack(websocket_routes)
         ),

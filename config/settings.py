@@ -245,6 +245,8 @@ DELIVERY_STUCK_AFTER_SECONDS = env_int("DELIVERY_STUCK_AFTER_SECONDS", 1800)
 # A survey queued or sending for longer than this is treated as interrupted.
 CSAT_STALE_SECONDS = env_int("CSAT_STALE_SECONDS", 600)
 
+ACCESS_LOG = env_bool("ACCESS_LOG", False)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

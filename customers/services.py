@@ -4,10 +4,11 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from config.transactions import atomic_retrying_conflicts
 from customers.models import Customer, CustomerMerge, Identity, IdentityClaim, IdentityKind
 from customers.normalization import InvalidIdentityValue, normalize_identity_value
 
@@ -60,14 +61,10 @@ def customer_resolve(*, identities: Sequence[IdentityEvidence], name: str = "") 
     verified = [item for item in evidence if item.is_verified]
     if not verified:
         raise ValueError("a customer needs at least one identity vouched for by the channel")
-    try:
-        with transaction.atomic():
-            return _resolve(verified, [item for item in evidence if not item.is_verified], name)
-    except IntegrityError:
-        # A concurrent request created one of these identities first: resolve again, now
-        # finding it.
-        with transaction.atomic():
-            return _resolve(verified, [item for item in evidence if not item.is_verified], name)
+    claims = [item for item in evidence if not item.is_verified]
+    # A concurrent request may create one of these identities first: resolving again
+    # then finds it.
+    return atomic_retrying_conflicts(lambda: _resolve(verified, claims, name))
 
 
 def _resolve(

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from channels_app.contracts import DELIVER_MESSAGE_TASK, InboundMessage
 from config.celery import app as celery_app
+from config.transactions import atomic_retrying_conflicts
 from customers.models import Customer, CustomerMerge
 from customers.services import (
     IdentityEvidence,
@@ -59,16 +60,9 @@ def message_receive(*, channel, inbound: InboundMessage) -> ReceiveOutcome:
     on a resolved conversation reopens it within the channel's reopen window, and opens a
     new conversation after it.
     """
-    for attempt in (1, 2):
-        try:
-            with transaction.atomic():
-                return _receive(channel, inbound)
-        except IntegrityError:
-            # A concurrent delivery of the same message or sender won the race; the
-            # second pass sees what it stored.
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    # A concurrent delivery of the same message or sender may win the race; the second
+    # pass sees what it stored.
+    return atomic_retrying_conflicts(lambda: _receive(channel, inbound))
 
 
 def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
@@ -140,16 +134,26 @@ def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
     return ReceiveOutcome(message=message, conversation=conversation, is_new_conversation=is_new)
 
 
-def _conversation_for_inbound(
-    channel, customer: Customer, inbound: InboundMessage, now: datetime
-) -> tuple[Conversation, bool, bool]:
-    """The conversation a new message belongs to: (conversation, is new, answers its survey)."""
-    latest = (
+def _latest_conversation(channel, customer: Customer) -> Conversation | None:
+    return (
         Conversation.objects.filter(customer=customer, channel=channel)
         .select_related("assignee", "team", "resolved_by")
         .order_by("-id")
         .first()
     )
+
+
+def _conversation_for_inbound(
+    channel, customer: Customer, inbound: InboundMessage, now: datetime
+) -> tuple[Conversation, bool, bool]:
+    """The conversation a new message belongs to: (conversation, is new, answers its survey)."""
+    latest = _latest_conversation(channel, customer)
+    if latest is not None and latest.status != ConversationStatus.RESOLVED:
+        return latest, False, False
+    # Off the common path: serialize on the customer so that two first messages arriving
+    # together do not each open a conversation, then look again.
+    list(Customer.objects.select_for_update().filter(pk=customer.pk).values_list("pk"))
+    latest = _latest_conversation(channel, customer)
     if latest is not None and latest.status != ConversationStatus.RESOLVED:
         return latest, False, False
     if latest is not None and csat.csat_answer_from_message(

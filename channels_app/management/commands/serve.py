@@ -31,4 +31,6 @@ class Command(BaseCommand):
             proxy_headers=True,
             lifespan="off",
             log_level="info",
+            # One log line per request costs more than a webhook's own work at high rates.
+            access_log=settings.ACCESS_LOG,
         )
