@@ -1,0 +1,1086 @@
+#!/usr/bin/env python
+"""Inbound webhook benchmark: signed API-channel webhooks in, `message.created` frames out.
+
+Runs the production mode (PostgreSQL + channels-redis, `manage.py serve` = uvicorn with
+several workers) on loopback against a database of its own, and prints:
+
+- raw PostgreSQL single-row insert transactions/s on this machine (1 and 4 clients);
+- phase 1, throughput: N webhooks posted concurrently, messages/s stored end to end;
+- phase 2, latency: an open-loop steady rate, POST-send -> websocket frame percentiles;
+- the ratio end-to-end msgs/s / raw single-client TPS;
+- SQL queries per message on the webhook path (new sender, known sender, duplicate);
+- CPU milliseconds per message by process (server, PostgreSQL, Redis, this client).
+
+Usage: .venv/bin/python bench/ingest.py [--messages 3000] [--rate 200] [--duration 10]
+See bench/README.md. Only 127.0.0.1 is contacted; everything is bounded in time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import os
+import random
+import re
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MANAGE = ROOT / "manage.py"
+PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+HOST = "127.0.0.1"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+def note(message: str) -> None:
+    # Progress lines go to stderr so stdout keeps only the figures.
+    print(f"  .. {message}", file=sys.stderr, flush=True)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def pct_line(values_ms: list[float]) -> str:
+    if not values_ms:
+        return "no samples"
+    return (
+        f"p50 {percentile(values_ms, 0.50):.1f} ms  p90 {percentile(values_ms, 0.90):.1f} ms  "
+        f"p99 {percentile(values_ms, 0.99):.1f} ms  max {max(values_ms):.1f} ms  "
+        f"(n={len(values_ms)})"
+    )
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def sign(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+# ------------------------------------------------------------------ CPU accounting
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_stats() -> dict[int, tuple[str, int, int]]:
+    """pid -> (comm, ppid, utime+stime ticks) for every readable process."""
+    result = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                data = handle.read().decode(errors="replace")
+        except OSError:
+            continue
+        close = data.rfind(")")
+        comm = data[data.find("(") + 1 : close]
+        fields = data[close + 2 :].split()
+        # fields[0] is state (field 3); utime is field 14, stime 15, ppid 4.
+        result[int(entry)] = (comm, int(fields[1]), int(fields[11]) + int(fields[12]))
+    return result
+
+
+def _descendants(stats: dict[int, tuple[str, int, int]], root: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for pid, (_, ppid, _) in stats.items():
+        children.setdefault(ppid, []).append(pid)
+    found, stack = set(), [root]
+    while stack:
+        pid = stack.pop()
+        if pid in found:
+            continue
+        found.add(pid)
+        stack.extend(children.get(pid, []))
+    return found
+
+
+class CpuMeter:
+    """CPU seconds used by the server tree, PostgreSQL (the bench database's backends and the
+    shared background processes, not other databases' backends), Redis and this process.
+
+    Deltas are taken per process, so a process that exits between two snapshots is left out
+    instead of making a total go down.
+    """
+
+    def __init__(self, server_pid: int, db_name: str) -> None:
+        self.server_pid = server_pid
+        self.db_name = db_name.encode()
+        self._postgres_kind: dict[int, bool] = {}
+
+    def _is_bench_postgres(self, pid: int) -> bool:
+        if pid not in self._postgres_kind:
+            try:
+                title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+            except OSError:
+                return False
+            # Backends read "postgres: 15/main: <user> <database> <host> ..."; background
+            # processes ("walwriter", "checkpointer", ...) have no database.
+            is_backend = re.search(rb"\(\d+\)|\[local\]", title) is not None
+            self._postgres_kind[pid] = (not is_backend) or (b" " + self.db_name + b" ") in title
+        return self._postgres_kind[pid]
+
+    def snapshot(self) -> dict:
+        stats = _proc_stats()
+        server = _descendants(stats, self.server_pid)
+        per_pid: dict[int, tuple[str, int]] = {}
+        for pid, (comm, _, ticks) in stats.items():
+            if pid in server:
+                per_pid[pid] = ("server", ticks)
+            elif comm.startswith("postgres") and self._is_bench_postgres(pid):
+                per_pid[pid] = ("postgres", ticks)
+            elif comm.startswith("redis"):
+                per_pid[pid] = ("redis", ticks)
+        times = os.times()
+        return {"pids": per_pid, "client": times.user + times.system, "wall": time.monotonic()}
+
+    @staticmethod
+    def delta(before: dict, after: dict) -> dict[str, float]:
+        used: Counter = Counter()
+        for pid, (kind, ticks) in after["pids"].items():
+            previous = before["pids"].get(pid)
+            used[kind] += ticks - (previous[1] if previous and previous[0] == kind else 0)
+        result = {key: value / CLK_TCK for key, value in used.items()}
+        result["client"] = after["client"] - before["client"]
+        return result
+
+    @staticmethod
+    def delta_line(before: dict, after: dict, messages: int) -> str:
+        wall = after["wall"] - before["wall"]
+        used = CpuMeter.delta(before, after)
+        parts = []
+        total = 0.0
+        for key in ("server", "postgres", "redis", "client"):
+            total += used.get(key, 0.0)
+            parts.append(f"{key} {1000 * used.get(key, 0.0) / max(messages, 1):.2f}")
+        return (
+            "cpu ms/message: " + ", ".join(parts) + f"; total {1000 * total / max(messages, 1):.2f}"
+            f" (our processes kept {total / wall:.2f} of {os.cpu_count()} cores busy; "
+            f"load average {os.getloadavg()[0]:.1f})"
+        )
+
+
+# ------------------------------------------------------------------- environment
+
+
+def bench_env(args: argparse.Namespace, data_dir: Path) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DJANGO_SETTINGS_MODULE", "WEBHOOK_THREAD_SENSITIVE", "DEBUG")
+    }
+    env.update(
+        {
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{args.db_name}",
+            "REDIS_URL": f"redis://127.0.0.1:6379/{args.redis_db}",
+            "SECRET_KEY": "bench",
+            "CHANNEL_LAYER_PREFIX": f"bench-{os.getpid()}-{secrets.token_hex(3)}",
+            "SWITCHBOARD_DATA_DIR": str(data_dir),
+            "STATIC_ROOT": str(data_dir / "static"),
+            "MEDIA_ROOT": str(data_dir / "media"),
+            "LOG_LEVEL": "WARNING",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+def recreate_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def bench_dsn(name: str) -> str:
+    return f"host=127.0.0.1 port=5432 user=postgres dbname={name}"
+
+
+def manage(env: dict[str, str], *argv: str, timeout: float = 120) -> str:
+    completed = subprocess.run(
+        [sys.executable, str(MANAGE), *argv],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if completed.returncode != 0:
+        raise SystemExit(
+            f"manage.py {' '.join(argv)} failed ({completed.returncode}):\n"
+            f"{completed.stdout}\n{completed.stderr}"
+        )
+    return completed.stdout
+
+
+# --------------------------------------------------------------- raw PostgreSQL TPS
+
+
+def raw_insert_tps(dsn: str, clients: int, seconds: float) -> float:
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS bench_raw ("
+            " id bigserial PRIMARY KEY, k text NOT NULL UNIQUE, v text NOT NULL,"
+            " created_at timestamptz NOT NULL DEFAULT now())"
+        )
+    counts = [0] * clients
+    start_barrier = threading.Barrier(clients + 1)
+    stop_at = [0.0]
+
+    def worker(index: int) -> None:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            cursor = conn.cursor()
+            prefix = f"{clients}-{index}-{uuid.uuid4().hex[:8]}-"
+            start_barrier.wait()
+            n = 0
+            while time.perf_counter() < stop_at[0]:
+                cursor.execute(
+                    "INSERT INTO bench_raw (k, v) VALUES (%s, %s) ON CONFLICT (k) DO NOTHING",
+                    (prefix + str(n), "hello"),
+                )
+                n += 1
+            counts[index] = n
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    stop_at[0] = time.perf_counter() + seconds + 0.2  # connections are open: start now
+    start_barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join(seconds + 30)
+    return sum(counts) / (time.perf_counter() - started)
+
+
+# ------------------------------------------------------------------------- server
+
+
+class Server:
+    def __init__(self, env: dict[str, str], port: int, workers: int, log_path: Path) -> None:
+        self.port = port
+        self.log_path = log_path
+        self._log = open(log_path, "wb")  # noqa: SIM115 - open while the server runs
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                str(MANAGE),
+                "serve",
+                "--host",
+                HOST,
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, killed as a whole
+        )
+
+    def worker_pids(self) -> list[int]:
+        """The uvicorn worker processes (multiprocessing children running spawn_main)."""
+        stats = _proc_stats()
+        pids = []
+        for pid in _descendants(stats, self.proc.pid) - {self.proc.pid}:
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"spawn_main" in cmdline:
+                pids.append(pid)
+        return sorted(pids)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(8)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+        else:
+            # The main process is gone; make sure no worker of its group is left.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+        self._log.close()
+
+    def tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+# ---------------------------------------------------------------------- websocket
+
+
+class FrameRecorder:
+    """One operator websocket; the receive time of each message.created by external id."""
+
+    def __init__(self, url: str, token: str, origin: str) -> None:
+        self.url = url
+        self.token = token
+        self.origin = origin
+        self.received: dict[str, float] = {}
+        self.frames = 0
+        self.connected = asyncio.Event()
+        self.error: BaseException | None = None
+        self._task: asyncio.Task | None = None
+        self._ws = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+        _done, _ = await asyncio.wait(
+            {self._task, asyncio.create_task(self.connected.wait())},
+            timeout=15,
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+        if not self.connected.is_set():
+            raise SystemExit(f"operator websocket did not connect: {self.error!r}")
+
+    async def _run(self) -> None:
+        import websockets
+
+        try:
+            async with websockets.connect(
+                self.url,
+                additional_headers={"Authorization": f"Token {self.token}"},
+                origin=self.origin,
+                compression=None,
+                max_size=None,
+                open_timeout=10,
+                ping_interval=None,
+            ) as ws:
+                self._ws = ws
+                self.connected.set()
+                async for frame in ws:
+                    now = time.perf_counter()
+                    self.frames += 1
+                    # Cheap pre-filter before parsing JSON.
+                    if '"message.created"' not in frame:
+                        continue
+                    event = json.loads(frame)
+                    if event.get("type") == "message.created":
+                        external_id = (event.get("message") or {}).get("external_id")
+                        if external_id is not None and external_id not in self.received:
+                            self.received[external_id] = now
+        except asyncio.CancelledError:
+            raise
+        except BaseException as error:
+            self.error = error
+
+    async def wait_for(self, ids: list[str], timeout: float) -> int:
+        deadline = time.perf_counter() + timeout
+        missing = [i for i in ids if i not in self.received]
+        while missing and time.perf_counter() < deadline:
+            await asyncio.sleep(0.05)
+            missing = [i for i in missing if i not in self.received]
+        return len(missing)
+
+    async def stop(self) -> None:
+        if self._ws is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._ws.close(), 3)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+
+
+# ------------------------------------------------------------------------- payloads
+
+
+def make_payload(secret: str, external_id: str, sender: int, text: str) -> tuple[bytes, str]:
+    body = json.dumps(
+        {
+            "id": external_id,
+            "sender": {
+                "id": f"user-{sender}",
+                "name": f"Bench User {sender}",
+                "email": f"user{sender}@bench.example",
+            },
+            "text": text,
+        },
+        separators=(",", ":"),
+    ).encode()
+    return body, sign(secret, body)
+
+
+class HttpConnection:
+    """A minimal HTTP/1.1 keep-alive client connection over asyncio streams.
+
+    httpx costs 1.7-4 ms of CPU per request on this kind of machine (h11 parsing, the
+    pool's bookkeeping grows with its size), which on 2 cores takes a large share from
+    the server being measured; this costs ~0.1 ms. `--client httpx` uses httpx instead.
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def open(self) -> None:
+        self.reader, self.writer = await asyncio.wait_for(
+            asyncio.open_connection(self.host, self.port), 10
+        )
+        sock = self.writer.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+    async def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        if self.writer is None:
+            await self.open()
+        assert self.reader is not None and self.writer is not None
+        lines = [
+            f"POST {path} HTTP/1.1",
+            f"Host: {self.host}:{self.port}",
+            f"Content-Length: {len(body)}",
+            *(f"{name}: {value}" for name, value in headers.items()),
+            "",
+            "",
+        ]
+        try:
+            self.writer.write("\r\n".join(lines).encode("latin-1") + body)
+            status_line = await self.reader.readline()
+            if not status_line:
+                raise ConnectionResetError("server closed the connection")
+            status = int(status_line.split(b" ", 2)[1])
+            length, chunked, close = None, False, False
+            while True:
+                line = await self.reader.readline()
+                if line in (b"\r\n", b"\n", b""):
+                    break
+                name, _, value = line.partition(b":")
+                name = name.strip().lower()
+                if name == b"content-length":
+                    length = int(value)
+                elif name == b"transfer-encoding" and b"chunked" in value.lower():
+                    chunked = True
+                elif name == b"connection" and b"close" in value.lower():
+                    close = True
+            if chunked:
+                parts = []
+                while True:
+                    size = int((await self.reader.readline()).split(b";")[0], 16)
+                    if size == 0:
+                        await self.reader.readline()
+                        break
+                    parts.append(await self.reader.readexactly(size))
+                    await self.reader.readline()
+                content = b"".join(parts)
+            elif length is not None:
+                content = await self.reader.readexactly(length)
+            else:
+                content, close = await self.reader.read(), True
+        except BaseException:
+            self.close()
+            raise
+        if close:
+            self.close()
+        return status, content
+
+
+class RawClient:
+    """A pool of HttpConnections, at most `size` in use at once."""
+
+    def __init__(self, host: str, port: int, size: int) -> None:
+        self.idle = [HttpConnection(host, port) for _ in range(size)]
+
+    async def warm(self) -> None:
+        await asyncio.gather(*(conn.open() for conn in self.idle), return_exceptions=True)
+
+    async def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        conn = self.idle.pop()  # callers never exceed `size` requests in flight
+        try:
+            return await conn.post(path, body, headers)
+        finally:
+            self.idle.append(conn)
+
+    async def aclose(self) -> None:
+        for conn in self.idle:
+            conn.close()
+
+
+class HttpxClient:
+    def __init__(self, base: str, size: int) -> None:
+        import httpx
+
+        limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+        self.client = httpx.AsyncClient(base_url=base, limits=limits, timeout=30)
+
+    async def warm(self) -> None:
+        pass
+
+    async def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        response = await self.client.post(path, content=body, headers=headers)
+        return response.status_code, response.content
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+def make_client(args, port: int, size: int):
+    if args.client == "httpx":
+        return HttpxClient(f"http://{HOST}:{port}", size)
+    return RawClient(HOST, port, size)
+
+
+class Poster:
+    def __init__(self, client, path: str) -> None:
+        self.client = client
+        self.path = path
+        self.statuses: Counter = Counter()
+        self.not_processed = 0
+        self.sent_at: dict[str, float] = {}
+        self.done_at: dict[str, float] = {}
+
+    async def post(self, external_id: str, body: bytes, signature: str) -> None:
+        headers = {"Content-Type": "application/json", "X-Switchboard-Signature": signature}
+        self.sent_at[external_id] = time.perf_counter()
+        try:
+            status, content = await asyncio.wait_for(self.client.post(self.path, body, headers), 30)
+        except Exception as error:
+            self.statuses[type(error).__name__] += 1
+            return
+        self.done_at[external_id] = time.perf_counter()
+        self.statuses[status] += 1
+        if status == 200 and b'"processed":false' in content:
+            self.not_processed += 1
+
+
+def status_line(poster: Poster) -> str:
+    parts = [f"{key}: {value}" for key, value in sorted(poster.statuses.items(), key=str)]
+    extra = f", 200 but not processed: {poster.not_processed}" if poster.not_processed else ""
+    return "HTTP statuses: " + ", ".join(parts) + extra
+
+
+def count_messages(dsn: str, prefix: str) -> int:
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM inbox_message WHERE external_id LIKE %s", (prefix + "%",)
+        ).fetchone()
+    return int(row[0])
+
+
+# -------------------------------------------------------------------------- phases
+
+
+async def phase_throughput(args, port, path, secret, recorder, dsn, meter) -> float:
+    run = secrets.token_hex(3)
+    prefix = f"p1-{run}-"
+    payloads = [
+        (f"{prefix}{i}", *make_payload(secret, f"{prefix}{i}", i % args.senders, f"hello {i}"))
+        for i in range(args.messages)
+    ]
+    client = make_client(args, port, args.concurrency)
+    await client.warm()
+    poster = Poster(client, path)
+    queue = iter(payloads)
+    deadline = time.perf_counter() + args.phase_timeout
+
+    async def worker() -> None:
+        for external_id, body, signature in queue:
+            if time.perf_counter() > deadline:
+                poster.statuses["not sent (phase timeout)"] += 1
+                continue
+            await poster.post(external_id, body, signature)
+
+    cpu_before = meter.snapshot()
+    started = time.perf_counter()
+    try:
+        await asyncio.gather(*(worker() for _ in range(args.concurrency)))
+    finally:
+        await client.aclose()
+    last_response = time.perf_counter()
+    ids = [p[0] for p in payloads if p[0] in poster.done_at]
+    missing = await recorder.wait_for(ids, timeout=15)
+    cpu_after = meter.snapshot()
+    frames = [recorder.received[i] for i in ids if i in recorder.received]
+    # To the last frame; if frames went missing, to the last response instead.
+    end = max(frames) if frames and not missing else last_response
+    stored = count_messages(dsn, prefix)
+    elapsed = end - started
+    rate = stored / elapsed if elapsed > 0 else 0.0
+    http_rate = len(poster.done_at) / (last_response - started)
+    log(
+        f"ingest: {stored} messages in {elapsed:.2f} s = {rate:.0f} msg/s end to end "
+        f"(concurrency {args.concurrency}, {args.senders} senders, {args.client} client; "
+        f"HTTP alone {http_rate:.0f} req/s; frames missing {missing})"
+    )
+    log(f"ingest {status_line(poster)}")
+    response_ms = [
+        1000 * (poster.done_at[i] - poster.sent_at[i]) for i in ids if i in poster.done_at
+    ]
+    log(f"ingest POST response time under load: {pct_line(response_ms)}")
+    log("ingest " + CpuMeter.delta_line(cpu_before, cpu_after, max(stored, 1)))
+    return rate
+
+
+async def phase_latency(args, port, path, secret, recorder, meter) -> None:
+    run = secrets.token_hex(3)
+    prefix = f"p2-{run}-"
+    total = int(args.rate * args.duration)
+    # Mostly known senders (from phase 1), one in ten new.
+    rng = random.Random(7)
+    payloads = []
+    for i in range(total):
+        sender = args.senders + 100_000 + i if rng.random() < 0.1 else rng.randrange(args.senders)
+        payloads.append((f"{prefix}{i}", *make_payload(secret, f"{prefix}{i}", sender, f"hi {i}")))
+    client = make_client(args, port, args.max_in_flight)
+    await client.warm()
+    poster = Poster(client, path)
+    scheduled: dict[str, float] = {}
+    tasks: set[asyncio.Task] = set()
+    lateness = []
+    skipped = 0
+    cpu_before = meter.snapshot()
+    t0 = time.perf_counter() + 0.05
+    try:
+        for index, (external_id, body, signature) in enumerate(payloads):
+            due = t0 + index / args.rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            lateness.append(time.perf_counter() - due)
+            if len(tasks) >= args.max_in_flight:
+                # Open loop, but bounded: a server that falls this far behind is overloaded.
+                skipped += 1
+                continue
+            scheduled[external_id] = due
+            task = asyncio.create_task(poster.post(external_id, body, signature))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        if tasks:
+            _, pending = await asyncio.wait(set(tasks), timeout=20)
+            for task in pending:
+                task.cancel()
+    finally:
+        await client.aclose()
+    ids = [p[0] for p in payloads if p[0] in poster.done_at]
+    missing = await recorder.wait_for(ids, timeout=10)
+    cpu_after = meter.snapshot()
+    e2e = [1000 * (recorder.received[i] - scheduled[i]) for i in ids if i in recorder.received]
+    e2e_actual = [
+        1000 * (recorder.received[i] - poster.sent_at[i]) for i in ids if i in recorder.received
+    ]
+    response_ms = [1000 * (poster.done_at[i] - poster.sent_at[i]) for i in ids]
+    sent = len(scheduled)
+    span = (max(scheduled.values()) - t0) if sent > 1 else 0
+    label = f"latency @{args.rate:.0f}/s"
+    log(
+        f"{label} for {args.duration:.0f} s: {sent} sent of {total} ({skipped} skipped at "
+        f"{args.max_in_flight} in flight), answered {len(ids)}, frames missing {missing}, "
+        f"send rate {sent / span if span else 0:.0f}/s"
+    )
+    log(f"{label} POST-send -> message.created frame: {pct_line(e2e)}")
+    log(f"{label} (from actual send, not schedule): {pct_line(e2e_actual)}")
+    log(f"{label} POST response time: {pct_line(response_ms)}")
+    log(
+        f"{label} scheduler lateness p99 {1000 * percentile(lateness, 0.99):.1f} ms, "
+        f"max {1000 * max(lateness):.1f} ms; {status_line(poster)}"
+    )
+    log(f"{label} " + CpuMeter.delta_line(cpu_before, cpu_after, max(len(ids), 1)))
+
+
+# ------------------------------------------------------------------ query counting
+
+
+def count_queries_child() -> None:
+    """Runs in a subprocess: posts webhooks in-process under CaptureQueriesContext."""
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    public_id = os.environ["BENCH_CHANNEL_PUBLIC_ID"]
+    secret = os.environ["BENCH_CHANNEL_SECRET"]
+    path = f"/webhooks/api/{public_id}/"
+    client = Client()
+    run = secrets.token_hex(3)
+    sender = 900_000 + random.randrange(99_999)
+    cases = [
+        ("new sender", f"q-{run}-1", sender),
+        ("known sender", f"q-{run}-2", sender),
+        ("duplicate", f"q-{run}-2", sender),
+    ]
+    # Django's connection health check (CONN_HEALTH_CHECKS) runs "SELECT 1" on the raw
+    # psycopg connection at the first query of each request, unseen by CaptureQueriesContext.
+    health_checks: list[str] = []
+    original_is_usable = connection.is_usable
+
+    def is_usable_counted() -> bool:
+        health_checks.append("SELECT 1  -- connection health check, outside Django's cursor")
+        return original_is_usable()
+
+    connection.is_usable = is_usable_counted  # type: ignore[method-assign]
+    connection.ensure_connection()  # as on a server: the connection already exists
+    result: dict = {}
+    for label, external_id, who in cases:
+        body, signature = make_payload(secret, external_id, who, "counting queries")
+        health_checks.clear()
+        # What request_started (main thread) or _process (pool threads) does on a server;
+        # the test client disconnects that signal.
+        connection.close_if_unusable_or_obsolete()
+        with CaptureQueriesContext(connection) as captured:
+            response = client.post(
+                path,
+                data=body,
+                content_type="application/json",
+                headers={"X-Switchboard-Signature": signature},
+            )
+        result[label] = {
+            "status": response.status_code,
+            "queries": health_checks + [query["sql"] for query in captured.captured_queries],
+        }
+    # In-process cost of the same path (Django test client = sync handler, no ASGI server,
+    # no thread pool). The broadcast is stubbed to JSON serialization: called from plain
+    # sync code, async_to_sync would build a new event loop and Redis connection per event,
+    # which the server does not pay.
+    from inbox import realtime
+
+    stubbed = hasattr(realtime, "_send_now")
+    if stubbed:
+        realtime._send_now = lambda groups, payload: json.dumps(payload)  # type: ignore
+    timings, cpu = [], []
+    for i in range(200):
+        body, signature = make_payload(secret, f"q-{run}-t{i}", sender + (i % 5), "timing")
+        started, cpu_started = time.perf_counter(), time.process_time()
+        client.post(
+            path,
+            data=body,
+            content_type="application/json",
+            headers={"X-Switchboard-Signature": signature},
+        )
+        timings.append(1000 * (time.perf_counter() - started))
+        cpu.append(1000 * (time.process_time() - cpu_started))
+    result["in_process"] = {"ms": timings, "cpu_ms": cpu, "broadcast_stubbed": stubbed}
+    print("BENCH-JSON " + json.dumps(result))
+
+
+def count_queries(env: dict[str, str], public_id: str, secret: str) -> None:
+    child_env = dict(env)
+    child_env.update(
+        {
+            "WEBHOOK_THREAD_SENSITIVE": "1",
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "BENCH_CHANNEL_PUBLIC_ID": public_id,
+            "BENCH_CHANNEL_SECRET": secret,
+        }
+    )
+    completed = subprocess.run(
+        [sys.executable, __file__, "--count-queries-child"],
+        cwd=ROOT,
+        env=child_env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    line = next(
+        (row for row in completed.stdout.splitlines() if row.startswith("BENCH-JSON ")), None
+    )
+    if line is None:
+        log(f"queries per message: could not measure ({completed.returncode})")
+        log(completed.stderr[-3000:])
+        return
+    result = json.loads(line[len("BENCH-JSON ") :])
+    counts = {label: len(result[label]["queries"]) for label in result if label != "in_process"}
+    log(
+        f"queries per message: new sender {counts['new sender']}, known sender "
+        f"{counts['known sender']}, duplicate {counts['duplicate']} "
+        "(statements sent to PostgreSQL per webhook, BEGIN/SAVEPOINT/COMMIT included)"
+    )
+    timings = result["in_process"]["ms"]
+    cpu = result["in_process"]["cpu_ms"]
+    stub = ", broadcast stubbed" if result["in_process"]["broadcast_stubbed"] else ""
+    log(
+        f"in-process webhook (Django test client, one thread, no ASGI server{stub}): median "
+        f"{statistics.median(timings):.2f} ms wall, {statistics.median(cpu):.2f} ms CPU, p90 "
+        f"{percentile(timings, 0.9):.2f} ms = {1000 / statistics.median(timings):.0f} msg/s "
+        "on one thread"
+    )
+    for label in ("new sender", "known sender", "duplicate"):
+        log(f"  SQL, {label} (HTTP {result[label]['status']}):")
+        for index, sql in enumerate(result[label]["queries"], 1):
+            log(f"    {index:2d}. {sql if len(sql) <= 220 else sql[:217] + '...'}")
+
+
+# ---------------------------------------------------------------------------- main
+
+
+async def run_phases(args, env, server, token, dsn) -> None:
+    import httpx
+
+    base = f"http://{HOST}:{server.port}"
+    # Wait until the server answers (both workers share the socket; warm-up below).
+    deadline = time.perf_counter() + 60
+    async with httpx.AsyncClient(base_url=base, timeout=5) as client:
+        while True:
+            if server.proc.poll() is not None:
+                raise SystemExit("server exited during start-up:\n" + server.tail())
+            try:
+                response = await client.get(
+                    "/api/v1/channels/", headers={"Authorization": f"Token {token}"}
+                )
+                if response.status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.perf_counter() > deadline:
+                raise SystemExit("server did not answer within 60 s:\n" + server.tail())
+            await asyncio.sleep(0.2)
+        secret = secrets.token_hex(16)
+        response = await client.post(
+            "/api/v1/channels/",
+            json={
+                "kind": "api",
+                "name": "bench",
+                "config": {"secret": secret, "callback_url": "http://127.0.0.1:9/"},
+            },
+            headers={"Authorization": f"Token {token}"},
+        )
+        if response.status_code != 201:
+            raise SystemExit(f"channel create answered {response.status_code}: {response.text}")
+        public_id = response.json()["public_id"]
+    path = f"/webhooks/api/{public_id}/"
+    note(f"server on {base}, workers {server.worker_pids()}, channel {public_id}")
+
+    recorder = FrameRecorder(f"ws://{HOST}:{server.port}/ws/inbox/", token, base)
+    await recorder.start()
+    meter = CpuMeter(server.proc.pid, args.db_name)
+    try:
+        # Warm-up: imports, connections and pools in both workers.
+        client = make_client(args, server.port, 16)
+        poster = Poster(client, path)
+        warm = [
+            (f"w-{i}", *make_payload(secret, f"w-{i}", 10_000_000 + i % 20, "warm-up"))
+            for i in range(args.warmup)
+        ]
+        try:
+            for start in range(0, len(warm), 16):
+                await asyncio.gather(*(poster.post(*item) for item in warm[start : start + 16]))
+        finally:
+            await client.aclose()
+        await recorder.wait_for([w[0] for w in warm], timeout=10)
+        if poster.statuses.get(200, 0) != len(warm):
+            log(f"warning: warm-up {status_line(poster)}\n{server.tail()}")
+        note(f"warm-up done ({args.warmup} webhooks); websocket frames so far {recorder.frames}")
+
+        if args.profile_dir:
+            profilers = start_py_spy(server.worker_pids(), Path(args.profile_dir), "phase1")
+        rate = await phase_throughput(args, server.port, path, secret, recorder, dsn, meter)
+        if args.profile_dir:
+            stop_py_spy(profilers, Path(args.profile_dir), "phase1")
+        await asyncio.sleep(1.0)
+        if args.profile_dir:
+            profilers = start_py_spy(server.worker_pids(), Path(args.profile_dir), "phase2")
+        await phase_latency(args, server.port, path, secret, recorder, meter)
+        if args.profile_dir:
+            stop_py_spy(profilers, Path(args.profile_dir), "phase2")
+    finally:
+        await recorder.stop()
+    if recorder.error is not None:
+        log(f"warning: websocket ended with {recorder.error!r}")
+    args._e2e_rate = rate
+    args._public_id = public_id
+    args._secret = secret
+
+
+def start_py_spy(pids: list[int], out_dir: Path, label: str) -> list[subprocess.Popen]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    py_spy = Path(sys.executable).with_name("py-spy")
+    procs = []
+    for pid in pids:
+        procs.append(
+            subprocess.Popen(
+                [
+                    str(py_spy),
+                    "record",
+                    "--pid",
+                    str(pid),
+                    "--rate",
+                    "100",
+                    "--gil",  # only the thread holding the GIL: where Python CPU goes
+                    "--nonblocking",  # do not pause the workers at each sample
+                    "--format",
+                    "raw",
+                    "--output",
+                    str(out_dir / f"{label}-{pid}.txt"),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+    time.sleep(0.5)
+    return procs
+
+
+def stop_py_spy(procs: list[subprocess.Popen], out_dir: Path, label: str) -> None:
+    for proc in procs:
+        proc.send_signal(signal.SIGINT)
+    for proc in procs:
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    summarize_profiles(sorted(out_dir.glob(f"{label}-*.txt")), label)
+
+
+def summarize_profiles(files: list[Path], label: str, top: int = 15) -> None:
+    """Top frames of py-spy raw (collapsed) profiles: self and inclusive share of samples."""
+    own: Counter = Counter()
+    inclusive: Counter = Counter()
+    total = 0
+    for file in files:
+        for line in file.read_text(errors="replace").splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not stack or not count.isdigit():
+                continue
+            samples = int(count)
+            total += samples
+            frames = stack.split(";")
+            own[frames[-1]] += samples
+            for frame in set(frames):
+                inclusive[frame] += samples
+    if not total:
+        log(f"profile {label}: no samples (is py-spy installed and allowed to attach?)")
+        return
+    log(f"profile {label}: {total} GIL-holding samples in {len(files)} workers; top self:")
+    for frame, samples in own.most_common(top):
+        log(f"  {100 * samples / total:5.1f}%  {frame}")
+    log(f"profile {label}: top inclusive (project code and Django/asgiref layers):")
+    shown = 0
+    for frame, samples in inclusive.most_common():
+        if any(
+            key in frame
+            for key in (
+                "(channels_app/",
+                "(inbox/",
+                "(customers/",
+                "(config/",
+                "(django/",
+                "(asgiref/",
+                "(channels/",
+            )
+        ):
+            log(f"  {100 * samples / total:5.1f}%  {frame}")
+            shown += 1
+            if shown >= top:
+                break
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=3000, help="phase 1 webhooks")
+    parser.add_argument("--concurrency", type=int, default=48, help="phase 1 in-flight requests")
+    parser.add_argument("--senders", type=int, default=300, help="distinct senders in phase 1")
+    parser.add_argument("--rate", type=float, default=200.0, help="phase 2 messages/s")
+    parser.add_argument("--duration", type=float, default=10.0, help="phase 2 seconds")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn workers")
+    parser.add_argument("--client", choices=("raw", "httpx"), default="raw", help="HTTP client")
+    parser.add_argument("--max-in-flight", type=int, default=256, help="phase 2 cap")
+    parser.add_argument("--warmup", type=int, default=64)
+    parser.add_argument("--phase-timeout", type=float, default=45.0, help="phase 1 cap, s")
+    parser.add_argument("--raw-seconds", type=float, default=3.0)
+    parser.add_argument("--db-name", default="switchboard_bench")
+    parser.add_argument("--redis-db", type=int, default=3)
+    parser.add_argument("--profile-dir", help="py-spy raw profiles of the workers go here")
+    parser.add_argument("--keep-server-log", action="store_true")
+    parser.add_argument("--count-queries-child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.count_queries_child:
+        count_queries_child()
+        return
+    if args.messages > 20_000 or args.rate * args.duration > 20_000:
+        raise SystemExit("bounded benchmark: at most 20,000 requests per phase")
+
+    wall_started = time.monotonic()
+    data_dir = Path(tempfile.mkdtemp(prefix="switchboard-bench-"))
+    env = bench_env(args, data_dir)
+    dsn = bench_dsn(args.db_name)
+    load1, load5, _ = os.getloadavg()
+    log(f"machine: {os.cpu_count()} CPUs, load average {load1:.2f} (1 min) {load5:.2f} (5 min)")
+
+    note(f"fresh database {args.db_name}")
+    recreate_database(args.db_name)
+    note("migrate")
+    manage(env, "migrate", "--noinput", "-v", "0")
+    token = manage(env, "create_operator", "bench", "--role", "admin", "--print-token")
+    token = token.strip().splitlines()[-1].strip()
+
+    note("raw PostgreSQL insert TPS")
+    tps1 = raw_insert_tps(dsn, 1, args.raw_seconds)
+    tps4 = raw_insert_tps(dsn, 4, args.raw_seconds)
+    log(
+        f"postgres raw single-row insert (autocommit, ON CONFLICT): {tps1:.0f} TPS (1 client), "
+        f"{tps4:.0f} TPS (4 clients)"
+    )
+
+    port = free_port()
+    server = Server(env, port, args.workers, data_dir / "server.log")
+    try:
+        asyncio.run(run_phases(args, env, server, token, dsn))
+        log(
+            f"ratio: end-to-end {args._e2e_rate:.0f} msg/s / raw 1-client {tps1:.0f} TPS = "
+            f"{args._e2e_rate / tps1:.2f}"
+        )
+        note("counting queries in a child process")
+        count_queries(env, args._public_id, args._secret)
+    finally:
+        server.stop()
+        if args.keep_server_log:
+            log(f"server log: {server.log_path}")
+        else:
+            for child in sorted(data_dir.rglob("*"), reverse=True):
+                child.unlink() if child.is_file() else child.rmdir()
+            data_dir.rmdir()
+    log(f"bench wall time {time.monotonic() - wall_started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
