@@ -1,6 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from channels_app.models import Channel, WebhookEvent
+from channels_app.telegram_setup import (
+    TelegramWebhookRegistrationFailed,
+    telegram_webhook_register,
+)
 
 
 @admin.register(Channel)
@@ -11,6 +15,22 @@ class ChannelAdmin(admin.ModelAdmin):
     exclude = ("secrets_encrypted",)
     readonly_fields = ("public_id",)
     filter_horizontal = ("teams",)
+    actions = ["register_telegram_webhook"]
+
+    @admin.action(description="Register Telegram webhook")
+    def register_telegram_webhook(self, request, queryset) -> None:
+        for channel in queryset:
+            try:
+                registration = telegram_webhook_register(channel=channel)
+            except TelegramWebhookRegistrationFailed as error:
+                self.message_user(request, f"{channel}: {error.reason}", level=messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    f'{channel}: Telegram answered "{registration.description}" '
+                    f"(webhook {registration.url})",
+                    level=messages.SUCCESS,
+                )
 
 
 @admin.register(WebhookEvent)

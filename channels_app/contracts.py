@@ -46,6 +46,8 @@ class InboundMessage:
     # The id of the button or list row the customer chose, when the message is such
     # an answer (Telegram callback_query, WhatsApp interactive reply).
     button_payload: str = ""
+    # The platform's id of the message of ours this one answers, where it says.
+    reply_to_id: str = ""
 
 
 @dataclass(frozen=True)

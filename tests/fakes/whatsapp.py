@@ -1,0 +1,362 @@
+"""A fake Meta Graph API (WhatsApp Cloud API) on 127.0.0.1, answering the calls Switchboard
+makes the way Meta documents them, and recording every request.
+
+- `POST /<version>/<phone_number_id>/messages` sends a message;
+- `GET /<version>/<media_id>` describes a media file and gives its download URL;
+- `GET /media-download/<media_id>` is that URL: the bytes, for a bearer of the token only.
+"""
+
+import hashlib
+import itertools
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+GRAPH_VERSION = "v26.0"
+ACCESS_TOKEN = "EAAG-fake-permanent-access-token-0123456789"
+PHONE_NUMBER_ID = "106540352242922"
+
+_VERSION = r"v\d+\.\d+"
+_MESSAGES_PATH = re.compile(rf"/({_VERSION})/(\d+)/messages")
+_MEDIA_PATH = re.compile(rf"/({_VERSION})/([A-Za-z0-9_.-]+)")
+_DOWNLOAD_PATH = re.compile(r"/media-download/([A-Za-z0-9_.-]+)")
+_MESSAGE_TYPES = {
+    "text",
+    "image",
+    "document",
+    "audio",
+    "video",
+    "sticker",
+    "template",
+    "interactive",
+    "location",
+    "contacts",
+    "reaction",
+}
+
+
+@dataclass(frozen=True)
+class GraphError:
+    """An error the way the Graph API answers it: an HTTP status and `{"error": {...}}`."""
+
+    status: int
+    code: int
+    message: str
+    details: str = ""
+    error_subcode: int | None = None
+    error_type: str = "OAuthException"
+    retry_after: int | None = None
+
+    def body(self) -> dict[str, Any]:
+        error: dict[str, Any] = {
+            "message": self.message,
+            "type": self.error_type,
+            "code": self.code,
+            "fbtrace_id": "AazPJ2i5d8ME1nvSJfSPPhw",
+        }
+        if self.error_subcode is not None:
+            error["error_subcode"] = self.error_subcode
+        if self.details:
+            error["error_data"] = {"messaging_product": "whatsapp", "details": self.details}
+        return {"error": error}
+
+
+REENGAGEMENT_REQUIRED = GraphError(
+    400,
+    131047,
+    "(#131047) Re-engagement message",
+    details=(
+        "Message failed to send because more than 24 hours have passed since the customer "
+        "last replied to this number."
+    ),
+    error_subcode=2494010,
+)
+RATE_LIMITED = GraphError(
+    429,
+    130429,
+    "(#130429) Rate limit hit",
+    details="Cloud API message throughput has been reached.",
+)
+PAIR_RATE_LIMITED = GraphError(
+    400,
+    131056,
+    "(#131056) (Business Account, Consumer Account) pair rate limit hit",
+    details=(
+        "Too many messages sent from the sender phone number to the same recipient phone "
+        "number in a short period of time."
+    ),
+)
+SPAM_RATE_LIMITED = GraphError(
+    400, 80007, "(#80007) There have been too many calls to this WhatsApp Business account."
+)
+ACCESS_TOKEN_EXPIRED = GraphError(
+    401,
+    190,
+    "Error validating access token: Session has expired on Sunday, 01-Nov-26 10:00:00 PDT.",
+    error_subcode=463,
+)
+SERVER_ERROR = GraphError(
+    500, 1, "An unknown error occurred", details="Please retry your request later."
+)
+INVALID_PARAMETER = GraphError(
+    400,
+    100,
+    "(#100) Invalid parameter",
+    details="Parameter value is not valid",
+)
+UNDELIVERABLE = GraphError(
+    400,
+    131026,
+    "(#131026) Message Undeliverable",
+    details="Message failed to send because the recipient's phone number is not on WhatsApp.",
+)
+
+
+def unknown_object(object_id: str) -> GraphError:
+    return GraphError(
+        400,
+        100,
+        f"Unsupported get request. Object with ID '{object_id}' does not exist, cannot be "
+        "loaded due to missing permissions, or does not support this operation.",
+        error_subcode=33,
+        error_type="GraphMethodException",
+    )
+
+
+INVALID_TOKEN = GraphError(401, 190, "Invalid OAuth access token - Cannot parse access token")
+
+
+@dataclass
+class GraphRequest:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    @property
+    def endpoint(self) -> str:
+        if _MESSAGES_PATH.fullmatch(self.path):
+            return "messages"
+        if _DOWNLOAD_PATH.fullmatch(self.path):
+            return "download"
+        return "media"
+
+
+@dataclass
+class FakeMedia:
+    content: bytes
+    mime_type: str
+    sha256: str
+
+
+@dataclass
+class _QueuedError:
+    error: GraphError
+    endpoint: str | None
+    times: int
+
+
+@dataclass
+class FakeGraphApi:
+    """Start it, point a channel's `api_base_url` at `url`, then read `requests`.
+
+    `fail_next(error, endpoint=...)` makes the next request(s) answer a Graph error;
+    `add_media` puts a file where `fetch_media` can find it.
+    """
+
+    access_token: str = ACCESS_TOKEN
+    requests: list[GraphRequest] = field(default_factory=list)
+    sent_message_ids: list[str] = field(default_factory=list)
+    media: dict[str, FakeMedia] = field(default_factory=dict)
+    _errors: list[_QueuedError] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _ids: Any = field(default_factory=lambda: itertools.count(1))
+
+    def start(self) -> "FakeGraphApi":
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                fake._handle(self, "GET")
+
+            def do_POST(self) -> None:
+                fake._handle(self, "POST")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        ).start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    @property
+    def root(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    @property
+    def url(self) -> str:
+        """What goes in the channel's `api_base_url`."""
+        return f"{self.root}/{GRAPH_VERSION}"
+
+    def fail_next(self, error: GraphError, *, endpoint: str | None = None, times: int = 1) -> None:
+        """Answer the next `times` requests to `endpoint` (messages, media, download; any
+        when None) with `error`."""
+        with self._lock:
+            self._errors.append(_QueuedError(error, endpoint, times))
+
+    def add_media(
+        self, media_id: str, content: bytes, mime_type: str, *, sha256: str | None = None
+    ) -> None:
+        self.media[media_id] = FakeMedia(
+            content, mime_type, sha256 or hashlib.sha256(content).hexdigest()
+        )
+
+    @property
+    def sent_messages(self) -> list[dict[str, Any]]:
+        """The JSON bodies POSTed to `/messages`."""
+        return [r.json() for r in self.requests if r.endpoint == "messages" and r.method == "POST"]
+
+    def requests_to(self, endpoint: str) -> list[GraphRequest]:
+        return [request for request in self.requests if request.endpoint == endpoint]
+
+    # Serving
+
+    def _handle(self, handler: BaseHTTPRequestHandler, method: str) -> None:
+        parts = urlsplit(handler.path)
+        length = int(handler.headers.get("Content-Length") or 0)
+        request = GraphRequest(
+            method=method,
+            path=parts.path,
+            query=dict(parse_qsl(parts.query)),
+            headers={key.lower(): value for key, value in handler.headers.items()},
+            body=handler.rfile.read(length) if length else b"",
+        )
+        with self._lock:
+            self.requests.append(request)
+            queued = self._take_error(request.endpoint)
+        if queued is not None:
+            self._answer_error(handler, queued)
+            return
+        is_authorized = request.headers.get("authorization") == f"Bearer {self.access_token}"
+        if method == "POST" and _MESSAGES_PATH.fullmatch(request.path):
+            if not is_authorized:
+                return self._answer_error(handler, INVALID_TOKEN)
+            return self._send_message(handler, request)
+        download = _DOWNLOAD_PATH.fullmatch(request.path)
+        if method == "GET" and download:
+            if not is_authorized:
+                # The download host answers a bare 401 to a request without the token.
+                return self._answer(handler, 401, b"Unauthorized", "text/plain")
+            return self._download(handler, download.group(1))
+        media = _MEDIA_PATH.fullmatch(request.path)
+        if method == "GET" and media:
+            if not is_authorized:
+                return self._answer_error(handler, INVALID_TOKEN)
+            return self._describe_media(handler, media.group(2))
+        self._answer_error(handler, GraphError(400, 2500, "Unknown path components"))
+
+    def _take_error(self, endpoint: str) -> GraphError | None:
+        for queued in self._errors:
+            if queued.endpoint in (None, endpoint):
+                queued.times -= 1
+                if queued.times <= 0:
+                    self._errors.remove(queued)
+                return queued.error
+        return None
+
+    def _send_message(self, handler: BaseHTTPRequestHandler, request: GraphRequest) -> None:
+        try:
+            payload = request.json()
+        except ValueError:
+            return self._answer_error(handler, INVALID_PARAMETER)
+        if not isinstance(payload, dict):
+            return self._answer_error(handler, INVALID_PARAMETER)
+        message_type = payload.get("type", "text")
+        address = payload.get("to") or payload.get("recipient")
+        if (
+            payload.get("messaging_product") != "whatsapp"
+            or not address
+            or message_type not in _MESSAGE_TYPES
+            or not isinstance(payload.get(message_type), dict)
+        ):
+            return self._answer_error(handler, INVALID_PARAMETER)
+        message_id = f"wamid.HBgLMTY1MDU1NTEyMzQVAgARGBI{next(self._ids):06d}FAKE"
+        with self._lock:
+            self.sent_message_ids.append(message_id)
+        contact: dict[str, str] = {"input": address}
+        contact["wa_id" if payload.get("to") else "user_id"] = address
+        self._answer_json(
+            handler,
+            200,
+            {
+                "messaging_product": "whatsapp",
+                "contacts": [contact],
+                "messages": [{"id": message_id}],
+            },
+        )
+
+    def _describe_media(self, handler: BaseHTTPRequestHandler, media_id: str) -> None:
+        media = self.media.get(media_id)
+        if media is None:
+            return self._answer_error(handler, unknown_object(media_id))
+        self._answer_json(
+            handler,
+            200,
+            {
+                "messaging_product": "whatsapp",
+                "url": f"{self.root}/media-download/{media_id}",
+                "mime_type": media.mime_type,
+                "sha256": media.sha256,
+                "file_size": len(media.content),
+                "id": media_id,
+            },
+        )
+
+    def _download(self, handler: BaseHTTPRequestHandler, media_id: str) -> None:
+        media = self.media.get(media_id)
+        if media is None:
+            return self._answer(handler, 404, b"Not Found", "text/plain")
+        self._answer(handler, 200, media.content, media.mime_type)
+
+    def _answer_error(self, handler: BaseHTTPRequestHandler, error: GraphError) -> None:
+        headers = {"Retry-After": str(error.retry_after)} if error.retry_after else {}
+        self._answer_json(handler, error.status, error.body(), headers)
+
+    def _answer_json(
+        self,
+        handler: BaseHTTPRequestHandler,
+        status: int,
+        body: dict[str, Any],
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self._answer(handler, status, json.dumps(body).encode(), "application/json", headers)
+
+    @staticmethod
+    def _answer(
+        handler: BaseHTTPRequestHandler,
+        status: int,
+        body: bytes,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        handler.send_response(status)
+        handler.send_header("Content-Type", content_type)
+        handler.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            handler.send_header(name, value)
+        handler.end_headers()
+        handler.wfile.write(body)
