@@ -7,7 +7,9 @@ from channels_app import api as channel_api
 from channels_app import webhooks
 from config.health import health
 from inbox.api import urls as inbox_api_urls
+from inbox.media_views import AttachmentFileApi
 from inbox.survey_views import survey_page
+from inbox.web import urls as inbox_web_urls
 
 handler404 = "inbox.api.errors.json_not_found"
 handler500 = "inbox.api.errors.json_server_error"
@@ -28,9 +30,13 @@ urlpatterns = [
     path("api/v1/", include(api_patterns)),
     path("webhooks/<str:kind>/<uuid:public_id>/", webhooks.webhook, name="webhook"),
     path("survey/<str:token>/", survey_page, name="csat-survey"),
+    path("media/<path:path>", AttachmentFileApi.as_view(), name="attachment-file"),
 ]
 
 if settings.IS_EMBEDDED:
     from channels_app.demo_views import api_callback_sink
 
     urlpatterns.append(path("demo/api-callback/", api_callback_sink, name="demo-api-callback"))
+
+# The operator web pages come last so that every route above wins.
+urlpatterns.append(path("", include(inbox_web_urls)))

@@ -11,10 +11,15 @@ from django.core.handlers.exception import convert_exception_to_response
 
 class MiddlewareFreeASGIHandler(ASGIHandler):
     def load_middleware(self, is_async: bool = False) -> None:
-        self._view_middleware = []
-        self._template_response_middleware = []
-        self._exception_middleware = []
-        get_response = self._get_response_async if is_async else self._get_response
+        # What BaseHandler.load_middleware builds for an empty settings.MIDDLEWARE.
+        self._view_middleware: list = []
+        self._template_response_middleware: list = []
+        self._exception_middleware: list = []
+        get_response = (
+            self._get_response_async  # type: ignore[attr-defined]
+            if is_async
+            else self._get_response  # type: ignore[attr-defined]
+        )
         self._middleware_chain = convert_exception_to_response(get_response)
 
 

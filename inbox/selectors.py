@@ -1,10 +1,16 @@
 """Reads on conversations and messages, always through what the user may see."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, Substr
 
-from inbox.models import Conversation, Message, Team, User
+from customers.selectors import customer_get_with_identities
+from inbox.models import Conversation, Message, MessageDirection, Team, User
 
 CONVERSATION_RELATIONS = ("customer", "channel", "assignee", "team", "resolved_by")
 
@@ -105,6 +111,17 @@ def attachment_for_fetch(*, attachment_id: int):
     )
 
 
+def attachment_for_user(*, user: User, file_name: str):
+    """The stored attachment behind a media path, if the user may see its conversation."""
+    from inbox.models import Attachment
+
+    attachment = Attachment.objects.select_related("message").filter(file=file_name).first()
+    if attachment is None:
+        return None
+    visible = conversations_visible_to(user).filter(pk=attachment.message.conversation_id)
+    return attachment if visible.exists() else None
+
+
 def customer_timeline(*, user: User, customer_id: int) -> QuerySet[Conversation]:
     """The customer's conversations across channels (those the user may see), newest first."""
     return conversations_visible_to(user).filter(customer_id=customer_id).order_by("-id")
@@ -127,3 +144,217 @@ def realtime_groups_for(user: User) -> list[str]:
     if channel_ids is None:
         return [ALL_CONVERSATIONS_GROUP, PRESENCE_GROUP]
     return [channel_group(channel_id) for channel_id in channel_ids] + [PRESENCE_GROUP]
+
+
+# The operator web inbox -------------------------------------------------------------
+
+INBOX_PAGE_SIZE = 50
+THREAD_MESSAGE_LIMIT = 100
+TIMELINE_LIMIT = 20
+PREVIEW_LENGTH = 160
+# Statuses whose conversations still need work: only these are counted, so counting
+# stays as cheap as the list however many resolved conversations pile up.
+COUNTED_STATUSES = ("open", "pending", "snoozed")
+
+
+@dataclass(frozen=True)
+class InboxView:
+    """The slice of the inbox a page shows: a view (mine, unassigned, all or one team),
+    one status and optionally one channel."""
+
+    name: str = "all"
+    team_id: int | None = None
+    status: str = "open"
+    channel_id: int | None = None
+
+    @property
+    def key(self) -> str:
+        return f"team-{self.team_id}" if self.name == "team" else self.name
+
+    def filters(self) -> ConversationFilters:
+        return ConversationFilters(
+            status=self.status,
+            assignee={"mine": "me", "unassigned": "none"}.get(self.name, ""),
+            team=self.team_id if self.name == "team" else None,
+            channel=self.channel_id,
+        )
+
+
+@dataclass(frozen=True)
+class InboxCursor:
+    """Where a page of the inbox list ends: the last row's (last_message_at, id)."""
+
+    last_message_at: datetime | None
+    conversation_id: int
+
+    STAMP_FORMAT = "%Y%m%dT%H%M%S.%f"
+
+    def encode(self) -> str:
+        stamp = (
+            self.last_message_at.astimezone(UTC).strftime(self.STAMP_FORMAT)
+            if (self.last_message_at)
+            else ""
+        )
+        return f"{self.conversation_id}~{stamp}"
+
+    @classmethod
+    def decode(cls, text: str) -> "InboxCursor | None":
+        identifier, _, stamp = text.partition("~")
+        try:
+            conversation_id = int(identifier)
+            at = datetime.strptime(stamp, cls.STAMP_FORMAT).replace(tzinfo=UTC) if stamp else None
+        except ValueError:
+            return None
+        return cls(last_message_at=at, conversation_id=conversation_id)
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    conversations: list[Conversation]
+    next_cursor: InboxCursor | None
+
+
+@dataclass(frozen=True)
+class InboxCounts:
+    """Conversations per status tab (in the current view) and per view (in the current status)."""
+
+    statuses: dict[str, int]
+    views: dict[str, int]
+
+
+def _with_inbox_annotations(conversations: QuerySet[Conversation]) -> QuerySet[Conversation]:
+    """Adds `preview`/`preview_direction` (the last public message) and `waiting_since` (the
+    customer's first message after our last reply) as subqueries: one query for any page."""
+    public = Message.objects.filter(conversation=OuterRef("pk"), is_private=False).order_by("-id")
+    last_reply = Message.objects.filter(
+        conversation=OuterRef("conversation"),
+        direction=MessageDirection.OUTBOUND,
+        is_private=False,
+    ).order_by("-id")
+    unanswered = Message.objects.filter(
+        conversation=OuterRef("pk"),
+        direction=MessageDirection.INBOUND,
+        id__gt=Coalesce(Subquery(last_reply.values("id")[:1]), Value(0)),
+    ).order_by("id")
+    return conversations.annotate(
+        preview=Subquery(
+            public.annotate(excerpt=Substr("body", 1, PREVIEW_LENGTH)).values("excerpt")[:1]
+        ),
+        preview_direction=Subquery(public.values("direction")[:1]),
+        waiting_since=Subquery(unanswered.values("created_at")[:1]),
+    )
+
+
+def _after(conversations: QuerySet[Conversation], cursor: InboxCursor) -> QuerySet[Conversation]:
+    # Descending order puts NULL last_message_at first where the database sorts NULLs as
+    # the largest values (PostgreSQL) and last elsewhere (SQLite).
+    nulls_first = connection.features.nulls_order_largest
+    at, pk = cursor.last_message_at, cursor.conversation_id
+    if at is None:
+        later = Q(last_message_at__isnull=True, id__lt=pk)
+        if nulls_first:
+            later |= Q(last_message_at__isnull=False)
+    else:
+        later = Q(last_message_at__lt=at) | Q(last_message_at=at, id__lt=pk)
+        if not nulls_first:
+            later |= Q(last_message_at__isnull=True)
+    return conversations.filter(later)
+
+
+def inbox_conversation_page(
+    *,
+    user: User,
+    view: InboxView,
+    after: InboxCursor | None = None,
+    limit: int = INBOX_PAGE_SIZE,
+) -> InboxPage:
+    """One page of the inbox list with previews and waiting times, in a single query."""
+    conversations = conversation_list_for_user(user=user, filters=view.filters())
+    if after is not None:
+        conversations = _after(conversations, after)
+    rows = list(_with_inbox_annotations(conversations)[: limit + 1])
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    last = rows[-1] if rows else None
+    return InboxPage(
+        conversations=rows,
+        next_cursor=InboxCursor(last.last_message_at, last.pk) if has_more and last else None,
+    )
+
+
+def _view_match(view: InboxView, user: User) -> Q:
+    if view.name == "mine":
+        return Q(assignee=user)
+    if view.name == "unassigned":
+        return Q(assignee__isnull=True)
+    if view.name == "team":
+        return Q(team_id=view.team_id)
+    return Q()
+
+
+def inbox_counts(*, user: User, view: InboxView, teams: Sequence[Team]) -> InboxCounts:
+    """Counts for the status tabs and the view menu, in one query."""
+    conversations = conversations_visible_to(user).filter(status__in=COUNTED_STATUSES)
+    if view.channel_id is not None:
+        conversations = conversations.filter(channel_id=view.channel_id)
+    in_view = _view_match(view, user)
+    in_status = Q(status=view.status)
+    aggregates = {
+        f"status_{status}": Count("id", filter=in_view & Q(status=status))
+        for status in COUNTED_STATUSES
+    }
+    aggregates["view_mine"] = Count("id", filter=in_status & Q(assignee=user))
+    aggregates["view_unassigned"] = Count("id", filter=in_status & Q(assignee__isnull=True))
+    aggregates["view_all"] = Count("id", filter=in_status)
+    for team in teams:
+        aggregates[f"view_team_{team.pk}"] = Count("id", filter=in_status & Q(team_id=team.pk))
+    totals = conversations.order_by().aggregate(**aggregates)
+    views = {"mine": totals["view_mine"], "unassigned": totals["view_unassigned"]}
+    views["all"] = totals["view_all"]
+    views.update({f"team-{team.pk}": totals[f"view_team_{team.pk}"] for team in teams})
+    if view.status not in COUNTED_STATUSES:
+        views = {}
+    return InboxCounts(
+        statuses={status: totals[f"status_{status}"] for status in COUNTED_STATUSES},
+        views=views,
+    )
+
+
+def inbox_teams_for(*, user: User) -> list[Team]:
+    """The teams offered as views: the user's own, or every team for supervisors and admins."""
+    teams = Team.objects.order_by("name")
+    if not user.sees_all_conversations:
+        teams = teams.filter(members=user)
+    return list(teams)
+
+
+def inbox_channels_for(*, user: User) -> list[Any]:
+    """The channels whose conversations the user may see, for the channel filter."""
+    # The channel model belongs to channels_app, which imports inbox: reach it through the
+    # conversation's foreign key rather than an import.
+    channel_model: Any = Conversation._meta.get_field("channel").related_model
+    channels = channel_model._default_manager.order_by("name")
+    if not user.sees_all_conversations:
+        channels = channels.filter(teams__members=user).distinct()
+    return list(channels)
+
+
+def message_list_latest(
+    *, conversation: Conversation, limit: int = THREAD_MESSAGE_LIMIT
+) -> tuple[list[Message], bool]:
+    """The latest messages of a thread, oldest first, and whether earlier ones exist."""
+    latest = list(message_list(conversation=conversation).order_by("-id")[: limit + 1])
+    return list(reversed(latest[:limit])), len(latest) > limit
+
+
+def customer_profile_for(*, conversation: Conversation):
+    """The conversation's customer with identities and claims loaded."""
+    return customer_get_with_identities(customer_id=conversation.customer_id)
+
+
+def customer_timeline_with_previews(
+    *, user: User, customer_id: int, limit: int = TIMELINE_LIMIT
+) -> list[Conversation]:
+    return list(
+        _with_inbox_annotations(customer_timeline(user=user, customer_id=customer_id))[:limit]
+    )

@@ -4,6 +4,7 @@ import time
 
 import pytest
 from django.conf import settings
+from django.db import OperationalError
 
 from channels_app.contracts import DELIVER_MESSAGE_TASK
 from config.celery import app as celery_app
@@ -15,6 +16,16 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not settings.IS_EMBEDDED, reason="only in embedded mode"),
 ]
+
+
+def status_of(message) -> str:
+    # The worker thread writes the same SQLite file: a read may meet its lock briefly.
+    for _ in range(50):
+        try:
+            return Message.objects.get(pk=message.pk).status
+        except OperationalError:
+            time.sleep(0.05)
+    return Message.objects.get(pk=message.pk).status
 
 
 def test_an_in_process_task_waits_for_its_countdown(channel, operator, callback_server):
@@ -33,14 +44,14 @@ def test_an_in_process_task_waits_for_its_countdown(channel, operator, callback_
     celery_app.send_task(DELIVER_MESSAGE_TASK, args=[message.pk], countdown=1.5)
 
     time.sleep(0.8)
-    assert Message.objects.get(pk=message.pk).status == MessageStatus.QUEUED
+    assert status_of(message) == MessageStatus.QUEUED
     assert callback_server.received.wait(timeout=10)
     assert time.monotonic() - sent_at >= 1.5
     deadline = time.monotonic() + 5
-    while Message.objects.get(pk=message.pk).status == MessageStatus.QUEUED:
+    while status_of(message) == MessageStatus.QUEUED:
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    assert Message.objects.get(pk=message.pk).status == MessageStatus.SENT
+    assert status_of(message) == MessageStatus.SENT
 
 
 def test_settings_without_configuration_are_embedded():

@@ -1,0 +1,44 @@
+// fetch() with the session cookie and Django's CSRF header; JSON in and out.
+
+export class ApiError extends Error {
+  constructor(status, detail) {
+    super(detail || `Request failed (${status})`);
+    this.status = status;
+  }
+}
+
+function csrfToken() {
+  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  return match ? decodeURIComponent(match[1]) : "";
+}
+
+export async function request(path, { method = "GET", body } = {}) {
+  const headers = { Accept: "application/json" };
+  if (method !== "GET") headers["X-CSRFToken"] = csrfToken();
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(path, {
+    method,
+    headers,
+    credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (response.redirected && new URL(response.url).pathname.startsWith("/login/")) {
+    // The session ended: sign in again and come back here.
+    window.location.assign(`/login/?next=${encodeURIComponent(window.location.pathname + window.location.search)}`);
+    throw new ApiError(401, "Signed out");
+  }
+  const data = await response.json().catch(() => null);
+  if (!response.ok) {
+    if (response.status === 401 || response.status === 403) {
+      if (data && data.error === "not_authenticated") window.location.assign("/login/");
+    }
+    throw new ApiError(response.status, data && data.detail);
+  }
+  return data;
+}
+
+export const api = {
+  get: (path) => request(path),
+  post: (path, body = {}) => request(path, { method: "POST", body }),
+  patch: (path, body) => request(path, { method: "PATCH", body }),
+};

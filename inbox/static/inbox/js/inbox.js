@@ -1,0 +1,706 @@
+// The operator inbox page: the server renders the first screen; this module keeps it
+// live (websocket events), switches conversations without reloading, and writes through
+// the REST API.
+
+import { api } from "./api.js";
+import { element, html } from "./dom.js";
+import { clock, localizeTimes, refreshAges } from "./format.js";
+import { LiveConnection } from "./live.js";
+import { conversationItem, messageItem, toast } from "./render.js";
+
+const data = JSON.parse(document.getElementById("inbox-data").textContent);
+const me = data.user;
+const view = data.view;
+
+const $ = (selector) => document.querySelector(selector);
+const list = $("#conversation-list");
+const listEmpty = $("#list-empty");
+const loadMoreButton = $("#load-more");
+const threadEmpty = $("#thread-empty");
+const threadBody = $("#thread-body");
+const headerSlot = $("#conversation-header");
+const threadScroll = $("#thread-scroll");
+const thread = $("#thread-messages");
+const profile = $("#customer-profile");
+const typingIndicator = $("#typing-indicator");
+const composer = $("#composer");
+const replyBody = $("#reply-body");
+const sendButton = $("#send-button");
+const composerChannel = $("#composer-channel");
+const liveStatus = $("#live-status");
+const toasts = $("#toasts");
+
+const TYPING_SEND_EVERY_MS = 2500;
+const TYPING_IDLE_MS = 4000;
+const TYPING_SHOWN_MS = 7000;
+const UNREAD_KEY = "switchboard.unread";
+
+const items = new Map(data.items.map((item) => [item.id, item]));
+const unread = new Map(JSON.parse(sessionStorage.getItem(UNREAD_KEY) || "[]"));
+const drafts = new Map();
+const typingOperators = new Map();
+const latestMessage = new Map();
+const fetching = new Set();
+let openConversation = data.conversation;
+let openToken = 0;
+
+// ---- helpers ----------------------------------------------------------------------
+
+function showToast(text, options) {
+  const node = element(toast(text, options));
+  toasts.append(node);
+  setTimeout(() => node.remove(), 4000);
+}
+
+function conversationHref(id) {
+  return `?${data.query}&conversation=${id}`;
+}
+
+function matchesView(conversation) {
+  if (conversation.status !== view.status) return false;
+  if (view.channel_id && conversation.channel.id !== view.channel_id) return false;
+  if (view.name === "mine") return conversation.assignee?.id === me.id;
+  if (view.name === "unassigned") return !conversation.assignee;
+  if (view.name === "team") return conversation.team?.id === view.team_id;
+  return true;
+}
+
+function isNewer(a, b) {
+  const timeA = a.last_message_at ? Date.parse(a.last_message_at) : Infinity;
+  const timeB = b.last_message_at ? Date.parse(b.last_message_at) : Infinity;
+  return timeA !== timeB ? timeA > timeB : a.id > b.id;
+}
+
+function itemNode(id) {
+  return list.querySelector(`[data-conversation-id="${id}"]`);
+}
+
+function renderItem(item) {
+  return element(
+    conversationItem(item, {
+      href: conversationHref(item.id),
+      isSelected: openConversation?.id === item.id,
+      unread: unread.get(item.id) || 0,
+      channelKinds: data.channel_kinds,
+      priorities: data.priorities,
+    }),
+  );
+}
+
+function saveUnread() {
+  sessionStorage.setItem(UNREAD_KEY, JSON.stringify([...unread]));
+  const total = [...unread.values()].reduce((sum, count) => sum + count, 0);
+  document.title = `${total ? `(${total}) ` : ""}Inbox · Switchboard`;
+}
+
+function updateEmptyState() {
+  listEmpty.hidden = list.children.length > 0;
+}
+
+/** Put the item where the list's order says, or take it out if it left this view. */
+function placeItem(item) {
+  items.set(item.id, item);
+  const existing = itemNode(item.id);
+  if (!matchesView(item)) {
+    existing?.remove();
+    updateEmptyState();
+    return;
+  }
+  const node = renderItem(item);
+  existing?.remove();
+  const before = [...list.children].find((child) => {
+    const other = items.get(Number(child.dataset.conversationId));
+    return other && isNewer(item, other);
+  });
+  if (before) list.insertBefore(node, before);
+  else if (!loadMoreButton.dataset.cursor) list.append(node);
+  // Otherwise it belongs further down than what is loaded: "load more" will bring it.
+  updateEmptyState();
+}
+
+function rerenderItem(id) {
+  const node = itemNode(id);
+  const item = items.get(id);
+  if (node && item) node.replaceWith(renderItem(item));
+}
+
+function markSelected(id) {
+  for (const node of list.querySelectorAll(".conversation-item.is-selected")) {
+    node.classList.remove("is-selected");
+    node.querySelector(".conversation-link").removeAttribute("aria-current");
+  }
+  const node = itemNode(id);
+  if (node) {
+    node.classList.add("is-selected");
+    node.querySelector(".conversation-link").setAttribute("aria-current", "true");
+  }
+}
+
+// ---- counts -------------------------------------------------------------------------
+
+function applyCounts(counts) {
+  for (const node of document.querySelectorAll("[data-count-status]")) {
+    const value = counts.statuses[node.dataset.countStatus];
+    node.textContent = value === undefined ? "" : String(value);
+  }
+  for (const node of document.querySelectorAll("[data-count-view]")) {
+    const value = counts.views[node.dataset.countView];
+    node.textContent = value === undefined ? "" : String(value);
+  }
+}
+
+let countsTimer;
+function refreshCountsSoon() {
+  clearTimeout(countsTimer);
+  countsTimer = setTimeout(async () => {
+    try {
+      applyCounts(await api.get(`/inbox/counts/?${data.query}`));
+    } catch {
+      // The next change or reconnect refreshes them.
+    }
+  }, 700);
+}
+
+// ---- the open conversation ----------------------------------------------------------
+
+function isNearBottom() {
+  return threadScroll.scrollHeight - threadScroll.scrollTop - threadScroll.clientHeight < 80;
+}
+
+const phoneLayout = window.matchMedia("(max-width: 760px)");
+
+function scrollToBottom() {
+  if (phoneLayout.matches) {
+    // On a phone the page itself scrolls: bring the latest message into view.
+    thread.lastElementChild?.scrollIntoView({ block: "center" });
+    return;
+  }
+  threadScroll.scrollTop = threadScroll.scrollHeight;
+}
+
+function applyHeaderState(conversation) {
+  const header = $("#thread-header");
+  if (!header || Number(header.dataset.conversationId) !== conversation.id) return;
+  header.dataset.status = conversation.status;
+  header.dataset.assigned = !conversation.assignee ? "none" : conversation.assignee.id === me.id ? "me" : "other";
+  const status = header.querySelector('[data-field="status"]');
+  status.className = `status-chip status-${conversation.status}`;
+  status.textContent = data.statuses[conversation.status] || conversation.status;
+  header.querySelector('[data-field="assignee"]').textContent = conversation.assignee
+    ? `Assigned to ${conversation.assignee.name}`
+    : "Unassigned";
+  header.querySelector('[data-field="snoozed"]')?.remove();
+  if (conversation.status === "snoozed" && conversation.snoozed_until) {
+    header
+      .querySelector(".thread-subtitle")
+      .append(
+        element(
+          html`<span class="thread-snoozed" data-field="snoozed">Snoozed until <time datetime="${conversation.snoozed_until}">${clock(conversation.snoozed_until)}</time></span>`,
+        ),
+      );
+  }
+  header.querySelector("#priority-select").value = conversation.priority;
+}
+
+function appendMessage(message) {
+  if (document.getElementById(`message-${message.id}`)) {
+    replaceMessage(message);
+    return;
+  }
+  const stickToBottom = isNearBottom();
+  thread.querySelector(".thread-notice:only-child")?.remove();
+  const node = element(messageItem(message, { customer: openConversation.customer }));
+  thread.append(node);
+  if (stickToBottom || message.author?.id === me.id) scrollToBottom();
+}
+
+// Delivery only moves forward; an older copy (the reply's own response, an event that
+// arrived late) must not turn a sent tick back into a clock. Failed is not ranked: a
+// retry legitimately takes a failed message back to queued.
+const DELIVERY_ORDER = ["queued", "sent", "delivered", "read"];
+
+function isStale(existing, message) {
+  const before = DELIVERY_ORDER.indexOf(existing.dataset.status);
+  const after = DELIVERY_ORDER.indexOf(message.status);
+  return before !== -1 && after !== -1 && after < before;
+}
+
+function replaceMessage(message) {
+  const existing = document.getElementById(`message-${message.id}`);
+  if (!existing || isStale(existing, message)) return;
+  existing.replaceWith(element(messageItem(message, { customer: openConversation.customer })));
+}
+
+function setComposerFor(conversation) {
+  const isNote = composer.dataset.mode === "note";
+  replyBody.placeholder = isNote
+    ? "Write a private note: only your team sees it…"
+    : `Reply on ${conversation.channel.name}…`;
+  composerChannel.textContent = isNote ? "Private note" : `Sends on ${conversation.channel.name}`;
+  $("#reply-label").textContent = isNote ? "Private note" : "Reply";
+}
+
+function setComposerMode(mode) {
+  composer.dataset.mode = mode;
+  composer.querySelector(`input[name="mode"][value="${mode}"]`).checked = true;
+  sendButton.textContent = mode === "note" ? "Add note" : "Send";
+  if (openConversation) setComposerFor(openConversation);
+}
+
+function showPane(pane) {
+  headerSlot.innerHTML = pane.header_html; // rendered (and escaped) by the server
+  thread.innerHTML = pane.thread_html;
+  profile.innerHTML = pane.profile_html;
+  localizeTimes(threadBody);
+  localizeTimes(profile);
+}
+
+async function selectConversation(id, { pushHistory = true, focusReply = false } = {}) {
+  const token = ++openToken;
+  markSelected(id);
+  document.body.classList.add("is-conversation-open");
+  let pane;
+  try {
+    pane = await api.get(`/inbox/conversations/${id}/`);
+  } catch (error) {
+    showToast(error.status === 404 ? "That conversation is not available." : "Could not open the conversation.", {
+      isError: true,
+    });
+    return;
+  }
+  if (token !== openToken) return; // another conversation was chosen meanwhile
+  if (openConversation) {
+    stopTyping();
+    drafts.set(openConversation.id, { text: replyBody.value, mode: composer.dataset.mode });
+  }
+  openConversation = pane.conversation;
+  threadEmpty.hidden = true;
+  threadBody.hidden = false;
+  thread.setAttribute("aria-busy", "true");
+  showPane(pane);
+  thread.setAttribute("aria-busy", "false");
+  const draft = drafts.get(id) || { text: "", mode: "reply" };
+  replyBody.value = draft.text;
+  setComposerMode(draft.mode);
+  clearTypingIndicator();
+  scrollToBottom();
+  if (unread.delete(id)) {
+    saveUnread();
+    rerenderItem(id);
+  }
+  if (pushHistory) history.pushState({ conversation: id }, "", conversationHref(id));
+  if (focusReply) replyBody.focus();
+}
+
+async function refreshOpenConversation() {
+  if (!openConversation) return;
+  const id = openConversation.id;
+  const stickToBottom = isNearBottom();
+  try {
+    const pane = await api.get(`/inbox/conversations/${id}/`);
+    if (openConversation?.id !== id) return;
+    openConversation = pane.conversation;
+    showPane(pane);
+    if (stickToBottom) scrollToBottom();
+  } catch {
+    // Stays as it is until the next reconnect.
+  }
+}
+
+// ---- list paging and catching up ----------------------------------------------------
+
+async function loadMore() {
+  const cursor = loadMoreButton.dataset.cursor;
+  if (!cursor) return;
+  loadMoreButton.disabled = true;
+  try {
+    const page = await api.get(`/inbox/list/?${data.query}&after=${encodeURIComponent(cursor)}`);
+    for (const item of page.items) {
+      items.set(item.id, item);
+      if (!itemNode(item.id) && matchesView(item)) list.append(renderItem(item));
+    }
+    loadMoreButton.dataset.cursor = page.next || "";
+    loadMoreButton.hidden = !page.next;
+    updateEmptyState();
+  } catch {
+    showToast("Could not load more conversations.", { isError: true });
+  } finally {
+    loadMoreButton.disabled = false;
+  }
+}
+
+async function catchUp() {
+  try {
+    const page = await api.get(`/inbox/list/?${data.query}`);
+    list.replaceChildren();
+    for (const item of page.items) {
+      items.set(item.id, item);
+      list.append(renderItem(item));
+    }
+    loadMoreButton.dataset.cursor = page.next || "";
+    loadMoreButton.hidden = !page.next;
+    updateEmptyState();
+    applyCounts(page.counts);
+  } catch {
+    showToast("Could not refresh the list.", { isError: true });
+  }
+  await refreshOpenConversation();
+}
+
+// ---- live events --------------------------------------------------------------------
+
+async function fetchUnknownConversation(id) {
+  if (fetching.has(id)) return;
+  fetching.add(id);
+  try {
+    const conversation = await api.get(`/api/v1/conversations/${id}/`);
+    if (!items.has(id) || !itemNode(id)) onConversationChanged(conversation);
+  } catch {
+    // Not visible to us, or gone.
+  } finally {
+    fetching.delete(id);
+  }
+}
+
+function withLatestMessage(item) {
+  const message = latestMessage.get(item.id);
+  if (!message || message.private) return item;
+  const next = { ...item, preview: message.body.slice(0, 160), preview_direction: message.direction };
+  if (message.direction === "in") next.waiting_since = item.waiting_since || message.created_at;
+  else next.waiting_since = null;
+  return next;
+}
+
+function onMessageCreated(event) {
+  const message = event.message;
+  const id = event.conversation_id;
+  if (!message.private) latestMessage.set(id, message);
+  const isOpen = openConversation?.id === id;
+  if (isOpen) {
+    appendMessage(message);
+    if (message.author) hideTyping(message.author.id);
+  }
+  if (message.direction === "in" && (!isOpen || document.hidden)) {
+    unread.set(id, (unread.get(id) || 0) + 1);
+    saveUnread();
+  }
+  const item = items.get(id);
+  if (!item) {
+    fetchUnknownConversation(id);
+    return;
+  }
+  const next = withLatestMessage(item);
+  if (!message.private) next.last_message_at = message.created_at;
+  placeItem(next);
+}
+
+function onMessageUpdated(event) {
+  if (openConversation?.id === event.conversation_id) replaceMessage(event.message);
+}
+
+function onConversationChanged(conversation) {
+  const known = items.get(conversation.id);
+  const item = withLatestMessage({
+    preview: null,
+    preview_direction: null,
+    waiting_since: null,
+    ...known,
+    ...conversation,
+  });
+  placeItem(item);
+  if (openConversation?.id === conversation.id) {
+    openConversation = { ...openConversation, ...conversation };
+    applyHeaderState(conversation);
+    markSelected(conversation.id);
+  }
+  refreshCountsSoon();
+}
+
+function clearTypingIndicator() {
+  for (const entry of typingOperators.values()) clearTimeout(entry.timer);
+  typingOperators.clear();
+  renderTyping();
+}
+
+function renderTyping() {
+  const names = [...typingOperators.values()].map((entry) => entry.name);
+  typingIndicator.textContent = !names.length
+    ? ""
+    : names.length === 1
+      ? `${names[0]} is typing…`
+      : `${names.join(", ")} are typing…`;
+}
+
+function hideTyping(operatorId) {
+  const entry = typingOperators.get(operatorId);
+  if (!entry) return;
+  clearTimeout(entry.timer);
+  typingOperators.delete(operatorId);
+  renderTyping();
+}
+
+function onTyping(event) {
+  if (event.operator?.id === me.id || openConversation?.id !== event.conversation_id) return;
+  hideTyping(event.operator.id);
+  if (event.is_typing) {
+    const timer = setTimeout(() => hideTyping(event.operator.id), TYPING_SHOWN_MS);
+    typingOperators.set(event.operator.id, { name: event.operator.name, timer });
+    renderTyping();
+  }
+}
+
+function onEvent(event) {
+  switch (event.type) {
+    case "message.created":
+      onMessageCreated(event);
+      break;
+    case "message.updated":
+      onMessageUpdated(event);
+      break;
+    case "conversation.created":
+    case "conversation.updated":
+      onConversationChanged(event.conversation);
+      break;
+    case "typing":
+      onTyping(event);
+      break;
+    default:
+      break;
+  }
+}
+
+const live = new LiveConnection({
+  url: `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/inbox/`,
+  onEvent,
+  onReconnect: catchUp,
+  onState(state) {
+    liveStatus.dataset.state = state;
+    liveStatus.textContent = { live: "Live", connecting: "Connecting…", reconnecting: "Reconnecting…" }[state];
+  },
+});
+
+// ---- typing (ours) ------------------------------------------------------------------
+
+let typingSentAt = 0;
+let typingConversation = null;
+let typingIdleTimer;
+
+function sendTyping(isTyping) {
+  if (!typingConversation) return;
+  live.send({ type: "typing", conversation_id: typingConversation, is_typing: isTyping });
+}
+
+function noteTyping() {
+  if (!openConversation || !replyBody.value.trim()) {
+    stopTyping();
+    return;
+  }
+  if (typingConversation !== openConversation.id) {
+    stopTyping();
+    typingConversation = openConversation.id;
+  }
+  const now = Date.now();
+  if (now - typingSentAt > TYPING_SEND_EVERY_MS) {
+    typingSentAt = now;
+    sendTyping(true);
+  }
+  clearTimeout(typingIdleTimer);
+  typingIdleTimer = setTimeout(stopTyping, TYPING_IDLE_MS);
+}
+
+function stopTyping() {
+  clearTimeout(typingIdleTimer);
+  if (typingConversation && typingSentAt) sendTyping(false);
+  typingSentAt = 0;
+  typingConversation = null;
+}
+
+// ---- writes -------------------------------------------------------------------------
+
+async function sendReply() {
+  if (!openConversation || sendButton.disabled) return;
+  const body = replyBody.value;
+  if (!body.trim()) {
+    replyBody.focus();
+    return;
+  }
+  const conversationId = openConversation.id;
+  sendButton.disabled = true;
+  try {
+    const message = await api.post(`/api/v1/conversations/${conversationId}/messages/`, {
+      body,
+      private: composer.dataset.mode === "note",
+    });
+    stopTyping();
+    if (openConversation?.id === conversationId) {
+      replyBody.value = "";
+      appendMessage(message);
+    }
+    drafts.delete(conversationId);
+  } catch (error) {
+    showToast(`Not sent: ${error.message}`, { isError: true });
+  } finally {
+    sendButton.disabled = false;
+  }
+}
+
+function tomorrowMorning() {
+  const date = new Date();
+  date.setDate(date.getDate() + 1);
+  date.setHours(9, 0, 0, 0);
+  return date;
+}
+
+async function conversationAction(action, argument) {
+  if (!openConversation) return;
+  const base = `/api/v1/conversations/${openConversation.id}`;
+  const calls = {
+    "assign-me": () => api.post(`${base}/assign/`, { operator: me.id }),
+    unassign: () => api.post(`${base}/assign/`, { operator: null }),
+    resolve: () => api.post(`${base}/resolve/`),
+    reopen: () => api.post(`${base}/reopen/`),
+    snooze: () =>
+      api.post(`${base}/snooze/`, {
+        until: (argument === "tomorrow" ? tomorrowMorning() : new Date(Date.now() + 3600 * 1000)).toISOString(),
+      }),
+    priority: () => api.patch(`${base}/`, { priority: argument }),
+  };
+  if (!calls[action]) return;
+  try {
+    onConversationChanged(await calls[action]());
+    if (action === "resolve") showToast("Conversation resolved.");
+    if (action === "snooze") showToast("Conversation snoozed.");
+  } catch (error) {
+    showToast(error.message, { isError: true });
+  }
+}
+
+// ---- wiring -------------------------------------------------------------------------
+
+list.addEventListener("click", (event) => {
+  const link = event.target.closest(".conversation-link");
+  if (!link || event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
+  event.preventDefault();
+  selectConversation(Number(link.closest(".conversation-item").dataset.conversationId));
+});
+
+profile.addEventListener("click", (event) => {
+  const link = event.target.closest("[data-open-conversation]");
+  if (!link || event.ctrlKey || event.metaKey || event.shiftKey) return;
+  event.preventDefault();
+  selectConversation(Number(link.dataset.openConversation));
+});
+
+headerSlot.addEventListener("click", (event) => {
+  if (event.target.closest("#back-button")) {
+    document.body.classList.remove("is-conversation-open");
+    history.pushState({}, "", `?${data.query}`);
+    return;
+  }
+  const button = event.target.closest("button[data-action]");
+  if (!button) return;
+  button.closest("details")?.removeAttribute("open");
+  conversationAction(button.dataset.action, button.dataset.snooze);
+});
+
+headerSlot.addEventListener("change", (event) => {
+  if (event.target.matches("select[data-action='priority']")) conversationAction("priority", event.target.value);
+});
+
+document.addEventListener("click", (event) => {
+  for (const menu of document.querySelectorAll("details.menu[open]")) {
+    if (!menu.contains(event.target)) menu.removeAttribute("open");
+  }
+});
+
+thread.addEventListener("click", async (event) => {
+  const button = event.target.closest("button[data-retry]");
+  if (!button || !openConversation) return;
+  button.disabled = true;
+  try {
+    replaceMessage(
+      await api.post(`/api/v1/conversations/${openConversation.id}/messages/${button.dataset.retry}/retry/`),
+    );
+  } catch (error) {
+    button.disabled = false;
+    showToast(`Retry failed: ${error.message}`, { isError: true });
+  }
+});
+
+composer.addEventListener("submit", (event) => {
+  event.preventDefault();
+  sendReply();
+});
+
+composer.addEventListener("change", (event) => {
+  if (event.target.name === "mode") setComposerMode(event.target.value);
+});
+
+replyBody.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+    event.preventDefault();
+    sendReply();
+  } else if (event.key === "Escape") {
+    replyBody.blur();
+  }
+});
+replyBody.addEventListener("input", noteTyping);
+replyBody.addEventListener("blur", stopTyping);
+
+loadMoreButton.addEventListener("click", loadMore);
+
+$("#channel-filter").addEventListener("change", () => $("#channel-filter-form").requestSubmit());
+
+window.addEventListener("popstate", () => {
+  const id = Number(new URLSearchParams(location.search).get("conversation"));
+  if (id) selectConversation(id, { pushHistory: false });
+  else document.body.classList.remove("is-conversation-open");
+});
+
+function isTypingTarget(target) {
+  return target.closest("input, textarea, select, [contenteditable='true'], [contenteditable='']");
+}
+
+function moveSelection(step) {
+  const nodes = [...list.querySelectorAll(".conversation-item")];
+  if (!nodes.length) return;
+  const current = nodes.findIndex((node) => Number(node.dataset.conversationId) === openConversation?.id);
+  const index = current === -1 ? 0 : Math.min(Math.max(current + step, 0), nodes.length - 1);
+  const node = nodes[index];
+  node.scrollIntoView({ block: "nearest" });
+  selectConversation(Number(node.dataset.conversationId));
+}
+
+document.addEventListener("keydown", (event) => {
+  if (event.ctrlKey || event.metaKey || event.altKey || isTypingTarget(event.target)) return;
+  if (event.key === "j") moveSelection(1);
+  else if (event.key === "k") moveSelection(-1);
+  else if (event.key === "r" && openConversation) {
+    event.preventDefault();
+    replyBody.focus();
+  } else if (event.key === "e" && openConversation && openConversation.status !== "resolved") {
+    conversationAction("resolve");
+  } else return;
+  event.preventDefault();
+});
+
+document.addEventListener("visibilitychange", () => {
+  live.send({ type: "presence", status: document.hidden ? "away" : "online" });
+  if (!document.hidden && openConversation && unread.delete(openConversation.id)) {
+    saveUnread();
+    rerenderItem(openConversation.id);
+  }
+});
+
+// ---- start --------------------------------------------------------------------------
+
+for (const id of unread.keys()) {
+  if (id === openConversation?.id) unread.delete(id);
+  else rerenderItem(id);
+}
+saveUnread();
+if (openConversation) setComposerFor(openConversation);
+localizeTimes(document);
+scrollToBottom();
+setInterval(() => refreshAges(list), 30000);
+live.start();

@@ -1,0 +1,101 @@
+// Markup for what arrives live. It mirrors the server's templates
+// (inbox/templates/inbox/_conversation_item.html and _message.html): keep them in step.
+
+import { clock, fullDate, shortAgo } from "./format.js";
+import { html, safeUrl } from "./dom.js";
+
+const AVATAR_TONES = 8;
+const DELIVERY = {
+  queued: ["⏱", "Queued"],
+  sent: ["✓", "Sent"],
+  delivered: ["✓✓", "Delivered"],
+  read: ["✓✓", "Read"],
+  failed: ["⚠", "Failed"],
+};
+
+export function initials(name) {
+  const words = String(name || "")
+    .split(/\s+/)
+    .filter((word) => /^[\p{L}\p{N}]/u.test(word));
+  if (!words.length) return "?";
+  const letters = words[0][0] + (words.length > 1 ? words[words.length - 1][0] : "");
+  return letters.toUpperCase();
+}
+
+export function customerName(customer) {
+  return customer.name || `Customer ${customer.id}`;
+}
+
+function previewText(item) {
+  if (item.preview) return item.preview;
+  if (item.preview_direction) return "Attachment";
+  return item.subject || "No messages yet";
+}
+
+export function conversationItem(item, { href, isSelected, unread, channelKinds, priorities }) {
+  const name = customerName(item.customer);
+  const waiting = item.waiting_since && item.status !== "resolved";
+  return html`<li class="conversation-item${isSelected ? " is-selected" : ""}${unread ? " is-unread" : ""}" data-conversation-id="${item.id}" data-status="${item.status}">
+  <a class="conversation-link" href="${href}"${isSelected ? html` aria-current="true"` : ""}>
+    <span class="avatar tone-${item.customer.id % AVATAR_TONES}" aria-hidden="true">${initials(name)}</span>
+    <span class="conversation-main">
+      <span class="conversation-top">
+        <span class="customer-name">${name}</span>
+        <time class="conversation-time" data-ago datetime="${item.last_message_at || ""}" title="${fullDate(item.last_message_at)}">${shortAgo(item.last_message_at)}</time>
+      </span>
+      <span class="conversation-preview">${item.preview_direction === "out" ? html`<span class="preview-you">You: </span>` : ""}${previewText(item)}</span>
+      <span class="conversation-meta">
+        <span class="channel-tag channel-${item.channel.kind}" title="${item.channel.name}"><span class="channel-icon" aria-hidden="true"></span>${channelKinds[item.channel.kind] || item.channel.kind}</span>
+        ${waiting ? html`<span class="waiting" title="Waiting for a reply" data-waiting-since="${item.waiting_since}"><span class="visually-hidden">Waiting </span><span data-ago-text>${shortAgo(item.waiting_since)}</span></span>` : ""}
+        ${item.priority && item.priority !== "none" ? html`<span class="priority priority-${item.priority}">${priorities[item.priority] || item.priority}</span>` : ""}
+        <span class="assignee${item.assignee ? "" : " is-unassigned"}">${item.assignee ? item.assignee.name : "Unassigned"}</span>
+        <span class="unread-badge"${unread ? html` aria-label="${unread} unread"` : html` hidden`}>${unread || ""}</span>
+      </span>
+    </span>
+  </a>
+</li>`;
+}
+
+function fileSize(size) {
+  let value = Number(size || 0);
+  for (const unit of ["B", "KB", "MB"]) {
+    if (value < 1024 || unit === "MB") return unit === "B" ? `${value.toFixed(0)} B` : `${value.toFixed(1)} ${unit}`;
+    value /= 1024;
+  }
+  return "";
+}
+
+function attachmentItem(attachment) {
+  const url = safeUrl(attachment.url);
+  if (url && String(attachment.content_type).startsWith("image/")) {
+    return html`<li><a class="attachment-image" href="${url}" target="_blank" rel="noopener noreferrer"><img src="${url}" alt="${attachment.filename}" loading="lazy"></a></li>`;
+  }
+  if (url) {
+    return html`<li><a class="attachment-file" href="${url}" target="_blank" rel="noopener noreferrer"><span class="file-icon" aria-hidden="true"></span>${attachment.filename} <span class="file-size">${fileSize(attachment.size)}</span></a></li>`;
+  }
+  return html`<li><span class="attachment-file is-pending"><span class="file-icon" aria-hidden="true"></span>${attachment.filename} <span class="file-size">not available yet</span></span></li>`;
+}
+
+export function messageItem(message, { customer }) {
+  const isOutbound = message.direction === "out";
+  const author = isOutbound ? (message.author ? message.author.name : "Switchboard") : customerName(customer);
+  const [glyph, label] = DELIVERY[message.status] || ["", message.status];
+  return html`<li class="message message-${message.direction}${message.private ? " message-note" : ""}" id="message-${message.id}" data-message-id="${message.id}" data-status="${message.status}">
+  <div class="bubble">
+    ${message.private ? html`<div class="note-label">Private note</div>` : ""}
+    ${message.body ? html`<div class="message-body">${message.body}</div>` : ""}
+    ${message.attachments && message.attachments.length ? html`<ul class="attachments">${message.attachments.map(attachmentItem)}</ul>` : ""}
+    <div class="message-meta">
+      <span class="message-author">${author}</span>
+      <time data-clock datetime="${message.created_at}" title="${fullDate(message.created_at)}">${clock(message.created_at)}</time>
+      ${message.edited_at ? html`<span class="message-edited">edited</span>` : ""}
+      ${isOutbound && !message.private ? html`<span class="delivery delivery-${message.status}" role="img" aria-label="${label}" title="${label}">${glyph}</span>` : ""}
+    </div>
+    ${message.status === "failed" ? html`<div class="message-error"><span>Not delivered${message.error ? `: ${message.error}` : ""}</span><button type="button" class="button button-small button-danger" data-retry="${message.id}" aria-label="Retry sending this message">Retry</button></div>` : ""}
+  </div>
+</li>`;
+}
+
+export function toast(text, { isError = false } = {}) {
+  return html`<div class="toast${isError ? " toast-error" : ""}">${text}</div>`;
+}

@@ -1,0 +1,88 @@
+"""Small formatting helpers for the operator web inbox; inbox/static/inbox/js/format.js
+and render.js do the same in the browser, so keep the two in step."""
+
+from datetime import datetime
+
+from django import template
+from django.utils import timezone
+
+register = template.Library()
+
+AVATAR_TONES = 8
+DELIVERY = {
+    "queued": ("⏱", "Queued"),
+    "sent": ("✓", "Sent"),
+    "delivered": ("✓✓", "Delivered"),
+    "read": ("✓✓", "Read"),
+    "failed": ("⚠", "Failed"),
+}
+
+
+@register.filter
+def initials(name: object) -> str:
+    words = [word for word in str(name or "").split() if word[:1].isalnum()]
+    if not words:
+        return "?"
+    letters = words[0][0] + (words[-1][0] if len(words) > 1 else "")
+    return letters.upper()
+
+
+@register.filter
+def tone(identifier: object) -> int:
+    try:
+        return int(str(identifier)) % AVATAR_TONES
+    except ValueError:
+        return 0
+
+
+@register.filter
+def iso(value: datetime | None) -> str:
+    return value.isoformat().replace("+00:00", "Z") if value else ""
+
+
+@register.filter
+def short_ago(value: datetime | None) -> str:
+    """'now', '5m', '3h', '2d', '6w': how long ago, as the list shows it."""
+    if value is None:
+        return ""
+    seconds = max((timezone.now() - value).total_seconds(), 0)
+    for size, unit in ((7 * 86400, "w"), (86400, "d"), (3600, "h"), (60, "m")):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit}"
+    return "now"
+
+
+@register.filter
+def safe_link(url: object) -> str:
+    """The URL if a browser may follow it from our page (http, https or our own path)."""
+    text = str(url or "")
+    if text.lower().startswith(("http://", "https://")) or (
+        text.startswith("/") and not text.startswith("//")
+    ):
+        return text
+    return ""
+
+
+@register.filter
+def delivery_glyph(status: str) -> str:
+    return DELIVERY.get(status, ("", ""))[0]
+
+
+@register.filter
+def delivery_label(status: str) -> str:
+    return DELIVERY.get(status, ("", status))[1]
+
+
+@register.filter
+def file_size(size: int | None) -> str:
+    value = float(size or 0)
+    for unit in ("B", "KB", "MB"):
+        if value < 1024 or unit == "MB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return ""
+
+
+@register.filter
+def is_image(content_type: str) -> bool:
+    return str(content_type).startswith("image/")

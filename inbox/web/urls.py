@@ -1,0 +1,23 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from inbox.web import views
+
+urlpatterns = [
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="inbox/login.html", redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
+    path("", views.inbox_page, name="inbox"),
+    path("inbox/list/", views.inbox_list_fragment, name="inbox-list"),
+    path("inbox/counts/", views.inbox_counts, name="inbox-counts"),
+    path(
+        "inbox/conversations/<int:conversation_id>/",
+        views.conversation_pane_fragment,
+        name="inbox-conversation",
+    ),
+]
