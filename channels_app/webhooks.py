@@ -25,33 +25,42 @@ ERROR_CODES = {
 }
 
 
-def _process(kind: str, public_id: str, request: WebhookRequest) -> JsonResponse:
+def _for_active_channel(kind: str, public_id: str, action) -> HttpResponse:
+    """Run `action(channel)`, answering an unknown channel or a refused request in JSON."""
+    try:
+        channel = services.channel_get_active(kind=kind, public_id=public_id)
+        return action(channel)
+    except (services.ChannelNotFound, UnknownChannelKind):
+        return error_response(404, "not_found", "no active channel of that kind has this id")
+    except WebhookRejected as rejection:
+        code = ERROR_CODES.get(rejection.status_code, "rejected")
+        return error_response(rejection.status_code, code, rejection.detail)
+
+
+def _process(kind: str, public_id: str, request: WebhookRequest) -> HttpResponse:
     if not settings.WEBHOOK_THREAD_SENSITIVE and connection.errors_occurred:
         # Pool threads live outside Django's request cycle: after a database error,
         # drop a broken connection ourselves, as the request signals would. (Not on
         # every request: with health checks on, that costs a `SELECT 1` each time.)
         close_old_connections()
-    try:
-        channel = services.channel_get_active(kind=kind, public_id=public_id)
+
+    def receive(channel) -> HttpResponse:
         outcome = services.webhook_receive(channel=channel, request=request)
-    except (services.ChannelNotFound, UnknownChannelKind):
-        return error_response(404, "not_found", "no active channel of that kind has this id")
-    except WebhookRejected as rejection:
-        code = ERROR_CODES.get(rejection.status_code, "rejected")
-        return error_response(rejection.status_code, code, rejection.detail)
-    return JsonResponse(outcome.body, status=outcome.status_code)
+        return JsonResponse(outcome.body, status=outcome.status_code)
+
+    return _for_active_channel(kind, public_id, receive)
 
 
 def _verify_handshake(kind: str, public_id: str, request: WebhookRequest) -> HttpResponse:
-    try:
-        channel = services.channel_get_active(kind=kind, public_id=public_id)
-        answer = services.webhook_verification(channel=channel, request=request)
-    except (services.ChannelNotFound, UnknownChannelKind):
-        return error_response(404, "not_found", "no active channel of that kind has this id")
-    except WebhookRejected as rejection:
-        code = ERROR_CODES.get(rejection.status_code, "rejected")
-        return error_response(rejection.status_code, code, rejection.detail)
-    return HttpResponse(answer.body, status=answer.status_code, content_type=answer.content_type)
+    def answer(channel) -> HttpResponse:
+        verification = services.webhook_verification(channel=channel, request=request)
+        return HttpResponse(
+            verification.body,
+            status=verification.status_code,
+            content_type=verification.content_type,
+        )
+
+    return _for_active_channel(kind, public_id, answer)
 
 
 def _request_for_adapter(request: HttpRequest, body: bytes) -> WebhookRequest:

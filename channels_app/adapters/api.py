@@ -7,7 +7,12 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from channels_app.adapters.base import ChannelAdapter, check_sha256_signature, hmac_sha256_hex
+from channels_app.adapters.base import (
+    ChannelAdapter,
+    check_sha256_signature,
+    hmac_sha256_hex,
+    parse_json_object,
+)
 from channels_app.contracts import (
     DeliveryFailed,
     DeliveryResult,
@@ -57,12 +62,7 @@ class ApiAdapter(ChannelAdapter):
         )
 
     def parse(self, request: WebhookRequest) -> list[InboundEvent]:
-        try:
-            payload = json.loads(request.body)
-        except (UnicodeDecodeError, ValueError) as error:
-            raise PayloadMalformed(f"body is not valid JSON: {error}") from error
-        if not isinstance(payload, dict):
-            raise PayloadMalformed("body must be a JSON object")
+        payload = parse_json_object(request.body)
         external_id = _required_id(payload.get("id"), "id")
         sender = payload.get("sender")
         if not isinstance(sender, dict):

@@ -3,7 +3,6 @@
 import base64
 import hashlib
 import hmac
-import json
 import logging
 import mimetypes
 import re
@@ -15,7 +14,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from channels_app.adapters.base import ChannelAdapter, check_sha256_signature
+from channels_app.adapters.base import ChannelAdapter, check_sha256_signature, parse_json_object
 from channels_app.contracts import (
     DeliveryFailed,
     DeliveryResult,
@@ -156,12 +155,7 @@ class WhatsAppAdapter(ChannelAdapter):
         )
 
     def parse(self, request: WebhookRequest) -> list[InboundEvent]:
-        try:
-            payload = json.loads(request.body)
-        except (UnicodeDecodeError, ValueError) as error:
-            raise PayloadMalformed(f"body is not valid JSON: {error}") from error
-        if not isinstance(payload, dict):
-            raise PayloadMalformed("body must be a JSON object")
+        payload = parse_json_object(request.body)
         if payload.get("object") != "whatsapp_business_account":
             return []
         events: list[InboundEvent] = []
