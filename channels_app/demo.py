@@ -4,14 +4,25 @@ Customers and messages go in through the same path as real webhooks, so the demo
 shows the product as it behaves.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
+from django.utils import timezone
 
 from channels_app import services as channel_services
 from channels_app.contracts import InboundIdentity, InboundMessage
 from channels_app.models import Channel
-from inbox import people
+from inbox import csat, people
 from inbox import services as inbox_services
-from inbox.models import Role, User
+from inbox.models import (
+    Conversation,
+    CsatSurvey,
+    Message,
+    MessageDirection,
+    Role,
+    SurveyStatus,
+    User,
+)
 
 DEMO_PASSWORD = "switchboard-demo"
 DEMO_CHANNEL_SECRET = "demo-api-secret"
@@ -100,4 +111,52 @@ def seed_demo() -> list[tuple[str, str]]:
                     text=text,
                 ),
             )
+    _seed_operator_work(channel)
     return logins
+
+
+def _seed_operator_work(channel: Channel) -> None:
+    """Replies, a note, assignments and a resolved conversation with its survey answered,
+    so the inbox and the CSAT report have something to show. Runs once."""
+    conversations = {
+        conversation.recipient_address: conversation
+        for conversation in Conversation.objects.filter(channel=channel).select_related(
+            "customer", "channel", "assignee", "team", "resolved_by"
+        )
+    }
+    if Message.objects.filter(channel=channel, direction=MessageDirection.OUTBOUND).exists():
+        return
+    anna = User.objects.get(username="anna")
+    ben = User.objects.get(username="ben")
+
+    maria = conversations["c-1"]
+    inbox_services.conversation_assign(conversation=maria, operator=anna)
+    inbox_services.message_reply(
+        conversation=maria,
+        author=anna,
+        body="Hi Maria, sorry about the wait! I'm checking with the courier right now.",
+    )
+    inbox_services.message_reply(
+        conversation=maria,
+        author=anna,
+        body="Courier ticket #88123 opened; they promise an update by 5 pm.",
+        is_private=True,
+    )
+    inbox_services.conversation_set_priority(conversation=maria, priority="high")
+
+    aiko = conversations["c-3"]
+    inbox_services.conversation_assign(conversation=aiko, operator=ben)
+    inbox_services.message_reply(
+        conversation=aiko,
+        author=ben,
+        body="Thanks Aiko! Version 2.4.1 fixes the invoice screen; please update the app.",
+    )
+    inbox_services.conversation_resolve(conversation=aiko, resolved_by=ben)
+    # As if the survey went out and Aiko answered it on the survey page.
+    survey = CsatSurvey.objects.get(conversation=aiko)
+    now = timezone.now()
+    CsatSurvey.objects.filter(pk=survey.pk).update(
+        status=SurveyStatus.SENT, sent_at=now, expires_at=now + timedelta(days=7)
+    )
+    survey.refresh_from_db()
+    csat.csat_record_answer(survey=survey, rating=5, comment="Quick and clear, thank you!")
