@@ -155,12 +155,16 @@ def main() -> None:
     parser.add_argument("--responses", type=int, default=1_000_000)
     parser.add_argument("--operators", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument(
+        "--reuse", action="store_true", help="time the reports on the database a run left"
+    )
     options = parser.parse_args()
-    recreate_database()
-    migrate()
-    seconds = load(options.responses, options.operators)
-    print(f"loaded {options.responses} answered surveys for {options.operators} operators "
-          f"in {seconds:.1f} s")  # fmt: skip
+    if not options.reuse:
+        recreate_database()
+        migrate()
+        seconds = load(options.responses, options.operators)
+        print(f"loaded {options.responses} answered surveys for {options.operators} "
+              f"operators in {seconds:.1f} s")  # fmt: skip
     time_reports(options.repeat)
 
 
