@@ -39,6 +39,12 @@ def _test_settings(settings):
     # The test client runs inside the test's transaction; the pool thread would not see it.
     settings.WEBHOOK_THREAD_SENSITIVE = True
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Pages rendered by the test client need no collectstatic manifest (live servers,
+    # started as in production, collect their static files first).
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 @pytest.fixture
