@@ -66,12 +66,14 @@ def message_receive(*, channel, inbound: InboundMessage) -> ReceiveOutcome:
 
 
 def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
-    existing = (
+    # Narrow queries on this path: compiling wide joined rows costs more than running them.
+    existing_id = (
         Message.objects.filter(channel=channel, external_id=inbound.external_id)
-        .select_related("conversation")
+        .values_list("pk", flat=True)
         .first()
     )
-    if existing is not None:
+    if existing_id is not None:
+        existing = Message.objects.select_related("conversation").get(pk=existing_id)
         return ReceiveOutcome(
             message=existing, conversation=existing.conversation, is_duplicate=True
         )
@@ -135,12 +137,9 @@ def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
 
 
 def _latest_conversation(channel, customer: Customer) -> Conversation | None:
-    return (
-        Conversation.objects.filter(customer=customer, channel=channel)
-        .select_related("assignee", "team", "resolved_by")
-        .order_by("-id")
-        .first()
-    )
+    # No related rows: the common case (a message joining an open conversation) needs
+    # none; a status change loads the few its event shows.
+    return Conversation.objects.filter(customer=customer, channel=channel).order_by("-id").first()
 
 
 def _conversation_for_inbound(
