@@ -2,9 +2,10 @@
 
 from contextlib import suppress
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Cast, Coalesce, Concat, NullIf
 
-from customers.models import Customer, Identity, IdentityClaim
+from customers.models import Customer, CustomerMerge, Identity, IdentityClaim
 from customers.normalization import InvalidIdentityValue, normalize_phone
 
 
@@ -34,3 +35,29 @@ def customer_get_with_identities(*, customer_id: int) -> Customer:
 
 def claims_for(*, customer: Customer) -> QuerySet[IdentityClaim]:
     return customer.claims.all()
+
+
+def customer_get_for_profile(*, customer_id: int) -> Customer:
+    """The customer with identities and claims, plus `latest_merge_id` and
+    `latest_merge_name`: the newest merge into them that can still be undone (None if
+    none), read in the same query as the customer."""
+    latest_merge = CustomerMerge.objects.filter(
+        survivor=OuterRef("pk"), undone_at__isnull=True
+    ).order_by("-created_at", "-id")
+    merged_name = Coalesce(
+        NullIf("merged__name", Value("")),
+        NullIf("merged__email", Value("")),
+        NullIf("merged__phone", Value("")),
+        Concat(Value("Customer "), Cast("merged_id", CharField())),
+        output_field=CharField(),
+    )
+    return (
+        Customer.objects.prefetch_related("identities", "claims")
+        .annotate(
+            latest_merge_id=Subquery(latest_merge.values("pk")[:1]),
+            latest_merge_name=Subquery(
+                latest_merge.annotate(display_name=merged_name).values("display_name")[:1]
+            ),
+        )
+        .get(pk=customer_id)
+    )

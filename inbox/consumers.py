@@ -4,7 +4,7 @@ import logging
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from inbox import realtime, selectors
+from inbox import realtime, selectors, services
 from inbox.models import Conversation
 from inbox.representations import operator_representation
 
@@ -21,6 +21,7 @@ class InboxConsumer(AsyncWebsocketConsumer):
     """
 
     groups_joined: list[str]
+    presence_status: str = "offline"
 
     async def connect(self) -> None:
         self.groups_joined = []
@@ -33,13 +34,13 @@ class InboxConsumer(AsyncWebsocketConsumer):
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
-        await realtime.presence_changed(operator=self._operator(), status="online")
+        await self._set_presence("online")
 
     async def disconnect(self, code: int) -> None:
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
         if self.groups_joined:
-            await realtime.presence_changed(operator=self._operator(), status="offline")
+            await self._set_presence("offline")
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
@@ -54,8 +55,11 @@ class InboxConsumer(AsyncWebsocketConsumer):
         if kind == "typing":
             await self._typing(event)
         elif kind == "presence" and event.get("status") in PRESENCE_STATUSES:
-            await realtime.presence_changed(operator=self._operator(), status=event["status"])
+            await self._set_presence(event["status"])
         elif kind == "ping":
+            await services.operator_presence_keep_alive(
+                operator_id=self.user.pk, status=self.presence_status
+            )
             await self.send(text_data='{"type":"pong"}')
         else:
             await self._error(f"unknown message type {kind!r}")
@@ -85,6 +89,10 @@ class InboxConsumer(AsyncWebsocketConsumer):
         except Conversation.DoesNotExist:
             return None
         return conversation.channel_id
+
+    async def _set_presence(self, status: str) -> None:
+        self.presence_status = status
+        await services.operator_presence_update(operator=self._operator(), status=status)
 
     def _operator(self) -> dict:
         return operator_representation(self.user) or {}

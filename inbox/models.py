@@ -98,6 +98,11 @@ class Conversation(models.Model):
                 fields=["assignee", "status", "-last_message_at", "-id"],
                 name="conv_assignee_recent",
             ),
+            # The list across statuses (the API's default, a supervisor's "all").
+            models.Index(fields=["-last_message_at", "-id"], name="conv_recent"),
+            models.Index(
+                fields=["channel", "-last_message_at", "-id"], name="conv_channel_all_recent"
+            ),
             models.Index(fields=["customer", "channel", "-id"], name="conv_customer_channel"),
             models.Index(
                 fields=["snoozed_until"],

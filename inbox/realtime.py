@@ -97,6 +97,9 @@ def csat_low_rating(survey) -> None:
                 "rating": survey.rating,
                 "comment": survey.comment,
                 "operator_id": survey.operator_id,
+                # So that a report page filtered by channel or team can tell if it is theirs.
+                "channel_id": survey.channel_id,
+                "team_id": survey.team_id,
             },
         },
     )

@@ -12,8 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Count
-from django.db.models.functions import TruncDate
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncDate, TruncWeek
 
 from inbox.models import Conversation, CsatSurvey, Team, User
 
@@ -129,7 +129,10 @@ def _round(value: float | None) -> float | None:
 
 def latest_comments(*, filters: ReportFilters, limit: int = 20) -> list[CsatSurvey]:
     return list(
-        CsatSurvey.objects.filter(answered_at__gte=filters.start, answered_at__lt=filters.end)
+        _in_scope(
+            CsatSurvey.objects.filter(answered_at__gte=filters.start, answered_at__lt=filters.end),
+            filters,
+        )
         .exclude(comment="")
         .select_related("operator")
         .order_by("-answered_at")[:limit]
@@ -139,8 +142,11 @@ def latest_comments(*, filters: ReportFilters, limit: int = 20) -> list[CsatSurv
 def needs_attention(*, filters: ReportFilters, limit: int = 50) -> list[CsatSurvey]:
     """Poor ratings (1 or 2), newest first."""
     return list(
-        CsatSurvey.objects.filter(
-            answered_at__gte=filters.start, answered_at__lt=filters.end, rating__lte=2
+        _in_scope(
+            CsatSurvey.objects.filter(
+                answered_at__gte=filters.start, answered_at__lt=filters.end, rating__lte=2
+            ),
+            filters,
         )
         .select_related("operator")
         .order_by("-answered_at")[:limit]
@@ -197,3 +203,50 @@ def conversation_report(*, filters: ReportFilters) -> dict[str, list[dict[str, A
             for key, entries in groups.items()
         ]
     return result
+
+
+def _in_scope(surveys: QuerySet[CsatSurvey], filters: ReportFilters) -> QuerySet[CsatSurvey]:
+    """Narrow surveys to the channel, team and operator of the filters, when set."""
+    if filters.channel is not None:
+        surveys = surveys.filter(channel_id=filters.channel)
+    if filters.team is not None:
+        surveys = surveys.filter(team_id=filters.team)
+    if filters.operator is not None:
+        surveys = surveys.filter(operator_id=filters.operator)
+    return surveys
+
+
+def csat_weekly_trend(*, filters: ReportFilters) -> list[dict[str, Any]]:
+    """CSAT per week (weeks start on Monday) of surveys sent in the period; one query.
+
+    Only weeks with at least one survey sent appear, oldest first.
+    """
+    surveys = _in_scope(
+        CsatSurvey.objects.filter(sent_at__gte=filters.start, sent_at__lt=filters.end), filters
+    )
+    rows = (
+        surveys.annotate(week=TruncWeek("sent_at"))
+        .values("week")
+        .annotate(
+            surveys_sent=Count("*"),
+            responses=Count("rating"),
+            satisfied=Count("pk", filter=Q(rating__gte=4)),
+        )
+        .order_by("week")
+    )
+    return [
+        {
+            "week": row["week"].date(),
+            "surveys_sent": row["surveys_sent"],
+            "responses": row["responses"],
+            "csat_percent": _percent(row["satisfied"], row["responses"]),
+        }
+        for row in rows
+    ]
+
+
+def csat_operator_ranking(*, filters: ReportFilters) -> list[dict[str, Any]]:
+    """The per-operator CSAT report for a ranking: operators with enough responses to judge
+    first, each part still ordered by the Wilson lower bound."""
+    rows = csat_report(group_by="operator", filters=filters)
+    return sorted(rows, key=lambda row: not row["enough_responses"])

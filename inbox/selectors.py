@@ -6,10 +6,26 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Count,
+    F,
+    Func,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce, Substr
 
-from customers.selectors import customer_get_with_identities
+from customers.selectors import (
+    customer_get_for_profile,
+    customer_get_with_identities,
+    customer_list,
+)
 from inbox.models import Conversation, Message, MessageDirection, Team, User
 
 CONVERSATION_RELATIONS = ("customer", "channel", "assignee", "team", "resolved_by")
@@ -64,16 +80,7 @@ def conversation_list_for_user(
     if filters.customer is not None:
         conversations = conversations.filter(customer_id=filters.customer)
     if filters.query.strip():
-        text = filters.query.strip()
-        matching_messages = Message.objects.filter(
-            conversation=OuterRef("pk"), body__icontains=text, is_private=False
-        )
-        conversations = conversations.filter(
-            Q(customer__name__icontains=text)
-            | Q(customer__email__icontains=text)
-            | Q(subject__icontains=text)
-            | Exists(matching_messages)
-        )
+        conversations = conversations.filter(conversation_text_match(text=filters.query.strip()))
     return conversations.order_by("-last_message_at", "-id")
 
 
@@ -358,3 +365,124 @@ def customer_timeline_with_previews(
     return list(
         _with_inbox_annotations(customer_timeline(user=user, customer_id=customer_id))[:limit]
     )
+
+
+# Search ---------------------------------------------------------------------------------
+
+SEARCH_RESULT_LIMIT = 50
+SNIPPET_LENGTH = 160
+# How much of a matching message the query fetches to cut the snippet from.
+SNIPPET_SOURCE_LENGTH = 2000
+
+
+class _SimpleTextVector(Func):
+    # Spelled exactly as the index of migration 0005 so that PostgreSQL can use it.
+    function = "to_tsvector"
+    template = "%(function)s('simple', %(expressions)s)"
+
+
+class _SimplePlainQuery(Func):
+    function = "plainto_tsquery"
+    template = "%(function)s('simple', %(expressions)s)"
+
+
+class _TextSearchMatch(Func):
+    arg_joiner = " @@ "
+    template = "(%(expressions)s)"
+    output_field = BooleanField()
+
+
+def messages_matching_text(*, text: str) -> QuerySet[Message]:
+    """Public messages whose body matches: full-text (GIN-indexed) on PostgreSQL, a
+    case-insensitive substring elsewhere."""
+    messages = Message.objects.filter(is_private=False)
+    if connection.vendor == "postgresql":
+        return messages.filter(
+            _TextSearchMatch(
+                _SimpleTextVector(F("body")), _SimplePlainQuery(Value(text, CharField()))
+            )
+        )
+    return messages.filter(body__icontains=text)
+
+
+def conversation_text_match(*, text: str) -> Q:
+    """Conversations whose customer (name, email, phone, any identity), subject or any
+    public message matches the text."""
+    return (
+        Q(customer_id__in=customer_list(query=text).values("pk"))
+        | Q(subject__icontains=text)
+        | Q(pk__in=messages_matching_text(text=text).values("conversation_id"))
+    )
+
+
+def _snippet(body: str, text: str) -> str:
+    """About SNIPPET_LENGTH characters of the body around the first matching word."""
+    lowered = body.lower()
+    positions = [lowered.find(word) for word in text.lower().split()]
+    found = [position for position in positions if position >= 0]
+    start = max(min(found) - SNIPPET_LENGTH // 3, 0) if found else 0
+    if start:
+        # Begin at a word boundary.
+        space = body.find(" ", start)
+        start = space + 1 if 0 <= space < start + 20 else start
+    excerpt = body[start : start + SNIPPET_LENGTH].strip()
+    prefix = "…" if start else ""
+    suffix = "…" if start + SNIPPET_LENGTH < len(body) else ""
+    return f"{prefix}{excerpt}{suffix}"
+
+
+def conversation_search_for_user(
+    *, user: User, query: str, limit: int = SEARCH_RESULT_LIMIT
+) -> list[Conversation]:
+    """Conversations the user may see, in any status, whose customer or messages match the
+    query; most recent activity first. Each carries the inbox previews and `snippet`, the
+    latest matching message (None when only the customer matched). One query (two for
+    operators, whose channels are read first)."""
+    text = query.strip()
+    if not text:
+        return []
+    latest_match = (
+        messages_matching_text(text=text)
+        .filter(conversation=OuterRef("pk"))
+        .order_by("-id")
+        .annotate(excerpt=Substr("body", 1, SNIPPET_SOURCE_LENGTH))
+        .values("excerpt")[:1]
+    )
+    conversations = (
+        conversations_visible_to(user)
+        .filter(conversation_text_match(text=text))
+        .annotate(matching_body=Subquery(latest_match))
+        .order_by("-last_message_at", "-id")
+    )
+    rows = list(_with_inbox_annotations(conversations)[:limit])
+    for conversation in rows:
+        matching_body = getattr(conversation, "matching_body", None)
+        conversation.snippet = _snippet(matching_body, text) if matching_body else None  # type: ignore[attr-defined]
+    return rows
+
+
+# The customer profile pane --------------------------------------------------------------
+
+
+def customer_profile_with_latest_merge(*, conversation: Conversation):
+    """The conversation's customer with identities, claims and their latest undoable merge."""
+    return customer_get_for_profile(customer_id=conversation.customer_id)
+
+
+# Operator presence ----------------------------------------------------------------------
+
+
+def operator_presence_list() -> list[dict[str, Any]]:
+    """Active operators who are online or away, as `{"operator", "status"}`, by name."""
+    from django.core.cache import cache
+
+    from inbox.representations import operator_representation
+    from inbox.services import presence_cache_key
+
+    operators = list(User.objects.filter(is_active=True).order_by("first_name", "username"))
+    statuses = cache.get_many([presence_cache_key(operator.pk) for operator in operators])
+    return [
+        {"operator": operator_representation(operator), "status": statuses[key]}
+        for operator in operators
+        if (key := presence_cache_key(operator.pk)) in statuses
+    ]

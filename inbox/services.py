@@ -538,3 +538,36 @@ def _broadcast_conversations(conversation_ids: Sequence[int]) -> None:
         "customer", "channel", "assignee", "team", "resolved_by"
     ):
         realtime.conversation_changed(conversation)
+
+
+# Operator presence ----------------------------------------------------------------------
+# Presence lives in the cache (Redis in production, process memory embedded), one key per
+# operator, expiring unless the operator's socket keeps it alive: a server that dies
+# without saying "offline" leaves nobody shown online for long.
+
+PRESENCE_TTL_SECONDS = 90
+PRESENCE_KEY_PREFIX = "inbox.presence."
+
+
+def presence_cache_key(operator_id: int) -> str:
+    return f"{PRESENCE_KEY_PREFIX}{operator_id}"
+
+
+async def operator_presence_update(*, operator: dict, status: str) -> None:
+    """Record the operator's status (online, away or offline) and tell the other operators."""
+    from django.core.cache import cache
+
+    key = presence_cache_key(operator["id"])
+    if status == "offline":
+        await cache.adelete(key)
+    else:
+        await cache.aset(key, status, timeout=PRESENCE_TTL_SECONDS)
+    await realtime.presence_changed(operator=operator, status=status)
+
+
+async def operator_presence_keep_alive(*, operator_id: int, status: str) -> None:
+    """Extend a recorded status while the operator's socket is alive; tells nobody."""
+    from django.core.cache import cache
+
+    if status != "offline":
+        await cache.aset(presence_cache_key(operator_id), status, timeout=PRESENCE_TTL_SECONDS)

@@ -58,7 +58,7 @@ def _conversation_context(user: User, conversation: Conversation) -> dict[str, A
         "conversation": conversation,
         "messages": messages,
         "has_earlier_messages": has_earlier_messages,
-        "customer": selectors.customer_profile_for(conversation=conversation),
+        "customer": selectors.customer_profile_with_latest_merge(conversation=conversation),
         "timeline": selectors.customer_timeline_with_previews(
             user=user, customer_id=conversation.customer_id
         ),
@@ -174,3 +174,31 @@ def conversation_pane_fragment(request: HttpRequest, conversation_id: int) -> Js
             "profile_html": render_to_string("inbox/_customer_profile.html", context, request),
         }
     )
+
+
+SEARCH_QUERY_MAX_LENGTH = 200
+
+
+@login_required
+@require_safe
+def inbox_search_fragment(request: HttpRequest) -> JsonResponse:
+    """Conversations (in any status) whose customer or messages match `q`, with snippets."""
+    user = _operator(request)
+    query = request.GET.get("q", "").strip()[:SEARCH_QUERY_MAX_LENGTH]
+    conversations = selectors.conversation_search_for_user(user=user, query=query)
+    return JsonResponse(
+        {
+            "query": query,
+            "items": [
+                {**list_item_representation(c), "snippet": getattr(c, "snippet", None)}
+                for c in conversations
+            ],
+        }
+    )
+
+
+@login_required
+@require_safe
+def inbox_presence(request: HttpRequest) -> JsonResponse:
+    """Who is online or away now, for the header (live changes then arrive as events)."""
+    return JsonResponse({"operators": selectors.operator_presence_list()})

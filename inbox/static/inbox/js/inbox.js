@@ -6,6 +6,7 @@ import { api } from "./api.js";
 import { element, html } from "./dom.js";
 import { clock, localizeTimes, refreshAges } from "./format.js";
 import { LiveConnection } from "./live.js";
+import { setupMerge } from "./merge.js";
 import { conversationItem, messageItem, toast } from "./render.js";
 
 const data = JSON.parse(document.getElementById("inbox-data").textContent);
@@ -29,13 +30,27 @@ const sendButton = $("#send-button");
 const composerChannel = $("#composer-channel");
 const liveStatus = $("#live-status");
 const toasts = $("#toasts");
+const listPane = $(".pane-list");
+const searchForm = $("#search-form");
+const searchInput = $("#search-input");
+const searchStatus = $("#search-status");
+const presenceSelect = $("#presence-select");
+const teamOnline = $("#team-online");
 
+const SEARCH_DELAY_MS = 250;
 const TYPING_SEND_EVERY_MS = 2500;
 const TYPING_IDLE_MS = 4000;
 const TYPING_SHOWN_MS = 7000;
 const UNREAD_KEY = "switchboard.unread";
 
+const PRESENCE_KEY = "switchboard.presence";
+const PRESENCE_LABELS = { online: "Online", away: "Away", offline: "Offline" };
+
 const items = new Map(data.items.map((item) => [item.id, item]));
+// Operators online or away, by id: loaded on (re)connect, then kept by presence events.
+const presence = new Map();
+// What the operator chose in the header; "online" lets a hidden tab show as away.
+let chosenPresence = sessionStorage.getItem(PRESENCE_KEY) || "online";
 const unread = new Map(JSON.parse(sessionStorage.getItem(UNREAD_KEY) || "[]"));
 const drafts = new Map();
 const typingOperators = new Map();
@@ -43,6 +58,9 @@ const latestMessage = new Map();
 const fetching = new Set();
 let openConversation = data.conversation;
 let openToken = 0;
+// While it is not empty the list shows search results rather than the view.
+let searchText = "";
+let searchToken = 0;
 
 // ---- helpers ----------------------------------------------------------------------
 
@@ -76,15 +94,16 @@ function itemNode(id) {
 }
 
 function renderItem(item) {
-  return element(
-    conversationItem(item, {
+  return withPresence(element(
+    conversationItem(searchText ? item : { ...item, snippet: null }, {
       href: conversationHref(item.id),
       isSelected: openConversation?.id === item.id,
       unread: unread.get(item.id) || 0,
       channelKinds: data.channel_kinds,
       priorities: data.priorities,
+      searchText,
     }),
-  );
+  ));
 }
 
 function saveUnread() {
@@ -101,6 +120,11 @@ function updateEmptyState() {
 function placeItem(item) {
   items.set(item.id, item);
   const existing = itemNode(item.id);
+  if (searchText) {
+    // Results stay as they were found; only what they show is kept current.
+    if (existing) existing.replaceWith(renderItem(item));
+    return;
+  }
   if (!matchesView(item)) {
     existing?.remove();
     updateEmptyState();
@@ -330,6 +354,11 @@ async function loadMore() {
 }
 
 async function catchUp() {
+  if (searchText) {
+    await runSearch(searchText);
+    await refreshOpenConversation();
+    return;
+  }
   try {
     const page = await api.get(`/inbox/list/?${data.query}`);
     list.replaceChildren();
@@ -345,6 +374,102 @@ async function catchUp() {
     showToast("Could not refresh the list.", { isError: true });
   }
   await refreshOpenConversation();
+}
+
+// ---- search -------------------------------------------------------------------------
+
+async function runSearch(text) {
+  const token = ++searchToken;
+  let result;
+  try {
+    result = await api.get(`/inbox/search/?q=${encodeURIComponent(text)}`);
+  } catch {
+    if (token === searchToken) showToast("Search failed.", { isError: true });
+    return;
+  }
+  if (token !== searchToken) return; // a newer search was started meanwhile
+  searchText = text;
+  listPane.classList.add("is-searching");
+  list.replaceChildren();
+  for (const item of result.items) {
+    items.set(item.id, item);
+    list.append(renderItem(item));
+  }
+  loadMoreButton.hidden = true;
+  searchStatus.hidden = false;
+  searchStatus.textContent = !result.items.length
+    ? `No conversations match “${text}”.`
+    : `${result.items.length}${result.items.length >= 50 ? "+" : ""} conversation${result.items.length === 1 ? "" : "s"} matching “${text}”`;
+  listEmpty.hidden = true;
+}
+
+async function endSearch() {
+  ++searchToken;
+  if (!searchText) return;
+  searchText = "";
+  listPane.classList.remove("is-searching");
+  searchStatus.hidden = true;
+  await catchUp();
+}
+
+let searchTimer;
+function searchSoon() {
+  clearTimeout(searchTimer);
+  const text = searchInput.value.trim();
+  searchTimer = setTimeout(() => (text ? runSearch(text) : endSearch()), SEARCH_DELAY_MS);
+}
+
+// ---- presence -----------------------------------------------------------------------
+
+function presenceOf(operatorId) {
+  return presence.get(operatorId)?.status || "offline";
+}
+
+/** Mark every assignee inside `root` with their presence (styled as a dot). */
+function withPresence(root) {
+  const nodes = root.matches?.("[data-operator-id]") ? [root] : [];
+  for (const node of [...nodes, ...root.querySelectorAll("[data-operator-id]")]) {
+    const status = presenceOf(Number(node.dataset.operatorId));
+    node.dataset.presence = status;
+    node.title = `${PRESENCE_LABELS[status]}`;
+  }
+  return root;
+}
+
+function renderPresence() {
+  const others = [...presence.values()].filter((entry) => entry.operator.id !== me.id);
+  teamOnline.replaceChildren(
+    ...others.map((entry) =>
+      element(
+        html`<li data-presence="${entry.status}" title="${entry.operator.name}: ${PRESENCE_LABELS[entry.status] || entry.status}"><span class="presence-dot" aria-hidden="true"></span>${entry.operator.name}</li>`,
+      ),
+    ),
+  );
+  teamOnline.hidden = !others.length;
+  withPresence(list);
+  withPresence(headerSlot);
+}
+
+function onPresence(event) {
+  if (!event.operator?.id) return;
+  if (event.status === "offline") presence.delete(event.operator.id);
+  else presence.set(event.operator.id, { operator: event.operator, status: event.status });
+  renderPresence();
+}
+
+async function loadPresence() {
+  try {
+    const answer = await api.get("/inbox/presence/");
+    presence.clear();
+    for (const entry of answer.operators) presence.set(entry.operator.id, entry);
+    renderPresence();
+  } catch {
+    // Events keep it roughly right until the next reconnect.
+  }
+}
+
+function sendPresence(status) {
+  live.send({ type: "presence", status });
 }
 
 // ---- live events --------------------------------------------------------------------
@@ -464,6 +589,9 @@ function onEvent(event) {
     case "typing":
       onTyping(event);
       break;
+    case "presence":
+      onPresence(event);
+      break;
     default:
       break;
   }
@@ -476,6 +604,12 @@ const live = new LiveConnection({
   onState(state) {
     liveStatus.dataset.state = state;
     liveStatus.textContent = { live: "Live", connecting: "Connecting…", reconnecting: "Reconnecting…" }[state];
+    if (state === "live") {
+      // The server counts a new connection as online: restate a different choice.
+      if (chosenPresence !== "online") sendPresence(chosenPresence);
+      else if (document.hidden) sendPresence("away");
+      loadPresence();
+    }
   },
 });
 
@@ -649,6 +783,33 @@ replyBody.addEventListener("blur", stopTyping);
 
 loadMoreButton.addEventListener("click", loadMore);
 
+presenceSelect.value = chosenPresence;
+presenceSelect.dataset.presence = chosenPresence;
+presenceSelect.addEventListener("change", () => {
+  chosenPresence = presenceSelect.value;
+  presenceSelect.dataset.presence = chosenPresence;
+  sessionStorage.setItem(PRESENCE_KEY, chosenPresence);
+  sendPresence(chosenPresence);
+});
+
+setupMerge({ profile, onChanged: refreshOpenConversation, showToast });
+
+searchInput.addEventListener("input", searchSoon);
+searchForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  clearTimeout(searchTimer);
+  const text = searchInput.value.trim();
+  if (text) runSearch(text);
+  else endSearch();
+});
+searchInput.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  clearTimeout(searchTimer);
+  searchInput.value = "";
+  searchInput.blur();
+  endSearch();
+});
+
 $("#channel-filter").addEventListener("change", () => $("#channel-filter-form").requestSubmit());
 
 window.addEventListener("popstate", () => {
@@ -673,7 +834,9 @@ function moveSelection(step) {
 
 document.addEventListener("keydown", (event) => {
   if (event.ctrlKey || event.metaKey || event.altKey || isTypingTarget(event.target)) return;
-  if (event.key === "j") moveSelection(1);
+  if (document.querySelector("dialog[open]")) return;
+  if (event.key === "/") searchInput.focus();
+  else if (event.key === "j") moveSelection(1);
   else if (event.key === "k") moveSelection(-1);
   else if (event.key === "r" && openConversation) {
     event.preventDefault();
@@ -685,7 +848,7 @@ document.addEventListener("keydown", (event) => {
 });
 
 document.addEventListener("visibilitychange", () => {
-  live.send({ type: "presence", status: document.hidden ? "away" : "online" });
+  if (chosenPresence === "online") sendPresence(document.hidden ? "away" : "online");
   if (!document.hidden && openConversation && unread.delete(openConversation.id)) {
     saveUnread();
     rerenderItem(openConversation.id);

@@ -32,7 +32,24 @@ function previewText(item) {
   return item.subject || "No messages yet";
 }
 
-export function conversationItem(item, { href, isSelected, unread, channelKinds, priorities }) {
+function escapeRegExp(text) {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** The snippet with the searched words in <mark>; every piece escaped by html``. */
+export function highlighted(snippet, searchText) {
+  const words = String(searchText || "")
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(escapeRegExp);
+  if (!words.length) return snippet;
+  const pattern = new RegExp(`(${words.join("|")})`, "giu");
+  return String(snippet)
+    .split(pattern)
+    .map((piece, index) => (index % 2 ? html`<mark>${piece}</mark>` : piece));
+}
+
+export function conversationItem(item, { href, isSelected, unread, channelKinds, priorities, searchText = "" }) {
   const name = customerName(item.customer);
   const waiting = item.waiting_since && item.status !== "resolved";
   return html`<li class="conversation-item${isSelected ? " is-selected" : ""}${unread ? " is-unread" : ""}" data-conversation-id="${item.id}" data-status="${item.status}">
@@ -43,12 +60,14 @@ export function conversationItem(item, { href, isSelected, unread, channelKinds,
         <span class="customer-name">${name}</span>
         <time class="conversation-time" data-ago datetime="${item.last_message_at || ""}" title="${fullDate(item.last_message_at)}">${shortAgo(item.last_message_at)}</time>
       </span>
-      <span class="conversation-preview">${item.preview_direction === "out" ? html`<span class="preview-you">You: </span>` : ""}${previewText(item)}</span>
+      ${item.snippet
+        ? html`<span class="conversation-preview conversation-snippet">${highlighted(item.snippet, searchText)}</span>`
+        : html`<span class="conversation-preview">${item.preview_direction === "out" ? html`<span class="preview-you">You: </span>` : ""}${previewText(item)}</span>`}
       <span class="conversation-meta">
         <span class="channel-tag channel-${item.channel.kind}" title="${item.channel.name}"><span class="channel-icon" aria-hidden="true"></span>${channelKinds[item.channel.kind] || item.channel.kind}</span>
         ${waiting ? html`<span class="waiting" title="Waiting for a reply" data-waiting-since="${item.waiting_since}"><span class="visually-hidden">Waiting </span><span data-ago-text>${shortAgo(item.waiting_since)}</span></span>` : ""}
         ${item.priority && item.priority !== "none" ? html`<span class="priority priority-${item.priority}">${priorities[item.priority] || item.priority}</span>` : ""}
-        <span class="assignee${item.assignee ? "" : " is-unassigned"}">${item.assignee ? item.assignee.name : "Unassigned"}</span>
+        <span class="assignee${item.assignee ? "" : " is-unassigned"}"${item.assignee ? html` data-operator-id="${item.assignee.id}"` : ""}>${item.assignee ? item.assignee.name : "Unassigned"}</span>
         <span class="unread-badge"${unread ? html` aria-label="${unread} unread"` : html` hidden`}>${unread || ""}</span>
       </span>
     </span>

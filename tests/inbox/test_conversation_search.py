@@ -1,0 +1,160 @@
+"""Searching conversations by customer (name, email, phone, any identity) and message text."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from inbox.models import ConversationStatus
+from inbox.selectors import conversation_search_for_user
+from tests.conftest import real_services_available
+from tests.factories import (
+    ChannelFactory,
+    ConversationFactory,
+    CustomerFactory,
+    IdentityFactory,
+    MessageFactory,
+    TeamFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def found_ids(user, query: str) -> list[int]:
+    return [c.pk for c in conversation_search_for_user(user=user, query=query)]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["Maria", "garcia", "maria.garcia@example.com", "+34 600 123 456", "tg-987654"],
+)
+def test_a_customer_matches_by_name_email_phone_or_identity(operator, channel, query):
+    customer = CustomerFactory(
+        name="Maria Garcia", email="maria.garcia@example.com", phone="+34600123456"
+    )
+    IdentityFactory(customer=customer, kind="telegram", value="tg-987654")
+    theirs = ConversationFactory(channel=channel, customer=customer)
+    ConversationFactory(
+        channel=channel, customer=CustomerFactory(name="Olaf Berg", email="o@b.example")
+    )
+
+    assert found_ids(operator, query) == [theirs.pk]
+
+
+def test_message_text_matches_in_any_status_with_a_snippet(operator, channel):
+    resolved = ConversationFactory(channel=channel, status=ConversationStatus.RESOLVED)
+    MessageFactory(conversation=resolved, body="Hello there")
+    MessageFactory(
+        conversation=resolved,
+        body="I ordered a kettle last week " + "and waited " * 30 + "but the parcel never came",
+    )
+    MessageFactory(conversation=ConversationFactory(channel=channel), body="Printer jam again")
+
+    [found] = conversation_search_for_user(user=operator, query="parcel")
+
+    assert found.pk == resolved.pk
+    assert "parcel never came" in found.snippet
+    assert found.snippet.startswith("…")
+    assert len(found.snippet) <= 170
+
+
+def test_a_customer_only_match_has_no_snippet_but_keeps_the_preview(operator, channel):
+    conversation = ConversationFactory(channel=channel, customer=CustomerFactory(name="Ines Ruiz"))
+    MessageFactory(conversation=conversation, body="Thanks!")
+
+    [found] = conversation_search_for_user(user=operator, query="Ines")
+
+    assert found.snippet is None
+    assert found.preview == "Thanks!"
+
+
+def test_search_finds_nothing_the_operator_may_not_see_nor_private_notes(operator, channel):
+    elsewhere = ChannelFactory(teams=[TeamFactory(name="Billing")])
+    hidden = ConversationFactory(channel=elsewhere, customer=CustomerFactory(name="Maria Garcia"))
+    MessageFactory(conversation=hidden, body="refund please")
+    noted = ConversationFactory(channel=channel, customer=CustomerFactory(name="Olaf Berg"))
+    MessageFactory(conversation=noted, body="refund approved", is_private=True)
+
+    assert found_ids(operator, "Maria") == []
+    assert found_ids(operator, "refund") == []
+
+
+def test_a_blank_query_finds_nothing_without_querying(operator, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert conversation_search_for_user(user=operator, query="   ") == []
+
+
+def test_search_costs_the_same_queries_for_one_result_or_many(operator, channel):
+    def queries_for_search() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            results = conversation_search_for_user(user=operator, query="invoice")
+            for conversation in results:
+                # Everything the list renders is loaded already.
+                _ = (conversation.customer.name, conversation.channel.kind, conversation.assignee)
+        return len(captured)
+
+    MessageFactory(conversation=ConversationFactory(channel=channel), body="invoice missing")
+    one = queries_for_search()
+    for _ in range(8):
+        conversation = ConversationFactory(channel=channel)
+        MessageFactory(conversation=conversation, body="second invoice")
+        MessageFactory(conversation=conversation, body="where is the invoice")
+
+    assert queries_for_search() == one == 2  # the operator's channels, then the results
+
+
+def test_supervisors_search_in_one_query(supervisor, channel, django_assert_num_queries):
+    for _ in range(3):
+        MessageFactory(conversation=ConversationFactory(channel=channel), body="invoice missing")
+
+    with django_assert_num_queries(1):
+        assert len(conversation_search_for_user(user=supervisor, query="invoice")) == 3
+
+
+def test_the_api_q_filter_uses_the_same_match(operator_client, channel):
+    customer = CustomerFactory(name="Zed")
+    IdentityFactory(customer=customer, kind="whatsapp", value="491701234567")
+    by_identity = ConversationFactory(channel=channel, customer=customer)
+    by_text = ConversationFactory(channel=channel)
+    MessageFactory(conversation=by_text, body="my kettle leaks")
+
+    def ids(query: str) -> set[int]:
+        response = operator_client.get("/api/v1/conversations/", {"q": query})
+        assert response.status_code == 200
+        return {item["id"] for item in response.json()["results"]}
+
+    assert ids("491701234567") == {by_identity.pk}
+    assert ids("kettle") == {by_text.pk}
+
+
+@pytest.mark.real_services
+def test_postgresql_searches_message_text_through_the_gin_index(operator, channel):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'message_body_search'")
+        [(definition,)] = cursor.fetchall()
+    assert "gin" in definition.lower() and "to_tsvector('simple'" in definition
+
+    conversation = ConversationFactory(channel=channel)
+    MessageFactory(conversation=conversation, body="The blue kettle leaks")
+    MessageFactory(conversation=ConversationFactory(channel=channel), body="kettles are fine")
+
+    # Whole words, as full-text search on PostgreSQL does.
+    assert found_ids(operator, "KETTLE") == [conversation.pk]
+    assert found_ids(operator, "blue kettle") == [conversation.pk]
+
+    from inbox.selectors import messages_matching_text
+
+    query = messages_matching_text(text="kettle").values("conversation_id")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        sql, params = query.query.sql_with_params()
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "message_body_search" in plan, plan
+
+
+@pytest.mark.skipif(real_services_available(), reason="SQLite matches substrings")
+def test_sqlite_matches_substrings_of_message_text(operator, channel):
+    conversation = ConversationFactory(channel=channel)
+    MessageFactory(conversation=conversation, body="The blue kettle leaks")
+
+    assert found_ids(operator, "kett") == [conversation.pk]
