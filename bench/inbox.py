@@ -70,12 +70,15 @@ def prepare(conversations: int, messages_each: int) -> float:
             "now() FROM generate_series(1, %s) i",
             (conversations,),
         )
-        # Spread over the statuses, a third unassigned, the rest shared by the operators.
+        # As in a working inbox, most conversations are resolved (90 %); of the rest, half
+        # open and the others pending or snoozed. A third unassigned, the rest shared by the
+        # operators.
         cursor.execute(
             "INSERT INTO inbox_conversation (customer_id, channel_id, recipient_address, status, "
             "priority, subject, assignee_id, last_message_at, created_at, updated_at) "
             "SELECT c.id, %(channel)s, 'r' || c.id, "
-            "(ARRAY['open', 'open', 'pending', 'snoozed', 'resolved', 'resolved'])[1 + c.id %% 6], "
+            "CASE WHEN c.id %% 20 = 0 THEN 'open' WHEN c.id %% 40 = 1 THEN 'pending' "
+            "WHEN c.id %% 40 = 21 THEN 'snoozed' ELSE 'resolved' END, "
             "'none', '', (ARRAY[NULL, %(first)s, %(second)s]::bigint[])[1 + c.id %% 3], "
             "now() - random() * interval '90 days', now(), now() "
             "FROM customers_customer c WHERE NOT EXISTS "
