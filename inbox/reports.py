@@ -49,13 +49,9 @@ def _group_field(group_by: str) -> str:
 
 def csat_report(*, group_by: str, filters: ReportFilters) -> list[dict[str, Any]]:
     """One row per group; three queries at most whatever the number of groups."""
-    surveys = CsatSurvey.objects.filter(sent_at__gte=filters.start, sent_at__lt=filters.end)
-    if filters.channel is not None:
-        surveys = surveys.filter(channel_id=filters.channel)
-    if filters.team is not None:
-        surveys = surveys.filter(team_id=filters.team)
-    if filters.operator is not None:
-        surveys = surveys.filter(operator_id=filters.operator)
+    surveys = _in_scope(
+        CsatSurvey.objects.filter(sent_at__gte=filters.start, sent_at__lt=filters.end), filters
+    )
     if group_by == "day":
         surveys = surveys.annotate(day=TruncDate("sent_at"))
     field = _group_field(group_by)
