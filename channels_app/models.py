@@ -39,7 +39,12 @@ class Channel(models.Model):
 
     @property
     def secrets(self) -> dict[str, str]:
-        return decrypt_secrets(self.secrets_encrypted)
+        # Decrypted once per loaded row (webhooks check a signature on every request).
+        cached = self.__dict__.get("_decrypted_secrets")
+        if cached is None or cached[0] != self.secrets_encrypted:
+            cached = (self.secrets_encrypted, decrypt_secrets(self.secrets_encrypted))
+            self.__dict__["_decrypted_secrets"] = cached
+        return dict(cached[1])
 
     def set_secrets(self, values: dict[str, str]) -> None:
         self.secrets_encrypted = encrypt_secrets({k: v for k, v in values.items() if v})

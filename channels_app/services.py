@@ -69,6 +69,14 @@ def channel_get_active(*, kind: str, public_id: str) -> Channel:
     return channel
 
 
+def channel_cached_active(*, kind: str, public_id: str) -> Channel | None:
+    """The channel if this process looked it up moments ago; never queries (async callers)."""
+    cached = _active_channels.get((kind, str(public_id)))
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    return None
+
+
 def _forget_cached_channel(channel: Channel) -> None:
     _active_channels.pop((channel.kind, str(channel.public_id)), None)
 

@@ -8,7 +8,11 @@ django_asgi_application = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import path  # noqa: E402
 
-from config.webhook_asgi import MiddlewareFreeASGIHandler, PathPrefixRouter  # noqa: E402
+from config.webhook_asgi import (  # noqa: E402
+    FastWebhookApplication,
+    MiddlewareFreeASGIHandler,
+    PathPrefixRouter,
+)
 from inbox.consumers import InboxConsumer  # noqa: E402
 from inbox.websocket_auth import (  # noqa: E402
     AllowedHostsBrowserOriginValidator,
@@ -21,7 +25,7 @@ application = ProtocolTypeRouter(
     {
         "http": PathPrefixRouter(
             prefix="/webhooks/",
-            matched=MiddlewareFreeASGIHandler(),
+            matched=FastWebhookApplication(regular=MiddlewareFreeASGIHandler()),
             default=django_asgi_application,
         ),
         "websocket": AllowedHostsBrowserOriginValidator(

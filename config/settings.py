@@ -235,6 +235,11 @@ WEBHOOK_MAX_BODY_BYTES = env_int("WEBHOOK_MAX_BODY_BYTES", 1024 * 1024)
 # Tests calling webhooks through Django's test client inside a test transaction need
 # the request's own thread; servers use the pool.
 WEBHOOK_THREAD_SENSITIVE = env_bool("WEBHOOK_THREAD_SENSITIVE", False)
+# Production only: a known customer's message into an open conversation is stored on the
+# event loop with async psycopg (see channels_app.fast_ingest); everything else, and
+# every error, takes the regular path.
+WEBHOOK_FAST_PATH = env_bool("WEBHOOK_FAST_PATH", True)
+WEBHOOK_FAST_PATH_CONNECTIONS = env_int("WEBHOOK_FAST_PATH_CONNECTIONS", 8)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(WEBHOOK_MAX_BODY_BYTES, 2_621_440)
 CONVERSATION_REOPEN_WINDOW_SECONDS = env_int("CONVERSATION_REOPEN_WINDOW_SECONDS", 7 * 24 * 3600)
 DELIVERY_MAX_RETRIES = env_int("DELIVERY_MAX_RETRIES", 5)
