@@ -25,6 +25,10 @@ class InboundAttachment:
     url: str = ""
     media_id: str = ""
     size: int = 0
+    # Files that arrive inside the message itself (email parts) carry their bytes.
+    content: bytes = b""
+    # An inline image's Content-ID, which the HTML body refers to as `cid:<content_id>`.
+    content_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,18 @@ class InboundMessage:
     button_payload: str = ""
     # The platform's id of the message of ours this one answers, where it says.
     reply_to_id: str = ""
+    # Email: the whole text (quoted history and signature included) and the HTML part
+    # made safe to show; `text` keeps only what the customer wrote this time.
+    full_text: str = ""
+    html: str = ""
+    # Email threading: external ids of earlier messages this one answers, nearest first
+    # (In-Reply-To, then References), and the conversation named by the per-conversation
+    # reply address it was sent to.
+    thread_references: tuple[str, ...] = ()
+    reply_conversation_id: int | None = None
+    # True where a message that answers nothing we know starts a conversation of its own
+    # (email threads), instead of joining the customer's open one (chats).
+    threads_by_reference: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,6 +118,8 @@ class OutboundAttachment:
     content_type: str
     url: str
     size: int
+    # Where the file lies in our storage, for channels that send the bytes themselves.
+    storage_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -115,6 +133,11 @@ class OutboundMessage:
     # When the customer last wrote: platforms such as WhatsApp limit free-form replies
     # to a window after it.
     customer_last_message_at: datetime | None = None
+    # Email: the conversation's subject and the external ids of its earlier messages,
+    # oldest first, for In-Reply-To and References.
+    subject: str = ""
+    thread_references: tuple[str, ...] = ()
+    html: str = ""
 
 
 @dataclass(frozen=True)

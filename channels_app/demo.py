@@ -26,6 +26,30 @@ from inbox.models import (
 
 DEMO_PASSWORD = "switchboard-demo"
 DEMO_CHANNEL_SECRET = "demo-api-secret"
+DEMO_EMAIL_ADDRESS = "support@switchboard.localhost"
+
+# A customer's reply as a mail client writes it: the new text, a signature and the
+# quoted history, with an HTML alternative. The inbox shows the new text only.
+DEMO_EMAIL = (
+    "From: Lena Novak <lena@example.org>\r\n"
+    f"To: {DEMO_EMAIL_ADDRESS}\r\n"
+    "Subject: Invoice for October\r\n"
+    "Message-ID: <demo-lena-1@example.org>\r\n"
+    "MIME-Version: 1.0\r\n"
+    'Content-Type: multipart/alternative; boundary="demo"\r\n'
+    "\r\n--demo\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+    "Hello, could you send the October invoice again? The PDF I got is empty.\r\n\r\n"
+    "-- \r\nLena Novak\r\nNovak Design s.r.o.\r\n\r\n"
+    "On Mon, 2 Nov 2026 at 09:12, Billing <billing@example.com> wrote:\r\n"
+    "> Please find your invoice attached.\r\n"
+    "\r\n--demo\r\n"
+    "Content-Type: text/html; charset=utf-8\r\n\r\n"
+    "<p>Hello, could you send the <b>October invoice</b> again? The PDF I got is empty.</p>"
+    "<p>-- <br>Lena Novak<br>Novak Design s.r.o.</p>"
+    "<blockquote>Please find your invoice attached.</blockquote>\r\n"
+    "--demo--\r\n"
+).encode()
 
 PEOPLE = [
     ("admin", Role.ADMIN, "Ada", "Admin"),
@@ -112,7 +136,20 @@ def seed_demo() -> list[tuple[str, str]]:
                 ),
             )
     _seed_operator_work(channel)
+    _seed_email(team)
     return logins
+
+
+def _seed_email(team) -> None:
+    channel = Channel.objects.filter(kind="email", name="Demo email").first()
+    if channel is None:
+        channel = channel_services.channel_create(
+            kind="email",
+            name="Demo email",
+            config={"address": DEMO_EMAIL_ADDRESS, "company_name": "Switchboard demo"},
+        )
+        channel.teams.set([team])
+    channel_services.mail_receive(channel=channel, raw=DEMO_EMAIL)
 
 
 def _seed_operator_work(channel: Channel) -> None:

@@ -74,7 +74,8 @@ async def receive_known_sender(
         if len(events) != 1 or not isinstance(events[0], InboundMessage):
             return None
         inbound = events[0]
-        if inbound.attachments or inbound.button_payload:
+        # Email threads by reference and carries more than text: the regular path.
+        if inbound.attachments or inbound.button_payload or inbound.threads_by_reference:
             return None
         identities = [
             (item.kind, normalize_identity_value(item.kind, item.value))

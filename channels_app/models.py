@@ -86,3 +86,26 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"Webhook event {self.pk} ({self.status})"
+
+
+class MailboxState(models.Model):
+    """How far an email channel's IMAP folder has been read: UIDs are only comparable
+    within one UIDVALIDITY, so a new one means the folder was recreated."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="mailboxes")
+    folder = models.CharField(max_length=255)
+    uid_validity = models.BigIntegerField(default=0)
+    last_uid = models.BigIntegerField(default=0)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "folder"], name="mailbox_state_unique_folder"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}:{self.folder}"

@@ -2,12 +2,14 @@
 
 from channels_app.adapters.api import ApiAdapter
 from channels_app.adapters.base import ChannelAdapter
+from channels_app.adapters.email import EmailAdapter
 from channels_app.adapters.telegram import TelegramAdapter
 from channels_app.adapters.whatsapp import WhatsAppAdapter
 from channels_app.models import Channel
 
 ADAPTERS: dict[str, type[ChannelAdapter]] = {
     ApiAdapter.kind: ApiAdapter,
+    EmailAdapter.kind: EmailAdapter,
     TelegramAdapter.kind: TelegramAdapter,
     WhatsAppAdapter.kind: WhatsAppAdapter,
 }

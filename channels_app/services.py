@@ -3,6 +3,7 @@
 import hashlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,7 +11,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from channels_app.adapters.base import ConfigInvalid
+from channels_app.adapters.base import ChannelAdapter, ConfigInvalid
+from channels_app.adapters.email import EmailAdapter
 from channels_app.contracts import (
     FETCH_MEDIA_TASK,
     DeliveryFailed,
@@ -90,9 +92,34 @@ def webhook_receive(*, channel: Channel, request: WebhookRequest) -> WebhookOutc
     """
     adapter = adapter_for(channel)
     adapter.verify(request)
+    return _inbound_receive(channel, adapter, request, lambda: adapter.parse(request))
+
+
+def mail_receive(*, channel: Channel, raw: bytes, envelope_sender: str = "") -> WebhookOutcome:
+    """One raw message taken in by our SMTP server or read from the channel's IMAP
+    mailbox: stored and handed to the inbox like a webhook, with no signature to check
+    (the SMTP server takes mail only for our channels' addresses; the mailbox is ours)."""
+    adapter = adapter_for(channel)
+    if not isinstance(adapter, EmailAdapter):
+        raise TypeError(f"channel {channel.pk} is not an email channel")
+    request = WebhookRequest(body=raw, headers={"content-type": "message/rfc822"})
+    return _inbound_receive(
+        channel,
+        adapter,
+        request,
+        lambda: adapter.parse_raw(raw, envelope_sender=envelope_sender),
+    )
+
+
+def _inbound_receive(
+    channel: Channel,
+    adapter: ChannelAdapter,
+    request: WebhookRequest,
+    parse: Callable[[], list[InboundEvent]],
+) -> WebhookOutcome:
     body_sha256 = hashlib.sha256(request.body).hexdigest()
     try:
-        events = adapter.parse(request)
+        events = parse()
     except PayloadMalformed as error:
         _webhook_event_store(
             channel, request, body_sha256, status=WebhookEventStatus.FAILED, error=error.detail
@@ -261,6 +288,7 @@ def message_deliver(*, message_id: int, attempt: int, max_attempts: int) -> floa
     if message is None or message.status != MessageStatus.QUEUED:
         return None
     conversation = message.conversation
+    adapter = adapter_for(conversation.channel)
     outbound = OutboundMessage(
         message_id=message.pk,
         conversation_id=conversation.pk,
@@ -274,12 +302,21 @@ def message_deliver(*, message_id: int, attempt: int, max_attempts: int) -> floa
                 content_type=attachment.content_type,
                 url=attachment.url,
                 size=attachment.size,
+                storage_name=(attachment.file.name or "") if attachment.file else "",
             )
             for attachment in message.attachments.all()
         ),
+        subject=conversation.subject,
+        thread_references=(
+            inbox_selectors.conversation_thread_external_ids(
+                conversation_id=conversation.pk, before_message_id=message.pk
+            )
+            if adapter.uses_thread_references
+            else ()
+        ),
     )
     try:
-        result = adapter_for(conversation.channel).send(outbound)
+        result = adapter.send(outbound)
     except DeliveryFailed as failure:
         is_final = not failure.is_retryable or attempt >= max_attempts
         inbox_services.message_record_delivery_attempt(

@@ -1,7 +1,7 @@
 from celery import shared_task
 from django.conf import settings
 
-from channels_app import services
+from channels_app import imap_polling, services
 from channels_app.contracts import DELIVER_MESSAGE_TASK, FETCH_MEDIA_TASK, SEND_SURVEY_TASK
 
 
@@ -37,3 +37,14 @@ def webhook_events_reprocess_failed() -> int:
 @shared_task(name=SEND_SURVEY_TASK, ignore_result=True, acks_late=True)
 def csat_survey_send(survey_id: int) -> None:
     services.csat_survey_send(survey_id=survey_id)
+
+
+@shared_task(name="channels_app.tasks.mailboxes_poll", ignore_result=True)
+def mailboxes_poll() -> None:
+    for channel_id in imap_polling.mailbox_channels_due():
+        mailbox_poll.delay(channel_id)
+
+
+@shared_task(name="channels_app.tasks.mailbox_poll", ignore_result=True)
+def mailbox_poll(channel_id: int) -> int:
+    return imap_polling.mailbox_poll(channel_id=channel_id)

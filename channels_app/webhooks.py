@@ -80,7 +80,8 @@ async def webhook(request: HttpRequest, kind: str, public_id) -> HttpResponse:
         )
     if request.method != "POST":
         return error_response(405, "method_not_allowed", "use POST")
-    limit = settings.WEBHOOK_MAX_BODY_BYTES
+    # A raw email carries its attachments; platform webhooks only refer to theirs.
+    limit = settings.EMAIL_INBOUND_MAX_BYTES if kind == "email" else settings.WEBHOOK_MAX_BODY_BYTES
     try:
         declared = int(request.headers.get("Content-Length") or 0)
     except ValueError:

@@ -173,6 +173,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inbox.tasks.messages_requeue_stuck",
         "schedule": env_float("DELIVERY_STUCK_SWEEP_SECONDS", 300.0),
     },
+    "poll-imap-mailboxes": {
+        "task": "channels_app.tasks.mailboxes_poll",
+        "schedule": env_float("IMAP_POLL_SECONDS", 60.0),
+    },
     "reprocess-failed-webhook-events": {
         "task": "channels_app.tasks.webhook_events_reprocess_failed",
         "schedule": env_float("WEBHOOK_REPROCESS_SECONDS", 300.0),
@@ -240,7 +244,9 @@ WEBHOOK_THREAD_SENSITIVE = env_bool("WEBHOOK_THREAD_SENSITIVE", False)
 # every error, takes the regular path.
 WEBHOOK_FAST_PATH = env_bool("WEBHOOK_FAST_PATH", True)
 WEBHOOK_FAST_PATH_CONNECTIONS = env_int("WEBHOOK_FAST_PATH_CONNECTIONS", 8)
-DATA_UPLOAD_MAX_MEMORY_SIZE = max(WEBHOOK_MAX_BODY_BYTES, 2_621_440)
+# Email: one raw message on the webhook, or on the SMTP server, may be this large.
+EMAIL_INBOUND_MAX_BYTES = env_int("EMAIL_INBOUND_MAX_BYTES", 25 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(WEBHOOK_MAX_BODY_BYTES, EMAIL_INBOUND_MAX_BYTES, 2_621_440)
 CONVERSATION_REOPEN_WINDOW_SECONDS = env_int("CONVERSATION_REOPEN_WINDOW_SECONDS", 7 * 24 * 3600)
 DELIVERY_MAX_RETRIES = env_int("DELIVERY_MAX_RETRIES", 5)
 DELIVERY_RETRY_BASE_SECONDS = env_float("DELIVERY_RETRY_BASE_SECONDS", 2.0)
@@ -251,6 +257,30 @@ DELIVERY_STUCK_AFTER_SECONDS = env_int("DELIVERY_STUCK_AFTER_SECONDS", 1800)
 CSAT_STALE_SECONDS = env_int("CSAT_STALE_SECONDS", 600)
 
 ACCESS_LOG = env_bool("ACCESS_LOG", False)
+
+# Outgoing mail of email channels without an SMTP server of their own. Any Django mail
+# backend works, anymail's included (EMAIL_BACKEND=anymail.backends.<esp>.EmailBackend).
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if IS_EMBEDDED
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_float("EMAIL_TIMEOUT", DELIVERY_TIMEOUT_SECONDS)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "support@switchboard.localhost")
+# `manage.py smtp_inbound` listens here by default.
+SMTP_INBOUND_HOST = os.environ.get("SMTP_INBOUND_HOST", "127.0.0.1")
+SMTP_INBOUND_PORT = env_int("SMTP_INBOUND_PORT", 2525)
+# IMAP mailboxes: how often beat looks at them (a channel may ask for a longer interval).
+IMAP_POLL_SECONDS = env_float("IMAP_POLL_SECONDS", 60.0)
+IMAP_TIMEOUT_SECONDS = env_float("IMAP_TIMEOUT_SECONDS", 30.0)
+IMAP_BATCH_SIZE = env_int("IMAP_BATCH_SIZE", 100)
 
 LOGGING = {
     "version": 1,
@@ -264,5 +294,7 @@ LOGGING = {
         # token in the URL.
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        # aiosmtpd logs every connection at INFO.
+        "mail.log": {"level": "WARNING"},
     },
 }

@@ -85,6 +85,7 @@ class Conversation(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     snoozed_until = models.DateTimeField(null=True, blank=True)
+    labels = models.ManyToManyField("inbox.Label", related_name="conversations", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -141,6 +142,10 @@ class Message(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     body = models.TextField(blank=True)
+    # Email: the whole text with the quoted history and signature that `body` leaves
+    # out, and the HTML part made safe to show.
+    body_full = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
     is_private = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=MessageStatus.choices)
     error = models.TextField(blank=True)
@@ -172,6 +177,8 @@ class Attachment(models.Model):
     remote_url = models.URLField(max_length=2000, blank=True)
     # The platform's id for a file still to be fetched into `file`.
     media_id = models.CharField(max_length=500, blank=True)
+    # An email's inline image: its HTML body refers to it as `cid:<content_id>`.
+    content_id = models.CharField(max_length=255, blank=True)
     fetch_error = models.TextField(blank=True)
     filename = models.CharField(max_length=255)
     content_type = models.CharField(max_length=255, default="application/octet-stream")
@@ -184,6 +191,49 @@ class Attachment(models.Model):
     @property
     def url(self) -> str:
         return self.file.url if self.file else self.remote_url
+
+
+class Label(models.Model):
+    name = models.CharField(max_length=50, unique=True)
+    color = models.CharField(max_length=7, default="#6b7280")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ConversationEventKind(models.TextChoices):
+    ASSIGNED = "assigned", "Assigned"
+    UNASSIGNED = "unassigned", "Unassigned"
+    TEAM_CHANGED = "team_changed", "Team changed"
+    RESOLVED = "resolved", "Resolved"
+    REOPENED = "reopened", "Reopened"
+    SNOOZED = "snoozed", "Snoozed"
+    PRIORITY_CHANGED = "priority_changed", "Priority changed"
+    LABELS_CHANGED = "labels_changed", "Labels changed"
+    MERGED = "merged", "Customer merged"
+
+
+class ConversationEvent(models.Model):
+    """Something that happened to a conversation, shown in its thread between messages."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=32, choices=ConversationEventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # What the thread needs to word it without further queries: names, not ids only.
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["conversation", "-id"], name="conv_event_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on conversation {self.conversation_id}"
 
 
 class CannedResponse(models.Model):

@@ -4,6 +4,8 @@ Plain functions over rows already loaded (with their relations selected), so tha
 list costs no query per item and an event is serialized once.
 """
 
+import html
+import re
 from typing import Any
 
 from inbox.models import Attachment, Conversation, Message, User
@@ -29,12 +31,36 @@ def attachment_representation(attachment: Attachment) -> dict[str, Any]:
     }
 
 
+_CID_SOURCE = re.compile(r"""(\bsrc\s*=\s*["']?)cid:([^"'\s>]+)""", re.IGNORECASE)
+
+
+def html_with_inline_images(message: Message) -> str:
+    """The message's HTML with `cid:` image sources replaced by their attachments' URLs."""
+    by_content_id = {
+        attachment.content_id: attachment.url
+        for attachment in message.attachments.all()
+        if attachment.content_id
+    }
+    if not by_content_id:
+        return message.body_html
+
+    def source(match: re.Match[str]) -> str:
+        url = by_content_id.get(match.group(2))
+        return f"{match.group(1)}{html.escape(url)}" if url else match.group(0)
+
+    return _CID_SOURCE.sub(source, message.body_html)
+
+
 def message_representation(message: Message) -> dict[str, Any]:
     return {
         "id": message.pk,
         "conversation_id": message.conversation_id,
         "direction": message.direction,
         "body": message.body,
+        # Email only (empty elsewhere): the text with its quoted history and signature,
+        # and the sanitised HTML part with inline images pointing at their attachments.
+        "body_full": message.body_full,
+        "body_html": html_with_inline_images(message) if message.body_html else "",
         "private": message.is_private,
         "status": message.status,
         "error": message.error,

@@ -106,6 +106,24 @@ def message_for_delivery(*, message_id: int) -> Message | None:
     )
 
 
+def conversation_thread_external_ids(
+    *, conversation_id: int, before_message_id: int, limit: int = 50
+) -> tuple[str, ...]:
+    """The platform ids of a conversation's messages before one, oldest first (the
+    first message and the latest `limit - 1`): what an email reply names as References."""
+    earlier = Message.objects.filter(
+        conversation_id=conversation_id,
+        id__lt=before_message_id,
+        external_id__isnull=False,
+        is_private=False,
+    ).order_by("-id")
+    latest = [ref for ref in earlier.values_list("external_id", flat=True)[: limit - 1] if ref]
+    first = earlier.order_by("id").values_list("external_id", flat=True).first()
+    if first and first not in latest:
+        latest.append(first)
+    return tuple(reversed(latest))
+
+
 def attachment_for_fetch(*, attachment_id: int):
     """An attachment still to be fetched from its platform, with its channel; or None."""
     from inbox.models import Attachment

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -95,6 +96,8 @@ def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
         channel=channel,
         direction=MessageDirection.INBOUND,
         body=inbound.text,
+        body_full=inbound.full_text,
+        body_html=inbound.html,
         status=MessageStatus.RECEIVED,
         external_id=inbound.external_id,
         sent_at=inbound.sent_at,
@@ -102,11 +105,14 @@ def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
     attachments = [
         Attachment(
             message=message,
+            # Saved to storage as the row is inserted.
+            file=ContentFile(item.content, name=item.filename) if item.content else None,
             remote_url=item.url,
             media_id=item.media_id,
-            filename=item.filename,
-            content_type=item.content_type,
-            size=item.size,
+            content_id=item.content_id[:255],
+            filename=item.filename[:255],
+            content_type=item.content_type[:255],
+            size=item.size or len(item.content),
         )
         for item in inbound.attachments
     ]
@@ -128,7 +134,8 @@ def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
     if not is_new:
         conversation.save(update_fields=update_fields)
 
-    conversation.customer = customer
+    if conversation.customer_id == customer.pk:
+        conversation.customer = customer
     conversation.channel = channel
     realtime.message_created(message, channel_id=channel.pk)
     if is_new or was_status != ConversationStatus.OPEN:
@@ -146,6 +153,8 @@ def _conversation_for_inbound(
     channel, customer: Customer, inbound: InboundMessage, now: datetime
 ) -> tuple[Conversation, bool, bool]:
     """The conversation a new message belongs to: (conversation, is new, answers its survey)."""
+    if inbound.threads_by_reference:
+        return _conversation_for_threaded_inbound(channel, customer, inbound, now)
     latest = _latest_conversation(channel, customer)
     if latest is not None and latest.status != ConversationStatus.RESOLVED:
         return latest, False, False
@@ -159,16 +168,25 @@ def _conversation_for_inbound(
         conversation=latest, text=inbound.text, button_payload=inbound.button_payload
     ):
         return latest, False, True
+    if latest is not None and _is_within_reopen_window(channel, latest, now):
+        return latest, False, False
+    return _conversation_open(channel, customer, inbound, now), True, False
+
+
+def _is_within_reopen_window(channel, conversation: Conversation, now: datetime) -> bool:
     window = channel.reopen_window_seconds
     if window is None:
         window = settings.CONVERSATION_REOPEN_WINDOW_SECONDS
-    if (
-        latest is not None
-        and latest.resolved_at is not None
-        and latest.resolved_at + timedelta(seconds=window) > now
-    ):
-        return latest, False, False
-    conversation = Conversation.objects.create(
+    return (
+        conversation.resolved_at is not None
+        and conversation.resolved_at + timedelta(seconds=window) > now
+    )
+
+
+def _conversation_open(
+    channel, customer: Customer, inbound: InboundMessage, now: datetime
+) -> Conversation:
+    return Conversation.objects.create(
         customer=customer,
         channel=channel,
         recipient_address=inbound.recipient_address,
@@ -177,7 +195,41 @@ def _conversation_for_inbound(
         last_message_at=now,
         last_inbound_at=now,
     )
-    return conversation, True, False
+
+
+def _conversation_for_threaded_inbound(
+    channel, customer: Customer, inbound: InboundMessage, now: datetime
+) -> tuple[Conversation, bool, bool]:
+    """Email: the conversation whose messages this one names (or whose reply address it
+    was sent to); a message that names none starts a conversation of its own."""
+    conversation_id = None
+    if inbound.thread_references:
+        known = dict(
+            Message.objects.filter(
+                channel=channel, external_id__in=inbound.thread_references
+            ).values_list("external_id", "conversation_id")
+        )
+        conversation_id = next(
+            (known[ref] for ref in inbound.thread_references if ref in known), None
+        )
+    if conversation_id is None and inbound.reply_conversation_id is not None:
+        conversation_id = inbound.reply_conversation_id
+    conversation = (
+        Conversation.objects.filter(pk=conversation_id, channel=channel).first()
+        if conversation_id is not None
+        else None
+    )
+    if conversation is None:
+        return _conversation_open(channel, customer, inbound, now), True, False
+    if conversation.status != ConversationStatus.RESOLVED:
+        return conversation, False, False
+    if csat.csat_answer_from_message(
+        conversation=conversation, text=inbound.text, button_payload=inbound.button_payload
+    ):
+        return conversation, False, True
+    if _is_within_reopen_window(channel, conversation, now):
+        return conversation, False, False
+    return _conversation_open(channel, customer, inbound, now), True, False
 
 
 def _default_team(channel) -> Team | None:

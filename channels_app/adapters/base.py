@@ -41,6 +41,9 @@ class ChannelAdapter(ABC):
     public_config_keys: ClassVar[tuple[str, ...]] = ()
     secret_config_keys: ClassVar[tuple[str, ...]] = ()
     required_config_keys: ClassVar[tuple[str, ...]] = ()
+    # Whether send() needs the external ids of the conversation's earlier messages
+    # (email's In-Reply-To/References); it costs a query per delivery.
+    uses_thread_references: ClassVar[bool] = False
 
     def __init__(self, channel: "Channel") -> None:
         self.channel = channel

@@ -31,6 +31,12 @@ class MessageOutputSerializer(serializers.Serializer):
     conversation_id = serializers.IntegerField()
     direction = serializers.ChoiceField(choices=["in", "out"])
     body = serializers.CharField()
+    body_full = serializers.CharField(
+        help_text="Email: the whole text, quoted history and signature included; else empty."
+    )
+    body_html = serializers.CharField(
+        help_text="Email: the sanitised HTML part (show it sandboxed); else empty."
+    )
     private = serializers.BooleanField()
     status = serializers.CharField()
     error = serializers.CharField()

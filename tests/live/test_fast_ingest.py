@@ -20,7 +20,9 @@ from tests.live.test_live_server import events_until, websocket
 pytestmark = [pytest.mark.real_services, pytest.mark.django_db(transaction=True)]
 
 
-def fast(channel, body: bytes, signature: str | None = None):
+def fast(
+    channel, body: bytes, signature: str | None = None, content_type: str = "application/json"
+):
     async def attempt():
         try:
             return await fast_ingest.receive_known_sender(
@@ -30,7 +32,7 @@ def fast(channel, body: bytes, signature: str | None = None):
                     body=body,
                     headers={
                         "x-switchboard-signature": signature or sign(body),
-                        "content-type": "application/json",
+                        "content-type": content_type,
                     },
                 ),
             )
@@ -129,3 +131,27 @@ def test_many_messages_over_the_wire_all_arrive_once_and_live(
     assert bodies == {f"message {index}" for index in range(20)}
     assert Message.objects.filter(external_id__startswith="burst-").count() == 20
     assert Conversation.objects.count() == 1
+
+
+def test_email_is_left_to_the_regular_path_which_threads_it(client, channel):
+    email_channel = channel.__class__.objects.create(
+        kind="email", name="Mail", config={"address": "help@example.com"}
+    )
+    email_channel.set_secrets({"secret": "mail-secret"})
+    email_channel.save()
+    first = (
+        b"From: maria@example.com\r\nTo: help@example.com\r\nSubject: A\r\n"
+        b"Message-ID: <a-1@example.com>\r\n\r\nFirst question\r\n"
+    )
+    client.post(
+        f"/webhooks/email/{email_channel.public_id}/",
+        data=first,
+        content_type="message/rfc822",
+        HTTP_X_SWITCHBOARD_SIGNATURE=sign(first, "mail-secret"),
+    )
+    second = first.replace(b"<a-1@", b"<a-2@").replace(b"First", b"Unrelated")
+
+    answer = fast(email_channel, second, sign(second, "mail-secret"), content_type="message/rfc822")
+
+    assert answer is None
+    assert Message.objects.filter(channel=email_channel).count() == 1

@@ -1,5 +1,13 @@
+import logging
+
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+
+from channels_app.demo import DEMO_EMAIL_ADDRESS
+from channels_app.smtp_inbound import smtp_inbound_controller
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -12,9 +20,21 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("seed_demo")
         port = options["port"]
+        smtp = self._start_smtp_inbound()
         self.stdout.write(
             f"\nSwitchboard is starting on http://127.0.0.1:{port}/\n"
             f"  admin site: http://127.0.0.1:{port}/admin/\n"
             f"  API docs:   http://127.0.0.1:{port}/api/v1/docs/\n"
+            + (f"  inbound mail: SMTP on {smtp}, send to {DEMO_EMAIL_ADDRESS}\n" if smtp else "")
         )
         call_command("serve", port=port)
+
+    def _start_smtp_inbound(self) -> str:
+        """The inbound SMTP server beside the web server, so mail can be tried out too."""
+        host, port = settings.SMTP_INBOUND_HOST, settings.SMTP_INBOUND_PORT
+        try:
+            smtp_inbound_controller(host=host, port=port).start()
+        except (OSError, RuntimeError) as error:
+            logger.warning("inbound SMTP server not started on %s:%s: %s", host, port, error)
+            return ""
+        return f"{host}:{port}"

@@ -1,0 +1,121 @@
+"""Reading header values that clients encode, fold and break in every possible way."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from datetime import UTC, datetime
+from email.utils import getaddresses, parsedate_to_datetime
+
+from channels_app.mail.charsets import decode_bytes, decode_surrogates
+
+ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
+WHITESPACE_BETWEEN_ENCODED_WORDS = re.compile(r"(\?=)\s+(=\?)")
+WHITESPACE = re.compile(r"\s+")
+ANGLE_BRACKETED_ID = re.compile(r"<([^<>\s]+)>")
+ADDRESS_SPEC = re.compile(r"[^\s@<>()\[\],;:]+@[^\s@<>()\[\],;:]+")
+BARE_ADDRESS = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def unfold(value: str) -> str:
+    return re.sub(r"\r?\n(?=[ \t])", "", value).replace("\r", "").replace("\n", "")
+
+
+def decode_header_text(value: str) -> str:
+    """Decode RFC 2047 encoded words and raw 8-bit bytes into plain text."""
+    text = decode_surrogates(unfold(value))
+    if "=?" not in text:
+        return text
+    # Adjacent encoded words are joined without the whitespace between them (RFC 2047 6.2).
+    text = WHITESPACE_BETWEEN_ENCODED_WORDS.sub(r"\1\2", text)
+    return _join_encoded_words(text)
+
+
+def collapse_whitespace(text: str) -> str:
+    return WHITESPACE.sub(" ", text).strip()
+
+
+def _join_encoded_words(text: str) -> str:
+    # Consecutive words in the same charset are decoded together: clients split multibyte
+    # characters across words.
+    pieces: list[str] = []
+    pending_bytes = b""
+    pending_charset = ""
+    position = 0
+    for match in ENCODED_WORD.finditer(text):
+        between = text[position : match.start()]
+        charset, encoding, payload = match.groups()
+        if between or charset.lower() != pending_charset:
+            pieces.append(decode_bytes(pending_bytes, pending_charset))
+            pending_bytes = b""
+            pieces.append(between)
+        pending_charset = charset.lower()
+        pending_bytes += _decode_word_payload(encoding, payload)
+        position = match.end()
+    pieces.append(decode_bytes(pending_bytes, pending_charset))
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+def _decode_word_payload(encoding: str, payload: str) -> bytes:
+    raw = payload.encode("ascii", errors="replace")
+    if encoding.lower() == "q":
+        return binascii.a2b_qp(raw.replace(b"_", b" "), header=True)
+    cleaned = re.sub(rb"[^A-Za-z0-9+/]", b"", raw)
+    if len(cleaned) % 4 == 1:
+        cleaned = cleaned[:-1]
+    try:
+        return base64.b64decode(cleaned + b"=" * (-len(cleaned) % 4))
+    except (binascii.Error, ValueError):
+        return b""
+
+
+def parse_addresses(value: str) -> list[tuple[str, str]]:
+    """(display name, lower-cased address) pairs; names decoded after splitting on commas."""
+    unfolded = unfold(value)
+    try:
+        pairs = getaddresses([unfolded])
+    except Exception:  # getaddresses has crashed on hostile input in some Python versions
+        pairs = []
+    parsed: list[tuple[str, str]] = []
+    for name, address in pairs:
+        address = decode_surrogates(address).strip().lower()
+        if not ADDRESS_SPEC.fullmatch(address):
+            # getaddresses read junk as the address: keep only a real addr-spec inside it.
+            found = BARE_ADDRESS.search(address)
+            if found:
+                parsed.append(("", found.group(0).lower()))
+            continue
+        parsed.append((collapse_whitespace(decode_header_text(name)).strip("\"' "), address))
+    if not parsed:
+        found = BARE_ADDRESS.search(decode_header_text(unfolded))
+        if found:
+            parsed.append(("", found.group(0).lower()))
+    return parsed
+
+
+def parse_message_ids(value: str) -> tuple[str, ...]:
+    """Message ids without angle brackets, in header order; bare ids tolerated."""
+    text = decode_surrogates(unfold(value))
+    ids = ANGLE_BRACKETED_ID.findall(text)
+    if not ids:
+        ids = [token.strip("<>,;\"'") for token in text.split() if "@" in token]
+    unique: list[str] = []
+    for message_id in ids:
+        if message_id and message_id not in unique:
+            unique.append(message_id)
+    return tuple(unique)
+
+
+def parse_date(value: str) -> datetime | None:
+    try:
+        parsed = parsedate_to_datetime(collapse_whitespace(decode_surrogates(value)))
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if parsed is None:
+        return None
+    if parsed.tzinfo is None:
+        # "-0000" means the zone is unknown; UTC is the documented reading.
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed

@@ -1,0 +1,24 @@
+"""`make demo`'s data: seeded through the real inbound paths, and safe to seed again."""
+
+import pytest
+
+from channels_app.demo import seed_demo
+from inbox.models import Conversation, Message
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_seeds_once_with_an_email_thread_folded_like_real_mail():
+    seed_demo()
+    counts = (Conversation.objects.count(), Message.objects.count())
+
+    seed_demo()
+
+    assert (Conversation.objects.count(), Message.objects.count()) == counts
+    email = Message.objects.get(channel__kind="email")
+    assert email.body.strip() == (
+        "Hello, could you send the October invoice again? The PDF I got is empty."
+    )
+    assert "Novak Design" in email.body_full and "invoice attached" in email.body_full
+    assert "<b>October invoice</b>" in email.body_html
+    assert email.conversation.customer.name == "Lena Novak"
