@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from channels_app import api as channel_api
 from channels_app import webhooks
+from channels_app.widget import views as widget_views
 from config.health import health
 from inbox.api import urls as inbox_api_urls
 from inbox.media_views import AttachmentFileApi
@@ -30,6 +31,8 @@ urlpatterns = [
     path("api/v1/", include(api_patterns)),
     path("webhooks/<str:kind>/<uuid:public_id>/", webhooks.webhook, name="webhook"),
     path("survey/<str:token>/", survey_page, name="csat-survey"),
+    path("widget.js", widget_views.widget_loader, name="widget-loader"),
+    path("widget/<uuid:public_id>/uploads/", widget_views.widget_upload, name="widget-upload"),
     path("media/<path:path>", AttachmentFileApi.as_view(), name="attachment-file"),
 ]
 

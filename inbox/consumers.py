@@ -16,7 +16,7 @@ PRESENCE_STATUSES = ("online", "away", "offline")
 class InboxConsumer(AsyncWebsocketConsumer):
     """An operator's live feed: joins the groups of what they may see and forwards events.
 
-    Clients may send `{"type": "typing", "conversation_id", "is_typing"}` and
+    Clients may send `{"type": "typing", "conversation_id", "is_typing", "is_private_note"?}` and
     `{"type": "presence", "status": "online"|"away"|"offline"}`.
     """
 
@@ -73,12 +73,19 @@ class InboxConsumer(AsyncWebsocketConsumer):
         if channel_id is None:
             await self._error("no such conversation")
             return
+        is_typing = bool(event.get("is_typing", True))
         await realtime.typing_changed(
             channel_id=channel_id,
             conversation_id=conversation_id,
             operator=self._operator(),
-            is_typing=bool(event.get("is_typing", True)),
+            is_typing=is_typing,
         )
+        # Customers who can see typing (website chat) see replies being written, never
+        # private notes.
+        if not event.get("is_private_note"):
+            await realtime.operator_typing_to_customer(
+                conversation_id=conversation_id, operator=self._operator(), is_typing=is_typing
+            )
 
     @database_sync_to_async
     def _visible_channel_id(self, conversation_id: int) -> int | None:

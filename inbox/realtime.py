@@ -123,3 +123,45 @@ async def presence_changed(*, operator: dict, status: str) -> None:
     await group_send_text(
         [PRESENCE_GROUP], {"type": "presence", "operator": operator, "status": status}
     )
+
+
+def conversation_customer_group(conversation_id: int) -> str:
+    """Sockets of the customer of one conversation (the website chat widget)."""
+    return f"inbox.conversation.{conversation_id}.customer"
+
+
+async def operator_typing_to_customer(
+    *, conversation_id: int, operator: dict, is_typing: bool
+) -> None:
+    """An operator typing in a conversation whose customer can see it (website chat)."""
+    await group_send_text(
+        [conversation_customer_group(conversation_id)],
+        {
+            "type": "typing",
+            "conversation_id": conversation_id,
+            "operator": operator,
+            "is_typing": is_typing,
+        },
+    )
+
+
+async def customer_typing_changed(
+    *, channel_id: int, conversation_id: int, customer: dict, is_typing: bool
+) -> None:
+    """The customer typing (website chat), in the shape of an operator's `typing` event so
+    that inbox pages show it as they show colleagues typing."""
+    await group_send_text(
+        groups_for_channel(channel_id),
+        {
+            "type": "typing",
+            "conversation_id": conversation_id,
+            "operator": {
+                "id": f"customer-{customer['id']}",
+                "username": "",
+                "name": customer.get("name") or "Visitor",
+            },
+            "customer": customer,
+            "is_customer": True,
+            "is_typing": is_typing,
+        },
+    )

@@ -91,3 +91,26 @@ class MessageFactory(factory.django.DjangoModelFactory):
     body = factory.Faker("sentence")
     status = MessageStatus.RECEIVED
     external_id = factory.Sequence(lambda n: f"ext-{n}")
+
+
+WEBCHAT_ORIGIN = "https://shop.example.com"
+WEBCHAT_IDENTITY_SECRET = "test-identity-secret"
+
+
+class WebchatChannelFactory(ChannelFactory):
+    kind = "webchat"
+    name = factory.Sequence(lambda n: f"Website chat {n}")
+    config = factory.LazyFunction(
+        lambda: {
+            "allowed_origins": [WEBCHAT_ORIGIN],
+            "company_name": "Shop",
+            "greeting": "Hi! How can we help?",
+            "offline_message": "We are away; we answer within a day.",
+        }
+    )
+
+    @factory.post_generation
+    def secret(self, create, extracted, **kwargs):
+        self.set_secrets({"identity_secret": extracted or WEBCHAT_IDENTITY_SECRET})
+        if create:
+            self.save()

@@ -621,7 +621,12 @@ let typingIdleTimer;
 
 function sendTyping(isTyping) {
   if (!typingConversation) return;
-  live.send({ type: "typing", conversation_id: typingConversation, is_typing: isTyping });
+  live.send({
+    type: "typing",
+    conversation_id: typingConversation,
+    is_typing: isTyping,
+    is_private_note: composer.dataset.mode === "note",
+  });
 }
 
 function noteTyping() {

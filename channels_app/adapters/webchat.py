@@ -1,0 +1,254 @@
+"""The website chat widget: visitors talk over a websocket, operators answer through it."""
+
+import base64
+import binascii
+import hmac
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from channels_app.adapters.base import ChannelAdapter, parse_json_object
+from channels_app.contracts import (
+    DeliveryFailed,
+    DeliveryResult,
+    InboundAttachment,
+    InboundEvent,
+    InboundIdentity,
+    InboundMessage,
+    OutboundMessage,
+    OutboundSurvey,
+    PayloadMalformed,
+    SignatureInvalid,
+    WebhookRequest,
+)
+from channels_app.widget import realtime as widget_realtime
+from channels_app.widget.visitors import frame_signature
+
+FRAME_SIGNATURE_HEADER = "x-switchboard-widget-signature"
+MAX_TEXT_LENGTH = 5_000
+IDENTITY_KIND = "webchat"
+
+
+def visitor_identity_value(public_id: object, visitor_id: str) -> str:
+    return f"{public_id}:{visitor_id}"
+
+
+def user_identity_value(public_id: object, user_id: str) -> str:
+    # Visitor ids are hex tokens, so the `user:` infix keeps the two apart.
+    return f"{public_id}:user:{user_id}"
+
+
+def outbound_external_id(message_id: int) -> str:
+    return f"webchat-out-{message_id}"
+
+
+def normalized_origin(value: str) -> str | None:
+    """`scheme://host[:port]` lower-cased, default ports dropped; None if not an origin."""
+    try:
+        parts = urlsplit(value.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+        return None
+    default_port = 443 if parts.scheme == "https" else 80
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    suffix = f":{port}" if port and port != default_port else ""
+    return f"{parts.scheme}://{host}{suffix}"
+
+
+class WebchatAdapter(ChannelAdapter):
+    """Inbound: frames the widget socket built and signed (channels_app.widget), stored
+    through the same flow as webhooks. Outbound: pushed to the visitor's socket group;
+    the message is already in the database, so a visitor who is away reads it on return.
+
+    The visitor id is ours (signed token), hence a verified identity. A name or email from
+    the pre-chat form is a claim; a site user whose id the site signed with the channel's
+    `identity_secret` is verified, and so is the email the site gives for them.
+    """
+
+    kind = "webchat"
+    public_config_keys = (
+        "allowed_origins",
+        "color",
+        "greeting",
+        "company_name",
+        "prechat_form",
+        "offline_message",
+    )
+    secret_config_keys = ("identity_secret",)
+    required_config_keys = ("allowed_origins",)
+
+    @classmethod
+    def check_config(cls, public: dict[str, Any]) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        origins = public.get("allowed_origins")
+        if origins is not None:
+            if not isinstance(origins, list) or not all(isinstance(o, str) for o in origins):
+                errors["allowed_origins"] = "must be a list of origins"
+            elif any(normalized_origin(origin) is None for origin in origins):
+                errors["allowed_origins"] = "each must be scheme://host[:port], nothing more"
+        color = public.get("color")
+        if color is not None and not (
+            isinstance(color, str)
+            and len(color) == 7
+            and color.startswith("#")
+            and all(c in "0123456789abcdefABCDEF" for c in color[1:])
+        ):
+            errors["color"] = "must be a #rrggbb colour"
+        for key in ("greeting", "company_name", "offline_message"):
+            if key in public and not isinstance(public[key], str):
+                errors[key] = "must be a string"
+        if "prechat_form" in public and not isinstance(public["prechat_form"], bool):
+            errors["prechat_form"] = "must be true or false"
+        return errors
+
+    def allows_origin(self, origin: str | None) -> bool:
+        if not origin:
+            return False
+        wanted = normalized_origin(origin)
+        allowed = {normalized_origin(o) for o in self.channel.config.get("allowed_origins", [])}
+        return wanted is not None and wanted in allowed
+
+    def verify(self, request: WebhookRequest) -> None:
+        received = request.headers.get(FRAME_SIGNATURE_HEADER, "")
+        expected = frame_signature(public_id=str(self.channel.public_id), body=request.body)
+        if not received or not hmac.compare_digest(received.encode(), expected.encode()):
+            raise SignatureInvalid("widget messages come through the widget socket only")
+
+    def parse(self, request: WebhookRequest) -> list[InboundEvent]:
+        frame = parse_json_object(request.body)
+        visitor_id = _string(frame, "visitor_id")
+        client_id = _string(frame, "client_id")
+        if not visitor_id or not client_id:
+            raise PayloadMalformed("visitor_id and client_id are required")
+        text = _string(frame, "text").replace("\x00", "")
+        if len(text) > MAX_TEXT_LENGTH:
+            raise PayloadMalformed(f"text is longer than {MAX_TEXT_LENGTH} characters")
+        button_payload = _string(frame, "button_payload")
+        attachments = _attachments(frame.get("attachments"))
+        if not text.strip() and not button_payload and not attachments:
+            raise PayloadMalformed("a message needs text")
+        public_id = self.channel.public_id
+        visitor_identity = InboundIdentity(
+            kind=IDENTITY_KIND, value=visitor_identity_value(public_id, visitor_id)
+        )
+        user_id = _string(frame, "user_id")
+        email = _string(frame, "email")
+        identities: list[InboundIdentity] = []
+        if user_id:
+            # The site's own user id first: it decides the customer on any device.
+            identities.append(
+                InboundIdentity(kind=IDENTITY_KIND, value=user_identity_value(public_id, user_id))
+            )
+            if email:
+                identities.append(InboundIdentity(kind="email", value=email))
+            identities.append(visitor_identity)
+        else:
+            identities.append(visitor_identity)
+            if email:
+                identities.append(InboundIdentity(kind="email", value=email, is_verified=False))
+        sent_at = frame.get("sent_at")
+        return [
+            InboundMessage(
+                external_id=f"webchat:{visitor_id}:{client_id}",
+                recipient_address=visitor_id,
+                identities=tuple(identities),
+                sender_name=_string(frame, "name")[:255],
+                text=text,
+                attachments=attachments,
+                button_payload=button_payload,
+                sent_at=datetime.fromtimestamp(sent_at, tz=UTC)
+                if isinstance(sent_at, int | float) and not isinstance(sent_at, bool)
+                else None,
+            )
+        ]
+
+    def send(self, outbound: OutboundMessage) -> DeliveryResult:
+        self._push(
+            outbound.recipient_address,
+            {
+                "type": "message",
+                "message": {
+                    "id": outbound.message_id,
+                    "direction": "out",
+                    "body": outbound.text,
+                    "author": {"name": outbound.author_name},
+                    "created_at": datetime.now(tz=UTC).isoformat().replace("+00:00", "Z"),
+                    "attachments": [
+                        {
+                            "filename": attachment.filename,
+                            "content_type": attachment.content_type,
+                            "size": attachment.size,
+                            "url": attachment.url,
+                        }
+                        for attachment in outbound.attachments
+                    ],
+                },
+            },
+        )
+        return DeliveryResult(external_id=outbound_external_id(outbound.message_id))
+
+    def send_survey(self, survey: OutboundSurvey) -> DeliveryResult:
+        """A rating card with five buttons; the answer comes back as a `rating` frame."""
+        self._push(
+            survey.recipient_address,
+            {
+                "type": "rating_request",
+                "survey": survey.survey_id,
+                "question": survey.question,
+                "ratings": [
+                    {"value": value, "label": label, "payload": survey.button_payloads[value]}
+                    for value, label in sorted(survey.rating_labels.items())
+                ],
+            },
+        )
+        return DeliveryResult(external_id=f"webchat-survey-{survey.survey_id}")
+
+    def _push(self, visitor_id: str, payload: dict[str, Any]) -> None:
+        try:
+            widget_realtime.visitor_send_now(
+                channel_id=self.channel.pk, visitor_id=visitor_id, payload=payload
+            )
+        except (OSError, ConnectionError) as error:
+            raise DeliveryFailed(
+                f"channel layer unreachable: {error}", is_retryable=True
+            ) from error
+
+
+def _attachments(value: Any) -> tuple[InboundAttachment, ...]:
+    """Files the widget's upload endpoint checked (type, size) and embedded."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise PayloadMalformed("attachments must be a list")
+    result = []
+    for item in value:
+        if not isinstance(item, dict):
+            raise PayloadMalformed("attachments must be objects")
+        try:
+            content = base64.b64decode(_string(item, "content_base64"), validate=True)
+        except (binascii.Error, ValueError) as error:
+            raise PayloadMalformed("attachment content is not base64") from error
+        result.append(
+            InboundAttachment(
+                filename=_string(item, "filename")[:255] or "attachment",
+                content_type=_string(item, "content_type")[:255] or "application/octet-stream",
+                content=content,
+                size=len(content),
+            )
+        )
+    return tuple(result)
+
+
+def _string(frame: dict[str, Any], key: str) -> str:
+    value = frame.get(key, "")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise PayloadMalformed(f"{key} must be a string")
+    return value

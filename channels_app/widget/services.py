@@ -1,0 +1,233 @@
+"""Widget writes: a visitor's message into the inbox (the webhook flow), read receipts,
+identification, and the flood limits."""
+
+import base64
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.cache import cache
+
+from channels_app import services as channel_services
+from channels_app.adapters.webchat import (
+    FRAME_SIGNATURE_HEADER,
+    MAX_TEXT_LENGTH,
+    WebchatAdapter,
+    outbound_external_id,
+)
+from channels_app.contracts import WebhookRejected, WebhookRequest
+from channels_app.models import Channel
+from channels_app.widget import selectors
+from channels_app.widget.visitors import (
+    Visitor,
+    frame_body,
+    frame_signature,
+    identity_hash_is_valid,
+    visitor_new,
+    visitor_verified,
+    visitor_with_claims,
+)
+from inbox import services as inbox_services
+from inbox.models import Message, MessageDirection, MessageStatus
+
+VISITOR_MESSAGES_PER_WINDOW = 20
+VISITOR_WINDOW_SECONDS = 10
+ADDRESS_MESSAGES_PER_WINDOW = 60
+ADDRESS_WINDOW_SECONDS = 60
+MAX_CLIENT_ID_LENGTH = 64
+MAX_READ_RECEIPTS = 50
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+
+
+class VisitorMessageRefused(Exception):
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+class IdentityNotVerified(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class VisitorAttachment:
+    filename: str
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class VisitorMessageOutcome:
+    message: dict[str, Any]
+    conversation_id: int
+    customer_id: int
+    customer_name: str
+    is_new_conversation: bool
+    is_duplicate: bool
+
+
+def widget_public_config(channel: Channel) -> dict[str, Any]:
+    config = channel.config
+    return {
+        "color": config.get("color") or "#2563eb",
+        "greeting": config.get("greeting") or "",
+        "company_name": config.get("company_name") or channel.name,
+        "prechat_form": bool(config.get("prechat_form")),
+    }
+
+
+def widget_channel_for_origin(*, public_id: str, origin: str | None) -> Channel | None:
+    """The active webchat channel, if the page at `origin` may embed it."""
+    try:
+        channel = channel_services.channel_get_active(kind=WebchatAdapter.kind, public_id=public_id)
+    except channel_services.ChannelNotFound:
+        return None
+    return channel if WebchatAdapter(channel).allows_origin(origin) else None
+
+
+def visitor_message_send(
+    *,
+    channel: Channel,
+    visitor: Visitor,
+    text: str,
+    client_id: str = "",
+    button_payload: str = "",
+    attachment: VisitorAttachment | None = None,
+) -> VisitorMessageOutcome:
+    """Store what the visitor wrote, through the same verify → store raw → parse → receive
+    flow as a platform's webhook."""
+    if len(text) > MAX_TEXT_LENGTH:
+        raise VisitorMessageRefused(
+            "too_large", f"a message holds at most {MAX_TEXT_LENGTH} characters"
+        )
+    if not text.strip() and not button_payload and attachment is None:
+        raise VisitorMessageRefused("invalid", "a message needs text")
+    client_id = client_id if _is_client_id(client_id) else uuid.uuid4().hex
+    fields: dict[str, object] = {
+        "visitor_id": visitor.visitor_id,
+        "client_id": client_id,
+        "text": text,
+        "button_payload": button_payload,
+        "name": visitor.name,
+        "email": visitor.email,
+        "user_id": visitor.user_id,
+    }
+    if attachment is not None:
+        # The file travels inside the stored raw event, like an email's parts do.
+        fields["attachments"] = [
+            {
+                "filename": attachment.filename,
+                "content_type": attachment.content_type,
+                "content_base64": base64.b64encode(attachment.content).decode(),
+            }
+        ]
+    body = frame_body(fields)
+    request = WebhookRequest(
+        body=body,
+        headers={
+            "content-type": "application/json",
+            FRAME_SIGNATURE_HEADER: frame_signature(public_id=str(channel.public_id), body=body),
+        },
+    )
+    try:
+        outcome = channel_services.webhook_receive(channel=channel, request=request)
+    except WebhookRejected as rejection:
+        raise VisitorMessageRefused("invalid", rejection.detail) from rejection
+    stored = outcome.body.get("messages") or []
+    if not stored:
+        raise VisitorMessageRefused("unavailable", "the message could not be stored; try again")
+    conversation = selectors.visitor_conversation_latest(channel=channel, visitor=visitor)
+    message = selectors.visitor_message_get(message_id=stored[0]["id"])
+    return VisitorMessageOutcome(
+        message=message,
+        conversation_id=stored[0]["conversation_id"],
+        customer_id=conversation.customer_id if conversation else 0,
+        customer_name=conversation.customer_name if conversation else visitor.name,
+        is_new_conversation=_is_first_message(stored[0]["conversation_id"]),
+        is_duplicate=bool(stored[0]["duplicate"]),
+    )
+
+
+def _is_client_id(value: str) -> bool:
+    return (
+        0 < len(value) <= MAX_CLIENT_ID_LENGTH
+        and value.isascii()
+        and all(character.isalnum() or character in "-_" for character in value)
+    )
+
+
+def _is_first_message(conversation_id: int) -> bool:
+    return Message.objects.filter(conversation_id=conversation_id).count() == 1
+
+
+def visitor_mark_read(*, channel: Channel, visitor: Visitor, up_to_message_id: int) -> int:
+    """The visitor saw operator messages up to this one: they become `read`."""
+    unread = (
+        Message.objects.filter(
+            conversation__in=selectors.visitor_conversation_ids(channel=channel, visitor=visitor),
+            direction=MessageDirection.OUTBOUND,
+            is_private=False,
+            status__in=(MessageStatus.SENT, MessageStatus.DELIVERED),
+            pk__lte=up_to_message_id,
+        )
+        .order_by("-id")
+        .values_list("pk", flat=True)[:MAX_READ_RECEIPTS]
+    )
+    count = 0
+    for message_id in unread:
+        if inbox_services.message_update_status(
+            channel=channel, external_id=outbound_external_id(message_id), status=MessageStatus.READ
+        ):
+            count += 1
+    return count
+
+
+def visitor_identify(
+    *,
+    channel: Channel,
+    visitor: Visitor,
+    name: str,
+    email: str,
+    user_id: str = "",
+    user_hash: str = "",
+) -> Visitor:
+    """Fold what the visitor told us into their identity. With `user_id`, the site must
+    prove it with `user_hash`; a wrong hash raises IdentityNotVerified and changes nothing."""
+    if user_id or user_hash:
+        if not identity_hash_is_valid(
+            identity_secret=channel.secrets.get("identity_secret", ""),
+            user_id=user_id,
+            user_hash=user_hash,
+        ):
+            raise IdentityNotVerified(user_id)
+        if visitor.is_verified and visitor.user_id != user_id:
+            # Another account signed in on this browser: it must not inherit the previous
+            # user's thread, so it starts as a new visitor.
+            visitor = visitor_new()
+        return visitor_verified(visitor, user_id=user_id, name=name, email=email)
+    return visitor_with_claims(visitor, name=name, email=email)
+
+
+async def visitor_message_allowed(*, visitor_id: str, address: str) -> bool:
+    """At most 20 messages per 10 s per visitor and 60 a minute per network address, counted
+    in the shared cache so that every server process enforces the same limits."""
+    now = int(time.time())
+    windows = (
+        (
+            f"widget.rate.visitor.{visitor_id}.{now // VISITOR_WINDOW_SECONDS}",
+            VISITOR_MESSAGES_PER_WINDOW,
+            VISITOR_WINDOW_SECONDS,
+        ),
+        (
+            f"widget.rate.address.{address}.{now // ADDRESS_WINDOW_SECONDS}",
+            ADDRESS_MESSAGES_PER_WINDOW,
+            ADDRESS_WINDOW_SECONDS,
+        ),
+    )
+    for key, limit, seconds in windows:
+        await cache.aadd(key, 0, timeout=seconds + 1)
+        if await cache.aincr(key) > limit:
+            return False
+    return True

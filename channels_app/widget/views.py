@@ -1,0 +1,147 @@
+"""The widget's HTTP side: the loader script every embedding page fetches, and uploads."""
+
+import json
+import mimetypes
+from functools import cache
+from pathlib import Path
+
+from asgiref.sync import async_to_sync
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
+
+from channels_app.widget import realtime as widget_realtime
+from channels_app.widget import services
+from channels_app.widget.visitors import visitor_from_token
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "widget"
+CSS_PLACEHOLDER = '"__WIDGET_CSS__"'
+# Short enough that a fix reaches visitors within the hour, long enough to spare us.
+LOADER_MAX_AGE_SECONDS = 3600
+
+
+@cache
+def _loader_source() -> bytes:
+    # The stylesheet travels inside the script: one request, and the styles land in the
+    # widget's shadow root, out of the host page's reach.
+    script = (STATIC_DIR / "widget.js").read_text()
+    css = (STATIC_DIR / "widget.css").read_text()
+    return script.replace(CSS_PLACEHOLDER, json.dumps(css), 1).encode()
+
+
+@require_GET
+def widget_loader(request: HttpRequest) -> HttpResponse:
+    """`GET /widget.js`: any site may load it; what it may do is decided per channel."""
+    response = HttpResponse(_loader_source(), content_type="text/javascript; charset=utf-8")
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Cache-Control"] = f"public, max-age={LOADER_MAX_AGE_SECONDS}"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+ALLOWED_UPLOAD_TYPES = frozenset(
+    {
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "application/pdf",
+        "text/plain",
+        "text/csv",
+        "application/msword",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.ms-excel",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.ms-powerpoint",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "application/vnd.oasis.opendocument.text",
+        "application/vnd.oasis.opendocument.spreadsheet",
+    }
+)
+VISITOR_TOKEN_HEADER = "X-Switchboard-Visitor"
+
+
+def _error(status: int, code: str, message: str, origin: str | None) -> HttpResponse:
+    return _with_cors(JsonResponse({"error": code, "detail": message}, status=status), origin)
+
+
+def _with_cors(response: HttpResponse, origin: str | None) -> HttpResponse:
+    # Only for a page the channel allows (checked before this is called with an origin).
+    if origin:
+        response["Access-Control-Allow-Origin"] = origin
+        response["Access-Control-Allow-Headers"] = f"{VISITOR_TOKEN_HEADER}, Content-Type"
+        response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+        response["Access-Control-Max-Age"] = "600"
+        response["Vary"] = "Origin"
+    return response
+
+
+def _upload_content_type(declared: str, filename: str) -> str:
+    content_type = (declared or "").split(";")[0].strip().lower()
+    if not content_type or content_type == "application/octet-stream":
+        content_type = (mimetypes.guess_type(filename)[0] or "").lower()
+    return content_type
+
+
+@csrf_exempt
+def widget_upload(request: HttpRequest, public_id) -> HttpResponse:
+    """`POST /widget/<public_id>/uploads/`: a visitor's file (multipart field `file`, optional
+    `text` and `client_id`), with the visitor token in `X-Switchboard-Visitor`. At most
+    10 MB; images, PDF, plain text and office documents only. Answers the stored message
+    in the widget's `message` frame shape, and the visitor's open tabs receive it too."""
+    origin = request.headers.get("Origin")
+    channel = services.widget_channel_for_origin(public_id=str(public_id), origin=origin)
+    if channel is None:
+        # Not for this page (or no such channel): no CORS headers, the browser hides it.
+        return JsonResponse({"error": "not_found", "detail": "no chat for this page"}, status=404)
+    if request.method == "OPTIONS":
+        return _with_cors(HttpResponse(status=204), origin)
+    if request.method != "POST":
+        return _error(405, "method_not_allowed", "use POST", origin)
+    visitor = visitor_from_token(
+        public_id=str(channel.public_id), token=request.headers.get(VISITOR_TOKEN_HEADER, "")
+    )
+    if visitor is None:
+        return _error(401, "invalid_token", f"{VISITOR_TOKEN_HEADER} is missing or invalid", origin)
+    try:
+        declared_length = int(request.headers.get("Content-Length") or 0)
+    except ValueError:
+        declared_length = 0
+    # Multipart framing adds a little to the file itself.
+    if declared_length > services.MAX_UPLOAD_BYTES + 64 * 1024:
+        return _error(413, "too_large", "files are at most 10 MB", origin)
+    upload = request.FILES.get("file")
+    if upload is None:
+        return _error(400, "malformed", "send the file as multipart field `file`", origin)
+    if upload.size is None or upload.size > services.MAX_UPLOAD_BYTES:
+        return _error(413, "too_large", "files are at most 10 MB", origin)
+    filename = (upload.name or "attachment").rsplit("/", 1)[-1][:200]
+    content_type = _upload_content_type(upload.content_type or "", filename)
+    if content_type not in ALLOWED_UPLOAD_TYPES:
+        return _error(
+            415, "unsupported_type", "images, PDF, text and office documents only", origin
+        )
+    text = request.POST.get("text", "")
+    if not async_to_sync(services.visitor_message_allowed)(
+        visitor_id=visitor.visitor_id, address=request.META.get("REMOTE_ADDR", "unknown")
+    ):
+        return _error(429, "rate_limited", "too many messages; wait a few seconds", origin)
+    try:
+        outcome = services.visitor_message_send(
+            channel=channel,
+            visitor=visitor,
+            text=text,
+            client_id=request.POST.get("client_id", ""),
+            attachment=services.VisitorAttachment(
+                filename=filename, content_type=content_type, content=upload.read()
+            ),
+        )
+    except services.VisitorMessageRefused as refusal:
+        status = 413 if refusal.code == "too_large" else 400
+        return _error(status, refusal.code, refusal.detail, origin)
+    widget_realtime.visitor_send_now(
+        channel_id=channel.pk,
+        visitor_id=visitor.visitor_id,
+        payload={"type": "message", "message": outcome.message},
+    )
+    return _with_cors(JsonResponse({"message": outcome.message}, status=201), origin)

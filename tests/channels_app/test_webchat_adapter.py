@@ -1,0 +1,136 @@
+"""The webchat adapter on its own: settings, origins and the messages it builds."""
+
+import pytest
+
+from channels_app.adapters.webchat import WebchatAdapter, normalized_origin
+from channels_app.contracts import SignatureInvalid, WebhookRequest
+from channels_app.models import Channel
+from channels_app.widget.visitors import (
+    Visitor,
+    frame_body,
+    frame_signature,
+    identity_hash_is_valid,
+    visitor_from_token,
+    visitor_token,
+)
+from tests.factories import WebchatChannelFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_admin_creates_a_webchat_channel_and_the_identity_secret_stays_hidden(
+    admin_client_api,
+):
+    response = admin_client_api.post(
+        "/api/v1/channels/",
+        {
+            "kind": "webchat",
+            "name": "Website",
+            "config": {
+                "allowed_origins": ["https://shop.example.com"],
+                "color": "#0f766e",
+                "greeting": "Hello!",
+                "company_name": "Shop",
+                "prechat_form": True,
+                "offline_message": "Back tomorrow",
+                "identity_secret": "s3cr3t",
+            },
+        },
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
+    assert "identity_secret" not in response.json()["config"]
+    channel = Channel.objects.get(pk=response.json()["id"])
+    assert channel.secrets == {"identity_secret": "s3cr3t"}
+
+
+@pytest.mark.parametrize(
+    ("config", "field"),
+    [
+        ({}, "allowed_origins"),
+        ({"allowed_origins": "https://shop.example.com"}, "allowed_origins"),
+        ({"allowed_origins": ["https://shop.example.com/path"]}, "allowed_origins"),
+        ({"allowed_origins": ["shop.example.com"]}, "allowed_origins"),
+        ({"allowed_origins": ["https://a.example"], "color": "red"}, "color"),
+        ({"allowed_origins": ["https://a.example"], "prechat_form": "yes"}, "prechat_form"),
+    ],
+)
+def test_invalid_settings_are_refused(admin_client_api, config, field):
+    response = admin_client_api.post(
+        "/api/v1/channels/",
+        {"kind": "webchat", "name": "Website", "config": config},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert field in str(response.json())
+
+
+@pytest.mark.parametrize(
+    ("origin", "normalized"),
+    [
+        ("https://Shop.Example.com", "https://shop.example.com"),
+        ("https://shop.example.com:443", "https://shop.example.com"),
+        ("http://127.0.0.1:8000/", "http://127.0.0.1:8000"),
+        ("https://shop.example.com/x", None),
+        ("ftp://shop.example.com", None),
+        ("null", None),
+    ],
+)
+def test_origins_compare_by_scheme_host_and_port(origin, normalized):
+    assert normalized_origin(origin) == normalized
+
+
+def test_only_frames_signed_by_the_widget_socket_are_accepted():
+    channel = WebchatChannelFactory()
+    adapter = WebchatAdapter(channel)
+    body = frame_body({"visitor_id": "v1", "client_id": "c1", "text": "hi"})
+    signature = frame_signature(public_id=str(channel.public_id), body=body)
+
+    adapter.verify(WebhookRequest(body=body, headers={"x-switchboard-widget-signature": signature}))
+    other = WebchatChannelFactory()
+    with pytest.raises(SignatureInvalid):
+        WebchatAdapter(other).verify(
+            WebhookRequest(body=body, headers={"x-switchboard-widget-signature": signature})
+        )
+
+
+def test_a_verified_user_comes_first_and_a_typed_email_is_only_a_claim():
+    channel = WebchatChannelFactory()
+    adapter = WebchatAdapter(channel)
+
+    def identities(**fields):
+        body = frame_body({"visitor_id": "v1", "client_id": "c1", "text": "hi", **fields})
+        [message] = adapter.parse(WebhookRequest(body=body, headers={}))
+        return [(i.kind, i.value, i.is_verified) for i in message.identities]
+
+    assert identities(email="a@example.com") == [
+        ("webchat", f"{channel.public_id}:v1", True),
+        ("email", "a@example.com", False),
+    ]
+    assert identities(email="a@example.com", user_id="42") == [
+        ("webchat", f"{channel.public_id}:user:42", True),
+        ("email", "a@example.com", True),
+        ("webchat", f"{channel.public_id}:v1", True),
+    ]
+
+
+def test_a_visitor_token_only_works_on_its_own_channel():
+    token = visitor_token(public_id="one", visitor=Visitor(visitor_id="abc", email="a@b.co"))
+
+    assert visitor_from_token(public_id="one", token=token) == Visitor(
+        visitor_id="abc", email="a@b.co"
+    )
+    assert visitor_from_token(public_id="two", token=token) is None
+
+
+def test_the_identity_hash_is_an_hmac_of_the_user_id():
+    import hashlib
+    import hmac
+
+    good = hmac.new(b"secret", b"42", hashlib.sha256).hexdigest()
+
+    assert identity_hash_is_valid(identity_secret="secret", user_id="42", user_hash=good)
+    assert not identity_hash_is_valid(identity_secret="secret", user_id="43", user_hash=good)
+    assert not identity_hash_is_valid(identity_secret="", user_id="42", user_hash=good)

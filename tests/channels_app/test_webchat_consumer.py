@@ -1,0 +1,525 @@
+"""The website chat widget's socket, in process against the real ASGI application."""
+
+import asyncio
+import hashlib
+import hmac
+import itertools
+import json
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from channels_app.services import message_deliver
+from channels_app.widget import selectors as widget_selectors
+from config.asgi import application
+from customers.models import Identity, IdentityClaim
+from inbox import people, realtime
+from inbox.models import Conversation, Message, MessageStatus
+from tests.conftest import client_for
+from tests.factories import (
+    WEBCHAT_IDENTITY_SECRET,
+    WEBCHAT_ORIGIN,
+    CustomerFactory,
+    IdentityFactory,
+    WebchatChannelFactory,
+)
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+
+_addresses = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_presence(monkeypatch):
+    # Presence is cached per process for a few seconds; each test sees its own.
+    monkeypatch.setattr(widget_selectors, "_operators_online", (0.0, False))
+
+
+@pytest.fixture
+def webchat(db, team):
+    return WebchatChannelFactory(teams=[team])
+
+
+def user_hash(user_id: str, secret: str = WEBCHAT_IDENTITY_SECRET) -> str:
+    return hmac.new(secret.encode(), user_id.encode(), hashlib.sha256).hexdigest()
+
+
+def widget_socket(channel, *, origin: str | None = WEBCHAT_ORIGIN) -> WebsocketCommunicator:
+    headers = [(b"origin", origin.encode())] if origin else []
+    communicator = WebsocketCommunicator(
+        application, f"/ws/widget/{channel.public_id}/", headers=headers
+    )
+    # Each test writes from its own network address: the per-address limit is shared.
+    communicator.scope["client"] = (f"10.0.{next(_addresses) % 250}.{id(communicator) % 250}", 5)
+    return communicator
+
+
+async def visitor(channel, *, token: str | None = None) -> tuple[WebsocketCommunicator, dict]:
+    communicator = widget_socket(channel)
+    connected, _ = await communicator.connect()
+    assert connected
+    await communicator.send_json_to({"type": "hello", **({"token": token} if token else {})})
+    ready = await communicator.receive_json_from()
+    assert ready["type"] == "ready"
+    return communicator, ready
+
+
+async def next_frame(communicator, frame_type: str, timeout: float = 3.0) -> dict:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        remaining = deadline - asyncio.get_running_loop().time()
+        frame = json.loads(await communicator.receive_from(timeout=max(remaining, 0.01)))
+        if frame["type"] == frame_type:
+            return frame
+
+
+async def write(communicator, text: str, client_id: str = "") -> dict:
+    await communicator.send_json_to({"type": "message", "text": text, "client_id": client_id})
+    return await next_frame(communicator, "message")
+
+
+async def operator_socket(user) -> WebsocketCommunicator:
+    token = await sync_to_async(people.operator_api_token)(user=user)
+    communicator = WebsocketCommunicator(
+        application,
+        "/ws/inbox/",
+        headers=[(b"authorization", f"Token {token}".encode()), (b"origin", b"http://127.0.0.1")],
+    )
+    connected, _ = await communicator.connect()
+    assert connected
+    return communicator
+
+
+@sync_to_async
+def stored_messages(channel) -> list[Message]:
+    return list(Message.objects.filter(channel=channel).order_by("id"))
+
+
+@sync_to_async
+def customer_of(channel, visitor_id: str):
+    return (
+        Conversation.objects.select_related("customer")
+        .get(channel=channel, recipient_address=visitor_id)
+        .customer
+    )
+
+
+# -- the handshake ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://evil.example.com",
+        "http://shop.example.com",  # another scheme
+        "https://shop.example.com:8443",  # another port
+        "https://shop.example.com.evil.net",
+        None,  # not a browser on an allowed page
+    ],
+)
+async def test_a_page_outside_the_allowed_origins_is_refused(webchat, origin):
+    communicator = widget_socket(webchat, origin=origin)
+
+    connected, _ = await communicator.connect()
+
+    assert not connected
+
+
+async def test_an_inactive_or_other_kind_channel_is_refused(webchat, channel):
+    await sync_to_async(type(webchat).objects.filter(pk=webchat.pk).update)(is_active=False)
+    for target in (webchat, channel):
+        connected, _ = await widget_socket(target).connect()
+        assert not connected
+
+
+async def test_ready_hands_out_a_token_that_brings_the_same_visitor_back(webchat):
+    first, ready = await visitor(webchat)
+    assert ready["config"]["company_name"] == "Shop"
+    assert ready["operators_online"] is False
+    assert ready["offline_message"] == "We are away; we answer within a day."
+    await first.disconnect()
+
+    again, ready_again = await visitor(webchat, token=ready["token"])
+    assert ready_again["visitor"]["id"] == ready["visitor"]["id"]
+    await again.disconnect()
+
+    forged, ready_forged = await visitor(webchat, token=ready["token"] + "x")
+    assert ready_forged["visitor"]["id"] != ready["visitor"]["id"]
+    await forged.disconnect()
+
+
+async def test_frames_before_hello_are_refused(webchat):
+    communicator = widget_socket(webchat)
+    await communicator.connect()
+
+    await communicator.send_json_to({"type": "message", "text": "hi"})
+
+    assert (await communicator.receive_json_from())["code"] == "hello_required"
+    assert await stored_messages(webchat) == []
+    await communicator.disconnect()
+
+
+# -- messages both ways -------------------------------------------------------------------
+
+
+async def test_a_visitor_message_is_stored_and_operators_see_it(webchat, operator):
+    inbox = await operator_socket(operator)
+    widget, ready = await visitor(webchat)
+
+    echo = await write(widget, "Where is my <b>parcel</b>?", client_id="c-1")
+
+    assert echo["message"]["body"] == "Where is my <b>parcel</b>?"
+    assert echo["message"]["client_id"] == "c-1"
+    created = await next_frame(inbox, "message.created")
+    assert created["message"]["body"] == "Where is my <b>parcel</b>?"
+    assert created["message"]["direction"] == "in"
+    [message] = await stored_messages(webchat)
+    assert message.external_id == f"webchat:{ready['visitor']['id']}:c-1"
+    customer = await customer_of(webchat, ready["visitor"]["id"])
+    assert await sync_to_async(
+        Identity.objects.filter(
+            customer=customer, kind="webchat", value=f"{webchat.public_id}:{ready['visitor']['id']}"
+        ).exists
+    )()
+    await widget.disconnect()
+    await inbox.disconnect()
+
+
+async def test_with_no_operator_online_the_first_message_says_when_to_expect_an_answer(webchat):
+    widget, ready = await visitor(webchat)
+    assert ready["operators_online"] is False
+
+    await write(widget, "Anyone there?")
+
+    notice = await next_frame(widget, "notice")
+    assert notice == {
+        "type": "notice",
+        "code": "offline",
+        "message": "We are away; we answer within a day.",
+    }
+    await write(widget, "Hello?")
+    assert await widget.receive_nothing(timeout=0.3)
+    await widget.disconnect()
+
+
+async def test_the_same_client_id_twice_stores_one_message(webchat):
+    widget, _ = await visitor(webchat)
+
+    await write(widget, "Hello", client_id="same")
+    await write(widget, "Hello", client_id="same")
+
+    assert len(await stored_messages(webchat)) == 1
+    await widget.disconnect()
+
+
+async def test_an_operator_reply_reaches_the_visitor_live_and_after_reconnect(webchat, operator):
+    widget, ready = await visitor(webchat)
+    echo = await write(widget, "Hello?")
+    conversation_id = await sync_to_async(
+        lambda: Message.objects.get(pk=echo["message"]["id"]).conversation_id
+    )()
+    api = await sync_to_async(client_for)(operator)
+
+    response = await sync_to_async(api.post)(
+        f"/api/v1/conversations/{conversation_id}/messages/",
+        {"body": "It ships <today>."},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    note = await sync_to_async(api.post)(
+        f"/api/v1/conversations/{conversation_id}/messages/",
+        {"body": "customer seems upset", "private": True},
+        format="json",
+    )
+    assert note.status_code == 201
+    reply_id = response.json()["id"]
+    await sync_to_async(message_deliver)(message_id=reply_id, attempt=1, max_attempts=3)
+
+    delivered = await next_frame(widget, "message")
+    assert delivered["message"]["id"] == reply_id
+    assert delivered["message"]["body"] == "It ships <today>."
+    assert delivered["message"]["author"] == {"name": "Anna"}
+    reply = await sync_to_async(Message.objects.get)(pk=reply_id)
+    assert reply.status == MessageStatus.SENT
+    await widget.disconnect()
+
+    back, _ = await visitor(webchat, token=ready["token"])
+    await back.send_json_to({"type": "history"})
+    history = await next_frame(back, "history")
+    assert [m["body"] for m in history["messages"]] == ["Hello?", "It ships <today>."]
+    assert history["messages"][1]["author"] == {"name": "Anna"}
+
+    await back.send_json_to({"type": "read", "message_id": reply_id})
+    await asyncio.sleep(0.3)
+    await sync_to_async(reply.refresh_from_db)()
+    assert reply.status == MessageStatus.READ
+    await back.disconnect()
+
+
+async def test_another_visitor_sees_nothing_of_the_thread(webchat):
+    first, _ = await visitor(webchat)
+    await write(first, "My secret order")
+    second, _ = await visitor(webchat)
+
+    await second.send_json_to({"type": "history"})
+
+    assert (await next_frame(second, "history"))["messages"] == []
+    await first.disconnect()
+    await second.disconnect()
+
+
+async def test_typing_reaches_both_sides(webchat, operator):
+    inbox = await operator_socket(operator)
+    widget, _ = await visitor(webchat)
+    echo = await write(widget, "Hi")
+    conversation_id = (
+        echo["message"]
+        and await sync_to_async(
+            lambda: Message.objects.get(pk=echo["message"]["id"]).conversation_id
+        )()
+    )
+
+    await widget.send_json_to({"type": "typing", "is_typing": True})
+    typing = await next_frame(inbox, "typing")
+    assert typing["conversation_id"] == conversation_id
+    assert typing["is_customer"] is True and typing["is_typing"] is True
+
+    await realtime.operator_typing_to_customer(
+        conversation_id=conversation_id,
+        operator={"id": operator.pk, "username": "anna", "name": "Anna"},
+        is_typing=True,
+    )
+    assert await next_frame(widget, "typing") == {
+        "type": "typing",
+        "is_typing": True,
+        "name": "Anna",
+    }
+    await widget.disconnect()
+    await inbox.disconnect()
+
+
+# -- identity -----------------------------------------------------------------------------
+
+
+async def test_a_prechat_email_stays_a_claim_and_never_merges(webchat):
+    known = await sync_to_async(CustomerFactory)(email="jane@example.com")
+    await sync_to_async(IdentityFactory)(customer=known, kind="email", value="jane@example.com")
+    widget, ready = await visitor(webchat)
+
+    await widget.send_json_to({"type": "identify", "name": "Jane", "email": "jane@example.com"})
+    identified = await next_frame(widget, "identified")
+    assert identified["visitor"]["is_verified"] is False
+    await write(widget, "Hi, it's Jane")
+
+    customer = await customer_of(webchat, ready["visitor"]["id"])
+    assert customer.pk != known.pk
+    assert customer.name == "Jane"
+    assert await sync_to_async(
+        IdentityClaim.objects.filter(customer=customer, value="jane@example.com").exists
+    )()
+    assert not await sync_to_async(
+        Identity.objects.filter(customer=customer, kind="email").exists
+    )()
+    await widget.disconnect()
+
+
+async def test_a_site_vouched_user_becomes_the_customer_with_that_email(webchat):
+    known = await sync_to_async(CustomerFactory)(email="jane@example.com")
+    await sync_to_async(IdentityFactory)(customer=known, kind="email", value="jane@example.com")
+    widget, ready = await visitor(webchat)
+
+    await widget.send_json_to(
+        {
+            "type": "identify",
+            "user_id": "42",
+            "email": "Jane@Example.com",
+            "name": "Jane",
+            "user_hash": user_hash("42"),
+        }
+    )
+    identified = await next_frame(widget, "identified")
+    assert identified["visitor"]["is_verified"] is True
+    await widget.disconnect()
+    # The verified identity travels in the new token.
+    again, _ = await visitor(webchat, token=identified["token"])
+    await write(again, "Logged in now")
+
+    customer = await customer_of(webchat, ready["visitor"]["id"])
+    assert customer.pk == known.pk
+    assert await sync_to_async(
+        Identity.objects.filter(
+            customer=known, kind="webchat", value=f"{webchat.public_id}:user:42"
+        ).exists
+    )()
+    await again.disconnect()
+
+
+async def test_a_wrong_user_hash_is_refused_and_links_nothing(webchat):
+    known = await sync_to_async(CustomerFactory)(email="jane@example.com")
+    await sync_to_async(IdentityFactory)(customer=known, kind="email", value="jane@example.com")
+    widget, ready = await visitor(webchat)
+
+    await widget.send_json_to(
+        {
+            "type": "identify",
+            "user_id": "42",
+            "email": "jane@example.com",
+            "user_hash": user_hash("42", secret="guessed"),
+        }
+    )
+    error = await next_frame(widget, "error")
+    assert error["code"] == "identity_invalid"
+    await write(widget, "Hello")
+
+    customer = await customer_of(webchat, ready["visitor"]["id"])
+    assert customer.pk != known.pk
+    assert not await sync_to_async(Identity.objects.filter(value__contains=":user:").exists)()
+    assert not await sync_to_async(
+        Identity.objects.filter(customer=customer, kind="email").exists
+    )()
+    await widget.disconnect()
+
+
+# -- limits -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        ({"type": "message", "text": "x" * 5_001}, "too_large"),
+        ({"type": "message", "text": "x" * 4_000, "padding": "y" * 70_000}, "too_large"),
+        ({"type": "message", "text": "   "}, "invalid"),
+        ({"type": "message", "text": 5}, "invalid"),
+    ],
+)
+async def test_oversize_or_malformed_messages_are_refused_and_nothing_is_stored(
+    webchat, frame, code
+):
+    widget, _ = await visitor(webchat)
+
+    await widget.send_json_to(frame)
+
+    assert (await next_frame(widget, "error"))["code"] == code
+    assert await stored_messages(webchat) == []
+    await widget.disconnect()
+
+
+async def test_a_flood_is_refused_past_twenty_messages_in_ten_seconds(webchat):
+    widget, _ = await visitor(webchat)
+    for number in range(20):
+        await write(widget, f"message {number}", client_id=f"c{number}")
+
+    await widget.send_json_to({"type": "message", "text": "one too many", "client_id": "c20"})
+
+    assert (await next_frame(widget, "error"))["code"] == "rate_limited"
+    bodies = [message.body for message in await stored_messages(webchat)]
+    assert len(bodies) == 20 and "one too many" not in bodies
+    await widget.disconnect()
+
+
+# -- CSAT -----------------------------------------------------------------------------------
+
+
+@sync_to_async
+def resolve_and_send_survey(conversation_id: int, operator) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from channels_app.services import csat_survey_send
+    from inbox import csat
+    from inbox.models import CsatSurvey
+    from inbox.services import conversation_resolve, message_reply
+
+    conversation = Conversation.objects.get(pk=conversation_id)
+    message_reply(conversation=conversation, author=operator, body="Fixed it for you.")
+    conversation_resolve(conversation=conversation, resolved_by=operator)
+    CsatSurvey.objects.update(due_at=timezone.now() - timedelta(seconds=1))
+    for survey_id in csat.csat_surveys_queue_due():
+        csat_survey_send(survey_id=survey_id)
+
+
+async def test_a_rating_card_is_answered_from_the_widget(webchat, operator):
+    from inbox.models import ConversationStatus, CsatSurvey, SurveyStatus
+
+    widget, _ = await visitor(webchat)
+    echo = await write(widget, "Broken zipper")
+    conversation_id = await sync_to_async(
+        lambda: Message.objects.get(pk=echo["message"]["id"]).conversation_id
+    )()
+
+    await resolve_and_send_survey(conversation_id, operator)
+
+    card = await next_frame(widget, "rating_request")
+    assert [rating["value"] for rating in card["ratings"]] == [1, 2, 3, 4, 5]
+    four = next(rating for rating in card["ratings"] if rating["value"] == 4)
+    await widget.send_json_to(
+        {"type": "rating", "survey": card["survey"], "rating": 4, "payload": four["payload"]}
+    )
+    await next_frame(widget, "message")
+
+    survey = await sync_to_async(CsatSurvey.objects.get)(conversation_id=conversation_id)
+    assert (survey.status, survey.rating) == (SurveyStatus.ANSWERED, 4)
+    conversation = await sync_to_async(Conversation.objects.get)(pk=conversation_id)
+    assert conversation.status == ConversationStatus.RESOLVED
+    await widget.disconnect()
+
+
+# -- HTTP side -----------------------------------------------------------------------------
+
+
+async def test_a_stranger_cannot_post_widget_messages_as_a_webhook(webchat):
+    from django.test import AsyncClient
+
+    response = await AsyncClient().post(
+        f"/webhooks/webchat/{webchat.public_id}/",
+        data=b'{"visitor_id": "abc", "client_id": "1", "text": "spoofed"}',
+        content_type="application/json",
+    )
+
+    assert response.status_code == 401
+    assert await stored_messages(webchat) == []
+
+
+async def test_the_loader_script_is_served_to_any_site_with_its_styles():
+    from django.test import AsyncClient
+
+    response = await AsyncClient().get("/widget.js")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/javascript")
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert "max-age=" in response["Cache-Control"]
+    body = response.content.decode()
+    assert "__WIDGET_CSS__" not in body and ".launcher" in body
+    assert "innerHTML" not in body
+
+
+async def test_another_account_on_the_same_browser_starts_a_new_thread(webchat):
+    widget, ready = await visitor(webchat)
+    await widget.send_json_to({"type": "identify", "user_id": "1", "user_hash": user_hash("1")})
+    first = await next_frame(widget, "identified")
+    assert first["visitor"]["id"] == ready["visitor"]["id"]
+    await write(widget, "I am user one")
+
+    await widget.send_json_to({"type": "identify", "user_id": "2", "user_hash": user_hash("2")})
+    second = await next_frame(widget, "identified")
+    await widget.send_json_to({"type": "history"})
+
+    assert second["visitor"]["id"] != first["visitor"]["id"]
+    assert (await next_frame(widget, "history"))["messages"] == []
+    await widget.disconnect()
+
+
+async def test_a_flood_of_other_frames_is_refused_too(webchat):
+    widget, _ = await visitor(webchat)
+
+    for _ in range(70):
+        await widget.send_json_to({"type": "ping"})
+    frames = [await widget.receive_json_from() for _ in range(70)]
+
+    assert {"type": "error", "code": "rate_limited", "message": "too many frames; slow down"} in (
+        frames
+    )
+    await widget.disconnect()
