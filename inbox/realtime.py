@@ -15,7 +15,11 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 
 from inbox.models import Conversation, Message
-from inbox.representations import conversation_representation, message_representation
+from inbox.representations import (
+    conversation_event_representation,
+    conversation_representation,
+    message_representation,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +85,17 @@ def conversation_changed(conversation: Conversation, *, is_new: bool = False) ->
         {
             "type": "conversation.created" if is_new else "conversation.updated",
             "conversation": conversation_representation(conversation),
+        },
+    )
+
+
+def conversation_event_created(event, *, channel_id: int) -> None:
+    broadcast_on_commit(
+        groups_for_channel(channel_id),
+        {
+            "type": "conversation.event",
+            "conversation_id": event.conversation_id,
+            "event": conversation_event_representation(event),
         },
     )
 

@@ -26,7 +26,14 @@ from customers.selectors import (
     customer_get_with_identities,
     customer_list,
 )
-from inbox.models import Conversation, Message, MessageDirection, Team, User
+from inbox.models import (
+    Conversation,
+    ConversationEvent,
+    Message,
+    MessageDirection,
+    Team,
+    User,
+)
 
 CONVERSATION_RELATIONS = ("customer", "channel", "assignee", "team", "resolved_by")
 
@@ -95,6 +102,10 @@ def message_list(*, conversation: Conversation) -> QuerySet[Message]:
         .select_related("author")
         .prefetch_related("attachments")
     )
+
+
+def conversation_event_list(*, conversation: Conversation) -> QuerySet[ConversationEvent]:
+    return ConversationEvent.objects.filter(conversation=conversation).select_related("actor")
 
 
 def message_for_delivery(*, message_id: int) -> Message | None:
@@ -370,6 +381,23 @@ def message_list_latest(
     """The latest messages of a thread, oldest first, and whether earlier ones exist."""
     latest = list(message_list(conversation=conversation).order_by("-id")[: limit + 1])
     return list(reversed(latest[:limit])), len(latest) > limit
+
+
+def conversation_thread_latest(
+    *, conversation: Conversation, limit: int = THREAD_MESSAGE_LIMIT
+) -> tuple[list[Message | ConversationEvent], bool]:
+    """The latest messages with the events between and after them, in time order, and
+    whether earlier messages exist. Events are marked `is_event` for the template."""
+    messages, has_earlier = message_list_latest(conversation=conversation, limit=limit)
+    events = conversation_event_list(conversation=conversation).order_by("-id")
+    if has_earlier and messages:
+        events = events.filter(created_at__gte=messages[0].created_at)
+    recent_events = list(events[:limit])
+    for event in recent_events:
+        event.is_event = True  # type: ignore[attr-defined]
+    thread: list[Message | ConversationEvent] = [*messages, *recent_events]
+    thread.sort(key=lambda item: (item.created_at, isinstance(item, ConversationEvent)))
+    return thread, has_earlier
 
 
 def customer_profile_for(*, conversation: Conversation):

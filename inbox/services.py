@@ -22,9 +22,11 @@ from customers.services import (
     customer_resolve,
 )
 from inbox import csat, realtime
+from inbox.events import conversation_event_record
 from inbox.models import (
     Attachment,
     Conversation,
+    ConversationEventKind,
     ConversationStatus,
     Message,
     MessageDirection,
@@ -125,7 +127,8 @@ def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
     conversation.last_inbound_at = now
     update_fields = ["last_message_at", "last_inbound_at", "updated_at"]
     # A survey answer is kept in the thread but does not reopen the conversation.
-    if conversation.status != ConversationStatus.OPEN and not answers_survey:
+    is_reopened = conversation.status != ConversationStatus.OPEN and not answers_survey
+    if is_reopened:
         conversation.status = ConversationStatus.OPEN
         conversation.snoozed_until = None
         conversation.resolved_at = None
@@ -133,6 +136,10 @@ def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
         update_fields += ["status", "snoozed_until", "resolved_at", "resolved_by"]
     if not is_new:
         conversation.save(update_fields=update_fields)
+    if is_reopened and not is_new:
+        conversation_event_record(
+            conversation=conversation, kind=ConversationEventKind.REOPENED, reason="customer_wrote"
+        )
 
     if conversation.customer_id == customer.pk:
         conversation.customer = customer
@@ -450,21 +457,38 @@ def conversation_assign(
     conversation: Conversation,
     operator: User | object | None = UNSET,
     team: Team | object | None = UNSET,
+    actor: User | None = None,
 ) -> Conversation:
     """Give the conversation to an operator and/or a team; None takes it away."""
     fields = ["updated_at"]
+    events: list[tuple[str, dict]] = []
     if operator is not UNSET:
         if isinstance(operator, User) and not operator.is_active:
             raise ConversationActionInvalid("that operator is deactivated")
         if isinstance(operator, User) and not operator_can_serve(operator, conversation):
             raise ConversationActionInvalid("that operator's teams do not serve this channel")
+        previous = conversation.assignee if conversation.assignee_id else None
+        if isinstance(operator, User) and operator.pk != conversation.assignee_id:
+            events.append((ConversationEventKind.ASSIGNED, {"operator": operator.display_name}))
+        elif operator is None and previous is not None:
+            events.append((ConversationEventKind.UNASSIGNED, {"operator": previous.display_name}))
         conversation.assignee = operator  # type: ignore[assignment]
         fields.append("assignee")
     if team is not UNSET:
+        new_team_id = team.pk if isinstance(team, Team) else None
+        if new_team_id != conversation.team_id:
+            events.append(
+                (
+                    ConversationEventKind.TEAM_CHANGED,
+                    {"team": team.name if isinstance(team, Team) else ""},
+                )
+            )
         conversation.team = team  # type: ignore[assignment]
         fields.append("team")
     with transaction.atomic():
         conversation.save(update_fields=fields)
+        for kind, data in events:
+            conversation_event_record(conversation=conversation, kind=kind, actor=actor, **data)
         realtime.conversation_changed(conversation)
     return conversation
 
@@ -495,11 +519,14 @@ def conversation_resolve(*, conversation: Conversation, resolved_by: User | None
             ]
         )
         csat.csat_schedule_on_resolve(conversation=conversation)
+        conversation_event_record(
+            conversation=conversation, kind=ConversationEventKind.RESOLVED, actor=resolved_by
+        )
         realtime.conversation_changed(conversation)
     return conversation
 
 
-def conversation_reopen(*, conversation: Conversation) -> Conversation:
+def conversation_reopen(*, conversation: Conversation, actor: User | None = None) -> Conversation:
     if conversation.status == ConversationStatus.OPEN:
         raise ConversationActionInvalid("the conversation is already open")
     conversation.status = ConversationStatus.OPEN
@@ -510,11 +537,16 @@ def conversation_reopen(*, conversation: Conversation) -> Conversation:
         conversation.save(
             update_fields=["status", "snoozed_until", "resolved_at", "resolved_by", "updated_at"]
         )
+        conversation_event_record(
+            conversation=conversation, kind=ConversationEventKind.REOPENED, actor=actor
+        )
         realtime.conversation_changed(conversation)
     return conversation
 
 
-def conversation_snooze(*, conversation: Conversation, until: datetime) -> Conversation:
+def conversation_snooze(
+    *, conversation: Conversation, until: datetime, actor: User | None = None
+) -> Conversation:
     if until <= timezone.now():
         raise ConversationActionInvalid("snooze until a time in the future")
     if conversation.status == ConversationStatus.RESOLVED:
@@ -523,16 +555,33 @@ def conversation_snooze(*, conversation: Conversation, until: datetime) -> Conve
     conversation.snoozed_until = until
     with transaction.atomic():
         conversation.save(update_fields=["status", "snoozed_until", "updated_at"])
+        conversation_event_record(
+            conversation=conversation,
+            kind=ConversationEventKind.SNOOZED,
+            actor=actor,
+            until=until.isoformat(),
+        )
         realtime.conversation_changed(conversation)
     return conversation
 
 
-def conversation_set_priority(*, conversation: Conversation, priority: str) -> Conversation:
+def conversation_set_priority(
+    *, conversation: Conversation, priority: str, actor: User | None = None
+) -> Conversation:
     if priority not in Priority.values:
         raise ConversationActionInvalid(f"priority must be one of {', '.join(Priority.values)}")
+    is_change = conversation.priority != priority
     conversation.priority = priority
     with transaction.atomic():
         conversation.save(update_fields=["priority", "updated_at"])
+        if is_change:
+            conversation_event_record(
+                conversation=conversation,
+                kind=ConversationEventKind.PRIORITY_CHANGED,
+                actor=actor,
+                priority=priority,
+                priority_label=str(Priority(priority).label),
+            )
         realtime.conversation_changed(conversation)
     return conversation
 
@@ -551,6 +600,11 @@ def conversations_wake_snoozed(*, batch_size: int = 500) -> int:
             conversation.status = ConversationStatus.OPEN
             conversation.snoozed_until = None
             conversation.save(update_fields=["status", "snoozed_until", "updated_at"])
+            conversation_event_record(
+                conversation=conversation,
+                kind=ConversationEventKind.REOPENED,
+                reason="snooze_ended",
+            )
             realtime.conversation_changed(conversation)
             woken += 1
     return woken
@@ -568,6 +622,22 @@ def customer_merge_with_conversations(
     Conversation.objects.filter(pk__in=conversation_ids).update(customer=survivor)
     merge.moved = {**merge.moved, "conversations": conversation_ids}
     merge.save(update_fields=["moved"])
+    # Shown on the conversations that moved, or on the survivor's latest if none did.
+    marked = list(Conversation.objects.filter(pk__in=conversation_ids).only("pk", "channel_id"))
+    if not marked:
+        marked = list(
+            Conversation.objects.filter(customer=survivor)
+            .only("pk", "channel_id")
+            .order_by("-id")[:1]
+        )
+    for conversation in marked:
+        conversation_event_record(
+            conversation=conversation,
+            kind=ConversationEventKind.MERGED,
+            actor=merged_by,
+            merged=merged.name or f"Customer {merged.pk}",
+            survivor=survivor.name or f"Customer {survivor.pk}",
+        )
     _broadcast_conversations(conversation_ids)
     return merge
 

@@ -4,8 +4,17 @@ render through the plain representation functions shared with live events."""
 from rest_framework import serializers
 
 from customers.models import Customer
-from inbox.models import CannedResponse, ConversationStatus, Priority, Role, Team, User
+from inbox.models import (
+    CannedResponse,
+    ConversationEventKind,
+    ConversationStatus,
+    Priority,
+    Role,
+    Team,
+    User,
+)
 from inbox.representations import (
+    conversation_event_representation,
     conversation_representation,
     message_representation,
     operator_representation,
@@ -49,6 +58,19 @@ class MessageOutputSerializer(serializers.Serializer):
 
     def to_representation(self, instance):
         return message_representation(instance)
+
+
+class ConversationEventOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    conversation_id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=ConversationEventKind.choices)
+    actor = OperatorRefSerializer(allow_null=True)
+    data = serializers.DictField(help_text="Names the text was made from, by kind.")
+    text = serializers.CharField(help_text='One line for the thread: "Anna resolved this".')
+    created_at = serializers.DateTimeField()
+
+    def to_representation(self, instance):
+        return conversation_event_representation(instance)
 
 
 class ChannelRefSerializer(serializers.Serializer):

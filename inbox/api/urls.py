@@ -41,6 +41,11 @@ urlpatterns = [
         name="message-list",
     ),
     path(
+        "conversations/<int:conversation_id>/events/",
+        views.ConversationEventListApi.as_view(),
+        name="conversation-event-list",
+    ),
+    path(
         "conversations/<int:conversation_id>/messages/<int:message_id>/retry/",
         views.MessageRetryApi.as_view(),
         name="message-retry",

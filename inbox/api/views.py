@@ -95,7 +95,9 @@ class ConversationDetailApi(APIView):
         data.is_valid(raise_exception=True)
         _run(
             lambda: services.conversation_set_priority(
-                conversation=conversation, priority=data.validated_data["priority"]
+                conversation=conversation,
+                priority=data.validated_data["priority"],
+                actor=current_operator(request),
             )
         )
         return _conversation_response(conversation)
@@ -120,7 +122,11 @@ class ConversationAssignApi(APIView):
             changes["team"] = (
                 None if team_id is None else _get_or_invalid(Team.objects.all(), team_id, "team")
             )
-        _run(lambda: services.conversation_assign(conversation=conversation, **changes))
+        _run(
+            lambda: services.conversation_assign(
+                conversation=conversation, actor=current_operator(request), **changes
+            )
+        )
         return _conversation_response(conversation)
 
 
@@ -147,7 +153,11 @@ class ConversationReopenApi(APIView):
     @extend_schema(request=None, responses=s.ConversationOutputSerializer)
     def post(self, request, conversation_id: int):
         conversation = _conversation_or_404(request, conversation_id)
-        _run(lambda: services.conversation_reopen(conversation=conversation))
+        _run(
+            lambda: services.conversation_reopen(
+                conversation=conversation, actor=current_operator(request)
+            )
+        )
         return _conversation_response(conversation)
 
 
@@ -159,7 +169,9 @@ class ConversationSnoozeApi(APIView):
         data.is_valid(raise_exception=True)
         _run(
             lambda: services.conversation_snooze(
-                conversation=conversation, until=data.validated_data["until"]
+                conversation=conversation,
+                until=data.validated_data["until"],
+                actor=current_operator(request),
             )
         )
         return _conversation_response(conversation)
@@ -188,6 +200,18 @@ class MessageListApi(generics.ListAPIView):
             )
         )
         return Response(s.MessageOutputSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
+class ConversationEventListApi(generics.ListAPIView):
+    """What happened to the conversation besides messages, oldest first."""
+
+    serializer_class = s.ConversationEventOutputSerializer
+    pagination_class = ChronologicalCursorPagination
+    filter_backends: list = []
+
+    def get_queryset(self):
+        conversation = _conversation_or_404(self.request, self.kwargs["conversation_id"])
+        return selectors.conversation_event_list(conversation=conversation)
 
 
 class MessageRetryApi(APIView):

@@ -6,6 +6,8 @@ from datetime import datetime
 from django import template
 from django.utils import timezone
 
+from inbox.representations import conversation_event_text
+
 register = template.Library()
 
 AVATAR_TONES = 8
@@ -86,3 +88,8 @@ def file_size(size: int | None) -> str:
 @register.filter
 def is_image(content_type: str) -> bool:
     return str(content_type).startswith("image/")
+
+
+@register.filter
+def event_text(event) -> str:
+    return conversation_event_text(event)

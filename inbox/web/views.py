@@ -53,10 +53,10 @@ def _visible_conversation(user: User, conversation_id: str) -> Conversation | No
 
 
 def _conversation_context(user: User, conversation: Conversation) -> dict[str, Any]:
-    messages, has_earlier_messages = selectors.message_list_latest(conversation=conversation)
+    thread, has_earlier_messages = selectors.conversation_thread_latest(conversation=conversation)
     return {
         "conversation": conversation,
-        "messages": messages,
+        "thread": thread,
         "has_earlier_messages": has_earlier_messages,
         "customer": selectors.customer_profile_with_latest_merge(conversation=conversation),
         "timeline": selectors.customer_timeline_with_previews(

@@ -7,7 +7,7 @@ import { element, html } from "./dom.js";
 import { clock, localizeTimes, refreshAges } from "./format.js";
 import { LiveConnection } from "./live.js";
 import { setupMerge } from "./merge.js";
-import { conversationItem, messageItem, toast } from "./render.js";
+import { conversationItem, eventItem, messageItem, toast } from "./render.js";
 
 const data = JSON.parse(document.getElementById("inbox-data").textContent);
 const me = data.user;
@@ -236,6 +236,15 @@ function appendMessage(message) {
   const node = element(messageItem(message, { customer: openConversation.customer }));
   thread.append(node);
   if (stickToBottom || message.author?.id === me.id) scrollToBottom();
+}
+
+function onConversationEvent(event) {
+  if (!openConversation || event.conversation_id !== openConversation.id) return;
+  if (document.getElementById(`event-${event.event.id}`)) return;
+  const stickToBottom = isNearBottom();
+  thread.querySelector(".thread-notice:only-child")?.remove();
+  thread.append(element(eventItem(event.event)));
+  if (stickToBottom) scrollToBottom();
 }
 
 // Delivery only moves forward; an older copy (the reply's own response, an event that
@@ -585,6 +594,9 @@ function onEvent(event) {
     case "conversation.created":
     case "conversation.updated":
       onConversationChanged(event.conversation);
+      break;
+    case "conversation.event":
+      onConversationEvent(event);
       break;
     case "typing":
       onTyping(event);

@@ -115,6 +115,10 @@ export function messageItem(message, { customer }) {
 </li>`;
 }
 
+export function eventItem(event) {
+  return html`<li class="thread-event thread-event-${event.kind}" id="event-${event.id}" data-event-id="${event.id}"><span class="thread-event-text">${event.text}</span> · <time data-clock datetime="${event.created_at}" title="${fullDate(event.created_at)}">${clock(event.created_at)}</time></li>`;
+}
+
 export function toast(text, { isError = false } = {}) {
   return html`<div class="toast${isError ? " toast-error" : ""}">${text}</div>`;
 }
