@@ -65,7 +65,8 @@ class ConversationEventOutputSerializer(serializers.Serializer):
     conversation_id = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=ConversationEventKind.choices)
     actor = OperatorRefSerializer(allow_null=True)
-    data = serializers.DictField(help_text="Names the text was made from, by kind.")
+    # The API field is called "data", which shadows Serializer.data for the type checker.
+    data = serializers.DictField(help_text="Names the text was made from, by kind.")  # type: ignore[assignment]
     text = serializers.CharField(help_text='One line for the thread: "Anna resolved this".')
     created_at = serializers.DateTimeField()
 
