@@ -138,6 +138,9 @@ class OutboundMessage:
     subject: str = ""
     thread_references: tuple[str, ...] = ()
     html: str = ""
+    # The customer's email address, for channels that copy replies there (a website
+    # chat visitor who has left). Filled only for adapters that ask for it.
+    customer_email: str = ""
 
 
 @dataclass(frozen=True)

@@ -314,6 +314,11 @@ def message_deliver(*, message_id: int, attempt: int, max_attempts: int) -> floa
             if adapter.uses_thread_references
             else ()
         ),
+        customer_email=(
+            inbox_selectors.customer_contact_email(customer_id=conversation.customer_id)
+            if adapter.uses_customer_email
+            else ""
+        ),
     )
     try:
         result = adapter.send(outbound)

@@ -44,6 +44,8 @@ class ChannelAdapter(ABC):
     # Whether send() needs the external ids of the conversation's earlier messages
     # (email's In-Reply-To/References); it costs a query per delivery.
     uses_thread_references: ClassVar[bool] = False
+    # Whether send() needs the customer's email address (OutboundMessage.customer_email).
+    uses_customer_email: ClassVar[bool] = False
 
     def __init__(self, channel: "Channel") -> None:
         self.channel = channel

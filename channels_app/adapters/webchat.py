@@ -3,11 +3,13 @@
 import base64
 import binascii
 import hmac
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from channels_app.adapters.base import ChannelAdapter, parse_json_object
+from channels_app.adapters.email import EmailAdapter
 from channels_app.contracts import (
     DeliveryFailed,
     DeliveryResult,
@@ -21,6 +23,7 @@ from channels_app.contracts import (
     SignatureInvalid,
     WebhookRequest,
 )
+from channels_app.models import Channel
 from channels_app.widget import realtime as widget_realtime
 from channels_app.widget.visitors import frame_signature
 
@@ -79,9 +82,11 @@ class WebchatAdapter(ChannelAdapter):
         "company_name",
         "prechat_form",
         "offline_message",
+        "fallback_email_channel",
     )
     secret_config_keys = ("identity_secret",)
     required_config_keys = ("allowed_origins",)
+    uses_customer_email = True
 
     @classmethod
     def check_config(cls, public: dict[str, Any]) -> dict[str, str]:
@@ -105,6 +110,13 @@ class WebchatAdapter(ChannelAdapter):
                 errors[key] = "must be a string"
         if "prechat_form" in public and not isinstance(public["prechat_form"], bool):
             errors["prechat_form"] = "must be true or false"
+        fallback = public.get("fallback_email_channel")
+        if fallback is not None and (
+            not isinstance(fallback, int)
+            or isinstance(fallback, bool)
+            or not Channel.objects.filter(pk=fallback, kind="email").exists()
+        ):
+            errors["fallback_email_channel"] = "must be the id of an email channel"
         return errors
 
     def allows_origin(self, origin: str | None) -> bool:
@@ -191,7 +203,34 @@ class WebchatAdapter(ChannelAdapter):
                 },
             },
         )
+        if outbound.customer_email and not widget_realtime.visitor_is_online(
+            channel_id=self.channel.pk, visitor_id=outbound.recipient_address
+        ):
+            self._copy_by_email(outbound)
         return DeliveryResult(external_id=outbound_external_id(outbound.message_id))
+
+    def _copy_by_email(self, outbound: OutboundMessage) -> None:
+        """The visitor has left: the reply also goes to the email they gave, through the
+        channel's fallback email channel (retried with the message if the mail fails)."""
+        email_channel = Channel.objects.filter(
+            pk=self.channel.config.get("fallback_email_channel") or 0,
+            kind="email",
+            is_active=True,
+        ).first()
+        if email_channel is None:
+            return
+        company = self.channel.config.get("company_name") or self.channel.name
+        EmailAdapter(email_channel).send(
+            replace(
+                outbound,
+                message_id=0,
+                recipient_address=outbound.customer_email,
+                subject=f"Your chat with {company}",
+                text=f"{outbound.text}\n\n(You wrote to us in the chat on our website; "
+                "reply to this email or come back to the chat.)",
+                thread_references=(),
+            )
+        )
 
     def send_survey(self, survey: OutboundSurvey) -> DeliveryResult:
         """A rating card with five buttons; the answer comes back as a `rating` frame."""

@@ -19,7 +19,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from channels_app.models import Channel
 from channels_app.widget import selectors, services
-from channels_app.widget.realtime import visitor_group
+from channels_app.widget.realtime import visitor_group, visitor_mark_online
 from channels_app.widget.visitors import (
     Visitor,
     visitor_from_token,
@@ -91,6 +91,10 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         if kind == "hello":
             await self._hello(content)
         elif kind == "ping":
+            if self.visitor is not None:
+                await visitor_mark_online(
+                    channel_id=self.channel.pk, visitor_id=self.visitor.visitor_id
+                )
             await self.send_json({"type": "pong"})
         elif self.visitor is None:
             await self._error("hello_required", "send a hello frame first")
@@ -124,6 +128,7 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         await self._join(
             visitor_group(channel_id=self.channel.pk, visitor_id=self.visitor.visitor_id)
         )
+        await visitor_mark_online(channel_id=self.channel.pk, visitor_id=self.visitor.visitor_id)
         conversation = await database_sync_to_async(selectors.visitor_conversation_latest)(
             channel=self.channel, visitor=self.visitor
         )

@@ -11,6 +11,7 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.core.cache import cache
 
 logger = logging.getLogger(__name__)
 
@@ -36,3 +37,20 @@ def visitor_send_now(*, channel_id: int, visitor_id: str, payload: dict[str, Any
     """From sync code (the delivery worker): raises if the layer is unreachable, so the
     delivery is retried rather than marked sent."""
     async_to_sync(visitor_send)(channel_id=channel_id, visitor_id=visitor_id, payload=payload)
+
+
+# A visitor is online while one of their sockets has said hello or pinged (every 25 s)
+# within this time; closing the last tab lets it lapse.
+ONLINE_SECONDS = 60
+
+
+def _online_key(channel_id: int, visitor_id: str) -> str:
+    return f"widget.online.{channel_id}.{visitor_id}"
+
+
+async def visitor_mark_online(*, channel_id: int, visitor_id: str) -> None:
+    await cache.aset(_online_key(channel_id, visitor_id), 1, timeout=ONLINE_SECONDS)
+
+
+def visitor_is_online(*, channel_id: int, visitor_id: str) -> bool:
+    return bool(cache.get(_online_key(channel_id, visitor_id)))

@@ -1,0 +1,97 @@
+"""A visitor who left the chat gets the operator's reply by email too, if they gave one."""
+
+import asyncio
+
+import pytest
+
+from channels_app.services import message_deliver
+from channels_app.widget.realtime import visitor_is_online, visitor_mark_online
+from customers.models import IdentityClaim
+from inbox.models import MessageStatus
+from inbox.services import message_reply
+from tests.factories import (
+    ChannelFactory,
+    ConversationFactory,
+    CustomerFactory,
+    WebchatChannelFactory,
+)
+from tests.mail_servers import SmtpSink
+
+pytestmark = pytest.mark.django_db
+
+VISITOR = "a1b2c3d4e5f6a7b8"
+
+
+@pytest.fixture
+def smtp_sink():
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def webchat(smtp_sink, team):
+    mail = ChannelFactory(
+        kind="email",
+        config={
+            "address": "help@shop.example.com",
+            "company_name": "Shop",
+            "smtp_host": "127.0.0.1",
+            "smtp_port": smtp_sink.port,
+        },
+    )
+    channel = WebchatChannelFactory(teams=[team])
+    channel.config = {**channel.config, "fallback_email_channel": mail.pk}
+    channel.save()
+    return channel
+
+
+@pytest.fixture
+def visitor_conversation(webchat):
+    customer = CustomerFactory(name="Visitor", email="")
+    IdentityClaim.objects.create(customer=customer, kind="email", value="visitor@example.org")
+    return ConversationFactory(channel=webchat, customer=customer, recipient_address=VISITOR)
+
+
+def reply(conversation, operator, body="We found your order."):
+    message = message_reply(conversation=conversation, author=operator, body=body)
+    assert message_deliver(message_id=message.pk, attempt=1, max_attempts=3) is None
+    message.refresh_from_db()
+    return message
+
+
+def test_a_reply_to_a_visitor_who_left_also_goes_by_email(
+    visitor_conversation, operator, smtp_sink
+):
+    message = reply(visitor_conversation, operator)
+
+    assert message.status == MessageStatus.SENT
+    sent = smtp_sink.mails[0]
+    assert sent.recipients == ["visitor@example.org"]
+    assert sent.message["Subject"] == "Re: Your chat with Shop"
+    assert "We found your order." in sent.message.get_body(("plain",)).get_content()
+
+
+def test_a_visitor_still_in_the_chat_gets_no_email(visitor_conversation, operator, smtp_sink):
+    asyncio.run(visitor_mark_online(channel_id=visitor_conversation.channel_id, visitor_id=VISITOR))
+    assert visitor_is_online(channel_id=visitor_conversation.channel_id, visitor_id=VISITOR)
+
+    reply(visitor_conversation, operator)
+
+    assert smtp_sink.mails == []
+
+
+def test_without_a_fallback_channel_nothing_is_mailed(visitor_conversation, operator, smtp_sink):
+    channel = visitor_conversation.channel
+    channel.config = {k: v for k, v in channel.config.items() if k != "fallback_email_channel"}
+    channel.save()
+
+    assert reply(visitor_conversation, operator).status == MessageStatus.SENT
+    assert smtp_sink.mails == []
+
+
+def test_a_failing_mail_server_retries_the_reply(visitor_conversation, operator, smtp_sink):
+    smtp_sink.refuse_with = "451 4.3.0 Try later"
+    message = message_reply(conversation=visitor_conversation, author=operator, body="Hello")
+
+    assert message_deliver(message_id=message.pk, attempt=1, max_attempts=3) is not None
