@@ -144,8 +144,9 @@ class Message(models.Model):
     body = models.TextField(blank=True)
     # Email: the whole text with the quoted history and signature that `body` leaves
     # out, and the HTML part made safe to show.
-    body_full = models.TextField(blank=True)
-    body_html = models.TextField(blank=True)
+    # Database defaults too: the webhook fast path inserts messages in raw SQL.
+    body_full = models.TextField(blank=True, default="", db_default="")
+    body_html = models.TextField(blank=True, default="", db_default="")
     is_private = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=MessageStatus.choices)
     error = models.TextField(blank=True)
@@ -178,7 +179,7 @@ class Attachment(models.Model):
     # The platform's id for a file still to be fetched into `file`.
     media_id = models.CharField(max_length=500, blank=True)
     # An email's inline image: its HTML body refers to it as `cid:<content_id>`.
-    content_id = models.CharField(max_length=255, blank=True)
+    content_id = models.CharField(max_length=255, blank=True, default="", db_default="")
     fetch_error = models.TextField(blank=True)
     filename = models.CharField(max_length=255)
     content_type = models.CharField(max_length=255, default="application/octet-stream")
