@@ -16,12 +16,16 @@ PRESENCE_STATUSES = ("online", "away", "offline")
 class InboxConsumer(AsyncWebsocketConsumer):
     """An operator's live feed: joins the groups of what they may see and forwards events.
 
-    Clients may send `{"type": "typing", "conversation_id", "is_typing", "is_private_note"?}` and
+    Clients may send `{"type": "typing", "conversation_id", "is_typing", "is_private_note"?}`,
+    `{"type": "viewing", "conversation_id", "is_viewing"}` (repeated while the conversation
+    stays open: pages forget a viewer they have not heard from for a minute) and
     `{"type": "presence", "status": "online"|"away"|"offline"}`.
     """
 
     groups_joined: list[str]
     presence_status: str = "offline"
+    # (conversation id, channel id) of the conversation this socket's page shows, if any.
+    viewing: tuple[int, int] | None = None
 
     async def connect(self) -> None:
         self.groups_joined = []
@@ -37,6 +41,7 @@ class InboxConsumer(AsyncWebsocketConsumer):
         await self._set_presence("online")
 
     async def disconnect(self, code: int) -> None:
+        await self._stop_viewing()
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
         if self.groups_joined:
@@ -54,6 +59,8 @@ class InboxConsumer(AsyncWebsocketConsumer):
         kind = event.get("type")
         if kind == "typing":
             await self._typing(event)
+        elif kind == "viewing":
+            await self._viewing(event)
         elif kind == "presence" and event.get("status") in PRESENCE_STATUSES:
             await self._set_presence(event["status"])
         elif kind == "ping":
@@ -86,6 +93,42 @@ class InboxConsumer(AsyncWebsocketConsumer):
             await realtime.operator_typing_to_customer(
                 conversation_id=conversation_id, operator=self._operator(), is_typing=is_typing
             )
+
+    async def _viewing(self, event: dict) -> None:
+        conversation_id = event.get("conversation_id")
+        if not isinstance(conversation_id, int):
+            await self._error("viewing needs a conversation_id")
+            return
+        if not event.get("is_viewing", True):
+            if self.viewing and self.viewing[0] == conversation_id:
+                await self._stop_viewing()
+            return
+        if self.viewing is None or self.viewing[0] != conversation_id:
+            channel_id = await self._visible_channel_id(conversation_id)
+            if channel_id is None:
+                await self._error("no such conversation")
+                return
+            await self._stop_viewing()
+            self.viewing = (conversation_id, channel_id)
+        conversation_id, channel_id = self.viewing
+        await realtime.viewing_changed(
+            channel_id=channel_id,
+            conversation_id=conversation_id,
+            operator=self._operator(),
+            is_viewing=True,
+        )
+
+    async def _stop_viewing(self) -> None:
+        if self.viewing is None:
+            return
+        conversation_id, channel_id = self.viewing
+        self.viewing = None
+        await realtime.viewing_changed(
+            channel_id=channel_id,
+            conversation_id=conversation_id,
+            operator=self._operator(),
+            is_viewing=False,
+        )
 
     @database_sync_to_async
     def _visible_channel_id(self, conversation_id: int) -> int | None:

@@ -134,6 +134,21 @@ async def typing_changed(
     )
 
 
+async def viewing_changed(
+    *, channel_id: int, conversation_id: int, operator: dict, is_viewing: bool
+) -> None:
+    """An operator opened (or left) a conversation: the others show "Anna is viewing"."""
+    await group_send_text(
+        groups_for_channel(channel_id),
+        {
+            "type": "viewing",
+            "conversation_id": conversation_id,
+            "operator": operator,
+            "is_viewing": is_viewing,
+        },
+    )
+
+
 async def presence_changed(*, operator: dict, status: str) -> None:
     await group_send_text(
         [PRESENCE_GROUP], {"type": "presence", "operator": operator, "status": status}

@@ -9,11 +9,13 @@ import re
 from datetime import datetime
 from typing import Any
 
+from inbox.attachments import attachment_public_url
 from inbox.models import (
     Attachment,
     Conversation,
     ConversationEvent,
     ConversationEventKind,
+    Label,
     Message,
     User,
 )
@@ -44,8 +46,9 @@ _CID_SOURCE = re.compile(r"""(\bsrc\s*=\s*["']?)cid:([^"'\s>]+)""", re.IGNORECAS
 
 def html_with_inline_images(message: Message) -> str:
     """The message's HTML with `cid:` image sources replaced by their attachments' URLs."""
+    # Signed links: the HTML is shown in a sandboxed frame, whose requests carry no session.
     by_content_id = {
-        attachment.content_id: attachment.url
+        attachment.content_id: attachment_public_url(attachment)
         for attachment in message.attachments.all()
         if attachment.content_id
     }
@@ -81,6 +84,10 @@ def message_representation(message: Message) -> dict[str, Any]:
     }
 
 
+def label_representation(label: Label) -> dict[str, Any]:
+    return {"id": label.pk, "name": label.name, "color": label.color}
+
+
 def conversation_representation(conversation: Conversation) -> dict[str, Any]:
     channel = conversation.channel
     customer = conversation.customer
@@ -103,6 +110,7 @@ def conversation_representation(conversation: Conversation) -> dict[str, Any]:
         if conversation.resolved_by_id
         else None,
         "snoozed_until": _time(conversation.snoozed_until),
+        "labels": [label_representation(label) for label in conversation.labels.all()],
         "created_at": _time(conversation.created_at),
         "updated_at": _time(conversation.updated_at),
     }
@@ -166,10 +174,11 @@ def conversation_event_text(event: ConversationEvent) -> str:
         return f"{actor} set the priority to {priority}" if actor else f"Priority: {priority}"
     if kind == ConversationEventKind.LABELS_CHANGED:
         parts = []
-        if data.get("added"):
-            parts.append("added " + ", ".join(data["added"]))
-        if data.get("removed"):
-            parts.append("removed " + ", ".join(data["removed"]))
+        for verb in ("added", "removed"):
+            names = data.get(verb) or []
+            if names:
+                noun = "label" if len(names) == 1 else "labels"
+                parts.append(f"{verb} the {noun} {', '.join(names)}")
         change = " and ".join(parts) or "changed the labels"
         return f"{actor} {change}" if actor else change[:1].upper() + change[1:]
     if kind == ConversationEventKind.MERGED:

@@ -29,6 +29,7 @@ from customers.selectors import (
 from inbox.models import (
     Conversation,
     ConversationEvent,
+    Label,
     Message,
     MessageDirection,
     Team,
@@ -50,7 +51,9 @@ def channel_ids_visible_to(user: User) -> list[int] | None:
 
 
 def conversations_visible_to(user: User) -> QuerySet[Conversation]:
-    conversations = Conversation.objects.select_related(*CONVERSATION_RELATIONS)
+    conversations = Conversation.objects.select_related(*CONVERSATION_RELATIONS).prefetch_related(
+        "labels"
+    )
     channel_ids = channel_ids_visible_to(user)
     if channel_ids is not None:
         conversations = conversations.filter(channel_id__in=channel_ids)
@@ -64,6 +67,7 @@ class ConversationFilters:
     team: int | None = None
     channel: int | None = None
     customer: int | None = None
+    label: int | None = None
     query: str = ""
 
 
@@ -86,6 +90,8 @@ def conversation_list_for_user(
         conversations = conversations.filter(channel_id=filters.channel)
     if filters.customer is not None:
         conversations = conversations.filter(customer_id=filters.customer)
+    if filters.label is not None:
+        conversations = conversations.filter(labels__id=filters.label)
     if filters.query.strip():
         conversations = conversations.filter(conversation_text_match(text=filters.query.strip()))
     return conversations.order_by("-last_message_at", "-id")
@@ -106,6 +112,10 @@ def message_list(*, conversation: Conversation) -> QuerySet[Message]:
 
 def conversation_event_list(*, conversation: Conversation) -> QuerySet[ConversationEvent]:
     return ConversationEvent.objects.filter(conversation=conversation).select_related("actor")
+
+
+def label_list() -> QuerySet[Label]:
+    return Label.objects.order_by("name")
 
 
 def customer_contact_email(*, customer_id: int) -> str:
@@ -167,6 +177,13 @@ def attachment_for_fetch(*, attachment_id: int):
     )
 
 
+def attachment_by_file_name(*, file_name: str):
+    """The stored attachment behind a media path, whoever asks (for signed links)."""
+    from inbox.models import Attachment
+
+    return Attachment.objects.filter(file=file_name).exclude(file="").first()
+
+
 def attachment_for_user(*, user: User, file_name: str):
     """The stored attachment behind a media path, if the user may see its conversation."""
     from inbox.models import Attachment
@@ -222,6 +239,7 @@ class InboxView:
     team_id: int | None = None
     status: str = "open"
     channel_id: int | None = None
+    label_id: int | None = None
 
     @property
     def key(self) -> str:
@@ -233,6 +251,7 @@ class InboxView:
             assignee={"mine": "me", "unassigned": "none"}.get(self.name, ""),
             team=self.team_id if self.name == "team" else None,
             channel=self.channel_id,
+            label=self.label_id,
         )
 
 
@@ -353,6 +372,8 @@ def inbox_counts(*, user: User, view: InboxView, teams: Sequence[Team]) -> Inbox
     conversations = conversations_visible_to(user).filter(status__in=COUNTED_STATUSES)
     if view.channel_id is not None:
         conversations = conversations.filter(channel_id=view.channel_id)
+    if view.label_id is not None:
+        conversations = conversations.filter(labels__id=view.label_id)
     in_view = _view_match(view, user)
     in_status = Q(status=view.status)
     aggregates = {

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,6 +23,7 @@ from customers.services import (
     customer_resolve,
 )
 from inbox import csat, realtime
+from inbox.attachments import attachments_check, attachments_store
 from inbox.events import conversation_event_record
 from inbox.models import (
     Attachment,
@@ -193,7 +195,7 @@ def _is_within_reopen_window(channel, conversation: Conversation, now: datetime)
 def _conversation_open(
     channel, customer: Customer, inbound: InboundMessage, now: datetime
 ) -> Conversation:
-    return Conversation.objects.create(
+    conversation = Conversation.objects.create(
         customer=customer,
         channel=channel,
         recipient_address=inbound.recipient_address,
@@ -202,6 +204,9 @@ def _conversation_open(
         last_message_at=now,
         last_inbound_at=now,
     )
+    # A new conversation has no labels: its live event need not ask.
+    conversation._prefetched_objects_cache = {"labels": []}  # type: ignore[attr-defined]
+    return conversation
 
 
 def _conversation_for_threaded_inbound(
@@ -246,12 +251,18 @@ def _default_team(channel) -> Team | None:
 
 
 def message_reply(
-    *, conversation: Conversation, author: User, body: str, is_private: bool = False
+    *,
+    conversation: Conversation,
+    author: User,
+    body: str,
+    is_private: bool = False,
+    files: Sequence[UploadedFile] = (),
 ) -> Message:
-    """An operator's reply (sent on the conversation's channel) or private note."""
-    text = body.strip()
-    if not text:
-        raise ConversationActionInvalid("a reply needs a body")
+    """An operator's reply (sent on the conversation's channel) or private note, with any
+    attached files stored as its attachments (AttachmentRejected when one is not allowed)."""
+    accepted = attachments_check(files=files)
+    if not body.strip() and not accepted:
+        raise ConversationActionInvalid("a reply needs a body or a file")
     now = timezone.now()
     with transaction.atomic():
         message = Message.objects.create(
@@ -263,7 +274,7 @@ def message_reply(
             is_private=is_private,
             status=MessageStatus.INTERNAL if is_private else MessageStatus.QUEUED,
         )
-        _remember_attachments(message, [])
+        _remember_attachments(message, attachments_store(message=message, files=accepted))
         if not is_private:
             conversation.last_message_at = now
             fields = ["last_message_at", "updated_at"]

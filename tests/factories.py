@@ -3,7 +3,17 @@ from django.utils import timezone
 
 from channels_app.models import Channel
 from customers.models import Customer, Identity
-from inbox.models import Conversation, Message, MessageDirection, MessageStatus, Role, Team, User
+from inbox.models import (
+    CannedResponse,
+    Conversation,
+    Label,
+    Message,
+    MessageDirection,
+    MessageStatus,
+    Role,
+    Team,
+    User,
+)
 
 API_SECRET = "test-channel-secret"
 
@@ -114,3 +124,21 @@ class WebchatChannelFactory(ChannelFactory):
         self.set_secrets({"identity_secret": extracted or WEBCHAT_IDENTITY_SECRET})
         if create:
             self.save()
+
+
+class LabelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Label
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"label-{n}")
+    color = "#2563eb"
+
+
+class CannedResponseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CannedResponse
+        django_get_or_create = ("shortcut",)
+
+    shortcut = factory.Sequence(lambda n: f"reply-{n}")
+    body = "Thank you, {{customer.first_name}}!"

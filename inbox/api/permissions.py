@@ -23,3 +23,13 @@ class IsSupervisor(BasePermission):
     def has_permission(self, request, view) -> bool:
         user = request.user
         return bool(user and user.is_authenticated and user.sees_all_conversations)
+
+
+class IsSupervisorOrReadOnly(BasePermission):
+    message = "Only supervisors and admins may change this."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        return request.method in SAFE_METHODS or user.sees_all_conversations

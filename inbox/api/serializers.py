@@ -16,6 +16,7 @@ from inbox.models import (
 from inbox.representations import (
     conversation_event_representation,
     conversation_representation,
+    label_representation,
     message_representation,
     operator_representation,
 )
@@ -90,6 +91,31 @@ class TeamRefSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+class LabelOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    color = serializers.CharField(help_text="#rrggbb")
+
+    def to_representation(self, instance):
+        return label_representation(instance)
+
+
+class LabelCreateInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=50)
+    color = serializers.RegexField(r"^#[0-9a-fA-F]{6}$", required=False)
+
+
+class LabelUpdateInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=50, required=False)
+    color = serializers.RegexField(r"^#[0-9a-fA-F]{6}$", required=False)
+
+
+class ConversationLabelsInputSerializer(serializers.Serializer):
+    labels = serializers.ListField(
+        child=serializers.IntegerField(), max_length=20, help_text="Every label id it should carry."
+    )
+
+
 class ConversationOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.ChoiceField(choices=ConversationStatus.choices)
@@ -104,6 +130,7 @@ class ConversationOutputSerializer(serializers.Serializer):
     resolved_at = serializers.DateTimeField(allow_null=True)
     resolved_by = OperatorRefSerializer(allow_null=True)
     snoozed_until = serializers.DateTimeField(allow_null=True)
+    labels = LabelOutputSerializer(many=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -117,6 +144,8 @@ class ConversationFilterSerializer(serializers.Serializer):
     team = serializers.IntegerField(required=False)
     channel = serializers.IntegerField(required=False)
     customer = serializers.IntegerField(required=False)
+    # The query parameter is called "label", which shadows Field.label for the type checker.
+    label = serializers.IntegerField(required=False)  # type: ignore[assignment]
     q = serializers.CharField(required=False, max_length=200)
 
 
@@ -141,6 +170,19 @@ class SnoozeInputSerializer(serializers.Serializer):
 class ReplyInputSerializer(serializers.Serializer):
     body = serializers.CharField(max_length=65_536, trim_whitespace=False)
     private = serializers.BooleanField(default=False)
+
+
+class ReplyWithFilesInputSerializer(serializers.Serializer):
+    body = serializers.CharField(
+        max_length=65_536, trim_whitespace=False, required=False, allow_blank=True, default=""
+    )
+    private = serializers.BooleanField(default=False)
+    files = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=False, use_url=False),
+        required=False,
+        default=list,
+        help_text="Up to 10 files, 25 MB each; executables are refused.",
+    )
 
 
 class IdentityOutputSerializer(serializers.Serializer):

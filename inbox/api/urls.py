@@ -41,6 +41,13 @@ urlpatterns = [
         name="message-list",
     ),
     path(
+        "conversations/<int:conversation_id>/labels/",
+        views.ConversationLabelsApi.as_view(),
+        name="conversation-labels",
+    ),
+    path("labels/", views.LabelListApi.as_view(), name="label-list"),
+    path("labels/<int:label_id>/", views.LabelDetailApi.as_view(), name="label-detail"),
+    path(
         "conversations/<int:conversation_id>/events/",
         views.ConversationEventListApi.as_view(),
         name="conversation-event-list",

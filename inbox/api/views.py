@@ -14,11 +14,12 @@ from rest_framework.views import APIView
 from customers import selectors as customer_selectors
 from customers.models import Customer, CustomerMerge
 from customers.services import CustomerMergeError
-from inbox import people, selectors, services
+from inbox import labels, people, selectors, services
 from inbox.api import serializers as s
 from inbox.api.pagination import ChronologicalCursorPagination, ConversationCursorPagination
-from inbox.api.permissions import IsAdminOrReadOnly
-from inbox.models import CannedResponse, Conversation, Team, User
+from inbox.api.permissions import IsAdminOrReadOnly, IsSupervisorOrReadOnly
+from inbox.attachments import AttachmentRejected
+from inbox.models import CannedResponse, Conversation, Label, Team, User
 
 
 def current_operator(request: Request) -> User:
@@ -58,6 +59,7 @@ class ConversationListApi(generics.ListAPIView):
             OpenApiParameter("team", int),
             OpenApiParameter("channel", int),
             OpenApiParameter("customer", int),
+            OpenApiParameter("label", int, description="only conversations carrying this label"),
             OpenApiParameter("q", str, description="customer name/email, subject or message text"),
         ]
     )
@@ -76,6 +78,7 @@ class ConversationListApi(generics.ListAPIView):
                 team=data.get("team"),
                 channel=data.get("channel"),
                 customer=data.get("customer"),
+                label=data.get("label"),
                 query=data.get("q", ""),
             ),
         )
@@ -177,6 +180,75 @@ class ConversationSnoozeApi(APIView):
         return _conversation_response(conversation)
 
 
+def _label_run(action):
+    try:
+        return action()
+    except labels.LabelInvalid as error:
+        raise ValidationError({"non_field_errors": [str(error)]}) from error
+
+
+class ConversationLabelsApi(APIView):
+    @extend_schema(
+        request=s.ConversationLabelsInputSerializer,
+        responses=s.ConversationOutputSerializer,
+        description="Set exactly these labels on the conversation (an empty list removes all).",
+    )
+    def post(self, request, conversation_id: int):
+        conversation = _conversation_or_404(request, conversation_id)
+        data = s.ConversationLabelsInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        wanted_ids = set(data.validated_data["labels"])
+        wanted = list(selectors.label_list().filter(pk__in=wanted_ids))
+        missing = wanted_ids - {label.pk for label in wanted}
+        if missing:
+            raise ValidationError({"labels": [f"no label with id {pk}" for pk in sorted(missing)]})
+        _label_run(
+            lambda: labels.conversation_labels_set(
+                conversation=conversation, labels=wanted, actor=current_operator(request)
+            )
+        )
+        return _conversation_response(conversation)
+
+
+class LabelListApi(APIView):
+    permission_classes = [IsSupervisorOrReadOnly]
+
+    @extend_schema(responses=s.LabelOutputSerializer(many=True))
+    def get(self, request):
+        return Response(s.LabelOutputSerializer(selectors.label_list(), many=True).data)
+
+    @extend_schema(request=s.LabelCreateInputSerializer, responses={201: s.LabelOutputSerializer})
+    def post(self, request):
+        data = s.LabelCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        label = _label_run(lambda: labels.label_create(**data.validated_data))
+        return Response(s.LabelOutputSerializer(label).data, status=status.HTTP_201_CREATED)
+
+
+class LabelDetailApi(APIView):
+    permission_classes = [IsSupervisorOrReadOnly]
+
+    def _label(self, label_id: int) -> Label:
+        return get_object_or_404(selectors.label_list(), pk=label_id)
+
+    @extend_schema(responses=s.LabelOutputSerializer)
+    def get(self, request, label_id: int):
+        return Response(s.LabelOutputSerializer(self._label(label_id)).data)
+
+    @extend_schema(request=s.LabelUpdateInputSerializer, responses=s.LabelOutputSerializer)
+    def patch(self, request, label_id: int):
+        label = self._label(label_id)
+        data = s.LabelUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        label = _label_run(lambda: labels.label_update(label=label, **data.validated_data))
+        return Response(s.LabelOutputSerializer(label).data)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, label_id: int):
+        labels.label_delete(label=self._label(label_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class MessageListApi(generics.ListAPIView):
     serializer_class = s.MessageOutputSerializer
     pagination_class = ChronologicalCursorPagination
@@ -186,19 +258,37 @@ class MessageListApi(generics.ListAPIView):
         conversation = _conversation_or_404(self.request, self.kwargs["conversation_id"])
         return selectors.message_list(conversation=conversation)
 
-    @extend_schema(request=s.ReplyInputSerializer, responses={201: s.MessageOutputSerializer})
+    @extend_schema(
+        request={
+            "application/json": s.ReplyInputSerializer,
+            "multipart/form-data": s.ReplyWithFilesInputSerializer,
+        },
+        responses={201: s.MessageOutputSerializer},
+        description=(
+            "JSON sends text only; multipart/form-data may add up to 10 `files` of at most "
+            "25 MB each (executables are refused), and then `body` may be empty."
+        ),
+    )
     def post(self, request, conversation_id: int):
         conversation = _conversation_or_404(request, conversation_id)
-        data = s.ReplyInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        message = _run(
-            lambda: services.message_reply(
-                conversation=conversation,
-                author=current_operator(request),
-                body=data.validated_data["body"],
-                is_private=data.validated_data["private"],
-            )
+        is_multipart = (request.content_type or "").startswith("multipart/")
+        input_serializer = (
+            s.ReplyWithFilesInputSerializer if is_multipart else s.ReplyInputSerializer
         )
+        data = input_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            message = _run(
+                lambda: services.message_reply(
+                    conversation=conversation,
+                    author=current_operator(request),
+                    body=data.validated_data.get("body", ""),
+                    is_private=data.validated_data["private"],
+                    files=data.validated_data.get("files", []),
+                )
+            )
+        except AttachmentRejected as error:
+            raise ValidationError({"files": [str(error)]}) from error
         return Response(s.MessageOutputSerializer(message).data, status=status.HTTP_201_CREATED)
 
 

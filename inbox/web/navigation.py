@@ -1,4 +1,4 @@
-"""The inbox's query string: which view, status and channel a page shows, and the links
+"""The inbox's query string: which view, status, channel and label a page shows, and the links
 of its view menu and status tabs."""
 
 from collections.abc import Sequence
@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from django.http import QueryDict
 
-from inbox.models import ConversationStatus, Team
+from inbox.models import ConversationStatus, Label, Team
 from inbox.selectors import InboxCounts, InboxView
 
 FIXED_VIEWS = (("mine", "Mine"), ("unassigned", "Unassigned"), ("all", "All"))
@@ -29,7 +29,11 @@ def _integer(value: str | None) -> int | None:
 
 
 def inbox_view_from(
-    params: QueryDict, *, teams: Sequence[Team], channels: Sequence[Any]
+    params: QueryDict,
+    *,
+    teams: Sequence[Team],
+    channels: Sequence[Any],
+    labels: Sequence[Label] = (),
 ) -> InboxView:
     """Read the view from the query string; anything unknown falls back to the default."""
     key = params.get("view", DEFAULT_VIEW)
@@ -48,7 +52,12 @@ def inbox_view_from(
     channel_id = _integer(params.get("channel"))
     if channel_id not in {channel.pk for channel in channels}:
         channel_id = None
-    return InboxView(name=name, team_id=team_id, status=status, channel_id=channel_id)
+    label_id = _integer(params.get("label"))
+    if label_id not in {label.pk for label in labels}:
+        label_id = None
+    return InboxView(
+        name=name, team_id=team_id, status=status, channel_id=channel_id, label_id=label_id
+    )
 
 
 def view_query(inbox_view: InboxView, **changes: Any) -> str:
@@ -56,6 +65,7 @@ def view_query(inbox_view: InboxView, **changes: Any) -> str:
         "view": inbox_view.key,
         "status": inbox_view.status,
         "channel": inbox_view.channel_id,
+        "label": inbox_view.label_id,
     }
     values.update(changes)
     return urlencode({key: value for key, value in values.items() if value is not None})

@@ -15,8 +15,12 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
 
 from inbox import selectors
-from inbox.models import Conversation, ConversationStatus, Priority, Team, User
-from inbox.representations import conversation_representation, operator_representation
+from inbox.models import Conversation, ConversationStatus, Label, Priority, Team, User
+from inbox.representations import (
+    conversation_representation,
+    label_representation,
+    operator_representation,
+)
 from inbox.web import navigation
 
 
@@ -52,7 +56,9 @@ def _visible_conversation(user: User, conversation_id: str) -> Conversation | No
         return None
 
 
-def _conversation_context(user: User, conversation: Conversation) -> dict[str, Any]:
+def _conversation_context(
+    user: User, conversation: Conversation, *, labels: list[Label] | None = None
+) -> dict[str, Any]:
     thread, has_earlier_messages = selectors.conversation_thread_latest(conversation=conversation)
     return {
         "conversation": conversation,
@@ -63,6 +69,7 @@ def _conversation_context(user: User, conversation: Conversation) -> dict[str, A
             user=user, customer_id=conversation.customer_id
         ),
         "priorities": Priority.choices,
+        "all_labels": list(selectors.label_list()) if labels is None else labels,
         "operator": user,
     }
 
@@ -72,7 +79,9 @@ def _inbox_view(
 ) -> tuple[selectors.InboxView, list[Team], list[Any]]:
     teams = selectors.inbox_teams_for(user=user)
     channels = selectors.inbox_channels_for(user=user)
-    return navigation.inbox_view_from(request.GET, teams=teams, channels=channels), teams, channels
+    labels = list(selectors.label_list()) if "label" in request.GET else []
+    view = navigation.inbox_view_from(request.GET, teams=teams, channels=channels, labels=labels)
+    return view, teams, channels
 
 
 def _channel_kind_labels() -> dict[str, str]:
@@ -88,6 +97,7 @@ def _channel_kind_labels() -> dict[str, str]:
 def inbox_page(request: HttpRequest) -> HttpResponse:
     user = _operator(request)
     view, teams, channels = _inbox_view(request, user)
+    labels = list(selectors.label_list())
     page = selectors.inbox_conversation_page(user=user, view=view)
     counts = selectors.inbox_counts(user=user, view=view, teams=teams)
 
@@ -104,6 +114,7 @@ def inbox_page(request: HttpRequest) -> HttpResponse:
         "view_links": navigation.view_links(view, teams, counts),
         "status_links": navigation.status_links(view, counts),
         "channels": channels,
+        "labels": labels,
         "conversations": page.conversations,
         "next_cursor": page.next_cursor.encode() if page.next_cursor else "",
         "selected_id": selected.pk if selected else None,
@@ -116,7 +127,9 @@ def inbox_page(request: HttpRequest) -> HttpResponse:
                 "team_id": view.team_id,
                 "status": view.status,
                 "channel_id": view.channel_id,
+                "label_id": view.label_id,
             },
+            "labels": [label_representation(label) for label in labels],
             "query": navigation.view_query(view),
             "items": [list_item_representation(c) for c in page.conversations],
             "conversation": conversation_representation(selected) if selected else None,
@@ -126,7 +139,7 @@ def inbox_page(request: HttpRequest) -> HttpResponse:
         },
     }
     if selected is not None:
-        context.update(_conversation_context(user, selected))
+        context.update(_conversation_context(user, selected, labels=labels))
     return render(request, "inbox/inbox.html", context)
 
 

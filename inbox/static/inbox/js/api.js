@@ -1,4 +1,5 @@
-// fetch() with the session cookie and Django's CSRF header; JSON in and out.
+// fetch() with the session cookie and Django's CSRF header; JSON (or a form with files) in,
+// JSON out.
 
 export class ApiError extends Error {
   constructor(status, detail) {
@@ -12,7 +13,7 @@ function csrfToken() {
   return match ? decodeURIComponent(match[1]) : "";
 }
 
-export async function request(path, { method = "GET", body } = {}) {
+export async function request(path, { method = "GET", body, form } = {}) {
   const headers = { Accept: "application/json" };
   if (method !== "GET") headers["X-CSRFToken"] = csrfToken();
   if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -20,7 +21,8 @@ export async function request(path, { method = "GET", body } = {}) {
     method,
     headers,
     credentials: "same-origin",
-    body: body === undefined ? undefined : JSON.stringify(body),
+    // FormData sets its own multipart Content-Type with the boundary.
+    body: form ?? (body === undefined ? undefined : JSON.stringify(body)),
   });
   if (response.redirected && new URL(response.url).pathname.startsWith("/login/")) {
     // The session ended: sign in again and come back here.
@@ -41,4 +43,5 @@ export const api = {
   get: (path) => request(path),
   post: (path, body = {}) => request(path, { method: "POST", body }),
   patch: (path, body) => request(path, { method: "PATCH", body }),
+  postForm: (path, form) => request(path, { method: "POST", form }),
 };

@@ -3,11 +3,13 @@
 // the REST API.
 
 import { api } from "./api.js";
+import { setupCannedResponses } from "./canned.js";
+import { setupComposerFiles } from "./composer_files.js";
 import { element, html } from "./dom.js";
 import { clock, localizeTimes, refreshAges } from "./format.js";
 import { LiveConnection } from "./live.js";
 import { setupMerge } from "./merge.js";
-import { conversationItem, eventItem, messageItem, toast } from "./render.js";
+import { conversationItem, eventItem, labelChips, messageItem, toast, toggleEmailPart } from "./render.js";
 
 const data = JSON.parse(document.getElementById("inbox-data").textContent);
 const me = data.user;
@@ -77,6 +79,7 @@ function conversationHref(id) {
 function matchesView(conversation) {
   if (conversation.status !== view.status) return false;
   if (view.channel_id && conversation.channel.id !== view.channel_id) return false;
+  if (view.label_id && !(conversation.labels || []).some((label) => label.id === view.label_id)) return false;
   if (view.name === "mine") return conversation.assignee?.id === me.id;
   if (view.name === "unassigned") return !conversation.assignee;
   if (view.name === "team") return conversation.team?.id === view.team_id;
@@ -224,6 +227,10 @@ function applyHeaderState(conversation) {
       );
   }
   header.querySelector("#priority-select").value = conversation.priority;
+  const chosenLabels = new Set((conversation.labels || []).map((label) => label.id));
+  const chips = header.querySelector('[data-field="labels"]');
+  chips.replaceChildren(...labelChips(conversation.labels).map(element));
+  for (const box of header.querySelectorAll("input[data-label-toggle]")) box.checked = chosenLabels.has(Number(box.value));
 }
 
 function appendMessage(message) {
@@ -312,6 +319,10 @@ async function selectConversation(id, { pushHistory = true, focusReply = false }
   thread.setAttribute("aria-busy", "true");
   showPane(pane);
   thread.setAttribute("aria-busy", "false");
+  cannedResponses.close();
+  composerFiles.clear();
+  clearViewers();
+  announceViewing();
   const draft = drafts.get(id) || { text: "", mode: "reply" };
   replyBody.value = draft.text;
   setComposerMode(draft.mode);
@@ -334,6 +345,7 @@ async function refreshOpenConversation() {
     if (openConversation?.id !== id) return;
     openConversation = pane.conversation;
     showPane(pane);
+    renderViewers();
     if (stickToBottom) scrollToBottom();
   } catch {
     // Stays as it is until the next reconnect.
@@ -604,6 +616,9 @@ function onEvent(event) {
     case "presence":
       onPresence(event);
       break;
+    case "viewing":
+      onViewing(event);
+      break;
     default:
       break;
   }
@@ -621,9 +636,66 @@ const live = new LiveConnection({
       if (chosenPresence !== "online") sendPresence(chosenPresence);
       else if (document.hidden) sendPresence("away");
       loadPresence();
+      announceViewing();
     }
   },
 });
+
+// ---- who else has the conversation open ----------------------------------------------
+
+// Pages repeat "viewing" while a conversation stays open and forget a viewer not heard
+// from for a minute (a closed laptop sends no goodbye).
+const VIEWING_REPEAT_MS = 25000;
+const VIEWING_FORGOTTEN_MS = 60000;
+const viewers = new Map();
+
+function announceViewing(isViewing = true) {
+  if (!openConversation) return;
+  live.send({ type: "viewing", conversation_id: openConversation.id, is_viewing: isViewing && !document.hidden });
+}
+
+function renderViewers() {
+  const slot = headerSlot.querySelector('[data-field="viewing"]');
+  if (!slot) return;
+  const names = [...viewers.values()].map((viewer) => viewer.name);
+  slot.textContent = !names.length
+    ? ""
+    : names.length === 1
+      ? `${names[0]} is viewing`
+      : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]} are viewing`;
+}
+
+function forgetViewer(operatorId) {
+  const viewer = viewers.get(operatorId);
+  if (!viewer) return;
+  clearTimeout(viewer.timer);
+  viewers.delete(operatorId);
+  renderViewers();
+}
+
+function clearViewers() {
+  for (const viewer of viewers.values()) clearTimeout(viewer.timer);
+  viewers.clear();
+  renderViewers();
+}
+
+function onViewing(event) {
+  const operator = event.operator;
+  if (!operator || operator.id === me.id) return;
+  if (!event.is_viewing || openConversation?.id !== event.conversation_id) {
+    forgetViewer(operator.id);
+    return;
+  }
+  const isNew = !viewers.has(operator.id);
+  clearTimeout(viewers.get(operator.id)?.timer);
+  const timer = setTimeout(() => forgetViewer(operator.id), VIEWING_FORGOTTEN_MS);
+  viewers.set(operator.id, { name: operator.name, timer });
+  renderViewers();
+  // Tell the newcomer we are here too, rather than leave them waiting for our next repeat.
+  if (isNew) announceViewing();
+}
+
+setInterval(() => announceViewing(), VIEWING_REPEAT_MS);
 
 // ---- typing (ours) ------------------------------------------------------------------
 
@@ -671,20 +743,30 @@ function stopTyping() {
 async function sendReply() {
   if (!openConversation || sendButton.disabled) return;
   const body = replyBody.value;
-  if (!body.trim()) {
+  const files = composerFiles.files();
+  if (!body.trim() && !files.length) {
     replyBody.focus();
     return;
   }
   const conversationId = openConversation.id;
+  const url = `/api/v1/conversations/${conversationId}/messages/`;
+  const isPrivate = composer.dataset.mode === "note";
   sendButton.disabled = true;
   try {
-    const message = await api.post(`/api/v1/conversations/${conversationId}/messages/`, {
-      body,
-      private: composer.dataset.mode === "note",
-    });
+    let message;
+    if (files.length) {
+      const form = new FormData();
+      form.append("body", body);
+      form.append("private", isPrivate ? "true" : "false");
+      for (const file of files) form.append("files", file, file.name);
+      message = await api.postForm(url, form);
+    } else {
+      message = await api.post(url, { body, private: isPrivate });
+    }
     stopTyping();
     if (openConversation?.id === conversationId) {
       replyBody.value = "";
+      composerFiles.clear();
       appendMessage(message);
     }
     drafts.delete(conversationId);
@@ -715,6 +797,7 @@ async function conversationAction(action, argument) {
         until: (argument === "tomorrow" ? tomorrowMorning() : new Date(Date.now() + 3600 * 1000)).toISOString(),
       }),
     priority: () => api.patch(`${base}/`, { priority: argument }),
+    labels: () => api.post(`${base}/labels/`, { labels: argument }),
   };
   if (!calls[action]) return;
   try {
@@ -756,6 +839,10 @@ headerSlot.addEventListener("click", (event) => {
 
 headerSlot.addEventListener("change", (event) => {
   if (event.target.matches("select[data-action='priority']")) conversationAction("priority", event.target.value);
+  if (event.target.matches("input[data-label-toggle]")) {
+    const chosen = [...headerSlot.querySelectorAll("input[data-label-toggle]:checked")].map((box) => Number(box.value));
+    conversationAction("labels", chosen);
+  }
 });
 
 document.addEventListener("click", (event) => {
@@ -765,6 +852,11 @@ document.addEventListener("click", (event) => {
 });
 
 thread.addEventListener("click", async (event) => {
+  const emailPart = event.target.closest("button[data-toggle-quoted], button[data-toggle-original]");
+  if (emailPart) {
+    toggleEmailPart(emailPart);
+    return;
+  }
   const button = event.target.closest("button[data-retry]");
   if (!button || !openConversation) return;
   button.disabled = true;
@@ -785,6 +877,21 @@ composer.addEventListener("submit", (event) => {
 
 composer.addEventListener("change", (event) => {
   if (event.target.name === "mode") setComposerMode(event.target.value);
+});
+
+const composerFiles = setupComposerFiles({
+  composer,
+  input: $("#reply-files"),
+  button: $("#attach-button"),
+  chipList: $("#reply-file-chips"),
+  showToast,
+});
+
+const cannedResponses = setupCannedResponses({
+  textarea: replyBody,
+  listbox: $("#canned-list"),
+  context: () => ({ customerName: openConversation?.customer?.name, operatorName: me.name }),
+  showToast,
 });
 
 replyBody.addEventListener("keydown", (event) => {
@@ -828,11 +935,26 @@ searchInput.addEventListener("keydown", (event) => {
 });
 
 $("#channel-filter").addEventListener("change", () => $("#channel-filter-form").requestSubmit());
+$("#label-filter")?.addEventListener("change", () => $("#channel-filter-form").requestSubmit());
 
 window.addEventListener("popstate", () => {
   const id = Number(new URLSearchParams(location.search).get("conversation"));
   if (id) selectConversation(id, { pushHistory: false });
   else document.body.classList.remove("is-conversation-open");
+});
+
+function openLabelMenu() {
+  const menu = headerSlot.querySelector('details[data-menu="labels"]');
+  if (!menu) return;
+  menu.open = true;
+  (menu.querySelector("input[data-label-toggle]") || menu.querySelector("summary")).focus();
+}
+
+headerSlot.addEventListener("keydown", (event) => {
+  const menu = event.target.closest("details.menu[open]");
+  if (event.key !== "Escape" || !menu) return;
+  menu.removeAttribute("open");
+  menu.querySelector("summary").focus();
 });
 
 function isTypingTarget(target) {
@@ -860,12 +982,15 @@ document.addEventListener("keydown", (event) => {
     replyBody.focus();
   } else if (event.key === "e" && openConversation && openConversation.status !== "resolved") {
     conversationAction("resolve");
+  } else if (event.key === "l" && openConversation) {
+    openLabelMenu();
   } else return;
   event.preventDefault();
 });
 
 document.addEventListener("visibilitychange", () => {
   if (chosenPresence === "online") sendPresence(document.hidden ? "away" : "online");
+  announceViewing();
   if (!document.hidden && openConversation && unread.delete(openConversation.id)) {
     saveUnread();
     rerenderItem(openConversation.id);

@@ -49,6 +49,12 @@ export function highlighted(snippet, searchText) {
     .map((piece, index) => (index % 2 ? html`<mark>${piece}</mark>` : piece));
 }
 
+export function labelChips(labels) {
+  return (labels || []).map(
+    (label) => html`<span class="label-chip" style="--label-color: ${label.color}" data-label-id="${label.id}">${label.name}</span>`,
+  );
+}
+
 export function conversationItem(item, { href, isSelected, unread, channelKinds, priorities, searchText = "" }) {
   const name = customerName(item.customer);
   const waiting = item.waiting_since && item.status !== "resolved";
@@ -68,6 +74,7 @@ export function conversationItem(item, { href, isSelected, unread, channelKinds,
         ${waiting ? html`<span class="waiting" title="Waiting for a reply" data-waiting-since="${item.waiting_since}"><span class="visually-hidden">Waiting </span><span data-ago-text>${shortAgo(item.waiting_since)}</span></span>` : ""}
         ${item.priority && item.priority !== "none" ? html`<span class="priority priority-${item.priority}">${priorities[item.priority] || item.priority}</span>` : ""}
         <span class="assignee${item.assignee ? "" : " is-unassigned"}"${item.assignee ? html` data-operator-id="${item.assignee.id}"` : ""}>${item.assignee ? item.assignee.name : "Unassigned"}</span>
+        ${labelChips(item.labels)}
         <span class="unread-badge"${unread ? html` aria-label="${unread} unread"` : html` hidden`}>${unread || ""}</span>
       </span>
     </span>
@@ -103,6 +110,8 @@ export function messageItem(message, { customer }) {
   <div class="bubble">
     ${message.private ? html`<div class="note-label">Private note</div>` : ""}
     ${message.body ? html`<div class="message-body">${message.body}</div>` : ""}
+    ${message.body_full && message.body_full.trim() !== String(message.body).trim() ? html`<button type="button" class="button-link" data-toggle-quoted aria-expanded="false">Show quoted text</button><div class="message-body message-body-full" hidden>${message.body_full}</div>` : ""}
+    ${message.body_html ? html`<button type="button" class="button-link" data-toggle-original aria-expanded="false" data-original-html="${message.body_html}">Show original formatting</button>` : ""}
     ${message.attachments && message.attachments.length ? html`<ul class="attachments">${message.attachments.map(attachmentItem)}</ul>` : ""}
     <div class="message-meta">
       <span class="message-author">${author}</span>
@@ -113,6 +122,31 @@ export function messageItem(message, { customer }) {
     ${message.status === "failed" ? html`<div class="message-error"><span>Not delivered${message.error ? `: ${message.error}` : ""}</span><button type="button" class="button button-small button-danger" data-retry="${message.id}" aria-label="Retry sending this message">Retry</button></div>` : ""}
   </div>
 </li>`;
+}
+
+/** Show or hide an email's quoted text, or its original formatting in a sandboxed frame. */
+export function toggleEmailPart(button) {
+  const isShown = button.getAttribute("aria-expanded") === "true";
+  button.setAttribute("aria-expanded", String(!isShown));
+  if (button.hasAttribute("data-toggle-quoted")) {
+    button.nextElementSibling.hidden = isShown;
+    button.textContent = isShown ? "Show quoted text" : "Hide quoted text";
+    return;
+  }
+  button.textContent = isShown ? "Show original formatting" : "Hide original formatting";
+  if (isShown) {
+    const frame = button.nextElementSibling;
+    if (frame?.matches("iframe.message-original")) frame.remove();
+    return;
+  }
+  // The email's HTML runs in an opaque origin with no scripts: never in our page.
+  const frame = document.createElement("iframe");
+  frame.className = "message-original";
+  frame.setAttribute("sandbox", "");
+  frame.setAttribute("referrerpolicy", "no-referrer");
+  frame.title = "Original formatting of the email";
+  frame.srcdoc = button.dataset.originalHtml;
+  button.after(frame);
 }
 
 export function eventItem(event) {

@@ -1,0 +1,82 @@
+"""Labels: names with a colour that operators put on conversations to sort and find them."""
+
+import re
+from collections.abc import Sequence
+
+from django.db import IntegrityError, transaction
+
+from inbox import realtime
+from inbox.events import conversation_event_record
+from inbox.models import Conversation, ConversationEventKind, Label, User
+
+COLOR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
+MAX_LABELS_PER_CONVERSATION = 20
+
+
+class LabelInvalid(ValueError):
+    """A label's name or colour is not acceptable; the message says why."""
+
+
+def _clean(name: str, color: str | None) -> tuple[str, str | None]:
+    name = " ".join(str(name).split())
+    if not name:
+        raise LabelInvalid("a label needs a name")
+    if len(name) > 50:
+        raise LabelInvalid("a label's name is at most 50 characters")
+    if color is not None and not COLOR_PATTERN.match(color):
+        raise LabelInvalid("colour must look like #1a2b3c")
+    return name, color.lower() if color else color
+
+
+def label_create(*, name: str, color: str | None = None) -> Label:
+    name, color = _clean(name, color)
+    if Label.objects.filter(name__iexact=name).exists():
+        raise LabelInvalid(f"a label named {name!r} exists already")
+    try:
+        with transaction.atomic():
+            return Label.objects.create(name=name, **({"color": color} if color else {}))
+    except IntegrityError as error:
+        raise LabelInvalid(f"a label named {name!r} exists already") from error
+
+
+def label_update(*, label: Label, name: str | None = None, color: str | None = None) -> Label:
+    new_name, new_color = _clean(name if name is not None else label.name, color)
+    if Label.objects.filter(name__iexact=new_name).exclude(pk=label.pk).exists():
+        raise LabelInvalid(f"a label named {new_name!r} exists already")
+    label.name = new_name
+    if new_color:
+        label.color = new_color
+    label.save(update_fields=["name", "color"])
+    return label
+
+
+def label_delete(*, label: Label) -> None:
+    """Remove the label everywhere; the conversations keep everything else."""
+    label.delete()
+
+
+def conversation_labels_set(
+    *, conversation: Conversation, labels: Sequence[Label], actor: User | None = None
+) -> Conversation:
+    """Put exactly these labels on the conversation; the change shows in its thread."""
+    if len(labels) > MAX_LABELS_PER_CONVERSATION:
+        raise LabelInvalid(f"at most {MAX_LABELS_PER_CONVERSATION} labels on a conversation")
+    with transaction.atomic():
+        current = {label.pk: label for label in conversation.labels.all()}
+        wanted = {label.pk: label for label in labels}
+        added = [wanted[pk] for pk in wanted if pk not in current]
+        removed = [current[pk] for pk in current if pk not in wanted]
+        if not added and not removed:
+            return conversation
+        conversation.labels.set(list(wanted.values()))
+        conversation.save(update_fields=["updated_at"])
+        conversation.__dict__.get("_prefetched_objects_cache", {}).pop("labels", None)
+        conversation_event_record(
+            conversation=conversation,
+            kind=ConversationEventKind.LABELS_CHANGED,
+            actor=actor,
+            added=sorted(label.name for label in added),
+            removed=sorted(label.name for label in removed),
+        )
+        realtime.conversation_changed(conversation)
+    return conversation

@@ -1,0 +1,19 @@
+"""Template filters for showing an email's full text and original formatting."""
+
+from django import template
+
+from inbox.models import Message
+from inbox.representations import html_with_inline_images
+
+register = template.Library()
+
+
+@register.filter
+def original_html(message: Message) -> str:
+    """The sanitised HTML part, for a sandboxed frame's srcdoc (escaped by the template)."""
+    return html_with_inline_images(message) if message.body_html else ""
+
+
+@register.filter
+def has_quoted_text(message: Message) -> bool:
+    return bool(message.body_full) and message.body_full.strip() != message.body.strip()

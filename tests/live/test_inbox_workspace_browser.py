@@ -1,0 +1,137 @@
+"""The inbox's workspace tools in a real browser against the live server: system events in
+the thread, labels, canned responses, files on replies and who else is viewing (fixtures
+and helpers shared with test_inbox_browser)."""
+
+import pytest
+
+from tests.factories import CannedResponseFactory, LabelFactory
+from tests.live import test_inbox_browser
+from tests.live.test_inbox_browser import (
+    conversation_id_of,
+    item,
+    operator_with_password,
+    post_webhook,
+    signed_in,
+)
+
+# The browser, its pages and the channel, shared with test_inbox_browser.
+chromium = test_inbox_browser.chromium
+open_pages = test_inbox_browser.open_pages
+live_channel = test_inbox_browser.live_channel
+
+pytestmark = [pytest.mark.real_services, pytest.mark.django_db(transaction=True)]
+
+
+def maria_writes(live_server_url, channel, message_id: str = "w-1") -> int:
+    return conversation_id_of(
+        post_webhook(
+            live_server_url,
+            channel,
+            message_id=message_id,
+            sender_id="u-maria",
+            name="Maria Garcia",
+            text="My order is late",
+        )
+    )
+
+
+def test_resolving_shows_a_system_event_line_in_the_thread(
+    live_server_url, open_pages, team, live_channel
+):
+    anna = operator_with_password("anna", "Anna", team)
+    conversation_id = maria_writes(live_server_url, live_channel)
+    page = signed_in(open_pages(), live_server_url, anna, f"/?conversation={conversation_id}")
+
+    page.click("#thread-header [data-action='resolve']")
+
+    line = page.locator("#thread-messages .thread-event").last
+    line.wait_for()
+    assert line.inner_text().startswith("Anna resolved this")
+    assert page.errors == []
+
+
+def test_a_label_added_from_the_header_shows_as_a_chip_in_the_list(
+    live_server_url, open_pages, team, live_channel
+):
+    anna = operator_with_password("anna", "Anna", team)
+    LabelFactory(name="Refund", color="#dc2626")
+    conversation_id = maria_writes(live_server_url, live_channel)
+    page = signed_in(open_pages(), live_server_url, anna, f"/?conversation={conversation_id}")
+
+    page.keyboard.press("l")
+    page.locator("#thread-header .label-option", has_text="Refund").click()
+
+    item(page, conversation_id).locator(".label-chip", has_text="Refund").wait_for()
+    page.locator("#thread-header [data-field='labels'] .label-chip", has_text="Refund").wait_for()
+    page.locator("#thread-messages .thread-event", has_text="added the label Refund").wait_for()
+    assert page.errors == []
+
+
+def test_typing_a_canned_shortcut_and_enter_inserts_it_with_the_customers_name(
+    live_server_url, open_pages, team, live_channel
+):
+    anna = operator_with_password("anna", "Anna", team)
+    CannedResponseFactory(
+        shortcut="thanks", body="Thank you, {{customer.first_name}}! — {{operator.name}}"
+    )
+    CannedResponseFactory(shortcut="refund", body="Your refund is on its way.")
+    conversation_id = maria_writes(live_server_url, live_channel)
+    page = signed_in(open_pages(), live_server_url, anna, f"/?conversation={conversation_id}")
+
+    page.click("#reply-body")
+    page.keyboard.type("Hello /than")
+    listbox = page.locator("#canned-list[role='listbox']")
+    listbox.wait_for()
+    options = listbox.locator("[role='option']")
+    assert options.count() == 1
+    active = page.locator("#reply-body").get_attribute("aria-activedescendant")
+    assert active == options.first.get_attribute("id")
+    page.keyboard.press("Enter")
+
+    assert page.input_value("#reply-body") == "Hello Thank you, Maria! — Anna"
+    assert listbox.is_hidden()
+    page.keyboard.type(" /")
+    listbox.wait_for()
+    page.keyboard.press("Escape")
+    assert listbox.is_hidden()
+    assert page.errors == []
+
+
+def test_a_file_attached_to_a_reply_shows_in_the_thread(
+    live_server_url, open_pages, team, live_channel, tmp_path
+):
+    anna = operator_with_password("anna", "Anna", team)
+    conversation_id = maria_writes(live_server_url, live_channel)
+    page = signed_in(open_pages(), live_server_url, anna, f"/?conversation={conversation_id}")
+    receipt = tmp_path / "receipt.txt"
+    receipt.write_text("Order 1234: refunded")
+
+    page.set_input_files("#reply-files", str(receipt))
+    page.locator("#reply-file-chips .file-chip", has_text="receipt.txt").wait_for()
+    page.fill("#reply-body", "Here is your receipt")
+    page.click("#send-button")
+
+    sent = page.locator("#thread-messages .message-out").last
+    sent.locator(".attachment-file", has_text="receipt.txt").wait_for()
+    assert page.locator("#reply-file-chips").is_hidden()
+    link = sent.locator(".attachment-file").get_attribute("href")
+    assert page.request.get(live_server_url + link).text() == "Order 1234: refunded"
+    assert page.errors == []
+
+
+def test_a_second_operator_sees_who_is_viewing_the_conversation(
+    live_server_url, open_pages, team, live_channel
+):
+    anna = operator_with_password("anna", "Anna", team)
+    ben = operator_with_password("ben", "Ben", team)
+    conversation_id = maria_writes(live_server_url, live_channel)
+    path = f"/?conversation={conversation_id}"
+    anna_page = signed_in(open_pages(), live_server_url, anna, path)
+    ben_page = signed_in(open_pages(), live_server_url, ben, path)
+
+    ben_page.locator("#viewing", has_text="Anna is viewing").wait_for()
+    anna_page.locator("#viewing", has_text="Ben is viewing").wait_for()
+
+    anna_page.close()
+    ben_page.wait_for_function("document.querySelector('#viewing').textContent === ''")
+    assert ben_page.errors == []
