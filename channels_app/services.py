@@ -36,6 +36,7 @@ from customers.services import identity_set_reachable
 from inbox import csat
 from inbox import selectors as inbox_selectors
 from inbox import services as inbox_services
+from inbox.attachments import attachment_public_url
 from inbox.models import MessageStatus
 from inbox.services import ReceiveOutcome
 
@@ -300,7 +301,7 @@ def message_deliver(*, message_id: int, attempt: int, max_attempts: int) -> floa
             OutboundAttachment(
                 filename=attachment.filename,
                 content_type=attachment.content_type,
-                url=attachment.url,
+                url=attachment_public_url(attachment),
                 size=attachment.size,
                 storage_name=(attachment.file.name or "") if attachment.file else "",
             )

@@ -15,6 +15,7 @@ from channels_app.models import Channel
 from channels_app.widget.visitors import Visitor
 from customers.models import Identity
 from inbox import selectors as inbox_selectors
+from inbox.attachments import attachment_public_url
 from inbox.models import Conversation, Message, MessageDirection
 
 HISTORY_LENGTH = 50
@@ -51,7 +52,7 @@ def visitor_message_frame(message: Message) -> dict[str, Any]:
                 "filename": attachment.filename,
                 "content_type": attachment.content_type,
                 "size": attachment.size,
-                "url": attachment.url,
+                "url": attachment_public_url(attachment),
             }
             for attachment in message.attachments.all()
         ],

@@ -1,11 +1,13 @@
 """One delivery attempt at a time, against a real local HTTP server as the callback URL."""
 
 import json
+from urllib.parse import urlsplit
 
 import pytest
+from django.core.files.base import ContentFile
 
 from channels_app.services import message_deliver
-from inbox.models import Message, MessageStatus
+from inbox.models import Attachment, Message, MessageStatus
 from inbox.services import message_reply, message_retry_delivery
 from tests.factories import ConversationFactory
 from tests.helpers import sign
@@ -127,3 +129,25 @@ def test_retrying_a_message_that_did_not_fail_is_refused(queued_reply):
 
     with pytest.raises(ConversationActionInvalid):
         message_retry_delivery(message=queued_reply)
+
+
+def test_a_reply_with_a_file_sends_a_signed_link_that_serves_it_without_a_session(
+    queued_reply, callback_server, client, settings
+):
+    settings.PUBLIC_BASE_URL = "https://desk.example.com"
+    Attachment.objects.create(
+        message=queued_reply,
+        file=ContentFile(b"label data", name="label.pdf"),
+        filename="label.pdf",
+        content_type="application/pdf",
+        size=10,
+    )
+
+    message_deliver(message_id=queued_reply.pk, attempt=1, max_attempts=3)
+
+    [sent] = json.loads(callback_server.requests[0].body)["attachments"]
+    url = urlsplit(sent["url"])
+    assert (url.scheme, url.netloc) == ("https", "desk.example.com")
+    response = client.get(f"{url.path}?{url.query}")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"label data"
