@@ -117,6 +117,13 @@ class InboxConsumer(AsyncWebsocketConsumer):
             operator=self._operator(),
             is_viewing=True,
         )
+        read_up_to = await database_sync_to_async(services.messages_mark_read_by_operator)(
+            conversation_id=conversation_id
+        )
+        if read_up_to is not None:
+            await realtime.operator_read_to_customer(
+                conversation_id=conversation_id, message_id=read_up_to
+            )
 
     async def _stop_viewing(self) -> None:
         if self.viewing is None:

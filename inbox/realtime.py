@@ -160,6 +160,14 @@ def conversation_customer_group(conversation_id: int) -> str:
     return f"inbox.conversation.{conversation_id}.customer"
 
 
+async def operator_read_to_customer(*, conversation_id: int, message_id: int) -> None:
+    """An operator has seen the customer's messages up to `message_id` (website chat)."""
+    await group_send_text(
+        [conversation_customer_group(conversation_id)],
+        {"type": "read", "conversation_id": conversation_id, "message_id": message_id},
+    )
+
+
 async def operator_typing_to_customer(
     *, conversation_id: int, operator: dict, is_typing: bool
 ) -> None:

@@ -409,6 +409,22 @@ def message_update_status(
     return message
 
 
+def messages_mark_read_by_operator(*, conversation_id: int) -> int | None:
+    """An operator has the conversation open: its customer's unread website-chat messages
+    become read (the visitor sees the ticks). Returns the newest one marked, if any."""
+    unread = Message.objects.filter(
+        conversation_id=conversation_id,
+        direction=MessageDirection.INBOUND,
+        status=MessageStatus.RECEIVED,
+        channel__kind="webchat",
+    )
+    newest = unread.order_by("-id").values_list("pk", flat=True).first()
+    if newest is None:
+        return None
+    unread.filter(pk__lte=newest).update(status=MessageStatus.READ, updated_at=timezone.now())
+    return newest
+
+
 def message_edit_inbound(
     *, channel, external_id: str, text: str, edited_at: datetime | None = None
 ) -> Message | None:

@@ -292,8 +292,11 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         await self.send(text_data=event["text"])
 
     async def inbox_event(self, event: dict[str, Any]) -> None:
-        """The conversation's customer group carries operators' typing only."""
+        """The conversation's customer group carries operators' typing and read receipts."""
         payload = json.loads(event["text"])
+        if payload.get("type") == "read" and isinstance(payload.get("message_id"), int):
+            await self.send_json({"type": "read", "message_id": payload["message_id"]})
+            return
         if payload.get("type") != "typing":
             return
         operator = payload.get("operator") or {}

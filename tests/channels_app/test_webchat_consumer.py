@@ -301,6 +301,31 @@ async def test_typing_reaches_both_sides(webchat, operator):
     await inbox.disconnect()
 
 
+async def test_an_operator_opening_the_conversation_marks_the_visitors_messages_read(
+    webchat, operator
+):
+    inbox = await operator_socket(operator)
+    widget, ready = await visitor(webchat)
+    await write(widget, "First")
+    second = (await write(widget, "Second"))["message"]
+    conversation_id = await sync_to_async(
+        lambda: Message.objects.get(pk=second["id"]).conversation_id
+    )()
+
+    await inbox.send_json_to({"type": "viewing", "conversation_id": conversation_id})
+
+    assert await next_frame(widget, "read") == {"type": "read", "message_id": second["id"]}
+    statuses = [message.status for message in await stored_messages(webchat)]
+    assert statuses == [MessageStatus.READ, MessageStatus.READ]
+    # A reload shows them read too.
+    reloaded, _ = await visitor(webchat, token=ready["token"])
+    await reloaded.send_json_to({"type": "history"})
+    history = await next_frame(reloaded, "history")
+    assert {message["status"] for message in history["messages"]} == {"read"}
+    for socket in (widget, reloaded, inbox):
+        await socket.disconnect()
+
+
 # -- identity -----------------------------------------------------------------------------
 
 
