@@ -27,6 +27,7 @@ from customers.selectors import (
     customer_list,
 )
 from inbox.models import (
+    CannedResponse,
     Conversation,
     ConversationEvent,
     Label,
@@ -116,6 +117,10 @@ def conversation_event_list(*, conversation: Conversation) -> QuerySet[Conversat
 
 def label_list() -> QuerySet[Label]:
     return Label.objects.order_by("name")
+
+
+def canned_response_list() -> QuerySet[CannedResponse]:
+    return CannedResponse.objects.order_by("shortcut")
 
 
 def customer_contact_email(*, customer_id: int) -> str:

@@ -44,4 +44,5 @@ export const api = {
   post: (path, body = {}) => request(path, { method: "POST", body }),
   patch: (path, body) => request(path, { method: "PATCH", body }),
   postForm: (path, form) => request(path, { method: "POST", form }),
+  delete: (path) => request(path, { method: "DELETE" }),
 };

@@ -1,0 +1,69 @@
+// The settings page: labels and canned replies, written through the REST API. The
+// server renders the lists; after a change the page reloads them from it.
+
+import { api } from "./api.js";
+
+const status = document.getElementById("settings-status");
+
+function show(text, { isError = false } = {}) {
+  status.textContent = text;
+  status.classList.toggle("is-error", isError);
+}
+
+function fields(form) {
+  return Object.fromEntries(new FormData(form).entries());
+}
+
+async function run(action, done) {
+  try {
+    await action();
+    sessionStorage.setItem("settings-status", done);
+    window.location.reload();
+  } catch (error) {
+    show(error.message, { isError: true });
+  }
+}
+
+function rowId(element, attribute) {
+  return element.closest(`[${attribute}]`).getAttribute(attribute);
+}
+
+document.getElementById("new-label-form")?.addEventListener("submit", (event) => {
+  event.preventDefault();
+  run(() => api.post("/api/v1/labels/", fields(event.target)), "Label added.");
+});
+
+document.getElementById("new-canned-form")?.addEventListener("submit", (event) => {
+  event.preventDefault();
+  run(() => api.post("/api/v1/canned-responses/", fields(event.target)), "Canned reply added.");
+});
+
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (form.matches("[data-label-form]")) {
+    event.preventDefault();
+    const id = rowId(form, "data-label-id");
+    run(() => api.patch(`/api/v1/labels/${id}/`, fields(form)), "Label saved.");
+  } else if (form.matches("[data-canned-form]")) {
+    event.preventDefault();
+    const id = rowId(form, "data-canned-id");
+    run(() => api.patch(`/api/v1/canned-responses/${id}/`, fields(form)), "Canned reply saved.");
+  }
+});
+
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-delete-label], [data-delete-canned]");
+  if (!button) return;
+  const isLabel = button.hasAttribute("data-delete-label");
+  const id = rowId(button, isLabel ? "data-label-id" : "data-canned-id");
+  const what = isLabel ? "label (it comes off every conversation)" : "canned reply";
+  if (!window.confirm(`Delete this ${what}?`)) return;
+  const path = isLabel ? `/api/v1/labels/${id}/` : `/api/v1/canned-responses/${id}/`;
+  run(() => api.delete(path), isLabel ? "Label deleted." : "Canned reply deleted.");
+});
+
+const previous = sessionStorage.getItem("settings-status");
+if (previous) {
+  show(previous);
+  sessionStorage.removeItem("settings-status");
+}
