@@ -146,10 +146,10 @@ class EmailAdapter(ChannelAdapter):
         if not _is_email_address(sender_address):
             raise PayloadMalformed("the message names no sender address we can answer")
         return InboundMessage(
-            external_id=parsed.message_id[:255],
+            external_id=_without_controls(parsed.message_id)[:255],
             recipient_address=sender_address,
             identities=(InboundIdentity(kind="email", value=sender_address),),
-            sender_name=sender_name,
+            sender_name=_without_controls(sender_name),
             text=parsed.text,
             full_text=parsed.full_text if parsed.full_text != parsed.text else "",
             html=parsed.html,
@@ -334,8 +334,16 @@ class EmailAdapter(ChannelAdapter):
             raise _smtp_failure(error.smtp_code, error.smtp_error) from error
         except (TimeoutError, smtplib.SMTPException, OSError) as error:
             raise DeliveryFailed(f"mail server unreachable: {error}", is_retryable=True) from error
+        except ValueError as error:
+            # Django refuses headers with line breaks (BadHeaderError): no retry mends it.
+            raise DeliveryFailed(f"mail not sendable: {error}", is_retryable=False) from error
         if not sent:
             raise DeliveryFailed("the mail backend sent nothing", is_retryable=True)
+
+
+def _without_controls(value: str) -> str:
+    # PostgreSQL text refuses NUL, and no id or name needs control characters.
+    return "".join(char for char in value if char >= " " and char != "\x7f")
 
 
 def _is_email_address(value: str) -> bool:
@@ -354,9 +362,10 @@ def _smtp_failure(code: int, reason: bytes | str) -> DeliveryFailed:
 
 def _thread_references(parsed: ParsedEmail) -> tuple[str, ...]:
     nearest_first = [*parsed.in_reply_to, *reversed(parsed.references)]
+    own_id = _without_controls(parsed.message_id)
     seen: dict[str, None] = {}
-    for reference in nearest_first:
-        if reference and reference != parsed.message_id:
+    for reference in map(_without_controls, nearest_first):
+        if reference and reference != own_id:
             seen.setdefault(reference[:255], None)
     return tuple(seen)[: MAX_REFERENCES * 2]
 

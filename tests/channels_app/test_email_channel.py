@@ -489,3 +489,32 @@ def test_a_reply_with_a_file_carries_it_as_an_attachment(email_channel, operator
     assert [part.get_filename() for part in attachments] == ["invoice-42.pdf"]
     assert attachments[0].get_content() == b"%PDF-1.7 invoice"
     assert sent.get_body(("plain",)).get_content().strip() == "Invoice"
+
+
+def test_control_characters_in_ids_and_names_do_not_lose_the_mail(email_channel):
+    raw = (
+        b"From: =?utf-8?q?Mar=00ia?= <maria@example.com>\r\nTo: support@acme.test\r\n"
+        b"Subject: hi\r\nMessage-ID: <a\x00b@example.com>\r\n"
+        b"In-Reply-To: <c\x00d@x>\r\n\r\nHello\r\n"
+    )
+
+    mail_receive(channel=email_channel, raw=raw)
+
+    message = Message.objects.get()
+    assert message.external_id == "ab@example.com"
+    assert message.conversation.customer.name == "Maria"
+
+
+def test_a_reply_whose_headers_cannot_be_built_fails_with_the_reason(
+    email_channel, operator, smtp_sink
+):
+    mail_receive(channel=email_channel, raw=customer_mail()[0])
+    conversation = Conversation.objects.get()
+    Conversation.objects.filter(pk=conversation.pk).update(subject="Broken\nBcc: x@evil.test")
+    reply = message_reply(conversation=Conversation.objects.get(), author=operator, body="Hi")
+
+    assert message_deliver(message_id=reply.pk, attempt=1, max_attempts=3) is None
+
+    reply.refresh_from_db()
+    assert reply.status == MessageStatus.FAILED and "not sendable" in reply.error
+    assert smtp_sink.mails == []
