@@ -8,6 +8,7 @@ from inbox import people
 from inbox.models import Role
 from tests.factories import ChannelFactory, TeamFactory, UserFactory
 from tests.helpers import RecordingServer
+from tests.mail_servers import SmtpSink
 
 REAL_SERVICES_REQUIRED = os.environ.get("SWITCHBOARD_REQUIRE_REAL_SERVICES") == "1"
 
@@ -98,3 +99,11 @@ def callback_server():
     server = RecordingServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def smtp_sink():
+    """A real SMTP server on loopback recording what our outgoing mail delivers."""
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()

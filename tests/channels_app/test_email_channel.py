@@ -18,7 +18,6 @@ from inbox.representations import message_representation
 from inbox.services import conversation_resolve, message_reply
 from tests.factories import ChannelFactory, CustomerFactory, IdentityFactory
 from tests.helpers import sign
-from tests.mail_servers import SmtpSink
 
 pytestmark = pytest.mark.django_db
 
@@ -51,13 +50,6 @@ def customer_mail(
         mail[name] = value
     mail.set_content(text)
     return mail.as_bytes(), message_id.strip("<>")
-
-
-@pytest.fixture
-def smtp_sink():
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
 
 
 @pytest.fixture

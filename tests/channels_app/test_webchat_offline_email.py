@@ -16,16 +16,8 @@ from tests.factories import (
     CustomerFactory,
     WebchatChannelFactory,
 )
-from tests.mail_servers import SmtpSink
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def smtp_sink():
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
 
 
 @pytest.fixture
