@@ -158,7 +158,11 @@ class WebchatAdapter(ChannelAdapter):
                 InboundIdentity(kind=IDENTITY_KIND, value=user_identity_value(public_id, user_id))
             )
             if email:
-                identities.append(InboundIdentity(kind="email", value=email))
+                identities.append(
+                    InboundIdentity(
+                        kind="email", value=email, is_verified=frame.get("email_verified") is True
+                    )
+                )
             identities.append(visitor_identity)
         else:
             identities.append(visitor_identity)

@@ -249,7 +249,10 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
     async def _identify(self, frame: dict[str, Any]) -> None:
         assert self.visitor is not None
         previous = self.visitor
-        fields = {key: frame.get(key) or "" for key in ("name", "email", "user_id", "user_hash")}
+        fields = {
+            key: frame.get(key) or ""
+            for key in ("name", "email", "user_id", "user_hash", "email_hash")
+        }
         if not all(
             isinstance(value, str) and len(value) <= MAX_FIELD_LENGTH for value in fields.values()
         ):
@@ -265,6 +268,7 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
                 email=fields["email"].strip(),
                 user_id=fields["user_id"].strip(),
                 user_hash=fields["user_hash"],
+                email_hash=fields["email_hash"],
             )
         except services.IdentityNotVerified:
             await self._error("identity_invalid", "user_hash does not match user_id")

@@ -113,6 +113,7 @@ def visitor_message_send(
         "name": visitor.name,
         "email": visitor.email,
         "user_id": visitor.user_id,
+        "email_verified": visitor.is_email_verified,
     }
     if attachment is not None:
         # The file travels inside the stored raw event, like an email's parts do.
@@ -192,6 +193,7 @@ def visitor_identify(
     email: str,
     user_id: str = "",
     user_hash: str = "",
+    email_hash: str = "",
 ) -> Visitor:
     """Fold what the visitor told us into their identity. With `user_id`, the site must
     prove it with `user_hash`; a wrong hash raises IdentityNotVerified and changes nothing."""
@@ -206,7 +208,16 @@ def visitor_identify(
             # Another account signed in on this browser: it must not inherit the previous
             # user's thread, so it starts as a new visitor.
             visitor = visitor_new()
-        return visitor_verified(visitor, user_id=user_id, name=name, email=email)
+        # The hash vouches for the user id only; the email joins other profiles only if
+        # the site signed it too, or a signed-in user could claim anyone's address.
+        is_email_verified = bool(email) and identity_hash_is_valid(
+            identity_secret=channel.secrets.get("identity_secret", ""),
+            user_id=email,
+            user_hash=email_hash,
+        )
+        return visitor_verified(
+            visitor, user_id=user_id, name=name, email=email, is_email_verified=is_email_verified
+        )
     return visitor_with_claims(visitor, name=name, email=email)
 
 

@@ -28,6 +28,8 @@ class Visitor:
     email: str = ""
     # Set only when the site proved who the visitor is (see identity_hash_is_valid).
     user_id: str = ""
+    # The site also signed the email (email_hash): only then may it join another profile.
+    is_email_verified: bool = False
 
     @property
     def is_verified(self) -> bool:
@@ -51,7 +53,7 @@ def visitor_from_token(*, public_id: str, token: str) -> Visitor | None:
     """The visitor the token was issued to on this channel, or None if it is not ours."""
     try:
         fields = signing.loads(token, salt=_salt(public_id), max_age=TOKEN_MAX_AGE_SECONDS)
-    except signing.BadSignature:
+    except (signing.BadSignature, UnicodeError):
         return None
     if not isinstance(fields, dict) or not isinstance(fields.get("visitor_id"), str):
         return None
@@ -60,6 +62,7 @@ def visitor_from_token(*, public_id: str, token: str) -> Visitor | None:
         name=str(fields.get("name", "")),
         email=str(fields.get("email", "")),
         user_id=str(fields.get("user_id", "")),
+        is_email_verified=fields.get("is_email_verified") is True,
     )
 
 
@@ -71,16 +74,29 @@ def visitor_with_claims(visitor: Visitor, *, name: str, email: str) -> Visitor:
     return replace(visitor, name=name or visitor.name, email=email or visitor.email)
 
 
-def visitor_verified(visitor: Visitor, *, user_id: str, name: str, email: str) -> Visitor:
-    return replace(visitor, user_id=user_id, name=name or visitor.name, email=email)
+def visitor_verified(
+    visitor: Visitor, *, user_id: str, name: str, email: str, is_email_verified: bool
+) -> Visitor:
+    return replace(
+        visitor,
+        user_id=user_id,
+        name=name or visitor.name,
+        email=email,
+        is_email_verified=bool(email) and is_email_verified,
+    )
 
 
 def identity_hash_is_valid(*, identity_secret: str, user_id: str, user_hash: str) -> bool:
     """The site signs its user's id with the channel's identity secret: hex HMAC-SHA256."""
     if not identity_secret or not user_id or not user_hash:
         return False
-    expected = hmac.new(identity_secret.encode(), user_id.encode(), hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected.encode(), user_hash.strip().lower().encode())
+    try:
+        signed = user_id.encode()
+        given = user_hash.strip().lower().encode()
+    except UnicodeError:
+        return False
+    expected = hmac.new(identity_secret.encode(), signed, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected.encode(), given)
 
 
 def frame_signature(*, public_id: str, body: bytes) -> str:

@@ -109,11 +109,17 @@ def test_a_verified_user_comes_first_and_a_typed_email_is_only_a_claim():
         ("webchat", f"{channel.public_id}:v1", True),
         ("email", "a@example.com", False),
     ]
+    # A signed-in user's email is theirs only if the site signed it too.
     assert identities(email="a@example.com", user_id="42") == [
         ("webchat", f"{channel.public_id}:user:42", True),
-        ("email", "a@example.com", True),
+        ("email", "a@example.com", False),
         ("webchat", f"{channel.public_id}:v1", True),
     ]
+    assert identities(email="a@example.com", user_id="42", email_verified=True)[1] == (
+        "email",
+        "a@example.com",
+        True,
+    )
 
 
 def test_a_visitor_token_only_works_on_its_own_channel():

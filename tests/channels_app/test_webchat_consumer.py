@@ -329,6 +329,43 @@ async def test_an_operator_opening_the_conversation_marks_the_visitors_messages_
 # -- identity -----------------------------------------------------------------------------
 
 
+async def test_a_signed_in_user_cannot_take_over_a_profile_by_naming_its_email(webchat):
+    victim = await sync_to_async(CustomerFactory)(email="victim@example.com")
+    await sync_to_async(IdentityFactory)(customer=victim, kind="email", value="victim@example.com")
+    widget, ready = await visitor(webchat)
+
+    # The user's own id is signed; the email is not.
+    await widget.send_json_to(
+        {
+            "type": "identify",
+            "user_id": "666",
+            "user_hash": user_hash("666"),
+            "email": "victim@example.com",
+        }
+    )
+    identified = await next_frame(widget, "identified")
+    assert identified["visitor"]["is_verified"] is True
+    await write(widget, "Show me my orders")
+
+    customer = await customer_of(webchat, ready["visitor"]["id"])
+    assert customer.pk != victim.pk
+    assert await sync_to_async(
+        IdentityClaim.objects.filter(customer=customer, value="victim@example.com").exists
+    )()
+    assert not await sync_to_async(
+        Identity.objects.filter(customer=customer, kind="email").exists
+    )()
+    await widget.disconnect()
+
+
+async def test_frames_with_lone_surrogates_get_an_answer_not_a_crash(webchat):
+    widget, _ = await visitor(webchat, token="\ud800:forged")
+    await widget.send_json_to({"type": "identify", "user_id": "\ud800", "user_hash": "a"})
+
+    assert (await next_frame(widget, "error"))["code"] == "identity_invalid"
+    await widget.disconnect()
+
+
 async def test_a_prechat_email_stays_a_claim_and_never_merges(webchat):
     known = await sync_to_async(CustomerFactory)(email="jane@example.com")
     await sync_to_async(IdentityFactory)(customer=known, kind="email", value="jane@example.com")
@@ -363,6 +400,7 @@ async def test_a_site_vouched_user_becomes_the_customer_with_that_email(webchat)
             "email": "Jane@Example.com",
             "name": "Jane",
             "user_hash": user_hash("42"),
+            "email_hash": user_hash("Jane@Example.com"),
         }
     )
     identified = await next_frame(widget, "identified")

@@ -227,6 +227,7 @@
         user_id: data.userId,
         user_hash: data.userHash,
         email: data.email || "",
+        email_hash: data.emailHash || "",
         name: data.name || "",
       });
     }
