@@ -69,6 +69,10 @@ async def receive_known_sender(
         return None
     try:
         adapter = adapter_for(channel)
+        if adapter.uses_thread_references:
+            # Email: parsing a sender's MIME is too heavy for the event loop, and it
+            # threads by reference, which only the regular path does.
+            return None
         adapter.verify(request)
         events = adapter.parse(request)
         if len(events) != 1 or not isinstance(events[0], InboundMessage):

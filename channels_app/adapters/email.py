@@ -9,6 +9,7 @@ mails coming back are dropped; a bounce marks the message it bounces as failed.
 import html
 import re
 import smtplib
+from email.errors import MessageError
 from email.utils import formataddr, make_msgid
 from typing import Any
 
@@ -119,6 +120,9 @@ class EmailAdapter(ChannelAdapter):
             parsed = parse_email(raw)
         except EmailUnreadable as error:
             raise PayloadMalformed(f"not an email message: {error}") from error
+        except RecursionError as error:
+            # Thousands of nested MIME parts exhaust the standard parser's recursion.
+            raise PayloadMalformed("the message nests its parts too deeply") from error
         if parsed.is_own_message:
             return []
         if parsed.bounce is not None:
@@ -334,7 +338,7 @@ class EmailAdapter(ChannelAdapter):
             raise _smtp_failure(error.smtp_code, error.smtp_error) from error
         except (TimeoutError, smtplib.SMTPException, OSError) as error:
             raise DeliveryFailed(f"mail server unreachable: {error}", is_retryable=True) from error
-        except ValueError as error:
+        except (ValueError, MessageError) as error:
             # Django refuses headers with line breaks (BadHeaderError): no retry mends it.
             raise DeliveryFailed(f"mail not sendable: {error}", is_retryable=False) from error
         if not sent:

@@ -510,3 +510,20 @@ def test_a_reply_whose_headers_cannot_be_built_fails_with_the_reason(
     reply.refresh_from_db()
     assert reply.status == MessageStatus.FAILED and "not sendable" in reply.error
     assert smtp_sink.mails == []
+
+
+def test_absurdly_nested_mime_is_a_json_400_not_a_crash(client, email_channel):
+    depth = 1200
+    parts = "".join(
+        f'--b{n}\r\nContent-Type: multipart/mixed; boundary="b{n + 1}"\r\n\r\n'
+        for n in range(depth)
+    )
+    raw = (
+        "From: maria@example.com\r\nTo: support@acme.test\r\nSubject: deep\r\n"
+        'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b0"\r\n\r\n' + parts
+    ).encode()
+
+    response = post_mail(client, email_channel, raw)
+
+    assert response.status_code in (200, 400), response.content
+    assert response.headers["Content-Type"].startswith("application/json")
