@@ -59,7 +59,7 @@ class InboundMailHandler:
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
     ) -> str:
-        channel = await sync_to_async(email_channel_for_recipient)(address)
+        channel = await sync_to_async(email_channel_for_recipient, thread_sensitive=False)(address)
         if channel is None:
             return "550 5.1.1 No such mailbox here"
         envelope.rcpt_tos.append(address)
@@ -73,7 +73,9 @@ class InboundMailHandler:
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")
         try:
-            await sync_to_async(_receive_for_channels)(
+            # Each message in a thread of its own: one slow message (a large attachment
+            # being stored) must not hold up every other connection's mail.
+            await sync_to_async(_receive_for_channels, thread_sensitive=False)(
                 list(envelope.__dict__.get("channel_ids", [])), raw, envelope.mail_from or ""
             )
         except PayloadMalformed as error:

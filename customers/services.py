@@ -128,12 +128,17 @@ def _fill_blank_profile_fields(
 
 
 def identity_set_reachable(*, kind: str, value: str, is_reachable: bool) -> int:
-    """Record that the customer blocked (or unblocked) us on a channel."""
+    """Record that the customer blocked (or unblocked) us on a channel, or that mail to
+    the address bounces (or reaches them again)."""
     try:
         normalized = normalize_identity_value(kind, value)
     except InvalidIdentityValue:
         return 0
-    return Identity.objects.filter(kind=kind, value=normalized).update(is_reachable=is_reachable)
+    return (
+        Identity.objects.filter(kind=kind, value=normalized)
+        .exclude(is_reachable=is_reachable)
+        .update(is_reachable=is_reachable)
+    )
 
 
 @transaction.atomic

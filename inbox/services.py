@@ -213,14 +213,23 @@ def _conversation_for_threaded_inbound(
     channel, customer: Customer, inbound: InboundMessage, now: datetime
 ) -> tuple[Conversation, bool, bool]:
     """Email: the conversation whose messages this one names (or whose reply address it
-    was sent to); a message that names none starts a conversation of its own."""
+    was sent to); a message that names none starts a conversation of its own.
+
+    Our own Message-IDs and reply addresses reach only the people we wrote to; a
+    customer's Message-ID may have been seen by anyone, so it joins only that customer's
+    own mail to their conversation.
+    """
     conversation_id = None
     if inbound.thread_references:
-        known = dict(
-            Message.objects.filter(
+        known = {
+            external_id: conversation_id
+            for external_id, conversation_id, direction, owner_id in Message.objects.filter(
                 channel=channel, external_id__in=inbound.thread_references
-            ).values_list("external_id", "conversation_id")
-        )
+            ).values_list(
+                "external_id", "conversation_id", "direction", "conversation__customer_id"
+            )
+            if direction == MessageDirection.OUTBOUND or owner_id == customer.pk
+        }
         conversation_id = next(
             (known[ref] for ref in inbound.thread_references if ref in known), None
         )

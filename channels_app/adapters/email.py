@@ -23,6 +23,7 @@ from channels_app.contracts import (
     DeliveryFailed,
     DeliveryResult,
     DeliveryStatusUpdate,
+    IdentityReachability,
     InboundAttachment,
     InboundEvent,
     InboundIdentity,
@@ -32,14 +33,17 @@ from channels_app.contracts import (
     PayloadMalformed,
     WebhookRequest,
 )
-from channels_app.mail.parsing import EmailUnreadable, ParsedEmail, parse_email
+from channels_app.mail.parsing import BounceReport, EmailUnreadable, ParsedEmail, parse_email
 from customers.normalization import InvalidIdentityValue, normalize_email
 
 SIGNATURE_HEADER = "x-switchboard-signature"
 # Carried by every mail we send, so that one coming back (a loop, a forward to the
 # support address) is recognised and dropped.
 OWN_MESSAGE_HEADER = "X-Switchboard-Message-Id"
+OWN_MESSAGE_SALT = "switchboard.email.own-message"
 REPLY_TOKEN_SALT = "switchboard.email.reply-address"
+# `MAIL FROM:<>`: the sender wants no answer (bounces, receipts, notifications).
+NULL_REVERSE_PATH = "<>"
 _REPLY_TOKEN = re.compile(r"^c(?P<conversation>\d{1,18})-(?P<signature>[0-9a-f]{12})$")
 # Most references a reply carries; long threads keep the first and the latest ones.
 MAX_REFERENCES = 20
@@ -123,21 +127,18 @@ class EmailAdapter(ChannelAdapter):
         except RecursionError as error:
             # Thousands of nested MIME parts exhaust the standard parser's recursion.
             raise PayloadMalformed("the message nests its parts too deeply") from error
-        if parsed.is_own_message:
+        if is_own_message_marker(parsed.own_message_marker):
             return []
         if parsed.bounce is not None:
-            if not parsed.bounce.original_message_id:
-                return []
-            return [
-                DeliveryStatusUpdate(
-                    external_id=parsed.bounce.original_message_id,
-                    status="failed",
-                    error=(parsed.bounce.diagnostic or "the mail bounced")[:1000],
-                )
-            ]
-        if parsed.is_auto_reply:
+            return _bounce_events(parsed.bounce)
+        if parsed.is_auto_reply or envelope_sender.strip() == NULL_REVERSE_PATH:
             return []
-        return [self._inbound_message(parsed, envelope_sender)]
+        message = self._inbound_message(parsed, envelope_sender)
+        # Whoever writes to us can be written to again, whatever an earlier bounce said.
+        reachable = IdentityReachability(
+            kind="email", value=message.recipient_address, is_reachable=True
+        )
+        return [message, reachable]
 
     def _inbound_message(self, parsed: ParsedEmail, envelope_sender: str) -> InboundMessage:
         sender_address, sender_name = parsed.from_address, parsed.from_name
@@ -150,10 +151,10 @@ class EmailAdapter(ChannelAdapter):
         if not _is_email_address(sender_address):
             raise PayloadMalformed("the message names no sender address we can answer")
         return InboundMessage(
-            external_id=_without_controls(parsed.message_id)[:255],
+            external_id=parsed.message_id[:255],
             recipient_address=sender_address,
             identities=(InboundIdentity(kind="email", value=sender_address),),
-            sender_name=_without_controls(sender_name),
+            sender_name=sender_name,
             text=parsed.text,
             full_text=parsed.full_text if parsed.full_text != parsed.text else "",
             html=parsed.html,
@@ -279,7 +280,7 @@ class EmailAdapter(ChannelAdapter):
             reply_to=[self.reply_address(survey.conversation_id)],
             headers={
                 "Message-ID": f"<{make_msgid(domain=self.address.partition('@')[2]).strip('<>')}>",
-                OWN_MESSAGE_HEADER: f"survey-{survey.survey_id}",
+                OWN_MESSAGE_HEADER: own_message_marker(f"survey-{survey.survey_id}"),
                 "Auto-Submitted": "auto-generated",
             },
             connection=self._connection(),
@@ -294,7 +295,10 @@ class EmailAdapter(ChannelAdapter):
         return formataddr((display, self.address))
 
     def _thread_headers(self, message_id: str, references: tuple[str, ...]) -> dict[str, str]:
-        headers = {"Message-ID": f"<{message_id}>", OWN_MESSAGE_HEADER: message_id}
+        headers = {
+            "Message-ID": f"<{message_id}>",
+            OWN_MESSAGE_HEADER: own_message_marker(message_id),
+        }
         earlier = [reference for reference in references if reference != message_id]
         if len(earlier) > MAX_REFERENCES:
             earlier = [earlier[0], *earlier[-(MAX_REFERENCES - 1) :]]
@@ -345,9 +349,35 @@ class EmailAdapter(ChannelAdapter):
             raise DeliveryFailed("the mail backend sent nothing", is_retryable=True)
 
 
-def _without_controls(value: str) -> str:
-    # PostgreSQL text refuses NUL, and no id or name needs control characters.
-    return "".join(char for char in value if char >= " " and char != "\x7f")
+def own_message_marker(identifier: str) -> str:
+    """The X-Switchboard-Message-Id value of a mail we send: signed, so mail that merely
+    carries the header (another installation's, a forged one) is not taken for ours."""
+    signature = salted_hmac(OWN_MESSAGE_SALT, identifier, algorithm="sha256").hexdigest()[:16]
+    return f"{identifier}.{signature}"
+
+
+def is_own_message_marker(marker: str) -> bool:
+    identifier, dot, _ = marker.rpartition(".")
+    return bool(dot and identifier) and constant_time_compare(
+        own_message_marker(identifier), marker
+    )
+
+
+def _bounce_events(bounce: BounceReport) -> list[InboundEvent]:
+    events: list[InboundEvent] = []
+    if bounce.original_message_id:
+        events.append(
+            DeliveryStatusUpdate(
+                external_id=bounce.original_message_id,
+                status="failed",
+                error=(bounce.diagnostic or "the mail bounced")[:1000],
+            )
+        )
+    if bounce.is_address_dead and _is_email_address(bounce.recipient):
+        events.append(
+            IdentityReachability(kind="email", value=bounce.recipient, is_reachable=False)
+        )
+    return events
 
 
 def _is_email_address(value: str) -> bool:
@@ -366,10 +396,9 @@ def _smtp_failure(code: int, reason: bytes | str) -> DeliveryFailed:
 
 def _thread_references(parsed: ParsedEmail) -> tuple[str, ...]:
     nearest_first = [*parsed.in_reply_to, *reversed(parsed.references)]
-    own_id = _without_controls(parsed.message_id)
     seen: dict[str, None] = {}
-    for reference in map(_without_controls, nearest_first):
-        if reference and reference != own_id:
+    for reference in nearest_first:
+        if reference != parsed.message_id:
             seen.setdefault(reference[:255], None)
     return tuple(seen)[: MAX_REFERENCES * 2]
 

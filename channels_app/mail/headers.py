@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import getaddresses, parsedate_to_datetime
 
 from channels_app.mail.charsets import decode_bytes, decode_surrogates
@@ -16,6 +16,12 @@ WHITESPACE = re.compile(r"\s+")
 ANGLE_BRACKETED_ID = re.compile(r"<([^<>\s]+)>")
 ADDRESS_SPEC = re.compile(r"[^\s@<>()\[\],;:]+@[^\s@<>()\[\],;:]+")
 BARE_ADDRESS = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+# Real zones lie within ±14 h; a Date outside these years is a broken clock or hostile.
+MAXIMUM_UTC_OFFSET = timedelta(hours=14)
+EARLIEST_PLAUSIBLE_YEAR = 1980
+LATEST_PLAUSIBLE_YEAR = 2200
+# A thread rarely names more than a few dozen ancestors; hostile mail names thousands.
+MAXIMUM_MESSAGE_IDS = 200
 
 
 def unfold(value: str) -> str:
@@ -96,19 +102,23 @@ def parse_addresses(value: str) -> list[tuple[str, str]]:
 
 
 def parse_message_ids(value: str) -> tuple[str, ...]:
-    """Message ids without angle brackets, in header order; bare ids tolerated."""
+    """Message ids without angle brackets, in header order; bare ids tolerated.
+
+    Of a very long list the first and the latest ids are kept: the thread's root and
+    the message being answered.
+    """
     text = decode_surrogates(unfold(value))
     ids = ANGLE_BRACKETED_ID.findall(text)
     if not ids:
         ids = [token.strip("<>,;\"'") for token in text.split() if "@" in token]
-    unique: list[str] = []
-    for message_id in ids:
-        if message_id and message_id not in unique:
-            unique.append(message_id)
+    unique = list(dict.fromkeys(message_id for message_id in ids if message_id))
+    if len(unique) > MAXIMUM_MESSAGE_IDS:
+        unique = [unique[0], *unique[-(MAXIMUM_MESSAGE_IDS - 1) :]]
     return tuple(unique)
 
 
 def parse_date(value: str) -> datetime | None:
+    """The Date header in UTC, or None when it is missing, unreadable or implausible."""
     try:
         parsed = parsedate_to_datetime(collapse_whitespace(decode_surrogates(value)))
     except (TypeError, ValueError, IndexError, OverflowError):
@@ -118,4 +128,12 @@ def parse_date(value: str) -> datetime | None:
     if parsed.tzinfo is None:
         # "-0000" means the zone is unknown; UTC is the documented reading.
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed
+    offset = parsed.utcoffset()
+    if offset is None or abs(offset) > MAXIMUM_UTC_OFFSET:
+        return None
+    if not EARLIEST_PLAUSIBLE_YEAR <= parsed.year <= LATEST_PLAUSIBLE_YEAR:
+        return None
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        return None

@@ -10,7 +10,7 @@ import hashlib
 import mimetypes
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email import policy
 from email.message import Message
 from email.parser import BytesParser, HeaderParser
@@ -58,9 +58,14 @@ DELIVERY_STATUS_TYPES = frozenset({"message/delivery-status", "message/global-de
 # Hostile input could nest multiparts until the recursion limit.
 MAXIMUM_MIME_DEPTH = 40
 MAXIMUM_FILENAME_LENGTH = 200
+# More parts than any person attaches: the rest of a hostile message's parts are not stored.
+MAXIMUM_ATTACHMENTS = 100
+MAXIMUM_MODERN_PARTS = 500
+PART_HEADER = re.compile(rb"^content-type:", re.IGNORECASE | re.MULTILINE)
 HEADER_LINE = re.compile(rb"^[\x21-\x39\x3b-\x7e]+:")
 HEADER_NAME_WITH_SPACE = re.compile(rb"^([\x21-\x39\x3b-\x7e]+)[ \t]+:")
 META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([\w.:-]+)", re.IGNORECASE)
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 UNSAFE_FILENAME_CHARACTERS = re.compile(r"[\x00-\x1f\x7f<>:\"|?*]")
 
 Result = TypeVar("Result")
@@ -74,44 +79,52 @@ def parse_email(raw: bytes) -> ParsedEmail:
     headers = _HeaderValues.from_message(message)
     body = _BodyCollector()
     body.visit(message, depth=0, in_report=False)
-    full_text = _clean_text(body.plain_text() or html_to_text(body.html_source()))
+    full_text = body.plain_text() or html_to_text(body.html_source())
     attachments = _without_duplicate_invites(body.attachments, body.named_attachments)
     if not headers.values and not full_text and not attachments:
         raise EmailUnreadable("Neither headers nor a body could be read.")
 
     from_name, from_address = headers.first_address("from") or headers.first_address("sender")
     reply_to_name, reply_to_address = headers.first_address("reply-to")
-    subject = _clean_text(collapse_whitespace(decode_header_text(headers.first("subject"))))
+    subject = collapse_whitespace(decode_header_text(headers.first("subject")))
     bounce = _bounce(body, full_text, subject, (from_address, from_name), headers)
     message_ids = parse_message_ids(headers.first("message-id"))
-    return ParsedEmail(
-        message_id=message_ids[0] if message_ids else _synthetic_message_id(raw),
-        in_reply_to=parse_message_ids(headers.first("in-reply-to")),
-        references=parse_message_ids(" ".join(headers.all("references"))),
-        from_address=from_address,
-        from_name=_clean_text(from_name),
-        reply_to_address=reply_to_address,
-        reply_to_name=_clean_text(reply_to_name),
-        recipients=headers.recipients(),
-        subject=subject,
-        sent_at=parse_date(headers.first("date")),
-        text=_clean_text(split_visible_text(full_text)) if full_text else "",
-        full_text=full_text,
-        html=_clean_text(sanitize_html(body.html_source())),
-        attachments=tuple(attachments),
-        is_auto_reply=(
-            bounce is not None
-            or body.is_delivery_report
-            or is_automatic(headers.first_values(), subject)
-        ),
-        bounce=bounce,
-        is_own_message=OWN_MESSAGE_HEADER in headers.first_values(),
+    return _storable(
+        ParsedEmail(
+            message_id=message_ids[0] if message_ids else _synthetic_message_id(raw),
+            in_reply_to=parse_message_ids(headers.first("in-reply-to")),
+            references=parse_message_ids(" ".join(headers.all("references"))),
+            from_address=from_address,
+            from_name=from_name,
+            reply_to_address=reply_to_address,
+            reply_to_name=reply_to_name,
+            recipients=headers.recipients(),
+            subject=subject,
+            sent_at=parse_date(headers.first("date")),
+            text=split_visible_text(full_text) if full_text else "",
+            full_text=full_text,
+            html=sanitize_html(body.html_source()),
+            attachments=tuple(attachments),
+            is_auto_reply=(
+                bounce is not None
+                or body.is_delivery_report
+                or is_bounce_sender(from_address, from_name)
+                or is_automatic(headers.first_values(), subject)
+            ),
+            bounce=bounce,
+            own_message_marker=headers.first(OWN_MESSAGE_HEADER),
+        )
     )
 
 
 def _parse_message(raw: bytes) -> Message:
     repaired = _repair_header_block(raw)
+    # The modern policy parses every part's headers into objects, about a millisecond a
+    # part: fine for mail, minutes for a hostile message of a hundred thousand parts.
+    is_swarm_of_parts = len(PART_HEADER.findall(repaired)) > MAXIMUM_MODERN_PARTS
     try:
+        if is_swarm_of_parts:
+            return BytesParser(policy=policy.compat32).parsebytes(repaired)
         return BytesParser(policy=policy.default).parsebytes(repaired)
     except Exception:  # the feed parser is lenient; this is the last line of defence
         return BytesParser(policy=policy.compat32).parsebytes(repaired)
@@ -177,12 +190,11 @@ class _HeaderValues:
         return ("", "")
 
     def recipients(self) -> tuple[str, ...]:
-        addresses: list[str] = []
+        addresses: dict[str, None] = {}
         for name in RECIPIENT_HEADERS:
             for value in self.all(name):
                 for _, address in parse_addresses(value):
-                    if address not in addresses:
-                        addresses.append(address)
+                    addresses.setdefault(address, None)
         return tuple(addresses)
 
 
@@ -378,7 +390,7 @@ def _safe_filename(name: str, suffix: str = "") -> str:
     stem, dot, extension = name.rpartition(".")
     if len(name) > room:
         name = f"{stem[: room - len(extension) - 1]}.{extension}" if dot else name[:room]
-    return _clean_text(name + suffix)
+    return name + suffix
 
 
 def _made_up_filename(content_type: str, index: int, is_inline: bool) -> str:
@@ -430,26 +442,21 @@ def _without_duplicate_invites(
     invite.ics attachment. One copy is kept, the named one when there is one."""
     kept: list[ParsedAttachment] = []
     kept_named: list[bool] = []
+    invite_index_by_key: dict[bytes, int] = {}
     for attachment, is_named in zip(attachments, named, strict=True):
-        duplicate_index = _index_of_same_invite(kept, attachment)
+        key = (
+            _calendar_key(attachment.content) if attachment.content_type in CALENDAR_TYPES else None
+        )
+        duplicate_index = invite_index_by_key.get(key) if key is not None else None
         if duplicate_index is None:
+            if key is not None:
+                invite_index_by_key[key] = len(kept)
             kept.append(attachment)
             kept_named.append(is_named)
         elif is_named and not kept_named[duplicate_index]:
             kept[duplicate_index] = attachment
             kept_named[duplicate_index] = True
-    return kept
-
-
-def _index_of_same_invite(kept: list[ParsedAttachment], candidate: ParsedAttachment) -> int | None:
-    if candidate.content_type not in CALENDAR_TYPES:
-        return None
-    candidate_key = _calendar_key(candidate.content)
-    for index, earlier in enumerate(kept):
-        is_calendar = earlier.content_type in CALENDAR_TYPES
-        if is_calendar and _calendar_key(earlier.content) == candidate_key:
-            return index
-    return None
+    return kept[:MAXIMUM_ATTACHMENTS]
 
 
 def _calendar_key(content: bytes) -> bytes:
@@ -476,7 +483,54 @@ def _synthetic_message_id(raw: bytes) -> str:
     return f"sb-synthetic-{hashlib.sha256(raw).hexdigest()[:32]}@{SYNTHETIC_ID_DOMAIN}"
 
 
+def _storable(parsed: ParsedEmail) -> ParsedEmail:
+    """Every text field made storable: PostgreSQL text cannot hold NUL, lone surrogates
+    cannot be encoded at all, and no header value needs control characters."""
+    return replace(
+        parsed,
+        message_id=_single_line(parsed.message_id),
+        in_reply_to=_single_lines(parsed.in_reply_to),
+        references=_single_lines(parsed.references),
+        from_address=_single_line(parsed.from_address),
+        from_name=_single_line(parsed.from_name),
+        reply_to_address=_single_line(parsed.reply_to_address),
+        reply_to_name=_single_line(parsed.reply_to_name),
+        recipients=_single_lines(parsed.recipients),
+        subject=_single_line(parsed.subject),
+        text=_clean_text(parsed.text),
+        full_text=_clean_text(parsed.full_text),
+        html=_clean_text(parsed.html),
+        attachments=tuple(
+            replace(
+                attachment,
+                filename=_single_line(attachment.filename),
+                content_type=_single_line(attachment.content_type),
+                content_id=_single_line(attachment.content_id),
+            )
+            for attachment in parsed.attachments
+        ),
+        bounce=(
+            replace(
+                parsed.bounce,
+                original_message_id=_single_line(parsed.bounce.original_message_id),
+                recipient=_single_line(parsed.bounce.recipient),
+                diagnostic=_single_line(parsed.bounce.diagnostic),
+            )
+            if parsed.bounce is not None
+            else None
+        ),
+        own_message_marker=_single_line(parsed.own_message_marker),
+    )
+
+
+def _single_lines(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(cleaned for cleaned in map(_single_line, values) if cleaned)
+
+
+def _single_line(value: str) -> str:
+    return _clean_text(CONTROL_CHARACTERS.sub("", value)).strip()
+
+
 def _clean_text(text: str) -> str:
-    # PostgreSQL text cannot hold NUL, and lone surrogates cannot be encoded at all.
     cleaned = text.replace("\x00", "")
     return cleaned.encode("utf-8", errors="replace").decode("utf-8")

@@ -24,6 +24,8 @@ class BounceReport:
     original_message_id: str
     recipient: str
     diagnostic: str
+    # The address itself is bad (no such mailbox or domain), not a passing condition.
+    is_address_dead: bool = False
 
 
 @dataclass(frozen=True)
@@ -44,4 +46,5 @@ class ParsedEmail:
     attachments: tuple[ParsedAttachment, ...]
     is_auto_reply: bool
     bounce: BounceReport | None
-    is_own_message: bool
+    # The X-Switchboard-Message-Id a mail we sent carries; the adapter checks its signature.
+    own_message_marker: str

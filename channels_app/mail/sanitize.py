@@ -50,6 +50,11 @@ URL_SCHEMES = frozenset({"http", "https", "mailto", "cid"})
 LINK_REL = "noopener noreferrer nofollow"
 REMOTE_URL = re.compile(r"^\s*(?:https?:)?//", re.IGNORECASE)
 CID_URL = re.compile(r"^\s*cid:", re.IGNORECASE)
+TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*>")
+# Real mail nests a few dozen levels; the HTML parsers slow down quadratically on
+# thousands, which hostile mail can send.
+MAXIMUM_NESTING = 200
+MAXIMUM_QUOTE_PREFIXES = 10
 
 
 def sanitize_html(html: str) -> str:
@@ -60,7 +65,7 @@ def sanitize_html(html: str) -> str:
     """
     if not html:
         return ""
-    html = without_lone_surrogates(html)
+    html = flatten_deep_nesting(without_lone_surrogates(html))
     placeholder_prefix = f"cid:sb-remote-{secrets.token_hex(8)}-"
     remote_sources: list[str] = []
 
@@ -93,6 +98,30 @@ def sanitize_html(html: str) -> str:
             f'data-remote-src="{html_entities.escape(source, quote=True)}"',
         )
     return cleaned.strip()
+
+
+def flatten_deep_nesting(html: str) -> str:
+    """The document with every tag below MAXIMUM_NESTING levels removed (text kept)."""
+    depth = 0
+    pieces: list[str] = []
+    kept_until = 0
+    for match in TAG.finditer(html):
+        is_closing, name = match.group(1) == "/", match.group(2).lower()
+        if name in VOID_TAGS or match.group(0).endswith("/>"):
+            continue
+        if is_closing:
+            is_too_deep = depth > MAXIMUM_NESTING
+            depth = max(0, depth - 1)
+        else:
+            depth += 1
+            is_too_deep = depth > MAXIMUM_NESTING
+        if is_too_deep:
+            pieces.append(html[kept_until : match.start()])
+            kept_until = match.end()
+    if not pieces:
+        return html
+    pieces.append(html[kept_until:])
+    return "".join(pieces)
 
 
 BLOCK_TAGS = frozenset(
@@ -176,7 +205,7 @@ class _TextExtractor(HTMLParser):
         self.current = []
         if not line and not keep_empty:
             return
-        prefix = "> " * self.quote_depth
+        prefix = "> " * min(self.quote_depth, MAXIMUM_QUOTE_PREFIXES)
         self.lines.append(f"{prefix}{line}".rstrip() if line else prefix.rstrip())
 
     def text(self) -> str:
@@ -191,7 +220,7 @@ def html_to_text(html: str) -> str:
         return ""
     extractor = _TextExtractor()
     try:
-        extractor.feed(html)
+        extractor.feed(flatten_deep_nesting(html))
         extractor.close()
     except Exception:  # HTMLParser is lenient, but a text fallback beats losing the mail
         return re.sub(r"<[^>]*>", " ", html_entities.unescape(html)).strip()

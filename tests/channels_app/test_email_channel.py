@@ -76,6 +76,15 @@ def post_mail(client, channel, raw: bytes, *, signature: str | None = None):
     )
 
 
+def mailer_daemon_notice(subject: str, text: str, *, original: Message) -> bytes:
+    """A plain-text notice about one of our mails, as qmail or old Postfix write them."""
+    return (
+        "From: Mail Delivery System <MAILER-DAEMON@mx.example.com>\r\n"
+        f"To: {SUPPORT}\r\nSubject: {subject}\r\n\r\n{text}\r\n\r\n"
+        f"Message-ID: <{original.external_id}>\r\n"
+    ).encode()
+
+
 def deliver_reply(conversation, operator, body: str) -> Message:
     reply = message_reply(conversation=conversation, author=operator, body=body)
     assert message_deliver(message_id=reply.pk, attempt=1, max_attempts=3) is None
@@ -308,6 +317,56 @@ def test_a_bounce_marks_the_reply_failed_and_opens_nothing(email_channel, operat
     assert reply.status == MessageStatus.FAILED
     assert "User unknown" in reply.error
     assert Conversation.objects.count() == 1 and conversation.messages.count() == 2
+    # No mailbox behind the address: no survey or offline copy goes there any more...
+    assert not Identity.objects.get(kind="email", value="maria@example.com").is_reachable
+
+    # ...until she writes from it again.
+    mail_receive(channel=email_channel, raw=customer_mail(text="New address works now")[0])
+    assert Identity.objects.get(kind="email", value="maria@example.com").is_reachable
+
+
+def test_a_full_mailbox_bounce_fails_the_reply_but_keeps_the_address(email_channel, operator):
+    mail_receive(channel=email_channel, raw=customer_mail()[0])
+    reply = deliver_reply(Conversation.objects.get(), operator, "Here is your invoice.")
+    bounce = mailer_daemon_notice(
+        "Undelivered Mail Returned to Sender",
+        "This is the mail system. Your message could not be delivered.\r\n"
+        "<maria@example.com>: 552 5.2.2 Mailbox full",
+        original=reply,
+    )
+
+    mail_receive(channel=email_channel, raw=bounce)
+
+    reply.refresh_from_db()
+    assert reply.status == MessageStatus.FAILED and "Mailbox full" in reply.error
+    assert Identity.objects.get(kind="email", value="maria@example.com").is_reachable
+
+
+def test_a_delay_notice_from_the_mailer_daemon_opens_nothing(email_channel, operator):
+    mail_receive(channel=email_channel, raw=customer_mail()[0])
+    reply = deliver_reply(Conversation.objects.get(), operator, "Here is your invoice.")
+    delay = mailer_daemon_notice(
+        "Delayed Mail (still being retried)",
+        "This is the mail system. Your message was not yet delivered; the mail system will\r\n"
+        "continue to try. You do not need to resend your message.",
+        original=reply,
+    )
+
+    mail_receive(channel=email_channel, raw=delay)
+
+    reply.refresh_from_db()
+    assert reply.status == MessageStatus.SENT
+    assert Conversation.objects.count() == 1 and Message.objects.count() == 2
+
+
+def test_mail_with_a_null_return_path_opens_nothing(email_channel):
+    raw, _ = customer_mail(text="Your message was read.", headers={"Return-Path": "<>"})
+
+    mail_receive(channel=email_channel, raw=raw)
+    mail_receive(channel=email_channel, raw=customer_mail()[0], envelope_sender="<>")
+
+    assert not Conversation.objects.exists()
+    assert WebhookEvent.objects.filter(status="ignored").count() == 2
 
 
 def test_our_own_mail_coming_back_is_dropped(email_channel, operator, smtp_sink):
@@ -318,6 +377,59 @@ def test_our_own_mail_coming_back_is_dropped(email_channel, operator, smtp_sink)
     mail_receive(channel=email_channel, raw=smtp_sink.mails[0].raw)
 
     assert Message.objects.count() == 2 and Conversation.objects.count() == 1
+
+
+def test_mail_merely_carrying_our_marker_header_is_not_taken_for_ours(email_channel):
+    # Another installation's mail, or a forged header: the marker's signature is not ours.
+    raw, _ = customer_mail(headers={"X-Switchboard-Message-Id": "switchboard.7.abcdef@x.test"})
+
+    mail_receive(channel=email_channel, raw=raw)
+
+    assert Message.objects.get().body.strip() == "Hello, my parcel never arrived."
+
+
+def test_a_strangers_mail_naming_a_customers_message_id_does_not_join_it(email_channel, operator):
+    raw, maria_message_id = customer_mail()
+    mail_receive(channel=email_channel, raw=raw)
+    marias = Conversation.objects.get()
+    conversation_resolve(conversation=marias, resolved_by=operator)
+
+    stranger, _ = customer_mail(
+        sender="Mallory <mallory@evil.example>",
+        text="Reopen this please",
+        in_reply_to=f"<{maria_message_id}>",
+    )
+    mail_receive(channel=email_channel, raw=stranger)
+
+    marias.refresh_from_db()
+    assert marias.status == ConversationStatus.RESOLVED
+    assert marias.messages.count() == 1
+    assert Conversation.objects.exclude(pk=marias.pk).get().customer.name == "Mallory"
+
+
+def test_a_customer_naming_their_own_earlier_mail_stays_in_the_thread(email_channel):
+    raw, first_id = customer_mail()
+    mail_receive(channel=email_channel, raw=raw)
+
+    follow_up, _ = customer_mail(text="Any news?", references=f"<{first_id}>")
+    mail_receive(channel=email_channel, raw=follow_up)
+
+    assert Conversation.objects.count() == 1 and Message.objects.count() == 2
+
+
+def test_a_colleague_answering_our_reply_joins_the_thread(email_channel, operator):
+    mail_receive(channel=email_channel, raw=customer_mail()[0])
+    conversation = Conversation.objects.get()
+    reply = deliver_reply(conversation, operator, "It left our warehouse today.")
+
+    colleague, _ = customer_mail(
+        sender="Jon <jon@example.com>",
+        text="I'm Maria's colleague",
+        in_reply_to=f"<{reply.external_id}>",
+    )
+    mail_receive(channel=email_channel, raw=colleague)
+
+    assert Conversation.objects.count() == 1 and conversation.messages.count() == 3
 
 
 def test_a_refused_recipient_fails_at_once_with_the_smtp_error(email_channel, operator, smtp_sink):
@@ -495,6 +607,27 @@ def test_control_characters_in_ids_and_names_do_not_lose_the_mail(email_channel)
     message = Message.objects.get()
     assert message.external_id == "ab@example.com"
     assert message.conversation.customer.name == "Maria"
+
+
+def test_control_characters_in_any_header_do_not_lose_the_mail(email_channel):
+    raw = (
+        b"From: Maria <maria@example.com>\r\nTo: support@acme.test\r\nSubject: a\x00b\r\n"
+        b"Date: Mon, 1 Jan 2024 10:00:00 +1900\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
+        b"--b\r\nContent-Type: text/plain\r\n\r\nSee the picture\r\n"
+        b'--b\r\nContent-Type: image/png; name="pic\x01.png"\r\nContent-ID: <im\x00g1>\r\n'
+        b"Content-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--b--\r\n"
+    )
+
+    mail_receive(channel=email_channel, raw=raw)
+
+    message = Message.objects.get()
+    assert message.body.strip() == "See the picture"
+    assert message.conversation.subject == "ab"
+    attachment = message.attachments.get()
+    assert (attachment.filename, attachment.content_id) == ("pic.png", "img1")
+    # A zone no clock has is not believed.
+    assert message.sent_at is None
 
 
 def test_a_reply_whose_headers_cannot_be_built_fails_with_the_reason(

@@ -82,7 +82,7 @@ def test_corpus_message_parses_as_expected(name: str) -> None:
         assert [item.filename for item in parsed.attachments] == expected["attachment_filenames"]
     assert parsed.is_auto_reply is expected["is_auto_reply"]
     assert list(parsed.in_reply_to) == expected["in_reply_to"]
-    assert parsed.is_own_message is expected["is_own_message"]
+    assert bool(parsed.own_message_marker) is expected["is_own_message"]
     if "recipients" in expected:
         assert list(parsed.recipients) == expected["recipients"]
     if expected["bounce_original_message_id"] is None:
@@ -459,6 +459,26 @@ def test_unparsable_date_is_none() -> None:
     assert parsed.sent_at is None
 
 
+@pytest.mark.parametrize(
+    "date",
+    [
+        "Mon, 1 Jan 2024 10:00:00 +1900",
+        "Fri, 31 Dec 9999 23:59:59 -1200",
+        "Wed, 1 Jan 1851 00:00:00 +0000",
+        "Thu, 1 Jan 1970 00:00:00 +0000",
+    ],
+)
+def test_impossible_dates_are_none(date: str) -> None:
+    assert parse_email(message("From: a@example.com", f"Date: {date}")).sent_at is None
+
+
+def test_dates_are_read_in_utc() -> None:
+    parsed = parse_email(message("From: a@example.com", "Date: Mon, 1 Jan 2024 23:30:00 -1100"))
+
+    assert parsed.sent_at == datetime(2024, 1, 2, 10, 30, tzinfo=UTC)
+    assert parsed.sent_at.tzinfo is UTC
+
+
 # --- quote and signature folding -----------------------------------------------------------
 
 
@@ -642,6 +662,14 @@ def test_html_to_text_keeps_structure() -> None:
         (["Subject: Out of office hours support question"], False),
         (["Subject: Auto: spare parts for my car"], False),
         (["Subject: Re: your automatic reply settings"], False),
+        (["Subject: Vacation booking for July"], False),
+        (["Subject: Vacation"], False),
+        (["Subject: Absence du colis"], False),
+        (["Subject: Out of office"], False),
+        (["In-Reply-To: <ours@acme.example>", "Subject: Out of office"], True),
+        (["References: <ours@acme.example>", "Subject: Vacation: back on Monday"], True),
+        (["Return-Path: <>"], True),
+        (["Return-Path: <bounces@lists.example>"], False),
     ],
 )
 def test_automatic_mail_is_recognised(header_lines: list[str], is_auto_reply: bool) -> None:
@@ -729,7 +757,7 @@ def test_postmaster_mail_without_failure_wording_is_not_a_bounce() -> None:
 def test_own_message_marker_is_detected() -> None:
     raw = message("From: support@acme.example", "X-Switchboard-Message-Id: 42-reply-1")
 
-    assert parse_email(raw).is_own_message is True
+    assert parse_email(raw).own_message_marker == "42-reply-1"
 
 
 # --- attachments ---------------------------------------------------------------------------
@@ -805,6 +833,97 @@ def test_absurdly_deep_multipart_nesting_is_cut_off_without_error() -> None:
     parsed = parse_email(raw + b"--b300\nContent-Type: text/plain\n\ndeep\n")
 
     assert parsed.from_address == "a@example.com"
+
+
+def test_deeply_nested_html_keeps_its_text_and_is_read_in_linear_time() -> None:
+    raw = message(
+        "From: a@example.com",
+        "Content-Type: text/html",
+        body="<div>" * 100_000 + "<p>Hello from the bottom</p>" + "</div>" * 100_000,
+    )
+
+    started = time.monotonic()
+    parsed = parse_email(raw)
+
+    assert parsed.text == "Hello from the bottom"
+    assert "Hello from the bottom" in parsed.html
+    assert time.monotonic() - started < 10
+
+
+def test_deep_quotes_are_prefixed_a_bounded_number_of_times() -> None:
+    html = "<blockquote>" * 5_000 + "deep"
+
+    assert html_to_text(html).count(">") <= 10
+
+
+def test_thousands_of_parts_are_read_in_linear_time_and_few_kept() -> None:
+    parts = "".join(
+        f"--b\r\nContent-Type: text/calendar\r\n\r\nBEGIN:VCALENDAR\r\nUID:{index}\r\n"
+        "END:VCALENDAR\r\n"
+        for index in range(10_000)
+    )
+    raw = message(
+        "From: a@example.com",
+        'Content-Type: multipart/mixed; boundary="b"',
+        body=f"--b\r\nContent-Type: text/plain\r\n\r\nSee invites\r\n{parts}--b--\r\n",
+    )
+
+    started = time.monotonic()
+    parsed = parse_email(raw)
+
+    assert parsed.text == "See invites"
+    assert len(parsed.attachments) == 100
+    assert time.monotonic() - started < 10
+
+
+def test_huge_reference_and_recipient_lists_are_read_in_linear_time() -> None:
+    references = " ".join(f"<r{index}@x.example>" for index in range(40_000))
+    recipients = ", ".join(f"u{index}@x.example" for index in range(40_000))
+    raw = message("From: a@example.com", f"References: {references}", f"Cc: {recipients}")
+
+    started = time.monotonic()
+    parsed = parse_email(raw)
+
+    # The thread's root and the latest ancestors are what threading needs.
+    assert parsed.references[0] == "r0@x.example"
+    assert parsed.references[-1] == "r39999@x.example"
+    assert len(parsed.references) == 200
+    assert len(parsed.recipients) == 40_000
+    assert time.monotonic() - started < 10
+
+
+def test_control_characters_never_reach_any_field() -> None:
+    raw = (
+        b"From: =?utf-8?q?Ma=01ria?= <maria@example.com>\r\nSubject: a\x00b\r\n"
+        b"Reply-To: x\x00y <r@example.com>\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
+        b"--b\r\nContent-Type: text/plain\r\n\r\nHi\x00 there\r\n"
+        b"--b\r\nContent-Type: image/png\x00; name=p\x02.png\r\nContent-ID: <i\x00d>\r\n\r\n"
+        b"x\r\n--b--\r\n"
+    )
+
+    parsed = parse_email(raw)
+
+    fields = [
+        parsed.from_name, parsed.subject, parsed.reply_to_name, parsed.text,
+        *(f"{item.filename}{item.content_type}{item.content_id}" for item in parsed.attachments),
+    ]  # fmt: skip
+    assert parsed.from_name == "Maria" and parsed.subject == "ab"
+    assert parsed.text == "Hi there"
+    assert not any(re.search(r"[\x00-\x08\x0b-\x1f\x7f]", value) for value in fields)
+
+
+def test_control_characters_in_a_bounce_diagnostic_are_dropped() -> None:
+    parsed = parse_email(
+        delivery_report(
+            "Final-Recipient: rfc822; gone@x.example\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+            "Diagnostic-Code: smtp; 550 5.1.1 user\x00 unknown"
+        )
+    )
+
+    assert parsed.bounce is not None
+    assert parsed.bounce.diagnostic == "550 5.1.1 user unknown"
+    assert parsed.bounce.is_address_dead is True
 
 
 HTML_FRAGMENTS = st.sampled_from(

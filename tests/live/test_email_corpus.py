@@ -4,11 +4,13 @@ customer with the right visible text, or (auto-replies, bounces, our own mail) o
 nothing at all."""
 
 import json
+import re
 import smtplib
 from pathlib import Path
 
 import pytest
 
+from channels_app.adapters.email import own_message_marker
 from channels_app.models import WebhookEvent
 from channels_app.smtp_inbound import smtp_inbound_controller
 from customers.models import Identity
@@ -42,6 +44,13 @@ def test_a_corpus_message_through_smtp(filename, smtp_port):
     expected = EXPECTED[filename]
     channel = ChannelFactory(kind="email", config={"address": SUPPORT})
     raw = (CORPUS / filename).read_bytes()
+    if expected["is_own_message"]:
+        # Our mail is recognised by its signed marker, which depends on this install's key.
+        raw = re.sub(
+            rb"(?im)^(X-Switchboard-Message-Id:\s*)(\S+)",
+            lambda found: found[1] + own_message_marker(found[2].decode()).encode(),
+            raw,
+        )
 
     with smtplib.SMTP("127.0.0.1", smtp_port, timeout=30) as client:
         refused = client.sendmail(expected["from_address"] or "sender@example.net", [SUPPORT], raw)

@@ -7,6 +7,7 @@ from email.utils import make_msgid
 import pytest
 
 from channels_app.adapters.email import EmailAdapter
+from channels_app.models import WebhookEvent
 from channels_app.smtp_inbound import smtp_inbound_controller
 from inbox.models import Conversation, Message
 from tests.factories import ChannelFactory
@@ -105,3 +106,13 @@ def test_a_mail_for_two_channels_lands_in_both(email_channel, smtp_server):
         email_channel.pk,
         other.pk,
     }
+
+
+def test_mail_from_the_null_sender_is_accepted_but_opens_nothing(email_channel, smtp_server):
+    # `MAIL FROM:<>` is reserved for notifications (receipts, delay warnings): never answered.
+    with smtplib.SMTP("127.0.0.1", smtp_server, timeout=10) as client:
+        refused = client.sendmail("<>", [SUPPORT], mail("Your message was read.").as_bytes())
+
+    assert refused == {}
+    assert not Conversation.objects.exists()
+    assert WebhookEvent.objects.get(channel=email_channel).status == "ignored"
