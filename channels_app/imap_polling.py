@@ -5,6 +5,10 @@ then flagged \\Seen (or moved to `imap_processed_folder`), then remembered, so a
 in between imports it again at worst, which the raw-event and Message-ID deduplication
 turn into a no-op. Connection and login errors are kept on the mailbox and retried on
 later polls, less often while they last.
+
+One bad message never holds up the mail behind it: a message the server keeps refusing
+to hand out, or one that our import fails on, is skipped (left unread on the server)
+and named in the mailbox's `last_error`. A lost connection or database skips nothing.
 """
 
 import contextlib
@@ -16,6 +20,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import Error as DatabaseError
 from django.utils import timezone
 
 from channels_app.contracts import PayloadMalformed
@@ -26,11 +31,19 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_FOLDER = "INBOX"
 MAX_BACKOFF_SECONDS = 3600
+# Polls that try a message the server refuses to hand out before it is skipped.
+FETCH_ATTEMPTS = 3
+FETCH_ATTEMPTS_MEMORY_SECONDS = 7 * 24 * 3600
+MAX_PROBLEMS_SHOWN = 5
 _UIDVALIDITY = re.compile(rb"UIDVALIDITY (\d+)")
 
 
 class MailboxUnreachable(Exception):
     pass
+
+
+class MessageRefused(Exception):
+    """The server answered a command about one message with NO or BAD."""
 
 
 def mailbox_channels_due(*, now=None) -> list[int]:
@@ -75,25 +88,36 @@ def mailbox_poll(*, channel_id: int) -> int:
         return 0
     folder = str(channel.config.get("imap_folder") or DEFAULT_FOLDER)
     state, _ = MailboxState.objects.get_or_create(channel=channel, folder=folder)
+    problems: list[str] = []
     try:
-        imported = _poll(channel, state, folder)
-    except (MailboxUnreachable, imaplib.IMAP4.error, OSError, ssl.SSLError) as error:
+        imported = _poll(channel, state, folder, problems)
+    except (
+        MailboxUnreachable,
+        imaplib.IMAP4.error,
+        OSError,
+        ssl.SSLError,
+        DatabaseError,
+    ) as error:
         state.consecutive_failures += 1
-        state.last_error = f"{type(error).__name__}: {error}"[:2000]
+        state.last_error = _problems_text([f"{type(error).__name__}: {error}", *problems])
         state.last_polled_at = timezone.now()
         state.save(update_fields=["consecutive_failures", "last_error", "last_polled_at"])
         logger.warning("IMAP mailbox of channel %s: %s", channel.pk, state.last_error)
         return 0
     finally:
         cache.delete(lock)
+    if problems:
+        state.last_error = _problems_text(problems)
+    elif state.consecutive_failures:
+        state.last_error = ""
+    # Otherwise a skipped message stays named until another problem replaces it.
     state.consecutive_failures = 0
-    state.last_error = ""
     state.last_polled_at = timezone.now()
     state.save(update_fields=["consecutive_failures", "last_error", "last_polled_at"])
     return imported
 
 
-def _poll(channel: Channel, state: MailboxState, folder: str) -> int:
+def _poll(channel: Channel, state: MailboxState, folder: str, problems: list[str]) -> int:
     client = _connect(channel)
     try:
         capabilities = _capabilities(client)
@@ -113,14 +137,24 @@ def _poll(channel: Channel, state: MailboxState, folder: str) -> int:
         uids = sorted(int(uid) for uid in (data[0] or b"").split() if int(uid) > state.last_uid)
         imported = 0
         for uid in uids[: settings.IMAP_BATCH_SIZE]:
-            raw = _fetch(client, uid)
-            if raw is not None:
-                try:
-                    mail_receive(channel=channel, raw=raw)
-                except PayloadMalformed as error:
-                    # Kept as a failed raw event; nothing more a retry could do with it.
-                    logger.warning("IMAP message %s of channel %s: %s", uid, channel.pk, error)
-                _mark_imported(client, channel, uid, capabilities)
+            try:
+                raw = _fetch(client, uid)
+            except MessageRefused as error:
+                # A NO from a server that is going away is no reason to skip the
+                # message: NOOP then raises (BYE, lost connection) and the poll stops.
+                client.noop()
+                if not _fetch_given_up(channel, state, uid):
+                    raise MailboxUnreachable(
+                        f"FETCH of UID {uid} refused, tried again on a later poll: {error}"
+                    ) from error
+                problems.append(
+                    f"UID {uid} skipped, left unread on the server: the server refused"
+                    f" FETCH {FETCH_ATTEMPTS} times: {error}"
+                )
+                logger.warning("IMAP mailbox of channel %s: %s", channel.pk, problems[-1])
+                raw = None
+            if raw is not None and _import(channel, uid, raw, problems):
+                _mark_imported(client, channel, uid, capabilities, problems)
                 imported += 1
             state.last_uid = uid
             state.save(update_fields=["last_uid"])
@@ -164,14 +198,72 @@ def _uid_validity(client: imaplib.IMAP4, folder: str) -> int:
     return int(match.group(1)) if match else 0
 
 
+def _import(channel: Channel, uid: int, raw: bytes, problems: list[str]) -> bool:
+    """Hand one message to the inbox; False when it could not be and was left alone."""
+    try:
+        mail_receive(channel=channel, raw=raw)
+    except PayloadMalformed as error:
+        # Kept as a failed raw event; nothing more a retry could do with it.
+        logger.warning("IMAP message %s of channel %s: %s", uid, channel.pk, error)
+    except (DatabaseError, OSError):
+        raise  # an outage, not this message's fault: the next poll tries it again
+    except Exception as error:
+        # Most likely a bug this message triggers: retrying would block every later
+        # message, so it stays unread in the folder for someone to look at.
+        logger.exception("IMAP message %s of channel %s could not be imported", uid, channel.pk)
+        problems.append(
+            f"UID {uid} skipped, left unread on the server: import failed:"
+            f" {type(error).__name__}: {error}"
+        )
+        return False
+    return True
+
+
 def _fetch(client: imaplib.IMAP4, uid: int) -> bytes | None:
-    status, data = client.uid("FETCH", str(uid), "(BODY.PEEK[])")
+    status, data = _message_command(client, "FETCH", uid, "(BODY.PEEK[])")
     if status != "OK":
-        raise MailboxUnreachable(f"FETCH of UID {uid} failed")
+        raise MessageRefused(_server_text(status, data))
     for item in data:
         if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], bytes):
             return item[1]
     return None  # expunged meanwhile
+
+
+def _fetch_given_up(channel: Channel, state: MailboxState, uid: int) -> bool:
+    """Count one refused FETCH of `uid`; True once it has been refused often enough."""
+    key = f"imap-fetch-refused:{channel.pk}:{state.folder}:{state.uid_validity}:{uid}"
+    cache.add(key, 0, timeout=FETCH_ATTEMPTS_MEMORY_SECONDS)
+    try:
+        attempts = cache.incr(key)
+    except ValueError:  # evicted meanwhile, or a cache that keeps nothing
+        attempts = FETCH_ATTEMPTS
+    if attempts < FETCH_ATTEMPTS:
+        return False
+    cache.delete(key)
+    return True
+
+
+def _message_command(client: imaplib.IMAP4, command: str, uid: int, *args: str):
+    """A UID command about one message; BAD comes back as a status like NO does, while
+    a lost connection (abort, OSError) is raised."""
+    try:
+        return client.uid(command, str(uid), *args)
+    except imaplib.IMAP4.abort:
+        raise
+    except imaplib.IMAP4.error as error:
+        return "BAD", [str(error).encode()]
+
+
+def _server_text(status: str, data: list) -> str:
+    text = b" ".join(item for item in data or () if isinstance(item, bytes))
+    return f"{status} {text.decode('utf-8', 'replace')}".strip()[:300]
+
+
+def _problems_text(problems: list[str]) -> str:
+    shown = problems[:MAX_PROBLEMS_SHOWN]
+    if len(problems) > len(shown):
+        shown.append(f"and {len(problems) - len(shown)} more")
+    return f"{timezone.now():%Y-%m-%d %H:%M} UTC: " + "; ".join(shown)[:1950]
 
 
 def _capabilities(client: imaplib.IMAP4) -> set[str]:
@@ -183,20 +275,44 @@ def _capabilities(client: imaplib.IMAP4) -> set[str]:
 
 
 def _mark_imported(
-    client: imaplib.IMAP4, channel: Channel, uid: int, capabilities: set[str]
+    client: imaplib.IMAP4,
+    channel: Channel,
+    uid: int,
+    capabilities: set[str],
+    problems: list[str],
 ) -> None:
+    """Flag an imported message \\Seen or move it to the processed folder. It is stored
+    already and `last_uid` moves past it whatever happens here, so a refusal is only
+    recorded."""
+
+    def refused(what: str, status: str, data: list) -> None:
+        problems.append(f"UID {uid} imported, but {what}: {_server_text(status, data)}")
+        logger.warning("IMAP mailbox of channel %s: %s", channel.pk, problems[-1])
+
     processed = channel.config.get("imap_processed_folder")
-    if not processed:
-        client.uid("STORE", str(uid), "+FLAGS.SILENT", r"(\Seen)")
-        return
-    if "MOVE" in capabilities:
-        client.uid("MOVE", str(uid), _quoted(str(processed)))
-        return
-    status, _ = client.uid("COPY", str(uid), _quoted(str(processed)))
-    if status == "OK":
-        client.uid("STORE", str(uid), "+FLAGS.SILENT", r"(\Deleted \Seen)")
-        if "UIDPLUS" in capabilities:
-            client.uid("EXPUNGE", str(uid))
+    if processed:
+        folder = _quoted(str(processed))
+        if "MOVE" in capabilities:
+            status, data = _message_command(client, "MOVE", uid, folder)
+            if status == "OK":
+                return
+        else:
+            status, data = _message_command(client, "COPY", uid, folder)
+            if status == "OK":
+                status, data = _message_command(
+                    client, "STORE", uid, "+FLAGS.SILENT", r"(\Deleted \Seen)"
+                )
+                if status != "OK":
+                    refused("copied to the processed folder, not removed from here", status, data)
+                elif "UIDPLUS" in capabilities:
+                    status, data = _message_command(client, "EXPUNGE", uid)
+                    if status != "OK":
+                        refused("copied to the processed folder, not expunged here", status, data)
+                return
+        refused(f"not moved to {str(processed)!r} (flagging \\Seen instead)", status, data)
+    status, data = _message_command(client, "STORE", uid, "+FLAGS.SILENT", r"(\Seen)")
+    if status != "OK":
+        refused("not flagged \\Seen", status, data)
 
 
 def _quoted(folder: str) -> str:

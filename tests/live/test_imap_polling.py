@@ -1,13 +1,16 @@
 """IMAP polling against a real dovecot started on loopback for these tests."""
 
+import imaplib
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 
 import pytest
+from django.db import OperationalError
 from django.utils import timezone
 
-from channels_app.imap_polling import mailbox_channels_due, mailbox_poll
+from channels_app.adapters.email import EmailAdapter
+from channels_app.imap_polling import FETCH_ATTEMPTS, mailbox_channels_due, mailbox_poll
 from channels_app.models import MailboxState
 from inbox.models import Conversation, Message
 from tests.factories import ChannelFactory
@@ -127,3 +130,143 @@ def test_an_unreachable_server_is_recorded_not_raised(db):
 
     state = MailboxState.objects.get(channel=channel)
     assert state.consecutive_failures == 1 and "cannot connect" in state.last_error
+
+
+def server_answers_fetch_of(monkeypatch, uid: int, answer):
+    """The server's answer to UID FETCH of one message replaced by `answer(client)`."""
+    real_uid = imaplib.IMAP4.uid
+
+    def uid_command(client, command, *args):
+        if command.upper() == "FETCH" and args[0] == str(uid):
+            return answer(client)
+        return real_uid(client, command, *args)
+
+    monkeypatch.setattr(imaplib.IMAP4, "uid", uid_command)
+
+
+def import_fails_on(monkeypatch, marker: str, error: Exception):
+    """Our parsing of messages whose text contains `marker` raises `error`."""
+    real_parse_raw = EmailAdapter.parse_raw
+
+    def parse_raw(adapter, raw, **kwargs):
+        if marker.encode() in raw:
+            raise error
+        return real_parse_raw(adapter, raw, **kwargs)
+
+    monkeypatch.setattr(EmailAdapter, "parse_raw", parse_raw)
+
+
+def seen(flags: dict[int, bytes]) -> dict[int, bool]:
+    return {uid: b"\\Seen" in item for uid, item in flags.items()}
+
+
+def test_a_message_the_server_refuses_is_retried_then_skipped(mailbox, monkeypatch):
+    channel = mailbox_channel(mailbox)
+    for text in ("Before", "Refused", "After"):
+        mailbox.deliver(mail(text))
+    server_answers_fetch_of(
+        monkeypatch, 2, lambda client: ("NO", [b"[SERVERBUG] Internal error occurred."])
+    )
+
+    for attempt in range(1, FETCH_ATTEMPTS):
+        mailbox_poll(channel_id=channel.pk)
+        state = MailboxState.objects.get(channel=channel)
+        assert state.last_uid == 1 and state.consecutive_failures == attempt
+        assert "FETCH of UID 2 refused" in state.last_error
+        assert "SERVERBUG" in state.last_error
+
+    assert mailbox_poll(channel_id=channel.pk) == 1
+
+    state.refresh_from_db()
+    assert state.last_uid == 3 and state.consecutive_failures == 0
+    assert "UID 2 skipped, left unread on the server" in state.last_error
+    bodies = Message.objects.order_by("pk").values_list("body", flat=True)
+    assert [body.strip() for body in bodies] == ["Before", "After"]
+    assert seen(mailbox.folder_flags()) == {1: True, 2: False, 3: True}
+
+    # Named until another problem replaces it, though later polls go well.
+    mailbox.deliver(mail("Later"))
+    assert mailbox_poll(channel_id=channel.pk) == 1
+    state.refresh_from_db()
+    assert state.last_uid == 4 and "UID 2 skipped" in state.last_error
+
+
+def test_a_connection_lost_during_fetch_skips_nothing(mailbox, monkeypatch):
+    channel = mailbox_channel(mailbox)
+    for text in ("Before", "Cut off", "After"):
+        mailbox.deliver(mail(text))
+    real_uid = imaplib.IMAP4.uid
+
+    def connection_lost(client):
+        client.shutdown()
+        return real_uid(client, "FETCH", "2", "(BODY.PEEK[])")
+
+    server_answers_fetch_of(monkeypatch, 2, connection_lost)
+
+    for _ in range(FETCH_ATTEMPTS + 1):
+        assert mailbox_poll(channel_id=channel.pk) == 0
+    state = MailboxState.objects.get(channel=channel)
+    assert state.last_uid == 1 and state.consecutive_failures == FETCH_ATTEMPTS + 1
+    assert "abort" in state.last_error and "skipped" not in state.last_error
+    assert seen(mailbox.folder_flags()) == {1: True, 2: False, 3: False}
+
+    monkeypatch.undo()
+    assert mailbox_poll(channel_id=channel.pk) == 2
+    state.refresh_from_db()
+    assert state.last_uid == 3 and state.last_error == ""
+    assert Message.objects.count() == 3
+
+
+def test_a_missing_processed_folder_falls_back_to_flagging_seen(mailbox):
+    channel = mailbox_channel(mailbox, imap_processed_folder="Processed")
+    mailbox.deliver(mail("Nowhere to go"))
+
+    assert mailbox_poll(channel_id=channel.pk) == 1
+
+    state = MailboxState.objects.get(channel=channel)
+    assert state.last_uid == 1 and state.consecutive_failures == 0
+    assert "UID 1 imported, but not moved to 'Processed'" in state.last_error
+    assert "TRYCREATE" in state.last_error
+    assert seen(mailbox.folder_flags("INBOX")) == {1: True}
+    # Never imported twice.
+    assert mailbox_poll(channel_id=channel.pk) == 0
+    assert Message.objects.get().body.strip() == "Nowhere to go"
+
+
+def test_a_message_the_import_fails_on_is_skipped(mailbox, monkeypatch, caplog):
+    channel = mailbox_channel(mailbox)
+    for text in ("Before", "Hostile", "After"):
+        mailbox.deliver(mail(text))
+    import_fails_on(monkeypatch, "Hostile", RuntimeError("parser bug"))
+
+    assert mailbox_poll(channel_id=channel.pk) == 2
+
+    state = MailboxState.objects.get(channel=channel)
+    assert state.last_uid == 3 and state.consecutive_failures == 0
+    assert "UID 2 skipped, left unread on the server" in state.last_error
+    assert "RuntimeError: parser bug" in state.last_error
+    assert Message.objects.count() == 2
+    assert seen(mailbox.folder_flags()) == {1: True, 2: False, 3: True}
+    assert any(
+        record.exc_info and "could not be imported" in record.message for record in caplog.records
+    )
+
+
+def test_a_database_outage_stops_the_poll_without_skipping(mailbox, monkeypatch):
+    channel = mailbox_channel(mailbox)
+    for text in ("Before", "During the outage", "After"):
+        mailbox.deliver(mail(text))
+    import_fails_on(monkeypatch, "During the outage", OperationalError("server closed"))
+
+    assert mailbox_poll(channel_id=channel.pk) == 0
+
+    state = MailboxState.objects.get(channel=channel)
+    assert state.last_uid == 1 and state.consecutive_failures == 1
+    assert "OperationalError" in state.last_error
+    assert seen(mailbox.folder_flags()) == {1: True, 2: False, 3: False}
+
+    monkeypatch.undo()
+    assert mailbox_poll(channel_id=channel.pk) == 2
+    state.refresh_from_db()
+    assert state.last_uid == 3 and state.last_error == ""
+    assert Message.objects.count() == 3
