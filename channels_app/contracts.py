@@ -64,6 +64,9 @@ class InboundMessage:
     # True where a message that answers nothing we know starts a conversation of its own
     # (email threads), instead of joining the customer's open one (chats).
     threads_by_reference: bool = False
+    # True where the address is a device of the customer's (a browser) rather than the
+    # customer: one person on two such addresses has a conversation on each.
+    conversation_per_address: bool = False
 
 
 @dataclass(frozen=True)

@@ -152,10 +152,15 @@ def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
     return ReceiveOutcome(message=message, conversation=conversation, is_new_conversation=is_new)
 
 
-def _latest_conversation(channel, customer: Customer) -> Conversation | None:
+def _latest_conversation(
+    channel, customer: Customer, inbound: InboundMessage
+) -> Conversation | None:
     # No related rows: the common case (a message joining an open conversation) needs
     # none; a status change loads the few its event shows.
-    return Conversation.objects.filter(customer=customer, channel=channel).order_by("-id").first()
+    conversations = Conversation.objects.filter(customer=customer, channel=channel)
+    if inbound.conversation_per_address:
+        conversations = conversations.filter(recipient_address=inbound.recipient_address)
+    return conversations.order_by("-id").first()
 
 
 def _conversation_for_inbound(
@@ -164,13 +169,13 @@ def _conversation_for_inbound(
     """The conversation a new message belongs to: (conversation, is new, answers its survey)."""
     if inbound.threads_by_reference:
         return _conversation_for_threaded_inbound(channel, customer, inbound, now)
-    latest = _latest_conversation(channel, customer)
+    latest = _latest_conversation(channel, customer, inbound)
     if latest is not None and latest.status != ConversationStatus.RESOLVED:
         return latest, False, False
     # Off the common path: serialize on the customer so that two first messages arriving
     # together do not each open a conversation, then look again.
     list(Customer.objects.select_for_update().filter(pk=customer.pk).values_list("pk"))
-    latest = _latest_conversation(channel, customer)
+    latest = _latest_conversation(channel, customer, inbound)
     if latest is not None and latest.status != ConversationStatus.RESOLVED:
         return latest, False, False
     if latest is not None and csat.csat_answer_from_message(

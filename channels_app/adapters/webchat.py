@@ -173,6 +173,7 @@ class WebchatAdapter(ChannelAdapter):
             InboundMessage(
                 external_id=f"webchat:{visitor_id}:{client_id}",
                 recipient_address=visitor_id,
+                conversation_per_address=True,
                 identities=tuple(identities),
                 sender_name=_string(frame, "name")[:255],
                 text=text,

@@ -588,3 +588,32 @@ async def test_a_flood_of_other_frames_is_refused_too(webchat):
         frames
     )
     await widget.disconnect()
+
+
+async def test_one_user_in_two_browsers_gets_each_browsers_thread_there(webchat):
+    laptop, _ = await visitor(webchat)
+    phone, _ = await visitor(webchat)
+    for widget in (laptop, phone):
+        await widget.send_json_to({"type": "identify", "user_id": "7", "user_hash": user_hash("7")})
+    laptop_visitor = (await next_frame(laptop, "identified"))["visitor"]["id"]
+    phone_visitor = (await next_frame(phone, "identified"))["visitor"]["id"]
+
+    await write(laptop, "From my laptop")
+    await write(phone, "From my phone")
+
+    conversations = await sync_to_async(
+        lambda: {
+            conversation.recipient_address: (
+                conversation.customer_id,
+                [message.body for message in conversation.messages.all()],
+            )
+            for conversation in Conversation.objects.filter(channel=webchat)
+        }
+    )()
+    assert conversations.keys() == {laptop_visitor, phone_visitor}
+    assert conversations[laptop_visitor][1] == ["From my laptop"]
+    assert conversations[phone_visitor][1] == ["From my phone"]
+    # One person all the same.
+    assert conversations[laptop_visitor][0] == conversations[phone_visitor][0]
+    await laptop.disconnect()
+    await phone.disconnect()
