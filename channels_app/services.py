@@ -251,11 +251,14 @@ def _webhook_event_store(
 
 
 def webhook_events_reprocess_failed(*, limit: int = 100) -> int:
-    """Run failed raw events through the inbox again (after a fix or an outage)."""
+    """Run failed raw events through the inbox again (after a fix or an outage), oldest
+    first; an event that still fails after WEBHOOK_REPROCESS_MAX_ATTEMPTS stays failed,
+    with its last error, for someone to look at, instead of crowding out the others."""
     reprocessed = 0
-    for event in WebhookEvent.objects.filter(status=WebhookEventStatus.FAILED).select_related(
-        "channel"
-    )[:limit]:
+    retryable = WebhookEvent.objects.filter(
+        status=WebhookEventStatus.FAILED, attempts__lt=settings.WEBHOOK_REPROCESS_MAX_ATTEMPTS
+    )
+    for event in retryable.select_related("channel").order_by("id")[:limit]:
         request = WebhookRequest(
             body=bytes(event.body), headers={"content-type": event.content_type}
         )

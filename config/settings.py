@@ -236,6 +236,9 @@ SPECTACULAR_SETTINGS = {
 
 # Product settings.
 WEBHOOK_MAX_BODY_BYTES = env_int("WEBHOOK_MAX_BODY_BYTES", 1024 * 1024)
+# A raw event that still fails after this many runs (the first one included) is left
+# failed for someone to look at; beat retries the others every WEBHOOK_REPROCESS_SECONDS.
+WEBHOOK_REPROCESS_MAX_ATTEMPTS = env_int("WEBHOOK_REPROCESS_MAX_ATTEMPTS", 12)
 # Tests calling webhooks through Django's test client inside a test transaction need
 # the request's own thread; servers use the pool.
 WEBHOOK_THREAD_SENSITIVE = env_bool("WEBHOOK_THREAD_SENSITIVE", False)

@@ -3,6 +3,7 @@
 import base64
 import binascii
 import hmac
+import re
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -29,6 +30,7 @@ from channels_app.widget.visitors import frame_signature
 
 FRAME_SIGNATURE_HEADER = "x-switchboard-widget-signature"
 MAX_TEXT_LENGTH = 5_000
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 IDENTITY_KIND = "webchat"
 
 
@@ -138,7 +140,7 @@ class WebchatAdapter(ChannelAdapter):
         client_id = _string(frame, "client_id")
         if not visitor_id or not client_id:
             raise PayloadMalformed("visitor_id and client_id are required")
-        text = _string(frame, "text").replace("\x00", "")
+        text = _string(frame, "text")
         if len(text) > MAX_TEXT_LENGTH:
             raise PayloadMalformed(f"text is longer than {MAX_TEXT_LENGTH} characters")
         button_payload = _string(frame, "button_payload")
@@ -175,7 +177,7 @@ class WebchatAdapter(ChannelAdapter):
                 recipient_address=visitor_id,
                 conversation_per_address=True,
                 identities=tuple(identities),
-                sender_name=_string(frame, "name")[:255],
+                sender_name=_line(frame, "name")[:255],
                 text=text,
                 attachments=attachments,
                 button_payload=button_payload,
@@ -280,8 +282,8 @@ def _attachments(value: Any) -> tuple[InboundAttachment, ...]:
             raise PayloadMalformed("attachment content is not base64") from error
         result.append(
             InboundAttachment(
-                filename=_string(item, "filename")[:255] or "attachment",
-                content_type=_string(item, "content_type")[:255] or "application/octet-stream",
+                filename=_line(item, "filename")[:255] or "attachment",
+                content_type=_line(item, "content_type")[:255] or "application/octet-stream",
                 content=content,
                 size=len(content),
             )
@@ -290,9 +292,16 @@ def _attachments(value: Any) -> tuple[InboundAttachment, ...]:
 
 
 def _string(frame: dict[str, Any], key: str) -> str:
+    """A string field as PostgreSQL can store it: JSON allows NUL and lone surrogates,
+    text columns hold neither."""
     value = frame.get(key, "")
     if value is None:
         return ""
     if not isinstance(value, str):
         raise PayloadMalformed(f"{key} must be a string")
-    return value
+    return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+
+
+def _line(frame: dict[str, Any], key: str) -> str:
+    """A one-line field (a name, a file name): no control characters at all."""
+    return CONTROL_CHARACTERS.sub("", _string(frame, key)).strip()

@@ -293,3 +293,41 @@ def test_no_signed_payload_makes_the_webhook_answer_500(client, channel, payload
 
     assert response.status_code in (200, 400)
     assert "error" in response.json() or response.json()["status"] == "ok"
+
+
+def test_reprocessing_retries_the_oldest_first_and_gives_up_on_a_hopeless_event(
+    client, channel, monkeypatch, settings
+):
+    from channels_app import services
+    from inbox import services as inbox_services
+
+    settings.WEBHOOK_REPROCESS_MAX_ATTEMPTS = 3
+    real_receive = inbox_services.message_receive
+
+    def fails_on_poison(**kwargs):
+        if kwargs["inbound"].text == "poison":
+            raise RuntimeError("always fails")
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr(inbox_services, "message_receive", fails_on_poison)
+    post_webhook(client, channel, api_payload(text="poison", message_id="m-poison"))
+    post_webhook(client, channel, api_payload(text="fine later", message_id="m-fine"))
+    poison, fine = WebhookEvent.objects.order_by("id")
+
+    def receive_unless_poison(**kwargs):
+        if kwargs["inbound"].text == "poison":
+            raise RuntimeError("always fails")
+        return real_receive(**kwargs)
+
+    monkeypatch.setattr(inbox_services, "message_receive", receive_unless_poison)
+    assert services.webhook_events_reprocess_failed(limit=1) == 0  # the oldest: poison
+    assert services.webhook_events_reprocess_failed(limit=1) == 0  # poison's last try
+    # Poison has had its three runs: the next one is the other event.
+    assert services.webhook_events_reprocess_failed(limit=1) == 1
+
+    poison.refresh_from_db()
+    fine.refresh_from_db()
+    assert (poison.status, poison.attempts) == (WebhookEventStatus.FAILED, 3)
+    assert "always fails" in poison.error
+    assert fine.status == WebhookEventStatus.PROCESSED
+    assert Message.objects.get().body == "fine later"

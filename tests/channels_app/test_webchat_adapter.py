@@ -4,7 +4,8 @@ import pytest
 
 from channels_app.adapters.webchat import WebchatAdapter, normalized_origin
 from channels_app.contracts import SignatureInvalid, WebhookRequest
-from channels_app.models import Channel
+from channels_app.models import Channel, WebhookEvent
+from channels_app.widget.services import VisitorAttachment, visitor_message_send
 from channels_app.widget.visitors import (
     Visitor,
     frame_body,
@@ -13,6 +14,7 @@ from channels_app.widget.visitors import (
     visitor_from_token,
     visitor_token,
 )
+from inbox.models import Message
 from tests.factories import WebchatChannelFactory
 
 pytestmark = pytest.mark.django_db
@@ -140,3 +142,23 @@ def test_the_identity_hash_is_an_hmac_of_the_user_id():
     assert identity_hash_is_valid(identity_secret="secret", user_id="42", user_hash=good)
     assert not identity_hash_is_valid(identity_secret="secret", user_id="43", user_hash=good)
     assert not identity_hash_is_valid(identity_secret="", user_id="42", user_hash=good)
+
+
+def test_nul_and_lone_surrogates_from_a_visitor_never_lose_the_message():
+    channel = WebchatChannelFactory()
+    visitor = Visitor(visitor_id="v-nul", name="Ma\x00ria\ud800", email="m\x00@example.com")
+
+    outcome = visitor_message_send(
+        channel=channel,
+        visitor=visitor,
+        text="Hi\x00 there \udfff",
+        attachment=VisitorAttachment(
+            filename="scan\x00\x01.png", content_type="image/png", content=b"\x89PNG"
+        ),
+    )
+
+    message = Message.objects.get(pk=outcome.message["id"])
+    assert message.body == "Hi there ?"
+    assert message.conversation.customer.name == "Maria?"
+    assert message.attachments.get().filename == "scan.png"
+    assert not WebhookEvent.objects.filter(status="failed").exists()
