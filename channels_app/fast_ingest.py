@@ -1,7 +1,8 @@
 """A hop-free path for the most common webhook: a known customer writing again into an
 open conversation.
 
-It runs on the event loop with async psycopg and five statements in one transaction.
+It runs on the event loop with async psycopg: two statements, the second storing
+everything in one transaction of its own.
 Anything else (a new sender or identity, a profile field to fill, a closed conversation,
 attachments, button answers, duplicates, edits, statuses, a channel this process has not
 looked up lately, any error) answers None, and the request goes through the regular
@@ -35,6 +36,46 @@ class _UseRegularPath(Exception):
     pass
 
 
+_STORE_MESSAGE = """
+WITH conversation AS (
+    UPDATE inbox_conversation
+    SET last_message_at = %(now)s, last_inbound_at = %(now)s, updated_at = %(now)s
+    WHERE id = (
+        SELECT id FROM inbox_conversation
+        WHERE customer_id = %(customer)s AND channel_id = %(channel)s
+        ORDER BY id DESC LIMIT 1
+    )
+    AND status = 'open'
+    AND NOT EXISTS (
+        SELECT 1 FROM inbox_message
+        WHERE channel_id = %(channel)s AND external_id = %(external_id)s
+    )
+    RETURNING id
+), message AS (
+    INSERT INTO inbox_message (
+        conversation_id, channel_id, direction, body, is_private, status, error,
+        external_id, delivery_attempts, created_at, updated_at, sent_at
+    )
+    SELECT id, %(channel)s, %(direction)s, %(text)s, false, %(status)s, '',
+        %(external_id)s, 0, %(now)s, %(now)s, %(sent_at)s
+    FROM conversation
+    ON CONFLICT (channel_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
+    RETURNING id, conversation_id
+), raw_event AS (
+    INSERT INTO channels_app_webhookevent (
+        channel_id, body, body_sha256, content_type, status, error, attempts, created_at,
+        processed_at
+    )
+    SELECT %(channel)s, %(raw)s, %(raw_sha256)s, %(content_type)s, 'processed', '', 1,
+        %(now)s, %(now)s
+    FROM message
+    ON CONFLICT (channel_id, body_sha256) DO UPDATE
+    SET status = 'processed', error = '', processed_at = EXCLUDED.processed_at
+)
+SELECT id, conversation_id FROM message
+"""
+
+
 async def _connection_pool() -> AsyncConnectionPool:
     global _pool
     if _pool is None:
@@ -49,6 +90,8 @@ async def _connection_pool() -> AsyncConnectionPool:
             ),
             min_size=1,
             max_size=settings.WEBHOOK_FAST_PATH_CONNECTIONS,
+            # Each statement is its own transaction: no BEGIN/COMMIT round trips.
+            kwargs={"autocommit": True},
             open=False,
         )
         await pool.open()
@@ -79,7 +122,12 @@ async def receive_known_sender(
             return None
         inbound = events[0]
         # Email threads by reference and carries more than text: the regular path.
-        if inbound.attachments or inbound.button_payload or inbound.threads_by_reference:
+        if (
+            inbound.attachments
+            or inbound.button_payload
+            or inbound.threads_by_reference
+            or inbound.conversation_per_address
+        ):
             return None
         identities = [
             (item.kind, normalize_identity_value(item.kind, item.value))
@@ -114,12 +162,13 @@ async def _store(channel, inbound: InboundMessage, identities, request: WebhookR
     now = datetime.now(UTC)
     body = request.body
     pool = await _connection_pool()
-    async with pool.connection() as connection, connection.transaction():
+    async with pool.connection() as connection:
         rows = await (
             await connection.execute(
                 "SELECT i.kind, i.value, i.customer_id, c.name, c.email, c.phone "
-                "FROM customers_identity i JOIN customers_customer c ON c.id = i.customer_id "
-                "WHERE (i.kind, i.value) IN (SELECT * FROM unnest(%s::text[], %s::text[]))",
+                "FROM unnest(%s::text[], %s::text[]) AS wanted(kind, value) "
+                "JOIN customers_identity i ON i.kind = wanted.kind AND i.value = wanted.value "
+                "JOIN customers_customer c ON c.id = i.customer_id",
                 ([kind for kind, _ in identities], [value for _, value in identities]),
             )
         ).fetchall()
@@ -134,59 +183,33 @@ async def _store(channel, inbound: InboundMessage, identities, request: WebhookR
             or (given.get("phone") and not phone)
         ):
             raise _UseRegularPath  # the services fill blank profile fields
-        duplicate = await (
+        # One statement, so one transaction of its own: the conversation moves up, the
+        # message and the raw event are stored, or (a duplicate, no open conversation)
+        # nothing at all happens and the regular path takes over.
+        stored = await (
             await connection.execute(
-                "SELECT 1 FROM inbox_message WHERE channel_id = %s AND external_id = %s",
-                (channel.pk, inbound.external_id),
+                _STORE_MESSAGE,
+                {
+                    "now": now,
+                    "customer": customer_id,
+                    "channel": channel.pk,
+                    "direction": MessageDirection.INBOUND,
+                    "text": inbound.text,
+                    "status": MessageStatus.RECEIVED,
+                    "external_id": inbound.external_id,
+                    "sent_at": inbound.sent_at,
+                    "raw": body,
+                    "raw_sha256": hashlib.sha256(body).hexdigest(),
+                    "content_type": request.headers.get("content-type", "")[:255],
+                },
             )
         ).fetchone()
-        if duplicate:
-            raise _UseRegularPath
-        conversation = await (
-            await connection.execute(
-                "UPDATE inbox_conversation SET last_message_at = %(now)s, "
-                "last_inbound_at = %(now)s, updated_at = %(now)s WHERE id = ("
-                "SELECT id FROM inbox_conversation WHERE customer_id = %(customer)s "
-                "AND channel_id = %(channel)s ORDER BY id DESC LIMIT 1) AND status = 'open' "
-                "RETURNING id",
-                {"now": now, "customer": customer_id, "channel": channel.pk},
-            )
-        ).fetchone()
-        if conversation is None:
-            raise _UseRegularPath
-        inserted = await (
-            await connection.execute(
-                "INSERT INTO inbox_message (conversation_id, channel_id, direction, body, "
-                "is_private, status, error, external_id, delivery_attempts, created_at, "
-                "updated_at, sent_at) VALUES (%s, %s, %s, %s, false, %s, '', %s, 0, %s, %s, %s) "
-                "ON CONFLICT (channel_id, external_id) WHERE external_id IS NOT NULL "
-                "DO NOTHING RETURNING id",
-                (
-                    conversation[0], channel.pk, MessageDirection.INBOUND, inbound.text,
-                    MessageStatus.RECEIVED, inbound.external_id, now, now, inbound.sent_at,
-                ),
-            )
-        ).fetchone()  # fmt: skip
-        if inserted is None:
-            raise _UseRegularPath
-        await connection.execute(
-            "INSERT INTO channels_app_webhookevent (channel_id, body, body_sha256, content_type, "
-            "status, error, attempts, created_at, processed_at) "
-            "VALUES (%s, %s, %s, %s, 'processed', '', 1, %s, %s) "
-            "ON CONFLICT (channel_id, body_sha256) DO UPDATE SET status = 'processed', "
-            "error = '', processed_at = EXCLUDED.processed_at",
-            (
-                channel.pk,
-                body,
-                hashlib.sha256(body).hexdigest(),
-                request.headers.get("content-type", "")[:255],
-                now,
-                now,
-            ),
-        )
+    if stored is None:
+        raise _UseRegularPath
+    message_id, conversation_id = stored
     message = Message(
-        pk=inserted[0],
-        conversation_id=conversation[0],
+        pk=message_id,
+        conversation_id=conversation_id,
         channel_id=channel.pk,
         direction=MessageDirection.INBOUND,
         body=inbound.text,

@@ -64,7 +64,12 @@ def channel_get_active(*, kind: str, public_id: str) -> Channel:
     cached = _active_channels.get(key)
     if cached is not None and cached[0] > time.monotonic():
         return cached[1]
-    channel = Channel.objects.filter(kind=kind, public_id=public_id, is_active=True).first()
+    # With its teams: a new conversation is filed under the channel's only team.
+    channel = (
+        Channel.objects.filter(kind=kind, public_id=public_id, is_active=True)
+        .prefetch_related("teams")
+        .first()
+    )
     if channel is None:
         _active_channels.pop(key, None)
         raise ChannelNotFound(public_id)

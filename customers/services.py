@@ -49,7 +49,15 @@ def _normalized(evidence: Sequence[IdentityEvidence]) -> list[IdentityEvidence]:
 
 
 def customer_resolve(*, identities: Sequence[IdentityEvidence], name: str = "") -> Customer:
-    """Find or create the one customer behind a message's identities.
+    """Find or create the one customer behind a message's identities (see
+    customer_get_or_create)."""
+    return customer_get_or_create(identities=identities, name=name)[0]
+
+
+def customer_get_or_create(
+    *, identities: Sequence[IdentityEvidence], name: str = ""
+) -> tuple[Customer, bool]:
+    """The one customer behind a message's identities, and whether it was created now.
 
     The first verified identity that is already known decides the customer. Verified
     identities not yet known are attached to that customer, so a person writing from
@@ -69,7 +77,7 @@ def customer_resolve(*, identities: Sequence[IdentityEvidence], name: str = "") 
 
 def _resolve(
     verified: list[IdentityEvidence], claims: list[IdentityEvidence], name: str
-) -> Customer:
+) -> tuple[Customer, bool]:
     lookup = Q()
     for item in verified:
         lookup |= Q(kind=item.kind, value=item.value)
@@ -85,6 +93,7 @@ def _resolve(
         ),
         None,
     )
+    is_created = customer is None
     if customer is None:
         customer = Customer.objects.create(
             name=name,
@@ -105,7 +114,7 @@ def _resolve(
         ].customer_id == customer.pk:
             continue
         IdentityClaim.objects.get_or_create(customer=customer, kind=claim.kind, value=claim.value)
-    return customer
+    return customer, is_created
 
 
 def _first_value(identities: Sequence[IdentityEvidence], kind: str) -> str:

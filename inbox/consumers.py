@@ -27,6 +27,14 @@ class InboxConsumer(AsyncWebsocketConsumer):
     # (conversation id, channel id) of the conversation this socket's page shows, if any.
     viewing: tuple[int, int] | None = None
 
+    async def dispatch(self, message: dict) -> None:
+        # Forwarding a broadcast touches no database: skip the hop to the sync thread that
+        # channels makes before every message to close stale database connections.
+        if message.get("type") == realtime.CONSUMER_EVENT_TYPE:
+            await self.inbox_event(message)
+            return
+        await super().dispatch(message)
+
     async def connect(self) -> None:
         self.groups_joined = []
         user = self.scope.get("user")

@@ -40,9 +40,13 @@ async def group_send_text(groups: list[str], payload: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    text = json.dumps(payload, separators=(",", ":"))
+    message = {"type": CONSUMER_EVENT_TYPE, "text": json.dumps(payload, separators=(",", ":"))}
+    send_many = getattr(layer, "group_send_many", None)
+    if send_many is not None:
+        await send_many(groups, message)
+        return
     for group in groups:
-        await layer.group_send(group, {"type": CONSUMER_EVENT_TYPE, "text": text})
+        await layer.group_send(group, message)
 
 
 def _send_now(groups: list[str], payload: dict[str, Any]) -> None:

@@ -18,9 +18,9 @@ from config.transactions import atomic_retrying_conflicts
 from customers.models import Customer, CustomerMerge
 from customers.services import (
     IdentityEvidence,
+    customer_get_or_create,
     customer_merge,
     customer_merge_undo,
-    customer_resolve,
 )
 from inbox import csat, realtime
 from inbox.attachments import attachments_check, attachments_store
@@ -83,7 +83,7 @@ def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
             message=existing, conversation=existing.conversation, is_duplicate=True
         )
 
-    customer = customer_resolve(
+    customer, is_new_customer = customer_get_or_create(
         identities=[
             IdentityEvidence(kind=item.kind, value=item.value, is_verified=item.is_verified)
             for item in inbound.identities
@@ -91,9 +91,18 @@ def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
         name=inbound.sender_name,
     )
     now = timezone.now()
-    conversation, is_new, answers_survey = _conversation_for_inbound(
-        channel, customer, inbound, now
-    )
+    if is_new_customer and not inbound.threads_by_reference:
+        # Nobody else can see a customer this transaction created: no conversation to
+        # join, and none a concurrent message could be opening.
+        conversation, is_new, answers_survey = (
+            _conversation_open(channel, customer, inbound, now),
+            True,
+            False,
+        )
+    else:
+        conversation, is_new, answers_survey = _conversation_for_inbound(
+            channel, customer, inbound, now
+        )
 
     message = Message.objects.create(
         conversation=conversation,

@@ -97,9 +97,14 @@ def test_anything_else_is_left_to_the_regular_path(channel, known_sender, operat
     elif case == "name":
         known_sender.customer.__class__.objects.update(name="")
     before = Message.objects.count()
+    events_before = WebhookEvent.objects.count()
+    last_message_at = Conversation.objects.get(pk=known_sender.pk).last_message_at
 
     assert fast(channel, body, signature) is None
+    # Declining leaves no trace: the regular path then does (or refuses) all of it.
     assert Message.objects.count() == before
+    assert Conversation.objects.get(pk=known_sender.pk).last_message_at == last_message_at
+    assert WebhookEvent.objects.count() == events_before
 
 
 def test_many_messages_over_the_wire_all_arrive_once_and_live(
