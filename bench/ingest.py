@@ -665,9 +665,13 @@ async def phase_latency(args, port, path, secret, recorder, meter) -> None:
     # Mostly known senders (from phase 1), one in ten new.
     rng = random.Random(7)
     payloads = []
+    new_sender_ids = set()
     for i in range(total):
-        sender = args.senders + 100_000 + i if rng.random() < 0.1 else rng.randrange(args.senders)
+        is_new_sender = rng.random() < 0.1
+        sender = args.senders + 100_000 + i if is_new_sender else rng.randrange(args.senders)
         payloads.append((f"{prefix}{i}", *make_payload(secret, f"{prefix}{i}", sender, f"hi {i}")))
+        if is_new_sender:
+            new_sender_ids.add(f"{prefix}{i}")
     client = make_client(args, port, args.max_in_flight)
     await client.warm()
     poster = Poster(client, path)
@@ -716,6 +720,13 @@ async def phase_latency(args, port, path, secret, recorder, meter) -> None:
     )
     log(f"{label} POST-send -> message.created frame: {pct_line(e2e)}")
     log(f"{label} (from actual send, not schedule): {pct_line(e2e_actual)}")
+    for kind, wanted in (("known senders", False), ("new senders", True)):
+        subset = [
+            1000 * (recorder.received[i] - scheduled[i])
+            for i in ids
+            if i in recorder.received and (i in new_sender_ids) is wanted
+        ]
+        log(f"{label} POST-send -> frame, {kind} only: {pct_line(subset)}")
     log(f"{label} POST response time: {pct_line(response_ms)}")
     log(
         f"{label} scheduler lateness p99 {1000 * percentile(lateness, 0.99):.1f} ms, "
