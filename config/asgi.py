@@ -1,4 +1,5 @@
 import os
+from typing import Any
 
 from django.core.asgi import get_asgi_application
 
@@ -13,6 +14,8 @@ from config.webhook_asgi import (  # noqa: E402
     FastWebhookApplication,
     MiddlewareFreeASGIHandler,
     PathPrefixRouter,
+    RequestBodyLimit,
+    public_body_limit,
 )
 from inbox.consumers import InboxConsumer  # noqa: E402
 from inbox.websocket_auth import (  # noqa: E402
@@ -20,20 +23,37 @@ from inbox.websocket_auth import (  # noqa: E402
     TokenOrSessionAuthMiddlewareStack,
 )
 
-websocket_routes = URLRouter([path("ws/inbox/", InboxConsumer.as_asgi())])
+
+async def _refuse_handshake(scope, receive, send) -> None:
+    await receive()  # websocket.connect
+    await send({"type": "websocket.close", "code": 4404})
+
+
+# Refuses the handshake of a socket path nothing serves (the router would raise). Typed
+# loosely: Django's stubs expect views in routes, channels takes ASGI apps.
+websocket_not_found: Any = _refuse_handshake
+
+
+websocket_routes = URLRouter(
+    [path("ws/inbox/", InboxConsumer.as_asgi()), re_path(r"", websocket_not_found)]
+)
 
 application = ProtocolTypeRouter(
     {
-        "http": PathPrefixRouter(
-            prefix="/webhooks/",
-            matched=FastWebhookApplication(regular=MiddlewareFreeASGIHandler()),
-            default=django_asgi_application,
+        "http": RequestBodyLimit(
+            PathPrefixRouter(
+                prefix="/webhooks/",
+                matched=FastWebhookApplication(regular=MiddlewareFreeASGIHandler()),
+                default=django_asgi_application,
+            ),
+            limit_for=public_body_limit,
         ),
         "websocket": URLRouter(
             [
                 # Sites embed the widget: it checks Origin against its channel's own
                 # allowed origins and needs no operator session.
                 path("ws/widget/<uuid:public_id>/", WidgetConsumer.as_asgi()),
+                re_path(r"^ws/widget/", websocket_not_found),
                 re_path(
                     r"^(?!ws/widget/)",
                     AllowedHostsBrowserOriginValidator(

@@ -6,6 +6,8 @@ requests skip the chain and reach the async webhook view directly.
 """
 
 import json
+import re
+from collections.abc import Callable
 
 from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.exception import convert_exception_to_response
@@ -112,3 +114,83 @@ def _replaying(body: bytes, receive):
         return await receive()
 
     return replay
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class RequestBodyLimit:
+    """Answers 413 as soon as a request body grows past `limit_for(scope)` bytes.
+
+    Django reads a whole ASGI body (to disk when large) before any view can look at it,
+    so a public endpoint's own size check comes too late for a body streamed without a
+    Content-Length. None from `limit_for` means no limit here.
+    """
+
+    def __init__(self, app, *, limit_for: Callable[[dict], int | None]) -> None:
+        self.app = app
+        self.limit_for = limit_for
+
+    async def __call__(self, scope, receive, send):
+        limit = self.limit_for(scope) if scope["type"] == "http" else None
+        if limit is None:
+            return await self.app(scope, receive, send)
+        declared = next(
+            (value for key, value in scope.get("headers", []) if key.lower() == b"content-length"),
+            b"",
+        )
+        if declared.isdigit() and int(declared) > limit:
+            return await _too_large(send, limit)
+        received = 0
+
+        async def limited_receive():
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise _BodyTooLarge
+            return message
+
+        try:
+            return await self.app(scope, limited_receive, send)
+        except _BodyTooLarge:
+            return await _too_large(send, limit)
+
+
+_WIDGET_UPLOAD = re.compile(r"^/widget/[^/]+/uploads/")
+
+
+def public_body_limit(scope: dict) -> int | None:
+    """The largest body the endpoints anyone may call accept: webhooks and widget uploads."""
+    from django.conf import settings
+
+    from channels_app.widget.services import MAX_UPLOAD_BYTES
+
+    path = scope["path"]
+    if path.startswith("/webhooks/email/"):
+        return settings.EMAIL_INBOUND_MAX_BYTES
+    if path.startswith("/webhooks/"):
+        return settings.WEBHOOK_MAX_BODY_BYTES
+    if _WIDGET_UPLOAD.match(path):
+        # Multipart framing adds a little to the file itself.
+        return MAX_UPLOAD_BYTES + 64 * 1024
+    return None
+
+
+async def _too_large(send, limit: int) -> None:
+    payload = json.dumps(
+        {"error": "too_large", "detail": f"the body is over {limit} bytes"}
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})

@@ -617,3 +617,21 @@ async def test_one_user_in_two_browsers_gets_each_browsers_thread_there(webchat)
     assert conversations[laptop_visitor][0] == conversations[phone_visitor][0]
     await laptop.disconnect()
     await phone.disconnect()
+
+
+@pytest.mark.parametrize(
+    "path", ["/ws/widget/not-a-channel/", "/ws/widget/", "/ws/widget/x/y/z/", "/ws/nowhere/"]
+)
+async def test_a_socket_path_nothing_serves_is_refused_not_an_error(path, operator):
+    token = await sync_to_async(people.operator_api_token)(user=operator)
+    communicator = WebsocketCommunicator(
+        application,
+        path,
+        headers=[(b"origin", b"http://127.0.0.1"), (b"authorization", f"Token {token}".encode())],
+    )
+
+    connected, code = await communicator.connect()
+
+    assert connected is False
+    assert code == 4404
+    await communicator.disconnect()

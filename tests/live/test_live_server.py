@@ -8,8 +8,9 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
+from channels_app.models import WebhookEvent
 from inbox import people
-from tests.factories import TeamFactory, UserFactory
+from tests.factories import TeamFactory, UserFactory, WebchatChannelFactory
 from tests.helpers import api_payload, sign
 
 pytestmark = [pytest.mark.real_services, pytest.mark.django_db(transaction=True)]
@@ -108,3 +109,35 @@ def test_pages_and_health_answer_in_production_mode(live_server_url):
     }
     assert httpx.get(f"{live_server_url}/admin/login/").status_code == 200
     assert httpx.get(f"{live_server_url}/api/v1/docs/").status_code == 200
+
+
+@pytest.mark.parametrize("target", ["webhook", "widget upload"])
+def test_a_huge_body_streamed_without_a_length_is_cut_off_with_413(
+    live_server_url, channel, target
+):
+    webchat = WebchatChannelFactory()
+    url = (
+        f"{live_server_url}/webhooks/api/{channel.public_id}/"
+        if target == "webhook"
+        else f"{live_server_url}/widget/{webchat.public_id}/uploads/"
+    )
+    sent = 0
+
+    def endless_chunks():
+        # Chunked transfer: no Content-Length for the server to check up front.
+        nonlocal sent
+        chunk = b"x" * 65536
+        while sent < 64 * 1024 * 1024:
+            sent += len(chunk)
+            yield chunk
+
+    try:
+        response = httpx.post(url, content=endless_chunks(), timeout=30)
+    except httpx.HTTPError:
+        response = None  # the server may close before the client finishes sending
+
+    if response is not None:
+        assert response.status_code == 413
+        assert response.json()["error"] == "too_large"
+    assert sent < 64 * 1024 * 1024
+    assert not WebhookEvent.objects.exists()
