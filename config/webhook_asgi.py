@@ -77,18 +77,7 @@ class FastWebhookApplication:
         )
         if answer is None:
             return await self.regular(scope, _replaying(body, receive), send)
-        payload = json.dumps(answer).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(payload)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload})
+        await _send_json(send, 200, answer)
         return None
 
 
@@ -179,18 +168,18 @@ def public_body_limit(scope: dict) -> int | None:
 
 
 async def _too_large(send, limit: int) -> None:
-    payload = json.dumps(
-        {"error": "too_large", "detail": f"the body is over {limit} bytes"}
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
+    detail = f"the body is over {limit} bytes"
+    # The rest of the body is not read: the connection cannot carry another request.
+    await _send_json(send, 413, {"error": "too_large", "detail": detail}, closing=True)
+
+
+async def _send_json(send, status: int, answer: dict, *, closing: bool = False) -> None:
+    payload = json.dumps(answer).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+    ]
+    if closing:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
