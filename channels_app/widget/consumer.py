@@ -43,7 +43,7 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
     conversation_id: int | None = None
     customer: dict[str, Any] | None = None
     groups_joined: list[str]
-    typing_forwarded_at: float = 0.0
+    typing_started_forwarded_at: float = -TYPING_FORWARD_EVERY_SECONDS
     typing_state: bool = False
     frame_window: int = 0
     frames_in_window: int = 0
@@ -217,18 +217,19 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
             return
         is_typing = bool(frame.get("is_typing", True))
         now = time.monotonic()
-        # A visitor's keystrokes become at most one event every two seconds.
-        if (
-            is_typing == self.typing_state
-            and now - self.typing_forwarded_at < TYPING_FORWARD_EVERY_SECONDS
-        ):
+        # A visitor's keystrokes become at most one "typing" every two seconds, and a
+        # "stopped" only follows a "typing": toggling cannot flood the operators.
+        if is_typing:
+            if now - self.typing_started_forwarded_at < TYPING_FORWARD_EVERY_SECONDS:
+                return
+            self.typing_started_forwarded_at = now
+        elif not self.typing_state:
             return
         await self._forward_typing(is_typing=is_typing)
 
     async def _forward_typing(self, *, is_typing: bool) -> None:
         assert self.conversation_id is not None and self.customer is not None
         self.typing_state = is_typing
-        self.typing_forwarded_at = time.monotonic()
         await inbox_realtime.customer_typing_changed(
             channel_id=self.channel.pk,
             conversation_id=self.conversation_id,

@@ -2,6 +2,7 @@
 identification, and the flood limits."""
 
 import base64
+import ipaddress
 import time
 import uuid
 from dataclasses import dataclass
@@ -221,6 +222,20 @@ def visitor_identify(
     return visitor_with_claims(visitor, name=name, email=email)
 
 
+def _address_bucket(address: str) -> str:
+    """What one sender controls: an IPv4 address, or an IPv6 /64 (a home or a server gets
+    a whole /64 and could otherwise change address for every message)."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False).network_address) + "/64"
+    return str(parsed)
+
+
 async def visitor_message_allowed(*, visitor_id: str, address: str) -> bool:
     """At most 20 messages per 10 s per visitor and 60 a minute per network address, counted
     in the shared cache so that every server process enforces the same limits."""
@@ -232,7 +247,7 @@ async def visitor_message_allowed(*, visitor_id: str, address: str) -> bool:
             VISITOR_WINDOW_SECONDS,
         ),
         (
-            f"widget.rate.address.{address}.{now // ADDRESS_WINDOW_SECONDS}",
+            f"widget.rate.address.{_address_bucket(address)}.{now // ADDRESS_WINDOW_SECONDS}",
             ADDRESS_MESSAGES_PER_WINDOW,
             ADDRESS_WINDOW_SECONDS,
         ),

@@ -6,6 +6,7 @@ import hmac
 import itertools
 import json
 import random
+import time
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -13,6 +14,11 @@ from channels.testing import WebsocketCommunicator
 
 from channels_app.services import message_deliver
 from channels_app.widget import selectors as widget_selectors
+from channels_app.widget.services import (
+    ADDRESS_MESSAGES_PER_WINDOW,
+    ADDRESS_WINDOW_SECONDS,
+    visitor_message_allowed,
+)
 from config.asgi import application
 from customers.models import Identity, IdentityClaim
 from inbox import people, realtime
@@ -635,3 +641,42 @@ async def test_a_socket_path_nothing_serves_is_refused_not_an_error(path, operat
     assert connected is False
     assert code == 4404
     await communicator.disconnect()
+
+
+async def test_toggling_typing_cannot_flood_the_operators(webchat, operator):
+    inbox = await operator_socket(operator)
+    widget, _ = await visitor(webchat)
+    await write(widget, "Hi")
+
+    for index in range(20):
+        await widget.send_json_to({"type": "typing", "is_typing": index % 2 == 0})
+    await widget.send_json_to({"type": "ping"})
+    await next_frame(widget, "pong")
+    await asyncio.sleep(0.3)
+
+    typing_events = []
+    while not await inbox.receive_nothing(timeout=0.3):
+        frame = await inbox.receive_json_from()
+        if frame["type"] == "typing":
+            typing_events.append(frame["is_typing"])
+    assert typing_events == [True, False]
+    await widget.disconnect()
+    await inbox.disconnect()
+
+
+async def test_the_address_limit_counts_an_ipv6_slash_64_as_one_sender():
+    def random_slash_64() -> str:
+        return f"2001:db8:{random.randrange(65536):x}:{random.randrange(65536):x}"
+
+    network, neighbour = random_slash_64(), random_slash_64()
+    # All in one counting window.
+    if time.time() % ADDRESS_WINDOW_SECONDS > ADDRESS_WINDOW_SECONDS - 5:
+        await asyncio.sleep(6)
+    allowed = [
+        await visitor_message_allowed(visitor_id=f"v{index}", address=f"{network}::{index + 1:x}")
+        for index in range(ADDRESS_MESSAGES_PER_WINDOW)
+    ]
+
+    assert all(allowed)
+    assert not await visitor_message_allowed(visitor_id="v-next", address=f"{network}::ffff")
+    assert await visitor_message_allowed(visitor_id="v-other", address=f"{neighbour}::1")
