@@ -32,6 +32,7 @@ from channels_app.models import Channel, WebhookEvent, WebhookEventStatus
 from channels_app.registry import adapter_class, adapter_for
 from config.celery import app as celery_app
 from config.transactions import atomic_retrying_conflicts
+from customers.selectors import customer_contact_email
 from customers.services import identity_set_reachable
 from inbox import csat
 from inbox import selectors as inbox_selectors
@@ -324,7 +325,7 @@ def message_deliver(*, message_id: int, attempt: int, max_attempts: int) -> floa
             else ()
         ),
         customer_email=(
-            inbox_selectors.customer_contact_email(customer_id=conversation.customer_id)
+            customer_contact_email(customer_id=conversation.customer_id)
             if adapter.uses_customer_email
             else ""
         ),

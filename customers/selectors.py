@@ -61,3 +61,28 @@ def customer_get_for_profile(*, customer_id: int) -> Customer:
         )
         .get(pk=customer_id)
     )
+
+
+def customer_contact_email(*, customer_id: int) -> str:
+    """Where to write to the customer by email: the profile's address, else the latest
+    email they gave on any channel (vouched for or merely typed into a form); never an
+    address whose mail bounced as undeliverable."""
+    dead = set(
+        Identity.objects.filter(
+            customer_id=customer_id, kind="email", is_reachable=False
+        ).values_list("value", flat=True)
+    )
+    email = Customer.objects.filter(pk=customer_id).values_list("email", flat=True).first()
+    if email and email not in dead:
+        return email
+    for model in (Identity, IdentityClaim):
+        latest = (
+            model.objects.filter(customer_id=customer_id, kind="email")
+            .exclude(value__in=dead)
+            .order_by("-id")
+            .values_list("value", flat=True)
+            .first()
+        )
+        if latest:
+            return latest
+    return ""

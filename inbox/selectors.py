@@ -123,26 +123,6 @@ def canned_response_list() -> QuerySet[CannedResponse]:
     return CannedResponse.objects.order_by("shortcut")
 
 
-def customer_contact_email(*, customer_id: int) -> str:
-    """Where to write to the customer by email: the profile's address, else the latest
-    email they gave on any channel (vouched for or merely typed into a form)."""
-    from customers.models import Customer, Identity, IdentityClaim
-
-    email = Customer.objects.filter(pk=customer_id).values_list("email", flat=True).first()
-    if email:
-        return email
-    for model in (Identity, IdentityClaim):
-        value = (
-            model.objects.filter(customer_id=customer_id, kind="email")
-            .order_by("-id")
-            .values_list("value", flat=True)
-            .first()
-        )
-        if value:
-            return value
-    return ""
-
-
 def message_for_delivery(*, message_id: int) -> Message | None:
     return (
         Message.objects.select_related("conversation", "conversation__channel", "author")

@@ -7,7 +7,7 @@ import pytest
 
 from channels_app.services import message_deliver
 from channels_app.widget.realtime import visitor_is_online, visitor_mark_online
-from customers.models import IdentityClaim
+from customers.models import Identity, IdentityClaim
 from inbox.models import MessageStatus
 from inbox.services import message_reply
 from tests.factories import (
@@ -92,3 +92,17 @@ def test_a_failing_mail_server_retries_the_reply(visitor_conversation, operator,
     message = message_reply(conversation=visitor_conversation, author=operator, body="Hello")
 
     assert message_deliver(message_id=message.pk, attempt=1, max_attempts=3) is not None
+
+
+def test_an_address_that_bounced_as_dead_gets_no_copy(visitor_conversation, operator, smtp_sink):
+    customer = visitor_conversation.customer
+    customer.email = "old@example.org"
+    customer.save()
+    Identity.objects.create(
+        customer=customer, kind="email", value="old@example.org", is_reachable=False
+    )
+
+    reply(visitor_conversation, operator)
+
+    # The profile's address is dead: the email the visitor typed in the chat is used.
+    assert smtp_sink.mails[0].recipients == ["visitor@example.org"]

@@ -14,7 +14,6 @@ from inbox.models import Conversation, Message, MessageStatus
 from tests.conftest import client_for
 from tests.factories import ChannelFactory
 from tests.live.conftest import free_port, start, stop, wait_until
-from tests.mail_servers import SmtpSink
 
 pytestmark = [pytest.mark.real_services, pytest.mark.django_db(transaction=True)]
 
@@ -45,13 +44,6 @@ def smtp_inbound_process(live_environment, tmp_path):
         stop(process)
 
 
-@pytest.fixture
-def outgoing_sink():
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
-
-
 def wait_for(predicate, *, timeout: float = 20.0, what: str):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -63,7 +55,7 @@ def wait_for(predicate, *, timeout: float = 20.0, what: str):
 
 
 def test_customer_writes_operator_replies_customer_answers_in_the_same_thread(
-    smtp_inbound_process, outgoing_sink, celery_worker, team, operator
+    smtp_inbound_process, smtp_sink, celery_worker, team, operator
 ):
     channel = ChannelFactory(
         kind="email",
@@ -73,7 +65,7 @@ def test_customer_writes_operator_replies_customer_answers_in_the_same_thread(
             "address": SUPPORT,
             "company_name": "Bakery",
             "smtp_host": "127.0.0.1",
-            "smtp_port": outgoing_sink.port,
+            "smtp_port": smtp_sink.port,
         },
     )
     first = EmailMessage()
@@ -98,13 +90,13 @@ def test_customer_writes_operator_replies_customer_answers_in_the_same_thread(
         format="json",
     )
     assert response.status_code == 201, response.content
-    assert outgoing_sink.received.wait(20), "the reply never reached the SMTP server"
+    assert smtp_sink.received.wait(20), "the reply never reached the SMTP server"
     reply = wait_for(
         lambda: Message.objects.filter(pk=response.json()["id"], status=MessageStatus.SENT).first(),
         what="the reply marked sent",
     )
-    sent = outgoing_sink.mails[0].message
-    assert outgoing_sink.mails[0].recipients == ["jonas@example.se"]
+    sent = smtp_sink.mails[0].message
+    assert smtp_sink.mails[0].recipients == ["jonas@example.se"]
     assert sent["From"].addresses[0].display_name == "Anna via Bakery"
     assert sent["In-Reply-To"] == first_id
     assert first_id in sent["References"]
