@@ -2,7 +2,10 @@
 script tag; a visitor writes, an operator answers in the inbox, the visitor sees the answer
 live and again after a reload. Live uvicorn, channels-redis and a Celery worker."""
 
+import json
+import re
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -172,3 +175,51 @@ def test_the_prechat_form_and_an_attachment(live_server_url, open_pages, team, w
     assert conversation.customer.name == "Jane"
     assert conversation.customer.claims.filter(value="jane@example.com").exists()
     assert visitor.errors == []
+
+
+def test_a_rating_card_shows_once_and_stays_below_the_thread_after_a_reconnect(
+    live_server_url, open_pages, webchat
+):
+    visitor = open_pages(width=1000, height=800)
+    sockets = []
+
+    def through_to_the_server(socket) -> None:
+        socket.connect_to_server()
+        sockets.append(socket)
+
+    visitor.route_web_socket(re.compile(r".*/ws/widget/.*"), through_to_the_server)
+    visitor.goto(SITE_ORIGIN + "/")
+    visitor.locator(".launcher").click()
+    visitor.wait_for_selector(".panel .status:has-text('We are')")
+    visitor.fill("textarea", "Thanks for the help")
+    visitor.keyboard.press("Enter")
+    visitor.wait_for_selector(".message.in:not(.pending)")
+
+    rating_request = json.dumps(
+        {
+            "type": "rating_request",
+            "survey": 4242,
+            "question": "How did we do?",
+            "ratings": [{"value": v, "label": str(v), "payload": f"p{v}"} for v in range(1, 6)],
+        }
+    )
+    # The same request twice (a retried send, a second tab's echo): one card.
+    sockets[-1].send(rating_request)
+    sockets[-1].send(rating_request)
+    visitor.wait_for_selector(".rating .question:has-text('How did we do?')")
+    assert visitor.locator(".rating").count() == 1
+
+    # The connection drops; the widget reconnects and draws the thread again.
+    sockets[-1].close()
+    deadline = time.monotonic() + 15
+    while len(sockets) < 2 and time.monotonic() < deadline:
+        visitor.wait_for_timeout(200)
+    assert len(sockets) == 2, "the widget did not reconnect"
+    visitor.wait_for_selector(".panel .status:has-text('We are')")
+    visitor.wait_for_timeout(500)
+
+    assert visitor.locator(".rating").count() == 1
+    assert visitor.locator(".message.in .body").inner_text() == "Thanks for the help"
+    assert visitor.locator(".rating").evaluate(
+        "card => card.parentElement.lastElementChild === card"
+    )

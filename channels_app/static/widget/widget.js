@@ -101,6 +101,7 @@
   let visitor = null;
   let config = {};
   const rendered = new Map(); // message id -> node
+  const ratingCards = new Map(); // survey id -> card, shown once whatever is resent
   const pending = new Map(); // client id -> {text, node}
   let lastOutboundId = 0;
   let lastReadSent = 0;
@@ -189,6 +190,8 @@
         if (visitor && frame.visitor.id !== visitor.id) {
           // Another account: its own, empty thread.
           clearThread();
+          for (const card of ratingCards.values()) card.remove();
+          ratingCards.clear();
           send({ type: "history" });
         }
         visitor = frame.visitor;
@@ -243,6 +246,8 @@
   function onHistory(messages) {
     clearThread();
     for (const message of messages) renderMessage(message);
+    // A rating card asked after the last message stays below the thread it is about.
+    for (const card of ratingCards.values()) list.appendChild(card);
     // What was written while disconnected goes out now.
     for (const [clientId, entry] of pending) {
       send({ type: "message", text: entry.text, client_id: clientId });
@@ -388,7 +393,9 @@
 
   // ---- CSAT rating card ----
   function renderRating(frame) {
+    if (ratingCards.has(frame.survey)) return;
     const card = element("div", "rating");
+    ratingCards.set(frame.survey, card);
     card.appendChild(element("div", "question", frame.question || "How did we do?"));
     const buttons = element("div", "buttons");
     for (const rating of frame.ratings || []) {
