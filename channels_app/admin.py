@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from channels_app.models import Channel, WebhookEvent
+from channels_app.models import Channel, MailboxState, WebhookEvent
 from channels_app.telegram_setup import (
     TelegramWebhookRegistrationFailed,
     telegram_webhook_register,
@@ -39,3 +39,21 @@ class WebhookEventAdmin(admin.ModelAdmin):
     list_filter = ("status", "channel")
     readonly_fields = ("channel", "body_sha256", "content_type", "status", "error", "attempts")
     exclude = ("body",)
+
+
+@admin.register(MailboxState)
+class MailboxStateAdmin(admin.ModelAdmin):
+    """How far each IMAP mailbox has been read, and what went wrong there lately
+    (unreachable server, refused login, messages skipped and left on the server)."""
+
+    list_display = ("channel", "folder", "last_uid", "last_polled_at", "consecutive_failures")
+    list_filter = ("channel",)
+    readonly_fields = (
+        "channel",
+        "folder",
+        "uid_validity",
+        "last_uid",
+        "last_polled_at",
+        "consecutive_failures",
+        "last_error",
+    )

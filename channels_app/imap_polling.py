@@ -139,6 +139,21 @@ def _poll(channel: Channel, state: MailboxState, folder: str, problems: list[str
         for uid in uids[: settings.IMAP_BATCH_SIZE]:
             try:
                 raw = _fetch(client, uid)
+            except imaplib.IMAP4.abort as error:
+                # The server itself hung up (BYE) while handing this message out: it
+                # cannot read it, and would stall the mailbox here forever. A connection
+                # that merely broke (no BYE) skips nothing.
+                if "BYE" not in client.untagged_responses or not _fetch_given_up(
+                    channel, state, uid
+                ):
+                    raise
+                problems.append(
+                    f"UID {uid} skipped, left on the server: the server hung up handing it"
+                    f" out {FETCH_ATTEMPTS} times: {error}"
+                )
+                state.last_uid = uid
+                state.save(update_fields=["last_uid"])
+                raise MailboxUnreachable(f"the server hung up on FETCH of UID {uid}") from error
             except MessageRefused as error:
                 # A NO from a server that is going away is no reason to skip the
                 # message: NOOP then raises (BYE, lost connection) and the poll stops.

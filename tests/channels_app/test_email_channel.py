@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from channels_app.adapters.email import EmailAdapter
-from channels_app.models import WebhookEvent
+from channels_app.models import MailboxState, WebhookEvent
 from channels_app.services import mail_receive, message_deliver
 from customers.models import Identity
 from inbox.models import Attachment, Conversation, ConversationStatus, Message, MessageStatus
@@ -660,3 +660,27 @@ def test_absurdly_nested_mime_is_a_json_400_not_a_crash(client, email_channel):
 
     assert response.status_code in (200, 400), response.content
     assert response.headers["Content-Type"].startswith("application/json")
+
+
+def test_admins_see_each_mailboxs_progress_and_skipped_messages(
+    client, admin_user, email_channel, settings
+):
+    # Production settings serve static files from a manifest that tests do not build.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    state = MailboxState.objects.create(
+        channel=email_channel,
+        folder="INBOX",
+        last_uid=41,
+        last_error="UID 42 skipped, left unread on the server: import failed",
+    )
+    client.force_login(admin_user)
+
+    listing = client.get("/admin/channels_app/mailboxstate/")
+    detail = client.get(f"/admin/channels_app/mailboxstate/{state.pk}/change/")
+
+    assert listing.status_code == 200 and "INBOX" in listing.content.decode()
+    assert detail.status_code == 200
+    assert "UID 42 skipped" in detail.content.decode()

@@ -270,3 +270,31 @@ def test_a_database_outage_stops_the_poll_without_skipping(mailbox, monkeypatch)
     state.refresh_from_db()
     assert state.last_uid == 3 and state.last_error == ""
     assert Message.objects.count() == 3
+
+
+def test_a_message_the_server_hangs_up_on_is_skipped_after_a_few_polls(mailbox):
+    channel = mailbox_channel(mailbox)
+    for text in ("Before", "Unreadable", "After"):
+        mailbox.deliver(mail(text))
+    # Dovecot cannot read this file: it answers the FETCH with BYE and hangs up.
+    [unreadable] = [
+        path
+        for path in (mailbox.directory / "home").rglob("*")
+        if path.is_file() and b"Unreadable" in path.read_bytes()
+    ]
+    unreadable.chmod(0)
+
+    for attempt in range(1, FETCH_ATTEMPTS):
+        mailbox_poll(channel_id=channel.pk)
+        state = MailboxState.objects.get(channel=channel)
+        assert state.last_uid == 1 and state.consecutive_failures == attempt
+        assert "FETCH failed" in state.last_error
+
+    assert mailbox_poll(channel_id=channel.pk) == 0
+    state = MailboxState.objects.get(channel=channel)
+    assert state.last_uid == 2
+    assert "UID 2 skipped, left on the server: the server hung up" in state.last_error
+
+    assert mailbox_poll(channel_id=channel.pk) == 1
+    assert sorted(Message.objects.values_list("body", flat=True)) == ["After", "Before"]
+    assert MailboxState.objects.get(channel=channel).consecutive_failures == 0
