@@ -45,30 +45,18 @@ class _UseRegularPath(Exception):
     pass
 
 
-_STORE_MESSAGE = """
-WITH conversation AS (
-    UPDATE inbox_conversation
-    SET last_message_at = %(now)s, last_inbound_at = %(now)s, updated_at = %(now)s
-    WHERE id = (
-        SELECT id FROM inbox_conversation
-        WHERE customer_id = %(customer)s AND channel_id = %(channel)s
-        ORDER BY id DESC LIMIT 1
-    )
-    AND status = 'open'
-    AND NOT EXISTS (
-        SELECT 1 FROM inbox_message
-        WHERE channel_id = %(channel)s AND external_id = %(external_id)s
-    )
-    RETURNING id
-), message AS (
+# The message, inserted into the conversation that `source` (a CTE naming `id`) yields,
+# and the raw event once the message is in.
+_MESSAGE_AND_RAW_EVENT = """
+message AS (
     INSERT INTO inbox_message (
         conversation_id, channel_id, direction, body, is_private, status, error,
         external_id, delivery_attempts, created_at, updated_at, sent_at
     )
     SELECT id, %(channel)s, %(direction)s, %(text)s, false, %(status)s, '',
         %(external_id)s, 0, %(now)s, %(now)s, %(sent_at)s
-    FROM conversation
-    ON CONFLICT (channel_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
+    FROM {source}
+    {on_conflict}
     RETURNING id, conversation_id
 ), raw_event AS (
     INSERT INTO channels_app_webhookevent (
@@ -80,15 +68,40 @@ WITH conversation AS (
     FROM message
     ON CONFLICT (channel_id, body_sha256) DO UPDATE
     SET status = 'processed', error = '', processed_at = EXCLUDED.processed_at
+)"""
+
+# A known customer's message into their open conversation, which then moves up; a
+# duplicate or a closed conversation stores and moves nothing. The latest conversation is
+# locked while it is looked at, so a concurrent resolve is seen.
+_STORE_MESSAGE = (
+    """
+WITH latest AS (
+    SELECT id, status FROM inbox_conversation
+    WHERE customer_id = %(customer)s AND channel_id = %(channel)s
+    ORDER BY id DESC LIMIT 1
+    FOR UPDATE
+), open_conversation AS (
+    SELECT id FROM latest WHERE status = 'open'
+),"""
+    + _MESSAGE_AND_RAW_EVENT.format(
+        source="open_conversation",
+        on_conflict="ON CONFLICT (channel_id, external_id) WHERE external_id IS NOT NULL "
+        "DO NOTHING",
+    )
+    + """, bumped AS (
+    UPDATE inbox_conversation
+    SET last_message_at = %(now)s, last_inbound_at = %(now)s, updated_at = %(now)s
+    WHERE id IN (SELECT conversation_id FROM message)
 )
 SELECT id, conversation_id FROM message
 """
-
+)
 
 # A sender no identity of which is known yet: their customer, identities, first
 # conversation, message and raw event, all or (any conflict: a concurrent first message,
 # a duplicate) nothing.
-_STORE_FIRST_MESSAGE = """
+_STORE_FIRST_MESSAGE = (
+    """
 WITH customer AS (
     INSERT INTO customers_customer (
         name, email, phone, attributes, merged_into_id, created_at, updated_at
@@ -110,29 +123,13 @@ WITH customer AS (
         %(now)s, %(now)s
     FROM customer
     RETURNING id, customer_id
-), message AS (
-    INSERT INTO inbox_message (
-        conversation_id, channel_id, direction, body, is_private, status, error,
-        external_id, delivery_attempts, created_at, updated_at, sent_at
-    )
-    SELECT id, %(channel)s, %(direction)s, %(text)s, false, %(status)s, '',
-        %(external_id)s, 0, %(now)s, %(now)s, %(sent_at)s
-    FROM conversation
-    RETURNING id, conversation_id
-), raw_event AS (
-    INSERT INTO channels_app_webhookevent (
-        channel_id, body, body_sha256, content_type, status, error, attempts, created_at,
-        processed_at
-    )
-    SELECT %(channel)s, %(raw)s, %(raw_sha256)s, %(content_type)s, 'processed', '', 1,
-        %(now)s, %(now)s
-    FROM message
-    ON CONFLICT (channel_id, body_sha256) DO UPDATE
-    SET status = 'processed', error = '', processed_at = EXCLUDED.processed_at
-)
+),"""
+    + _MESSAGE_AND_RAW_EVENT.format(source="conversation", on_conflict="")
+    + """
 SELECT message.id, message.conversation_id, conversation.customer_id
 FROM message, conversation
 """
+)
 
 
 async def _connection_pool() -> AsyncConnectionPool:

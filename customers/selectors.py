@@ -73,7 +73,7 @@ def customer_contact_email(*, customer_id: int) -> str:
         ).values_list("value", flat=True)
     )
     email = Customer.objects.filter(pk=customer_id).values_list("email", flat=True).first()
-    if email and email not in dead:
+    if email and email.strip().lower() not in dead:
         return email
     for model in (Identity, IdentityClaim):
         latest = (

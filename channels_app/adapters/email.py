@@ -44,6 +44,7 @@ OWN_MESSAGE_SALT = "switchboard.email.own-message"
 REPLY_TOKEN_SALT = "switchboard.email.reply-address"
 # `MAIL FROM:<>`: the sender wants no answer (bounces, receipts, notifications).
 NULL_REVERSE_PATH = "<>"
+_OWN_MESSAGE_ID = re.compile(r"^switchboard\.(?P<message>\d{1,18})\.[0-9a-f]{10}@")
 _REPLY_TOKEN = re.compile(r"^c(?P<conversation>\d{1,18})-(?P<signature>[0-9a-f]{12})$")
 # Most references a reply carries; long threads keep the first and the latest ones.
 MAX_REFERENCES = 20
@@ -130,7 +131,7 @@ class EmailAdapter(ChannelAdapter):
         if is_own_message_marker(parsed.own_message_marker):
             return []
         if parsed.bounce is not None:
-            return _bounce_events(parsed.bounce)
+            return self._bounce_events(parsed.bounce)
         if parsed.is_auto_reply or envelope_sender.strip() == NULL_REVERSE_PATH:
             return []
         message = self._inbound_message(parsed, envelope_sender)
@@ -231,6 +232,34 @@ class EmailAdapter(ChannelAdapter):
             REPLY_TOKEN_SALT, f"message:{self.channel.pk}:{message_id}", algorithm="sha256"
         ).hexdigest()[:10]
         return f"switchboard.{message_id}.{signature}@{self.address.partition('@')[2]}"
+
+    def is_own_message_id(self, candidate: str) -> bool:
+        match = _OWN_MESSAGE_ID.match(candidate)
+        return match is not None and constant_time_compare(
+            self.message_id_for(int(match["message"])), candidate
+        )
+
+    def _bounce_events(self, bounce: BounceReport) -> list[InboundEvent]:
+        events: list[InboundEvent] = []
+        if bounce.original_message_id:
+            events.append(
+                DeliveryStatusUpdate(
+                    external_id=bounce.original_message_id,
+                    status="failed",
+                    error=(bounce.diagnostic or "the mail bounced")[:1000],
+                )
+            )
+        # Only a report on a mail we really sent (its Message-ID carries our signature)
+        # may declare an address dead: anyone can mail us something that looks like one.
+        if (
+            bounce.is_address_dead
+            and self.is_own_message_id(bounce.original_message_id)
+            and _is_email_address(bounce.recipient)
+        ):
+            events.append(
+                IdentityReachability(kind="email", value=bounce.recipient, is_reachable=False)
+            )
+        return events
 
     # Outbound
 
@@ -361,23 +390,6 @@ def is_own_message_marker(marker: str) -> bool:
     return bool(dot and identifier) and constant_time_compare(
         own_message_marker(identifier), marker
     )
-
-
-def _bounce_events(bounce: BounceReport) -> list[InboundEvent]:
-    events: list[InboundEvent] = []
-    if bounce.original_message_id:
-        events.append(
-            DeliveryStatusUpdate(
-                external_id=bounce.original_message_id,
-                status="failed",
-                error=(bounce.diagnostic or "the mail bounced")[:1000],
-            )
-        )
-    if bounce.is_address_dead and _is_email_address(bounce.recipient):
-        events.append(
-            IdentityReachability(kind="email", value=bounce.recipient, is_reachable=False)
-        )
-    return events
 
 
 def _is_email_address(value: str) -> bool:

@@ -24,12 +24,15 @@ AUTO_REPLY_SUBJECT = re.compile(
     re.IGNORECASE,
 )
 # Subjects a person may also write ("Vacation booking", "Absence du colis"): trusted only
-# on mail that answers another.
+# on mail that answers another, and only as the subject's opening words: autoresponders
+# put them first, while a customer's reply starts with "Re:" whatever the thread is about.
 AWAY_SUBJECT_OF_ANSWERS = re.compile(
-    r"^\s*(?:(?:re|aw|fw|fwd|wg|tr)\s*:\s*)*(?:"
-    r"out\s+of\s+(?:the\s+)?office\b|(?:on\s+)?vacation\s*(?::|$)|absence\s*:|"
-    r"abwesend\b|fuera\s+de\s+la\s+oficina\b|fuori\s+sede\b"
-    r")|\bis\s+out\s+of\s+(?:the\s+)?office\b",
+    r"^\s*(?:"
+    r"out\s+of\s+(?:the\s+)?office\s*(?:$|[:\-–(]|until\b|from\b|returning\b)|"
+    r"(?:on\s+)?vacation\s*(?::|$)|absence\s*:|abwesend\s*(?::|$)|"
+    r"fuera\s+de\s+la\s+oficina\b|fuori\s+sede\b|"
+    r"[^:]{1,80}\bis\s+out\s+of\s+(?:the\s+)?office\b"
+    r")",
     re.IGNORECASE,
 )
 BOUNCE_SENDER_LOCAL_PARTS = frozenset({"mailer-daemon", "postmaster", "mail-daemon"})
@@ -49,11 +52,12 @@ NOT_FINAL_WORDING = re.compile(
 # "550 5.1.1 ..." is unambiguous; a bare "550 ..." is only trusted when nothing better exists.
 ENHANCED_SMTP_DIAGNOSTIC = re.compile(r"\b[45]\d\d[ -][45]\.\d{1,3}\.\d{1,3}\b.*")
 BASIC_SMTP_DIAGNOSTIC = re.compile(r"\b[45]\d\d[ -]\S.*")
-# Enhanced status 5.1.x: the mailbox or domain does not exist (RFC 3463); or the usual words.
+# The recipient's mailbox or domain does not exist (RFC 3463: 5.1.1 bad mailbox, 5.1.2 bad
+# domain, 5.1.3 bad address syntax, 5.1.6 moved, 5.1.10 null MX), or the usual words for
+# it. Not 5.1.7/5.1.8 and not "sender address rejected": those are about our side.
 DEAD_ADDRESS = re.compile(
-    r"\b5\.1\.\d{1,3}\b|user unknown|unknown user|no such (?:user|mailbox)|"
-    r"mailbox (?:does not exist|unavailable)|address rejected|recipient address rejected|"
-    r"does not exist",
+    r"\b5\.1\.(?:1|2|3|6|10)\b|user unknown|unknown user|no such (?:user|mailbox)|"
+    r"(?:mailbox|recipient|user|account) (?:does not exist|not found)",
     re.IGNORECASE,
 )
 EMAIL_IN_TEXT = re.compile(r"<?([\w.+'-]+@[\w-]+(?:\.[\w-]+)+)>?")
@@ -84,6 +88,12 @@ def is_automatic(headers: Mapping[str, str], subject: str) -> bool:
         return True
     is_answer = bool(headers.get("in-reply-to", "").strip() or headers.get("references", ""))
     return is_answer and bool(AWAY_SUBJECT_OF_ANSWERS.search(subject))
+
+
+def is_delivery_notice(text: str, subject: str) -> bool:
+    """Reads like a mail system's report on delivery: a failure, or a delay warning."""
+    opening = f"{subject}\n{text[:2000]}"
+    return bool(BOUNCE_WORDING.search(opening) or NOT_FINAL_WORDING.search(opening))
 
 
 def is_bounce_sender(from_address: str, from_name: str) -> bool:

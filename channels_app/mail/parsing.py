@@ -21,6 +21,7 @@ from channels_app.mail.automatic import (
     bounce_from_plain_text,
     is_automatic,
     is_bounce_sender,
+    is_delivery_notice,
 )
 from channels_app.mail.charsets import decode_bytes, decode_surrogates
 from channels_app.mail.headers import (
@@ -89,6 +90,10 @@ def parse_email(raw: bytes) -> ParsedEmail:
     subject = collapse_whitespace(decode_header_text(headers.first("subject")))
     bounce = _bounce(body, full_text, subject, (from_address, from_name), headers)
     message_ids = parse_message_ids(headers.first("message-id"))
+    # A mail system's delay warning; a person writing from postmaster@ is still heard.
+    is_mail_system_notice = is_bounce_sender(from_address, from_name) and is_delivery_notice(
+        full_text, subject
+    )
     return _storable(
         ParsedEmail(
             message_id=message_ids[0] if message_ids else _synthetic_message_id(raw),
@@ -108,7 +113,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
             is_auto_reply=(
                 bounce is not None
                 or body.is_delivery_report
-                or is_bounce_sender(from_address, from_name)
+                or is_mail_system_notice
                 or is_automatic(headers.first_values(), subject)
             ),
             bounce=bounce,

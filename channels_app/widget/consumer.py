@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 MAX_FRAME_BYTES = 64 * 1024
 MAX_FIELD_LENGTH = 320
 TYPING_FORWARD_EVERY_SECONDS = 2.0
+TYPING_RESTART_AFTER_SECONDS = 1.0
 FRAMES_PER_WINDOW = 60
 FRAME_WINDOW_SECONDS = 10
 
@@ -217,10 +218,14 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
             return
         is_typing = bool(frame.get("is_typing", True))
         now = time.monotonic()
-        # A visitor's keystrokes become at most one "typing" every two seconds, and a
-        # "stopped" only follows a "typing": toggling cannot flood the operators.
+        # A visitor's keystrokes become at most one "typing" every two seconds (one a
+        # second after a pause), and a "stopped" only follows a "typing": toggling
+        # cannot flood the operators.
         if is_typing:
-            if now - self.typing_started_forwarded_at < TYPING_FORWARD_EVERY_SECONDS:
+            wait = (
+                TYPING_FORWARD_EVERY_SECONDS if self.typing_state else TYPING_RESTART_AFTER_SECONDS
+            )
+            if now - self.typing_started_forwarded_at < wait:
                 return
             self.typing_started_forwarded_at = now
         elif not self.typing_state:

@@ -325,6 +325,24 @@ def test_a_bounce_marks_the_reply_failed_and_opens_nothing(email_channel, operat
     assert Identity.objects.get(kind="email", value="maria@example.com").is_reachable
 
 
+def test_a_bounce_for_a_mail_we_never_sent_declares_nobody_dead(email_channel):
+    mail_receive(channel=email_channel, raw=customer_mail()[0])
+    forged = (
+        "From: MAILER-DAEMON@mx.example.com\r\nTo: support@acme.test\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b1"\r\n'
+        "\r\n--b1\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.example.com\r\n\r\n"
+        "Final-Recipient: rfc822; maria@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        "--b1\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        "Message-ID: <switchboard.1.0000000000@acme.test>\r\n--b1--\r\n"
+    ).encode()
+
+    mail_receive(channel=email_channel, raw=forged)
+
+    assert Identity.objects.get(kind="email", value="maria@example.com").is_reachable
+
+
 def test_a_full_mailbox_bounce_fails_the_reply_but_keeps_the_address(email_channel, operator):
     mail_receive(channel=email_channel, raw=customer_mail()[0])
     reply = deliver_reply(Conversation.objects.get(), operator, "Here is your invoice.")

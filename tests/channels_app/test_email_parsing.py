@@ -669,6 +669,14 @@ def test_html_to_text_keeps_structure() -> None:
         (["In-Reply-To: <ours@acme.example>", "Subject: Out of office"], True),
         (["References: <ours@acme.example>", "Subject: Vacation: back on Monday"], True),
         (["Return-Path: <>"], True),
+        (["In-Reply-To: <ours@acme.example>", "Subject: Re: Out of office hours support"], False),
+        (["In-Reply-To: <ours@acme.example>", "Subject: Re: Vacation"], False),
+        (
+            ["In-Reply-To: <ours@acme.example>", "Subject: Re: My colleague is out of the office"],
+            False,
+        ),
+        (["In-Reply-To: <ours@acme.example>", "Subject: Jane Doe is out of the office"], True),
+        (["In-Reply-To: <ours@acme.example>", "Subject: Out of office until Monday"], True),
         (["Return-Path: <bounces@lists.example>"], False),
     ],
 )
@@ -752,6 +760,18 @@ def test_postmaster_mail_without_failure_wording_is_not_a_bounce() -> None:
     raw = message("From: postmaster@example.com", "Subject: Welcome", body="Your mailbox is ready.")
 
     assert parse_email(raw).bounce is None
+
+
+def test_a_person_writing_from_postmaster_is_heard() -> None:
+    raw = message(
+        "From: postmaster@customer.example",
+        "Subject: Your mails to us are rejected",
+        body="Hi, our users no longer get your invoices. Can you check your SPF record?",
+    )
+
+    parsed = parse_email(raw)
+
+    assert parsed.bounce is None and parsed.is_auto_reply is False
 
 
 def test_own_message_marker_is_detected() -> None:
@@ -911,6 +931,38 @@ def test_control_characters_never_reach_any_field() -> None:
     assert parsed.from_name == "Maria" and parsed.subject == "ab"
     assert parsed.text == "Hi there"
     assert not any(re.search(r"[\x00-\x08\x0b-\x1f\x7f]", value) for value in fields)
+
+
+@pytest.mark.parametrize(
+    ("status", "diagnostic", "is_dead"),
+    [
+        ("5.1.1", "550 5.1.1 <gone@x.example>: Recipient address rejected: User unknown", True),
+        ("5.1.10", "556 5.1.10 Recipient address has null MX", True),
+        ("5.2.2", "552 5.2.2 Mailbox full", False),
+        (
+            "5.1.8",
+            "553 5.1.8 <support@acme.example>: Sender address rejected: Domain not found",
+            False,
+        ),
+        (
+            "5.7.1",
+            "554 5.7.1 <support@acme.example>: Sender address rejected: Access denied",
+            False,
+        ),
+    ],
+)
+def test_only_a_dead_recipient_address_counts_as_dead(
+    status: str, diagnostic: str, is_dead: bool
+) -> None:
+    parsed = parse_email(
+        delivery_report(
+            f"Final-Recipient: rfc822; gone@x.example\r\nAction: failed\r\nStatus: {status}\r\n"
+            f"Diagnostic-Code: smtp; {diagnostic}"
+        )
+    )
+
+    assert parsed.bounce is not None
+    assert parsed.bounce.is_address_dead is is_dead
 
 
 def test_control_characters_in_a_bounce_diagnostic_are_dropped() -> None:

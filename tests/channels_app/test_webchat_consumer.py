@@ -660,6 +660,11 @@ async def test_toggling_typing_cannot_flood_the_operators(webchat, operator):
         if frame["type"] == "typing":
             typing_events.append(frame["is_typing"])
     assert typing_events == [True, False]
+
+    # After a pause, typing again shows at once.
+    await asyncio.sleep(1.1)
+    await widget.send_json_to({"type": "typing", "is_typing": True})
+    assert (await next_frame(inbox, "typing"))["is_typing"] is True
     await widget.disconnect()
     await inbox.disconnect()
 

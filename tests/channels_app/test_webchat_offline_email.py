@@ -96,7 +96,7 @@ def test_a_failing_mail_server_retries_the_reply(visitor_conversation, operator,
 
 def test_an_address_that_bounced_as_dead_gets_no_copy(visitor_conversation, operator, smtp_sink):
     customer = visitor_conversation.customer
-    customer.email = "old@example.org"
+    customer.email = "Old@Example.org"  # typed by an operator
     customer.save()
     Identity.objects.create(
         customer=customer, kind="email", value="old@example.org", is_reachable=False

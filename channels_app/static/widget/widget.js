@@ -404,7 +404,10 @@
       button.title = rating.label || "";
       button.setAttribute("aria-label", rating.label || String(rating.value));
       button.addEventListener("click", function () {
-        send({ type: "rating", survey: frame.survey, rating: rating.value, payload: rating.payload });
+        const sent = send({
+          type: "rating", survey: frame.survey, rating: rating.value, payload: rating.payload,
+        });
+        if (!sent) return; // not connected: the buttons stay, the visitor can click again
         for (const other of buttons.querySelectorAll("button")) other.disabled = true;
         card.appendChild(element("div", "thanks", "Thank you!"));
       });
