@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 
-from channels_app.models import Channel, MailboxState, WebhookEvent
+from channels_app.models import Channel, MailboxState, WebhookEvent, WebhookEventStatus
+from channels_app.services import webhook_events_reprocess
 from channels_app.telegram_setup import (
     TelegramWebhookRegistrationFailed,
     telegram_webhook_register,
@@ -39,6 +40,15 @@ class WebhookEventAdmin(admin.ModelAdmin):
     list_filter = ("status", "channel")
     readonly_fields = ("channel", "body_sha256", "content_type", "status", "error", "attempts")
     exclude = ("body",)
+    actions = ["process_again"]
+
+    @admin.action(description="Process again now (failed deliveries)")
+    def process_again(self, request, queryset) -> None:
+        failed = queryset.filter(status=WebhookEventStatus.FAILED).select_related("channel")
+        count = failed.count()
+        processed = webhook_events_reprocess(events=failed.order_by("id"))
+        level = messages.SUCCESS if processed == count else messages.WARNING
+        self.message_user(request, f"{processed} of {count} failed deliveries went through.", level)
 
 
 @admin.register(MailboxState)

@@ -36,6 +36,12 @@ FETCH_ATTEMPTS = 3
 FETCH_ATTEMPTS_MEMORY_SECONDS = 7 * 24 * 3600
 MAX_PROBLEMS_SHOWN = 5
 _UIDVALIDITY = re.compile(rb"UIDVALIDITY (\d+)")
+# RFC 5530 response codes (and common wordings) that refuse everything for a while.
+_MAILBOX_WIDE_REFUSAL = re.compile(
+    r"\[(?:UNAVAILABLE|OVERQUOTA|LIMIT|INUSE|AUTHORIZATIONFAILED|EXPIRED)\]|"
+    r"shutting down|shutdown|try again later|too many|rate limit|bandwidth",
+    re.IGNORECASE,
+)
 
 
 class MailboxUnreachable(Exception):
@@ -143,8 +149,11 @@ def _poll(channel: Channel, state: MailboxState, folder: str, problems: list[str
                 # The server itself hung up (BYE) while handing this message out: it
                 # cannot read it, and would stall the mailbox here forever. A connection
                 # that merely broke (no BYE) skips nothing.
-                if "BYE" not in client.untagged_responses or not _fetch_given_up(
-                    channel, state, uid
+                said_bye = client.untagged_responses.get("BYE")
+                if (
+                    not said_bye
+                    or _is_mailbox_wide(str(error))
+                    or not _fetch_given_up(channel, state, uid)
                 ):
                     raise
                 problems.append(
@@ -158,6 +167,9 @@ def _poll(channel: Channel, state: MailboxState, folder: str, problems: list[str
                 # A NO from a server that is going away is no reason to skip the
                 # message: NOOP then raises (BYE, lost connection) and the poll stops.
                 client.noop()
+                if _is_mailbox_wide(str(error)):
+                    # Quota, throttling, maintenance: every message would be refused now.
+                    raise MailboxUnreachable(f"FETCH of UID {uid} refused: {error}") from error
                 if not _fetch_given_up(channel, state, uid):
                     raise MailboxUnreachable(
                         f"FETCH of UID {uid} refused, tried again on a later poll: {error}"
@@ -242,6 +254,11 @@ def _fetch(client: imaplib.IMAP4, uid: int) -> bytes | None:
         if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], bytes):
             return item[1]
     return None  # expunged meanwhile
+
+
+def _is_mailbox_wide(answer: str) -> bool:
+    """A refusal about the account or the server, not about the one message."""
+    return bool(_MAILBOX_WIDE_REFUSAL.search(answer))
 
 
 def _fetch_given_up(channel: Channel, state: MailboxState, uid: int) -> bool:

@@ -160,6 +160,9 @@ CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_PREFETCH_MULTIPLIER = 4
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("BROKER_VISIBILITY_TIMEOUT", 3600)}
+# Beat looks for failed raw events to process again this often (see
+# WEBHOOK_REPROCESS_MAX_ATTEMPTS for how each one's retries spread out).
+WEBHOOK_REPROCESS_SECONDS = env_float("WEBHOOK_REPROCESS_SECONDS", 300.0)
 CELERY_BEAT_SCHEDULE = {
     "wake-snoozed-conversations": {
         "task": "inbox.tasks.conversations_wake_snoozed",
@@ -179,7 +182,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "reprocess-failed-webhook-events": {
         "task": "channels_app.tasks.webhook_events_reprocess_failed",
-        "schedule": env_float("WEBHOOK_REPROCESS_SECONDS", 300.0),
+        "schedule": WEBHOOK_REPROCESS_SECONDS,
     },
 }
 
@@ -237,7 +240,7 @@ SPECTACULAR_SETTINGS = {
 # Product settings.
 WEBHOOK_MAX_BODY_BYTES = env_int("WEBHOOK_MAX_BODY_BYTES", 1024 * 1024)
 # A raw event that still fails after this many runs (the first one included) is left
-# failed for someone to look at; beat retries the others every WEBHOOK_REPROCESS_SECONDS.
+# failed for someone to look at; the runs before spread out over about a week.
 WEBHOOK_REPROCESS_MAX_ATTEMPTS = env_int("WEBHOOK_REPROCESS_MAX_ATTEMPTS", 12)
 # Tests calling webhooks through Django's test client inside a test transaction need
 # the request's own thread; servers use the pool.

@@ -1,5 +1,6 @@
 import json
 import uuid
+from datetime import timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -295,21 +296,20 @@ def test_no_signed_payload_makes_the_webhook_answer_500(client, channel, payload
     assert "error" in response.json() or response.json()["status"] == "ok"
 
 
-def test_reprocessing_retries_the_oldest_first_and_gives_up_on_a_hopeless_event(
-    client, channel, monkeypatch, settings
+def test_reprocessing_retries_the_oldest_first_less_often_and_gives_up_at_last(
+    client, channel, monkeypatch, settings, admin_user
 ):
     from channels_app import services
     from inbox import services as inbox_services
 
     settings.WEBHOOK_REPROCESS_MAX_ATTEMPTS = 3
+    settings.WEBHOOK_REPROCESS_SECONDS = 300
     real_receive = inbox_services.message_receive
 
-    def fails_on_poison(**kwargs):
-        if kwargs["inbound"].text == "poison":
-            raise RuntimeError("always fails")
-        raise RuntimeError("database hiccup")
+    def fails(**kwargs):
+        raise RuntimeError("always fails")
 
-    monkeypatch.setattr(inbox_services, "message_receive", fails_on_poison)
+    monkeypatch.setattr(inbox_services, "message_receive", fails)
     post_webhook(client, channel, api_payload(text="poison", message_id="m-poison"))
     post_webhook(client, channel, api_payload(text="fine later", message_id="m-fine"))
     poison, fine = WebhookEvent.objects.order_by("id")
@@ -320,10 +320,14 @@ def test_reprocessing_retries_the_oldest_first_and_gives_up_on_a_hopeless_event(
         return real_receive(**kwargs)
 
     monkeypatch.setattr(inbox_services, "message_receive", receive_unless_poison)
-    assert services.webhook_events_reprocess_failed(limit=1) == 0  # the oldest: poison
-    assert services.webhook_events_reprocess_failed(limit=1) == 0  # poison's last try
-    # Poison has had its three runs: the next one is the other event.
-    assert services.webhook_events_reprocess_failed(limit=1) == 1
+    arrived = poison.created_at
+    # First retry at the next run, oldest first.
+    assert services.webhook_events_reprocess_failed(limit=1, now=arrived) == 0
+    # The second waits five minutes: only the other event is due meanwhile.
+    assert services.webhook_events_reprocess_failed(now=arrived + timedelta(minutes=4)) == 1
+    assert services.webhook_events_reprocess_failed(now=arrived + timedelta(minutes=6)) == 0
+    # Three runs: poison is left failed, with its error, however late it gets.
+    assert services.webhook_events_reprocess_failed(now=arrived + timedelta(days=30)) == 0
 
     poison.refresh_from_db()
     fine.refresh_from_db()
@@ -331,3 +335,37 @@ def test_reprocessing_retries_the_oldest_first_and_gives_up_on_a_hopeless_event(
     assert "always fails" in poison.error
     assert fine.status == WebhookEventStatus.PROCESSED
     assert Message.objects.get().body == "fine later"
+
+    # Fixed: an admin processes it again from Django admin.
+    monkeypatch.setattr(inbox_services, "message_receive", real_receive)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    client.force_login(admin_user)
+    response = client.post(
+        "/admin/channels_app/webhookevent/",
+        {"action": "process_again", "_selected_action": [poison.pk, fine.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert any("1 of 1" in str(message) for message in response.context["messages"])
+    poison.refresh_from_db()
+    assert poison.status == WebhookEventStatus.PROCESSED
+    assert Message.objects.filter(body="poison").exists()
+
+
+def test_a_body_our_parser_trips_on_is_kept_and_answered_200_not_500(client, channel, monkeypatch):
+    from channels_app.adapters.api import ApiAdapter
+
+    def parser_bug(self, request):
+        raise KeyError("unexpected shape")
+
+    monkeypatch.setattr(ApiAdapter, "parse", parser_bug)
+
+    response = post_webhook(client, channel, api_payload())
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "accepted", "processed": False}
+    event = WebhookEvent.objects.get()
+    assert event.status == WebhookEventStatus.FAILED and "unexpected shape" in event.error

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from channels_app.adapters.email import EmailAdapter
 from channels_app.imap_polling import FETCH_ATTEMPTS, mailbox_channels_due, mailbox_poll
-from channels_app.models import MailboxState
+from channels_app.models import MailboxState, WebhookEvent
+from channels_app.services import webhook_events_reprocess
 from inbox.models import Conversation, Message
 from tests.factories import ChannelFactory
 from tests.mail_servers import DovecotServer, dovecot_available
@@ -233,23 +234,23 @@ def test_a_missing_processed_folder_falls_back_to_flagging_seen(mailbox):
     assert Message.objects.get().body.strip() == "Nowhere to go"
 
 
-def test_a_message_the_import_fails_on_is_skipped(mailbox, monkeypatch, caplog):
+def test_a_message_our_parser_trips_on_is_kept_and_holds_up_nothing(mailbox, monkeypatch):
     channel = mailbox_channel(mailbox)
     for text in ("Before", "Hostile", "After"):
         mailbox.deliver(mail(text))
     import_fails_on(monkeypatch, "Hostile", RuntimeError("parser bug"))
 
-    assert mailbox_poll(channel_id=channel.pk) == 2
+    assert mailbox_poll(channel_id=channel.pk) == 3
 
     state = MailboxState.objects.get(channel=channel)
     assert state.last_uid == 3 and state.consecutive_failures == 0
-    assert "UID 2 skipped, left unread on the server" in state.last_error
-    assert "RuntimeError: parser bug" in state.last_error
-    assert Message.objects.count() == 2
-    assert seen(mailbox.folder_flags()) == {1: True, 2: False, 3: True}
-    assert any(
-        record.exc_info and "could not be imported" in record.message for record in caplog.records
-    )
+    assert sorted(Message.objects.values_list("body", flat=True)) == ["After", "Before"]
+    # Kept raw, to be processed again once the parser is fixed.
+    kept = WebhookEvent.objects.get(status="failed")
+    assert b"Hostile" in bytes(kept.body) and "parser bug" in kept.error
+    monkeypatch.undo()
+    assert webhook_events_reprocess(events=[kept]) == 1
+    assert Message.objects.filter(body="Hostile").exists()
 
 
 def test_a_database_outage_stops_the_poll_without_skipping(mailbox, monkeypatch):
@@ -298,3 +299,23 @@ def test_a_message_the_server_hangs_up_on_is_skipped_after_a_few_polls(mailbox):
     assert mailbox_poll(channel_id=channel.pk) == 1
     assert sorted(Message.objects.values_list("body", flat=True)) == ["After", "Before"]
     assert MailboxState.objects.get(channel=channel).consecutive_failures == 0
+
+
+def test_an_account_wide_refusal_never_skips_a_message(mailbox, monkeypatch):
+    channel = mailbox_channel(mailbox)
+    for text in ("First", "Second"):
+        mailbox.deliver(mail(text))
+    server_answers_fetch_of(
+        monkeypatch,
+        1,
+        lambda client: ("NO", [b"[OVERQUOTA] Account exceeded command or bandwidth limits"]),
+    )
+
+    for _ in range(FETCH_ATTEMPTS + 2):
+        mailbox_poll(channel_id=channel.pk)
+
+    state = MailboxState.objects.get(channel=channel)
+    assert state.last_uid == 0 and "skipped" not in state.last_error
+    assert "OVERQUOTA" in state.last_error
+    monkeypatch.undo()
+    assert mailbox_poll(channel_id=channel.pk) == 2
