@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from customers.models import Identity
+from customers.models import Identity, IdentityKind
 from inbox import realtime
 from inbox.models import (
     Conversation,
@@ -196,9 +196,13 @@ def _skip_reason(survey: CsatSurvey) -> str:
         .exists()
     ):
         return f"the customer was surveyed in the last {fatigue_days} days"
-    if Identity.objects.filter(
+    unreachable = Identity.objects.filter(
         customer=survey.customer, kind=conversation.channel.kind, is_reachable=False
-    ).exists():
+    )
+    if conversation.channel.kind == IdentityKind.EMAIL:
+        # A customer with several addresses: only the one this conversation mails matters.
+        unreachable = unreachable.filter(value=conversation.recipient_address.strip().lower())
+    if unreachable.exists():
         return "the customer cannot be reached on this channel"
     return ""
 

@@ -328,15 +328,15 @@ def test_a_bounce_marks_the_reply_failed_and_opens_nothing(email_channel, operat
 def test_a_bounce_for_a_mail_we_never_sent_declares_nobody_dead(email_channel):
     mail_receive(channel=email_channel, raw=customer_mail()[0])
     forged = (
-        "From: MAILER-DAEMON@mx.example.com\r\nTo: support@acme.test\r\n"
-        "Subject: Undelivered Mail Returned to Sender\r\nMIME-Version: 1.0\r\n"
-        'Content-Type: multipart/report; report-type=delivery-status; boundary="b1"\r\n'
-        "\r\n--b1\r\nContent-Type: message/delivery-status\r\n\r\n"
-        "Reporting-MTA: dns; mx.example.com\r\n\r\n"
-        "Final-Recipient: rfc822; maria@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n"
-        "--b1\r\nContent-Type: text/rfc822-headers\r\n\r\n"
-        "Message-ID: <switchboard.1.0000000000@acme.test>\r\n--b1--\r\n"
-    ).encode()
+        b"From: MAILER-DAEMON@mx.example.com\r\nTo: support@acme.test\r\n"
+        b"Subject: Undelivered Mail Returned to Sender\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/report; report-type=delivery-status; boundary="b1"\r\n'
+        b"\r\n--b1\r\nContent-Type: message/delivery-status\r\n\r\n"
+        b"Reporting-MTA: dns; mx.example.com\r\n\r\n"
+        b"Final-Recipient: rfc822; maria@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        b"--b1\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        b"Message-ID: <switchboard.1.0000000000@acme.test>\r\n--b1--\r\n"
+    )
 
     mail_receive(channel=email_channel, raw=forged)
 
@@ -702,3 +702,22 @@ def test_admins_see_each_mailboxs_progress_and_skipped_messages(
     assert listing.status_code == 200 and "INBOX" in listing.content.decode()
     assert detail.status_code == 200
     assert "UID 42 skipped" in detail.content.decode()
+
+
+def test_a_survey_skips_only_the_address_that_bounced(email_channel, operator, smtp_sink):
+    from inbox.models import CsatSurvey, SurveyStatus
+    from tests.inbox.test_csat import make_due, send_due
+
+    mail_receive(channel=email_channel, raw=customer_mail(sender="maria.work@example.com")[0])
+    work = Conversation.objects.get()
+    Identity.objects.create(
+        customer=work.customer, kind="email", value="maria@example.com", is_reachable=False
+    )
+    deliver_reply(work, operator, "Done.")
+    conversation_resolve(conversation=work, resolved_by=operator)
+    make_due(CsatSurvey.objects.get(conversation=work))
+
+    send_due()
+
+    assert CsatSurvey.objects.get(conversation=work).status == SurveyStatus.SENT
+    assert smtp_sink.mails[-1].recipients == ["maria.work@example.com"]
