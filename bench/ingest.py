@@ -532,7 +532,16 @@ class RawClient:
     async def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
         conn = self.idle.pop()  # callers never exceed `size` requests in flight
         try:
-            return await conn.post(path, body, headers)
+            was_open = conn.writer is not None
+            try:
+                return await conn.post(path, body, headers)
+            except (ConnectionResetError, BrokenPipeError):
+                if not was_open:
+                    raise
+                # The server closed this keep-alive connection while it sat idle (uvicorn
+                # after 5 s): like any HTTP client, send again once on a fresh one. Webhooks
+                # are idempotent, so a request that did arrive is not stored twice.
+                return await conn.post(path, body, headers)
         finally:
             self.idle.append(conn)
 
