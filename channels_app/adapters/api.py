@@ -9,7 +9,7 @@ import httpx
 
 from channels_app.adapters.base import (
     ChannelAdapter,
-    check_sha256_signature,
+    check_switchboard_signature,
     hmac_sha256_hex,
     parse_json_object,
 )
@@ -31,7 +31,6 @@ from channels_app.http import (
     http_client,
 )
 
-SIGNATURE_HEADER = "x-switchboard-signature"
 MAX_TEXT_LENGTH = 65_536
 
 
@@ -55,11 +54,7 @@ class ApiAdapter(ChannelAdapter):
         return {}
 
     def verify(self, request: WebhookRequest) -> None:
-        check_sha256_signature(
-            header_value=request.headers.get(SIGNATURE_HEADER),
-            secret=self.channel.secrets.get("secret"),
-            body=request.body,
-        )
+        check_switchboard_signature(self.channel, request)
 
     def parse(self, request: WebhookRequest) -> list[InboundEvent]:
         payload = parse_json_object(request.body)

@@ -135,6 +135,19 @@ def hmac_sha256_hex(secret: str, body: bytes) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+SWITCHBOARD_SIGNATURE_HEADER = "x-switchboard-signature"
+
+
+def check_switchboard_signature(channel, request: WebhookRequest) -> None:
+    """Our own webhook signing, shared by the API and email channels:
+    `X-Switchboard-Signature: sha256=<hex HMAC-SHA256 of the body with the channel's secret>`."""
+    check_sha256_signature(
+        header_value=request.headers.get(SWITCHBOARD_SIGNATURE_HEADER),
+        secret=channel.secrets.get("secret"),
+        body=request.body,
+    )
+
+
 def check_sha256_signature(*, header_value: str | None, secret: str | None, body: bytes) -> None:
     """Compare a `sha256=<hex>` header with our HMAC of the raw body, in constant time."""
     if not secret:

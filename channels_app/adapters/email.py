@@ -18,7 +18,7 @@ from django.core.files.storage import default_storage
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from channels_app.adapters.base import ChannelAdapter, check_sha256_signature
+from channels_app.adapters.base import ChannelAdapter, check_switchboard_signature
 from channels_app.contracts import (
     DeliveryFailed,
     DeliveryResult,
@@ -36,7 +36,6 @@ from channels_app.contracts import (
 from channels_app.mail.parsing import BounceReport, EmailUnreadable, ParsedEmail, parse_email
 from customers.normalization import InvalidIdentityValue, normalize_email
 
-SIGNATURE_HEADER = "x-switchboard-signature"
 # Carried by every mail we send, so that one coming back (a loop, a forward to the
 # support address) is recognised and dropped.
 OWN_MESSAGE_HEADER = "X-Switchboard-Message-Id"
@@ -104,11 +103,7 @@ class EmailAdapter(ChannelAdapter):
     # Inbound
 
     def verify(self, request: WebhookRequest) -> None:
-        check_sha256_signature(
-            header_value=request.headers.get(SIGNATURE_HEADER),
-            secret=self.channel.secrets.get("secret"),
-            body=request.body,
-        )
+        check_switchboard_signature(self.channel, request)
 
     def parse(self, request: WebhookRequest) -> list[InboundEvent]:
         content_type = request.headers.get("content-type", "message/rfc822")
