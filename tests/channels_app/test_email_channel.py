@@ -76,6 +76,29 @@ def post_mail(client, channel, raw: bytes, *, signature: str | None = None):
     )
 
 
+def delivery_status_report(
+    recipient: str, *, status: str, diagnostic: str, original_message_id: str
+) -> bytes:
+    """A bounce as Postfix writes it: multipart/report with the returned mail's headers."""
+    return (
+        "From: Mail Delivery System <MAILER-DAEMON@mx.example.com>\r\n"
+        f"To: {SUPPORT}\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\n"
+        "Message-ID: <bounce-1@mx.example.com>\r\n"
+        "Auto-Submitted: auto-replied\r\n"
+        "MIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b1"\r\n'
+        "\r\n--b1\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
+        "--b1\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.example.com\r\n\r\n"
+        f"Final-Recipient: rfc822; {recipient}\r\nAction: failed\r\nStatus: {status}\r\n"
+        f"Diagnostic-Code: smtp; {diagnostic}\r\n"
+        "--b1\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"From: {SUPPORT}\r\nTo: {recipient}\r\nMessage-ID: <{original_message_id}>\r\n"
+        "--b1--\r\n"
+    ).encode()
+
+
 def mailer_daemon_notice(subject: str, text: str, *, original: Message) -> bytes:
     """A plain-text notice about one of our mails, as qmail or old Postfix write them."""
     return (
@@ -294,23 +317,12 @@ def test_a_bounce_marks_the_reply_failed_and_opens_nothing(email_channel, operat
     conversation = Conversation.objects.get()
     reply = deliver_reply(conversation, operator, "Here is your tracking number.")
 
-    bounce = (
-        "From: Mail Delivery System <MAILER-DAEMON@mx.example.com>\r\n"
-        f"To: {SUPPORT}\r\n"
-        "Subject: Undelivered Mail Returned to Sender\r\n"
-        "Message-ID: <bounce-1@mx.example.com>\r\n"
-        "Auto-Submitted: auto-replied\r\n"
-        "MIME-Version: 1.0\r\n"
-        'Content-Type: multipart/report; report-type=delivery-status; boundary="b1"\r\n'
-        "\r\n--b1\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
-        "--b1\r\nContent-Type: message/delivery-status\r\n\r\n"
-        "Reporting-MTA: dns; mx.example.com\r\n\r\n"
-        "Final-Recipient: rfc822; maria@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n"
-        "Diagnostic-Code: smtp; 550 5.1.1 <maria@example.com>: User unknown\r\n"
-        "--b1\r\nContent-Type: text/rfc822-headers\r\n\r\n"
-        f"From: {SUPPORT}\r\nTo: maria@example.com\r\nMessage-ID: <{reply.external_id}>\r\n"
-        "--b1--\r\n"
-    ).encode()
+    bounce = delivery_status_report(
+        "maria@example.com",
+        status="5.1.1",
+        diagnostic="550 5.1.1 <maria@example.com>: User unknown",
+        original_message_id=reply.external_id,
+    )
     mail_receive(channel=email_channel, raw=bounce)
 
     reply.refresh_from_db()
@@ -327,17 +339,12 @@ def test_a_bounce_marks_the_reply_failed_and_opens_nothing(email_channel, operat
 
 def test_a_bounce_for_a_mail_we_never_sent_declares_nobody_dead(email_channel):
     mail_receive(channel=email_channel, raw=customer_mail()[0])
-    forged = (
-        b"From: MAILER-DAEMON@mx.example.com\r\nTo: support@acme.test\r\n"
-        b"Subject: Undelivered Mail Returned to Sender\r\nMIME-Version: 1.0\r\n"
-        b'Content-Type: multipart/report; report-type=delivery-status; boundary="b1"\r\n'
-        b"\r\n--b1\r\nContent-Type: message/delivery-status\r\n\r\n"
-        b"Reporting-MTA: dns; mx.example.com\r\n\r\n"
-        b"Final-Recipient: rfc822; maria@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n"
-        b"--b1\r\nContent-Type: text/rfc822-headers\r\n\r\n"
-        b"Message-ID: <switchboard.1.0000000000@acme.test>\r\n--b1--\r\n"
+    forged = delivery_status_report(
+        "maria@example.com",
+        status="5.1.1",
+        diagnostic="550 5.1.1 User unknown",
+        original_message_id="switchboard.1.0000000000@acme.test",
     )
-
     mail_receive(channel=email_channel, raw=forged)
 
     assert Identity.objects.get(kind="email", value="maria@example.com").is_reachable
