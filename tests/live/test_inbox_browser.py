@@ -3,82 +3,20 @@ the live ASGI server, channels-redis and a Celery worker: signing in, replying, 
 colleagues' replies and typing, and webhooks arriving without a reload."""
 
 import json
-import os
 import re
-import shutil
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.test import Client
 
-from tests.factories import ChannelFactory, UserFactory
+from tests.factories import UserFactory
 from tests.helpers import api_payload, sign
 
 pytestmark = [pytest.mark.real_services, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 PASSWORD = "correct-horse-battery"
-TIMEOUT_MS = 10_000
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not CHROMIUM.exists() and not shutil.which("chromium"):
-        pytest.skip("Chromium is not installed: apt-get install -y chromium")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
-    # Playwright's sync API keeps its event loop registered as running in this thread, so
-    # Django would refuse the ORM calls these tests (and their database flush) make. Nothing
-    # async touches the ORM here: allow it while the browser runs, in this module only.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    playwright = sync_api.sync_playwright().start()
-    browser = playwright.chromium.launch(
-        executable_path=str(CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")),
-        headless=True,
-        args=CHROMIUM_ARGS,
-    )
-    try:
-        yield browser
-    finally:
-        browser.close()
-        playwright.stop()
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-@pytest.fixture
-def open_pages(chromium):
-    contexts = []
-
-    def new_page(*, width: int = 1280, height: int = 800):
-        context = chromium.new_context(viewport={"width": width, "height": height})
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        page = context.new_page()
-        page.errors = []
-        page.on("pageerror", lambda error: page.errors.append(str(error)))
-        return page
-
-    yield new_page
-    for context in contexts:
-        context.close()
-
-
-@pytest.fixture
-def live_channel(team, callback_server):
-    return ChannelFactory(teams=[team], config={"callback_url": callback_server.url})
 
 
 def operator_with_password(username: str, first_name: str, team):

@@ -3,18 +3,12 @@ server (fixtures and helpers shared with test_inbox_browser)."""
 
 import pytest
 
-from tests.live import test_inbox_browser
 from tests.live.test_inbox_browser import (
     conversation_id_of,
     operator_with_password,
     post_webhook,
     signed_in,
 )
-
-# The browser, its pages and the channel, shared with test_inbox_browser.
-chromium = test_inbox_browser.chromium
-open_pages = test_inbox_browser.open_pages
-live_channel = test_inbox_browser.live_channel
 
 pytestmark = [pytest.mark.real_services, pytest.mark.django_db(transaction=True)]
 

@@ -4,11 +4,7 @@ an operator then finds the reply by its shortcut in the inbox."""
 import pytest
 
 from inbox.models import CannedResponse, Label, Role
-from tests.live import test_inbox_browser
 from tests.live.test_inbox_browser import operator_with_password, signed_in
-
-chromium = test_inbox_browser.chromium
-open_pages = test_inbox_browser.open_pages
 
 pytestmark = [pytest.mark.real_services, pytest.mark.django_db(transaction=True)]
 

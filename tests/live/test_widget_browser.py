@@ -12,13 +12,8 @@ import pytest
 
 from inbox.models import Conversation, Message
 from tests.factories import WebchatChannelFactory
-from tests.live import test_inbox_browser
 from tests.live.conftest import free_port
 from tests.live.test_inbox_browser import operator_with_password, signed_in
-
-# The browser and its pages, shared with test_inbox_browser.
-chromium = test_inbox_browser.chromium
-open_pages = test_inbox_browser.open_pages
 
 pytestmark = [pytest.mark.real_services, pytest.mark.django_db(transaction=True)]
 
