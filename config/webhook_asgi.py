@@ -154,7 +154,7 @@ def public_body_limit(scope: dict) -> int | None:
     """The largest body the endpoints anyone may call accept: webhooks and widget uploads."""
     from django.conf import settings
 
-    from channels_app.widget.services import MAX_UPLOAD_BYTES
+    from channels_app.widget.services import MAX_UPLOAD_REQUEST_BYTES
 
     path = scope["path"]
     if path.startswith("/webhooks/email/"):
@@ -162,8 +162,7 @@ def public_body_limit(scope: dict) -> int | None:
     if path.startswith("/webhooks/"):
         return settings.WEBHOOK_MAX_BODY_BYTES
     if _WIDGET_UPLOAD.match(path):
-        # Multipart framing adds a little to the file itself.
-        return MAX_UPLOAD_BYTES + 64 * 1024
+        return MAX_UPLOAD_REQUEST_BYTES
     return None
 
 

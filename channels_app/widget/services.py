@@ -3,6 +3,7 @@ identification, and the flood limits."""
 
 import base64
 import ipaddress
+import mimetypes
 import time
 import uuid
 from dataclasses import dataclass
@@ -39,6 +40,28 @@ ADDRESS_WINDOW_SECONDS = 60
 MAX_CLIENT_ID_LENGTH = 64
 MAX_READ_RECEIPTS = 50
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# Multipart framing adds a little to the file itself.
+MAX_UPLOAD_REQUEST_BYTES = MAX_UPLOAD_BYTES + 64 * 1024
+TOO_LARGE_DETAIL = "files are at most 10 MB"
+ALLOWED_UPLOAD_TYPES = frozenset(
+    {
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "application/pdf",
+        "text/plain",
+        "text/csv",
+        "application/msword",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.ms-excel",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.ms-powerpoint",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "application/vnd.oasis.opendocument.text",
+        "application/vnd.oasis.opendocument.spreadsheet",
+    }
+)
 
 
 class VisitorMessageRefused(Exception):
@@ -46,6 +69,24 @@ class VisitorMessageRefused(Exception):
         super().__init__(detail)
         self.code = code
         self.detail = detail
+
+
+def visitor_upload_accept(
+    *, filename: str, declared_type: str, size: int | None
+) -> tuple[str, str]:
+    """A visitor's file as it will be stored: (file name, content type), or
+    VisitorMessageRefused ("too_large", "unsupported_type")."""
+    if size is None or size > MAX_UPLOAD_BYTES:
+        raise VisitorMessageRefused("too_large", TOO_LARGE_DETAIL)
+    name = (filename or "attachment").rsplit("/", 1)[-1][:200]
+    content_type = declared_type.split(";")[0].strip().lower()
+    if not content_type or content_type == "application/octet-stream":
+        content_type = (mimetypes.guess_type(name)[0] or "").lower()
+    if content_type not in ALLOWED_UPLOAD_TYPES:
+        raise VisitorMessageRefused(
+            "unsupported_type", "images, PDF, text and office documents only"
+        )
+    return name, content_type
 
 
 class IdentityNotVerified(Exception):

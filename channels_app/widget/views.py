@@ -1,7 +1,6 @@
 """The widget's HTTP side: the loader script every embedding page fetches, and uploads."""
 
 import json
-import mimetypes
 from functools import cache
 from pathlib import Path
 
@@ -39,25 +38,6 @@ def widget_loader(request: HttpRequest) -> HttpResponse:
     return response
 
 
-ALLOWED_UPLOAD_TYPES = frozenset(
-    {
-        "image/png",
-        "image/jpeg",
-        "image/gif",
-        "image/webp",
-        "application/pdf",
-        "text/plain",
-        "text/csv",
-        "application/msword",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "application/vnd.ms-excel",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "application/vnd.ms-powerpoint",
-        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-        "application/vnd.oasis.opendocument.text",
-        "application/vnd.oasis.opendocument.spreadsheet",
-    }
-)
 VISITOR_TOKEN_HEADER = "X-Switchboard-Visitor"
 
 
@@ -76,11 +56,12 @@ def _with_cors(response: HttpResponse, origin: str | None) -> HttpResponse:
     return response
 
 
-def _upload_content_type(declared: str, filename: str) -> str:
-    content_type = (declared or "").split(";")[0].strip().lower()
-    if not content_type or content_type == "application/octet-stream":
-        content_type = (mimetypes.guess_type(filename)[0] or "").lower()
-    return content_type
+# What a refused visitor message answers over HTTP; other refusals are a 400.
+REFUSAL_STATUS = {"too_large": 413, "unsupported_type": 415}
+
+
+def _refused(refusal: services.VisitorMessageRefused, origin: str | None) -> HttpResponse:
+    return _error(REFUSAL_STATUS.get(refusal.code, 400), refusal.code, refusal.detail, origin)
 
 
 @csrf_exempt
@@ -107,20 +88,17 @@ def widget_upload(request: HttpRequest, public_id) -> HttpResponse:
         declared_length = int(request.headers.get("Content-Length") or 0)
     except ValueError:
         declared_length = 0
-    # Multipart framing adds a little to the file itself.
-    if declared_length > services.MAX_UPLOAD_BYTES + 64 * 1024:
-        return _error(413, "too_large", "files are at most 10 MB", origin)
+    if declared_length > services.MAX_UPLOAD_REQUEST_BYTES:
+        return _error(413, "too_large", services.TOO_LARGE_DETAIL, origin)
     upload = request.FILES.get("file")
     if upload is None:
         return _error(400, "malformed", "send the file as multipart field `file`", origin)
-    if upload.size is None or upload.size > services.MAX_UPLOAD_BYTES:
-        return _error(413, "too_large", "files are at most 10 MB", origin)
-    filename = (upload.name or "attachment").rsplit("/", 1)[-1][:200]
-    content_type = _upload_content_type(upload.content_type or "", filename)
-    if content_type not in ALLOWED_UPLOAD_TYPES:
-        return _error(
-            415, "unsupported_type", "images, PDF, text and office documents only", origin
+    try:
+        filename, content_type = services.visitor_upload_accept(
+            filename=upload.name or "", declared_type=upload.content_type or "", size=upload.size
         )
+    except services.VisitorMessageRefused as refusal:
+        return _refused(refusal, origin)
     text = request.POST.get("text", "")
     if not async_to_sync(services.visitor_message_allowed)(
         visitor_id=visitor.visitor_id, address=request.META.get("REMOTE_ADDR", "unknown")
@@ -137,8 +115,7 @@ def widget_upload(request: HttpRequest, public_id) -> HttpResponse:
             ),
         )
     except services.VisitorMessageRefused as refusal:
-        status = 413 if refusal.code == "too_large" else 400
-        return _error(status, refusal.code, refusal.detail, origin)
+        return _refused(refusal, origin)
     widget_realtime.visitor_send_now(
         channel_id=channel.pk,
         visitor_id=visitor.visitor_id,
