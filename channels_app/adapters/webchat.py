@@ -3,7 +3,6 @@
 import base64
 import binascii
 import hmac
-import re
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -25,12 +24,12 @@ from channels_app.contracts import (
     WebhookRequest,
 )
 from channels_app.models import Channel
+from channels_app.text import storable_line, storable_text
 from channels_app.widget import realtime as widget_realtime
 from channels_app.widget.visitors import frame_signature
 
 FRAME_SIGNATURE_HEADER = "x-switchboard-widget-signature"
 MAX_TEXT_LENGTH = 5_000
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 IDENTITY_KIND = "webchat"
 
 
@@ -299,9 +298,9 @@ def _string(frame: dict[str, Any], key: str) -> str:
         return ""
     if not isinstance(value, str):
         raise PayloadMalformed(f"{key} must be a string")
-    return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    return storable_text(value)
 
 
 def _line(frame: dict[str, Any], key: str) -> str:
     """A one-line field (a name, a file name): no control characters at all."""
-    return CONTROL_CHARACTERS.sub("", _string(frame, key)).strip()
+    return storable_line(_string(frame, key))

@@ -33,6 +33,7 @@ from channels_app.contracts import (
     WebhookRequest,
 )
 from channels_app.http import http_client
+from channels_app.text import storable_text
 
 logger = logging.getLogger(__name__)
 
@@ -775,13 +776,8 @@ def _optional_id(value: Any, name: str) -> str:
 
 
 def _clean(value: Any) -> str:
-    # Display text: anything but a string reads as empty. PostgreSQL text holds no NULs,
-    # and JSON may carry lone surrogates that no database encoding takes.
-    if not isinstance(value, str):
-        return ""
-    if not _is_encodable(value):
-        value = value.encode("utf-8", "replace").decode("utf-8")
-    return value.replace("\x00", "").strip()
+    # Display text: anything but a string reads as empty.
+    return storable_text(value).strip() if isinstance(value, str) else ""
 
 
 def _is_encodable(text: str) -> bool:

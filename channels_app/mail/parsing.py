@@ -34,6 +34,7 @@ from channels_app.mail.headers import (
 from channels_app.mail.quotes import split_visible_text, unflow
 from channels_app.mail.results import BounceReport, EmailUnreadable, ParsedAttachment, ParsedEmail
 from channels_app.mail.sanitize import html_to_text, sanitize_html
+from channels_app.text import storable_line, storable_text
 
 __all__ = [
     "BounceReport",
@@ -66,7 +67,6 @@ PART_HEADER = re.compile(rb"^content-type:", re.IGNORECASE | re.MULTILINE)
 HEADER_LINE = re.compile(rb"^[\x21-\x39\x3b-\x7e]+:")
 HEADER_NAME_WITH_SPACE = re.compile(rb"^([\x21-\x39\x3b-\x7e]+)[ \t]+:")
 META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([\w.:-]+)", re.IGNORECASE)
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 UNSAFE_FILENAME_CHARACTERS = re.compile(r"[\x00-\x1f\x7f<>:\"|?*]")
 
 Result = TypeVar("Result")
@@ -493,49 +493,40 @@ def _storable(parsed: ParsedEmail) -> ParsedEmail:
     cannot be encoded at all, and no header value needs control characters."""
     return replace(
         parsed,
-        message_id=_single_line(parsed.message_id),
+        message_id=storable_line(parsed.message_id),
         in_reply_to=_single_lines(parsed.in_reply_to),
         references=_single_lines(parsed.references),
-        from_address=_single_line(parsed.from_address),
-        from_name=_single_line(parsed.from_name),
-        reply_to_address=_single_line(parsed.reply_to_address),
-        reply_to_name=_single_line(parsed.reply_to_name),
+        from_address=storable_line(parsed.from_address),
+        from_name=storable_line(parsed.from_name),
+        reply_to_address=storable_line(parsed.reply_to_address),
+        reply_to_name=storable_line(parsed.reply_to_name),
         recipients=_single_lines(parsed.recipients),
-        subject=_single_line(parsed.subject),
-        text=_clean_text(parsed.text),
-        full_text=_clean_text(parsed.full_text),
-        html=_clean_text(parsed.html),
+        subject=storable_line(parsed.subject),
+        text=storable_text(parsed.text),
+        full_text=storable_text(parsed.full_text),
+        html=storable_text(parsed.html),
         attachments=tuple(
             replace(
                 attachment,
-                filename=_single_line(attachment.filename),
-                content_type=_single_line(attachment.content_type),
-                content_id=_single_line(attachment.content_id),
+                filename=storable_line(attachment.filename),
+                content_type=storable_line(attachment.content_type),
+                content_id=storable_line(attachment.content_id),
             )
             for attachment in parsed.attachments
         ),
         bounce=(
             replace(
                 parsed.bounce,
-                original_message_id=_single_line(parsed.bounce.original_message_id),
-                recipient=_single_line(parsed.bounce.recipient),
-                diagnostic=_single_line(parsed.bounce.diagnostic),
+                original_message_id=storable_line(parsed.bounce.original_message_id),
+                recipient=storable_line(parsed.bounce.recipient),
+                diagnostic=storable_line(parsed.bounce.diagnostic),
             )
             if parsed.bounce is not None
             else None
         ),
-        own_message_marker=_single_line(parsed.own_message_marker),
+        own_message_marker=storable_line(parsed.own_message_marker),
     )
 
 
 def _single_lines(values: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(cleaned for cleaned in map(_single_line, values) if cleaned)
-
-
-def _single_line(value: str) -> str:
-    return _clean_text(CONTROL_CHARACTERS.sub("", value)).strip()
-
-
-def _clean_text(text: str) -> str:
-    cleaned = text.replace("\x00", "")
-    return cleaned.encode("utf-8", errors="replace").decode("utf-8")
+    return tuple(cleaned for cleaned in map(storable_line, values) if cleaned)
