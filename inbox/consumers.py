@@ -45,15 +45,18 @@ class InboxConsumer(AsyncWebsocketConsumer):
         self.groups_joined = await database_sync_to_async(selectors.realtime_groups_for)(user)
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
-        await self.accept()
+        # Recorded before accepting, so a client that sees the socket open is listed.
         await self._set_presence("online")
+        await self.accept()
 
     async def disconnect(self, code: int) -> None:
         await self._stop_viewing()
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
         if self.groups_joined:
-            await self._set_presence("offline")
+            await services.operator_presence_set(
+                operator=self._operator(), socket=self.channel_name, status=None
+            )
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
@@ -72,9 +75,7 @@ class InboxConsumer(AsyncWebsocketConsumer):
         elif kind == "presence" and event.get("status") in PRESENCE_STATUSES:
             await self._set_presence(event["status"])
         elif kind == "ping":
-            await services.operator_presence_keep_alive(
-                operator_id=self.user.pk, status=self.presence_status
-            )
+            await self._set_presence(self.presence_status)
             await self.send(text_data='{"type":"pong"}')
         else:
             await self._error(f"unknown message type {kind!r}")
@@ -157,7 +158,9 @@ class InboxConsumer(AsyncWebsocketConsumer):
 
     async def _set_presence(self, status: str) -> None:
         self.presence_status = status
-        await services.operator_presence_update(operator=self._operator(), status=status)
+        await services.operator_presence_set(
+            operator=self._operator(), socket=self.channel_name, status=status
+        )
 
     def _operator(self) -> dict:
         return operator_representation(self.user) or {}

@@ -1,5 +1,6 @@
 """Reads on conversations and messages, always through what the user may see."""
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -543,18 +544,43 @@ def customer_profile_with_latest_merge(*, conversation: Conversation):
 
 # Operator presence ----------------------------------------------------------------------
 
+PRESENCE_TTL_SECONDS = 90
+PRESENCE_KEY_PREFIX = "inbox.presence."
+
+
+def presence_cache_key(operator_id: int) -> str:
+    return f"{PRESENCE_KEY_PREFIX}{operator_id}"
+
+
+def presence_live_sockets(recorded: Any, *, now: float) -> dict[str, list]:
+    """An operator's sockets whose entry has not lapsed, as `{socket: [status, expires]}`."""
+    if not isinstance(recorded, dict):
+        return {}
+    return {socket: entry for socket, entry in recorded.items() if entry[1] > now}
+
+
+def presence_status_of(sockets: dict[str, list]) -> str:
+    """Online if any socket is, else away if any is, else offline."""
+    statuses = {status for status, _ in sockets.values()}
+    for status in ("online", "away"):
+        if status in statuses:
+            return status
+    return "offline"
+
 
 def operator_presence_list() -> list[dict[str, Any]]:
     """Active operators who are online or away, as `{"operator", "status"}`, by name."""
     from django.core.cache import cache
 
     from inbox.representations import operator_representation
-    from inbox.services import presence_cache_key
 
     operators = list(User.objects.filter(is_active=True).order_by("first_name", "username"))
-    statuses = cache.get_many([presence_cache_key(operator.pk) for operator in operators])
-    return [
-        {"operator": operator_representation(operator), "status": statuses[key]}
-        for operator in operators
-        if (key := presence_cache_key(operator.pk)) in statuses
-    ]
+    recorded = cache.get_many([presence_cache_key(operator.pk) for operator in operators])
+    now = time.time()
+    entries = []
+    for operator in operators:
+        sockets = presence_live_sockets(recorded.get(presence_cache_key(operator.pk)), now=now)
+        status = presence_status_of(sockets)
+        if status != "offline":
+            entries.append({"operator": operator_representation(operator), "status": status})
+    return entries

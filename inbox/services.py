@@ -2,6 +2,7 @@
 
 import logging
 import random
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,7 +23,7 @@ from customers.services import (
     customer_merge,
     customer_merge_undo,
 )
-from inbox import csat, realtime
+from inbox import csat, realtime, selectors
 from inbox.attachments import attachments_check, attachments_store
 from inbox.events import conversation_event_record
 from inbox.models import (
@@ -714,32 +715,28 @@ def _broadcast_conversations(conversation_ids: Sequence[int]) -> None:
 
 # Operator presence ----------------------------------------------------------------------
 # Presence lives in the cache (Redis in production, process memory embedded), one key per
-# operator, expiring unless the operator's socket keeps it alive: a server that dies
-# without saying "offline" leaves nobody shown online for long.
-
-PRESENCE_TTL_SECONDS = 90
-PRESENCE_KEY_PREFIX = "inbox.presence."
+# operator holding each of their sockets' status and expiry: an operator with two tabs
+# stays online when one closes, and a server that dies without saying "offline" leaves
+# nobody shown online for long (a socket's entry lapses unless its pings renew it).
 
 
-def presence_cache_key(operator_id: int) -> str:
-    return f"{PRESENCE_KEY_PREFIX}{operator_id}"
-
-
-async def operator_presence_update(*, operator: dict, status: str) -> None:
-    """Record the operator's status (online, away or offline) and tell the other operators."""
+async def operator_presence_set(*, operator: dict, socket: str, status: str | None) -> None:
+    """Record one socket's status (online, away, offline; None when it closes) and tell
+    the other operators when the operator's overall status changes."""
     from django.core.cache import cache
 
-    key = presence_cache_key(operator["id"])
-    if status == "offline":
-        await cache.adelete(key)
+    key = selectors.presence_cache_key(operator["id"])
+    now = time.time()
+    sockets = selectors.presence_live_sockets(await cache.aget(key), now=now)
+    before = selectors.presence_status_of(sockets)
+    if status is None:
+        sockets.pop(socket, None)
     else:
-        await cache.aset(key, status, timeout=PRESENCE_TTL_SECONDS)
-    await realtime.presence_changed(operator=operator, status=status)
-
-
-async def operator_presence_keep_alive(*, operator_id: int, status: str) -> None:
-    """Extend a recorded status while the operator's socket is alive; tells nobody."""
-    from django.core.cache import cache
-
-    if status != "offline":
-        await cache.aset(presence_cache_key(operator_id), status, timeout=PRESENCE_TTL_SECONDS)
+        sockets[socket] = [status, now + selectors.PRESENCE_TTL_SECONDS]
+    if sockets:
+        await cache.aset(key, sockets, timeout=selectors.PRESENCE_TTL_SECONDS)
+    else:
+        await cache.adelete(key)
+    after = selectors.presence_status_of(sockets)
+    if after != before:
+        await realtime.presence_changed(operator=operator, status=after)
