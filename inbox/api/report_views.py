@@ -71,6 +71,67 @@ REPORT_PARAMETERS = [
 ]
 
 
+class ReportGroupSerializer(serializers.Serializer):
+    id = serializers.JSONField(help_text="Operator, team or channel id, the day, or null")
+    name = serializers.CharField()
+
+
+class CsatReportRowSerializer(serializers.Serializer):
+    group = ReportGroupSerializer()
+    surveys_sent = serializers.IntegerField()
+    responses = serializers.IntegerField()
+    response_rate = serializers.FloatField(allow_null=True)
+    csat_percent = serializers.FloatField(allow_null=True, help_text="Share of ratings 4-5")
+    average_rating = serializers.FloatField(allow_null=True)
+    distribution = serializers.DictField(
+        child=serializers.IntegerField(), help_text='Responses per rating, "1" to "5"'
+    )
+    wilson_lower_bound = serializers.FloatField(allow_null=True)
+    enough_responses = serializers.BooleanField()
+
+
+class PoorRatingSerializer(serializers.Serializer):
+    survey_id = serializers.IntegerField()
+    conversation_id = serializers.IntegerField()
+    rating = serializers.IntegerField()
+    comment = serializers.CharField()
+    operator_id = serializers.IntegerField(allow_null=True)
+    answered_at = serializers.DateTimeField()
+
+
+class ReportPeriodSerializer(serializers.Serializer):
+    from_ = serializers.DateTimeField()
+    to = serializers.DateTimeField()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")  # a Python keyword, so named here
+        return fields
+
+
+class CsatReportSerializer(ReportPeriodSerializer):
+    group_by = serializers.ChoiceField(choices=reports.GROUPINGS)
+    results = CsatReportRowSerializer(many=True)
+    needs_attention = PoorRatingSerializer(many=True)
+
+
+class DurationSerializer(serializers.Serializer):
+    median_seconds = serializers.FloatField(allow_null=True)
+    p90_seconds = serializers.FloatField(allow_null=True)
+
+
+class ConversationReportRowSerializer(serializers.Serializer):
+    group = ReportGroupSerializer()
+    conversations = serializers.IntegerField()
+    first_response = DurationSerializer()
+    resolution = DurationSerializer()
+
+
+class ConversationReportSerializer(ReportPeriodSerializer):
+    by_operator = ConversationReportRowSerializer(many=True)
+    by_channel = ConversationReportRowSerializer(many=True)
+
+
 class CsatCsvRenderer(BaseRenderer):
     """`?format=csv`: the report rows as a spreadsheet-friendly CSV file."""
 
@@ -109,6 +170,7 @@ class CsatReportApi(APIView):
             *REPORT_PARAMETERS,
             OpenApiParameter("group_by", str, enum=list(reports.GROUPINGS)),
         ],
+        responses={200: CsatReportSerializer},
         description=(
             "Per group: surveys_sent, responses, response_rate, csat_percent (share of 4-5), "
             "average_rating, distribution {1..5}, wilson_lower_bound of the satisfied share "
@@ -150,6 +212,7 @@ class ConversationReportApi(APIView):
 
     @extend_schema(
         parameters=REPORT_PARAMETERS,
+        responses={200: ConversationReportSerializer},
         description="Volume, first response and resolution time (median, p90; wall time) "
         "per operator and per channel, for conversations created in the period.",
     )
