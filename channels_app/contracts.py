@@ -126,6 +126,26 @@ class OutboundAttachment:
 
 
 @dataclass(frozen=True)
+class DeliveryProgress:
+    """How much of a reply that goes out as several platform messages (long text, files)
+    was sent before a failure: the next try resumes after it instead of repeating it."""
+
+    parts_sent: int = 0
+    first_external_id: str | None = None
+
+    @classmethod
+    def from_stored(cls, stored: object) -> "DeliveryProgress":
+        if not isinstance(stored, dict):
+            return cls()
+        parts_sent = stored.get("parts_sent")
+        first_external_id = stored.get("first_external_id")
+        return cls(
+            parts_sent=parts_sent if isinstance(parts_sent, int) and parts_sent > 0 else 0,
+            first_external_id=first_external_id if isinstance(first_external_id, str) else None,
+        )
+
+
+@dataclass(frozen=True)
 class OutboundMessage:
     message_id: int
     conversation_id: int
@@ -144,6 +164,8 @@ class OutboundMessage:
     # The customer's email address, for channels that copy replies there (a website
     # chat visitor who has left). Filled only for adapters that ask for it.
     customer_email: str = ""
+    # What earlier tries already sent of this reply.
+    already_sent: DeliveryProgress = field(default_factory=DeliveryProgress)
 
 
 @dataclass(frozen=True)
@@ -190,13 +212,23 @@ class PayloadMalformed(WebhookRejected):
 
 
 class DeliveryFailed(Exception):
-    """Sending failed. Retryable failures are tried again with backoff; the others are final."""
+    """Sending failed. Retryable failures are tried again with backoff; the others are final.
 
-    def __init__(self, reason: str, *, is_retryable: bool, retry_after: float | None = None):
+    `progress` says which parts of a several-part reply went out before the failure."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        is_retryable: bool,
+        retry_after: float | None = None,
+        progress: DeliveryProgress | None = None,
+    ):
         super().__init__(reason)
         self.reason = reason
         self.is_retryable = is_retryable
         self.retry_after = retry_after
+        self.progress = progress
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from channels_app.adapters.email import EmailAdapter
 from channels_app.contracts import (
     FETCH_MEDIA_TASK,
     DeliveryFailed,
+    DeliveryProgress,
     DeliveryStatusUpdate,
     IdentityReachability,
     InboundEdit,
@@ -363,13 +364,17 @@ def message_deliver(*, message_id: int, attempt: int, max_attempts: int) -> floa
             if adapter.uses_customer_email
             else ""
         ),
+        already_sent=DeliveryProgress.from_stored(message.delivery_progress),
     )
     try:
         result = adapter.send(outbound)
     except DeliveryFailed as failure:
         is_final = not failure.is_retryable or attempt >= max_attempts
         inbox_services.message_record_delivery_attempt(
-            message_id=message.pk, error=failure.reason, is_final=is_final
+            message_id=message.pk,
+            error=failure.reason,
+            is_final=is_final,
+            progress=failure.progress,
         )
         if is_final:
             logger.warning("message %s failed: %s", message.pk, failure.reason)

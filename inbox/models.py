@@ -153,6 +153,9 @@ class Message(models.Model):
     # NULL, not "", for messages without one: the unique constraint skips NULLs.
     external_id = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     delivery_attempts = models.PositiveIntegerField(default=0)
+    # Of a reply sent as several platform messages: how many went out before a failure,
+    # and the first one's id (see channels_app.contracts.DeliveryProgress).
+    delivery_progress = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     sent_at = models.DateTimeField(null=True, blank=True)

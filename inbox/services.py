@@ -4,7 +4,7 @@ import logging
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from channels_app.contracts import DELIVER_MESSAGE_TASK, InboundMessage
+from channels_app.contracts import DELIVER_MESSAGE_TASK, DeliveryProgress, InboundMessage
 from config.celery import app as celery_app
 from config.transactions import atomic_retrying_conflicts
 from customers.models import Customer, CustomerMerge
@@ -373,8 +373,10 @@ def message_record_delivery_attempt(
     external_id: str | None = None,
     error: str = "",
     is_final: bool = False,
+    progress: DeliveryProgress | None = None,
 ) -> Message | None:
-    """Store the outcome of one send: sent (with the platform's id), failed, or to retry."""
+    """Store the outcome of one send: sent (with the platform's id), failed, or to retry,
+    with what went out of a several-part reply before it failed."""
     with transaction.atomic():
         message = (
             Message.objects.select_for_update()
@@ -384,6 +386,8 @@ def message_record_delivery_attempt(
         if message is None:
             return None
         message.delivery_attempts += 1
+        if progress is not None:
+            message.delivery_progress = asdict(progress)
         if not error:
             message.status = MessageStatus.SENT
             message.external_id = external_id or message.external_id

@@ -22,6 +22,7 @@ from django.conf import settings
 from channels_app.adapters.base import ChannelAdapter, ConfigInvalid
 from channels_app.contracts import (
     DeliveryFailed,
+    DeliveryProgress,
     DeliveryResult,
     IdentityReachability,
     InboundAttachment,
@@ -214,10 +215,7 @@ class TelegramAdapter(ChannelAdapter):
                 "reply_markup": {"inline_keyboard": keyboard},
             },
         )
-        message_id = result.get("message_id") if isinstance(result, dict) else None
-        return DeliveryResult(
-            external_id=f"{survey.recipient_address}:{message_id}" if message_id else None
-        )
+        return DeliveryResult(external_id=_external_id(survey.recipient_address, result))
 
     def fetch_media(self, media_id: str) -> MediaContent:
         """getFile, then download the file. Filename and type are left empty, so the
@@ -248,14 +246,18 @@ class TelegramAdapter(ChannelAdapter):
         parts = list(_parts_for(outbound, chat_id=chat_id))
         if not parts:
             raise DeliveryFailed("the message has neither text nor attachments", is_retryable=False)
-        first_message_id: object = None
-        for index, part in enumerate(parts):
-            result = self._call_part(part, index=index, count=len(parts))
-            if index == 0 and isinstance(result, dict):
-                first_message_id = result.get("message_id")
-        if isinstance(first_message_id, int) and not isinstance(first_message_id, bool):
-            return DeliveryResult(external_id=f"{chat_id}:{first_message_id}")
-        return DeliveryResult(external_id=None)
+        # Parts an earlier try sent are not sent again.
+        first_external_id = outbound.already_sent.first_external_id
+        for index in range(outbound.already_sent.parts_sent, len(parts)):
+            try:
+                result = self._call_part(parts[index], is_first=index == 0)
+            except DeliveryFailed as failure:
+                raise _partly_sent(
+                    failure, sent=index, count=len(parts), first_external_id=first_external_id
+                ) from failure
+            if index == 0:
+                first_external_id = _external_id(chat_id, result)
+        return DeliveryResult(external_id=first_external_id)
 
     def webhook_register(self, *, url: str, drop_pending_updates: bool = False) -> str:
         """Point the bot's webhook at `url` with the channel's secret; returns Telegram's
@@ -289,21 +291,17 @@ class TelegramAdapter(ChannelAdapter):
             raise DeliveryFailed("the channel has no bot_token configured", is_retryable=False)
         return token
 
-    def _call_part(self, part: _Part, *, index: int, count: int) -> Any:
-        """Send part `index` of `count`; a later part gets one more try in place."""
+    def _call_part(self, part: _Part, *, is_first: bool) -> Any:
+        """Send one part; a later part briefly throttled gets one more try in place, so
+        the customer does not wait a whole retry for the rest of the reply."""
         try:
             return self._call(part.method, part.params)
         except DeliveryFailed as failure:
-            if index == 0 or not failure.is_retryable:
-                raise _partly_sent(failure, sent=index, count=count) from failure
             wait = failure.retry_after if failure.retry_after is not None else 1.0
-            if wait > MAX_INLINE_WAIT_SECONDS:
-                raise _partly_sent(failure, sent=index, count=count) from failure
+            if is_first or not failure.is_retryable or wait > MAX_INLINE_WAIT_SECONDS:
+                raise
             _sleep(wait)
-            try:
-                return self._call(part.method, part.params)
-            except DeliveryFailed as again:
-                raise _partly_sent(again, sent=index, count=count) from again
+            return self._call(part.method, part.params)
 
     def _call(self, method: str, params: dict[str, Any], *, timeout: float | None = None) -> Any:
         """One Bot API call; returns its `result` or raises a classified DeliveryFailed."""
@@ -754,16 +752,26 @@ def _transport_failure(error: httpx.HTTPError) -> DeliveryFailed:
     )
 
 
-def _partly_sent(failure: DeliveryFailed, *, sent: int, count: int) -> DeliveryFailed:
+def _partly_sent(
+    failure: DeliveryFailed, *, sent: int, count: int, first_external_id: str | None
+) -> DeliveryFailed:
     if sent == 0:
         return failure
-    # Nothing records which parts went out, so a retry starts again from the first.
     return DeliveryFailed(
         f"{failure.reason} (the reply went out in part: {sent} of its {count} Telegram "
         "messages were sent)",
         is_retryable=failure.is_retryable,
         retry_after=failure.retry_after,
+        progress=DeliveryProgress(parts_sent=sent, first_external_id=first_external_id),
     )
+
+
+def _external_id(chat_id: str, result: Any) -> str | None:
+    """Our id for a sent Telegram message: its chat and message id."""
+    message_id = result.get("message_id") if isinstance(result, dict) else None
+    if isinstance(message_id, int) and not isinstance(message_id, bool):
+        return f"{chat_id}:{message_id}"
+    return None
 
 
 def _secret_format_errors(config: dict[str, Any]) -> dict[str, str]:

@@ -17,6 +17,7 @@ import httpx
 from channels_app.adapters.base import ChannelAdapter, check_sha256_signature, parse_json_object
 from channels_app.contracts import (
     DeliveryFailed,
+    DeliveryProgress,
     DeliveryResult,
     DeliveryStatusUpdate,
     InboundAttachment,
@@ -189,25 +190,30 @@ class WhatsAppAdapter(ChannelAdapter):
     # Outbound
 
     def send(self, outbound: OutboundMessage) -> DeliveryResult:
+        already_sent = outbound.already_sent
         if not _is_window_open(outbound.customer_last_message_at):
             template = self.channel.config.get("fallback_template")
-            if not template:
+            # A template in place of the rest of a reply begun in the window would read
+            # as a second message.
+            if not template or already_sent.parts_sent:
                 raise DeliveryFailed(WINDOW_CLOSED_REASON, is_retryable=False)
             return DeliveryResult(
                 external_id=self._post_message(_template_payload(outbound, template))
             )
         payloads = _session_payloads(outbound)
-        first_id: str | None = None
-        for index, payload in enumerate(payloads):
+        first_id = already_sent.first_external_id
+        # Parts an earlier try sent are not sent again.
+        for index in range(already_sent.parts_sent, len(payloads)):
             try:
-                message_id = self._post_message(payload)
+                message_id = self._post_message(payloads[index])
             except DeliveryFailed as failure:
                 if index == 0:
                     raise
-                # Trying again would repeat the parts that already went out.
                 raise DeliveryFailed(
                     f"sent {index} of {len(payloads)} parts, then: {failure.reason}",
-                    is_retryable=False,
+                    is_retryable=failure.is_retryable,
+                    retry_after=failure.retry_after,
+                    progress=DeliveryProgress(parts_sent=index, first_external_id=first_id),
                 ) from failure
             first_id = first_id or message_id
         return DeliveryResult(external_id=first_id)

@@ -871,6 +871,33 @@ def test_a_later_part_throttled_for_long_fails_retryably_saying_so(
     assert len(fake_telegram.calls_to("sendMessage")) == 1
 
 
+def test_a_retry_sends_only_the_parts_that_did_not_go_out(
+    telegram_conversation, operator, fake_telegram, monkeypatch
+):
+    monkeypatch.setattr(telegram_adapter, "_sleep", lambda seconds: None)
+    first_chunk, second_chunk = "a" * 4000, "b" * 200
+    reply = message_reply(
+        conversation=telegram_conversation, author=operator, body=f"{first_chunk} {second_chunk}"
+    )
+    # The second part fails, and again when tried in place.
+    fake_telegram.fail_next(INTERNAL_SERVER_ERROR, method="sendMessage", times=2, after=1)
+
+    assert message_deliver(message_id=reply.pk, attempt=1, max_attempts=3) is not None
+    reply.refresh_from_db()
+    assert reply.status == MessageStatus.QUEUED
+    assert "1 of its 2 Telegram messages were sent" in reply.error
+
+    assert message_deliver(message_id=reply.pk, attempt=2, max_attempts=3) is None
+
+    sent_texts = [call.params["text"] for call in fake_telegram.calls_to("sendMessage")]
+    assert sent_texts.count(first_chunk) == 1
+    assert sent_texts[-1] == second_chunk
+    reply.refresh_from_db()
+    assert reply.status == MessageStatus.SENT
+    # The reply is known by its first Telegram message, sent by the first try.
+    assert reply.external_id == f"{MARIA_ID}:1001"
+
+
 def test_the_bot_token_stays_out_of_logs_and_errors(
     queued_reply, fake_telegram, caplog, telegram_channel
 ):

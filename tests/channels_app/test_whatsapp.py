@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -999,6 +1000,36 @@ def test_a_server_error_on_every_try_fails_the_reply_at_the_last_attempt(
     message.refresh_from_db()
     assert message.status == MessageStatus.FAILED
     assert "HTTP 500" in message.error
+
+
+def test_a_retry_sends_only_the_parts_that_did_not_go_out(
+    whatsapp_channel, operator, graph_api, settings
+):
+    settings.PUBLIC_BASE_URL = "https://support.example.com"
+    conversation = conversation_on(whatsapp_channel, hours_since_customer=1)
+    # Too long for a caption: the text and the file go as two WhatsApp messages.
+    text = "Here is your invoice. " + "Details follow. " * 80
+    message = message_reply(
+        conversation=conversation,
+        author=operator,
+        body=text,
+        files=[SimpleUploadedFile("invoice.pdf", b"%PDF-1.4 invoice", "application/pdf")],
+    )
+    graph_api.fail_next(SERVER_ERROR, endpoint="messages", after=1)
+
+    assert message_deliver(message_id=message.pk, attempt=1, max_attempts=3) is not None
+    message.refresh_from_db()
+    assert message.status == MessageStatus.QUEUED
+    assert "sent 1 of 2 parts" in message.error
+
+    assert message_deliver(message_id=message.pk, attempt=2, max_attempts=3) is None
+
+    sent = graph_api.sent_messages
+    assert [payload["type"] for payload in sent] == ["text", "document", "document"]
+    message.refresh_from_db()
+    assert message.status == MessageStatus.SENT
+    assert message.external_id == graph_api.sent_message_ids[0]
+    assert len(graph_api.sent_message_ids) == 2
 
 
 def test_an_unreachable_graph_api_is_retried(whatsapp_channel, operator):

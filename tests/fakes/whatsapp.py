@@ -162,6 +162,7 @@ class _QueuedError:
     error: GraphError
     endpoint: str | None
     times: int
+    after: int = 0
 
 
 @dataclass
@@ -212,11 +213,13 @@ class FakeGraphApi:
         """What goes in the channel's `api_base_url`."""
         return f"{self.root}/{GRAPH_VERSION}"
 
-    def fail_next(self, error: GraphError, *, endpoint: str | None = None, times: int = 1) -> None:
+    def fail_next(
+        self, error: GraphError, *, endpoint: str | None = None, times: int = 1, after: int = 0
+    ) -> None:
         """Answer the next `times` requests to `endpoint` (messages, media, download; any
-        when None) with `error`."""
+        when None) with `error`, once `after` matching requests went through."""
         with self._lock:
-            self._errors.append(_QueuedError(error, endpoint, times))
+            self._errors.append(_QueuedError(error, endpoint, times, after))
 
     def add_media(
         self, media_id: str, content: bytes, mime_type: str, *, sha256: str | None = None
@@ -272,6 +275,9 @@ class FakeGraphApi:
     def _take_error(self, endpoint: str) -> GraphError | None:
         for queued in self._errors:
             if queued.endpoint in (None, endpoint):
+                if queued.after > 0:
+                    queued.after -= 1
+                    return None
                 queued.times -= 1
                 if queued.times <= 0:
                     self._errors.remove(queued)
