@@ -1,5 +1,6 @@
 """Reads on conversations and messages, always through what the user may see."""
 
+import string
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -454,8 +455,8 @@ class _SimpleTextVector(Func):
     template = "%(function)s('simple', %(expressions)s)"
 
 
-class _SimplePlainQuery(Func):
-    function = "plainto_tsquery"
+class _SimpleQuery(Func):
+    function = "to_tsquery"
     template = "%(function)s('simple', %(expressions)s)"
 
 
@@ -465,15 +466,26 @@ class _TextSearchMatch(Func):
     output_field = BooleanField()
 
 
+def _words_as_prefixes(text: str) -> str:
+    """A tsquery requiring every word of the text as the start of a word: what someone
+    typing "invo" or "kett" expects to find. Words are quoted, so no character of the
+    text is read as tsquery syntax."""
+    words = (word.strip(string.punctuation) for word in text.split())
+    return " & ".join(
+        "'" + word.replace("\\", "\\\\").replace("'", "''") + "':*" for word in words if word
+    )
+
+
 def messages_matching_text(*, text: str) -> QuerySet[Message]:
-    """Public messages whose body matches: full-text (GIN-indexed) on PostgreSQL, a
-    case-insensitive substring elsewhere."""
+    """Public messages whose body matches: words or their beginnings, full-text
+    (GIN-indexed) on PostgreSQL; a case-insensitive substring elsewhere."""
     messages = Message.objects.filter(is_private=False)
     if connection.vendor == "postgresql":
+        query = _words_as_prefixes(text)
+        if not query:
+            return messages.none()
         return messages.filter(
-            _TextSearchMatch(
-                _SimpleTextVector(F("body")), _SimplePlainQuery(Value(text, CharField()))
-            )
+            _TextSearchMatch(_SimpleTextVector(F("body")), _SimpleQuery(Value(query, CharField())))
         )
     return messages.filter(body__icontains=text)
 

@@ -136,11 +136,14 @@ def test_postgresql_searches_message_text_through_the_gin_index(operator, channe
 
     conversation = ConversationFactory(channel=channel)
     MessageFactory(conversation=conversation, body="The blue kettle leaks")
-    MessageFactory(conversation=ConversationFactory(channel=channel), body="kettles are fine")
+    other = ConversationFactory(channel=channel)
+    MessageFactory(conversation=other, body="kettles are fine")
 
-    # Whole words, as full-text search on PostgreSQL does.
-    assert found_ids(operator, "KETTLE") == [conversation.pk]
-    assert found_ids(operator, "blue kettle") == [conversation.pk]
+    # Every word counts, as the beginning of a word: what someone still typing expects.
+    assert found_ids(operator, "BLUE KETTLE") == [conversation.pk]
+    assert found_ids(operator, "blu kett") == [conversation.pk]
+    assert set(found_ids(operator, "kettle")) == {conversation.pk, other.pk}
+    assert found_ids(operator, "ettle") == []
 
     from inbox.selectors import messages_matching_text
 
@@ -151,6 +154,22 @@ def test_postgresql_searches_message_text_through_the_gin_index(operator, channe
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "message_body_search" in plan, plan
+
+
+@pytest.mark.real_services
+@pytest.mark.parametrize(
+    "query",
+    ["it's", "a\\b", "&|!():*<->", "'", "''':*", "order #1234", "!!!", "maria@example.com"],
+)
+def test_postgresql_search_takes_any_text_as_words(operator, channel, query):
+    conversation = ConversationFactory(channel=channel)
+    MessageFactory(conversation=conversation, body="Order #1234 from maria@example.com: it's a\\b")
+
+    found = found_ids(operator, query)
+
+    assert found in ([], [conversation.pk])
+    if query in ("it's", "order #1234", "maria@example.com"):
+        assert found == [conversation.pk]
 
 
 @pytest.mark.skipif(real_services_available(), reason="SQLite matches substrings")
