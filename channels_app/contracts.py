@@ -89,11 +89,15 @@ class DeliveryStatusUpdate:
 
 @dataclass(frozen=True)
 class IdentityReachability:
-    """The customer blocked (or unblocked) us on this channel."""
+    """The customer blocked (or unblocked) us on this channel.
+
+    `reported_for`: the platform id of a message we sent whose failure report says so;
+    the identity counts only when it is that message's recipient."""
 
     kind: str
     value: str
     is_reachable: bool
+    reported_for: str | None = None
 
 
 InboundEvent = InboundMessage | InboundEdit | DeliveryStatusUpdate | IdentityReachability

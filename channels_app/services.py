@@ -200,6 +200,12 @@ def webhook_event_apply(*, channel: Channel, event: InboundEvent) -> object:
             channel=channel, external_id=event.external_id, status=event.status, error=event.error
         )
     if isinstance(event, IdentityReachability):
+        if event.reported_for is not None:
+            recipient = inbox_selectors.sent_message_recipient_address(
+                channel_id=channel.pk, external_id=event.reported_for
+            )
+            if recipient is None or recipient.casefold() != event.value.casefold():
+                return 0
         return identity_set_reachable(
             kind=event.kind, value=event.value, is_reachable=event.is_reachable
         )

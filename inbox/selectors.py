@@ -134,6 +134,17 @@ def message_for_delivery(*, message_id: int) -> Message | None:
     )
 
 
+def sent_message_recipient_address(*, channel_id: int, external_id: str) -> str | None:
+    """Where the message we sent with this platform id went (its conversation's address)."""
+    return (
+        Message.objects.filter(
+            channel_id=channel_id, external_id=external_id, direction=MessageDirection.OUTBOUND
+        )
+        .values_list("conversation__recipient_address", flat=True)
+        .first()
+    )
+
+
 def conversation_thread_external_ids(
     *, conversation_id: int, before_message_id: int, limit: int = 50
 ) -> tuple[str, ...]:

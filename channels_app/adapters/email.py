@@ -245,14 +245,20 @@ class EmailAdapter(ChannelAdapter):
                 )
             )
         # Only a report on a mail we really sent (its Message-ID carries our signature)
-        # may declare an address dead: anyone can mail us something that looks like one.
+        # may declare an address dead, and only that mail's recipient: anyone can mail us
+        # something that looks like a report.
         if (
             bounce.is_address_dead
             and self.is_own_message_id(bounce.original_message_id)
             and _is_email_address(bounce.recipient)
         ):
             events.append(
-                IdentityReachability(kind="email", value=bounce.recipient, is_reachable=False)
+                IdentityReachability(
+                    kind="email",
+                    value=bounce.recipient,
+                    is_reachable=False,
+                    reported_for=bounce.original_message_id,
+                )
             )
         return events
 

@@ -350,6 +350,25 @@ def test_a_bounce_for_a_mail_we_never_sent_declares_nobody_dead(email_channel):
     assert Identity.objects.get(kind="email", value="maria@example.com").is_reachable
 
 
+def test_a_bounce_declares_dead_only_the_address_the_mail_went_to(email_channel, operator):
+    mail_receive(channel=email_channel, raw=customer_mail(sender="bob@example.com")[0])
+    mail_receive(channel=email_channel, raw=customer_mail()[0])
+    marias = Conversation.objects.get(customer__email="maria@example.com")
+    reply = deliver_reply(marias, operator, "Here is your tracking number.")
+
+    # Maria got a real Message-ID of ours and names Bob in a report of her own making.
+    forged = delivery_status_report(
+        "bob@example.com",
+        status="5.1.1",
+        diagnostic="550 5.1.1 <bob@example.com>: User unknown",
+        original_message_id=reply.external_id,
+    )
+    mail_receive(channel=email_channel, raw=forged)
+
+    assert Identity.objects.get(kind="email", value="bob@example.com").is_reachable
+    assert Identity.objects.get(kind="email", value="maria@example.com").is_reachable
+
+
 def test_a_full_mailbox_bounce_fails_the_reply_but_keeps_the_address(email_channel, operator):
     mail_receive(channel=email_channel, raw=customer_mail()[0])
     reply = deliver_reply(Conversation.objects.get(), operator, "Here is your invoice.")
