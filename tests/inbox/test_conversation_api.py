@@ -256,3 +256,21 @@ def test_priority_can_be_set(operator_client, conversation):
 
     assert response.json()["priority"] == "urgent"
     assert Conversation.objects.get().priority == "urgent"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/customers/999999/",
+        "/api/v1/operators/999999/",
+        "/api/v1/teams/999999/",
+        "/api/v1/channels/999999/",
+        "/api/v1/labels/999999/",
+        "/api/v1/canned-responses/999999/",
+    ],
+)
+def test_every_unknown_object_answers_the_same_not_found_error(admin_client_api, path):
+    response = admin_client_api.get(path)
+
+    assert response.status_code == 404
+    assert response.json() == {"error": "not_found", "detail": "Not found."}
