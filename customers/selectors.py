@@ -12,7 +12,8 @@ from customers.normalization import InvalidIdentityValue, normalize_phone
 def customer_list(*, query: str = "") -> QuerySet[Customer]:
     """Live (not merged-away) customers, optionally matching name, email, phone or any identity."""
     customers = Customer.objects.filter(merged_into__isnull=True)
-    text = query.strip()
+    # PostgreSQL text cannot hold NUL; nothing stored contains one.
+    text = query.replace("\x00", "").strip()
     if not text:
         return customers
     values = {text, text.lower()}

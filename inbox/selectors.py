@@ -534,7 +534,7 @@ def conversation_search_for_user(
     query; most recent activity first. Each carries the inbox previews and `snippet`, the
     latest matching message (None when only the customer matched). One query (two for
     operators, whose channels are read first)."""
-    text = query.strip()
+    text = query.replace("\x00", "").strip()
     if not text:
         return []
     latest_match = (

@@ -178,3 +178,11 @@ def test_sqlite_matches_substrings_of_message_text(operator, channel):
     MessageFactory(conversation=conversation, body="The blue kettle leaks")
 
     assert found_ids(operator, "kett") == [conversation.pk]
+
+
+def test_a_nul_character_in_a_search_is_no_server_error(operator, operator_client, client):
+    client.force_login(operator)
+
+    assert operator_client.get("/api/v1/customers/", {"q": "a\x00b"}).status_code == 200
+    assert operator_client.get("/api/v1/conversations/", {"q": "a\x00b"}).status_code == 400
+    assert client.get("/inbox/search/", {"q": "a\x00b"}).status_code == 200
