@@ -18,16 +18,22 @@ def normalize_email(value: str) -> str:
 
 
 def normalize_phone(value: str, *, default_region: str | None = None) -> str:
-    """E.164 form; numbers without a leading + are read as international when possible."""
+    """E.164 form. Without a region, a number must be international: a leading +, 00 (the
+    international call prefix) or digits starting with the country code (as WhatsApp
+    sends them); one leading 0 marks a national number, whose country is unknown."""
     text = value.strip()
     if text and text[0] != "+" and default_region is None:
-        text = "+" + text.lstrip("0")
+        if text.startswith("00"):
+            text = text[2:]
+        elif text.startswith("0"):
+            raise InvalidIdentityValue(f"a national number without its country: {value!r}")
+        text = "+" + text
     try:
         number = phonenumbers.parse(text, default_region)
     except phonenumbers.NumberParseException as error:
         raise InvalidIdentityValue(f"not a phone number: {value!r}") from error
-    if not phonenumbers.is_possible_number(number):
-        raise InvalidIdentityValue(f"not a possible phone number: {value!r}")
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidIdentityValue(f"not a valid phone number: {value!r}")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
