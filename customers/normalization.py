@@ -9,11 +9,23 @@ class InvalidIdentityValue(ValueError):
     pass
 
 
+# The longest address SMTP can carry (RFC 5321's 256-character path less its brackets).
+MAX_EMAIL_LENGTH = 254
+# Identity.value's column.
+MAX_VALUE_LENGTH = 320
+
+
 def normalize_email(value: str) -> str:
     email = value.strip().lower()
     local, separator, domain = email.rpartition("@")
-    if not separator or not local or "." not in domain or any(c.isspace() for c in email):
-        raise InvalidIdentityValue(f"not an email address: {value!r}")
+    if (
+        not separator
+        or not local
+        or "." not in domain
+        or any(c.isspace() for c in email)
+        or len(email) > MAX_EMAIL_LENGTH
+    ):
+        raise InvalidIdentityValue(f"not an email address: {value[:100]!r}")
     return email
 
 
@@ -45,4 +57,6 @@ def normalize_identity_value(kind: str, value: str) -> str:
     normalized = str(value).strip()
     if not normalized:
         raise InvalidIdentityValue(f"empty {kind} identity")
+    if len(normalized) > MAX_VALUE_LENGTH:
+        raise InvalidIdentityValue(f"{kind} identity longer than {MAX_VALUE_LENGTH} characters")
     return normalized

@@ -30,8 +30,14 @@ from channels_app.http import (
     delivery_failure_for_transport,
     http_client,
 )
+from channels_app.text import storable_line, storable_text
 
 MAX_TEXT_LENGTH = 65_536
+MAX_URL_LENGTH = 2000  # what an attachment keeps of a link
+MAX_SIZE = 2**63 - 1  # the largest byte count the database stores
+# Times outside these years are typing errors or attacks, and some do not survive the
+# conversion to UTC.
+MIN_YEAR, MAX_YEAR = 1970, 2200
 
 
 class ApiAdapter(ChannelAdapter):
@@ -68,8 +74,7 @@ class ApiAdapter(ChannelAdapter):
             text = ""
         if not isinstance(text, str):
             raise PayloadMalformed("text must be a string")
-        # PostgreSQL text cannot hold NUL characters.
-        text = text.replace("\x00", "")
+        text = storable_text(text)
         if len(text) > MAX_TEXT_LENGTH:
             raise PayloadMalformed(f"text is longer than {MAX_TEXT_LENGTH} characters")
         attachments = _attachments(payload.get("attachments"))
@@ -82,11 +87,11 @@ class ApiAdapter(ChannelAdapter):
             if value is not None and not isinstance(value, str):
                 raise PayloadMalformed(f"sender.{kind} must be a string")
             if value:
-                identities.append(InboundIdentity(kind=kind, value=value.replace("\x00", "")))
+                identities.append(InboundIdentity(kind=kind, value=storable_line(value)))
         name = sender.get("name") or ""
         if not isinstance(name, str):
             raise PayloadMalformed("sender.name must be a string")
-        name = name.replace("\x00", "")
+        name = storable_line(name)
         return [
             InboundMessage(
                 external_id=external_id,
@@ -165,8 +170,8 @@ def _required_id(value: Any, name: str) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int) or str(value).strip() == "":
         raise PayloadMalformed(f"{name} must be a non-empty string or integer")
     text = str(value).strip()
-    if "\x00" in text:
-        raise PayloadMalformed(f"{name} contains a NUL character")
+    if text != storable_line(text):
+        raise PayloadMalformed(f"{name} contains control characters or lone surrogates")
     if len(text) > 200:
         raise PayloadMalformed(f"{name} is longer than 200 characters")
     return text
@@ -180,18 +185,29 @@ def _attachments(value: Any) -> tuple[InboundAttachment, ...]:
     result = []
     for index, item in enumerate(value):
         url = item.get("url") if isinstance(item, dict) else None
-        if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
-            raise PayloadMalformed(f"attachments[{index}].url must be an http(s) URL")
+        if (
+            not isinstance(url, str)
+            or len(url) > MAX_URL_LENGTH
+            or url != storable_line(url)
+            or urlsplit(url).scheme not in ("http", "https")
+        ):
+            raise PayloadMalformed(
+                f"attachments[{index}].url must be an http(s) URL of at most "
+                f"{MAX_URL_LENGTH} characters"
+            )
         filename = item.get("filename") or url.rsplit("/", 1)[-1] or "attachment"
         content_type = item.get("content_type") or "application/octet-stream"
         size = item.get("size") or 0
         if not isinstance(filename, str) or not isinstance(content_type, str):
             raise PayloadMalformed(f"attachments[{index}] filename/content_type must be strings")
-        if not isinstance(size, int) or size < 0:
-            raise PayloadMalformed(f"attachments[{index}].size must be a non-negative integer")
+        if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= MAX_SIZE:
+            raise PayloadMalformed(f"attachments[{index}].size must be a byte count")
         result.append(
             InboundAttachment(
-                filename=filename[:255], content_type=content_type[:255], url=url, size=size
+                filename=storable_line(filename)[:255],
+                content_type=storable_line(content_type)[:255],
+                url=url,
+                size=size,
             )
         )
     return tuple(result)
@@ -202,13 +218,17 @@ def _timestamp(value: Any) -> datetime | None:
         return None
     try:
         if isinstance(value, int | float) and not isinstance(value, bool):
-            return datetime.fromtimestamp(value, tz=UTC)
-        if isinstance(value, str):
+            moment = datetime.fromtimestamp(value, tz=UTC)
+        elif isinstance(value, str):
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+            moment = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+        else:
+            raise PayloadMalformed("timestamp must be an ISO 8601 string or a Unix time")
     except (ValueError, OverflowError, OSError) as error:
         raise PayloadMalformed(f"timestamp is not a valid time: {error}") from error
-    raise PayloadMalformed("timestamp must be an ISO 8601 string or a Unix time")
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        raise PayloadMalformed(f"timestamp must lie between the years {MIN_YEAR} and {MAX_YEAR}")
+    return moment
 
 
 def _external_id_from(response: httpx.Response) -> str | None:

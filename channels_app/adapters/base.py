@@ -126,6 +126,8 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
         payload = json.loads(body)
     except (UnicodeDecodeError, ValueError) as error:
         raise PayloadMalformed(f"body is not valid JSON: {error}") from error
+    except RecursionError as error:
+        raise PayloadMalformed("body is nested too deeply") from error
     if not isinstance(payload, dict):
         raise PayloadMalformed("body must be a JSON object")
     return payload

@@ -153,6 +153,66 @@ def test_a_malformed_body_gets_400_with_a_json_error(client, channel, body, comp
     assert (Customer.objects.count(), Message.objects.count()) == (0, 0)
 
 
+@pytest.mark.parametrize(
+    ("body", "complaint"),
+    [
+        (
+            b'{"id": "m-1", "sender": {"id": "u"}, "text": "x", '
+            b'"timestamp": "9999-12-31T23:59:59-23:00"}',
+            "timestamp",
+        ),
+        (b'{"id": "m-1", "sender": {"id": "u"}, "text": "x", "timestamp": -1e12}', "timestamp"),
+        (
+            b'{"id": "m-1", "sender": {"id": "u"}, "attachments": [{"url": "https://a.example/'
+            + b"x" * 2100
+            + b'"}]}',
+            "url",
+        ),
+        (
+            b'{"id": "m-1", "sender": {"id": "u"}, "attachments": '
+            b'[{"url": "https://a.example/f.pdf", "size": 99999999999999999999}]}',
+            "size",
+        ),
+        (b'{"id": "m-1", "sender": {"id": "u\\ud800"}, "text": "x"}', "sender.id"),
+        (b'{"id": "m-1", "sender": {"id": "u"}, "text": "x", "deep": ' + b"[" * 100_000, "deep"),
+    ],
+    ids=["year-overflow", "far-past", "long-url", "huge-size", "lone-surrogate-id", "deep"],
+)
+def test_values_the_database_cannot_keep_get_400_not_a_silent_failure(
+    client, channel, body, complaint
+):
+    if complaint == "deep":
+        body += b"]" * 100_000 + b"}"
+        complaint = "nested too deeply"
+
+    response = post_webhook(client, channel, body)
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "malformed"
+    assert complaint in response.json()["detail"]
+    assert stored_counts()[:3] == (0, 0, 0)
+
+
+def test_text_and_names_with_lone_surrogates_or_an_overlong_email_are_stored_cleaned(
+    client, channel
+):
+    body = (
+        b'{"id": "m-1", "sender": {"id": "u-1", "name": "Ma\\ud800ria", "email": "'
+        + b"a" * 330
+        + b'@example.com"}, "text": "broken \\udc00 emoji"}'
+    )
+
+    response = post_webhook(client, channel, body)
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+    message = Message.objects.get()
+    assert message.body == "broken ? emoji"
+    assert message.conversation.customer.name == "Ma?ria"
+    # An address longer than mail can carry is no identity; the message is kept anyway.
+    assert not message.conversation.customer.identities.filter(kind="email").exists()
+
+
 def test_an_unknown_channel_gets_404(client, channel):
     body = api_payload()
     response = post_webhook(client, channel, body, signature=sign(body))
