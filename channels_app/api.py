@@ -53,11 +53,34 @@ class ChannelOutputSerializer(serializers.ModelSerializer):
         return sorted(channel.secrets)
 
 
+class CsatSettingsSerializer(serializers.Serializer):
+    """A channel's survey settings; the ones left out keep their value."""
+
+    enabled = serializers.BooleanField(required=False)
+    delay_seconds = serializers.IntegerField(
+        min_value=0, max_value=30 * 24 * 3600, required=False, help_text="after resolving"
+    )
+    expiry_days = serializers.IntegerField(min_value=1, max_value=365, required=False)
+    question = serializers.CharField(max_length=500, required=False)
+    thank_you = serializers.CharField(max_length=500, required=False)
+    language = serializers.CharField(max_length=16, required=False)
+    fatigue_days = serializers.IntegerField(
+        min_value=0, max_value=365, required=False, help_text="no second survey within"
+    )
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise ValidationError({name: ["unknown survey setting"] for name in unknown})
+        return super().to_internal_value(data)
+
+
 class ChannelInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=[])
     name = serializers.CharField(max_length=100)
     config = serializers.DictField(default=dict)
-    csat = serializers.DictField(required=False)
+    csat = CsatSettingsSerializer(required=False)
     is_active = serializers.BooleanField(default=True)
     teams = serializers.PrimaryKeyRelatedField(
         many=True, queryset=Team.objects.all(), required=False
@@ -73,7 +96,7 @@ class ChannelInputSerializer(serializers.Serializer):
 class ChannelUpdateInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100, required=False)
     config = serializers.DictField(required=False)
-    csat = serializers.DictField(required=False)
+    csat = CsatSettingsSerializer(required=False)
     is_active = serializers.BooleanField(required=False)
     teams = serializers.PrimaryKeyRelatedField(
         many=True, queryset=Team.objects.all(), required=False

@@ -58,7 +58,16 @@ def default_csat_settings() -> dict:
 
 
 def csat_settings(channel) -> dict:
-    return {**default_csat_settings(), **(channel.csat or {})}
+    """The channel's survey settings over the defaults; a number stored unreadable (the
+    API checks them, Django admin edits raw JSON) falls back to its default."""
+    defaults = default_csat_settings()
+    options = {**defaults, **(channel.csat if isinstance(channel.csat, dict) else {})}
+    for name in ("delay_seconds", "expiry_days", "fatigue_days"):
+        try:
+            options[name] = max(int(options[name]), 0)
+        except (TypeError, ValueError):
+            options[name] = defaults[name]
+    return options
 
 
 def survey_url(survey: CsatSurvey) -> str:

@@ -2,6 +2,7 @@ import pytest
 
 from channels_app.models import Channel
 from tests.channels_app.test_api_webhook import post_webhook
+from tests.factories import ChannelFactory
 from tests.helpers import api_payload
 
 pytestmark = pytest.mark.django_db
@@ -98,3 +99,27 @@ def test_deleting_a_channel_with_history_deactivates_it(admin_client_api, channe
     channel.refresh_from_db()
     assert channel.is_active is False
     assert post_webhook(client, channel, api_payload(message_id="m-2")).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("csat", "field"),
+    [
+        ({"delay_seconds": "soon"}, "delay_seconds"),
+        ({"delay_seconds": -5}, "delay_seconds"),
+        ({"expiry_days": 0}, "expiry_days"),
+        ({"enabled": "maybe"}, "enabled"),
+        ({"delay": 60}, "delay"),
+        ("weekly", "non_field_errors"),
+    ],
+)
+def test_survey_settings_are_checked_before_they_are_kept(admin_client_api, csat, field):
+    channel = ChannelFactory()
+
+    response = admin_client_api.patch(
+        f"/api/v1/channels/{channel.pk}/", {"csat": csat}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert field in response.json()["fields"]["csat"]
+    channel.refresh_from_db()
+    assert "delay" not in channel.csat and channel.csat.get("delay_seconds") != "soon"
