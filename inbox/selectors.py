@@ -12,6 +12,7 @@ from django.db.models import (
     BooleanField,
     CharField,
     Count,
+    Exists,
     F,
     Func,
     OuterRef,
@@ -23,6 +24,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Substr
 
+from customers.models import Customer
 from customers.selectors import (
     customer_get_for_profile,
     customer_get_with_identities,
@@ -61,6 +63,18 @@ def conversations_visible_to(user: User) -> QuerySet[Conversation]:
     if channel_ids is not None:
         conversations = conversations.filter(channel_id__in=channel_ids)
     return conversations
+
+
+def customers_visible_to(user: User, *, query: str = "") -> QuerySet[Customer]:
+    """Customers the user may see: everyone for supervisors and admins; for an operator,
+    those with a conversation in a channel their teams serve."""
+    customers = customer_list(query=query)
+    channel_ids = channel_ids_visible_to(user)
+    if channel_ids is None:
+        return customers
+    return customers.filter(
+        Exists(Conversation.objects.filter(customer=OuterRef("pk"), channel_id__in=channel_ids))
+    )
 
 
 @dataclass(frozen=True)

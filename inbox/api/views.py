@@ -11,7 +11,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customers import selectors as customer_selectors
 from customers.models import Customer, CustomerMerge
 from customers.services import CustomerMergeError
 from inbox import labels, people, selectors, services
@@ -326,8 +325,8 @@ class CustomerListApi(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        return customer_selectors.customer_list(
-            query=self.request.query_params.get("q", "")
+        return selectors.customers_visible_to(
+            current_operator(self.request), query=self.request.query_params.get("q", "")
         ).prefetch_related("identities", "claims")
 
 
@@ -343,7 +342,9 @@ class CustomerDetailApi(APIView):
     @extend_schema(responses=s.CustomerDetailOutputSerializer)
     def get(self, request, customer_id: int):
         customer = get_object_or_404(
-            customer_selectors.customer_list().prefetch_related("identities", "claims"),
+            selectors.customers_visible_to(current_operator(request)).prefetch_related(
+                "identities", "claims"
+            ),
             pk=customer_id,
         )
         return self._render(request, customer)
@@ -352,7 +353,9 @@ class CustomerDetailApi(APIView):
         request=s.CustomerUpdateInputSerializer, responses=s.CustomerDetailOutputSerializer
     )
     def patch(self, request, customer_id: int):
-        customer = get_object_or_404(customer_selectors.customer_list(), pk=customer_id)
+        customer = get_object_or_404(
+            selectors.customers_visible_to(current_operator(request)), pk=customer_id
+        )
         data = s.CustomerUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         for field, value in data.validated_data.items():
@@ -370,10 +373,9 @@ class CustomerMergeApi(APIView):
     def post(self, request, customer_id: int):
         data = s.MergeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        survivor = get_object_or_404(customer_selectors.customer_list(), pk=customer_id)
-        merged = _get_or_invalid(
-            customer_selectors.customer_list(), data.validated_data["other"], "other"
-        )
+        visible = selectors.customers_visible_to(current_operator(request))
+        survivor = get_object_or_404(visible, pk=customer_id)
+        merged = _get_or_invalid(visible, data.validated_data["other"], "other")
         try:
             merge = services.customer_merge_with_conversations(
                 survivor=survivor, merged=merged, merged_by=current_operator(request)
@@ -386,7 +388,13 @@ class CustomerMergeApi(APIView):
 class CustomerMergeUndoApi(APIView):
     @extend_schema(request=None, responses=s.MergeOutputSerializer)
     def post(self, request, merge_id: int):
-        merge = get_object_or_404(CustomerMerge.objects.all(), pk=merge_id)
+        # Undoing needs sight of the profile that survived it.
+        merge = get_object_or_404(
+            CustomerMerge.objects.filter(
+                survivor__in=selectors.customers_visible_to(current_operator(request))
+            ),
+            pk=merge_id,
+        )
         try:
             merge = services.customer_merge_undo_with_conversations(
                 merge=merge, undone_by=current_operator(request)

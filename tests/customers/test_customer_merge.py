@@ -3,13 +3,20 @@ import pytest
 from customers.models import Customer, CustomerMerge, CustomerNote, IdentityClaim
 from customers.services import CustomerMergeError
 from inbox.services import customer_merge_undo_with_conversations, customer_merge_with_conversations
-from tests.factories import ConversationFactory, CustomerFactory, IdentityFactory
+from tests.conftest import client_for
+from tests.factories import (
+    ConversationFactory,
+    CustomerFactory,
+    IdentityFactory,
+    TeamFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def duplicates(operator):
+def duplicates(operator, channel):
     survivor = CustomerFactory(name="Maria Garcia", email="maria@example.com", phone="")
     duplicate = CustomerFactory(name="M. Garcia", email="", phone="+34612345678")
     IdentityFactory(customer=survivor, kind="email", value="maria@example.com")
@@ -18,8 +25,8 @@ def duplicates(operator):
     IdentityClaim.objects.create(customer=duplicate, kind="email", value="maria.g@example.com")
     CustomerNote.objects.create(customer=duplicate, author=operator, body="VIP, be nice")
     conversations = [
-        ConversationFactory(customer=duplicate),
-        ConversationFactory(customer=survivor),
+        ConversationFactory(customer=duplicate, channel=channel),
+        ConversationFactory(customer=survivor, channel=channel),
     ]
     return survivor, duplicate, conversations
 
@@ -117,3 +124,36 @@ def test_merging_an_unknown_customer_is_a_clear_error(duplicates, operator_clien
     assert response.status_code == 400
     assert response.json()["error"] == "invalid"
     assert "other" in response.json()["fields"]
+
+
+def test_an_operator_of_another_team_neither_sees_nor_changes_these_customers(duplicates):
+    survivor, duplicate, _ = duplicates
+    stranger = client_for(UserFactory(username="otto", teams=[TeamFactory(name="Sales")]))
+
+    assert stranger.get("/api/v1/customers/").json()["results"] == []
+    assert stranger.get(f"/api/v1/customers/{survivor.pk}/").status_code == 404
+    assert (
+        stranger.patch(
+            f"/api/v1/customers/{survivor.pk}/", {"name": "Someone else"}, format="json"
+        ).status_code
+        == 404
+    )
+    assert (
+        stranger.post(
+            f"/api/v1/customers/{survivor.pk}/merge/", {"other": duplicate.pk}, format="json"
+        ).status_code
+        == 404
+    )
+    survivor.refresh_from_db()
+    assert survivor.name == "Maria Garcia" and not survivor.is_merged
+
+
+def test_undoing_a_merge_needs_sight_of_the_surviving_profile(duplicates, operator):
+    survivor, duplicate, _ = duplicates
+    merge = customer_merge_with_conversations(
+        survivor=survivor, merged=duplicate, merged_by=operator
+    )
+    stranger = client_for(UserFactory(username="otto", teams=[TeamFactory(name="Sales")]))
+
+    assert stranger.post(f"/api/v1/customer-merges/{merge.pk}/undo/").status_code == 404
+    assert Customer.objects.filter(merged_into__isnull=True).count() == 1
