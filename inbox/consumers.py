@@ -1,3 +1,5 @@
+import asyncio
+import contextlib
 import json
 import logging
 
@@ -5,12 +7,15 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from inbox import realtime, selectors, services
-from inbox.models import Conversation
+from inbox.models import Conversation, User
 from inbox.representations import operator_representation
 
 logger = logging.getLogger(__name__)
 
 PRESENCE_STATUSES = ("online", "away", "offline")
+# Besides being told at once, each socket checks what its operator may see this often, so
+# a change no announcement reached (another database client, a lost message) still counts.
+ACCESS_RECHECK_SECONDS = 60.0
 
 
 class InboxConsumer(AsyncWebsocketConsumer):
@@ -23,6 +28,7 @@ class InboxConsumer(AsyncWebsocketConsumer):
     """
 
     groups_joined: list[str]
+    access_recheck: asyncio.Task | None = None
     presence_status: str = "offline"
     # (conversation id, channel id) of the conversation this socket's page shows, if any.
     viewing: tuple[int, int] | None = None
@@ -42,14 +48,22 @@ class InboxConsumer(AsyncWebsocketConsumer):
             await self.close(code=4401)
             return
         self.user = user
-        self.groups_joined = await database_sync_to_async(selectors.realtime_groups_for)(user)
+        self.groups_joined = [
+            realtime.ACCESS_GROUP,
+            *await database_sync_to_async(selectors.realtime_groups_for)(user),
+        ]
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
+        self.access_recheck = asyncio.create_task(self._recheck_access_now_and_then())
         # Recorded before accepting, so a client that sees the socket open is listed.
         await self._set_presence("online")
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
+        if self.access_recheck is not None:
+            self.access_recheck.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.access_recheck
         await self._stop_viewing()
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
@@ -170,3 +184,34 @@ class InboxConsumer(AsyncWebsocketConsumer):
 
     async def inbox_event(self, event: dict) -> None:
         await self.send(text_data=event["text"])
+
+    async def inbox_access_changed(self, event: dict) -> None:
+        await self._refresh_access()
+
+    async def _recheck_access_now_and_then(self) -> None:
+        while True:
+            await asyncio.sleep(ACCESS_RECHECK_SECONDS)
+            try:
+                await self._refresh_access()
+            except Exception:
+                logger.exception("could not check the access of operator %s", self.user.pk)
+
+    async def _refresh_access(self) -> None:
+        """Follow changes of role, teams and the channels they serve; a deactivated
+        operator's socket is closed."""
+        groups = await database_sync_to_async(self._groups_if_still_active)()
+        if groups is None:
+            await self.close(code=4403)
+            return
+        for group in set(self.groups_joined) - set(groups):
+            await self.channel_layer.group_discard(group, self.channel_name)
+        for group in set(groups) - set(self.groups_joined):
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined = groups
+
+    def _groups_if_still_active(self) -> list[str] | None:
+        user = User.objects.filter(pk=self.user.pk, is_active=True).first()
+        if user is None:
+            return None
+        self.user = user
+        return [realtime.ACCESS_GROUP, *selectors.realtime_groups_for(user)]

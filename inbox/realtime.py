@@ -26,6 +26,10 @@ logger = logging.getLogger(__name__)
 ALL_CONVERSATIONS_GROUP = "inbox.all"
 PRESENCE_GROUP = "inbox.presence"
 CONSUMER_EVENT_TYPE = "inbox.event"
+# Every operator socket listens here for "who may see what changed": it then works out
+# its groups again (roles, teams, the channels teams serve, deactivated accounts).
+ACCESS_GROUP = "inbox.access"
+ACCESS_CHANGED_TYPE = "inbox.access.changed"
 
 
 def channel_group(channel_id: int) -> str:
@@ -59,6 +63,21 @@ def _send_now(groups: list[str], payload: dict[str, Any]) -> None:
 
 def broadcast_on_commit(groups: list[str], payload: dict[str, Any]) -> None:
     transaction.on_commit(lambda: _send_now(groups, payload))
+
+
+def access_changed() -> None:
+    """After commit, have every operator socket check what it may still see."""
+
+    def send() -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        try:
+            async_to_sync(layer.group_send)(ACCESS_GROUP, {"type": ACCESS_CHANGED_TYPE})
+        except Exception:
+            logger.exception("could not announce an access change")
+
+    transaction.on_commit(send)
 
 
 def message_created(message: Message, *, channel_id: int) -> None:

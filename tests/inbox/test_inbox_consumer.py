@@ -107,3 +107,56 @@ async def test_typing_on_an_invisible_conversation_is_refused(operator):
     error = await next_event_of_type(anna, "error")
     assert error["detail"] == "no such conversation"
     await anna.disconnect()
+
+
+async def hears_channel(communicator, channel_id: int) -> bool:
+    """Whether an event broadcast to the channel's operators reaches this socket."""
+    from inbox import realtime
+
+    # Let a pending access check finish, and set aside what arrived meanwhile. (A receive
+    # that times out would cancel the consumer, so silence is asked with receive_nothing.)
+    while not await communicator.receive_nothing(timeout=0.3):
+        await communicator.receive_from()
+    await realtime.group_send_text(
+        [realtime.channel_group(channel_id)], {"type": "probe", "channel": channel_id}
+    )
+    if await communicator.receive_nothing(timeout=0.5):
+        return False
+    return json.loads(await communicator.receive_from()) == {"type": "probe", "channel": channel_id}
+
+
+async def test_an_operator_taken_off_a_team_stops_hearing_its_channels_at_once(
+    operator, team, channel
+):
+    socket = await connect(operator)
+    assert await hears_channel(socket, channel.pk)
+
+    await sync_to_async(team.members.remove)(operator)
+
+    assert not await hears_channel(socket, channel.pk)
+    await socket.disconnect()
+
+
+async def test_a_team_given_a_channel_hears_it_without_reconnecting(operator, team):
+    from tests.factories import ChannelFactory
+
+    other = await sync_to_async(ChannelFactory)()
+    socket = await connect(operator)
+    assert not await hears_channel(socket, other.pk)
+
+    await sync_to_async(other.teams.add)(team)
+
+    assert await hears_channel(socket, other.pk)
+    await socket.disconnect()
+
+
+async def test_a_deactivated_operators_socket_is_closed(operator):
+    socket = await connect(operator)
+
+    operator.is_active = False
+    await sync_to_async(operator.save)()
+
+    closing = await socket.receive_output(timeout=2)
+    while closing["type"] != "websocket.close":
+        closing = await socket.receive_output(timeout=2)
+    assert closing["code"] == 4403
