@@ -554,15 +554,28 @@ def operator_can_serve(operator: User, conversation: Conversation) -> bool:
     return conversation.channel.teams.filter(members=operator).exists()
 
 
+def _lock_and_read_status(conversation: Conversation) -> None:
+    """Lock the conversation's row for the rest of the transaction and take its current
+    status: two actions at once (two operators, an operator and an incoming message)
+    then happen one after the other, the second seeing what the first did."""
+    conversation.status = (
+        Conversation.objects.select_for_update(of=("self",))
+        .filter(pk=conversation.pk)
+        .values_list("status", flat=True)
+        .get()
+    )
+
+
 def conversation_resolve(*, conversation: Conversation, resolved_by: User | None) -> Conversation:
-    if conversation.status == ConversationStatus.RESOLVED:
-        raise ConversationActionInvalid("the conversation is already resolved")
-    conversation.status = ConversationStatus.RESOLVED
-    conversation.resolved_at = timezone.now()
-    conversation.resolved_by = resolved_by
-    conversation.assignee_at_resolve = conversation.assignee
-    conversation.snoozed_until = None
     with transaction.atomic():
+        _lock_and_read_status(conversation)
+        if conversation.status == ConversationStatus.RESOLVED:
+            raise ConversationActionInvalid("the conversation is already resolved")
+        conversation.status = ConversationStatus.RESOLVED
+        conversation.resolved_at = timezone.now()
+        conversation.resolved_by = resolved_by
+        conversation.assignee_at_resolve = conversation.assignee
+        conversation.snoozed_until = None
         conversation.save(
             update_fields=[
                 "status",
@@ -582,13 +595,14 @@ def conversation_resolve(*, conversation: Conversation, resolved_by: User | None
 
 
 def conversation_reopen(*, conversation: Conversation, actor: User | None = None) -> Conversation:
-    if conversation.status == ConversationStatus.OPEN:
-        raise ConversationActionInvalid("the conversation is already open")
-    conversation.status = ConversationStatus.OPEN
-    conversation.snoozed_until = None
-    conversation.resolved_at = None
-    conversation.resolved_by = None
     with transaction.atomic():
+        _lock_and_read_status(conversation)
+        if conversation.status == ConversationStatus.OPEN:
+            raise ConversationActionInvalid("the conversation is already open")
+        conversation.status = ConversationStatus.OPEN
+        conversation.snoozed_until = None
+        conversation.resolved_at = None
+        conversation.resolved_by = None
         conversation.save(
             update_fields=["status", "snoozed_until", "resolved_at", "resolved_by", "updated_at"]
         )
@@ -604,11 +618,12 @@ def conversation_snooze(
 ) -> Conversation:
     if until <= timezone.now():
         raise ConversationActionInvalid("snooze until a time in the future")
-    if conversation.status == ConversationStatus.RESOLVED:
-        raise ConversationActionInvalid("a resolved conversation cannot be snoozed")
-    conversation.status = ConversationStatus.SNOOZED
-    conversation.snoozed_until = until
     with transaction.atomic():
+        _lock_and_read_status(conversation)
+        if conversation.status == ConversationStatus.RESOLVED:
+            raise ConversationActionInvalid("a resolved conversation cannot be snoozed")
+        conversation.status = ConversationStatus.SNOOZED
+        conversation.snoozed_until = until
         conversation.save(update_fields=["status", "snoozed_until", "updated_at"])
         conversation_event_record(
             conversation=conversation,

@@ -4,13 +4,16 @@ import pytest
 from django.utils import timezone
 
 from channels_app.contracts import InboundIdentity, InboundMessage
-from inbox.models import Conversation, ConversationStatus
+from inbox.models import Conversation, ConversationStatus, CsatSurvey
 from inbox.services import (
+    ConversationActionInvalid,
+    conversation_reopen,
     conversation_resolve,
     conversation_snooze,
     conversations_wake_snoozed,
     message_receive,
 )
+from tests.factories import ConversationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -108,3 +111,20 @@ def test_status_callbacks_and_edits_lock_only_the_message_row(channel, operator)
 
     assert delivered is not None and delivered.status == "delivered"
     assert edited is not None and edited.body == "hello" and edited.edited_at is not None
+
+
+def test_an_action_on_a_stale_copy_sees_what_happened_meanwhile(operator, channel):
+    conversation = ConversationFactory(channel=channel)
+    first_tab = Conversation.objects.get(pk=conversation.pk)
+    second_tab = Conversation.objects.get(pk=conversation.pk)
+    conversation_resolve(conversation=first_tab, resolved_by=operator)
+
+    # The second operator's page still shows it open: a clear refusal, one survey, no 500.
+    with pytest.raises(ConversationActionInvalid, match="already resolved"):
+        conversation_resolve(conversation=second_tab, resolved_by=operator)
+    assert CsatSurvey.objects.filter(conversation=conversation).count() == 1
+
+    conversation_reopen(conversation=second_tab, actor=operator)
+    with pytest.raises(ConversationActionInvalid, match="already open"):
+        conversation_reopen(conversation=first_tab, actor=operator)
+    assert Conversation.objects.get(pk=conversation.pk).status == ConversationStatus.OPEN
