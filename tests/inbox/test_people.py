@@ -1,7 +1,9 @@
+from io import StringIO
+
 import pytest
 from django.core.management import CommandError, call_command
 
-from inbox.models import Role, User
+from inbox.models import Role, Team, User
 
 pytestmark = pytest.mark.django_db
 
@@ -71,3 +73,12 @@ def test_canned_responses_round_trip(operator_client):
         "/api/v1/canned-responses/", {"shortcut": "thanks", "body": "again"}, format="json"
     )
     assert duplicate.status_code == 400
+
+
+def test_create_operator_refused_leaves_no_team_behind(operator):
+    with pytest.raises(CommandError, match="taken"):
+        call_command(
+            "create_operator", operator.username, "--team", "Night shift", stdout=StringIO()
+        )
+
+    assert not Team.objects.filter(name="Night shift").exists()

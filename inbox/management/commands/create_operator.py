@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from inbox import people
 from inbox.models import Role
@@ -16,15 +17,17 @@ class Command(BaseCommand):
         parser.add_argument("--print-token", action="store_true")
 
     def handle(self, *args, **options) -> None:
-        teams = [people.team_get_or_create(name=name) for name in options["team"]]
         try:
-            user = people.operator_create(
-                username=options["username"],
-                role=options["role"],
-                password=options["password"],
-                email=options["email"],
-                teams=teams,
-            )
+            # A refused user leaves no new team behind.
+            with transaction.atomic():
+                teams = [people.team_get_or_create(name=name) for name in options["team"]]
+                user = people.operator_create(
+                    username=options["username"],
+                    role=options["role"],
+                    password=options["password"],
+                    email=options["email"],
+                    teams=teams,
+                )
         except people.OperatorInvalid as error:
             raise CommandError(str(error)) from error
         self.stdout.write(f"created {user.role} {user.username}")
