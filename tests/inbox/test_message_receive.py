@@ -128,3 +128,15 @@ def test_an_action_on_a_stale_copy_sees_what_happened_meanwhile(operator, channe
     with pytest.raises(ConversationActionInvalid, match="already open"):
         conversation_reopen(conversation=first_tab, actor=operator)
     assert Conversation.objects.get(pk=conversation.pk).status == ConversationStatus.OPEN
+
+
+def test_retries_back_off_exponentially_with_jitter_up_to_a_cap(settings):
+    settings.DELIVERY_RETRY_BASE_SECONDS = 2.0
+    from inbox.services import delivery_retry_delay
+
+    for attempt, base in ((1, 2.0), (2, 4.0), (3, 8.0), (6, 64.0), (20, 600.0)):
+        delays = [delivery_retry_delay(attempt=attempt) for _ in range(50)]
+        assert all(0.8 * base <= delay <= 1.2 * base for delay in delays), (attempt, delays)
+        assert len(set(delays)) > 1  # jittered, so retries of many messages spread out
+    # A platform asking for longer is obeyed.
+    assert delivery_retry_delay(attempt=1, retry_after=90) == 90
