@@ -292,6 +292,8 @@ async def _store_first_message(
     message_receive would store it."""
     teams = list(channel.teams.all()[:2])  # prefetched with the cached channel
     team = teams[0] if len(teams) == 1 else None
+    if team is not None and team.auto_assign:
+        raise _UseRegularPath  # which queues the assignment after its commit
     customer = Customer(
         name=inbound.sender_name,
         email=next((value for kind, value in identities if kind == IdentityKind.EMAIL), ""),

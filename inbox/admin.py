@@ -13,7 +13,7 @@ class OperatorAdmin(UserAdmin):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ("name",)
+    list_display = ("name", "auto_assign", "auto_assign_limit")
     filter_horizontal = ("members",)
 
 

@@ -29,6 +29,10 @@ class User(AbstractUser):
 class Team(models.Model):
     name = models.CharField(max_length=100, unique=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
+    # New conversations filed under the team go to its online member with the fewest open
+    # conversations, below the limit when there is one (see inbox.services).
+    auto_assign = models.BooleanField(default=False)
+    auto_assign_limit = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -34,6 +34,7 @@ from inbox.models import (
     CannedResponse,
     Conversation,
     ConversationEvent,
+    ConversationStatus,
     Label,
     Message,
     MessageDirection,
@@ -607,17 +608,51 @@ def presence_status_of(sockets: dict[str, list]) -> str:
 
 def operator_presence_list() -> list[dict[str, Any]]:
     """Active operators who are online or away, as `{"operator", "status"}`, by name."""
-    from django.core.cache import cache
-
     from inbox.representations import operator_representation
 
     operators = list(User.objects.filter(is_active=True).order_by("first_name", "username"))
-    recorded = cache.get_many([presence_cache_key(operator.pk) for operator in operators])
+    statuses = presence_statuses([operator.pk for operator in operators])
+    return [
+        {"operator": operator_representation(operator), "status": statuses[operator.pk]}
+        for operator in operators
+        if statuses[operator.pk] != "offline"
+    ]
+
+
+def presence_statuses(operator_ids: Sequence[int]) -> dict[int, str]:
+    """Each operator's status: online, away or offline."""
+    from django.core.cache import cache
+
+    recorded = cache.get_many([presence_cache_key(pk) for pk in operator_ids])
     now = time.time()
-    entries = []
-    for operator in operators:
-        sockets = presence_live_sockets(recorded.get(presence_cache_key(operator.pk)), now=now)
-        status = presence_status_of(sockets)
-        if status != "offline":
-            entries.append({"operator": operator_representation(operator), "status": status})
-    return entries
+    return {
+        pk: presence_status_of(presence_live_sockets(recorded.get(presence_cache_key(pk)), now=now))
+        for pk in operator_ids
+    }
+
+
+# Automatic assignment -------------------------------------------------------------------
+
+AUTO_ASSIGN_TURN_KEY_PREFIX = "inbox.auto_assign.last."
+
+
+def auto_assign_candidates(*, team: Team) -> list[User]:
+    """The team's active members who are online and below its open-conversation limit,
+    fewest open conversations first (ties in id order)."""
+    members = list(
+        team.members.filter(is_active=True)
+        .annotate(
+            open_assigned=Count(
+                "assigned_conversations",
+                filter=Q(assigned_conversations__status=ConversationStatus.OPEN),
+            )
+        )
+        .order_by("open_assigned", "pk")
+    )
+    statuses = presence_statuses([member.pk for member in members])
+    limit = team.auto_assign_limit
+    return [
+        member
+        for member in members
+        if statuses[member.pk] == "online" and (limit is None or member.open_assigned < limit)
+    ]

@@ -41,6 +41,8 @@ from inbox.models import (
 
 logger = logging.getLogger(__name__)
 
+AUTO_ASSIGN_TASK = "inbox.tasks.conversation_auto_assign"
+
 
 class ConversationActionInvalid(Exception):
     """The action does not fit the conversation's state or the given values."""
@@ -159,6 +161,8 @@ def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
     realtime.message_created(message, channel_id=channel.pk)
     if is_new or was_status != ConversationStatus.OPEN:
         realtime.conversation_changed(conversation, is_new=is_new)
+    if is_new:
+        conversation_auto_assign_on_commit(conversation)
     return ReceiveOutcome(message=message, conversation=conversation, is_new_conversation=is_new)
 
 
@@ -546,6 +550,52 @@ def conversation_assign(
             conversation_event_record(conversation=conversation, kind=kind, actor=actor, **data)
         realtime.conversation_changed(conversation)
     return conversation
+
+
+def conversation_auto_assign(*, conversation_id: int) -> Conversation | None:
+    """Give a new conversation, still open and unassigned, to the next operator of its
+    team when the team assigns automatically: the online member with the fewest open
+    conversations (below the team's limit), taking turns among equals. None when it was
+    taken meanwhile or nobody online has room; it then waits in the team's queue."""
+    from django.core.cache import cache
+
+    with transaction.atomic():
+        conversation = (
+            Conversation.objects.select_for_update(of=("self",))
+            .select_related("customer", "channel", "assignee", "team", "resolved_by")
+            .filter(
+                pk=conversation_id,
+                assignee__isnull=True,
+                status=ConversationStatus.OPEN,
+                team__auto_assign=True,
+            )
+            .first()
+        )
+        if conversation is None or conversation.team is None:
+            return None
+        candidates = selectors.auto_assign_candidates(team=conversation.team)
+        if not candidates:
+            return None
+        fewest = candidates[0].open_assigned  # type: ignore[attr-defined]
+        equals = [member for member in candidates if member.open_assigned == fewest]  # type: ignore[attr-defined]
+        # Among equals, turns go round in id order from the one who was given the last.
+        turn_key = f"{selectors.AUTO_ASSIGN_TURN_KEY_PREFIX}{conversation.team_id}"
+        last_id = cache.get(turn_key) or 0
+        operator = next((member for member in equals if member.pk > last_id), equals[0])
+        try:
+            conversation_assign(conversation=conversation, operator=operator)
+        except ConversationActionInvalid:
+            return None  # the team does not serve this conversation's channel
+        cache.set(turn_key, operator.pk, timeout=None)
+    return conversation
+
+
+def conversation_auto_assign_on_commit(conversation: Conversation) -> None:
+    """Queue automatic assignment of a conversation just opened, when its team wants it."""
+    if conversation.team is not None and conversation.team.auto_assign:
+        transaction.on_commit(
+            lambda: celery_app.send_task(AUTO_ASSIGN_TASK, args=[conversation.pk])
+        )
 
 
 def operator_can_serve(operator: User, conversation: Conversation) -> bool:

@@ -13,6 +13,11 @@ def conversations_wake_snoozed() -> int:
     return services.conversations_wake_snoozed()
 
 
+@shared_task(name=services.AUTO_ASSIGN_TASK, ignore_result=True)
+def conversation_auto_assign(conversation_id: int) -> None:
+    services.conversation_auto_assign(conversation_id=conversation_id)
+
+
 @shared_task(name="inbox.tasks.messages_requeue_stuck", ignore_result=True)
 def messages_requeue_stuck() -> int:
     return len(

@@ -250,7 +250,7 @@ class TeamSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Team
-        fields = ["id", "name", "members", "created_at"]
+        fields = ["id", "name", "members", "auto_assign", "auto_assign_limit", "created_at"]
         read_only_fields = ["created_at"]
 
 

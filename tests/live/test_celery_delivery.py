@@ -68,3 +68,41 @@ def test_a_failing_callback_is_retried_then_shown_failed(
     shown = api.get(f"/api/v1/conversations/{conversation.pk}/messages/").json()["results"][-1]
     assert shown["status"] == "failed"
     assert "HTTP 500" in shown["error"] and "maintenance" in shown["error"]
+
+
+def test_a_webhook_conversation_is_assigned_by_the_worker(celery_worker, channel, team, operator):
+    from asgiref.sync import async_to_sync
+    from django.core.cache import cache
+
+    from inbox.models import Conversation
+    from inbox.selectors import AUTO_ASSIGN_TURN_KEY_PREFIX, presence_cache_key
+    from inbox.services import operator_presence_set
+    from tests.helpers import api_payload
+
+    team.auto_assign = True
+    team.save()
+    async_to_sync(operator_presence_set)(
+        operator={"id": operator.pk, "username": operator.username, "name": "Anna"},
+        socket="live-tab",
+        status="online",
+    )
+    body = api_payload(message_id="auto-1", sender_id="auto-sender")
+    try:
+        response = client_for(operator).post(
+            f"/webhooks/api/{channel.public_id}/",
+            data=body,
+            content_type="application/json",
+            HTTP_X_SWITCHBOARD_SIGNATURE=sign(body),
+        )
+        assert response.status_code == 200
+        conversation_id = response.json()["messages"][0]["conversation_id"]
+
+        deadline = time.monotonic() + 20
+        while Conversation.objects.get(pk=conversation_id).assignee_id is None:
+            assert time.monotonic() < deadline, "the worker never assigned the conversation"
+            time.sleep(0.1)
+        assert Conversation.objects.get(pk=conversation_id).assignee_id == operator.pk
+    finally:
+        cache.delete_many(
+            [presence_cache_key(operator.pk), f"{AUTO_ASSIGN_TURN_KEY_PREFIX}{team.pk}"]
+        )
