@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from channels_app.mail.headers import parse_message_ids
+from channels_app.mail.headers import BARE_ADDRESS, parse_message_ids
 from channels_app.mail.results import BounceReport
 
 AUTOMATIC_PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply", "auto-reply"})
@@ -60,8 +60,8 @@ DEAD_ADDRESS = re.compile(
     r"(?:mailbox|recipient|user|account) (?:does not exist|not found)",
     re.IGNORECASE,
 )
-EMAIL_IN_TEXT = re.compile(r"<?([\w.+'-]+@[\w-]+(?:\.[\w-]+)+)>?")
-MESSAGE_ID_IN_TEXT = re.compile(r"^\s*message-id:\s*(.+)$", re.IGNORECASE | re.MULTILINE)
+# Spaces and tabs only: \s would run across line breaks, rescanning blank lines.
+MESSAGE_ID_IN_TEXT = re.compile(r"^[ \t]*message-id:[ \t]*(.+)$", re.IGNORECASE | re.MULTILINE)
 
 
 def is_automatic(headers: Mapping[str, str], subject: str) -> bool:
@@ -142,11 +142,11 @@ def bounce_from_plain_text(
     opening = f"{subject}\n{text[:2000]}"
     if not BOUNCE_WORDING.search(opening) or NOT_FINAL_WORDING.search(opening):
         return None
-    listed = EMAIL_IN_TEXT.search(failed_recipients)
+    listed = BARE_ADDRESS.search(failed_recipients)
     diagnostic = _diagnostic_in_text(text)
     return BounceReport(
         original_message_id=_message_id_in_text(text),
-        recipient=listed.group(1).lower() if listed else _recipient_in_text(text, from_address),
+        recipient=listed.group(0).lower() if listed else _recipient_in_text(text, from_address),
         diagnostic=diagnostic,
         is_address_dead=bool(DEAD_ADDRESS.search(diagnostic)),
     )
@@ -179,8 +179,8 @@ def _message_id_in_text(text: str) -> str:
 def _recipient_in_text(text: str, exclude: str) -> str:
     header_end = MESSAGE_ID_IN_TEXT.search(text)
     searched = text[: header_end.start()] if header_end else text
-    for found in EMAIL_IN_TEXT.finditer(searched):
-        address = found.group(1).lower()
+    for found in BARE_ADDRESS.finditer(searched):
+        address = found.group(0).lower()
         local_part = address.split("@", 1)[0]
         if address != exclude and local_part not in BOUNCE_SENDER_LOCAL_PARTS:
             return address

@@ -15,7 +15,10 @@ WHITESPACE_BETWEEN_ENCODED_WORDS = re.compile(r"(\?=)\s+(=\?)")
 WHITESPACE = re.compile(r"\s+")
 ANGLE_BRACKETED_ID = re.compile(r"<([^<>\s]+)>")
 ADDRESS_SPEC = re.compile(r"[^\s@<>()\[\],;:]+@[^\s@<>()\[\],;:]+")
-BARE_ADDRESS = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+# An address inside other text. It may only start where the local part could not go on to
+# the left: without that, a long run of letters with no "@" is rescanned from every
+# position (quadratic time on hostile mail).
+BARE_ADDRESS = re.compile(r"(?<![\w.+'-])[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 # Real zones lie within ±14 h; a Date outside these years is a broken clock or hostile.
 MAXIMUM_UTC_OFFSET = timedelta(hours=14)
 EARLIEST_PLAUSIBLE_YEAR = 1980

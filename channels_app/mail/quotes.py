@@ -114,9 +114,10 @@ def _is_attribution(lines: list[str], index: int) -> bool:
 
 
 def _next_text_is_quoted(lines: list[str], start: int) -> bool:
-    for line in lines[start:]:
-        if line.strip():
-            return bool(QUOTED_LINE.match(line))
+    # By index: slicing would copy the rest of the mail for every attribution line.
+    for index in range(start, len(lines)):
+        if lines[index].strip():
+            return bool(QUOTED_LINE.match(lines[index]))
     return False
 
 

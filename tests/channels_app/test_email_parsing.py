@@ -1027,3 +1027,28 @@ def test_text_split_around_an_inline_image_is_joined_in_order() -> None:
     assert [(item.filename, item.is_inline) for item in parsed.attachments] == [
         ("IMG_0042.jpeg", True)
     ]
+
+
+BOUNCE_OPENING = (
+    b"From: MAILER-DAEMON@mx.example.com\nTo: support@acme.test\n"
+    b"Subject: Undelivered Mail Returned to Sender\n\n"
+    b"This is the mail system. Your message could not be delivered.\n"
+)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"From: " + b"a" * 1_000_000 + b"\nSubject: hi\n\nbody",
+        BOUNCE_OPENING + b"a" * 1_000_000,
+        BOUNCE_OPENING + b"\n" * 1_000_000 + b"x",
+        b"From: maria@example.com\nSubject: hi\n\n" + b"x wrote:\n" * 200_000,
+    ],
+    ids=["long-from-without-at", "bounce-of-letters", "bounce-of-blank-lines", "attributions"],
+)
+def test_a_megabyte_of_pathological_text_is_read_in_linear_time(raw: bytes) -> None:
+    started = time.monotonic()
+    parse_email(raw)
+
+    # Quadratic scans took about half an hour on each of these.
+    assert time.monotonic() - started < 10
