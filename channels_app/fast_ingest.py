@@ -295,7 +295,7 @@ async def _store_first_message(
     if team is not None and team.auto_assign:
         raise _UseRegularPath  # which queues the assignment after its commit
     customer = Customer(
-        name=inbound.sender_name,
+        name=inbound.sender_name.strip()[:255],
         email=next((value for kind, value in identities if kind == IdentityKind.EMAIL), ""),
         phone=next((value for kind, value in identities if kind == IdentityKind.PHONE), ""),
     )

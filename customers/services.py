@@ -70,6 +70,7 @@ def customer_get_or_create(
     if not verified:
         raise ValueError("a customer needs at least one identity vouched for by the channel")
     claims = [item for item in evidence if not item.is_verified]
+    name = name.strip()[: Customer._meta.get_field("name").max_length]
     # A concurrent request may create one of these identities first: resolving again
     # then finds it.
     return atomic_retrying_conflicts(lambda: _resolve(verified, claims, name))

@@ -747,3 +747,13 @@ def test_a_survey_skips_only_the_address_that_bounced(email_channel, operator, s
 
     assert CsatSurvey.objects.get(conversation=work).status == SurveyStatus.SENT
     assert smtp_sink.mails[-1].recipients == ["maria.work@example.com"]
+
+
+def test_a_sender_name_longer_than_a_profile_holds_is_cut_not_lost(email_channel):
+    long_name = "Maria " + "Garcia-" * 60
+    raw, _ = customer_mail(sender=f'"{long_name}" <maria@example.com>')
+
+    mail_receive(channel=email_channel, raw=raw)
+
+    customer = Conversation.objects.get().customer
+    assert customer.name == long_name.strip()[:255]
