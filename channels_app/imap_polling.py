@@ -13,6 +13,7 @@ and named in the mailbox's `last_error`. A lost connection or database skips not
 
 import contextlib
 import imaplib
+import ipaddress
 import logging
 import re
 import ssl
@@ -197,14 +198,21 @@ def _connect(channel: Channel) -> imaplib.IMAP4:
     use_ssl = bool(config.get("imap_use_ssl", True))
     port = int(config.get("imap_port") or (993 if use_ssl else 143))
     timeout = settings.IMAP_TIMEOUT_SECONDS
+    # The server's certificate is checked against the system's authorities (or the file
+    # SSL_CERT_FILE names): the password must only ever reach the real server.
+    tls = ssl.create_default_context()
     try:
         client: imaplib.IMAP4 = (
-            imaplib.IMAP4_SSL(host, port, timeout=timeout)
+            imaplib.IMAP4_SSL(host, port, timeout=timeout, ssl_context=tls)
             if use_ssl
             else imaplib.IMAP4(host, port, timeout=timeout)
         )
+    except ssl.SSLError as error:
+        raise MailboxUnreachable(f"TLS with {host}:{port} failed: {error}") from error
     except (TimeoutError, OSError) as error:
         raise MailboxUnreachable(f"cannot connect to {host}:{port}: {error}") from error
+    if not use_ssl:
+        _start_tls_or_refuse(client, host, tls)
     username = str(config.get("imap_username") or config.get("address") or "")
     try:
         client.login(username, channel.secrets.get("imap_password", ""))
@@ -296,6 +304,34 @@ def _problems_text(problems: list[str]) -> str:
     if len(problems) > len(shown):
         shown.append(f"and {len(problems) - len(shown)} more")
     return f"{timezone.now():%Y-%m-%d %H:%M} UTC: " + "; ".join(shown)[:1950]
+
+
+def _start_tls_or_refuse(client: imaplib.IMAP4, host: str, tls: ssl.SSLContext) -> None:
+    """On a plain connection, switch to TLS when the server offers STARTTLS. Without it
+    the password would cross the network readable: only a server on this machine may
+    then be logged in to."""
+    if "STARTTLS" in {str(item).upper() for item in client.capabilities}:
+        try:
+            client.starttls(ssl_context=tls)
+        except (imaplib.IMAP4.error, ssl.SSLError, OSError) as error:
+            client.shutdown()
+            raise MailboxUnreachable(f"STARTTLS with {host} failed: {error}") from error
+        return
+    if not _is_loopback(host):
+        client.shutdown()
+        raise MailboxUnreachable(
+            f"{host} offers no STARTTLS: refusing to send the password unencrypted "
+            "(use imap_use_ssl, port 993)"
+        )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _capabilities(client: imaplib.IMAP4) -> set[str]:
