@@ -235,6 +235,11 @@ class DeliveryFailed(Exception):
         self.progress = progress
 
 
+# Mail: the SMTP envelope's sender (MAIL FROM; "<>" for bounces), given by our SMTP server
+# or by a mail provider posting to the signed email webhook.
+ENVELOPE_SENDER_HEADER = "x-switchboard-envelope-from"
+
+
 @dataclass(frozen=True)
 class WebhookRequest:
     """A platform's HTTP request, as the adapter needs it: raw body and lower-cased headers."""

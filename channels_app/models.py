@@ -68,6 +68,9 @@ class WebhookEvent(models.Model):
     body = models.BinaryField()
     body_sha256 = models.CharField(max_length=64)
     content_type = models.CharField(max_length=255, blank=True)
+    # Mail: the SMTP envelope's sender (MAIL FROM), which the message itself may not name;
+    # processing again needs it as much as the first time.
+    envelope_sender = models.CharField(max_length=320, blank=True, db_default="")
     status = models.CharField(
         max_length=16, choices=WebhookEventStatus.choices, default=WebhookEventStatus.RECEIVED
     )

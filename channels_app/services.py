@@ -15,6 +15,7 @@ from django.utils import timezone
 from channels_app.adapters.base import ChannelAdapter, ConfigInvalid
 from channels_app.adapters.email import EmailAdapter
 from channels_app.contracts import (
+    ENVELOPE_SENDER_HEADER,
     FETCH_MEDIA_TASK,
     DeliveryFailed,
     DeliveryProgress,
@@ -111,13 +112,11 @@ def mail_receive(*, channel: Channel, raw: bytes, envelope_sender: str = "") -> 
     adapter = adapter_for(channel)
     if not isinstance(adapter, EmailAdapter):
         raise TypeError(f"channel {channel.pk} is not an email channel")
-    request = WebhookRequest(body=raw, headers={"content-type": "message/rfc822"})
-    return _inbound_receive(
-        channel,
-        adapter,
-        request,
-        lambda: adapter.parse_raw(raw, envelope_sender=envelope_sender),
+    request = WebhookRequest(
+        body=raw,
+        headers={"content-type": "message/rfc822", ENVELOPE_SENDER_HEADER: envelope_sender},
     )
+    return _inbound_receive(channel, adapter, request, lambda: adapter.parse(request))
 
 
 def _inbound_receive(
@@ -261,6 +260,7 @@ def _webhook_event_store(
                 body=request.body,
                 body_sha256=body_sha256,
                 content_type=request.headers.get("content-type", "")[:255],
+                envelope_sender=request.headers.get(ENVELOPE_SENDER_HEADER, "")[:320],
                 status=status,
                 error=error,
                 attempts=1,
@@ -306,9 +306,10 @@ def webhook_events_reprocess(*, events: Iterable[WebhookEvent]) -> int:
     """Run these raw events through the inbox again; returns how many now went through."""
     reprocessed = 0
     for event in events:
-        request = WebhookRequest(
-            body=bytes(event.body), headers={"content-type": event.content_type}
-        )
+        headers = {"content-type": event.content_type}
+        if event.envelope_sender:
+            headers[ENVELOPE_SENDER_HEADER] = event.envelope_sender
+        request = WebhookRequest(body=bytes(event.body), headers=headers)
         try:
             inbound_events = adapter_for(event.channel).parse(request)
             with transaction.atomic():

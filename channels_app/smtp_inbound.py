@@ -39,12 +39,16 @@ def email_channel_for_recipient(address: str) -> Channel | None:
         _release_connection()
 
 
-def _receive_for_channels(channel_ids: list[int], raw: bytes, envelope_sender: str) -> None:
+def _receive_for_channels(channel_ids: list[int], raw: bytes, envelope_sender: str) -> int:
+    """Store the message for each channel still active; returns for how many."""
+    stored = 0
     try:
         for channel in Channel.objects.filter(pk__in=channel_ids, is_active=True):
             mail_receive(channel=channel, raw=raw, envelope_sender=envelope_sender)
+            stored += 1
     finally:
         _release_connection()
+    return stored
 
 
 def _release_connection() -> None:
@@ -75,7 +79,7 @@ class InboundMailHandler:
         try:
             # Each message in a thread of its own: one slow message (a large attachment
             # being stored) must not hold up every other connection's mail.
-            await sync_to_async(_receive_for_channels, thread_sensitive=False)(
+            stored = await sync_to_async(_receive_for_channels, thread_sensitive=False)(
                 list(envelope.__dict__.get("channel_ids", [])), raw, envelope.mail_from or ""
             )
         except PayloadMalformed as error:
@@ -84,6 +88,10 @@ class InboundMailHandler:
             # The store is down or similar: the sending server keeps the mail and tries again.
             logger.exception("inbound mail from %s not stored", envelope.mail_from)
             return "451 4.3.0 Temporary failure, try again later"
+        if not stored:
+            # Every recipient's channel was switched off between RCPT and DATA: saying
+            # "accepted" would lose the mail; this way it bounces back to its sender.
+            return "550 5.1.1 No such mailbox here"
         return "250 2.0.0 Message accepted"
 
 

@@ -20,6 +20,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from channels_app.adapters.base import ChannelAdapter, check_switchboard_signature
 from channels_app.contracts import (
+    ENVELOPE_SENDER_HEADER,
     DeliveryFailed,
     DeliveryResult,
     DeliveryStatusUpdate,
@@ -111,7 +112,9 @@ class EmailAdapter(ChannelAdapter):
             raise PayloadMalformed(
                 "the body must be one raw message (Content-Type: message/rfc822)"
             )
-        return self.parse_raw(request.body)
+        return self.parse_raw(
+            request.body, envelope_sender=request.headers.get(ENVELOPE_SENDER_HEADER, "")
+        )
 
     def parse_raw(self, raw: bytes, *, envelope_sender: str = "") -> list[InboundEvent]:
         """Events of one raw message; `envelope_sender` (SMTP MAIL FROM) stands in for a

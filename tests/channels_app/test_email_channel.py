@@ -757,3 +757,42 @@ def test_a_sender_name_longer_than_a_profile_holds_is_cut_not_lost(email_channel
 
     customer = Conversation.objects.get().customer
     assert customer.name == long_name.strip()[:255]
+
+
+def test_processing_again_knows_the_smtp_envelope_sender(email_channel, monkeypatch):
+    from channels_app import services
+    from inbox import services as inbox_services
+
+    def broken(**kwargs):
+        raise RuntimeError("database hiccup")
+
+    # The From header names nobody; only the SMTP envelope says who wrote.
+    raw, _ = customer_mail(sender="undisclosed-recipients:;")
+    monkeypatch.setattr(inbox_services, "message_receive", broken)
+    mail_receive(channel=email_channel, raw=raw, envelope_sender="maria@example.com")
+    assert WebhookEvent.objects.get().status == "failed"
+    monkeypatch.undo()
+
+    assert services.webhook_events_reprocess_failed() == 1
+
+    assert Message.objects.get().conversation.customer.email == "maria@example.com"
+
+
+def test_the_webhook_takes_the_envelope_sender_a_mail_service_reports(client, email_channel):
+    nameless, _ = customer_mail(sender="undisclosed-recipients:;", message_id="<a@example.com>")
+    notice, _ = customer_mail(text="Delivery report", message_id="<b@example.com>")
+
+    for raw, envelope_sender in ((nameless, "maria@example.com"), (notice, "<>")):
+        response = client.post(
+            f"/webhooks/email/{email_channel.public_id}/",
+            data=raw,
+            content_type="message/rfc822",
+            HTTP_X_SWITCHBOARD_SIGNATURE=sign(raw),
+            HTTP_X_SWITCHBOARD_ENVELOPE_FROM=envelope_sender,
+        )
+        assert response.status_code == 200
+
+    # The nameless mail is Maria's; the null sender's opens nothing.
+    assert [message.conversation.customer.email for message in Message.objects.all()] == [
+        "maria@example.com"
+    ]

@@ -116,3 +116,19 @@ def test_mail_from_the_null_sender_is_accepted_but_opens_nothing(email_channel, 
     assert refused == {}
     assert not Conversation.objects.exists()
     assert WebhookEvent.objects.get(channel=email_channel).status == "ignored"
+
+
+def test_a_channel_switched_off_between_rcpt_and_data_refuses_rather_than_drops(
+    email_channel, smtp_server
+):
+    with smtplib.SMTP("127.0.0.1", smtp_server, timeout=10) as client:
+        client.ehlo()
+        client.mail("kim@example.com")
+        assert client.rcpt(SUPPORT)[0] == 250
+        email_channel.is_active = False
+        email_channel.save()
+
+        code, _ = client.data(mail().as_bytes())
+
+    assert code == 550
+    assert not Message.objects.exists()
