@@ -7,8 +7,10 @@ turn into a no-op. Connection and login errors are kept on the mailbox and retri
 later polls, less often while they last.
 
 One bad message never holds up the mail behind it: a message the server keeps refusing
-to hand out, or one that our import fails on, is skipped (left unread on the server)
-and named in the mailbox's `last_error`. A lost connection or database skips nothing.
+to hand out is skipped (left unread on the server) and named in the mailbox's
+`last_error`; one our parser or the inbox trips on is kept as a failed raw event, to be
+processed again later, and counts as imported. A lost connection or database skips
+nothing.
 """
 
 import contextlib
@@ -16,6 +18,7 @@ import imaplib
 import ipaddress
 import logging
 import re
+import secrets
 import ssl
 from datetime import timedelta
 
@@ -90,14 +93,14 @@ def mailbox_poll(*, channel_id: int) -> int:
     channel = Channel.objects.filter(pk=channel_id, kind=ChannelKind.EMAIL, is_active=True).first()
     if channel is None or not channel.config.get("imap_host"):
         return 0
-    lock = f"imap-poll:{channel.pk}"
-    if not cache.add(lock, 1, timeout=int(settings.IMAP_TIMEOUT_SECONDS * 4)):
+    lock = _PollLock(channel.pk)
+    if not lock.acquire():
         return 0
     folder = str(channel.config.get("imap_folder") or DEFAULT_FOLDER)
     state, _ = MailboxState.objects.get_or_create(channel=channel, folder=folder)
     problems: list[str] = []
     try:
-        imported = _poll(channel, state, folder, problems)
+        imported = _poll(channel, state, folder, problems, lock)
     except (
         MailboxUnreachable,
         imaplib.IMAP4.error,
@@ -112,7 +115,7 @@ def mailbox_poll(*, channel_id: int) -> int:
         logger.warning("IMAP mailbox of channel %s: %s", channel.pk, state.last_error)
         return 0
     finally:
-        cache.delete(lock)
+        lock.release()
     if problems:
         state.last_error = _problems_text(problems)
     elif state.consecutive_failures:
@@ -124,7 +127,37 @@ def mailbox_poll(*, channel_id: int) -> int:
     return imported
 
 
-def _poll(channel: Channel, state: MailboxState, folder: str, problems: list[str]) -> int:
+class _PollLock:
+    """One poll per mailbox at a time. The lock lapses soon after a poll that died, and
+    a poll renews it with every message, so a slow one keeps it; it is only released by
+    the poll holding it."""
+
+    def __init__(self, channel_id: int):
+        self.key = f"imap-poll:{channel_id}"
+        self.token = secrets.token_hex(8)
+        self.timeout = int(settings.IMAP_TIMEOUT_SECONDS * 4)
+
+    def acquire(self) -> bool:
+        return cache.add(self.key, self.token, timeout=self.timeout)
+
+    def renew(self) -> None:
+        if cache.get(self.key) == self.token:
+            cache.touch(self.key, timeout=self.timeout)
+
+    def release(self) -> None:
+        if cache.get(self.key) == self.token:
+            cache.delete(self.key)
+
+
+def _remember_uid(state: MailboxState, uid: int) -> None:
+    """Move the mailbox's last UID forward, never back (should polls ever overlap)."""
+    state.last_uid = uid
+    MailboxState.objects.filter(pk=state.pk, last_uid__lt=uid).update(last_uid=uid)
+
+
+def _poll(
+    channel: Channel, state: MailboxState, folder: str, problems: list[str], lock: _PollLock
+) -> int:
     client = _connect(channel)
     try:
         capabilities = _capabilities(client)
@@ -144,6 +177,7 @@ def _poll(channel: Channel, state: MailboxState, folder: str, problems: list[str
         uids = sorted(int(uid) for uid in (data[0] or b"").split() if int(uid) > state.last_uid)
         imported = 0
         for uid in uids[: settings.IMAP_BATCH_SIZE]:
+            lock.renew()
             try:
                 raw = _fetch(client, uid)
             except imaplib.IMAP4.abort as error:
@@ -161,8 +195,7 @@ def _poll(channel: Channel, state: MailboxState, folder: str, problems: list[str
                     f"UID {uid} skipped, left on the server: the server hung up handing it"
                     f" out {FETCH_ATTEMPTS} times: {error}"
                 )
-                state.last_uid = uid
-                state.save(update_fields=["last_uid"])
+                _remember_uid(state, uid)
                 raise MailboxUnreachable(f"the server hung up on FETCH of UID {uid}") from error
             except MessageRefused as error:
                 # A NO from a server that is going away is no reason to skip the
@@ -184,8 +217,7 @@ def _poll(channel: Channel, state: MailboxState, folder: str, problems: list[str
             if raw is not None and _import(channel, uid, raw, problems):
                 _mark_imported(client, channel, uid, capabilities, problems)
                 imported += 1
-            state.last_uid = uid
-            state.save(update_fields=["last_uid"])
+            _remember_uid(state, uid)
         return imported
     finally:
         with contextlib.suppress(imaplib.IMAP4.error, OSError):
