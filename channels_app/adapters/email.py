@@ -34,12 +34,17 @@ from channels_app.contracts import (
     PayloadMalformed,
     WebhookRequest,
 )
-from channels_app.mail.parsing import BounceReport, EmailUnreadable, ParsedEmail, parse_email
+from channels_app.mail.parsing import (
+    OWN_MESSAGE_HEADER,
+    BounceReport,
+    EmailUnreadable,
+    ParsedEmail,
+    parse_email,
+)
 from customers.normalization import InvalidIdentityValue, normalize_email
 
 # Carried by every mail we send, so that one coming back (a loop, a forward to the
 # support address) is recognised and dropped.
-OWN_MESSAGE_HEADER = "X-Switchboard-Message-Id"
 OWN_MESSAGE_SALT = "switchboard.email.own-message"
 REPLY_TOKEN_SALT = "switchboard.email.reply-address"
 # `MAIL FROM:<>`: the sender wants no answer (bounces, receipts, notifications).

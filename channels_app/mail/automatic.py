@@ -64,6 +64,11 @@ DEAD_ADDRESS = re.compile(
 MESSAGE_ID_IN_TEXT = re.compile(r"^[ \t]*message-id:[ \t]*(.+)$", re.IGNORECASE | re.MULTILINE)
 
 
+def is_failed_action(action: str) -> bool:
+    """An RFC 3464 Action field saying delivery failed (not delayed, relayed, delivered)."""
+    return action.strip().lower().startswith("failed")
+
+
 def is_automatic(headers: Mapping[str, str], subject: str) -> bool:
     """True for auto-replies, list mail and mail without a return path, which must never
     get an automatic answer back.
@@ -111,8 +116,8 @@ def bounce_from_delivery_status(
 
     Reports that delivery was only delayed, or succeeded, are not bounces.
     """
-    action = status_fields.get("action", "").strip().lower()
-    if action and not action.startswith("failed"):
+    action = status_fields.get("action", "")
+    if action.strip() and not is_failed_action(action):
         return None
     recipient = _after_type_prefix(
         status_fields.get("final-recipient") or status_fields.get("original-recipient", "")

@@ -22,6 +22,7 @@ from channels_app.mail.automatic import (
     is_automatic,
     is_bounce_sender,
     is_delivery_notice,
+    is_failed_action,
 )
 from channels_app.mail.charsets import decode_bytes, decode_surrogates
 from channels_app.mail.headers import (
@@ -48,7 +49,8 @@ __all__ = [
 ]
 
 RECIPIENT_HEADERS = ("to", "cc", "delivered-to", "x-original-to", "envelope-to")
-OWN_MESSAGE_HEADER = "x-switchboard-message-id"
+# Marks mail we sent, so that it coming back (a relay's copy, a loop) is recognised.
+OWN_MESSAGE_HEADER = "X-Switchboard-Message-Id"
 SYNTHETIC_ID_DOMAIN = "switchboard.invalid"
 CALENDAR_TYPES = frozenset({"text/calendar", "application/ics"})
 ATTACHED_MESSAGE_TYPES = frozenset({"message/rfc822", "message/global"})
@@ -117,7 +119,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
                 or is_automatic(headers.first_values(), subject)
             ),
             bounce=bounce,
-            own_message_marker=headers.first(OWN_MESSAGE_HEADER),
+            own_message_marker=headers.first(OWN_MESSAGE_HEADER.lower()),
         )
     )
 
@@ -425,12 +427,8 @@ def _delivery_status_fields(part: Message) -> dict[str, str]:
     if not blocks:
         return _headers_from_text(_part_text(part, "text/plain").replace("\n\n", "\n"))
     per_message, recipients = blocks[0], blocks[1:] or blocks[:1]
-    failed = [block for block in recipients if _is_failed_action(block.get("action", ""))]
+    failed = [block for block in recipients if is_failed_action(block.get("action", ""))]
     return {**per_message, **(failed or recipients)[0]}
-
-
-def _is_failed_action(action: str) -> bool:
-    return action.strip().lower().startswith("failed")
 
 
 def _headers_from_text(text: str) -> dict[str, str]:
