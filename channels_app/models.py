@@ -64,7 +64,10 @@ class WebhookEventStatus(models.TextChoices):
 class WebhookEvent(models.Model):
     """Every accepted raw delivery, kept before processing so nothing is lost if it fails."""
 
-    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="webhook_events")
+    # Indexed by the unique (channel, body_sha256) constraint.
+    channel = models.ForeignKey(
+        Channel, on_delete=models.CASCADE, related_name="webhook_events", db_index=False
+    )
     body = models.BinaryField()
     body_sha256 = models.CharField(max_length=64)
     content_type = models.CharField(max_length=255, blank=True)

@@ -55,11 +55,20 @@ class Priority(models.TextChoices):
 
 
 class Conversation(models.Model):
+    # Foreign keys without an index of their own where a composite index of Meta starts
+    # with the column: every new message moves its conversation up, and that update
+    # writes to each index of the table.
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.PROTECT, related_name="conversations"
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="conversations",
+        db_index=False,
     )
     channel = models.ForeignKey(
-        "channels_app.Channel", on_delete=models.PROTECT, related_name="conversations"
+        "channels_app.Channel",
+        on_delete=models.PROTECT,
+        related_name="conversations",
+        db_index=False,
     )
     # Where replies go on this channel: the customer's id, chat id or address there.
     recipient_address = models.CharField(max_length=320)
@@ -74,6 +83,7 @@ class Conversation(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="assigned_conversations",
+        db_index=False,
     )
     team = models.ForeignKey(
         Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
@@ -136,8 +146,9 @@ class MessageStatus(models.TextChoices):
 
 
 class Message(models.Model):
+    # Indexed by message_conversation_recent (conversation, -id).
     conversation = models.ForeignKey(
-        Conversation, on_delete=models.CASCADE, related_name="messages"
+        Conversation, on_delete=models.CASCADE, related_name="messages", db_index=False
     )
     # Repeated from the conversation so that external ids are unique per channel.
     channel = models.ForeignKey("channels_app.Channel", on_delete=models.PROTECT, related_name="+")
