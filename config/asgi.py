@@ -1,3 +1,4 @@
+import gc
 import os
 from typing import Any
 
@@ -7,7 +8,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_application = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from django.urls import path, re_path  # noqa: E402
+from django.urls import get_resolver, path, re_path  # noqa: E402
 
 from channels_app.widget.consumer import WidgetConsumer  # noqa: E402
 from config.webhook_asgi import (  # noqa: E402
@@ -64,3 +65,15 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+
+def _freeze_startup_objects() -> None:
+    """Keep what start-up loaded (Django, every view module) out of the garbage
+    collector's full passes: over ~110k long-lived objects such a pass paused a worker
+    for ~60 ms now and then, the largest share of the webhook-to-inbox p99."""
+    get_resolver().url_patterns  # noqa: B018 - imports every view module now
+    gc.collect()
+    gc.freeze()
+
+
+_freeze_startup_objects()
