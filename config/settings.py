@@ -250,8 +250,9 @@ WEBHOOK_REPROCESS_MAX_ATTEMPTS = env_int("WEBHOOK_REPROCESS_MAX_ATTEMPTS", 12)
 # Tests calling webhooks through Django's test client inside a test transaction need
 # the request's own thread; servers use the pool.
 WEBHOOK_THREAD_SENSITIVE = env_bool("WEBHOOK_THREAD_SENSITIVE", False)
-# Production only: a known customer's message into an open conversation is stored on the
-# event loop with async psycopg (see channels_app.fast_ingest); everything else, and
+# Production only: a known customer's message into an open conversation, or a new
+# sender's first message, is stored on the event loop with async psycopg, messages that
+# arrive together in one statement (see channels_app.fast_ingest); everything else, and
 # every error, takes the regular path.
 WEBHOOK_FAST_PATH = env_bool("WEBHOOK_FAST_PATH", True)
 WEBHOOK_FAST_PATH_CONNECTIONS = env_int("WEBHOOK_FAST_PATH_CONNECTIONS", 8)

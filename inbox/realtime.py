@@ -41,16 +41,26 @@ def groups_for_channel(channel_id: int) -> list[str]:
 
 
 async def group_send_text(groups: list[str], payload: dict[str, Any]) -> None:
+    await group_send_texts([(groups, payload)])
+
+
+async def group_send_texts(events: list[tuple[list[str], dict[str, Any]]]) -> None:
+    """Several events, each to its groups, in order (one round trip where the layer
+    can pipeline them)."""
     layer = get_channel_layer()
     if layer is None:
         return
-    message = {"type": CONSUMER_EVENT_TYPE, "text": json.dumps(payload, separators=(",", ":"))}
-    send_many = getattr(layer, "group_send_many", None)
-    if send_many is not None:
-        await send_many(groups, message)
+    messages = [
+        (groups, {"type": CONSUMER_EVENT_TYPE, "text": json.dumps(payload, separators=(",", ":"))})
+        for groups, payload in events
+    ]
+    send_batch = getattr(layer, "group_send_batch", None)
+    if send_batch is not None:
+        await send_batch(messages)
         return
-    for group in groups:
-        await layer.group_send(group, message)
+    for groups, message in messages:
+        for group in groups:
+            await layer.group_send(group, message)
 
 
 def _send_now(groups: list[str], payload: dict[str, Any]) -> None:

@@ -7,8 +7,10 @@ import json
 import time
 
 import httpx
+import psycopg
 import pytest
 from channels.layers import get_channel_layer
+from django.db import connection
 from django.forms.models import model_to_dict
 
 from channels_app import fast_ingest
@@ -37,34 +39,60 @@ def fast_and_broadcast(
     channel, body: bytes, signature: str | None = None, content_type: str = "application/json"
 ) -> tuple[dict | None, list[dict]]:
     """The fast path's answer, and what it broadcast to supervisors meanwhile."""
+    answers, broadcasts = fast_together(channel, [(body, signature, content_type)])
+    return answers[0], broadcasts
+
+
+def fast_together(
+    channel,
+    deliveries: list[tuple[bytes, str | None, str]],
+    *,
+    meanwhile=None,
+    listen: bool = True,
+) -> tuple[list, list[dict]]:
+    """The fast path's answers to deliveries that arrive at once (one web process), and
+    what it broadcast to supervisors. `meanwhile(tasks)` runs while they are under way; a
+    request it cancels answers CancelledError."""
 
     async def attempt():
         layer = get_channel_layer()
-        listener = await layer.new_channel()
-        await layer.group_add(realtime.ALL_CONVERSATIONS_GROUP, listener)
+        listener = None
+        if listen:
+            listener = await layer.new_channel()
+            await layer.group_add(realtime.ALL_CONVERSATIONS_GROUP, listener)
         try:
-            answer = await fast_ingest.receive_known_sender(
-                kind=channel.kind,
-                public_id=str(channel.public_id),
-                request=WebhookRequest(
-                    body=body,
-                    headers={
-                        "x-switchboard-signature": signature or sign(body),
-                        "content-type": content_type,
-                    },
-                ),
+            tasks = [
+                asyncio.ensure_future(
+                    fast_ingest.receive_known_sender(
+                        kind=channel.kind,
+                        public_id=str(channel.public_id),
+                        request=WebhookRequest(
+                            body=body,
+                            headers={
+                                "x-switchboard-signature": signature or sign(body),
+                                "content-type": content_type,
+                            },
+                        ),
+                    )
+                )
+                for body, signature, content_type in deliveries
+            ]
+            if meanwhile is not None:
+                await meanwhile(tasks)
+            # Bounded: a request left waiting for good fails the test instead of hanging it.
+            answers = await asyncio.wait_for(
+                asyncio.gather(*tasks, return_exceptions=True), timeout=15
             )
             broadcasts = []
             with contextlib.suppress(TimeoutError):
-                while True:
+                while listener is not None:
                     event = await asyncio.wait_for(layer.receive(listener), timeout=0.5)
                     broadcasts.append(json.loads(event["text"]))
-            return answer, broadcasts
+            return answers, broadcasts
         finally:
-            await layer.group_discard(realtime.ALL_CONVERSATIONS_GROUP, listener)
-            if fast_ingest._pool is not None:
-                await fast_ingest._pool.close()
-                fast_ingest._pool = None
+            if listener is not None:
+                await layer.group_discard(realtime.ALL_CONVERSATIONS_GROUP, listener)
+            await fast_ingest.close()
 
     channel_get_active(kind=channel.kind, public_id=str(channel.public_id))
     return asyncio.run(attempt())
@@ -265,3 +293,271 @@ def test_a_first_message_that_collides_changes_nothing_and_is_left_to_the_regula
         WebhookEvent.objects.count(),
     ) == counts
     assert not Identity.objects.filter(value="zoe-1").exists()
+
+
+# Messages that arrive together are written together: one statement for all the known
+# senders' messages of a web process that wait while the previous statement runs.
+
+
+FIRST = "Where is my order?"
+
+
+def known_customer(client, channel, sender_id: str) -> Conversation:
+    """A customer who wrote once through the regular path and has an open conversation."""
+    post_webhook(
+        client,
+        channel,
+        api_payload(
+            message_id=f"{sender_id}-first",
+            sender_id=sender_id,
+            text=FIRST,
+            name=sender_id.title(),
+            email=f"{sender_id}@example.com",
+        ),
+    )
+    return Conversation.objects.get(customer__name=sender_id.title())
+
+
+def delivery(sender_id: str, message_id: str, text: str = "Hello") -> tuple[bytes, None, str]:
+    body = api_payload(
+        message_id=message_id,
+        sender_id=sender_id,
+        name=sender_id.title(),
+        text=text,
+        email=f"{sender_id}@example.com",
+    )
+    return body, None, "application/json"
+
+
+def written_by_one_transaction(*external_ids: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT xmin::text FROM inbox_message WHERE external_id = ANY(%s)",
+            [list(external_ids)],
+        )
+        return len(cursor.fetchall()) == 1
+
+
+def bodies_of(conversation: Conversation) -> list[str]:
+    return list(conversation.messages.order_by("id").values_list("body", flat=True))
+
+
+def test_messages_arriving_together_are_stored_together_as_each_would_be_alone(
+    client, channel, operator
+):
+    maria = known_customer(client, channel, "maria")
+    olga = known_customer(client, channel, "olga")
+    petra = known_customer(client, channel, "petra")
+    conversation_resolve(conversation=petra, resolved_by=operator)
+    alone = fast(channel, delivery("maria", "maria-alone", "Stored alone")[0])
+    events_before = WebhookEvent.objects.count()
+    deliveries = [
+        delivery("maria", "maria-2", "One"),
+        delivery("olga", "olga-2", "Two"),
+        delivery("maria", "maria-3", "Three"),
+        delivery("petra", "petra-2", "Into a resolved conversation"),
+        delivery("maria", "maria-first", FIRST),  # an earlier delivery again
+        delivery("nina", "nina-1", "A new sender"),
+        delivery("olga", "olga-2", "Two"),  # the same delivery twice in one burst
+    ]
+
+    answers, broadcasts = fast_together(channel, deliveries)
+
+    stored = {message.external_id: message for message in Message.objects.all()}
+    assert [answer and answer["messages"][0]["id"] for answer in answers] == [
+        stored["maria-2"].pk,
+        stored["olga-2"].pk,
+        stored["maria-3"].pk,
+        None,
+        None,
+        stored["nina-1"].pk,
+        None,  # the twin, left to the regular path, which answers it as a duplicate
+    ]
+    assert bodies_of(maria) == [FIRST, "Stored alone", "One", "Three"]
+    assert bodies_of(olga) == [FIRST, "Two"]
+    assert bodies_of(petra) == [FIRST]
+    assert Conversation.objects.get(pk=petra.pk).status == "resolved"
+    # Written by one statement (one transaction, one clock reading).
+    # maria-2 and olga-2 went in one statement; the new sender's in one of its own.
+    assert written_by_one_transaction("maria-2", "olga-2")
+    assert not written_by_one_transaction("maria-2", "nina-1")
+    # Stored field for field as a message stored alone.
+    unique = {"id", "external_id", "body", "created_at", "updated_at"}
+
+    def fields(message):
+        return {k: v for k, v in model_to_dict(message).items() if k not in unique}
+
+    assert alone is not None
+    assert fields(stored["maria-2"]) == fields(stored["maria-alone"])
+    for conversation in (maria, olga):
+        refreshed = Conversation.objects.get(pk=conversation.pk)
+        assert refreshed.last_message_at == refreshed.last_inbound_at
+        assert refreshed.last_message_at == conversation.messages.latest("id").created_at
+    # A raw event for each message stored, none for what was declined.
+    assert WebhookEvent.objects.count() == events_before + 4
+    for key in ("maria-2", "olga-2", "maria-3", "nina-1"):
+        body = next(body for body, _, _ in deliveries if f'"{key}"'.encode() in body)
+        assert WebhookEvent.objects.get(body=body).status == "processed"
+    created = [
+        event["message"]["body"] for event in broadcasts if event["type"] == "message.created"
+    ]
+    assert sorted(created) == sorted(["One", "Two", "Three", "A new sender"])
+    assert created.index("One") < created.index("Three")
+    assert [event["type"] for event in broadcasts].count("conversation.created") == 1
+
+
+def test_a_burst_larger_than_one_statement_takes_arrives_whole_and_in_order(client, channel):
+    senders = [f"sender{index}" for index in range(fast_ingest.MAX_BATCH + 6)]
+    conversations = {sender: known_customer(client, channel, sender) for sender in senders}
+    deliveries = [
+        delivery(sender, f"{sender}-{turn}", f"{sender} says {turn}")
+        for turn in range(2)
+        for sender in senders
+    ]
+
+    answers, broadcasts = fast_together(channel, deliveries)
+
+    assert all(isinstance(answer, dict) for answer in answers), answers
+    for sender in senders:
+        assert bodies_of(conversations[sender]) == [FIRST, f"{sender} says 0", f"{sender} says 1"]
+    # The first MAX_BATCH waiting messages go in one statement.
+    assert written_by_one_transaction(
+        *(f"{sender}-0" for sender in senders[: fast_ingest.MAX_BATCH])
+    )
+    assert not written_by_one_transaction(*(f"{sender}-0" for sender in senders))
+    created = [
+        event["message"]["body"] for event in broadcasts if event["type"] == "message.created"
+    ]
+    expected = [f"{sender} says {turn}" for turn in range(2) for sender in senders]
+    assert sorted(created) == sorted(expected)
+
+
+def test_a_new_sender_writing_three_times_at_once_is_one_customer_in_order(channel):
+    deliveries = [delivery("nina", f"nina-{index}", f"part {index}") for index in range(3)]
+
+    answers, broadcasts = fast_together(channel, deliveries)
+
+    assert all(isinstance(answer, dict) for answer in answers), answers
+    conversation = Conversation.objects.get()
+    assert bodies_of(conversation) == ["part 0", "part 1", "part 2"]
+    assert [event["type"] for event in broadcasts] == [
+        "message.created",
+        "conversation.created",
+        "message.created",
+        "message.created",
+    ]
+
+
+@pytest.mark.parametrize("delay", [0, 0.05])
+def test_a_request_that_goes_away_holds_up_none_of_the_senders_next_messages(channel, delay):
+    deliveries = [delivery("nina", f"nina-{index}", f"part {index}") for index in range(3)]
+
+    async def cancel_the_first(tasks):
+        await asyncio.sleep(delay)
+        tasks[0].cancel()
+
+    answers, _ = fast_together(channel, deliveries, meanwhile=cancel_the_first)
+
+    assert all(isinstance(answer, dict) for answer in answers[1:]), answers
+    conversation = Conversation.objects.get()
+    # The first message is stored if a writer had taken it, and dropped if it still waited.
+    assert bodies_of(conversation)[-2:] == ["part 1", "part 2"]
+
+
+def hold_in_another_transaction(sql: str, parameters: tuple):
+    """A connection of its own that has run `sql` in a transaction it keeps open."""
+    settings_dict = connection.settings_dict
+    holder = psycopg.connect(
+        host=settings_dict["HOST"] or "127.0.0.1",
+        port=settings_dict["PORT"] or 5432,
+        dbname=settings_dict["NAME"],
+        user=settings_dict["USER"],
+    )
+    holder.execute(sql, parameters)
+    return holder
+
+
+def test_a_conversation_another_transaction_holds_is_left_to_the_regular_path(client, channel):
+    maria = known_customer(client, channel, "maria")
+    olga = known_customer(client, channel, "olga")
+    holder = hold_in_another_transaction(
+        "SELECT id FROM inbox_conversation WHERE id = %s FOR UPDATE", (olga.pk,)
+    )
+    try:
+        together, _ = fast_together(
+            channel, [delivery("maria", "maria-2", "One"), delivery("olga", "olga-2", "Two")]
+        )
+        alone, _ = fast_together(channel, [delivery("olga", "olga-3", "Three")])
+    finally:
+        holder.rollback()
+        holder.close()
+
+    assert isinstance(together[0], dict) and together[1] is None and alone == [None]
+    assert bodies_of(maria) == [FIRST, "One"]
+    assert bodies_of(olga) == [FIRST]
+    assert not WebhookEvent.objects.filter(body=delivery("olga", "olga-2", "Two")[0]).exists()
+
+
+def test_a_burst_whose_statement_fails_is_left_whole_to_the_regular_path(client, channel):
+    maria = known_customer(client, channel, "maria")
+    olga = known_customer(client, channel, "olga")
+    last_moves = {c.pk: c.last_message_at for c in Conversation.objects.all()}
+    events_before = WebhookEvent.objects.count()
+    # The regular path is storing a delivery of "olga-2" at this very moment: the batch
+    # waits to see whether it commits. Then the batch's connection is lost.
+    holder = hold_in_another_transaction(
+        "INSERT INTO inbox_message (conversation_id, channel_id, direction, body, is_private,"
+        " status, error, external_id, delivery_attempts, created_at, updated_at)"
+        " VALUES (%s, %s, 'in', 'Two', false, 'received', '', 'olga-2', 0, now(), now())",
+        (olga.pk, channel.pk),
+    )
+
+    async def drop_the_waiting_connection(tasks):
+        waiting: list = []
+        deadline = time.monotonic() + 10
+        while not waiting and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+            waiting = holder.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            ).fetchall()
+        assert waiting, "the batch never waited for the other delivery"
+
+    try:
+        answers, broadcasts = fast_together(
+            channel,
+            [delivery("maria", "maria-2", "One"), delivery("olga", "olga-2", "Two")],
+            meanwhile=drop_the_waiting_connection,
+        )
+    finally:
+        holder.rollback()
+        holder.close()
+
+    assert answers == [None, None]
+    assert bodies_of(maria) == [FIRST] and bodies_of(olga) == [FIRST]
+    assert {c.pk: c.last_message_at for c in Conversation.objects.all()} == last_moves
+    assert WebhookEvent.objects.count() == events_before
+    assert broadcasts == []
+
+
+def test_stored_messages_are_answered_as_stored_when_broadcasting_fails(client, channel, settings):
+    maria = known_customer(client, channel, "maria")
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "config.channel_layer.PipelinedPubSubChannelLayer",
+            "CONFIG": {"hosts": ["redis://127.0.0.1:9/0"]},  # nothing listens there
+        }
+    }
+
+    answers, _ = fast_together(
+        channel,
+        [delivery("maria", "maria-2", "One"), delivery("nina", "nina-1", "Hi")],
+        listen=False,
+    )
+
+    stored = {message.external_id: message.pk for message in Message.objects.all()}
+    assert [answer["messages"][0]["id"] for answer in answers] == [
+        stored["maria-2"],
+        stored["nina-1"],
+    ]
+    assert bodies_of(maria) == [FIRST, "One"]
