@@ -101,7 +101,7 @@ message AS (
 )"""
 
 _ON_DUPLICATE_NOTHING = (
-    "ON CONFLICT (channel_id, external_id) WHERE external_id IS NOT NULL DO NOTHING"
+    "ON CONFLICT (channel_id, direction, external_id) WHERE external_id IS NOT NULL DO NOTHING"
 )
 
 # A known customer's message into their open conversation, which then moves up; a

@@ -178,10 +178,12 @@ class Message(models.Model):
 
     class Meta:
         constraints = [
+            # Per direction: an API channel's own ids for what its site sends and the ids
+            # its callback gives our replies may come from different counters.
             models.UniqueConstraint(
-                fields=["channel", "external_id"],
+                fields=["channel", "direction", "external_id"],
                 condition=Q(external_id__isnull=False),
-                name="message_unique_external_id_per_channel",
+                name="message_unique_external_id_per_direction",
             )
         ]
         indexes = [models.Index(fields=["conversation", "-id"], name="message_conversation_recent")]

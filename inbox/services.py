@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from channels_app.contracts import DELIVER_MESSAGE_TASK, DeliveryProgress, InboundMessage
@@ -76,7 +76,9 @@ def message_receive(*, channel, inbound: InboundMessage) -> ReceiveOutcome:
 def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
     # Narrow queries on this path: compiling wide joined rows costs more than running them.
     existing_id = (
-        Message.objects.filter(channel=channel, external_id=inbound.external_id)
+        Message.objects.filter(
+            channel=channel, direction=MessageDirection.INBOUND, external_id=inbound.external_id
+        )
         .values_list("pk", flat=True)
         .first()
     )
@@ -392,6 +394,7 @@ def message_record_delivery_attempt(
         message.delivery_attempts += 1
         if progress is not None:
             message.delivery_progress = asdict(progress)
+        external_id_before = message.external_id
         if not error:
             message.status = MessageStatus.SENT
             message.external_id = external_id or message.external_id
@@ -402,7 +405,20 @@ def message_record_delivery_attempt(
             message.error = error
         else:
             message.error = f"attempt {message.delivery_attempts} failed, retrying: {error}"
-        message.save()
+        try:
+            with transaction.atomic():
+                message.save()
+        except IntegrityError:
+            # The receiver gave an id one of our earlier messages already has (an API
+            # channel's callback answering the same id each time). The message did go
+            # out: it is recorded as sent, without that id.
+            logger.warning(
+                "message %s: the id %r given on delivery is another message's; not kept",
+                message.pk,
+                external_id,
+            )
+            message.external_id = external_id_before
+            message.save()
         message_with_relations = (
             Message.objects.select_related("author")
             .prefetch_related("attachments")

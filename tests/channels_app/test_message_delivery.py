@@ -9,8 +9,9 @@ from django.core.files.base import ContentFile
 from channels_app.services import message_deliver
 from inbox.models import Attachment, Message, MessageStatus
 from inbox.services import message_reply, message_retry_delivery
+from tests.channels_app.test_api_webhook import post_webhook
 from tests.factories import ConversationFactory
-from tests.helpers import sign
+from tests.helpers import api_payload, sign
 
 pytestmark = pytest.mark.django_db
 
@@ -151,3 +152,35 @@ def test_a_reply_with_a_file_sends_a_signed_link_that_serves_it_without_a_sessio
     response = client.get(f"{url.path}?{url.query}")
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == b"label data"
+
+
+def test_replies_the_callback_answers_with_the_same_id_are_all_recorded_sent(
+    queued_reply, callback_server, operator
+):
+    # The customer's callback answers {"id": "remote-1"} to every reply.
+    second = message_reply(conversation=queued_reply.conversation, author=operator, body="Again")
+
+    message_deliver(message_id=queued_reply.pk, attempt=1, max_attempts=3)
+    assert message_deliver(message_id=second.pk, attempt=1, max_attempts=3) is None
+
+    queued_reply.refresh_from_db()
+    second.refresh_from_db()
+    assert (queued_reply.status, queued_reply.external_id) == (MessageStatus.SENT, "remote-1")
+    assert (second.status, second.external_id, second.error) == (MessageStatus.SENT, None, "")
+    assert len(callback_server.requests) == 2
+
+
+def test_an_inbound_message_may_carry_the_id_a_reply_was_given(
+    client, queued_reply, callback_server, channel
+):
+    message_deliver(message_id=queued_reply.pk, attempt=1, max_attempts=3)
+    # The site numbers what its users send apart from what it gives our replies.
+    body = api_payload(message_id="remote-1", sender_id="u-42", text="Thanks!")
+
+    response = post_webhook(client, channel, body)
+
+    assert response.status_code == 200
+    assert response.json()["messages"][0]["duplicate"] is False
+    inbound = Message.objects.get(direction="in", external_id="remote-1")
+    assert inbound.body == "Thanks!"
+    assert Message.objects.get(direction="out").external_id == "remote-1"
