@@ -164,9 +164,15 @@ def customer_merge(*, survivor: Customer, merged: Customer, merged_by=None) -> C
     if survivor.is_merged or merged.is_merged:
         raise CustomerMergeError("one of these customers was already merged into another")
 
+    survivor_claims = set(survivor.claims.values_list("kind", "value"))
     moved = {
         "identities": list(merged.identities.values_list("pk", flat=True)),
-        "claims": list(merged.claims.values_list("pk", flat=True)),
+        # A value both claimed stays with the merged profile: the survivor shows it already.
+        "claims": [
+            pk
+            for pk, kind, value in merged.claims.values_list("pk", "kind", "value")
+            if (kind, value) not in survivor_claims
+        ],
         "notes": list(merged.notes.values_list("pk", flat=True)),
     }
     Identity.objects.filter(pk__in=moved["identities"]).update(customer=survivor)

@@ -31,6 +31,7 @@ from inbox.models import (
     Conversation,
     ConversationEventKind,
     ConversationStatus,
+    CsatSurvey,
     Message,
     MessageDirection,
     MessageStatus,
@@ -756,6 +757,8 @@ def customer_merge_with_conversations(
         Conversation.objects.filter(customer=merged).values_list("pk", flat=True)
     )
     Conversation.objects.filter(pk__in=conversation_ids).update(customer=survivor)
+    # Their surveys too: "surveyed recently" counts the survivor's whole history.
+    CsatSurvey.objects.filter(conversation_id__in=conversation_ids).update(customer=survivor)
     merge.moved = {**merge.moved, "conversations": conversation_ids}
     merge.save(update_fields=["moved"])
     # Shown on the conversations that moved, or on the survivor's latest if none did.
@@ -786,6 +789,9 @@ def customer_merge_undo_with_conversations(
     Conversation.objects.filter(pk__in=conversation_ids, customer=merge.survivor_id).update(
         customer=merge.merged_id
     )
+    CsatSurvey.objects.filter(
+        conversation_id__in=conversation_ids, customer=merge.survivor_id
+    ).update(customer=merge.merged_id)
     merge = customer_merge_undo(merge=merge, undone_by=undone_by)
     _broadcast_conversations(conversation_ids)
     return merge

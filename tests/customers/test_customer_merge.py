@@ -1,7 +1,9 @@
 import pytest
+from django.utils import timezone
 
 from customers.models import Customer, CustomerMerge, CustomerNote, IdentityClaim
 from customers.services import CustomerMergeError
+from inbox.models import CsatSurvey, SurveyStatus
 from inbox.services import customer_merge_undo_with_conversations, customer_merge_with_conversations
 from tests.conftest import client_for
 from tests.factories import (
@@ -157,3 +159,44 @@ def test_undoing_a_merge_needs_sight_of_the_surviving_profile(duplicates, operat
 
     assert stranger.post(f"/api/v1/customer-merges/{merge.pk}/undo/").status_code == 404
     assert Customer.objects.filter(merged_into__isnull=True).count() == 1
+
+
+def test_a_value_both_profiles_claim_merges_and_undoes_cleanly(duplicates, operator_client):
+    survivor, duplicate, _ = duplicates
+    IdentityClaim.objects.create(customer=survivor, kind="email", value="maria.g@example.com")
+
+    response = operator_client.post(
+        f"/api/v1/customers/{survivor.pk}/merge/",
+        {"other": duplicate.pk},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 201, response.content
+    assert list(survivor.claims.values_list("value", flat=True)) == ["maria.g@example.com"]
+    merge = CustomerMerge.objects.get()
+    customer_merge_undo_with_conversations(merge=merge, undone_by=None)
+    assert survivor.claims.count() == 1
+    assert duplicate.claims.get().value == "maria.g@example.com"
+
+
+def test_surveys_follow_their_conversations_both_ways(duplicates, operator, channel):
+    survivor, duplicate, (moved_conversation, _) = duplicates
+    survey = CsatSurvey.objects.create(
+        conversation=moved_conversation,
+        customer=duplicate,
+        channel=channel,
+        token="sent-to-the-duplicate",
+        due_at=timezone.now(),
+        status=SurveyStatus.SENT,
+        sent_at=timezone.now(),
+    )
+
+    merge = customer_merge_with_conversations(
+        survivor=survivor, merged=duplicate, merged_by=operator
+    )
+
+    survey.refresh_from_db()
+    assert survey.customer == survivor
+    customer_merge_undo_with_conversations(merge=merge, undone_by=operator)
+    survey.refresh_from_db()
+    assert survey.customer == duplicate
