@@ -551,6 +551,9 @@ def conversation_assign(
         conversation.assignee = operator  # type: ignore[assignment]
         fields.append("assignee")
     if team is not UNSET:
+        if isinstance(team, Team) and not team.channels.filter(pk=conversation.channel_id).exists():
+            # Its members could neither open the conversation nor be given it.
+            raise ConversationActionInvalid("that team does not serve this channel")
         new_team_id = team.pk if isinstance(team, Team) else None
         if new_team_id != conversation.team_id:
             events.append(

@@ -150,6 +150,21 @@ def test_assigning_an_operator_whose_teams_do_not_serve_the_channel_is_refused(
     assert conversation.assignee is None
 
 
+def test_filing_under_a_team_that_does_not_serve_the_channel_is_refused(
+    operator_client, conversation
+):
+    elsewhere = TeamFactory(name="Billing")
+
+    response = operator_client.post(
+        f"/api/v1/conversations/{conversation.pk}/assign/", {"team": elsewhere.pk}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == "that team does not serve this channel"
+    conversation.refresh_from_db()
+    assert conversation.team_id != elsewhere.pk
+
+
 def test_a_reply_is_queued_for_delivery_and_a_note_is_not(operator_client, conversation, operator):
     url = f"/api/v1/conversations/{conversation.pk}/messages/"
 
