@@ -189,6 +189,7 @@ def conversation_report(*, filters: ReportFilters) -> dict[str, list[dict[str, A
                     "name": labels.get(key, "") if key is not None else "unassigned",
                 },
                 "conversations": len(entries),
+                "volume": len(entries),
                 "first_response": _percentiles(
                     [(first - created).total_seconds() for created, first, _ in entries if first]
                 ),

@@ -123,6 +123,7 @@ class DurationSerializer(serializers.Serializer):
 class ConversationReportRowSerializer(serializers.Serializer):
     group = ReportGroupSerializer()
     conversations = serializers.IntegerField()
+    volume = serializers.IntegerField(help_text="The same as conversations.")
     first_response = DurationSerializer()
     resolution = DurationSerializer()
 
