@@ -65,6 +65,7 @@ def test_the_same_delivery_again_changes_nothing(client, channel):
     body = api_payload()
     first = post_webhook(client, channel, body)
     before = stored_counts()
+    conversation_before = Conversation.objects.values().get()
 
     again = post_webhook(client, channel, body)
 
@@ -72,6 +73,8 @@ def test_the_same_delivery_again_changes_nothing(client, channel):
     assert again.json()["messages"][0]["duplicate"] is True
     assert again.json()["messages"][0]["id"] == first.json()["messages"][0]["id"]
     assert stored_counts() == before
+    # Not moved up, not reopened, not touched.
+    assert Conversation.objects.values().get() == conversation_before
 
 
 def test_a_redelivery_with_another_body_but_same_id_is_still_a_duplicate(client, channel):

@@ -5,7 +5,18 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from customers.models import IdentityClaim
-from tests.factories import ConversationFactory, IdentityFactory, MessageFactory, UserFactory
+from inbox.events import conversation_event_record
+from inbox.models import ConversationEventKind
+from tests.factories import (
+    CannedResponseFactory,
+    ChannelFactory,
+    ConversationFactory,
+    IdentityFactory,
+    LabelFactory,
+    MessageFactory,
+    TeamFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -81,3 +92,45 @@ def test_customer_timeline_query_count_is_flat(operator_client, channel):
 
     assert large == small
     assert len(operator_client.get(url).json()["timeline"]) == 16
+
+
+def fill_settings(team, operator, count: int) -> None:
+    for _ in range(count):
+        ChannelFactory(teams=[team, TeamFactory()])
+        CannedResponseFactory(created_by=operator)
+        LabelFactory()
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/channels/", "/api/v1/canned-responses/", "/api/v1/labels/"]
+)
+def test_settings_lists_query_count_is_flat(admin_client_api, operator, team, url):
+    fill_settings(team, operator, 2)
+    small = query_count(admin_client_api, url)
+
+    fill_settings(team, operator, 25)
+    large = query_count(admin_client_api, url)
+
+    assert large == small
+    assert small <= 6
+
+
+def test_conversation_event_list_query_count_is_flat(operator_client, operator, channel):
+    conversation = ConversationFactory(channel=channel)
+    url = f"/api/v1/conversations/{conversation.pk}/events/"
+
+    def add_events(count: int) -> None:
+        for _ in range(count):
+            conversation_event_record(
+                conversation=conversation,
+                kind=ConversationEventKind.ASSIGNED,
+                actor=UserFactory(),
+                operator="Anna",
+            )
+
+    add_events(2)
+    small = query_count(operator_client, url)
+    add_events(30)
+    large = query_count(operator_client, url)
+
+    assert large == small
