@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MANAGE = ROOT / "manage.py"
 PG_ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 HOST = "127.0.0.1"
+LATENCY_WARM_CONNECTIONS = 16
 
 
 # --------------------------------------------------------------------------- helpers
@@ -341,6 +342,42 @@ def raw_insert_tps(dsn: str, clients: int, seconds: float) -> float:
     return sum(counts) / (time.perf_counter() - started)
 
 
+class CommitProbe:
+    """A single-row insert every `interval` seconds on a connection of its own while a
+    phase runs: how long PostgreSQL takes to commit (the disk's flush above all), at the
+    same moments the webhooks are measured."""
+
+    def __init__(self, dsn: str, interval: float = 0.02) -> None:
+        self.dsn = dsn
+        self.interval = interval
+        self.latencies_ms: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> CommitProbe:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    def _run(self) -> None:
+        import psycopg
+
+        prefix = f"probe-{uuid.uuid4().hex[:8]}-"
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            n = 0
+            while not self._stop.wait(self.interval):
+                started = time.perf_counter()
+                conn.execute(
+                    "INSERT INTO bench_raw (k, v) VALUES (%s, %s) ON CONFLICT (k) DO NOTHING",
+                    (prefix + str(n), "probe"),
+                )
+                self.latencies_ms.append(1000 * (time.perf_counter() - started))
+                n += 1
+
+
 # ------------------------------------------------------------------------- server
 
 
@@ -584,8 +621,10 @@ class RawClient:
     def __init__(self, host: str, port: int, size: int) -> None:
         self.idle = [HttpConnection(host, port) for _ in range(size)]
 
-    async def warm(self) -> None:
-        await asyncio.gather(*(conn.open() for conn in self.idle), return_exceptions=True)
+    async def warm(self, count: int | None = None) -> None:
+        """Open `count` connections (all by default); the others open when first needed."""
+        chosen = self.idle if count is None else self.idle[-count:]  # taken last in, first out
+        await asyncio.gather(*(conn.open() for conn in chosen), return_exceptions=True)
 
     async def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
         conn = self.idle.pop()  # callers never exceed `size` requests in flight
@@ -615,7 +654,7 @@ class HttpxClient:
         limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
         self.client = httpx.AsyncClient(base_url=base, limits=limits, timeout=30)
 
-    async def warm(self) -> None:
+    async def warm(self, count: int | None = None) -> None:
         pass
 
     async def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
@@ -764,7 +803,10 @@ async def phase_latency(args, port, path, secret, recorder, dsn, meter) -> None:
         if is_new_sender:
             new_sender_ids.add(f"{prefix}{i}")
     client = make_client(args, port, args.max_in_flight)
-    await client.warm()
+    # A sender at a steady rate keeps a few connections busy. Opening all of them first
+    # made the server accept hundreds at once as the phase began, and close them together
+    # at uvicorn's 5 s keep-alive timeout: bursts that set the p99, not the webhooks.
+    await client.warm(LATENCY_WARM_CONNECTIONS)
     poster = Poster(client, path)
     scheduled: dict[str, float] = {}
     tasks: set[asyncio.Task] = set()
@@ -774,6 +816,7 @@ async def phase_latency(args, port, path, secret, recorder, dsn, meter) -> None:
     transactions_before = committed_transactions(dsn)
     cpu_before = meter.snapshot()
     t0 = time.perf_counter() + 0.05
+    probe = CommitProbe(dsn).__enter__()
     try:
         for index, (external_id, body, signature) in enumerate(payloads):
             due = t0 + index / args.rate
@@ -794,6 +837,7 @@ async def phase_latency(args, port, path, secret, recorder, dsn, meter) -> None:
             for task in pending:
                 task.cancel()
     finally:
+        probe.__exit__()
         await client.aclose()
     ids = [p[0] for p in payloads if p[0] in poster.done_at]
     missing = await recorder.wait_for(ids, timeout=10)
@@ -822,14 +866,18 @@ async def phase_latency(args, port, path, secret, recorder, dsn, meter) -> None:
         log(f"{label} POST-send -> frame, {kind} only: {pct_line(subset)}")
     log(f"{label} POST response time: {pct_line(response_ms)}")
     log(
+        f"{label} postgres commit alone meanwhile (one insert every "
+        f"{1000 * probe.interval:.0f} ms): {pct_line(probe.latencies_ms)}"
+    )
+    log(
         f"{label} scheduler lateness p99 {1000 * percentile(lateness, 0.99):.1f} ms, "
         f"max {1000 * max(lateness):.1f} ms; {status_line(poster)}"
     )
     log(f"{label} " + CpuMeter.delta_line(cpu_before, cpu_after, max(len(ids), 1)))
-    transactions = await transactions_since(dsn, transactions_before)
+    transactions = await transactions_since(dsn, transactions_before) - len(probe.latencies_ms)
     log(
         f"{label} postgres transactions: {transactions} for {len(ids)} messages = "
-        f"{transactions / max(len(ids), 1):.2f} per message"
+        f"{transactions / max(len(ids), 1):.2f} per message (the commit probe's left out)"
     )
 
 
