@@ -2,13 +2,14 @@
 conversation, and a new sender's first message.
 
 It runs on the event loop with async psycopg. A few writers per process store the
-messages: each takes every message waiting when it starts (at most `MAX_BATCH`, one per
-sender), looks up all their senders in one statement, stores the known senders'
-messages, their raw events and the conversations' move up in one more, and broadcasts
-them in one round trip. A lone message goes through the same two steps with a
-single-row statement, so a quiet server answers as fast as before; under load the
-statements, the commits and the round trips are shared (group commit). A new sender's
-first message is stored in one statement of its own.
+messages: each takes every message waiting when it starts (at most `MAX_BATCH`), looks
+up all their senders in one statement, stores the known senders' messages, their raw
+events and the conversations' move up in one more, and broadcasts them in one round
+trip. A lone message goes through the same two steps with a single-row statement, so a
+quiet server answers as fast as before; under load the statements, the commits and the
+round trips are shared (group commit). A new sender's first message is stored in one
+statement of its own. Each sender has one webhook in hand at a time per process, in
+arrival order, whichever path stores it.
 
 Anything else (a new identity of a known customer, a profile field to fill, a closed
 conversation or one another transaction holds, attachments, button answers, duplicates,
@@ -20,6 +21,8 @@ exactly what those services do for the same message."""
 import asyncio
 import hashlib
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -52,9 +55,11 @@ logger = logging.getLogger(__name__)
 MAX_BATCH = 64
 MAX_WRITERS = 2
 BROADCAST_TIMEOUT_SECONDS = 2.0
+LOCK_TIMEOUT_MS = 100
 
 _pool: AsyncConnectionPool | None = None
 _writer: "_Writer | None" = None
+_turns: "_SenderTurns | None" = None
 
 
 class _UseRegularPath(Exception):
@@ -252,10 +257,6 @@ class PendingMessage:
     def raw_key(self) -> tuple[int, str]:
         return (self.channel.pk, self.raw_sha256)
 
-    @property
-    def sender_key(self) -> tuple[int, str]:
-        return (self.channel.pk, self.inbound.recipient_address)
-
 
 async def _connection_pool() -> AsyncConnectionPool:
     global _pool
@@ -271,8 +272,11 @@ async def _connection_pool() -> AsyncConnectionPool:
             ),
             min_size=1,
             max_size=settings.WEBHOOK_FAST_PATH_CONNECTIONS,
-            # Each statement is its own transaction: no BEGIN/COMMIT round trips.
-            kwargs={"autocommit": True},
+            # Each statement is its own transaction: no BEGIN/COMMIT round trips. A
+            # statement that would wait long for a row another transaction holds (a
+            # duplicate being stored by the regular path, which locks in the other order)
+            # gives up and leaves its messages to the regular path.
+            kwargs={"autocommit": True, "options": f"-c lock_timeout={LOCK_TIMEOUT_MS}"},
             open=False,
         )
         await pool.open()
@@ -283,10 +287,10 @@ async def _connection_pool() -> AsyncConnectionPool:
 async def close() -> None:
     """Finish what is being written and close this process's connections (the next
     message opens them again)."""
-    global _pool, _writer
+    global _pool, _writer, _turns
     if _writer is not None:
-        writer, _writer = _writer, None
-        await writer.finish()
+        await _writer.finish()
+        _writer = _turns = None
     if _pool is not None:
         pool, _pool = _pool, None
         await pool.close()
@@ -296,13 +300,29 @@ def is_enabled() -> bool:
     return settings.WEBHOOK_FAST_PATH and not settings.IS_EMBEDDED
 
 
-async def receive_known_sender(
+@asynccontextmanager
+async def received(
     *, kind: str, public_id: str, request: WebhookRequest
-) -> dict[str, Any] | None:
-    """Store the message and notify operators, or None to let the regular path do it."""
+) -> AsyncIterator[dict[str, Any] | None]:
+    """The answer to a webhook this path stored (and broadcast), or None: then the caller
+    hands the request to the regular path inside the block.
+
+    A sender's webhooks are taken one at a time in each web process, in arrival order,
+    whichever path stores them: the block holds the sender's turn, so their next message
+    cannot overtake one the regular path is still storing.
+    """
     channel = channel_cached_active(kind=kind, public_id=public_id)
-    if channel is None:
-        return None
+    inbound = _parse_single_message(channel, request) if channel is not None else None
+    if channel is None or inbound is None:
+        yield None
+        return
+    async with _turns_for_this_loop().turn((channel.pk, inbound.recipient_address)):
+        yield await _store(channel, inbound, request)
+
+
+def _parse_single_message(channel: Channel, request: WebhookRequest) -> InboundMessage | None:
+    """The one message a verified webhook carries; None when it is anything else (or the
+    regular path should say what is wrong with it)."""
     try:
         adapter = adapter_for(channel)
         if adapter.uses_thread_references:
@@ -311,25 +331,33 @@ async def receive_known_sender(
             return None
         adapter.verify(request)
         events = adapter.parse(request)
-        if len(events) != 1 or not isinstance(events[0], InboundMessage):
-            return None
-        inbound = events[0]
-        # Email threads by reference and carries more than text: the regular path.
-        if (
-            inbound.attachments
-            or inbound.button_payload
-            or inbound.threads_by_reference
-            or inbound.conversation_per_address
-        ):
-            return None
+    except Exception:
+        return None  # refused or malformed: the regular path answers it
+    if len(events) != 1 or not isinstance(events[0], InboundMessage):
+        return None
+    return events[0]
+
+
+async def _store(
+    channel: Channel, inbound: InboundMessage, request: WebhookRequest
+) -> dict[str, Any] | None:
+    # Only the regular path stores files, button answers, mail threads and identities a
+    # sender merely typed.
+    if (
+        inbound.attachments
+        or inbound.button_payload
+        or inbound.threads_by_reference
+        or inbound.conversation_per_address
+        or not all(item.is_verified for item in inbound.identities)
+    ):
+        return None
+    try:
         identities = list(
             dict.fromkeys(
                 (item.kind, normalize_identity_value(item.kind, item.value))
                 for item in inbound.identities
             )
         )
-        if not all(item.is_verified for item in inbound.identities):
-            return None
         body = request.body
         pending = PendingMessage(
             channel=channel,
@@ -340,13 +368,13 @@ async def receive_known_sender(
             content_type=request.headers.get("content-type", "")[:255],
         )
         message = await _writer_for_this_loop().store(pending)
-        if message is None:
-            return None
     except InvalidIdentityValue:
         return None
     except Exception:
         # Whatever went wrong, the regular path answers it properly (and keeps the event).
         logger.exception("webhook fast path gave up for channel %s", channel.pk)
+        return None
+    if message is None:
         return None
     return {
         "status": "ok",
@@ -354,6 +382,35 @@ async def receive_known_sender(
             {"id": message.pk, "conversation_id": message.conversation_id, "duplicate": False}
         ],
     }
+
+
+def _turns_for_this_loop() -> "_SenderTurns":
+    global _turns
+    loop = asyncio.get_running_loop()
+    if _turns is None or _turns.loop is not loop:
+        _turns = _SenderTurns(loop)
+    return _turns
+
+
+class _SenderTurns:
+    """One webhook per sender at a time, in arrival order (asyncio locks queue fairly)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.locks: dict[tuple[int, str], asyncio.Lock] = {}
+        self.holders: dict[tuple[int, str], int] = {}
+
+    @asynccontextmanager
+    async def turn(self, sender: tuple[int, str]) -> AsyncIterator[None]:
+        lock = self.locks.setdefault(sender, asyncio.Lock())
+        self.holders[sender] = self.holders.get(sender, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self.holders[sender] -= 1
+            if not self.holders[sender]:
+                del self.holders[sender], self.locks[sender]
 
 
 def _writer_for_this_loop() -> "_Writer":
@@ -366,46 +423,32 @@ def _writer_for_this_loop() -> "_Writer":
 
 class _Writer:
     """Stores the messages of a web process, known senders' several per statement when
-    they arrive together.
-
-    A sender's messages are written in the order they arrived: while one of them is being
-    written (a new sender's first message included), the next ones wait. A message whose
-    request went away meanwhile is dropped if it is still waiting, and stored otherwise.
-    """
+    they arrive together. Callers send one message per sender at a time (their turn)."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self.waiting: list[PendingMessage] = []
-        self.senders_in_flight: set[tuple[int, str]] = set()
         self.writing = 0
         self.tasks: set[asyncio.Task] = set()  # asyncio keeps only weak references
 
     async def store(self, pending: PendingMessage) -> Message | None:
         """The stored message, or None for the regular path."""
         self.waiting.append(pending)
-        self._start_writer()
+        if self.writing < MAX_WRITERS:
+            # Counted now, not when the task starts, so a burst starts no more writers.
+            self.writing += 1
+            self._start_task(self._write_while_waiting())
         return await pending.outcome
 
     async def finish(self) -> None:
+        """Wait for what is being written (without cancelling it if cancelled itself)."""
         while self.tasks:
-            await asyncio.gather(*self.tasks, return_exceptions=True)
+            await asyncio.wait(set(self.tasks))
 
     def _start_task(self, coroutine) -> None:
         task = self.loop.create_task(coroutine)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
-
-    def _start_writer(self) -> None:
-        if self.writing < MAX_WRITERS:
-            # Counted now, not when the task starts, so a burst starts no more writers.
-            self.writing += 1
-            self._start_task(self._write_while_waiting())
-
-    def _release(self, pending: PendingMessage) -> None:
-        """The sender's next message may now be written."""
-        self.senders_in_flight.discard(pending.sender_key)
-        if self.waiting:
-            self._start_writer()
 
     async def _write_while_waiting(self) -> None:
         try:
@@ -413,14 +456,15 @@ class _Writer:
                 first_messages: list[PendingMessage] = []
                 try:
                     first_messages = await _store_batch(batch)
-                except Exception:
+                except Exception as error:
                     logger.exception("webhook fast path could not store %d messages", len(batch))
-                for pending in batch:
-                    if pending in first_messages:
-                        self._start_task(self._store_first_message(pending))
-                    else:
-                        _settle(pending, None)  # unless settled already
-                        self.senders_in_flight.discard(pending.sender_key)
+                    await _after_failure(error)
+                finally:
+                    for pending in batch:
+                        if pending in first_messages:
+                            self._start_task(self._store_first_message(pending))
+                        else:
+                            _settle(pending, None)  # unless settled already
         finally:
             # No await between the last look at `waiting` and this: a message added after
             # it finds a free writer.
@@ -432,16 +476,15 @@ class _Writer:
             message = await _store_first_message(pending)
         except _UseRegularPath:
             pass
-        except Exception:
+        except Exception as error:
             logger.exception("webhook fast path could not store a first message")
+            await _after_failure(error)
         finally:
             _settle(pending, message)
-            self._release(pending)
 
     def _take_batch(self) -> list[PendingMessage]:
-        """The oldest waiting message of each sender with nothing in flight, no two of one
-        channel with the same external id or raw body (the others wait for the next one).
-        One message per sender: whether the next is a first message depends on this one."""
+        """The oldest waiting messages, no two of one channel with the same external id or
+        raw body (the others wait for the next statement)."""
         batch: list[PendingMessage] = []
         keys: set[tuple[int, str]] = set()
         raw_keys: set[tuple[int, str]] = set()
@@ -449,20 +492,24 @@ class _Writer:
         for pending in self.waiting:
             if pending.outcome.done():
                 continue  # its request went away
-            if (
-                len(batch) >= MAX_BATCH
-                or pending.sender_key in self.senders_in_flight
-                or pending.key in keys
-                or pending.raw_key in raw_keys
-            ):
+            if len(batch) >= MAX_BATCH or pending.key in keys or pending.raw_key in raw_keys:
                 later.append(pending)
                 continue
             batch.append(pending)
             keys.add(pending.key)
             raw_keys.add(pending.raw_key)
-            self.senders_in_flight.add(pending.sender_key)
         self.waiting = later
         return batch
+
+
+async def _after_failure(error: Exception) -> None:
+    """After a lost connection (a database restart, say), the pool's other connections
+    are likely lost too: check them now rather than fail one statement on each."""
+    if isinstance(error, psycopg.OperationalError) and _pool is not None:
+        try:
+            await _pool.check()
+        except Exception:
+            logger.exception("webhook fast path could not check its connections")
 
 
 def _settle(pending: PendingMessage, message: Message | None) -> None:

@@ -72,12 +72,13 @@ class FastWebhookApplication:
         if body is None:
             return None  # the client went away
         request = WebhookRequest(body=body, headers=headers, method="POST")
-        answer = await fast_ingest.receive_known_sender(
+        async with fast_ingest.received(
             kind=parts[1], public_id=parts[2], request=request
-        )
-        if answer is None:
-            return await self.regular(scope, _replaying(body, receive), send)
-        await _send_json(send, 200, answer)
+        ) as answer:
+            if answer is None:
+                # Inside the block: the sender's next webhook waits for this one.
+                return await self.regular(scope, _replaying(body, receive), send)
+            await _send_json(send, 200, answer)
         return None
 
 

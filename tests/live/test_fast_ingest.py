@@ -9,6 +9,7 @@ import time
 import httpx
 import psycopg
 import pytest
+from asgiref.testing import ApplicationCommunicator
 from channels.layers import get_channel_layer
 from django.db import connection
 from django.forms.models import model_to_dict
@@ -43,6 +44,17 @@ def fast_and_broadcast(
     return answers[0], broadcasts
 
 
+async def fast_answer(channel, body: bytes, signature: str | None, content_type: str):
+    request = WebhookRequest(
+        body=body,
+        headers={"x-switchboard-signature": signature or sign(body), "content-type": content_type},
+    )
+    async with fast_ingest.received(
+        kind=channel.kind, public_id=str(channel.public_id), request=request
+    ) as answer:
+        return answer
+
+
 def fast_together(
     channel,
     deliveries: list[tuple[bytes, str | None, str]],
@@ -62,19 +74,7 @@ def fast_together(
             await layer.group_add(realtime.ALL_CONVERSATIONS_GROUP, listener)
         try:
             tasks = [
-                asyncio.ensure_future(
-                    fast_ingest.receive_known_sender(
-                        kind=channel.kind,
-                        public_id=str(channel.public_id),
-                        request=WebhookRequest(
-                            body=body,
-                            headers={
-                                "x-switchboard-signature": signature or sign(body),
-                                "content-type": content_type,
-                            },
-                        ),
-                    )
-                )
+                asyncio.ensure_future(fast_answer(channel, body, signature, content_type))
                 for body, signature, content_type in deliveries
             ]
             if meanwhile is not None:
@@ -498,46 +498,70 @@ def test_a_conversation_another_transaction_holds_is_left_to_the_regular_path(cl
     assert not WebhookEvent.objects.filter(body=delivery("olga", "olga-2", "Two")[0]).exists()
 
 
-def test_a_burst_whose_statement_fails_is_left_whole_to_the_regular_path(client, channel):
+def test_a_burst_that_would_wait_on_another_delivery_gives_up_and_is_left_whole(client, channel):
     maria = known_customer(client, channel, "maria")
     olga = known_customer(client, channel, "olga")
     last_moves = {c.pk: c.last_message_at for c in Conversation.objects.all()}
     events_before = WebhookEvent.objects.count()
-    # The regular path is storing a delivery of "olga-2" at this very moment: the batch
-    # waits to see whether it commits. Then the batch's connection is lost.
+    # The regular path is storing another delivery of "olga-2" at this very moment (and
+    # locks in the other order): waiting to see whether it commits could deadlock.
     holder = hold_in_another_transaction(
         "INSERT INTO inbox_message (conversation_id, channel_id, direction, body, is_private,"
         " status, error, external_id, delivery_attempts, created_at, updated_at)"
         " VALUES (%s, %s, 'in', 'Two', false, 'received', '', 'olga-2', 0, now(), now())",
         (olga.pk, channel.pk),
     )
-
-    async def drop_the_waiting_connection(tasks):
-        waiting: list = []
-        deadline = time.monotonic() + 10
-        while not waiting and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-            waiting = holder.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            ).fetchall()
-        assert waiting, "the batch never waited for the other delivery"
-
+    started = time.monotonic()
     try:
         answers, broadcasts = fast_together(
-            channel,
-            [delivery("maria", "maria-2", "One"), delivery("olga", "olga-2", "Two")],
-            meanwhile=drop_the_waiting_connection,
+            channel, [delivery("maria", "maria-2", "One"), delivery("olga", "olga-2", "Two")]
         )
     finally:
         holder.rollback()
         holder.close()
 
     assert answers == [None, None]
+    assert time.monotonic() - started < 5
     assert bodies_of(maria) == [FIRST] and bodies_of(olga) == [FIRST]
     assert {c.pk: c.last_message_at for c in Conversation.objects.all()} == last_moves
     assert WebhookEvent.objects.count() == events_before
     assert broadcasts == []
+
+
+def test_a_lost_database_connection_declines_a_burst_and_the_next_gets_through(client, channel):
+    maria = known_customer(client, channel, "maria")
+    olga = known_customer(client, channel, "olga")
+    events_before = WebhookEvent.objects.count()
+    connection.ensure_connection()
+    ours = connection.connection.info.backend_pid
+    channel_get_active(kind=channel.kind, public_id=str(channel.public_id))
+
+    async def scenario():
+        try:
+            first = await fast_answer(channel, *delivery("maria", "maria-2", "One"))
+            # The database restarts, say: the fast path's pooled connection is gone.
+            with hold_in_another_transaction("SELECT 1", ()) as observer:
+                observer.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE"
+                    " datname = current_database() AND pid NOT IN (pg_backend_pid(), %s)",
+                    (ours,),
+                )
+            burst = await asyncio.gather(
+                fast_answer(channel, *delivery("maria", "maria-3", "Two")),
+                fast_answer(channel, *delivery("olga", "olga-2", "Three")),
+            )
+            after = await fast_answer(channel, *delivery("olga", "olga-3", "Four"))
+            return first, burst, after
+        finally:
+            await fast_ingest.close()
+
+    first, burst, after = asyncio.run(scenario())
+
+    assert isinstance(first, dict) and isinstance(after, dict)
+    assert burst == [None, None]  # left to the regular path
+    assert bodies_of(maria) == [FIRST, "One"]
+    assert bodies_of(olga) == [FIRST, "Four"]
+    assert WebhookEvent.objects.count() == events_before + 2
 
 
 def test_stored_messages_are_answered_as_stored_when_broadcasting_fails(client, channel, settings):
@@ -561,3 +585,74 @@ def test_stored_messages_are_answered_as_stored_when_broadcasting_fails(client, 
         stored["nina-1"],
     ]
     assert bodies_of(maria) == [FIRST, "One"]
+
+
+async def post_through_the_server(channel, body: bytes) -> tuple[int, dict]:
+    """One webhook through the web application as the server runs it (both paths)."""
+    from config.asgi import application
+
+    communicator = ApplicationCommunicator(
+        application,
+        {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": f"/webhooks/api/{channel.public_id}/",
+            "raw_path": f"/webhooks/api/{channel.public_id}/".encode(),
+            "root_path": "",
+            "query_string": b"",
+            "headers": [
+                (b"host", b"testserver"),
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"x-switchboard-signature", sign(body).encode()),
+            ],
+            "client": ("127.0.0.1", 40000),
+            "server": ("testserver", 80),
+        },
+    )
+    await communicator.send_input({"type": "http.request", "body": body, "more_body": False})
+    start = await communicator.receive_output(timeout=15)
+    content = b""
+    while True:
+        part = await communicator.receive_output(timeout=15)
+        content += part.get("body", b"")
+        if not part.get("more_body"):
+            break
+    await communicator.wait(timeout=15)  # Django finishes the request (request_finished)
+    return start["status"], json.loads(content)
+
+
+def test_a_senders_next_message_waits_for_one_the_regular_path_is_storing(
+    client, channel, monkeypatch, settings
+):
+    maria = known_customer(client, channel, "maria")
+    with_a_file = json.loads(delivery("maria", "maria-2", "Here is the photo")[0])
+    with_a_file["attachments"] = [{"url": "https://cdn.example.com/photo.jpg"}]
+    text = delivery("maria", "maria-3", "Did you get it?")[0]
+    channel_get_active(kind=channel.kind, public_id=str(channel.public_id))
+    # Each request does its database work in its own thread and closes the connection
+    # at its end: the threads end with the test, the test database is dropped after it.
+    settings.WEBHOOK_THREAD_SENSITIVE = True
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 0)
+
+    async def one_after_the_other():
+        # The file takes the regular path (slower); the text right after could take the
+        # fast path and overtake it.
+        first = asyncio.ensure_future(
+            post_through_the_server(channel, json.dumps(with_a_file).encode())
+        )
+        await asyncio.sleep(0)
+        second = asyncio.ensure_future(post_through_the_server(channel, text))
+        try:
+            return await first, await second
+        finally:
+            await fast_ingest.close()
+
+    (first_status, first), (second_status, second) = asyncio.run(one_after_the_other())
+
+    assert (first_status, second_status) == (200, 200)
+    assert first["messages"][0]["id"] < second["messages"][0]["id"]
+    assert bodies_of(maria) == [FIRST, "Here is the photo", "Did you get it?"]
