@@ -21,6 +21,7 @@ exactly what those services do for the same message."""
 import asyncio
 import hashlib
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -276,7 +277,11 @@ async def _connection_pool() -> AsyncConnectionPool:
             # statement that would wait long for a row another transaction holds (a
             # duplicate being stored by the regular path, which locks in the other order)
             # gives up and leaves its messages to the regular path.
-            kwargs={"autocommit": True, "options": f"-c lock_timeout={LOCK_TIMEOUT_MS}"},
+            kwargs={
+                "autocommit": True,
+                "options": f"-c lock_timeout={LOCK_TIMEOUT_MS}",
+                "application_name": f"switchboard webhooks {os.getpid()}",
+            },
             open=False,
         )
         await pool.open()

@@ -34,7 +34,7 @@ from channels_app.contracts import (
 from channels_app.models import Channel, WebhookEvent, WebhookEventStatus
 from channels_app.registry import adapter_class, adapter_for
 from config.celery import app as celery_app
-from config.transactions import atomic_retrying_conflicts
+from config.transactions import atomic_retrying_conflicts, is_connection_lost
 from customers.selectors import customer_contact_email
 from customers.services import identity_set_reachable
 from inbox import csat
@@ -158,6 +158,10 @@ def _inbound_receive(
     try:
         outcomes = atomic_retrying_conflicts(apply_and_store, is_whole_unit=True)
     except Exception as error:
+        if is_connection_lost(error):
+            # The connection was lost (a database restart, say), so nothing was stored:
+            # the caller tries again on a new one, or the sender sends again.
+            raise
         logger.exception("webhook for channel %s stored but not processed", channel.pk)
         _webhook_event_store(
             channel, request, body_sha256, status=WebhookEventStatus.FAILED, error=repr(error)

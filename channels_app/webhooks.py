@@ -3,13 +3,14 @@
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from channels_app import services
 from channels_app.contracts import WebhookRejected, WebhookRequest
 from channels_app.registry import UnknownChannelKind
+from config.transactions import is_connection_lost
 
 
 def error_response(status: int, error: str, detail: str) -> JsonResponse:
@@ -48,7 +49,19 @@ def _process(kind: str, public_id: str, request: WebhookRequest) -> HttpResponse
         outcome = services.webhook_receive(channel=channel, request=request)
         return JsonResponse(outcome.body, status=outcome.status_code)
 
-    return _for_active_channel(kind, public_id, receive)
+    try:
+        return _for_active_channel(kind, public_id, receive)
+    except DatabaseError as error:
+        if (
+            settings.WEBHOOK_THREAD_SENSITIVE
+            or connection.in_atomic_block
+            or not is_connection_lost(error)
+        ):
+            raise
+        # The connection this pool thread kept was lost (a database restart, say): once
+        # more on a new one. Receiving is idempotent, so nothing is stored twice.
+        connection.close()
+        return _for_active_channel(kind, public_id, receive)
 
 
 def _verify_handshake(kind: str, public_id: str, request: WebhookRequest) -> HttpResponse:

@@ -117,6 +117,10 @@ if DATABASE_URL:
             DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60), conn_health_checks=True
         )
     }
+    # Which process holds a connection, as pg_stat_activity shows it.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "application_name", f"switchboard {os.getpid()}"
+    )
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

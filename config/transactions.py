@@ -1,9 +1,11 @@
-"""One way to run a unit of work that may race with its own twin."""
+"""One way to run a unit of work that may race with its own twin, and how to tell a lost
+database connection from an error of the work itself."""
 
 from collections.abc import Callable
 from typing import TypeVar
 
-from django.db import IntegrityError, transaction
+import psycopg
+from django.db import DatabaseError, IntegrityError, transaction
 
 T = TypeVar("T")
 
@@ -29,3 +31,19 @@ def atomic_retrying_conflicts(
             if attempt == attempts:
                 raise
     raise AssertionError("unreachable")
+
+
+# Connection exceptions, and the server shutting down or not accepting connections yet.
+_CONNECTION_LOST_STATES = ("08", "57P01", "57P02", "57P03")
+
+
+def is_connection_lost(error: BaseException) -> bool:
+    """The database connection went away under the work (a restart, a failover), not the
+    work's own failure: idempotent work can run again on a new connection."""
+    if not isinstance(error, DatabaseError):
+        return False
+    cause = error.__cause__
+    if not isinstance(cause, psycopg.OperationalError | psycopg.InterfaceError):
+        return False
+    # The driver's own "connection is closed" / "server closed the connection" carry none.
+    return cause.sqlstate is None or cause.sqlstate.startswith(_CONNECTION_LOST_STATES)

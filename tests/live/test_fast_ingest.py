@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import os
 import time
 
 import httpx
@@ -528,24 +529,35 @@ def test_a_burst_that_would_wait_on_another_delivery_gives_up_and_is_left_whole(
     assert broadcasts == []
 
 
+def terminate_connections_named(application_name: str, *, sparing: int) -> int:
+    """Cut the database connections of that name (but the one of backend `sparing`)."""
+    with hold_in_another_transaction("SELECT 1", ()) as observer:
+        return len(
+            observer.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = %s AND pid <> %s",
+                (application_name, sparing),
+            ).fetchall()
+        )
+
+
+def backend_pid_of_this_test() -> int:
+    connection.ensure_connection()
+    return connection.connection.info.backend_pid
+
+
 def test_a_lost_database_connection_declines_a_burst_and_the_next_gets_through(client, channel):
     maria = known_customer(client, channel, "maria")
     olga = known_customer(client, channel, "olga")
     events_before = WebhookEvent.objects.count()
-    connection.ensure_connection()
-    ours = connection.connection.info.backend_pid
     channel_get_active(kind=channel.kind, public_id=str(channel.public_id))
+    ours = backend_pid_of_this_test()
 
     async def scenario():
         try:
             first = await fast_answer(channel, *delivery("maria", "maria-2", "One"))
-            # The database restarts, say: the fast path's pooled connection is gone.
-            with hold_in_another_transaction("SELECT 1", ()) as observer:
-                observer.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE"
-                    " datname = current_database() AND pid NOT IN (pg_backend_pid(), %s)",
-                    (ours,),
-                )
+            # The database restarts, say: this process's fast-path connections are gone.
+            terminate_connections_named(f"switchboard webhooks {os.getpid()}", sparing=ours)
             burst = await asyncio.gather(
                 fast_answer(channel, *delivery("maria", "maria-3", "Two")),
                 fast_answer(channel, *delivery("olga", "olga-2", "Three")),

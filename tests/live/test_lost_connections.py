@@ -1,0 +1,68 @@
+"""A database restart cuts the connections web processes keep: webhooks still get their
+answer, and nothing is stored twice."""
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import psycopg
+import pytest
+from django.db import connection
+
+from channels_app import services
+from channels_app.contracts import WebhookRequest
+from channels_app.webhooks import _process
+from inbox.models import Message
+from tests.helpers import api_payload, sign
+
+pytestmark = [pytest.mark.real_services, pytest.mark.django_db(transaction=True)]
+
+
+def cut_this_process_connections_but_the_tests() -> int:
+    connection.ensure_connection()
+    ours = connection.connection.info.backend_pid
+    settings_dict = connection.settings_dict
+    with psycopg.connect(
+        host=settings_dict["HOST"] or "127.0.0.1",
+        port=settings_dict["PORT"] or 5432,
+        dbname=settings_dict["NAME"],
+        user=settings_dict["USER"],
+        autocommit=True,
+    ) as observer:
+        return len(
+            observer.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = %s AND pid <> %s",
+                (f"switchboard {os.getpid()}", ours),
+            ).fetchall()
+        )
+
+
+@pytest.mark.parametrize(
+    "channel_known", [True, False], ids=["channel cached", "channel looked up"]
+)
+def test_a_pool_thread_whose_connection_was_cut_answers_the_next_webhook(
+    channel, settings, channel_known
+):
+    # As on a server: the webhook's database work runs in a pool thread that keeps its
+    # connection from one request to the next.
+    settings.WEBHOOK_THREAD_SENSITIVE = False
+    pool_thread = ThreadPoolExecutor(max_workers=1)
+
+    def deliver(message_id: str) -> int:
+        body = api_payload(message_id=message_id, sender_id="u-1", email="maria@example.com")
+        request = WebhookRequest(body=body, headers={"x-switchboard-signature": sign(body)})
+        return pool_thread.submit(_process, channel.kind, str(channel.public_id), request).result()
+
+    try:
+        first = deliver("m-1")
+        assert cut_this_process_connections_but_the_tests() == 1
+        if not channel_known:
+            services._active_channels.clear()  # the first query is the channel's lookup
+
+        second = deliver("m-2")
+    finally:
+        pool_thread.submit(lambda: connection.close()).result()
+        pool_thread.shutdown()
+
+    assert (first.status_code, second.status_code) == (200, 200), second.content
+    assert sorted(Message.objects.values_list("external_id", flat=True)) == ["m-1", "m-2"]
