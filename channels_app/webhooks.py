@@ -1,9 +1,8 @@
-"""Webhook endpoints. Thin: read the request, run the channel-side flow in one thread hop."""
+"""Webhook endpoints. Thin: read the request, run the channel-side flow, answer in JSON."""
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import DatabaseError, close_old_connections, connection
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -39,12 +38,6 @@ def _for_active_channel(kind: str, public_id: str, action) -> HttpResponse:
 
 
 def _process(kind: str, public_id: str, request: WebhookRequest) -> HttpResponse:
-    if not settings.WEBHOOK_THREAD_SENSITIVE and connection.errors_occurred:
-        # Pool threads live outside Django's request cycle: after a database error,
-        # drop a broken connection ourselves, as the request signals would. (Not on
-        # every request: with health checks on, that costs a `SELECT 1` each time.)
-        close_old_connections()
-
     def receive(channel) -> HttpResponse:
         outcome = services.webhook_receive(channel=channel, request=request)
         return JsonResponse(outcome.body, status=outcome.status_code)
@@ -52,13 +45,9 @@ def _process(kind: str, public_id: str, request: WebhookRequest) -> HttpResponse
     try:
         return _for_active_channel(kind, public_id, receive)
     except DatabaseError as error:
-        if (
-            settings.WEBHOOK_THREAD_SENSITIVE
-            or connection.in_atomic_block
-            or not is_connection_lost(error)
-        ):
+        if connection.in_atomic_block or not is_connection_lost(error):
             raise
-        # The connection this pool thread kept was lost (a database restart, say): once
+        # The connection went away under the request (a database restart, say): once
         # more on a new one. Receiving is idempotent, so nothing is stored twice.
         connection.close()
         return _for_active_channel(kind, public_id, receive)
@@ -86,11 +75,9 @@ def _request_for_adapter(request: HttpRequest, body: bytes) -> WebhookRequest:
 
 
 @csrf_exempt
-async def webhook(request: HttpRequest, kind: str, public_id) -> HttpResponse:
+def webhook(request: HttpRequest, kind: str, public_id) -> HttpResponse:
     if request.method == "GET":
-        return await sync_to_async(_verify_handshake)(
-            kind, str(public_id), _request_for_adapter(request, b"")
-        )
+        return _verify_handshake(kind, str(public_id), _request_for_adapter(request, b""))
     if request.method != "POST":
         return error_response(405, "method_not_allowed", "use POST")
     # A raw email carries its attachments; platform webhooks only refer to theirs.
@@ -107,9 +94,4 @@ async def webhook(request: HttpRequest, kind: str, public_id) -> HttpResponse:
         return error_response(413, "too_large", f"the body is over {limit} bytes")
     if len(body) > limit:
         return error_response(413, "too_large", f"the body is over {limit} bytes")
-    webhook_request = _request_for_adapter(request, body)
-    # One hop for all the database work, into a thread pool rather than the single
-    # shared sync thread, so webhooks do not queue behind each other.
-    return await sync_to_async(_process, thread_sensitive=settings.WEBHOOK_THREAD_SENSITIVE)(
-        kind, str(public_id), webhook_request
-    )
+    return _process(kind, str(public_id), _request_for_adapter(request, body))

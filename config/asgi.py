@@ -2,22 +2,23 @@ import gc
 import os
 from typing import Any
 
-from django.core.asgi import get_asgi_application
+from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django_asgi_application = get_asgi_application()
+django_wsgi_application = get_wsgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.urls import get_resolver, path, re_path  # noqa: E402
 
 from channels_app.widget.consumer import WidgetConsumer  # noqa: E402
 from config.webhook_asgi import (  # noqa: E402
     FastWebhookApplication,
-    MiddlewareFreeASGIHandler,
     PathPrefixRouter,
     RequestBodyLimit,
     public_body_limit,
 )
+from config.wsgi_threads import WsgiOnThreads  # noqa: E402
 from inbox.consumers import InboxConsumer  # noqa: E402
 from inbox.websocket_auth import (  # noqa: E402
     AllowedHostsBrowserOriginValidator,
@@ -39,13 +40,17 @@ websocket_routes = URLRouter(
     [path("ws/inbox/", InboxConsumer.as_asgi()), re_path(r"", websocket_not_found)]
 )
 
+# Pages, the API and the webhooks' regular path: Django's WSGI application on a fixed set
+# of threads, each keeping at most one database connection of the process's pool.
+django_http_application = WsgiOnThreads(django_wsgi_application, threads=settings.WEB_THREADS)
+
 application = ProtocolTypeRouter(
     {
         "http": RequestBodyLimit(
             PathPrefixRouter(
                 prefix="/webhooks/",
-                matched=FastWebhookApplication(regular=MiddlewareFreeASGIHandler()),
-                default=django_asgi_application,
+                matched=FastWebhookApplication(regular=django_http_application),
+                default=django_http_application,
             ),
             limit_for=public_body_limit,
         ),

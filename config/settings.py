@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "inbox.api.errors.DatabaseBusyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -111,16 +112,34 @@ TEMPLATES = [
     },
 ]
 
+# Threads per web process that run Django's request handling: the WSGI server's threads,
+# and in the ASGI server the threads that run the same WSGI application (see config.asgi).
+WEB_THREADS = env_int("WEB_THREADS", 4)
 if DATABASE_URL:
-    DATABASES = {
-        "default": dj_database_url.parse(
-            DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60), conn_health_checks=True
-        )
-    }
+    database = dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)
+    database_options = database.setdefault("OPTIONS", {})
     # Which process holds a connection, as pg_stat_activity shows it.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "application_name", f"switchboard {os.getpid()}"
+    database_options.setdefault("application_name", f"switchboard {os.getpid()}")
+    # A process holds at most this many connections, whatever its threads do: under ASGI
+    # every request runs in a thread of its own, and persistent connections there would
+    # pile up until PostgreSQL refuses new ones. 0 turns the pool off (behind PgBouncer).
+    DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", WEB_THREADS + 2)
+    if DATABASE_POOL_SIZE > 0:
+        database_options["pool"] = {
+            "min_size": 1,
+            "max_size": DATABASE_POOL_SIZE,
+            # A request that finds every connection busy for this long fails with 503.
+            "timeout": env_float("DATABASE_POOL_TIMEOUT", 10.0),
+            # Connections beyond the first close after a minute unused.
+            "max_idle": 60.0,
+        }
+    else:
+        database["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0)
+    # Behind PgBouncer in transaction mode a cursor cannot outlive its transaction.
+    database["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
+        "DATABASE_DISABLE_SERVER_SIDE_CURSORS", False
     )
+    DATABASES = {"default": database}
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -251,9 +270,6 @@ WEBHOOK_MAX_BODY_BYTES = env_int("WEBHOOK_MAX_BODY_BYTES", 1024 * 1024)
 # A raw event that still fails after this many runs (the first one included) is left
 # failed for someone to look at; the runs before spread out over about a week.
 WEBHOOK_REPROCESS_MAX_ATTEMPTS = env_int("WEBHOOK_REPROCESS_MAX_ATTEMPTS", 12)
-# Tests calling webhooks through Django's test client inside a test transaction need
-# the request's own thread; servers use the pool.
-WEBHOOK_THREAD_SENSITIVE = env_bool("WEBHOOK_THREAD_SENSITIVE", False)
 # Production only: a known customer's message into an open conversation, or a new
 # sender's first message, is stored on the event loop with async psycopg, messages that
 # arrive together in one statement (see channels_app.fast_ingest); everything else, and

@@ -1,30 +1,9 @@
-"""A Django ASGI handler for `/webhooks/` without the middleware stack.
-
-Webhooks need no sessions, CSRF, authentication or static files, and each sync
-middleware under ASGI costs thread hops; platforms post at high rates, so their
-requests skip the chain and reach the async webhook view directly.
-"""
+"""The ASGI edge of `/webhooks/`: the fast path first, the regular Django view after it,
+and a body limit for what anyone may post."""
 
 import json
 import re
 from collections.abc import Callable
-
-from django.core.handlers.asgi import ASGIHandler
-from django.core.handlers.exception import convert_exception_to_response
-
-
-class MiddlewareFreeASGIHandler(ASGIHandler):
-    def load_middleware(self, is_async: bool = False) -> None:
-        # What BaseHandler.load_middleware builds for an empty settings.MIDDLEWARE.
-        self._view_middleware: list = []
-        self._template_response_middleware: list = []
-        self._exception_middleware: list = []
-        get_response = (
-            self._get_response_async  # type: ignore[attr-defined]
-            if is_async
-            else self._get_response  # type: ignore[attr-defined]
-        )
-        self._middleware_chain = convert_exception_to_response(get_response)
 
 
 class PathPrefixRouter:

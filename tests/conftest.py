@@ -37,8 +37,6 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
-    # The test client runs inside the test's transaction; the pool thread would not see it.
-    settings.WEBHOOK_THREAD_SENSITIVE = True
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Pages rendered by the test client need no collectstatic manifest (live servers,
     # started as in production, collect their static files first).

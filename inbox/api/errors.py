@@ -1,5 +1,6 @@
 """One JSON error shape everywhere: `{"error": <code>, "detail": <text>, "fields"?: {...}}`."""
 
+import sys
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -40,6 +41,10 @@ def json_not_found(request: HttpRequest, exception: Exception | None = None):
 
 
 def json_server_error(request: HttpRequest):
+    error = sys.exc_info()[1]
+    if error is not None and is_database_busy(error):
+        # Waiting for a connection timed out outside a view (in a middleware, say).
+        return DatabaseBusyMiddleware.busy_response()
     if request.path.startswith(("/api/", "/webhooks/")):
         return JsonResponse(
             {"error": "server_error", "detail": "Something went wrong on our side."},
@@ -48,3 +53,35 @@ def json_server_error(request: HttpRequest):
     from django.views.defaults import server_error
 
     return server_error(request)
+
+
+def is_database_busy(error: BaseException) -> bool:
+    """Every connection of this process's database pool stayed in use for the whole wait."""
+    from psycopg_pool import PoolTimeout
+
+    return isinstance(error, PoolTimeout) or isinstance(error.__cause__, PoolTimeout)
+
+
+class DatabaseBusyMiddleware:
+    """A request that waited its whole time for a database connection is answered 503 with
+    Retry-After, not 500: nothing was done, and platforms and clients send it again."""
+
+    RETRY_AFTER_SECONDS = 1
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        return self.busy_response() if is_database_busy(exception) else None
+
+    @classmethod
+    def busy_response(cls) -> JsonResponse:
+        response = JsonResponse(
+            {"error": "unavailable", "detail": "The service is busy; try again shortly."},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+        response["Retry-After"] = str(cls.RETRY_AFTER_SECONDS)
+        return response

@@ -59,7 +59,6 @@ async def test_an_anonymous_socket_is_closed():
 
 
 async def test_operators_get_events_of_their_channels_only(channel, operator, settings):
-    settings.WEBHOOK_THREAD_SENSITIVE = False
     outsider = await sync_to_async(UserFactory)(
         teams=[await sync_to_async(TeamFactory)(name="Billing")]
     )

@@ -14,8 +14,10 @@ import uuid
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 from django.conf import settings
+from django.db import connections
 
 from config.celery import app as celery_app
 from tests.factories import ChannelFactory
@@ -93,35 +95,107 @@ def stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
+def process_group_pids(group: int) -> set[int]:
+    """The processes of a server started in its own session (its workers included)."""
+    pids = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.getpgid(int(entry)) == group:
+                    pids.add(int(entry))
+            except ProcessLookupError:
+                continue
+    return pids
+
+
+def connect_to_database(*, dbname: str | None = None, autocommit: bool = False):
+    """A psycopg connection of the test's own, outside Django (to the test database unless
+    `dbname` says otherwise)."""
+    database = connections["default"].settings_dict
+    return psycopg.connect(
+        host=database["HOST"] or "127.0.0.1",
+        port=database["PORT"] or 5432,
+        dbname=dbname or database["NAME"],
+        user=database["USER"] or "postgres",
+        password=database["PASSWORD"] or None,
+        autocommit=autocommit,
+    )
+
+
+def hold_in_another_transaction(sql: str, parameters: tuple):
+    """A connection of its own that has run `sql` in a transaction it keeps open."""
+    holder = connect_to_database()
+    holder.execute(sql, parameters)
+    return holder
+
+
+def database_sessions_of(pids: set[int]) -> int:
+    """PostgreSQL sessions the given processes hold (their connections name their pid)."""
+    names = [f"switchboard {pid}" for pid in pids] + [f"switchboard webhooks {pid}" for pid in pids]
+    with connect_to_database(dbname="postgres", autocommit=True) as observer:
+        row = observer.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = ANY(%s)", [names]
+        ).fetchone()
+    return row[0] if row else 0
+
+
+class LiveServer:
+    """`manage.py serve` with the given arguments, as production starts it."""
+
+    def __init__(self, env: dict[str, str], argv: list[str], port: int, log: Path) -> None:
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = log
+        self.process = start(
+            [sys.executable, "manage.py", "serve", "--port", str(port), *argv], env, log
+        )
+
+    def wait_until_answering(self) -> "LiveServer":
+        def answers() -> bool:
+            try:
+                return httpx.get(f"{self.url}/healthz/", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_until(answers, timeout=30, what=f"the server at {self.url}", log=self.log)
+        return self
+
+    def pids(self) -> set[int]:
+        return process_group_pids(self.process.pid)
+
+    def stop(self) -> None:
+        pids = self.pids()
+        stop(self.process)
+        # The database notices closed connections a moment later; the test database can
+        # only be dropped once they are gone.
+        wait_until(
+            lambda: database_sessions_of(pids) == 0, timeout=10, what="the server's sessions"
+        )
+
+
 @pytest.fixture(scope="session")
-def live_server_url(live_environment, tmp_path_factory):
-    """uvicorn with two worker processes serving config.asgi, as `manage.py serve` runs it."""
-    port = LIVE_PORT
-    log = tmp_path_factory.mktemp("logs") / "asgi.log"
+def collected_static(live_environment) -> None:
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
         cwd=ROOT,
         env=live_environment,
         check=True,
     )
-    process = start(
-        [sys.executable, "manage.py", "serve", "--port", str(port), "--workers", "2"],
-        live_environment,
-        log,
-    )
-    url = f"http://127.0.0.1:{port}"
 
-    def answers() -> bool:
-        try:
-            return httpx.get(f"{url}/healthz/", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
 
+@pytest.fixture(scope="session")
+def one_port_server(live_environment, collected_static, tmp_path_factory):
+    """`manage.py serve` with two worker processes: HTTP and websockets on one port."""
+    log = tmp_path_factory.mktemp("logs") / "asgi.log"
+    server = LiveServer(live_environment, ["--workers", "2"], LIVE_PORT, log)
     try:
-        wait_until(answers, timeout=30, what="the ASGI server", log=log)
-        yield url
+        yield server.wait_until_answering()
     finally:
-        stop(process)
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def live_server_url(one_port_server) -> str:
+    return one_port_server.url
 
 
 def start_worker(env: dict[str, str], queue: str, log: Path) -> subprocess.Popen:

@@ -8,7 +8,6 @@ import os
 import time
 
 import httpx
-import psycopg
 import pytest
 from asgiref.testing import ApplicationCommunicator
 from channels.layers import get_channel_layer
@@ -25,6 +24,7 @@ from inbox.models import Conversation, Message
 from inbox.services import conversation_resolve
 from tests.channels_app.test_api_webhook import post_webhook
 from tests.helpers import api_payload, sign
+from tests.live.conftest import hold_in_another_transaction
 from tests.live.test_live_server import events_until, websocket
 
 pytestmark = [pytest.mark.real_services, pytest.mark.django_db(transaction=True)]
@@ -465,19 +465,6 @@ def test_a_request_that_goes_away_holds_up_none_of_the_senders_next_messages(cha
     assert bodies_of(conversation)[-2:] == ["part 1", "part 2"]
 
 
-def hold_in_another_transaction(sql: str, parameters: tuple):
-    """A connection of its own that has run `sql` in a transaction it keeps open."""
-    settings_dict = connection.settings_dict
-    holder = psycopg.connect(
-        host=settings_dict["HOST"] or "127.0.0.1",
-        port=settings_dict["PORT"] or 5432,
-        dbname=settings_dict["NAME"],
-        user=settings_dict["USER"],
-    )
-    holder.execute(sql, parameters)
-    return holder
-
-
 def test_a_conversation_another_transaction_holds_is_left_to_the_regular_path(client, channel):
     maria = known_customer(client, channel, "maria")
     olga = known_customer(client, channel, "olga")
@@ -645,10 +632,6 @@ def test_a_senders_next_message_waits_for_one_the_regular_path_is_storing(
     with_a_file["attachments"] = [{"url": "https://cdn.example.com/photo.jpg"}]
     text = delivery("maria", "maria-3", "Did you get it?")[0]
     channel_get_active(kind=channel.kind, public_id=str(channel.public_id))
-    # Each request does its database work in its own thread and closes the connection
-    # at its end: the threads end with the test, the test database is dropped after it.
-    settings.WEBHOOK_THREAD_SENSITIVE = True
-    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 0)
 
     async def one_after_the_other():
         # The file takes the regular path (slower); the text right after could take the

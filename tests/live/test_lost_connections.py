@@ -3,7 +3,6 @@ answer, and nothing is stored twice."""
 
 from concurrent.futures import ThreadPoolExecutor
 
-import psycopg
 import pytest
 from django.db import connection
 from django.http import HttpResponse
@@ -13,20 +12,14 @@ from channels_app.contracts import WebhookRequest
 from channels_app.webhooks import _process
 from inbox.models import Message
 from tests.helpers import api_payload, sign
+from tests.live.conftest import connect_to_database
 
 pytestmark = [pytest.mark.real_services, pytest.mark.django_db(transaction=True)]
 
 
 def cut_connection(backend_pid: int) -> None:
     """What a database restart does to a connection: the server ends it."""
-    settings_dict = connection.settings_dict
-    with psycopg.connect(
-        host=settings_dict["HOST"] or "127.0.0.1",
-        port=settings_dict["PORT"] or 5432,
-        dbname=settings_dict["NAME"],
-        user=settings_dict["USER"],
-        autocommit=True,
-    ) as observer:
+    with connect_to_database(autocommit=True) as observer:
         observer.execute("SELECT pg_terminate_backend(%s)", (backend_pid,))
 
 
@@ -36,9 +29,8 @@ def cut_connection(backend_pid: int) -> None:
 def test_a_pool_thread_whose_connection_was_cut_answers_the_next_webhook(
     channel, settings, channel_known
 ):
-    # As on a server: the webhook's database work runs in a pool thread that keeps its
-    # connection from one request to the next.
-    settings.WEBHOOK_THREAD_SENSITIVE = False
+    # A thread that keeps its connection from one webhook to the next, whose connection
+    # the database then ends.
     pool_thread = ThreadPoolExecutor(max_workers=1)
 
     def deliver(message_id: str) -> HttpResponse:
