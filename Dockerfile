@@ -1,6 +1,8 @@
-# Switchboard: one image for every process (web, worker, beat, migrate).
-# The default command serves HTTP and websockets with uvicorn; docker-compose.yml runs the
-# same image with other commands for the Celery worker, beat and migrations.
+# Switchboard: one image for every process (web, realtime, worker, beat, smtp, migrate).
+# The default command serves HTTP and websockets on one port (`manage.py serve`, uvicorn);
+# docker-compose.yml runs the same image with other commands: pages and the API on granian
+# (`serve --part http`), websockets and webhooks on uvicorn (`serve --part realtime`), the
+# Celery worker, beat, the SMTP server and migrations.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
