@@ -77,6 +77,16 @@ def load_stored_mail(channel, count: int) -> None:
             cursor.execute(f"ANALYZE {table}")
 
 
+def conversation_with_our_mail(channel):
+    """Lena's conversation on the channel, where we wrote to her as ours.1@acme.test."""
+    conversation = ConversationFactory(channel=channel, recipient_address="lena@example.com")
+    IdentityFactory(customer=conversation.customer, kind="email", value="lena@example.com")
+    MessageFactory(
+        conversation=conversation, direction="out", status="sent", external_id="ours.1@acme.test"
+    )
+    return conversation
+
+
 def plan_of(sql: str) -> str:
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN {sql}")
@@ -113,11 +123,7 @@ def test_the_table_is_large_enough_that_a_lookup_without_an_index_is_a_scan(larg
 @pytest.mark.parametrize("case", ["reply to our mail", "reply to the reply address", "new sender"])
 def test_every_statement_of_an_email_uses_an_index(large_mailbox, case):
     channel = large_mailbox
-    conversation = ConversationFactory(channel=channel, recipient_address="lena@example.com")
-    IdentityFactory(customer=conversation.customer, kind="email", value="lena@example.com")
-    MessageFactory(
-        conversation=conversation, direction="out", status="sent", external_id="ours.1@acme.test"
-    )
+    conversation = conversation_with_our_mail(channel)
     references = [f"unknown.{number}@elsewhere.example" for number in range(18)]
     if case == "reply to our mail":
         message_id, sender = "reply.1@example.com", "lena@example.com"
@@ -151,11 +157,7 @@ def receive_counting(channel, raw: bytes) -> list[str]:
 
 def test_a_reply_costs_the_same_statements_however_many_references_it_names(db):
     channel = ChannelFactory(kind="email", config={"address": SUPPORT})
-    conversation = ConversationFactory(channel=channel, recipient_address="lena@example.com")
-    IdentityFactory(customer=conversation.customer, kind="email", value="lena@example.com")
-    MessageFactory(
-        conversation=conversation, direction="out", status="sent", external_id="ours.1@acme.test"
-    )
+    conversation = conversation_with_our_mail(channel)
     few = receive_counting(
         channel,
         mail(
@@ -191,11 +193,7 @@ def test_a_reply_costs_the_same_statements_however_many_references_it_names(db):
 )
 def test_statements_per_email(db, case, statements):
     channel = ChannelFactory(kind="email", config={"address": SUPPORT})
-    conversation = ConversationFactory(channel=channel, recipient_address="lena@example.com")
-    IdentityFactory(customer=conversation.customer, kind="email", value="lena@example.com")
-    MessageFactory(
-        conversation=conversation, direction="out", status="sent", external_id="ours.1@acme.test"
-    )
+    conversation = conversation_with_our_mail(channel)
     reply = mail(
         sender="lena@example.com", message_id="r@example.com", references=["ours.1@acme.test"]
     )
@@ -210,3 +208,5 @@ def test_statements_per_email(db, case, statements):
     executed = receive_counting(channel, raw)
 
     assert len(executed) == statements, "\n".join(executed)
+    if case == "reply":
+        assert Message.objects.get(external_id="r@example.com").conversation_id == conversation.pk
