@@ -34,6 +34,11 @@ def note(message: str) -> None:
     print(f"  .. {message}", file=sys.stderr, flush=True)
 
 
+def log_machine() -> None:
+    load1, load5, _ = os.getloadavg()
+    log(f"machine: {os.cpu_count()} CPUs, load average {load1:.2f} (1 min) {load5:.2f} (5 min)")
+
+
 def percentile(values: list[float], fraction: float) -> float:
     if not values:
         return float("nan")
@@ -112,21 +117,35 @@ class CpuMeter:
     instead of making a total go down.
     """
 
-    def __init__(self, server_pids: int | list[int], db_name: str) -> None:
+    def __init__(
+        self, server_pids: int | list[int], db_name: str, *, separate_background: bool = False
+    ) -> None:
         self.server_pids = [server_pids] if isinstance(server_pids, int) else list(server_pids)
         self.db_name = db_name.encode()
-        self._postgres_kind: dict[int, bool] = {}
+        # Background processes (walwriter, checkpointer) serve every database on the server:
+        # apart, the bench's own backends are not mixed with what other databases cost.
+        self.separate_background = separate_background
+        self._postgres_kind: dict[int, str | None] = {}
 
-    def _is_bench_postgres(self, pid: int) -> bool:
+    def _postgres_kind_of(self, pid: int) -> str | None:
+        """ "postgres" for the bench database's backends (and their parallel workers),
+        "postgres background" for shared processes, None for other databases' backends."""
         if pid not in self._postgres_kind:
             try:
                 title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
             except OSError:
-                return False
+                return None
             # Backends read "postgres: 15/main: <user> <database> <host> ..."; background
-            # processes ("walwriter", "checkpointer", ...) have no database.
-            is_backend = re.search(rb"\(\d+\)|\[local\]", title) is not None
-            self._postgres_kind[pid] = (not is_backend) or (b" " + self.db_name + b" ") in title
+            # processes ("walwriter", "checkpointer", ...) have no database; a parallel
+            # worker names its leader ("parallel worker for PID <n>").
+            leader = re.search(rb"parallel worker for PID (\d+)", title)
+            if leader is not None:
+                kind = self._postgres_kind_of(int(leader.group(1)))
+            elif re.search(rb"\(\d+\)|\[local\]", title) is not None:
+                kind = "postgres" if (b" " + self.db_name + b" ") in title else None
+            else:
+                kind = "postgres background" if self.separate_background else "postgres"
+            self._postgres_kind[pid] = kind
         return self._postgres_kind[pid]
 
     def snapshot(self) -> dict:
@@ -138,8 +157,8 @@ class CpuMeter:
         for pid, (comm, _, ticks) in stats.items():
             if pid in server:
                 per_pid[pid] = ("server", ticks)
-            elif comm.startswith("postgres") and self._is_bench_postgres(pid):
-                per_pid[pid] = ("postgres", ticks)
+            elif comm.startswith("postgres") and (kind := self._postgres_kind_of(pid)):
+                per_pid[pid] = (kind, ticks)
             elif comm.startswith("redis"):
                 per_pid[pid] = ("redis", ticks)
         times = os.times()
@@ -161,7 +180,10 @@ class CpuMeter:
         used = CpuMeter.delta(before, after)
         parts = []
         total = 0.0
-        for key in ("server", "postgres", "redis", "client"):
+        keys = ["server", "postgres", "postgres background", "redis", "client"]
+        for key in keys:
+            if key == "postgres background" and key not in used:
+                continue
             total += used.get(key, 0.0)
             parts.append(f"{key} {1000 * used.get(key, 0.0) / max(count, 1):.2f}")
         return (

@@ -20,8 +20,10 @@ import logging
 import re
 import secrets
 import ssl
+import time
 from datetime import timedelta
 
+from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
 from django.core.cache import cache
 from django.db import Error as DatabaseError
@@ -127,6 +129,32 @@ def mailbox_poll(*, channel_id: int) -> int:
     return imported
 
 
+def mailbox_poll_until_drained(*, channel_id: int) -> int:
+    """Poll the mailbox again while each poll finds a full batch (IMAP_BATCH_SIZE), for at
+    most IMAP_POLL_SECONDS: a backlog comes in at the rate it can be stored rather than
+    one batch per beat tick. Returns how many messages were imported.
+
+    The polls run under one event loop of their own, so that the broadcast each stored
+    message makes reaches the channel layer over one connection instead of a new one
+    each (asgiref runs them on the loop of the outermost async_to_sync).
+    """
+    return async_to_sync(_poll_until_drained_on_loop)(channel_id)
+
+
+async def _poll_until_drained_on_loop(channel_id: int) -> int:
+    return await sync_to_async(_poll_until_drained)(channel_id)
+
+
+def _poll_until_drained(channel_id: int) -> int:
+    deadline = time.monotonic() + settings.IMAP_POLL_SECONDS
+    imported = 0
+    while True:
+        batch = mailbox_poll(channel_id=channel_id)
+        imported += batch
+        if batch < settings.IMAP_BATCH_SIZE or time.monotonic() >= deadline:
+            return imported
+
+
 class _PollLock:
     """One poll per mailbox at a time. The lock lapses soon after a poll that died, and
     a poll renews it with every message, so a slow one keeps it; it is only released by
@@ -136,13 +164,22 @@ class _PollLock:
         self.key = f"imap-poll:{channel_id}"
         self.token = secrets.token_hex(8)
         self.timeout = int(settings.IMAP_TIMEOUT_SECONDS * 4)
+        self.renewed_at = time.monotonic()
 
     def acquire(self) -> bool:
+        self.renewed_at = time.monotonic()
         return cache.add(self.key, self.token, timeout=self.timeout)
 
     def renew(self) -> None:
+        self.renewed_at = time.monotonic()
         if cache.get(self.key) == self.token:
             cache.touch(self.key, timeout=self.timeout)
+
+    def renew_when_due(self) -> None:
+        """Renew once a quarter of the lock's time has passed: two cache round trips per
+        message would cost more than reading a small message does."""
+        if time.monotonic() - self.renewed_at >= self.timeout / 4:
+            self.renew()
 
     def release(self) -> None:
         if cache.get(self.key) == self.token:
@@ -177,7 +214,7 @@ def _poll(
         uids = sorted(int(uid) for uid in (data[0] or b"").split() if int(uid) > state.last_uid)
         imported = 0
         for uid in uids[: settings.IMAP_BATCH_SIZE]:
-            lock.renew()
+            lock.renew_when_due()
             try:
                 raw = _fetch(client, uid)
             except imaplib.IMAP4.abort as error:

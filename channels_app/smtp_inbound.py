@@ -5,10 +5,22 @@ It is meant to sit behind the MX (Postfix `relay_transport`/`transport_maps`, or
 relay's "forward to host:port"): it accepts the addresses of active email channels and
 their `+token` reply addresses, refuses every other recipient with 550, and messages over
 EMAIL_INBOUND_MAX_BYTES with 552 (aiosmtpd's own size check).
+
+Messages are stored by a fixed number of worker threads, each holding a database connection
+only while it stores one message, so the server never takes more connections than it has
+workers. A burst beyond what the database stores is held back, not piled up in memory: a
+message that finds every worker busy waits for one, and after STORE_WAIT_SECONDS is
+answered 451 (the sending server keeps it and tries again); connections beyond the limit
+are answered 421 at once.
 """
 
+import asyncio
 import logging
-from typing import Any
+import re
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP
@@ -23,27 +35,59 @@ from channels_app.services import mail_receive
 
 logger = logging.getLogger(__name__)
 
+DEFAULT_WORKERS = 4
+DEFAULT_MAX_CONNECTIONS = 100
+# Below the five minutes a sending server waits for its answer to the end of DATA
+# (RFC 5321 4.5.3.2.6), so it hears 451 rather than giving up on a silent connection.
+STORE_WAIT_SECONDS = 120.0
+# How long a recipient known to be a channel's address, and the channel's settings, are
+# taken on trust before the database is asked again (as webhooks take their channel);
+# whether the channel is still active is asked with every message.
+CHANNEL_MEMORY_SECONDS = 5.0
+BUSY_REPLY = "451 4.3.2 Too busy to store mail now, try again later"
+TOO_MANY_CONNECTIONS_REPLY = b"421 4.3.2 Too many connections, try again later\r\n"
+# `<local@domain>`, as every MTA sends it; anything else goes to aiosmtpd's full parser.
+_PLAIN_PATH = re.compile(r"\s*<([^\s<>()\[\]\\\",;:@]+@[^\s<>()\[\]\\\",;:@]+)>(.*)", re.DOTALL)
+
+Result = TypeVar("Result")
+
 
 def email_channel_for_recipient(address: str) -> Channel | None:
     """The active email channel that receives mail sent to `address`, if any."""
-    local, _, domain = address.strip().lower().partition("@")
-    base_address = f"{local.partition('+')[0]}@{domain}"
     try:
-        for channel in Channel.objects.filter(
-            kind=ChannelKind.EMAIL, is_active=True, config__address__iexact=base_address
-        ):
-            if EmailAdapter(channel).accepts_recipient(address):
-                return channel
-        return None
+        return _active_channel_for(address)
     finally:
         _release_connection()
 
 
-def _receive_for_channels(channel_ids: list[int], raw: bytes, envelope_sender: str) -> int:
-    """Store the message for each channel still active; returns for how many."""
+def _active_channel_for(address: str) -> Channel | None:
+    local, _, domain = address.strip().lower().partition("@")
+    base_address = f"{local.partition('+')[0]}@{domain}"
+    for channel in Channel.objects.filter(
+        kind=ChannelKind.EMAIL, is_active=True, config__address__iexact=base_address
+    ):
+        if EmailAdapter(channel).accepts_recipient(address):
+            return channel
+    return None
+
+
+def _receive_for_recipients(
+    channel_ids: list[int], recipients: list[str], raw: bytes, envelope_sender: str
+) -> int:
+    """Store the message for each recipient's channel still active; returns for how many."""
     stored = 0
     try:
-        for channel in Channel.objects.filter(pk__in=channel_ids, is_active=True):
+        active_ids = set(
+            Channel.objects.filter(pk__in=channel_ids, is_active=True).values_list("pk", flat=True)
+        )
+        if len(active_ids) == len(channel_ids):
+            channels = [_channel_with_teams(channel_id) for channel_id in channel_ids]
+        else:
+            # A channel taken on trust at RCPT is off, or gone and made again under the
+            # same address: ask about every recipient again.
+            found = (_active_channel_for(recipient) for recipient in recipients)
+            channels = list({channel.pk: channel for channel in found if channel}.values())
+        for channel in channels:
             mail_receive(channel=channel, raw=raw, envelope_sender=envelope_sender)
             stored += 1
     finally:
@@ -51,43 +95,121 @@ def _receive_for_channels(channel_ids: list[int], raw: bytes, envelope_sender: s
     return stored
 
 
+# Channels, with the teams a new conversation is filed under, as the workers last read them.
+_recent_channels: dict[int, tuple[float, Channel]] = {}
+
+
+def _channel_with_teams(channel_id: int) -> Channel:
+    recent = _recent_channels.get(channel_id)
+    if recent is not None and recent[0] > time.monotonic():
+        return recent[1]
+    channel = Channel.objects.prefetch_related("teams").get(pk=channel_id)
+    _recent_channels[channel_id] = (time.monotonic() + CHANNEL_MEMORY_SECONDS, channel)
+    return channel
+
+
 def _release_connection() -> None:
-    # The server's worker threads may sit idle for hours between mails: never keep a
-    # connection across that (a restarted database would leave it broken).
+    # Back to the process's pool after every message: the workers may sit idle for hours
+    # between mails, and a connection kept across that would be one the pool cannot lend.
     connection.close()
 
 
+class WorkersBusy(Exception):
+    """Every worker stayed busy for as long as a message may wait for one."""
+
+
 class InboundMailHandler:
-    """aiosmtpd handler: vets each recipient, then stores the message once per channel."""
+    """aiosmtpd handler: vets each recipient, then stores the message once per channel,
+    on at most `workers` threads at a time."""
+
+    def __init__(
+        self,
+        *,
+        workers: int = DEFAULT_WORKERS,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        store_wait_seconds: float = STORE_WAIT_SECONDS,
+    ):
+        self.workers = workers
+        self.max_connections = max_connections
+        self.store_wait_seconds = store_wait_seconds
+        self.open_connections = 0
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="smtp-store")
+        self._free_workers: asyncio.Semaphore | None = None
+        self._known_recipients: dict[str, tuple[float, int]] = {}
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    async def _on_worker(self, work: Callable[..., Result], *args: Any) -> Result:
+        """Run `work` on a free worker thread, waiting for one at most store_wait_seconds."""
+        if self._free_workers is None:  # created on the server's own event loop
+            self._free_workers = asyncio.Semaphore(self.workers)
+        try:
+            await asyncio.wait_for(self._free_workers.acquire(), self.store_wait_seconds)
+        except TimeoutError as error:
+            raise WorkersBusy from error
+        try:
+            # Through asgiref: the broadcasts a stored message makes from its worker then
+            # run on this server's event loop and its one Redis connection, instead of a
+            # new loop and connection each.
+            return await sync_to_async(work, thread_sensitive=False, executor=self._executor)(*args)
+        finally:
+            self._free_workers.release()
+
+    async def _channel_id_for(self, address: str) -> int | None:
+        key = address.strip().lower()
+        known = self._known_recipients.get(key)
+        if known is not None and known[0] > time.monotonic():
+            return known[1]
+        channel = await self._on_worker(email_channel_for_recipient, address)
+        if channel is None:
+            # Not remembered: a channel created a moment ago must not be refused with 550.
+            self._known_recipients.pop(key, None)
+            return None
+        self._known_recipients[key] = (time.monotonic() + CHANNEL_MEMORY_SECONDS, channel.pk)
+        return channel.pk
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
     ) -> str:
-        channel = await sync_to_async(email_channel_for_recipient, thread_sensitive=False)(address)
-        if channel is None:
+        try:
+            channel_id = await self._channel_id_for(address)
+        except WorkersBusy:
+            return BUSY_REPLY
+        if channel_id is None:
             return "550 5.1.1 No such mailbox here"
         envelope.rcpt_tos.append(address)
         channel_ids = envelope.__dict__.setdefault("channel_ids", [])
-        if channel.pk not in channel_ids:
-            channel_ids.append(channel.pk)
+        if channel_id not in channel_ids:
+            channel_ids.append(channel_id)
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         raw = envelope.original_content or envelope.content or b""
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")
+        channel_ids = list(envelope.__dict__.get("channel_ids", []))
         try:
-            # Each message in a thread of its own: one slow message (a large attachment
-            # being stored) must not hold up every other connection's mail.
-            stored = await sync_to_async(_receive_for_channels, thread_sensitive=False)(
-                list(envelope.__dict__.get("channel_ids", [])), raw, envelope.mail_from or ""
+            # Each message on a worker of its own: one slow message (a large attachment
+            # being stored) holds up one worker, not every other connection's mail.
+            stored = await self._on_worker(
+                _receive_for_recipients,
+                channel_ids,
+                list(envelope.rcpt_tos),
+                raw,
+                envelope.mail_from or "",
             )
+        except WorkersBusy:
+            logger.warning("inbound mail from %s deferred: every worker busy", envelope.mail_from)
+            return BUSY_REPLY
         except PayloadMalformed as error:
             return f"550 5.6.0 Message not accepted: {error.detail}"
         except Exception:
             # The store is down or similar: the sending server keeps the mail and tries again.
             logger.exception("inbound mail from %s not stored", envelope.mail_from)
             return "451 4.3.0 Temporary failure, try again later"
+        if stored < len(channel_ids):
+            self._known_recipients.clear()
         if not stored:
             # Every recipient's channel was switched off between RCPT and DATA: saying
             # "accepted" would lose the mail; this way it bounces back to its sender.
@@ -95,21 +217,73 @@ class InboundMailHandler:
         return "250 2.0.0 Message accepted"
 
 
-class LenientSMTP(SMTP):
+class InboundSMTP(SMTP):
     # RFC 5321 caps lines at 1,000 octets, but senders of unwrapped HTML exceed it and
     # MTAs in front of us pass such mail on; refusing it would lose a customer's message.
     line_length_limit = 1024 * 1024
 
+    def __init__(self, handler: InboundMailHandler, **kwargs: Any):
+        super().__init__(handler, **kwargs)
+        self.mail_handler = handler
+        self.is_admitted = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        handler = self.mail_handler
+        if handler.open_connections >= handler.max_connections:
+            # Every connection may hold a whole message in memory: beyond the limit the
+            # sender is told to come back, before it sends anything.
+            transport.write(TOO_MANY_CONNECTIONS_REPLY)  # type: ignore[attr-defined]
+            transport.close()
+            return
+        self.is_admitted = True
+        handler.open_connections += 1
+        super().connection_made(transport)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        if not self.is_admitted:
+            return
+        self.is_admitted = False
+        self.mail_handler.open_connections -= 1
+        super().connection_lost(error)
+
+    def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
+        # aiosmtpd reads every address with the email package's RFC 5322 header parser,
+        # a good share of the server's time per message; the plain form needs a regex.
+        plain = _PLAIN_PATH.fullmatch(arg)
+        if plain is None:
+            return super()._getaddr(arg)
+        address, rest = plain.groups()
+        if self.local_part_limit and len(address.rpartition("@")[0]) > self.local_part_limit:
+            return None, None
+        return address, rest
+
 
 class InboundMailController(Controller):
+    handler: InboundMailHandler
+
     def factory(self) -> SMTP:
-        return LenientSMTP(self.handler, **self.SMTP_kwargs)
+        return InboundSMTP(self.handler, **self.SMTP_kwargs)
+
+    def stop(self, *args: Any, **kwargs: Any) -> None:
+        super().stop(*args, **kwargs)
+        self.handler.close()
 
 
-def smtp_inbound_controller(*, host: str, port: int) -> Controller:
+def smtp_inbound_controller(
+    *,
+    host: str,
+    port: int,
+    workers: int = DEFAULT_WORKERS,
+    max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    store_wait_seconds: float = STORE_WAIT_SECONDS,
+) -> Controller:
     """A controller (not yet started) serving InboundMailHandler on host:port."""
     return InboundMailController(
-        InboundMailHandler(),
+        InboundMailHandler(
+            workers=workers,
+            max_connections=max_connections,
+            store_wait_seconds=store_wait_seconds,
+        ),
         hostname=host,
         port=port,
         data_size_limit=settings.EMAIL_INBOUND_MAX_BYTES,

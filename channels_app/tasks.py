@@ -47,4 +47,4 @@ def mailboxes_poll() -> None:
 
 @shared_task(name="channels_app.tasks.mailbox_poll", ignore_result=True)
 def mailbox_poll(channel_id: int) -> int:
-    return imap_polling.mailbox_poll(channel_id=channel_id)
+    return imap_polling.mailbox_poll_until_drained(channel_id=channel_id)

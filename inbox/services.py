@@ -246,7 +246,11 @@ def _conversation_for_threaded_inbound(
         known = {
             external_id: conversation_id
             for external_id, conversation_id, direction, owner_id in Message.objects.filter(
-                channel=channel, external_id__in=inbound.thread_references
+                # Both directions named: the lookup then walks the unique index on
+                # (channel, direction, external_id) instead of every message of the channel.
+                channel=channel,
+                direction__in=MessageDirection.values,
+                external_id__in=inbound.thread_references,
             ).values_list(
                 "external_id", "conversation_id", "direction", "conversation__customer_id"
             )

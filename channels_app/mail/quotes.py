@@ -81,6 +81,9 @@ def _first_history_line(lines: list[str]) -> int | None:
 
 def _starts_history(lines: list[str], index: int) -> bool:
     line = lines[index]
+    if not line or line.isspace():
+        # No marker is blank, and an attribution starts on a line of its own words.
+        return False
     return bool(
         QUOTED_LINE.match(line)
         or ORIGINAL_MESSAGE.match(line)

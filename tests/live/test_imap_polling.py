@@ -10,7 +10,12 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from channels_app.adapters.email import EmailAdapter
-from channels_app.imap_polling import FETCH_ATTEMPTS, mailbox_channels_due, mailbox_poll
+from channels_app.imap_polling import (
+    FETCH_ATTEMPTS,
+    mailbox_channels_due,
+    mailbox_poll,
+    mailbox_poll_until_drained,
+)
 from channels_app.models import MailboxState, WebhookEvent
 from channels_app.services import webhook_events_reprocess
 from inbox.models import Conversation, Message
@@ -321,3 +326,27 @@ def test_an_account_wide_refusal_never_skips_a_message(mailbox, monkeypatch):
     assert "OVERQUOTA" in state.last_error
     monkeypatch.undo()
     assert mailbox_poll(channel_id=channel.pk) == 2
+
+
+def test_a_backlog_is_read_in_one_task_batch_after_batch(mailbox, settings):
+    settings.IMAP_BATCH_SIZE = 2
+    channel = mailbox_channel(mailbox)
+    for number in range(5):
+        mailbox.deliver(mail(f"Backlog {number}", sender=f"customer{number}@example.org"))
+
+    assert mailbox_poll_until_drained(channel_id=channel.pk) == 5
+
+    assert Message.objects.count() == 5
+    assert MailboxState.objects.get(channel=channel).last_uid == 5
+    assert all(b"\\Seen" in flags for flags in mailbox.folder_flags().values())
+    assert mailbox_poll_until_drained(channel_id=channel.pk) == 0
+
+
+def test_one_poll_still_reads_one_batch(mailbox, settings):
+    settings.IMAP_BATCH_SIZE = 2
+    channel = mailbox_channel(mailbox)
+    for number in range(3):
+        mailbox.deliver(mail(f"Batch {number}"))
+
+    assert mailbox_poll(channel_id=channel.pk) == 2
+    assert mailbox_poll(channel_id=channel.pk) == 1
