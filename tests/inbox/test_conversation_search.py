@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from inbox.models import ConversationStatus
+from inbox.models import Conversation, ConversationStatus
 from inbox.selectors import conversation_search_for_user
 from tests.conftest import real_services_available
 from tests.factories import (
@@ -154,6 +154,40 @@ def test_postgresql_searches_message_text_through_the_gin_index(operator, channe
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "message_body_search" in plan, plan
+
+
+def test_a_phone_typed_in_another_spelling_finds_the_identity(operator, channel):
+    customer = CustomerFactory(name="Zed", phone="")
+    IdentityFactory(customer=customer, kind="whatsapp", value="+34600123456")
+    theirs = ConversationFactory(channel=channel, customer=customer)
+    ConversationFactory(channel=channel)
+
+    assert found_ids(operator, "+34 600 12 34 56") == [theirs.pk]
+
+
+@pytest.mark.real_services
+def test_postgresql_answers_every_part_of_a_search_from_an_index(operator, channel):
+    from inbox.selectors import conversation_text_match
+
+    # Every part of the match has an index: customers' names and emails, identities and
+    # subjects (trigrams, for substrings), the customer's phone and message text.
+    search = Conversation.objects.filter(conversation_text_match(text="+34 600 123 456"))
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        sql, params = search.values("pk").query.sql_with_params()
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    for index in (
+        "customer_name_trigram",
+        "customer_email_trigram",
+        "customers_c_phone",
+        "identity_value_trigram",
+        "conversation_subject_trigram",
+        "message_body_search",
+    ):
+        assert index in plan, plan
+    assert "Seq Scan" not in plan, plan
 
 
 @pytest.mark.real_services
