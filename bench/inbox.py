@@ -143,11 +143,16 @@ class Endpoint:
     is_page: bool = False  # a page for a browser session, else the API with a token
 
 
-def endpoints(conversation_id: int) -> list[Endpoint]:
+def endpoints(conversation_id: int, next_cursor: str) -> list[Endpoint]:
     conversation = f"/api/v1/conversations/{conversation_id}/"
     return [
         Endpoint("inbox first screen", "/", is_page=True),
         Endpoint("inbox, mine/open", "/?view=mine&status=open", is_page=True),
+        # What the page's script fetches next: the open conversation, then more of the list.
+        Endpoint(
+            "inbox conversation pane", f"/inbox/conversations/{conversation_id}/", is_page=True
+        ),
+        Endpoint("inbox list, next page", f"/inbox/list/?after={next_cursor}", is_page=True),
         Endpoint("API conversation list", "/api/v1/conversations/"),
         Endpoint("API list, open, assignee=me", "/api/v1/conversations/?status=open&assignee=me"),
         Endpoint(f"API list, q={MESSAGE_SEARCH}", f"/api/v1/conversations/?q={MESSAGE_SEARCH}"),
@@ -205,15 +210,17 @@ def time_requests(repeat: int, only: str, show_plans: bool, profile: bool) -> No
     settings.ALLOWED_HOSTS = ["testserver"]
     print(f"data: {Conversation.objects.count()} conversations, {Message.objects.count()} messages")
     # The open conversation with the latest activity: the one the first screen shows.
-    conversation_id = (
-        Conversation.objects.filter(status="open").order_by("-last_message_at", "-id").first().pk
-    )
+    recent_open = Conversation.objects.filter(status="open").order_by("-last_message_at", "-id")
+    conversation_id = recent_open.first().pk
+    # Where the first page of 25 ends (the list's cursor: "<id>~<last_message_at>").
+    last_of_page = recent_open[24]
+    next_cursor = f"{last_of_page.pk}~{last_of_page.last_message_at:%Y%m%dT%H%M%S.%f}"
     for username in ("anna", "supervisor"):
         user = User.objects.get(username=username)
         browser = Client()
         browser.force_login(user)
         api = Client(headers={"Authorization": f"Token {operator_api_token(user=user)}"})
-        for endpoint in endpoints(conversation_id):
+        for endpoint in endpoints(conversation_id, next_cursor):
             if only and only not in endpoint.label:
                 continue
             client = browser if endpoint.is_page else api

@@ -2,8 +2,7 @@
 
 from contextlib import suppress
 
-from django.db.models import CharField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Cast, Coalesce, Concat, NullIf
+from django.db.models import Q, QuerySet
 
 from customers.models import Customer, CustomerMerge, Identity, IdentityClaim
 from customers.normalization import InvalidIdentityValue, normalize_phone
@@ -38,38 +37,27 @@ def customer_ids_matching(*, text: str) -> QuerySet:
     return by_profile.union(by_identity)
 
 
-def customer_get_with_identities(*, customer_id: int) -> Customer:
-    return Customer.objects.prefetch_related("identities", "claims").get(pk=customer_id)
-
-
-def claims_for(*, customer: Customer) -> QuerySet[IdentityClaim]:
-    return customer.claims.all()
-
-
 def customer_get_for_profile(*, customer_id: int) -> Customer:
     """The customer with identities and claims, plus `latest_merge_id` and
     `latest_merge_name`: the newest merge into them that can still be undone (None if
-    none), read in the same query as the customer."""
-    latest_merge = CustomerMerge.objects.filter(
-        survivor=OuterRef("pk"), undone_at__isnull=True
-    ).order_by("-created_at", "-id")
-    merged_name = Coalesce(
-        NullIf("merged__name", Value("")),
-        NullIf("merged__email", Value("")),
-        NullIf("merged__phone", Value("")),
-        Concat(Value("Customer "), Cast("merged_id", CharField())),
-        output_field=CharField(),
+    none). The merge is read apart: composed into the customer's query as subqueries it
+    cost three times the Python time of a query of its own."""
+    customer = Customer.objects.prefetch_related("identities", "claims").get(pk=customer_id)
+    latest_merge = (
+        CustomerMerge.objects.filter(survivor_id=customer_id, undone_at__isnull=True)
+        .order_by("-created_at", "-id")
+        .values_list("pk", "merged_id", "merged__name", "merged__email", "merged__phone")
+        .first()
     )
-    return (
-        Customer.objects.prefetch_related("identities", "claims")
-        .annotate(
-            latest_merge_id=Subquery(latest_merge.values("pk")[:1]),
-            latest_merge_name=Subquery(
-                latest_merge.annotate(display_name=merged_name).values("display_name")[:1]
-            ),
-        )
-        .get(pk=customer_id)
-    )
+    customer.latest_merge_id = None  # type: ignore[attr-defined]
+    customer.latest_merge_name = None  # type: ignore[attr-defined]
+    if latest_merge:
+        merge_id, merged_id, name, email, phone = latest_merge
+        customer.latest_merge_id = merge_id  # type: ignore[attr-defined]
+        # Named as the merged profile names itself.
+        merged = Customer(pk=merged_id, name=name, email=email, phone=phone)
+        customer.latest_merge_name = str(merged)  # type: ignore[attr-defined]
+    return customer
 
 
 def customer_contact_email(*, customer_id: int) -> str:

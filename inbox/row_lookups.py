@@ -1,20 +1,23 @@
 """Small reads by id that complete a page of list rows, in plain SQL.
 
 The inbox and API lists read a page as flat rows (see inbox.selectors) and then fetch, by
-id, what the page refers to: operators, labels, identities, attachments. Through the ORM
-each id of an `IN (...)` list costs ~40 Python calls to prepare, so a page of 25 ids
-costs ~1,000 calls per lookup, a third of a whole list request; here the ids go to the
-database driver as they are. Tables and columns come from the models; the SQL is the
-same on PostgreSQL and SQLite.
+id, what the page refers to: operators, labels, identities, attachments, previews.
+Through the ORM each id of an `IN (...)` list costs ~40 Python calls to prepare, so a
+page of 25 ids costs ~1,000 calls per lookup, a third of a whole list request, and the
+preview subqueries another ~4,000 to compose; here the ids go to the database driver as
+they are. Tables and columns come from the models; the SQL is the same on PostgreSQL
+and SQLite.
 """
 
 from collections.abc import Collection, Sequence
+from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
 from django.db import connection
 from django.db.models import Field, Model
+from django.utils.dateparse import parse_datetime
 
-from inbox.models import Conversation, Label, Team
+from inbox.models import Conversation, Label, Message, MessageDirection, Team
 
 ModelT = TypeVar("ModelT", bound=Model)
 
@@ -25,6 +28,16 @@ def _table(model: type[Model]) -> str:
 
 def _column(model: type[Model], field: str) -> str:
     return connection.ops.quote_name(cast(Field, model._meta.get_field(field)).column or "")
+
+
+def _placeholders(values: Collection[Any]) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _fetch_all(sql: str, params: Sequence[Any]) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def rows_where_in(
@@ -40,22 +53,25 @@ def rows_where_in(
     if not values:
         return []
     columns = ", ".join(_column(model, field) for field in fields)
-    placeholders = ", ".join(["%s"] * len(values))
     order = f" ORDER BY {_column(model, order_by)}" if order_by else ""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {columns} FROM {_table(model)} WHERE {_column(model, key)} "
-            f"IN ({placeholders}){order}",
-            list(values),
-        )
-        return cursor.fetchall()
+    return _fetch_all(
+        f"SELECT {columns} FROM {_table(model)} WHERE {_column(model, key)} "
+        f"IN ({_placeholders(values)}){order}",
+        list(values),
+    )
 
 
 def models_where_in(
-    model: type[ModelT], *, key: str, values: Collection[Any], order_by: str = ""
+    model: type[ModelT],
+    *,
+    key: str,
+    values: Collection[Any],
+    order_by: str = "",
+    fields: Sequence[str] = (),
 ) -> list[ModelT]:
-    """As rows_where_in, the model's instances with every concrete field loaded."""
-    fields = [field.attname for field in model._meta.concrete_fields]
+    """As rows_where_in, the model's instances with the given fields loaded (as `only()`
+    would), or every concrete field."""
+    fields = fields or [field.attname for field in model._meta.concrete_fields]
     return [
         model.from_db(connection.alias, fields, row)
         for row in rows_where_in(model, fields, key=key, values=values, order_by=order_by)
@@ -70,17 +86,20 @@ def grouped(rows: Sequence[tuple]) -> dict[Any, list[tuple]]:
     return groups
 
 
-def channel_ids_of_teams_of(user_id: int) -> list[int]:
-    """The channels served by any team the user belongs to."""
+def teams_and_channels_of(user_id: int) -> tuple[list[int], list[int]]:
+    """The ids of the teams the user belongs to and of the channels they serve."""
     channel_teams, team_members = Team.channels.through, Team.members.through
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT DISTINCT {_column(channel_teams, 'channel')} FROM {_table(channel_teams)} "
-            f"WHERE {_column(channel_teams, 'team')} IN (SELECT {_column(team_members, 'team')} "
-            f"FROM {_table(team_members)} WHERE {_column(team_members, 'user')} = %s)",
-            [user_id],
-        )
-        return [channel_id for (channel_id,) in cursor.fetchall()]
+    team = _column(team_members, "team")
+    rows = _fetch_all(
+        f"SELECT m.{team}, c.{_column(channel_teams, 'channel')} "
+        f"FROM {_table(team_members)} m LEFT JOIN {_table(channel_teams)} c "
+        f"ON c.{_column(channel_teams, 'team')} = m.{team} "
+        f"WHERE m.{_column(team_members, 'user')} = %s",
+        [user_id],
+    )
+    team_ids = sorted({team_id for team_id, _ in rows})
+    channel_ids = sorted({channel_id for _, channel_id in rows if channel_id is not None})
+    return team_ids, channel_ids
 
 
 def labels_of(conversation_ids: Collection[int]) -> dict[int, list[tuple]]:
@@ -89,13 +108,65 @@ def labels_of(conversation_ids: Collection[int]) -> dict[int, list[tuple]]:
         return {}
     labelled = Conversation.labels.through
     conversation, label = _column(labelled, "conversation"), _column(labelled, "label")
-    placeholders = ", ".join(["%s"] * len(conversation_ids))
-    with connection.cursor() as cursor:
-        cursor.execute(
+    return grouped(
+        _fetch_all(
             f"SELECT c.{conversation}, l.{_column(Label, 'id')}, l.{_column(Label, 'name')}, "
             f"l.{_column(Label, 'color')} FROM {_table(labelled)} c JOIN {_table(Label)} l "
-            f"ON l.{_column(Label, 'id')} = c.{label} WHERE c.{conversation} IN ({placeholders}) "
+            f"ON l.{_column(Label, 'id')} = c.{label} "
+            f"WHERE c.{conversation} IN ({_placeholders(conversation_ids)}) "
             f"ORDER BY l.{_column(Label, 'name')}",
             list(conversation_ids),
         )
-        return grouped(cursor.fetchall())
+    )
+
+
+def _timestamp(value: Any) -> datetime | None:
+    # PostgreSQL's driver gives an aware datetime; SQLite its stored UTC time, as text or
+    # (where it knows the column's type) a naive datetime.
+    moment = parse_datetime(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
+
+
+def previews_of(
+    conversation_ids: Collection[int], *, length: int
+) -> dict[int, tuple[str | None, str | None, datetime | None]]:
+    """Each conversation's (preview, preview_direction, waiting_since): the first `length`
+    characters and the direction of its last public message, and when the customer's
+    first message after our last public reply was sent (None when we answered last)."""
+    if not conversation_ids:
+        return {}
+    m = {field: _column(Message, field) for field in ("id", "conversation", "body", "direction")}
+    m.update(is_private=_column(Message, "is_private"), created_at=_column(Message, "created_at"))
+    messages, conversations = _table(Message), _table(Conversation)
+    conversation_id = _column(Conversation, "id")
+    last_public = (
+        f"FROM {messages} m WHERE m.{m['conversation']} = c.{conversation_id} "
+        f"AND m.{m['is_private']} = %s ORDER BY m.{m['id']} DESC LIMIT 1"
+    )
+    last_reply = (
+        f"SELECT r.{m['id']} FROM {messages} r WHERE r.{m['conversation']} = c.{conversation_id} "
+        f"AND r.{m['direction']} = %s AND r.{m['is_private']} = %s "
+        f"ORDER BY r.{m['id']} DESC LIMIT 1"
+    )
+    rows = _fetch_all(
+        f"SELECT c.{conversation_id}, (SELECT SUBSTR(m.{m['body']}, 1, %s) {last_public}), "
+        f"(SELECT m.{m['direction']} {last_public}), "
+        f"(SELECT m.{m['created_at']} FROM {messages} m "
+        f"WHERE m.{m['conversation']} = c.{conversation_id} "
+        f"AND m.{m['direction']} = %s AND m.{m['id']} > COALESCE(({last_reply}), 0) "
+        f"ORDER BY m.{m['id']} LIMIT 1) "
+        f"FROM {conversations} c WHERE c.{conversation_id} IN ({_placeholders(conversation_ids)})",
+        [
+            length,
+            False,
+            False,
+            MessageDirection.INBOUND,
+            MessageDirection.OUTBOUND,
+            False,
+            *conversation_ids,
+        ],
+    )
+    return {
+        conversation: (preview, direction, _timestamp(waiting_since))
+        for conversation, preview, direction, waiting_since in rows
+    }

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from django.http import QueryDict
 
 from inbox.models import ConversationStatus, Label, Team
-from inbox.selectors import InboxCounts, InboxView
+from inbox.web.selectors import InboxCounts, InboxView
 
 FIXED_VIEWS = (("mine", "Mine"), ("unassigned", "Unassigned"), ("all", "All"))
 DEFAULT_VIEW = "all"
