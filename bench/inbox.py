@@ -8,7 +8,7 @@ and p99 wall time, CPU per request of this process (the web server's share) and 
 PostgreSQL backend serving it, the SQL statements a request runs and their summed time.
 
     python bench/inbox.py [--conversations 100000] [--messages-each 10] [--repeat 100]
-                          [--reuse] [--only LABEL] [--explain] [--profile]
+                          [--reuse] [--only LABEL] [--explain] [--profile] [--lean-token-auth]
 """
 
 import argparse
@@ -169,6 +169,25 @@ def backend_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def python_calls_per_request(request, count: int = 10) -> int:
+    """Function calls (Python and built-in) a request makes: unlike times, the same on a
+    busy machine as on an idle one, so runs compare even when the others' load differs."""
+    calls = 0
+
+    def counted(frame, event, argument) -> None:
+        nonlocal calls
+        if event in ("call", "c_call"):
+            calls += 1
+
+    sys.setprofile(counted)
+    try:
+        for _ in range(count):
+            request()
+    finally:
+        sys.setprofile(None)
+    return calls // count
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -187,7 +206,9 @@ def explain(connection, statements: list[str]) -> None:
                 print(f"         {line}")
 
 
-def time_requests(repeat: int, only: str, show_plans: bool, profile: bool) -> None:
+def time_requests(
+    repeat: int, only: str, show_plans: bool, profile: bool, lean_token_auth: bool
+) -> None:
     os.environ.update(environment())
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -208,6 +229,15 @@ def time_requests(repeat: int, only: str, show_plans: bool, profile: bool) -> No
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.ALLOWED_HOSTS = ["testserver"]
+    if lean_token_auth:
+        # What DEFAULT_AUTHENTICATION_CLASSES would give the views (they read it at import).
+        from rest_framework.authentication import SessionAuthentication
+        from rest_framework.views import APIView
+
+        from inbox.api.authentication import TokenAuthentication
+
+        APIView.authentication_classes = [TokenAuthentication, SessionAuthentication]
+        print("API token authentication: inbox.api.authentication.TokenAuthentication")
     print(f"data: {Conversation.objects.count()} conversations, {Message.objects.count()} messages")
     # The open conversation with the latest activity: the one the first screen shows.
     recent_open = Conversation.objects.filter(status="open").order_by("-last_message_at", "-id")
@@ -247,12 +277,14 @@ def time_requests(repeat: int, only: str, show_plans: bool, profile: bool) -> No
                     client.get(endpoint.url)
                 sql_times.append(sum(float(query["time"]) for query in captured) * 1000)
                 statements = [query["sql"] for query in captured]
+            calls = python_calls_per_request(lambda: client.get(endpoint.url))  # noqa: B023
             print(
                 f"{endpoint.label} ({username}): median {statistics.median(walls):.1f} ms, "
                 f"p99 {percentile(walls, 0.99):.1f} ms, CPU {statistics.mean(cpus):.2f} ms/request"
                 f" (median {statistics.median(cpus):.2f}), PostgreSQL backend CPU "
                 f"{backend_ms:.2f} ms/request, {len(statements)} queries taking "
-                f"{statistics.median(sql_times):.2f} ms, over {repeat} requests"
+                f"{statistics.median(sql_times):.2f} ms, {calls} Python calls, "
+                f"over {repeat} requests"
             )
             if show_plans and username == "anna":
                 explain(connection, statements)
@@ -276,6 +308,11 @@ def main() -> None:
     parser.add_argument("--only", default="", help="time only endpoints whose label has this")
     parser.add_argument("--explain", action="store_true", help="print each statement's plan")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of each")
+    parser.add_argument(
+        "--lean-token-auth",
+        action="store_true",
+        help="authenticate API tokens with inbox.api.authentication.TokenAuthentication",
+    )
     options = parser.parse_args()
     if not options.reuse:
         seconds = prepare(options.conversations, options.messages_each)
@@ -283,7 +320,9 @@ def main() -> None:
             f"loaded {options.conversations} conversations with {options.messages_each} "
             f"messages each in {seconds:.1f} s"
         )
-    time_requests(options.repeat, options.only, options.explain, options.profile)
+    time_requests(
+        options.repeat, options.only, options.explain, options.profile, options.lean_token_auth
+    )
 
 
 if __name__ == "__main__":

@@ -22,11 +22,11 @@ from inbox.models import Conversation, Label, Message, MessageDirection, Team
 ModelT = TypeVar("ModelT", bound=Model)
 
 
-def _table(model: type[Model]) -> str:
+def quoted_table(model: type[Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def _column(model: type[Model], field: str) -> str:
+def quoted_column(model: type[Model], field: str) -> str:
     return connection.ops.quote_name(cast(Field, model._meta.get_field(field)).column or "")
 
 
@@ -40,6 +40,27 @@ def _fetch_all(sql: str, params: Sequence[Any]) -> list[tuple]:
         return cursor.fetchall()
 
 
+def converted(model: type[Model], fields: Sequence[str], rows: list[tuple]) -> list[tuple]:
+    """The rows' values as the ORM gives them: the backend's and the fields' converters
+    applied (SQLite's booleans and times, JSON, ...); on PostgreSQL most fields have none."""
+    converters = []
+    for index, name in enumerate(fields):
+        column = cast(Field, model._meta.get_field(name)).get_col(model._meta.db_table)
+        functions = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        if functions:
+            converters.append((index, functions, column))
+    if not converters:
+        return rows
+    result = []
+    for row in rows:
+        values = list(row)
+        for index, functions, column in converters:
+            for function in functions:
+                values[index] = function(values[index], column, connection)
+        result.append(tuple(values))
+    return result
+
+
 def rows_where_in(
     model: type[Model],
     fields: Sequence[str],
@@ -49,16 +70,18 @@ def rows_where_in(
     order_by: str = "",
 ) -> list[tuple]:
     """The given fields (concrete fields of the model itself) of the rows whose `key` is
-    one of the values, as tuples, optionally in ascending order of a field."""
+    one of the values, as tuples of what the ORM would give, optionally in ascending order
+    of a field."""
     if not values:
         return []
-    columns = ", ".join(_column(model, field) for field in fields)
-    order = f" ORDER BY {_column(model, order_by)}" if order_by else ""
-    return _fetch_all(
-        f"SELECT {columns} FROM {_table(model)} WHERE {_column(model, key)} "
+    columns = ", ".join(quoted_column(model, field) for field in fields)
+    order = f" ORDER BY {quoted_column(model, order_by)}" if order_by else ""
+    rows = _fetch_all(
+        f"SELECT {columns} FROM {quoted_table(model)} WHERE {quoted_column(model, key)} "
         f"IN ({_placeholders(values)}){order}",
         list(values),
     )
+    return converted(model, fields, rows)
 
 
 def models_where_in(
@@ -89,12 +112,12 @@ def grouped(rows: Sequence[tuple]) -> dict[Any, list[tuple]]:
 def teams_and_channels_of(user_id: int) -> tuple[list[int], list[int]]:
     """The ids of the teams the user belongs to and of the channels they serve."""
     channel_teams, team_members = Team.channels.through, Team.members.through
-    team = _column(team_members, "team")
+    team = quoted_column(team_members, "team")
     rows = _fetch_all(
-        f"SELECT m.{team}, c.{_column(channel_teams, 'channel')} "
-        f"FROM {_table(team_members)} m LEFT JOIN {_table(channel_teams)} c "
-        f"ON c.{_column(channel_teams, 'team')} = m.{team} "
-        f"WHERE m.{_column(team_members, 'user')} = %s",
+        f"SELECT m.{team}, c.{quoted_column(channel_teams, 'channel')} "
+        f"FROM {quoted_table(team_members)} m LEFT JOIN {quoted_table(channel_teams)} c "
+        f"ON c.{quoted_column(channel_teams, 'team')} = m.{team} "
+        f"WHERE m.{quoted_column(team_members, 'user')} = %s",
         [user_id],
     )
     team_ids = sorted({team_id for team_id, _ in rows})
@@ -107,14 +130,14 @@ def labels_of(conversation_ids: Collection[int]) -> dict[int, list[tuple]]:
     if not conversation_ids:
         return {}
     labelled = Conversation.labels.through
-    conversation, label = _column(labelled, "conversation"), _column(labelled, "label")
+    conversation, label = quoted_column(labelled, "conversation"), quoted_column(labelled, "label")
+    label_id, name, color = (quoted_column(Label, field) for field in ("id", "name", "color"))
     return grouped(
         _fetch_all(
-            f"SELECT c.{conversation}, l.{_column(Label, 'id')}, l.{_column(Label, 'name')}, "
-            f"l.{_column(Label, 'color')} FROM {_table(labelled)} c JOIN {_table(Label)} l "
-            f"ON l.{_column(Label, 'id')} = c.{label} "
-            f"WHERE c.{conversation} IN ({_placeholders(conversation_ids)}) "
-            f"ORDER BY l.{_column(Label, 'name')}",
+            f"SELECT c.{conversation}, l.{label_id}, l.{name}, l.{color} "
+            f"FROM {quoted_table(labelled)} c JOIN {quoted_table(Label)} l "
+            f"ON l.{label_id} = c.{label} "
+            f"WHERE c.{conversation} IN ({_placeholders(conversation_ids)}) ORDER BY l.{name}",
             list(conversation_ids),
         )
     )
@@ -135,10 +158,12 @@ def previews_of(
     first message after our last public reply was sent (None when we answered last)."""
     if not conversation_ids:
         return {}
-    m = {field: _column(Message, field) for field in ("id", "conversation", "body", "direction")}
-    m.update(is_private=_column(Message, "is_private"), created_at=_column(Message, "created_at"))
-    messages, conversations = _table(Message), _table(Conversation)
-    conversation_id = _column(Conversation, "id")
+    m = {
+        field: quoted_column(Message, field)
+        for field in ("id", "conversation", "body", "direction", "is_private", "created_at")
+    }
+    messages, conversations = quoted_table(Message), quoted_table(Conversation)
+    conversation_id = quoted_column(Conversation, "id")
     last_public = (
         f"FROM {messages} m WHERE m.{m['conversation']} = c.{conversation_id} "
         f"AND m.{m['is_private']} = %s ORDER BY m.{m['id']} DESC LIMIT 1"

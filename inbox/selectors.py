@@ -3,9 +3,12 @@
 import string
 import time
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -20,10 +23,14 @@ from django.db.models import (
     QuerySet,
     Value,
 )
+from django.db.models.expressions import RawSQL
 
 from customers.models import Customer, Identity, IdentityClaim
 from customers.selectors import (
+    customer_ids_matching_sql,
     customer_list,
+    sql_column,
+    sql_contains,
 )
 from inbox import row_lookups
 from inbox.models import (
@@ -80,12 +87,21 @@ def channel_ids_visible_to(user: User) -> list[int] | None:
     return _teams_and_channels_of(user)[1]
 
 
-def conversations_visible_to(user: User) -> QuerySet[Conversation]:
-    conversations = Conversation.objects.all()
+def _only_visible(conversations: QuerySet[Any], user: User) -> QuerySet[Any]:
     channel_ids = channel_ids_visible_to(user)
     if channel_ids is not None:
         conversations = conversations.filter(channel_id__in=channel_ids)
     return conversations
+
+
+def conversations_visible_to(user: User) -> QuerySet[Conversation]:
+    return _only_visible(Conversation.objects.all(), user)
+
+
+def conversation_rows_visible_to(user: User) -> QuerySet[Any]:
+    """The conversations the user may see as rows of CONVERSATION_LIST_COLUMNS (to be
+    completed by conversation_rows_complete)."""
+    return _only_visible(_conversation_rows().all(), user)
 
 
 def _with_relations(conversations: QuerySet[Conversation]) -> QuerySet[Conversation]:
@@ -150,23 +166,16 @@ class ConversationFilters:
     query: str = ""
 
 
-def conversation_list_for_user(
-    *, user: User, filters: ConversationFilters
-) -> QuerySet[Conversation]:
-    """The inbox list, most recent activity first."""
-    return _filtered(conversations_visible_to(user), user=user, filters=filters)
-
-
 def conversation_rows_for_user(*, user: User, filters: ConversationFilters) -> QuerySet[Any]:
-    """The inbox list as rows of CONVERSATION_ROW_FIELDS, most recent activity first; a
+    """The inbox list as rows of CONVERSATION_LIST_COLUMNS, most recent activity first; a
     page of it read, `conversation_rows_complete` fills in its operators and labels."""
-    return conversation_list_for_user(user=user, filters=filters).values(*CONVERSATION_LIST_COLUMNS)
+    return _filtered(conversation_rows_visible_to(user), user=user, filters=filters)
 
 
 def conversation_row_for_user(*, user: User, conversation_id: int) -> dict[str, Any]:
     """One conversation as a complete row; raises Conversation.DoesNotExist when absent or
     not visible to the user alike."""
-    row = conversations_visible_to(user).values(*CONVERSATION_LIST_COLUMNS).get(pk=conversation_id)
+    row = conversation_rows_visible_to(user).get(pk=conversation_id)
     return conversation_rows_complete([row])[0]
 
 
@@ -181,6 +190,13 @@ CONVERSATION_LIST_COLUMNS = tuple(
     if not field.startswith(("assignee__", "resolved_by__"))
 )
 _OPERATOR_RELATIONS = ("assignee", "resolved_by")
+
+
+@cache
+def _conversation_rows() -> QuerySet[Any]:
+    # The columns resolved once rather than in every request (~800 Python calls): each
+    # list query starts from a clone of this one, which is never evaluated.
+    return Conversation.objects.values(*CONVERSATION_LIST_COLUMNS)
 
 
 def conversation_rows_complete(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -247,10 +263,16 @@ def message_list(*, conversation: Conversation) -> QuerySet[Message]:
     )
 
 
+@cache
+def _message_rows() -> QuerySet[Any]:
+    # As _conversation_rows, for messages.
+    return Message.objects.values(*MESSAGE_ROW_FIELDS)
+
+
 def message_rows(*, conversation_id: int) -> QuerySet[Any]:
     """A conversation's messages as rows of MESSAGE_ROW_FIELDS; a page of it read,
     `message_rows_complete` adds their attachments."""
-    return Message.objects.filter(conversation_id=conversation_id).values(*MESSAGE_ROW_FIELDS)
+    return _message_rows().filter(conversation_id=conversation_id)
 
 
 def message_rows_complete(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -414,14 +436,28 @@ def messages_matching_text(*, text: str) -> QuerySet[Message]:
 def conversation_text_match(*, text: str) -> Q:
     """Conversations whose customer (name, email, phone, any identity), subject or any
     public message matches the text."""
-    # A union of ids, each part answered by its own index: PostgreSQL cannot combine
-    # conditions on other tables OR-ed together and would test every conversation.
-    by_customer = Conversation.objects.filter(
-        customer_id__in=customer_list(query=text).values("pk")
-    ).values("pk")
-    by_subject = Conversation.objects.filter(subject__icontains=text).values("pk")
-    by_message = messages_matching_text(text=text).values("conversation_id")
-    return Q(pk__in=by_customer.union(by_subject, by_message))
+    # A union of ids, each part answered by its own index: over conditions on other tables
+    # OR-ed together PostgreSQL would test every conversation. Written out as SQL, as the
+    # customers' part is (customer_ids_matching_sql), for the same reason.
+    conversation_id, customer = sql_column(Conversation, "id"), sql_column(Conversation, "customer")
+    customers = connection.ops.quote_name(Customer._meta.db_table)
+    conversations = connection.ops.quote_name(Conversation._meta.db_table)
+    matching_customers, customer_params = customer_ids_matching_sql(text=text)
+    subject, subject_params = sql_contains(sql_column(Conversation, "subject"), text)
+    sql = (
+        f"SELECT {conversation_id} FROM {conversations} WHERE {customer} IN "
+        f"(SELECT {sql_column(Customer, 'id')} FROM {customers} "
+        f"WHERE {sql_column(Customer, 'merged_into')} IS NULL "
+        f"AND {sql_column(Customer, 'id')} IN ({matching_customers})) "
+        f"UNION SELECT {conversation_id} FROM {conversations} WHERE {subject}"
+    )
+    params = [*customer_params, *subject_params]
+    with suppress(EmptyResultSet):  # no word to look for in message text
+        by_message, message_params = (
+            messages_matching_text(text=text).values("conversation_id").query.sql_with_params()
+        )
+        sql, params = f"{sql} UNION {by_message}", [*params, *message_params]
+    return Q(pk__in=RawSQL(sql, params))
 
 
 # Operator presence ----------------------------------------------------------------------

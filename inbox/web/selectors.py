@@ -118,7 +118,7 @@ def _completed(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def _after(conversations: QuerySet[Conversation], cursor: InboxCursor) -> QuerySet[Conversation]:
+def _after(conversations: QuerySet[Any], cursor: InboxCursor) -> QuerySet[Any]:
     # Descending order puts NULL last_message_at first where the database sorts NULLs as
     # the largest values (PostgreSQL) and last elsewhere (SQLite).
     nulls_first = connection.features.nulls_order_largest
@@ -143,10 +143,10 @@ def inbox_conversation_page(
 ) -> InboxPage:
     """One page of the inbox list with previews and waiting times: four queries for any
     page (the rows, their operators, labels and previews)."""
-    conversations = selectors.conversation_list_for_user(user=user, filters=view.filters())
+    conversations = selectors.conversation_rows_for_user(user=user, filters=view.filters())
     if after is not None:
         conversations = _after(conversations, after)
-    rows = list(conversations.values(*selectors.CONVERSATION_LIST_COLUMNS)[: limit + 1])
+    rows = list(conversations[: limit + 1])
     has_more = len(rows) > limit
     rows = _completed(rows[:limit])
     last = rows[-1] if rows else None
@@ -254,14 +254,12 @@ def conversation_search_for_user(
         .values("excerpt")[:1]
     )
     conversations = (
-        selectors.conversations_visible_to(user)
+        selectors.conversation_rows_visible_to(user)
         .filter(selectors.conversation_text_match(text=text))
         .annotate(matching_body=Subquery(latest_match))
         .order_by("-last_message_at", "-id")
     )
-    rows = _completed(
-        list(conversations.values(*selectors.CONVERSATION_LIST_COLUMNS, "matching_body")[:limit])
-    )
+    rows = _completed(list(conversations[:limit]))
     for row in rows:
         matching_body = row.pop("matching_body")
         row["snippet"] = _snippet(matching_body, text) if matching_body else None

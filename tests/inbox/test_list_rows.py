@@ -138,7 +138,12 @@ def test_a_listed_customer_reads_as_the_customer_itself(operator_client, channel
     for profile in (customer, quiet):
         profile.refresh_from_db()
         assert listed[profile.pk] == CustomerOutputSerializer(profile).data
-    assert [identity["value"] for identity in listed[customer.pk]["identities"]] == [
-        "tg-1",
-        "maria@example.com",
+    # JSON booleans, not 1 and 0 (which compare equal to them in Python), on every database.
+    assert [
+        (identity["value"], identity["is_reachable"])
+        for identity in listed[customer.pk]["identities"]
+    ] == [("tg-1", True), ("maria@example.com", False)]
+    assert [type(identity["is_reachable"]) for identity in listed[customer.pk]["identities"]] == [
+        bool,
+        bool,
     ]
