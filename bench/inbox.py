@@ -148,7 +148,9 @@ def endpoints(conversation_id: int, next_cursor: str) -> list[Endpoint]:
     return [
         Endpoint("inbox first screen", "/", is_page=True),
         Endpoint("inbox, mine/open", "/?view=mine&status=open", is_page=True),
-        # What the page's script fetches next: the open conversation, then more of the list.
+        # What the page's script fetches next: the counts of the views and tabs, the open
+        # conversation, then more of the list.
+        Endpoint("inbox counts", "/inbox/counts/?view=all&status=open", is_page=True),
         Endpoint(
             "inbox conversation pane", f"/inbox/conversations/{conversation_id}/", is_page=True
         ),

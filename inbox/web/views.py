@@ -1,9 +1,9 @@
 """The operator web inbox: parse the query, read through selectors, render.
 
-The first screen is the page's frame, its counts and the first page of the list as data,
-which the page's scripts render; they then fetch the fragments below (the open
-conversation, the next page of the list, fresh counts) and write through the REST API,
-which calls inbox.services.
+The first screen is the page's frame and the first page of the list as data, which the
+page's scripts render; they then fetch the fragments below (the open conversation, the
+counts of the view menu and status tabs, the next page of the list) and write through
+the REST API, which calls inbox.services.
 """
 
 import json
@@ -119,11 +119,12 @@ def inbox_page(request: HttpRequest) -> HttpResponse:
     ):
         return render(request, "inbox/not_found.html", status=404)
     page = web_selectors.inbox_conversation_page(user=user, view=view)
-    counts = web_selectors.inbox_counts(user=user, view=view, teams=teams)
     context: dict[str, Any] = {
         "view": view,
-        "view_links": navigation.view_links(view, teams, counts),
-        "status_links": navigation.status_links(view, counts),
+        # Their counts, which cost PostgreSQL more than the rest of the page (every
+        # conversation still to be worked on is counted), come through inbox_counts.
+        "view_links": navigation.view_links(view, teams),
+        "status_links": navigation.status_links(view),
         "channels": channels,
         "labels": labels,
         "has_conversations": bool(page.rows),

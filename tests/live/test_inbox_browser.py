@@ -297,6 +297,9 @@ def test_the_first_screen_draws_the_list_and_opens_the_newest_conversation(
     assert "Can I change my address?" in page.locator("#thread-messages").inner_text()
     assert page.locator("#customer-profile .profile-name").inner_text() == "Jonas Weber"
     assert "conversation=" not in page.url
+    # The counts of the views and tabs arrive after the list.
+    page.wait_for_selector("[data-count-status='open']:text-is('2')")
+    page.wait_for_selector("[data-count-view='unassigned']:text-is('2')")
     assert page.errors == []
 
 

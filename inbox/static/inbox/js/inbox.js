@@ -1,6 +1,7 @@
 // The operator inbox page: the server renders the frame and sends the first page of the
-// list as data; this module renders the list, opens conversations (their fragment from
-// the server), keeps everything live (websocket events) and writes through the REST API.
+// list as data; this module renders the list, fetches the counts and opens conversations
+// (their fragment from the server), keeps everything live (websocket events) and writes
+// through the REST API.
 
 import { api } from "./api.js";
 import { setupCannedResponses } from "./canned.js";
@@ -177,16 +178,18 @@ function applyCounts(counts) {
   }
 }
 
+async function refreshCounts() {
+  try {
+    applyCounts(await api.get(`/inbox/counts/?${data.query}`));
+  } catch {
+    // The next change or reconnect refreshes them.
+  }
+}
+
 let countsTimer;
 function refreshCountsSoon() {
   clearTimeout(countsTimer);
-  countsTimer = setTimeout(async () => {
-    try {
-      applyCounts(await api.get(`/inbox/counts/?${data.query}`));
-    } catch {
-      // The next change or reconnect refreshes them.
-    }
-  }, 700);
+  countsTimer = setTimeout(refreshCounts, 700);
 }
 
 // ---- the open conversation ----------------------------------------------------------
@@ -1004,6 +1007,7 @@ document.addEventListener("visibilitychange", () => {
 
 for (const item of data.items) list.append(renderItem(item));
 saveUnread();
+refreshCounts();
 localizeTimes(document);
 // The conversation in the address, else (unless the list takes the whole screen) the
 // first of the list.
