@@ -8,7 +8,8 @@ and p99 wall time, CPU per request of this process (the web server's share) and 
 PostgreSQL backend serving it, the SQL statements a request runs and their summed time.
 
     python bench/inbox.py [--conversations 100000] [--messages-each 10] [--repeat 100]
-                          [--reuse] [--only LABEL] [--explain] [--profile] [--lean-token-auth]
+                          [--seconds 10] [--reuse] [--only LABEL] [--explain] [--profile]
+                          [--lean-token-auth]
 """
 
 import argparse
@@ -209,7 +210,7 @@ def explain(connection, statements: list[str]) -> None:
 
 
 def time_requests(
-    repeat: int, only: str, show_plans: bool, profile: bool, lean_token_auth: bool
+    repeat: int, seconds: float, only: str, show_plans: bool, profile: bool, lean_token_auth: bool
 ) -> None:
     os.environ.update(environment())
     sys.path.insert(0, str(ROOT))
@@ -265,28 +266,33 @@ def time_requests(
             backend = connection.connection.info.backend_pid
             walls, cpus = [], []
             backend_started = backend_cpu_seconds(backend)
-            for _ in range(repeat):
+            deadline = time.monotonic() + seconds
+            while len(walls) < repeat and time.monotonic() < deadline:
                 started, cpu_started = time.perf_counter(), time.process_time()
                 response = client.get(endpoint.url)
                 walls.append((time.perf_counter() - started) * 1000)
                 cpus.append((time.process_time() - cpu_started) * 1000)
                 assert response.status_code == 200, (endpoint.url, response.status_code)
-            backend_ms = (backend_cpu_seconds(backend) - backend_started) * 1000 / repeat
+            timed = len(walls)
+            backend_ms = (backend_cpu_seconds(backend) - backend_started) * 1000 / timed
             assert connection.connection.info.backend_pid == backend, "reconnected meanwhile"
             sql_times, statements = [], []
-            for _ in range(min(repeat, 20)):
+            for _ in range(min(timed, 10)):
                 with CaptureQueriesContext(connection) as captured:
                     client.get(endpoint.url)
                 sql_times.append(sum(float(query["time"]) for query in captured) * 1000)
                 statements = [query["sql"] for query in captured]
-            calls = python_calls_per_request(lambda: client.get(endpoint.url))  # noqa: B023
+            calls = python_calls_per_request(
+                lambda: client.get(endpoint.url),  # noqa: B023
+                count=min(timed, 10),
+            )
             print(
                 f"{endpoint.label} ({username}): median {statistics.median(walls):.1f} ms, "
                 f"p99 {percentile(walls, 0.99):.1f} ms, CPU {statistics.mean(cpus):.2f} ms/request"
                 f" (median {statistics.median(cpus):.2f}), PostgreSQL backend CPU "
                 f"{backend_ms:.2f} ms/request, {len(statements)} queries taking "
                 f"{statistics.median(sql_times):.2f} ms, {calls} Python calls, "
-                f"over {repeat} requests"
+                f"over {timed} requests"
             )
             if show_plans and username == "anna":
                 explain(connection, statements)
@@ -305,7 +311,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--conversations", type=int, default=100_000)
     parser.add_argument("--messages-each", type=int, default=10)
-    parser.add_argument("--repeat", type=int, default=100)
+    parser.add_argument("--repeat", type=int, default=100, help="timed requests per endpoint")
+    parser.add_argument(
+        "--seconds", type=float, default=10, help="at most this long timing each endpoint"
+    )
     parser.add_argument("--reuse", action="store_true", help="time the database a run left")
     parser.add_argument("--only", default="", help="time only endpoints whose label has this")
     parser.add_argument("--explain", action="store_true", help="print each statement's plan")
@@ -323,7 +332,12 @@ def main() -> None:
             f"messages each in {seconds:.1f} s"
         )
     time_requests(
-        options.repeat, options.only, options.explain, options.profile, options.lean_token_auth
+        options.repeat,
+        options.seconds,
+        options.only,
+        options.explain,
+        options.profile,
+        options.lean_token_auth,
     )
 
 
