@@ -156,6 +156,9 @@ def endpoints(conversation_id: int, next_cursor: str) -> list[Endpoint]:
             "inbox conversation pane", f"/inbox/conversations/{conversation_id}/", is_page=True
         ),
         Endpoint("inbox list, next page", f"/inbox/list/?after={next_cursor}", is_page=True),
+        # A yardstick: the framework, token authentication and one tiny query. CPU times
+        # move with the machine's other load; the other rows compare best as multiples of it.
+        Endpoint("API labels (yardstick)", "/api/v1/labels/"),
         Endpoint("API conversation list", "/api/v1/conversations/"),
         Endpoint("API list, open, assignee=me", "/api/v1/conversations/?status=open&assignee=me"),
         Endpoint(f"API list, q={MESSAGE_SEARCH}", f"/api/v1/conversations/?q={MESSAGE_SEARCH}"),
