@@ -1,9 +1,11 @@
 """Reads on customers."""
 
 from contextlib import suppress
+from typing import Any, cast
 
-from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Cast, Coalesce, Concat, NullIf
+from django.db import connection
+from django.db.models import Field, Model, QuerySet
+from django.db.models.expressions import RawSQL
 
 from customers.models import Customer, CustomerMerge, Identity, IdentityClaim
 from customers.normalization import InvalidIdentityValue, normalize_phone
@@ -16,52 +18,87 @@ def customer_list(*, query: str = "") -> QuerySet[Customer]:
     text = query.replace("\x00", "").strip()
     if not text:
         return customers
-    values = {text, text.lower()}
+    return customers.filter(pk__in=RawSQL(*customer_ids_matching_sql(text=text)))
+
+
+def sql_column(model: type[Model], field: str) -> str:
+    """The model's table and a field's column, quoted, as `table.column`."""
+    column = cast(Field, model._meta.get_field(field)).column or ""
+    return f"{connection.ops.quote_name(model._meta.db_table)}.{connection.ops.quote_name(column)}"
+
+
+def _lookup_sql(lookup: str, column: str) -> str:
+    # As Django writes the lookup: the column's cast and the backend's operator.
+    operators: dict[str, str] = connection.operators  # type: ignore[attr-defined]
+    return f"{connection.ops.lookup_cast(lookup) % column} {operators[lookup]}"
+
+
+def sql_contains(column: str, text: str) -> tuple[str, list[Any]]:
+    """`column` contains `text`, whatever the case: the SQL Django writes for icontains, so
+    that the indexes made for it (trigram indexes on `UPPER(column::text)`) answer it."""
+    return _lookup_sql("icontains", column), [f"%{connection.ops.prep_for_like_query(text)}%"]
+
+
+def _sql_equals_ignoring_case(column: str, text: str) -> tuple[str, list[Any]]:
+    return _lookup_sql("iexact", column), [connection.ops.prep_for_iexact_query(text)]
+
+
+def customer_ids_matching_sql(*, text: str) -> tuple[str, list[Any]]:
+    """SQL (and its parameters) selecting the ids of customers, merged-away ones included,
+    whose name or email contains the text, whose phone is it, or with an identity
+    containing it or the phone number it spells.
+
+    A union of lookups, each answered by an index of its own on PostgreSQL (trigram
+    indexes for the substrings): over conditions on two tables OR-ed together it could use
+    none and read every customer. Written out: composing it through the ORM cost more
+    Python time than the rest of a search request."""
+    phones = list(dict.fromkeys([text, text.lower()]))
+    name, name_params = sql_contains(sql_column(Customer, "name"), text)
+    email, email_params = sql_contains(sql_column(Customer, "email"), text)
+    identity, identity_params = sql_contains(sql_column(Identity, "value"), text)
     with suppress(InvalidIdentityValue):
-        values.add(normalize_phone(text))
-    identity_match = Identity.objects.filter(customer=OuterRef("pk")).filter(
-        Q(value__in=values) | Q(value__icontains=text)
+        phone = normalize_phone(text)
+        phones.append(phone)
+        # Case-insensitive like the substring match, so that the same index answers it.
+        same_phone, same_phone_params = _sql_equals_ignoring_case(
+            sql_column(Identity, "value"), phone
+        )
+        identity, identity_params = (
+            f"{identity} OR {same_phone}",
+            identity_params + same_phone_params,
+        )
+    customers, identities = (
+        connection.ops.quote_name(model._meta.db_table) for model in (Customer, Identity)
     )
-    return customers.filter(
-        Q(name__icontains=text)
-        | Q(email__icontains=text)
-        | Q(phone__in=values)
-        | Exists(identity_match)
+    return (
+        f"SELECT {sql_column(Customer, 'id')} FROM {customers} WHERE {name} OR {email} "
+        f"OR {sql_column(Customer, 'phone')} IN ({', '.join(['%s'] * len(phones))}) "
+        f"UNION SELECT {sql_column(Identity, 'customer')} FROM {identities} WHERE {identity}",
+        [*name_params, *email_params, *phones, *identity_params],
     )
-
-
-def customer_get_with_identities(*, customer_id: int) -> Customer:
-    return Customer.objects.prefetch_related("identities", "claims").get(pk=customer_id)
-
-
-def claims_for(*, customer: Customer) -> QuerySet[IdentityClaim]:
-    return customer.claims.all()
 
 
 def customer_get_for_profile(*, customer_id: int) -> Customer:
     """The customer with identities and claims, plus `latest_merge_id` and
     `latest_merge_name`: the newest merge into them that can still be undone (None if
-    none), read in the same query as the customer."""
-    latest_merge = CustomerMerge.objects.filter(
-        survivor=OuterRef("pk"), undone_at__isnull=True
-    ).order_by("-created_at", "-id")
-    merged_name = Coalesce(
-        NullIf("merged__name", Value("")),
-        NullIf("merged__email", Value("")),
-        NullIf("merged__phone", Value("")),
-        Concat(Value("Customer "), Cast("merged_id", CharField())),
-        output_field=CharField(),
+    none). The merge is read apart: composed into the customer's query as subqueries it
+    cost three times the Python time of a query of its own."""
+    customer = Customer.objects.prefetch_related("identities", "claims").get(pk=customer_id)
+    latest_merge = (
+        CustomerMerge.objects.filter(survivor_id=customer_id, undone_at__isnull=True)
+        .order_by("-created_at", "-id")
+        .values_list("pk", "merged_id", "merged__name", "merged__email", "merged__phone")
+        .first()
     )
-    return (
-        Customer.objects.prefetch_related("identities", "claims")
-        .annotate(
-            latest_merge_id=Subquery(latest_merge.values("pk")[:1]),
-            latest_merge_name=Subquery(
-                latest_merge.annotate(display_name=merged_name).values("display_name")[:1]
-            ),
-        )
-        .get(pk=customer_id)
-    )
+    customer.latest_merge_id = None  # type: ignore[attr-defined]
+    customer.latest_merge_name = None  # type: ignore[attr-defined]
+    if latest_merge:
+        merge_id, merged_id, name, email, phone = latest_merge
+        customer.latest_merge_id = merge_id  # type: ignore[attr-defined]
+        # Named as the merged profile names itself.
+        merged = Customer(pk=merged_id, name=name, email=email, phone=phone)
+        customer.latest_merge_name = str(merged)  # type: ignore[attr-defined]
+    return customer
 
 
 def customer_contact_email(*, customer_id: int) -> str:

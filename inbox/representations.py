@@ -6,6 +6,7 @@ list costs no query per item and an event is serialized once.
 
 import html
 import re
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +32,23 @@ def operator_representation(user: User | None) -> dict[str, Any] | None:
     return {"id": user.pk, "username": user.username, "name": user.display_name}
 
 
+def _operator_from_row(row: Mapping[str, Any], relation: str) -> dict[str, Any] | None:
+    if not row[f"{relation}_id"]:
+        return None
+    username = row[f"{relation}__username"]
+    # As User.display_name: the full name, else the username.
+    full_name = f"{row[f'{relation}__first_name']} {row[f'{relation}__last_name']}".strip()
+    return {"id": row[f"{relation}_id"], "username": username, "name": full_name or username}
+
+
+def _operator_columns(relation: str, user: User | None) -> dict[str, Any]:
+    return {
+        f"{relation}__username": user.username if user else None,
+        f"{relation}__first_name": user.first_name if user else None,
+        f"{relation}__last_name": user.last_name if user else None,
+    }
+
+
 def attachment_representation(attachment: Attachment) -> dict[str, Any]:
     return {
         "id": attachment.pk,
@@ -44,76 +62,202 @@ def attachment_representation(attachment: Attachment) -> dict[str, Any]:
 _CID_SOURCE = re.compile(r"""(\bsrc\s*=\s*["']?)cid:([^"'\s>]+)""", re.IGNORECASE)
 
 
-def html_with_inline_images(message: Message) -> str:
-    """The message's HTML with `cid:` image sources replaced by their attachments' URLs."""
+def _html_with_inline_images(body_html: str, attachments: Sequence[Attachment]) -> str:
     # Signed links: the HTML is shown in a sandboxed frame, whose requests carry no session.
     by_content_id = {
         attachment.content_id: attachment_public_url(attachment)
-        for attachment in message.attachments.all()
+        for attachment in attachments
         if attachment.content_id
     }
     if not by_content_id:
-        return message.body_html
+        return body_html
 
     def source(match: re.Match[str]) -> str:
         url = by_content_id.get(match.group(2))
         return f"{match.group(1)}{html.escape(url)}" if url else match.group(0)
 
-    return _CID_SOURCE.sub(source, message.body_html)
+    return _CID_SOURCE.sub(source, body_html)
 
 
-def message_representation(message: Message) -> dict[str, Any]:
+def html_with_inline_images(message: Message) -> str:
+    """The message's HTML with `cid:` image sources replaced by their attachments' URLs."""
+    return _html_with_inline_images(message.body_html, list(message.attachments.all()))
+
+
+# A message as lists read it: one flat row with these keys (ORM lookups), plus
+# "attachments", the message's Attachment rows.
+MESSAGE_ROW_FIELDS = (
+    "id",
+    "conversation_id",
+    "direction",
+    "body",
+    "body_full",
+    "body_html",
+    "is_private",
+    "status",
+    "error",
+    "external_id",
+    "author_id",
+    "author__username",
+    "author__first_name",
+    "author__last_name",
+    "created_at",
+    "sent_at",
+    "edited_at",
+)
+
+
+def message_row_representation(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The message's public shape, from a row of MESSAGE_ROW_FIELDS and its attachments."""
+    attachments = row["attachments"]
+    return {
+        "id": row["id"],
+        "conversation_id": row["conversation_id"],
+        "direction": row["direction"],
+        "body": row["body"],
+        # Email only (empty elsewhere): the text with its quoted history and signature,
+        # and the sanitised HTML part with inline images pointing at their attachments.
+        "body_full": row["body_full"],
+        "body_html": _html_with_inline_images(row["body_html"], attachments)
+        if row["body_html"]
+        else "",
+        "private": row["is_private"],
+        "status": row["status"],
+        "error": row["error"],
+        "external_id": row["external_id"],
+        "author": _operator_from_row(row, "author"),
+        "attachments": [attachment_representation(a) for a in attachments],
+        "created_at": _time(row["created_at"]),
+        "sent_at": _time(row["sent_at"]),
+        "edited_at": _time(row["edited_at"]),
+    }
+
+
+def message_row(message: Message) -> dict[str, Any]:
+    """A loaded message (its author selected) as a row of MESSAGE_ROW_FIELDS."""
     return {
         "id": message.pk,
         "conversation_id": message.conversation_id,
         "direction": message.direction,
         "body": message.body,
-        # Email only (empty elsewhere): the text with its quoted history and signature,
-        # and the sanitised HTML part with inline images pointing at their attachments.
         "body_full": message.body_full,
-        "body_html": html_with_inline_images(message) if message.body_html else "",
-        "private": message.is_private,
+        "body_html": message.body_html,
+        "is_private": message.is_private,
         "status": message.status,
         "error": message.error,
         "external_id": message.external_id,
-        "author": operator_representation(message.author) if message.author_id else None,
-        "attachments": [attachment_representation(a) for a in message.attachments.all()],
-        "created_at": _time(message.created_at),
-        "sent_at": _time(message.sent_at),
-        "edited_at": _time(message.edited_at),
+        "author_id": message.author_id,
+        **_operator_columns("author", message.author if message.author_id else None),
+        "created_at": message.created_at,
+        "sent_at": message.sent_at,
+        "edited_at": message.edited_at,
+        "attachments": list(message.attachments.all()),
     }
 
 
+def message_representation(message: Message) -> dict[str, Any]:
+    return message_row_representation(message_row(message))
+
+
+def label_values_representation(label_id: int, name: str, color: str) -> dict[str, Any]:
+    return {"id": label_id, "name": name, "color": color}
+
+
 def label_representation(label: Label) -> dict[str, Any]:
-    return {"id": label.pk, "name": label.name, "color": label.color}
+    return label_values_representation(label.pk, label.name, label.color)
 
 
-def conversation_representation(conversation: Conversation) -> dict[str, Any]:
-    channel = conversation.channel
-    customer = conversation.customer
-    team = conversation.team
+# A conversation as lists read it: one flat row with these keys (ORM lookups), however the
+# selector gathered them, so that a page of a list builds no model instances. Plus
+# "labels": (id, name, color) of each, by name.
+CONVERSATION_ROW_FIELDS = (
+    "id",
+    "status",
+    "priority",
+    "subject",
+    "channel_id",
+    "channel__kind",
+    "channel__name",
+    "customer_id",
+    "customer__name",
+    "assignee_id",
+    "assignee__username",
+    "assignee__first_name",
+    "assignee__last_name",
+    "team_id",
+    "team__name",
+    "last_message_at",
+    "first_response_at",
+    "resolved_at",
+    "resolved_by_id",
+    "resolved_by__username",
+    "resolved_by__first_name",
+    "resolved_by__last_name",
+    "snoozed_until",
+    "created_at",
+    "updated_at",
+)
+
+
+def conversation_row_representation(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The conversation's public shape, from a row of CONVERSATION_ROW_FIELDS and labels."""
+    return {
+        "id": row["id"],
+        "status": row["status"],
+        "priority": row["priority"],
+        "subject": row["subject"],
+        "channel": {
+            "id": row["channel_id"],
+            "kind": row["channel__kind"],
+            "name": row["channel__name"],
+        },
+        "customer": {"id": row["customer_id"], "name": row["customer__name"]},
+        "assignee": _operator_from_row(row, "assignee"),
+        "team": {"id": row["team_id"], "name": row["team__name"]} if row["team_id"] else None,
+        "last_message_at": _time(row["last_message_at"]),
+        "first_response_at": _time(row["first_response_at"]),
+        "resolved_at": _time(row["resolved_at"]),
+        "resolved_by": _operator_from_row(row, "resolved_by"),
+        "snoozed_until": _time(row["snoozed_until"]),
+        "labels": [label_values_representation(*label) for label in row["labels"]],
+        "created_at": _time(row["created_at"]),
+        "updated_at": _time(row["updated_at"]),
+    }
+
+
+def conversation_row(conversation: Conversation) -> dict[str, Any]:
+    """A loaded conversation (its relations selected) as a row of CONVERSATION_ROW_FIELDS."""
+    channel, customer, team = conversation.channel, conversation.customer, conversation.team
+    assignee = conversation.assignee if conversation.assignee_id else None
+    resolved_by = conversation.resolved_by if conversation.resolved_by_id else None
     return {
         "id": conversation.pk,
         "status": conversation.status,
         "priority": conversation.priority,
         "subject": conversation.subject,
-        "channel": {"id": channel.pk, "kind": channel.kind, "name": channel.name},
-        "customer": {"id": customer.pk, "name": customer.name},
-        "assignee": operator_representation(conversation.assignee)
-        if conversation.assignee_id
-        else None,
-        "team": {"id": team.pk, "name": team.name} if team else None,
-        "last_message_at": _time(conversation.last_message_at),
-        "first_response_at": _time(conversation.first_response_at),
-        "resolved_at": _time(conversation.resolved_at),
-        "resolved_by": operator_representation(conversation.resolved_by)
-        if conversation.resolved_by_id
-        else None,
-        "snoozed_until": _time(conversation.snoozed_until),
-        "labels": [label_representation(label) for label in conversation.labels.all()],
-        "created_at": _time(conversation.created_at),
-        "updated_at": _time(conversation.updated_at),
+        "channel_id": channel.pk,
+        "channel__kind": channel.kind,
+        "channel__name": channel.name,
+        "customer_id": customer.pk,
+        "customer__name": customer.name,
+        "assignee_id": conversation.assignee_id,
+        **_operator_columns("assignee", assignee),
+        "team_id": team.pk if team else None,
+        "team__name": team.name if team else None,
+        "last_message_at": conversation.last_message_at,
+        "first_response_at": conversation.first_response_at,
+        "resolved_at": conversation.resolved_at,
+        "resolved_by_id": conversation.resolved_by_id,
+        **_operator_columns("resolved_by", resolved_by),
+        "snoozed_until": conversation.snoozed_until,
+        "created_at": conversation.created_at,
+        "updated_at": conversation.updated_at,
+        "labels": [(label.pk, label.name, label.color) for label in conversation.labels.all()],
     }
+
+
+def conversation_representation(conversation: Conversation) -> dict[str, Any]:
+    return conversation_row_representation(conversation_row(conversation))
 
 
 def conversation_event_representation(event: ConversationEvent) -> dict[str, Any]:
@@ -186,3 +330,27 @@ def conversation_event_text(event: ConversationEvent) -> str:
         text = f"merged customer {merged} into {survivor}"
         return f"{actor} {text}" if actor else text[:1].upper() + text[1:]
     return kind
+
+
+# A customer as lists read it: one row with these keys, plus "identities" ((kind, value,
+# is_reachable) of each) and "claims" ((kind, value) of each).
+CUSTOMER_ROW_FIELDS = ("id", "name", "email", "phone", "attributes", "created_at", "updated_at")
+
+
+def customer_row_representation(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The customer's public shape, from a row of CUSTOMER_ROW_FIELDS with its identities
+    and claims."""
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "email": row["email"],
+        "phone": row["phone"],
+        "attributes": row["attributes"],
+        "identities": [
+            {"kind": kind, "value": value, "is_reachable": is_reachable}
+            for kind, value, is_reachable in row["identities"]
+        ],
+        "claims": [{"kind": kind, "value": value} for kind, value in row["claims"]],
+        "created_at": _time(row["created_at"]),
+        "updated_at": _time(row["updated_at"]),
+    }

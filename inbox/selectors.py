@@ -3,10 +3,12 @@
 import string
 import time
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -19,18 +21,20 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce, Substr
+from django.db.models.expressions import RawSQL
 
-from customers.models import Customer
+from customers.models import Customer, Identity, IdentityClaim
 from customers.selectors import (
-    customer_get_for_profile,
-    customer_get_with_identities,
+    customer_ids_matching_sql,
     customer_list,
+    sql_column,
+    sql_contains,
 )
+from inbox import row_lookups
 from inbox.models import (
+    Attachment,
     CannedResponse,
     Conversation,
     ConversationEvent,
@@ -41,29 +45,68 @@ from inbox.models import (
     Team,
     User,
 )
+from inbox.representations import (
+    CONVERSATION_ROW_FIELDS,
+    CUSTOMER_ROW_FIELDS,
+    MESSAGE_ROW_FIELDS,
+)
 
 CONVERSATION_RELATIONS = ("customer", "channel", "assignee", "team", "resolved_by")
+# What the selectors below learned about a request's user (see request_scoped).
+_REQUEST_MEMO = "_inbox_request_memo"
+
+
+def request_scoped(user: User) -> User:
+    """Marks a user object loaded for one HTTP request: the reads below then keep what they
+    learn about the user's access (their teams and the channels these serve) on it for the
+    rest of the request instead of reading it again. Never for an object that outlives its
+    request (an operator socket's user): an access change must reach it at once."""
+    if getattr(user, _REQUEST_MEMO, None) is None:
+        setattr(user, _REQUEST_MEMO, {})
+    return user
+
+
+def _teams_and_channels_of(user: User) -> tuple[list[int], list[int]]:
+    memo = getattr(user, _REQUEST_MEMO, None)
+    if memo is not None and "memberships" in memo:
+        return memo["memberships"]
+    memberships = row_lookups.teams_and_channels_of(user.pk)
+    if memo is not None:
+        memo["memberships"] = memberships
+    return memberships
+
+
+def team_ids_of(user: User) -> list[int]:
+    return _teams_and_channels_of(user)[0]
 
 
 def channel_ids_visible_to(user: User) -> list[int] | None:
     """Channel ids served by the user's teams; None means every channel (supervisors, admins)."""
     if user.sees_all_conversations:
         return None
-    return list(
-        Team.objects.filter(members=user, channels__isnull=False)
-        .values_list("channels", flat=True)
-        .distinct()
-    )
+    return _teams_and_channels_of(user)[1]
 
 
-def conversations_visible_to(user: User) -> QuerySet[Conversation]:
-    conversations = Conversation.objects.select_related(*CONVERSATION_RELATIONS).prefetch_related(
-        "labels"
-    )
+def _only_visible(conversations: QuerySet[Any], user: User) -> QuerySet[Any]:
     channel_ids = channel_ids_visible_to(user)
     if channel_ids is not None:
         conversations = conversations.filter(channel_id__in=channel_ids)
     return conversations
+
+
+def conversations_visible_to(user: User) -> QuerySet[Conversation]:
+    return _only_visible(Conversation.objects.all(), user)
+
+
+def conversation_rows_visible_to(user: User) -> QuerySet[Any]:
+    """The conversations the user may see as rows of CONVERSATION_LIST_COLUMNS (to be
+    completed by conversation_rows_complete)."""
+    return _only_visible(_conversation_rows().all(), user)
+
+
+def _with_relations(conversations: QuerySet[Conversation]) -> QuerySet[Conversation]:
+    """What conversation_representation reads of each model, loaded with it."""
+    return conversations.select_related(*CONVERSATION_RELATIONS).prefetch_related("labels")
 
 
 def customers_visible_to(user: User, *, query: str = "") -> QuerySet[Customer]:
@@ -78,6 +121,40 @@ def customers_visible_to(user: User, *, query: str = "") -> QuerySet[Customer]:
     )
 
 
+def customer_rows_for_user(*, user: User, query: str = "") -> QuerySet[Any]:
+    """customers_visible_to as rows of CUSTOMER_ROW_FIELDS; a page of it read,
+    customer_rows_complete adds identities and claims."""
+    return customers_visible_to(user, query=query).values(*CUSTOMER_ROW_FIELDS)
+
+
+def customer_rows_complete(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Adds each row's identities, as (kind, value, is_reachable), and claims, as (kind,
+    value): two queries for any number of rows."""
+    customer_ids = [row["id"] for row in rows]
+    identities = row_lookups.grouped(
+        row_lookups.rows_where_in(
+            Identity,
+            ("customer", "kind", "value", "is_reachable"),
+            key="customer",
+            values=customer_ids,
+            order_by="id",
+        )
+    )
+    claims = row_lookups.grouped(
+        row_lookups.rows_where_in(
+            IdentityClaim,
+            ("customer", "kind", "value"),
+            key="customer",
+            values=customer_ids,
+            order_by="id",
+        )
+    )
+    for row in rows:
+        row["identities"] = identities.get(row["id"], [])
+        row["claims"] = claims.get(row["id"], [])
+    return rows
+
+
 @dataclass(frozen=True)
 class ConversationFilters:
     status: str = ""
@@ -89,11 +166,64 @@ class ConversationFilters:
     query: str = ""
 
 
-def conversation_list_for_user(
-    *, user: User, filters: ConversationFilters
+def conversation_rows_for_user(*, user: User, filters: ConversationFilters) -> QuerySet[Any]:
+    """The inbox list as rows of CONVERSATION_LIST_COLUMNS, most recent activity first; a
+    page of it read, `conversation_rows_complete` fills in its operators and labels."""
+    return _filtered(conversation_rows_visible_to(user), user=user, filters=filters)
+
+
+def conversation_row_for_user(*, user: User, conversation_id: int) -> dict[str, Any]:
+    """One conversation as a complete row; raises Conversation.DoesNotExist when absent or
+    not visible to the user alike."""
+    row = conversation_rows_visible_to(user).get(pk=conversation_id)
+    return conversation_rows_complete([row])[0]
+
+
+# What a list query reads of CONVERSATION_ROW_FIELDS: the conversation with its customer,
+# channel and team joined; the operators (an assignee and who resolved it) come in one
+# query by id (conversation_rows_complete). Each more table joined multiplies the join
+# orders PostgreSQL weighs for every request: five joins cost it ~4 ms of planning, three
+# ~0.7 ms.
+CONVERSATION_LIST_COLUMNS = tuple(
+    field
+    for field in CONVERSATION_ROW_FIELDS
+    if not field.startswith(("assignee__", "resolved_by__"))
+)
+_OPERATOR_RELATIONS = ("assignee", "resolved_by")
+
+
+@cache
+def _conversation_rows() -> QuerySet[Any]:
+    # The columns resolved once rather than in every request (~800 Python calls): each
+    # list query starts from a clone of this one, which is never evaluated.
+    return Conversation.objects.values(*CONVERSATION_LIST_COLUMNS)
+
+
+def conversation_rows_complete(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Fills in the rows' operators and labels: two queries for any number of rows."""
+    operator_ids = {row[f"{relation}_id"] for row in rows for relation in _OPERATOR_RELATIONS}
+    operator_ids.discard(None)
+    operators = row_lookups.grouped(
+        row_lookups.rows_where_in(
+            User, ("id", "username", "first_name", "last_name"), key="id", values=operator_ids
+        )
+    )
+    labels = row_lookups.labels_of([row["id"] for row in rows])
+    for row in rows:
+        for relation in _OPERATOR_RELATIONS:
+            ((username, first_name, last_name),) = operators.get(
+                row[f"{relation}_id"], [(None, None, None)]
+            )
+            row[f"{relation}__username"] = username
+            row[f"{relation}__first_name"] = first_name
+            row[f"{relation}__last_name"] = last_name
+        row["labels"] = labels.get(row["id"], [])
+    return rows
+
+
+def _filtered(
+    conversations: QuerySet[Conversation], *, user: User, filters: ConversationFilters
 ) -> QuerySet[Conversation]:
-    """The inbox list, most recent activity first."""
-    conversations = conversations_visible_to(user)
     if filters.status:
         conversations = conversations.filter(status=filters.status)
     if filters.assignee == "me":
@@ -116,8 +246,13 @@ def conversation_list_for_user(
 
 
 def conversation_get_for_user(*, user: User, conversation_id: int) -> Conversation:
-    """Raises Conversation.DoesNotExist when absent or not visible to the user alike."""
-    return conversations_visible_to(user).get(pk=conversation_id)
+    """The conversation with its relations and labels loaded; raises
+    Conversation.DoesNotExist when absent or not visible to the user alike."""
+    return _with_relations(conversations_visible_to(user)).get(pk=conversation_id)
+
+
+def conversation_is_visible_to(*, user: User, conversation_id: int) -> bool:
+    return conversations_visible_to(user).filter(pk=conversation_id).exists()
 
 
 def message_list(*, conversation: Conversation) -> QuerySet[Message]:
@@ -126,6 +261,30 @@ def message_list(*, conversation: Conversation) -> QuerySet[Message]:
         .select_related("author")
         .prefetch_related("attachments")
     )
+
+
+@cache
+def _message_rows() -> QuerySet[Any]:
+    # As _conversation_rows, for messages.
+    return Message.objects.values(*MESSAGE_ROW_FIELDS)
+
+
+def message_rows(*, conversation_id: int) -> QuerySet[Any]:
+    """A conversation's messages as rows of MESSAGE_ROW_FIELDS; a page of it read,
+    `message_rows_complete` adds their attachments."""
+    return _message_rows().filter(conversation_id=conversation_id)
+
+
+def message_rows_complete(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Adds each row's attachments: one query for any number of rows."""
+    attachments: dict[int, list[Attachment]] = {}
+    for attachment in row_lookups.models_where_in(
+        Attachment, key="message", values=[row["id"] for row in rows], order_by="id"
+    ):
+        attachments.setdefault(attachment.message_id, []).append(attachment)
+    for row in rows:
+        row["attachments"] = attachments.get(row["id"], [])
+    return rows
 
 
 def conversation_event_list(*, conversation: Conversation) -> QuerySet[ConversationEvent]:
@@ -180,8 +339,6 @@ def conversation_thread_external_ids(
 
 def attachment_for_fetch(*, attachment_id: int):
     """An attachment still to be fetched from its platform, with its channel; or None."""
-    from inbox.models import Attachment
-
     return (
         Attachment.objects.select_related("message__channel")
         .filter(pk=attachment_id, file="")
@@ -192,15 +349,11 @@ def attachment_for_fetch(*, attachment_id: int):
 
 def attachment_by_file_name(*, file_name: str):
     """The stored attachment behind a media path, whoever asks (for signed links)."""
-    from inbox.models import Attachment
-
     return Attachment.objects.filter(file=file_name).exclude(file="").first()
 
 
 def attachment_for_user(*, user: User, file_name: str):
     """The stored attachment behind a media path, if the user may see its conversation."""
-    from inbox.models import Attachment
-
     attachment = Attachment.objects.select_related("message").filter(file=file_name).first()
     if attachment is None:
         return None
@@ -210,7 +363,11 @@ def attachment_for_user(*, user: User, file_name: str):
 
 def customer_timeline(*, user: User, customer_id: int) -> QuerySet[Conversation]:
     """The customer's conversations across channels (those the user may see), newest first."""
-    return conversations_visible_to(user).filter(customer_id=customer_id).order_by("-id")
+    return (
+        _with_relations(conversations_visible_to(user))
+        .filter(customer_id=customer_id)
+        .order_by("-id")
+    )
 
 
 def teams_with_members() -> QuerySet[Team]:
@@ -232,247 +389,7 @@ def realtime_groups_for(user: User) -> list[str]:
     return [channel_group(channel_id) for channel_id in channel_ids] + [PRESENCE_GROUP]
 
 
-# The operator web inbox -------------------------------------------------------------
-
-INBOX_PAGE_SIZE = 50
-THREAD_MESSAGE_LIMIT = 100
-TIMELINE_LIMIT = 20
-PREVIEW_LENGTH = 160
-# Statuses whose conversations still need work: only these are counted, so counting
-# stays as cheap as the list however many resolved conversations pile up.
-COUNTED_STATUSES = ("open", "pending", "snoozed")
-
-
-@dataclass(frozen=True)
-class InboxView:
-    """The slice of the inbox a page shows: a view (mine, unassigned, all or one team),
-    one status and optionally one channel."""
-
-    name: str = "all"
-    team_id: int | None = None
-    status: str = "open"
-    channel_id: int | None = None
-    label_id: int | None = None
-
-    @property
-    def key(self) -> str:
-        return f"team-{self.team_id}" if self.name == "team" else self.name
-
-    def filters(self) -> ConversationFilters:
-        return ConversationFilters(
-            status=self.status,
-            assignee={"mine": "me", "unassigned": "none"}.get(self.name, ""),
-            team=self.team_id if self.name == "team" else None,
-            channel=self.channel_id,
-            label=self.label_id,
-        )
-
-
-@dataclass(frozen=True)
-class InboxCursor:
-    """Where a page of the inbox list ends: the last row's (last_message_at, id)."""
-
-    last_message_at: datetime | None
-    conversation_id: int
-
-    STAMP_FORMAT = "%Y%m%dT%H%M%S.%f"
-
-    def encode(self) -> str:
-        stamp = (
-            self.last_message_at.astimezone(UTC).strftime(self.STAMP_FORMAT)
-            if (self.last_message_at)
-            else ""
-        )
-        return f"{self.conversation_id}~{stamp}"
-
-    @classmethod
-    def decode(cls, text: str) -> "InboxCursor | None":
-        identifier, _, stamp = text.partition("~")
-        try:
-            conversation_id = int(identifier)
-            at = datetime.strptime(stamp, cls.STAMP_FORMAT).replace(tzinfo=UTC) if stamp else None
-        except ValueError:
-            return None
-        return cls(last_message_at=at, conversation_id=conversation_id)
-
-
-@dataclass(frozen=True)
-class InboxPage:
-    conversations: list[Conversation]
-    next_cursor: InboxCursor | None
-
-
-@dataclass(frozen=True)
-class InboxCounts:
-    """Conversations per status tab (in the current view) and per view (in the current status)."""
-
-    statuses: dict[str, int]
-    views: dict[str, int]
-
-
-def _with_inbox_annotations(conversations: QuerySet[Conversation]) -> QuerySet[Conversation]:
-    """Adds `preview`/`preview_direction` (the last public message) and `waiting_since` (the
-    customer's first message after our last reply) as subqueries: one query for any page."""
-    public = Message.objects.filter(conversation=OuterRef("pk"), is_private=False).order_by("-id")
-    last_reply = Message.objects.filter(
-        conversation=OuterRef("conversation"),
-        direction=MessageDirection.OUTBOUND,
-        is_private=False,
-    ).order_by("-id")
-    unanswered = Message.objects.filter(
-        conversation=OuterRef("pk"),
-        direction=MessageDirection.INBOUND,
-        id__gt=Coalesce(Subquery(last_reply.values("id")[:1]), Value(0)),
-    ).order_by("id")
-    return conversations.annotate(
-        preview=Subquery(
-            public.annotate(excerpt=Substr("body", 1, PREVIEW_LENGTH)).values("excerpt")[:1]
-        ),
-        preview_direction=Subquery(public.values("direction")[:1]),
-        waiting_since=Subquery(unanswered.values("created_at")[:1]),
-    )
-
-
-def _after(conversations: QuerySet[Conversation], cursor: InboxCursor) -> QuerySet[Conversation]:
-    # Descending order puts NULL last_message_at first where the database sorts NULLs as
-    # the largest values (PostgreSQL) and last elsewhere (SQLite).
-    nulls_first = connection.features.nulls_order_largest
-    at, pk = cursor.last_message_at, cursor.conversation_id
-    if at is None:
-        later = Q(last_message_at__isnull=True, id__lt=pk)
-        if nulls_first:
-            later |= Q(last_message_at__isnull=False)
-    else:
-        later = Q(last_message_at__lt=at) | Q(last_message_at=at, id__lt=pk)
-        if not nulls_first:
-            later |= Q(last_message_at__isnull=True)
-    return conversations.filter(later)
-
-
-def inbox_conversation_page(
-    *,
-    user: User,
-    view: InboxView,
-    after: InboxCursor | None = None,
-    limit: int = INBOX_PAGE_SIZE,
-) -> InboxPage:
-    """One page of the inbox list with previews and waiting times, in a single query."""
-    conversations = conversation_list_for_user(user=user, filters=view.filters())
-    if after is not None:
-        conversations = _after(conversations, after)
-    rows = list(_with_inbox_annotations(conversations)[: limit + 1])
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    last = rows[-1] if rows else None
-    return InboxPage(
-        conversations=rows,
-        next_cursor=InboxCursor(last.last_message_at, last.pk) if has_more and last else None,
-    )
-
-
-def _view_match(view: InboxView, user: User) -> Q:
-    if view.name == "mine":
-        return Q(assignee=user)
-    if view.name == "unassigned":
-        return Q(assignee__isnull=True)
-    if view.name == "team":
-        return Q(team_id=view.team_id)
-    return Q()
-
-
-def inbox_counts(*, user: User, view: InboxView, teams: Sequence[Team]) -> InboxCounts:
-    """Counts for the status tabs and the view menu, in one query."""
-    conversations = conversations_visible_to(user).filter(status__in=COUNTED_STATUSES)
-    if view.channel_id is not None:
-        conversations = conversations.filter(channel_id=view.channel_id)
-    if view.label_id is not None:
-        conversations = conversations.filter(labels__id=view.label_id)
-    in_view = _view_match(view, user)
-    in_status = Q(status=view.status)
-    aggregates = {
-        f"status_{status}": Count("id", filter=in_view & Q(status=status))
-        for status in COUNTED_STATUSES
-    }
-    aggregates["view_mine"] = Count("id", filter=in_status & Q(assignee=user))
-    aggregates["view_unassigned"] = Count("id", filter=in_status & Q(assignee__isnull=True))
-    aggregates["view_all"] = Count("id", filter=in_status)
-    for team in teams:
-        aggregates[f"view_team_{team.pk}"] = Count("id", filter=in_status & Q(team_id=team.pk))
-    totals = conversations.order_by().aggregate(**aggregates)
-    views = {"mine": totals["view_mine"], "unassigned": totals["view_unassigned"]}
-    views["all"] = totals["view_all"]
-    views.update({f"team-{team.pk}": totals[f"view_team_{team.pk}"] for team in teams})
-    if view.status not in COUNTED_STATUSES:
-        views = {}
-    return InboxCounts(
-        statuses={status: totals[f"status_{status}"] for status in COUNTED_STATUSES},
-        views=views,
-    )
-
-
-def inbox_teams_for(*, user: User) -> list[Team]:
-    """The teams offered as views: the user's own, or every team for supervisors and admins."""
-    teams = Team.objects.order_by("name")
-    if not user.sees_all_conversations:
-        teams = teams.filter(members=user)
-    return list(teams)
-
-
-def inbox_channels_for(*, user: User) -> list[Any]:
-    """The channels whose conversations the user may see, for the channel filter."""
-    # The channel model belongs to channels_app, which imports inbox: reach it through the
-    # conversation's foreign key rather than an import.
-    channel_model: Any = Conversation._meta.get_field("channel").related_model
-    channels = channel_model._default_manager.order_by("name")
-    if not user.sees_all_conversations:
-        channels = channels.filter(teams__members=user).distinct()
-    return list(channels)
-
-
-def message_list_latest(
-    *, conversation: Conversation, limit: int = THREAD_MESSAGE_LIMIT
-) -> tuple[list[Message], bool]:
-    """The latest messages of a thread, oldest first, and whether earlier ones exist."""
-    latest = list(message_list(conversation=conversation).order_by("-id")[: limit + 1])
-    return list(reversed(latest[:limit])), len(latest) > limit
-
-
-def conversation_thread_latest(
-    *, conversation: Conversation, limit: int = THREAD_MESSAGE_LIMIT
-) -> tuple[list[Message | ConversationEvent], bool]:
-    """The latest messages with the events between and after them, in time order, and
-    whether earlier messages exist. Events are marked `is_event` for the template."""
-    messages, has_earlier = message_list_latest(conversation=conversation, limit=limit)
-    events = conversation_event_list(conversation=conversation).order_by("-id")
-    if has_earlier and messages:
-        events = events.filter(created_at__gte=messages[0].created_at)
-    recent_events = list(events[:limit])
-    for event in recent_events:
-        event.is_event = True  # type: ignore[attr-defined]
-    thread: list[Message | ConversationEvent] = [*messages, *recent_events]
-    thread.sort(key=lambda item: (item.created_at, isinstance(item, ConversationEvent)))
-    return thread, has_earlier
-
-
-def customer_profile_for(*, conversation: Conversation):
-    """The conversation's customer with identities and claims loaded."""
-    return customer_get_with_identities(customer_id=conversation.customer_id)
-
-
-def customer_timeline_with_previews(
-    *, user: User, customer_id: int, limit: int = TIMELINE_LIMIT
-) -> list[Conversation]:
-    return list(
-        _with_inbox_annotations(customer_timeline(user=user, customer_id=customer_id))[:limit]
-    )
-
-
 # Search ---------------------------------------------------------------------------------
-
-SEARCH_RESULT_LIMIT = 50
-SNIPPET_LENGTH = 160
-# How much of a matching message the query fetches to cut the snippet from.
-SNIPPET_SOURCE_LENGTH = 2000
 
 
 class _SimpleTextVector(Func):
@@ -519,65 +436,28 @@ def messages_matching_text(*, text: str) -> QuerySet[Message]:
 def conversation_text_match(*, text: str) -> Q:
     """Conversations whose customer (name, email, phone, any identity), subject or any
     public message matches the text."""
-    return (
-        Q(customer_id__in=customer_list(query=text).values("pk"))
-        | Q(subject__icontains=text)
-        | Q(pk__in=messages_matching_text(text=text).values("conversation_id"))
+    # A union of ids, each part answered by its own index: over conditions on other tables
+    # OR-ed together PostgreSQL would test every conversation. Written out as SQL, as the
+    # customers' part is (customer_ids_matching_sql), for the same reason.
+    conversation_id, customer = sql_column(Conversation, "id"), sql_column(Conversation, "customer")
+    customers = connection.ops.quote_name(Customer._meta.db_table)
+    conversations = connection.ops.quote_name(Conversation._meta.db_table)
+    matching_customers, customer_params = customer_ids_matching_sql(text=text)
+    subject, subject_params = sql_contains(sql_column(Conversation, "subject"), text)
+    sql = (
+        f"SELECT {conversation_id} FROM {conversations} WHERE {customer} IN "
+        f"(SELECT {sql_column(Customer, 'id')} FROM {customers} "
+        f"WHERE {sql_column(Customer, 'merged_into')} IS NULL "
+        f"AND {sql_column(Customer, 'id')} IN ({matching_customers})) "
+        f"UNION SELECT {conversation_id} FROM {conversations} WHERE {subject}"
     )
-
-
-def _snippet(body: str, text: str) -> str:
-    """About SNIPPET_LENGTH characters of the body around the first matching word."""
-    lowered = body.lower()
-    positions = [lowered.find(word) for word in text.lower().split()]
-    found = [position for position in positions if position >= 0]
-    start = max(min(found) - SNIPPET_LENGTH // 3, 0) if found else 0
-    if start:
-        # Begin at a word boundary.
-        space = body.find(" ", start)
-        start = space + 1 if 0 <= space < start + 20 else start
-    excerpt = body[start : start + SNIPPET_LENGTH].strip()
-    prefix = "…" if start else ""
-    suffix = "…" if start + SNIPPET_LENGTH < len(body) else ""
-    return f"{prefix}{excerpt}{suffix}"
-
-
-def conversation_search_for_user(
-    *, user: User, query: str, limit: int = SEARCH_RESULT_LIMIT
-) -> list[Conversation]:
-    """Conversations the user may see, in any status, whose customer or messages match the
-    query; most recent activity first. Each carries the inbox previews and `snippet`, the
-    latest matching message (None when only the customer matched). One query (two for
-    operators, whose channels are read first)."""
-    text = query.replace("\x00", "").strip()
-    if not text:
-        return []
-    latest_match = (
-        messages_matching_text(text=text)
-        .filter(conversation=OuterRef("pk"))
-        .order_by("-id")
-        .annotate(excerpt=Substr("body", 1, SNIPPET_SOURCE_LENGTH))
-        .values("excerpt")[:1]
-    )
-    conversations = (
-        conversations_visible_to(user)
-        .filter(conversation_text_match(text=text))
-        .annotate(matching_body=Subquery(latest_match))
-        .order_by("-last_message_at", "-id")
-    )
-    rows = list(_with_inbox_annotations(conversations)[:limit])
-    for conversation in rows:
-        matching_body = getattr(conversation, "matching_body", None)
-        conversation.snippet = _snippet(matching_body, text) if matching_body else None  # type: ignore[attr-defined]
-    return rows
-
-
-# The customer profile pane --------------------------------------------------------------
-
-
-def customer_profile_with_latest_merge(*, conversation: Conversation):
-    """The conversation's customer with identities, claims and their latest undoable merge."""
-    return customer_get_for_profile(customer_id=conversation.customer_id)
+    params = [*customer_params, *subject_params]
+    with suppress(EmptyResultSet):  # no word to look for in message text
+        by_message, message_params = (
+            messages_matching_text(text=text).values("conversation_id").query.sql_with_params()
+        )
+        sql, params = f"{sql} UNION {by_message}", [*params, *message_params]
+    return Q(pk__in=RawSQL(sql, params))
 
 
 # Operator presence ----------------------------------------------------------------------

@@ -1,8 +1,10 @@
-"""Small things tests share: signing webhook bodies, a recording HTTP server."""
+"""Small things tests share: signing webhook bodies, a recording HTTP server, the inbox
+page's data."""
 
 import hashlib
 import hmac
 import json
+import re
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,6 +15,14 @@ from tests.factories import API_SECRET
 
 def sign(body: bytes, secret: str = API_SECRET) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def inbox_page_data(page: bytes | str) -> dict[str, Any]:
+    """The data the inbox page carries for its script (the list's first page and more)."""
+    content = page.decode() if isinstance(page, bytes) else page
+    match = re.search(r'<script id="inbox-data" type="application/json">(.*?)</script>', content)
+    assert match, "the page carries its data for the scripts"
+    return json.loads(match.group(1))
 
 
 def api_payload(

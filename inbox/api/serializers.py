@@ -1,6 +1,10 @@
 """Input serializers validate; output serializers document the shapes for OpenAPI and
 render through the plain representation functions shared with live events."""
 
+import re
+from collections.abc import Mapping
+from typing import Any
+
 from rest_framework import serializers
 
 from customers.models import Customer
@@ -138,6 +142,9 @@ class ConversationOutputSerializer(serializers.Serializer):
         return conversation_representation(instance)
 
 
+CONVERSATION_FILTERS = ("status", "assignee", "team", "channel", "customer", "label", "q")
+
+
 class ConversationFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=ConversationStatus.choices, required=False)
     assignee = serializers.RegexField(r"^(me|none|\d+)$", required=False)
@@ -147,6 +154,38 @@ class ConversationFilterSerializer(serializers.Serializer):
     # The query parameter is called "label", which shadows Field.label for the type checker.
     label = serializers.IntegerField(required=False)  # type: ignore[assignment]
     q = serializers.CharField(required=False, max_length=200)
+
+
+_ID_VALUE = re.compile(r"[0-9]{1,18}")
+_ASSIGNEE_VALUE = re.compile(r"me|none|[0-9]{1,18}")
+_FORBIDDEN_IN_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+def _plainly_valid_filter(name: str, value: str) -> Any:
+    if name == "status":
+        return value if value in ConversationStatus.values else None
+    if name == "assignee":
+        return value if _ASSIGNEE_VALUE.fullmatch(value) else None
+    if name == "q":
+        text = value.strip()
+        is_plain = 0 < len(text) <= 200 and not _FORBIDDEN_IN_TEXT.search(text)
+        return text if is_plain else None
+    return int(value) if _ID_VALUE.fullmatch(value) else None
+
+
+def conversation_filters_if_plainly_valid(params: Mapping[str, str]) -> dict[str, Any] | None:
+    """What ConversationFilterSerializer validates the query to, when each filter given is
+    plainly valid (a known status, an id of digits, a short text...), without building the
+    serializer (~700 Python calls, a tenth of a list request); None otherwise, for the
+    serializer to judge and word the error."""
+    data = {}
+    for name in CONVERSATION_FILTERS:
+        if name in params:
+            value = _plainly_valid_filter(name, params[name])
+            if value is None:
+                return None
+            data[name] = value
+    return data
 
 
 class ConversationUpdateInputSerializer(serializers.Serializer):

@@ -1,6 +1,6 @@
 """REST API views: parse, authorize, call one service or selector, render."""
 
-from typing import cast
+from typing import Any, cast
 
 from django.db import IntegrityError
 from django.shortcuts import get_object_or_404
@@ -19,11 +19,17 @@ from inbox.api.pagination import ChronologicalCursorPagination, ConversationCurs
 from inbox.api.permissions import IsAdminOrReadOnly, IsSupervisorOrReadOnly
 from inbox.attachments import AttachmentRejected
 from inbox.models import CannedResponse, Conversation, Label, Team, User
+from inbox.representations import (
+    conversation_row_representation,
+    customer_row_representation,
+    message_row_representation,
+)
 
 
 def current_operator(request: Request) -> User:
-    # Every view here requires authentication, so the user is one of ours.
-    return cast(User, request.user)
+    # Every view here requires authentication, so the user is one of ours, loaded for
+    # this request.
+    return selectors.request_scoped(cast(User, request.user))
 
 
 def _conversation_or_404(request: Request, conversation_id: int) -> Conversation:
@@ -46,10 +52,27 @@ def _conversation_response(conversation: Conversation) -> Response:
     return Response(s.ConversationOutputSerializer(conversation).data)
 
 
-class ConversationListApi(generics.ListAPIView):
+class RowListApi(generics.ListAPIView):
+    """A list read as rows rather than models (see inbox.selectors): `get_queryset` gives
+    rows, `complete` adds what a page of them refers to, `represent` gives the shape."""
+
+    filter_backends: list = []
+
+    def complete(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return rows
+
+    def represent(self, row: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def list(self, request, *args, **kwargs):
+        # Every list here is paginated, so there is always a page.
+        rows = self.complete(self.paginate_queryset(self.get_queryset()) or [])
+        return self.get_paginated_response([self.represent(row) for row in rows])
+
+
+class ConversationListApi(RowListApi):
     serializer_class = s.ConversationOutputSerializer
     pagination_class = ConversationCursorPagination
-    filter_backends: list = []
 
     @extend_schema(
         parameters=[
@@ -65,28 +88,45 @@ class ConversationListApi(generics.ListAPIView):
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
+    def complete(self, rows):
+        return selectors.conversation_rows_complete(rows)
+
+    def represent(self, row):
+        return conversation_row_representation(row)
+
     def get_queryset(self):
-        filters = s.ConversationFilterSerializer(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        data = filters.validated_data
-        return selectors.conversation_list_for_user(
-            user=current_operator(self.request),
-            filters=selectors.ConversationFilters(
-                status=data.get("status", ""),
-                assignee=data.get("assignee", ""),
-                team=data.get("team"),
-                channel=data.get("channel"),
-                customer=data.get("customer"),
-                label=data.get("label"),
-                query=data.get("q", ""),
-            ),
+        return selectors.conversation_rows_for_user(
+            user=current_operator(self.request), filters=self._filters()
+        )
+
+    def _filters(self) -> selectors.ConversationFilters:
+        params = self.request.query_params
+        data = s.conversation_filters_if_plainly_valid(params)
+        if data is None:
+            filters = s.ConversationFilterSerializer(data=params)
+            filters.is_valid(raise_exception=True)
+            data = filters.validated_data
+        return selectors.ConversationFilters(
+            status=data.get("status", ""),
+            assignee=data.get("assignee", ""),
+            team=data.get("team"),
+            channel=data.get("channel"),
+            customer=data.get("customer"),
+            label=data.get("label"),
+            query=data.get("q", ""),
         )
 
 
 class ConversationDetailApi(APIView):
     @extend_schema(responses=s.ConversationOutputSerializer)
     def get(self, request, conversation_id: int):
-        return _conversation_response(_conversation_or_404(request, conversation_id))
+        try:
+            row = selectors.conversation_row_for_user(
+                user=current_operator(request), conversation_id=conversation_id
+            )
+        except Conversation.DoesNotExist:
+            raise NotFound("No such conversation.") from None
+        return Response(conversation_row_representation(row))
 
     @extend_schema(
         request=s.ConversationUpdateInputSerializer, responses=s.ConversationOutputSerializer
@@ -248,14 +288,23 @@ class LabelDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MessageListApi(generics.ListAPIView):
+class MessageListApi(RowListApi):
     serializer_class = s.MessageOutputSerializer
     pagination_class = ChronologicalCursorPagination
-    filter_backends: list = []
 
     def get_queryset(self):
-        conversation = _conversation_or_404(self.request, self.kwargs["conversation_id"])
-        return selectors.message_list(conversation=conversation)
+        conversation_id = self.kwargs["conversation_id"]
+        if not selectors.conversation_is_visible_to(
+            user=current_operator(self.request), conversation_id=conversation_id
+        ):
+            raise NotFound("No such conversation.")
+        return selectors.message_rows(conversation_id=conversation_id)
+
+    def complete(self, rows):
+        return selectors.message_rows_complete(rows)
+
+    def represent(self, row):
+        return message_row_representation(row)
 
     @extend_schema(
         request={
@@ -314,9 +363,8 @@ class MessageRetryApi(APIView):
         return Response(s.MessageOutputSerializer(message).data)
 
 
-class CustomerListApi(generics.ListAPIView):
+class CustomerListApi(RowListApi):
     serializer_class = s.CustomerOutputSerializer
-    filter_backends: list = []
 
     @extend_schema(
         parameters=[OpenApiParameter("q", str, description="name, email, phone or any identity")]
@@ -325,9 +373,15 @@ class CustomerListApi(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        return selectors.customers_visible_to(
-            current_operator(self.request), query=self.request.query_params.get("q", "")
-        ).prefetch_related("identities", "claims")
+        return selectors.customer_rows_for_user(
+            user=current_operator(self.request), query=self.request.query_params.get("q", "")
+        )
+
+    def complete(self, rows):
+        return selectors.customer_rows_complete(rows)
+
+    def represent(self, row):
+        return customer_row_representation(row)
 
 
 class CustomerDetailApi(APIView):

@@ -4,7 +4,6 @@ and render.js do the same in the browser, so keep the two in step."""
 from datetime import datetime
 
 from django import template
-from django.utils import timezone
 
 from inbox.representations import conversation_event_text
 
@@ -40,18 +39,6 @@ def tone(identifier: object) -> int:
 @register.filter
 def iso(value: datetime | None) -> str:
     return value.isoformat().replace("+00:00", "Z") if value else ""
-
-
-@register.filter
-def short_ago(value: datetime | None) -> str:
-    """'now', '5m', '3h', '2d', '6w': how long ago, as the list shows it."""
-    if value is None:
-        return ""
-    seconds = max((timezone.now() - value).total_seconds(), 0)
-    for size, unit in ((7 * 86400, "w"), (86400, "d"), (3600, "h"), (60, "m")):
-        if seconds >= size:
-            return f"{int(seconds // size)}{unit}"
-    return "now"
 
 
 @register.filter

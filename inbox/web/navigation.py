@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from django.http import QueryDict
 
 from inbox.models import ConversationStatus, Label, Team
-from inbox.selectors import InboxCounts, InboxView
+from inbox.web.selectors import InboxCounts, InboxView
 
 FIXED_VIEWS = (("mine", "Mine"), ("unassigned", "Unassigned"), ("all", "All"))
 DEFAULT_VIEW = "all"
@@ -71,27 +71,31 @@ def view_query(inbox_view: InboxView, **changes: Any) -> str:
     return urlencode({key: value for key, value in values.items() if value is not None})
 
 
-def view_links(view: InboxView, teams: Sequence[Team], counts: InboxCounts) -> list[NavigationLink]:
+def view_links(
+    view: InboxView, teams: Sequence[Team], counts: InboxCounts | None = None
+) -> list[NavigationLink]:
+    """The view menu; without counts (the page's script fetches them) each count is None."""
     choices = [*FIXED_VIEWS, *((f"team-{team.pk}", team.name) for team in teams)]
     return [
         NavigationLink(
             key=key,
             label=label,
             url="?" + view_query(view, view=key),
-            count=counts.views.get(key),
+            count=counts.views.get(key) if counts else None,
             is_current=key == view.key,
         )
         for key, label in choices
     ]
 
 
-def status_links(view: InboxView, counts: InboxCounts) -> list[NavigationLink]:
+def status_links(view: InboxView, counts: InboxCounts | None = None) -> list[NavigationLink]:
+    """The status tabs; without counts (the page's script fetches them) each count is None."""
     return [
         NavigationLink(
             key=status,
             label=label,
             url="?" + view_query(view, status=status),
-            count=counts.statuses.get(status),
+            count=counts.statuses.get(status) if counts else None,
             is_current=status == view.status,
         )
         for status, label in ConversationStatus.choices

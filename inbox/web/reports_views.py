@@ -18,8 +18,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from inbox import reports, selectors
+from inbox import reports
 from inbox.models import Team, User
+from inbox.web import selectors
 
 PERIODS = ((7, "Last 7 days"), (30, "Last 30 days"), (90, "Last 90 days"))
 DEFAULT_PERIOD_DAYS = 30

@@ -1,4 +1,4 @@
-"""customer_get_for_profile: the customer and their latest undoable merge, in one query."""
+"""customer_get_for_profile: the customer and their latest undoable merge."""
 
 import pytest
 
@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 def test_a_customer_never_merged_into_has_no_latest_merge(django_assert_num_queries):
     customer = CustomerFactory()
 
-    with django_assert_num_queries(3):  # the customer, identities, claims
+    with django_assert_num_queries(4):  # the customer, identities, claims, merges
         found = customer_get_for_profile(customer_id=customer.pk)
 
     assert found.latest_merge_id is None

@@ -3,8 +3,14 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.http import QueryDict
 from django.utils import timezone
 
+from inbox.api.serializers import (
+    CONVERSATION_FILTERS,
+    ConversationFilterSerializer,
+    conversation_filters_if_plainly_valid,
+)
 from inbox.models import Conversation, ConversationStatus, Message
 from tests.conftest import client_for
 from tests.factories import (
@@ -289,3 +295,41 @@ def test_every_unknown_object_answers_the_same_not_found_error(admin_client_api,
 
     assert response.status_code == 404
     assert response.json() == {"error": "not_found", "detail": "Not found."}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "status=open",
+        "status=bogus",
+        "status=",
+        "assignee=me",
+        "assignee=none",
+        "assignee=17",
+        "assignee= me ",
+        "assignee=you",
+        "team=3&channel=4&customer=5&label=6",
+        "team=007",
+        "team=-1",
+        "team=1.0",
+        "team=" + "9" * 30,
+        "q=kettle",
+        "q=%20blue%20kettle%20",
+        "q=%20%20",
+        "q=" + "x" * 200,
+        "q=" + "x" * 201,
+        "q=a%00b",
+        "status=open&q=kettle&assignee=me&status=pending",
+        "page_size=5&cursor=abc",
+    ],
+)
+def test_plainly_valid_filters_read_as_the_serializer_reads_them(query):
+    params = QueryDict(query)
+    plain = conversation_filters_if_plainly_valid(params)
+    serializer = ConversationFilterSerializer(data=params)
+
+    assert set(serializer.fields) == set(CONVERSATION_FILTERS)
+    if plain is not None:
+        assert serializer.is_valid(), serializer.errors
+        assert plain == dict(serializer.validated_data)

@@ -4,23 +4,26 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from inbox.models import ConversationStatus
-from inbox.selectors import conversation_search_for_user
+from inbox.models import Conversation, ConversationStatus
+from inbox.representations import conversation_row_representation
+from inbox.web.selectors import conversation_search_for_user
 from tests.conftest import real_services_available
 from tests.factories import (
     ChannelFactory,
     ConversationFactory,
     CustomerFactory,
     IdentityFactory,
+    LabelFactory,
     MessageFactory,
     TeamFactory,
+    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
 
 
 def found_ids(user, query: str) -> list[int]:
-    return [c.pk for c in conversation_search_for_user(user=user, query=query)]
+    return [row["id"] for row in conversation_search_for_user(user=user, query=query)]
 
 
 @pytest.mark.parametrize(
@@ -51,10 +54,10 @@ def test_message_text_matches_in_any_status_with_a_snippet(operator, channel):
 
     [found] = conversation_search_for_user(user=operator, query="parcel")
 
-    assert found.pk == resolved.pk
-    assert "parcel never came" in found.snippet
-    assert found.snippet.startswith("…")
-    assert len(found.snippet) <= 170
+    assert found["id"] == resolved.pk
+    assert "parcel never came" in found["snippet"]
+    assert found["snippet"].startswith("…")
+    assert len(found["snippet"]) <= 170
 
 
 def test_a_customer_only_match_has_no_snippet_but_keeps_the_preview(operator, channel):
@@ -63,8 +66,8 @@ def test_a_customer_only_match_has_no_snippet_but_keeps_the_preview(operator, ch
 
     [found] = conversation_search_for_user(user=operator, query="Ines")
 
-    assert found.snippet is None
-    assert found.preview == "Thanks!"
+    assert found["snippet"] is None
+    assert found["preview"] == "Thanks!"
 
 
 def test_search_finds_nothing_the_operator_may_not_see_nor_private_notes(operator, channel):
@@ -83,31 +86,35 @@ def test_a_blank_query_finds_nothing_without_querying(operator, django_assert_nu
         assert conversation_search_for_user(user=operator, query="   ") == []
 
 
-def test_search_costs_the_same_queries_for_one_result_or_many(operator, channel):
+def test_search_costs_the_same_queries_for_one_result_or_many(operator, channel, team):
     def queries_for_search() -> int:
         with CaptureQueriesContext(connection) as captured:
             results = conversation_search_for_user(user=operator, query="invoice")
-            for conversation in results:
-                # Everything the list renders is loaded already.
-                _ = (conversation.customer.name, conversation.channel.kind, conversation.assignee)
+            # Everything the list shows is loaded already.
+            for row in results:
+                conversation_row_representation(row)
         return len(captured)
 
-    MessageFactory(conversation=ConversationFactory(channel=channel), body="invoice missing")
+    assigned = ConversationFactory(channel=channel, assignee=operator)
+    MessageFactory(conversation=assigned, body="invoice missing")
     one = queries_for_search()
     for _ in range(8):
-        conversation = ConversationFactory(channel=channel)
+        conversation = ConversationFactory(channel=channel, assignee=UserFactory(teams=[team]))
+        conversation.labels.add(LabelFactory())
         MessageFactory(conversation=conversation, body="second invoice")
         MessageFactory(conversation=conversation, body="where is the invoice")
 
-    assert queries_for_search() == one == 3  # the operator's channels, the results, their labels
+    # The operator's channels, the results, their operators, labels and previews.
+    assert queries_for_search() == one == 5
 
 
-def test_supervisors_search_in_two_queries(supervisor, channel, django_assert_num_queries):
+def test_supervisors_search_in_four_queries(supervisor, channel, django_assert_num_queries):
     for _ in range(3):
-        MessageFactory(conversation=ConversationFactory(channel=channel), body="invoice missing")
+        conversation = ConversationFactory(channel=channel, assignee=UserFactory())
+        MessageFactory(conversation=conversation, body="invoice missing")
 
-    # The results, then the labels of all of them.
-    with django_assert_num_queries(2):
+    # The results, then the operators, labels and previews of all of them.
+    with django_assert_num_queries(4):
         assert len(conversation_search_for_user(user=supervisor, query="invoice")) == 3
 
 
@@ -154,6 +161,40 @@ def test_postgresql_searches_message_text_through_the_gin_index(operator, channe
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "message_body_search" in plan, plan
+
+
+def test_a_phone_typed_in_another_spelling_finds_the_identity(operator, channel):
+    customer = CustomerFactory(name="Zed", phone="")
+    IdentityFactory(customer=customer, kind="whatsapp", value="+34600123456")
+    theirs = ConversationFactory(channel=channel, customer=customer)
+    ConversationFactory(channel=channel)
+
+    assert found_ids(operator, "+34 600 12 34 56") == [theirs.pk]
+
+
+@pytest.mark.real_services
+def test_postgresql_answers_every_part_of_a_search_from_an_index(operator, channel):
+    from inbox.selectors import conversation_text_match
+
+    # Every part of the match has an index: customers' names and emails, identities and
+    # subjects (trigrams, for substrings), the customer's phone and message text.
+    search = Conversation.objects.filter(conversation_text_match(text="+34 600 123 456"))
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        sql, params = search.values("pk").query.sql_with_params()
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    for index in (
+        "customer_name_trigram",
+        "customer_email_trigram",
+        "customers_c_phone",
+        "identity_value_trigram",
+        "conversation_subject_trigram",
+        "message_body_search",
+    ):
+        assert index in plan, plan
+    assert "Seq Scan" not in plan, plan
 
 
 @pytest.mark.real_services

@@ -29,26 +29,41 @@ def query_count(client, url: str) -> int:
 
 
 def fill(channel, operator, count: int) -> None:
-    for _ in range(count):
-        conversation = ConversationFactory(channel=channel, assignee=operator)
-        MessageFactory(conversation=conversation)
+    """Conversations with every relation a list shows set, several rows of each."""
+    team = channel.teams.first()
+    for index in range(count):
+        conversation = ConversationFactory(
+            channel=channel,
+            assignee=operator,
+            team=team,
+            resolved_by=UserFactory(teams=[team]),
+            subject=f"Order {index}",
+        )
+        conversation.labels.add(LabelFactory(), LabelFactory())
+        MessageFactory(conversation=conversation, body=f"About order {index}")
         IdentityFactory(customer=conversation.customer)
+        IdentityFactory(customer=conversation.customer, kind="telegram")
         IdentityClaim.objects.create(
             customer=conversation.customer, kind="email", value="x@example.com"
         )
 
 
+# The token, the operator's channels, the page, then what the page refers to.
 @pytest.mark.parametrize(
-    "url",
+    ("url", "queries"),
     [
-        "/api/v1/conversations/?page_size=100",
-        "/api/v1/conversations/?page_size=100&status=open&assignee=me",
-        "/api/v1/customers/?page_size=100",
-        "/api/v1/operators/",
-        "/api/v1/teams/",
+        # + its operators and labels
+        ("/api/v1/conversations/?page_size=100", 5),
+        ("/api/v1/conversations/?page_size=100&status=open&assignee=me", 5),
+        ("/api/v1/conversations/?page_size=100&q=order", 5),
+        # + their identities and claims
+        ("/api/v1/customers/?page_size=100", 5),
+        ("/api/v1/customers/?page_size=100&q=example", 5),
+        ("/api/v1/operators/", 3),
+        ("/api/v1/teams/", 3),
     ],
 )
-def test_list_query_count_is_flat(operator_client, operator, channel, team, url):
+def test_list_query_count_is_flat(operator_client, operator, channel, team, url, queries):
     fill(channel, operator, 2)
     UserFactory(teams=[team])
     small = query_count(operator_client, url)
@@ -58,8 +73,15 @@ def test_list_query_count_is_flat(operator_client, operator, channel, team, url)
         UserFactory(teams=[team])
     large = query_count(operator_client, url)
 
-    assert large == small
-    assert small <= 6
+    assert large == small == queries
+
+
+def test_conversation_detail_query_count(operator_client, operator, channel):
+    fill(channel, operator, 1)
+    conversation = channel.conversations.get()
+
+    # The token, the operator's channels, the conversation, its operators and labels.
+    assert query_count(operator_client, f"/api/v1/conversations/{conversation.pk}/") == 5
 
 
 def test_message_list_query_count_is_flat(operator_client, operator, channel):
@@ -78,7 +100,9 @@ def test_message_list_query_count_is_flat(operator_client, operator, channel):
             )
     large = query_count(operator_client, url)
 
-    assert large == small
+    # The token, the operator's channels, the conversation's visibility, the page and
+    # its attachments.
+    assert large == small == 5
 
 
 def test_customer_timeline_query_count_is_flat(operator_client, channel):

@@ -37,6 +37,8 @@ def signed_in(page, live_server_url: str, user, path: str = "/"):
     )
     page.goto(live_server_url + path)
     wait_live(page)
+    # The conversation the page opens (the chosen one, else the first) has arrived.
+    page.wait_for_selector("#thread:not([aria-busy='true'])", state="attached")
     return page
 
 
@@ -259,6 +261,45 @@ def test_after_a_dropped_connection_the_inbox_reconnects_and_catches_up(
     wait_live(page)
     page.wait_for_selector(".message-in:has-text('During the drop')")
     page.wait_for_selector(".conversation-item .customer-name:text-is('Lena Fischer')")
+    assert page.errors == []
+
+
+def test_the_first_screen_draws_the_list_and_opens_the_newest_conversation(
+    live_server_url, open_pages, team, live_channel
+):
+    anna = operator_with_password("anna", "Anna", team)
+    older = conversation_id_of(
+        post_webhook(live_server_url, live_channel, message_id="f-1", sender_id="u-1")
+    )
+    newest = conversation_id_of(
+        post_webhook(
+            live_server_url,
+            live_channel,
+            message_id="f-2",
+            sender_id="u-2",
+            name="Jonas Weber",
+            text="Can I change my address?",
+        )
+    )
+
+    page = signed_in(open_pages(), live_server_url, anna)
+
+    ids = page.locator(".conversation-item").evaluate_all(
+        "(items) => items.map((node) => Number(node.dataset.conversationId))"
+    )
+    assert ids == [newest, older]
+    assert "Can I change my address?" in item(page, newest).inner_text()
+    assert item(page, newest).get_attribute("class").split() == [
+        "conversation-item",
+        "is-selected",
+    ]
+    assert page.locator("#thread-title").inner_text() == "Jonas Weber"
+    assert "Can I change my address?" in page.locator("#thread-messages").inner_text()
+    assert page.locator("#customer-profile .profile-name").inner_text() == "Jonas Weber"
+    assert "conversation=" not in page.url
+    # The counts of the views and tabs arrive after the list.
+    page.wait_for_selector("[data-count-status='open']:text-is('2')")
+    page.wait_for_selector("[data-count-view='unassigned']:text-is('2')")
     assert page.errors == []
 
 

@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.factories import ConversationFactory, MessageFactory
+from tests.helpers import inbox_page_data
 
 pytestmark = [pytest.mark.real_services, pytest.mark.django_db]
 
@@ -63,5 +64,4 @@ def test_the_first_screen_over_100k_conversations_costs_the_same_queries(client,
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM inbox_conversation")
         assert cursor.fetchone()[0] > CONVERSATIONS
-    page = client.get("/").content.decode()
-    assert page.count('data-conversation-id="') >= 50
+    assert len(inbox_page_data(client.get("/").content)["items"]) == 25

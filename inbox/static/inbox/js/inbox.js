@@ -1,6 +1,7 @@
-// The operator inbox page: the server renders the first screen; this module keeps it
-// live (websocket events), switches conversations without reloading, and writes through
-// the REST API.
+// The operator inbox page: the server renders the frame and sends the first page of the
+// list as data; this module renders the list, fetches the counts and opens conversations
+// (their fragment from the server), keeps everything live (websocket events) and writes
+// through the REST API.
 
 import { api } from "./api.js";
 import { setupCannedResponses } from "./canned.js";
@@ -19,6 +20,7 @@ const $ = (selector) => document.querySelector(selector);
 const list = $("#conversation-list");
 const listEmpty = $("#list-empty");
 const loadMoreButton = $("#load-more");
+const threadPane = $("#thread");
 const threadEmpty = $("#thread-empty");
 const threadBody = $("#thread-body");
 const headerSlot = $("#conversation-header");
@@ -58,7 +60,7 @@ const drafts = new Map();
 const typingOperators = new Map();
 const latestMessage = new Map();
 const fetching = new Set();
-let openConversation = data.conversation;
+let openConversation = null;
 let openToken = 0;
 // While it is not empty the list shows search results rather than the view.
 let searchText = "";
@@ -176,16 +178,18 @@ function applyCounts(counts) {
   }
 }
 
+async function refreshCounts() {
+  try {
+    applyCounts(await api.get(`/inbox/counts/?${data.query}`));
+  } catch {
+    // The next change or reconnect refreshes them.
+  }
+}
+
 let countsTimer;
 function refreshCountsSoon() {
   clearTimeout(countsTimer);
-  countsTimer = setTimeout(async () => {
-    try {
-      applyCounts(await api.get(`/inbox/counts/?${data.query}`));
-    } catch {
-      // The next change or reconnect refreshes them.
-    }
-  }, 700);
+  countsTimer = setTimeout(refreshCounts, 700);
 }
 
 // ---- the open conversation ----------------------------------------------------------
@@ -295,14 +299,17 @@ function showPane(pane) {
   localizeTimes(profile);
 }
 
-async function selectConversation(id, { pushHistory = true, focusReply = false } = {}) {
+async function selectConversation(id, { pushHistory = true, focusReply = false, reveal = true } = {}) {
   const token = ++openToken;
   markSelected(id);
-  document.body.classList.add("is-conversation-open");
+  // At phone width the open conversation takes the screen from the list.
+  if (reveal) document.body.classList.add("is-conversation-open");
+  threadPane.setAttribute("aria-busy", "true");
   let pane;
   try {
     pane = await api.get(`/inbox/conversations/${id}/`);
   } catch (error) {
+    if (token === openToken) threadPane.setAttribute("aria-busy", "false");
     showToast(error.status === 404 ? "That conversation is not available." : "Could not open the conversation.", {
       isError: true,
     });
@@ -316,9 +323,8 @@ async function selectConversation(id, { pushHistory = true, focusReply = false }
   openConversation = pane.conversation;
   threadEmpty.hidden = true;
   threadBody.hidden = false;
-  thread.setAttribute("aria-busy", "true");
   showPane(pane);
-  thread.setAttribute("aria-busy", "false");
+  threadPane.setAttribute("aria-busy", "false");
   cannedResponses.close();
   composerFiles.clear();
   clearViewers();
@@ -999,13 +1005,13 @@ document.addEventListener("visibilitychange", () => {
 
 // ---- start --------------------------------------------------------------------------
 
-for (const id of unread.keys()) {
-  if (id === openConversation?.id) unread.delete(id);
-  else rerenderItem(id);
-}
+for (const item of data.items) list.append(renderItem(item));
 saveUnread();
-if (openConversation) setComposerFor(openConversation);
+refreshCounts();
 localizeTimes(document);
-scrollToBottom();
+// The conversation in the address, else (unless the list takes the whole screen) the
+// first of the list.
+const firstOpen = data.conversation_id ?? (phoneLayout.matches ? null : data.items[0]?.id);
+if (firstOpen) selectConversation(firstOpen, { pushHistory: false, reveal: data.conversation_id !== null });
 setInterval(() => refreshAges(list), 30000);
 live.start();

@@ -1,5 +1,6 @@
-// Markup for what arrives live. It mirrors the server's templates
-// (inbox/templates/inbox/_conversation_item.html and _message.html): keep them in step.
+// Markup the page's script renders: the list's items (only here), and what arrives live
+// in the open conversation, which mirrors the server's templates for the conversation's
+// fragment (inbox/templates/inbox/_message.html and _event.html): keep them in step.
 
 import { clock, fullDate, shortAgo } from "./format.js";
 import { html, safeUrl } from "./dom.js";

@@ -1,0 +1,40 @@
+"""API token authentication that reads the token and its user in one plain query."""
+
+from django.db import connection
+from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication, exceptions
+from rest_framework.authtoken.models import Token
+
+from inbox.models import User
+from inbox.row_lookups import converted, quoted_column, quoted_table
+
+
+class TokenAuthentication(authentication.TokenAuthentication):
+    """DRF's token authentication (the same `Authorization: Token <key>` header, the same
+    answers) with the token and its user read in one query written out: the ORM's
+    `select_related("user").get(key=...)` costs ~1,300 Python calls, a fifth of a whole
+    list request."""
+
+    def authenticate_credentials(self, key):
+        token_fields = [field.attname for field in Token._meta.concrete_fields]
+        user_fields = [field.attname for field in User._meta.concrete_fields]
+        columns = [f"t.{quoted_column(Token, name)}" for name in token_fields]
+        columns += [f"u.{quoted_column(User, name)}" for name in user_fields]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {', '.join(columns)} FROM {quoted_table(Token)} t "
+                f"JOIN {quoted_table(User)} u ON u.{quoted_column(User, 'id')} = "
+                f"t.{quoted_column(Token, 'user')} WHERE t.{quoted_column(Token, 'key')} = %s",
+                [key],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
+        [token_values] = converted(Token, token_fields, [row[: len(token_fields)]])
+        [user_values] = converted(User, user_fields, [row[len(token_fields) :]])
+        token = Token.from_db(connection.alias, token_fields, token_values)
+        user = User.from_db(connection.alias, user_fields, user_values)
+        token.user = user
+        if not user.is_active:
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        return (user, token)
