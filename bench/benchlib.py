@@ -228,10 +228,14 @@ def bench_env(*, db_name: str, redis_db: int, data_dir: Path) -> dict[str, str]:
     return env
 
 
+LABELS = ("billing", "vip", "bug", "refund", "feedback")
+
+
 def load_inbox(dsn: str, conversations: int, messages_each: int) -> None:
-    """Customers, conversations on the demo API channel (90 % resolved, the rest open,
-    pending or snoozed; a third unassigned, the rest shared by anna and ben) and
-    `messages_each` messages in each, as an inbox in use for months has."""
+    """On a migrated database with the demo data: customers who came through the demo API
+    channel (an identity each), a conversation each (90 % resolved, the rest open, pending
+    or snoozed; a third unassigned, the rest shared by anna and ben), `messages_each`
+    messages in each, and a few labels, as an inbox in use for months has."""
     import psycopg
 
     with psycopg.connect(dsn) as connection, connection.cursor() as cursor:
@@ -252,8 +256,8 @@ def load_inbox(dsn: str, conversations: int, messages_each: int) -> None:
         )
         cursor.execute(
             "INSERT INTO customers_identity (customer_id, kind, value, is_reachable, created_at) "
-            "SELECT id, 'email', email, true, now() FROM customers_customer "
-            "WHERE email LIKE 'c%%@example.com'"
+            "SELECT c.id, 'api', 'user-' || c.id, true, now() FROM customers_customer c "
+            "WHERE c.email LIKE 'c%%@example.com'"
         )
         cursor.execute(
             "INSERT INTO inbox_conversation (customer_id, channel_id, recipient_address, status, "
@@ -277,6 +281,17 @@ def load_inbox(dsn: str, conversations: int, messages_each: int) -> None:
             "FROM inbox_conversation v CROSS JOIN generate_series(1, %(each)s) n "
             "WHERE v.recipient_address LIKE 'r%%'",
             {"each": messages_each},
+        )
+        # One label on every seventh conversation and a second on every 21st.
+        for name in LABELS:
+            cursor.execute(
+                "INSERT INTO inbox_label (name, color, created_at) VALUES (%s, '#6b7280', now())",
+                (name,),
+            )
+        cursor.execute(
+            "INSERT INTO inbox_conversation_labels (conversation_id, label_id) "
+            "SELECT v.id, l.id FROM inbox_conversation v JOIN inbox_label l "
+            "ON (v.id % 7 = 0 AND l.name = 'billing') OR (v.id % 21 = 0 AND l.name = 'vip')"
         )
         connection.commit()
     with psycopg.connect(dsn, autocommit=True) as connection:

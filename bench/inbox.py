@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from benchlib import load_inbox
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_URL = os.environ.get(
@@ -35,7 +36,6 @@ DATABASE = "switchboard_bench_inbox"
 # customer's name.
 MESSAGE_SEARCH = "order 4242"
 CUSTOMER_SEARCH = "Customer 4242"
-LABELS = ("billing", "vip", "bug", "refund", "feedback")
 # --profile: how cProfile sorts and how many lines it prints.
 PROFILE_SORT = os.environ.get("BENCH_PROFILE_SORT", "tottime")
 PROFILE_LINES = int(os.environ.get("BENCH_PROFILE_LINES", "25"))
@@ -52,8 +52,8 @@ def environment() -> dict[str, str]:
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/6"),
         "SECRET_KEY": "bench",
         "LOG_LEVEL": "WARNING",
-        # One backend for the whole run, so that its CPU time can be read.
-        "DATABASE_CONN_MAX_AGE": "3600",
+        # One backend for the whole run (a pool of one), so that its CPU time can be read.
+        "DATABASE_POOL_SIZE": "1",
     }
 
 
@@ -72,68 +72,7 @@ def prepare(conversations: int, messages_each: int) -> float:
         stdout=subprocess.DEVNULL,
     )
     started = time.perf_counter()
-    with psycopg.connect(database_url()) as connection, connection.cursor() as cursor:
-        channel_id = cursor.execute(
-            "SELECT id FROM channels_app_channel WHERE name = 'Demo API'"
-        ).fetchone()[0]
-        operators = [
-            row[0]
-            for row in cursor.execute(
-                "SELECT id FROM inbox_user WHERE username IN ('anna', 'ben') ORDER BY id"
-            )
-        ]
-        cursor.execute(
-            "INSERT INTO customers_customer (name, email, phone, attributes, created_at, "
-            "updated_at) SELECT 'Customer ' || i, 'c' || i || '@example.com', '', '{}', now(), "
-            "now() FROM generate_series(1, %s) i",
-            (conversations,),
-        )
-        # Each customer came through the API channel: one identity each, as there.
-        cursor.execute(
-            "INSERT INTO customers_identity (customer_id, kind, value, is_reachable, created_at) "
-            "SELECT c.id, 'api', 'user-' || c.id, true, now() FROM customers_customer c "
-            "WHERE c.email LIKE 'c%%@example.com'"
-        )
-        # As in a working inbox, most conversations are resolved (90 %); of the rest, half
-        # open and the others pending or snoozed. A third unassigned, the rest shared by the
-        # operators.
-        cursor.execute(
-            "INSERT INTO inbox_conversation (customer_id, channel_id, recipient_address, status, "
-            "priority, subject, assignee_id, last_message_at, created_at, updated_at) "
-            "SELECT c.id, %(channel)s, 'r' || c.id, "
-            "CASE WHEN c.id %% 20 = 0 THEN 'open' WHEN c.id %% 40 = 1 THEN 'pending' "
-            "WHEN c.id %% 40 = 21 THEN 'snoozed' ELSE 'resolved' END, "
-            "'none', '', (ARRAY[NULL, %(first)s, %(second)s]::bigint[])[1 + c.id %% 3], "
-            "now() - random() * interval '90 days', now(), now() "
-            "FROM customers_customer c WHERE NOT EXISTS "
-            "(SELECT 1 FROM inbox_conversation x WHERE x.customer_id = c.id)",
-            {"channel": channel_id, "first": operators[0], "second": operators[1]},
-        )
-        cursor.execute(
-            "INSERT INTO inbox_message (conversation_id, channel_id, direction, body, is_private, "
-            "status, error, delivery_attempts, created_at, updated_at) "
-            "SELECT v.id, v.channel_id, CASE WHEN n %% 2 = 0 THEN 'in' ELSE 'out' END, "
-            "'Message ' || n || ' about order ' || v.id, false, "
-            "CASE WHEN n %% 2 = 0 THEN 'received' ELSE 'sent' END, '', 0, "
-            "v.last_message_at - (%(each)s - n) * interval '1 minute', v.last_message_at "
-            "FROM inbox_conversation v CROSS JOIN generate_series(1, %(each)s) n "
-            "WHERE v.recipient_address LIKE 'r%%'",
-            {"each": messages_each},
-        )
-        # A few labels, one on every seventh conversation and a second on every 21st.
-        for name in LABELS:
-            cursor.execute(
-                "INSERT INTO inbox_label (name, color, created_at) VALUES (%s, '#6b7280', now())",
-                (name,),
-            )
-        cursor.execute(
-            "INSERT INTO inbox_conversation_labels (conversation_id, label_id) "
-            "SELECT v.id, l.id FROM inbox_conversation v JOIN inbox_label l "
-            "ON (v.id % 7 = 0 AND l.name = 'billing') OR (v.id % 21 = 0 AND l.name = 'vip')"
-        )
-        connection.commit()
-    with psycopg.connect(database_url(), autocommit=True) as connection:
-        connection.execute("VACUUM ANALYZE")
+    load_inbox(database_url(), conversations, messages_each)
     return time.perf_counter() - started
 
 
