@@ -22,9 +22,10 @@ survey at a time on the task's own thread.
 
 import logging
 import os
+import queue
 import time
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 
 from django.conf import settings
@@ -75,6 +76,8 @@ class _BatchSend:
         self.slot_opens_at: dict[int, deque[float]] = {}
         self.paused_until: dict[int, float] = {}
         self.in_flight: dict[Future[DeliveryResult], SurveyToSend] = {}
+        # Sends as they finish, in order: no looking over every one still on its way.
+        self.finished: queue.SimpleQueue[Future[DeliveryResult]] = queue.SimpleQueue()
 
     def run(self) -> None:
         while self.waiting or self.in_flight:
@@ -157,6 +160,7 @@ class _BatchSend:
             except Exception as error:
                 future.set_exception(error)
         self.in_flight[future] = item
+        future.add_done_callback(self.finished.put)
 
     def _record_finished(self) -> None:
         now = time.monotonic()
@@ -176,16 +180,22 @@ class _BatchSend:
             if timeout:
                 time.sleep(timeout)
             return
-        done, _ = wait(self.in_flight, timeout=timeout, return_when=FIRST_COMPLETED)
+        try:
+            done = [self.finished.get(timeout=timeout)]
+        except queue.Empty:
+            return
         # Requests started together finish together: wait a moment for the rest of a group.
         gather_until = time.monotonic() + GATHER_SECONDS
-        while done and len(self.in_flight) >= self.group and len(done) < self.group:
+        while len(self.in_flight) >= self.group and len(done) < self.group:
             left = gather_until - time.monotonic()
             if left <= 0:
                 break
-            pending = [future for future in self.in_flight if future not in done]
-            more, _ = wait(pending, timeout=left, return_when=FIRST_COMPLETED)
-            done |= more
+            try:
+                done.append(self.finished.get(timeout=left))
+            except queue.Empty:
+                break
+        while not self.finished.empty():
+            done.append(self.finished.get_nowait())
         sent: list[tuple[CsatSurvey, str | None]] = []
         failed: list[tuple[CsatSurvey, DeliveryFailed]] = []
         for future in done:
