@@ -23,6 +23,7 @@ survey at a time on the task's own thread.
 import logging
 import os
 import queue
+import threading
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -33,6 +34,7 @@ from django.utils import timezone
 
 from channels_app.adapters.base import ChannelAdapter
 from channels_app.contracts import DeliveryFailed, DeliveryResult, OutboundSurvey
+from channels_app.http import http_client
 from channels_app.registry import adapter_for
 from channels_app.send_rate import send_rate_pause, send_slots_reserve
 from inbox import csat, csat_sending
@@ -49,6 +51,7 @@ GATHER_SECONDS = 0.005
 # Rate slots that open within this much of each other are used together (a channel's
 # own slots are 40 ms apart at Telegram's rate): the loop wakes up at most this often.
 SLOT_POLL_SECONDS = 0.025
+LATE_SLOT_SECONDS = 0.05
 
 
 def csat_surveys_send(*, survey_ids: list[int]) -> None:
@@ -115,6 +118,10 @@ class _BatchSend:
         if per_second is None:
             return True
         slots = self.slot_opens_at.get(channel_id)
+        # A slot missed while this thread was busy is left unused: sending late would bunch
+        # the channel's messages into more than its rate within a second.
+        while slots and now - slots[0] > LATE_SLOT_SECONDS:
+            slots.popleft()
         if not slots:
             # Slots for the next second or so of this channel's surveys, in one round trip.
             wanted = min(len(self.waiting[channel_id]), max(1, int(per_second)))
@@ -253,8 +260,15 @@ def _send_pool() -> ThreadPoolExecutor:
     """The process's sending threads, made after the worker forked its pool processes."""
     global _pool
     if _pool is None or _pool[0] != os.getpid():
+        size = max(1, settings.CSAT_SEND_CONCURRENCY)
         executor = ThreadPoolExecutor(
-            max_workers=max(1, settings.CSAT_SEND_CONCURRENCY), thread_name_prefix="survey-send"
+            max_workers=size, thread_name_prefix="survey-send", initializer=http_client
         )
+        # Start every thread, and its HTTP client, before the first survey: threads started
+        # by the first surveys would hold their requests back, which would then reach the
+        # platform bunched together, over a rate limit.
+        started = threading.Barrier(size)
+        for waiting in [executor.submit(started.wait, 30) for _ in range(size)]:
+            waiting.result()
         _pool = (os.getpid(), executor)
     return _pool[1]
