@@ -163,7 +163,7 @@ def csat_surveys_queue_all_due(*, send_batch: Callable[[list[int]], None]) -> in
         queued += len(survey_ids)
     else:
         # Still more due: carry on in a fresh task, so no one sweep runs for long.
-        transaction.on_commit(lambda: current_app.send_task(SWEEP_TASK))
+        transaction.on_commit(lambda: current_app.send_task(SWEEP_TASK), robust=True)
     next_due_at = (
         CsatSurvey.objects.filter(status=SurveyStatus.SCHEDULED)
         .order_by("due_at")
@@ -212,7 +212,7 @@ def csat_sweep_wake_at(due_at: datetime) -> None:
     Surveys then go out when due rather than up to a beat interval later. One wake-up a
     second at most, across all processes (a short countdown: far below the broker's
     visibility timeout, so it is not delivered twice); sent after the current transaction
-    commits.
+    commits, best effort: a wake-up lost leaves the survey to beat's next sweep.
     """
     seconds = (due_at - timezone.now()).total_seconds()
     if seconds > WAKE_HORIZON_SECONDS:
@@ -223,7 +223,7 @@ def csat_sweep_wake_at(due_at: datetime) -> None:
         if cache.add(f"csat:sweep-wake:{second}", 1, timeout=WAKE_HORIZON_SECONDS + 60):
             current_app.send_task(SWEEP_TASK, countdown=max(second - time.time(), 0.0))
 
-    transaction.on_commit(wake)
+    transaction.on_commit(wake, robust=True)
 
 
 def csat_survey_get_by_token(*, token: str) -> CsatSurvey:
