@@ -6,6 +6,7 @@ from datetime import datetime
 DELIVER_MESSAGE_TASK = "channels_app.tasks.message_deliver"
 FETCH_MEDIA_TASK = "channels_app.tasks.attachment_fetch_media"
 SEND_SURVEY_TASK = "channels_app.tasks.csat_survey_send"
+SEND_SURVEY_BATCH_TASK = "channels_app.tasks.csat_survey_send_batch"
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from channels_app import survey_dispatch
 from channels_app.adapters.base import ChannelAdapter, ConfigInvalid
 from channels_app.adapters.email import EmailAdapter
 from channels_app.contracts import (
@@ -26,7 +27,6 @@ from channels_app.contracts import (
     InboundMessage,
     OutboundAttachment,
     OutboundMessage,
-    OutboundSurvey,
     PayloadMalformed,
     VerificationAnswer,
     WebhookRequest,
@@ -37,7 +37,6 @@ from config.celery import app as celery_app
 from config.transactions import atomic_retrying_conflicts, is_connection_lost
 from customers.selectors import customer_contact_email
 from customers.services import identity_set_reachable
-from inbox import csat
 from inbox import selectors as inbox_selectors
 from inbox import services as inbox_services
 from inbox.attachments import attachment_public_url
@@ -399,34 +398,7 @@ def message_deliver(*, message_id: int, attempt: int, max_attempts: int) -> floa
 
 def csat_survey_send(*, survey_id: int) -> None:
     """Send one queued survey through its channel, at most once (see inbox.csat)."""
-    to_send = csat.csat_survey_start_sending(survey_id=survey_id)
-    if to_send is None:
-        return
-    survey = to_send.survey
-    conversation = survey.conversation
-    outbound = OutboundSurvey(
-        survey_id=survey.pk,
-        conversation_id=conversation.pk,
-        recipient_address=conversation.recipient_address,
-        question=to_send.question,
-        url=to_send.url,
-        rating_labels=dict(csat.RATING_LABELS),
-        button_payloads={
-            rating: csat.csat_button_payload(survey, rating) for rating in csat.RATINGS
-        },
-        customer_last_message_at=conversation.last_inbound_at,
-    )
-    try:
-        result = adapter_for(conversation.channel).send_survey(outbound)
-    except DeliveryFailed as failure:
-        retry_in = None
-        if failure.is_retryable and survey.send_attempts <= settings.DELIVERY_MAX_RETRIES:
-            retry_in = inbox_services.delivery_retry_delay(
-                attempt=survey.send_attempts, retry_after=failure.retry_after
-            )
-        csat.csat_survey_mark_send_failed(survey=survey, reason=failure.reason, retry_in=retry_in)
-        return
-    csat.csat_survey_mark_sent(survey=survey, external_id=result.external_id)
+    survey_dispatch.csat_surveys_send(survey_ids=[survey_id])
 
 
 def webhook_verification(*, channel: Channel, request: WebhookRequest) -> VerificationAnswer:

@@ -1,8 +1,13 @@
 from celery import shared_task
 from django.conf import settings
 
-from channels_app import imap_polling, services
-from channels_app.contracts import DELIVER_MESSAGE_TASK, FETCH_MEDIA_TASK, SEND_SURVEY_TASK
+from channels_app import imap_polling, services, survey_dispatch
+from channels_app.contracts import (
+    DELIVER_MESSAGE_TASK,
+    FETCH_MEDIA_TASK,
+    SEND_SURVEY_BATCH_TASK,
+    SEND_SURVEY_TASK,
+)
 
 
 @shared_task(bind=True, name=DELIVER_MESSAGE_TASK, ignore_result=True, max_retries=None)
@@ -32,11 +37,18 @@ def webhook_events_reprocess_failed() -> int:
     return services.webhook_events_reprocess_failed()
 
 
-# acks_late: a survey whose worker died mid-task is redelivered; the survey's state
-# machine (inbox.csat) makes the second run a no-op rather than a second survey.
+# acks_late: a batch whose worker died mid-task is redelivered; the survey's state
+# machine (inbox.csat) sends what is still queued and leaves alone what went out.
+@shared_task(name=SEND_SURVEY_BATCH_TASK, ignore_result=True, acks_late=True)
+def csat_survey_send_batch(survey_ids: list[int]) -> None:
+    survey_dispatch.csat_surveys_send(survey_ids=survey_ids)
+
+
+# One survey a task, as sweeps queued them before batches: kept for tasks still waiting
+# in the broker when a worker is upgraded.
 @shared_task(name=SEND_SURVEY_TASK, ignore_result=True, acks_late=True)
 def csat_survey_send(survey_id: int) -> None:
-    services.csat_survey_send(survey_id=survey_id)
+    survey_dispatch.csat_surveys_send(survey_ids=[survey_id])
 
 
 @shared_task(name="channels_app.tasks.mailboxes_poll", ignore_result=True)

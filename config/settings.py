@@ -288,6 +288,8 @@ DELIVERY_TIMEOUT_SECONDS = env_float("DELIVERY_TIMEOUT_SECONDS", 10.0)
 DELIVERY_STUCK_AFTER_SECONDS = env_int("DELIVERY_STUCK_AFTER_SECONDS", 1800)
 # A survey queued or sending for longer than this is treated as interrupted.
 CSAT_STALE_SECONDS = env_int("CSAT_STALE_SECONDS", 600)
+# Survey requests each worker process keeps on their way to the platforms at once.
+CSAT_SEND_CONCURRENCY = env_int("CSAT_SEND_CONCURRENCY", 32)
 
 ACCESS_LOG = env_bool("ACCESS_LOG", False)
 

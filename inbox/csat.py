@@ -3,24 +3,27 @@
 The state lives in CsatSurvey rows. Beat sweeps due surveys (a due time in the
 database, not a long countdown) and moves each through guarded transitions, so a
 task that runs twice, is retried, or is redelivered after its worker died never
-sends a second survey.
+sends a second survey. A sweep queues every due survey in batches, and a survey due
+before beat's next look gets a sweep of its own at its due time; sending a batch is
+inbox.csat_sending's part.
 """
 
 import logging
+import math
 import secrets
-from dataclasses import dataclass
-from datetime import timedelta
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
+from celery import current_app
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
-from customers.models import Identity, IdentityKind
 from inbox import realtime
 from inbox.models import (
     Conversation,
-    ConversationStatus,
     CsatSurvey,
     Message,
     MessageDirection,
@@ -28,6 +31,14 @@ from inbox.models import (
 )
 
 logger = logging.getLogger(__name__)
+
+SWEEP_TASK = "inbox.tasks.csat_surveys_queue_due"
+# Surveys a sending task takes at once, and the batches one sweep queues at most.
+BATCH_SIZE = 200
+MAX_BATCHES_PER_SWEEP = 250
+# A survey due within this many seconds gets a sweep of its own at its due time; later
+# ones are seen by a beat sweep first (CSAT_SWEEP_SECONDS must stay below it).
+WAKE_HORIZON_SECONDS = 60
 
 RATINGS = (1, 2, 3, 4, 5)
 RATING_LABELS = {1: "Very poor", 2: "Poor", 3: "Average", 4: "Good", 5: "Excellent"}
@@ -93,19 +104,22 @@ def csat_schedule_on_resolve(*, conversation: Conversation) -> CsatSurvey | None
     }
     survey = CsatSurvey.objects.select_for_update().filter(conversation=conversation).first()
     if survey is None:
-        return CsatSurvey.objects.create(
+        survey = CsatSurvey.objects.create(
             conversation=conversation,
             token=secrets.token_urlsafe(24),
             due_at=due_at,
             **frozen,
         )
-    if survey.status in (SurveyStatus.SCHEDULED, SurveyStatus.QUEUED, SurveyStatus.SKIPPED):
+    elif survey.status in (SurveyStatus.SCHEDULED, SurveyStatus.QUEUED, SurveyStatus.SKIPPED):
         for field, value in frozen.items():
             setattr(survey, field, value)
         survey.status = SurveyStatus.SCHEDULED
         survey.due_at = due_at
         survey.skip_reason = ""
         survey.save()
+    else:
+        return survey
+    csat_sweep_wake_at(due_at)
     return survey
 
 
@@ -123,13 +137,48 @@ def _last_public_replier_id(conversation: Conversation) -> int | None:
     )
 
 
-def csat_surveys_queue_due(*, batch_size: int = 200) -> list[int]:
-    """Move due surveys to `queued` and return their ids, to be sent by the worker.
+def csat_surveys_queue_due(*, batch_size: int = BATCH_SIZE) -> list[int]:
+    """Move one batch of due surveys to `queued` and return their ids, for a worker to send.
 
-    Also heals what a crash left behind: a survey queued long ago whose task was lost is
-    queued again (it never started sending); one stuck in `sending` is marked failed
-    rather than resent, since the platform may have received it.
+    Also heals what a crash left behind (see csat_surveys_heal_interrupted)."""
+    csat_surveys_heal_interrupted()
+    return _queue_due_batch(batch_size=batch_size)
+
+
+def csat_surveys_queue_all_due(*, send_batch: Callable[[list[int]], None]) -> int:
+    """Queue every due survey, a batch at a time, handing each batch to `send_batch`;
+    returns how many were queued.
+
+    It goes on while surveys are due (10,000 due at once are queued in seconds, not one
+    batch per beat interval), then asks for a sweep at the next due time if that comes
+    before beat would look again.
     """
+    csat_surveys_heal_interrupted()
+    queued = 0
+    for _ in range(MAX_BATCHES_PER_SWEEP):
+        survey_ids = _queue_due_batch(batch_size=BATCH_SIZE)
+        if not survey_ids:
+            break
+        send_batch(survey_ids)
+        queued += len(survey_ids)
+    else:
+        # Still more due: carry on in a fresh task, so no one sweep runs for long.
+        transaction.on_commit(lambda: current_app.send_task(SWEEP_TASK), robust=True)
+    next_due_at = (
+        CsatSurvey.objects.filter(status=SurveyStatus.SCHEDULED)
+        .order_by("due_at")
+        .values_list("due_at", flat=True)
+        .first()
+    )
+    if next_due_at is not None:
+        csat_sweep_wake_at(next_due_at)
+    return queued
+
+
+def csat_surveys_heal_interrupted() -> None:
+    """What a crash left behind: a survey queued long ago whose task was lost goes back on
+    the schedule (it never started sending); one stuck in `sending` is marked failed rather
+    than resent, since the platform may have received it."""
     now = timezone.now()
     stale = now - timedelta(seconds=settings.CSAT_STALE_SECONDS)
     CsatSurvey.objects.filter(status=SurveyStatus.SENDING, sending_started_at__lt=stale).update(
@@ -137,13 +186,17 @@ def csat_surveys_queue_due(*, batch_size: int = 200) -> list[int]:
         skip_reason="interrupted while sending; not resent to avoid a duplicate survey",
         updated_at=now,
     )
+    CsatSurvey.objects.filter(status=SurveyStatus.QUEUED, queued_at__lt=stale).update(
+        status=SurveyStatus.SCHEDULED, updated_at=now
+    )
+
+
+def _queue_due_batch(*, batch_size: int) -> list[int]:
+    now = timezone.now()
     with transaction.atomic():
         due = list(
             CsatSurvey.objects.select_for_update(skip_locked=True)
-            .filter(
-                Q(status=SurveyStatus.SCHEDULED, due_at__lte=now)
-                | Q(status=SurveyStatus.QUEUED, queued_at__lt=stale)
-            )
+            .filter(status=SurveyStatus.SCHEDULED, due_at__lte=now)
             .order_by("due_at")
             .values_list("pk", flat=True)[:batch_size]
         )
@@ -153,100 +206,24 @@ def csat_surveys_queue_due(*, batch_size: int = 200) -> list[int]:
     return due
 
 
-@dataclass(frozen=True)
-class SurveyToSend:
-    survey: CsatSurvey
-    question: str
-    url: str
+def csat_sweep_wake_at(due_at: datetime) -> None:
+    """Have the sweep run when `due_at` comes, if that is before beat would look again.
 
-
-def csat_survey_start_sending(*, survey_id: int) -> SurveyToSend | None:
-    """Claim a queued survey for sending, after re-checking it should still go out.
-
-    Returns None when another run has it, or when it was skipped (the reason stored).
+    Surveys then go out when due rather than up to a beat interval later. One wake-up a
+    second at most, across all processes (a short countdown: far below the broker's
+    visibility timeout, so it is not delivered twice); sent after the current transaction
+    commits, best effort: a wake-up lost leaves the survey to beat's next sweep.
     """
-    claimed = CsatSurvey.objects.filter(pk=survey_id, status=SurveyStatus.QUEUED).update(
-        status=SurveyStatus.SENDING,
-        sending_started_at=timezone.now(),
-        send_attempts=F("send_attempts") + 1,
-        updated_at=timezone.now(),
-    )
-    if not claimed:
-        return None
-    survey = CsatSurvey.objects.select_related(
-        "conversation", "conversation__channel", "customer"
-    ).get(pk=survey_id)
-    reason = _skip_reason(survey)
-    if reason:
-        _finish(survey_id, status=SurveyStatus.SKIPPED, skip_reason=reason)
-        logger.info("CSAT survey %s skipped: %s", survey_id, reason)
-        return None
-    options = csat_settings(survey.conversation.channel)
-    return SurveyToSend(survey=survey, question=options["question"], url=survey_url(survey))
+    seconds = (due_at - timezone.now()).total_seconds()
+    if seconds > WAKE_HORIZON_SECONDS:
+        return
+    second = math.ceil(due_at.timestamp())
 
+    def wake() -> None:
+        if cache.add(f"csat:sweep-wake:{second}", 1, timeout=WAKE_HORIZON_SECONDS + 60):
+            current_app.send_task(SWEEP_TASK, countdown=max(second - time.time(), 0.0))
 
-def _skip_reason(survey: CsatSurvey) -> str:
-    conversation = survey.conversation
-    options = csat_settings(conversation.channel)
-    if conversation.status != ConversationStatus.RESOLVED:
-        return "the conversation was reopened before the survey was due"
-    if not options.get("enabled", True):
-        return "surveys are turned off for this channel"
-    has_operator_reply = Message.objects.filter(
-        conversation=conversation, direction=MessageDirection.OUTBOUND, is_private=False
-    ).exists()
-    if not has_operator_reply:
-        return "no operator replied in this conversation"
-    fatigue_days = int(options.get("fatigue_days", 14))
-    recently = timezone.now() - timedelta(days=fatigue_days)
-    if (
-        CsatSurvey.objects.filter(customer=survey.customer, sent_at__gte=recently)
-        .exclude(pk=survey.pk)
-        .exists()
-    ):
-        return f"the customer was surveyed in the last {fatigue_days} days"
-    unreachable = Identity.objects.filter(
-        customer=survey.customer, kind=conversation.channel.kind, is_reachable=False
-    )
-    if conversation.channel.kind == IdentityKind.EMAIL:
-        # A customer with several addresses: only the one this conversation mails matters.
-        unreachable = unreachable.filter(value=conversation.recipient_address.strip().lower())
-    if unreachable.exists():
-        return "the customer cannot be reached on this channel"
-    return ""
-
-
-def _finish(survey_id: int, **fields) -> None:
-    CsatSurvey.objects.filter(pk=survey_id, status=SurveyStatus.SENDING).update(
-        updated_at=timezone.now(), **fields
-    )
-
-
-def csat_survey_mark_sent(*, survey: CsatSurvey, external_id: str | None) -> None:
-    now = timezone.now()
-    options = csat_settings(survey.conversation.channel)
-    _finish(
-        survey.pk,
-        status=SurveyStatus.SENT,
-        sent_at=now,
-        expires_at=now + timedelta(days=int(options.get("expiry_days", 7))),
-        external_id=external_id or "",
-    )
-
-
-def csat_survey_mark_send_failed(
-    *, survey: CsatSurvey, reason: str, retry_in: float | None
-) -> None:
-    """A send that surely did not go out: schedule it again, or give up with the reason."""
-    if retry_in is not None:
-        _finish(
-            survey.pk,
-            status=SurveyStatus.SCHEDULED,
-            due_at=timezone.now() + timedelta(seconds=retry_in),
-            skip_reason=f"retrying after: {reason}"[:255],
-        )
-    else:
-        _finish(survey.pk, status=SurveyStatus.FAILED, skip_reason=reason[:255])
+    transaction.on_commit(wake, robust=True)
 
 
 def csat_survey_get_by_token(*, token: str) -> CsatSurvey:

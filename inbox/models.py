@@ -327,6 +327,11 @@ class CsatSurvey(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["due_at"], name="csat_due", condition=Q(status="scheduled")),
+            # The sweep looks for surveys stuck queued or sending: a handful among millions.
+            models.Index(fields=["queued_at"], name="csat_queued", condition=Q(status="queued")),
+            models.Index(
+                fields=["sending_started_at"], name="csat_sending", condition=Q(status="sending")
+            ),
             models.Index(fields=["customer", "-sent_at"], name="csat_customer_recent"),
             # Covers the report's GROUP BY, so PostgreSQL answers from the index alone.
             models.Index(

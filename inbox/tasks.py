@@ -3,7 +3,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 
-from channels_app.contracts import SEND_SURVEY_TASK
+from channels_app.contracts import SEND_SURVEY_BATCH_TASK
 from config.celery import app as celery_app
 from inbox import csat, services
 
@@ -27,9 +27,10 @@ def messages_requeue_stuck() -> int:
     )
 
 
-@shared_task(name="inbox.tasks.csat_surveys_queue_due", ignore_result=True)
+@shared_task(name=csat.SWEEP_TASK, ignore_result=True)
 def csat_surveys_queue_due() -> int:
-    survey_ids = csat.csat_surveys_queue_due()
-    for survey_id in survey_ids:
-        celery_app.send_task(SEND_SURVEY_TASK, args=[survey_id])
-    return len(survey_ids)
+    return csat.csat_surveys_queue_all_due(
+        send_batch=lambda survey_ids: celery_app.send_task(
+            SEND_SURVEY_BATCH_TASK, args=[survey_ids]
+        )
+    )

@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 from inbox import people
 from inbox.models import Role
 from tests.factories import ChannelFactory, TeamFactory, UserFactory
+from tests.fakes.platform import FakePlatform
 from tests.helpers import RecordingServer
 from tests.mail_servers import SmtpSink
 
@@ -97,6 +98,35 @@ def callback_server():
     server = RecordingServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def fake_platform():
+    """A platform answering each request after 20 ms, many at once (tests/fakes/platform.py)."""
+    platform = FakePlatform().start()
+    yield platform
+    platform.stop()
+
+
+@pytest.fixture
+def platform_api_channel(db, fake_platform):
+    """An API channel whose callback URL is the fake platform."""
+    from channels_app.services import channel_create
+
+    return channel_create(
+        kind="api",
+        name="Shop",
+        config={"secret": "s3cret", "callback_url": f"{fake_platform.url}/callback"},
+    )
+
+
+@pytest.fixture
+def platform_bot(db, fake_platform):
+    """A Telegram bot whose Bot API is the fake platform."""
+    from channels_app.services import channel_create
+
+    config = {"bot_token": "123:ABC", "webhook_secret": "hook", "api_base_url": fake_platform.url}
+    return channel_create(kind="telegram", name="Shop bot", config=config)
 
 
 @pytest.fixture

@@ -100,3 +100,68 @@ class RecordingServer:
         self.released.set()
         self.server.shutdown()
         self.server.server_close()
+
+
+def surveys_due_now(*, channel, operator, recipients: list[str]) -> list:
+    """Resolved conversations an operator answered, one per recipient, each with its survey
+    due now: what a busy day's resolves leave for the sweep, made in a few statements."""
+    from secrets import token_urlsafe
+
+    from django.utils import timezone
+
+    from customers.models import Customer
+    from inbox.models import (
+        Conversation,
+        ConversationStatus,
+        CsatSurvey,
+        Message,
+        MessageDirection,
+        MessageStatus,
+    )
+
+    now = timezone.now()
+    customers = Customer.objects.bulk_create(
+        [Customer(name=f"Customer {recipient}") for recipient in recipients]
+    )
+    conversations = Conversation.objects.bulk_create(
+        [
+            Conversation(
+                customer=customer,
+                channel=channel,
+                recipient_address=recipient,
+                status=ConversationStatus.RESOLVED,
+                assignee=operator,
+                resolved_by=operator,
+                resolved_at=now,
+                last_message_at=now,
+                last_inbound_at=now,
+            )
+            for customer, recipient in zip(customers, recipients, strict=True)
+        ]
+    )
+    Message.objects.bulk_create(
+        [
+            Message(
+                conversation=conversation,
+                channel=channel,
+                direction=MessageDirection.OUTBOUND,
+                body="All sorted!",
+                status=MessageStatus.SENT,
+                author=operator,
+            )
+            for conversation in conversations
+        ]
+    )
+    return CsatSurvey.objects.bulk_create(
+        [
+            CsatSurvey(
+                conversation=conversation,
+                customer=conversation.customer,
+                channel=channel,
+                operator=operator,
+                token=token_urlsafe(24),
+                due_at=now,
+            )
+            for conversation in conversations
+        ]
+    )

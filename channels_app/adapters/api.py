@@ -48,6 +48,7 @@ class ApiAdapter(ChannelAdapter):
     """
 
     kind = "api"
+    sends_surveys_in_parallel = True
     public_config_keys = ("callback_url",)
     secret_config_keys = ("secret",)
     required_config_keys = ("secret",)

@@ -46,6 +46,12 @@ class ChannelAdapter(ABC):
     uses_thread_references: ClassVar[bool] = False
     # Whether send() needs the customer's email address (OutboundMessage.customer_email).
     uses_customer_email: ClassVar[bool] = False
+    # Whether send_survey() may run on several threads at once (plain HTTP calls do);
+    # the others send a batch of surveys one at a time.
+    sends_surveys_in_parallel: ClassVar[bool] = False
+    # The platform's cap on messages a second from one channel, for survey batches
+    # (kept across all worker processes); None where the platform sets none.
+    survey_sends_per_second: ClassVar[float | None] = None
 
     def __init__(self, channel: "Channel") -> None:
         self.channel = channel

@@ -106,6 +106,9 @@ class WhatsAppAdapter(ChannelAdapter):
     """
 
     kind = "whatsapp"
+    sends_surveys_in_parallel = True
+    # The Cloud API's default throughput is 80 messages a second per business number.
+    survey_sends_per_second = 70.0
     public_config_keys = ("phone_number_id", "api_base_url", "fallback_template")
     secret_config_keys = ("access_token", "app_secret", "verify_token")
     required_config_keys = ("phone_number_id", "access_token", "app_secret", "verify_token")

@@ -198,11 +198,15 @@ def live_server_url(one_port_server) -> str:
     return one_port_server.url
 
 
-def start_worker(env: dict[str, str], queue: str, log: Path) -> subprocess.Popen:
+def start_worker(
+    env: dict[str, str], queue: str, log: Path, *, concurrency: int | None = None
+) -> subprocess.Popen:
+    """One worker process (solo pool), or with `concurrency` the prefork pool production runs."""
+    pool = ["--pool", "solo"] if concurrency is None else ["--concurrency", str(concurrency)]
     process = start(
         [
             sys.executable, "-m", "celery", "-A", "config", "worker",
-            "--pool", "solo", "--queues", queue, "--loglevel", "INFO",
+            *pool, "--queues", queue, "--loglevel", "INFO",
             "--without-gossip", "--without-mingle", "--without-heartbeat",
         ],
         {**env, "CELERY_TASK_DEFAULT_QUEUE": queue},
