@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from channels_app import services
-from channels_app.adapters import telegram as telegram_adapter
+from channels_app.adapters.telegram import outbound as telegram_outbound
 from channels_app.contracts import (
     FETCH_MEDIA_TASK,
     DeliveryFailed,
@@ -834,7 +834,7 @@ def test_a_throttled_later_part_is_waited_for_in_place(
     telegram_channel, fake_telegram, monkeypatch
 ):
     waits: list[float] = []
-    monkeypatch.setattr(telegram_adapter, "_sleep", waits.append)
+    monkeypatch.setattr(telegram_outbound, "_sleep", waits.append)
     fake_telegram.fail_next(too_many_requests(1), method="sendDocument", after=1)
     attachments = [
         OutboundAttachment(
@@ -855,7 +855,7 @@ def test_a_throttled_later_part_is_waited_for_in_place(
 def test_a_later_part_throttled_for_long_fails_retryably_saying_so(
     telegram_channel, fake_telegram, monkeypatch
 ):
-    monkeypatch.setattr(telegram_adapter, "_sleep", lambda seconds: None)
+    monkeypatch.setattr(telegram_outbound, "_sleep", lambda seconds: None)
     fake_telegram.fail_next(too_many_requests(30), method="sendPhoto")
     photo = OutboundAttachment(
         filename="a.jpg", content_type="image/jpeg", url="https://cdn.example.com/a.jpg", size=1
@@ -874,7 +874,7 @@ def test_a_later_part_throttled_for_long_fails_retryably_saying_so(
 def test_a_retry_sends_only_the_parts_that_did_not_go_out(
     telegram_conversation, operator, fake_telegram, monkeypatch
 ):
-    monkeypatch.setattr(telegram_adapter, "_sleep", lambda seconds: None)
+    monkeypatch.setattr(telegram_outbound, "_sleep", lambda seconds: None)
     first_chunk, second_chunk = "a" * 4000, "b" * 200
     reply = message_reply(
         conversation=telegram_conversation, author=operator, body=f"{first_chunk} {second_chunk}"
