@@ -141,7 +141,8 @@ class JsonObject:
         if isinstance(value, bool) or not isinstance(value, str | int):
             raise PayloadMalformed(f"{self.name(key)} must be a string or an integer")
         text = str(value).strip()
-        if text != storable_line(text):
+        # isprintable() is the quick answer for nearly every id; the check is the exact one.
+        if not text.isprintable() and text != storable_line(text):
             raise PayloadMalformed(
                 f"{self.name(key)} contains control characters or lone surrogates"
             )
@@ -169,10 +170,19 @@ class JsonObject:
             raise PayloadMalformed(f"{self.name(key)} is longer than {max_length} characters")
         return storable_text(value)
 
+    def required_string(self, key: str, *, max_length: int = MAX_STRING_LENGTH) -> str:
+        """A string that must be there, though it may be empty."""
+        if self.data.get(key) is None:
+            raise PayloadMalformed(f"{self.name(key)} is missing")
+        return self.string(key, max_length=max_length)
+
     def line(self, key: str, *, max_length: int = MAX_LINE_LENGTH) -> str:
         """A one-line value (a name, a file name, a content type): no control characters,
         no surrounding spaces, cut to `max_length`."""
-        return storable_line(self.string(key))[:max_length]
+        text = self.string(key)
+        if text.isprintable():
+            return text.strip()[:max_length]
+        return storable_line(text)[:max_length]
 
     def base64(self, key: str, *, max_bytes: int) -> bytes:
         """Bytes carried as base64 text; b"" when absent."""
