@@ -27,7 +27,8 @@ MAX_ID_LENGTH = 255
 MAX_LINE_LENGTH = 255
 MAX_STRING_LENGTH = 65_536
 MAX_LIST_ITEMS = 1_000
-# Objects inside objects, counted from the body; platform payloads go six or seven deep.
+# Objects inside objects, counted from the body as an adapter reads down; platform payloads
+# go six or seven deep (json.loads itself refuses a body nested past Python's recursion limit).
 MAX_DEPTH = 32
 MIN_INTEGER, MAX_INTEGER = -(2**63), 2**63 - 1
 # Times outside these years are typing errors or attacks, and some do not survive the
