@@ -63,7 +63,7 @@ def live_environment(django_db_setup, tmp_path_factory) -> dict[str, str]:
         ),
         "REDIS_URL": settings.REDIS_URL,
         "SECRET_KEY": settings.SECRET_KEY,
-        "CHANNEL_LAYER_PREFIX": f"switchboard-test-{RUN_ID}",
+        "CHANNEL_LAYER_PREFIX": settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
         "CELERY_TASK_DEFAULT_QUEUE": QUEUE,
         "DATABASE_CONN_MAX_AGE": "0",
         "DELIVERY_RETRY_BASE_SECONDS": "0.2",
