@@ -318,6 +318,8 @@ class CsatSurvey(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     external_id = models.CharField(max_length=255, blank=True)
+    # The language the survey was put in; its page opens in it.
+    language = models.CharField(max_length=8, blank=True, default="", db_default="")
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
     comment = models.TextField(blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
