@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.test.utils import override_settings
 
-DOMAINS = ("django",)
+DOMAINS = ("django", "djangojs")
 IGNORED = [".venv", "tests", "bench", "var", "*.egg-info", "node_modules"]
 
 
