@@ -12,6 +12,8 @@ class Role(models.TextChoices):
 
 class User(AbstractUser):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.OPERATOR)
+    # The language of the operator's pages; "" follows their browser (Accept-Language).
+    language = models.CharField(max_length=8, blank=True, default="", db_default="")
 
     @property
     def display_name(self) -> str:
