@@ -17,6 +17,8 @@ class Customer(models.Model):
     email = models.EmailField(max_length=320, blank=True)
     phone = models.CharField(max_length=32, blank=True)
     attributes = models.JSONField(default=dict, blank=True)
+    # What the customer reads (customers.languages); "" until a platform or an operator says.
+    language = models.CharField(max_length=8, blank=True, default="", db_default="")
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_customers"
     )

@@ -12,6 +12,8 @@ class Role(models.TextChoices):
 
 class User(AbstractUser):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.OPERATOR)
+    # The language of the operator's pages; "" follows their browser (Accept-Language).
+    language = models.CharField(max_length=8, blank=True, default="", db_default="")
 
     @property
     def display_name(self) -> str:
@@ -318,6 +320,8 @@ class CsatSurvey(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     external_id = models.CharField(max_length=255, blank=True)
+    # The language the survey was put in; its page opens in it.
+    language = models.CharField(max_length=8, blank=True, default="", db_default="")
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
     comment = models.TextField(blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)

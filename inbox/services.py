@@ -95,6 +95,7 @@ def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
             for item in inbound.identities
         ],
         name=inbound.sender_name,
+        language=inbound.sender_language,
     )
     now = timezone.now()
     if is_new_customer and not inbound.threads_by_reference:

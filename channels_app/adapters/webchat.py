@@ -28,6 +28,7 @@ from channels_app.widget.visitors import frame_signature
 
 FRAME_SIGNATURE_HEADER = "x-switchboard-widget-signature"
 MAX_TEXT_LENGTH = 5_000
+MAX_LANGUAGE_LENGTH = 16
 # What a visitor may upload in one file; the file then travels base64 inside the frame.
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 IDENTITY_KIND = "webchat"
@@ -174,6 +175,7 @@ class WebchatAdapter(ChannelAdapter):
                 conversation_per_address=True,
                 identities=tuple(identities),
                 sender_name=frame.line("name"),
+                sender_language=frame.line("language", max_length=MAX_LANGUAGE_LENGTH),
                 text=text,
                 attachments=attachments,
                 button_payload=button_payload,

@@ -31,6 +31,8 @@ CALLBACK_EXTERNAL_ID_PREFIX = "cb:"
 MAX_CALLBACK_ID_LENGTH = 200
 # Telegram's file ids run longer than other ids; attachments keep up to 500 characters.
 MAX_FILE_ID_LENGTH = 500
+# IETF language tags as Telegram gives them ("en", "pt-br"); Customer.language keeps 16.
+MAX_LANGUAGE_LENGTH = 16
 
 
 def secret_token_check(secret: str | None, request: WebhookRequest) -> None:
@@ -73,6 +75,7 @@ class _Origin:
     chat_id: int
     sender_id: int
     sender_name: str
+    sender_language: str
 
 
 def _private_origin(message: JsonObject) -> _Origin | None:
@@ -87,6 +90,7 @@ def _private_origin(message: JsonObject) -> _Origin | None:
         chat_id=chat.required_integer("id"),
         sender_id=sender.required_integer("id"),
         sender_name=_full_name(sender),
+        sender_language=sender.line("language_code", max_length=MAX_LANGUAGE_LENGTH),
     )
 
 
@@ -109,6 +113,7 @@ def _message_events(message: JsonObject) -> list[InboundEvent]:
             recipient_address=str(origin.chat_id),
             identities=(InboundIdentity("telegram", str(origin.sender_id)), *content.identities),
             sender_name=origin.sender_name,
+            sender_language=origin.sender_language,
             text=content.text,
             attachments=content.attachments,
             sent_at=message.timestamp("date"),
@@ -151,6 +156,7 @@ def _callback_events(callback: JsonObject) -> list[InboundEvent]:
             recipient_address=str(chat.required_integer("id")),
             identities=(InboundIdentity("telegram", str(sender.required_integer("id"))),),
             sender_name=_full_name(sender),
+            sender_language=sender.line("language_code", max_length=MAX_LANGUAGE_LENGTH),
             text=_pressed_button_text(message, data) or data,
             button_payload=data,
             reply_to_id=str(message.integer("message_id") or ""),

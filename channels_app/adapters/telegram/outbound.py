@@ -4,10 +4,11 @@ import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 from channels_app.adapters.telegram.bot_api import BotApi
 from channels_app.adapters.telegram.inbound import (
@@ -24,6 +25,10 @@ from channels_app.contracts import (
     OutboundMessage,
     OutboundSurvey,
 )
+from inbox import csat
+
+if TYPE_CHECKING:
+    from channels_app.models import Channel
 
 logger = logging.getLogger(__name__)
 
@@ -81,8 +86,12 @@ def survey_send(bot: BotApi, survey: OutboundSurvey) -> DeliveryResult:
         "sendMessage",
         {
             "chat_id": survey.recipient_address,
-            "text": f"{survey.question}\n1 = {survey.rating_labels[1].lower()}, "
-            f"5 = {survey.rating_labels[5].lower()}",
+            "text": gettext("%(question)s\n1 = %(worst)s, 5 = %(best)s")
+            % {
+                "question": survey.question,
+                "worst": survey.rating_labels[1].lower(),
+                "best": survey.rating_labels[5].lower(),
+            },
             "reply_markup": {"inline_keyboard": keyboard},
         },
     )
@@ -112,7 +121,7 @@ def callback_queries_answer(bot: BotApi, events: list[InboundEvent]) -> None:
                     {
                         "chat_id": event.recipient_address,
                         "message_id": int(event.reply_to_id),
-                        "text": channel.csat.get("thank_you") or "Thank you for your feedback!",
+                        "text": _thank_you(channel, event),
                     },
                     timeout=CALLBACK_ANSWER_TIMEOUT_SECONDS,
                 )
@@ -120,6 +129,11 @@ def callback_queries_answer(bot: BotApi, events: list[InboundEvent]) -> None:
             logger.info("channel %s: callback query not answered: %s", channel.pk, failure.reason)
         except Exception:
             logger.exception("channel %s: answering a callback query failed", channel.pk)
+
+
+def _thank_you(channel: "Channel", answer: InboundMessage) -> str:
+    language = csat.survey_language(customer_language=answer.sender_language, channel=channel)
+    return csat.survey_text(csat.csat_settings(channel), "thank_you", language)
 
 
 def _call_part(bot: BotApi, part: _Part, *, is_first: bool) -> Any:

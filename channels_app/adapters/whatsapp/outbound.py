@@ -5,6 +5,8 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.utils.translation import gettext
+
 from channels_app.adapters.whatsapp.graph_api import WINDOW_CLOSED_REASON, GraphApi
 from channels_app.adapters.whatsapp.setup import is_http_url
 from channels_app.contracts import (
@@ -72,8 +74,8 @@ def survey_send(graph: GraphApi, survey: OutboundSurvey) -> DeliveryResult:
             "type": "list",
             "body": {"text": survey.question[:1024]},
             "action": {
-                "button": "Rate us",
-                "sections": [{"title": "Your rating", "rows": rows}],
+                "button": gettext("Rate us")[:20],
+                "sections": [{"title": gettext("Your rating")[:24], "rows": rows}],
             },
         },
     }
