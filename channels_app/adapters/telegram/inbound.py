@@ -31,7 +31,8 @@ CALLBACK_EXTERNAL_ID_PREFIX = "cb:"
 MAX_CALLBACK_ID_LENGTH = 200
 # Telegram's file ids run longer than other ids; attachments keep up to 500 characters.
 MAX_FILE_ID_LENGTH = 500
-# IETF language tags as Telegram gives them ("en", "pt-br"); Customer.language keeps 16.
+# IETF language tags as Telegram gives them ("en", "pt-br"); customers.languages maps
+# them to a language we speak.
 MAX_LANGUAGE_LENGTH = 16
 
 
