@@ -126,6 +126,12 @@ def seed_demo() -> list[tuple[str, str]]:
                 teams=[team] if role == Role.OPERATOR else [],
             )
         logins.append((role, username))
+    # `LANGUAGE_CODE=ru make demo` signs the demo people in to Russian pages, whatever the
+    # browser says (an operator's own language wins over Accept-Language).
+    demo_language = "" if settings.LANGUAGE_CODE == "en" else settings.LANGUAGE_CODE
+    User.objects.filter(username__in=[person[0] for person in PEOPLE]).update(
+        language=demo_language
+    )
 
     channel = Channel.objects.filter(name="Demo API").first()
     if channel is None:

@@ -1,15 +1,16 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class IdentityKind(models.TextChoices):
-    EMAIL = "email", "Email"
-    PHONE = "phone", "Phone"
-    TELEGRAM = "telegram", "Telegram"
-    WHATSAPP = "whatsapp", "WhatsApp"
-    WHATSAPP_USER = "whatsapp_user", "WhatsApp user id"
-    WEBCHAT = "webchat", "Website chat"
-    API = "api", "API"
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+    TELEGRAM = "telegram", _("Telegram")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    WHATSAPP_USER = "whatsapp_user", _("WhatsApp user id")
+    WEBCHAT = "webchat", _("Website chat")
+    API = "api", _("API")
 
 
 class Customer(models.Model):

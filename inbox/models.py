@@ -2,12 +2,13 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    ADMIN = "admin", "Admin"
-    SUPERVISOR = "supervisor", "Supervisor"
-    OPERATOR = "operator", "Operator"
+    ADMIN = "admin", _("Admin")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    OPERATOR = "operator", _("Operator")
 
 
 class User(AbstractUser):
@@ -42,18 +43,18 @@ class Team(models.Model):
 
 
 class ConversationStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    PENDING = "pending", "Pending"
-    SNOOZED = "snoozed", "Snoozed"
-    RESOLVED = "resolved", "Resolved"
+    OPEN = "open", _("Open")
+    PENDING = "pending", _("Pending")
+    SNOOZED = "snoozed", _("Snoozed")
+    RESOLVED = "resolved", _("Resolved")
 
 
 class Priority(models.TextChoices):
-    NONE = "none", "None"
-    LOW = "low", "Low"
-    MEDIUM = "medium", "Medium"
-    HIGH = "high", "High"
-    URGENT = "urgent", "Urgent"
+    NONE = "none", _("None")
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
 
 
 class Conversation(models.Model):
@@ -138,13 +139,13 @@ class MessageDirection(models.TextChoices):
 
 
 class MessageStatus(models.TextChoices):
-    RECEIVED = "received", "Received"
-    INTERNAL = "internal", "Internal note"
-    QUEUED = "queued", "Queued"
-    SENT = "sent", "Sent"
-    DELIVERED = "delivered", "Delivered"
-    READ = "read", "Read"
-    FAILED = "failed", "Failed"
+    RECEIVED = "received", _("Received")
+    INTERNAL = "internal", _("Internal note")
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Sent")
+    DELIVERED = "delivered", _("Delivered")
+    READ = "read", _("Read")
+    FAILED = "failed", _("Failed")
 
 
 class Message(models.Model):
@@ -229,15 +230,15 @@ class Label(models.Model):
 
 
 class ConversationEventKind(models.TextChoices):
-    ASSIGNED = "assigned", "Assigned"
-    UNASSIGNED = "unassigned", "Unassigned"
-    TEAM_CHANGED = "team_changed", "Team changed"
-    RESOLVED = "resolved", "Resolved"
-    REOPENED = "reopened", "Reopened"
-    SNOOZED = "snoozed", "Snoozed"
-    PRIORITY_CHANGED = "priority_changed", "Priority changed"
-    LABELS_CHANGED = "labels_changed", "Labels changed"
-    MERGED = "merged", "Customer merged"
+    ASSIGNED = "assigned", _("Assigned")
+    UNASSIGNED = "unassigned", _("Unassigned")
+    TEAM_CHANGED = "team_changed", _("Team changed")
+    RESOLVED = "resolved", _("Resolved")
+    REOPENED = "reopened", _("Reopened")
+    SNOOZED = "snoozed", _("Snoozed")
+    PRIORITY_CHANGED = "priority_changed", _("Priority changed")
+    LABELS_CHANGED = "labels_changed", _("Labels changed")
+    MERGED = "merged", _("Customer merged")
 
 
 class ConversationEvent(models.Model):

@@ -61,3 +61,19 @@ def test_a_signed_in_operators_choice_wins_over_the_browser(client, operator):
     assert page.status_code == 200
     assert page["Content-Language"] == "pl"
     assert '<html lang="pl">' in page.content.decode()
+
+
+def test_the_inbox_scripts_api_errors_follow_the_operators_choice(client, operator):
+    operator.language = "ru"
+    operator.save()
+    client.force_login(operator)
+
+    response = client.post(
+        "/api/v1/canned-responses/",
+        {"shortcut": "x"},
+        content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["fields"]["body"] == ["Обязательное поле."]

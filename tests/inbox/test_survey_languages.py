@@ -241,3 +241,32 @@ def test_an_operator_sets_a_customers_language_in_their_profile(admin_client_api
     assert Customer.objects.get(pk=sent_survey.customer_id).language == "pl"
     listed = admin_client_api.get("/api/v1/customers/").json()["results"]
     assert [row["language"] for row in listed] == ["pl"]
+
+
+def test_a_survey_mail_is_written_in_the_customers_language(operator, smtp_sink):
+    from channels_app.services import mail_receive
+    from tests.channels_app.test_email_channel import customer_mail, deliver_reply
+    from tests.factories import ChannelFactory
+
+    channel = ChannelFactory(
+        kind="email",
+        name="Sklep",
+        config={
+            "address": "pomoc@sklep.example",
+            "smtp_host": "127.0.0.1",
+            "smtp_port": smtp_sink.port,
+        },
+    )
+    mail_receive(channel=channel, raw=customer_mail(sender="jan@example.pl")[0])
+    conversation = Conversation.objects.get()
+    Customer.objects.filter(pk=conversation.customer_id).update(language="pl")
+    deliver_reply(conversation, operator, "Gotowe.")
+
+    survey = surveyed(conversation, operator)
+
+    assert survey.language == "pl"
+    sent = smtp_sink.mails[-1].message
+    assert sent["Subject"] == "Jak nam poszło?"
+    text = sent.get_body(("plain",)).get_content()
+    assert text.startswith("Jak oceniasz otrzymaną pomoc?")
+    assert "Doskonale: " in text and "Bardzo źle: " in text
