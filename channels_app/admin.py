@@ -1,11 +1,11 @@
 from django.contrib import admin, messages
 
-from channels_app.models import Channel, MailboxState, WebhookEvent, WebhookEventStatus
-from channels_app.services import webhook_events_reprocess
-from channels_app.telegram_setup import (
+from channels_app.adapters.telegram.setup import (
     TelegramWebhookRegistrationFailed,
     telegram_webhook_register,
 )
+from channels_app.models import Channel, MailboxState, WebhookEvent, WebhookEventStatus
+from channels_app.services import webhook_events_reprocess
 
 
 @admin.register(Channel)

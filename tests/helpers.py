@@ -1,5 +1,5 @@
-"""Small things tests share: signing webhook bodies, a recording HTTP server, the inbox
-page's data."""
+"""Small things tests share: signing webhook bodies, a recording HTTP server standing in
+for a callback URL, the inbox page's data."""
 
 import hashlib
 import hmac
@@ -7,10 +7,11 @@ import json
 import re
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from tests.factories import API_SECRET
+from tests.fakes.server import FakeServer
 
 
 def sign(body: bytes, secret: str = API_SECRET) -> str:
@@ -53,8 +54,10 @@ class RecordedRequest:
 
 
 @dataclass
-class RecordingServer:
+class RecordingServer(FakeServer[None]):
     """An HTTP server on 127.0.0.1 standing in for a customer's callback URL."""
+
+    http_methods = ("POST",)
 
     status: int = 200
     response_body: bytes = b'{"id": "remote-1"}'
@@ -64,42 +67,26 @@ class RecordingServer:
     answer_delay: float = 0.0
     released: threading.Event = field(default_factory=threading.Event)
 
-    def start(self) -> "RecordingServer":
-        recorder = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                recorder.requests.append(
-                    RecordedRequest(
-                        path=self.path,
-                        headers={k.lower(): v for k, v in self.headers.items()},
-                        body=self.rfile.read(length),
-                    )
-                )
-                recorder.received.set()
-                if recorder.answer_delay:
-                    recorder.released.wait(recorder.answer_delay)
-                self.send_response(recorder.status)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(recorder.response_body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/callback"
+        return f"{self.root}/callback"
 
     def stop(self) -> None:
         self.released.set()
-        self.server.shutdown()
-        self.server.server_close()
+        super().stop()
+
+    def _handle(self, handler: BaseHTTPRequestHandler, http_method: str) -> None:
+        self.requests.append(
+            RecordedRequest(
+                path=handler.path,
+                headers={key.lower(): value for key, value in handler.headers.items()},
+                body=self._read_body(handler),
+            )
+        )
+        self.received.set()
+        if self.answer_delay:
+            self.released.wait(self.answer_delay)
+        self._answer(handler, self.status, self.response_body, "application/json")
 
 
 def surveys_due_now(*, channel, operator, recipients: list[str]) -> list:

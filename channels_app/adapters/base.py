@@ -2,7 +2,6 @@
 
 import hashlib
 import hmac
-import json
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -15,7 +14,6 @@ from channels_app.contracts import (
     MediaContent,
     OutboundMessage,
     OutboundSurvey,
-    PayloadMalformed,
     SignatureInvalid,
     VerificationAnswer,
     WebhookRejected,
@@ -140,19 +138,6 @@ class ChannelAdapter(ABC):
     def fetch_media(self, media_id: str) -> MediaContent:
         """Download a file the platform holds for us (see InboundAttachment.media_id)."""
         raise DeliveryFailed(f"{self.kind} channels have no media to fetch", is_retryable=False)
-
-
-def parse_json_object(body: bytes) -> dict[str, Any]:
-    """The body as a JSON object, or PayloadMalformed saying what is wrong with it."""
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as error:
-        raise PayloadMalformed(f"body is not valid JSON: {error}") from error
-    except RecursionError as error:
-        raise PayloadMalformed("body is nested too deeply") from error
-    if not isinstance(payload, dict):
-        raise PayloadMalformed("body must be a JSON object")
-    return payload
 
 
 def hmac_sha256_hex(secret: str, body: bytes) -> str:

@@ -1,15 +1,14 @@
 """The website chat widget: visitors talk over a websocket, operators answer through it."""
 
-import base64
-import binascii
 import hmac
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from channels_app.adapters.base import ChannelAdapter, parse_json_object
+from channels_app.adapters.base import ChannelAdapter
 from channels_app.adapters.email import EmailAdapter
+from channels_app.adapters.payload import JsonObject
 from channels_app.contracts import (
     DeliveryFailed,
     DeliveryResult,
@@ -24,12 +23,14 @@ from channels_app.contracts import (
     WebhookRequest,
 )
 from channels_app.models import Channel
-from channels_app.text import storable_line, storable_text
 from channels_app.widget import realtime as widget_realtime
 from channels_app.widget.visitors import frame_signature
 
 FRAME_SIGNATURE_HEADER = "x-switchboard-widget-signature"
 MAX_TEXT_LENGTH = 5_000
+MAX_LANGUAGE_LENGTH = 16
+# What a visitor may upload in one file; the file then travels base64 inside the frame.
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 IDENTITY_KIND = "webchat"
 
 
@@ -134,24 +135,22 @@ class WebchatAdapter(ChannelAdapter):
             raise SignatureInvalid("widget messages come through the widget socket only")
 
     def parse(self, request: WebhookRequest) -> list[InboundEvent]:
-        frame = parse_json_object(request.body)
-        visitor_id = _string(frame, "visitor_id")
-        client_id = _string(frame, "client_id")
+        frame = JsonObject.from_body(request.body)
+        visitor_id = frame.string("visitor_id")
+        client_id = frame.string("client_id")
         if not visitor_id or not client_id:
             raise PayloadMalformed("visitor_id and client_id are required")
-        text = _string(frame, "text")
-        if len(text) > MAX_TEXT_LENGTH:
-            raise PayloadMalformed(f"text is longer than {MAX_TEXT_LENGTH} characters")
-        button_payload = _string(frame, "button_payload")
-        attachments = _attachments(frame.get("attachments"))
+        text = frame.string("text", max_length=MAX_TEXT_LENGTH)
+        button_payload = frame.string("button_payload")
+        attachments = _attachments(frame)
         if not text.strip() and not button_payload and not attachments:
             raise PayloadMalformed("a message needs text")
         public_id = self.channel.public_id
         visitor_identity = InboundIdentity(
             kind=IDENTITY_KIND, value=visitor_identity_value(public_id, visitor_id)
         )
-        user_id = _string(frame, "user_id")
-        email = _string(frame, "email")
+        user_id = frame.string("user_id")
+        email = frame.string("email")
         identities: list[InboundIdentity] = []
         if user_id:
             # The site's own user id first: it decides the customer on any device.
@@ -161,7 +160,7 @@ class WebchatAdapter(ChannelAdapter):
             if email:
                 identities.append(
                     InboundIdentity(
-                        kind="email", value=email, is_verified=frame.get("email_verified") is True
+                        kind="email", value=email, is_verified=frame.boolean("email_verified")
                     )
                 )
             identities.append(visitor_identity)
@@ -169,21 +168,18 @@ class WebchatAdapter(ChannelAdapter):
             identities.append(visitor_identity)
             if email:
                 identities.append(InboundIdentity(kind="email", value=email, is_verified=False))
-        sent_at = frame.get("sent_at")
         return [
             InboundMessage(
                 external_id=f"webchat:{visitor_id}:{client_id}",
                 recipient_address=visitor_id,
                 conversation_per_address=True,
                 identities=tuple(identities),
-                sender_name=_line(frame, "name")[:255],
-                sender_language=_string(frame, "language")[:16],
+                sender_name=frame.line("name"),
+                sender_language=frame.line("language", max_length=MAX_LANGUAGE_LENGTH),
                 text=text,
                 attachments=attachments,
                 button_payload=button_payload,
-                sent_at=datetime.fromtimestamp(sent_at, tz=UTC)
-                if isinstance(sent_at, int | float) and not isinstance(sent_at, bool)
-                else None,
+                sent_at=frame.timestamp("sent_at"),
             )
         ]
 
@@ -266,42 +262,17 @@ class WebchatAdapter(ChannelAdapter):
             ) from error
 
 
-def _attachments(value: Any) -> tuple[InboundAttachment, ...]:
+def _attachments(frame: JsonObject) -> tuple[InboundAttachment, ...]:
     """Files the widget's upload endpoint checked (type, size) and embedded."""
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        raise PayloadMalformed("attachments must be a list")
     result = []
-    for item in value:
-        if not isinstance(item, dict):
-            raise PayloadMalformed("attachments must be objects")
-        try:
-            content = base64.b64decode(_string(item, "content_base64"), validate=True)
-        except (binascii.Error, ValueError) as error:
-            raise PayloadMalformed("attachment content is not base64") from error
+    for item in frame.objects("attachments"):
+        content = item.base64("content_base64", max_bytes=MAX_UPLOAD_BYTES)
         result.append(
             InboundAttachment(
-                filename=_line(item, "filename")[:255] or "attachment",
-                content_type=_line(item, "content_type")[:255] or "application/octet-stream",
+                filename=item.line("filename") or "attachment",
+                content_type=item.line("content_type") or "application/octet-stream",
                 content=content,
                 size=len(content),
             )
         )
     return tuple(result)
-
-
-def _string(frame: dict[str, Any], key: str) -> str:
-    """A string field as PostgreSQL can store it: JSON allows NUL and lone surrogates,
-    text columns hold neither."""
-    value = frame.get(key, "")
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise PayloadMalformed(f"{key} must be a string")
-    return storable_text(value)
-
-
-def _line(frame: dict[str, Any], key: str) -> str:
-    """A one-line field (a name, a file name): no control characters at all."""
-    return storable_line(_string(frame, key))

@@ -15,6 +15,7 @@ from channels_app import services as channel_services
 from channels_app.adapters.webchat import (
     FRAME_SIGNATURE_HEADER,
     MAX_TEXT_LENGTH,
+    MAX_UPLOAD_BYTES,
     WebchatAdapter,
     outbound_external_id,
 )
@@ -39,7 +40,6 @@ ADDRESS_MESSAGES_PER_WINDOW = 60
 ADDRESS_WINDOW_SECONDS = 60
 MAX_CLIENT_ID_LENGTH = 64
 MAX_READ_RECEIPTS = 50
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 # Multipart framing adds a little to the file itself.
 MAX_UPLOAD_REQUEST_BYTES = MAX_UPLOAD_BYTES + 64 * 1024
 TOO_LARGE_DETAIL = "files are at most 10 MB"

@@ -3,12 +3,13 @@ https://core.telegram.org/bots/api documents them, and recording every request."
 
 import itertools
 import json
-import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.fakes.server import FakeServer
 
 BOT_ID = 7_000_000_001
 BOT_USER = {"id": BOT_ID, "is_bot": True, "first_name": "Acme Support", "username": "acme_help_bot"}
@@ -67,16 +68,7 @@ class BotApiCall:
 
 
 @dataclass
-class _QueuedError:
-    error: FakeError
-    method: str | None
-    times: int
-    # Matching calls to let through before the error starts.
-    after: int = 0
-
-
-@dataclass
-class FakeTelegram:
+class FakeTelegram(FakeServer[FakeError]):
     """Start it, point a channel's `api_base_url` at `url`, then read `calls`.
 
     `fail_next(error, method=...)` makes the next call(s) answer an error; `add_file` puts a
@@ -87,42 +79,18 @@ class FakeTelegram:
     calls: list[BotApiCall] = field(default_factory=list)
     webhook: dict[str, Any] = field(default_factory=dict)
     _files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
-    _errors: list[_QueuedError] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
     _message_ids: Any = field(default_factory=lambda: itertools.count(1001))
-
-    def start(self) -> "FakeTelegram":
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                fake._handle(self, "POST")
-
-            def do_GET(self) -> None:
-                fake._handle(self, "GET")
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return self.root
 
     def fail_next(
         self, error: FakeError, *, method: str | None = None, times: int = 1, after: int = 0
     ) -> None:
         """Answer the next `times` calls (of `method`, or any) with `error`, once `after`
         matching calls went through."""
-        with self._lock:
-            self._errors.append(_QueuedError(error, method, times, after))
+        self._queue_error(error, route=method, times=times, after=after)
 
     def add_file(self, file_id: str, content: bytes, *, file_path: str) -> None:
         with self._lock:
@@ -136,8 +104,7 @@ class FakeTelegram:
 
     def _handle(self, request: BaseHTTPRequestHandler, http_method: str) -> None:
         url = urlsplit(request.path)
-        length = int(request.headers.get("Content-Length") or 0)
-        body = request.rfile.read(length)
+        body = self._read_body(request)
         params: dict[str, Any] = dict(parse_qsl(url.query))
         content_type = request.headers.get("Content-Type", "")
         if body and content_type.startswith("application/json"):
@@ -151,67 +118,47 @@ class FakeTelegram:
             self._record(http_method, url.path, "file", {"file_path": file_path})
             error = self._take_error("file")
             if error is not None:
-                self._answer(request, error.status, error.body)
+                self._answer_bot_api(request, error.status, error.body)
                 return
             content = next((data for path, data in self._files.values() if path == file_path), None)
             if content is None:
-                self._answer(request, NOT_FOUND.status, NOT_FOUND.body)
+                self._answer_bot_api(request, NOT_FOUND.status, NOT_FOUND.body)
                 return
-            request.send_response(200)
-            request.send_header("Content-Type", "application/octet-stream")
-            request.send_header("Content-Length", str(len(content)))
-            request.end_headers()
-            request.wfile.write(content)
+            self._answer(request, 200, content, "application/octet-stream")
             return
 
         prefix, _, method = url.path.rpartition("/")
         self._record(http_method, url.path, method, params)
         if prefix != f"/bot{self.token}":
-            self._answer(request, UNAUTHORIZED.status, UNAUTHORIZED.body)
+            self._answer_bot_api(request, UNAUTHORIZED.status, UNAUTHORIZED.body)
             return
         error = self._take_error(method)
         if error is not None:
-            self._answer(request, error.status, error.body)
+            self._answer_bot_api(request, error.status, error.body)
             return
         handler = getattr(self, f"_method_{method}", None)
         if handler is None:
-            self._answer(request, NOT_FOUND.status, NOT_FOUND.body)
+            self._answer_bot_api(request, NOT_FOUND.status, NOT_FOUND.body)
             return
         outcome = handler(params)
         if isinstance(outcome, FakeError):
-            self._answer(request, outcome.status, outcome.body)
+            self._answer_bot_api(request, outcome.status, outcome.body)
         else:
-            self._answer(request, 200, {"ok": True, **outcome})
+            self._answer_bot_api(request, 200, {"ok": True, **outcome})
 
     def _record(self, http_method: str, path: str, method: str, params: dict[str, Any]) -> None:
         with self._lock:
             self.calls.append(BotApiCall(http_method, path, method, params))
 
-    def _take_error(self, method: str) -> FakeError | None:
-        with self._lock:
-            for queued in self._errors:
-                if queued.method in (None, method):
-                    if queued.after > 0:
-                        queued.after -= 1
-                        return None
-                    queued.times -= 1
-                    if queued.times <= 0:
-                        self._errors.remove(queued)
-                    return queued.error
-        return None
-
-    @staticmethod
-    def _answer(request: BaseHTTPRequestHandler, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
-        request.send_response(status)
-        request.send_header("Content-Type", "application/json")
-        request.send_header("Content-Length", str(len(data)))
+    def _answer_bot_api(
+        self, request: BaseHTTPRequestHandler, status: int, body: dict[str, Any]
+    ) -> None:
+        headers = {}
         if status == 429:
             retry_after = body.get("parameters", {}).get("retry_after")
             if retry_after is not None:
-                request.send_header("Retry-After", str(retry_after))
-        request.end_headers()
-        request.wfile.write(data)
+                headers["Retry-After"] = str(retry_after)
+        self._answer_json(request, status, body, headers)
 
     # The Bot API methods
 

@@ -10,11 +10,12 @@ import hashlib
 import itertools
 import json
 import re
-import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.fakes.server import FakeServer
 
 GRAPH_VERSION = "v26.0"
 ACCESS_TOKEN = "EAAG-fake-permanent-access-token-0123456789"
@@ -158,15 +159,7 @@ class FakeMedia:
 
 
 @dataclass
-class _QueuedError:
-    error: GraphError
-    endpoint: str | None
-    times: int
-    after: int = 0
-
-
-@dataclass
-class FakeGraphApi:
+class FakeGraphApi(FakeServer[GraphError]):
     """Start it, point a channel's `api_base_url` at `url`, then read `requests`.
 
     `fail_next(error, endpoint=...)` makes the next request(s) answer a Graph error;
@@ -177,36 +170,7 @@ class FakeGraphApi:
     requests: list[GraphRequest] = field(default_factory=list)
     sent_message_ids: list[str] = field(default_factory=list)
     media: dict[str, FakeMedia] = field(default_factory=dict)
-    _errors: list[_QueuedError] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
-
-    def start(self) -> "FakeGraphApi":
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                fake._handle(self, "GET")
-
-            def do_POST(self) -> None:
-                fake._handle(self, "POST")
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        ).start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    @property
-    def root(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
 
     @property
     def url(self) -> str:
@@ -218,8 +182,7 @@ class FakeGraphApi:
     ) -> None:
         """Answer the next `times` requests to `endpoint` (messages, media, download; any
         when None) with `error`, once `after` matching requests went through."""
-        with self._lock:
-            self._errors.append(_QueuedError(error, endpoint, times, after))
+        self._queue_error(error, route=endpoint, times=times, after=after)
 
     def add_media(
         self, media_id: str, content: bytes, mime_type: str, *, sha256: str | None = None
@@ -240,17 +203,16 @@ class FakeGraphApi:
 
     def _handle(self, handler: BaseHTTPRequestHandler, method: str) -> None:
         parts = urlsplit(handler.path)
-        length = int(handler.headers.get("Content-Length") or 0)
         request = GraphRequest(
             method=method,
             path=parts.path,
             query=dict(parse_qsl(parts.query)),
             headers={key.lower(): value for key, value in handler.headers.items()},
-            body=handler.rfile.read(length) if length else b"",
+            body=self._read_body(handler),
         )
         with self._lock:
             self.requests.append(request)
-            queued = self._take_error(request.endpoint)
+        queued = self._take_error(request.endpoint)
         if queued is not None:
             self._answer_error(handler, queued)
             return
@@ -271,18 +233,6 @@ class FakeGraphApi:
                 return self._answer_error(handler, INVALID_TOKEN)
             return self._describe_media(handler, media.group(2))
         self._answer_error(handler, GraphError(400, 2500, "Unknown path components"))
-
-    def _take_error(self, endpoint: str) -> GraphError | None:
-        for queued in self._errors:
-            if queued.endpoint in (None, endpoint):
-                if queued.after > 0:
-                    queued.after -= 1
-                    return None
-                queued.times -= 1
-                if queued.times <= 0:
-                    self._errors.remove(queued)
-                return queued.error
-        return None
 
     def _send_message(self, handler: BaseHTTPRequestHandler, request: GraphRequest) -> None:
         try:
@@ -341,28 +291,3 @@ class FakeGraphApi:
     def _answer_error(self, handler: BaseHTTPRequestHandler, error: GraphError) -> None:
         headers = {"Retry-After": str(error.retry_after)} if error.retry_after else {}
         self._answer_json(handler, error.status, error.body(), headers)
-
-    def _answer_json(
-        self,
-        handler: BaseHTTPRequestHandler,
-        status: int,
-        body: dict[str, Any],
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        self._answer(handler, status, json.dumps(body).encode(), "application/json", headers)
-
-    @staticmethod
-    def _answer(
-        handler: BaseHTTPRequestHandler,
-        status: int,
-        body: bytes,
-        content_type: str,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        handler.send_response(status)
-        handler.send_header("Content-Type", content_type)
-        handler.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
-            handler.send_header(name, value)
-        handler.end_headers()
-        handler.wfile.write(body)

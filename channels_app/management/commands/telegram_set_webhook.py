@@ -2,11 +2,11 @@ import uuid
 
 from django.core.management.base import BaseCommand, CommandError
 
-from channels_app.models import Channel
-from channels_app.telegram_setup import (
+from channels_app.adapters.telegram.setup import (
     TelegramWebhookRegistrationFailed,
     telegram_webhook_register,
 )
+from channels_app.models import Channel
 
 
 class Command(BaseCommand):

@@ -1,0 +1,156 @@
+"""Replies and surveys going out to WhatsApp: free-form inside the 24-hour customer
+service window, the approved template outside it."""
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.utils.translation import gettext
+
+from channels_app.adapters.whatsapp.graph_api import WINDOW_CLOSED_REASON, GraphApi
+from channels_app.adapters.whatsapp.setup import is_http_url
+from channels_app.contracts import (
+    DeliveryFailed,
+    DeliveryProgress,
+    DeliveryResult,
+    OutboundAttachment,
+    OutboundMessage,
+    OutboundSurvey,
+)
+
+CUSTOMER_SERVICE_WINDOW = timedelta(hours=24)
+
+# Meta's limits for a text message and for a media caption.
+MAX_TEXT_LENGTH = 4096
+MAX_CAPTION_LENGTH = 1024
+MAX_TEMPLATE_PARAMETER_LENGTH = 1024
+
+CAPTIONED_MEDIA_TYPES = frozenset({"image", "video", "document"})
+
+WA_ID = re.compile(r"[0-9]{5,20}")
+
+
+def message_send(graph: GraphApi, outbound: OutboundMessage) -> DeliveryResult:
+    already_sent = outbound.already_sent
+    if not _is_window_open(outbound.customer_last_message_at):
+        template = graph.channel.config.get("fallback_template")
+        # A template in place of the rest of a reply begun in the window would read
+        # as a second message.
+        if not template or already_sent.parts_sent:
+            raise DeliveryFailed(WINDOW_CLOSED_REASON, is_retryable=False)
+        return DeliveryResult(external_id=graph.post_message(_template_payload(outbound, template)))
+    payloads = _session_payloads(outbound)
+    first_id = already_sent.first_external_id
+    # Parts an earlier try sent are not sent again.
+    for index in range(already_sent.parts_sent, len(payloads)):
+        try:
+            message_id = graph.post_message(payloads[index])
+        except DeliveryFailed as failure:
+            if index == 0:
+                raise
+            raise DeliveryFailed(
+                f"sent {index} of {len(payloads)} parts, then: {failure.reason}",
+                is_retryable=failure.is_retryable,
+                retry_after=failure.retry_after,
+                progress=DeliveryProgress(parts_sent=index, first_external_id=first_id),
+            ) from failure
+        first_id = first_id or message_id
+    return DeliveryResult(external_id=first_id)
+
+
+def survey_send(graph: GraphApi, survey: OutboundSurvey) -> DeliveryResult:
+    """The CSAT question as an interactive list of the five ratings; the chosen row
+    comes back as a list_reply whose id is the rating's button payload."""
+    if not _is_window_open(survey.customer_last_message_at):
+        raise DeliveryFailed(WINDOW_CLOSED_REASON, is_retryable=False)
+    rows = [
+        {"id": survey.button_payloads[rating], "title": f"{rating} - {label}"[:24]}
+        for rating, label in sorted(survey.rating_labels.items(), reverse=True)
+    ]
+    payload = {
+        **_addressed(survey.recipient_address),
+        "type": "interactive",
+        "interactive": {
+            "type": "list",
+            "body": {"text": survey.question[:1024]},
+            "action": {
+                "button": gettext("Rate us")[:20],
+                "sections": [{"title": gettext("Your rating")[:24], "rows": rows}],
+            },
+        },
+    }
+    return DeliveryResult(external_id=graph.post_message(payload))
+
+
+def _is_window_open(customer_last_message_at: datetime | None) -> bool:
+    if customer_last_message_at is None:
+        return False
+    if customer_last_message_at.tzinfo is None:
+        customer_last_message_at = customer_last_message_at.replace(tzinfo=UTC)
+    return datetime.now(UTC) - customer_last_message_at < CUSTOMER_SERVICE_WINDOW
+
+
+def _addressed(recipient_address: str) -> dict[str, Any]:
+    # A phone number (wa_id) goes in `to`; a business-scoped user id, the only address of
+    # a customer who hides their number behind a username, in `recipient`.
+    key = "to" if WA_ID.fullmatch(recipient_address) else "recipient"
+    return {"messaging_product": "whatsapp", "recipient_type": "individual", key: recipient_address}
+
+
+def _session_payloads(outbound: OutboundMessage) -> list[dict[str, Any]]:
+    """The requests for a free-form reply: its text, then its files (the first file may
+    carry the text as its caption)."""
+    text = outbound.text
+    if len(text) > MAX_TEXT_LENGTH:
+        raise DeliveryFailed(
+            f"the reply is longer than WhatsApp's {MAX_TEXT_LENGTH} characters",
+            is_retryable=False,
+        )
+    for attachment in outbound.attachments:
+        if not is_http_url(attachment.url):
+            raise DeliveryFailed(
+                f"attachment {attachment.filename} has no public http(s) URL WhatsApp can fetch",
+                is_retryable=False,
+            )
+    media = [_media_payload(outbound.recipient_address, item) for item in outbound.attachments]
+    has_text = bool(text.strip())
+    if (
+        has_text
+        and media
+        and len(text) <= MAX_CAPTION_LENGTH
+        and media[0]["type"] in CAPTIONED_MEDIA_TYPES
+    ):
+        media[0][media[0]["type"]]["caption"] = text
+        return media
+    if has_text:
+        return [_text_payload(outbound.recipient_address, text), *media]
+    if not media:
+        raise DeliveryFailed("the reply has neither text nor attachments", is_retryable=False)
+    return media
+
+
+def _text_payload(recipient_address: str, text: str) -> dict[str, Any]:
+    return {**_addressed(recipient_address), "type": "text", "text": {"body": text}}
+
+
+def _media_payload(recipient_address: str, attachment: OutboundAttachment) -> dict[str, Any]:
+    content_type = attachment.content_type.split(";")[0].strip().lower()
+    media_type = "document"
+    for prefix in ("image", "video", "audio"):
+        if content_type.startswith(f"{prefix}/"):
+            media_type = prefix
+    media: dict[str, Any] = {"link": attachment.url}
+    if media_type == "document":
+        media["filename"] = attachment.filename
+    return {**_addressed(recipient_address), "type": media_type, media_type: media}
+
+
+def _template_payload(outbound: OutboundMessage, template: dict[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = {"name": template["name"], "language": {"code": template["language"]}}
+    text = " ".join(outbound.text.split())
+    if template.get("text_parameter") and text:
+        # Template parameters may not hold line breaks, tabs or runs of spaces.
+        if len(text) > MAX_TEMPLATE_PARAMETER_LENGTH:
+            text = text[: MAX_TEMPLATE_PARAMETER_LENGTH - 1] + "…"
+        body["components"] = [{"type": "body", "parameters": [{"type": "text", "text": text}]}]
+    return {**_addressed(outbound.recipient_address), "type": "template", "template": body}

@@ -1,0 +1,76 @@
+"""Delivery statuses of what we sent, as Meta reports them."""
+
+import pytest
+
+from customers.models import Customer
+from inbox.models import MessageStatus
+from tests.channels_app.whatsapp.helpers import (
+    SENT_WAMID,
+    WA_ID,
+    post_fixture,
+    stored_counts,
+)
+from tests.factories import ConversationFactory, MessageFactory
+
+pytestmark = pytest.mark.django_db
+
+
+# Delivery statuses of what we sent
+
+
+@pytest.fixture
+def sent_message(whatsapp_channel):
+    conversation = ConversationFactory(channel=whatsapp_channel, recipient_address=WA_ID)
+    return MessageFactory(
+        conversation=conversation, direction="out", status="sent", external_id=SENT_WAMID
+    )
+
+
+@pytest.mark.parametrize(
+    ("statuses", "expected"),
+    [
+        (["delivered"], MessageStatus.DELIVERED),
+        (["read"], MessageStatus.READ),
+        (["delivered", "read"], MessageStatus.READ),
+        (["read", "delivered"], MessageStatus.READ),
+        (["read", "sent"], MessageStatus.READ),
+    ],
+)
+def test_status_webhooks_move_a_sent_message_forward_never_back(
+    client, sent_message, whatsapp_channel, statuses, expected
+):
+    for status in statuses:
+        post_fixture(client, whatsapp_channel, f"status_{status}")
+
+    sent_message.refresh_from_db()
+    assert sent_message.status == expected
+    assert sent_message.error == ""
+
+
+def test_a_failed_status_stores_metas_reason(client, sent_message, whatsapp_channel):
+    post_fixture(client, whatsapp_channel, "status_failed")
+
+    sent_message.refresh_from_db()
+    assert sent_message.status == MessageStatus.FAILED
+    assert sent_message.error == (
+        "131047 Re-engagement message: Message failed to send because more than 24 hours "
+        "have passed since the customer last replied to this number."
+    )
+
+
+def test_a_status_for_a_message_we_do_not_know_changes_nothing(client, whatsapp_channel):
+    other = MessageFactory(direction="out", status="sent", external_id=SENT_WAMID)  # other channel
+
+    response = post_fixture(client, whatsapp_channel, "status_read")
+
+    assert response.json()["messages"] == []
+    other.refresh_from_db()
+    assert other.status == MessageStatus.SENT
+    assert Customer.objects.count() == 1  # only the factory's own customer
+
+
+def test_statuses_never_create_customers_or_messages(client, whatsapp_channel):
+    for status in ("sent", "delivered", "read", "failed"):
+        post_fixture(client, whatsapp_channel, f"status_{status}")
+
+    assert stored_counts()[:3] == (0, 0, 0)

@@ -1,0 +1,113 @@
+"""What every fake platform server shares: a threaded HTTP server on 127.0.0.1 started and
+stopped around a test, errors queued for the next requests, and answers written out."""
+
+import json
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar, Generic, Self, TypeVar
+
+ErrorT = TypeVar("ErrorT")
+
+
+@dataclass
+class QueuedError(Generic[ErrorT]):
+    error: ErrorT
+    # The route it is for (a Bot API method, a Graph API endpoint); None for any.
+    route: str | None
+    times: int
+    # Matching requests to let through before the error starts.
+    after: int = 0
+
+
+@dataclass
+class FakeServer(Generic[ErrorT]):
+    """Subclasses answer in `_handle(handler, http_method)`; tests call `start()`, point a
+    channel at `root` (or the subclass's `url`), and `stop()` at the end."""
+
+    http_methods: ClassVar[tuple[str, ...]] = ("GET", "POST")
+    poll_interval: ClassVar[float] = 0.01
+
+    _errors: list[QueuedError[ErrorT]] = field(default_factory=list, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def start(self) -> Self:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        for http_method in self.http_methods:
+            setattr(
+                Handler,
+                f"do_{http_method}",
+                lambda handler, http_method=http_method: fake._handle(handler, http_method),
+            )
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(
+            target=self.server.serve_forever,
+            kwargs={"poll_interval": self.poll_interval},
+            daemon=True,
+        ).start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    @property
+    def root(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def _handle(self, handler: BaseHTTPRequestHandler, http_method: str) -> None:
+        raise NotImplementedError
+
+    def _queue_error(self, error: ErrorT, *, route: str | None, times: int, after: int) -> None:
+        with self._lock:
+            self._errors.append(QueuedError(error, route, times, after))
+
+    def _take_error(self, route: str) -> ErrorT | None:
+        """The error queued for this request, if one is due."""
+        with self._lock:
+            for queued in self._errors:
+                if queued.route in (None, route):
+                    if queued.after > 0:
+                        queued.after -= 1
+                        return None
+                    queued.times -= 1
+                    if queued.times <= 0:
+                        self._errors.remove(queued)
+                    return queued.error
+        return None
+
+    @staticmethod
+    def _read_body(handler: BaseHTTPRequestHandler) -> bytes:
+        length = int(handler.headers.get("Content-Length") or 0)
+        return handler.rfile.read(length) if length else b""
+
+    @staticmethod
+    def _answer(
+        handler: BaseHTTPRequestHandler,
+        status: int,
+        body: bytes,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        handler.send_response(status)
+        handler.send_header("Content-Type", content_type)
+        handler.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            handler.send_header(name, value)
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    @classmethod
+    def _answer_json(
+        cls,
+        handler: BaseHTTPRequestHandler,
+        status: int,
+        body: dict[str, Any],
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        cls._answer(handler, status, json.dumps(body).encode(), "application/json", headers)
