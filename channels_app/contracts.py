@@ -171,6 +171,9 @@ class OutboundMessage:
     # The customer's email address, for channels that copy replies there (a website
     # chat visitor who has left). Filled only for adapters that ask for it.
     customer_email: str = ""
+    # The customer's own language ("" when not known), for adapters that write texts of
+    # their own around the reply. Filled only for adapters that ask for it.
+    customer_language: str = ""
     # What earlier tries already sent of this reply.
     already_sent: DeliveryProgress = field(default_factory=DeliveryProgress)
 

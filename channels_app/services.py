@@ -35,7 +35,7 @@ from channels_app.models import Channel, WebhookEvent, WebhookEventStatus
 from channels_app.registry import adapter_class, adapter_for
 from config.celery import app as celery_app
 from config.transactions import atomic_retrying_conflicts, is_connection_lost
-from customers.selectors import customer_contact_email
+from customers.selectors import customer_contact_email, customer_language
 from customers.services import identity_set_reachable
 from inbox import selectors as inbox_selectors
 from inbox import services as inbox_services
@@ -372,6 +372,11 @@ def message_deliver(*, message_id: int, attempt: int, max_attempts: int) -> floa
         customer_email=(
             customer_contact_email(customer_id=conversation.customer_id)
             if adapter.uses_customer_email
+            else ""
+        ),
+        customer_language=(
+            customer_language(customer_id=conversation.customer_id)
+            if adapter.uses_customer_language
             else ""
         ),
         already_sent=DeliveryProgress.from_stored(message.delivery_progress),

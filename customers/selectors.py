@@ -101,6 +101,11 @@ def customer_get_for_profile(*, customer_id: int) -> Customer:
     return customer
 
 
+def customer_language(*, customer_id: int) -> str:
+    """The customer's own language, "" when neither a platform nor an operator said."""
+    return Customer.objects.filter(pk=customer_id).values_list("language", flat=True).first() or ""
+
+
 def customer_contact_email(*, customer_id: int) -> str:
     """Where to write to the customer by email: the profile's address, else the latest
     email they gave on any channel (vouched for or merely typed into a form); never an

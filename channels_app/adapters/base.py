@@ -51,6 +51,8 @@ class ChannelAdapter(ABC):
     uses_thread_references: ClassVar[bool] = False
     # Whether send() needs the customer's email address (OutboundMessage.customer_email).
     uses_customer_email: ClassVar[bool] = False
+    # Whether send() needs the customer's language (OutboundMessage.customer_language).
+    uses_customer_language: ClassVar[bool] = False
     # Whether send_survey() may run on several threads at once (plain HTTP calls do);
     # the others send a batch of surveys one at a time.
     sends_surveys_in_parallel: ClassVar[bool] = False

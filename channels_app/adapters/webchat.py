@@ -6,6 +6,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.utils import translation
+from django.utils.translation import gettext
+
 from channels_app.adapters.base import ChannelAdapter
 from channels_app.adapters.email import EmailAdapter
 from channels_app.adapters.payload import JsonObject
@@ -25,6 +28,7 @@ from channels_app.contracts import (
 from channels_app.models import Channel
 from channels_app.widget import realtime as widget_realtime
 from channels_app.widget.visitors import frame_signature
+from customers.languages import reader_language
 
 FRAME_SIGNATURE_HEADER = "x-switchboard-widget-signature"
 MAX_TEXT_LENGTH = 5_000
@@ -89,6 +93,7 @@ class WebchatAdapter(ChannelAdapter):
     secret_config_keys = ("identity_secret",)
     required_config_keys = ("allowed_origins",)
     uses_customer_email = True
+    uses_customer_language = True
 
     @classmethod
     def check_config(cls, public: dict[str, Any]) -> dict[str, str]:
@@ -223,14 +228,20 @@ class WebchatAdapter(ChannelAdapter):
         if email_channel is None:
             return
         company = self.channel.config.get("company_name") or self.channel.name
+        language = reader_language(outbound.customer_language, self.channel.config.get("language"))
+        with translation.override(language):
+            subject = gettext("Your chat with %(company)s") % {"company": company}
+            text = gettext(
+                "%(reply)s\n\n(You wrote to us in the chat on our website; reply to this "
+                "email or come back to the chat.)"
+            ) % {"reply": outbound.text}
         EmailAdapter(email_channel).send(
             replace(
                 outbound,
                 message_id=0,
                 recipient_address=outbound.customer_email,
-                subject=f"Your chat with {company}",
-                text=f"{outbound.text}\n\n(You wrote to us in the chat on our website; "
-                "reply to this email or come back to the chat.)",
+                subject=subject,
+                text=text,
                 thread_references=(),
             )
         )

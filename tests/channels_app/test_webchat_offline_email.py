@@ -106,3 +106,17 @@ def test_an_address_that_bounced_as_dead_gets_no_copy(visitor_conversation, oper
 
     # The profile's address is dead: the email the visitor typed in the chat is used.
     assert smtp_sink.mails[0].recipients == ["visitor@example.org"]
+
+
+def test_the_copy_is_written_in_the_visitors_language(visitor_conversation, operator, smtp_sink):
+    customer = visitor_conversation.customer
+    customer.language = "ru"
+    customer.save()
+
+    reply(visitor_conversation, operator, body="Заказ уже в пути.")
+
+    sent = smtp_sink.mails[0].message
+    assert sent["Subject"] == "Re: Ваш чат с Shop"
+    text = sent.get_body(("plain",)).get_content()
+    assert text.startswith("Заказ уже в пути.")
+    assert "Вы писали нам в чате на сайте" in text
