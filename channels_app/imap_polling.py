@@ -30,6 +30,7 @@ from django.db import Error as DatabaseError
 from django.utils import timezone
 
 from channels_app.contracts import PayloadMalformed
+from channels_app.mail_batches import store_together
 from channels_app.models import Channel, ChannelKind, MailboxState
 from channels_app.services import mail_receive
 
@@ -42,6 +43,9 @@ FETCH_ATTEMPTS = 3
 FETCH_ATTEMPTS_MEMORY_SECONDS = 7 * 24 * 3600
 MAX_PROBLEMS_SHOWN = 5
 _UIDVALIDITY = re.compile(rb"UIDVALIDITY (\d+)")
+_FETCHED_UID = re.compile(rb"\bUID (\d+)")
+# Messages fetched in one command and stored in one transaction.
+GROUP_SIZE = 16
 # RFC 5530 response codes (and common wordings) that refuse everything for a while.
 _MAILBOX_WIDE_REFUSAL = re.compile(
     r"\[(?:UNAVAILABLE|OVERQUOTA|LIMIT|INUSE|AUTHORIZATIONFAILED|EXPIRED)\]|"
@@ -195,12 +199,9 @@ def _remember_uid(state: MailboxState, uid: int) -> None:
 def _poll(
     channel: Channel, state: MailboxState, folder: str, problems: list[str], lock: _PollLock
 ) -> int:
-    client = _connect(channel)
+    session = _Session(channel, folder)
     try:
-        capabilities = _capabilities(client)
-        status, _ = client.select(_quoted(folder))
-        if status != "OK":
-            raise MailboxUnreachable(f"cannot open folder {folder!r}")
+        client = session.open()
         uid_validity = _uid_validity(client, folder)
         if uid_validity != state.uid_validity:
             # A new UIDVALIDITY means the folder's UIDs were renumbered: start over; the
@@ -212,53 +213,161 @@ def _poll(
             raise MailboxUnreachable("UID SEARCH failed")
         # `n:*` also names the highest UID when there is nothing above n.
         uids = sorted(int(uid) for uid in (data[0] or b"").split() if int(uid) > state.last_uid)
+        uids = uids[: settings.IMAP_BATCH_SIZE]
         imported = 0
-        for uid in uids[: settings.IMAP_BATCH_SIZE]:
+        for start in range(0, len(uids), GROUP_SIZE):
+            group = uids[start : start + GROUP_SIZE]
             lock.renew_when_due()
-            try:
-                raw = _fetch(client, uid)
-            except imaplib.IMAP4.abort as error:
-                # The server itself hung up (BYE) while handing this message out: it
-                # cannot read it, and would stall the mailbox here forever. A connection
-                # that merely broke (no BYE) skips nothing.
-                said_bye = client.untagged_responses.get("BYE")
-                if (
-                    not said_bye
-                    or _is_mailbox_wide(str(error))
-                    or not _fetch_given_up(channel, state, uid)
-                ):
-                    raise
-                problems.append(
-                    f"UID {uid} skipped, left on the server: the server hung up handing it"
-                    f" out {FETCH_ATTEMPTS} times: {error}"
-                )
-                _remember_uid(state, uid)
-                raise MailboxUnreachable(f"the server hung up on FETCH of UID {uid}") from error
-            except MessageRefused as error:
-                # A NO from a server that is going away is no reason to skip the
-                # message: NOOP then raises (BYE, lost connection) and the poll stops.
-                client.noop()
-                if _is_mailbox_wide(str(error)):
-                    # Quota, throttling, maintenance: every message would be refused now.
-                    raise MailboxUnreachable(f"FETCH of UID {uid} refused: {error}") from error
-                if not _fetch_given_up(channel, state, uid):
-                    raise MailboxUnreachable(
-                        f"FETCH of UID {uid} refused, tried again on a later poll: {error}"
-                    ) from error
-                problems.append(
-                    f"UID {uid} skipped, left unread on the server: the server refused"
-                    f" FETCH {FETCH_ATTEMPTS} times: {error}"
-                )
-                logger.warning("IMAP mailbox of channel %s: %s", channel.pk, problems[-1])
-                raw = None
-            if raw is not None and _import(channel, uid, raw, problems):
-                _mark_imported(client, channel, uid, capabilities, problems)
-                imported += 1
-            _remember_uid(state, uid)
+            fetched = _fetch_group(session, group)
+            if fetched is None:
+                imported += _import_one_by_one(session, channel, state, group, problems, lock)
+            else:
+                imported += _import_group(session, channel, state, group, fetched, problems)
         return imported
     finally:
-        with contextlib.suppress(imaplib.IMAP4.error, OSError):
-            client.logout()
+        session.close()
+
+
+class _Session:
+    """The IMAP connection of one poll, with the folder selected; opened again when the
+    server hangs up on a command about several messages at once."""
+
+    def __init__(self, channel: Channel, folder: str):
+        self.channel = channel
+        self.folder = folder
+        self.client: imaplib.IMAP4 | None = None
+        self.capabilities: set[str] = set()
+
+    def open(self) -> imaplib.IMAP4:
+        self.close()
+        client = _connect(self.channel)
+        self.client = client
+        self.capabilities = _capabilities(client)
+        status, _ = client.select(_quoted(self.folder))
+        if status != "OK":
+            raise MailboxUnreachable(f"cannot open folder {self.folder!r}")
+        return client
+
+    def close(self) -> None:
+        if self.client is not None:
+            with contextlib.suppress(imaplib.IMAP4.error, OSError):
+                self.client.logout()
+            self.client = None
+
+
+def _fetch_group(session: _Session, uids: list[int]) -> dict[int, bytes] | None:
+    """The messages of `uids` (those still there), fetched in one command; None when the
+    server would not hand them out together (then they are asked for one by one)."""
+    client = session.client
+    assert client is not None
+    if len(uids) == 1:
+        return None
+    try:
+        status, data = client.uid("FETCH", ",".join(map(str, uids)), "(UID BODY.PEEK[])")
+    except imaplib.IMAP4.abort:
+        # The server hung up, perhaps on one message it cannot read: one by one, on a new
+        # connection, finds which.
+        session.open()
+        return None
+    except imaplib.IMAP4.error:
+        return None
+    if status != "OK":
+        return None
+    fetched: dict[int, bytes] = {}
+    for item in data:
+        if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], bytes):
+            uid = _FETCHED_UID.search(item[0])
+            if uid is not None:
+                fetched[int(uid.group(1))] = item[1]
+    return fetched
+
+
+def _import_group(
+    session: _Session,
+    channel: Channel,
+    state: MailboxState,
+    uids: list[int],
+    fetched: dict[int, bytes],
+    problems: list[str],
+) -> int:
+    """Store the fetched messages together, then flag them and move past them."""
+    present = [uid for uid in uids if uid in fetched]  # the others were expunged meanwhile
+    outcomes = store_together(
+        [lambda raw=fetched[uid]: mail_receive(channel=channel, raw=raw) for uid in present]
+    )
+    imported: list[int] = []
+    outage: BaseException | None = None
+    for uid, outcome in zip(present, outcomes, strict=True):
+        try:
+            if _import_outcome(channel, uid, outcome, problems):
+                imported.append(uid)
+        except (DatabaseError, OSError) as error:
+            # An outage, not this message's fault: the next poll tries it again.
+            uids = [earlier for earlier in uids if earlier < uid]
+            outage = error
+            break
+    _mark_imported_together(session, channel, imported, problems)
+    if uids:
+        _remember_uid(state, uids[-1])
+    if outage is not None:
+        raise outage
+    return len(imported)
+
+
+def _import_one_by_one(
+    session: _Session,
+    channel: Channel,
+    state: MailboxState,
+    uids: list[int],
+    problems: list[str],
+    lock: _PollLock,
+) -> int:
+    client = session.client
+    assert client is not None
+    imported = 0
+    for uid in uids:
+        lock.renew_when_due()
+        try:
+            raw = _fetch(client, uid)
+        except imaplib.IMAP4.abort as error:
+            # The server itself hung up (BYE) while handing this message out: it
+            # cannot read it, and would stall the mailbox here forever. A connection
+            # that merely broke (no BYE) skips nothing.
+            said_bye = client.untagged_responses.get("BYE")
+            if (
+                not said_bye
+                or _is_mailbox_wide(str(error))
+                or not _fetch_given_up(channel, state, uid)
+            ):
+                raise
+            problems.append(
+                f"UID {uid} skipped, left on the server: the server hung up handing it"
+                f" out {FETCH_ATTEMPTS} times: {error}"
+            )
+            _remember_uid(state, uid)
+            raise MailboxUnreachable(f"the server hung up on FETCH of UID {uid}") from error
+        except MessageRefused as error:
+            # A NO from a server that is going away is no reason to skip the
+            # message: NOOP then raises (BYE, lost connection) and the poll stops.
+            client.noop()
+            if _is_mailbox_wide(str(error)):
+                # Quota, throttling, maintenance: every message would be refused now.
+                raise MailboxUnreachable(f"FETCH of UID {uid} refused: {error}") from error
+            if not _fetch_given_up(channel, state, uid):
+                raise MailboxUnreachable(
+                    f"FETCH of UID {uid} refused, tried again on a later poll: {error}"
+                ) from error
+            problems.append(
+                f"UID {uid} skipped, left unread on the server: the server refused"
+                f" FETCH {FETCH_ATTEMPTS} times: {error}"
+            )
+            logger.warning("IMAP mailbox of channel %s: %s", channel.pk, problems[-1])
+            raw = None
+        if raw is not None and _import(channel, uid, raw, problems):
+            _mark_imported(client, channel, uid, session.capabilities, problems)
+            imported += 1
+        _remember_uid(state, uid)
+    return imported
 
 
 def _connect(channel: Channel) -> imaplib.IMAP4:
@@ -304,20 +413,29 @@ def _uid_validity(client: imaplib.IMAP4, folder: str) -> int:
 
 def _import(channel: Channel, uid: int, raw: bytes, problems: list[str]) -> bool:
     """Hand one message to the inbox; False when it could not be and was left alone."""
-    try:
-        mail_receive(channel=channel, raw=raw)
-    except PayloadMalformed as error:
+    [outcome] = store_together([lambda: mail_receive(channel=channel, raw=raw)])
+    return _import_outcome(channel, uid, outcome, problems)
+
+
+def _import_outcome(channel: Channel, uid: int, outcome: object, problems: list[str]) -> bool:
+    """Whether the message counts as imported; raises on an outage."""
+    if isinstance(outcome, PayloadMalformed):
         # Kept as a failed raw event; nothing more a retry could do with it.
-        logger.warning("IMAP message %s of channel %s: %s", uid, channel.pk, error)
-    except (DatabaseError, OSError):
-        raise  # an outage, not this message's fault: the next poll tries it again
-    except Exception as error:
+        logger.warning("IMAP message %s of channel %s: %s", uid, channel.pk, outcome)
+    elif isinstance(outcome, DatabaseError | OSError):
+        raise outcome  # an outage, not this message's fault: the next poll tries it again
+    elif isinstance(outcome, Exception):
         # Most likely a bug this message triggers: retrying would block every later
         # message, so it stays unread in the folder for someone to look at.
-        logger.exception("IMAP message %s of channel %s could not be imported", uid, channel.pk)
+        logger.error(
+            "IMAP message %s of channel %s could not be imported",
+            uid,
+            channel.pk,
+            exc_info=outcome,
+        )
         problems.append(
             f"UID {uid} skipped, left unread on the server: import failed:"
-            f" {type(error).__name__}: {error}"
+            f" {type(outcome).__name__}: {outcome}"
         )
         return False
     return True
@@ -352,7 +470,7 @@ def _fetch_given_up(channel: Channel, state: MailboxState, uid: int) -> bool:
     return True
 
 
-def _message_command(client: imaplib.IMAP4, command: str, uid: int, *args: str):
+def _message_command(client: imaplib.IMAP4, command: str, uid: int | str, *args: str):
     """A UID command about one message; BAD comes back as a status like NO does, while
     a lost connection (abort, OSError) is raised."""
     try:
@@ -450,6 +568,25 @@ def _mark_imported(
     status, data = _message_command(client, "STORE", uid, "+FLAGS.SILENT", r"(\Seen)")
     if status != "OK":
         refused("not flagged \\Seen", status, data)
+
+
+def _mark_imported_together(
+    session: _Session, channel: Channel, uids: list[int], problems: list[str]
+) -> None:
+    """Flag the imported messages \\Seen in one command; moving them to the processed
+    folder, or a refusal, goes message by message."""
+    client = session.client
+    assert client is not None
+    if not uids:
+        return
+    if not channel.config.get("imap_processed_folder"):
+        status, _ = _message_command(
+            client, "STORE", ",".join(map(str, uids)), "+FLAGS.SILENT", r"(\Seen)"
+        )
+        if status == "OK":
+            return
+    for uid in uids:
+        _mark_imported(client, channel, uid, session.capabilities, problems)
 
 
 def _quoted(folder: str) -> str:

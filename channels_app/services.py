@@ -34,7 +34,7 @@ from channels_app.contracts import (
 from channels_app.models import Channel, WebhookEvent, WebhookEventStatus
 from channels_app.registry import adapter_class, adapter_for
 from config.celery import app as celery_app
-from config.transactions import atomic_retrying_conflicts, is_connection_lost
+from config.transactions import atomic_retrying_conflicts, is_connection_lost, is_lock_conflict
 from customers.selectors import customer_contact_email, customer_language
 from customers.services import identity_set_reachable
 from inbox import selectors as inbox_selectors
@@ -160,6 +160,10 @@ def _inbound_receive(
         if is_connection_lost(error):
             # The connection was lost (a database restart, say), so nothing was stored:
             # the caller tries again on a new one, or the sender sends again.
+            raise
+        if is_lock_conflict(error) and transaction.get_connection().in_atomic_block:
+            # Stored among others in the caller's transaction, which got in another's way:
+            # the caller runs it again on its own.
             raise
         logger.exception("webhook for channel %s stored but not processed", channel.pk)
         _webhook_event_store(

@@ -139,11 +139,12 @@ def test_an_unreachable_server_is_recorded_not_raised(db):
 
 
 def server_answers_fetch_of(monkeypatch, uid: int, answer):
-    """The server's answer to UID FETCH of one message replaced by `answer(client)`."""
+    """The server's answer to a UID FETCH naming this message (alone or among others)
+    replaced by `answer(client)`."""
     real_uid = imaplib.IMAP4.uid
 
     def uid_command(client, command, *args):
-        if command.upper() == "FETCH" and args[0] == str(uid):
+        if command.upper() == "FETCH" and str(uid) in args[0].split(","):
             return answer(client)
         return real_uid(client, command, *args)
 
