@@ -21,9 +21,9 @@ from inbox.models import Conversation, Message
 from tests.factories import ChannelFactory
 from tests.live.conftest import (
     ROOT,
-    connect_to_database,
     free_port,
     hold_in_another_transaction,
+    wait_until_blocked,
 )
 
 pytestmark = [pytest.mark.real_services, pytest.mark.django_db(transaction=True)]
@@ -127,18 +127,6 @@ def send_in_background(port: int, envelope_sender: str, message: EmailMessage) -
     sending = Sending(port, envelope_sender, message)
     sending.start()
     return sending
-
-
-def wait_until_blocked() -> None:
-    """Until a session of the server waits for a lock the test holds."""
-    pause = threading.Event()
-    for _ in range(200):
-        with connect_to_database(autocommit=True) as observer:
-            waiting = observer.execute("SELECT count(*) FROM pg_locks WHERE NOT granted").fetchone()
-        if waiting and waiting[0]:
-            return
-        pause.wait(0.05)
-    raise AssertionError("the batch never waited for the lock")
 
 
 def bare_id(message: EmailMessage) -> str:
