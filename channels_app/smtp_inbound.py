@@ -91,14 +91,20 @@ class MailDelivery:
 def deliveries_store(deliveries: list[MailDelivery]) -> list[int | Exception]:
     """Store each delivery for each of its recipients' channels still active, together;
     returns for how many channels each was stored, or why it could not be."""
+    wanted = {channel_id for delivery in deliveries for channel_id in delivery.channel_ids}
+    answer: list[set[int]] = []
+
+    def active_channel_ids() -> set[int]:
+        # Asked once a batch, inside its transaction rather than in one of its own.
+        if not answer:
+            active = Channel.objects.filter(pk__in=wanted, is_active=True)
+            answer.append(set(active.values_list("pk", flat=True)))
+        return answer[0]
+
     try:
-        wanted = {channel_id for delivery in deliveries for channel_id in delivery.channel_ids}
-        active_ids = set(
-            Channel.objects.filter(pk__in=wanted, is_active=True).values_list("pk", flat=True)
-        )
         return store_together(
             [
-                lambda delivery=delivery: _receive_for_recipients(delivery, active_ids)
+                lambda delivery=delivery: _receive_for_recipients(delivery, active_channel_ids())
                 for delivery in deliveries
             ]
         )
