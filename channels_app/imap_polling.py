@@ -13,15 +13,14 @@ processed again later, and counts as imported. A lost connection or database ski
 nothing.
 """
 
-import contextlib
 import imaplib
-import ipaddress
 import logging
 import re
 import secrets
 import ssl
 import time
 from datetime import timedelta
+from functools import partial
 
 from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
@@ -30,6 +29,17 @@ from django.db import Error as DatabaseError
 from django.utils import timezone
 
 from channels_app.contracts import PayloadMalformed
+from channels_app.imap_session import (
+    MailboxSession,
+    MailboxUnreachable,
+    MessageRefused,
+    fetch_many,
+    fetch_one,
+    folder_uid_validity,
+    message_command,
+    quoted,
+    server_text,
+)
 from channels_app.mail_batches import store_together
 from channels_app.models import Channel, ChannelKind, MailboxState
 from channels_app.services import mail_receive
@@ -42,8 +52,6 @@ MAX_BACKOFF_SECONDS = 3600
 FETCH_ATTEMPTS = 3
 FETCH_ATTEMPTS_MEMORY_SECONDS = 7 * 24 * 3600
 MAX_PROBLEMS_SHOWN = 5
-_UIDVALIDITY = re.compile(rb"UIDVALIDITY (\d+)")
-_FETCHED_UID = re.compile(rb"\bUID (\d+)")
 # Messages fetched in one command and stored in one transaction.
 GROUP_SIZE = 16
 # RFC 5530 response codes (and common wordings) that refuse everything for a while.
@@ -52,14 +60,6 @@ _MAILBOX_WIDE_REFUSAL = re.compile(
     r"shutting down|shutdown|try again later|too many|rate limit|bandwidth",
     re.IGNORECASE,
 )
-
-
-class MailboxUnreachable(Exception):
-    pass
-
-
-class MessageRefused(Exception):
-    """The server answered a command about one message with NO or BAD."""
 
 
 def mailbox_channels_due(*, now=None) -> list[int]:
@@ -199,10 +199,10 @@ def _remember_uid(state: MailboxState, uid: int) -> None:
 def _poll(
     channel: Channel, state: MailboxState, folder: str, problems: list[str], lock: _PollLock
 ) -> int:
-    session = _Session(channel, folder)
+    session = MailboxSession(channel, folder)
     try:
         client = session.open()
-        uid_validity = _uid_validity(client, folder)
+        uid_validity = folder_uid_validity(client, folder)
         if uid_validity != state.uid_validity:
             # A new UIDVALIDITY means the folder's UIDs were renumbered: start over; the
             # deduplication keeps the messages already imported from coming in twice.
@@ -218,7 +218,7 @@ def _poll(
         for start in range(0, len(uids), GROUP_SIZE):
             group = uids[start : start + GROUP_SIZE]
             lock.renew_when_due()
-            fetched = _fetch_group(session, group)
+            fetched = fetch_many(session, group)
             if fetched is None:
                 imported += _import_one_by_one(session, channel, state, group, problems, lock)
             else:
@@ -228,62 +228,8 @@ def _poll(
         session.close()
 
 
-class _Session:
-    """The IMAP connection of one poll, with the folder selected; opened again when the
-    server hangs up on a command about several messages at once."""
-
-    def __init__(self, channel: Channel, folder: str):
-        self.channel = channel
-        self.folder = folder
-        self.client: imaplib.IMAP4 | None = None
-        self.capabilities: set[str] = set()
-
-    def open(self) -> imaplib.IMAP4:
-        self.close()
-        client = _connect(self.channel)
-        self.client = client
-        self.capabilities = _capabilities(client)
-        status, _ = client.select(_quoted(self.folder))
-        if status != "OK":
-            raise MailboxUnreachable(f"cannot open folder {self.folder!r}")
-        return client
-
-    def close(self) -> None:
-        if self.client is not None:
-            with contextlib.suppress(imaplib.IMAP4.error, OSError):
-                self.client.logout()
-            self.client = None
-
-
-def _fetch_group(session: _Session, uids: list[int]) -> dict[int, bytes] | None:
-    """The messages of `uids` (those still there), fetched in one command; None when the
-    server would not hand them out together (then they are asked for one by one)."""
-    client = session.client
-    assert client is not None
-    if len(uids) == 1:
-        return None
-    try:
-        status, data = client.uid("FETCH", ",".join(map(str, uids)), "(UID BODY.PEEK[])")
-    except imaplib.IMAP4.abort:
-        # The server hung up, perhaps on one message it cannot read: one by one, on a new
-        # connection, finds which.
-        session.open()
-        return None
-    except imaplib.IMAP4.error:
-        return None
-    if status != "OK":
-        return None
-    fetched: dict[int, bytes] = {}
-    for item in data:
-        if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], bytes):
-            uid = _FETCHED_UID.search(item[0])
-            if uid is not None:
-                fetched[int(uid.group(1))] = item[1]
-    return fetched
-
-
 def _import_group(
-    session: _Session,
+    session: MailboxSession,
     channel: Channel,
     state: MailboxState,
     uids: list[int],
@@ -293,7 +239,7 @@ def _import_group(
     """Store the fetched messages together, then flag them and move past them."""
     present = [uid for uid in uids if uid in fetched]  # the others were expunged meanwhile
     outcomes = store_together(
-        [lambda raw=fetched[uid]: mail_receive(channel=channel, raw=raw) for uid in present]
+        [partial(mail_receive, channel=channel, raw=fetched[uid]) for uid in present]
     )
     imported: list[int] = []
     outage: BaseException | None = None
@@ -315,7 +261,7 @@ def _import_group(
 
 
 def _import_one_by_one(
-    session: _Session,
+    session: MailboxSession,
     channel: Channel,
     state: MailboxState,
     uids: list[int],
@@ -328,7 +274,7 @@ def _import_one_by_one(
     for uid in uids:
         lock.renew_when_due()
         try:
-            raw = _fetch(client, uid)
+            raw = fetch_one(client, uid)
         except imaplib.IMAP4.abort as error:
             # The server itself hung up (BYE) while handing this message out: it
             # cannot read it, and would stall the mailbox here forever. A connection
@@ -370,47 +316,6 @@ def _import_one_by_one(
     return imported
 
 
-def _connect(channel: Channel) -> imaplib.IMAP4:
-    config = channel.config
-    host = str(config["imap_host"])
-    use_ssl = bool(config.get("imap_use_ssl", True))
-    port = int(config.get("imap_port") or (993 if use_ssl else 143))
-    timeout = settings.IMAP_TIMEOUT_SECONDS
-    # The server's certificate is checked against the system's authorities (or the file
-    # SSL_CERT_FILE names): the password must only ever reach the real server.
-    tls = ssl.create_default_context()
-    try:
-        client: imaplib.IMAP4 = (
-            imaplib.IMAP4_SSL(host, port, timeout=timeout, ssl_context=tls)
-            if use_ssl
-            else imaplib.IMAP4(host, port, timeout=timeout)
-        )
-    except ssl.SSLError as error:
-        raise MailboxUnreachable(f"TLS with {host}:{port} failed: {error}") from error
-    except (TimeoutError, OSError) as error:
-        raise MailboxUnreachable(f"cannot connect to {host}:{port}: {error}") from error
-    if not use_ssl:
-        _start_tls_or_refuse(client, host, tls)
-    username = str(config.get("imap_username") or config.get("address") or "")
-    try:
-        client.login(username, channel.secrets.get("imap_password", ""))
-    except imaplib.IMAP4.error as error:
-        client.shutdown()
-        raise MailboxUnreachable(f"login refused for {username}: {error}") from error
-    return client
-
-
-def _uid_validity(client: imaplib.IMAP4, folder: str) -> int:
-    # SELECT's answer carries it as a response code; STATUS asks for it otherwise.
-    _, values = client.response("UIDVALIDITY")
-    for value in values or ():
-        if value:
-            return int(value)
-    status, data = client.status(_quoted(folder), "(UIDVALIDITY)")
-    match = _UIDVALIDITY.search(data[0] or b"") if status == "OK" and data else None
-    return int(match.group(1)) if match else 0
-
-
 def _import(channel: Channel, uid: int, raw: bytes, problems: list[str]) -> bool:
     """Hand one message to the inbox; False when it could not be and was left alone."""
     [outcome] = store_together([lambda: mail_receive(channel=channel, raw=raw)])
@@ -441,16 +346,6 @@ def _import_outcome(channel: Channel, uid: int, outcome: object, problems: list[
     return True
 
 
-def _fetch(client: imaplib.IMAP4, uid: int) -> bytes | None:
-    status, data = _message_command(client, "FETCH", uid, "(BODY.PEEK[])")
-    if status != "OK":
-        raise MessageRefused(_server_text(status, data))
-    for item in data:
-        if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], bytes):
-            return item[1]
-    return None  # expunged meanwhile
-
-
 def _is_mailbox_wide(answer: str) -> bool:
     """A refusal about the account or the server, not about the one message."""
     return bool(_MAILBOX_WIDE_REFUSAL.search(answer))
@@ -470,63 +365,11 @@ def _fetch_given_up(channel: Channel, state: MailboxState, uid: int) -> bool:
     return True
 
 
-def _message_command(client: imaplib.IMAP4, command: str, uid: int | str, *args: str):
-    """A UID command about one message; BAD comes back as a status like NO does, while
-    a lost connection (abort, OSError) is raised."""
-    try:
-        return client.uid(command, str(uid), *args)
-    except imaplib.IMAP4.abort:
-        raise
-    except imaplib.IMAP4.error as error:
-        return "BAD", [str(error).encode()]
-
-
-def _server_text(status: str, data: list) -> str:
-    text = b" ".join(item for item in data or () if isinstance(item, bytes))
-    return f"{status} {text.decode('utf-8', 'replace')}".strip()[:300]
-
-
 def _problems_text(problems: list[str]) -> str:
     shown = problems[:MAX_PROBLEMS_SHOWN]
     if len(problems) > len(shown):
         shown.append(f"and {len(problems) - len(shown)} more")
     return f"{timezone.now():%Y-%m-%d %H:%M} UTC: " + "; ".join(shown)[:1950]
-
-
-def _start_tls_or_refuse(client: imaplib.IMAP4, host: str, tls: ssl.SSLContext) -> None:
-    """On a plain connection, switch to TLS when the server offers STARTTLS. Without it
-    the password would cross the network readable: only a server on this machine may
-    then be logged in to."""
-    if "STARTTLS" in {str(item).upper() for item in client.capabilities}:
-        try:
-            client.starttls(ssl_context=tls)
-        except (imaplib.IMAP4.error, ssl.SSLError, OSError) as error:
-            client.shutdown()
-            raise MailboxUnreachable(f"STARTTLS with {host} failed: {error}") from error
-        return
-    if not _is_loopback(host):
-        client.shutdown()
-        raise MailboxUnreachable(
-            f"{host} offers no STARTTLS: refusing to send the password unencrypted "
-            "(use imap_use_ssl, port 993)"
-        )
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _capabilities(client: imaplib.IMAP4) -> set[str]:
-    # Servers announce more after login (MOVE, UIDPLUS) than in their greeting.
-    status, data = client.capability()
-    if status != "OK" or not data or not data[0]:
-        return {str(item).upper() for item in client.capabilities}
-    return {item.decode("ascii", "replace").upper() for item in data[0].split()}
 
 
 def _mark_imported(
@@ -541,37 +384,37 @@ def _mark_imported(
     recorded."""
 
     def refused(what: str, status: str, data: list) -> None:
-        problems.append(f"UID {uid} imported, but {what}: {_server_text(status, data)}")
+        problems.append(f"UID {uid} imported, but {what}: {server_text(status, data)}")
         logger.warning("IMAP mailbox of channel %s: %s", channel.pk, problems[-1])
 
     processed = channel.config.get("imap_processed_folder")
     if processed:
-        folder = _quoted(str(processed))
+        folder = quoted(str(processed))
         if "MOVE" in capabilities:
-            status, data = _message_command(client, "MOVE", uid, folder)
+            status, data = message_command(client, "MOVE", uid, folder)
             if status == "OK":
                 return
         else:
-            status, data = _message_command(client, "COPY", uid, folder)
+            status, data = message_command(client, "COPY", uid, folder)
             if status == "OK":
-                status, data = _message_command(
+                status, data = message_command(
                     client, "STORE", uid, "+FLAGS.SILENT", r"(\Deleted \Seen)"
                 )
                 if status != "OK":
                     refused("copied to the processed folder, not removed from here", status, data)
                 elif "UIDPLUS" in capabilities:
-                    status, data = _message_command(client, "EXPUNGE", uid)
+                    status, data = message_command(client, "EXPUNGE", uid)
                     if status != "OK":
                         refused("copied to the processed folder, not expunged here", status, data)
                 return
         refused(f"not moved to {str(processed)!r} (flagging \\Seen instead)", status, data)
-    status, data = _message_command(client, "STORE", uid, "+FLAGS.SILENT", r"(\Seen)")
+    status, data = message_command(client, "STORE", uid, "+FLAGS.SILENT", r"(\Seen)")
     if status != "OK":
         refused("not flagged \\Seen", status, data)
 
 
 def _mark_imported_together(
-    session: _Session, channel: Channel, uids: list[int], problems: list[str]
+    session: MailboxSession, channel: Channel, uids: list[int], problems: list[str]
 ) -> None:
     """Flag the imported messages \\Seen in one command; moving them to the processed
     folder, or a refusal, goes message by message."""
@@ -580,14 +423,10 @@ def _mark_imported_together(
     if not uids:
         return
     if not channel.config.get("imap_processed_folder"):
-        status, _ = _message_command(
+        status, _ = message_command(
             client, "STORE", ",".join(map(str, uids)), "+FLAGS.SILENT", r"(\Seen)"
         )
         if status == "OK":
             return
     for uid in uids:
         _mark_imported(client, channel, uid, session.capabilities, problems)
-
-
-def _quoted(folder: str) -> str:
-    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'

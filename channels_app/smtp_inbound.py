@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar
 
 from aiosmtpd.controller import Controller
@@ -104,7 +105,7 @@ def deliveries_store(deliveries: list[MailDelivery]) -> list[int | Exception]:
     try:
         return store_together(
             [
-                lambda delivery=delivery: _receive_for_recipients(delivery, active_channel_ids())
+                partial(_receive_for_recipients, delivery, active_channel_ids)
                 for delivery in deliveries
             ]
         )
@@ -112,8 +113,10 @@ def deliveries_store(deliveries: list[MailDelivery]) -> list[int | Exception]:
         _release_connection()
 
 
-def _receive_for_recipients(delivery: MailDelivery, active_ids: set[int]) -> int:
-    if active_ids.issuperset(delivery.channel_ids):
+def _receive_for_recipients(
+    delivery: MailDelivery, active_channel_ids: Callable[[], set[int]]
+) -> int:
+    if active_channel_ids().issuperset(delivery.channel_ids):
         channels = [_channel_with_teams(channel_id) for channel_id in delivery.channel_ids]
     else:
         # A channel taken on trust at RCPT is off, or gone and made again under the

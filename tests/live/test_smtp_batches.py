@@ -197,17 +197,22 @@ def wait_for_message(external_id: str) -> None:
     raise AssertionError(f"{external_id} never stored")
 
 
-def test_a_mail_the_inbox_trips_on_is_kept_and_takes_nothing_down(
-    email_channel, server, monkeypatch
-):
+def parsing_fails_on(monkeypatch, marker: bytes, error: Exception) -> None:
+    """Our parsing of mail containing `marker` raises `error`."""
     real_parse_raw = EmailAdapter.parse_raw
 
     def parse_raw(adapter, raw, **kwargs):
-        if b"Hostile" in raw:
-            raise RuntimeError("parser bug")
+        if marker in raw:
+            raise error
         return real_parse_raw(adapter, raw, **kwargs)
 
     monkeypatch.setattr(EmailAdapter, "parse_raw", parse_raw)
+
+
+def test_a_mail_the_inbox_trips_on_is_kept_and_takes_nothing_down(
+    email_channel, server, monkeypatch
+):
+    parsing_fails_on(monkeypatch, b"Hostile", RuntimeError("parser bug"))
     before, hostile, after = mail("Before"), mail("Hostile"), mail("After")
 
     codes = server.send_together([("kim@example.com", item) for item in (before, hostile, after)])
@@ -220,14 +225,7 @@ def test_a_mail_the_inbox_trips_on_is_kept_and_takes_nothing_down(
 
 
 def test_a_mail_that_cannot_be_stored_is_deferred_alone(email_channel, server, monkeypatch):
-    real_parse_raw = EmailAdapter.parse_raw
-
-    def parse_raw(adapter, raw, **kwargs):
-        if b"Store down" in raw:
-            raise OperationalError("server closed the connection")
-        return real_parse_raw(adapter, raw, **kwargs)
-
-    monkeypatch.setattr(EmailAdapter, "parse_raw", parse_raw)
+    parsing_fails_on(monkeypatch, b"Store down", OperationalError("server closed the connection"))
     before, failing, after = mail("Before"), mail("Store down"), mail("After")
 
     codes = server.send_together([("kim@example.com", item) for item in (before, failing, after)])
