@@ -6,6 +6,11 @@ in between imports it again at worst, which the raw-event and Message-ID dedupli
 turn into a no-op. Connection and login errors are kept on the mailbox and retried on
 later polls, less often while they last.
 
+Messages are fetched in groups (GROUP_SIZE, GROUP_BYTES) by one command, stored in one
+transaction (channels_app.mail_batches), then flagged together; a group the server will
+not hand out together is fetched message by message (on a new connection if the server
+hung up), so the rules below still apply to each message.
+
 One bad message never holds up the mail behind it: a message the server keeps refusing
 to hand out is skipped (left unread on the server) and named in the mailbox's
 `last_error`; one our parser or the inbox trips on is kept as a failed raw event, to be
@@ -37,6 +42,7 @@ from channels_app.imap_session import (
     fetch_one,
     folder_uid_validity,
     message_command,
+    message_sizes,
     quoted,
     server_text,
 )
@@ -54,6 +60,7 @@ FETCH_ATTEMPTS_MEMORY_SECONDS = 7 * 24 * 3600
 MAX_PROBLEMS_SHOWN = 5
 # Messages fetched in one command and stored in one transaction.
 GROUP_SIZE = 16
+GROUP_BYTES = 4 * 1024 * 1024
 # RFC 5530 response codes (and common wordings) that refuse everything for a while.
 _MAILBOX_WIDE_REFUSAL = re.compile(
     r"\[(?:UNAVAILABLE|OVERQUOTA|LIMIT|INUSE|AUTHORIZATIONFAILED|EXPIRED)\]|"
@@ -159,6 +166,24 @@ def _poll_until_drained(channel_id: int) -> int:
             return imported
 
 
+def _groups(uids: list[int], sizes: dict[int, int]) -> list[list[int]]:
+    """`uids` in groups of at most GROUP_SIZE messages and GROUP_BYTES (a larger message,
+    or one of unknown size, makes a group of its own): what one poll holds in memory."""
+    groups: list[list[int]] = []
+    group: list[int] = []
+    group_bytes = 0
+    for uid in uids:
+        size = sizes.get(uid, GROUP_BYTES)
+        if group and (len(group) == GROUP_SIZE or group_bytes + size > GROUP_BYTES):
+            groups.append(group)
+            group, group_bytes = [], 0
+        group.append(uid)
+        group_bytes += size
+    if group:
+        groups.append(group)
+    return groups
+
+
 class _PollLock:
     """One poll per mailbox at a time. The lock lapses soon after a poll that died, and
     a poll renews it with every message, so a slow one keeps it; it is only released by
@@ -215,8 +240,7 @@ def _poll(
         uids = sorted(int(uid) for uid in (data[0] or b"").split() if int(uid) > state.last_uid)
         uids = uids[: settings.IMAP_BATCH_SIZE]
         imported = 0
-        for start in range(0, len(uids), GROUP_SIZE):
-            group = uids[start : start + GROUP_SIZE]
+        for group in _groups(uids, message_sizes(session, uids)):
             lock.renew_when_due()
             fetched = fetch_many(session, group)
             if fetched is None:

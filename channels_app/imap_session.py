@@ -14,6 +14,7 @@ from channels_app.models import Channel
 
 _UIDVALIDITY = re.compile(rb"UIDVALIDITY (\d+)")
 _FETCHED_UID = re.compile(rb"\bUID (\d+)")
+_SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
 
 
 class MailboxUnreachable(Exception):
@@ -76,6 +77,29 @@ def fetch_many(session: MailboxSession, uids: list[int]) -> dict[int, bytes] | N
             if uid is not None:
                 fetched[int(uid.group(1))] = item[1]
     return fetched
+
+
+def message_sizes(session: MailboxSession, uids: list[int]) -> dict[int, int]:
+    """The size of each message of `uids` the server tells (none if it will not say)."""
+    client = session.client
+    assert client is not None
+    if len(uids) < 2:
+        return {}
+    try:
+        status, data = client.uid("FETCH", ",".join(map(str, uids)), "(UID RFC822.SIZE)")
+    except imaplib.IMAP4.abort:
+        session.open()  # as fetch_many: the messages are then asked for one by one
+        return {}
+    except imaplib.IMAP4.error:
+        return {}
+    sizes: dict[int, int] = {}
+    for item in data if status == "OK" else ():
+        line = item[0] if isinstance(item, tuple) else item
+        if isinstance(line, bytes):
+            uid, size = _FETCHED_UID.search(line), _SIZE.search(line)
+            if uid is not None and size is not None:
+                sizes[int(uid.group(1))] = int(size.group(1))
+    return sizes
 
 
 def connect(channel: Channel) -> imaplib.IMAP4:
