@@ -32,11 +32,10 @@ def store_together(units: Sequence[Callable[[], Result]]) -> list[Result | Excep
     """Run each unit of work, in order, in one transaction; returns each one's result or
     the exception it raised, as running it alone would have."""
     with realtime.broadcasts_gathered():
-        if len(units) > 1:
-            try:
-                return _in_one_transaction(units)
-            except _BatchAbandoned:
-                logger.info("a batch of %d mails is stored one by one", len(units))
+        try:
+            return _in_one_transaction(units)
+        except _BatchAbandoned:
+            logger.info("a batch of %d mails is stored one by one", len(units))
         return [_outcome(unit) for unit in units]
 
 
