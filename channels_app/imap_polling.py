@@ -6,6 +6,11 @@ in between imports it again at worst, which the raw-event and Message-ID dedupli
 turn into a no-op. Connection and login errors are kept on the mailbox and retried on
 later polls, less often while they last.
 
+Messages are fetched in groups (GROUP_SIZE, GROUP_BYTES) by one command, stored in one
+transaction (channels_app.mail_batches), then flagged together; a group the server will
+not hand out together is fetched message by message (on a new connection if the server
+hung up), so the rules below still apply to each message.
+
 One bad message never holds up the mail behind it: a message the server keeps refusing
 to hand out is skipped (left unread on the server) and named in the mailbox's
 `last_error`; one our parser or the inbox trips on is kept as a failed raw event, to be
@@ -13,15 +18,14 @@ processed again later, and counts as imported. A lost connection or database ski
 nothing.
 """
 
-import contextlib
 import imaplib
-import ipaddress
 import logging
 import re
 import secrets
 import ssl
 import time
 from datetime import timedelta
+from functools import partial
 
 from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
@@ -30,6 +34,19 @@ from django.db import Error as DatabaseError
 from django.utils import timezone
 
 from channels_app.contracts import PayloadMalformed
+from channels_app.imap_session import (
+    MailboxSession,
+    MailboxUnreachable,
+    MessageRefused,
+    fetch_many,
+    fetch_one,
+    folder_uid_validity,
+    message_command,
+    message_sizes,
+    quoted,
+    server_text,
+)
+from channels_app.mail_batches import store_together
 from channels_app.models import Channel, ChannelKind, MailboxState
 from channels_app.services import mail_receive
 
@@ -41,21 +58,15 @@ MAX_BACKOFF_SECONDS = 3600
 FETCH_ATTEMPTS = 3
 FETCH_ATTEMPTS_MEMORY_SECONDS = 7 * 24 * 3600
 MAX_PROBLEMS_SHOWN = 5
-_UIDVALIDITY = re.compile(rb"UIDVALIDITY (\d+)")
+# Messages fetched in one command and stored in one transaction.
+GROUP_SIZE = 16
+GROUP_BYTES = 4 * 1024 * 1024
 # RFC 5530 response codes (and common wordings) that refuse everything for a while.
 _MAILBOX_WIDE_REFUSAL = re.compile(
     r"\[(?:UNAVAILABLE|OVERQUOTA|LIMIT|INUSE|AUTHORIZATIONFAILED|EXPIRED)\]|"
     r"shutting down|shutdown|try again later|too many|rate limit|bandwidth",
     re.IGNORECASE,
 )
-
-
-class MailboxUnreachable(Exception):
-    pass
-
-
-class MessageRefused(Exception):
-    """The server answered a command about one message with NO or BAD."""
 
 
 def mailbox_channels_due(*, now=None) -> list[int]:
@@ -155,6 +166,24 @@ def _poll_until_drained(channel_id: int) -> int:
             return imported
 
 
+def _groups(uids: list[int], sizes: dict[int, int]) -> list[list[int]]:
+    """`uids` in groups of at most GROUP_SIZE messages and GROUP_BYTES (a larger message,
+    or one of unknown size, makes a group of its own): what one poll holds in memory."""
+    groups: list[list[int]] = []
+    group: list[int] = []
+    group_bytes = 0
+    for uid in uids:
+        size = sizes.get(uid, GROUP_BYTES)
+        if group and (len(group) == GROUP_SIZE or group_bytes + size > GROUP_BYTES):
+            groups.append(group)
+            group, group_bytes = [], 0
+        group.append(uid)
+        group_bytes += size
+    if group:
+        groups.append(group)
+    return groups
+
+
 class _PollLock:
     """One poll per mailbox at a time. The lock lapses soon after a poll that died, and
     a poll renews it with every message, so a slow one keeps it; it is only released by
@@ -195,13 +224,10 @@ def _remember_uid(state: MailboxState, uid: int) -> None:
 def _poll(
     channel: Channel, state: MailboxState, folder: str, problems: list[str], lock: _PollLock
 ) -> int:
-    client = _connect(channel)
+    session = MailboxSession(channel, folder)
     try:
-        capabilities = _capabilities(client)
-        status, _ = client.select(_quoted(folder))
-        if status != "OK":
-            raise MailboxUnreachable(f"cannot open folder {folder!r}")
-        uid_validity = _uid_validity(client, folder)
+        client = session.open()
+        uid_validity = folder_uid_validity(client, folder)
         if uid_validity != state.uid_validity:
             # A new UIDVALIDITY means the folder's UIDs were renumbered: start over; the
             # deduplication keeps the messages already imported from coming in twice.
@@ -212,125 +238,136 @@ def _poll(
             raise MailboxUnreachable("UID SEARCH failed")
         # `n:*` also names the highest UID when there is nothing above n.
         uids = sorted(int(uid) for uid in (data[0] or b"").split() if int(uid) > state.last_uid)
+        uids = uids[: settings.IMAP_BATCH_SIZE]
         imported = 0
-        for uid in uids[: settings.IMAP_BATCH_SIZE]:
+        for group in _groups(uids, message_sizes(session, uids)):
             lock.renew_when_due()
-            try:
-                raw = _fetch(client, uid)
-            except imaplib.IMAP4.abort as error:
-                # The server itself hung up (BYE) while handing this message out: it
-                # cannot read it, and would stall the mailbox here forever. A connection
-                # that merely broke (no BYE) skips nothing.
-                said_bye = client.untagged_responses.get("BYE")
-                if (
-                    not said_bye
-                    or _is_mailbox_wide(str(error))
-                    or not _fetch_given_up(channel, state, uid)
-                ):
-                    raise
-                problems.append(
-                    f"UID {uid} skipped, left on the server: the server hung up handing it"
-                    f" out {FETCH_ATTEMPTS} times: {error}"
-                )
-                _remember_uid(state, uid)
-                raise MailboxUnreachable(f"the server hung up on FETCH of UID {uid}") from error
-            except MessageRefused as error:
-                # A NO from a server that is going away is no reason to skip the
-                # message: NOOP then raises (BYE, lost connection) and the poll stops.
-                client.noop()
-                if _is_mailbox_wide(str(error)):
-                    # Quota, throttling, maintenance: every message would be refused now.
-                    raise MailboxUnreachable(f"FETCH of UID {uid} refused: {error}") from error
-                if not _fetch_given_up(channel, state, uid):
-                    raise MailboxUnreachable(
-                        f"FETCH of UID {uid} refused, tried again on a later poll: {error}"
-                    ) from error
-                problems.append(
-                    f"UID {uid} skipped, left unread on the server: the server refused"
-                    f" FETCH {FETCH_ATTEMPTS} times: {error}"
-                )
-                logger.warning("IMAP mailbox of channel %s: %s", channel.pk, problems[-1])
-                raw = None
-            if raw is not None and _import(channel, uid, raw, problems):
-                _mark_imported(client, channel, uid, capabilities, problems)
-                imported += 1
-            _remember_uid(state, uid)
+            fetched = fetch_many(session, group)
+            if fetched is None:
+                imported += _import_one_by_one(session, channel, state, group, problems, lock)
+            else:
+                imported += _import_group(session, channel, state, group, fetched, problems)
         return imported
     finally:
-        with contextlib.suppress(imaplib.IMAP4.error, OSError):
-            client.logout()
+        session.close()
 
 
-def _connect(channel: Channel) -> imaplib.IMAP4:
-    config = channel.config
-    host = str(config["imap_host"])
-    use_ssl = bool(config.get("imap_use_ssl", True))
-    port = int(config.get("imap_port") or (993 if use_ssl else 143))
-    timeout = settings.IMAP_TIMEOUT_SECONDS
-    # The server's certificate is checked against the system's authorities (or the file
-    # SSL_CERT_FILE names): the password must only ever reach the real server.
-    tls = ssl.create_default_context()
-    try:
-        client: imaplib.IMAP4 = (
-            imaplib.IMAP4_SSL(host, port, timeout=timeout, ssl_context=tls)
-            if use_ssl
-            else imaplib.IMAP4(host, port, timeout=timeout)
-        )
-    except ssl.SSLError as error:
-        raise MailboxUnreachable(f"TLS with {host}:{port} failed: {error}") from error
-    except (TimeoutError, OSError) as error:
-        raise MailboxUnreachable(f"cannot connect to {host}:{port}: {error}") from error
-    if not use_ssl:
-        _start_tls_or_refuse(client, host, tls)
-    username = str(config.get("imap_username") or config.get("address") or "")
-    try:
-        client.login(username, channel.secrets.get("imap_password", ""))
-    except imaplib.IMAP4.error as error:
-        client.shutdown()
-        raise MailboxUnreachable(f"login refused for {username}: {error}") from error
-    return client
+def _import_group(
+    session: MailboxSession,
+    channel: Channel,
+    state: MailboxState,
+    uids: list[int],
+    fetched: dict[int, bytes],
+    problems: list[str],
+) -> int:
+    """Store the fetched messages together, then flag them and move past them."""
+    present = [uid for uid in uids if uid in fetched]  # the others were expunged meanwhile
+    outcomes = store_together(
+        [partial(mail_receive, channel=channel, raw=fetched[uid]) for uid in present]
+    )
+    imported: list[int] = []
+    outage: BaseException | None = None
+    for uid, outcome in zip(present, outcomes, strict=True):
+        try:
+            if _import_outcome(channel, uid, outcome, problems):
+                imported.append(uid)
+        except (DatabaseError, OSError) as error:
+            # An outage, not this message's fault: the next poll tries it again.
+            uids = [earlier for earlier in uids if earlier < uid]
+            outage = error
+            break
+    _mark_imported_together(session, channel, imported, problems)
+    if uids:
+        _remember_uid(state, uids[-1])
+    if outage is not None:
+        raise outage
+    return len(imported)
 
 
-def _uid_validity(client: imaplib.IMAP4, folder: str) -> int:
-    # SELECT's answer carries it as a response code; STATUS asks for it otherwise.
-    _, values = client.response("UIDVALIDITY")
-    for value in values or ():
-        if value:
-            return int(value)
-    status, data = client.status(_quoted(folder), "(UIDVALIDITY)")
-    match = _UIDVALIDITY.search(data[0] or b"") if status == "OK" and data else None
-    return int(match.group(1)) if match else 0
+def _import_one_by_one(
+    session: MailboxSession,
+    channel: Channel,
+    state: MailboxState,
+    uids: list[int],
+    problems: list[str],
+    lock: _PollLock,
+) -> int:
+    client = session.client
+    assert client is not None
+    imported = 0
+    for uid in uids:
+        lock.renew_when_due()
+        try:
+            raw = fetch_one(client, uid)
+        except imaplib.IMAP4.abort as error:
+            # The server itself hung up (BYE) while handing this message out: it
+            # cannot read it, and would stall the mailbox here forever. A connection
+            # that merely broke (no BYE) skips nothing.
+            said_bye = client.untagged_responses.get("BYE")
+            if (
+                not said_bye
+                or _is_mailbox_wide(str(error))
+                or not _fetch_given_up(channel, state, uid)
+            ):
+                raise
+            problems.append(
+                f"UID {uid} skipped, left on the server: the server hung up handing it"
+                f" out {FETCH_ATTEMPTS} times: {error}"
+            )
+            _remember_uid(state, uid)
+            raise MailboxUnreachable(f"the server hung up on FETCH of UID {uid}") from error
+        except MessageRefused as error:
+            # A NO from a server that is going away is no reason to skip the
+            # message: NOOP then raises (BYE, lost connection) and the poll stops.
+            client.noop()
+            if _is_mailbox_wide(str(error)):
+                # Quota, throttling, maintenance: every message would be refused now.
+                raise MailboxUnreachable(f"FETCH of UID {uid} refused: {error}") from error
+            if not _fetch_given_up(channel, state, uid):
+                raise MailboxUnreachable(
+                    f"FETCH of UID {uid} refused, tried again on a later poll: {error}"
+                ) from error
+            problems.append(
+                f"UID {uid} skipped, left unread on the server: the server refused"
+                f" FETCH {FETCH_ATTEMPTS} times: {error}"
+            )
+            logger.warning("IMAP mailbox of channel %s: %s", channel.pk, problems[-1])
+            raw = None
+        if raw is not None and _import(channel, uid, raw, problems):
+            _mark_imported(client, channel, uid, session.capabilities, problems)
+            imported += 1
+        _remember_uid(state, uid)
+    return imported
 
 
 def _import(channel: Channel, uid: int, raw: bytes, problems: list[str]) -> bool:
     """Hand one message to the inbox; False when it could not be and was left alone."""
-    try:
-        mail_receive(channel=channel, raw=raw)
-    except PayloadMalformed as error:
+    [outcome] = store_together([lambda: mail_receive(channel=channel, raw=raw)])
+    return _import_outcome(channel, uid, outcome, problems)
+
+
+def _import_outcome(channel: Channel, uid: int, outcome: object, problems: list[str]) -> bool:
+    """Whether the message counts as imported; raises on an outage."""
+    if isinstance(outcome, PayloadMalformed):
         # Kept as a failed raw event; nothing more a retry could do with it.
-        logger.warning("IMAP message %s of channel %s: %s", uid, channel.pk, error)
-    except (DatabaseError, OSError):
-        raise  # an outage, not this message's fault: the next poll tries it again
-    except Exception as error:
+        logger.warning("IMAP message %s of channel %s: %s", uid, channel.pk, outcome)
+    elif isinstance(outcome, DatabaseError | OSError):
+        raise outcome  # an outage, not this message's fault: the next poll tries it again
+    elif isinstance(outcome, Exception):
         # Most likely a bug this message triggers: retrying would block every later
         # message, so it stays unread in the folder for someone to look at.
-        logger.exception("IMAP message %s of channel %s could not be imported", uid, channel.pk)
+        logger.error(
+            "IMAP message %s of channel %s could not be imported",
+            uid,
+            channel.pk,
+            exc_info=outcome,
+        )
         problems.append(
             f"UID {uid} skipped, left unread on the server: import failed:"
-            f" {type(error).__name__}: {error}"
+            f" {type(outcome).__name__}: {outcome}"
         )
         return False
     return True
-
-
-def _fetch(client: imaplib.IMAP4, uid: int) -> bytes | None:
-    status, data = _message_command(client, "FETCH", uid, "(BODY.PEEK[])")
-    if status != "OK":
-        raise MessageRefused(_server_text(status, data))
-    for item in data:
-        if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], bytes):
-            return item[1]
-    return None  # expunged meanwhile
 
 
 def _is_mailbox_wide(answer: str) -> bool:
@@ -352,63 +389,11 @@ def _fetch_given_up(channel: Channel, state: MailboxState, uid: int) -> bool:
     return True
 
 
-def _message_command(client: imaplib.IMAP4, command: str, uid: int, *args: str):
-    """A UID command about one message; BAD comes back as a status like NO does, while
-    a lost connection (abort, OSError) is raised."""
-    try:
-        return client.uid(command, str(uid), *args)
-    except imaplib.IMAP4.abort:
-        raise
-    except imaplib.IMAP4.error as error:
-        return "BAD", [str(error).encode()]
-
-
-def _server_text(status: str, data: list) -> str:
-    text = b" ".join(item for item in data or () if isinstance(item, bytes))
-    return f"{status} {text.decode('utf-8', 'replace')}".strip()[:300]
-
-
 def _problems_text(problems: list[str]) -> str:
     shown = problems[:MAX_PROBLEMS_SHOWN]
     if len(problems) > len(shown):
         shown.append(f"and {len(problems) - len(shown)} more")
     return f"{timezone.now():%Y-%m-%d %H:%M} UTC: " + "; ".join(shown)[:1950]
-
-
-def _start_tls_or_refuse(client: imaplib.IMAP4, host: str, tls: ssl.SSLContext) -> None:
-    """On a plain connection, switch to TLS when the server offers STARTTLS. Without it
-    the password would cross the network readable: only a server on this machine may
-    then be logged in to."""
-    if "STARTTLS" in {str(item).upper() for item in client.capabilities}:
-        try:
-            client.starttls(ssl_context=tls)
-        except (imaplib.IMAP4.error, ssl.SSLError, OSError) as error:
-            client.shutdown()
-            raise MailboxUnreachable(f"STARTTLS with {host} failed: {error}") from error
-        return
-    if not _is_loopback(host):
-        client.shutdown()
-        raise MailboxUnreachable(
-            f"{host} offers no STARTTLS: refusing to send the password unencrypted "
-            "(use imap_use_ssl, port 993)"
-        )
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _capabilities(client: imaplib.IMAP4) -> set[str]:
-    # Servers announce more after login (MOVE, UIDPLUS) than in their greeting.
-    status, data = client.capability()
-    if status != "OK" or not data or not data[0]:
-        return {str(item).upper() for item in client.capabilities}
-    return {item.decode("ascii", "replace").upper() for item in data[0].split()}
 
 
 def _mark_imported(
@@ -423,34 +408,49 @@ def _mark_imported(
     recorded."""
 
     def refused(what: str, status: str, data: list) -> None:
-        problems.append(f"UID {uid} imported, but {what}: {_server_text(status, data)}")
+        problems.append(f"UID {uid} imported, but {what}: {server_text(status, data)}")
         logger.warning("IMAP mailbox of channel %s: %s", channel.pk, problems[-1])
 
     processed = channel.config.get("imap_processed_folder")
     if processed:
-        folder = _quoted(str(processed))
+        folder = quoted(str(processed))
         if "MOVE" in capabilities:
-            status, data = _message_command(client, "MOVE", uid, folder)
+            status, data = message_command(client, "MOVE", uid, folder)
             if status == "OK":
                 return
         else:
-            status, data = _message_command(client, "COPY", uid, folder)
+            status, data = message_command(client, "COPY", uid, folder)
             if status == "OK":
-                status, data = _message_command(
+                status, data = message_command(
                     client, "STORE", uid, "+FLAGS.SILENT", r"(\Deleted \Seen)"
                 )
                 if status != "OK":
                     refused("copied to the processed folder, not removed from here", status, data)
                 elif "UIDPLUS" in capabilities:
-                    status, data = _message_command(client, "EXPUNGE", uid)
+                    status, data = message_command(client, "EXPUNGE", uid)
                     if status != "OK":
                         refused("copied to the processed folder, not expunged here", status, data)
                 return
         refused(f"not moved to {str(processed)!r} (flagging \\Seen instead)", status, data)
-    status, data = _message_command(client, "STORE", uid, "+FLAGS.SILENT", r"(\Seen)")
+    status, data = message_command(client, "STORE", uid, "+FLAGS.SILENT", r"(\Seen)")
     if status != "OK":
         refused("not flagged \\Seen", status, data)
 
 
-def _quoted(folder: str) -> str:
-    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def _mark_imported_together(
+    session: MailboxSession, channel: Channel, uids: list[int], problems: list[str]
+) -> None:
+    """Flag the imported messages \\Seen in one command; moving them to the processed
+    folder, or a refusal, goes message by message."""
+    client = session.client
+    assert client is not None
+    if not uids:
+        return
+    if not channel.config.get("imap_processed_folder"):
+        status, _ = message_command(
+            client, "STORE", ",".join(map(str, uids)), "+FLAGS.SILENT", r"(\Seen)"
+        )
+        if status == "OK":
+            return
+    for uid in uids:
+        _mark_imported(client, channel, uid, session.capabilities, problems)

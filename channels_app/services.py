@@ -34,7 +34,8 @@ from channels_app.contracts import (
 from channels_app.models import Channel, WebhookEvent, WebhookEventStatus
 from channels_app.registry import adapter_class, adapter_for
 from config.celery import app as celery_app
-from config.transactions import atomic_retrying_conflicts, is_connection_lost
+from config.transactions import atomic_retrying_conflicts, is_connection_lost, is_lock_conflict
+from customers.normalization import InvalidIdentityValue, normalize_identity_value
 from customers.selectors import customer_contact_email, customer_language
 from customers.services import identity_set_reachable
 from inbox import selectors as inbox_selectors
@@ -143,7 +144,12 @@ def _inbound_receive(
         return WebhookOutcome(200, {"status": "accepted", "processed": False})
 
     def apply_and_store() -> list[object]:
-        applied = [webhook_event_apply(channel=channel, event=event) for event in events]
+        applied: list[object] = []
+        for event in events:
+            if _is_reachability_known(event, applied):
+                applied.append(0)
+            else:
+                applied.append(webhook_event_apply(channel=channel, event=event))
         _webhook_event_store(
             channel,
             request,
@@ -160,6 +166,10 @@ def _inbound_receive(
         if is_connection_lost(error):
             # The connection was lost (a database restart, say), so nothing was stored:
             # the caller tries again on a new one, or the sender sends again.
+            raise
+        if is_lock_conflict(error) and transaction.get_connection().in_atomic_block:
+            # Stored among others in the caller's transaction, which got in another's way:
+            # the caller runs it again on its own.
             raise
         logger.exception("webhook for channel %s stored but not processed", channel.pk)
         _webhook_event_store(
@@ -180,6 +190,26 @@ def _inbound_receive(
                 for outcome in messages
             ],
         },
+    )
+
+
+def _is_reachability_known(event: InboundEvent, applied: list[object]) -> bool:
+    """A sender marked reachable by their own message who is known reachable already, or
+    whose message was a duplicate (which changes nothing): the write can be skipped."""
+    if not (
+        isinstance(event, IdentityReachability)
+        and event.is_reachable
+        and event.reported_for is None
+    ):
+        return False
+    try:
+        identity = (event.kind, normalize_identity_value(event.kind, event.value))
+    except InvalidIdentityValue:
+        return False
+    return any(
+        isinstance(outcome, ReceiveOutcome)
+        and (outcome.is_duplicate or identity in outcome.reachable_identities)
+        for outcome in applied
     )
 
 

@@ -7,11 +7,13 @@ their `+token` reply addresses, refuses every other recipient with 550, and mess
 EMAIL_INBOUND_MAX_BYTES with 552 (aiosmtpd's own size check).
 
 Messages are stored by a fixed number of worker threads, each holding a database connection
-only while it stores one message, so the server never takes more connections than it has
-workers. A burst beyond what the database stores is held back, not piled up in memory: a
-message that finds every worker busy waits for one, and after STORE_WAIT_SECONDS is
-answered 451 (the sending server keeps it and tries again); connections beyond the limit
-are answered 421 at once.
+only while it stores, so the server never takes more connections than it has workers. A
+worker that comes free takes every message waiting (at most MAX_BATCH) and stores them in
+one transaction (`channels_app.mail_batches`): under load the commits and broadcasts are
+shared, while a lone message is stored at once. A burst beyond what the database stores is
+held back, not piled up in memory: a message that no worker takes within
+STORE_WAIT_SECONDS is answered 451 (the sending server keeps it and tries again);
+connections beyond the limit are answered 421 at once.
 """
 
 import asyncio
@@ -20,6 +22,8 @@ import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar
 
 from aiosmtpd.controller import Controller
@@ -30,6 +34,7 @@ from django.db import connection
 
 from channels_app.adapters.email import EmailAdapter
 from channels_app.contracts import PayloadMalformed
+from channels_app.mail_batches import store_together
 from channels_app.models import Channel, ChannelKind
 from channels_app.services import mail_receive
 
@@ -37,6 +42,8 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_WORKERS = 4
 DEFAULT_MAX_CONNECTIONS = 100
+# Messages a worker stores in one transaction at most.
+MAX_BATCH = 32
 # Below the five minutes a sending server waits for its answer to the end of DATA
 # (RFC 5321 4.5.3.2.6), so it hears 451 rather than giving up on a silent connection.
 STORE_WAIT_SECONDS = 120.0
@@ -71,28 +78,54 @@ def _active_channel_for(address: str) -> Channel | None:
     return None
 
 
-def _receive_for_recipients(
-    channel_ids: list[int], recipients: list[str], raw: bytes, envelope_sender: str
-) -> int:
-    """Store the message for each recipient's channel still active; returns for how many."""
-    stored = 0
+@dataclass
+class MailDelivery:
+    """One message as the SMTP session took it: for these recipients' channels."""
+
+    channel_ids: list[int]
+    recipients: list[str]
+    raw: bytes
+    envelope_sender: str
+    stored: asyncio.Future = field(repr=False)
+
+
+def deliveries_store(deliveries: list[MailDelivery]) -> list[int | Exception]:
+    """Store each delivery for each of its recipients' channels still active, together;
+    returns for how many channels each was stored, or why it could not be."""
+    wanted = {channel_id for delivery in deliveries for channel_id in delivery.channel_ids}
+    answer: list[set[int]] = []
+
+    def active_channel_ids() -> set[int]:
+        # Asked once a batch, inside its transaction rather than in one of its own.
+        if not answer:
+            active = Channel.objects.filter(pk__in=wanted, is_active=True)
+            answer.append(set(active.values_list("pk", flat=True)))
+        return answer[0]
+
     try:
-        active_ids = set(
-            Channel.objects.filter(pk__in=channel_ids, is_active=True).values_list("pk", flat=True)
+        return store_together(
+            [
+                partial(_receive_for_recipients, delivery, active_channel_ids)
+                for delivery in deliveries
+            ]
         )
-        if len(active_ids) == len(channel_ids):
-            channels = [_channel_with_teams(channel_id) for channel_id in channel_ids]
-        else:
-            # A channel taken on trust at RCPT is off, or gone and made again under the
-            # same address: ask about every recipient again.
-            found = (_active_channel_for(recipient) for recipient in recipients)
-            channels = list({channel.pk: channel for channel in found if channel}.values())
-        for channel in channels:
-            mail_receive(channel=channel, raw=raw, envelope_sender=envelope_sender)
-            stored += 1
     finally:
         _release_connection()
-    return stored
+
+
+def _receive_for_recipients(
+    delivery: MailDelivery, active_channel_ids: Callable[[], set[int]]
+) -> int:
+    if active_channel_ids().issuperset(delivery.channel_ids):
+        channels = [_channel_with_teams(channel_id) for channel_id in delivery.channel_ids]
+    else:
+        # A channel taken on trust at RCPT is off, or gone and made again under the
+        # same address: ask about every recipient again.
+        found = (_active_channel_for(recipient) for recipient in delivery.recipients)
+        channels = list({channel.pk: channel for channel in found if channel}.values())
+    for channel in channels:
+        mail_receive(channel=channel, raw=delivery.raw, envelope_sender=delivery.envelope_sender)
+    return len(channels)
 
 
 # Channels, with the teams a new conversation is filed under, as the workers last read them.
@@ -136,16 +169,21 @@ class InboundMailHandler:
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="smtp-store")
         self._free_workers: asyncio.Semaphore | None = None
         self._known_recipients: dict[str, tuple[float, int]] = {}
+        self._waiting: list[MailDelivery] = []
+        self._batches: set[asyncio.Task] = set()
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
 
-    async def _on_worker(self, work: Callable[..., Result], *args: Any) -> Result:
-        """Run `work` on a free worker thread, waiting for one at most store_wait_seconds."""
+    def _workers(self) -> asyncio.Semaphore:
         if self._free_workers is None:  # created on the server's own event loop
             self._free_workers = asyncio.Semaphore(self.workers)
+        return self._free_workers
+
+    async def _on_worker(self, work: Callable[..., Result], *args: Any) -> Result:
+        """Run `work` on a free worker thread, waiting for one at most store_wait_seconds."""
         try:
-            await asyncio.wait_for(self._free_workers.acquire(), self.store_wait_seconds)
+            await asyncio.wait_for(self._workers().acquire(), self.store_wait_seconds)
         except TimeoutError as error:
             raise WorkersBusy from error
         try:
@@ -154,7 +192,48 @@ class InboundMailHandler:
             # new loop and connection each.
             return await sync_to_async(work, thread_sensitive=False, executor=self._executor)(*args)
         finally:
-            self._free_workers.release()
+            self._workers().release()
+
+    async def _store(self, delivery: MailDelivery) -> int:
+        """Have the message stored with whatever else is waiting when a worker comes free;
+        WorkersBusy when none takes it within store_wait_seconds."""
+        self._waiting.append(delivery)
+        batch = asyncio.ensure_future(self._store_waiting())
+        self._batches.add(batch)
+        batch.add_done_callback(self._batches.discard)
+        try:
+            return await asyncio.wait_for(asyncio.shield(delivery.stored), self.store_wait_seconds)
+        except TimeoutError:
+            if delivery in self._waiting:
+                self._waiting.remove(delivery)
+                raise WorkersBusy from None
+            return await delivery.stored  # taken by a worker: its outcome is near
+
+    async def _store_waiting(self) -> None:
+        """Wait for a free worker, then store every message waiting by then (one batch)."""
+        try:
+            await asyncio.wait_for(self._workers().acquire(), self.store_wait_seconds)
+        except TimeoutError:
+            return
+        try:
+            batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
+            if not batch:
+                return
+            try:
+                outcomes = await sync_to_async(
+                    deliveries_store, thread_sensitive=False, executor=self._executor
+                )(batch)
+            except Exception as error:
+                outcomes = [error] * len(batch)
+            for delivery, outcome in zip(batch, outcomes, strict=True):
+                if delivery.stored.done():
+                    continue
+                if isinstance(outcome, Exception):
+                    delivery.stored.set_exception(outcome)
+                else:
+                    delivery.stored.set_result(outcome)
+        finally:
+            self._workers().release()
 
     async def _channel_id_for(self, address: str) -> int | None:
         key = address.strip().lower()
@@ -189,16 +268,17 @@ class InboundMailHandler:
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")
         channel_ids = list(envelope.__dict__.get("channel_ids", []))
+        delivery = MailDelivery(
+            channel_ids=channel_ids,
+            recipients=list(envelope.rcpt_tos),
+            raw=raw,
+            envelope_sender=envelope.mail_from or "",
+            stored=asyncio.get_running_loop().create_future(),
+        )
         try:
-            # Each message on a worker of its own: one slow message (a large attachment
-            # being stored) holds up one worker, not every other connection's mail.
-            stored = await self._on_worker(
-                _receive_for_recipients,
-                channel_ids,
-                list(envelope.rcpt_tos),
-                raw,
-                envelope.mail_from or "",
-            )
+            # A batch on the first worker free: one slow message (a large attachment
+            # being stored) holds up its own batch's worker, not every other connection.
+            stored = await self._store(delivery)
         except WorkersBusy:
             logger.warning("inbound mail from %s deferred: every worker busy", envelope.mail_from)
             return BUSY_REPLY

@@ -322,6 +322,10 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "support@switchboard.l
 # `manage.py smtp_inbound` listens here by default.
 SMTP_INBOUND_HOST = os.environ.get("SMTP_INBOUND_HOST", "127.0.0.1")
 SMTP_INBOUND_PORT = env_int("SMTP_INBOUND_PORT", 2525)
+# Threads storing inbound mail, each holding a pooled database connection while it does
+# (0: as many as the pool allows, at most 4); SMTP connections served at once.
+SMTP_INBOUND_WORKERS = env_int("SMTP_INBOUND_WORKERS", 0)
+SMTP_INBOUND_MAX_CONNECTIONS = env_int("SMTP_INBOUND_MAX_CONNECTIONS", 100)
 # IMAP mailboxes: how often beat looks at them (a channel may ask for a longer interval).
 IMAP_POLL_SECONDS = env_float("IMAP_POLL_SECONDS", 60.0)
 IMAP_TIMEOUT_SECONDS = env_float("IMAP_TIMEOUT_SECONDS", 30.0)

@@ -47,3 +47,15 @@ def is_connection_lost(error: BaseException) -> bool:
         return False
     # The driver's own "connection is closed" / "server closed the connection" carry none.
     return cause.sqlstate is None or cause.sqlstate.startswith(_CONNECTION_LOST_STATES)
+
+
+# Deadlock detected, serialization failure, lock not available.
+_LOCK_CONFLICT_STATES = ("40P01", "40001", "55P03")
+
+
+def is_lock_conflict(error: BaseException) -> bool:
+    """Two transactions got in each other's way: the work succeeds when run again."""
+    if not isinstance(error, DatabaseError):
+        return False
+    sqlstate = getattr(error.__cause__, "sqlstate", None)
+    return sqlstate in _LOCK_CONFLICT_STATES

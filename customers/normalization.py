@@ -1,5 +1,7 @@
 """Canonical forms of identity values, so one address or number is stored one way."""
 
+import re
+
 import phonenumbers
 
 from customers.models import IdentityKind
@@ -13,6 +15,7 @@ class InvalidIdentityValue(ValueError):
 MAX_EMAIL_LENGTH = 254
 # Identity.value's column.
 MAX_VALUE_LENGTH = 320
+_WHITESPACE = re.compile(r"\s")
 
 
 def normalize_email(value: str) -> str:
@@ -22,7 +25,7 @@ def normalize_email(value: str) -> str:
         not separator
         or not local
         or "." not in domain
-        or any(c.isspace() for c in email)
+        or _WHITESPACE.search(email)
         or len(email) > MAX_EMAIL_LENGTH
     ):
         raise InvalidIdentityValue(f"not an email address: {value[:100]!r}")

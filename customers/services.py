@@ -55,10 +55,29 @@ def customer_resolve(*, identities: Sequence[IdentityEvidence], name: str = "") 
     return customer_get_or_create(identities=identities, name=name)[0]
 
 
+@dataclass(frozen=True)
+class CustomerIdentified:
+    customer: Customer
+    is_created: bool
+    # (kind, normalized value) of the vouched-for identities known reachable now.
+    reachable_identities: frozenset[tuple[str, str]]
+
+
 def customer_get_or_create(
     *, identities: Sequence[IdentityEvidence], name: str = "", language: str = ""
 ) -> tuple[Customer, bool]:
-    """The one customer behind a message's identities, and whether it was created now.
+    """The one customer behind a message's identities, and whether it was created now
+    (see customer_identify)."""
+    identified = customer_identify(identities=identities, name=name, language=language)
+    return identified.customer, identified.is_created
+
+
+def customer_identify(
+    *, identities: Sequence[IdentityEvidence], name: str = "", language: str = ""
+) -> CustomerIdentified:
+    """The one customer behind a message's identities, whether it was created now, and
+    which of the identities are known reachable (so that a caller about to record them
+    reachable can skip the write).
 
     The first verified identity that is already known decides the customer. Verified
     identities not yet known are attached to that customer, so a person writing from
@@ -80,7 +99,7 @@ def customer_get_or_create(
 
 def _resolve(
     verified: list[IdentityEvidence], claims: list[IdentityEvidence], name: str, language: str
-) -> tuple[Customer, bool]:
+) -> CustomerIdentified:
     lookup = Q()
     for item in verified:
         lookup |= Q(kind=item.kind, value=item.value)
@@ -118,7 +137,18 @@ def _resolve(
         ].customer_id == customer.pk:
             continue
         IdentityClaim.objects.get_or_create(customer=customer, kind=claim.kind, value=claim.value)
-    return customer, is_created
+    reachable = frozenset(
+        (item.kind, item.value)
+        for item in verified
+        # A new identity is reachable; a known one of somebody else's is not this
+        # customer's to vouch for.
+        if (item.kind, item.value) not in known
+        or (
+            known[(item.kind, item.value)].is_reachable
+            and known[(item.kind, item.value)].customer_id == customer.pk
+        )
+    )
+    return CustomerIdentified(customer, is_created, reachable)
 
 
 def _first_value(identities: Sequence[IdentityEvidence], kind: str) -> str:

@@ -8,6 +8,9 @@ the truth and a reconnecting client catches up from the API.
 
 import json
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -63,12 +66,45 @@ async def group_send_texts(events: list[tuple[list[str], dict[str, Any]]]) -> No
             await layer.group_send(group, message)
 
 
-def _send_now(groups: list[str], payload: dict[str, Any]) -> None:
+# Events held back by `broadcasts_gathered` on this thread, or None when sent one by one.
+_gathering = threading.local()
+
+
+@contextmanager
+def broadcasts_gathered() -> Iterator[None]:
+    """Events committed inside the block go out together when it ends, in order and in
+    one round trip to the channel layer, rather than one round trip each: for writes
+    that commit many messages at once. Events of a transaction rolled back inside the
+    block never go out (they are queued on commit, as always)."""
+    if getattr(_gathering, "events", None) is not None:
+        yield  # the outer block sends them
+        return
+    events: list[tuple[list[str], dict[str, Any]]] = []
+    _gathering.events = events
     try:
-        async_to_sync(group_send_text)(groups, payload)
+        yield
+    finally:
+        _gathering.events = None
+        if events:
+            _send_all_now(events)
+
+
+def _send_now(groups: list[str], payload: dict[str, Any]) -> None:
+    gathered = getattr(_gathering, "events", None)
+    if gathered is not None:
+        gathered.append((groups, payload))
+        return
+    _send_all_now([(groups, payload)])
+
+
+def _send_all_now(events: list[tuple[list[str], dict[str, Any]]]) -> None:
+    try:
+        async_to_sync(group_send_texts)(events)
     except Exception:
         # Realtime is best effort: a broken layer must not undo a committed write.
-        logger.exception("could not broadcast %s", payload.get("type"))
+        logger.exception(
+            "could not broadcast %d events (%s…)", len(events), events[0][1].get("type")
+        )
 
 
 def broadcast_on_commit(groups: list[str], payload: dict[str, Any]) -> None:

@@ -19,7 +19,7 @@ from config.transactions import atomic_retrying_conflicts
 from customers.models import Customer, CustomerMerge
 from customers.services import (
     IdentityEvidence,
-    customer_get_or_create,
+    customer_identify,
     customer_merge,
     customer_merge_undo,
 )
@@ -55,6 +55,8 @@ class ReceiveOutcome:
     conversation: Conversation
     is_duplicate: bool = False
     is_new_conversation: bool = False
+    # The sender's identities (kind, normalized value) known reachable as it was stored.
+    reachable_identities: frozenset[tuple[str, str]] = frozenset()
 
 
 def _remember_attachments(message: Message, attachments: list[Attachment]) -> None:
@@ -89,7 +91,7 @@ def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
             message=existing, conversation=existing.conversation, is_duplicate=True
         )
 
-    customer, is_new_customer = customer_get_or_create(
+    identified = customer_identify(
         identities=[
             IdentityEvidence(kind=item.kind, value=item.value, is_verified=item.is_verified)
             for item in inbound.identities
@@ -97,6 +99,7 @@ def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
         name=inbound.sender_name,
         language=inbound.sender_language,
     )
+    customer, is_new_customer = identified.customer, identified.is_created
     now = timezone.now()
     if is_new_customer and not inbound.threads_by_reference:
         # Nobody else can see a customer this transaction created: no conversation to
@@ -167,7 +170,12 @@ def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
         realtime.conversation_changed(conversation, is_new=is_new)
     if is_new:
         conversation_auto_assign_on_commit(conversation)
-    return ReceiveOutcome(message=message, conversation=conversation, is_new_conversation=is_new)
+    return ReceiveOutcome(
+        message=message,
+        conversation=conversation,
+        is_new_conversation=is_new,
+        reachable_identities=identified.reachable_identities,
+    )
 
 
 def _latest_conversation(

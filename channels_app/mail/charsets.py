@@ -123,9 +123,12 @@ def _declaration_is_plausible(data: bytes, charset: str) -> bool:
     return not (charset.startswith(("utf-16", "utf-32")) and b"\x00" not in data)
 
 
+_SURROGATE_ESCAPE = re.compile("[\udc80-\udcff]")
+
+
 def decode_surrogates(text: str, declared: str | None = None) -> str:
     """Re-read raw 8-bit bytes the parser kept as surrogate escapes (undeclared header bytes)."""
-    if not any("\udc80" <= character <= "\udcff" for character in text):
+    if text.isascii() or not _SURROGATE_ESCAPE.search(text):
         return text
     return decode_bytes(text.encode("utf-8", errors="surrogateescape"), declared)
 

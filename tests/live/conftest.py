@@ -129,6 +129,19 @@ def hold_in_another_transaction(sql: str, parameters: tuple):
     return holder
 
 
+def wait_until_blocked(timeout: float = 10) -> None:
+    """Until some session waits for a lock (one the test holds with
+    hold_in_another_transaction)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connect_to_database(autocommit=True) as observer:
+            waiting = observer.execute("SELECT count(*) FROM pg_locks WHERE NOT granted").fetchone()
+        if waiting and waiting[0]:
+            return
+        time.sleep(0.05)
+    raise AssertionError("nothing waited for the lock")
+
+
 def database_sessions_of(pids: set[int]) -> int:
     """PostgreSQL sessions the given processes hold (their connections name their pid)."""
     names = [f"switchboard {pid}" for pid in pids] + [f"switchboard webhooks {pid}" for pid in pids]

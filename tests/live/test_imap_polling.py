@@ -1,6 +1,9 @@
 """IMAP polling against a real dovecot started on loopback for these tests."""
 
+import email
+import email.policy
 import imaplib
+import threading
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -20,6 +23,7 @@ from channels_app.models import MailboxState, WebhookEvent
 from channels_app.services import webhook_events_reprocess
 from inbox.models import Conversation, Message
 from tests.factories import ChannelFactory
+from tests.live.conftest import hold_in_another_transaction, wait_until_blocked
 from tests.mail_servers import DovecotServer, dovecot_available
 
 pytestmark = [pytest.mark.real_services, pytest.mark.django_db(transaction=True)]
@@ -139,11 +143,12 @@ def test_an_unreachable_server_is_recorded_not_raised(db):
 
 
 def server_answers_fetch_of(monkeypatch, uid: int, answer):
-    """The server's answer to UID FETCH of one message replaced by `answer(client)`."""
+    """The server's answer to a UID FETCH naming this message (alone or among others)
+    replaced by `answer(client)`."""
     real_uid = imaplib.IMAP4.uid
 
     def uid_command(client, command, *args):
-        if command.upper() == "FETCH" and args[0] == str(uid):
+        if command.upper() == "FETCH" and str(uid) in args[0].split(","):
             return answer(client)
         return real_uid(client, command, *args)
 
@@ -350,3 +355,56 @@ def test_one_poll_still_reads_one_batch(mailbox, settings):
 
     assert mailbox_poll(channel_id=channel.pk) == 2
     assert mailbox_poll(channel_id=channel.pk) == 1
+
+
+def test_a_group_is_stored_in_one_transaction_each_message_as_if_alone(mailbox, monkeypatch):
+    channel = mailbox_channel(mailbox)
+    earlier = mail("Where is my parcel?")
+    mailbox.deliver(earlier)
+    assert mailbox_poll(channel_id=channel.pk) == 1
+    parent = Message.objects.get()
+    earlier_id = parent.external_id
+    newcomer = mail("First time here", sender="omar@example.net")
+    reply = mail_with("Any news?", In_Reply_To=f"<{earlier_id}>", References=f"<{earlier_id}>")
+    list_mail = mail_with(
+        "Weekly digest", sender="news@lists.example", List_Id="<news.lists.example>",
+        Precedence="list",
+    )  # fmt: skip
+    for raw in (newcomer, reply, list_mail, mail("Hostile"), earlier):  # earlier: a duplicate
+        mailbox.deliver(raw)
+    import_fails_on(monkeypatch, "Hostile", RuntimeError("parser bug"))
+    # Lena's conversation is busy elsewhere: the reply, behind the newcomer's mail in the
+    # group, waits for it.
+    busy = hold_in_another_transaction(
+        "SELECT id FROM inbox_conversation WHERE id = %s FOR UPDATE", (parent.conversation_id,)
+    )
+    imported: list[int] = []
+    poll = threading.Thread(target=lambda: imported.append(mailbox_poll(channel_id=channel.pk)))
+    poll.start()
+    wait_until_blocked()
+
+    # Stored already, but in the group's one transaction, not yet committed.
+    assert not Message.objects.filter(conversation__customer__email="omar@example.net").exists()
+    busy.rollback()
+    busy.close()
+    poll.join(30)
+
+    assert imported == [5]
+    assert Message.objects.get(body__startswith="Any news?").conversation_id == (
+        parent.conversation_id
+    )
+    assert Message.objects.filter(external_id=earlier_id).count() == 1
+    assert Conversation.objects.filter(customer__email="omar@example.net").count() == 1
+    assert not Conversation.objects.filter(customer__email="news@lists.example").exists()
+    assert WebhookEvent.objects.filter(status="ignored").count() == 1
+    kept = WebhookEvent.objects.get(status="failed")
+    assert b"Hostile" in bytes(kept.body)
+    assert all(b"\\Seen" in flags for flags in mailbox.folder_flags().values())
+    assert MailboxState.objects.get(channel=channel).last_uid == 6
+
+
+def mail_with(text: str, sender: str = "lena@example.org", **headers: str) -> bytes:
+    message = email.message_from_bytes(mail(text, sender=sender), policy=email.policy.default)
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    return message.as_bytes()

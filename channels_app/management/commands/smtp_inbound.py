@@ -12,6 +12,9 @@ from channels_app.smtp_inbound import (
 
 
 def default_workers() -> int:
+    configured = getattr(settings, "SMTP_INBOUND_WORKERS", 0)
+    if configured > 0:
+        return configured
     # Each worker holds one of the process's pooled database connections while it stores.
     pool_size = getattr(settings, "DATABASE_POOL_SIZE", 0)
     return min(DEFAULT_WORKERS, pool_size) if pool_size > 0 else DEFAULT_WORKERS
@@ -32,13 +35,14 @@ class Command(BaseCommand):
             type=int,
             default=default_workers(),
             help="threads storing messages, each with one database connection while it does "
-            "(default 4, at most DATABASE_POOL_SIZE)",
+            "(default SMTP_INBOUND_WORKERS, else 4, at most DATABASE_POOL_SIZE)",
         )
         parser.add_argument(
             "--max-connections",
             type=int,
-            default=DEFAULT_MAX_CONNECTIONS,
-            help="SMTP connections served at once; more are answered 421 (default 100)",
+            default=getattr(settings, "SMTP_INBOUND_MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS),
+            help="SMTP connections served at once; more are answered 421 "
+            "(default SMTP_INBOUND_MAX_CONNECTIONS, 100)",
         )
 
     def handle(self, *args, **options) -> None:
