@@ -160,6 +160,7 @@ class EmailAdapter(ChannelAdapter):
             recipient_address=sender_address,
             identities=(InboundIdentity(kind="email", value=sender_address),),
             sender_name=sender_name,
+            sender_language=parsed.language,
             text=parsed.text,
             full_text=parsed.full_text if parsed.full_text != parsed.text else "",
             html=parsed.html,

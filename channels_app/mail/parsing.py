@@ -119,8 +119,14 @@ def parse_email(raw: bytes) -> ParsedEmail:
             ),
             bounce=bounce,
             own_message_marker=headers.first(OWN_MESSAGE_HEADER.lower()),
+            language=_first_language_tag(headers.first("content-language")),
         )
     )
+
+
+def _first_language_tag(value: str) -> str:
+    """"ru-RU, en" → "ru-RU": the language the sender's mail program says the mail is in."""
+    return value.split(",", 1)[0].strip()[:16]
 
 
 def _parse_message(raw: bytes) -> Message:
@@ -496,6 +502,7 @@ def _storable(parsed: ParsedEmail) -> ParsedEmail:
         reply_to_name=storable_line(parsed.reply_to_name),
         recipients=_single_lines(parsed.recipients),
         subject=storable_line(parsed.subject),
+        language=storable_line(parsed.language),
         text=storable_text(parsed.text),
         full_text=storable_text(parsed.full_text),
         html=storable_text(parsed.html),

@@ -48,3 +48,5 @@ class ParsedEmail:
     bounce: BounceReport | None
     # The X-Switchboard-Message-Id a mail we sent carries; the adapter checks its signature.
     own_message_marker: str
+    # The first language tag of Content-Language, as given ("" without one).
+    language: str = ""

@@ -270,3 +270,23 @@ def test_a_survey_mail_is_written_in_the_customers_language(operator, smtp_sink)
     text = sent.get_body(("plain",)).get_content()
     assert text.startswith("Jak oceniasz otrzymaną pomoc?")
     assert "Doskonale: " in text and "Bardzo źle: " in text
+
+
+@pytest.mark.parametrize(
+    ("content_language", "language"), [("pl-PL, en", "pl"), ("ru", "ru"), ("de", ""), (None, "")]
+)
+def test_an_emails_content_language_is_the_new_customers(smtp_sink, content_language, language):
+    from channels_app.services import mail_receive
+    from tests.channels_app.test_email_channel import customer_mail
+    from tests.factories import ChannelFactory
+
+    channel = ChannelFactory(kind="email", config={"address": "pomoc@sklep.example"})
+    raw, _ = customer_mail(sender="jan@example.pl")
+    if content_language:
+        raw = raw.replace(
+            b"\nSubject:", f"\nContent-Language: {content_language}\nSubject:".encode()
+        )
+
+    mail_receive(channel=channel, raw=raw)
+
+    assert Conversation.objects.get().customer.language == language
