@@ -125,7 +125,8 @@ def parse_email(raw: bytes) -> ParsedEmail:
 
 
 def _first_language_tag(value: str) -> str:
-    """"ru-RU, en" → "ru-RU": the language the sender's mail program says the mail is in."""
+    """The first tag of a Content-Language header ("ru-RU, en" gives "ru-RU"): the language
+    the sender's mail program says the mail is in."""
     return value.split(",", 1)[0].strip()[:16]
 
 
