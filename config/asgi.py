@@ -22,7 +22,7 @@ from config.wsgi_threads import WsgiOnThreads  # noqa: E402
 from inbox.consumers import InboxConsumer  # noqa: E402
 from inbox.websocket_auth import (  # noqa: E402
     AllowedHostsBrowserOriginValidator,
-    TokenOrSessionAuthMiddlewareStack,
+    OperatorAuthMiddleware,
 )
 
 
@@ -62,9 +62,7 @@ application = ProtocolTypeRouter(
                 re_path(r"^ws/widget/", websocket_not_found),
                 re_path(
                     r"^(?!ws/widget/)",
-                    AllowedHostsBrowserOriginValidator(
-                        TokenOrSessionAuthMiddlewareStack(websocket_routes)
-                    ),
+                    AllowedHostsBrowserOriginValidator(OperatorAuthMiddleware(websocket_routes)),
                 ),
             ]
         ),

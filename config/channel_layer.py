@@ -80,7 +80,9 @@ class PipelinedPubSubChannelLayer(RedisPubSubChannelLayer):
         publishes = []
         for groups, message in events:
             payload = self.serialize(message)
-            publishes += [(group_channel_name(self.group_prefix, group), payload) for group in groups]
+            publishes += [
+                (group_channel_name(self.group_prefix, group), payload) for group in groups
+            ]
         return publishes
 
     async def group_send_batch(self, events: Events) -> None:

@@ -8,6 +8,7 @@ from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
+from django.conf import settings
 
 from inbox import realtime, selectors, services
 from inbox.models import Conversation, User
@@ -16,9 +17,6 @@ from inbox.representations import operator_representation
 logger = logging.getLogger(__name__)
 
 PRESENCE_STATUSES = ("online", "away", "offline")
-# Besides being told at once, each socket checks what its operator may see this often, so
-# a change no announcement reached (another database client, a lost message) still counts.
-ACCESS_RECHECK_SECONDS = 60.0
 # Events a socket may have waiting for its client; a client that falls this far behind is
 # disconnected, and catches up from the API when it reconnects.
 OUTBOX_LIMIT = 1000
@@ -45,9 +43,10 @@ class InboxConsumer(AsyncWebsocketConsumer):
     outbox: deque | None = None
     outbox_sender: asyncio.Task | None = None
     is_outbox_overflowing: bool = False
+    # The operator as events show them, kept from the last time the user was read.
+    operator: dict | None = None
 
     async def __call__(self, scope, receive, send) -> None:
-        self.outbox = deque()
         layer = get_channel_layer(self.channel_layer_alias)
         if not hasattr(layer, "new_mailbox"):
             await super().__call__(scope, receive, send)
@@ -68,7 +67,8 @@ class InboxConsumer(AsyncWebsocketConsumer):
                 self.outbox_sender.cancel()
 
     def _take_event(self, message: dict) -> None:
-        assert self.outbox is not None
+        if self.outbox is None:
+            self.outbox = deque()
         if self.is_outbox_overflowing:
             return
         if len(self.outbox) >= OUTBOX_LIMIT:
@@ -93,6 +93,8 @@ class InboxConsumer(AsyncWebsocketConsumer):
                     logger.exception("could not pass an event to an operator socket")
         finally:
             self.outbox_sender = None
+            if not self.outbox:
+                self.outbox = None
 
     async def inbox_outbox_overflow(self, event: dict) -> None:
         await self.close(code=WEBSOCKET_TRY_AGAIN_LATER)
@@ -118,7 +120,7 @@ class InboxConsumer(AsyncWebsocketConsumer):
         ]
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
-        self._schedule_access_recheck(random.uniform(0, ACCESS_RECHECK_SECONDS))
+        self._schedule_access_recheck(random.uniform(0, settings.WEBSOCKET_ACCESS_RECHECK_SECONDS))
         # Recorded before accepting, so a client that sees the socket open is listed.
         await self._set_presence("online")
         await self.accept()
@@ -240,7 +242,9 @@ class InboxConsumer(AsyncWebsocketConsumer):
         )
 
     def _operator(self) -> dict:
-        return operator_representation(self.user) or {}
+        if self.operator is None:
+            self.operator = operator_representation(self.user) or {}
+        return self.operator
 
     async def _error(self, detail: str) -> None:
         await self.send(text_data=json.dumps({"type": "error", "detail": detail}))
@@ -259,7 +263,7 @@ class InboxConsumer(AsyncWebsocketConsumer):
         )
 
     async def inbox_access_recheck(self, event: dict) -> None:
-        self._schedule_access_recheck(ACCESS_RECHECK_SECONDS)
+        self._schedule_access_recheck(settings.WEBSOCKET_ACCESS_RECHECK_SECONDS)
         try:
             await self._refresh_access()
         except Exception:
@@ -283,4 +287,5 @@ class InboxConsumer(AsyncWebsocketConsumer):
         if user is None:
             return None
         self.user = user
+        self.operator = None
         return [realtime.ACCESS_GROUP, *selectors.realtime_groups_for(user)]
