@@ -26,6 +26,7 @@ import json
 import os
 import random
 import secrets
+import shutil
 import struct
 import sys
 import tempfile
@@ -362,7 +363,10 @@ def main() -> None:
     )
     setup = json.loads(manage(env, "shell", "-c", script).strip().splitlines()[-1])
     setup["secret"] = secret
-    asyncio.run(run(args, env, dsn, setup))
+    try:
+        asyncio.run(run(args, env, dsn, setup))
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
     log_machine()
 
 

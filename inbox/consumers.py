@@ -21,6 +21,7 @@ PRESENCE_STATUSES = ("online", "away", "offline")
 # disconnected, and catches up from the API when it reconnects.
 OUTBOX_LIMIT = 1000
 WEBSOCKET_TRY_AGAIN_LATER = 1013
+ACCESS_RECHECK_DUE = {"type": "inbox.access.recheck"}
 
 
 class InboxConsumer(AsyncWebsocketConsumer):
@@ -259,7 +260,7 @@ class InboxConsumer(AsyncWebsocketConsumer):
         """A timer rather than a sleeping task per socket; each socket at its own point of
         the minute, so that a thousand sockets do not ask the database at once."""
         self.access_recheck = asyncio.get_running_loop().call_later(
-            delay, self._take_event, {"type": "inbox.access.recheck"}
+            delay, self._take_event, ACCESS_RECHECK_DUE
         )
 
     async def inbox_access_recheck(self, event: dict) -> None:

@@ -5,13 +5,13 @@ cookie objects stay in its scope for the hours an operator's tab stays open.
 """
 
 from importlib import import_module
-from types import SimpleNamespace
 
 from channels.db import database_sync_to_async
 from channels.security.websocket import OriginValidator
 from django.conf import settings
 from django.contrib.auth import get_user
 from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest
 from django.http.cookie import parse_cookie
 from rest_framework.authtoken.models import Token
 
@@ -36,7 +36,9 @@ def _user_for_handshake(headers):
         return AnonymousUser()
     session_store = import_module(settings.SESSION_ENGINE).SessionStore
     # Django's own reading of a session's user: backend, active account, password hash.
-    return get_user(SimpleNamespace(session=session_store(session_key)))
+    request = HttpRequest()
+    request.session = session_store(session_key)
+    return get_user(request)
 
 
 class OperatorAuthMiddleware:

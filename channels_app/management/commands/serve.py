@@ -7,7 +7,6 @@ from django.core.management.base import BaseCommand, CommandError
 
 from config.embedded import start_embedded_workers
 
-
 WEBSOCKET_MAX_MESSAGE_BYTES = 1024 * 1024
 
 
