@@ -14,7 +14,7 @@ from websockets.sync.client import connect
 
 from inbox import people
 from inbox.models import Role
-from tests.factories import UserFactory
+from tests.factories import ConversationFactory, UserFactory
 from tests.helpers import api_payload, sign
 from tests.live.conftest import LiveServer, connect_to_database, free_port
 
@@ -160,3 +160,24 @@ def test_the_periodic_check_closes_the_socket_of_a_deactivated_operator(realtime
             while time.monotonic() < deadline:
                 socket_of_operator.recv(timeout=deadline - time.monotonic())
         assert socket_of_operator.close_code == 4403, closed.value
+
+
+def test_a_reply_through_the_api_reaches_a_colleagues_socket(
+    realtime_server, channel, operator, team
+):
+    colleague = UserFactory(username="ben", teams=[team])
+    conversation = ConversationFactory(channel=channel)
+    with operator_socket(realtime_server, colleague) as socket_of_colleague:
+        response = httpx.post(
+            f"{realtime_server.url}/api/v1/conversations/{conversation.pk}/messages/",
+            json={"body": "It left the warehouse this morning."},
+            headers={"Authorization": f"Token {people.operator_api_token(user=operator)}"},
+        )
+        assert response.status_code == 201, response.text
+        deadline = time.monotonic() + 5
+        event: dict = {}
+        while event.get("type") != "message.created" and time.monotonic() < deadline:
+            event = json.loads(socket_of_colleague.recv(timeout=deadline - time.monotonic()))
+
+    assert event["conversation_id"] == conversation.pk
+    assert event["message"]["body"] == "It left the warehouse this morning."
