@@ -44,6 +44,7 @@ class InboxConsumer(AsyncWebsocketConsumer):
     outbox: deque | None = None
     outbox_sender: asyncio.Task | None = None
     is_outbox_overflowing: bool = False
+    is_accepted: bool = False
     # The operator as events show them, kept from the last time the user was read.
     operator: dict | None = None
 
@@ -79,7 +80,14 @@ class InboxConsumer(AsyncWebsocketConsumer):
             self.outbox.append({"type": "inbox.outbox.overflow"})
         else:
             self.outbox.append(message)
-        if self.outbox_sender is None:
+        if self.outbox_sender is None and self.is_accepted:
+            self.outbox_sender = asyncio.create_task(self._send_outbox())
+
+    def _start_sending(self) -> None:
+        """Events that came while the socket was being set up (its own presence among
+        them) go out once it is open, as they would have through Channels' own loop."""
+        self.is_accepted = True
+        if self.outbox and self.outbox_sender is None:
             self.outbox_sender = asyncio.create_task(self._send_outbox())
 
     async def _send_outbox(self) -> None:
@@ -125,6 +133,7 @@ class InboxConsumer(AsyncWebsocketConsumer):
         # Recorded before accepting, so a client that sees the socket open is listed.
         await self._set_presence("online")
         await self.accept()
+        self._start_sending()
 
     async def disconnect(self, code: int) -> None:
         if self.access_recheck is not None:

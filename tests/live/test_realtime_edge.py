@@ -181,3 +181,12 @@ def test_a_reply_through_the_api_reaches_a_colleagues_socket(
 
     assert event["conversation_id"] == conversation.pk
     assert event["message"]["body"] == "It left the warehouse this morning."
+
+
+def test_events_sent_while_a_socket_opens_reach_it_once_open(realtime_server, operator):
+    # The operator's first socket announces them online before the handshake completes.
+    with operator_socket(realtime_server, operator) as socket_of_operator:
+        event = json.loads(socket_of_operator.recv(timeout=5))
+
+    assert event["type"] == "presence"
+    assert (event["operator"]["id"], event["status"]) == (operator.pk, "online")
