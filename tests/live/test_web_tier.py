@@ -25,6 +25,7 @@ from tests.live.conftest import (
     free_port,
     hold_in_another_transaction,
 )
+from tests.live.test_realtime_edge import assert_a_reply_through_the_api_reaches_a_colleague
 
 pytestmark = [pytest.mark.real_services, pytest.mark.django_db(transaction=True)]
 
@@ -254,24 +255,5 @@ def test_behind_the_proxy_a_reply_through_the_api_reaches_a_colleagues_socket(
     small_web_tier, channel, operator, team
 ):
     url, _ = small_web_tier
-    colleague = UserFactory(username="ben", teams=[team])
-    conversation = ConversationFactory(channel=channel)
-    with connect(
-        url.replace("http://", "ws://") + "/ws/inbox/",
-        additional_headers={"Authorization": f"Token {people.operator_api_token(user=colleague)}"},
-        open_timeout=5,
-    ) as socket:
-        # The API runs on the WSGI server: its events go to Redis from sync code.
-        response = httpx.post(
-            f"{url}/api/v1/conversations/{conversation.pk}/messages/",
-            json={"body": "It left the warehouse this morning."},
-            headers={"Authorization": f"Token {people.operator_api_token(user=operator)}"},
-        )
-        assert response.status_code == 201, response.text
-        deadline = time.monotonic() + 5
-        event: dict = {}
-        while event.get("type") != "message.created" and time.monotonic() < deadline:
-            event = json.loads(socket.recv(timeout=deadline - time.monotonic()))
-
-    assert event["conversation_id"] == conversation.pk
-    assert event["message"]["body"] == "It left the warehouse this morning."
+    # The API runs on the WSGI server: its events go to Redis from sync code, no loop.
+    assert_a_reply_through_the_api_reaches_a_colleague(url, channel, operator, team)
