@@ -22,7 +22,7 @@ from config.wsgi_threads import WsgiOnThreads  # noqa: E402
 from inbox.consumers import InboxConsumer  # noqa: E402
 from inbox.websocket_auth import (  # noqa: E402
     AllowedHostsBrowserOriginValidator,
-    TokenOrSessionAuthMiddlewareStack,
+    OperatorAuthMiddleware,
 )
 
 
@@ -36,9 +36,10 @@ async def _refuse_handshake(scope, receive, send) -> None:
 websocket_not_found: Any = _refuse_handshake
 
 
-websocket_routes = URLRouter(
-    [path("ws/inbox/", InboxConsumer.as_asgi()), re_path(r"", websocket_not_found)]
-)
+def operator_socket(consumer: Any) -> Any:
+    """Browser sockets from this site's pages only; the user from a token or the session."""
+    return AllowedHostsBrowserOriginValidator(OperatorAuthMiddleware(consumer))
+
 
 # Pages, the API and the webhooks' regular path: Django's WSGI application on a fixed set
 # of threads, each keeping at most one database connection of the process's pool.
@@ -60,12 +61,10 @@ application = ProtocolTypeRouter(
                 # allowed origins and needs no operator session.
                 path("ws/widget/<uuid:public_id>/", WidgetConsumer.as_asgi()),
                 re_path(r"^ws/widget/", websocket_not_found),
-                re_path(
-                    r"^(?!ws/widget/)",
-                    AllowedHostsBrowserOriginValidator(
-                        TokenOrSessionAuthMiddlewareStack(websocket_routes)
-                    ),
-                ),
+                # Routed here, not by a router of their own behind the middlewares: one
+                # frame and one copy of the scope less per socket, for as long as it is open.
+                path("ws/inbox/", operator_socket(InboxConsumer.as_asgi())),
+                re_path(r"", operator_socket(websocket_not_found)),
             ]
         ),
     }

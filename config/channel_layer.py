@@ -1,35 +1,121 @@
-"""The production channel layer: channels_redis's pub/sub layer, publishing faster.
+"""The production channel layer: channels_redis's pub/sub layer, publishing and fanning out
+for many sockets at a lower cost.
 
-The stock layer publishes every message through one lock per Redis shard, held for the
-whole round trip, so all publishes of a process wait in line; and an event for several
-groups costs a round trip per group. `group_send_batch` publishes several events, each
-to its groups, in one pipelined round trip per shard, outside that lock (the connection
-pool hands each concurrent publish its own connection). Subscriptions and everything
-else are the stock layer's.
+- `group_send_batch` publishes several events, each to its groups, in one pipelined round
+  trip, outside the stock layer's per-shard lock (held for a whole round trip, it made
+  every publish of a process wait in line).
+- `group_send_batch_sync` does the same from sync code (views, Celery tasks) on a
+  process-wide sync Redis client, instead of making an event loop and a Redis connection
+  per call through `async_to_sync`.
+- `new_mailbox(deliver)` is a channel of this process whose messages are handed to
+  `deliver` as they arrive: no queue and no waiting task per channel, and a message sent
+  to a group is deserialized once for all of the group's mailboxes in the process, not
+  once per receiving socket. Mailbox channels only hear their groups: they subscribe to
+  nothing in Redis of their own, so `send()` to one from another process reaches nothing.
+
+Everything else (subscriptions, the reader task, ordinary channels) is the stock layer's.
+What this relies on of channels_redis beyond its public API sits in `_current_redis` and
+`group_channel_name`, pinned by tests/config/test_channel_layer.py.
 """
 
+import logging
+import uuid
+from collections.abc import Callable
 from typing import Any
 
+import redis
 from channels_redis.pubsub import RedisPubSubChannelLayer
+from redis import asyncio as aioredis
+
+logger = logging.getLogger(__name__)
+
+Events = list[tuple[list[str], dict[str, Any]]]
+
+
+def group_channel_name(prefix: str, group: str) -> str:
+    """The Redis pub/sub channel channels_redis publishes a group's messages on."""
+    return f"{prefix}__group__{group}"
+
+
+def _current_redis(layer: RedisPubSubChannelLayer) -> aioredis.Redis:
+    """The running loop's Redis client of the stock layer's (single) shard."""
+    loop_layer = layer._get_layer()
+    (shard,) = loop_layer._shards
+    shard._ensure_redis()
+    return shard._redis
+
+
+class _Mailbox:
+    """Stands where the stock layer keeps a channel's queue: it takes what the reader task
+    puts there and hands it on, deserialized (once for all mailboxes of one publish)."""
+
+    __slots__ = ("deliver", "layer")
+
+    def __init__(self, layer: "PipelinedPubSubChannelLayer", deliver: Callable[[dict], None]):
+        self.layer = layer
+        self.deliver = deliver
+
+    def put_nowait(self, data: bytes) -> None:
+        try:
+            self.deliver(self.layer.deserialize_shared(data))
+        except Exception:
+            # Raised into the stock reader task, it would pause every socket for a second.
+            logger.exception("a mailbox could not take a message")
 
 
 class PipelinedPubSubChannelLayer(RedisPubSubChannelLayer):
-    async def group_send_many(self, groups: list[str], message: dict[str, Any]) -> None:
-        await self.group_send_batch([(groups, message)])
+    def __init__(self, hosts=None, prefix: str = "asgi", **kwargs: Any) -> None:
+        hosts = hosts or ["redis://localhost:6379"]
+        if len(hosts) != 1:
+            raise ValueError("this layer publishes to a single Redis host")
+        super().__init__(hosts=hosts, prefix=prefix, **kwargs)
+        self.group_prefix = prefix
+        host = hosts[0]
+        self._redis_url = host if isinstance(host, str) else host["address"]
+        self._sync_redis: redis.Redis | None = None
+        self._last_data: bytes | None = None
+        self._last_message: dict | None = None
 
-    async def group_send_batch(self, events: list[tuple[list[str], dict[str, Any]]]) -> None:
-        """Publish each message to its groups, in the order given."""
-        loop_layer = self._get_layer()
-        publishes_by_shard: dict[Any, list[tuple[str, bytes]]] = {}
+    def _group_publishes(self, events: Events) -> list[tuple[str, bytes]]:
+        publishes = []
         for groups, message in events:
             payload = self.serialize(message)
-            for group in groups:
-                channel = loop_layer._get_group_channel_name(group)
-                shard = loop_layer._get_shard(channel)
-                publishes_by_shard.setdefault(shard, []).append((channel, payload))
-        for shard, publishes in publishes_by_shard.items():
-            shard._ensure_redis()
-            async with shard._redis.pipeline(transaction=False) as pipeline:
-                for channel, payload in publishes:
-                    pipeline.publish(channel, payload)
-                await pipeline.execute()
+            publishes += [
+                (group_channel_name(self.group_prefix, group), payload) for group in groups
+            ]
+        return publishes
+
+    async def group_send_batch(self, events: Events) -> None:
+        """Publish each message to its groups, in the order given."""
+        # Each concurrent publish gets its own connection from the client's pool.
+        async with _current_redis(self).pipeline(transaction=False) as pipeline:
+            for channel, payload in self._group_publishes(events):
+                pipeline.publish(channel, payload)
+            await pipeline.execute()
+
+    def group_send_batch_sync(self, events: Events) -> None:
+        """`group_send_batch` for sync code: blocks for one round trip, makes no loop."""
+        if self._sync_redis is None:
+            self._sync_redis = redis.Redis.from_url(self._redis_url)
+        with self._sync_redis.pipeline(transaction=False) as pipeline:
+            for channel, payload in self._group_publishes(events):
+                pipeline.publish(channel, payload)
+            pipeline.execute()
+
+    def new_mailbox(self, deliver: Callable[[dict], None]) -> str:
+        """A channel of this process; each message for it is passed to `deliver` (shared
+        with the other receivers of the same group message: read it, never change it)."""
+        name = f"{self.group_prefix}mailbox.{uuid.uuid4().hex}"
+        self.channels[name] = _Mailbox(self, deliver)
+        return name
+
+    def close_mailbox(self, name: str) -> None:
+        self.channels.pop(name, None)
+
+    def deserialize_shared(self, data: bytes) -> dict:
+        # The reader task hands the same bytes object to every channel of a group in turn.
+        if data is not self._last_data:
+            self._last_message = self.deserialize(data)
+            self._last_data = data
+        assert self._last_message is not None
+        return self._last_message

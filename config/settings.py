@@ -302,6 +302,9 @@ CSAT_STALE_SECONDS = env_int("CSAT_STALE_SECONDS", 600)
 CSAT_SEND_CONCURRENCY = env_int("CSAT_SEND_CONCURRENCY", 32)
 
 ACCESS_LOG = env_bool("ACCESS_LOG", False)
+# Besides being told at once, each operator socket checks what its operator may see this
+# often, so a change no announcement reached (another database client) still counts.
+WEBSOCKET_ACCESS_RECHECK_SECONDS = env_float("WEBSOCKET_ACCESS_RECHECK_SECONDS", 60.0)
 
 # Outgoing mail of email channels without an SMTP server of their own. Any Django mail
 # backend works, anymail's included (EMAIL_BACKEND=anymail.backends.<esp>.EmailBackend).

@@ -1,10 +1,14 @@
 import asyncio
-import contextlib
 import json
 import logging
+import random
+from collections import deque
 
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
+from django.conf import settings
 
 from inbox import realtime, selectors, services
 from inbox.models import Conversation, User
@@ -13,9 +17,11 @@ from inbox.representations import operator_representation
 logger = logging.getLogger(__name__)
 
 PRESENCE_STATUSES = ("online", "away", "offline")
-# Besides being told at once, each socket checks what its operator may see this often, so
-# a change no announcement reached (another database client, a lost message) still counts.
-ACCESS_RECHECK_SECONDS = 60.0
+# Events a socket may have waiting for its client; a client that falls this far behind is
+# disconnected, and catches up from the API when it reconnects.
+OUTBOX_LIMIT = 1000
+WEBSOCKET_TRY_AGAIN_LATER = 1013
+ACCESS_RECHECK_DUE = {"type": "inbox.access.recheck"}
 
 
 class InboxConsumer(AsyncWebsocketConsumer):
@@ -28,10 +34,79 @@ class InboxConsumer(AsyncWebsocketConsumer):
     """
 
     groups_joined: list[str]
-    access_recheck: asyncio.Task | None = None
+    access_recheck: asyncio.TimerHandle | None = None
     presence_status: str = "offline"
     # (conversation id, channel id) of the conversation this socket's page shows, if any.
     viewing: tuple[int, int] | None = None
+    # Events from the channel layer waiting for the client, and the task sending them: it
+    # exists only while there is something to send, so an idle socket keeps one task (the
+    # server's, reading the client) rather than several.
+    outbox: deque | None = None
+    outbox_sender: asyncio.Task | None = None
+    is_outbox_overflowing: bool = False
+    is_accepted: bool = False
+    # The operator as events show them, kept from the last time the user was read.
+    operator: dict | None = None
+
+    async def __call__(self, scope, receive, send) -> None:
+        layer = get_channel_layer(self.channel_layer_alias)
+        if not hasattr(layer, "new_mailbox"):
+            await super().__call__(scope, receive, send)
+            return
+        # The layer hands this socket's events to `_take_event` as they arrive.
+        self.scope = scope
+        self.channel_layer = layer
+        self.base_send = send
+        self.channel_name = layer.new_mailbox(self._take_event)
+        try:
+            while True:
+                await self.dispatch(await receive())
+        except StopConsumer:
+            pass
+        finally:
+            layer.close_mailbox(self.channel_name)
+            if self.outbox_sender is not None:
+                self.outbox_sender.cancel()
+
+    def _take_event(self, message: dict) -> None:
+        if self.outbox is None:
+            self.outbox = deque()
+        if self.is_outbox_overflowing:
+            return
+        if len(self.outbox) >= OUTBOX_LIMIT:
+            logger.warning("an operator socket reads too slowly: disconnecting it")
+            self.is_outbox_overflowing = True
+            self.outbox.clear()
+            self.outbox.append({"type": "inbox.outbox.overflow"})
+        else:
+            self.outbox.append(message)
+        if self.outbox_sender is None and self.is_accepted:
+            self.outbox_sender = asyncio.create_task(self._send_outbox())
+
+    def _start_sending(self) -> None:
+        """Events that came while the socket was being set up (its own presence among
+        them) go out once it is open, as they would have through Channels' own loop."""
+        self.is_accepted = True
+        if self.outbox and self.outbox_sender is None:
+            self.outbox_sender = asyncio.create_task(self._send_outbox())
+
+    async def _send_outbox(self) -> None:
+        assert self.outbox is not None
+        try:
+            while self.outbox:
+                try:
+                    await self.dispatch(self.outbox.popleft())
+                except OSError:
+                    self.outbox.clear()  # the client is gone
+                except Exception:
+                    logger.exception("could not pass an event to an operator socket")
+        finally:
+            self.outbox_sender = None
+            if not self.outbox:
+                self.outbox = None
+
+    async def inbox_outbox_overflow(self, event: dict) -> None:
+        await self.close(code=WEBSOCKET_TRY_AGAIN_LATER)
 
     async def dispatch(self, message: dict) -> None:
         # Forwarding a broadcast touches no database: skip the hop to the sync thread that
@@ -54,16 +129,16 @@ class InboxConsumer(AsyncWebsocketConsumer):
         ]
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
-        self.access_recheck = asyncio.create_task(self._recheck_access_now_and_then())
+        self._schedule_access_recheck(random.uniform(0, settings.WEBSOCKET_ACCESS_RECHECK_SECONDS))
         # Recorded before accepting, so a client that sees the socket open is listed.
         await self._set_presence("online")
         await self.accept()
+        self._start_sending()
 
     async def disconnect(self, code: int) -> None:
         if self.access_recheck is not None:
             self.access_recheck.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.access_recheck
+            self.access_recheck = None
         await self._stop_viewing()
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
@@ -177,7 +252,9 @@ class InboxConsumer(AsyncWebsocketConsumer):
         )
 
     def _operator(self) -> dict:
-        return operator_representation(self.user) or {}
+        if self.operator is None:
+            self.operator = operator_representation(self.user) or {}
+        return self.operator
 
     async def _error(self, detail: str) -> None:
         await self.send(text_data=json.dumps({"type": "error", "detail": detail}))
@@ -188,13 +265,19 @@ class InboxConsumer(AsyncWebsocketConsumer):
     async def inbox_access_changed(self, event: dict) -> None:
         await self._refresh_access()
 
-    async def _recheck_access_now_and_then(self) -> None:
-        while True:
-            await asyncio.sleep(ACCESS_RECHECK_SECONDS)
-            try:
-                await self._refresh_access()
-            except Exception:
-                logger.exception("could not check the access of operator %s", self.user.pk)
+    def _schedule_access_recheck(self, delay: float) -> None:
+        """A timer rather than a sleeping task per socket; each socket at its own point of
+        the minute, so that a thousand sockets do not ask the database at once."""
+        self.access_recheck = asyncio.get_running_loop().call_later(
+            delay, self._take_event, ACCESS_RECHECK_DUE
+        )
+
+    async def inbox_access_recheck(self, event: dict) -> None:
+        self._schedule_access_recheck(settings.WEBSOCKET_ACCESS_RECHECK_SECONDS)
+        try:
+            await self._refresh_access()
+        except Exception:
+            logger.exception("could not check the access of operator %s", self.user.pk)
 
     async def _refresh_access(self) -> None:
         """Follow changes of role, teams and the channels they serve; a deactivated
@@ -214,4 +297,5 @@ class InboxConsumer(AsyncWebsocketConsumer):
         if user is None:
             return None
         self.user = user
+        self.operator = None
         return [realtime.ACCESS_GROUP, *selectors.realtime_groups_for(user)]

@@ -43,6 +43,15 @@ def groups_for_channel(channel_id: int) -> list[str]:
     return [ALL_CONVERSATIONS_GROUP, channel_group(channel_id)]
 
 
+def _consumer_messages(
+    events: list[tuple[list[str], dict[str, Any]]],
+) -> list[tuple[list[str], dict[str, Any]]]:
+    return [
+        (groups, {"type": CONSUMER_EVENT_TYPE, "text": json.dumps(payload, separators=(",", ":"))})
+        for groups, payload in events
+    ]
+
+
 async def group_send_text(groups: list[str], payload: dict[str, Any]) -> None:
     await group_send_texts([(groups, payload)])
 
@@ -53,10 +62,10 @@ async def group_send_texts(events: list[tuple[list[str], dict[str, Any]]]) -> No
     layer = get_channel_layer()
     if layer is None:
         return
-    messages = [
-        (groups, {"type": CONSUMER_EVENT_TYPE, "text": json.dumps(payload, separators=(",", ":"))})
-        for groups, payload in events
-    ]
+    await _layer_send_batch(layer, _consumer_messages(events))
+
+
+async def _layer_send_batch(layer, messages: list[tuple[list[str], dict[str, Any]]]) -> None:
     send_batch = getattr(layer, "group_send_batch", None)
     if send_batch is not None:
         await send_batch(messages)
@@ -64,6 +73,18 @@ async def group_send_texts(events: list[tuple[list[str], dict[str, Any]]]) -> No
     for groups, message in messages:
         for group in groups:
             await layer.group_send(group, message)
+
+
+def _layer_send_batch_now(messages: list[tuple[list[str], dict[str, Any]]]) -> None:
+    """From sync code: straight to Redis where the layer can, else through an event loop."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    send_batch_sync = getattr(layer, "group_send_batch_sync", None)
+    if send_batch_sync is not None:
+        send_batch_sync(messages)
+    else:
+        async_to_sync(_layer_send_batch)(layer, messages)
 
 
 # Events held back by `broadcasts_gathered` on this thread, or None when sent one by one.
@@ -99,7 +120,7 @@ def _send_now(groups: list[str], payload: dict[str, Any]) -> None:
 
 def _send_all_now(events: list[tuple[list[str], dict[str, Any]]]) -> None:
     try:
-        async_to_sync(group_send_texts)(events)
+        _layer_send_batch_now(_consumer_messages(events))
     except Exception:
         # Realtime is best effort: a broken layer must not undo a committed write.
         logger.exception(
@@ -115,11 +136,8 @@ def access_changed() -> None:
     """After commit, have every operator socket check what it may still see."""
 
     def send() -> None:
-        layer = get_channel_layer()
-        if layer is None:
-            return
         try:
-            async_to_sync(layer.group_send)(ACCESS_GROUP, {"type": ACCESS_CHANGED_TYPE})
+            _layer_send_batch_now([([ACCESS_GROUP], {"type": ACCESS_CHANGED_TYPE})])
         except Exception:
             logger.exception("could not announce an access change")
 

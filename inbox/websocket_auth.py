@@ -1,36 +1,55 @@
-"""Websocket authentication: a browser's session cookie, or `Authorization: Token <key>`."""
+"""Websocket authentication: a browser's session cookie, or `Authorization: Token <key>`.
 
-from channels.auth import AuthMiddlewareStack
+The user is resolved once, at the handshake, and is all a socket keeps: no session or
+cookie objects stay in its scope for the hours an operator's tab stays open.
+"""
+
+from importlib import import_module
+
 from channels.db import database_sync_to_async
 from channels.security.websocket import OriginValidator
 from django.conf import settings
+from django.contrib.auth import get_user
 from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest
+from django.http.cookie import parse_cookie
 from rest_framework.authtoken.models import Token
 
 
+def _header(headers, name: bytes) -> str:
+    for key, value in headers:
+        if key == name:
+            return value.decode("latin-1")
+    return ""
+
+
 @database_sync_to_async
-def _user_for_token(key: str):
-    token = Token.objects.select_related("user").filter(key=key).first()
-    if token is None or not token.user.is_active:
+def _user_for_handshake(headers):
+    scheme, _, key = _header(headers, b"authorization").partition(" ")
+    if scheme.lower() == "token" and key.strip():
+        token = Token.objects.select_related("user").filter(key=key.strip()).first()
+        if token is None or not token.user.is_active:
+            return AnonymousUser()
+        return token.user
+    session_key = parse_cookie(_header(headers, b"cookie")).get(settings.SESSION_COOKIE_NAME)
+    if not session_key:
         return AnonymousUser()
-    return token.user
+    session_store = import_module(settings.SESSION_ENGINE).SessionStore
+    # Django's own reading of a session's user: backend, active account, password hash.
+    request = HttpRequest()
+    request.session = session_store(session_key)
+    return get_user(request)
 
 
-class TokenAuthMiddleware:
+class OperatorAuthMiddleware:
+    """Puts the handshake's user in the scope (AnonymousUser when there is none)."""
+
     def __init__(self, inner) -> None:
         self.inner = inner
 
     async def __call__(self, scope, receive, send):
-        headers = dict(scope.get("headers", []))
-        authorization = headers.get(b"authorization", b"").decode("latin-1")
-        scheme, _, key = authorization.partition(" ")
-        if scheme.lower() == "token" and key.strip():
-            scope = {**scope, "user": await _user_for_token(key.strip())}
-        return await self.inner(scope, receive, send)
-
-
-def TokenOrSessionAuthMiddlewareStack(inner):
-    return AuthMiddlewareStack(TokenAuthMiddleware(inner))
+        user = await _user_for_handshake(scope.get("headers", ()))
+        return await self.inner({**scope, "user": user}, receive, send)
 
 
 class BrowserOriginValidator(OriginValidator):

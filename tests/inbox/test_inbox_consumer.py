@@ -159,3 +159,38 @@ async def test_a_deactivated_operators_socket_is_closed(operator):
     while closing["type"] != "websocket.close":
         closing = await socket.receive_output(timeout=2)
     assert closing["code"] == 4403
+
+
+def session_cookie_of(user) -> str:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+async def connect_with_cookie(cookie: str) -> tuple[bool, int | None]:
+    communicator = WebsocketCommunicator(
+        application,
+        "/ws/inbox/",
+        headers=[(b"cookie", f"sessionid={cookie}".encode()), (b"origin", b"http://127.0.0.1")],
+    )
+    connected, code = await communicator.connect()
+    if connected:
+        await communicator.disconnect()
+    return connected, code
+
+
+async def test_a_signed_in_browser_connects_with_its_session_cookie(operator):
+    cookie = await sync_to_async(session_cookie_of)(operator)
+
+    assert await connect_with_cookie(cookie) == (True, None)
+
+
+async def test_a_session_is_refused_once_the_password_changed_or_when_forged(operator):
+    cookie = await sync_to_async(session_cookie_of)(operator)
+    operator.set_password("a new long password")
+    await sync_to_async(operator.save)()
+
+    assert await connect_with_cookie(cookie) == (False, 4401)
+    assert await connect_with_cookie("not-a-session") == (False, 4401)

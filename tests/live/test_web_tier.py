@@ -25,6 +25,7 @@ from tests.live.conftest import (
     free_port,
     hold_in_another_transaction,
 )
+from tests.live.test_realtime_edge import assert_a_reply_through_the_api_reaches_a_colleague
 
 pytestmark = [pytest.mark.real_services, pytest.mark.django_db(transaction=True)]
 
@@ -248,3 +249,11 @@ def test_a_request_that_finds_every_connection_busy_is_told_to_come_back(
     # and the held request, and the next ones, complete once the connection is free.
     assert outcome["resolve"].status_code == 200, outcome["resolve"].text
     assert httpx.get(f"{api}/labels/", headers=headers, timeout=30).status_code == 200
+
+
+def test_behind_the_proxy_a_reply_through_the_api_reaches_a_colleagues_socket(
+    small_web_tier, channel, operator, team
+):
+    url, _ = small_web_tier
+    # The API runs on the WSGI server: its events go to Redis from sync code, no loop.
+    assert_a_reply_through_the_api_reaches_a_colleague(url, channel, operator, team)
