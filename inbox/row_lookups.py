@@ -13,6 +13,7 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
+import psycopg
 from django.db import connection
 from django.db.models import Field, Model
 from django.utils.dateparse import parse_datetime
@@ -195,3 +196,24 @@ def previews_of(
         conversation: (preview, direction, _timestamp(waiting_since))
         for conversation, preview, direction, waiting_since in rows
     }
+
+
+def fetch_all_prepared(sql: str, params: Sequence[Any]) -> list[tuple]:
+    """As _fetch_all, on PostgreSQL with the parameters bound by the server and, where
+    connections are pooled (and so outlive their request), the statement prepared on its
+    connection: PostgreSQL then parses and plans it once per connection rather than on
+    every request. Behind an external pooler (no pool of ours) nothing is prepared, as a
+    pooler in transaction mode may hand the next statement another server connection."""
+    connection.ensure_connection()
+    is_pooled = connection.pool is not None  # type: ignore[attr-defined]
+    cursor_class = _PreparedCursor if is_pooled else psycopg.Cursor
+    with connection.wrap_database_errors:
+        raw = cursor_class(connection.connection)
+    with connection._prepare_cursor(raw) as cursor:  # type: ignore[attr-defined]
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+class _PreparedCursor(psycopg.Cursor):
+    def execute(self, query, params=None, *, prepare=None, binary=None):  # type: ignore[override]
+        return super().execute(query, params, prepare=True, binary=binary)

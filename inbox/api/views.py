@@ -2,7 +2,7 @@
 
 from typing import Any, cast
 
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
@@ -15,6 +15,7 @@ from customers.models import Customer, CustomerMerge
 from customers.services import CustomerMergeError
 from inbox import labels, people, selectors, services
 from inbox.api import serializers as s
+from inbox.api.json_text import accepts_json, json_page_response, json_text_response
 from inbox.api.pagination import ChronologicalCursorPagination, ConversationCursorPagination
 from inbox.api.permissions import IsAdminOrReadOnly, IsSupervisorOrReadOnly
 from inbox.attachments import AttachmentRejected
@@ -88,6 +89,15 @@ class ConversationListApi(RowListApi):
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
+    def list(self, request, *args, **kwargs):
+        rows = selectors.conversation_json_rows_for_user(
+            user=current_operator(request), filters=self._filters()
+        )
+        if rows is None or not accepts_json(request):
+            return super().list(request, *args, **kwargs)
+        page = self.paginate_queryset(rows) or []
+        return json_page_response(self.paginator, [row["json"] for row in page])
+
     def complete(self, rows):
         return selectors.conversation_rows_complete(rows)
 
@@ -120,6 +130,13 @@ class ConversationListApi(RowListApi):
 class ConversationDetailApi(APIView):
     @extend_schema(responses=s.ConversationOutputSerializer)
     def get(self, request, conversation_id: int):
+        if connection.vendor == "postgresql" and accepts_json(request):
+            text = selectors.conversation_json_for_user(
+                user=current_operator(request), conversation_id=conversation_id
+            )
+            if text is None:
+                raise NotFound("No such conversation.")
+            return json_text_response(text)
         try:
             row = selectors.conversation_row_for_user(
                 user=current_operator(request), conversation_id=conversation_id

@@ -48,14 +48,20 @@ def fill(channel, operator, count: int) -> None:
         )
 
 
+def conversation_queries() -> int:
+    # On PostgreSQL the page is written as JSON with its operators and labels in one
+    # statement (inbox.json_rows); elsewhere they come in two more.
+    return 3 if connection.vendor == "postgresql" else 5
+
+
 # The token, the operator's channels, the page, then what the page refers to.
 @pytest.mark.parametrize(
     ("url", "queries"),
     [
         # + its operators and labels
-        ("/api/v1/conversations/?page_size=100", 5),
-        ("/api/v1/conversations/?page_size=100&status=open&assignee=me", 5),
-        ("/api/v1/conversations/?page_size=100&q=order", 5),
+        ("/api/v1/conversations/?page_size=100", conversation_queries),
+        ("/api/v1/conversations/?page_size=100&status=open&assignee=me", conversation_queries),
+        ("/api/v1/conversations/?page_size=100&q=order", conversation_queries),
         # + their identities and claims
         ("/api/v1/customers/?page_size=100", 5),
         ("/api/v1/customers/?page_size=100&q=example", 5),
@@ -73,15 +79,16 @@ def test_list_query_count_is_flat(operator_client, operator, channel, team, url,
         UserFactory(teams=[team])
     large = query_count(operator_client, url)
 
-    assert large == small == queries
+    assert large == small == (queries() if callable(queries) else queries)
 
 
 def test_conversation_detail_query_count(operator_client, operator, channel):
     fill(channel, operator, 1)
     conversation = channel.conversations.get()
 
-    # The token, the operator's channels, the conversation, its operators and labels.
-    assert query_count(operator_client, f"/api/v1/conversations/{conversation.pk}/") == 5
+    # The token, the operator's channels, the conversation (and its operators and labels).
+    url = f"/api/v1/conversations/{conversation.pk}/"
+    assert query_count(operator_client, url) == conversation_queries()
 
 
 def test_message_list_query_count_is_flat(operator_client, operator, channel):

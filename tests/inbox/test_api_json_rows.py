@@ -1,0 +1,148 @@
+"""On PostgreSQL the conversation list and detail are written as JSON by the database
+(inbox.json_rows): the bytes must be those the API renderer gives for the same rows."""
+
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+import pytest
+from django.db import connection
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.test import APIRequestFactory
+
+from inbox import selectors
+from inbox.api.pagination import ConversationCursorPagination
+from inbox.models import ConversationStatus, Priority
+from inbox.representations import conversation_row_representation
+from tests.factories import (
+    ConversationFactory,
+    CustomerFactory,
+    LabelFactory,
+    TeamFactory,
+    UserFactory,
+)
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif("connection.vendor != 'postgresql'", reason="PostgreSQL writes the JSON"),
+]
+
+# What a JSON encoder must escape, what it must not, and the two line separators the
+# renderer escapes itself.
+AWKWARD_TEXT = 'Zoë "quoted" \\ back\tslash\nnew line \x01 \u2028 \u2029 😀 </script>'
+ON_THE_SECOND = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
+
+
+def rendered_by_the_serializer_path(user, url: str) -> bytes:
+    """The page as the API rendered it before PostgreSQL wrote it: rows completed in
+    Python, represented, paginated and rendered by DRF."""
+    request = Request(APIRequestFactory().get(url))
+    paginator = ConversationCursorPagination()
+    rows = selectors.conversation_rows_for_user(user=user, filters=selectors.ConversationFilters())
+    page = selectors.conversation_rows_complete(paginator.paginate_queryset(rows, request) or [])
+    return JSONRenderer().render(
+        {
+            "next": paginator.get_next_link(),
+            "previous": paginator.get_previous_link(),
+            "results": [conversation_row_representation(row) for row in page],
+        }
+    )
+
+
+@pytest.fixture
+def awkward_conversations(channel, operator, team):
+    """Conversations with every field a list shows set in ways that test an encoder:
+    escapes, emoji, names only in part, no team, equal times (cursor ties), no time."""
+    resolver = UserFactory(username='res"olver', first_name="", last_name=" Ölsen ")
+    nameless = UserFactory(username="nameless", first_name="", last_name="")
+    other_team = TeamFactory(name=AWKWARD_TEXT)
+    labels = [LabelFactory(name="b-label"), LabelFactory(name=AWKWARD_TEXT[:50])]
+    conversations = []
+    for index in range(7):
+        conversation = ConversationFactory(
+            channel=channel,
+            customer=CustomerFactory(name=f"{AWKWARD_TEXT} {index}"),
+            subject=AWKWARD_TEXT if index % 2 else "",
+            priority=Priority.choices[index % len(Priority.choices)][0],
+            status=ConversationStatus.choices[index % 4][0],
+            assignee=[operator, nameless, None][index % 3],
+            team=[team, other_team, None][index % 3],
+            resolved_by=resolver if index % 2 else None,
+            resolved_at=ON_THE_SECOND + timedelta(microseconds=index * 7),
+            # Three share a time: the cursor pages through ties by offset.
+            last_message_at=ON_THE_SECOND
+            if index < 3
+            else ON_THE_SECOND + timedelta(seconds=index, microseconds=123_456 * index),
+            snoozed_until=ON_THE_SECOND if index == 4 else None,
+        )
+        conversation.labels.add(*labels[: index % 3])
+        conversations.append(conversation)
+    return conversations
+
+
+def test_the_detail_is_the_serializer_paths_bytes(operator_client, operator, awkward_conversations):
+    for conversation in awkward_conversations:
+        row = selectors.conversation_row_for_user(user=operator, conversation_id=conversation.pk)
+        expected = JSONRenderer().render(conversation_row_representation(row))
+
+        response = operator_client.get(f"/api/v1/conversations/{conversation.pk}/")
+
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/json"
+        assert response.content == expected
+
+
+@pytest.mark.parametrize("page_size", [1, 2, 3, 25])
+def test_every_page_forwards_and_back_is_the_serializer_paths_bytes(
+    operator_client, operator, awkward_conversations, page_size
+):
+    url = f"http://testserver/api/v1/conversations/?page_size={page_size}"
+    seen = []
+    while url:
+        response = operator_client.get(url)
+        assert response.content == rendered_by_the_serializer_path(operator, url)
+        seen += [row["id"] for row in response.json()["results"]]
+        last_url, url = url, response.json()["next"]
+    assert sorted(seen) == sorted(c.pk for c in awkward_conversations)
+
+    url = last_url
+    while url:
+        response = operator_client.get(url)
+        assert response.content == rendered_by_the_serializer_path(operator, url)
+        url = response.json()["previous"]
+
+
+def test_a_conversation_outside_the_operators_channels_is_not_found(operator_client):
+    hidden = ConversationFactory()
+
+    response = operator_client.get(f"/api/v1/conversations/{hidden.pk}/")
+
+    assert response.status_code == 404
+    assert hidden.pk not in [
+        row["id"] for row in operator_client.get("/api/v1/conversations/").json()["results"]
+    ]
+
+
+@pytest.mark.parametrize("position", ["not-a-time", "None", ""])
+def test_a_cursor_with_a_position_that_is_no_time_is_refused_not_a_server_error(
+    operator_client, awkward_conversations, position
+):
+    import base64
+
+    cursor = base64.b64encode(f"p={position}".encode()).decode()
+
+    response = operator_client.get("/api/v1/conversations/", {"cursor": cursor})
+
+    assert response.status_code == 404
+    assert response.json()["detail"] == "Invalid cursor"
+
+
+def test_the_json_path_runs_one_statement_for_the_page(operator_client, awkward_conversations):
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        operator_client.get("/api/v1/conversations/")
+
+    # The token, the operator's channels, the page with its operators and labels.
+    assert len(captured) == 3
+    assert urlsplit("http://testserver/api/v1/").path == "/api/v1/"
