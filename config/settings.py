@@ -135,6 +135,11 @@ if DATABASE_URL:
         }
     else:
         database["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0)
+    # The JIT compiler costs tens of milliseconds where it starts, and it starts on the
+    # estimated cost of a search over every conversation: for the short statements a web
+    # request runs it only ever adds time.
+    if not env_bool("DATABASE_JIT", False):
+        database_options["options"] = f"{database_options.get('options', '')} -c jit=off".strip()
     # Behind PgBouncer in transaction mode a cursor cannot outlive its transaction.
     database["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
         "DATABASE_DISABLE_SERVER_SIDE_CURSORS", False

@@ -11,16 +11,18 @@ Statements are prepared on their connection (see row_lookups.fetch_all_prepared)
 text per shape of request, its plan kept with the pooled connection.
 """
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
+from django.db import connection
 from django.utils.dateparse import parse_datetime
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 
-from customers.models import Customer
+from customers.models import Customer, Identity, IdentityClaim
 from inbox import row_lookups
 from inbox.models import Conversation, Label, Team, User
 from inbox.row_lookups import quoted_column, quoted_table
@@ -37,13 +39,9 @@ def json_string(expression: str) -> str:
 def json_time(expression: str) -> str:
     """A timestamptz as `inbox.representations._time` writes it (ISO 8601 in UTC with a Z,
     microseconds only when there are some), or null."""
-    utc = f"({expression} AT TIME ZONE 'UTC')"
-    return (
-        f"CASE WHEN {expression} IS NULL THEN 'null' ELSE "
-        f"""'"' || to_char({utc}, 'YYYY-MM-DD"T"HH24:MI:SS') || """
-        f"CASE WHEN date_trunc('second', {utc}) = {utc} THEN '' "
-        f"ELSE to_char({utc}, '.US') END || 'Z\"' END"
-    )
+    # One to_char, its zero fraction cut: half the cost of testing for whole seconds.
+    written = f"""to_char({expression} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')"""
+    return f"""COALESCE('"' || replace({written}, '.000000', '') || 'Z"', 'null')"""
 
 
 def _operator(id_column: str) -> str:
@@ -136,62 +134,167 @@ def _conversation_select() -> str:
     )
 
 
+def _customer_json_parts(alias: str) -> tuple[str, str]:
+    """The customer's shape before and after its attributes, which PostgreSQL would write
+    with spaces (jsonb's text) and Python adds (see _customer_text)."""
+    cu = {field: f"{alias}.{quoted_column(Customer, field)}" for field in _CUSTOMER_COLUMNS}
+    identity = {field: quoted_column(Identity, field) for field in _IDENTITY_COLUMNS}
+    claim = {field: quoted_column(IdentityClaim, field) for field in ("id", "customer", "kind")}
+    claim_value = quoted_column(IdentityClaim, "value")
+    identities = (
+        f"""(SELECT COALESCE(string_agg('{{"kind":' || {json_string(f"i.{identity['kind']}")}"""
+        f""" || ',"value":' || {json_string(f"i.{identity['value']}")} || ',"is_reachable":' """
+        f"""|| to_json(i.{identity["is_reachable"]})::text || '}}', ',' ORDER BY """
+        f"""i.{identity["id"]}), '') FROM {quoted_table(Identity)} i """
+        f"""WHERE i.{identity["customer"]} = {cu["id"]})"""
+    )
+    claims = (
+        f"""(SELECT COALESCE(string_agg('{{"kind":' || {json_string(f"k.{claim['kind']}")}"""
+        f""" || ',"value":' || {json_string(f"k.{claim_value}")} || '}}', ',' ORDER BY """
+        f"""k.{claim["id"]}), '') FROM {quoted_table(IdentityClaim)} k """
+        f"""WHERE k.{claim["customer"]} = {cu["id"]})"""
+    )
+    before = " || ".join(
+        [
+            f"""'{{"id":' || {cu["id"]}""",
+            f"""',"name":' || {json_string(cu["name"])}""",
+            f"""',"email":' || {json_string(cu["email"])}""",
+            f"""',"phone":' || {json_string(cu["phone"])}""",
+            """',"attributes":'""",
+        ]
+    )
+    after = " || ".join(
+        [
+            f"""',"identities":[' || {identities} || ']'""",
+            f"""',"claims":[' || {claims} || ']'""",
+            f"""',"created_at":' || {json_time(cu["created_at"])}""",
+            f"""',"updated_at":' || {json_time(cu["updated_at"])} || '}}'""",
+        ]
+    )
+    return before, after
+
+
+_CUSTOMER_COLUMNS = ("id", "name", "email", "phone", "attributes", "created_at", "updated_at")
+_IDENTITY_COLUMNS = ("id", "customer", "kind", "value", "is_reachable")
+
+
+@cache
+def _customer_select() -> str:
+    before, after = _customer_json_parts("cu")
+    attributes = quoted_column(Customer, "attributes")
+    customer_id = quoted_column(Customer, "id")
+    return (
+        f"SELECT cu.{customer_id}, cu.{customer_id}, {before}, cu.{attributes}::text, {after} "
+        f"FROM {quoted_table(Customer)} cu"
+    )
+
+
+def _conversation_text(row: tuple) -> str:
+    return row[2]
+
+
+def _customer_text(row: tuple) -> str:
+    before, attributes, after = row[2:]
+    if attributes != "{}":
+        # As the API's renderer writes a dict, in the order PostgreSQL keeps the keys.
+        attributes = json.dumps(json.loads(attributes), ensure_ascii=False, separators=(",", ":"))
+    return f"{before}{attributes}{after}"
+
+
+def _time_position(value: str) -> Any:
+    return parse_datetime(value)
+
+
+def _id_position(value: str) -> Any:
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
 @dataclass(frozen=True)
-class ConversationJsonRows:
-    """Conversations as rows of {"id", "last_message_at", "json"}: what the API's cursor
+class _Shape:
+    select: Callable[[], str]
+    alias: str
+    # The pagination's ordering field, its column, and how a cursor's position of it reads.
+    position_field: str
+    position_column: str
+    position: Callable[[str], Any]
+    json: Callable[[tuple], str]
+
+    def order(self, direction: str) -> str:
+        columns = dict.fromkeys([self.position_column, "id"])
+        return ", ".join(
+            f"{self.alias}.{connection.ops.quote_name(column)} {direction}" for column in columns
+        )
+
+
+CONVERSATIONS = _Shape(
+    select=_conversation_select,
+    alias="c",
+    position_field="last_message_at",
+    position_column="last_message_at",
+    position=_time_position,
+    json=_conversation_text,
+)
+CUSTOMERS = _Shape(
+    select=_customer_select,
+    alias="cu",
+    position_field="id",
+    position_column="id",
+    position=_id_position,
+    json=_customer_text,
+)
+
+
+@dataclass(frozen=True)
+class JsonRows:
+    """Rows of a shape as {"id", <its position field>, "json"}: what the API's cursor
     pagination needs of a row to find its position, and the row's public shape as text.
 
     Answers the few calls the cursor paginator makes of a queryset (order_by, a filter on
     the ordering field, a slice) so that it pages these rows as it pages querysets."""
 
+    shape: _Shape
     conditions: tuple[str, ...] = ()
     params: tuple[Any, ...] = ()
     is_reversed: bool = False
 
-    def where(self, condition: str, *params: Any) -> "ConversationJsonRows":
-        return ConversationJsonRows(
-            (*self.conditions, condition), (*self.params, *params), self.is_reversed
+    def where(self, condition: str, *params: Any) -> "JsonRows":
+        return replace(
+            self, conditions=(*self.conditions, condition), params=(*self.params, *params)
         )
 
-    def order_by(self, *ordering: str) -> "ConversationJsonRows":
-        # The pagination's ordering ("-last_message_at", "-id") or its reverse.
-        is_reversed = not ordering[0].startswith("-")
-        return ConversationJsonRows(self.conditions, self.params, is_reversed)
+    def order_by(self, *ordering: str) -> "JsonRows":
+        # The pagination's ordering (descending) or its reverse.
+        return replace(self, is_reversed=not ordering[0].startswith("-"))
 
-    def filter(self, **position: str) -> "ConversationJsonRows":
-        # The position comes from a cursor a client sent back: a time, or nothing to page by.
+    def filter(self, **position: str) -> "JsonRows":
+        # The position comes from a cursor a client sent back.
         ((lookup, value),) = position.items()
-        moment = parse_datetime(value)
-        if moment is None:
+        value = self.shape.position(value)
+        if value is None:
             raise NotFound(CursorPagination.invalid_cursor_message)
-        operator = {"last_message_at__lt": "<", "last_message_at__gt": ">"}[lookup]
-        column = quoted_column(Conversation, "last_message_at")
-        return self.where(f"c.{column} {operator} %s", moment)
+        operator = {"__lt": "<", "__gt": ">"}[lookup.removeprefix(self.shape.position_field)]
+        column = connection.ops.quote_name(self.shape.position_column)
+        return self.where(f"{self.shape.alias}.{column} {operator} %s", value)
 
     def __getitem__(self, window: slice) -> list[dict[str, Any]]:
-        direction = "ASC" if self.is_reversed else "DESC"
-        last_message_at, conversation_id = (
-            quoted_column(Conversation, field) for field in ("last_message_at", "id")
-        )
         where = f" WHERE {' AND '.join(self.conditions)}" if self.conditions else ""
-        # As Django orders on PostgreSQL: NULLs count as larger than any time.
-        sql = (
-            f"{_conversation_select()}{where} ORDER BY c.{last_message_at} {direction}, "
-            f"c.{conversation_id} {direction} LIMIT %s OFFSET %s"
-        )
+        # As Django orders on PostgreSQL: NULLs count as larger than any value.
+        order = self.shape.order("ASC" if self.is_reversed else "DESC")
+        sql = f"{self.shape.select()}{where} ORDER BY {order} LIMIT %s OFFSET %s"
         start = window.start or 0
         rows = row_lookups.fetch_all_prepared(sql, [*self.params, window.stop - start, start])
         return [
-            {"id": row_id, "last_message_at": moment, "json": text} for row_id, moment, text in rows
+            {"id": row[0], self.shape.position_field: row[1], "json": self.shape.json(row)}
+            for row in rows
         ]
 
 
 def conversation_json_rows(
     *, channel_ids: Sequence[int] | None, conditions: Sequence[tuple[str, Sequence[Any]]] = ()
-) -> ConversationJsonRows:
+) -> JsonRows:
     """Conversations in these channels (None: all), meeting the conditions (SQL on the
     conversation as `c`, with their parameters)."""
-    rows = ConversationJsonRows()
+    rows = JsonRows(CONVERSATIONS)
     if channel_ids is not None:
         column = quoted_column(Conversation, "channel")
         rows = rows.where(f"c.{column} = ANY(%s)", list(channel_ids))
@@ -209,3 +312,23 @@ def conversation_json_by_id(
         conditions=[(f"c.{quoted_column(Conversation, 'id')} = %s", [conversation_id])],
     )[0:1]
     return rows[0]["json"] if rows else None
+
+
+def customer_json_rows(
+    *, channel_ids: Sequence[int] | None, matching: tuple[str, Sequence[Any]] | None
+) -> JsonRows:
+    """Live (not merged-away) customers, those with a conversation in these channels
+    (None: all), whose id is among those the `matching` SQL selects (None: all)."""
+    customer_id = quoted_column(Customer, "id")
+    rows = JsonRows(CUSTOMERS).where(f"cu.{quoted_column(Customer, 'merged_into')} IS NULL")
+    if matching is not None:
+        sql, params = matching
+        rows = rows.where(f"cu.{customer_id} IN ({sql})", *params)
+    if channel_ids is not None:
+        rows = rows.where(
+            f"EXISTS (SELECT 1 FROM {quoted_table(Conversation)} c "
+            f"WHERE c.{quoted_column(Conversation, 'customer')} = cu.{customer_id} "
+            f"AND c.{quoted_column(Conversation, 'channel')} = ANY(%s))",
+            list(channel_ids),
+        )
+    return rows

@@ -35,7 +35,10 @@ def _placeholders(values: Collection[Any]) -> str:
     return ", ".join(["%s"] * len(values))
 
 
-def _fetch_all(sql: str, params: Sequence[Any]) -> list[tuple]:
+def fetch_all(sql: str, params: Sequence[Any]) -> list[tuple]:
+    """The rows a statement selects (see fetch_all_prepared on PostgreSQL)."""
+    if connection.vendor == "postgresql":
+        return fetch_all_prepared(sql, params)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -77,7 +80,7 @@ def rows_where_in(
         return []
     columns = ", ".join(quoted_column(model, field) for field in fields)
     order = f" ORDER BY {quoted_column(model, order_by)}" if order_by else ""
-    rows = _fetch_all(
+    rows = fetch_all(
         f"SELECT {columns} FROM {quoted_table(model)} WHERE {quoted_column(model, key)} "
         f"IN ({_placeholders(values)}){order}",
         list(values),
@@ -114,7 +117,7 @@ def teams_and_channels_of(user_id: int) -> tuple[list[int], list[int]]:
     """The ids of the teams the user belongs to and of the channels they serve."""
     channel_teams, team_members = Team.channels.through, Team.members.through
     team = quoted_column(team_members, "team")
-    rows = _fetch_all(
+    rows = fetch_all(
         f"SELECT m.{team}, c.{quoted_column(channel_teams, 'channel')} "
         f"FROM {quoted_table(team_members)} m LEFT JOIN {quoted_table(channel_teams)} c "
         f"ON c.{quoted_column(channel_teams, 'team')} = m.{team} "
@@ -134,7 +137,7 @@ def labels_of(conversation_ids: Collection[int]) -> dict[int, list[tuple]]:
     conversation, label = quoted_column(labelled, "conversation"), quoted_column(labelled, "label")
     label_id, name, color = (quoted_column(Label, field) for field in ("id", "name", "color"))
     return grouped(
-        _fetch_all(
+        fetch_all(
             f"SELECT c.{conversation}, l.{label_id}, l.{name}, l.{color} "
             f"FROM {quoted_table(labelled)} c JOIN {quoted_table(Label)} l "
             f"ON l.{label_id} = c.{label} "
@@ -174,7 +177,7 @@ def previews_of(
         f"AND r.{m['direction']} = %s AND r.{m['is_private']} = %s "
         f"ORDER BY r.{m['id']} DESC LIMIT 1"
     )
-    rows = _fetch_all(
+    rows = fetch_all(
         f"SELECT c.{conversation_id}, (SELECT SUBSTR(m.{m['body']}, 1, %s) {last_public}), "
         f"(SELECT m.{m['direction']} {last_public}), "
         f"(SELECT m.{m['created_at']} FROM {messages} m "
@@ -199,11 +202,12 @@ def previews_of(
 
 
 def fetch_all_prepared(sql: str, params: Sequence[Any]) -> list[tuple]:
-    """As _fetch_all, on PostgreSQL with the parameters bound by the server and, where
-    connections are pooled (and so outlive their request), the statement prepared on its
-    connection: PostgreSQL then parses and plans it once per connection rather than on
-    every request. Behind an external pooler (no pool of ours) nothing is prepared, as a
-    pooler in transaction mode may hand the next statement another server connection."""
+    """The rows a statement selects, on PostgreSQL with the parameters bound by the server
+    and, where connections are pooled (and so outlive their request), the statement
+    prepared on its connection: PostgreSQL parses and analyses it once per connection
+    rather than on every request. Behind an external pooler (no pool of ours) nothing is
+    prepared, as a pooler in transaction mode may hand the next statement another server
+    connection."""
     connection.ensure_connection()
     is_pooled = connection.pool is not None  # type: ignore[attr-defined]
     cursor_class = _PreparedCursor if is_pooled else psycopg.Cursor

@@ -156,6 +156,19 @@ def customer_rows_complete(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+def customer_json_rows_for_user(*, user: User, query: str = "") -> json_rows.JsonRows | None:
+    """customer_rows_for_user with each row written as its public JSON by PostgreSQL (see
+    inbox.json_rows); None on other databases."""
+    if connection.vendor != "postgresql":
+        return None
+    # As customer_list reads the query.
+    text = query.replace("\x00", "").strip()
+    return json_rows.customer_json_rows(
+        channel_ids=channel_ids_visible_to(user),
+        matching=customer_ids_matching_sql(text=text) if text else None,
+    )
+
+
 @dataclass(frozen=True)
 class ConversationFilters:
     status: str = ""
@@ -224,7 +237,7 @@ def conversation_rows_complete(rows: list[dict[str, Any]]) -> list[dict[str, Any
 
 def conversation_json_rows_for_user(
     *, user: User, filters: ConversationFilters
-) -> json_rows.ConversationJsonRows | None:
+) -> json_rows.JsonRows | None:
     """As conversation_rows_for_user, each row written as its public JSON by PostgreSQL
     (see inbox.json_rows); None on other databases."""
     if connection.vendor != "postgresql":

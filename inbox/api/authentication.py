@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
 
+from inbox import row_lookups
 from inbox.models import User
 from inbox.row_lookups import converted, quoted_column, quoted_table
 
@@ -20,16 +21,15 @@ class TokenAuthentication(authentication.TokenAuthentication):
         user_fields = [field.attname for field in User._meta.concrete_fields]
         columns = [f"t.{quoted_column(Token, name)}" for name in token_fields]
         columns += [f"u.{quoted_column(User, name)}" for name in user_fields]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {', '.join(columns)} FROM {quoted_table(Token)} t "
-                f"JOIN {quoted_table(User)} u ON u.{quoted_column(User, 'id')} = "
-                f"t.{quoted_column(Token, 'user')} WHERE t.{quoted_column(Token, 'key')} = %s",
-                [key],
-            )
-            row = cursor.fetchone()
-        if row is None:
+        rows = row_lookups.fetch_all(
+            f"SELECT {', '.join(columns)} FROM {quoted_table(Token)} t "
+            f"JOIN {quoted_table(User)} u ON u.{quoted_column(User, 'id')} = "
+            f"t.{quoted_column(Token, 'user')} WHERE t.{quoted_column(Token, 'key')} = %s",
+            [key],
+        )
+        if not rows:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
+        row = rows[0]
         [token_values] = converted(Token, token_fields, [row[: len(token_fields)]])
         [user_values] = converted(User, user_fields, [row[len(token_fields) :]])
         token = Token.from_db(connection.alias, token_fields, token_values)

@@ -19,6 +19,7 @@ from inbox.api.json_text import accepts_json, json_page_response, json_text_resp
 from inbox.api.pagination import ChronologicalCursorPagination, ConversationCursorPagination
 from inbox.api.permissions import IsAdminOrReadOnly, IsSupervisorOrReadOnly
 from inbox.attachments import AttachmentRejected
+from inbox.json_rows import JsonRows
 from inbox.models import CannedResponse, Conversation, Label, Team, User
 from inbox.representations import (
     conversation_row_representation,
@@ -55,9 +56,14 @@ def _conversation_response(conversation: Conversation) -> Response:
 
 class RowListApi(generics.ListAPIView):
     """A list read as rows rather than models (see inbox.selectors): `get_queryset` gives
-    rows, `complete` adds what a page of them refers to, `represent` gives the shape."""
+    rows, `complete` adds what a page of them refers to, `represent` gives the shape. Where
+    `json_rows` gives rows PostgreSQL wrote as JSON (inbox.json_rows), those are paged
+    instead and their text passed on as it is."""
 
     filter_backends: list = []
+
+    def json_rows(self) -> JsonRows | None:
+        return None
 
     def complete(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return rows
@@ -66,6 +72,10 @@ class RowListApi(generics.ListAPIView):
         raise NotImplementedError
 
     def list(self, request, *args, **kwargs):
+        json_rows = self.json_rows() if accepts_json(request) else None
+        if json_rows is not None:
+            page = self.paginate_queryset(json_rows) or []
+            return json_page_response(self.paginator, [row["json"] for row in page])
         # Every list here is paginated, so there is always a page.
         rows = self.complete(self.paginate_queryset(self.get_queryset()) or [])
         return self.get_paginated_response([self.represent(row) for row in rows])
@@ -89,14 +99,10 @@ class ConversationListApi(RowListApi):
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
-    def list(self, request, *args, **kwargs):
-        rows = selectors.conversation_json_rows_for_user(
-            user=current_operator(request), filters=self._filters()
+    def json_rows(self):
+        return selectors.conversation_json_rows_for_user(
+            user=current_operator(self.request), filters=self._filters()
         )
-        if rows is None or not accepts_json(request):
-            return super().list(request, *args, **kwargs)
-        page = self.paginate_queryset(rows) or []
-        return json_page_response(self.paginator, [row["json"] for row in page])
 
     def complete(self, rows):
         return selectors.conversation_rows_complete(rows)
@@ -388,6 +394,11 @@ class CustomerListApi(RowListApi):
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
+
+    def json_rows(self):
+        return selectors.customer_json_rows_for_user(
+            user=current_operator(self.request), query=self.request.query_params.get("q", "")
+        )
 
     def get_queryset(self):
         return selectors.customer_rows_for_user(

@@ -1,22 +1,29 @@
-"""On PostgreSQL the conversation list and detail are written as JSON by the database
-(inbox.json_rows): the bytes must be those the API renderer gives for the same rows."""
+"""On PostgreSQL the conversation list and detail and the customer list are written as
+JSON by the database (inbox.json_rows): the bytes must be those the API renderer gives
+for the same rows."""
 
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
+from urllib.parse import quote
 
 import pytest
 from django.db import connection
+from rest_framework.pagination import CursorPagination
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
+from customers.models import IdentityClaim
 from inbox import selectors
-from inbox.api.pagination import ConversationCursorPagination
+from inbox.api.pagination import ConversationCursorPagination, CreatedCursorPagination
 from inbox.models import ConversationStatus, Priority
-from inbox.representations import conversation_row_representation
+from inbox.representations import (
+    conversation_row_representation,
+    customer_row_representation,
+)
 from tests.factories import (
     ConversationFactory,
     CustomerFactory,
+    IdentityFactory,
     LabelFactory,
     TeamFactory,
     UserFactory,
@@ -37,16 +44,44 @@ def rendered_by_the_serializer_path(user, url: str) -> bytes:
     """The page as the API rendered it before PostgreSQL wrote it: rows completed in
     Python, represented, paginated and rendered by DRF."""
     request = Request(APIRequestFactory().get(url))
-    paginator = ConversationCursorPagination()
-    rows = selectors.conversation_rows_for_user(user=user, filters=selectors.ConversationFilters())
-    page = selectors.conversation_rows_complete(paginator.paginate_queryset(rows, request) or [])
+    if "/customers/" in url:
+        paginator: CursorPagination = CreatedCursorPagination()
+        query = request.query_params.get("q", "")
+        rows = selectors.customer_rows_for_user(user=user, query=query)
+        complete, represent = selectors.customer_rows_complete, customer_row_representation
+    else:
+        paginator = ConversationCursorPagination()
+        rows = selectors.conversation_rows_for_user(
+            user=user, filters=selectors.ConversationFilters()
+        )
+        complete, represent = selectors.conversation_rows_complete, conversation_row_representation
+    page = complete(paginator.paginate_queryset(rows, request) or [])
     return JSONRenderer().render(
         {
             "next": paginator.get_next_link(),
             "previous": paginator.get_previous_link(),
-            "results": [conversation_row_representation(row) for row in page],
+            "results": [represent(row) for row in page],
         }
     )
+
+
+def walk_forwards_and_back(client, user, url: str) -> list[int]:
+    """Follows `next` to the end and `previous` back to the start, each page compared with
+    the serializer path's bytes; the ids seen on the way forwards."""
+    seen = []
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/json"
+        assert response.content == rendered_by_the_serializer_path(user, url)
+        seen += [row["id"] for row in response.json()["results"]]
+        last_url, url = url, response.json()["next"]
+    url = last_url
+    while url:
+        response = client.get(url)
+        assert response.content == rendered_by_the_serializer_path(user, url)
+        url = response.json()["previous"]
+    return seen
 
 
 @pytest.fixture
@@ -97,19 +132,50 @@ def test_every_page_forwards_and_back_is_the_serializer_paths_bytes(
     operator_client, operator, awkward_conversations, page_size
 ):
     url = f"http://testserver/api/v1/conversations/?page_size={page_size}"
-    seen = []
-    while url:
-        response = operator_client.get(url)
-        assert response.content == rendered_by_the_serializer_path(operator, url)
-        seen += [row["id"] for row in response.json()["results"]]
-        last_url, url = url, response.json()["next"]
+
+    seen = walk_forwards_and_back(operator_client, operator, url)
+
     assert sorted(seen) == sorted(c.pk for c in awkward_conversations)
 
-    url = last_url
-    while url:
-        response = operator_client.get(url)
-        assert response.content == rendered_by_the_serializer_path(operator, url)
-        url = response.json()["previous"]
+
+@pytest.fixture
+def awkward_customers(channel, awkward_conversations):
+    customers = [conversation.customer for conversation in awkward_conversations]
+    customers[0].attributes = {"zeta": [1, 2.5, None, True], "a": {"ü": AWKWARD_TEXT}, "n": 3}
+    customers[0].email, customers[0].phone = "zoe@example.com", "+4917012345678"
+    customers[0].save()
+    for index, customer in enumerate(customers[:4]):
+        IdentityFactory(customer=customer, kind="telegram", value=f"{AWKWARD_TEXT}{index}")
+        IdentityFactory(customer=customer, is_reachable=bool(index % 2))
+        IdentityClaim.objects.create(customer=customer, kind="email", value=AWKWARD_TEXT)
+    merged_away = CustomerFactory(name=f"{AWKWARD_TEXT} merged", merged_into=customers[1])
+    ConversationFactory(channel=channel, customer=merged_away)
+    return customers
+
+
+@pytest.mark.parametrize("query", ["", "Zo", "zoe@example", "+4917012345678", "nobody"])
+@pytest.mark.parametrize("page_size", [2, 25])
+def test_customer_pages_are_the_serializer_paths_bytes(
+    operator_client, supervisor_client, operator, supervisor, awkward_customers, query, page_size
+):
+    url = f"http://testserver/api/v1/customers/?page_size={page_size}&q={quote(query)}"
+
+    seen_by_operator = walk_forwards_and_back(operator_client, operator, url)
+    seen_by_supervisor = walk_forwards_and_back(supervisor_client, supervisor, url)
+
+    if not query:
+        assert sorted(seen_by_operator) == sorted(customer.pk for customer in awkward_customers)
+    assert set(seen_by_operator) <= set(seen_by_supervisor)
+
+
+def test_an_operator_finds_no_customer_of_channels_their_teams_do_not_serve(
+    operator_client, awkward_customers
+):
+    stranger = ConversationFactory(customer=CustomerFactory(name="Zoë elsewhere")).customer
+
+    response = operator_client.get("/api/v1/customers/", {"q": "Zoë"})
+
+    assert stranger.pk not in [row["id"] for row in response.json()["results"]]
 
 
 def test_a_conversation_outside_the_operators_channels_is_not_found(operator_client):
@@ -145,4 +211,3 @@ def test_the_json_path_runs_one_statement_for_the_page(operator_client, awkward_
 
     # The token, the operator's channels, the page with its operators and labels.
     assert len(captured) == 3
-    assert urlsplit("http://testserver/api/v1/").path == "/api/v1/"
