@@ -11,6 +11,7 @@ and SQLite.
 
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, TypeVar, cast
 
 import psycopg
@@ -47,12 +48,7 @@ def fetch_all(sql: str, params: Sequence[Any]) -> list[tuple]:
 def converted(model: type[Model], fields: Sequence[str], rows: list[tuple]) -> list[tuple]:
     """The rows' values as the ORM gives them: the backend's and the fields' converters
     applied (SQLite's booleans and times, JSON, ...); on PostgreSQL most fields have none."""
-    converters = []
-    for index, name in enumerate(fields):
-        column = cast(Field, model._meta.get_field(name)).get_col(model._meta.db_table)
-        functions = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-        if functions:
-            converters.append((index, functions, column))
+    converters = _converters(model, tuple(fields), connection.vendor)
     if not converters:
         return rows
     result = []
@@ -63,6 +59,18 @@ def converted(model: type[Model], fields: Sequence[str], rows: list[tuple]) -> l
                 values[index] = function(values[index], column, connection)
         result.append(tuple(values))
     return result
+
+
+@cache
+def _converters(model: type[Model], fields: tuple[str, ...], vendor: str) -> list[tuple]:
+    # Found once per process: the same fields of a model convert the same way.
+    converters = []
+    for index, name in enumerate(fields):
+        column = cast(Field, model._meta.get_field(name)).get_col(model._meta.db_table)
+        functions = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        if functions:
+            converters.append((index, functions, column))
+    return converters
 
 
 def rows_where_in(
@@ -115,18 +123,34 @@ def grouped(rows: Sequence[tuple]) -> dict[Any, list[tuple]]:
 
 def teams_and_channels_of(user_id: int) -> tuple[list[int], list[int]]:
     """The ids of the teams the user belongs to and of the channels they serve."""
-    channel_teams, team_members = Team.channels.through, Team.members.through
-    team = quoted_column(team_members, "team")
-    rows = fetch_all(
-        f"SELECT m.{team}, c.{quoted_column(channel_teams, 'channel')} "
-        f"FROM {quoted_table(team_members)} m LEFT JOIN {quoted_table(channel_teams)} c "
-        f"ON c.{quoted_column(channel_teams, 'team')} = m.{team} "
-        f"WHERE m.{quoted_column(team_members, 'user')} = %s",
-        [user_id],
-    )
+    rows = fetch_all(_teams_and_channels_query(), [user_id])
     team_ids = sorted({team_id for team_id, _ in rows})
     channel_ids = sorted({channel_id for _, channel_id in rows if channel_id is not None})
     return team_ids, channel_ids
+
+
+def conversation_is_in_channels(conversation_id: int, channel_ids: Sequence[int] | None) -> bool:
+    """Whether the conversation exists and is in one of the channels (None: in any)."""
+    conversation_id_column = quoted_column(Conversation, "id")
+    sql = f"SELECT 1 FROM {quoted_table(Conversation)} WHERE {conversation_id_column} = %s"
+    params: list[Any] = [conversation_id]
+    if channel_ids is not None:
+        placeholders = _placeholders(channel_ids) or "NULL"
+        sql += f" AND {quoted_column(Conversation, 'channel')} IN ({placeholders})"
+        params += channel_ids
+    return bool(fetch_all(sql, params))
+
+
+@cache
+def _teams_and_channels_query() -> str:
+    channel_teams, team_members = Team.channels.through, Team.members.through
+    team = quoted_column(team_members, "team")
+    return (
+        f"SELECT m.{team}, c.{quoted_column(channel_teams, 'channel')} "
+        f"FROM {quoted_table(team_members)} m LEFT JOIN {quoted_table(channel_teams)} c "
+        f"ON c.{quoted_column(channel_teams, 'team')} = m.{team} "
+        f"WHERE m.{quoted_column(team_members, 'user')} = %s"
+    )
 
 
 def labels_of(conversation_ids: Collection[int]) -> dict[int, list[tuple]]:

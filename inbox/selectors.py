@@ -273,6 +273,17 @@ def conversation_json_rows_for_user(
     )
 
 
+def message_json_rows_for_user(*, user: User, conversation_id: int) -> json_rows.JsonRows | None:
+    """The conversation's messages, each written as its public JSON by PostgreSQL (see
+    inbox.json_rows); None on other databases. Raises Conversation.DoesNotExist when the
+    conversation is absent or not visible to the user alike."""
+    if connection.vendor != "postgresql":
+        return None
+    if not row_lookups.conversation_is_in_channels(conversation_id, channel_ids_visible_to(user)):
+        raise Conversation.DoesNotExist
+    return json_rows.message_json_rows(conversation_id=conversation_id)
+
+
 def conversation_json_for_user(*, user: User, conversation_id: int) -> str | None:
     """One conversation's public shape as JSON text written by PostgreSQL, or None when
     absent or not visible to the user alike. PostgreSQL only (see

@@ -1,5 +1,7 @@
 """API token authentication that reads the token and its user in one plain query."""
 
+from functools import cache
+
 from django.db import connection
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
@@ -17,16 +19,8 @@ class TokenAuthentication(authentication.TokenAuthentication):
     list request."""
 
     def authenticate_credentials(self, key):
-        token_fields = [field.attname for field in Token._meta.concrete_fields]
-        user_fields = [field.attname for field in User._meta.concrete_fields]
-        columns = [f"t.{quoted_column(Token, name)}" for name in token_fields]
-        columns += [f"u.{quoted_column(User, name)}" for name in user_fields]
-        rows = row_lookups.fetch_all(
-            f"SELECT {', '.join(columns)} FROM {quoted_table(Token)} t "
-            f"JOIN {quoted_table(User)} u ON u.{quoted_column(User, 'id')} = "
-            f"t.{quoted_column(Token, 'user')} WHERE t.{quoted_column(Token, 'key')} = %s",
-            [key],
-        )
+        token_fields, user_fields, sql = _token_and_user_query()
+        rows = row_lookups.fetch_all(sql, [key])
         if not rows:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         row = rows[0]
@@ -38,3 +32,18 @@ class TokenAuthentication(authentication.TokenAuthentication):
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
         return (user, token)
+
+
+@cache
+def _token_and_user_query() -> tuple[list[str], list[str], str]:
+    # Written once per process: the statement's text is also the key of its prepared plan.
+    token_fields = [field.attname for field in Token._meta.concrete_fields]
+    user_fields = [field.attname for field in User._meta.concrete_fields]
+    columns = [f"t.{quoted_column(Token, name)}" for name in token_fields]
+    columns += [f"u.{quoted_column(User, name)}" for name in user_fields]
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {quoted_table(Token)} t "
+        f"JOIN {quoted_table(User)} u ON u.{quoted_column(User, 'id')} = "
+        f"t.{quoted_column(Token, 'user')} WHERE t.{quoted_column(Token, 'key')} = %s"
+    )
+    return token_fields, user_fields, sql

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -74,8 +75,12 @@ class RowListApi(generics.ListAPIView):
     def list(self, request, *args, **kwargs):
         json_rows = self.json_rows() if accepts_json(request) else None
         if json_rows is not None:
-            page = self.paginate_queryset(json_rows) or []
-            return json_page_response(self.paginator, [row["json"] for row in page])
+            # The cursor paginator pages JsonRows as it pages a queryset (see JsonRows).
+            paginator = cast(CursorPagination, self.paginator)
+            page: list[dict[str, Any]] = (
+                paginator.paginate_queryset(json_rows, request, view=self) or []  # type: ignore[arg-type]
+            )
+            return json_page_response(paginator, [row["json"] for row in page])
         # Every list here is paginated, so there is always a page.
         rows = self.complete(self.paginate_queryset(self.get_queryset()) or [])
         return self.get_paginated_response([self.represent(row) for row in rows])
@@ -322,6 +327,14 @@ class MessageListApi(RowListApi):
         ):
             raise NotFound("No such conversation.")
         return selectors.message_rows(conversation_id=conversation_id)
+
+    def json_rows(self):
+        try:
+            return selectors.message_json_rows_for_user(
+                user=current_operator(self.request), conversation_id=self.kwargs["conversation_id"]
+            )
+        except Conversation.DoesNotExist:
+            raise NotFound("No such conversation.") from None
 
     def complete(self, rows):
         return selectors.message_rows_complete(rows)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import pytest
+from django.core.files.base import ContentFile
 from django.db import connection
 from rest_framework.pagination import CursorPagination
 from rest_framework.renderers import JSONRenderer
@@ -14,17 +15,23 @@ from rest_framework.test import APIRequestFactory
 
 from customers.models import IdentityClaim
 from inbox import selectors
-from inbox.api.pagination import ConversationCursorPagination, CreatedCursorPagination
+from inbox.api.pagination import (
+    ChronologicalCursorPagination,
+    ConversationCursorPagination,
+    CreatedCursorPagination,
+)
 from inbox.models import ConversationStatus, Priority
 from inbox.representations import (
     conversation_row_representation,
     customer_row_representation,
+    message_row_representation,
 )
 from tests.factories import (
     ConversationFactory,
     CustomerFactory,
     IdentityFactory,
     LabelFactory,
+    MessageFactory,
     TeamFactory,
     UserFactory,
 )
@@ -44,8 +51,14 @@ def rendered_by_the_serializer_path(user, url: str) -> bytes:
     """The page as the API rendered it before PostgreSQL wrote it: rows completed in
     Python, represented, paginated and rendered by DRF."""
     request = Request(APIRequestFactory().get(url))
-    if "/customers/" in url:
-        paginator: CursorPagination = CreatedCursorPagination()
+    paginator: CursorPagination
+    if "/messages/" in url:
+        paginator = ChronologicalCursorPagination()
+        conversation_id = int(url.split("/conversations/")[1].split("/")[0])
+        rows = selectors.message_rows(conversation_id=conversation_id)
+        complete, represent = selectors.message_rows_complete, message_row_representation
+    elif "/customers/" in url:
+        paginator = CreatedCursorPagination()
         query = request.query_params.get("q", "")
         rows = selectors.customer_rows_for_user(user=user, query=query)
         complete, represent = selectors.customer_rows_complete, customer_row_representation
@@ -65,22 +78,30 @@ def rendered_by_the_serializer_path(user, url: str) -> bytes:
     )
 
 
+def assert_same_bytes(client, user, url: str):
+    # Signed attachment links expire from the second they are made: a page made across
+    # the turn of a second is made again.
+    for _ in range(2):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/json"
+        if response.content == rendered_by_the_serializer_path(user, url):
+            return response
+    assert response.content == rendered_by_the_serializer_path(user, url)
+    return response
+
+
 def walk_forwards_and_back(client, user, url: str) -> list[int]:
     """Follows `next` to the end and `previous` back to the start, each page compared with
     the serializer path's bytes; the ids seen on the way forwards."""
     seen = []
     while url:
-        response = client.get(url)
-        assert response.status_code == 200
-        assert response["Content-Type"] == "application/json"
-        assert response.content == rendered_by_the_serializer_path(user, url)
+        response = assert_same_bytes(client, user, url)
         seen += [row["id"] for row in response.json()["results"]]
         last_url, url = url, response.json()["next"]
     url = last_url
     while url:
-        response = client.get(url)
-        assert response.content == rendered_by_the_serializer_path(user, url)
-        url = response.json()["previous"]
+        url = assert_same_bytes(client, user, url).json()["previous"]
     return seen
 
 
@@ -166,6 +187,63 @@ def test_customer_pages_are_the_serializer_paths_bytes(
     if not query:
         assert sorted(seen_by_operator) == sorted(customer.pk for customer in awkward_customers)
     assert set(seen_by_operator) <= set(seen_by_supervisor)
+
+
+@pytest.fixture
+def awkward_thread(channel, operator, settings, tmp_path):
+    """Messages of every kind a thread holds: in and out, a note, an author with only a
+    username, an email with inline images (stored and remote) and attachments."""
+    settings.MEDIA_ROOT = tmp_path
+    conversation = ConversationFactory(channel=channel)
+    nameless = UserFactory(username="nameless", first_name="", last_name="")
+    MessageFactory(conversation=conversation, body=AWKWARD_TEXT, external_id=None)
+    MessageFactory(
+        conversation=conversation,
+        direction="out",
+        author=operator,
+        status="failed",
+        error=AWKWARD_TEXT,
+        sent_at=ON_THE_SECOND,
+    )
+    MessageFactory(conversation=conversation, is_private=True, author=nameless, body="note")
+    email = MessageFactory(
+        conversation=conversation,
+        body="see the picture",
+        body_full=f"see the picture\n> {AWKWARD_TEXT}",
+        body_html="<p>Look: <img src=\"cid:logo@x\"> and <img src='cid:gone@x'></p>",
+        edited_at=ON_THE_SECOND + timedelta(microseconds=5),
+    )
+    stored = email.attachments.create(
+        filename=AWKWARD_TEXT, content_type="image/png", size=3, content_id="logo@x"
+    )
+    stored.file.save("logo.png", ContentFile(b"png"))
+    email.attachments.create(
+        filename="remote.pdf",
+        content_type="application/pdf",
+        remote_url="https://cdn.example.com/r",
+    )
+    MessageFactory(conversation=conversation, body_html="<b>no attachments</b>")
+    return conversation
+
+
+@pytest.mark.parametrize("page_size", [1, 2, 25])
+def test_message_pages_are_the_serializer_paths_bytes(
+    operator_client, operator, awkward_thread, page_size
+):
+    url = f"http://testserver/api/v1/conversations/{awkward_thread.pk}/messages/?page_size={page_size}"
+
+    seen = walk_forwards_and_back(operator_client, operator, url)
+
+    assert seen == sorted(awkward_thread.messages.values_list("id", flat=True))
+
+
+def test_the_messages_of_a_conversation_the_operator_may_not_see_are_not_found(operator_client):
+    hidden = MessageFactory().conversation
+
+    response = operator_client.get(f"/api/v1/conversations/{hidden.pk}/messages/")
+
+    assert response.status_code == 404
+    assert response.json()["detail"] == "No such conversation."
 
 
 def test_an_operator_finds_no_customer_of_channels_their_teams_do_not_serve(
