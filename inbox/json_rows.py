@@ -73,53 +73,71 @@ class JsonRows:
         ]
 
 
+def _in_channels_served_by(operator_id: int, channel_column: str) -> tuple[str, int]:
+    # The operator's channels read in the statement itself: no statement of their own,
+    # and nothing kept that an access change would have to reach.
+    return f"{channel_column} IN ({row_lookups.channels_served_by_query()})", operator_id
+
+
 def conversation_json_rows(
-    *, channel_ids: Sequence[int] | None, conditions: Sequence[tuple[str, Sequence[Any]]] = ()
+    *, operator_id: int | None, conditions: Sequence[tuple[str, Sequence[Any]]] = ()
 ) -> JsonRows:
-    """Conversations in these channels (None: all), meeting the conditions (SQL on the
-    conversation as `c`, with their parameters)."""
+    """Conversations in the channels this operator's teams serve (None: in all), meeting
+    the conditions (SQL on the conversation as `c`, with their parameters)."""
     rows = JsonRows(CONVERSATIONS)
-    if channel_ids is not None:
+    if operator_id is not None:
         column = quoted_column(Conversation, "channel")
-        rows = rows.where(f"c.{column} = ANY(%s)", list(channel_ids))
+        rows = rows.where(*_in_channels_served_by(operator_id, f"c.{column}"))
     for condition, params in conditions:
         rows = rows.where(condition, *params)
     return rows
 
 
-def conversation_json_by_id(
-    *, channel_ids: Sequence[int] | None, conversation_id: int
-) -> str | None:
-    """One conversation's public shape as JSON text, if it is in these channels."""
+def conversation_json_by_id(*, operator_id: int | None, conversation_id: int) -> str | None:
+    """One conversation's public shape as JSON text, if it is in the channels this
+    operator's teams serve (None: in any)."""
     rows = conversation_json_rows(
-        channel_ids=channel_ids,
+        operator_id=operator_id,
         conditions=[(f"c.{quoted_column(Conversation, 'id')} = %s", [conversation_id])],
     )[0:1]
     return rows[0]["json"] if rows else None
 
 
 def customer_json_rows(
-    *, channel_ids: Sequence[int] | None, matching: tuple[str, Sequence[Any]] | None
+    *, operator_id: int | None, matching: tuple[str, Sequence[Any]] | None
 ) -> JsonRows:
-    """Live (not merged-away) customers, those with a conversation in these channels
-    (None: all), whose id is among those the `matching` SQL selects (None: all)."""
+    """Live (not merged-away) customers with a conversation in the channels this
+    operator's teams serve (None: all), whose id is among those the `matching` SQL
+    selects (None: all)."""
     customer_id = quoted_column(Customer, "id")
     rows = JsonRows(CUSTOMERS).where(f"cu.{quoted_column(Customer, 'merged_into')} IS NULL")
     if matching is not None:
         sql, params = matching
         rows = rows.where(f"cu.{customer_id} IN ({sql})", *params)
-    if channel_ids is not None:
+    if operator_id is not None:
+        channel, served = _in_channels_served_by(
+            operator_id, f"c.{quoted_column(Conversation, 'channel')}"
+        )
         rows = rows.where(
             f"EXISTS (SELECT 1 FROM {quoted_table(Conversation)} c "
             f"WHERE c.{quoted_column(Conversation, 'customer')} = cu.{customer_id} "
-            f"AND c.{quoted_column(Conversation, 'channel')} = ANY(%s))",
-            list(channel_ids),
+            f"AND {channel})",
+            served,
         )
     return rows
 
 
-def message_json_rows(*, conversation_id: int) -> JsonRows:
-    """The conversation's messages."""
-    return JsonRows(MESSAGES).where(
-        f"m.{quoted_column(Message, 'conversation')} = %s", conversation_id
-    )
+def message_json_rows(*, operator_id: int | None, conversation_id: int) -> JsonRows | None:
+    """The conversation's messages; None when the conversation is absent or not in the
+    channels this operator's teams serve (None: in any)."""
+    conversation = quoted_column(Conversation, "id")
+    sql = f"SELECT 1 FROM {quoted_table(Conversation)} c WHERE c.{conversation} = %s"
+    params: list[Any] = [conversation_id]
+    if operator_id is not None:
+        column = quoted_column(Conversation, "channel")
+        served, operator = _in_channels_served_by(operator_id, f"c.{column}")
+        sql, params = f"{sql} AND {served}", [*params, operator]
+    if not row_lookups.fetch_all_prepared(sql, params):
+        return None
+    message_conversation = quoted_column(Message, "conversation")
+    return JsonRows(MESSAGES).where(f"m.{message_conversation} = %s", conversation_id)

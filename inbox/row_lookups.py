@@ -129,18 +129,6 @@ def teams_and_channels_of(user_id: int) -> tuple[list[int], list[int]]:
     return team_ids, channel_ids
 
 
-def conversation_is_in_channels(conversation_id: int, channel_ids: Sequence[int] | None) -> bool:
-    """Whether the conversation exists and is in one of the channels (None: in any)."""
-    conversation_id_column = quoted_column(Conversation, "id")
-    sql = f"SELECT 1 FROM {quoted_table(Conversation)} WHERE {conversation_id_column} = %s"
-    params: list[Any] = [conversation_id]
-    if channel_ids is not None:
-        placeholders = _placeholders(channel_ids) or "NULL"
-        sql += f" AND {quoted_column(Conversation, 'channel')} IN ({placeholders})"
-        params += channel_ids
-    return bool(fetch_all(sql, params))
-
-
 @cache
 def _teams_and_channels_query() -> str:
     channel_teams, team_members = Team.channels.through, Team.members.through
@@ -149,6 +137,19 @@ def _teams_and_channels_query() -> str:
         f"SELECT m.{team}, c.{quoted_column(channel_teams, 'channel')} "
         f"FROM {quoted_table(team_members)} m LEFT JOIN {quoted_table(channel_teams)} c "
         f"ON c.{quoted_column(channel_teams, 'team')} = m.{team} "
+        f"WHERE m.{quoted_column(team_members, 'user')} = %s"
+    )
+
+
+@cache
+def channels_served_by_query() -> str:
+    """SQL selecting the ids of the channels an operator's teams serve, the operator's id
+    its one parameter."""
+    channel_teams, team_members = Team.channels.through, Team.members.through
+    return (
+        f"SELECT s.{quoted_column(channel_teams, 'channel')} FROM {quoted_table(channel_teams)} s "
+        f"JOIN {quoted_table(team_members)} m ON m.{quoted_column(team_members, 'team')} = "
+        f"s.{quoted_column(channel_teams, 'team')} "
         f"WHERE m.{quoted_column(team_members, 'user')} = %s"
     )
 

@@ -164,7 +164,7 @@ def customer_json_rows_for_user(*, user: User, query: str = "") -> json_rows.Jso
     # As customer_list reads the query.
     text = query.replace("\x00", "").strip()
     return json_rows.customer_json_rows(
-        channel_ids=channel_ids_visible_to(user),
+        operator_id=_bounded_operator_id(user),
         matching=customer_ids_matching_sql(text=text) if text else None,
     )
 
@@ -269,7 +269,7 @@ def conversation_json_rows_for_user(
         sql, params = conversation_ids_matching_sql(text=filters.query.strip())
         conditions.append((f"c.{column('id')} IN ({sql})", params))
     return json_rows.conversation_json_rows(
-        channel_ids=channel_ids_visible_to(user), conditions=conditions
+        operator_id=_bounded_operator_id(user), conditions=conditions
     )
 
 
@@ -279,9 +279,12 @@ def message_json_rows_for_user(*, user: User, conversation_id: int) -> json_rows
     conversation is absent or not visible to the user alike."""
     if connection.vendor != "postgresql":
         return None
-    if not row_lookups.conversation_is_in_channels(conversation_id, channel_ids_visible_to(user)):
+    rows = json_rows.message_json_rows(
+        operator_id=_bounded_operator_id(user), conversation_id=conversation_id
+    )
+    if rows is None:
         raise Conversation.DoesNotExist
-    return json_rows.message_json_rows(conversation_id=conversation_id)
+    return rows
 
 
 def conversation_json_for_user(*, user: User, conversation_id: int) -> str | None:
@@ -289,8 +292,13 @@ def conversation_json_for_user(*, user: User, conversation_id: int) -> str | Non
     absent or not visible to the user alike. PostgreSQL only (see
     conversation_json_rows_for_user)."""
     return json_rows.conversation_json_by_id(
-        channel_ids=channel_ids_visible_to(user), conversation_id=conversation_id
+        operator_id=_bounded_operator_id(user), conversation_id=conversation_id
     )
+
+
+def _bounded_operator_id(user: User) -> int | None:
+    # Whose teams' channels bound what the user sees: their own, or none (supervisors, admins).
+    return None if user.sees_all_conversations else user.pk
 
 
 def _filtered(

@@ -50,9 +50,9 @@ def fill(channel, operator, count: int) -> None:
 
 def conversation_queries() -> int:
     # On PostgreSQL the page is written as JSON with what it refers to (a conversation's
-    # operators and labels, a customer's identities and claims) in one statement
-    # (inbox.json_rows); elsewhere they come in two more.
-    return 3 if connection.vendor == "postgresql" else 5
+    # operators and labels, a customer's identities and claims) and the operator's
+    # channels read in one statement (inbox.json_rows); elsewhere they take three more.
+    return 2 if connection.vendor == "postgresql" else 5
 
 
 # The token, the operator's channels, the page, then what the page refers to.
