@@ -133,6 +133,11 @@ if DATABASE_URL:
             # Connections beyond the first close after a minute unused.
             "max_idle": 60.0,
         }
+        # Pooled connections outlive their request, so a statement prepared on one serves
+        # the requests after it: the API's lists prepare theirs (inbox.row_lookups). Django's
+        # own cursors bind on the client and never prepare; without a pool of ours (behind
+        # PgBouncer in transaction mode) nothing may be, and nothing is.
+        database_options.setdefault("prepare_threshold", 5)
     else:
         database["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0)
     # The JIT compiler costs tens of milliseconds where it starts, and it starts on the

@@ -51,7 +51,7 @@ class JsonRows:
         if value is None:
             raise NotFound(CursorPagination.invalid_cursor_message)
         operator = {"__lt": "<", "__gt": ">"}[lookup.removeprefix(self.shape.position_field)]
-        column = connection.ops.quote_name(self.shape.position_column)
+        column = connection.ops.quote_name(self.shape.position_field)
         return self.where(f"{self.shape.alias}.{column} {operator} %s", value)
 
     def __getitem__(self, window: slice) -> list[dict[str, Any]]:

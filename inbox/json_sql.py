@@ -41,17 +41,44 @@ def json_time(expression: str) -> str:
     return f"""COALESCE('"' || replace({written}, '.000000', '') || 'Z"', 'null')"""
 
 
+def json_members(members: list[tuple[str, str]], *, opens: bool = False) -> str:
+    """Members of a JSON object, `,"key":value` each (the first with `{` where it opens
+    the object), from (key, SQL writing the value as JSON) pairs. A value of "" leaves the
+    member's value to follow."""
+    parts = []
+    for index, (key, value) in enumerate(members):
+        separator = "{" if opens and index == 0 else ","
+        parts.append(f"""'{separator}"{key}":'""" + (f" || {value}" if value else ""))
+    return " || ".join(parts)
+
+
+def json_object(members: list[tuple[str, str]]) -> str:
+    """A JSON object of the members (see json_members)."""
+    return f"{json_members(members, opens=True)} || '}}'"
+
+
+def json_array_of(object_sql: str, *, order_by: str, source: str) -> str:
+    """The elements of a JSON array (without its brackets): one object per row of the
+    source (`FROM ... WHERE ...`), in order; empty for none."""
+    return f"(SELECT COALESCE(string_agg({object_sql}, ',' ORDER BY {order_by}), '') {source})"
+
+
 def _operator(id_column: str) -> str:
     """`{"id", "username", "name"}` of the user with this id (name as User.display_name),
     or null."""
     user = {field: quoted_column(User, field) for field in ("id", "username", "first_name")}
     last_name = quoted_column(User, "last_name")
     full_name = f"btrim(u.{user['first_name']} || ' ' || u.{last_name}, {_WHITESPACE})"
+    operator = json_object(
+        [
+            ("id", f"u.{user['id']}"),
+            ("username", json_string(f"u.{user['username']}")),
+            ("name", json_string(f"COALESCE(NULLIF({full_name}, ''), u.{user['username']})")),
+        ]
+    )
     return (
-        f"COALESCE((SELECT '{{\"id\":' || u.{user['id']} || ',\"username\":' || "
-        f"to_json(u.{user['username']})::text || ',\"name\":' || "
-        f"to_json(COALESCE(NULLIF({full_name}, ''), u.{user['username']}))::text || '}}' "
-        f"FROM {quoted_table(User)} u WHERE u.{user['id']} = {id_column}), 'null')"
+        f"COALESCE((SELECT {operator} FROM {quoted_table(User)} u "
+        f"WHERE u.{user['id']} = {id_column}), 'null')"
     )
 
 
@@ -62,40 +89,64 @@ def _conversation_json(alias: str) -> str:
     customer_id, customer_name = quoted_column(Customer, "id"), quoted_column(Customer, "name")
     team_id, team_name = quoted_column(Team, "id"), quoted_column(Team, "name")
     labelled = Conversation.labels.through
-    label = {field: quoted_column(Label, field) for field in ("id", "name", "color")}
-    labels = (
-        f"(SELECT COALESCE(string_agg('{{\"id\":' || l.{label['id']} || ',\"name\":' || "
-        f"to_json(l.{label['name']})::text || ',\"color\":' || to_json(l.{label['color']})::text"
-        f" || '}}', ',' ORDER BY l.{label['name']}), '') "
-        f"FROM {quoted_table(labelled)} cl JOIN {quoted_table(Label)} l "
-        f"ON l.{label['id']} = cl.{quoted_column(labelled, 'label')} "
-        f"WHERE cl.{quoted_column(labelled, 'conversation')} = {c['id']})"
+    label_id, label_name = quoted_column(Label, "id"), quoted_column(Label, "name")
+    label = json_object(
+        [
+            ("id", f"l.{label_id}"),
+            ("name", json_string(f"l.{label_name}")),
+            ("color", json_string(f"l.{quoted_column(Label, 'color')}")),
+        ]
     )
-    parts = [
-        f"""'{{"id":' || {c["id"]}""",
-        f"""',"status":' || {json_string(c["status"])}""",
-        f"""',"priority":' || {json_string(c["priority"])}""",
-        f"""',"subject":' || {json_string(c["subject"])}""",
-        f"""',"channel":' || (SELECT '{{"id":' || ch.{ch["id"]} || ',"kind":' || """
-        f"""{json_string(f"ch.{ch['kind']}")} || ',"name":' || {json_string(f"ch.{ch['name']}")}"""
-        f""" || '}}' FROM {quoted_table(channel)} ch WHERE ch.{ch["id"]} = {c["channel"]})""",
-        f"""',"customer":{{"id":' || {c["customer"]} || ',"name":' || """
-        f"""COALESCE((SELECT to_json(cu.{customer_name})::text FROM {quoted_table(Customer)} cu """
-        f"""WHERE cu.{customer_id} = {c["customer"]}), 'null') || '}}'""",
-        f"""',"assignee":' || {_operator(c["assignee"])}""",
-        f"""',"team":' || COALESCE((SELECT '{{"id":' || t.{team_id} || ',"name":' || """
-        f"""{json_string(f"t.{team_name}")} || '}}' FROM {quoted_table(Team)} t """
-        f"""WHERE t.{team_id} = {c["team"]}), 'null')""",
-        f"""',"last_message_at":' || {json_time(c["last_message_at"])}""",
-        f"""',"first_response_at":' || {json_time(c["first_response_at"])}""",
-        f"""',"resolved_at":' || {json_time(c["resolved_at"])}""",
-        f"""',"resolved_by":' || {_operator(c["resolved_by"])}""",
-        f"""',"snoozed_until":' || {json_time(c["snoozed_until"])}""",
-        f"""',"labels":[' || {labels} || ']'""",
-        f"""',"created_at":' || {json_time(c["created_at"])}""",
-        f"""',"updated_at":' || {json_time(c["updated_at"])} || '}}'""",
-    ]
-    return " || ".join(parts)
+    labels = json_array_of(
+        label,
+        order_by=f"l.{label_name}",
+        source=f"FROM {quoted_table(labelled)} cl JOIN {quoted_table(Label)} l "
+        f"ON l.{label_id} = cl.{quoted_column(labelled, 'label')} "
+        f"WHERE cl.{quoted_column(labelled, 'conversation')} = {c['id']}",
+    )
+    channel_object = json_object(
+        [
+            ("id", f"ch.{ch['id']}"),
+            ("kind", json_string(f"ch.{ch['kind']}")),
+            ("name", json_string(f"ch.{ch['name']}")),
+        ]
+    )
+    customer_name_sql = (
+        f"(SELECT cu.{customer_name} FROM {quoted_table(Customer)} cu "
+        f"WHERE cu.{customer_id} = {c['customer']})"
+    )
+    team_object = json_object([("id", f"t.{team_id}"), ("name", json_string(f"t.{team_name}"))])
+    return json_object(
+        [
+            ("id", c["id"]),
+            ("status", json_string(c["status"])),
+            ("priority", json_string(c["priority"])),
+            ("subject", json_string(c["subject"])),
+            (
+                "channel",
+                f"(SELECT {channel_object} FROM {quoted_table(channel)} ch "
+                f"WHERE ch.{ch['id']} = {c['channel']})",
+            ),
+            (
+                "customer",
+                json_object([("id", c["customer"]), ("name", json_string(customer_name_sql))]),
+            ),
+            ("assignee", _operator(c["assignee"])),
+            (
+                "team",
+                f"COALESCE((SELECT {team_object} FROM {quoted_table(Team)} t "
+                f"WHERE t.{team_id} = {c['team']}), 'null')",
+            ),
+            ("last_message_at", json_time(c["last_message_at"])),
+            ("first_response_at", json_time(c["first_response_at"])),
+            ("resolved_at", json_time(c["resolved_at"])),
+            ("resolved_by", _operator(c["resolved_by"])),
+            ("snoozed_until", json_time(c["snoozed_until"])),
+            ("labels", f"'[' || {labels} || ']'"),
+            ("created_at", json_time(c["created_at"])),
+            ("updated_at", json_time(c["updated_at"])),
+        ]
+    )
 
 
 _CONVERSATION_COLUMNS = (
@@ -138,36 +189,45 @@ def _customer_json_parts(alias: str) -> tuple[str, str]:
     identity = {field: quoted_column(Identity, field) for field in _IDENTITY_COLUMNS}
     claim = {field: quoted_column(IdentityClaim, field) for field in ("id", "customer", "kind")}
     claim_value = quoted_column(IdentityClaim, "value")
-    identities = (
-        f"""(SELECT COALESCE(string_agg('{{"kind":' || {json_string(f"i.{identity['kind']}")}"""
-        f""" || ',"value":' || {json_string(f"i.{identity['value']}")} || ',"is_reachable":' """
-        f"""|| to_json(i.{identity["is_reachable"]})::text || '}}', ',' ORDER BY """
-        f"""i.{identity["id"]}), '') FROM {quoted_table(Identity)} i """
-        f"""WHERE i.{identity["customer"]} = {cu["id"]})"""
-    )
-    claims = (
-        f"""(SELECT COALESCE(string_agg('{{"kind":' || {json_string(f"k.{claim['kind']}")}"""
-        f""" || ',"value":' || {json_string(f"k.{claim_value}")} || '}}', ',' ORDER BY """
-        f"""k.{claim["id"]}), '') FROM {quoted_table(IdentityClaim)} k """
-        f"""WHERE k.{claim["customer"]} = {cu["id"]})"""
-    )
-    before = " || ".join(
+    identity_object = json_object(
         [
-            f"""'{{"id":' || {cu["id"]}""",
-            f"""',"name":' || {json_string(cu["name"])}""",
-            f"""',"email":' || {json_string(cu["email"])}""",
-            f"""',"phone":' || {json_string(cu["phone"])}""",
-            """',"attributes":'""",
+            ("kind", json_string(f"i.{identity['kind']}")),
+            ("value", json_string(f"i.{identity['value']}")),
+            ("is_reachable", f"to_json(i.{identity['is_reachable']})::text"),
         ]
     )
-    after = " || ".join(
+    identities = json_array_of(
+        identity_object,
+        order_by=f"i.{identity['id']}",
+        source=f"FROM {quoted_table(Identity)} i WHERE i.{identity['customer']} = {cu['id']}",
+    )
+    claim_object = json_object(
+        [("kind", json_string(f"k.{claim['kind']}")), ("value", json_string(f"k.{claim_value}"))]
+    )
+    claims = json_array_of(
+        claim_object,
+        order_by=f"k.{claim['id']}",
+        source=f"FROM {quoted_table(IdentityClaim)} k WHERE k.{claim['customer']} = {cu['id']}",
+    )
+    before = json_members(
         [
-            f"""',"identities":[' || {identities} || ']'""",
-            f"""',"claims":[' || {claims} || ']'""",
-            f"""',"created_at":' || {json_time(cu["created_at"])}""",
-            f"""',"updated_at":' || {json_time(cu["updated_at"])} || '}}'""",
+            ("id", cu["id"]),
+            ("name", json_string(cu["name"])),
+            ("email", json_string(cu["email"])),
+            ("phone", json_string(cu["phone"])),
+            ("attributes", ""),
+        ],
+        opens=True,
+    )
+    after = json_members(
+        [
+            ("identities", f"'[' || {identities} || ']'"),
+            ("claims", f"'[' || {claims} || ']'"),
+            ("created_at", json_time(cu["created_at"])),
+            ("updated_at", json_time(cu["updated_at"])),
         ]
     )
+    after = f"{after} || '}}'"
     return before, after
 
 
@@ -222,33 +282,35 @@ _ATTACHMENT_FIELDS = ("id", "file", "remote_url", "content_id", "filename", "con
 def _message_select() -> str:
     m = {name: f"m.{quoted_column(Message, name)}" for name in _MESSAGE_COLUMNS}
     attachment = {name: f"a.{quoted_column(Attachment, name)}" for name in _ATTACHMENT_FIELDS}
-    before = " || ".join(
+    before = json_members(
         [
-            f"""'{{"id":' || {m["id"]}""",
-            f"""',"conversation_id":' || {m["conversation"]}""",
-            f"""',"direction":' || {json_string(m["direction"])}""",
-            f"""',"body":' || {json_string(m["body"])}""",
-            f"""',"body_full":' || {json_string(m["body_full"])}""",
-            """',"body_html":'""",
+            ("id", m["id"]),
+            ("conversation_id", m["conversation"]),
+            ("direction", json_string(m["direction"])),
+            ("body", json_string(m["body"])),
+            ("body_full", json_string(m["body_full"])),
+            ("body_html", ""),
+        ],
+        opens=True,
+    )
+    between = json_members(
+        [
+            ("private", f"to_json({m['is_private']})::text"),
+            ("status", json_string(m["status"])),
+            ("error", json_string(m["error"])),
+            ("external_id", json_string(m["external_id"])),
+            ("author", _operator(m["author"])),
+            ("attachments", ""),
         ]
     )
-    between = " || ".join(
+    after = json_members(
         [
-            f"""',"private":' || to_json({m["is_private"]})::text""",
-            f"""',"status":' || {json_string(m["status"])}""",
-            f"""',"error":' || {json_string(m["error"])}""",
-            f"""',"external_id":' || {json_string(m["external_id"])}""",
-            f"""',"author":' || {_operator(m["author"])}""",
-            """',"attachments":'""",
+            ("created_at", json_time(m["created_at"])),
+            ("sent_at", json_time(m["sent_at"])),
+            ("edited_at", json_time(m["edited_at"])),
         ]
     )
-    after = " || ".join(
-        [
-            f"""',"created_at":' || {json_time(m["created_at"])}""",
-            f"""',"sent_at":' || {json_time(m["sent_at"])}""",
-            f"""',"edited_at":' || {json_time(m["edited_at"])} || '}}'""",
-        ]
-    )
+    after = f"{after} || '}}'"
     attachments = (
         f"(SELECT json_agg(json_build_array({', '.join(attachment.values())}) "
         f"ORDER BY {attachment['id']}) FROM {quoted_table(Attachment)} a "
@@ -295,14 +357,14 @@ def _id_position(value: str) -> Any:
 class Shape:
     select: Callable[[], str]
     alias: str
-    # The pagination's ordering field, its column, and how a cursor's position of it reads.
+    # The pagination's ordering field (a column of the same name, ties broken by id), and
+    # how a cursor's position of it reads.
     position_field: str
-    position_column: str
     position: Callable[[str], Any]
     json: Callable[[tuple], str]
 
     def order(self, direction: str) -> str:
-        columns = dict.fromkeys([self.position_column, "id"])
+        columns = dict.fromkeys([self.position_field, "id"])
         return ", ".join(
             f"{self.alias}.{connection.ops.quote_name(column)} {direction}" for column in columns
         )
@@ -312,7 +374,6 @@ CONVERSATIONS = Shape(
     select=_conversation_select,
     alias="c",
     position_field="last_message_at",
-    position_column="last_message_at",
     position=_time_position,
     json=_conversation_text,
 )
@@ -320,17 +381,14 @@ CUSTOMERS = Shape(
     select=_customer_select,
     alias="cu",
     position_field="id",
-    position_column="id",
     position=_id_position,
     json=_customer_text,
 )
-
 
 MESSAGES = Shape(
     select=_message_select,
     alias="m",
     position_field="id",
-    position_column="id",
     position=_id_position,
     json=_message_text,
 )
