@@ -57,9 +57,10 @@ def _conversation_response(conversation: Conversation) -> Response:
 
 class RowListApi(generics.ListAPIView):
     """A list read as rows rather than models (see inbox.selectors): `get_queryset` gives
-    rows, `complete` adds what a page of them refers to, `represent` gives the shape. Where
-    `json_rows` gives rows PostgreSQL wrote as JSON (inbox.json_rows), those are paged
-    instead and their text passed on as it is."""
+    rows, `complete` adds what a page of them refers to, `represent` gives the shape."""
+
+    # Where `json_rows` gives rows PostgreSQL wrote as JSON (inbox.json_rows), those are
+    # paged instead and their text passed on as it is.
 
     filter_backends: list = []
 
