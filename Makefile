@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck check serve worker beat bench-ingest clean
+.PHONY: demo test lint typecheck check messages serve worker beat bench-ingest clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/python manage.py translations --check
+
+# After marking strings: find them (GNU gettext's xgettext) and recompile the catalogues.
+messages: $(STAMP)
+	$(BIN)/python manage.py translations --update
 
 typecheck: $(STAMP)
 	$(BIN)/mypy customers channels_app inbox config

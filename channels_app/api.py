@@ -4,7 +4,7 @@ from typing import cast
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -53,6 +53,43 @@ class ChannelOutputSerializer(serializers.ModelSerializer):
         return sorted(channel.secrets)
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "maxLength": 500},
+            {"type": "object", "additionalProperties": {"type": "string", "maxLength": 500}},
+        ]
+    }
+)
+class TextPerLanguageField(serializers.Field):
+    """One text for every language, or one per language ({"en": "…", "ru": "…"}); a
+    language left out reads the catalogue's text."""
+
+    MAX_LENGTH = 500
+
+    def to_internal_value(self, data):
+        codes = [code for code, _ in settings.LANGUAGES]
+        if isinstance(data, str) and 0 < len(data.strip()) <= self.MAX_LENGTH:
+            return data
+        if (
+            isinstance(data, dict)
+            and data
+            and set(data) <= set(codes)
+            and all(
+                isinstance(text, str) and 0 < len(text.strip()) <= self.MAX_LENGTH
+                for text in data.values()
+            )
+        ):
+            return data
+        raise ValidationError(
+            f"a text of 1 to {self.MAX_LENGTH} characters, or one per language "
+            f"({', '.join(codes)}) as an object"
+        )
+
+    def to_representation(self, value):
+        return value
+
+
 class CsatSettingsSerializer(serializers.Serializer):
     """A channel's survey settings; the ones left out keep their value."""
 
@@ -61,9 +98,14 @@ class CsatSettingsSerializer(serializers.Serializer):
         min_value=0, max_value=30 * 24 * 3600, required=False, help_text="after resolving"
     )
     expiry_days = serializers.IntegerField(min_value=1, max_value=365, required=False)
-    question = serializers.CharField(max_length=500, required=False)
-    thank_you = serializers.CharField(max_length=500, required=False)
-    language = serializers.CharField(max_length=16, required=False)
+    question = TextPerLanguageField(required=False)
+    thank_you = TextPerLanguageField(required=False)
+    language = serializers.ChoiceField(
+        choices=["", *(code for code, _ in settings.LANGUAGES)],
+        required=False,
+        allow_blank=True,
+        help_text='for customers whose own language is not known; "" follows config.language',
+    )
     fatigue_days = serializers.IntegerField(
         min_value=0, max_value=365, required=False, help_text="no second survey within"
     )

@@ -44,6 +44,8 @@ class InboundMessage:
     recipient_address: str
     identities: tuple[InboundIdentity, ...]
     sender_name: str = ""
+    # The language the platform says the sender uses (Telegram's language_code), as given.
+    sender_language: str = ""
     text: str = ""
     attachments: tuple[InboundAttachment, ...] = ()
     sent_at: datetime | None = None
@@ -189,6 +191,8 @@ class OutboundSurvey:
     rating_labels: dict[int, str]
     button_payloads: dict[int, str]
     customer_last_message_at: datetime | None = None
+    # The language the question and labels are in; what else the adapter writes follows.
+    language: str = "en"
 
 
 @dataclass(frozen=True)

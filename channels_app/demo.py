@@ -65,6 +65,7 @@ CONVERSATIONS = [
         "maria@example.com",
         "+34 612 345 678",
         ["Hi! My order #1042 hasn't arrived yet.", "It was due last Friday."],
+        "en",
     ),
     (
         "c-2",
@@ -72,6 +73,7 @@ CONVERSATIONS = [
         "jonas@example.de",
         None,
         ["Can I change the delivery address of an order that already shipped?"],
+        "",
     ),
     (
         "c-3",
@@ -79,6 +81,7 @@ CONVERSATIONS = [
         "aiko@example.jp",
         "+81 90 1234 5678",
         ["The app crashes when I open my invoices."],
+        "",
     ),
     (
         "c-4",
@@ -86,6 +89,23 @@ CONVERSATIONS = [
         "maria@example.com",
         None,
         ["Also, do you ship to the Canary Islands?"],
+        "en",
+    ),
+    (
+        "c-5",
+        "Ольга Смирнова",
+        "olga@example.ru",
+        None,
+        ["Здравствуйте! Где мой заказ №1077? Обещали доставить в пятницу."],
+        "ru",
+    ),
+    (
+        "c-6",
+        "Piotr Nowak",
+        "piotr@example.pl",
+        "+48 601 234 567",
+        ["Dzień dobry, czy mogę zwrócić buty kupione w zeszłym tygodniu?"],
+        "pl",
     ),
 ]
 
@@ -106,6 +126,12 @@ def seed_demo() -> list[tuple[str, str]]:
                 teams=[team] if role == Role.OPERATOR else [],
             )
         logins.append((role, username))
+    # `LANGUAGE_CODE=ru make demo` signs the demo people in to Russian pages, whatever the
+    # browser says (an operator's own language wins over Accept-Language).
+    demo_language = "" if settings.LANGUAGE_CODE == "en" else settings.LANGUAGE_CODE
+    User.objects.filter(username__in=[person[0] for person in PEOPLE]).update(
+        language=demo_language
+    )
 
     channel = Channel.objects.filter(name="Demo API").first()
     if channel is None:
@@ -119,7 +145,7 @@ def seed_demo() -> list[tuple[str, str]]:
         )
         channel.teams.set([team])
 
-    for sender_id, name, email, phone, texts in CONVERSATIONS:
+    for sender_id, name, email, phone, texts, language in CONVERSATIONS:
         identities = [InboundIdentity(kind="api", value=f"{channel.public_id}:{sender_id}")]
         identities.append(InboundIdentity(kind="email", value=email))
         if phone:
@@ -132,6 +158,7 @@ def seed_demo() -> list[tuple[str, str]]:
                     recipient_address=sender_id,
                     identities=tuple(identities),
                     sender_name=name,
+                    sender_language=language,
                     text=text,
                 ),
             )

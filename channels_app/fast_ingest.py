@@ -37,6 +37,7 @@ from channels_app.contracts import InboundMessage, WebhookRequest
 from channels_app.models import Channel
 from channels_app.registry import adapter_for
 from channels_app.services import channel_cached_active
+from customers.languages import supported_language
 from customers.models import Customer, IdentityKind
 from customers.normalization import InvalidIdentityValue, normalize_identity_value
 from inbox import realtime
@@ -75,7 +76,7 @@ NEW_SENDER = _NewSender()
 
 # Every identity a pending message carries, by the message's position in the batch.
 _SENDER_LOOKUP = """
-SELECT wanted.position, i.customer_id, c.name, c.email, c.phone
+SELECT wanted.position, i.customer_id, c.name, c.email, c.phone, c.language
 FROM unnest(%s::int[], %s::text[], %s::text[]) AS wanted(position, kind, value)
 JOIN customers_identity i ON i.kind = wanted.kind AND i.value = wanted.value
 JOIN customers_customer c ON c.id = i.customer_id
@@ -207,9 +208,9 @@ _STORE_FIRST_MESSAGE = (
     """
 WITH customer AS (
     INSERT INTO customers_customer (
-        name, email, phone, attributes, merged_into_id, created_at, updated_at
+        name, email, phone, language, attributes, merged_into_id, created_at, updated_at
     )
-    VALUES (%(name)s, %(email)s, %(phone)s, '{}'::jsonb, NULL, %(now)s, %(now)s)
+    VALUES (%(name)s, %(email)s, %(phone)s, %(language)s, '{}'::jsonb, NULL, %(now)s, %(now)s)
     RETURNING id
 ), identity AS (
     INSERT INTO customers_identity (customer_id, kind, value, is_reachable, created_at)
@@ -596,10 +597,11 @@ def _sender(pending: PendingMessage, matches: list[tuple]) -> int | _NewSender |
         return NEW_SENDER
     if len(matches) != len(pending.identities) or len({row[0] for row in matches}) != 1:
         return None
-    customer_id, name, email, phone = matches[0]
+    customer_id, name, email, phone, language = matches[0]
     given = dict(pending.identities)
     if (
         (pending.inbound.sender_name and not name)
+        or (not language and supported_language(pending.inbound.sender_language))
         or (given.get("email") and not email)
         or (given.get("phone") and not phone)
     ):
@@ -661,6 +663,7 @@ async def _store_first_message(pending: PendingMessage) -> Message:
         name=inbound.sender_name.strip()[:255],
         email=next((value for kind, value in identities if kind == IdentityKind.EMAIL), ""),
         phone=next((value for kind, value in identities if kind == IdentityKind.PHONE), ""),
+        language=supported_language(inbound.sender_language),
     )
     now = datetime.now(UTC)
     pool = await _connection_pool()
@@ -683,6 +686,7 @@ async def _store_first_message(pending: PendingMessage) -> Message:
                         "name": customer.name,
                         "email": customer.email,
                         "phone": customer.phone,
+                        "language": customer.language,
                         "kinds": [kind for kind, _ in identities],
                         "values": [value for _, value in identities],
                         "recipient_address": inbound.recipient_address,

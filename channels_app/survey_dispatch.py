@@ -30,7 +30,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from channels_app.adapters.base import ChannelAdapter
 from channels_app.contracts import DeliveryFailed, DeliveryResult, OutboundSurvey
@@ -159,11 +159,11 @@ class _BatchSend:
         outbound = _outbound(item)
         future: Future[DeliveryResult]
         if self.in_parallel and adapter.sends_surveys_in_parallel:
-            future = _send_pool().submit(adapter.send_survey, outbound)
+            future = _send_pool().submit(_send_in_its_language, adapter, outbound)
         else:
             future = Future()
             try:
-                future.set_result(adapter.send_survey(outbound))
+                future.set_result(_send_in_its_language(adapter, outbound))
             except Exception as error:
                 future.set_exception(error)
         self.in_flight[future] = item
@@ -241,12 +241,19 @@ def _outbound(item: SurveyToSend) -> OutboundSurvey:
         recipient_address=conversation.recipient_address,
         question=item.question,
         url=item.url,
-        rating_labels=dict(csat.RATING_LABELS),
+        rating_labels=csat.rating_labels(item.language),
         button_payloads={
             rating: csat.csat_button_payload(survey, rating) for rating in csat.RATINGS
         },
         customer_last_message_at=conversation.last_inbound_at,
+        language=item.language,
     )
+
+
+def _send_in_its_language(adapter: ChannelAdapter, survey: OutboundSurvey) -> DeliveryResult:
+    """What the adapter writes around the question (buttons, mail) in the survey's language."""
+    with translation.override(survey.language):
+        return adapter.send_survey(survey)
 
 
 def _rate_key(adapter: ChannelAdapter) -> str:

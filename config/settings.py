@@ -82,9 +82,11 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "inbox.web.language.OperatorLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "inbox.api.errors.DatabaseBusyMiddleware",
@@ -224,7 +226,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+# The languages the product speaks. LANGUAGE_CODE is the last fallback of an operator's
+# pages and of what a customer reads (see customers.languages).
+LANGUAGES = [("en", "English"), ("ru", "Русский"), ("pl", "Polski")]
+LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "en").strip().lower() or "en"
+if LANGUAGE_CODE not in {code for code, _ in LANGUAGES}:
+    raise RuntimeError(
+        f"LANGUAGE_CODE={LANGUAGE_CODE!r}: choose one of {', '.join(c for c, _ in LANGUAGES)}"
+    )
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

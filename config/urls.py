@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from channels_app import api as channel_api
@@ -31,6 +32,8 @@ urlpatterns = [
     path("api/v1/", include(api_patterns)),
     path("webhooks/<str:kind>/<uuid:public_id>/", webhooks.webhook, name="webhook"),
     path("survey/<str:token>/", survey_page, name="csat-survey"),
+    # The operators' scripts' texts in the page's language (gettext() in their modules).
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("widget.js", widget_views.widget_loader, name="widget-loader"),
     path("widget/<uuid:public_id>/uploads/", widget_views.widget_upload, name="widget-upload"),
     path("media/<path:path>", AttachmentFileApi.as_view(), name="attachment-file"),

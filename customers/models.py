@@ -1,15 +1,16 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class IdentityKind(models.TextChoices):
-    EMAIL = "email", "Email"
-    PHONE = "phone", "Phone"
-    TELEGRAM = "telegram", "Telegram"
-    WHATSAPP = "whatsapp", "WhatsApp"
-    WHATSAPP_USER = "whatsapp_user", "WhatsApp user id"
-    WEBCHAT = "webchat", "Website chat"
-    API = "api", "API"
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+    TELEGRAM = "telegram", _("Telegram")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    WHATSAPP_USER = "whatsapp_user", _("WhatsApp user id")
+    WEBCHAT = "webchat", _("Website chat")
+    API = "api", _("API")
 
 
 class Customer(models.Model):
@@ -17,6 +18,8 @@ class Customer(models.Model):
     email = models.EmailField(max_length=320, blank=True)
     phone = models.CharField(max_length=32, blank=True)
     attributes = models.JSONField(default=dict, blank=True)
+    # What the customer reads (customers.languages); "" until a platform or an operator says.
+    language = models.CharField(max_length=8, blank=True, default="", db_default="")
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_customers"
     )

@@ -9,12 +9,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from config.transactions import atomic_retrying_conflicts
+from customers.languages import supported_language
 from customers.models import Customer, CustomerMerge, Identity, IdentityClaim, IdentityKind
 from customers.normalization import InvalidIdentityValue, normalize_identity_value
 
 logger = logging.getLogger(__name__)
 
-PROFILE_FIELDS = ("name", "email", "phone")
+PROFILE_FIELDS = ("name", "email", "phone", "language")
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def customer_resolve(*, identities: Sequence[IdentityEvidence], name: str = "") 
 
 
 def customer_get_or_create(
-    *, identities: Sequence[IdentityEvidence], name: str = ""
+    *, identities: Sequence[IdentityEvidence], name: str = "", language: str = ""
 ) -> tuple[Customer, bool]:
     """The one customer behind a message's identities, and whether it was created now.
 
@@ -71,13 +72,14 @@ def customer_get_or_create(
         raise ValueError("a customer needs at least one identity vouched for by the channel")
     claims = [item for item in evidence if not item.is_verified]
     name = name.strip()[: Customer._meta.get_field("name").max_length]
+    language = supported_language(language)
     # A concurrent request may create one of these identities first: resolving again
     # then finds it.
-    return atomic_retrying_conflicts(lambda: _resolve(verified, claims, name))
+    return atomic_retrying_conflicts(lambda: _resolve(verified, claims, name, language))
 
 
 def _resolve(
-    verified: list[IdentityEvidence], claims: list[IdentityEvidence], name: str
+    verified: list[IdentityEvidence], claims: list[IdentityEvidence], name: str, language: str
 ) -> tuple[Customer, bool]:
     lookup = Q()
     for item in verified:
@@ -100,9 +102,10 @@ def _resolve(
             name=name,
             email=_first_value(verified, IdentityKind.EMAIL),
             phone=_first_value(verified, IdentityKind.PHONE),
+            language=language,
         )
     else:
-        _fill_blank_profile_fields(customer, name=name, identities=verified)
+        _fill_blank_profile_fields(customer, name=name, language=language, identities=verified)
 
     missing = [item for item in verified if (item.kind, item.value) not in known]
     if missing:
@@ -123,10 +126,11 @@ def _first_value(identities: Sequence[IdentityEvidence], kind: str) -> str:
 
 
 def _fill_blank_profile_fields(
-    customer: Customer, *, name: str, identities: Sequence[IdentityEvidence]
+    customer: Customer, *, name: str, language: str, identities: Sequence[IdentityEvidence]
 ) -> None:
     updates = {
         "name": name,
+        "language": language,
         "email": _first_value(identities, IdentityKind.EMAIL),
         "phone": _first_value(identities, IdentityKind.PHONE),
     }

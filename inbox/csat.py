@@ -19,8 +19,12 @@ from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
+from customers.languages import channel_language, reader_language, text_in_language
 from inbox import realtime
 from inbox.models import (
     Conversation,
@@ -41,7 +45,18 @@ MAX_BATCHES_PER_SWEEP = 250
 WAKE_HORIZON_SECONDS = 60
 
 RATINGS = (1, 2, 3, 4, 5)
-RATING_LABELS = {1: "Very poor", 2: "Poor", 3: "Average", 4: "Good", 5: "Excellent"}
+RATING_LABELS = {
+    1: gettext_noop("Very poor"),
+    2: gettext_noop("Poor"),
+    3: gettext_noop("Average"),
+    4: gettext_noop("Good"),
+    5: gettext_noop("Excellent"),
+}
+# The texts a channel's settings may replace (with one text, or one per language).
+DEFAULT_TEXTS = {
+    "question": gettext_noop("How would you rate the help you received?"),
+    "thank_you": gettext_noop("Thank you for your feedback!"),
+}
 LOW_RATING = 2
 # A messenger reply within this time after a rating is taken as its comment.
 COMMENT_WINDOW = timedelta(minutes=10)
@@ -50,7 +65,7 @@ COMMENT_WINDOW = timedelta(minutes=10)
 class SurveyClosed(Exception):
     """The survey cannot take this answer: unknown, expired, or answered already."""
 
-    def __init__(self, reason: str, *, status_code: int = 400) -> None:
+    def __init__(self, reason: str | Promise, *, status_code: int = 400) -> None:
         super().__init__(reason)
         self.reason = reason
         self.status_code = status_code
@@ -61,9 +76,10 @@ def default_csat_settings() -> dict:
         "enabled": True,
         "delay_seconds": 300,
         "expiry_days": 7,
-        "question": "How would you rate the help you received?",
-        "thank_you": "Thank you for your feedback!",
-        "language": "en",
+        "question": DEFAULT_TEXTS["question"],
+        "thank_you": DEFAULT_TEXTS["thank_you"],
+        # For customers whose own language is not known; "" follows config.language.
+        "language": "",
         "fatigue_days": 14,
     }
 
@@ -79,6 +95,30 @@ def csat_settings(channel) -> dict:
         except (TypeError, ValueError):
             options[name] = defaults[name]
     return options
+
+
+def survey_language(*, customer_language: str, channel) -> str:
+    """What a survey to this customer on this channel is written in."""
+    return reader_language(
+        customer_language, channel_language(channel.config), (channel.csat or {}).get("language")
+    )
+
+
+def survey_text(options: dict, name: str, language: str) -> str:
+    """The channel's `question` or `thank_you` in `language`: its own text for that
+    language, else the catalogue's. The stored default counts as not customised."""
+    default = DEFAULT_TEXTS[name]
+    configured = options.get(name)
+    with translation.override(language):
+        fallback = translation.gettext(default)
+    return text_in_language(
+        None if configured == default else configured, language, fallback=fallback
+    )
+
+
+def rating_labels(language: str) -> dict[int, str]:
+    with translation.override(language):
+        return {rating: translation.gettext(label) for rating, label in RATING_LABELS.items()}
 
 
 def survey_url(survey: CsatSurvey) -> str:
@@ -155,7 +195,7 @@ def csat_surveys_queue_all_due(*, send_batch: Callable[[list[int]], None]) -> in
     """
     csat_surveys_heal_interrupted()
     queued = 0
-    for _ in range(MAX_BATCHES_PER_SWEEP):
+    for _batch in range(MAX_BATCHES_PER_SWEEP):
         survey_ids = _queue_due_batch(batch_size=BATCH_SIZE)
         if not survey_ids:
             break
@@ -233,7 +273,7 @@ def csat_survey_get_by_token(*, token: str) -> CsatSurvey:
         .first()
     )
     if survey is None or survey.status not in (SurveyStatus.SENT, SurveyStatus.ANSWERED):
-        raise SurveyClosed("This survey link is not valid.", status_code=404)
+        raise SurveyClosed(_("This survey link is not valid."), status_code=404)
     return survey
 
 
@@ -248,17 +288,17 @@ def csat_record_answer(*, survey: CsatSurvey, rating: int | None, comment: str =
         survey = CsatSurvey.objects.select_for_update().get(pk=survey.pk)
         if survey.status == SurveyStatus.ANSWERED:
             if rating is not None and rating != survey.rating:
-                raise SurveyClosed("This survey was answered already.", status_code=409)
+                raise SurveyClosed(_("This survey was answered already."), status_code=409)
             if comment and not survey.comment:
                 survey.comment = comment
                 survey.save(update_fields=["comment", "updated_at"])
             return survey
         if survey.status != SurveyStatus.SENT:
-            raise SurveyClosed("This survey link is not valid.", status_code=404)
+            raise SurveyClosed(_("This survey link is not valid."), status_code=404)
         if survey.expires_at and survey.expires_at < timezone.now():
-            raise SurveyClosed("This survey has closed.", status_code=410)
+            raise SurveyClosed(_("This survey has closed."), status_code=410)
         if rating not in RATINGS:
-            raise SurveyClosed("Choose a rating from 1 to 5.")
+            raise SurveyClosed(_("Choose a rating from 1 to 5."))
         survey.rating = rating
         survey.comment = comment
         survey.status = SurveyStatus.ANSWERED

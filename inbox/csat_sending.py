@@ -45,6 +45,7 @@ SENDING_NEEDS = (
     "due_at",
     "send_attempts",
     "customer_id",
+    "customer__language",
     "channel_id",
     "conversation__id",
     "conversation__status",
@@ -57,6 +58,7 @@ SENDING_NEEDS = (
 @dataclass(frozen=True)
 class SurveyToSend:
     survey: CsatSurvey
+    language: str
     question: str
     url: str
 
@@ -66,7 +68,7 @@ def csat_surveys_prepare(*, survey_ids: Iterable[int]) -> list[SurveyToSend]:
     checking each again; the others are marked skipped with the reason. Claims nothing."""
     surveys = list(
         CsatSurvey.objects.filter(pk__in=list(survey_ids), status=SurveyStatus.QUEUED)
-        .select_related("conversation")
+        .select_related("conversation", "customer")
         # One instance per channel (its settings and secrets read once), not one per row.
         .prefetch_related("conversation__channel")
         .only(*SENDING_NEEDS)
@@ -84,15 +86,26 @@ def csat_surveys_prepare(*, survey_ids: Iterable[int]) -> list[SurveyToSend]:
             status=SurveyStatus.SKIPPED, skip_reason=reason, updated_at=timezone.now()
         )
         logger.info("CSAT surveys %s skipped: %s", survey_ids_skipped, reason)
-    return [
-        SurveyToSend(
-            survey=survey,
-            question=options_by_channel[survey.channel_id]["question"],
-            url=csat.survey_url(survey),
+    to_send = []
+    for survey in surveys:
+        if survey.pk in reasons:
+            continue
+        # Kept on the instance for csat_surveys_mark_sent, which records it.
+        survey.language = csat.survey_language(
+            customer_language=survey.customer.language, channel=survey.conversation.channel
         )
-        for survey in surveys
-        if survey.pk not in reasons
-    ]
+        question = csat.survey_text(
+            options_by_channel[survey.channel_id], "question", survey.language
+        )
+        to_send.append(
+            SurveyToSend(
+                survey=survey,
+                language=survey.language,
+                question=question,
+                url=csat.survey_url(survey),
+            )
+        )
+    return to_send
 
 
 def _skip_reasons(
@@ -178,16 +191,17 @@ def csat_surveys_claim(*, survey_ids: list[int]) -> set[int]:
 def csat_surveys_mark_sent(*, sent: list[tuple[CsatSurvey, str | None]]) -> None:
     """Record the surveys the platform accepted, with its id for each."""
     now = timezone.now()
-    by_expiry: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    groups: dict[tuple[int, str], list[tuple[int, str]]] = defaultdict(list)
     for survey, external_id in sent:
         expiry_days = csat.csat_settings(survey.conversation.channel)["expiry_days"]
-        by_expiry[expiry_days].append((survey.pk, external_id or ""))
-    for expiry_days, group in by_expiry.items():
+        groups[(expiry_days, survey.language)].append((survey.pk, external_id or ""))
+    for (expiry_days, language), group in groups.items():
         # One statement per group, as it runs for every few surveys sent.
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {CsatSurvey._meta.db_table} SET status = %s, sent_at = %s, "
-                "expires_at = %s, skip_reason = '', updated_at = %s, external_id = CASE id "
+                "expires_at = %s, skip_reason = '', updated_at = %s, language = %s, "
+                "external_id = CASE id "
                 + " ".join(["WHEN %s THEN %s"] * len(group))
                 + f" ELSE '' END WHERE id IN ({', '.join(['%s'] * len(group))}) AND status = %s",
                 [
@@ -195,6 +209,7 @@ def csat_surveys_mark_sent(*, sent: list[tuple[CsatSurvey, str | None]]) -> None
                     now,
                     now + timedelta(days=expiry_days),
                     now,
+                    language,
                     *(value for pair in group for value in pair),
                     *(survey_id for survey_id, _ in group),
                     SurveyStatus.SENDING.value,

@@ -2,16 +2,19 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    ADMIN = "admin", "Admin"
-    SUPERVISOR = "supervisor", "Supervisor"
-    OPERATOR = "operator", "Operator"
+    ADMIN = "admin", _("Admin")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    OPERATOR = "operator", _("Operator")
 
 
 class User(AbstractUser):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.OPERATOR)
+    # The language of the operator's pages; "" follows their browser (Accept-Language).
+    language = models.CharField(max_length=8, blank=True, default="", db_default="")
 
     @property
     def display_name(self) -> str:
@@ -40,18 +43,18 @@ class Team(models.Model):
 
 
 class ConversationStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    PENDING = "pending", "Pending"
-    SNOOZED = "snoozed", "Snoozed"
-    RESOLVED = "resolved", "Resolved"
+    OPEN = "open", _("Open")
+    PENDING = "pending", _("Pending")
+    SNOOZED = "snoozed", _("Snoozed")
+    RESOLVED = "resolved", _("Resolved")
 
 
 class Priority(models.TextChoices):
-    NONE = "none", "None"
-    LOW = "low", "Low"
-    MEDIUM = "medium", "Medium"
-    HIGH = "high", "High"
-    URGENT = "urgent", "Urgent"
+    NONE = "none", _("None")
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
 
 
 class Conversation(models.Model):
@@ -136,13 +139,13 @@ class MessageDirection(models.TextChoices):
 
 
 class MessageStatus(models.TextChoices):
-    RECEIVED = "received", "Received"
-    INTERNAL = "internal", "Internal note"
-    QUEUED = "queued", "Queued"
-    SENT = "sent", "Sent"
-    DELIVERED = "delivered", "Delivered"
-    READ = "read", "Read"
-    FAILED = "failed", "Failed"
+    RECEIVED = "received", _("Received")
+    INTERNAL = "internal", _("Internal note")
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Sent")
+    DELIVERED = "delivered", _("Delivered")
+    READ = "read", _("Read")
+    FAILED = "failed", _("Failed")
 
 
 class Message(models.Model):
@@ -227,15 +230,15 @@ class Label(models.Model):
 
 
 class ConversationEventKind(models.TextChoices):
-    ASSIGNED = "assigned", "Assigned"
-    UNASSIGNED = "unassigned", "Unassigned"
-    TEAM_CHANGED = "team_changed", "Team changed"
-    RESOLVED = "resolved", "Resolved"
-    REOPENED = "reopened", "Reopened"
-    SNOOZED = "snoozed", "Snoozed"
-    PRIORITY_CHANGED = "priority_changed", "Priority changed"
-    LABELS_CHANGED = "labels_changed", "Labels changed"
-    MERGED = "merged", "Customer merged"
+    ASSIGNED = "assigned", _("Assigned")
+    UNASSIGNED = "unassigned", _("Unassigned")
+    TEAM_CHANGED = "team_changed", _("Team changed")
+    RESOLVED = "resolved", _("Resolved")
+    REOPENED = "reopened", _("Reopened")
+    SNOOZED = "snoozed", _("Snoozed")
+    PRIORITY_CHANGED = "priority_changed", _("Priority changed")
+    LABELS_CHANGED = "labels_changed", _("Labels changed")
+    MERGED = "merged", _("Customer merged")
 
 
 class ConversationEvent(models.Model):
@@ -318,6 +321,8 @@ class CsatSurvey(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     external_id = models.CharField(max_length=255, blank=True)
+    # The language the survey was put in; its page opens in it.
+    language = models.CharField(max_length=8, blank=True, default="", db_default="")
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
     comment = models.TextField(blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)

@@ -55,3 +55,27 @@ def team_get_or_create(*, name: str) -> Team:
 def operator_api_token(*, user: User) -> str:
     token, _ = Token.objects.get_or_create(user=user)
     return token.key
+
+
+def operator_personal_settings_update(
+    *,
+    user: User,
+    language: str | None = None,
+    first_name: str | None = None,
+    last_name: str | None = None,
+) -> User:
+    """Change what an operator may set for themselves; the settings not given stay."""
+    changes = {
+        field: value
+        for field, value in (
+            ("language", language),
+            ("first_name", first_name),
+            ("last_name", last_name),
+        )
+        if value is not None
+    }
+    for field, value in changes.items():
+        setattr(user, field, value)
+    if changes:
+        user.save(update_fields=list(changes))
+    return user

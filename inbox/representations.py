@@ -334,7 +334,16 @@ def conversation_event_text(event: ConversationEvent) -> str:
 
 # A customer as lists read it: one row with these keys, plus "identities" ((kind, value,
 # is_reachable) of each) and "claims" ((kind, value) of each).
-CUSTOMER_ROW_FIELDS = ("id", "name", "email", "phone", "attributes", "created_at", "updated_at")
+CUSTOMER_ROW_FIELDS = (
+    "id",
+    "name",
+    "email",
+    "phone",
+    "language",
+    "attributes",
+    "created_at",
+    "updated_at",
+)
 
 
 def customer_row_representation(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -345,6 +354,7 @@ def customer_row_representation(row: Mapping[str, Any]) -> dict[str, Any]:
         "name": row["name"],
         "email": row["email"],
         "phone": row["phone"],
+        "language": row["language"],
         "attributes": row["attributes"],
         "identities": [
             {"kind": kind, "value": value, "is_reachable": is_reachable}

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from channels_app.contracts import DELIVER_MESSAGE_TASK, DeliveryProgress, InboundMessage
 from config.celery import app as celery_app
@@ -95,6 +95,7 @@ def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
             for item in inbound.identities
         ],
         name=inbound.sender_name,
+        language=inbound.sender_language,
     )
     now = timezone.now()
     if is_new_customer and not inbound.threads_by_reference:
@@ -724,7 +725,8 @@ def conversation_set_priority(
                 kind=ConversationEventKind.PRIORITY_CHANGED,
                 actor=actor,
                 priority=priority,
-                priority_label=str(Priority(priority).label),
+                # Stored as data: in the source language, not the acting operator's.
+                priority_label=_source_text(Priority(priority).label),
             )
         realtime.conversation_changed(conversation)
     return conversation
@@ -838,3 +840,8 @@ async def operator_presence_set(*, operator: dict, socket: str, status: str | No
     after = selectors.presence_status_of(sockets)
     if after != before:
         await realtime.presence_changed(operator=operator, status=after)
+
+
+def _source_text(text) -> str:
+    with translation.override(None):
+        return str(text)

@@ -1,4 +1,5 @@
 import os
+import uuid
 
 import pytest
 from django.conf import settings as django_settings
@@ -12,6 +13,12 @@ from tests.helpers import RecordingServer
 from tests.mail_servers import SmtpSink
 
 REAL_SERVICES_REQUIRED = os.environ.get("SWITCHBOARD_REQUIRE_REAL_SERVICES") == "1"
+
+# Redis pub/sub channels are shared by every database of a server: a run of the suite
+# must not hear another run's (or a benchmark's) groups.
+_layer_config = django_settings.CHANNEL_LAYERS["default"].get("CONFIG")
+if isinstance(_layer_config, dict) and "prefix" in _layer_config:
+    _layer_config["prefix"] = f"switchboard-test-{uuid.uuid4().hex[:8]}"
 
 
 def real_services_available() -> bool:

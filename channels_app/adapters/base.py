@@ -6,6 +6,8 @@ import json
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from django.conf import settings
+
 from channels_app.contracts import (
     DeliveryFailed,
     DeliveryResult,
@@ -19,9 +21,14 @@ from channels_app.contracts import (
     WebhookRejected,
     WebhookRequest,
 )
+from customers.languages import supported_language
 
 if TYPE_CHECKING:
     from channels_app.models import Channel
+
+
+# Settings every kind accepts: `language`, what its customers read unless they say.
+COMMON_CONFIG_KEYS = ("language",)
 
 
 class ConfigInvalid(ValueError):
@@ -61,9 +68,18 @@ class ChannelAdapter(ABC):
         cls, config: dict[str, Any], *, existing_secrets: dict[str, str] | None = None
     ) -> tuple[dict[str, Any], dict[str, str]]:
         """Validate a config given through the API; returns (public part, secret part)."""
-        unknown = set(config) - set(cls.public_config_keys) - set(cls.secret_config_keys)
+        public_keys = (*cls.public_config_keys, *COMMON_CONFIG_KEYS)
+        unknown = set(config) - set(public_keys) - set(cls.secret_config_keys)
         errors = {key: "unknown setting" for key in sorted(unknown)}
-        public = {key: config[key] for key in cls.public_config_keys if key in config}
+        public = {key: config[key] for key in public_keys if key in config}
+        if "language" in public:
+            if config["language"] in ("", None):
+                del public["language"]
+            elif language := supported_language(config["language"]):
+                public["language"] = language
+            else:
+                codes = ", ".join(code for code, _ in settings.LANGUAGES)
+                errors["language"] = f"one of {codes}, or empty to follow LANGUAGE_CODE"
         secrets = dict(existing_secrets or {})
         for key in cls.secret_config_keys:
             if key in config:

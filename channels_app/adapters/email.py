@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext
 
 from channels_app.adapters.base import ChannelAdapter, check_switchboard_signature
 from channels_app.contracts import (
@@ -311,7 +312,7 @@ class EmailAdapter(ChannelAdapter):
         )
         body_html = f"<p>{html.escape(survey.question)}</p><p>{buttons}</p>"
         mail = EmailMultiAlternatives(
-            subject=self.channel.csat.get("email_subject") or "How did we do?",
+            subject=self.channel.csat.get("email_subject") or gettext("How did we do?"),
             body=text,
             from_email=self._from_header(""),
             to=[survey.recipient_address],

@@ -18,6 +18,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 from django.conf import settings
+from django.utils.translation import gettext
 
 from channels_app.adapters.base import ChannelAdapter, ConfigInvalid
 from channels_app.contracts import (
@@ -39,6 +40,7 @@ from channels_app.contracts import (
     WebhookRequest,
 )
 from channels_app.http import http_client
+from inbox import csat
 
 logger = logging.getLogger(__name__)
 
@@ -190,8 +192,7 @@ class TelegramAdapter(ChannelAdapter):
                         {
                             "chat_id": event.recipient_address,
                             "message_id": int(event.reply_to_id),
-                            "text": self.channel.csat.get("thank_you")
-                            or "Thank you for your feedback!",
+                            "text": self._thank_you(event),
                         },
                         timeout=CALLBACK_ANSWER_TIMEOUT_SECONDS,
                     )
@@ -201,6 +202,12 @@ class TelegramAdapter(ChannelAdapter):
                 )
             except Exception:
                 logger.exception("channel %s: answering a callback query failed", self.channel.pk)
+
+    def _thank_you(self, answer: InboundMessage) -> str:
+        language = csat.survey_language(
+            customer_language=answer.sender_language, channel=self.channel
+        )
+        return csat.survey_text(csat.csat_settings(self.channel), "thank_you", language)
 
     def send_survey(self, survey: OutboundSurvey) -> DeliveryResult:
         """The question with an inline keyboard of the five ratings; a press comes back as a
@@ -215,8 +222,12 @@ class TelegramAdapter(ChannelAdapter):
             "sendMessage",
             {
                 "chat_id": survey.recipient_address,
-                "text": f"{survey.question}\n1 = {survey.rating_labels[1].lower()}, "
-                f"5 = {survey.rating_labels[5].lower()}",
+                "text": gettext("%(question)s\n1 = %(worst)s, 5 = %(best)s")
+                % {
+                    "question": survey.question,
+                    "worst": survey.rating_labels[1].lower(),
+                    "best": survey.rating_labels[5].lower(),
+                },
                 "reply_markup": {"inline_keyboard": keyboard},
             },
         )
@@ -447,6 +458,7 @@ class _Origin:
     chat_id: int
     sender_id: int
     sender_name: str
+    sender_language: str
 
 
 def _private_origin(message: _Fields) -> _Origin | None:
@@ -461,6 +473,7 @@ def _private_origin(message: _Fields) -> _Origin | None:
         chat_id=chat.required_integer("id"),
         sender_id=sender.required_integer("id"),
         sender_name=_full_name(sender),
+        sender_language=sender.string("language_code")[:16],
     )
 
 
@@ -483,6 +496,7 @@ def _message_events(message: _Fields) -> list[InboundEvent]:
             recipient_address=str(origin.chat_id),
             identities=(InboundIdentity("telegram", str(origin.sender_id)), *content.identities),
             sender_name=origin.sender_name,
+            sender_language=origin.sender_language,
             text=content.text,
             attachments=content.attachments,
             sent_at=message.timestamp("date"),
@@ -525,6 +539,7 @@ def _callback_events(callback: _Fields) -> list[InboundEvent]:
             recipient_address=str(chat.required_integer("id")),
             identities=(InboundIdentity("telegram", str(sender.required_integer("id"))),),
             sender_name=_full_name(sender),
+            sender_language=sender.string("language_code")[:16],
             text=_pressed_button_text(message, data) or data,
             button_payload=data,
             reply_to_id=str(message.integer("message_id") or ""),

@@ -177,6 +177,7 @@ class WebchatAdapter(ChannelAdapter):
                 conversation_per_address=True,
                 identities=tuple(identities),
                 sender_name=_line(frame, "name")[:255],
+                sender_language=_string(frame, "language")[:16],
                 text=text,
                 attachments=attachments,
                 button_payload=button_payload,

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
+from django.utils.translation import gettext
 
 from channels_app.adapters.base import ChannelAdapter, check_sha256_signature, parse_json_object
 from channels_app.contracts import (
@@ -237,8 +238,8 @@ class WhatsAppAdapter(ChannelAdapter):
                 "type": "list",
                 "body": {"text": survey.question[:1024]},
                 "action": {
-                    "button": "Rate us",
-                    "sections": [{"title": "Your rating", "rows": rows}],
+                    "button": gettext("Rate us")[:20],
+                    "sections": [{"title": gettext("Your rating")[:24], "rows": rows}],
                 },
             },
         }

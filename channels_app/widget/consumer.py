@@ -26,6 +26,7 @@ from channels_app.widget.visitors import (
     visitor_new,
     visitor_token,
 )
+from customers.languages import supported_language
 from inbox import realtime as inbox_realtime
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ FRAME_WINDOW_SECONDS = 10
 class WidgetConsumer(AsyncJsonWebsocketConsumer):
     channel: Channel
     visitor: Visitor | None = None
+    language: str = ""
     conversation_id: int | None = None
     customer: dict[str, Any] | None = None
     groups_joined: list[str]
@@ -126,6 +128,8 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
             visitor_from_token(public_id=public_id, token=token) if isinstance(token, str) else None
         )
         self.visitor = visitor or visitor_new()
+        # The widget's language (the site's choice, else the browser's): the customer's.
+        self.language = supported_language(frame.get("language"))
         await self._join(
             visitor_group(channel_id=self.channel.pk, visitor_id=self.visitor.visitor_id)
         )
@@ -190,6 +194,7 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
                 text=text,
                 client_id=client_id,
                 button_payload=button_payload,
+                language=self.language,
             )
         except services.VisitorMessageRefused as refusal:
             await self._error(refusal.code, refusal.detail)

@@ -137,6 +137,7 @@ def visitor_message_send(
     client_id: str = "",
     button_payload: str = "",
     attachment: VisitorAttachment | None = None,
+    language: str = "",
 ) -> VisitorMessageOutcome:
     """Store what the visitor wrote, through the same verify → store raw → parse → receive
     flow as a platform's webhook."""
@@ -156,6 +157,7 @@ def visitor_message_send(
         "email": visitor.email,
         "user_id": visitor.user_id,
         "email_verified": visitor.is_email_verified,
+        "language": language,
     }
     if attachment is not None:
         # The file travels inside the stored raw event, like an email's parts do.

@@ -1,10 +1,12 @@
 """The widget's HTTP side: the loader script every embedding page fetches, and uploads."""
 
+import gettext
 import json
 from functools import cache
 from pathlib import Path
 
 from asgiref.sync import async_to_sync
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
@@ -15,6 +17,8 @@ from channels_app.widget.visitors import visitor_from_token
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "widget"
 CSS_PLACEHOLDER = '"__WIDGET_CSS__"'
+CATALOGUES_PLACEHOLDER = '"__WIDGET_CATALOGUES__"'
+DEFAULT_LANGUAGE_PLACEHOLDER = '"__WIDGET_DEFAULT_LANGUAGE__"'
 # Short enough that a fix reaches visitors within the hour, long enough to spare us.
 LOADER_MAX_AGE_SECONDS = 3600
 
@@ -23,9 +27,40 @@ LOADER_MAX_AGE_SECONDS = 3600
 def _loader_source() -> bytes:
     # The stylesheet travels inside the script: one request, and the styles land in the
     # widget's shadow root, out of the host page's reach.
+    # So do its texts in every language: the visitor's browser picks one without a
+    # second request.
     script = (STATIC_DIR / "widget.js").read_text()
     css = (STATIC_DIR / "widget.css").read_text()
-    return script.replace(CSS_PLACEHOLDER, json.dumps(css), 1).encode()
+    for placeholder, value in (
+        (CSS_PLACEHOLDER, css),
+        (CATALOGUES_PLACEHOLDER, _script_catalogues()),
+        (DEFAULT_LANGUAGE_PLACEHOLDER, settings.LANGUAGE_CODE),
+    ):
+        script = script.replace(placeholder, json.dumps(value, ensure_ascii=False), 1)
+    return script.encode()
+
+
+def _script_catalogues() -> dict[str, dict[str, str]]:
+    """The compiled `djangojs` catalogue of each language but English, as {text: translation}."""
+    catalogues = {}
+    for language, _ in settings.LANGUAGES:
+        if language == "en":
+            continue
+        try:
+            compiled = gettext.translation(
+                "djangojs", localedir=str(settings.LOCALE_PATHS[0]), languages=[language]
+            )
+        except FileNotFoundError:
+            continue
+        # GNUTranslations keeps the entries in _catalog (as Django's JavaScriptCatalog reads
+        # them); the key "" is the header.
+        entries = getattr(compiled, "_catalog", {})
+        catalogues[language] = {
+            text: translated
+            for text, translated in entries.items()
+            if isinstance(text, str) and text and translated
+        }
+    return catalogues
 
 
 @require_GET

@@ -5,6 +5,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
 from rest_framework import serializers
 
 from customers.models import Customer
@@ -246,6 +247,7 @@ class CustomerOutputSerializer(serializers.ModelSerializer):
             "name",
             "email",
             "phone",
+            "language",
             "attributes",
             "identities",
             "claims",
@@ -266,6 +268,12 @@ class CustomerDetailOutputSerializer(CustomerOutputSerializer):
 
 class CustomerUpdateInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    language = serializers.ChoiceField(
+        choices=[code for code, _ in settings.LANGUAGES],
+        required=False,
+        allow_blank=True,
+        help_text='What the customer reads; "" follows their channel\'s language.',
+    )
     attributes = serializers.DictField(required=False)
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from inbox.api import report_views, views
+from inbox.api import personal_views, report_views, views
 
 urlpatterns = [
     path("reports/csat/", report_views.CsatReportApi.as_view(), name="report-csat"),
@@ -72,6 +72,7 @@ urlpatterns = [
     path("teams/", views.TeamListApi.as_view(), name="team-list"),
     path("teams/<int:team_id>/", views.TeamDetailApi.as_view(), name="team-detail"),
     path("operators/", views.OperatorListApi.as_view(), name="operator-list"),
+    path("operators/me/", personal_views.OperatorMeApi.as_view(), name="operator-me"),
     path("operators/<int:operator_id>/", views.OperatorDetailApi.as_view(), name="operator-detail"),
     path("canned-responses/", views.CannedResponseListApi.as_view(), name="canned-response-list"),
     path(

@@ -4,6 +4,7 @@ and render.js do the same in the browser, so keep the two in step."""
 from datetime import datetime
 
 from django import template
+from django.utils.translation import gettext_lazy
 
 from inbox.representations import conversation_event_text
 
@@ -11,11 +12,11 @@ register = template.Library()
 
 AVATAR_TONES = 8
 DELIVERY = {
-    "queued": ("⏱", "Queued"),
-    "sent": ("✓", "Sent"),
-    "delivered": ("✓✓", "Delivered"),
-    "read": ("✓✓", "Read"),
-    "failed": ("⚠", "Failed"),
+    "queued": ("⏱", gettext_lazy("Queued")),
+    "sent": ("✓", gettext_lazy("Sent")),
+    "delivered": ("✓✓", gettext_lazy("Delivered")),
+    "read": ("✓✓", gettext_lazy("Read")),
+    "failed": ("⚠", gettext_lazy("Failed")),
 }
 
 
@@ -59,7 +60,7 @@ def delivery_glyph(status: str) -> str:
 
 @register.filter
 def delivery_label(status: str) -> str:
-    return DELIVERY.get(status, ("", status))[1]
+    return str(DELIVERY.get(status, ("", status))[1])
 
 
 @register.filter

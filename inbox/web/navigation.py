@@ -7,11 +7,16 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.http import QueryDict
+from django.utils.translation import gettext_lazy
 
 from inbox.models import ConversationStatus, Label, Team
 from inbox.web.selectors import InboxCounts, InboxView
 
-FIXED_VIEWS = (("mine", "Mine"), ("unassigned", "Unassigned"), ("all", "All"))
+FIXED_VIEWS = (
+    ("mine", gettext_lazy("Mine")),
+    ("unassigned", gettext_lazy("Unassigned")),
+    ("all", gettext_lazy("All")),
+)
 DEFAULT_VIEW = "all"
 
 
@@ -79,7 +84,7 @@ def view_links(
     return [
         NavigationLink(
             key=key,
-            label=label,
+            label=str(label),
             url="?" + view_query(view, view=key),
             count=counts.views.get(key) if counts else None,
             is_current=key == view.key,
@@ -93,7 +98,7 @@ def status_links(view: InboxView, counts: InboxCounts | None = None) -> list[Nav
     return [
         NavigationLink(
             key=status,
-            label=label,
+            label=str(label),
             url="?" + view_query(view, status=status),
             count=counts.statuses.get(status) if counts else None,
             is_current=status == view.status,

@@ -16,13 +16,18 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
 from inbox import reports
 from inbox.models import Team, User
 from inbox.web import selectors
 
-PERIODS = ((7, "Last 7 days"), (30, "Last 30 days"), (90, "Last 90 days"))
+PERIODS = (
+    (7, gettext_lazy("Last 7 days")),
+    (30, gettext_lazy("Last 30 days")),
+    (90, gettext_lazy("Last 90 days")),
+)
 DEFAULT_PERIOD_DAYS = 30
 CUSTOM_PERIOD = "custom"
 

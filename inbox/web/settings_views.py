@@ -1,10 +1,12 @@
-"""The settings page: labels (supervisors and admins change them) and canned replies.
+"""The settings page: the operator's own language, labels (supervisors and admins change
+them) and canned replies.
 
 It renders what exists; the page's script writes through the REST API, like the inbox.
 """
 
 from typing import cast
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -27,5 +29,6 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             "labels": selectors.label_list(),
             "canned_responses": selectors.canned_response_list(),
             "can_edit_labels": user.sees_all_conversations,
+            "languages": settings.LANGUAGES,
         },
     )

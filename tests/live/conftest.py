@@ -63,7 +63,7 @@ def live_environment(django_db_setup, tmp_path_factory) -> dict[str, str]:
         ),
         "REDIS_URL": settings.REDIS_URL,
         "SECRET_KEY": settings.SECRET_KEY,
-        "CHANNEL_LAYER_PREFIX": f"switchboard-test-{RUN_ID}",
+        "CHANNEL_LAYER_PREFIX": settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
         "CELERY_TASK_DEFAULT_QUEUE": QUEUE,
         "DATABASE_CONN_MAX_AGE": "0",
         "DELIVERY_RETRY_BASE_SECONDS": "0.2",
@@ -270,8 +270,10 @@ def chromium():
 def open_pages(chromium):
     contexts = []
 
-    def new_page(*, width: int = 1280, height: int = 800):
-        context = chromium.new_context(viewport={"width": width, "height": height})
+    def new_page(*, width: int = 1280, height: int = 800, locale: str = "en-US"):
+        # The browser's languages (navigator.languages, Accept-Language) are set, not
+        # left to the machine's.
+        context = chromium.new_context(viewport={"width": width, "height": height}, locale=locale)
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()

@@ -33,7 +33,8 @@ def site(live_server_url):
                 "<style>button, div { color: red !important; font-size: 40px; }</style>"
                 "</head><body><h1>Shop</h1>"
                 f'<script src="{live_server_url}/widget.js" '
-                f'data-channel="{state["public_id"]}" async></script>'
+                f'data-channel="{state["public_id"]}" {state.get("attributes", "")} async>'
+                "</script>"
                 "</body></html>"
             ).encode()
             self.send_response(200)
@@ -71,11 +72,11 @@ def webchat(team, site):
     return channel
 
 
-def visitor_page(open_pages):
-    page = open_pages(width=1000, height=800)
+def visitor_page(open_pages, *, locale: str = "en-US"):
+    page = open_pages(width=1000, height=800, locale=locale)
     page.goto(SITE_ORIGIN + "/")
     page.locator(".launcher").click()
-    page.wait_for_selector(".panel .status:has-text('We are')")
+    page.wait_for_selector(".panel .status:not(:empty):not(:has-text('…'))")
     return page
 
 
@@ -218,3 +219,30 @@ def test_a_rating_card_shows_once_and_stays_below_the_thread_after_a_reconnect(
     assert visitor.locator(".rating").evaluate(
         "card => card.parentElement.lastElementChild === card"
     )
+
+
+def test_the_widget_speaks_the_visitors_browser_language_and_the_customer_keeps_it(
+    live_server_url, open_pages, team, webchat
+):
+    visitor = visitor_page(open_pages, locale="pl-PL")
+
+    assert visitor.locator(".panel .status").inner_text() == "Jesteśmy teraz niedostępni"
+    assert visitor.locator(".composer .send").inner_text() == "Wyślij"
+    assert visitor.locator("textarea").get_attribute("placeholder") == "Napisz wiadomość…"
+    assert visitor.locator(".panel").get_attribute("lang") == "pl"
+
+    visitor.fill("textarea", "Dzień dobry, gdzie jest moja paczka?")
+    visitor.keyboard.press("Enter")
+    visitor.wait_for_selector(".message.in:not(.pending) .tick")
+    conversation = Conversation.objects.get(channel=webchat)
+    assert conversation.customer.language == "pl"
+    assert visitor.errors == []
+
+
+def test_the_site_can_fix_the_widgets_language(live_server_url, open_pages, team, webchat, site):
+    site["attributes"] = 'data-language="en"'
+
+    visitor = visitor_page(open_pages, locale="pl-PL")
+
+    assert visitor.locator(".composer .send").inner_text() == "Send"
+    assert visitor.locator(".panel .status").inner_text() == "We are away"

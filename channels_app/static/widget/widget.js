@@ -1,12 +1,16 @@
 /* Switchboard website chat. Embed with:
  *   <script src="https://<host>/widget.js" data-channel="<public_id>" async></script>
  * Optional: data-user-id, data-user-hash (hex HMAC-SHA256 of the user id with the channel's
- * identity secret), data-email, data-name to say who a signed-in visitor is.
+ * identity secret), data-email, data-name to say who a signed-in visitor is;
+ * data-language ("en", "ru" or "pl") to fix the widget's language, else the browser's.
  * Everything the visitor or an operator wrote is inserted with textContent only. */
 (function () {
   "use strict";
 
   const WIDGET_CSS = "__WIDGET_CSS__";
+  // {"ru": {"Send": "Отправить", ...}, "pl": {...}}: the server's catalogues, put in here.
+  const CATALOGUES = "__WIDGET_CATALOGUES__";
+  const DEFAULT_LANGUAGE = "__WIDGET_DEFAULT_LANGUAGE__";
   const script = document.currentScript;
   if (!script || !script.dataset.channel) return;
   const channelId = script.dataset.channel;
@@ -19,6 +23,25 @@
   const TYPING_SHOWN_MS = 6000;
   const MAX_BACKOFF_MS = 30000;
   const PING_EVERY_MS = 25000;
+
+  // ---- language: the site's choice, else the first of the browser's we speak ----
+  function spoken(code) {
+    const base = String(code || "").trim().toLowerCase().split(/[-_]/)[0];
+    return base === "en" || Object.prototype.hasOwnProperty.call(CATALOGUES, base) ? base : "";
+  }
+  const language =
+    spoken(script.dataset.language) ||
+    (navigator.languages || [navigator.language]).map(spoken).find(Boolean) ||
+    DEFAULT_LANGUAGE;
+  const catalogue = CATALOGUES[language] || {};
+  function gettext(text) {
+    return catalogue[text] || text;
+  }
+  function interpolate(text, values) {
+    return text.replace(/%\((\w+)\)s/g, function (_, name) {
+      return values[name];
+    });
+  }
 
   // ---- DOM, inside a shadow root so the host page's styles neither reach nor see it ----
   const host = document.createElement("div");
@@ -37,13 +60,14 @@
 
   const launcher = element("button", "launcher", "\u{1F4AC}");
   launcher.type = "button";
-  launcher.setAttribute("aria-label", "Chat with us");
+  launcher.setAttribute("aria-label", gettext("Chat with us"));
   const panel = element("section", "panel");
   panel.hidden = true;
-  panel.setAttribute("aria-label", "Chat");
+  panel.setAttribute("aria-label", gettext("Chat"));
+  panel.lang = language;
   const header = element("div", "header");
-  const title = element("div", "title", "Chat");
-  const status = element("div", "status", "Connecting…");
+  const title = element("div", "title", gettext("Chat"));
+  const status = element("div", "status", gettext("Connecting…"));
   header.append(title, status);
   const notice = element("div", "notice");
   notice.hidden = true;
@@ -61,15 +85,15 @@
   prechat.hidden = true;
   const prechatName = element("input");
   prechatName.name = "name";
-  prechatName.placeholder = "Your name";
+  prechatName.placeholder = gettext("Your name");
   prechatName.autocomplete = "name";
   const prechatEmail = element("input");
   prechatEmail.name = "email";
   prechatEmail.type = "email";
   prechatEmail.required = true;
-  prechatEmail.placeholder = "Your email";
+  prechatEmail.placeholder = gettext("Your email");
   prechatEmail.autocomplete = "email";
-  const prechatButton = element("button", "", "Start chat");
+  const prechatButton = element("button", "", gettext("Start chat"));
   prechatButton.type = "submit";
   prechat.append(prechatName, prechatEmail, prechatButton);
 
@@ -77,13 +101,13 @@
   const input = element("textarea");
   input.rows = 2;
   input.maxLength = 5000;
-  input.placeholder = "Write a message…";
-  input.setAttribute("aria-label", "Message");
-  const sendButton = element("button", "send", "Send");
+  input.placeholder = gettext("Write a message…");
+  input.setAttribute("aria-label", gettext("Message"));
+  const sendButton = element("button", "send", gettext("Send"));
   sendButton.type = "submit";
   const attachButton = element("button", "attach", "\u{1F4CE}");
   attachButton.type = "button";
-  attachButton.setAttribute("aria-label", "Attach a file");
+  attachButton.setAttribute("aria-label", gettext("Attach a file"));
   const fileInput = element("input");
   fileInput.type = "file";
   fileInput.hidden = true;
@@ -137,7 +161,7 @@
   function connect() {
     socket = new WebSocket(socketUrl);
     socket.addEventListener("open", function () {
-      send({ type: "hello", token: storedToken() || undefined });
+      send({ type: "hello", token: storedToken() || undefined, language: language });
       // Proxies close sockets that stay silent for a minute or so.
       pingTimer = window.setInterval(function () {
         send({ type: "ping" });
@@ -155,7 +179,7 @@
     socket.addEventListener("close", function () {
       isReady = false;
       window.clearInterval(pingTimer);
-      status.textContent = "Reconnecting…";
+      status.textContent = gettext("Reconnecting…");
       const delay = Math.min(backoffMs, MAX_BACKOFF_MS) * (0.8 + Math.random() * 0.4);
       backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
       window.setTimeout(connect, delay);
@@ -213,9 +237,9 @@
     config = frame.config || {};
     storeToken(frame.token);
     host.style.setProperty("--accent", config.color || "#2563eb");
-    title.textContent = config.company_name || "Chat";
+    title.textContent = config.company_name || gettext("Chat");
     greeting.textContent = config.greeting || "";
-    status.textContent = frame.operators_online ? "We are online" : "We are away";
+    status.textContent = frame.operators_online ? gettext("We are online") : gettext("We are away");
     if (!frame.operators_online && frame.offline_message) showNotice(frame.offline_message);
     else notice.hidden = true;
     identifyFromScript();
@@ -340,7 +364,7 @@
     const token = storedToken();
     if (!file || !token) return;
     if (file.size > 10 * 1024 * 1024) {
-      showError({ message: "Files are at most 10 MB." });
+      showError({ message: gettext("Files are at most 10 MB.") });
       return;
     }
     const form = new FormData();
@@ -358,7 +382,7 @@
         });
       })
       .catch(function () {
-        showError({ message: "The file could not be sent." });
+        showError({ message: gettext("The file could not be sent.") });
       });
   }
 
@@ -366,7 +390,9 @@
   function showTyping(frame) {
     window.clearTimeout(typingShownTimer);
     if (!frame.is_typing) return hideTyping();
-    typing.textContent = (frame.name || "Someone") + " is typing…";
+    typing.textContent = frame.name
+      ? interpolate(gettext("%(name)s is typing…"), { name: frame.name })
+      : gettext("Someone is typing…");
     typing.hidden = false;
     typingShownTimer = window.setTimeout(hideTyping, TYPING_SHOWN_MS);
   }
@@ -396,7 +422,7 @@
     if (ratingCards.has(frame.survey)) return;
     const card = element("div", "rating");
     ratingCards.set(frame.survey, card);
-    card.appendChild(element("div", "question", frame.question || "How did we do?"));
+    card.appendChild(element("div", "question", frame.question || gettext("How did we do?")));
     const buttons = element("div", "buttons");
     for (const rating of frame.ratings || []) {
       const button = element("button", "", String(rating.value));
@@ -409,7 +435,7 @@
         });
         if (!sent) return; // not connected: the buttons stay, the visitor can click again
         for (const other of buttons.querySelectorAll("button")) other.disabled = true;
-        card.appendChild(element("div", "thanks", "Thank you!"));
+        card.appendChild(element("div", "thanks", gettext("Thank you!")));
       });
       buttons.appendChild(button);
     }
@@ -432,7 +458,7 @@
   }
 
   function showError(frame) {
-    errorLine.textContent = frame.message || "Something went wrong.";
+    errorLine.textContent = frame.message || gettext("Something went wrong.");
     errorLine.hidden = false;
     window.setTimeout(function () {
       errorLine.hidden = true;

@@ -1,5 +1,6 @@
-// The settings page: labels and canned replies, written through the REST API. The
-// server renders the lists; after a change the page reloads them from it.
+// The settings page: the operator's language, labels and canned replies, written through
+// the REST API. The server renders the lists; after a change the page reloads them from it.
+// gettext() and interpolate() come from the page's catalogue script (/jsi18n/).
 
 import { api } from "./api.js";
 
@@ -30,12 +31,12 @@ function rowId(element, attribute) {
 
 document.getElementById("new-label-form")?.addEventListener("submit", (event) => {
   event.preventDefault();
-  run(() => api.post("/api/v1/labels/", fields(event.target)), "Label added.");
+  run(() => api.post("/api/v1/labels/", fields(event.target)), gettext("Label added."));
 });
 
 document.getElementById("new-canned-form")?.addEventListener("submit", (event) => {
   event.preventDefault();
-  run(() => api.post("/api/v1/canned-responses/", fields(event.target)), "Canned reply added.");
+  run(() => api.post("/api/v1/canned-responses/", fields(event.target)), gettext("Canned reply added."));
 });
 
 document.addEventListener("submit", (event) => {
@@ -43,11 +44,11 @@ document.addEventListener("submit", (event) => {
   if (form.matches("[data-label-form]")) {
     event.preventDefault();
     const id = rowId(form, "data-label-id");
-    run(() => api.patch(`/api/v1/labels/${id}/`, fields(form)), "Label saved.");
+    run(() => api.patch(`/api/v1/labels/${id}/`, fields(form)), gettext("Label saved."));
   } else if (form.matches("[data-canned-form]")) {
     event.preventDefault();
     const id = rowId(form, "data-canned-id");
-    run(() => api.patch(`/api/v1/canned-responses/${id}/`, fields(form)), "Canned reply saved.");
+    run(() => api.patch(`/api/v1/canned-responses/${id}/`, fields(form)), gettext("Canned reply saved."));
   }
 });
 
@@ -56,14 +57,21 @@ document.addEventListener("click", (event) => {
   if (!button) return;
   const isLabel = button.hasAttribute("data-delete-label");
   const id = rowId(button, isLabel ? "data-label-id" : "data-canned-id");
-  const what = isLabel ? "label (it comes off every conversation)" : "canned reply";
-  if (!window.confirm(`Delete this ${what}?`)) return;
+  const question = isLabel
+    ? gettext("Delete this label? It comes off every conversation.")
+    : gettext("Delete this canned reply?");
+  if (!window.confirm(question)) return;
   const path = isLabel ? `/api/v1/labels/${id}/` : `/api/v1/canned-responses/${id}/`;
-  run(() => api.delete(path), isLabel ? "Label deleted." : "Canned reply deleted.");
+  run(() => api.delete(path), isLabel ? gettext("Label deleted.") : gettext("Canned reply deleted."));
+});
+
+document.getElementById("language-select")?.addEventListener("change", (event) => {
+  // The page comes back in the chosen language; the note is written in it there.
+  run(() => api.patch("/api/v1/operators/me/", { language: event.target.value }), "language-saved");
 });
 
 const previous = sessionStorage.getItem("settings-status");
 if (previous) {
-  show(previous);
+  show(previous === "language-saved" ? gettext("Language saved.") : previous);
   sessionStorage.removeItem("settings-status");
 }

@@ -1,0 +1,34 @@
+"""An operator's pages in the language they chose (operators/me/), else their browser's."""
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+
+# Paths that are no operator's pages: left to LocaleMiddleware (Accept-Language), and
+# request.user is not read for them.
+NOT_OPERATORS = ("/webhooks/", "/survey/", "/widget", "/media/", "/static/", "/healthz/")
+API = "/api/"
+
+
+class OperatorLanguageMiddleware:
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self._is_operator_request(request):
+            user = request.user
+            language = getattr(user, "language", "") if user.is_authenticated else ""
+            if language:
+                translation.activate(language)
+                request.LANGUAGE_CODE = language
+        # LocaleMiddleware, outside this one, names the language in Content-Language.
+        return self.get_response(request)
+
+    @staticmethod
+    def _is_operator_request(request: HttpRequest) -> bool:
+        if request.path.startswith(NOT_OPERATORS):
+            return False
+        # The inbox's scripts call the API with the session: their error details follow
+        # the operator's choice too. Token clients say theirs with Accept-Language, and
+        # their requests never load a session here.
+        return not request.path.startswith(API) or settings.SESSION_COOKIE_NAME in request.COOKIES
