@@ -215,6 +215,7 @@ def _customer_json_parts(alias: str) -> tuple[str, str]:
             ("name", json_string(cu["name"])),
             ("email", json_string(cu["email"])),
             ("phone", json_string(cu["phone"])),
+            ("language", json_string(cu["language"])),
             ("attributes", ""),
         ],
         opens=True,
@@ -231,7 +232,16 @@ def _customer_json_parts(alias: str) -> tuple[str, str]:
     return before, after
 
 
-_CUSTOMER_COLUMNS = ("id", "name", "email", "phone", "attributes", "created_at", "updated_at")
+_CUSTOMER_COLUMNS = (
+    "id",
+    "name",
+    "email",
+    "phone",
+    "language",
+    "attributes",
+    "created_at",
+    "updated_at",
+)
 _IDENTITY_COLUMNS = ("id", "customer", "kind", "value", "is_reachable")
 
 

@@ -164,6 +164,7 @@ def awkward_customers(channel, awkward_conversations):
     customers = [conversation.customer for conversation in awkward_conversations]
     customers[0].attributes = {"zeta": [1, 2.5, None, True], "a": {"ü": AWKWARD_TEXT}, "n": 3}
     customers[0].email, customers[0].phone = "zoe@example.com", "+4917012345678"
+    customers[0].language = "pl"
     customers[0].save()
     for index, customer in enumerate(customers[:4]):
         IdentityFactory(customer=customer, kind="telegram", value=f"{AWKWARD_TEXT}{index}")
