@@ -355,12 +355,21 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+# A cursor's position as the statement can take it, or None for one no cursor of ours
+# holds (a client may send anything).
 def _time_position(value: str) -> Any:
-    return parse_datetime(value)
+    try:
+        return parse_datetime(value)
+    except ValueError:  # well formed, but no time: "2026-13-45 10:00"
+        return None
+
+
+_LARGEST_ID = 2**63 - 1
 
 
 def _id_position(value: str) -> Any:
-    return int(value) if value.isascii() and value.isdigit() else None
+    is_number = value.isascii() and value.isdigit() and len(value) <= 19
+    return int(value) if is_number and int(value) <= _LARGEST_ID else None
 
 
 @dataclass(frozen=True)

@@ -268,15 +268,26 @@ def test_a_conversation_outside_the_operators_channels_is_not_found(operator_cli
     ]
 
 
-@pytest.mark.parametrize("position", ["not-a-time", "None", ""])
-def test_a_cursor_with_a_position_that_is_no_time_is_refused_not_a_server_error(
-    operator_client, awkward_conversations, position
+@pytest.mark.parametrize(
+    ("url", "position"),
+    [
+        ("/api/v1/conversations/", "not-a-time"),
+        ("/api/v1/conversations/", "None"),
+        ("/api/v1/conversations/", ""),
+        ("/api/v1/conversations/", "2026-13-45 10:00:00"),
+        ("/api/v1/customers/", "x1"),
+        ("/api/v1/customers/", "١٢"),
+        ("/api/v1/customers/", "99999999999999999999"),
+    ],
+)
+def test_a_cursor_with_a_position_we_never_wrote_is_refused_not_a_server_error(
+    operator_client, awkward_conversations, url, position
 ):
     import base64
 
     cursor = base64.b64encode(f"p={position}".encode()).decode()
 
-    response = operator_client.get("/api/v1/conversations/", {"cursor": cursor})
+    response = operator_client.get(url, {"cursor": cursor})
 
     assert response.status_code == 404
     assert response.json()["detail"] == "Invalid cursor"
