@@ -135,8 +135,18 @@ if DATABASE_URL:
             # Connections beyond the first close after a minute unused.
             "max_idle": 60.0,
         }
+        # Pooled connections outlive their request, so a statement prepared on one serves
+        # the requests after it: the API's lists prepare theirs (inbox.row_lookups). Django's
+        # own cursors bind on the client and never prepare; without a pool of ours (behind
+        # PgBouncer in transaction mode) nothing may be, and nothing is.
+        database_options.setdefault("prepare_threshold", 5)
     else:
         database["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0)
+    # The JIT compiler costs tens of milliseconds where it starts, and it starts on the
+    # estimated cost of a search over every conversation: for the short statements a web
+    # request runs it only ever adds time.
+    if not env_bool("DATABASE_JIT", False):
+        database_options["options"] = f"{database_options.get('options', '')} -c jit=off".strip()
     # Behind PgBouncer in transaction mode a cursor cannot outlive its transaction.
     database["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
         "DATABASE_DISABLE_SERVER_SIDE_CURSORS", False

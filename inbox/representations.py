@@ -62,7 +62,7 @@ def attachment_representation(attachment: Attachment) -> dict[str, Any]:
 _CID_SOURCE = re.compile(r"""(\bsrc\s*=\s*["']?)cid:([^"'\s>]+)""", re.IGNORECASE)
 
 
-def _html_with_inline_images(body_html: str, attachments: Sequence[Attachment]) -> str:
+def body_html_with_inline_images(body_html: str, attachments: Sequence[Attachment]) -> str:
     # Signed links: the HTML is shown in a sandboxed frame, whose requests carry no session.
     by_content_id = {
         attachment.content_id: attachment_public_url(attachment)
@@ -81,7 +81,7 @@ def _html_with_inline_images(body_html: str, attachments: Sequence[Attachment]) 
 
 def html_with_inline_images(message: Message) -> str:
     """The message's HTML with `cid:` image sources replaced by their attachments' URLs."""
-    return _html_with_inline_images(message.body_html, list(message.attachments.all()))
+    return body_html_with_inline_images(message.body_html, list(message.attachments.all()))
 
 
 # A message as lists read it: one flat row with these keys (ORM lookups), plus
@@ -118,7 +118,7 @@ def message_row_representation(row: Mapping[str, Any]) -> dict[str, Any]:
         # Email only (empty elsewhere): the text with its quoted history and signature,
         # and the sanitised HTML part with inline images pointing at their attachments.
         "body_full": row["body_full"],
-        "body_html": _html_with_inline_images(row["body_html"], attachments)
+        "body_html": body_html_with_inline_images(row["body_html"], attachments)
         if row["body_html"]
         else "",
         "private": row["is_private"],

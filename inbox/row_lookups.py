@@ -11,8 +11,10 @@ and SQLite.
 
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, TypeVar, cast
 
+import psycopg
 from django.db import connection
 from django.db.models import Field, Model
 from django.utils.dateparse import parse_datetime
@@ -34,7 +36,10 @@ def _placeholders(values: Collection[Any]) -> str:
     return ", ".join(["%s"] * len(values))
 
 
-def _fetch_all(sql: str, params: Sequence[Any]) -> list[tuple]:
+def fetch_all(sql: str, params: Sequence[Any]) -> list[tuple]:
+    """The rows a statement selects (see fetch_all_prepared on PostgreSQL)."""
+    if connection.vendor == "postgresql":
+        return fetch_all_prepared(sql, params)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -43,12 +48,7 @@ def _fetch_all(sql: str, params: Sequence[Any]) -> list[tuple]:
 def converted(model: type[Model], fields: Sequence[str], rows: list[tuple]) -> list[tuple]:
     """The rows' values as the ORM gives them: the backend's and the fields' converters
     applied (SQLite's booleans and times, JSON, ...); on PostgreSQL most fields have none."""
-    converters = []
-    for index, name in enumerate(fields):
-        column = cast(Field, model._meta.get_field(name)).get_col(model._meta.db_table)
-        functions = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-        if functions:
-            converters.append((index, functions, column))
+    converters = _converters(model, tuple(fields), connection.vendor)
     if not converters:
         return rows
     result = []
@@ -59,6 +59,18 @@ def converted(model: type[Model], fields: Sequence[str], rows: list[tuple]) -> l
                 values[index] = function(values[index], column, connection)
         result.append(tuple(values))
     return result
+
+
+@cache
+def _converters(model: type[Model], fields: tuple[str, ...], vendor: str) -> list[tuple]:
+    # Found once per process: the same fields of a model convert the same way.
+    converters = []
+    for index, name in enumerate(fields):
+        column = cast(Field, model._meta.get_field(name)).get_col(model._meta.db_table)
+        functions = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        if functions:
+            converters.append((index, functions, column))
+    return converters
 
 
 def rows_where_in(
@@ -76,7 +88,7 @@ def rows_where_in(
         return []
     columns = ", ".join(quoted_column(model, field) for field in fields)
     order = f" ORDER BY {quoted_column(model, order_by)}" if order_by else ""
-    rows = _fetch_all(
+    rows = fetch_all(
         f"SELECT {columns} FROM {quoted_table(model)} WHERE {quoted_column(model, key)} "
         f"IN ({_placeholders(values)}){order}",
         list(values),
@@ -111,18 +123,35 @@ def grouped(rows: Sequence[tuple]) -> dict[Any, list[tuple]]:
 
 def teams_and_channels_of(user_id: int) -> tuple[list[int], list[int]]:
     """The ids of the teams the user belongs to and of the channels they serve."""
-    channel_teams, team_members = Team.channels.through, Team.members.through
-    team = quoted_column(team_members, "team")
-    rows = _fetch_all(
-        f"SELECT m.{team}, c.{quoted_column(channel_teams, 'channel')} "
-        f"FROM {quoted_table(team_members)} m LEFT JOIN {quoted_table(channel_teams)} c "
-        f"ON c.{quoted_column(channel_teams, 'team')} = m.{team} "
-        f"WHERE m.{quoted_column(team_members, 'user')} = %s",
-        [user_id],
-    )
+    rows = fetch_all(_teams_and_channels_query(), [user_id])
     team_ids = sorted({team_id for team_id, _ in rows})
     channel_ids = sorted({channel_id for _, channel_id in rows if channel_id is not None})
     return team_ids, channel_ids
+
+
+@cache
+def _teams_and_channels_query() -> str:
+    channel_teams, team_members = Team.channels.through, Team.members.through
+    team = quoted_column(team_members, "team")
+    return (
+        f"SELECT m.{team}, c.{quoted_column(channel_teams, 'channel')} "
+        f"FROM {quoted_table(team_members)} m LEFT JOIN {quoted_table(channel_teams)} c "
+        f"ON c.{quoted_column(channel_teams, 'team')} = m.{team} "
+        f"WHERE m.{quoted_column(team_members, 'user')} = %s"
+    )
+
+
+@cache
+def channels_served_by_query() -> str:
+    """SQL selecting the ids of the channels an operator's teams serve, the operator's id
+    its one parameter."""
+    channel_teams, team_members = Team.channels.through, Team.members.through
+    return (
+        f"SELECT s.{quoted_column(channel_teams, 'channel')} FROM {quoted_table(channel_teams)} s "
+        f"JOIN {quoted_table(team_members)} m ON m.{quoted_column(team_members, 'team')} = "
+        f"s.{quoted_column(channel_teams, 'team')} "
+        f"WHERE m.{quoted_column(team_members, 'user')} = %s"
+    )
 
 
 def labels_of(conversation_ids: Collection[int]) -> dict[int, list[tuple]]:
@@ -133,7 +162,7 @@ def labels_of(conversation_ids: Collection[int]) -> dict[int, list[tuple]]:
     conversation, label = quoted_column(labelled, "conversation"), quoted_column(labelled, "label")
     label_id, name, color = (quoted_column(Label, field) for field in ("id", "name", "color"))
     return grouped(
-        _fetch_all(
+        fetch_all(
             f"SELECT c.{conversation}, l.{label_id}, l.{name}, l.{color} "
             f"FROM {quoted_table(labelled)} c JOIN {quoted_table(Label)} l "
             f"ON l.{label_id} = c.{label} "
@@ -173,7 +202,7 @@ def previews_of(
         f"AND r.{m['direction']} = %s AND r.{m['is_private']} = %s "
         f"ORDER BY r.{m['id']} DESC LIMIT 1"
     )
-    rows = _fetch_all(
+    rows = fetch_all(
         f"SELECT c.{conversation_id}, (SELECT SUBSTR(m.{m['body']}, 1, %s) {last_public}), "
         f"(SELECT m.{m['direction']} {last_public}), "
         f"(SELECT m.{m['created_at']} FROM {messages} m "
@@ -195,3 +224,25 @@ def previews_of(
         conversation: (preview, direction, _timestamp(waiting_since))
         for conversation, preview, direction, waiting_since in rows
     }
+
+
+def fetch_all_prepared(sql: str, params: Sequence[Any]) -> list[tuple]:
+    """The rows a statement selects, on PostgreSQL with the parameters bound by the server
+    and, where connections are pooled (and so outlive their request), the statement
+    prepared on its connection: PostgreSQL parses and analyses it once per connection
+    rather than on every request. Behind an external pooler (no pool of ours) nothing is
+    prepared, as a pooler in transaction mode may hand the next statement another server
+    connection."""
+    connection.ensure_connection()
+    is_pooled = connection.pool is not None  # type: ignore[attr-defined]
+    cursor_class = _PreparedCursor if is_pooled else psycopg.Cursor
+    with connection.wrap_database_errors:
+        raw = cursor_class(connection.connection)
+    with connection._prepare_cursor(raw) as cursor:  # type: ignore[attr-defined]
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+class _PreparedCursor(psycopg.Cursor):
+    def execute(self, query, params=None, *, prepare=None, binary=None):  # type: ignore[override]
+        return super().execute(query, params, prepare=True, binary=binary)

@@ -1,5 +1,6 @@
 """Reads on conversations and messages, always through what the user may see."""
 
+import functools
 import string
 import time
 from collections.abc import Sequence
@@ -32,7 +33,7 @@ from customers.selectors import (
     sql_column,
     sql_contains,
 )
-from inbox import row_lookups
+from inbox import json_rows, row_lookups
 from inbox.models import (
     Attachment,
     CannedResponse,
@@ -155,6 +156,19 @@ def customer_rows_complete(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+def customer_json_rows_for_user(*, user: User, query: str = "") -> json_rows.JsonRows | None:
+    """customer_rows_for_user with each row written as its public JSON by PostgreSQL (see
+    inbox.json_rows); None on other databases."""
+    if connection.vendor != "postgresql":
+        return None
+    # As customer_list reads the query.
+    text = query.replace("\x00", "").strip()
+    return json_rows.customer_json_rows(
+        operator_id=_bounded_operator_id(user),
+        matching=customer_ids_matching_sql(text=text) if text else None,
+    )
+
+
 @dataclass(frozen=True)
 class ConversationFilters:
     status: str = ""
@@ -219,6 +233,72 @@ def conversation_rows_complete(rows: list[dict[str, Any]]) -> list[dict[str, Any
             row[f"{relation}__last_name"] = last_name
         row["labels"] = labels.get(row["id"], [])
     return rows
+
+
+def conversation_json_rows_for_user(
+    *, user: User, filters: ConversationFilters
+) -> json_rows.JsonRows | None:
+    """As conversation_rows_for_user, each row written as its public JSON by PostgreSQL
+    (see inbox.json_rows); None on other databases."""
+    if connection.vendor != "postgresql":
+        return None
+    column = functools.partial(row_lookups.quoted_column, Conversation)
+    conditions: list[tuple[str, list[Any]]] = []
+    if filters.status:
+        conditions.append((f"c.{column('status')} = %s", [filters.status]))
+    if filters.assignee == "none":
+        conditions.append((f"c.{column('assignee')} IS NULL", []))
+    elif filters.assignee:
+        assignee = user.pk if filters.assignee == "me" else int(filters.assignee)
+        conditions.append((f"c.{column('assignee')} = %s", [assignee]))
+    for field in ("team", "channel", "customer"):
+        value = getattr(filters, field)
+        if value is not None:
+            conditions.append((f"c.{column(field)} = %s", [value]))
+    if filters.label is not None:
+        labelled = Conversation.labels.through
+        conditions.append(
+            (
+                f"EXISTS (SELECT 1 FROM {row_lookups.quoted_table(labelled)} cl "
+                f"WHERE cl.{row_lookups.quoted_column(labelled, 'conversation')} = c.{column('id')}"
+                f" AND cl.{row_lookups.quoted_column(labelled, 'label')} = %s)",
+                [filters.label],
+            )
+        )
+    if filters.query.strip():
+        sql, params = conversation_ids_matching_sql(text=filters.query.strip())
+        conditions.append((f"c.{column('id')} IN ({sql})", params))
+    return json_rows.conversation_json_rows(
+        operator_id=_bounded_operator_id(user), conditions=conditions
+    )
+
+
+def message_json_rows_for_user(*, user: User, conversation_id: int) -> json_rows.JsonRows | None:
+    """The conversation's messages, each written as its public JSON by PostgreSQL (see
+    inbox.json_rows); None on other databases. Raises Conversation.DoesNotExist when the
+    conversation is absent or not visible to the user alike."""
+    if connection.vendor != "postgresql":
+        return None
+    rows = json_rows.message_json_rows(
+        operator_id=_bounded_operator_id(user), conversation_id=conversation_id
+    )
+    if rows is None:
+        raise Conversation.DoesNotExist
+    return rows
+
+
+def conversation_json_for_user(*, user: User, conversation_id: int) -> str | None:
+    """One conversation's public shape as JSON text written by PostgreSQL, or None when
+    absent or not visible to the user alike. PostgreSQL only (see
+    conversation_json_rows_for_user)."""
+    return json_rows.conversation_json_by_id(
+        operator_id=_bounded_operator_id(user), conversation_id=conversation_id
+    )
+
+
+def _bounded_operator_id(user: User) -> int | None:
+    # Whose teams' channels bound what the user sees: their own, or none (supervisors, admins).
+    return None if user.sees_all_conversations else user.pk
 
 
 def _filtered(
@@ -436,6 +516,11 @@ def messages_matching_text(*, text: str) -> QuerySet[Message]:
 def conversation_text_match(*, text: str) -> Q:
     """Conversations whose customer (name, email, phone, any identity), subject or any
     public message matches the text."""
+    return Q(pk__in=RawSQL(*conversation_ids_matching_sql(text=text)))
+
+
+def conversation_ids_matching_sql(*, text: str) -> tuple[str, list[Any]]:
+    """SQL (and its parameters) selecting the ids of conversation_text_match."""
     # A union of ids, each part answered by its own index: over conditions on other tables
     # OR-ed together PostgreSQL would test every conversation. Written out as SQL, as the
     # customers' part is (customer_ids_matching_sql), for the same reason.
@@ -457,7 +542,7 @@ def conversation_text_match(*, text: str) -> Q:
             messages_matching_text(text=text).values("conversation_id").query.sql_with_params()
         )
         sql, params = f"{sql} UNION {by_message}", [*params, *message_params]
-    return Q(pk__in=RawSQL(sql, params))
+    return sql, list(params)
 
 
 # Operator presence ----------------------------------------------------------------------

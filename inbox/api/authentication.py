@@ -1,10 +1,13 @@
 """API token authentication that reads the token and its user in one plain query."""
 
+from functools import cache
+
 from django.db import connection
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
 
+from inbox import row_lookups
 from inbox.models import User
 from inbox.row_lookups import converted, quoted_column, quoted_table
 
@@ -16,20 +19,11 @@ class TokenAuthentication(authentication.TokenAuthentication):
     list request."""
 
     def authenticate_credentials(self, key):
-        token_fields = [field.attname for field in Token._meta.concrete_fields]
-        user_fields = [field.attname for field in User._meta.concrete_fields]
-        columns = [f"t.{quoted_column(Token, name)}" for name in token_fields]
-        columns += [f"u.{quoted_column(User, name)}" for name in user_fields]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {', '.join(columns)} FROM {quoted_table(Token)} t "
-                f"JOIN {quoted_table(User)} u ON u.{quoted_column(User, 'id')} = "
-                f"t.{quoted_column(Token, 'user')} WHERE t.{quoted_column(Token, 'key')} = %s",
-                [key],
-            )
-            row = cursor.fetchone()
-        if row is None:
+        token_fields, user_fields, sql = _token_and_user_query()
+        rows = row_lookups.fetch_all(sql, [key])
+        if not rows:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
+        row = rows[0]
         [token_values] = converted(Token, token_fields, [row[: len(token_fields)]])
         [user_values] = converted(User, user_fields, [row[len(token_fields) :]])
         token = Token.from_db(connection.alias, token_fields, token_values)
@@ -38,3 +32,18 @@ class TokenAuthentication(authentication.TokenAuthentication):
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
         return (user, token)
+
+
+@cache
+def _token_and_user_query() -> tuple[list[str], list[str], str]:
+    # Written once per process: the statement's text is also the key of its prepared plan.
+    token_fields = [field.attname for field in Token._meta.concrete_fields]
+    user_fields = [field.attname for field in User._meta.concrete_fields]
+    columns = [f"t.{quoted_column(Token, name)}" for name in token_fields]
+    columns += [f"u.{quoted_column(User, name)}" for name in user_fields]
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {quoted_table(Token)} t "
+        f"JOIN {quoted_table(User)} u ON u.{quoted_column(User, 'id')} = "
+        f"t.{quoted_column(Token, 'user')} WHERE t.{quoted_column(Token, 'key')} = %s"
+    )
+    return token_fields, user_fields, sql

@@ -2,11 +2,12 @@
 
 from typing import Any, cast
 
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,9 +16,11 @@ from customers.models import Customer, CustomerMerge
 from customers.services import CustomerMergeError
 from inbox import labels, people, selectors, services
 from inbox.api import serializers as s
+from inbox.api.json_text import accepts_json, json_page_response, json_text_response
 from inbox.api.pagination import ChronologicalCursorPagination, ConversationCursorPagination
 from inbox.api.permissions import IsAdminOrReadOnly, IsSupervisorOrReadOnly
 from inbox.attachments import AttachmentRejected
+from inbox.json_rows import JsonRows
 from inbox.models import CannedResponse, Conversation, Label, Team, User
 from inbox.representations import (
     conversation_row_representation,
@@ -56,7 +59,13 @@ class RowListApi(generics.ListAPIView):
     """A list read as rows rather than models (see inbox.selectors): `get_queryset` gives
     rows, `complete` adds what a page of them refers to, `represent` gives the shape."""
 
+    # Where `json_rows` gives rows PostgreSQL wrote as JSON (inbox.json_rows), those are
+    # paged instead and their text passed on as it is.
+
     filter_backends: list = []
+
+    def json_rows(self) -> JsonRows | None:
+        return None
 
     def complete(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return rows
@@ -65,6 +74,14 @@ class RowListApi(generics.ListAPIView):
         raise NotImplementedError
 
     def list(self, request, *args, **kwargs):
+        json_rows = self.json_rows() if accepts_json(request) else None
+        if json_rows is not None:
+            # The cursor paginator pages JsonRows as it pages a queryset (see JsonRows).
+            paginator = cast(CursorPagination, self.paginator)
+            page: list[dict[str, Any]] = (
+                paginator.paginate_queryset(json_rows, request, view=self) or []  # type: ignore[arg-type]
+            )
+            return json_page_response(paginator, [row["json"] for row in page])
         # Every list here is paginated, so there is always a page.
         rows = self.complete(self.paginate_queryset(self.get_queryset()) or [])
         return self.get_paginated_response([self.represent(row) for row in rows])
@@ -87,6 +104,11 @@ class ConversationListApi(RowListApi):
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
+
+    def json_rows(self):
+        return selectors.conversation_json_rows_for_user(
+            user=current_operator(self.request), filters=self._filters()
+        )
 
     def complete(self, rows):
         return selectors.conversation_rows_complete(rows)
@@ -120,6 +142,13 @@ class ConversationListApi(RowListApi):
 class ConversationDetailApi(APIView):
     @extend_schema(responses=s.ConversationOutputSerializer)
     def get(self, request, conversation_id: int):
+        if connection.vendor == "postgresql" and accepts_json(request):
+            text = selectors.conversation_json_for_user(
+                user=current_operator(request), conversation_id=conversation_id
+            )
+            if text is None:
+                raise NotFound("No such conversation.")
+            return json_text_response(text)
         try:
             row = selectors.conversation_row_for_user(
                 user=current_operator(request), conversation_id=conversation_id
@@ -300,6 +329,14 @@ class MessageListApi(RowListApi):
             raise NotFound("No such conversation.")
         return selectors.message_rows(conversation_id=conversation_id)
 
+    def json_rows(self):
+        try:
+            return selectors.message_json_rows_for_user(
+                user=current_operator(self.request), conversation_id=self.kwargs["conversation_id"]
+            )
+        except Conversation.DoesNotExist:
+            raise NotFound("No such conversation.") from None
+
     def complete(self, rows):
         return selectors.message_rows_complete(rows)
 
@@ -371,6 +408,11 @@ class CustomerListApi(RowListApi):
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
+
+    def json_rows(self):
+        return selectors.customer_json_rows_for_user(
+            user=current_operator(self.request), query=self.request.query_params.get("q", "")
+        )
 
     def get_queryset(self):
         return selectors.customer_rows_for_user(

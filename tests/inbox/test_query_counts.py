@@ -48,17 +48,24 @@ def fill(channel, operator, count: int) -> None:
         )
 
 
+def conversation_queries() -> int:
+    # On PostgreSQL the page is written as JSON with what it refers to (a conversation's
+    # operators and labels, a customer's identities and claims) and the operator's
+    # channels read in one statement (inbox.json_rows); elsewhere they take three more.
+    return 2 if connection.vendor == "postgresql" else 5
+
+
 # The token, the operator's channels, the page, then what the page refers to.
 @pytest.mark.parametrize(
     ("url", "queries"),
     [
         # + its operators and labels
-        ("/api/v1/conversations/?page_size=100", 5),
-        ("/api/v1/conversations/?page_size=100&status=open&assignee=me", 5),
-        ("/api/v1/conversations/?page_size=100&q=order", 5),
+        ("/api/v1/conversations/?page_size=100", conversation_queries),
+        ("/api/v1/conversations/?page_size=100&status=open&assignee=me", conversation_queries),
+        ("/api/v1/conversations/?page_size=100&q=order", conversation_queries),
         # + their identities and claims
-        ("/api/v1/customers/?page_size=100", 5),
-        ("/api/v1/customers/?page_size=100&q=example", 5),
+        ("/api/v1/customers/?page_size=100", conversation_queries),
+        ("/api/v1/customers/?page_size=100&q=example", conversation_queries),
         ("/api/v1/operators/", 3),
         ("/api/v1/teams/", 3),
     ],
@@ -73,15 +80,16 @@ def test_list_query_count_is_flat(operator_client, operator, channel, team, url,
         UserFactory(teams=[team])
     large = query_count(operator_client, url)
 
-    assert large == small == queries
+    assert large == small == (queries() if callable(queries) else queries)
 
 
 def test_conversation_detail_query_count(operator_client, operator, channel):
     fill(channel, operator, 1)
     conversation = channel.conversations.get()
 
-    # The token, the operator's channels, the conversation, its operators and labels.
-    assert query_count(operator_client, f"/api/v1/conversations/{conversation.pk}/") == 5
+    # The token, the operator's channels, the conversation (and its operators and labels).
+    url = f"/api/v1/conversations/{conversation.pk}/"
+    assert query_count(operator_client, url) == conversation_queries()
 
 
 def test_message_list_query_count_is_flat(operator_client, operator, channel):
@@ -100,9 +108,10 @@ def test_message_list_query_count_is_flat(operator_client, operator, channel):
             )
     large = query_count(operator_client, url)
 
-    # The token, the operator's channels, the conversation's visibility, the page and
-    # its attachments.
-    assert large == small == 5
+    # The token, the operator's channels, the conversation's visibility, the page and its
+    # attachments; on PostgreSQL the token, the conversation's visibility in the operator's
+    # channels, and the page with its attachments.
+    assert large == small == (3 if connection.vendor == "postgresql" else 5)
 
 
 def test_customer_timeline_query_count_is_flat(operator_client, channel):

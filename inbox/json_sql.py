@@ -1,0 +1,413 @@
+"""Our public JSON shapes written by PostgreSQL: the SQL of a conversation, a customer and
+a message as JSON text, and what Python adds to a row of it.
+
+The API's JSON renderer and `inbox.representations` define the shapes; here PostgreSQL
+writes the same bytes (keys in the same order, compact separators, the same string
+escapes and times). Strings go through `to_json`, which escapes what Python's encoder
+escapes; times are written as `representations._time` writes them. What PostgreSQL would
+write otherwise (a customer's attributes: jsonb's text has spaces) or cannot write (a
+message's attachments: their links are signed) Python adds.
+`tests/inbox/test_api_json_rows.py` holds the two ways equal.
+"""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from django.db import connection
+from django.utils.dateparse import parse_datetime
+
+from customers.models import Customer, Identity, IdentityClaim
+from inbox.models import Attachment, Conversation, Label, Message, Team, User
+from inbox.representations import attachment_representation, body_html_with_inline_images
+from inbox.row_lookups import quoted_column, quoted_table
+
+# What str.strip() removes around a full name, as far as names hold it.
+_WHITESPACE = "' \t\n\r\x0b\x0c'"
+
+
+def json_string(expression: str) -> str:
+    """A text expression as a JSON string, or null."""
+    return f"COALESCE(to_json({expression})::text, 'null')"
+
+
+def json_time(expression: str) -> str:
+    """A timestamptz as `inbox.representations._time` writes it (ISO 8601 in UTC with a Z,
+    microseconds only when there are some), or null."""
+    # One to_char, its zero fraction cut: half the cost of testing for whole seconds.
+    written = f"""to_char({expression} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')"""
+    return f"""COALESCE('"' || replace({written}, '.000000', '') || 'Z"', 'null')"""
+
+
+def json_members(members: list[tuple[str, str]], *, opens: bool = False) -> str:
+    """Members of a JSON object, `,"key":value` each (the first with `{` where it opens
+    the object), from (key, SQL writing the value as JSON) pairs. A value of "" leaves the
+    member's value to follow."""
+    parts = []
+    for index, (key, value) in enumerate(members):
+        separator = "{" if opens and index == 0 else ","
+        parts.append(f"""'{separator}"{key}":'""" + (f" || {value}" if value else ""))
+    return " || ".join(parts)
+
+
+def json_object(members: list[tuple[str, str]]) -> str:
+    """A JSON object of the members (see json_members)."""
+    return f"{json_members(members, opens=True)} || '}}'"
+
+
+def json_array_of(object_sql: str, *, order_by: str, source: str) -> str:
+    """The elements of a JSON array (without its brackets): one object per row of the
+    source (`FROM ... WHERE ...`), in order; empty for none."""
+    return f"(SELECT COALESCE(string_agg({object_sql}, ',' ORDER BY {order_by}), '') {source})"
+
+
+def _operator(id_column: str) -> str:
+    """`{"id", "username", "name"}` of the user with this id (name as User.display_name),
+    or null."""
+    user = {field: quoted_column(User, field) for field in ("id", "username", "first_name")}
+    last_name = quoted_column(User, "last_name")
+    full_name = f"btrim(u.{user['first_name']} || ' ' || u.{last_name}, {_WHITESPACE})"
+    operator = json_object(
+        [
+            ("id", f"u.{user['id']}"),
+            ("username", json_string(f"u.{user['username']}")),
+            ("name", json_string(f"COALESCE(NULLIF({full_name}, ''), u.{user['username']})")),
+        ]
+    )
+    return (
+        f"COALESCE((SELECT {operator} FROM {quoted_table(User)} u "
+        f"WHERE u.{user['id']} = {id_column}), 'null')"
+    )
+
+
+def _conversation_json(alias: str) -> str:
+    c = {name: f"{alias}.{quoted_column(Conversation, name)}" for name in _CONVERSATION_COLUMNS}
+    channel = _channel_model()
+    ch = {field: quoted_column(channel, field) for field in ("id", "kind", "name")}
+    customer_id, customer_name = quoted_column(Customer, "id"), quoted_column(Customer, "name")
+    team_id, team_name = quoted_column(Team, "id"), quoted_column(Team, "name")
+    labelled = Conversation.labels.through
+    label_id, label_name = quoted_column(Label, "id"), quoted_column(Label, "name")
+    label = json_object(
+        [
+            ("id", f"l.{label_id}"),
+            ("name", json_string(f"l.{label_name}")),
+            ("color", json_string(f"l.{quoted_column(Label, 'color')}")),
+        ]
+    )
+    labels = json_array_of(
+        label,
+        order_by=f"l.{label_name}",
+        source=f"FROM {quoted_table(labelled)} cl JOIN {quoted_table(Label)} l "
+        f"ON l.{label_id} = cl.{quoted_column(labelled, 'label')} "
+        f"WHERE cl.{quoted_column(labelled, 'conversation')} = {c['id']}",
+    )
+    channel_object = json_object(
+        [
+            ("id", f"ch.{ch['id']}"),
+            ("kind", json_string(f"ch.{ch['kind']}")),
+            ("name", json_string(f"ch.{ch['name']}")),
+        ]
+    )
+    customer_name_sql = (
+        f"(SELECT cu.{customer_name} FROM {quoted_table(Customer)} cu "
+        f"WHERE cu.{customer_id} = {c['customer']})"
+    )
+    team_object = json_object([("id", f"t.{team_id}"), ("name", json_string(f"t.{team_name}"))])
+    return json_object(
+        [
+            ("id", c["id"]),
+            ("status", json_string(c["status"])),
+            ("priority", json_string(c["priority"])),
+            ("subject", json_string(c["subject"])),
+            (
+                "channel",
+                f"(SELECT {channel_object} FROM {quoted_table(channel)} ch "
+                f"WHERE ch.{ch['id']} = {c['channel']})",
+            ),
+            (
+                "customer",
+                json_object([("id", c["customer"]), ("name", json_string(customer_name_sql))]),
+            ),
+            ("assignee", _operator(c["assignee"])),
+            (
+                "team",
+                f"COALESCE((SELECT {team_object} FROM {quoted_table(Team)} t "
+                f"WHERE t.{team_id} = {c['team']}), 'null')",
+            ),
+            ("last_message_at", json_time(c["last_message_at"])),
+            ("first_response_at", json_time(c["first_response_at"])),
+            ("resolved_at", json_time(c["resolved_at"])),
+            ("resolved_by", _operator(c["resolved_by"])),
+            ("snoozed_until", json_time(c["snoozed_until"])),
+            ("labels", f"'[' || {labels} || ']'"),
+            ("created_at", json_time(c["created_at"])),
+            ("updated_at", json_time(c["updated_at"])),
+        ]
+    )
+
+
+_CONVERSATION_COLUMNS = (
+    "id",
+    "status",
+    "priority",
+    "subject",
+    "channel",
+    "customer",
+    "assignee",
+    "team",
+    "last_message_at",
+    "first_response_at",
+    "resolved_at",
+    "resolved_by",
+    "snoozed_until",
+    "created_at",
+    "updated_at",
+)
+
+
+def _channel_model():
+    return Conversation._meta.get_field("channel").related_model
+
+
+@cache
+def _conversation_select() -> str:
+    # Built once: the statement's text is the key of its prepared plan.
+    c = quoted_column
+    return (
+        f"SELECT c.{c(Conversation, 'id')}, c.{c(Conversation, 'last_message_at')}, "
+        f"{_conversation_json('c')} FROM {quoted_table(Conversation)} c"
+    )
+
+
+def _customer_json_parts(alias: str) -> tuple[str, str]:
+    """The customer's shape before and after its attributes, which PostgreSQL would write
+    with spaces (jsonb's text) and Python adds (see _customer_text)."""
+    cu = {field: f"{alias}.{quoted_column(Customer, field)}" for field in _CUSTOMER_COLUMNS}
+    identity = {field: quoted_column(Identity, field) for field in _IDENTITY_COLUMNS}
+    claim = {field: quoted_column(IdentityClaim, field) for field in ("id", "customer", "kind")}
+    claim_value = quoted_column(IdentityClaim, "value")
+    identity_object = json_object(
+        [
+            ("kind", json_string(f"i.{identity['kind']}")),
+            ("value", json_string(f"i.{identity['value']}")),
+            ("is_reachable", f"to_json(i.{identity['is_reachable']})::text"),
+        ]
+    )
+    identities = json_array_of(
+        identity_object,
+        order_by=f"i.{identity['id']}",
+        source=f"FROM {quoted_table(Identity)} i WHERE i.{identity['customer']} = {cu['id']}",
+    )
+    claim_object = json_object(
+        [("kind", json_string(f"k.{claim['kind']}")), ("value", json_string(f"k.{claim_value}"))]
+    )
+    claims = json_array_of(
+        claim_object,
+        order_by=f"k.{claim['id']}",
+        source=f"FROM {quoted_table(IdentityClaim)} k WHERE k.{claim['customer']} = {cu['id']}",
+    )
+    before = json_members(
+        [
+            ("id", cu["id"]),
+            ("name", json_string(cu["name"])),
+            ("email", json_string(cu["email"])),
+            ("phone", json_string(cu["phone"])),
+            ("language", json_string(cu["language"])),
+            ("attributes", ""),
+        ],
+        opens=True,
+    )
+    after = json_members(
+        [
+            ("identities", f"'[' || {identities} || ']'"),
+            ("claims", f"'[' || {claims} || ']'"),
+            ("created_at", json_time(cu["created_at"])),
+            ("updated_at", json_time(cu["updated_at"])),
+        ]
+    )
+    after = f"{after} || '}}'"
+    return before, after
+
+
+_CUSTOMER_COLUMNS = (
+    "id",
+    "name",
+    "email",
+    "phone",
+    "language",
+    "attributes",
+    "created_at",
+    "updated_at",
+)
+_IDENTITY_COLUMNS = ("id", "customer", "kind", "value", "is_reachable")
+
+
+@cache
+def _customer_select() -> str:
+    before, after = _customer_json_parts("cu")
+    attributes = quoted_column(Customer, "attributes")
+    customer_id = quoted_column(Customer, "id")
+    return (
+        f"SELECT cu.{customer_id}, cu.{customer_id}, {before}, cu.{attributes}::text, {after} "
+        f"FROM {quoted_table(Customer)} cu"
+    )
+
+
+def _conversation_text(row: tuple) -> str:
+    return row[2]
+
+
+def _customer_text(row: tuple) -> str:
+    before, attributes, after = row[2:]
+    if attributes != "{}":
+        # As the API's renderer writes a dict, in the order PostgreSQL keeps the keys.
+        attributes = _json(json.loads(attributes))
+    return f"{before}{attributes}{after}"
+
+
+_MESSAGE_COLUMNS = (
+    "id",
+    "conversation",
+    "direction",
+    "body",
+    "body_full",
+    "body_html",
+    "is_private",
+    "status",
+    "error",
+    "external_id",
+    "author",
+    "created_at",
+    "sent_at",
+    "edited_at",
+)
+# What a message's attachments show, or turn its HTML's inline images into.
+_ATTACHMENT_FIELDS = ("id", "file", "remote_url", "content_id", "filename", "content_type", "size")
+
+
+@cache
+def _message_select() -> str:
+    m = {name: f"m.{quoted_column(Message, name)}" for name in _MESSAGE_COLUMNS}
+    attachment = {name: f"a.{quoted_column(Attachment, name)}" for name in _ATTACHMENT_FIELDS}
+    before = json_members(
+        [
+            ("id", m["id"]),
+            ("conversation_id", m["conversation"]),
+            ("direction", json_string(m["direction"])),
+            ("body", json_string(m["body"])),
+            ("body_full", json_string(m["body_full"])),
+            ("body_html", ""),
+        ],
+        opens=True,
+    )
+    between = json_members(
+        [
+            ("private", f"to_json({m['is_private']})::text"),
+            ("status", json_string(m["status"])),
+            ("error", json_string(m["error"])),
+            ("external_id", json_string(m["external_id"])),
+            ("author", _operator(m["author"])),
+            ("attachments", ""),
+        ]
+    )
+    after = json_members(
+        [
+            ("created_at", json_time(m["created_at"])),
+            ("sent_at", json_time(m["sent_at"])),
+            ("edited_at", json_time(m["edited_at"])),
+        ]
+    )
+    after = f"{after} || '}}'"
+    attachments = (
+        f"(SELECT json_agg(json_build_array({', '.join(attachment.values())}) "
+        f"ORDER BY {attachment['id']}) FROM {quoted_table(Attachment)} a "
+        f"WHERE a.{quoted_column(Attachment, 'message')} = {m['id']})"
+    )
+    body_html = json_string(f"COALESCE({m['body_html']}, '')")
+    # The HTML as JSON, and as it is for messages whose attachments it may show inline.
+    return (
+        f"SELECT {m['id']}, {m['id']}, {before}, {body_html}, {between}, {after}, "
+        f"{attachments}, {m['body_html']} FROM {quoted_table(Message)} m"
+    )
+
+
+def _message_text(row: tuple) -> str:
+    before, body_html, between, after, attachments_values, raw_body_html = row[2:]
+    if attachments_values is None:
+        return f"{before}{body_html}{between}[]{after}"
+    if isinstance(attachments_values, str):
+        attachments_values = json.loads(attachments_values)
+    attachments = [
+        Attachment.from_db(connection.alias, _ATTACHMENT_FIELDS, values)
+        for values in attachments_values
+    ]
+    if raw_body_html:
+        body_html = _json(body_html_with_inline_images(raw_body_html, attachments))
+    listed = _json([attachment_representation(attachment) for attachment in attachments])
+    return f"{before}{body_html}{between}{listed}{after}"
+
+
+def _json(value: Any) -> str:
+    # As the API's renderer writes it.
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+# A cursor's position as the statement can take it, or None for one no cursor of ours
+# holds (a client may send anything).
+def _time_position(value: str) -> Any:
+    try:
+        return parse_datetime(value)
+    except ValueError:  # well formed, but no time: "2026-13-45 10:00"
+        return None
+
+
+_LARGEST_ID = 2**63 - 1
+
+
+def _id_position(value: str) -> Any:
+    is_number = value.isascii() and value.isdigit() and len(value) <= 19
+    return int(value) if is_number and int(value) <= _LARGEST_ID else None
+
+
+@dataclass(frozen=True)
+class Shape:
+    select: Callable[[], str]
+    alias: str
+    # The pagination's ordering field (a column of the same name, ties broken by id), and
+    # how a cursor's position of it reads.
+    position_field: str
+    position: Callable[[str], Any]
+    json: Callable[[tuple], str]
+
+    def order(self, direction: str) -> str:
+        columns = dict.fromkeys([self.position_field, "id"])
+        return ", ".join(
+            f"{self.alias}.{connection.ops.quote_name(column)} {direction}" for column in columns
+        )
+
+
+CONVERSATIONS = Shape(
+    select=_conversation_select,
+    alias="c",
+    position_field="last_message_at",
+    position=_time_position,
+    json=_conversation_text,
+)
+CUSTOMERS = Shape(
+    select=_customer_select,
+    alias="cu",
+    position_field="id",
+    position=_id_position,
+    json=_customer_text,
+)
+
+MESSAGES = Shape(
+    select=_message_select,
+    alias="m",
+    position_field="id",
+    position=_id_position,
+    json=_message_text,
+)
