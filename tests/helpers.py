@@ -152,3 +152,18 @@ def surveys_due_now(*, channel, operator, recipients: list[str]) -> list:
             for conversation in conversations
         ]
     )
+
+
+def stored_counts() -> tuple[int, int, int, int]:
+    """Customers, conversations, messages and raw webhook events stored: what a refused
+    or duplicate delivery must leave unchanged."""
+    from channels_app.models import WebhookEvent
+    from customers.models import Customer
+    from inbox.models import Conversation, Message
+
+    return (
+        Customer.objects.count(),
+        Conversation.objects.count(),
+        Message.objects.count(),
+        WebhookEvent.objects.count(),
+    )

@@ -10,7 +10,7 @@ from channels_app.models import WebhookEvent, WebhookEventStatus
 from customers.models import Customer
 from inbox.models import Conversation, Message
 from tests.factories import ChannelFactory
-from tests.helpers import api_payload, sign
+from tests.helpers import api_payload, sign, stored_counts
 
 pytestmark = pytest.mark.django_db
 
@@ -22,15 +22,6 @@ def post_webhook(client, channel, body: bytes, *, signature: str | None = None, 
         content_type="application/json",
         HTTP_X_SWITCHBOARD_SIGNATURE=signature if signature is not None else sign(body),
         **headers,
-    )
-
-
-def stored_counts() -> tuple[int, int, int, int]:
-    return (
-        Customer.objects.count(),
-        Conversation.objects.count(),
-        Message.objects.count(),
-        WebhookEvent.objects.count(),
     )
 
 

@@ -4,10 +4,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from channels_app.models import WebhookEvent
-from customers.models import Customer
-from inbox.models import Conversation, Message
-
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "telegram"
 BOT_TOKEN = "123:ABC"
 WEBHOOK_SECRET = "wh-secret_4f9a0c2e"
@@ -30,13 +26,4 @@ def post_update(client, channel, body: bytes, *, secret: str | None = WEBHOOK_SE
         data=body,
         content_type="application/json",
         **headers,
-    )
-
-
-def stored_counts() -> tuple[int, int, int, int]:
-    return (
-        Customer.objects.count(),
-        Conversation.objects.count(),
-        Message.objects.count(),
-        WebhookEvent.objects.count(),
     )

@@ -19,7 +19,6 @@ from tests.channels_app.telegram.helpers import (
     MARIA_ID,
     WEBHOOK_SECRET,
     post_update,
-    stored_counts,
     update,
     update_body,
 )
@@ -27,6 +26,7 @@ from tests.factories import ChannelFactory, IdentityFactory
 from tests.fakes.telegram import (
     INTERNAL_SERVER_ERROR,
 )
+from tests.helpers import stored_counts
 
 pytestmark = pytest.mark.django_db
 

@@ -4,9 +4,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from channels_app.models import WebhookEvent
 from customers.models import Customer
-from inbox.models import Conversation, Message
 from tests.fakes.whatsapp import (
     ACCESS_TOKEN,
     PHONE_NUMBER_ID,
@@ -62,15 +60,6 @@ def post_fixture(client, channel, name: str):
 
 def post_payload(client, channel, payload: dict[str, Any]):
     return post_whatsapp(client, channel, json.dumps(payload).encode())
-
-
-def stored_counts() -> tuple[int, int, int, int]:
-    return (
-        Customer.objects.count(),
-        Conversation.objects.count(),
-        Message.objects.count(),
-        WebhookEvent.objects.count(),
-    )
 
 
 def identities_of(customer: Customer) -> set[tuple[str, str]]:

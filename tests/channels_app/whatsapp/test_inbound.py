@@ -26,13 +26,12 @@ from tests.channels_app.whatsapp.helpers import (
     post_fixture,
     post_payload,
     post_whatsapp,
-    stored_counts,
 )
 from tests.factories import ChannelFactory, ConversationFactory, MessageFactory
 from tests.fakes.whatsapp import (
     ACCESS_TOKEN,
 )
-from tests.helpers import api_payload, sign
+from tests.helpers import api_payload, sign, stored_counts
 
 pytestmark = pytest.mark.django_db
 

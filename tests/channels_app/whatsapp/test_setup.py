@@ -6,7 +6,6 @@ from channels_app.adapters.base import ConfigInvalid
 from channels_app.services import channel_create
 from tests.channels_app.whatsapp.helpers import (
     VERIFY_TOKEN,
-    stored_counts,
     whatsapp_config,
 )
 from tests.factories import ChannelFactory
@@ -14,6 +13,7 @@ from tests.fakes.whatsapp import (
     ACCESS_TOKEN,
     PHONE_NUMBER_ID,
 )
+from tests.helpers import stored_counts
 
 pytestmark = pytest.mark.django_db
 

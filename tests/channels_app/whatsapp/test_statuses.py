@@ -8,9 +8,9 @@ from tests.channels_app.whatsapp.helpers import (
     SENT_WAMID,
     WA_ID,
     post_fixture,
-    stored_counts,
 )
 from tests.factories import ConversationFactory, MessageFactory
+from tests.helpers import stored_counts
 
 pytestmark = pytest.mark.django_db
 
