@@ -17,7 +17,9 @@ import httpx
 import psycopg
 import pytest
 from django.conf import settings
-from django.db import connections
+from django.core.management import CommandError
+from django.db import OperationalError, connections
+from django.test import TransactionTestCase
 
 from config.celery import app as celery_app
 from tests.factories import ChannelFactory
@@ -48,6 +50,32 @@ def wait_until(check, *, timeout: float, what: str, log: Path | None = None) -> 
 
 
 LIVE_PORT = free_port()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _flush_outlasts_live_queries():
+    """Live servers and workers keep reading while a test's tables are emptied (a socket's
+    periodic access check, a worker finishing a task): PostgreSQL may then break the
+    deadlock by cancelling the flush, which is tried again rather than failing the test."""
+    original = TransactionTestCase._fixture_teardown
+
+    def teardown(self):
+        for attempt in range(FLUSH_ATTEMPTS):
+            try:
+                return original(self)
+            except CommandError as error:
+                cause = error.__cause__
+                is_deadlock = isinstance(cause, OperationalError) and "deadlock" in str(cause)
+                if not is_deadlock or attempt == FLUSH_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
+
+    TransactionTestCase._fixture_teardown = teardown  # type: ignore[method-assign]
+    yield
+    TransactionTestCase._fixture_teardown = original  # type: ignore[method-assign]
+
+
+FLUSH_ATTEMPTS = 5
 
 
 @pytest.fixture(scope="session")
