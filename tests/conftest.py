@@ -1,5 +1,6 @@
 import os
 import uuid
+from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
@@ -13,6 +14,10 @@ from tests.helpers import RecordingServer
 from tests.mail_servers import SmtpSink
 
 REAL_SERVICES_REQUIRED = os.environ.get("SWITCHBOARD_REQUIRE_REAL_SERVICES") == "1"
+
+# WhiteNoise warns on every client made when the directory collectstatic fills is missing;
+# the test client serves no static files, live servers collect their own.
+Path(django_settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 
 # Redis pub/sub channels are shared by every database of a server: a run of the suite
 # must not hear another run's (or a benchmark's) groups.
