@@ -21,7 +21,11 @@ from django.utils.dateparse import parse_datetime
 
 from customers.models import Customer, Identity, IdentityClaim
 from inbox.models import Attachment, Conversation, Label, Message, Team, User
-from inbox.representations import attachment_representation, body_html_with_inline_images
+from inbox.representations import (
+    CUSTOMER_ROW_FIELDS,
+    attachment_representation,
+    body_html_with_inline_images,
+)
 from inbox.row_lookups import quoted_column, quoted_table
 
 # What str.strip() removes around a full name, as far as names hold it.
@@ -185,7 +189,7 @@ def _conversation_select() -> str:
 def _customer_json_parts(alias: str) -> tuple[str, str]:
     """The customer's shape before and after its attributes, which PostgreSQL would write
     with spaces (jsonb's text) and Python adds (see _customer_text)."""
-    cu = {field: f"{alias}.{quoted_column(Customer, field)}" for field in _CUSTOMER_COLUMNS}
+    cu = {field: f"{alias}.{quoted_column(Customer, field)}" for field in CUSTOMER_ROW_FIELDS}
     identity = {field: quoted_column(Identity, field) for field in _IDENTITY_COLUMNS}
     claim = {field: quoted_column(IdentityClaim, field) for field in ("id", "customer", "kind")}
     claim_value = quoted_column(IdentityClaim, "value")
@@ -232,16 +236,6 @@ def _customer_json_parts(alias: str) -> tuple[str, str]:
     return before, after
 
 
-_CUSTOMER_COLUMNS = (
-    "id",
-    "name",
-    "email",
-    "phone",
-    "language",
-    "attributes",
-    "created_at",
-    "updated_at",
-)
 _IDENTITY_COLUMNS = ("id", "customer", "kind", "value", "is_reachable")
 
 
