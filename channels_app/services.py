@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from celery import current_app as celery_app
 from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
@@ -33,11 +34,10 @@ from channels_app.contracts import (
 )
 from channels_app.models import Channel, WebhookEvent, WebhookEventStatus
 from channels_app.registry import adapter_class, adapter_for
-from config.celery import app as celery_app
-from config.transactions import atomic_retrying_conflicts, is_connection_lost, is_lock_conflict
 from customers.normalization import InvalidIdentityValue, normalize_identity_value
 from customers.selectors import customer_contact_email, customer_language
 from customers.services import identity_set_reachable
+from customers.transactions import atomic_retrying_conflicts, is_connection_lost, is_lock_conflict
 from inbox import selectors as inbox_selectors
 from inbox import services as inbox_services
 from inbox.attachments import attachment_public_url

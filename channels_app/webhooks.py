@@ -9,7 +9,7 @@ from django.views.decorators.csrf import csrf_exempt
 from channels_app import services
 from channels_app.contracts import WebhookRejected, WebhookRequest
 from channels_app.registry import UnknownChannelKind
-from config.transactions import is_connection_lost
+from customers.transactions import is_connection_lost
 
 
 def error_response(status: int, error: str, detail: str) -> JsonResponse:

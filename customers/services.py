@@ -8,10 +8,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from config.transactions import atomic_retrying_conflicts
 from customers.languages import supported_language
 from customers.models import Customer, CustomerMerge, Identity, IdentityClaim, IdentityKind
 from customers.normalization import InvalidIdentityValue, normalize_identity_value
+from customers.transactions import atomic_retrying_conflicts
 
 logger = logging.getLogger(__name__)
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
+from celery import current_app as celery_app
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
@@ -14,8 +15,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
 from channels_app.contracts import DELIVER_MESSAGE_TASK, DeliveryProgress, InboundMessage
-from config.celery import app as celery_app
-from config.transactions import atomic_retrying_conflicts
 from customers.models import Customer, CustomerMerge
 from customers.services import (
     IdentityEvidence,
@@ -23,6 +22,7 @@ from customers.services import (
     customer_merge,
     customer_merge_undo,
 )
+from customers.transactions import atomic_retrying_conflicts
 from inbox import csat, realtime, selectors
 from inbox.attachments import attachments_check, attachments_store
 from inbox.events import conversation_event_record

@@ -1,10 +1,10 @@
 from datetime import timedelta
 
+from celery import current_app as celery_app
 from celery import shared_task
 from django.conf import settings
 
 from channels_app.contracts import SEND_SURVEY_BATCH_TASK
-from config.celery import app as celery_app
 from inbox import csat, services
 
 

@@ -1,5 +1,7 @@
 """One way to run a unit of work that may race with its own twin, and how to tell a lost
-database connection from an error of the work itself."""
+database connection from an error of the work itself.
+
+It lives in the lowest app so that every app may use it without importing `config`."""
 
 from collections.abc import Callable
 from typing import TypeVar
