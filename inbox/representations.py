@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from customers.models import Customer
 from inbox.attachments import attachment_public_url
 from inbox.models import (
     Attachment,
@@ -364,3 +365,20 @@ def customer_row_representation(row: Mapping[str, Any]) -> dict[str, Any]:
         "created_at": _time(row["created_at"]),
         "updated_at": _time(row["updated_at"]),
     }
+
+
+def customer_row(customer: Customer) -> dict[str, Any]:
+    """A loaded customer (its identities and claims prefetched) as a row of
+    CUSTOMER_ROW_FIELDS."""
+    return {
+        **{field: getattr(customer, field) for field in CUSTOMER_ROW_FIELDS},
+        "identities": [
+            (identity.kind, identity.value, identity.is_reachable)
+            for identity in customer.identities.all()
+        ],
+        "claims": [(claim.kind, claim.value) for claim in customer.claims.all()],
+    }
+
+
+def customer_representation(customer: Customer) -> dict[str, Any]:
+    return customer_row_representation(customer_row(customer))
