@@ -22,7 +22,9 @@ from django.utils.dateparse import parse_datetime
 from customers.models import Customer, Identity, IdentityClaim
 from inbox.models import Attachment, Conversation, Label, Message, Team, User
 from inbox.representations import (
+    CONVERSATION_ROW_FIELDS,
     CUSTOMER_ROW_FIELDS,
+    MESSAGE_ROW_FIELDS,
     attachment_representation,
     body_html_with_inline_images,
 )
@@ -86,8 +88,17 @@ def _operator(id_column: str) -> str:
     )
 
 
+def _columns(fields: tuple[str, ...]) -> tuple[str, ...]:
+    """The row fields of the model itself (its own columns: "channel_id", not
+    "channel__name")."""
+    return tuple(field for field in fields if "__" not in field)
+
+
 def _conversation_json(alias: str) -> str:
-    c = {name: f"{alias}.{quoted_column(Conversation, name)}" for name in _CONVERSATION_COLUMNS}
+    c = {
+        name: f"{alias}.{quoted_column(Conversation, name)}"
+        for name in _columns(CONVERSATION_ROW_FIELDS)
+    }
     channel = _channel_model()
     ch = {field: quoted_column(channel, field) for field in ("id", "kind", "name")}
     customer_id, customer_name = quoted_column(Customer, "id"), quoted_column(Customer, "name")
@@ -117,7 +128,7 @@ def _conversation_json(alias: str) -> str:
     )
     customer_name_sql = (
         f"(SELECT cu.{customer_name} FROM {quoted_table(Customer)} cu "
-        f"WHERE cu.{customer_id} = {c['customer']})"
+        f"WHERE cu.{customer_id} = {c['customer_id']})"
     )
     team_object = json_object([("id", f"t.{team_id}"), ("name", json_string(f"t.{team_name}"))])
     return json_object(
@@ -129,47 +140,28 @@ def _conversation_json(alias: str) -> str:
             (
                 "channel",
                 f"(SELECT {channel_object} FROM {quoted_table(channel)} ch "
-                f"WHERE ch.{ch['id']} = {c['channel']})",
+                f"WHERE ch.{ch['id']} = {c['channel_id']})",
             ),
             (
                 "customer",
-                json_object([("id", c["customer"]), ("name", json_string(customer_name_sql))]),
+                json_object([("id", c["customer_id"]), ("name", json_string(customer_name_sql))]),
             ),
-            ("assignee", _operator(c["assignee"])),
+            ("assignee", _operator(c["assignee_id"])),
             (
                 "team",
                 f"COALESCE((SELECT {team_object} FROM {quoted_table(Team)} t "
-                f"WHERE t.{team_id} = {c['team']}), 'null')",
+                f"WHERE t.{team_id} = {c['team_id']}), 'null')",
             ),
             ("last_message_at", json_time(c["last_message_at"])),
             ("first_response_at", json_time(c["first_response_at"])),
             ("resolved_at", json_time(c["resolved_at"])),
-            ("resolved_by", _operator(c["resolved_by"])),
+            ("resolved_by", _operator(c["resolved_by_id"])),
             ("snoozed_until", json_time(c["snoozed_until"])),
             ("labels", f"'[' || {labels} || ']'"),
             ("created_at", json_time(c["created_at"])),
             ("updated_at", json_time(c["updated_at"])),
         ]
     )
-
-
-_CONVERSATION_COLUMNS = (
-    "id",
-    "status",
-    "priority",
-    "subject",
-    "channel",
-    "customer",
-    "assignee",
-    "team",
-    "last_message_at",
-    "first_response_at",
-    "resolved_at",
-    "resolved_by",
-    "snoozed_until",
-    "created_at",
-    "updated_at",
-)
 
 
 def _channel_model():
@@ -262,34 +254,18 @@ def _customer_text(row: tuple) -> str:
     return f"{before}{attributes}{after}"
 
 
-_MESSAGE_COLUMNS = (
-    "id",
-    "conversation",
-    "direction",
-    "body",
-    "body_full",
-    "body_html",
-    "is_private",
-    "status",
-    "error",
-    "external_id",
-    "author",
-    "created_at",
-    "sent_at",
-    "edited_at",
-)
 # What a message's attachments show, or turn its HTML's inline images into.
 _ATTACHMENT_FIELDS = ("id", "file", "remote_url", "content_id", "filename", "content_type", "size")
 
 
 @cache
 def _message_select() -> str:
-    m = {name: f"m.{quoted_column(Message, name)}" for name in _MESSAGE_COLUMNS}
+    m = {name: f"m.{quoted_column(Message, name)}" for name in _columns(MESSAGE_ROW_FIELDS)}
     attachment = {name: f"a.{quoted_column(Attachment, name)}" for name in _ATTACHMENT_FIELDS}
     before = json_members(
         [
             ("id", m["id"]),
-            ("conversation_id", m["conversation"]),
+            ("conversation_id", m["conversation_id"]),
             ("direction", json_string(m["direction"])),
             ("body", json_string(m["body"])),
             ("body_full", json_string(m["body_full"])),
@@ -303,7 +279,7 @@ def _message_select() -> str:
             ("status", json_string(m["status"])),
             ("error", json_string(m["error"])),
             ("external_id", json_string(m["external_id"])),
-            ("author", _operator(m["author"])),
+            ("author", _operator(m["author_id"])),
             ("attachments", ""),
         ]
     )
