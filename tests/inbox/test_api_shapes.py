@@ -1,7 +1,8 @@
 """One JSON shape per object: what the OpenAPI schema documents (the output serializers)
 has the field names and nesting of what inbox.representations writes, for every object
-both describe. A field added to a representation and not to its serializer (or the other
-way round) fails here."""
+both describe, and of what the API answers (on PostgreSQL, JSON the database writes). A
+field added to a representation and not to its serializer (or the other way round) fails
+here."""
 
 from datetime import timedelta
 
@@ -11,9 +12,10 @@ from rest_framework import serializers
 
 from customers.models import IdentityClaim
 from inbox import selectors
+from inbox.api import report_views
 from inbox.api import serializers as s
 from inbox.events import conversation_event_record
-from inbox.models import Attachment, ConversationEventKind, Role
+from inbox.models import Attachment, ConversationEventKind, CsatSurvey, Role, SurveyStatus
 from inbox.representations import (
     attachment_representation,
     conversation_event_representation,
@@ -24,6 +26,7 @@ from inbox.representations import (
     message_representation,
     operator_representation,
 )
+from tests.conftest import client_for
 from tests.factories import (
     ConversationFactory,
     CustomerFactory,
@@ -161,3 +164,49 @@ def test_a_field_missing_from_the_documentation_is_caught(full_conversation, ope
 
     with pytest.raises(AssertionError, match=r"\$\.channel"):
         assert_fits(documented_shape(s.ConversationOutputSerializer()), written)
+
+
+@pytest.mark.parametrize(
+    ("url", "documented"),
+    [
+        ("/api/v1/conversations/", s.ConversationOutputSerializer()),
+        ("/api/v1/conversations/{conversation}/", s.ConversationOutputSerializer()),
+        ("/api/v1/conversations/{conversation}/messages/", s.MessageOutputSerializer()),
+        ("/api/v1/conversations/{conversation}/events/", s.ConversationEventOutputSerializer()),
+        ("/api/v1/customers/", s.CustomerOutputSerializer()),
+        ("/api/v1/customers/{customer}/", s.CustomerDetailOutputSerializer()),
+        ("/api/v1/labels/", s.LabelOutputSerializer(many=True)),
+        ("/api/v1/operators/", s.OperatorOutputSerializer()),
+    ],
+)
+def test_the_api_answers_as_documented(full_conversation, operator, url, documented):
+    url = url.format(conversation=full_conversation.pk, customer=full_conversation.customer_id)
+
+    answer = client_for(operator).get(url).json()
+
+    paged = "results" in answer and isinstance(documented, serializers.Serializer)
+    assert_fits(documented_shape(documented), answer["results"][0] if paged else answer)
+
+
+def test_the_reports_answer_as_documented(full_conversation, operator, supervisor):
+    now = timezone.now()
+    CsatSurvey.objects.create(
+        conversation=full_conversation,
+        customer=full_conversation.customer,
+        channel=full_conversation.channel,
+        operator=operator,
+        token="t-shape",
+        due_at=now,
+        status=SurveyStatus.ANSWERED,
+        sent_at=now - timedelta(hours=2),
+        rating=2,
+        comment="slow",
+        answered_at=now - timedelta(hours=1),
+    )
+    client = client_for(supervisor)
+
+    csat = client.get("/api/v1/reports/csat/?group_by=operator").json()
+    conversations = client.get("/api/v1/reports/conversations/").json()
+
+    assert_fits(documented_shape(report_views.CsatReportSerializer()), csat)
+    assert_fits(documented_shape(report_views.ConversationReportSerializer()), conversations)
