@@ -2,8 +2,6 @@
 Every read of conversations goes through what the user may see (inbox.visibility)."""
 
 from inbox.selectors.conversations import (
-    CONVERSATION_LIST_COLUMNS,
-    CONVERSATION_RELATIONS,
     ConversationFilters,
     canned_response_list,
     conversation_event_list,
@@ -39,7 +37,6 @@ from inbox.selectors.messages import (
 )
 from inbox.selectors.operators import (
     AUTO_ASSIGN_TURN_KEY_PREFIX,
-    PRESENCE_KEY_PREFIX,
     PRESENCE_TTL_SECONDS,
     auto_assign_candidates,
     operator_presence_list,
@@ -47,12 +44,10 @@ from inbox.selectors.operators import (
     presence_cache_key,
     presence_live_sockets,
     presence_status_of,
-    presence_statuses,
     realtime_groups_for,
     teams_with_members,
 )
 from inbox.selectors.search import (
-    conversation_ids_matching_sql,
     conversation_text_match,
     messages_matching_text,
 )
@@ -60,9 +55,6 @@ from inbox.visibility import channel_ids_visible_to, request_scoped, team_ids_of
 
 __all__ = [
     "AUTO_ASSIGN_TURN_KEY_PREFIX",
-    "CONVERSATION_LIST_COLUMNS",
-    "CONVERSATION_RELATIONS",
-    "PRESENCE_KEY_PREFIX",
     "PRESENCE_TTL_SECONDS",
     "ConversationFilters",
     "attachment_by_file_name",
@@ -73,7 +65,6 @@ __all__ = [
     "channel_ids_visible_to",
     "conversation_event_list",
     "conversation_get_for_user",
-    "conversation_ids_matching_sql",
     "conversation_is_visible_to",
     "conversation_json_for_user",
     "conversation_json_rows_for_user",
@@ -101,7 +92,6 @@ __all__ = [
     "presence_cache_key",
     "presence_live_sockets",
     "presence_status_of",
-    "presence_statuses",
     "realtime_groups_for",
     "request_scoped",
     "sent_message_recipient_address",
