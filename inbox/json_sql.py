@@ -17,13 +17,16 @@ from functools import cache
 from typing import Any
 
 from django.db import connection
+from django.db.models import BooleanField, Model
 from django.utils.dateparse import parse_datetime
 
 from customers.models import Customer, Identity, IdentityClaim
 from inbox.models import Attachment, Conversation, Label, Message, Team, User
 from inbox.representations import (
+    CLAIM_ROW_FIELDS,
     CONVERSATION_ROW_FIELDS,
     CUSTOMER_ROW_FIELDS,
+    IDENTITY_ROW_FIELDS,
     MESSAGE_ROW_FIELDS,
     attachment_representation,
     body_html_with_inline_images,
@@ -178,30 +181,27 @@ def _conversation_select() -> str:
     )
 
 
+def _scalar_member(model: type[Model], field: str, alias: str) -> tuple[str, str]:
+    """A text or boolean field of the row as a member of its JSON object."""
+    column = f"{alias}.{quoted_column(model, field)}"
+    if isinstance(model._meta.get_field(field), BooleanField):
+        return field, f"to_json({column})::text"
+    return field, json_string(column)
+
+
 def _customer_json_parts(alias: str) -> tuple[str, str]:
     """The customer's shape before and after its attributes, which PostgreSQL would write
     with spaces (jsonb's text) and Python adds (see _customer_text)."""
     cu = {field: f"{alias}.{quoted_column(Customer, field)}" for field in CUSTOMER_ROW_FIELDS}
-    identity = {field: quoted_column(Identity, field) for field in _IDENTITY_COLUMNS}
-    claim = {field: quoted_column(IdentityClaim, field) for field in ("id", "customer", "kind")}
-    claim_value = quoted_column(IdentityClaim, "value")
-    identity_object = json_object(
-        [
-            ("kind", json_string(f"i.{identity['kind']}")),
-            ("value", json_string(f"i.{identity['value']}")),
-            ("is_reachable", f"to_json(i.{identity['is_reachable']})::text"),
-        ]
-    )
+    identity = {field: quoted_column(Identity, field) for field in ("id", "customer")}
+    claim = {field: quoted_column(IdentityClaim, field) for field in ("id", "customer")}
     identities = json_array_of(
-        identity_object,
+        json_object([_scalar_member(Identity, field, "i") for field in IDENTITY_ROW_FIELDS]),
         order_by=f"i.{identity['id']}",
         source=f"FROM {quoted_table(Identity)} i WHERE i.{identity['customer']} = {cu['id']}",
     )
-    claim_object = json_object(
-        [("kind", json_string(f"k.{claim['kind']}")), ("value", json_string(f"k.{claim_value}"))]
-    )
     claims = json_array_of(
-        claim_object,
+        json_object([_scalar_member(IdentityClaim, field, "k") for field in CLAIM_ROW_FIELDS]),
         order_by=f"k.{claim['id']}",
         source=f"FROM {quoted_table(IdentityClaim)} k WHERE k.{claim['customer']} = {cu['id']}",
     )
@@ -226,9 +226,6 @@ def _customer_json_parts(alias: str) -> tuple[str, str]:
     )
     after = f"{after} || '}}'"
     return before, after
-
-
-_IDENTITY_COLUMNS = ("id", "customer", "kind", "value", "is_reachable")
 
 
 @cache

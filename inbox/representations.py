@@ -333,8 +333,8 @@ def conversation_event_text(event: ConversationEvent) -> str:
     return kind
 
 
-# A customer as lists read it: one row with these keys, plus "identities" ((kind, value,
-# is_reachable) of each) and "claims" ((kind, value) of each).
+# A customer as lists read it: one row with these keys, plus "identities" (the
+# IDENTITY_ROW_FIELDS of each, as a tuple) and "claims" (the CLAIM_ROW_FIELDS of each).
 CUSTOMER_ROW_FIELDS = (
     "id",
     "name",
@@ -345,6 +345,8 @@ CUSTOMER_ROW_FIELDS = (
     "created_at",
     "updated_at",
 )
+IDENTITY_ROW_FIELDS = ("kind", "value", "is_reachable")
+CLAIM_ROW_FIELDS = ("kind", "value")
 
 
 def customer_row_representation(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -358,10 +360,9 @@ def customer_row_representation(row: Mapping[str, Any]) -> dict[str, Any]:
         "language": row["language"],
         "attributes": row["attributes"],
         "identities": [
-            {"kind": kind, "value": value, "is_reachable": is_reachable}
-            for kind, value, is_reachable in row["identities"]
+            dict(zip(IDENTITY_ROW_FIELDS, identity, strict=True)) for identity in row["identities"]
         ],
-        "claims": [{"kind": kind, "value": value} for kind, value in row["claims"]],
+        "claims": [dict(zip(CLAIM_ROW_FIELDS, claim, strict=True)) for claim in row["claims"]],
         "created_at": _time(row["created_at"]),
         "updated_at": _time(row["updated_at"]),
     }
@@ -373,10 +374,13 @@ def customer_row(customer: Customer) -> dict[str, Any]:
     return {
         **{field: getattr(customer, field) for field in CUSTOMER_ROW_FIELDS},
         "identities": [
-            (identity.kind, identity.value, identity.is_reachable)
+            tuple(getattr(identity, field) for field in IDENTITY_ROW_FIELDS)
             for identity in customer.identities.all()
         ],
-        "claims": [(claim.kind, claim.value) for claim in customer.claims.all()],
+        "claims": [
+            tuple(getattr(claim, field) for field in CLAIM_ROW_FIELDS)
+            for claim in customer.claims.all()
+        ],
     }
 
 

@@ -9,7 +9,7 @@ from customers.models import Customer, Identity, IdentityClaim
 from customers.selectors import customer_ids_matching_sql, customer_list
 from inbox import json_rows, row_lookups
 from inbox.models import Conversation, User
-from inbox.representations import CUSTOMER_ROW_FIELDS
+from inbox.representations import CLAIM_ROW_FIELDS, CUSTOMER_ROW_FIELDS, IDENTITY_ROW_FIELDS
 from inbox.visibility import bounding_operator_id, channel_ids_visible_to
 
 
@@ -32,13 +32,13 @@ def customer_rows_for_user(*, user: User, query: str = "") -> QuerySet[Any]:
 
 
 def customer_rows_complete(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Adds each row's identities, as (kind, value, is_reachable), and claims, as (kind,
-    value): two queries for any number of rows."""
+    """Adds each row's identities (their IDENTITY_ROW_FIELDS) and claims (their
+    CLAIM_ROW_FIELDS): two queries for any number of rows."""
     customer_ids = [row["id"] for row in rows]
     identities = row_lookups.grouped(
         row_lookups.rows_where_in(
             Identity,
-            ("customer", "kind", "value", "is_reachable"),
+            ("customer", *IDENTITY_ROW_FIELDS),
             key="customer",
             values=customer_ids,
             order_by="id",
@@ -47,7 +47,7 @@ def customer_rows_complete(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     claims = row_lookups.grouped(
         row_lookups.rows_where_in(
             IdentityClaim,
-            ("customer", "kind", "value"),
+            ("customer", *CLAIM_ROW_FIELDS),
             key="customer",
             values=customer_ids,
             order_by="id",
