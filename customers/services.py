@@ -49,27 +49,12 @@ def _normalized(evidence: Sequence[IdentityEvidence]) -> list[IdentityEvidence]:
     return result
 
 
-def customer_resolve(*, identities: Sequence[IdentityEvidence], name: str = "") -> Customer:
-    """Find or create the one customer behind a message's identities (see
-    customer_get_or_create)."""
-    return customer_get_or_create(identities=identities, name=name)[0]
-
-
 @dataclass(frozen=True)
 class CustomerIdentified:
     customer: Customer
     is_created: bool
     # (kind, normalized value) of the vouched-for identities known reachable now.
     reachable_identities: frozenset[tuple[str, str]]
-
-
-def customer_get_or_create(
-    *, identities: Sequence[IdentityEvidence], name: str = "", language: str = ""
-) -> tuple[Customer, bool]:
-    """The one customer behind a message's identities, and whether it was created now
-    (see customer_identify)."""
-    identified = customer_identify(identities=identities, name=name, language=language)
-    return identified.customer, identified.is_created
 
 
 def customer_identify(

@@ -20,6 +20,7 @@ from inbox import row_lookups
 from inbox.json_sql import CONVERSATIONS, CUSTOMERS, MESSAGES, Shape
 from inbox.models import Conversation, Message
 from inbox.row_lookups import quoted_column, quoted_table
+from inbox.visibility import sql_visible_condition
 
 
 @dataclass(frozen=True)
@@ -73,12 +74,6 @@ class JsonRows:
         ]
 
 
-def _in_channels_served_by(operator_id: int, channel_column: str) -> tuple[str, int]:
-    # The operator's channels read in the statement itself: no statement of their own,
-    # and nothing kept that an access change would have to reach.
-    return f"{channel_column} IN ({row_lookups.channels_served_by_query()})", operator_id
-
-
 def conversation_json_rows(
     *, operator_id: int | None, conditions: Sequence[tuple[str, Sequence[Any]]] = ()
 ) -> JsonRows:
@@ -87,7 +82,7 @@ def conversation_json_rows(
     rows = JsonRows(CONVERSATIONS)
     if operator_id is not None:
         column = quoted_column(Conversation, "channel")
-        rows = rows.where(*_in_channels_served_by(operator_id, f"c.{column}"))
+        rows = rows.where(*sql_visible_condition(operator_id, f"c.{column}"))
     for condition, params in conditions:
         rows = rows.where(condition, *params)
     return rows
@@ -115,7 +110,7 @@ def customer_json_rows(
         sql, params = matching
         rows = rows.where(f"cu.{customer_id} IN ({sql})", *params)
     if operator_id is not None:
-        channel, served = _in_channels_served_by(
+        channel, served = sql_visible_condition(
             operator_id, f"c.{quoted_column(Conversation, 'channel')}"
         )
         rows = rows.where(
@@ -135,7 +130,7 @@ def message_json_rows(*, operator_id: int | None, conversation_id: int) -> JsonR
     params: list[Any] = [conversation_id]
     if operator_id is not None:
         column = quoted_column(Conversation, "channel")
-        served, operator = _in_channels_served_by(operator_id, f"c.{column}")
+        served, operator = sql_visible_condition(operator_id, f"c.{column}")
         sql, params = f"{sql} AND {served}", [*params, operator]
     if not row_lookups.fetch_all_prepared(sql, params):
         return None

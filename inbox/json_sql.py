@@ -17,12 +17,17 @@ from functools import cache
 from typing import Any
 
 from django.db import connection
+from django.db.models import BooleanField, Model
 from django.utils.dateparse import parse_datetime
 
 from customers.models import Customer, Identity, IdentityClaim
 from inbox.models import Attachment, Conversation, Label, Message, Team, User
 from inbox.representations import (
+    CLAIM_ROW_FIELDS,
+    CONVERSATION_ROW_FIELDS,
     CUSTOMER_ROW_FIELDS,
+    IDENTITY_ROW_FIELDS,
+    MESSAGE_ROW_FIELDS,
     attachment_representation,
     body_html_with_inline_images,
 )
@@ -86,8 +91,17 @@ def _operator(id_column: str) -> str:
     )
 
 
+def _columns(fields: tuple[str, ...]) -> tuple[str, ...]:
+    """The row fields of the model itself (its own columns: "channel_id", not
+    "channel__name")."""
+    return tuple(field for field in fields if "__" not in field)
+
+
 def _conversation_json(alias: str) -> str:
-    c = {name: f"{alias}.{quoted_column(Conversation, name)}" for name in _CONVERSATION_COLUMNS}
+    c = {
+        name: f"{alias}.{quoted_column(Conversation, name)}"
+        for name in _columns(CONVERSATION_ROW_FIELDS)
+    }
     channel = _channel_model()
     ch = {field: quoted_column(channel, field) for field in ("id", "kind", "name")}
     customer_id, customer_name = quoted_column(Customer, "id"), quoted_column(Customer, "name")
@@ -117,7 +131,7 @@ def _conversation_json(alias: str) -> str:
     )
     customer_name_sql = (
         f"(SELECT cu.{customer_name} FROM {quoted_table(Customer)} cu "
-        f"WHERE cu.{customer_id} = {c['customer']})"
+        f"WHERE cu.{customer_id} = {c['customer_id']})"
     )
     team_object = json_object([("id", f"t.{team_id}"), ("name", json_string(f"t.{team_name}"))])
     return json_object(
@@ -129,47 +143,28 @@ def _conversation_json(alias: str) -> str:
             (
                 "channel",
                 f"(SELECT {channel_object} FROM {quoted_table(channel)} ch "
-                f"WHERE ch.{ch['id']} = {c['channel']})",
+                f"WHERE ch.{ch['id']} = {c['channel_id']})",
             ),
             (
                 "customer",
-                json_object([("id", c["customer"]), ("name", json_string(customer_name_sql))]),
+                json_object([("id", c["customer_id"]), ("name", json_string(customer_name_sql))]),
             ),
-            ("assignee", _operator(c["assignee"])),
+            ("assignee", _operator(c["assignee_id"])),
             (
                 "team",
                 f"COALESCE((SELECT {team_object} FROM {quoted_table(Team)} t "
-                f"WHERE t.{team_id} = {c['team']}), 'null')",
+                f"WHERE t.{team_id} = {c['team_id']}), 'null')",
             ),
             ("last_message_at", json_time(c["last_message_at"])),
             ("first_response_at", json_time(c["first_response_at"])),
             ("resolved_at", json_time(c["resolved_at"])),
-            ("resolved_by", _operator(c["resolved_by"])),
+            ("resolved_by", _operator(c["resolved_by_id"])),
             ("snoozed_until", json_time(c["snoozed_until"])),
             ("labels", f"'[' || {labels} || ']'"),
             ("created_at", json_time(c["created_at"])),
             ("updated_at", json_time(c["updated_at"])),
         ]
     )
-
-
-_CONVERSATION_COLUMNS = (
-    "id",
-    "status",
-    "priority",
-    "subject",
-    "channel",
-    "customer",
-    "assignee",
-    "team",
-    "last_message_at",
-    "first_response_at",
-    "resolved_at",
-    "resolved_by",
-    "snoozed_until",
-    "created_at",
-    "updated_at",
-)
 
 
 def _channel_model():
@@ -186,30 +181,27 @@ def _conversation_select() -> str:
     )
 
 
+def _scalar_member(model: type[Model], field: str, alias: str) -> tuple[str, str]:
+    """A text or boolean field of the row as a member of its JSON object."""
+    column = f"{alias}.{quoted_column(model, field)}"
+    if isinstance(model._meta.get_field(field), BooleanField):
+        return field, f"to_json({column})::text"
+    return field, json_string(column)
+
+
 def _customer_json_parts(alias: str) -> tuple[str, str]:
     """The customer's shape before and after its attributes, which PostgreSQL would write
     with spaces (jsonb's text) and Python adds (see _customer_text)."""
     cu = {field: f"{alias}.{quoted_column(Customer, field)}" for field in CUSTOMER_ROW_FIELDS}
-    identity = {field: quoted_column(Identity, field) for field in _IDENTITY_COLUMNS}
-    claim = {field: quoted_column(IdentityClaim, field) for field in ("id", "customer", "kind")}
-    claim_value = quoted_column(IdentityClaim, "value")
-    identity_object = json_object(
-        [
-            ("kind", json_string(f"i.{identity['kind']}")),
-            ("value", json_string(f"i.{identity['value']}")),
-            ("is_reachable", f"to_json(i.{identity['is_reachable']})::text"),
-        ]
-    )
+    identity = {field: quoted_column(Identity, field) for field in ("id", "customer")}
+    claim = {field: quoted_column(IdentityClaim, field) for field in ("id", "customer")}
     identities = json_array_of(
-        identity_object,
+        json_object([_scalar_member(Identity, field, "i") for field in IDENTITY_ROW_FIELDS]),
         order_by=f"i.{identity['id']}",
         source=f"FROM {quoted_table(Identity)} i WHERE i.{identity['customer']} = {cu['id']}",
     )
-    claim_object = json_object(
-        [("kind", json_string(f"k.{claim['kind']}")), ("value", json_string(f"k.{claim_value}"))]
-    )
     claims = json_array_of(
-        claim_object,
+        json_object([_scalar_member(IdentityClaim, field, "k") for field in CLAIM_ROW_FIELDS]),
         order_by=f"k.{claim['id']}",
         source=f"FROM {quoted_table(IdentityClaim)} k WHERE k.{claim['customer']} = {cu['id']}",
     )
@@ -236,9 +228,6 @@ def _customer_json_parts(alias: str) -> tuple[str, str]:
     return before, after
 
 
-_IDENTITY_COLUMNS = ("id", "customer", "kind", "value", "is_reachable")
-
-
 @cache
 def _customer_select() -> str:
     before, after = _customer_json_parts("cu")
@@ -262,34 +251,18 @@ def _customer_text(row: tuple) -> str:
     return f"{before}{attributes}{after}"
 
 
-_MESSAGE_COLUMNS = (
-    "id",
-    "conversation",
-    "direction",
-    "body",
-    "body_full",
-    "body_html",
-    "is_private",
-    "status",
-    "error",
-    "external_id",
-    "author",
-    "created_at",
-    "sent_at",
-    "edited_at",
-)
 # What a message's attachments show, or turn its HTML's inline images into.
 _ATTACHMENT_FIELDS = ("id", "file", "remote_url", "content_id", "filename", "content_type", "size")
 
 
 @cache
 def _message_select() -> str:
-    m = {name: f"m.{quoted_column(Message, name)}" for name in _MESSAGE_COLUMNS}
+    m = {name: f"m.{quoted_column(Message, name)}" for name in _columns(MESSAGE_ROW_FIELDS)}
     attachment = {name: f"a.{quoted_column(Attachment, name)}" for name in _ATTACHMENT_FIELDS}
     before = json_members(
         [
             ("id", m["id"]),
-            ("conversation_id", m["conversation"]),
+            ("conversation_id", m["conversation_id"]),
             ("direction", json_string(m["direction"])),
             ("body", json_string(m["body"])),
             ("body_full", json_string(m["body_full"])),
@@ -303,7 +276,7 @@ def _message_select() -> str:
             ("status", json_string(m["status"])),
             ("error", json_string(m["error"])),
             ("external_id", json_string(m["external_id"])),
-            ("author", _operator(m["author"])),
+            ("author", _operator(m["author_id"])),
             ("attachments", ""),
         ]
     )

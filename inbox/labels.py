@@ -4,6 +4,7 @@ import re
 from collections.abc import Sequence
 
 from django.db import IntegrityError, transaction
+from django.db.models import prefetch_related_objects
 
 from inbox import realtime
 from inbox.events import conversation_event_record
@@ -70,7 +71,9 @@ def conversation_labels_set(
             return conversation
         conversation.labels.set(list(wanted.values()))
         conversation.save(update_fields=["updated_at"])
-        conversation.__dict__.get("_prefetched_objects_cache", {}).pop("labels", None)
+        # Setting them dropped any labels loaded with it: load the new ones once, for
+        # the event and for whoever renders the conversation next.
+        prefetch_related_objects([conversation], "labels")
         conversation_event_record(
             conversation=conversation,
             kind=ConversationEventKind.LABELS_CHANGED,

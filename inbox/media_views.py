@@ -7,7 +7,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from inbox import selectors
-from inbox.api.views import current_operator
+from inbox.api.base import current_operator
 from inbox.attachments import attachment_link_is_valid
 
 

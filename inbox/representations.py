@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from customers.models import Customer
 from inbox.attachments import attachment_public_url
 from inbox.models import (
     Attachment,
@@ -332,8 +333,8 @@ def conversation_event_text(event: ConversationEvent) -> str:
     return kind
 
 
-# A customer as lists read it: one row with these keys, plus "identities" ((kind, value,
-# is_reachable) of each) and "claims" ((kind, value) of each).
+# A customer as lists read it: one row with these keys, plus "identities" (the
+# IDENTITY_ROW_FIELDS of each, as a tuple) and "claims" (the CLAIM_ROW_FIELDS of each).
 CUSTOMER_ROW_FIELDS = (
     "id",
     "name",
@@ -344,6 +345,8 @@ CUSTOMER_ROW_FIELDS = (
     "created_at",
     "updated_at",
 )
+IDENTITY_ROW_FIELDS = ("kind", "value", "is_reachable")
+CLAIM_ROW_FIELDS = ("kind", "value")
 
 
 def customer_row_representation(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -357,10 +360,29 @@ def customer_row_representation(row: Mapping[str, Any]) -> dict[str, Any]:
         "language": row["language"],
         "attributes": row["attributes"],
         "identities": [
-            {"kind": kind, "value": value, "is_reachable": is_reachable}
-            for kind, value, is_reachable in row["identities"]
+            dict(zip(IDENTITY_ROW_FIELDS, identity, strict=True)) for identity in row["identities"]
         ],
-        "claims": [{"kind": kind, "value": value} for kind, value in row["claims"]],
+        "claims": [dict(zip(CLAIM_ROW_FIELDS, claim, strict=True)) for claim in row["claims"]],
         "created_at": _time(row["created_at"]),
         "updated_at": _time(row["updated_at"]),
     }
+
+
+def customer_row(customer: Customer) -> dict[str, Any]:
+    """A loaded customer (its identities and claims prefetched) as a row of
+    CUSTOMER_ROW_FIELDS."""
+    return {
+        **{field: getattr(customer, field) for field in CUSTOMER_ROW_FIELDS},
+        "identities": [
+            tuple(getattr(identity, field) for field in IDENTITY_ROW_FIELDS)
+            for identity in customer.identities.all()
+        ],
+        "claims": [
+            tuple(getattr(claim, field) for field in CLAIM_ROW_FIELDS)
+            for claim in customer.claims.all()
+        ],
+    }
+
+
+def customer_representation(customer: Customer) -> dict[str, Any]:
+    return customer_row_representation(customer_row(customer))

@@ -105,8 +105,8 @@ class ReportPeriodSerializer(serializers.Serializer):
 
     def get_fields(self):
         fields = super().get_fields()
-        fields["from"] = fields.pop("from_")  # a Python keyword, so named here
-        return fields
+        # A Python keyword, so named here; first, as the reports answer.
+        return {"from": fields.pop("from_"), **fields}
 
 
 class CsatReportSerializer(ReportPeriodSerializer):

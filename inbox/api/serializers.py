@@ -21,6 +21,7 @@ from inbox.models import (
 from inbox.representations import (
     conversation_event_representation,
     conversation_representation,
+    customer_representation,
     label_representation,
     message_representation,
     operator_representation,
@@ -255,15 +256,21 @@ class CustomerOutputSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
 
+    def to_representation(self, instance):
+        return customer_representation(instance)
+
 
 class CustomerDetailOutputSerializer(CustomerOutputSerializer):
-    timeline = serializers.SerializerMethodField()
+    timeline = ConversationOutputSerializer(
+        many=True, read_only=True, help_text="The customer's conversations, newest first."
+    )
 
     class Meta(CustomerOutputSerializer.Meta):
         fields = [*CustomerOutputSerializer.Meta.fields, "timeline"]
 
-    def get_timeline(self, customer) -> list[dict]:
-        return [conversation_representation(c) for c in self.context["timeline"]]
+    def to_representation(self, instance):
+        timeline = [conversation_representation(c) for c in self.context["timeline"]]
+        return {**customer_representation(instance), "timeline": timeline}
 
 
 class CustomerUpdateInputSerializer(serializers.Serializer):

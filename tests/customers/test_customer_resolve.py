@@ -2,12 +2,16 @@ import pytest
 
 from customers.models import Customer, Identity, IdentityClaim
 from customers.normalization import InvalidIdentityValue, normalize_identity_value
-from customers.services import IdentityEvidence, customer_resolve
+from customers.services import IdentityEvidence, customer_identify
 from tests.channels_app.test_api_webhook import post_webhook
 from tests.factories import ChannelFactory
 from tests.helpers import api_payload
 
 pytestmark = pytest.mark.django_db
+
+
+def identified_customer(**evidence):
+    return customer_identify(**evidence).customer
 
 
 @pytest.mark.parametrize(
@@ -69,7 +73,7 @@ def test_the_same_sender_id_on_two_api_channels_is_two_customers(client):
 
 
 def test_an_unverified_claim_is_kept_but_never_merges():
-    maria = customer_resolve(
+    maria = identified_customer(
         identities=[
             IdentityEvidence("api", "shop:1"),
             IdentityEvidence("email", "maria@example.com"),
@@ -77,7 +81,7 @@ def test_an_unverified_claim_is_kept_but_never_merges():
         name="Maria",
     )
 
-    visitor = customer_resolve(
+    visitor = identified_customer(
         identities=[
             IdentityEvidence("webchat", "visitor-abc"),
             IdentityEvidence("email", "maria@example.com", is_verified=False),
@@ -94,10 +98,10 @@ def test_an_unverified_claim_is_kept_but_never_merges():
 
 
 def test_a_known_identity_of_another_customer_is_not_taken_over():
-    maria = customer_resolve(identities=[IdentityEvidence("email", "maria@example.com")])
-    john = customer_resolve(identities=[IdentityEvidence("api", "shop:john")], name="John")
+    maria = identified_customer(identities=[IdentityEvidence("email", "maria@example.com")])
+    john = identified_customer(identities=[IdentityEvidence("api", "shop:john")], name="John")
 
-    resolved = customer_resolve(
+    resolved = identified_customer(
         identities=[
             IdentityEvidence("api", "shop:john"),
             IdentityEvidence("email", "maria@example.com"),
@@ -109,9 +113,9 @@ def test_a_known_identity_of_another_customer_is_not_taken_over():
 
 
 def test_blank_profile_fields_are_filled_from_later_messages():
-    customer = customer_resolve(identities=[IdentityEvidence("api", "shop:1")])
+    customer = identified_customer(identities=[IdentityEvidence("api", "shop:1")])
 
-    customer_resolve(
+    identified_customer(
         identities=[IdentityEvidence("api", "shop:1"), IdentityEvidence("phone", "+4915112345678")],
         name="Jonas",
     )
@@ -122,4 +126,6 @@ def test_blank_profile_fields_are_filled_from_later_messages():
 
 def test_a_message_needs_one_identity_the_channel_vouches_for():
     with pytest.raises(ValueError):
-        customer_resolve(identities=[IdentityEvidence("email", "x@example.com", is_verified=False)])
+        identified_customer(
+            identities=[IdentityEvidence("email", "x@example.com", is_verified=False)]
+        )

@@ -1,0 +1,88 @@
+"""What the REST API's views share: the request's operator, a conversation they may see
+(or 404), services' refusals as 400s, and lists read as rows rather than models."""
+
+from typing import Any, cast
+
+from rest_framework import generics
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from inbox import labels, selectors, services
+from inbox.api import serializers as s
+from inbox.api.json_text import accepts_json, json_page_response
+from inbox.json_rows import JsonRows
+from inbox.models import Conversation, User
+
+
+def current_operator(request: Request) -> User:
+    # Every view here requires authentication, so the user is one of ours, loaded for
+    # this request.
+    return selectors.request_scoped(cast(User, request.user))
+
+
+def conversation_or_404(request: Request, conversation_id: int) -> Conversation:
+    try:
+        return selectors.conversation_get_for_user(
+            user=current_operator(request), conversation_id=conversation_id
+        )
+    except Conversation.DoesNotExist:
+        raise NotFound("No such conversation.") from None
+
+
+def conversation_action(action):
+    try:
+        return action()
+    except services.ConversationActionInvalid as error:
+        raise ValidationError({"non_field_errors": [str(error)]}) from error
+
+
+def conversation_response(conversation: Conversation) -> Response:
+    return Response(s.ConversationOutputSerializer(conversation).data)
+
+
+class RowListApi(generics.ListAPIView):
+    """A list read as rows rather than models (see inbox.selectors): `get_queryset` gives
+    rows, `complete` adds what a page of them refers to, `represent` gives the shape."""
+
+    # Where `json_rows` gives rows PostgreSQL wrote as JSON (inbox.json_rows), those are
+    # paged instead and their text passed on as it is.
+
+    filter_backends: list = []
+
+    def json_rows(self) -> JsonRows | None:
+        return None
+
+    def complete(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return rows
+
+    def represent(self, row: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def list(self, request, *args, **kwargs):
+        json_rows = self.json_rows() if accepts_json(request) else None
+        if json_rows is not None:
+            # The cursor paginator pages JsonRows as it pages a queryset (see JsonRows).
+            paginator = cast(CursorPagination, self.paginator)
+            page: list[dict[str, Any]] = (
+                paginator.paginate_queryset(json_rows, request, view=self) or []  # type: ignore[arg-type]
+            )
+            return json_page_response(paginator, [row["json"] for row in page])
+        # Every list here is paginated, so there is always a page.
+        rows = self.complete(self.paginate_queryset(self.get_queryset()) or [])
+        return self.get_paginated_response([self.represent(row) for row in rows])
+
+
+def get_or_invalid(queryset, pk: int, field: str):
+    found = queryset.filter(pk=pk).first()
+    if found is None:
+        raise ValidationError({field: [f"no {field} with id {pk}"]})
+    return found
+
+
+def label_action(action):
+    try:
+        return action()
+    except labels.LabelInvalid as error:
+        raise ValidationError({"non_field_errors": [str(error)]}) from error

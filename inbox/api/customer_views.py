@@ -1,0 +1,115 @@
+"""REST API: customers, merging duplicates and undoing a merge."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from customers.models import Customer, CustomerMerge
+from customers.services import CustomerMergeError
+from inbox import selectors, services
+from inbox.api import serializers as s
+from inbox.api.base import RowListApi, current_operator, get_or_invalid
+from inbox.representations import customer_row_representation
+
+
+class CustomerListApi(RowListApi):
+    serializer_class = s.CustomerOutputSerializer
+
+    @extend_schema(
+        parameters=[OpenApiParameter("q", str, description="name, email, phone or any identity")]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def json_rows(self):
+        return selectors.customer_json_rows_for_user(
+            user=current_operator(self.request), query=self.request.query_params.get("q", "")
+        )
+
+    def get_queryset(self):
+        return selectors.customer_rows_for_user(
+            user=current_operator(self.request), query=self.request.query_params.get("q", "")
+        )
+
+    def complete(self, rows):
+        return selectors.customer_rows_complete(rows)
+
+    def represent(self, row):
+        return customer_row_representation(row)
+
+
+class CustomerDetailApi(APIView):
+    def _render(self, request, customer: Customer) -> Response:
+        timeline = selectors.customer_timeline(
+            user=current_operator(request), customer_id=customer.pk
+        )
+        return Response(
+            s.CustomerDetailOutputSerializer(customer, context={"timeline": timeline}).data
+        )
+
+    @extend_schema(responses=s.CustomerDetailOutputSerializer)
+    def get(self, request, customer_id: int):
+        customer = get_object_or_404(
+            selectors.customers_visible_to(current_operator(request)).prefetch_related(
+                "identities", "claims"
+            ),
+            pk=customer_id,
+        )
+        return self._render(request, customer)
+
+    @extend_schema(
+        request=s.CustomerUpdateInputSerializer, responses=s.CustomerDetailOutputSerializer
+    )
+    def patch(self, request, customer_id: int):
+        customer = get_object_or_404(
+            selectors.customers_visible_to(current_operator(request)), pk=customer_id
+        )
+        data = s.CustomerUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        for field, value in data.validated_data.items():
+            setattr(customer, field, value)
+        customer.save()
+        return self._render(request, customer)
+
+
+class CustomerMergeApi(APIView):
+    @extend_schema(
+        request=s.MergeInputSerializer,
+        responses={201: s.MergeOutputSerializer},
+        description="Merge the customer `other` into this one, which survives.",
+    )
+    def post(self, request, customer_id: int):
+        data = s.MergeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        visible = selectors.customers_visible_to(current_operator(request))
+        survivor = get_object_or_404(visible, pk=customer_id)
+        merged = get_or_invalid(visible, data.validated_data["other"], "other")
+        try:
+            merge = services.customer_merge_with_conversations(
+                survivor=survivor, merged=merged, merged_by=current_operator(request)
+            )
+        except CustomerMergeError as error:
+            raise ValidationError({"other": [str(error)]}) from error
+        return Response(s.MergeOutputSerializer(merge).data, status=status.HTTP_201_CREATED)
+
+
+class CustomerMergeUndoApi(APIView):
+    @extend_schema(request=None, responses=s.MergeOutputSerializer)
+    def post(self, request, merge_id: int):
+        # Undoing needs sight of the profile that survived it.
+        merge = get_object_or_404(
+            CustomerMerge.objects.filter(
+                survivor__in=selectors.customers_visible_to(current_operator(request))
+            ),
+            pk=merge_id,
+        )
+        try:
+            merge = services.customer_merge_undo_with_conversations(
+                merge=merge, undone_by=current_operator(request)
+            )
+        except CustomerMergeError as error:
+            raise ValidationError({"non_field_errors": [str(error)]}) from error
+        return Response(s.MergeOutputSerializer(merge).data)
