@@ -4,7 +4,7 @@ import logging
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime, timedelta
 
 from celery import current_app as celery_app
@@ -14,15 +14,12 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
-from channels_app.contracts import DELIVER_MESSAGE_TASK, DeliveryProgress, InboundMessage
+from channels_app.contracts import DELIVER_MESSAGE_TASK, DeliveryProgress
 from customers.models import Customer, CustomerMerge
 from customers.services import (
-    IdentityEvidence,
-    customer_identify,
     customer_merge,
     customer_merge_undo,
 )
-from customers.transactions import atomic_retrying_conflicts
 from inbox import csat, realtime, selectors
 from inbox.attachments import attachments_check, attachments_store
 from inbox.events import conversation_event_record
@@ -39,259 +36,16 @@ from inbox.models import (
     Team,
     User,
 )
+from inbox.receiving.regular import ReceiveOutcome, message_receive
+from inbox.receiving.stored import AUTO_ASSIGN_TASK
 
 logger = logging.getLogger(__name__)
 
-AUTO_ASSIGN_TASK = "inbox.tasks.conversation_auto_assign"
+__all__ = ["AUTO_ASSIGN_TASK", "ReceiveOutcome", "message_receive"]
 
 
 class ConversationActionInvalid(Exception):
     """The action does not fit the conversation's state or the given values."""
-
-
-@dataclass(frozen=True)
-class ReceiveOutcome:
-    message: Message
-    conversation: Conversation
-    is_duplicate: bool = False
-    is_new_conversation: bool = False
-    # The sender's identities (kind, normalized value) known reachable as it was stored.
-    reachable_identities: frozenset[tuple[str, str]] = frozenset()
-
-
-def _remember_attachments(message: Message, attachments: list[Attachment]) -> None:
-    # Lets the representation read attachments without a query.
-    message._prefetched_objects_cache = {"attachments": attachments}  # type: ignore[attr-defined]
-
-
-def message_receive(*, channel, inbound: InboundMessage) -> ReceiveOutcome:
-    """Store one inbound message: resolve the customer, find or open the conversation, insert.
-
-    Idempotent on (channel, external_id): a duplicate delivery changes nothing. A message
-    on a resolved conversation reopens it within the channel's reopen window, and opens a
-    new conversation after it.
-    """
-    # A concurrent delivery of the same message or sender may win the race; the second
-    # pass sees what it stored.
-    return atomic_retrying_conflicts(lambda: _receive(channel, inbound))
-
-
-def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
-    # Narrow queries on this path: compiling wide joined rows costs more than running them.
-    existing_id = (
-        Message.objects.filter(
-            channel=channel, direction=MessageDirection.INBOUND, external_id=inbound.external_id
-        )
-        .values_list("pk", flat=True)
-        .first()
-    )
-    if existing_id is not None:
-        existing = Message.objects.select_related("conversation").get(pk=existing_id)
-        return ReceiveOutcome(
-            message=existing, conversation=existing.conversation, is_duplicate=True
-        )
-
-    identified = customer_identify(
-        identities=[
-            IdentityEvidence(kind=item.kind, value=item.value, is_verified=item.is_verified)
-            for item in inbound.identities
-        ],
-        name=inbound.sender_name,
-        language=inbound.sender_language,
-    )
-    customer, is_new_customer = identified.customer, identified.is_created
-    now = timezone.now()
-    if is_new_customer and not inbound.threads_by_reference:
-        # Nobody else can see a customer this transaction created: no conversation to
-        # join, and none a concurrent message could be opening.
-        conversation, is_new, answers_survey = (
-            _conversation_open(channel, customer, inbound, now),
-            True,
-            False,
-        )
-    else:
-        conversation, is_new, answers_survey = _conversation_for_inbound(
-            channel, customer, inbound, now
-        )
-
-    message = Message.objects.create(
-        conversation=conversation,
-        channel=channel,
-        direction=MessageDirection.INBOUND,
-        body=inbound.text,
-        body_full=inbound.full_text,
-        body_html=inbound.html,
-        status=MessageStatus.RECEIVED,
-        external_id=inbound.external_id,
-        sent_at=inbound.sent_at,
-    )
-    attachments = [
-        Attachment(
-            message=message,
-            # Saved to storage as the row is inserted.
-            file=ContentFile(item.content, name=item.filename) if item.content else None,
-            remote_url=item.url,
-            media_id=item.media_id,
-            content_id=item.content_id[:255],
-            filename=item.filename[:255],
-            content_type=item.content_type[:255],
-            size=item.size or len(item.content),
-        )
-        for item in inbound.attachments
-    ]
-    if attachments:
-        Attachment.objects.bulk_create(attachments)
-    _remember_attachments(message, attachments)
-
-    was_status = conversation.status
-    conversation.last_message_at = now
-    conversation.last_inbound_at = now
-    update_fields = ["last_message_at", "last_inbound_at", "updated_at"]
-    # A survey answer is kept in the thread but does not reopen the conversation.
-    is_reopened = conversation.status != ConversationStatus.OPEN and not answers_survey
-    if is_reopened:
-        conversation.status = ConversationStatus.OPEN
-        conversation.snoozed_until = None
-        conversation.resolved_at = None
-        conversation.resolved_by = None
-        update_fields += ["status", "snoozed_until", "resolved_at", "resolved_by"]
-    if not is_new:
-        conversation.save(update_fields=update_fields)
-    if is_reopened and not is_new:
-        conversation_event_record(
-            conversation=conversation, kind=ConversationEventKind.REOPENED, reason="customer_wrote"
-        )
-
-    if conversation.customer_id == customer.pk:
-        conversation.customer = customer
-    conversation.channel = channel
-    realtime.message_created(message, channel_id=channel.pk)
-    if is_new or was_status != ConversationStatus.OPEN:
-        realtime.conversation_changed(conversation, is_new=is_new)
-    if is_new:
-        conversation_auto_assign_on_commit(conversation)
-    return ReceiveOutcome(
-        message=message,
-        conversation=conversation,
-        is_new_conversation=is_new,
-        reachable_identities=identified.reachable_identities,
-    )
-
-
-def _latest_conversation(
-    channel, customer: Customer, inbound: InboundMessage
-) -> Conversation | None:
-    # No related rows: the common case (a message joining an open conversation) needs
-    # none; a status change loads the few its event shows.
-    conversations = Conversation.objects.filter(customer=customer, channel=channel)
-    if inbound.conversation_per_address:
-        conversations = conversations.filter(recipient_address=inbound.recipient_address)
-    return conversations.order_by("-id").first()
-
-
-def _conversation_for_inbound(
-    channel, customer: Customer, inbound: InboundMessage, now: datetime
-) -> tuple[Conversation, bool, bool]:
-    """The conversation a new message belongs to: (conversation, is new, answers its survey)."""
-    if inbound.threads_by_reference:
-        return _conversation_for_threaded_inbound(channel, customer, inbound, now)
-    latest = _latest_conversation(channel, customer, inbound)
-    if latest is not None and latest.status != ConversationStatus.RESOLVED:
-        return latest, False, False
-    # Off the common path: serialize on the customer so that two first messages arriving
-    # together do not each open a conversation, then look again.
-    list(Customer.objects.select_for_update().filter(pk=customer.pk).values_list("pk"))
-    latest = _latest_conversation(channel, customer, inbound)
-    if latest is not None and latest.status != ConversationStatus.RESOLVED:
-        return latest, False, False
-    if latest is not None and csat.csat_answer_from_message(
-        conversation=latest, text=inbound.text, button_payload=inbound.button_payload
-    ):
-        return latest, False, True
-    if latest is not None and _is_within_reopen_window(channel, latest, now):
-        return latest, False, False
-    return _conversation_open(channel, customer, inbound, now), True, False
-
-
-def _is_within_reopen_window(channel, conversation: Conversation, now: datetime) -> bool:
-    window = channel.reopen_window_seconds
-    if window is None:
-        window = settings.CONVERSATION_REOPEN_WINDOW_SECONDS
-    return (
-        conversation.resolved_at is not None
-        and conversation.resolved_at + timedelta(seconds=window) > now
-    )
-
-
-def _conversation_open(
-    channel, customer: Customer, inbound: InboundMessage, now: datetime
-) -> Conversation:
-    conversation = Conversation.objects.create(
-        customer=customer,
-        channel=channel,
-        recipient_address=inbound.recipient_address,
-        subject=inbound.subject[:255],
-        team=_default_team(channel),
-        last_message_at=now,
-        last_inbound_at=now,
-    )
-    # A new conversation has no labels: its live event need not ask.
-    conversation._prefetched_objects_cache = {"labels": []}  # type: ignore[attr-defined]
-    return conversation
-
-
-def _conversation_for_threaded_inbound(
-    channel, customer: Customer, inbound: InboundMessage, now: datetime
-) -> tuple[Conversation, bool, bool]:
-    """Email: the conversation whose messages this one names (or whose reply address it
-    was sent to); a message that names none starts a conversation of its own.
-
-    Our own Message-IDs and reply addresses reach only the people we wrote to; a
-    customer's Message-ID may have been seen by anyone, so it joins only that customer's
-    own mail to their conversation.
-    """
-    conversation_id = None
-    if inbound.thread_references:
-        known = {
-            external_id: conversation_id
-            for external_id, conversation_id, direction, owner_id in Message.objects.filter(
-                # Both directions named: the lookup then walks the unique index on
-                # (channel, direction, external_id) instead of every message of the channel.
-                channel=channel,
-                direction__in=MessageDirection.values,
-                external_id__in=inbound.thread_references,
-            ).values_list(
-                "external_id", "conversation_id", "direction", "conversation__customer_id"
-            )
-            if direction == MessageDirection.OUTBOUND or owner_id == customer.pk
-        }
-        conversation_id = next(
-            (known[ref] for ref in inbound.thread_references if ref in known), None
-        )
-    if conversation_id is None and inbound.reply_conversation_id is not None:
-        conversation_id = inbound.reply_conversation_id
-    conversation = (
-        Conversation.objects.filter(pk=conversation_id, channel=channel).first()
-        if conversation_id is not None
-        else None
-    )
-    if conversation is None:
-        return _conversation_open(channel, customer, inbound, now), True, False
-    if conversation.status != ConversationStatus.RESOLVED:
-        return conversation, False, False
-    if csat.csat_answer_from_message(
-        conversation=conversation, text=inbound.text, button_payload=inbound.button_payload
-    ):
-        return conversation, False, True
-    if _is_within_reopen_window(channel, conversation, now):
-        return conversation, False, False
-    return _conversation_open(channel, customer, inbound, now), True, False
-
-
-def _default_team(channel) -> Team | None:
-    # A channel served by exactly one team files its new conversations under that team.
-    teams = list(channel.teams.all()[:2])
-    return teams[0] if len(teams) == 1 else None
 
 
 def message_reply(
@@ -318,7 +72,7 @@ def message_reply(
             is_private=is_private,
             status=MessageStatus.INTERNAL if is_private else MessageStatus.QUEUED,
         )
-        _remember_attachments(message, attachments_store(message=message, files=accepted))
+        attachments = attachments_store(message=message, files=accepted)
         if not is_private:
             conversation.last_message_at = now
             fields = ["last_message_at", "updated_at"]
@@ -327,7 +81,9 @@ def message_reply(
                 fields.append("first_response_at")
             conversation.save(update_fields=fields)
             _enqueue_delivery(message)
-        realtime.message_created(message, channel_id=conversation.channel_id)
+        realtime.message_created(
+            message, channel_id=conversation.channel_id, attachments=attachments
+        )
         if not is_private:
             realtime.conversation_changed(conversation)
     return message
@@ -511,7 +267,6 @@ def attachment_store_media(
     *, attachment_id: int, content: bytes, content_type: str, filename: str
 ) -> Attachment | None:
     """Keep a fetched platform file in our storage and tell operators."""
-    from django.core.files.base import ContentFile
 
     with transaction.atomic():
         attachment = (
@@ -621,14 +376,6 @@ def conversation_auto_assign(*, conversation_id: int) -> Conversation | None:
             return None  # the team does not serve this conversation's channel
         cache.set(turn_key, operator.pk, timeout=None)
     return conversation
-
-
-def conversation_auto_assign_on_commit(conversation: Conversation) -> None:
-    """Queue automatic assignment of a conversation just opened, when its team wants it."""
-    if conversation.team is not None and conversation.team.auto_assign:
-        transaction.on_commit(
-            lambda: celery_app.send_task(AUTO_ASSIGN_TASK, args=[conversation.pk])
-        )
 
 
 def operator_can_serve(operator: User, conversation: Conversation) -> bool:
