@@ -41,8 +41,8 @@ def model_row(instance: models.Model, *, filled_by_statement: tuple[str, ...] = 
     ]
     return Row(
         table=instance._meta.db_table,
-        columns=tuple(field.column for field in fields),
-        types=tuple(field.db_type(connection) for field in fields),
+        columns=tuple(str(field.column) for field in fields),
+        types=tuple(str(field.db_type(connection)) for field in fields),
         values=tuple(
             field.get_db_prep_save(getattr(instance, field.attname), connection) for field in fields
         ),
