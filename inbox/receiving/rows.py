@@ -3,6 +3,7 @@ concrete column of the model, with the value Django would store and its SQL type
 field added to a model is written with its default without anyone listing it here."""
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from django.db import connections, models
@@ -33,17 +34,35 @@ class Row:
 def model_row(instance: models.Model, *, filled_by_statement: tuple[str, ...] = ()) -> Row:
     """`instance` as a row to insert: its primary key and the columns the statement fills
     itself (a foreign key to a row inserted by the same statement) left out."""
-    connection = connections["default"]
-    fields = [
-        field
-        for field in instance._meta.concrete_fields
-        if not field.primary_key and field.column not in filled_by_statement
-    ]
+    table, fields, columns, types = _layout(type(instance), filled_by_statement)
+    connection = _database()
     return Row(
-        table=instance._meta.db_table,
-        columns=tuple(str(field.column) for field in fields),
-        types=tuple(str(field.db_type(connection)) for field in fields),
+        table=table,
+        columns=columns,
+        types=types,
         values=tuple(
             field.get_db_prep_save(getattr(instance, field.attname), connection) for field in fields
         ),
+    )
+
+
+@cache
+def _database():
+    """The default database's backend, for its types and value adapters only (no query
+    runs through it). Looked up once: in async code each task would build its own."""
+    return connections["default"]
+
+
+@cache
+def _layout(model: type[models.Model], filled_by_statement: tuple[str, ...]):
+    fields = tuple(
+        field
+        for field in model._meta.concrete_fields
+        if not field.primary_key and field.column not in filled_by_statement
+    )
+    return (
+        model._meta.db_table,
+        fields,
+        tuple(str(field.column) for field in fields),
+        tuple(str(field.db_type(_database())) for field in fields),
     )
