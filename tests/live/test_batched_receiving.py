@@ -1,4 +1,4 @@
-"""The webhook fast path stores what the regular path would, and declines everything else."""
+"""The batched receiving path stores what the regular path would, and declines everything else."""
 
 import asyncio
 import contextlib
