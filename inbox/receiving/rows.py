@@ -34,16 +34,11 @@ class Row:
 def model_row(instance: models.Model, *, filled_by_statement: tuple[str, ...] = ()) -> Row:
     """`instance` as a row to insert: its primary key and the columns the statement fills
     itself (a foreign key to a row inserted by the same statement) left out."""
-    table, fields, columns, types = _layout(type(instance), filled_by_statement)
-    connection = _database()
-    return Row(
-        table=table,
-        columns=columns,
-        types=types,
-        values=tuple(
-            field.get_db_prep_save(getattr(instance, field.attname), connection) for field in fields
-        ),
-    )
+    table, attributes, preparations, columns, types = _layout(type(instance), filled_by_statement)
+    values = [getattr(instance, attribute) for attribute in attributes]
+    for index, prepare in preparations:
+        values[index] = prepare(values[index], _database())
+    return Row(table=table, columns=columns, types=types, values=tuple(values))
 
 
 @cache
@@ -62,7 +57,28 @@ def _layout(model: type[models.Model], filled_by_statement: tuple[str, ...]):
     )
     return (
         model._meta.db_table,
-        fields,
+        tuple(field.attname for field in fields),
+        # Values the driver takes as they are skip Django's preparation: this runs for
+        # every message of the webhook path.
+        tuple(
+            (index, field.get_db_prep_save)
+            for index, field in enumerate(fields)
+            if field.get_internal_type() not in _TAKEN_AS_THEY_ARE
+        ),
         tuple(str(field.column) for field in fields),
         tuple(str(field.db_type(_database())) for field in fields),
     )
+
+
+_TAKEN_AS_THEY_ARE = {
+    "BigIntegerField",
+    "BinaryField",
+    "BooleanField",
+    "CharField",
+    "DateTimeField",
+    "EmailField",
+    "ForeignKey",
+    "IntegerField",
+    "PositiveIntegerField",
+    "TextField",
+}
