@@ -218,7 +218,7 @@ def webhook_event_apply(*, channel: Channel, event: InboundEvent) -> object:
     if isinstance(event, InboundMessage):
         outcome = inbox_services.message_receive(channel=channel, inbound=event)
         if not outcome.is_duplicate:
-            _fetch_media_on_commit(outcome.message)
+            _fetch_media_on_commit(outcome.attachments)
         return outcome
     if isinstance(event, InboundEdit):
         return inbox_services.message_edit_inbound(
@@ -244,8 +244,8 @@ def webhook_event_apply(*, channel: Channel, event: InboundEvent) -> object:
     raise TypeError(f"unknown inbound event {event!r}")
 
 
-def _fetch_media_on_commit(message) -> None:
-    pending = [a.pk for a in message.attachments.all() if a.media_id and not a.file]
+def _fetch_media_on_commit(attachments) -> None:
+    pending = [a.pk for a in attachments if a.media_id and not a.file]
     if pending:
         transaction.on_commit(lambda: _enqueue_media_fetches(pending))
 

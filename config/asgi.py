@@ -11,13 +11,13 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.urls import get_resolver, path, re_path  # noqa: E402
 
-from channels_app.widget.consumer import WidgetConsumer  # noqa: E402
-from config.webhook_asgi import (  # noqa: E402
+from channels_app.webhook_edge import (  # noqa: E402
     FastWebhookApplication,
     PathPrefixRouter,
     RequestBodyLimit,
     public_body_limit,
 )
+from channels_app.widget.consumer import WidgetConsumer  # noqa: E402
 from config.wsgi_threads import WsgiOnThreads  # noqa: E402
 from inbox.consumers import InboxConsumer  # noqa: E402
 from inbox.websocket_auth import (  # noqa: E402

@@ -293,8 +293,9 @@ WEBHOOK_MAX_BODY_BYTES = env_int("WEBHOOK_MAX_BODY_BYTES", 1024 * 1024)
 WEBHOOK_REPROCESS_MAX_ATTEMPTS = env_int("WEBHOOK_REPROCESS_MAX_ATTEMPTS", 12)
 # Production only: a known customer's message into an open conversation, or a new
 # sender's first message, is stored on the event loop with async psycopg, messages that
-# arrive together in one statement (see channels_app.fast_ingest); everything else, and
-# every error, takes the regular path.
+# arrive together in one statement (channels_app.webhook_edge chooses the path,
+# inbox.receiving.batched stores); everything else, and every error, takes the regular
+# path.
 WEBHOOK_FAST_PATH = env_bool("WEBHOOK_FAST_PATH", True)
 WEBHOOK_FAST_PATH_CONNECTIONS = env_int("WEBHOOK_FAST_PATH_CONNECTIONS", 8)
 # Email: one raw message on the webhook, or on the SMTP server, may be this large.

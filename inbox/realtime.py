@@ -9,7 +9,7 @@ the truth and a reconnecting client catches up from the API.
 import json
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -17,7 +17,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from inbox.models import Conversation, Message
+from inbox.models import Attachment, Conversation, Label, Message
 from inbox.representations import (
     conversation_event_representation,
     conversation_representation,
@@ -25,6 +25,9 @@ from inbox.representations import (
 )
 
 logger = logging.getLogger(__name__)
+
+# An event to operators: the groups it goes to, and its payload.
+Event = tuple[list[str], dict[str, Any]]
 
 ALL_CONVERSATIONS_GROUP = "inbox.all"
 PRESENCE_GROUP = "inbox.presence"
@@ -56,7 +59,7 @@ async def group_send_text(groups: list[str], payload: dict[str, Any]) -> None:
     await group_send_texts([(groups, payload)])
 
 
-async def group_send_texts(events: list[tuple[list[str], dict[str, Any]]]) -> None:
+async def group_send_texts(events: list[Event]) -> None:
     """Several events, each to its groups, in order (one round trip where the layer
     can pipeline them)."""
     layer = get_channel_layer()
@@ -144,19 +147,23 @@ def access_changed() -> None:
     transaction.on_commit(send)
 
 
-def message_created(message: Message, *, channel_id: int) -> None:
-    broadcast_on_commit(
+# One builder per event below, for every path that sends it.
+def message_created_event(
+    message: Message, *, channel_id: int, attachments: Sequence[Attachment] | None = None
+) -> Event:
+    """`message.created`; `attachments` as stored with the message, else read."""
+    return (
         groups_for_channel(channel_id),
         {
             "type": "message.created",
             "conversation_id": message.conversation_id,
-            "message": message_representation(message),
+            "message": message_representation(message, attachments=attachments),
         },
     )
 
 
-def message_updated(message: Message, *, channel_id: int) -> None:
-    broadcast_on_commit(
+def message_updated_event(message: Message, *, channel_id: int) -> Event:
+    return (
         groups_for_channel(channel_id),
         {
             "type": "message.updated",
@@ -166,14 +173,36 @@ def message_updated(message: Message, *, channel_id: int) -> None:
     )
 
 
-def conversation_changed(conversation: Conversation, *, is_new: bool = False) -> None:
-    broadcast_on_commit(
+def conversation_changed_event(
+    conversation: Conversation, *, is_new: bool = False, labels: Sequence[Label] | None = None
+) -> Event:
+    """`conversation.created` (is_new) or `conversation.updated`; `labels` as known (none
+    for a conversation just opened), else read."""
+    return (
         groups_for_channel(conversation.channel_id),
         {
             "type": "conversation.created" if is_new else "conversation.updated",
-            "conversation": conversation_representation(conversation),
+            "conversation": conversation_representation(conversation, labels=labels),
         },
     )
+
+
+def message_created(
+    message: Message, *, channel_id: int, attachments: Sequence[Attachment] | None = None
+) -> None:
+    broadcast_on_commit(
+        *message_created_event(message, channel_id=channel_id, attachments=attachments)
+    )
+
+
+def message_updated(message: Message, *, channel_id: int) -> None:
+    broadcast_on_commit(*message_updated_event(message, channel_id=channel_id))
+
+
+def conversation_changed(
+    conversation: Conversation, *, is_new: bool = False, labels: Sequence[Label] | None = None
+) -> None:
+    broadcast_on_commit(*conversation_changed_event(conversation, is_new=is_new, labels=labels))
 
 
 def conversation_event_created(event, *, channel_id: int) -> None:

@@ -134,8 +134,11 @@ def message_row_representation(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def message_row(message: Message) -> dict[str, Any]:
-    """A loaded message (its author selected) as a row of MESSAGE_ROW_FIELDS."""
+def message_row(
+    message: Message, *, attachments: Sequence[Attachment] | None = None
+) -> dict[str, Any]:
+    """A loaded message (its author selected) as a row of MESSAGE_ROW_FIELDS; its
+    `attachments` as given by the code that stored them, else prefetched or read."""
     return {
         "id": message.pk,
         "conversation_id": message.conversation_id,
@@ -152,12 +155,14 @@ def message_row(message: Message) -> dict[str, Any]:
         "created_at": message.created_at,
         "sent_at": message.sent_at,
         "edited_at": message.edited_at,
-        "attachments": list(message.attachments.all()),
+        "attachments": list(message.attachments.all() if attachments is None else attachments),
     }
 
 
-def message_representation(message: Message) -> dict[str, Any]:
-    return message_row_representation(message_row(message))
+def message_representation(
+    message: Message, *, attachments: Sequence[Attachment] | None = None
+) -> dict[str, Any]:
+    return message_row_representation(message_row(message, attachments=attachments))
 
 
 def label_values_representation(label_id: int, name: str, color: str) -> dict[str, Any]:
@@ -226,8 +231,11 @@ def conversation_row_representation(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def conversation_row(conversation: Conversation) -> dict[str, Any]:
-    """A loaded conversation (its relations selected) as a row of CONVERSATION_ROW_FIELDS."""
+def conversation_row(
+    conversation: Conversation, *, labels: Sequence[Label] | None = None
+) -> dict[str, Any]:
+    """A loaded conversation (its relations selected) as a row of CONVERSATION_ROW_FIELDS;
+    its `labels` as given (none for a conversation just opened), else prefetched or read."""
     channel, customer, team = conversation.channel, conversation.customer, conversation.team
     assignee = conversation.assignee if conversation.assignee_id else None
     resolved_by = conversation.resolved_by if conversation.resolved_by_id else None
@@ -253,12 +261,17 @@ def conversation_row(conversation: Conversation) -> dict[str, Any]:
         "snoozed_until": conversation.snoozed_until,
         "created_at": conversation.created_at,
         "updated_at": conversation.updated_at,
-        "labels": [(label.pk, label.name, label.color) for label in conversation.labels.all()],
+        "labels": [
+            (label.pk, label.name, label.color)
+            for label in (conversation.labels.all() if labels is None else labels)
+        ],
     }
 
 
-def conversation_representation(conversation: Conversation) -> dict[str, Any]:
-    return conversation_row_representation(conversation_row(conversation))
+def conversation_representation(
+    conversation: Conversation, *, labels: Sequence[Label] | None = None
+) -> dict[str, Any]:
+    return conversation_row_representation(conversation_row(conversation, labels=labels))
 
 
 def conversation_event_representation(event: ConversationEvent) -> dict[str, Any]:

@@ -6,11 +6,12 @@ import json
 import pytest
 from django.utils import timezone
 
-from channels_app import fast_ingest
+from channels_app import webhook_edge
 from channels_app.contracts import WebhookRequest
 from channels_app.services import channel_create, channel_get_active
 from customers.models import Customer
 from inbox.models import Message
+from inbox.receiving import batched
 
 pytestmark = [pytest.mark.real_services, pytest.mark.django_db(transaction=True)]
 
@@ -51,12 +52,12 @@ def fast(channel, body: bytes) -> dict | None:
             },
         )
         try:
-            async with fast_ingest.received(
+            async with webhook_edge.received(
                 kind=channel.kind, public_id=str(channel.public_id), request=request
             ) as answer:
                 return answer
         finally:
-            await fast_ingest.close()
+            await batched.close()
 
     channel_get_active(kind=channel.kind, public_id=str(channel.public_id))
     return asyncio.run(attempt())

@@ -1,4 +1,4 @@
-"""The webhook fast path stores what the regular path would, and declines everything else."""
+"""The batched receiving path stores what the regular path would, and declines everything else."""
 
 import asyncio
 import contextlib
@@ -14,13 +14,14 @@ from channels.layers import get_channel_layer
 from django.db import connection
 from django.forms.models import model_to_dict
 
-from channels_app import fast_ingest
+from channels_app import webhook_edge
 from channels_app.contracts import WebhookRequest
 from channels_app.models import WebhookEvent
 from channels_app.services import channel_get_active
 from customers.models import Identity
 from inbox import realtime
 from inbox.models import Conversation, Message
+from inbox.receiving import batched
 from inbox.services import conversation_resolve
 from tests.channels_app.test_api_webhook import post_webhook
 from tests.helpers import api_payload, sign
@@ -50,7 +51,7 @@ async def fast_answer(channel, body: bytes, signature: str | None, content_type:
         body=body,
         headers={"x-switchboard-signature": signature or sign(body), "content-type": content_type},
     )
-    async with fast_ingest.received(
+    async with webhook_edge.received(
         kind=channel.kind, public_id=str(channel.public_id), request=request
     ) as answer:
         return answer
@@ -93,7 +94,7 @@ def fast_together(
         finally:
             if listener is not None:
                 await layer.group_discard(realtime.ALL_CONVERSATIONS_GROUP, listener)
-            await fast_ingest.close()
+            await batched.close()
 
     channel_get_active(kind=channel.kind, public_id=str(channel.public_id))
     return asyncio.run(attempt())
@@ -408,7 +409,7 @@ def test_messages_arriving_together_are_stored_together_as_each_would_be_alone(
 
 
 def test_a_burst_larger_than_one_statement_takes_arrives_whole_and_in_order(client, channel):
-    senders = [f"sender{index}" for index in range(fast_ingest.MAX_BATCH + 6)]
+    senders = [f"sender{index}" for index in range(batched.MAX_BATCH + 6)]
     conversations = {sender: known_customer(client, channel, sender) for sender in senders}
     deliveries = [
         delivery(sender, f"{sender}-{turn}", f"{sender} says {turn}")
@@ -422,9 +423,7 @@ def test_a_burst_larger_than_one_statement_takes_arrives_whole_and_in_order(clie
     for sender in senders:
         assert bodies_of(conversations[sender]) == [FIRST, f"{sender} says 0", f"{sender} says 1"]
     # The first MAX_BATCH waiting messages go in one statement.
-    assert written_by_one_transaction(
-        *(f"{sender}-0" for sender in senders[: fast_ingest.MAX_BATCH])
-    )
+    assert written_by_one_transaction(*(f"{sender}-0" for sender in senders[: batched.MAX_BATCH]))
     assert not written_by_one_transaction(*(f"{sender}-0" for sender in senders))
     created = [
         event["message"]["body"] for event in broadcasts if event["type"] == "message.created"
@@ -552,7 +551,7 @@ def test_a_lost_database_connection_declines_a_burst_and_the_next_gets_through(c
             after = await fast_answer(channel, *delivery("olga", "olga-3", "Four"))
             return first, burst, after
         finally:
-            await fast_ingest.close()
+            await batched.close()
 
     first, burst, after = asyncio.run(scenario())
 
@@ -644,7 +643,7 @@ def test_a_senders_next_message_waits_for_one_the_regular_path_is_storing(
         try:
             return await first, await second
         finally:
-            await fast_ingest.close()
+            await batched.close()
 
     (first_status, first), (second_status, second) = asyncio.run(one_after_the_other())
 

@@ -1,0 +1,260 @@
+"""The regular receiving path: one inbound message, any kind, in one transaction.
+
+`message_receive` resolves the customer (customers.services.customer_identify), finds or
+opens the conversation, inserts the message idempotently on (channel, external_id),
+moves the conversation, and after commit tells operators and queues auto-assignment.
+The batched path (inbox.receiving.batched) stores the common cases the same way."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from channels_app.contracts import InboundMessage
+from customers.models import Customer
+from customers.services import IdentityEvidence, customer_identify
+from customers.transactions import atomic_retrying_conflicts
+from inbox import csat, realtime
+from inbox.events import conversation_event_record
+from inbox.models import (
+    Attachment,
+    Conversation,
+    ConversationEventKind,
+    ConversationStatus,
+    Message,
+    MessageDirection,
+)
+from inbox.receiving.stored import (
+    channel_default_team,
+    conversation_auto_assign_on_commit,
+    inbound_message_values,
+)
+
+
+@dataclass(frozen=True)
+class ReceiveOutcome:
+    message: Message
+    conversation: Conversation
+    is_duplicate: bool = False
+    is_new_conversation: bool = False
+    # The sender's identities (kind, normalized value) known reachable as it was stored.
+    reachable_identities: frozenset[tuple[str, str]] = frozenset()
+    # The message's attachments as stored with it (none for a duplicate).
+    attachments: tuple[Attachment, ...] = ()
+
+
+def message_receive(*, channel, inbound: InboundMessage) -> ReceiveOutcome:
+    """Store one inbound message: resolve the customer, find or open the conversation, insert.
+
+    Idempotent on (channel, external_id): a duplicate delivery changes nothing. A message
+    on a resolved conversation reopens it within the channel's reopen window, and opens a
+    new conversation after it.
+    """
+    # A concurrent delivery of the same message or sender may win the race; the second
+    # pass sees what it stored.
+    return atomic_retrying_conflicts(lambda: _receive(channel, inbound))
+
+
+def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
+    # Narrow queries on this path: compiling wide joined rows costs more than running them.
+    existing_id = (
+        Message.objects.filter(
+            channel=channel, direction=MessageDirection.INBOUND, external_id=inbound.external_id
+        )
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if existing_id is not None:
+        existing = Message.objects.select_related("conversation").get(pk=existing_id)
+        return ReceiveOutcome(
+            message=existing, conversation=existing.conversation, is_duplicate=True
+        )
+
+    identified = customer_identify(
+        identities=[
+            IdentityEvidence(kind=item.kind, value=item.value, is_verified=item.is_verified)
+            for item in inbound.identities
+        ],
+        name=inbound.sender_name,
+        language=inbound.sender_language,
+    )
+    customer, is_new_customer = identified.customer, identified.is_created
+    now = timezone.now()
+    if is_new_customer and not inbound.threads_by_reference:
+        # Nobody else can see a customer this transaction created: no conversation to
+        # join, and none a concurrent message could be opening.
+        conversation, is_new, answers_survey = (
+            _conversation_open(channel, customer, inbound, now),
+            True,
+            False,
+        )
+    else:
+        conversation, is_new, answers_survey = _conversation_for_inbound(
+            channel, customer, inbound, now
+        )
+
+    message = Message.objects.create(
+        conversation=conversation, channel=channel, **inbound_message_values(inbound)
+    )
+    attachments = [
+        Attachment(
+            message=message,
+            # Saved to storage as the row is inserted.
+            file=ContentFile(item.content, name=item.filename) if item.content else None,
+            remote_url=item.url,
+            media_id=item.media_id,
+            content_id=item.content_id[:255],
+            filename=item.filename[:255],
+            content_type=item.content_type[:255],
+            size=item.size or len(item.content),
+        )
+        for item in inbound.attachments
+    ]
+    if attachments:
+        Attachment.objects.bulk_create(attachments)
+
+    was_status = conversation.status
+    conversation.last_message_at = now
+    conversation.last_inbound_at = now
+    update_fields = ["last_message_at", "last_inbound_at", "updated_at"]
+    # A survey answer is kept in the thread but does not reopen the conversation.
+    is_reopened = conversation.status != ConversationStatus.OPEN and not answers_survey
+    if is_reopened:
+        conversation.status = ConversationStatus.OPEN
+        conversation.snoozed_until = None
+        conversation.resolved_at = None
+        conversation.resolved_by = None
+        update_fields += ["status", "snoozed_until", "resolved_at", "resolved_by"]
+    if not is_new:
+        conversation.save(update_fields=update_fields)
+    if is_reopened and not is_new:
+        conversation_event_record(
+            conversation=conversation, kind=ConversationEventKind.REOPENED, reason="customer_wrote"
+        )
+
+    if conversation.customer_id == customer.pk:
+        conversation.customer = customer
+    conversation.channel = channel
+    realtime.message_created(message, channel_id=channel.pk, attachments=attachments)
+    if is_new or was_status != ConversationStatus.OPEN:
+        # A conversation just opened has no labels yet.
+        realtime.conversation_changed(conversation, is_new=is_new, labels=[] if is_new else None)
+    if is_new:
+        conversation_auto_assign_on_commit(conversation)
+    return ReceiveOutcome(
+        message=message,
+        conversation=conversation,
+        is_new_conversation=is_new,
+        reachable_identities=identified.reachable_identities,
+        attachments=tuple(attachments),
+    )
+
+
+def _latest_conversation(
+    channel, customer: Customer, inbound: InboundMessage
+) -> Conversation | None:
+    # No related rows: the common case (a message joining an open conversation) needs
+    # none; a status change loads the few its event shows.
+    conversations = Conversation.objects.filter(customer=customer, channel=channel)
+    if inbound.conversation_per_address:
+        conversations = conversations.filter(recipient_address=inbound.recipient_address)
+    return conversations.order_by("-id").first()
+
+
+def _conversation_for_inbound(
+    channel, customer: Customer, inbound: InboundMessage, now: datetime
+) -> tuple[Conversation, bool, bool]:
+    """The conversation a new message belongs to: (conversation, is new, answers its survey)."""
+    if inbound.threads_by_reference:
+        return _conversation_for_threaded_inbound(channel, customer, inbound, now)
+    latest = _latest_conversation(channel, customer, inbound)
+    if latest is not None and latest.status != ConversationStatus.RESOLVED:
+        return latest, False, False
+    # Off the common path: serialize on the customer so that two first messages arriving
+    # together do not each open a conversation, then look again.
+    list(Customer.objects.select_for_update().filter(pk=customer.pk).values_list("pk"))
+    latest = _latest_conversation(channel, customer, inbound)
+    if latest is not None and latest.status != ConversationStatus.RESOLVED:
+        return latest, False, False
+    if latest is not None and csat.csat_answer_from_message(
+        conversation=latest, text=inbound.text, button_payload=inbound.button_payload
+    ):
+        return latest, False, True
+    if latest is not None and _is_within_reopen_window(channel, latest, now):
+        return latest, False, False
+    return _conversation_open(channel, customer, inbound, now), True, False
+
+
+def _is_within_reopen_window(channel, conversation: Conversation, now: datetime) -> bool:
+    window = channel.reopen_window_seconds
+    if window is None:
+        window = settings.CONVERSATION_REOPEN_WINDOW_SECONDS
+    return (
+        conversation.resolved_at is not None
+        and conversation.resolved_at + timedelta(seconds=window) > now
+    )
+
+
+def _conversation_open(
+    channel, customer: Customer, inbound: InboundMessage, now: datetime
+) -> Conversation:
+    conversation = Conversation.objects.create(
+        customer=customer,
+        channel=channel,
+        recipient_address=inbound.recipient_address,
+        subject=inbound.subject[:255],
+        team=channel_default_team(channel),
+        last_message_at=now,
+        last_inbound_at=now,
+    )
+    return conversation
+
+
+def _conversation_for_threaded_inbound(
+    channel, customer: Customer, inbound: InboundMessage, now: datetime
+) -> tuple[Conversation, bool, bool]:
+    """Email: the conversation whose messages this one names (or whose reply address it
+    was sent to); a message that names none starts a conversation of its own.
+
+    Our own Message-IDs and reply addresses reach only the people we wrote to; a
+    customer's Message-ID may have been seen by anyone, so it joins only that customer's
+    own mail to their conversation.
+    """
+    conversation_id = None
+    if inbound.thread_references:
+        known = {
+            external_id: conversation_id
+            for external_id, conversation_id, direction, owner_id in Message.objects.filter(
+                # Both directions named: the lookup then walks the unique index on
+                # (channel, direction, external_id) instead of every message of the channel.
+                channel=channel,
+                direction__in=MessageDirection.values,
+                external_id__in=inbound.thread_references,
+            ).values_list(
+                "external_id", "conversation_id", "direction", "conversation__customer_id"
+            )
+            if direction == MessageDirection.OUTBOUND or owner_id == customer.pk
+        }
+        conversation_id = next(
+            (known[ref] for ref in inbound.thread_references if ref in known), None
+        )
+    if conversation_id is None and inbound.reply_conversation_id is not None:
+        conversation_id = inbound.reply_conversation_id
+    conversation = (
+        Conversation.objects.filter(pk=conversation_id, channel=channel).first()
+        if conversation_id is not None
+        else None
+    )
+    if conversation is None:
+        return _conversation_open(channel, customer, inbound, now), True, False
+    if conversation.status != ConversationStatus.RESOLVED:
+        return conversation, False, False
+    if csat.csat_answer_from_message(
+        conversation=conversation, text=inbound.text, button_payload=inbound.button_payload
+    ):
+        return conversation, False, True
+    if _is_within_reopen_window(channel, conversation, now):
+        return conversation, False, False
+    return _conversation_open(channel, customer, inbound, now), True, False

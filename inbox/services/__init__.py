@@ -1,0 +1,79 @@
+"""Writes on conversations and messages, one module per flow. Each write notifies
+operators after commit. Other apps and tests call them through this package:
+`from inbox import services; services.message_reply(...)`.
+
+- receiving an inbound message: inbox.receiving (regular and batched paths)
+- reply: an operator's reply or private note
+- delivery: our replies' delivery state, retries, read marks
+- inbound_updates: edits of a customer's message, its files fetched
+- assignment: operator and team, by hand and automatically
+- conversation_actions: resolve, reopen, snooze, priority
+- merge: customer profiles merged with their conversations
+- presence: operators online, away, offline
+"""
+
+from inbox.receiving.regular import ReceiveOutcome, message_receive
+from inbox.receiving.stored import AUTO_ASSIGN_TASK, conversation_auto_assign_on_commit
+from inbox.services.assignment import (
+    UNSET,
+    conversation_assign,
+    conversation_auto_assign,
+    operator_can_serve,
+)
+from inbox.services.conversation_actions import (
+    ConversationActionInvalid,
+    conversation_reopen,
+    conversation_resolve,
+    conversation_set_priority,
+    conversation_snooze,
+    conversations_wake_snoozed,
+)
+from inbox.services.delivery import (
+    delivery_retry_delay,
+    message_record_delivery_attempt,
+    message_retry_delivery,
+    message_update_status,
+    messages_mark_read_by_operator,
+    messages_requeue_stuck,
+)
+from inbox.services.inbound_updates import (
+    attachment_record_fetch_failure,
+    attachment_store_media,
+    message_edit_inbound,
+)
+from inbox.services.merge import (
+    customer_merge_undo_with_conversations,
+    customer_merge_with_conversations,
+)
+from inbox.services.presence import operator_presence_set
+from inbox.services.reply import message_reply
+
+__all__ = [
+    "AUTO_ASSIGN_TASK",
+    "UNSET",
+    "ConversationActionInvalid",
+    "ReceiveOutcome",
+    "attachment_record_fetch_failure",
+    "attachment_store_media",
+    "conversation_assign",
+    "conversation_auto_assign",
+    "conversation_auto_assign_on_commit",
+    "conversation_reopen",
+    "conversation_resolve",
+    "conversation_set_priority",
+    "conversation_snooze",
+    "conversations_wake_snoozed",
+    "customer_merge_undo_with_conversations",
+    "customer_merge_with_conversations",
+    "delivery_retry_delay",
+    "message_edit_inbound",
+    "message_receive",
+    "message_record_delivery_attempt",
+    "message_reply",
+    "message_retry_delivery",
+    "message_update_status",
+    "messages_mark_read_by_operator",
+    "messages_requeue_stuck",
+    "operator_can_serve",
+    "operator_presence_set",
+]

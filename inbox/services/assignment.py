@@ -1,0 +1,109 @@
+"""Who serves a conversation: an operator and/or a team, by hand or automatically."""
+
+import logging
+
+from django.db import transaction
+
+from inbox import realtime, selectors
+from inbox.events import conversation_event_record
+from inbox.models import (
+    Conversation,
+    ConversationEventKind,
+    ConversationStatus,
+    Team,
+    User,
+)
+from inbox.services.conversation_actions import ConversationActionInvalid
+
+logger = logging.getLogger(__name__)
+
+
+UNSET = object()
+
+
+def conversation_assign(
+    *,
+    conversation: Conversation,
+    operator: User | object | None = UNSET,
+    team: Team | object | None = UNSET,
+    actor: User | None = None,
+) -> Conversation:
+    """Give the conversation to an operator and/or a team; None takes it away."""
+    fields = ["updated_at"]
+    events: list[tuple[str, dict]] = []
+    if operator is not UNSET:
+        if isinstance(operator, User) and not operator.is_active:
+            raise ConversationActionInvalid("that operator is deactivated")
+        if isinstance(operator, User) and not operator_can_serve(operator, conversation):
+            raise ConversationActionInvalid("that operator's teams do not serve this channel")
+        previous = conversation.assignee if conversation.assignee_id else None
+        if isinstance(operator, User) and operator.pk != conversation.assignee_id:
+            events.append((ConversationEventKind.ASSIGNED, {"operator": operator.display_name}))
+        elif operator is None and previous is not None:
+            events.append((ConversationEventKind.UNASSIGNED, {"operator": previous.display_name}))
+        conversation.assignee = operator  # type: ignore[assignment]
+        fields.append("assignee")
+    if team is not UNSET:
+        if isinstance(team, Team) and not team.channels.filter(pk=conversation.channel_id).exists():
+            # Its members could neither open the conversation nor be given it.
+            raise ConversationActionInvalid("that team does not serve this channel")
+        new_team_id = team.pk if isinstance(team, Team) else None
+        if new_team_id != conversation.team_id:
+            events.append(
+                (
+                    ConversationEventKind.TEAM_CHANGED,
+                    {"team": team.name if isinstance(team, Team) else ""},
+                )
+            )
+        conversation.team = team  # type: ignore[assignment]
+        fields.append("team")
+    with transaction.atomic():
+        conversation.save(update_fields=fields)
+        for kind, data in events:
+            conversation_event_record(conversation=conversation, kind=kind, actor=actor, **data)
+        realtime.conversation_changed(conversation)
+    return conversation
+
+
+def conversation_auto_assign(*, conversation_id: int) -> Conversation | None:
+    """Give a new conversation, still open and unassigned, to the next operator of its
+    team when the team assigns automatically: the online member with the fewest open
+    conversations (below the team's limit), taking turns among equals. None when it was
+    taken meanwhile or nobody online has room; it then waits in the team's queue."""
+    from django.core.cache import cache
+
+    with transaction.atomic():
+        conversation = (
+            Conversation.objects.select_for_update(of=("self",))
+            .select_related("customer", "channel", "assignee", "team", "resolved_by")
+            .filter(
+                pk=conversation_id,
+                assignee__isnull=True,
+                status=ConversationStatus.OPEN,
+                team__auto_assign=True,
+            )
+            .first()
+        )
+        if conversation is None or conversation.team is None:
+            return None
+        candidates = selectors.auto_assign_candidates(team=conversation.team)
+        if not candidates:
+            return None
+        fewest = candidates[0].open_assigned  # type: ignore[attr-defined]
+        equals = [member for member in candidates if member.open_assigned == fewest]  # type: ignore[attr-defined]
+        # Among equals, turns go round in id order from the one who was given the last.
+        turn_key = f"{selectors.AUTO_ASSIGN_TURN_KEY_PREFIX}{conversation.team_id}"
+        last_id = cache.get(turn_key) or 0
+        operator = next((member for member in equals if member.pk > last_id), equals[0])
+        try:
+            conversation_assign(conversation=conversation, operator=operator)
+        except ConversationActionInvalid:
+            return None  # the team does not serve this conversation's channel
+        cache.set(turn_key, operator.pk, timeout=None)
+    return conversation
+
+
+def operator_can_serve(operator: User, conversation: Conversation) -> bool:
+    if operator.sees_all_conversations:
+        return True
+    return conversation.channel.teams.filter(members=operator).exists()

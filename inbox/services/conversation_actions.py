@@ -1,0 +1,155 @@
+"""A conversation's state: resolved, reopened, snoozed (and woken), its priority."""
+
+import logging
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone, translation
+
+from inbox import csat, realtime
+from inbox.events import conversation_event_record
+from inbox.models import (
+    Conversation,
+    ConversationEventKind,
+    ConversationStatus,
+    Priority,
+    User,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class ConversationActionInvalid(Exception):
+    """The action does not fit the conversation's state or the given values."""
+
+
+def _lock_and_read_status(conversation: Conversation) -> None:
+    """Lock the conversation's row for the rest of the transaction and take its current
+    status: two actions at once (two operators, an operator and an incoming message)
+    then happen one after the other, the second seeing what the first did."""
+    conversation.status = (
+        Conversation.objects.select_for_update(of=("self",))
+        .filter(pk=conversation.pk)
+        .values_list("status", flat=True)
+        .get()
+    )
+
+
+def conversation_resolve(*, conversation: Conversation, resolved_by: User | None) -> Conversation:
+    with transaction.atomic():
+        _lock_and_read_status(conversation)
+        if conversation.status == ConversationStatus.RESOLVED:
+            raise ConversationActionInvalid("the conversation is already resolved")
+        conversation.status = ConversationStatus.RESOLVED
+        conversation.resolved_at = timezone.now()
+        conversation.resolved_by = resolved_by
+        conversation.assignee_at_resolve = conversation.assignee
+        conversation.snoozed_until = None
+        conversation.save(
+            update_fields=[
+                "status",
+                "resolved_at",
+                "resolved_by",
+                "assignee_at_resolve",
+                "snoozed_until",
+                "updated_at",
+            ]
+        )
+        csat.csat_schedule_on_resolve(conversation=conversation)
+        conversation_event_record(
+            conversation=conversation, kind=ConversationEventKind.RESOLVED, actor=resolved_by
+        )
+        realtime.conversation_changed(conversation)
+    return conversation
+
+
+def conversation_reopen(*, conversation: Conversation, actor: User | None = None) -> Conversation:
+    with transaction.atomic():
+        _lock_and_read_status(conversation)
+        if conversation.status == ConversationStatus.OPEN:
+            raise ConversationActionInvalid("the conversation is already open")
+        conversation.status = ConversationStatus.OPEN
+        conversation.snoozed_until = None
+        conversation.resolved_at = None
+        conversation.resolved_by = None
+        conversation.save(
+            update_fields=["status", "snoozed_until", "resolved_at", "resolved_by", "updated_at"]
+        )
+        conversation_event_record(
+            conversation=conversation, kind=ConversationEventKind.REOPENED, actor=actor
+        )
+        realtime.conversation_changed(conversation)
+    return conversation
+
+
+def conversation_snooze(
+    *, conversation: Conversation, until: datetime, actor: User | None = None
+) -> Conversation:
+    if until <= timezone.now():
+        raise ConversationActionInvalid("snooze until a time in the future")
+    with transaction.atomic():
+        _lock_and_read_status(conversation)
+        if conversation.status == ConversationStatus.RESOLVED:
+            raise ConversationActionInvalid("a resolved conversation cannot be snoozed")
+        conversation.status = ConversationStatus.SNOOZED
+        conversation.snoozed_until = until
+        conversation.save(update_fields=["status", "snoozed_until", "updated_at"])
+        conversation_event_record(
+            conversation=conversation,
+            kind=ConversationEventKind.SNOOZED,
+            actor=actor,
+            until=until.isoformat(),
+        )
+        realtime.conversation_changed(conversation)
+    return conversation
+
+
+def conversation_set_priority(
+    *, conversation: Conversation, priority: str, actor: User | None = None
+) -> Conversation:
+    if priority not in Priority.values:
+        raise ConversationActionInvalid(f"priority must be one of {', '.join(Priority.values)}")
+    is_change = conversation.priority != priority
+    conversation.priority = priority
+    with transaction.atomic():
+        conversation.save(update_fields=["priority", "updated_at"])
+        if is_change:
+            conversation_event_record(
+                conversation=conversation,
+                kind=ConversationEventKind.PRIORITY_CHANGED,
+                actor=actor,
+                priority=priority,
+                # Stored as data: in the source language, not the acting operator's.
+                priority_label=_source_text(Priority(priority).label),
+            )
+        realtime.conversation_changed(conversation)
+    return conversation
+
+
+def conversations_wake_snoozed(*, batch_size: int = 500) -> int:
+    """Reopen snoozed conversations whose time has come; safe to run in several workers."""
+    woken = 0
+    with transaction.atomic():
+        due = list(
+            Conversation.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=ConversationStatus.SNOOZED, snoozed_until__lte=timezone.now())
+            .select_related("customer", "channel", "assignee", "team", "resolved_by")
+            .order_by("snoozed_until")[:batch_size]
+        )
+        for conversation in due:
+            conversation.status = ConversationStatus.OPEN
+            conversation.snoozed_until = None
+            conversation.save(update_fields=["status", "snoozed_until", "updated_at"])
+            conversation_event_record(
+                conversation=conversation,
+                kind=ConversationEventKind.REOPENED,
+                reason="snooze_ended",
+            )
+            realtime.conversation_changed(conversation)
+            woken += 1
+    return woken
+
+
+def _source_text(text) -> str:
+    with translation.override(None):
+        return str(text)

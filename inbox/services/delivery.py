@@ -1,0 +1,177 @@
+"""Delivery of our replies: queued, retried with backoff, sent / delivered / read /
+failed as the platform reports it; and the customer's messages marked read (webchat)."""
+
+import logging
+import random
+from dataclasses import asdict
+from datetime import timedelta
+
+from celery import current_app as celery_app
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from channels_app.contracts import DELIVER_MESSAGE_TASK, DeliveryProgress
+from inbox import realtime
+from inbox.models import (
+    Message,
+    MessageDirection,
+    MessageStatus,
+)
+from inbox.services.conversation_actions import ConversationActionInvalid
+
+logger = logging.getLogger(__name__)
+
+
+def enqueue_delivery(message: Message, *, countdown: float | None = None) -> None:
+    message_id = message.pk
+    transaction.on_commit(
+        lambda: celery_app.send_task(DELIVER_MESSAGE_TASK, args=[message_id], countdown=countdown)
+    )
+
+
+def messages_requeue_stuck(*, older_than: timedelta) -> list[int]:
+    """Queue again replies whose delivery task was lost (a broker restart, say).
+
+    Only messages untouched for longer than any retry backoff are taken, so a reply
+    waiting for its next scheduled try is left alone.
+    """
+    cutoff = timezone.now() - older_than
+    with transaction.atomic():
+        stuck = list(
+            Message.objects.select_for_update(skip_locked=True)
+            .filter(status=MessageStatus.QUEUED, updated_at__lt=cutoff)
+            .values_list("pk", flat=True)[:500]
+        )
+        Message.objects.filter(pk__in=stuck).update(updated_at=timezone.now())
+        if stuck:
+            transaction.on_commit(lambda: _send_delivery_tasks(stuck))
+    return stuck
+
+
+def _send_delivery_tasks(message_ids: list[int]) -> None:
+    for message_id in message_ids:
+        celery_app.send_task(DELIVER_MESSAGE_TASK, args=[message_id])
+
+
+def message_retry_delivery(*, message: Message) -> Message:
+    """Queue a failed outgoing message again."""
+    if message.direction != MessageDirection.OUTBOUND or message.is_private:
+        raise ConversationActionInvalid("only outgoing replies are delivered")
+    if message.status != MessageStatus.FAILED:
+        raise ConversationActionInvalid("only a failed message can be retried")
+    with transaction.atomic():
+        message.status = MessageStatus.QUEUED
+        message.error = ""
+        message.delivery_attempts = 0
+        message.save(update_fields=["status", "error", "delivery_attempts", "updated_at"])
+        enqueue_delivery(message)
+        realtime.message_updated(message, channel_id=message.channel_id)
+    return message
+
+
+def delivery_retry_delay(*, attempt: int, retry_after: float | None = None) -> float:
+    """Exponential backoff with jitter; a platform's own Retry-After wins when longer."""
+    base = settings.DELIVERY_RETRY_BASE_SECONDS * (2 ** max(attempt - 1, 0))
+    delay = min(base, 600.0) * random.uniform(0.8, 1.2)
+    return max(delay, retry_after or 0.0)
+
+
+def message_record_delivery_attempt(
+    *,
+    message_id: int,
+    external_id: str | None = None,
+    error: str = "",
+    is_final: bool = False,
+    progress: DeliveryProgress | None = None,
+) -> Message | None:
+    """Store the outcome of one send: sent (with the platform's id), failed, or to retry,
+    with what went out of a several-part reply before it failed."""
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update()
+            .filter(pk=message_id, status=MessageStatus.QUEUED)
+            .first()
+        )
+        if message is None:
+            return None
+        message.delivery_attempts += 1
+        if progress is not None:
+            message.delivery_progress = asdict(progress)
+        external_id_before = message.external_id
+        if not error:
+            message.status = MessageStatus.SENT
+            message.external_id = external_id or message.external_id
+            message.sent_at = timezone.now()
+            message.error = ""
+        elif is_final:
+            message.status = MessageStatus.FAILED
+            message.error = error
+        else:
+            message.error = f"attempt {message.delivery_attempts} failed, retrying: {error}"
+        try:
+            with transaction.atomic():
+                message.save()
+        except IntegrityError:
+            # The receiver gave an id one of our earlier messages already has (an API
+            # channel's callback answering the same id each time). The message did go
+            # out: it is recorded as sent, without that id.
+            logger.warning(
+                "message %s: the id %r given on delivery is another message's; not kept",
+                message.pk,
+                external_id,
+            )
+            message.external_id = external_id_before
+            message.save()
+        message_with_relations = (
+            Message.objects.select_related("author")
+            .prefetch_related("attachments")
+            .get(pk=message.pk)
+        )
+        if message.status != MessageStatus.QUEUED:
+            realtime.message_updated(message_with_relations, channel_id=message.channel_id)
+    return message_with_relations
+
+
+def message_update_status(
+    *, channel, external_id: str, status: str, error: str = ""
+) -> Message | None:
+    """A platform's status callback (delivered, read, failed) for a message we sent."""
+    order: list[str] = [MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ]
+    with transaction.atomic():
+        # Lock the message row only: its author may be empty (an outer join).
+        message = (
+            Message.objects.select_for_update(of=("self",))
+            .select_related("author")
+            .filter(channel=channel, external_id=external_id, direction=MessageDirection.OUTBOUND)
+            .first()
+        )
+        if message is None:
+            return None
+        if status == MessageStatus.FAILED:
+            message.status, message.error = MessageStatus.FAILED, error
+        elif status in order and (
+            message.status not in order or order.index(status) > order.index(message.status)
+        ):
+            message.status = status
+        else:
+            return message
+        message.save(update_fields=["status", "error", "updated_at"])
+        realtime.message_updated(message, channel_id=message.channel_id)
+    return message
+
+
+def messages_mark_read_by_operator(*, conversation_id: int) -> int | None:
+    """An operator has the conversation open: its customer's unread website-chat messages
+    become read (the visitor sees the ticks). Returns the newest one marked, if any."""
+    unread = Message.objects.filter(
+        conversation_id=conversation_id,
+        direction=MessageDirection.INBOUND,
+        status=MessageStatus.RECEIVED,
+        channel__kind="webchat",
+    )
+    newest = unread.order_by("-id").values_list("pk", flat=True).first()
+    if newest is None:
+        return None
+    unread.filter(pk__lte=newest).update(status=MessageStatus.READ, updated_at=timezone.now())
+    return newest

@@ -1,0 +1,76 @@
+"""Merging customer profiles with their conversations and surveys, and undoing it."""
+
+import logging
+from collections.abc import Sequence
+
+from django.db import transaction
+
+from customers.models import Customer, CustomerMerge
+from customers.services import customer_merge, customer_merge_undo
+from inbox import realtime
+from inbox.events import conversation_event_record
+from inbox.models import (
+    Conversation,
+    ConversationEventKind,
+    CsatSurvey,
+    User,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@transaction.atomic
+def customer_merge_with_conversations(
+    *, survivor: Customer, merged: Customer, merged_by: User | None
+) -> CustomerMerge:
+    """Merge two customer profiles, moving their conversations too (recorded for undo)."""
+    merge = customer_merge(survivor=survivor, merged=merged, merged_by=merged_by)
+    conversation_ids = list(
+        Conversation.objects.filter(customer=merged).values_list("pk", flat=True)
+    )
+    Conversation.objects.filter(pk__in=conversation_ids).update(customer=survivor)
+    # Their surveys too: "surveyed recently" counts the survivor's whole history.
+    CsatSurvey.objects.filter(conversation_id__in=conversation_ids).update(customer=survivor)
+    merge.moved = {**merge.moved, "conversations": conversation_ids}
+    merge.save(update_fields=["moved"])
+    # Shown on the conversations that moved, or on the survivor's latest if none did.
+    marked = list(Conversation.objects.filter(pk__in=conversation_ids).only("pk", "channel_id"))
+    if not marked:
+        marked = list(
+            Conversation.objects.filter(customer=survivor)
+            .only("pk", "channel_id")
+            .order_by("-id")[:1]
+        )
+    for conversation in marked:
+        conversation_event_record(
+            conversation=conversation,
+            kind=ConversationEventKind.MERGED,
+            actor=merged_by,
+            merged=merged.name or f"Customer {merged.pk}",
+            survivor=survivor.name or f"Customer {survivor.pk}",
+        )
+    _broadcast_conversations(conversation_ids)
+    return merge
+
+
+@transaction.atomic
+def customer_merge_undo_with_conversations(
+    *, merge: CustomerMerge, undone_by: User | None
+) -> CustomerMerge:
+    conversation_ids = merge.moved.get("conversations", [])
+    Conversation.objects.filter(pk__in=conversation_ids, customer=merge.survivor_id).update(
+        customer=merge.merged_id
+    )
+    CsatSurvey.objects.filter(
+        conversation_id__in=conversation_ids, customer=merge.survivor_id
+    ).update(customer=merge.merged_id)
+    merge = customer_merge_undo(merge=merge, undone_by=undone_by)
+    _broadcast_conversations(conversation_ids)
+    return merge
+
+
+def _broadcast_conversations(conversation_ids: Sequence[int]) -> None:
+    for conversation in Conversation.objects.filter(pk__in=conversation_ids).select_related(
+        "customer", "channel", "assignee", "team", "resolved_by"
+    ):
+        realtime.conversation_changed(conversation)

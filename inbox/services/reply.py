@@ -1,0 +1,63 @@
+"""An operator's reply or private note: stored, queued for delivery after commit, shown live."""
+
+import logging
+from collections.abc import Sequence
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from inbox import realtime
+from inbox.attachments import attachments_check, attachments_store
+from inbox.models import (
+    Conversation,
+    Message,
+    MessageDirection,
+    MessageStatus,
+    User,
+)
+from inbox.services.conversation_actions import ConversationActionInvalid
+from inbox.services.delivery import enqueue_delivery
+
+logger = logging.getLogger(__name__)
+
+
+def message_reply(
+    *,
+    conversation: Conversation,
+    author: User,
+    body: str,
+    is_private: bool = False,
+    files: Sequence[UploadedFile] = (),
+) -> Message:
+    """An operator's reply (sent on the conversation's channel) or private note, with any
+    attached files stored as its attachments (AttachmentRejected when one is not allowed)."""
+    accepted = attachments_check(files=files)
+    if not body.strip() and not accepted:
+        raise ConversationActionInvalid("a reply needs a body or a file")
+    now = timezone.now()
+    with transaction.atomic():
+        message = Message.objects.create(
+            conversation=conversation,
+            channel_id=conversation.channel_id,
+            direction=MessageDirection.OUTBOUND,
+            author=author,
+            body=body,
+            is_private=is_private,
+            status=MessageStatus.INTERNAL if is_private else MessageStatus.QUEUED,
+        )
+        attachments = attachments_store(message=message, files=accepted)
+        if not is_private:
+            conversation.last_message_at = now
+            fields = ["last_message_at", "updated_at"]
+            if conversation.first_response_at is None:
+                conversation.first_response_at = now
+                fields.append("first_response_at")
+            conversation.save(update_fields=fields)
+            enqueue_delivery(message)
+        realtime.message_created(
+            message, channel_id=conversation.channel_id, attachments=attachments
+        )
+        if not is_private:
+            realtime.conversation_changed(conversation)
+    return message
