@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from channels_app.services import channel_create
-from channels_app.survey_dispatch import csat_surveys_send
+from channels_app.services.survey_dispatch import csat_surveys_send
 from customers.models import Customer
 from inbox import csat
 from inbox.models import Conversation, CsatSurvey, SurveyStatus
