@@ -7,7 +7,6 @@ from channels_app.adapters.base import ConfigInvalid
 from channels_app.services.active_channels import (
     CHANNEL_CACHE_SECONDS,
     ChannelNotFound,
-    _active_channels,
     channel_cached_active,
     channel_forget_cached,
     channel_get_active,
@@ -33,7 +32,6 @@ __all__ = [
     "ChannelNotFound",
     "ConfigInvalid",
     "WebhookOutcome",
-    "_active_channels",
     "attachment_fetch_media",
     "channel_cached_active",
     "channel_create",
