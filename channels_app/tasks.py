@@ -1,7 +1,7 @@
 from celery import shared_task
 from django.conf import settings
 
-from channels_app import imap_polling, services, survey_dispatch
+from channels_app import imap_polling, services
 from channels_app.contracts import (
     DELIVER_MESSAGE_TASK,
     FETCH_MEDIA_TASK,
@@ -41,14 +41,14 @@ def webhook_events_reprocess_failed() -> int:
 # machine (inbox.csat) sends what is still queued and leaves alone what went out.
 @shared_task(name=SEND_SURVEY_BATCH_TASK, ignore_result=True, acks_late=True)
 def csat_survey_send_batch(survey_ids: list[int]) -> None:
-    survey_dispatch.csat_surveys_send(survey_ids=survey_ids)
+    services.csat_surveys_send(survey_ids=survey_ids)
 
 
 # One survey a task, as sweeps queued them before batches: kept for tasks still waiting
 # in the broker when a worker is upgraded.
 @shared_task(name=SEND_SURVEY_TASK, ignore_result=True, acks_late=True)
 def csat_survey_send(survey_id: int) -> None:
-    survey_dispatch.csat_surveys_send(survey_ids=[survey_id])
+    services.csat_surveys_send(survey_ids=[survey_id])
 
 
 @shared_task(name="channels_app.tasks.mailboxes_poll", ignore_result=True)

@@ -14,8 +14,9 @@ for many sockets at a lower cost.
   nothing in Redis of their own, so `send()` to one from another process reaches nothing.
 
 Everything else (subscriptions, the reader task, ordinary channels) is the stock layer's.
-What this relies on of channels_redis beyond its public API sits in `_current_redis` and
-`group_channel_name`, pinned by tests/config/test_channel_layer.py.
+What this relies on of channels_redis beyond its public API sits in `_stock_parts` (its
+private attributes) and `group_channel_name` (its naming of group channels), checked by
+tests/config/test_channel_layer.py against the version pinned in pyproject.toml.
 """
 
 import logging
@@ -37,12 +38,14 @@ def group_channel_name(prefix: str, group: str) -> str:
     return f"{prefix}__group__{group}"
 
 
-def _current_redis(layer: RedisPubSubChannelLayer) -> aioredis.Redis:
-    """The running loop's Redis client of the stock layer's (single) shard."""
+def _stock_parts(layer: RedisPubSubChannelLayer) -> tuple[aioredis.Redis, dict[str, Any]]:
+    """The only reach into the stock layer's private parts, for the running loop: the Redis
+    client of its (single) shard, and its in-process channels by name, to each of which the
+    reader task hands every message heard for it with `put_nowait(data)`."""
     loop_layer = layer._get_layer()
     (shard,) = loop_layer._shards
     shard._ensure_redis()
-    return shard._redis
+    return shard._redis, loop_layer.channels
 
 
 class _Mailbox:
@@ -88,7 +91,8 @@ class PipelinedPubSubChannelLayer(RedisPubSubChannelLayer):
     async def group_send_batch(self, events: Events) -> None:
         """Publish each message to its groups, in the order given."""
         # Each concurrent publish gets its own connection from the client's pool.
-        async with _current_redis(self).pipeline(transaction=False) as pipeline:
+        redis_client, _ = _stock_parts(self)
+        async with redis_client.pipeline(transaction=False) as pipeline:
             for channel, payload in self._group_publishes(events):
                 pipeline.publish(channel, payload)
             await pipeline.execute()
@@ -106,11 +110,13 @@ class PipelinedPubSubChannelLayer(RedisPubSubChannelLayer):
         """A channel of this process; each message for it is passed to `deliver` (shared
         with the other receivers of the same group message: read it, never change it)."""
         name = f"{self.group_prefix}mailbox.{uuid.uuid4().hex}"
-        self.channels[name] = _Mailbox(self, deliver)
+        _, channels = _stock_parts(self)
+        channels[name] = _Mailbox(self, deliver)
         return name
 
     def close_mailbox(self, name: str) -> None:
-        self.channels.pop(name, None)
+        _, channels = _stock_parts(self)
+        channels.pop(name, None)
 
     def deserialize_shared(self, data: bytes) -> dict:
         # The reader task hands the same bytes object to every channel of a group in turn.

@@ -185,7 +185,7 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Celery: a Redis broker in production; in embedded mode an in-memory broker consumed
-# by a worker thread inside the web process (see config.embedded).
+# by a worker thread inside the web process (see channels_app.embedded_workers).
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True

@@ -2,7 +2,7 @@
 send, and the outcome after it.
 
 A worker sends a batch with many requests on their way at once
-(channels_app.survey_dispatch), so each step works on many surveys in a few statements,
+(channels_app.services.survey_dispatch), so each step works on many surveys in a few statements,
 and each is a guarded UPDATE like the rest of the state machine (inbox.csat). A survey
 moves queued → sending only in the statement that claims it, right before its request
 goes out: a worker that dies leaves in `sending` only what was on its way (failed later,

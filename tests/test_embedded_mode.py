@@ -7,8 +7,8 @@ from django.conf import settings
 from django.db import OperationalError
 
 from channels_app.contracts import DELIVER_MESSAGE_TASK
+from channels_app.embedded_workers import start_embedded_workers
 from config.celery import app as celery_app
-from config.embedded import start_embedded_workers
 from inbox.models import Message, MessageStatus
 from tests.factories import ConversationFactory, MessageFactory
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 
 from channels_app.mail.charsets import decode_bytes, decode_surrogates
 
+RECIPIENT_HEADERS = ("to", "cc", "delivered-to", "x-original-to", "envelope-to")
 ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
 WHITESPACE_BETWEEN_ENCODED_WORDS = re.compile(r"(\?=)\s+(=\?)")
 WHITESPACE = re.compile(r"\s+")
@@ -140,3 +143,50 @@ def parse_date(value: str) -> datetime | None:
         return parsed.astimezone(UTC)
     except OverflowError:
         return None
+
+
+@dataclass
+class HeaderValues:
+    """Raw header values by lower-case name, read without the policy's strict parsing."""
+
+    values: list[tuple[str, str]]
+
+    @classmethod
+    def from_message(cls, message: Message) -> HeaderValues:
+        return cls(
+            values=[(str(name).lower(), str(value)) for name, value in raw_header_items(message)]
+        )
+
+    def first(self, name: str) -> str:
+        return next((value for key, value in self.values if key == name), "")
+
+    def all(self, name: str) -> list[str]:
+        return [value for key, value in self.values if key == name]
+
+    def first_values(self) -> dict[str, str]:
+        first_by_name: dict[str, str] = {}
+        for name, value in self.values:
+            first_by_name.setdefault(name, value)
+        return first_by_name
+
+    def first_address(self, name: str) -> tuple[str, str]:
+        for value in self.all(name):
+            addresses = parse_addresses(value)
+            if addresses:
+                return addresses[0]
+        return ("", "")
+
+    def recipients(self) -> tuple[str, ...]:
+        addresses: dict[str, None] = {}
+        for name in RECIPIENT_HEADERS:
+            for value in self.all(name):
+                for _, address in parse_addresses(value):
+                    addresses.setdefault(address, None)
+        return tuple(addresses)
+
+
+def raw_header_items(message: Message) -> list[tuple[str, str]]:
+    try:
+        return [(str(name), str(value)) for name, value in message.raw_items()]
+    except Exception:
+        return []

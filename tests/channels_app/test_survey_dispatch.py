@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from channels_app.survey_dispatch import csat_surveys_send
+from channels_app.services.survey_dispatch import csat_surveys_send
 from inbox import csat, csat_sending
 from inbox.models import ConversationStatus, CsatSurvey, Message, SurveyStatus
 from tests.factories import IdentityFactory

@@ -4,7 +4,9 @@ every mailbox of the process once, deserialized once. Pins what the layer relies
 channels_redis beyond its public API."""
 
 import asyncio
+import tomllib
 import uuid
+from pathlib import Path
 
 import channels_redis
 import pytest
@@ -12,13 +14,12 @@ import pytest_asyncio
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
-from config.channel_layer import PipelinedPubSubChannelLayer, _current_redis, group_channel_name
+from config.channel_layer import PipelinedPubSubChannelLayer, _stock_parts, group_channel_name
 
-pytestmark = pytest.mark.real_services
-
-# Versions whose private parts `_current_redis` and `group_channel_name` were checked
-# against. A new version fails here: read channels_redis/pubsub.py again, then add it.
-CHECKED_CHANNELS_REDIS_VERSIONS = {"4.3.0"}
+# The version whose private parts `_stock_parts` and `group_channel_name` were checked
+# against. Another one fails here: read channels_redis/pubsub.py again, then change it.
+CHECKED_CHANNELS_REDIS_VERSION = "4.3.0"
+PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 
 
 @pytest_asyncio.fixture
@@ -30,18 +31,27 @@ async def layer():
     await layer.flush()
 
 
-def test_the_installed_channels_redis_is_a_checked_version():
-    assert channels_redis.__version__ in CHECKED_CHANNELS_REDIS_VERSIONS
+def test_the_pinned_and_installed_channels_redis_is_the_checked_version():
+    dependencies = tomllib.loads(PYPROJECT.read_text())["project"]["dependencies"]
+
+    assert f"channels-redis=={CHECKED_CHANNELS_REDIS_VERSION}" in dependencies
+    assert channels_redis.__version__ == CHECKED_CHANNELS_REDIS_VERSION
 
 
+@pytest.mark.real_services
 @pytest.mark.asyncio
-async def test_group_names_and_the_redis_client_are_the_stock_layers(layer):
+async def test_group_names_redis_client_and_channels_are_the_stock_layers(layer):
     group_name = group_channel_name(layer.group_prefix, "inbox.all")
+    channel = await layer.new_channel()
+
+    redis_client, channels = _stock_parts(layer)
 
     assert group_name == layer._get_layer()._get_group_channel_name("inbox.all")
-    assert await _current_redis(layer).ping()
+    assert await redis_client.ping()
+    assert channel in channels
 
 
+@pytest.mark.real_services
 @pytest.mark.asyncio
 async def test_batched_publishes_reach_stock_subscribers_in_order(layer):
     channel = await layer.new_channel()
@@ -57,6 +67,7 @@ async def test_batched_publishes_reach_stock_subscribers_in_order(layer):
     assert received == [{"type": "first"}, {"type": "second"}]
 
 
+@pytest.mark.real_services
 @pytest.mark.asyncio
 async def test_a_group_message_reaches_each_mailbox_once_deserialized_once(layer):
     heard: dict[str, list[dict]] = {"one": [], "two": [], "outside": []}
@@ -78,6 +89,7 @@ async def test_a_group_message_reaches_each_mailbox_once_deserialized_once(layer
     assert heard["outside"] == []
 
 
+@pytest.mark.real_services
 @pytest.mark.asyncio
 async def test_a_closed_mailbox_hears_nothing_more(layer):
     heard: list[dict] = []

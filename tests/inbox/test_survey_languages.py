@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from channels_app.services import channel_create
-from channels_app.survey_dispatch import csat_surveys_send
+from channels_app.services.survey_dispatch import csat_surveys_send
 from customers.models import Customer
 from inbox import csat
 from inbox.models import Conversation, CsatSurvey, SurveyStatus
@@ -245,7 +245,7 @@ def test_an_operator_sets_a_customers_language_in_their_profile(admin_client_api
 
 def test_a_survey_mail_is_written_in_the_customers_language(operator, smtp_sink):
     from channels_app.services import mail_receive
-    from tests.channels_app.test_email_channel import customer_mail, deliver_reply
+    from tests.channels_app.email.helpers import customer_mail, deliver_reply
     from tests.factories import ChannelFactory
 
     channel = ChannelFactory(
@@ -277,7 +277,7 @@ def test_a_survey_mail_is_written_in_the_customers_language(operator, smtp_sink)
 )
 def test_an_emails_content_language_is_the_new_customers(smtp_sink, content_language, language):
     from channels_app.services import mail_receive
-    from tests.channels_app.test_email_channel import customer_mail
+    from tests.channels_app.email.helpers import customer_mail
     from tests.factories import ChannelFactory
 
     channel = ChannelFactory(kind="email", config={"address": "pomoc@sklep.example"})

@@ -13,12 +13,8 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from channels_app.adapters.email import EmailAdapter
-from channels_app.imap_polling import (
-    FETCH_ATTEMPTS,
-    mailbox_channels_due,
-    mailbox_poll,
-    mailbox_poll_until_drained,
-)
+from channels_app.imap_importing import FETCH_ATTEMPTS
+from channels_app.imap_polling import mailbox_channels_due, mailbox_poll, mailbox_poll_until_drained
 from channels_app.models import MailboxState, WebhookEvent
 from channels_app.services import webhook_events_reprocess
 from inbox.models import Conversation, Message

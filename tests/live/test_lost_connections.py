@@ -7,8 +7,8 @@ import pytest
 from django.db import connection
 from django.http import HttpResponse
 
-from channels_app import services
 from channels_app.contracts import WebhookRequest
+from channels_app.services import active_channels
 from channels_app.webhooks import _process
 from inbox.models import Message
 from tests.helpers import api_payload, sign
@@ -43,7 +43,7 @@ def test_a_pool_thread_whose_connection_was_cut_answers_the_next_webhook(
         kept = pool_thread.submit(lambda: connection.connection.info.backend_pid).result()
         cut_connection(kept)
         if not channel_known:
-            services._active_channels.clear()  # the first query is the channel's lookup
+            active_channels._active_channels.clear()  # the first query is the channel's lookup
 
         second = deliver("m-2")
     finally:

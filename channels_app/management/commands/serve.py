@@ -5,7 +5,7 @@ import uvicorn
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from config.embedded import start_embedded_workers
+from channels_app.embedded_workers import start_embedded_workers
 
 WEBSOCKET_MAX_MESSAGE_BYTES = 1024 * 1024
 

@@ -1,118 +1,32 @@
-"""The email channel end to end inside one process: the signed webhook, threading both
-ways, replies through a real SMTP server (an aiosmtpd sink), bounces and auto-replies."""
+"""Mail in, end to end inside one process: the signed webhook, threading by Message-ID
+and reply address, bounces, auto-replies and our own mail coming back."""
 
 from datetime import timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import make_msgid
 
 import pytest
-from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from channels_app.adapters.email import EmailAdapter
-from channels_app.models import MailboxState, WebhookEvent
-from channels_app.services import mail_receive, message_deliver
+from channels_app.models import WebhookEvent
+from channels_app.services import mail_receive
 from customers.models import Identity
-from inbox.models import Attachment, Conversation, ConversationStatus, Message, MessageStatus
+from inbox.models import Conversation, ConversationStatus, Message, MessageStatus
 from inbox.representations import message_representation
-from inbox.services import conversation_resolve, message_reply
-from tests.factories import ChannelFactory, CustomerFactory, IdentityFactory
+from inbox.services import conversation_resolve
+from tests.channels_app.email.helpers import (
+    SUPPORT,
+    customer_mail,
+    deliver_reply,
+    delivery_status_report,
+    mailer_daemon_notice,
+    post_mail,
+)
+from tests.factories import CustomerFactory, IdentityFactory
 from tests.helpers import sign
 
 pytestmark = pytest.mark.django_db
-
-SUPPORT = "support@acme.test"
-
-
-def customer_mail(
-    *,
-    text: str = "Hello, my parcel never arrived.",
-    sender: str = "Maria Garcia <maria@example.com>",
-    subject: str = "Where is my order?",
-    message_id: str | None = None,
-    in_reply_to: str = "",
-    references: str = "",
-    to: str = SUPPORT,
-    headers: dict[str, str] | None = None,
-) -> tuple[bytes, str]:
-    mail = EmailMessage()
-    mail["From"] = sender
-    mail["To"] = to
-    mail["Subject"] = subject
-    mail["Date"] = format_datetime(timezone.now())
-    message_id = message_id or make_msgid(domain="mail.example.com")
-    mail["Message-ID"] = message_id
-    if in_reply_to:
-        mail["In-Reply-To"] = in_reply_to
-    if references:
-        mail["References"] = references
-    for name, value in (headers or {}).items():
-        mail[name] = value
-    mail.set_content(text)
-    return mail.as_bytes(), message_id.strip("<>")
-
-
-@pytest.fixture
-def email_channel(team, smtp_sink):
-    return ChannelFactory(
-        kind="email",
-        name="Acme Support",
-        config={
-            "address": SUPPORT,
-            "company_name": "Acme",
-            "smtp_host": "127.0.0.1",
-            "smtp_port": smtp_sink.port,
-        },
-        teams=[team],
-    )
-
-
-def post_mail(client, channel, raw: bytes, *, signature: str | None = None):
-    return client.post(
-        f"/webhooks/email/{channel.public_id}/",
-        data=raw,
-        content_type="message/rfc822",
-        HTTP_X_SWITCHBOARD_SIGNATURE=signature if signature is not None else sign(raw),
-    )
-
-
-def delivery_status_report(
-    recipient: str, *, status: str, diagnostic: str, original_message_id: str
-) -> bytes:
-    """A bounce as Postfix writes it: multipart/report with the returned mail's headers."""
-    return (
-        "From: Mail Delivery System <MAILER-DAEMON@mx.example.com>\r\n"
-        f"To: {SUPPORT}\r\n"
-        "Subject: Undelivered Mail Returned to Sender\r\n"
-        "Message-ID: <bounce-1@mx.example.com>\r\n"
-        "Auto-Submitted: auto-replied\r\n"
-        "MIME-Version: 1.0\r\n"
-        'Content-Type: multipart/report; report-type=delivery-status; boundary="b1"\r\n'
-        "\r\n--b1\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
-        "--b1\r\nContent-Type: message/delivery-status\r\n\r\n"
-        "Reporting-MTA: dns; mx.example.com\r\n\r\n"
-        f"Final-Recipient: rfc822; {recipient}\r\nAction: failed\r\nStatus: {status}\r\n"
-        f"Diagnostic-Code: smtp; {diagnostic}\r\n"
-        "--b1\r\nContent-Type: text/rfc822-headers\r\n\r\n"
-        f"From: {SUPPORT}\r\nTo: {recipient}\r\nMessage-ID: <{original_message_id}>\r\n"
-        "--b1--\r\n"
-    ).encode()
-
-
-def mailer_daemon_notice(subject: str, text: str, *, original: Message) -> bytes:
-    """A plain-text notice about one of our mails, as qmail or old Postfix write them."""
-    return (
-        "From: Mail Delivery System <MAILER-DAEMON@mx.example.com>\r\n"
-        f"To: {SUPPORT}\r\nSubject: {subject}\r\n\r\n{text}\r\n\r\n"
-        f"Message-ID: <{original.external_id}>\r\n"
-    ).encode()
-
-
-def deliver_reply(conversation, operator, body: str) -> Message:
-    reply = message_reply(conversation=conversation, author=operator, body=body)
-    assert message_deliver(message_id=reply.pk, attempt=1, max_attempts=3) is None
-    reply.refresh_from_db()
-    return reply
 
 
 def test_a_signed_mail_opens_a_conversation_for_the_sender(client, email_channel):
@@ -168,32 +82,6 @@ def test_a_body_that_is_no_mail_gets_a_json_400(client, email_channel):
     assert response.status_code == 400
     assert response.json()["error"]
     assert not Message.objects.exists()
-
-
-def test_a_reply_carries_threading_headers_and_the_reply_address(
-    email_channel, operator, smtp_sink
-):
-    raw, customer_message_id = customer_mail()
-    mail_receive(channel=email_channel, raw=raw)
-    conversation = Conversation.objects.get()
-
-    reply = deliver_reply(conversation, operator, "It left our warehouse today.")
-
-    assert reply.status == MessageStatus.SENT
-    captured = smtp_sink.mails[0]
-    assert captured.recipients == ["maria@example.com"]
-    sent = captured.message
-    assert sent["From"].addresses[0].display_name == "Anna via Acme"
-    assert sent["From"].addresses[0].addr_spec == SUPPORT
-    assert sent["Subject"] == "Re: Where is my order?"
-    assert sent["Message-ID"].strip("<>") == reply.external_id
-    assert sent["In-Reply-To"] == f"<{customer_message_id}>"
-    assert sent["References"] == f"<{customer_message_id}>"
-    reply_to = sent["Reply-To"].addresses[0].addr_spec
-    assert reply_to == EmailAdapter(email_channel).reply_address(conversation.pk)
-    assert reply_to.startswith("support+") and reply_to.endswith("@acme.test")
-    assert sent.get_body(("plain",)).get_content().strip() == "It left our warehouse today."
-    assert "It left our warehouse today." in sent.get_body(("html",)).get_content()
 
 
 def test_the_customers_answer_keeping_only_in_reply_to_joins_the_thread(email_channel, operator):
@@ -476,43 +364,6 @@ def test_a_colleague_answering_our_reply_joins_the_thread(email_channel, operato
     assert Conversation.objects.count() == 1 and conversation.messages.count() == 3
 
 
-def test_a_refused_recipient_fails_at_once_with_the_smtp_error(email_channel, operator, smtp_sink):
-    mail_receive(channel=email_channel, raw=customer_mail()[0])
-    smtp_sink.refuse_with = "550 5.1.1 Mailbox does not exist"
-    reply = message_reply(conversation=Conversation.objects.get(), author=operator, body="Hi")
-
-    assert message_deliver(message_id=reply.pk, attempt=1, max_attempts=3) is None
-
-    reply.refresh_from_db()
-    assert reply.status == MessageStatus.FAILED
-    assert "SMTP 550" in reply.error and "Mailbox does not exist" in reply.error
-
-
-def test_a_temporary_smtp_error_is_retried_then_shown_failed(email_channel, operator, smtp_sink):
-    mail_receive(channel=email_channel, raw=customer_mail()[0])
-    smtp_sink.refuse_with = "451 4.3.0 Try again later"
-    reply = message_reply(conversation=Conversation.objects.get(), author=operator, body="Hi")
-
-    assert message_deliver(message_id=reply.pk, attempt=1, max_attempts=2) is not None
-    reply.refresh_from_db()
-    assert reply.status == MessageStatus.QUEUED and "retrying" in reply.error
-
-    assert message_deliver(message_id=reply.pk, attempt=2, max_attempts=2) is None
-    reply.refresh_from_db()
-    assert reply.status == MessageStatus.FAILED and "SMTP 451" in reply.error
-
-
-def test_an_unreachable_mail_server_is_retried(email_channel, operator, smtp_sink):
-    mail_receive(channel=email_channel, raw=customer_mail()[0])
-    smtp_sink.stop()
-    reply = message_reply(conversation=Conversation.objects.get(), author=operator, body="Hi")
-
-    assert message_deliver(message_id=reply.pk, attempt=1, max_attempts=3) is not None
-
-    reply.refresh_from_db()
-    assert reply.status == MessageStatus.QUEUED
-
-
 def test_inline_images_and_attachments_are_stored(email_channel):
     mail = EmailMessage()
     mail["From"] = "maria@example.com"
@@ -536,74 +387,6 @@ def test_inline_images_and_attachments_are_stored(email_channel):
     assert "cid:photo1" not in shown and inline.url in shown
 
 
-def test_a_survey_goes_out_as_links_to_the_survey_page(email_channel, smtp_sink):
-    from channels_app.contracts import OutboundSurvey
-
-    EmailAdapter(email_channel).send_survey(
-        OutboundSurvey(
-            survey_id=7,
-            conversation_id=1,
-            recipient_address="maria@example.com",
-            question="How did we do?",
-            url="http://testserver/survey/tok/",
-            rating_labels={1: "Bad", 5: "Great"},
-            button_payloads={},
-        )
-    )
-
-    sent = smtp_sink.mails[0].message
-    assert sent["Auto-Submitted"] == "auto-generated"
-    html = sent.get_body(("html",)).get_content()
-    assert "http://testserver/survey/tok/?rating=5" in html
-    assert "?rating=1" in sent.get_body(("plain",)).get_content()
-
-
-def test_an_admin_creates_an_email_channel_with_write_only_passwords(admin_client_api):
-    response = admin_client_api.post(
-        "/api/v1/channels/",
-        {
-            "kind": "email",
-            "name": "Support mail",
-            "config": {
-                "address": "Support@Example.com",
-                "secret": "hook-secret",
-                "smtp_host": "smtp.example.com",
-                "smtp_port": 587,
-                "smtp_password": "smtp-pass",
-                "imap_host": "imap.example.com",
-                "imap_password": "imap-pass",
-            },
-        },
-        format="json",
-    )
-
-    assert response.status_code == 201, response.content
-    data = response.json()
-    assert data["webhook_url"].endswith(f"/webhooks/email/{data['public_id']}/")
-    assert data["config"]["smtp_host"] == "smtp.example.com"
-    assert not {"secret", "smtp_password", "imap_password"} & set(data["config"])
-    assert "smtp-pass" not in response.content.decode()
-
-
-@pytest.mark.parametrize(
-    ("config", "field"),
-    [
-        ({}, "address"),
-        ({"address": "not-an-address"}, "address"),
-        ({"address": "support+x@example.com"}, "address"),
-        ({"address": "s@example.com", "smtp_port": "25"}, "smtp_port"),
-        ({"address": "s@example.com", "relay_senders": "forms@example.com"}, "relay_senders"),
-    ],
-)
-def test_a_bad_email_channel_config_is_a_json_400(admin_client_api, config, field):
-    response = admin_client_api.post(
-        "/api/v1/channels/", {"kind": "email", "name": "Mail", "config": config}, format="json"
-    )
-
-    assert response.status_code == 400
-    assert field in response.content.decode()
-
-
 def test_a_relay_senders_customer_is_the_reply_to_address(email_channel):
     email_channel.config = {**email_channel.config, "relay_senders": ["@forms.example.com"]}
     email_channel.save()
@@ -617,26 +400,6 @@ def test_a_relay_senders_customer_is_the_reply_to_address(email_channel):
     conversation = Conversation.objects.get()
     assert conversation.recipient_address == "petra@example.cz"
     assert conversation.customer.name == "Petra Novak"
-
-
-def test_a_reply_with_a_file_carries_it_as_an_attachment(email_channel, operator, smtp_sink):
-    mail_receive(channel=email_channel, raw=customer_mail()[0])
-    reply = message_reply(conversation=Conversation.objects.get(), author=operator, body="Invoice")
-    Attachment.objects.create(
-        message=reply,
-        file=ContentFile(b"%PDF-1.7 invoice", name="invoice-42.pdf"),
-        filename="invoice-42.pdf",
-        content_type="application/pdf",
-        size=16,
-    )
-
-    assert message_deliver(message_id=reply.pk, attempt=1, max_attempts=3) is None
-
-    sent = smtp_sink.mails[0].message
-    attachments = list(sent.iter_attachments())
-    assert [part.get_filename() for part in attachments] == ["invoice-42.pdf"]
-    assert attachments[0].get_content() == b"%PDF-1.7 invoice"
-    assert sent.get_body(("plain",)).get_content().strip() == "Invoice"
 
 
 def test_control_characters_in_ids_and_names_do_not_lose_the_mail(email_channel):
@@ -674,21 +437,6 @@ def test_control_characters_in_any_header_do_not_lose_the_mail(email_channel):
     assert message.sent_at is None
 
 
-def test_a_reply_whose_headers_cannot_be_built_fails_with_the_reason(
-    email_channel, operator, smtp_sink
-):
-    mail_receive(channel=email_channel, raw=customer_mail()[0])
-    conversation = Conversation.objects.get()
-    Conversation.objects.filter(pk=conversation.pk).update(subject="Broken\nBcc: x@evil.test")
-    reply = message_reply(conversation=Conversation.objects.get(), author=operator, body="Hi")
-
-    assert message_deliver(message_id=reply.pk, attempt=1, max_attempts=3) is None
-
-    reply.refresh_from_db()
-    assert reply.status == MessageStatus.FAILED and "not sendable" in reply.error
-    assert smtp_sink.mails == []
-
-
 def test_absurdly_nested_mime_is_a_json_400_not_a_crash(client, email_channel):
     depth = 1200
     parts = "".join(
@@ -704,49 +452,6 @@ def test_absurdly_nested_mime_is_a_json_400_not_a_crash(client, email_channel):
 
     assert response.status_code in (200, 400), response.content
     assert response.headers["Content-Type"].startswith("application/json")
-
-
-def test_admins_see_each_mailboxs_progress_and_skipped_messages(
-    client, admin_user, email_channel, settings
-):
-    # Production settings serve static files from a manifest that tests do not build.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    state = MailboxState.objects.create(
-        channel=email_channel,
-        folder="INBOX",
-        last_uid=41,
-        last_error="UID 42 skipped, left unread on the server: import failed",
-    )
-    client.force_login(admin_user)
-
-    listing = client.get("/admin/channels_app/mailboxstate/")
-    detail = client.get(f"/admin/channels_app/mailboxstate/{state.pk}/change/")
-
-    assert listing.status_code == 200 and "INBOX" in listing.content.decode()
-    assert detail.status_code == 200
-    assert "UID 42 skipped" in detail.content.decode()
-
-
-def test_a_survey_skips_only_the_address_that_bounced(email_channel, operator, smtp_sink):
-    from inbox.models import CsatSurvey, SurveyStatus
-    from tests.inbox.test_csat import make_due, send_due
-
-    mail_receive(channel=email_channel, raw=customer_mail(sender="maria.work@example.com")[0])
-    work = Conversation.objects.get()
-    Identity.objects.create(
-        customer=work.customer, kind="email", value="maria@example.com", is_reachable=False
-    )
-    deliver_reply(work, operator, "Done.")
-    conversation_resolve(conversation=work, resolved_by=operator)
-    make_due(CsatSurvey.objects.get(conversation=work))
-
-    send_due()
-
-    assert CsatSurvey.objects.get(conversation=work).status == SurveyStatus.SENT
-    assert smtp_sink.mails[-1].recipients == ["maria.work@example.com"]
 
 
 def test_a_sender_name_longer_than_a_profile_holds_is_cut_not_lost(email_channel):

@@ -3,7 +3,8 @@
 import pytest
 from django.core.cache import cache
 
-from channels_app.imap_polling import _PollLock, _remember_uid
+from channels_app.imap_importing import remember_uid
+from channels_app.imap_poll_lock import MailboxPollLock
 from channels_app.models import MailboxState
 from tests.factories import ChannelFactory
 
@@ -18,7 +19,7 @@ def channel_id():
 
 
 def test_only_the_poll_holding_the_lock_releases_it(channel_id):
-    first, second = _PollLock(channel_id), _PollLock(channel_id)
+    first, second = MailboxPollLock(channel_id), MailboxPollLock(channel_id)
     assert first.acquire()
     assert not second.acquire()
 
@@ -32,7 +33,7 @@ def test_only_the_poll_holding_the_lock_releases_it(channel_id):
 
 
 def test_a_running_poll_keeps_its_lock_by_renewing_it(channel_id, monkeypatch):
-    lock = _PollLock(channel_id)
+    lock = MailboxPollLock(channel_id)
     lock.timeout = 1
     assert lock.acquire()
     touched = []
@@ -48,7 +49,7 @@ def test_the_last_uid_only_moves_forward(channel_id):
     state = MailboxState.objects.create(channel_id=channel_id, folder="INBOX", last_uid=40)
     stale = MailboxState.objects.get(pk=state.pk)
 
-    _remember_uid(state, 45)
-    _remember_uid(stale, 41)  # an overlapping poll that started earlier
+    remember_uid(state, 45)
+    remember_uid(stale, 41)  # an overlapping poll that started earlier
 
     assert MailboxState.objects.get(pk=state.pk).last_uid == 45

@@ -25,7 +25,7 @@ from channels_app.mail.parsing import (
     split_visible_text,
 )
 
-CORPUS = Path(__file__).parent / "fixtures" / "email"
+CORPUS = Path(__file__).parents[1] / "fixtures" / "email"
 EXPECTED: dict[str, dict[str, Any]] = json.loads((CORPUS / "expected.json").read_text("utf-8"))[
     "messages"
 ]

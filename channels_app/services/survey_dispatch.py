@@ -61,6 +61,11 @@ def csat_surveys_send(*, survey_ids: list[int]) -> None:
         _BatchSend(to_send).run()
 
 
+def csat_survey_send(*, survey_id: int) -> None:
+    """Send one queued survey through its channel, at most once (see inbox.csat)."""
+    csat_surveys_send(survey_ids=[survey_id])
+
+
 class _BatchSend:
     def __init__(self, to_send: list[SurveyToSend]) -> None:
         self.in_parallel = len(to_send) > 1

@@ -2,7 +2,8 @@
 
 The broker is kombu's in-memory transport, so tasks published by this process are
 consumed by its own worker thread; countdowns and ETAs are honoured by the worker's
-timer exactly as in production.
+timer exactly as in production. The app is Celery's current one, which the project
+package sets up on start-up, so this module needs nothing from it.
 """
 
 import threading
@@ -21,10 +22,11 @@ def start_embedded_workers(*, with_beat: bool = True) -> None:
     with _lock:
         if _started:
             return
+        from celery import current_app
         from celery.beat import EmbeddedService
         from celery.contrib.testing.worker import TestWorkController
 
-        from config.celery import app
+        app = current_app._get_current_object()
 
         worker = TestWorkController(
             app=app,

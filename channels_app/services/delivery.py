@@ -1,0 +1,86 @@
+"""Outbound delivery: a queued message sent through its channel's adapter, with retries."""
+
+import logging
+
+from channels_app.contracts import (
+    DeliveryFailed,
+    DeliveryProgress,
+    OutboundAttachment,
+    OutboundMessage,
+)
+from channels_app.registry import adapter_for
+from customers.selectors import customer_contact_email, customer_language
+from inbox import selectors as inbox_selectors
+from inbox import services as inbox_services
+from inbox.attachments import attachment_public_url
+from inbox.models import MessageStatus
+
+logger = logging.getLogger(__name__)
+
+
+def message_deliver(*, message_id: int, attempt: int, max_attempts: int) -> float | None:
+    """Send one queued message through its channel's adapter.
+
+    Returns the delay before the next try when a retryable failure leaves tries over;
+    otherwise the outcome (sent or failed with the reason) is stored and None returned.
+    """
+    message = inbox_selectors.message_for_delivery(message_id=message_id)
+    if message is None or message.status != MessageStatus.QUEUED:
+        return None
+    conversation = message.conversation
+    adapter = adapter_for(conversation.channel)
+    outbound = OutboundMessage(
+        message_id=message.pk,
+        conversation_id=conversation.pk,
+        recipient_address=conversation.recipient_address,
+        text=message.body,
+        author_name=message.author.display_name if message.author else "",
+        customer_last_message_at=conversation.last_inbound_at,
+        attachments=tuple(
+            OutboundAttachment(
+                filename=attachment.filename,
+                content_type=attachment.content_type,
+                url=attachment_public_url(attachment),
+                size=attachment.size,
+                storage_name=(attachment.file.name or "") if attachment.file else "",
+            )
+            for attachment in message.attachments.all()
+        ),
+        subject=conversation.subject,
+        thread_references=(
+            inbox_selectors.conversation_thread_external_ids(
+                conversation_id=conversation.pk, before_message_id=message.pk
+            )
+            if adapter.uses_thread_references
+            else ()
+        ),
+        customer_email=(
+            customer_contact_email(customer_id=conversation.customer_id)
+            if adapter.uses_customer_email
+            else ""
+        ),
+        customer_language=(
+            customer_language(customer_id=conversation.customer_id)
+            if adapter.uses_customer_language
+            else ""
+        ),
+        already_sent=DeliveryProgress.from_stored(message.delivery_progress),
+    )
+    try:
+        result = adapter.send(outbound)
+    except DeliveryFailed as failure:
+        is_final = not failure.is_retryable or attempt >= max_attempts
+        inbox_services.message_record_delivery_attempt(
+            message_id=message.pk,
+            error=failure.reason,
+            is_final=is_final,
+            progress=failure.progress,
+        )
+        if is_final:
+            logger.warning("message %s failed: %s", message.pk, failure.reason)
+            return None
+        return inbox_services.delivery_retry_delay(attempt=attempt, retry_after=failure.retry_after)
+    inbox_services.message_record_delivery_attempt(
+        message_id=message.pk, external_id=result.external_id
+    )
+    return None

@@ -1,0 +1,49 @@
+"""Files an inbound message only names (a platform's media id) fetched into our storage
+by a task after the message is stored."""
+
+from celery import current_app as celery_app
+from django.db import transaction
+
+from channels_app.contracts import FETCH_MEDIA_TASK, DeliveryFailed
+from channels_app.registry import adapter_for
+from inbox import selectors as inbox_selectors
+from inbox import services as inbox_services
+
+
+def message_media_fetch_on_commit(attachments) -> None:
+    """After commit, queue a fetch for each of a stored message's `attachments` that only
+    names its file."""
+    pending = [a.pk for a in attachments if a.media_id and not a.file]
+    if pending:
+        transaction.on_commit(lambda: _enqueue_media_fetches(pending))
+
+
+def _enqueue_media_fetches(attachment_ids: list[int]) -> None:
+    for attachment_id in attachment_ids:
+        celery_app.send_task(FETCH_MEDIA_TASK, args=[attachment_id])
+
+
+def attachment_fetch_media(*, attachment_id: int, attempt: int, max_attempts: int) -> float | None:
+    """Download a platform-held file into our storage; returns a retry delay or None."""
+    attachment = inbox_selectors.attachment_for_fetch(attachment_id=attachment_id)
+    if attachment is None:
+        return None
+    adapter = adapter_for(attachment.message.channel)
+    try:
+        media = adapter.fetch_media(attachment.media_id)
+    except DeliveryFailed as failure:
+        if failure.is_retryable and attempt < max_attempts:
+            return inbox_services.delivery_retry_delay(
+                attempt=attempt, retry_after=failure.retry_after
+            )
+        inbox_services.attachment_record_fetch_failure(
+            attachment_id=attachment_id, error=failure.reason
+        )
+        return None
+    inbox_services.attachment_store_media(
+        attachment_id=attachment_id,
+        content=media.content,
+        content_type=media.content_type,
+        filename=media.filename,
+    )
+    return None
