@@ -248,7 +248,7 @@ async def _store_known_messages(
 
 
 async def store_first_message(pending: PendingMessage) -> Message:
-    """A new customer's first message, stored and broadcast as customer_get_or_create and
+    """A new customer's first message, stored and broadcast as customer_identify and
     message_receive would store and broadcast it."""
     channel, inbound, identities = pending.channel, pending.inbound, pending.identities
     team = default_team(list(channel.teams.all()[:2]))  # prefetched with the cached channel
