@@ -4,7 +4,7 @@ import logging
 
 from django.db import transaction
 
-from inbox import realtime, selectors
+from inbox import realtime, selectors, visibility
 from inbox.events import conversation_event_record
 from inbox.models import (
     Conversation,
@@ -104,6 +104,5 @@ def conversation_auto_assign(*, conversation_id: int) -> Conversation | None:
 
 
 def operator_can_serve(operator: User, conversation: Conversation) -> bool:
-    if operator.sees_all_conversations:
-        return True
-    return conversation.channel.teams.filter(members=operator).exists()
+    """Who may be given a conversation: whoever may see it."""
+    return visibility.conversation_is_visible(user=operator, channel_id=conversation.channel_id)
