@@ -8,13 +8,13 @@ makes the way Meta documents them, and recording every request.
 
 import hashlib
 import itertools
-import json
 import re
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from tests.fakes.graph import GraphCall, GraphError
 from tests.fakes.server import FakeServer
 
 GRAPH_VERSION = "v26.0"
@@ -38,32 +38,6 @@ _MESSAGE_TYPES = {
     "contacts",
     "reaction",
 }
-
-
-@dataclass(frozen=True)
-class GraphError:
-    """An error the way the Graph API answers it: an HTTP status and `{"error": {...}}`."""
-
-    status: int
-    code: int
-    message: str
-    details: str = ""
-    error_subcode: int | None = None
-    error_type: str = "OAuthException"
-    retry_after: int | None = None
-
-    def body(self) -> dict[str, Any]:
-        error: dict[str, Any] = {
-            "message": self.message,
-            "type": self.error_type,
-            "code": self.code,
-            "fbtrace_id": "AazPJ2i5d8ME1nvSJfSPPhw",
-        }
-        if self.error_subcode is not None:
-            error["error_subcode"] = self.error_subcode
-        if self.details:
-            error["error_data"] = {"messaging_product": "whatsapp", "details": self.details}
-        return {"error": error}
 
 
 REENGAGEMENT_REQUIRED = GraphError(
@@ -132,16 +106,7 @@ INVALID_TOKEN = GraphError(401, 190, "Invalid OAuth access token - Cannot parse 
 
 
 @dataclass
-class GraphRequest:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
+class GraphRequest(GraphCall):
     @property
     def endpoint(self) -> str:
         if _MESSAGES_PATH.fullmatch(self.path):

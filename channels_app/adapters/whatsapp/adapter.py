@@ -3,6 +3,7 @@
 from typing import Any
 
 from channels_app.adapters.base import ChannelAdapter
+from channels_app.adapters.meta.webhooks import signature_check, verification_answer
 from channels_app.adapters.whatsapp import inbound, setup
 from channels_app.adapters.whatsapp.graph_api import GraphApi
 from channels_app.adapters.whatsapp.media import media_fetch
@@ -43,10 +44,10 @@ class WhatsAppAdapter(ChannelAdapter):
         return setup.config_errors(public)
 
     def answer_verification(self, request: WebhookRequest) -> VerificationAnswer:
-        return setup.verification_answer(self.channel.secrets.get("verify_token"), request)
+        return verification_answer(self.channel.secrets.get("verify_token"), request)
 
     def verify(self, request: WebhookRequest) -> None:
-        inbound.signature_check(self.channel.secrets.get("app_secret"), request)
+        signature_check(self.channel.secrets.get("app_secret"), request)
 
     def parse(self, request: WebhookRequest) -> list[InboundEvent]:
         return inbound.events_from_webhook(

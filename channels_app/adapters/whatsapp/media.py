@@ -7,7 +7,8 @@ import re
 
 import httpx
 
-from channels_app.adapters.whatsapp.graph_api import GraphApi, answer_integer
+from channels_app.adapters.meta.graph import answer_integer
+from channels_app.adapters.whatsapp.graph_api import GraphApi
 from channels_app.contracts import DeliveryFailed, MediaContent
 from channels_app.http import http_client
 from channels_app.text import storable_line
