@@ -22,11 +22,13 @@ from channels_app.contracts import (
     DeliveryFailed,
     DeliveryProgress,
     DeliveryStatusUpdate,
+    DeliveryWatermark,
     IdentityReachability,
     InboundEdit,
     InboundEvent,
     InboundMessage,
     OutboundAttachment,
+    OutboundEcho,
     OutboundMessage,
     PayloadMalformed,
     VerificationAnswer,
@@ -34,10 +36,12 @@ from channels_app.contracts import (
 )
 from channels_app.models import Channel, WebhookEvent, WebhookEventStatus
 from channels_app.registry import adapter_class, adapter_for
+from channels_app.sender_profiles import sender_name_fetch_on_commit
 from customers.normalization import InvalidIdentityValue, normalize_identity_value
 from customers.selectors import customer_contact_email, customer_language
 from customers.services import identity_set_reachable
 from customers.transactions import atomic_retrying_conflicts, is_connection_lost, is_lock_conflict
+from inbox import platform_reports
 from inbox import selectors as inbox_selectors
 from inbox import services as inbox_services
 from inbox.attachments import attachment_public_url
@@ -219,6 +223,8 @@ def webhook_event_apply(*, channel: Channel, event: InboundEvent) -> object:
         outcome = inbox_services.message_receive(channel=channel, inbound=event)
         if not outcome.is_duplicate:
             _fetch_media_on_commit(outcome.message)
+        if outcome.is_new_conversation:
+            sender_name_fetch_on_commit(channel=channel, conversation=outcome.conversation)
         return outcome
     if isinstance(event, InboundEdit):
         return inbox_services.message_edit_inbound(
@@ -241,6 +247,13 @@ def webhook_event_apply(*, channel: Channel, event: InboundEvent) -> object:
         return identity_set_reachable(
             kind=event.kind, value=event.value, is_reachable=event.is_reachable
         )
+    if isinstance(event, DeliveryWatermark):
+        return platform_reports.messages_mark_up_to(channel=channel, report=event)
+    if isinstance(event, OutboundEcho):
+        echo = platform_reports.message_store_echo(channel=channel, echo=event)
+        if echo is not None:
+            _fetch_media_on_commit(echo)
+        return echo
     raise TypeError(f"unknown inbound event {event!r}")
 
 
@@ -380,7 +393,11 @@ def message_deliver(*, message_id: int, attempt: int, max_attempts: int) -> floa
         recipient_address=conversation.recipient_address,
         text=message.body,
         author_name=message.author.display_name if message.author else "",
-        customer_last_message_at=conversation.last_inbound_at,
+        customer_last_message_at=(
+            platform_reports.conversation_customer_last_wrote_at(conversation=conversation)
+            if adapter.windows_from_platform_time
+            else conversation.last_inbound_at
+        ),
         attachments=tuple(
             OutboundAttachment(
                 filename=attachment.filename,
@@ -415,6 +432,12 @@ def message_deliver(*, message_id: int, attempt: int, max_attempts: int) -> floa
         result = adapter.send(outbound)
     except DeliveryFailed as failure:
         is_final = not failure.is_retryable or attempt >= max_attempts
+        if failure.is_recipient_unreachable:
+            identity_set_reachable(
+                kind=conversation.channel.kind,
+                value=conversation.recipient_address,
+                is_reachable=False,
+            )
         inbox_services.message_record_delivery_attempt(
             message_id=message.pk,
             error=failure.reason,

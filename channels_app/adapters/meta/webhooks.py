@@ -3,7 +3,7 @@
 
 import hmac
 
-from channels_app.adapters.base import check_sha256_signature
+from channels_app.adapters.base import ChannelAdapter, check_sha256_signature
 from channels_app.contracts import SignatureInvalid, VerificationAnswer, WebhookRequest
 
 SIGNATURE_HEADER = "x-hub-signature-256"
@@ -34,3 +34,14 @@ def verification_answer(verify_token: str | None, request: WebhookRequest) -> Ve
     if len(challenge) > MAX_CHALLENGE_LENGTH:
         raise SignatureInvalid("hub.challenge is too long", status_code=403)
     return VerificationAnswer(status_code=200, body=challenge, content_type="text/plain")
+
+
+class MetaWebhookAdapter(ChannelAdapter):
+    """A channel whose webhooks Meta signs: the GET handshake answered with the channel's
+    `verify_token`, every POST checked against its `app_secret`."""
+
+    def answer_verification(self, request: WebhookRequest) -> VerificationAnswer:
+        return verification_answer(self.channel.secrets.get("verify_token"), request)
+
+    def verify(self, request: WebhookRequest) -> None:
+        signature_check(self.channel.secrets.get("app_secret"), request)
