@@ -122,7 +122,6 @@ class OutboundEcho:
 
     external_id: str
     recipient_address: str
-    identity_kind: str
     text: str = ""
     attachments: tuple[InboundAttachment, ...] = ()
     sent_at: datetime | None = None

@@ -83,7 +83,7 @@ def _event(item: JsonObject, platform: Platform) -> InboundEvent | None:
     message = item.object("message")
     if message is not None:
         if message.boolean("is_echo"):
-            return _echo(item, message, platform, sent_at)
+            return _echo(item, message, sent_at)
         if message.boolean("is_deleted"):
             return InboundEdit(external_id=message.required_id("mid"), text="", edited_at=sent_at)
         return _customer_message(item, message, platform, sent_at)
@@ -263,9 +263,7 @@ def _delivery_reports(item: JsonObject, report: JsonObject, status: str) -> list
     ]
 
 
-def _echo(
-    item: JsonObject, message: JsonObject, platform: Platform, sent_at
-) -> OutboundEcho | None:
+def _echo(item: JsonObject, message: JsonObject, sent_at) -> OutboundEcho | None:
     if message.line("metadata").startswith(OWN_METADATA_PREFIX):
         return None  # the echo of a reply we sent ourselves
     customer = _person(item, "recipient")
@@ -276,7 +274,6 @@ def _echo(
     return OutboundEcho(
         external_id=message.required_id("mid"),
         recipient_address=customer,
-        identity_kind=platform.identity_kind,
         text=text,
         attachments=attachments,
         sent_at=sent_at,
