@@ -7,6 +7,7 @@ DELIVER_MESSAGE_TASK = "channels_app.tasks.message_deliver"
 FETCH_MEDIA_TASK = "channels_app.tasks.attachment_fetch_media"
 SEND_SURVEY_TASK = "channels_app.tasks.csat_survey_send"
 SEND_SURVEY_BATCH_TASK = "channels_app.tasks.csat_survey_send_batch"
+FETCH_SENDER_NAME_TASK = "channels_app.tasks.sender_name_fetch"
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,37 @@ class IdentityReachability:
     reported_for: str | None = None
 
 
-InboundEvent = InboundMessage | InboundEdit | DeliveryStatusUpdate | IdentityReachability
+@dataclass(frozen=True)
+class DeliveryWatermark:
+    """The platform reports by time rather than by message (Messenger): everything we sent
+    to `recipient_address` on this channel up to `watermark` was delivered or read."""
+
+    recipient_address: str
+    status: str
+    watermark: datetime
+
+
+@dataclass(frozen=True)
+class OutboundEcho:
+    """A message the business sent to the customer outside Switchboard (from the platform's
+    own inbox, Meta Business Suite say): kept as an outgoing message of the customer's
+    conversation, and never a second copy of one of ours (same external id)."""
+
+    external_id: str
+    recipient_address: str
+    text: str = ""
+    attachments: tuple[InboundAttachment, ...] = ()
+    sent_at: datetime | None = None
+
+
+InboundEvent = (
+    InboundMessage
+    | InboundEdit
+    | DeliveryStatusUpdate
+    | IdentityReachability
+    | DeliveryWatermark
+    | OutboundEcho
+)
 
 
 @dataclass(frozen=True)
@@ -226,7 +257,9 @@ class PayloadMalformed(WebhookRejected):
 class DeliveryFailed(Exception):
     """Sending failed. Retryable failures are tried again with backoff; the others are final.
 
-    `progress` says which parts of a several-part reply went out before the failure."""
+    `progress` says which parts of a several-part reply went out before the failure;
+    `is_recipient_unreachable` that the platform says the customer cannot be written to
+    on this channel any more (blocked, deleted account)."""
 
     def __init__(
         self,
@@ -235,12 +268,14 @@ class DeliveryFailed(Exception):
         is_retryable: bool,
         retry_after: float | None = None,
         progress: DeliveryProgress | None = None,
+        is_recipient_unreachable: bool = False,
     ):
         super().__init__(reason)
         self.reason = reason
         self.is_retryable = is_retryable
         self.retry_after = retry_after
         self.progress = progress
+        self.is_recipient_unreachable = is_recipient_unreachable
 
 
 # Mail: the SMTP envelope's sender (MAIL FROM; "<>" for bounces), given by our SMTP server

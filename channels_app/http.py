@@ -37,3 +37,15 @@ def delivery_failure_for_status(response: httpx.Response, *, platform: str) -> D
 
 def delivery_failure_for_transport(error: httpx.HTTPError, *, platform: str) -> DeliveryFailed:
     return DeliveryFailed(f"{platform} unreachable: {error!r}", is_retryable=True)
+
+
+def body_within_limit(response: httpx.Response, *, max_bytes: int) -> bytes:
+    """A streamed answer's body, read no further than `max_bytes` (a final failure past it)."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise DeliveryFailed(f"the file is over {max_bytes} bytes", is_retryable=False)
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -3,6 +3,8 @@
 from channels_app.adapters.api import ApiAdapter
 from channels_app.adapters.base import ChannelAdapter
 from channels_app.adapters.email import EmailAdapter
+from channels_app.adapters.instagram import InstagramAdapter
+from channels_app.adapters.messenger import MessengerAdapter
 from channels_app.adapters.telegram import TelegramAdapter
 from channels_app.adapters.webchat import WebchatAdapter
 from channels_app.adapters.whatsapp import WhatsAppAdapter
@@ -11,6 +13,8 @@ from channels_app.models import Channel
 ADAPTERS: dict[str, type[ChannelAdapter]] = {
     ApiAdapter.kind: ApiAdapter,
     EmailAdapter.kind: EmailAdapter,
+    InstagramAdapter.kind: InstagramAdapter,
+    MessengerAdapter.kind: MessengerAdapter,
     TelegramAdapter.kind: TelegramAdapter,
     WhatsAppAdapter.kind: WhatsAppAdapter,
     WebchatAdapter.kind: WebchatAdapter,

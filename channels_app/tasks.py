@@ -1,10 +1,11 @@
 from celery import shared_task
 from django.conf import settings
 
-from channels_app import imap_polling, services
+from channels_app import imap_polling, sender_profiles, services
 from channels_app.contracts import (
     DELIVER_MESSAGE_TASK,
     FETCH_MEDIA_TASK,
+    FETCH_SENDER_NAME_TASK,
     SEND_SURVEY_BATCH_TASK,
     SEND_SURVEY_TASK,
 )
@@ -30,6 +31,11 @@ def attachment_fetch_media(self, attachment_id: int) -> None:
     )
     if delay is not None:
         raise self.retry(countdown=delay)
+
+
+@shared_task(name=FETCH_SENDER_NAME_TASK, ignore_result=True)
+def sender_name_fetch(channel_id: int, address: str) -> None:
+    sender_profiles.sender_name_fetch(channel_id=channel_id, address=address)
 
 
 @shared_task(name="channels_app.tasks.webhook_events_reprocess_failed", ignore_result=True)

@@ -167,3 +167,27 @@ def stored_counts() -> tuple[int, int, int, int]:
         Message.objects.count(),
         WebhookEvent.objects.count(),
     )
+
+
+def channel_serving(team, *, kind: str, name: str, config: dict[str, Any]):
+    """A channel created through the service, served by `team`."""
+    from channels_app.services import channel_create
+
+    channel = channel_create(kind=kind, name=name, config=config)
+    channel.teams.set([team])
+    return channel
+
+
+def surveys_sent_after_resolving(conversation, operator) -> None:
+    """The operator resolves the conversation and its survey, due at once, goes out."""
+    from django.utils import timezone
+
+    from channels_app.services import csat_survey_send
+    from inbox import csat
+    from inbox.models import CsatSurvey
+    from inbox.services import conversation_resolve
+
+    conversation_resolve(conversation=conversation, resolved_by=operator)
+    CsatSurvey.objects.filter(conversation=conversation).update(due_at=timezone.now())
+    for survey_id in csat.csat_surveys_queue_due():
+        csat_survey_send(survey_id=survey_id)

@@ -3,12 +3,14 @@
 import hashlib
 import hmac
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from django.conf import settings
 
 from channels_app.contracts import (
     DeliveryFailed,
+    DeliveryProgress,
     DeliveryResult,
     InboundEvent,
     MediaContent,
@@ -24,6 +26,8 @@ from customers.languages import supported_language
 if TYPE_CHECKING:
     from channels_app.models import Channel
 
+
+PartT = TypeVar("PartT")
 
 # Settings every kind accepts: `language`, what its customers read unless they say.
 COMMON_CONFIG_KEYS = ("language",)
@@ -59,6 +63,15 @@ class ChannelAdapter(ABC):
     # The platform's cap on messages a second from one channel, for survey batches
     # (kept across all worker processes); None where the platform sets none.
     survey_sends_per_second: ClassVar[float | None] = None
+    # Whether the batched fast path may store this kind's single-message webhooks; kinds
+    # whose requests carry what only the regular path handles (echoes, watermarks) say no.
+    takes_batched_path: ClassVar[bool] = True
+    # Whether the reply window counts from the time the platform gives the customer's last
+    # message (never later than its arrival) rather than from its arrival; a query a send.
+    windows_from_platform_time: ClassVar[bool] = False
+    # Whether the platform's messages come without the sender's name, which
+    # fetch_sender_name then asks for.
+    fetches_sender_names: ClassVar[bool] = False
 
     def __init__(self, channel: "Channel") -> None:
         self.channel = channel
@@ -137,9 +150,39 @@ class ChannelAdapter(ABC):
         """Answer a GET handshake on the webhook URL; most platforms have none."""
         raise WebhookRejected("use POST", status_code=405)
 
+    def fetch_sender_name(self, address: str) -> str:
+        """The name the platform's profile API gives a sender; raises DeliveryFailed."""
+        return ""
+
     def fetch_media(self, media_id: str) -> MediaContent:
         """Download a file the platform holds for us (see InboundAttachment.media_id)."""
         raise DeliveryFailed(f"{self.kind} channels have no media to fetch", is_retryable=False)
+
+
+def send_in_parts(
+    parts: Sequence[PartT],
+    send_part: Callable[[PartT], str | None],
+    *,
+    already_sent: DeliveryProgress,
+) -> DeliveryResult:
+    """Send a reply that goes out as several platform messages, resuming after the parts
+    an earlier try sent; a failure after the first part says how far it got."""
+    first_id = already_sent.first_external_id
+    for index in range(already_sent.parts_sent, len(parts)):
+        try:
+            message_id = send_part(parts[index])
+        except DeliveryFailed as failure:
+            if index == 0:
+                raise
+            raise DeliveryFailed(
+                f"sent {index} of {len(parts)} parts, then: {failure.reason}",
+                is_retryable=failure.is_retryable,
+                retry_after=failure.retry_after,
+                progress=DeliveryProgress(parts_sent=index, first_external_id=first_id),
+                is_recipient_unreachable=failure.is_recipient_unreachable,
+            ) from failure
+        first_id = first_id or message_id
+    return DeliveryResult(external_id=first_id)
 
 
 def hmac_sha256_hex(secret: str, body: bytes) -> str:

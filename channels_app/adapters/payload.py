@@ -15,6 +15,7 @@ import binascii
 import json
 import math
 from datetime import UTC, datetime
+from types import UnionType
 from typing import Any
 
 from channels_app.contracts import PayloadMalformed
@@ -111,7 +112,9 @@ class JsonObject:
             result.append([self._child(item, name) for item in row])
         return result
 
-    def _list(self, key: str, *, max_items: int, item_type: type, item_kind: str) -> list[Any]:
+    def _list(
+        self, key: str, *, max_items: int, item_type: type | UnionType, item_kind: str
+    ) -> list[Any]:
         value = self.data.get(key)
         if value is None:
             return []
@@ -156,6 +159,17 @@ class JsonObject:
         if not text:
             raise PayloadMalformed(f"{self.name(key)} is missing")
         return text
+
+    def ids(self, key: str, *, max_items: int = MAX_LIST_ITEMS) -> list[str]:
+        """A list of ids (strings or integers), read as `id` reads one; [] when absent."""
+        values = self._list(key, max_items=max_items, item_type=str | int, item_kind="ids")
+        holder = JsonObject({}, f"{self.name(key)}[]", self.depth)
+        result = []
+        for value in values:
+            holder.data = {"id": value}
+            if text := holder.id("id"):
+                result.append(text)
+        return result
 
     # Text
 
@@ -271,6 +285,20 @@ class JsonObject:
                 )
         except (ValueError, OverflowError, OSError) as error:
             raise PayloadMalformed(f"{self.name(key)} is not a valid time: {error}") from error
+        return self._within_years(key, moment)
+
+    def millisecond_timestamp(self, key: str) -> datetime | None:
+        """A moment given as Unix milliseconds (Meta's Messenger Platform); None when absent."""
+        value = self.integer(key, minimum=0)
+        if value is None:
+            return None
+        try:
+            moment = datetime.fromtimestamp(value / 1000, tz=UTC)
+        except (ValueError, OverflowError, OSError) as error:
+            raise PayloadMalformed(f"{self.name(key)} is not a valid time: {error}") from error
+        return self._within_years(key, moment)
+
+    def _within_years(self, key: str, moment: datetime) -> datetime:
         if not MIN_YEAR <= moment.year <= MAX_YEAR:
             raise PayloadMalformed(
                 f"{self.name(key)} must lie between the years {MIN_YEAR} and {MAX_YEAR}"

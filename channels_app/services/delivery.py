@@ -10,6 +10,8 @@ from channels_app.contracts import (
 )
 from channels_app.registry import adapter_for
 from customers.selectors import customer_contact_email, customer_language
+from customers.services import identity_set_reachable
+from inbox import platform_reports
 from inbox import selectors as inbox_selectors
 from inbox import services as inbox_services
 from inbox.attachments import attachment_public_url
@@ -35,7 +37,11 @@ def message_deliver(*, message_id: int, attempt: int, max_attempts: int) -> floa
         recipient_address=conversation.recipient_address,
         text=message.body,
         author_name=message.author.display_name if message.author else "",
-        customer_last_message_at=conversation.last_inbound_at,
+        customer_last_message_at=(
+            platform_reports.conversation_customer_last_wrote_at(conversation=conversation)
+            if adapter.windows_from_platform_time
+            else conversation.last_inbound_at
+        ),
         attachments=tuple(
             OutboundAttachment(
                 filename=attachment.filename,
@@ -70,6 +76,12 @@ def message_deliver(*, message_id: int, attempt: int, max_attempts: int) -> floa
         result = adapter.send(outbound)
     except DeliveryFailed as failure:
         is_final = not failure.is_retryable or attempt >= max_attempts
+        if failure.is_recipient_unreachable:
+            identity_set_reachable(
+                kind=conversation.channel.kind,
+                value=conversation.recipient_address,
+                is_reachable=False,
+            )
         inbox_services.message_record_delivery_attempt(
             message_id=message.pk,
             error=failure.reason,

@@ -15,20 +15,24 @@ from channels_app.adapters.email import EmailAdapter
 from channels_app.contracts import (
     ENVELOPE_SENDER_HEADER,
     DeliveryStatusUpdate,
+    DeliveryWatermark,
     IdentityReachability,
     InboundEdit,
     InboundEvent,
     InboundMessage,
+    OutboundEcho,
     PayloadMalformed,
     VerificationAnswer,
     WebhookRequest,
 )
 from channels_app.models import Channel, WebhookEvent, WebhookEventStatus
 from channels_app.registry import adapter_for
+from channels_app.sender_profiles import sender_name_fetch_on_commit
 from channels_app.services.media_fetch import message_media_fetch_on_commit
 from customers.normalization import InvalidIdentityValue, normalize_identity_value
 from customers.services import identity_set_reachable
 from customers.transactions import atomic_retrying_conflicts, is_connection_lost, is_lock_conflict
+from inbox import platform_reports
 from inbox import selectors as inbox_selectors
 from inbox import services as inbox_services
 from inbox.services import ReceiveOutcome
@@ -168,6 +172,8 @@ def webhook_event_apply(*, channel: Channel, event: InboundEvent) -> object:
         outcome = inbox_services.message_receive(channel=channel, inbound=event)
         if not outcome.is_duplicate:
             message_media_fetch_on_commit(outcome.attachments)
+        if outcome.is_new_conversation:
+            sender_name_fetch_on_commit(channel=channel, conversation=outcome.conversation)
         return outcome
     if isinstance(event, InboundEdit):
         return inbox_services.message_edit_inbound(
@@ -190,6 +196,13 @@ def webhook_event_apply(*, channel: Channel, event: InboundEvent) -> object:
         return identity_set_reachable(
             kind=event.kind, value=event.value, is_reachable=event.is_reachable
         )
+    if isinstance(event, DeliveryWatermark):
+        return platform_reports.messages_mark_up_to(channel=channel, report=event)
+    if isinstance(event, OutboundEcho):
+        echo = platform_reports.message_store_echo(channel=channel, echo=event)
+        if echo is not None:
+            message_media_fetch_on_commit(echo.attachments.all())
+        return echo
     raise TypeError(f"unknown inbound event {event!r}")
 
 

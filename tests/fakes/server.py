@@ -56,6 +56,12 @@ class FakeServer(Generic[ErrorT]):
         self.server.shutdown()
         self.server.server_close()
 
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
     @property
     def root(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"

@@ -7,17 +7,13 @@ makes the way Meta documents them, and recording every request.
 """
 
 import hashlib
-import itertools
-import json
 import re
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
-from tests.fakes.server import FakeServer
+from tests.fakes.graph import FakeGraphServer, GraphCall, GraphError
 
-GRAPH_VERSION = "v26.0"
 ACCESS_TOKEN = "EAAG-fake-permanent-access-token-0123456789"
 PHONE_NUMBER_ID = "106540352242922"
 
@@ -38,32 +34,6 @@ _MESSAGE_TYPES = {
     "contacts",
     "reaction",
 }
-
-
-@dataclass(frozen=True)
-class GraphError:
-    """An error the way the Graph API answers it: an HTTP status and `{"error": {...}}`."""
-
-    status: int
-    code: int
-    message: str
-    details: str = ""
-    error_subcode: int | None = None
-    error_type: str = "OAuthException"
-    retry_after: int | None = None
-
-    def body(self) -> dict[str, Any]:
-        error: dict[str, Any] = {
-            "message": self.message,
-            "type": self.error_type,
-            "code": self.code,
-            "fbtrace_id": "AazPJ2i5d8ME1nvSJfSPPhw",
-        }
-        if self.error_subcode is not None:
-            error["error_subcode"] = self.error_subcode
-        if self.details:
-            error["error_data"] = {"messaging_product": "whatsapp", "details": self.details}
-        return {"error": error}
 
 
 REENGAGEMENT_REQUIRED = GraphError(
@@ -132,16 +102,7 @@ INVALID_TOKEN = GraphError(401, 190, "Invalid OAuth access token - Cannot parse 
 
 
 @dataclass
-class GraphRequest:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
+class GraphRequest(GraphCall):
     @property
     def endpoint(self) -> str:
         if _MESSAGES_PATH.fullmatch(self.path):
@@ -159,30 +120,16 @@ class FakeMedia:
 
 
 @dataclass
-class FakeGraphApi(FakeServer[GraphError]):
+class FakeGraphApi(FakeGraphServer):
     """Start it, point a channel's `api_base_url` at `url`, then read `requests`.
 
     `fail_next(error, endpoint=...)` makes the next request(s) answer a Graph error;
     `add_media` puts a file where `fetch_media` can find it.
     """
 
+    request_class = GraphRequest
     access_token: str = ACCESS_TOKEN
-    requests: list[GraphRequest] = field(default_factory=list)
-    sent_message_ids: list[str] = field(default_factory=list)
     media: dict[str, FakeMedia] = field(default_factory=dict)
-    _ids: Any = field(default_factory=lambda: itertools.count(1))
-
-    @property
-    def url(self) -> str:
-        """What goes in the channel's `api_base_url`."""
-        return f"{self.root}/{GRAPH_VERSION}"
-
-    def fail_next(
-        self, error: GraphError, *, endpoint: str | None = None, times: int = 1, after: int = 0
-    ) -> None:
-        """Answer the next `times` requests to `endpoint` (messages, media, download; any
-        when None) with `error`, once `after` matching requests went through."""
-        self._queue_error(error, route=endpoint, times=times, after=after)
 
     def add_media(
         self, media_id: str, content: bytes, mime_type: str, *, sha256: str | None = None
@@ -196,26 +143,10 @@ class FakeGraphApi(FakeServer[GraphError]):
         """The JSON bodies POSTed to `/messages`."""
         return [r.json() for r in self.requests if r.endpoint == "messages" and r.method == "POST"]
 
-    def requests_to(self, endpoint: str) -> list[GraphRequest]:
-        return [request for request in self.requests if request.endpoint == endpoint]
-
     # Serving
 
-    def _handle(self, handler: BaseHTTPRequestHandler, method: str) -> None:
-        parts = urlsplit(handler.path)
-        request = GraphRequest(
-            method=method,
-            path=parts.path,
-            query=dict(parse_qsl(parts.query)),
-            headers={key.lower(): value for key, value in handler.headers.items()},
-            body=self._read_body(handler),
-        )
-        with self._lock:
-            self.requests.append(request)
-        queued = self._take_error(request.endpoint)
-        if queued is not None:
-            self._answer_error(handler, queued)
-            return
+    def _serve(self, handler: BaseHTTPRequestHandler, request: GraphRequest) -> None:
+        method = request.method
         is_authorized = request.headers.get("authorization") == f"Bearer {self.access_token}"
         if method == "POST" and _MESSAGES_PATH.fullmatch(request.path):
             if not is_authorized:
@@ -250,9 +181,7 @@ class FakeGraphApi(FakeServer[GraphError]):
             or not isinstance(payload.get(message_type), dict)
         ):
             return self._answer_error(handler, INVALID_PARAMETER)
-        message_id = f"wamid.HBgLMTY1MDU1NTEyMzQVAgARGBI{next(self._ids):06d}FAKE"
-        with self._lock:
-            self.sent_message_ids.append(message_id)
+        message_id = self._next_message_id("wamid.HBgLMTY1MDU1NTEyMzQVAgARGBI{:06d}FAKE")
         contact: dict[str, str] = {"input": address}
         contact["wa_id" if payload.get("to") else "user_id"] = address
         self._answer_json(
@@ -287,7 +216,3 @@ class FakeGraphApi(FakeServer[GraphError]):
         if media is None:
             return self._answer(handler, 404, b"Not Found", "text/plain")
         self._answer(handler, 200, media.content, media.mime_type)
-
-    def _answer_error(self, handler: BaseHTTPRequestHandler, error: GraphError) -> None:
-        headers = {"Retry-After": str(error.retry_after)} if error.retry_after else {}
-        self._answer_json(handler, error.status, error.body(), headers)

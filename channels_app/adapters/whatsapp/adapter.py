@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from channels_app.adapters.base import ChannelAdapter
+from channels_app.adapters.meta.webhooks import MetaWebhookAdapter
 from channels_app.adapters.whatsapp import inbound, setup
 from channels_app.adapters.whatsapp.graph_api import GraphApi
 from channels_app.adapters.whatsapp.media import media_fetch
@@ -13,12 +13,11 @@ from channels_app.contracts import (
     MediaContent,
     OutboundMessage,
     OutboundSurvey,
-    VerificationAnswer,
     WebhookRequest,
 )
 
 
-class WhatsAppAdapter(ChannelAdapter):
+class WhatsAppAdapter(MetaWebhookAdapter):
     """Meta's WhatsApp Business Cloud API.
 
     Inbound: the `messages` webhook field, signed with `X-Hub-Signature-256` (HMAC-SHA256 of
@@ -41,12 +40,6 @@ class WhatsAppAdapter(ChannelAdapter):
     @classmethod
     def check_config(cls, public: dict[str, Any]) -> dict[str, str]:
         return setup.config_errors(public)
-
-    def answer_verification(self, request: WebhookRequest) -> VerificationAnswer:
-        return setup.verification_answer(self.channel.secrets.get("verify_token"), request)
-
-    def verify(self, request: WebhookRequest) -> None:
-        inbound.signature_check(self.channel.secrets.get("app_secret"), request)
 
     def parse(self, request: WebhookRequest) -> list[InboundEvent]:
         return inbound.events_from_webhook(

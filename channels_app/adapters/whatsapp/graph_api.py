@@ -5,18 +5,24 @@ failure with Meta's words, never a refused webhook.
 """
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import httpx
 
+from channels_app.adapters.meta.graph import (
+    DEFAULT_GRAPH_BASE_URL,
+    graph_error_read,
+    is_token_safe_url,
+    transport_reason,
+    without_secret,
+)
 from channels_app.contracts import DeliveryFailed
 from channels_app.http import http_client
-from channels_app.text import storable_text
 
 if TYPE_CHECKING:
     from channels_app.models import Channel
 
-DEFAULT_API_BASE_URL = "https://graph.facebook.com/v26.0"
+DEFAULT_API_BASE_URL = DEFAULT_GRAPH_BASE_URL
 
 WINDOW_CLOSED_REASON = (
     "outside WhatsApp's 24-hour customer service window: the customer has not written in "
@@ -54,12 +60,7 @@ class GraphApi:
         return {"Authorization": f"Bearer {token}"}
 
     def may_receive_token(self, url: str) -> bool:
-        # The bearer token goes only over https, or to the configured API host itself
-        # (a local stand-in for the Graph API, say).
-        target, base = urlsplit(url), urlsplit(self.api_base_url())
-        if target.scheme == "https" and target.netloc:
-            return True
-        return (target.scheme, target.netloc) == (base.scheme, base.netloc)
+        return is_token_safe_url(url, api_base_url=self.api_base_url())
 
     def post_message(self, payload: dict[str, Any]) -> str | None:
         """POST /<phone_number_id>/messages; returns the sent message's id."""
@@ -91,58 +92,30 @@ class GraphApi:
         return data
 
     def transport_failure(self, error: httpx.HTTPError, *, action: str) -> DeliveryFailed:
-        reason = f"WhatsApp Cloud API unreachable ({action}): {type(error).__name__}: {error}"
+        reason = transport_reason(platform="WhatsApp Cloud API", action=action, error=error)
         return DeliveryFailed(self._without_token(reason), is_retryable=True)
 
     def graph_failure(self, response: httpx.Response, *, action: str) -> DeliveryFailed:
         """Tell retryable Graph API errors (rate limits, outages) from final ones."""
-        error = _graph_error(response)
-        code = answer_integer(error.get("code"))
-        message = answer_text(error.get("message"))
-        error_data = error.get("error_data")
-        details = answer_text(error_data.get("details")) if isinstance(error_data, dict) else ""
-        status = response.status_code
-        described = f"WhatsApp {action} failed: HTTP {status}"
-        if code is not None:
-            described += f", error {code}"
-        explanation = " - ".join(part for part in (message, details) if part)
-        if not explanation and not error:
-            explanation = response.text[:300]
-        if explanation:
-            described += f": {explanation}"
-        reason = self._without_token(described[:1000])
+        error = graph_error_read(response)
+        code, status = error.code, error.http_status
+        reason = self._without_token(error.described(platform="WhatsApp", action=action))
 
         if code == REENGAGEMENT_ERROR_CODE:
             return DeliveryFailed(WINDOW_CLOSED_REASON, is_retryable=False)
         if status == 401 or code == ACCESS_TOKEN_ERROR_CODE:
             return DeliveryFailed(f"{ACCESS_TOKEN_INVALID_REASON} ({reason})", is_retryable=False)
         if status == 429 or code in RATE_LIMIT_ERROR_CODES:
-            retry_after = _retry_after(response)
+            retry_after = error.retry_after
             if code == PAIR_RATE_LIMIT_ERROR_CODE:
                 retry_after = max(retry_after or 0.0, PAIR_RATE_LIMIT_SECONDS)
             return DeliveryFailed(reason, is_retryable=True, retry_after=retry_after)
         if status >= 500 or code in TEMPORARY_ERROR_CODES:
-            return DeliveryFailed(reason, is_retryable=True, retry_after=_retry_after(response))
+            return DeliveryFailed(reason, is_retryable=True, retry_after=error.retry_after)
         return DeliveryFailed(reason, is_retryable=False)
 
     def _without_token(self, text: str) -> str:
-        token = self.channel.secrets.get("access_token")
-        return text.replace(token, "[access token]") if token else text
-
-
-def answer_integer(value: Any) -> int | None:
-    """An integer from a Graph API answer, which gives some as digit strings."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        return int(value)
-    return None
-
-
-def answer_text(value: Any) -> str:
-    return storable_text(value).strip() if isinstance(value, str) else ""
+        return without_secret(text, self.channel.secrets.get("access_token"), "[access token]")
 
 
 def _sent_message_id(response: httpx.Response) -> str | None:
@@ -154,17 +127,3 @@ def _sent_message_id(response: httpx.Response) -> str | None:
     first = messages[0] if isinstance(messages, list) and messages else None
     message_id = first.get("id") if isinstance(first, dict) else None
     return message_id if isinstance(message_id, str) and message_id else None
-
-
-def _graph_error(response: httpx.Response) -> dict[str, Any]:
-    try:
-        data = response.json()
-    except ValueError:
-        return {}
-    error = data.get("error") if isinstance(data, dict) else None
-    return error if isinstance(error, dict) else {}
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after", "")
-    return float(value) if value.isdigit() else None

@@ -6,7 +6,6 @@ import mimetypes
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from channels_app.adapters.base import check_sha256_signature
 from channels_app.adapters.payload import JsonObject
 from channels_app.adapters.whatsapp.media import safe_filename
 from channels_app.adapters.whatsapp.outbound import WA_ID
@@ -16,12 +15,10 @@ from channels_app.contracts import (
     InboundEvent,
     InboundIdentity,
     InboundMessage,
-    WebhookRequest,
 )
 
 logger = logging.getLogger(__name__)
 
-SIGNATURE_HEADER = "x-hub-signature-256"
 DELIVERY_STATUSES = frozenset({"sent", "delivered", "read", "failed"})
 MEDIA_MESSAGE_TYPES = ("image", "document", "audio", "video", "sticker")
 MAX_TYPE_LENGTH = 50
@@ -40,13 +37,6 @@ _EXTENSIONS = {
     "application/pdf": "pdf",
     "text/plain": "txt",
 }
-
-
-def signature_check(app_secret: str | None, request: WebhookRequest) -> None:
-    """`X-Hub-Signature-256`: HMAC-SHA256 of the raw body with the app secret."""
-    check_sha256_signature(
-        header_value=request.headers.get(SIGNATURE_HEADER), secret=app_secret, body=request.body
-    )
 
 
 def events_from_webhook(

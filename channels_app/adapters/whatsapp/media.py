@@ -7,9 +7,10 @@ import re
 
 import httpx
 
-from channels_app.adapters.whatsapp.graph_api import GraphApi, answer_integer
+from channels_app.adapters.meta.graph import answer_integer
+from channels_app.adapters.whatsapp.graph_api import GraphApi
 from channels_app.contracts import DeliveryFailed, MediaContent
-from channels_app.http import http_client
+from channels_app.http import body_within_limit, http_client
 from channels_app.text import storable_line
 
 # The largest file WhatsApp carries (documents) is 100 MB.
@@ -64,17 +65,8 @@ def _download(graph: GraphApi, url: str) -> tuple[bytes, str, str]:
             if response.status_code >= 300:
                 response.read()
                 raise graph.graph_failure(response, action="media download")
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > MAX_MEDIA_BYTES:
-                    raise DeliveryFailed(
-                        f"the file is over {MAX_MEDIA_BYTES} bytes", is_retryable=False
-                    )
-                chunks.append(chunk)
             return (
-                b"".join(chunks),
+                body_within_limit(response, max_bytes=MAX_MEDIA_BYTES),
                 response.headers.get("content-type", ""),
                 response.headers.get("content-disposition", ""),
             )

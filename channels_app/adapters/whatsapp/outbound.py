@@ -7,11 +7,11 @@ from typing import Any
 
 from django.utils.translation import gettext
 
+from channels_app.adapters.base import send_in_parts
 from channels_app.adapters.whatsapp.graph_api import WINDOW_CLOSED_REASON, GraphApi
 from channels_app.adapters.whatsapp.setup import is_http_url
 from channels_app.contracts import (
     DeliveryFailed,
-    DeliveryProgress,
     DeliveryResult,
     OutboundAttachment,
     OutboundMessage,
@@ -40,22 +40,7 @@ def message_send(graph: GraphApi, outbound: OutboundMessage) -> DeliveryResult:
             raise DeliveryFailed(WINDOW_CLOSED_REASON, is_retryable=False)
         return DeliveryResult(external_id=graph.post_message(_template_payload(outbound, template)))
     payloads = _session_payloads(outbound)
-    first_id = already_sent.first_external_id
-    # Parts an earlier try sent are not sent again.
-    for index in range(already_sent.parts_sent, len(payloads)):
-        try:
-            message_id = graph.post_message(payloads[index])
-        except DeliveryFailed as failure:
-            if index == 0:
-                raise
-            raise DeliveryFailed(
-                f"sent {index} of {len(payloads)} parts, then: {failure.reason}",
-                is_retryable=failure.is_retryable,
-                retry_after=failure.retry_after,
-                progress=DeliveryProgress(parts_sent=index, first_external_id=first_id),
-            ) from failure
-        first_id = first_id or message_id
-    return DeliveryResult(external_id=first_id)
+    return send_in_parts(payloads, graph.post_message, already_sent=already_sent)
 
 
 def survey_send(graph: GraphApi, survey: OutboundSurvey) -> DeliveryResult:

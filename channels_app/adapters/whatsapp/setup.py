@@ -1,13 +1,7 @@
-"""Setting a WhatsApp channel up: its settings checked, and Meta's GET handshake that
-proves the webhook URL is ours."""
+"""Setting a WhatsApp channel up: its settings checked."""
 
-import hmac
 from typing import Any
 from urllib.parse import urlsplit
-
-from channels_app.contracts import SignatureInvalid, VerificationAnswer, WebhookRequest
-
-MAX_CHALLENGE_LENGTH = 200
 
 
 def config_errors(public: dict[str, Any]) -> dict[str, str]:
@@ -27,25 +21,6 @@ def config_errors(public: dict[str, Any]) -> dict[str, str]:
         if problem:
             errors["fallback_template"] = problem
     return errors
-
-
-def verification_answer(verify_token: str | None, request: WebhookRequest) -> VerificationAnswer:
-    """Echo `hub.challenge` when `hub.verify_token` is the channel's."""
-    if not verify_token:
-        raise SignatureInvalid("the channel has no verify_token configured", status_code=403)
-    mode = request.query.get("hub.mode")
-    token = request.query.get("hub.verify_token")
-    challenge = request.query.get("hub.challenge")
-    if mode != "subscribe" or token is None or not challenge:
-        raise SignatureInvalid(
-            "expected hub.mode=subscribe, hub.verify_token and hub.challenge",
-            status_code=403,
-        )
-    if not hmac.compare_digest(token.encode(), verify_token.encode()):
-        raise SignatureInvalid("hub.verify_token does not match", status_code=403)
-    if len(challenge) > MAX_CHALLENGE_LENGTH:
-        raise SignatureInvalid("hub.challenge is too long", status_code=403)
-    return VerificationAnswer(status_code=200, body=challenge, content_type="text/plain")
 
 
 def is_http_url(value: Any) -> bool:

@@ -1,12 +1,10 @@
-import uuid
-
 from django.core.management.base import BaseCommand, CommandError
 
 from channels_app.adapters.telegram.setup import (
     TelegramWebhookRegistrationFailed,
     telegram_webhook_register,
 )
-from channels_app.models import Channel
+from channels_app.management.channel_lookup import channel_by_reference
 
 
 class Command(BaseCommand):
@@ -24,7 +22,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
-        channel = _channel(options["channel"])
+        channel = channel_by_reference(options["channel"])
         try:
             registration = telegram_webhook_register(
                 channel=channel, drop_pending_updates=options["drop_pending_updates"]
@@ -37,13 +35,3 @@ class Command(BaseCommand):
         self.stdout.write(f"Telegram answered: {registration.description}")
         self.stdout.write(f"  webhook url:     {registration.url}")
         self.stdout.write(f"  allowed updates: {', '.join(registration.allowed_updates)}")
-
-
-def _channel(reference: str) -> Channel:
-    channels = Channel.objects.all()
-    try:
-        if reference.isdigit():
-            return channels.get(pk=int(reference))
-        return channels.get(public_id=uuid.UUID(reference))
-    except (Channel.DoesNotExist, ValueError):
-        raise CommandError(f"no channel with id or public_id {reference!r}") from None

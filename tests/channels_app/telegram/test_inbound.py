@@ -13,6 +13,7 @@ from channels_app.models import WebhookEvent, WebhookEventStatus
 from channels_app.services import channel_create
 from customers.models import Customer, Identity, IdentityClaim
 from inbox.models import Attachment, Message
+from tests.channels_app.payload_fuzzing import paths_in
 from tests.channels_app.telegram.helpers import (
     BOT_TOKEN,
     FIXTURES,
@@ -496,22 +497,11 @@ json_values = st.recursive(
 FIXTURE_NAMES = sorted(path.stem for path in FIXTURES.glob("*.json"))
 
 
-def _paths(value: Any, prefix: tuple = ()) -> list[tuple]:
-    paths = [prefix]
-    if isinstance(value, dict):
-        for key, child in value.items():
-            paths += _paths(child, (*prefix, key))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            paths += _paths(child, (*prefix, index))
-    return paths
-
-
 @st.composite
 def mangled_updates(draw) -> Any:
     """A real Update with one part anywhere in it replaced by any JSON value."""
     payload = update(draw(st.sampled_from(FIXTURE_NAMES)))
-    path = draw(st.sampled_from(_paths(payload)))
+    path = draw(st.sampled_from(paths_in(payload)))
     replacement = draw(json_values)
     if not path:
         return replacement

@@ -1,19 +1,17 @@
 """Meta's webhooks in through the real URL: messages of every kind, identities,
 duplicates, signatures and malformed bodies."""
 
-import copy
 import json
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from channels_app.adapters.whatsapp import WhatsAppAdapter
 from channels_app.contracts import InboundMessage, WebhookRequest
 from channels_app.models import WebhookEvent, WebhookEventStatus
 from customers.models import Customer, Identity
 from inbox.models import Conversation, Message, MessageStatus
+from tests.channels_app.payload_fuzzing import json_values_with, mutated_payloads
 from tests.channels_app.whatsapp.helpers import (
     APP_SECRET,
     SENT_WAMID,
@@ -411,67 +409,48 @@ def test_a_malformed_body_gets_400_with_a_json_error(client, whatsapp_channel, b
     assert (Customer.objects.count(), Message.objects.count()) == (0, 0)
 
 
-json_scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**70), max_value=2**70)
-    | st.floats(allow_nan=True, allow_infinity=False)
-    | st.text(max_size=12)
-    | st.sampled_from(
-        ["", "\x00", "\ud800", "text", "image", "document", "interactive", "16505551234"]
-    )
-)
-meta_keys = st.sampled_from(
-    [
-        "object",
-        "entry",
-        "changes",
-        "field",
-        "value",
-        "metadata",
-        "phone_number_id",
-        "contacts",
-        "profile",
-        "name",
-        "wa_id",
-        "user_id",
-        "messages",
-        "from",
-        "from_user_id",
-        "id",
-        "timestamp",
-        "type",
-        "text",
-        "body",
-        "image",
-        "document",
-        "filename",
-        "mime_type",
-        "caption",
-        "location",
-        "latitude",
-        "longitude",
-        "interactive",
-        "button_reply",
-        "title",
-        "reaction",
-        "emoji",
-        "statuses",
-        "status",
-        "errors",
-        "code",
-        "error_data",
-        "details",
-        "phones",
-        "org",
-    ]
-)
-json_values = st.recursive(
-    json_scalars,
-    lambda children: (
-        st.lists(children, max_size=3) | st.dictionaries(meta_keys, children, max_size=5)
-    ),
-    max_leaves=14,
+META_KEYS = (
+    "object",
+    "entry",
+    "changes",
+    "field",
+    "value",
+    "metadata",
+    "phone_number_id",
+    "contacts",
+    "profile",
+    "name",
+    "wa_id",
+    "user_id",
+    "messages",
+    "from",
+    "from_user_id",
+    "id",
+    "timestamp",
+    "type",
+    "text",
+    "body",
+    "image",
+    "document",
+    "filename",
+    "mime_type",
+    "caption",
+    "location",
+    "latitude",
+    "longitude",
+    "interactive",
+    "button_reply",
+    "title",
+    "reaction",
+    "emoji",
+    "statuses",
+    "status",
+    "errors",
+    "code",
+    "error_data",
+    "details",
+    "phones",
+    "org",
 )
 FUZZ_FIXTURES = [
     "text",
@@ -489,36 +468,15 @@ FUZZ_FIXTURES = [
 ]
 
 
-def _paths(value: Any, path: tuple = ()) -> list[tuple]:
-    found = [path]
-    if isinstance(value, dict):
-        for key, child in value.items():
-            found += _paths(child, (*path, key))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            found += _paths(child, (*path, index))
-    return found
-
-
-@st.composite
-def mutated_fixtures(draw) -> Any:
-    """A real Meta payload with one part swapped for arbitrary JSON, or dropped."""
-    payload = copy.deepcopy(fixture_json(draw(st.sampled_from(FUZZ_FIXTURES))))
-    path = draw(st.sampled_from(_paths(payload)[1:]))
-    parent = payload
-    for step in path[:-1]:
-        parent = parent[step]
-    if draw(st.booleans()) and isinstance(parent, dict):
-        del parent[path[-1]]
-    else:
-        parent[path[-1]] = draw(json_values)
-    return payload
+json_values = json_values_with(
+    META_KEYS, ["text", "image", "document", "interactive", "16505551234"]
+)
 
 
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(payload=json_values | mutated_fixtures())
+@given(payload=json_values | mutated_payloads(fixture_json, FUZZ_FIXTURES, json_values))
 def test_no_signed_payload_makes_the_webhook_answer_500(client, whatsapp_channel, payload):
     body = json.dumps(payload).encode()
 

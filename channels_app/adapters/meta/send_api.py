@@ -1,0 +1,164 @@
+"""Calls to the Messenger Platform's Send API (Facebook pages and Instagram accounts) for
+one channel, and what its error answers mean for the delivery."""
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import httpx
+
+from channels_app.adapters.meta.graph import (
+    DEFAULT_GRAPH_BASE_URL,
+    answer_json_object,
+    answer_text,
+    graph_error_read,
+    is_token_safe_url,
+    transport_reason,
+    without_secret,
+)
+from channels_app.contracts import DeliveryFailed
+from channels_app.http import http_client
+
+if TYPE_CHECKING:
+    from channels_app.models import Channel
+
+WINDOW_CLOSED_REASON = (
+    "outside {platform}'s messaging window: the customer last wrote more than {window} ago; "
+    "the reply can no longer be sent on this channel"
+)
+ACCESS_TOKEN_INVALID_REASON = (
+    "{platform} access token invalid or expired: generate a new one and update the channel's "
+    "{token_key}"
+)
+RECIPIENT_UNAVAILABLE_REASON = (
+    "{platform} says this person cannot be reached (they blocked the account, deleted theirs "
+    "or cannot receive messages)"
+)
+
+# https://developers.facebook.com/docs/messenger-platform/error-codes
+ACCESS_TOKEN_ERROR_CODE = 190
+RATE_LIMIT_ERROR_CODES = frozenset({4, 17, 32, 613, 80006})
+TEMPORARY_ERROR_CODES = frozenset({1, 2, 1200})
+USER_UNAVAILABLE_ERROR_CODE = 551
+# (code, subcode) pairs that mean "no such person for this account any more".
+RECIPIENT_GONE_ERRORS = frozenset({(100, 2018001), (100, 2534014), (10, 2018108)})
+# Subcodes that mean "sent outside the allowed window".
+OUTSIDE_WINDOW_SUBCODES = frozenset({2018278, 2534022})
+
+
+@dataclass(frozen=True)
+class SendApiSettings:
+    """Where a channel's Send API lives and how it calls itself."""
+
+    platform_name: str  # "Messenger", "Instagram"
+    token_key: str  # the channel secret holding the token
+    sender_key: str  # the config key of the account id in the messages path ("" for /me)
+
+
+class SendApi:
+    """The channel's Send API: its base URL, its token, and each call's failures classified,
+    with the token kept out of every reason."""
+
+    def __init__(self, channel: "Channel", settings: SendApiSettings) -> None:
+        self.channel = channel
+        self.settings = settings
+
+    @property
+    def platform(self) -> str:
+        return self.settings.platform_name
+
+    def api_base_url(self) -> str:
+        return str(self.channel.config.get("api_base_url") or DEFAULT_GRAPH_BASE_URL).rstrip("/")
+
+    def authorization(self) -> dict[str, str]:
+        token = self.channel.secrets.get(self.settings.token_key)
+        if not token:
+            raise DeliveryFailed(
+                f"the channel has no {self.settings.token_key} configured", is_retryable=False
+            )
+        return {"Authorization": f"Bearer {token}"}
+
+    def url(self, path: str) -> str:
+        return f"{self.api_base_url()}/{path.lstrip('/')}"
+
+    def messages_path(self) -> str:
+        key = self.settings.sender_key
+        sender = quote(str(self.channel.config.get(key, "")), safe="") if key else "me"
+        return f"{sender}/messages"
+
+    def may_fetch(self, url: str) -> bool:
+        return is_token_safe_url(url, api_base_url=self.api_base_url())
+
+    def post_message(
+        self, payload: dict[str, Any], *, files: dict[str, Any] | None = None
+    ) -> str | None:
+        """POST a message (JSON, or a multipart upload with `files`); returns its mid."""
+        url = self.url(self.messages_path())
+        headers = self.authorization()
+        try:
+            if files is None:
+                response = http_client().post(url, json=payload, headers=headers)
+            else:
+                response = http_client().post(url, data=payload, files=files, headers=headers)
+        except httpx.HTTPError as error:
+            raise self.transport_failure(error, action="send") from error
+        if response.status_code >= 300:
+            raise self.graph_failure(response, action="send")
+        data = answer_json_object(response) or {}
+        return answer_text(data.get("message_id")) or None
+
+    def request_json(
+        self, method: str, path: str, *, action: str, params: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        headers = self.authorization()
+        try:
+            response = http_client().request(method, self.url(path), params=params, headers=headers)
+        except httpx.HTTPError as error:
+            raise self.transport_failure(error, action=action) from error
+        if response.status_code >= 300:
+            raise self.graph_failure(response, action=action)
+        data = answer_json_object(response)
+        if data is None:
+            raise DeliveryFailed(
+                f"{self.platform} {action} answered no JSON object", is_retryable=True
+            )
+        return data
+
+    def transport_failure(self, error: httpx.HTTPError, *, action: str) -> DeliveryFailed:
+        reason = transport_reason(platform=f"{self.platform} API", action=action, error=error)
+        return DeliveryFailed(self._without_token(reason), is_retryable=True)
+
+    def graph_failure(self, response: httpx.Response, *, action: str) -> DeliveryFailed:
+        """Rate limits and outages are retried; window, permission and recipient errors are
+        final, the last marking the customer unreachable here."""
+        error = graph_error_read(response)
+        code, status = error.code, error.http_status
+        reason = self._without_token(error.described(platform=self.platform, action=action))
+        names = {"platform": self.platform, "token_key": self.settings.token_key}
+        if error.subcode in OUTSIDE_WINDOW_SUBCODES:
+            return DeliveryFailed(
+                f"{window_closed_reason(self.platform)} ({reason})", is_retryable=False
+            )
+        if code == USER_UNAVAILABLE_ERROR_CODE or (code, error.subcode) in RECIPIENT_GONE_ERRORS:
+            return DeliveryFailed(
+                f"{RECIPIENT_UNAVAILABLE_REASON.format(**names)} ({reason})",
+                is_retryable=False,
+                is_recipient_unreachable=True,
+            )
+        if status == 401 or code == ACCESS_TOKEN_ERROR_CODE:
+            return DeliveryFailed(
+                f"{ACCESS_TOKEN_INVALID_REASON.format(**names)} ({reason})", is_retryable=False
+            )
+        if status == 429 or code in RATE_LIMIT_ERROR_CODES:
+            return DeliveryFailed(reason, is_retryable=True, retry_after=error.retry_after)
+        if status >= 500 or code in TEMPORARY_ERROR_CODES:
+            return DeliveryFailed(reason, is_retryable=True, retry_after=error.retry_after)
+        return DeliveryFailed(reason, is_retryable=False)
+
+    def _without_token(self, text: str) -> str:
+        token = self.channel.secrets.get(self.settings.token_key)
+        return without_secret(text, token, "[access token]")
+
+
+def window_closed_reason(platform: str, window: str = "24 hours") -> str:
+    return WINDOW_CLOSED_REASON.format(platform=platform, window=window)

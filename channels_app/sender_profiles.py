@@ -1,0 +1,53 @@
+"""Names of senders whose platform gives none with their messages (Messenger, Instagram):
+asked of the platform's profile API by a task after the first message is stored, kept in
+the cache, and done without when the platform refuses."""
+
+import logging
+
+from celery import current_app as celery_app
+from django.core.cache import cache
+from django.db import transaction
+
+from channels_app.contracts import FETCH_SENDER_NAME_TASK, DeliveryFailed
+from channels_app.models import Channel
+from channels_app.registry import adapter_class, adapter_for
+from customers.services import IdentityEvidence, customer_identify
+
+logger = logging.getLogger(__name__)
+
+# A day: names change seldom, and a refusal is not asked again every message.
+NAME_CACHE_SECONDS = 24 * 60 * 60
+
+
+def sender_name_fetch_on_commit(*, channel: Channel, conversation) -> None:
+    """A new conversation with a sender we know no name of: ask for it once committed."""
+    if not adapter_class(channel.kind).fetches_sender_names or conversation.customer.name:
+        return
+    address = conversation.recipient_address
+    transaction.on_commit(
+        lambda: celery_app.send_task(FETCH_SENDER_NAME_TASK, args=[channel.pk, address])
+    )
+
+
+def sender_name_fetch(*, channel_id: int, address: str) -> str:
+    """Ask the platform for the sender's name and give it to their customer profile where
+    it has none; returns the name ("" when refused or not known)."""
+    channel = Channel.objects.filter(pk=channel_id).first()
+    if channel is None:
+        return ""
+    key = f"sender-name:{channel.public_id}:{address}"
+    name = cache.get(key)
+    if name is None:
+        try:
+            name = adapter_for(channel).fetch_sender_name(address)
+        except DeliveryFailed as failure:
+            # Meta refuses profiles for want of a permission, or of the person's consent:
+            # the conversation goes on without a name.
+            logger.info("no name for a %s sender: %s", channel.kind, failure.reason)
+            name = ""
+        cache.set(key, name, NAME_CACHE_SECONDS)
+    if name:
+        customer_identify(
+            identities=[IdentityEvidence(kind=channel.kind, value=address)], name=name
+        )
+    return name

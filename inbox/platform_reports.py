@@ -1,0 +1,114 @@
+"""What a platform tells us about our side of a conversation beyond per-message statuses:
+messages the business sent from the platform's own inbox (echoes), and delivery or
+reading reported up to a moment (watermarks)."""
+
+import logging
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from channels_app.contracts import DeliveryWatermark, OutboundEcho
+from inbox import realtime
+from inbox.models import Attachment, Conversation, Message, MessageDirection, MessageStatus
+
+logger = logging.getLogger(__name__)
+
+STATUS_ORDER = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ)
+# A watermark touches the latest messages only; older ones were reported long ago.
+MAX_MESSAGES_PER_WATERMARK = 200
+
+
+def message_store_echo(*, channel, echo: OutboundEcho) -> Message | None:
+    """Keep a message the business sent outside Switchboard as an outgoing message of the
+    customer's latest conversation on the channel.
+
+    Never a second copy of ours: a message with that id, or one of ours to the same person
+    with the same text still being sent (its id not yet known), is the echo's original.
+    Never a new conversation either: an echo to somebody we have no conversation with is
+    dropped."""
+    with transaction.atomic():
+        conversation = (
+            Conversation.objects.filter(channel=channel, recipient_address=echo.recipient_address)
+            .order_by("-last_message_at", "-id")
+            .first()
+        )
+        if conversation is None:
+            return None
+        ours = Message.objects.filter(
+            channel=channel, direction=MessageDirection.OUTBOUND, conversation=conversation
+        )
+        if ours.filter(external_id=echo.external_id).exists() or (
+            echo.text and ours.filter(status=MessageStatus.QUEUED, body=echo.text).exists()
+        ):
+            return None
+        try:
+            with transaction.atomic():
+                message = Message.objects.create(
+                    conversation=conversation,
+                    channel=channel,
+                    direction=MessageDirection.OUTBOUND,
+                    body=echo.text,
+                    status=MessageStatus.SENT,
+                    external_id=echo.external_id,
+                    sent_at=echo.sent_at or timezone.now(),
+                )
+        except IntegrityError:
+            return None  # stored meanwhile by a repeat of the same webhook
+        attachments = Attachment.objects.bulk_create(
+            Attachment(
+                message=message,
+                filename=item.filename[:255],
+                content_type=item.content_type[:255],
+                remote_url=item.url,
+                media_id=item.media_id,
+            )
+            for item in echo.attachments
+        )
+        conversation.last_message_at = timezone.now()
+        conversation.save(update_fields=["last_message_at", "updated_at"])
+        realtime.message_created(message, channel_id=channel.pk, attachments=attachments)
+        realtime.conversation_changed(conversation)
+    return message
+
+
+def messages_mark_up_to(*, channel, report: DeliveryWatermark) -> int:
+    """Everything we sent the report's recipient on the channel up to its watermark is now
+    delivered or read, where that moves it forward; returns how many moved."""
+    if report.status not in STATUS_ORDER:
+        return 0
+    earlier = STATUS_ORDER[: STATUS_ORDER.index(report.status)]
+    with transaction.atomic():
+        messages = list(
+            Message.objects.select_for_update(of=("self",))
+            .select_related("author")
+            .filter(
+                channel=channel,
+                direction=MessageDirection.OUTBOUND,
+                conversation__recipient_address=report.recipient_address,
+                status__in=earlier,
+                sent_at__lte=report.watermark,
+            )
+            .order_by("-id")[:MAX_MESSAGES_PER_WATERMARK]
+        )
+        for message in messages:
+            message.status = report.status
+            message.save(update_fields=["status", "updated_at"])
+            realtime.message_updated(message, channel_id=channel.pk)
+    return len(messages)
+
+
+def conversation_customer_last_wrote_at(*, conversation: Conversation) -> datetime | None:
+    """When the customer last wrote in the conversation, by the platform's own clock (the
+    time it gives the message), never later than the message reached us: platforms measure
+    their reply windows from their time, and a late webhook must not stretch ours."""
+    latest = (
+        Message.objects.filter(conversation=conversation, direction=MessageDirection.INBOUND)
+        .order_by("-id")
+        .values_list("sent_at", "created_at")
+        .first()
+    )
+    if latest is None:
+        return conversation.last_inbound_at
+    sent_at, arrived_at = latest
+    return min(sent_at, arrived_at) if sent_at is not None else arrived_at
