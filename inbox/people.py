@@ -61,6 +61,7 @@ def operator_personal_settings_update(
     *,
     user: User,
     language: str | None = None,
+    time_zone: str | None = None,
     first_name: str | None = None,
     last_name: str | None = None,
 ) -> User:
@@ -69,6 +70,7 @@ def operator_personal_settings_update(
         field: value
         for field, value in (
             ("language", language),
+            ("time_zone", time_zone),
             ("first_name", first_name),
             ("last_name", last_name),
         )
