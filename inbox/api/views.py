@@ -4,6 +4,7 @@ from typing import Any, cast
 
 from django.db import IntegrityError, connection
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound, ValidationError
@@ -41,7 +42,7 @@ def _conversation_or_404(request: Request, conversation_id: int) -> Conversation
             user=current_operator(request), conversation_id=conversation_id
         )
     except Conversation.DoesNotExist:
-        raise NotFound("No such conversation.") from None
+        raise NotFound(gettext("No such conversation.")) from None
 
 
 def _run(action):
@@ -147,14 +148,14 @@ class ConversationDetailApi(APIView):
                 user=current_operator(request), conversation_id=conversation_id
             )
             if text is None:
-                raise NotFound("No such conversation.")
+                raise NotFound(gettext("No such conversation."))
             return json_text_response(text)
         try:
             row = selectors.conversation_row_for_user(
                 user=current_operator(request), conversation_id=conversation_id
             )
         except Conversation.DoesNotExist:
-            raise NotFound("No such conversation.") from None
+            raise NotFound(gettext("No such conversation.")) from None
         return Response(conversation_row_representation(row))
 
     @extend_schema(
@@ -204,7 +205,9 @@ class ConversationAssignApi(APIView):
 def _get_or_invalid(queryset, pk: int, field: str):
     found = queryset.filter(pk=pk).first()
     if found is None:
-        raise ValidationError({field: [f"no {field} with id {pk}"]})
+        raise ValidationError(
+            {field: [gettext("no %(field)s with id %(id)s") % {"field": field, "id": pk}]}
+        )
     return found
 
 
@@ -269,7 +272,13 @@ class ConversationLabelsApi(APIView):
         wanted = list(selectors.label_list().filter(pk__in=wanted_ids))
         missing = wanted_ids - {label.pk for label in wanted}
         if missing:
-            raise ValidationError({"labels": [f"no label with id {pk}" for pk in sorted(missing)]})
+            raise ValidationError(
+                {
+                    "labels": [
+                        gettext("no label with id %(id)s") % {"id": pk} for pk in sorted(missing)
+                    ]
+                }
+            )
         _label_run(
             lambda: labels.conversation_labels_set(
                 conversation=conversation, labels=wanted, actor=current_operator(request)
@@ -326,7 +335,7 @@ class MessageListApi(RowListApi):
         if not selectors.conversation_is_visible_to(
             user=current_operator(self.request), conversation_id=conversation_id
         ):
-            raise NotFound("No such conversation.")
+            raise NotFound(gettext("No such conversation."))
         return selectors.message_rows(conversation_id=conversation_id)
 
     def json_rows(self):
@@ -335,7 +344,7 @@ class MessageListApi(RowListApi):
                 user=current_operator(self.request), conversation_id=self.kwargs["conversation_id"]
             )
         except Conversation.DoesNotExist:
-            raise NotFound("No such conversation.") from None
+            raise NotFound(gettext("No such conversation.")) from None
 
     def complete(self, rows):
         return selectors.message_rows_complete(rows)
