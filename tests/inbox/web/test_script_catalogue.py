@@ -1,12 +1,15 @@
 """The inbox script's catalogue (djangojs, served at /jsi18n/): counted phrases take each
-language's plural forms, and the page gets the catalogue of the operator's language."""
+language's plural forms, and the page gets the catalogue of the operator's language; days
+and months the server writes read as dates in each language."""
 
 import gettext
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.utils import formats, translation
 
 SEARCH_RESULTS = (
     "%(count)s conversation matching “%(text)s”",
@@ -49,3 +52,11 @@ def test_the_page_loads_the_script_catalogue_of_the_operators_language(client, o
     assert '/jsi18n/?language=pl"' in page
     # The catalogue is JSON inside the script.
     assert json.dumps("Nie udało się otworzyć rozmowy.") in catalogue
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"), [("en", "December 7"), ("ru", "7 декабря"), ("pl", "7 grudnia")]
+)
+def test_a_day_and_month_read_as_a_date_in_each_language(language, shown):
+    with translation.override(language):
+        assert formats.date_format(date(2026, 12, 7), "MONTH_DAY_FORMAT") == shown
