@@ -4,6 +4,7 @@ from typing import cast
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
@@ -82,8 +83,10 @@ class TextPerLanguageField(serializers.Field):
         ):
             return data
         raise ValidationError(
-            f"a text of 1 to {self.MAX_LENGTH} characters, or one per language "
-            f"({', '.join(codes)}) as an object"
+            gettext(
+                "a text of 1 to %(length)s characters, or one per language (%(codes)s) as an object"
+            )
+            % {"length": self.MAX_LENGTH, "codes": ", ".join(codes)}
         )
 
     def to_representation(self, value):
@@ -114,7 +117,9 @@ class CsatSettingsSerializer(serializers.Serializer):
         if isinstance(data, dict):
             unknown = sorted(set(data) - set(self.fields))
             if unknown:
-                raise ValidationError({name: ["unknown survey setting"] for name in unknown})
+                raise ValidationError(
+                    {name: [gettext("unknown survey setting")] for name in unknown}
+                )
         return super().to_internal_value(data)
 
 

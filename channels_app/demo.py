@@ -132,6 +132,8 @@ def seed_demo() -> list[tuple[str, str]]:
     User.objects.filter(username__in=[person[0] for person in PEOPLE]).update(
         language=demo_language
     )
+    # Anna works from Moscow: her pages show times there, whatever the browser's zone.
+    User.objects.filter(username="anna", time_zone="").update(time_zone="Europe/Moscow")
 
     channel = Channel.objects.filter(name="Demo API").first()
     if channel is None:

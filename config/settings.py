@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "inbox.web.language.OperatorLanguageMiddleware",
+    "inbox.web.time_zone.OperatorTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "inbox.api.errors.DatabaseBusyMiddleware",
@@ -235,6 +236,8 @@ if LANGUAGE_CODE not in {code for code, _ in LANGUAGES}:
         f"LANGUAGE_CODE={LANGUAGE_CODE!r}: choose one of {', '.join(c for c, _ in LANGUAGES)}"
     )
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Where our corrections of Django's date formats for a language live.
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from customers.languages import supported_language
 from customers.models import Customer, CustomerMerge, Identity, IdentityClaim, IdentityKind
@@ -179,9 +180,9 @@ def customer_merge(*, survivor: Customer, merged: Customer, merged_by=None) -> C
     """
     survivor, merged = _lock_pair(survivor, merged)
     if survivor.pk == merged.pk:
-        raise CustomerMergeError("a customer cannot be merged into itself")
+        raise CustomerMergeError(gettext("a customer cannot be merged into itself"))
     if survivor.is_merged or merged.is_merged:
-        raise CustomerMergeError("one of these customers was already merged into another")
+        raise CustomerMergeError(gettext("one of these customers was already merged into another"))
 
     survivor_claims = set(survivor.claims.values_list("kind", "value"))
     moved = {
@@ -221,10 +222,12 @@ def customer_merge_undo(*, merge: CustomerMerge, undone_by=None) -> CustomerMerg
     """Give back to the merged profile everything the merge moved, and restore the survivor."""
     merge = CustomerMerge.objects.select_for_update().get(pk=merge.pk)
     if merge.is_undone:
-        raise CustomerMergeError("this merge was already undone")
+        raise CustomerMergeError(gettext("this merge was already undone"))
     survivor, merged = _lock_pair(merge.survivor, merge.merged)
     if survivor.is_merged:
-        raise CustomerMergeError("the surviving profile was merged again since; undo that first")
+        raise CustomerMergeError(
+            gettext("the surviving profile was merged again since; undo that first")
+        )
 
     moved = merge.moved
     Identity.objects.filter(pk__in=moved.get("identities", []), customer=survivor).update(

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext, ngettext
 
 from inbox.models import Attachment, Message
 
@@ -69,13 +70,23 @@ def _extensions(filename: str) -> set[str]:
 def attachments_check(*, files: Sequence[UploadedFile]) -> list[AcceptedFile]:
     """The files as they will be stored, or AttachmentRejected for the first bad one."""
     if len(files) > MAX_FILES_PER_MESSAGE:
-        raise AttachmentRejected(f"at most {MAX_FILES_PER_MESSAGE} files per message")
+        raise AttachmentRejected(
+            ngettext(
+                "at most %(count)s file per message",
+                "at most %(count)s files per message",
+                MAX_FILES_PER_MESSAGE,
+            )
+            % {"count": MAX_FILES_PER_MESSAGE}
+        )
     accepted = []
     for upload in files:
         filename = _clean_filename(upload.name)
         size = upload.size or 0
         if size > MAX_FILE_SIZE:
-            raise AttachmentRejected(f"{filename} is larger than {MAX_FILE_SIZE // 2**20} MB")
+            raise AttachmentRejected(
+                gettext("%(name)s is larger than %(size)s MB")
+                % {"name": filename, "size": MAX_FILE_SIZE // 2**20}
+            )
         guessed, _ = mimetypes.guess_type(filename)
         content_type = (upload.content_type or guessed or "application/octet-stream").lower()
         if (
@@ -83,7 +94,9 @@ def attachments_check(*, files: Sequence[UploadedFile]) -> list[AcceptedFile]:
             or content_type in BLOCKED_CONTENT_TYPES
             or (guessed or "") in BLOCKED_CONTENT_TYPES
         ):
-            raise AttachmentRejected(f"{filename}: executable files cannot be sent")
+            raise AttachmentRejected(
+                gettext("%(name)s: executable files cannot be sent") % {"name": filename}
+            )
         if content_type == "application/octet-stream" and guessed:
             content_type = guessed
         accepted.append(

@@ -13,6 +13,7 @@ from django.conf import settings
 from inbox import realtime, selectors, services
 from inbox.models import Conversation, User
 from inbox.representations import operator_representation
+from inbox.web.language import browser_language
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +48,9 @@ class InboxConsumer(AsyncWebsocketConsumer):
     is_accepted: bool = False
     # The operator as events show them, kept from the last time the user was read.
     operator: dict | None = None
+    # What the handshake's Accept-Language asks for: events are worded in it unless the
+    # operator chose a language of their own.
+    browser_language: str = ""
 
     async def __call__(self, scope, receive, send) -> None:
         layer = get_channel_layer(self.channel_layer_alias)
@@ -123,6 +127,7 @@ class InboxConsumer(AsyncWebsocketConsumer):
             await self.close(code=4401)
             return
         self.user = user
+        self.browser_language = browser_language(dict(self.scope.get("headers", [])))
         self.groups_joined = [
             realtime.ACCESS_GROUP,
             *await database_sync_to_async(selectors.realtime_groups_for)(user),
@@ -260,7 +265,12 @@ class InboxConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps({"type": "error", "detail": detail}))
 
     async def inbox_event(self, event: dict) -> None:
-        await self.send(text_data=event["text"])
+        texts = event.get("texts")
+        if texts is None:
+            await self.send(text_data=event["text"])
+            return
+        language = self.user.language or self.browser_language
+        await self.send(text_data=texts.get(language, event["text"]))
 
     async def inbox_access_changed(self, event: dict) -> None:
         await self._refresh_access()

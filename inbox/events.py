@@ -1,6 +1,6 @@
 """What happened to a conversation besides messages (assigned, resolved, labelled…), kept
 as rows so the thread can show it between the messages (worded by
-inbox.representations.conversation_event_text, for the page, live events and the API)."""
+inbox.event_wording.conversation_event_text, for the page, live events and the API)."""
 
 from typing import Any
 

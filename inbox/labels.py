@@ -5,6 +5,7 @@ from collections.abc import Sequence
 
 from django.db import IntegrityError, transaction
 from django.db.models import prefetch_related_objects
+from django.utils.translation import gettext, ngettext
 
 from inbox import realtime
 from inbox.events import conversation_event_record
@@ -18,32 +19,36 @@ class LabelInvalid(ValueError):
     """A label's name or colour is not acceptable; the message says why."""
 
 
+def _exists(name: str) -> str:
+    return gettext("a label named %(name)s exists already") % {"name": repr(name)}
+
+
 def _clean(name: str, color: str | None) -> tuple[str, str | None]:
     name = " ".join(str(name).split())
     if not name:
-        raise LabelInvalid("a label needs a name")
+        raise LabelInvalid(gettext("a label needs a name"))
     if len(name) > 50:
-        raise LabelInvalid("a label's name is at most 50 characters")
+        raise LabelInvalid(gettext("a label's name is at most 50 characters"))
     if color is not None and not COLOR_PATTERN.match(color):
-        raise LabelInvalid("colour must look like #1a2b3c")
+        raise LabelInvalid(gettext("colour must look like #1a2b3c"))
     return name, color.lower() if color else color
 
 
 def label_create(*, name: str, color: str | None = None) -> Label:
     name, color = _clean(name, color)
     if Label.objects.filter(name__iexact=name).exists():
-        raise LabelInvalid(f"a label named {name!r} exists already")
+        raise LabelInvalid(_exists(name))
     try:
         with transaction.atomic():
             return Label.objects.create(name=name, **({"color": color} if color else {}))
     except IntegrityError as error:
-        raise LabelInvalid(f"a label named {name!r} exists already") from error
+        raise LabelInvalid(_exists(name)) from error
 
 
 def label_update(*, label: Label, name: str | None = None, color: str | None = None) -> Label:
     new_name, new_color = _clean(name if name is not None else label.name, color)
     if Label.objects.filter(name__iexact=new_name).exclude(pk=label.pk).exists():
-        raise LabelInvalid(f"a label named {new_name!r} exists already")
+        raise LabelInvalid(_exists(new_name))
     label.name = new_name
     if new_color:
         label.color = new_color
@@ -61,7 +66,14 @@ def conversation_labels_set(
 ) -> Conversation:
     """Put exactly these labels on the conversation; the change shows in its thread."""
     if len(labels) > MAX_LABELS_PER_CONVERSATION:
-        raise LabelInvalid(f"at most {MAX_LABELS_PER_CONVERSATION} labels on a conversation")
+        raise LabelInvalid(
+            ngettext(
+                "at most %(count)s label on a conversation",
+                "at most %(count)s labels on a conversation",
+                MAX_LABELS_PER_CONVERSATION,
+            )
+            % {"count": MAX_LABELS_PER_CONVERSATION}
+        )
     with transaction.atomic():
         current = {label.pk: label for label in conversation.labels.all()}
         wanted = {label.pk: label for label in labels}

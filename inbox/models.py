@@ -15,6 +15,8 @@ class User(AbstractUser):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.OPERATOR)
     # The language of the operator's pages; "" follows their browser (Accept-Language).
     language = models.CharField(max_length=8, blank=True, default="", db_default="")
+    # The IANA time zone the operator's pages show times in; "" follows their browser.
+    time_zone = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     @property
     def display_name(self) -> str:

@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 
 from django.db import transaction
+from django.utils.translation import gettext
 from rest_framework.authtoken.models import Token
 
 from inbox.models import Role, Team, User
@@ -24,9 +25,13 @@ def operator_create(
     teams: Sequence[Team] = (),
 ) -> User:
     if role not in Role.values:
-        raise OperatorInvalid(f"role must be one of {', '.join(Role.values)}")
+        raise OperatorInvalid(
+            gettext("role must be one of %(roles)s") % {"roles": ", ".join(Role.values)}
+        )
     if User.objects.filter(username=username).exists():
-        raise OperatorInvalid(f"the username {username!r} is taken")
+        raise OperatorInvalid(
+            gettext("the username %(username)s is taken") % {"username": repr(username)}
+        )
     user = User(
         username=username,
         role=role,
@@ -61,6 +66,7 @@ def operator_personal_settings_update(
     *,
     user: User,
     language: str | None = None,
+    time_zone: str | None = None,
     first_name: str | None = None,
     last_name: str | None = None,
 ) -> User:
@@ -69,6 +75,7 @@ def operator_personal_settings_update(
         field: value
         for field, value in (
             ("language", language),
+            ("time_zone", time_zone),
             ("first_name", first_name),
             ("last_name", last_name),
         )

@@ -9,13 +9,15 @@ the truth and a reconnecting client catches up from the API.
 import json
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import transaction
+from django.utils import translation
 
 from inbox.models import Attachment, Conversation, Label, Message
 from inbox.representations import (
@@ -46,13 +48,37 @@ def groups_for_channel(channel_id: int) -> list[str]:
     return [ALL_CONVERSATIONS_GROUP, channel_group(channel_id)]
 
 
+class InLanguages(dict):
+    """An event with text a person reads: the payload in the default language
+    (LANGUAGE_CODE), worded in each language as well; every operator socket forwards the
+    wording in its operator's (the consumer message's `texts`)."""
+
+    def __init__(self, build: Callable[[], dict[str, Any]]) -> None:
+        with translation.override(settings.LANGUAGE_CODE):
+            super().__init__(build())
+        self.by_language = {}
+        for language, _name in settings.LANGUAGES:
+            with translation.override(language):
+                self.by_language[language] = build()
+
+
+def _json(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, separators=(",", ":"))
+
+
+def _consumer_message(payload: dict[str, Any]) -> dict[str, Any]:
+    message: dict[str, Any] = {"type": CONSUMER_EVENT_TYPE, "text": _json(payload)}
+    if isinstance(payload, InLanguages):
+        message["texts"] = {
+            language: _json(worded) for language, worded in payload.by_language.items()
+        }
+    return message
+
+
 def _consumer_messages(
     events: list[tuple[list[str], dict[str, Any]]],
 ) -> list[tuple[list[str], dict[str, Any]]]:
-    return [
-        (groups, {"type": CONSUMER_EVENT_TYPE, "text": json.dumps(payload, separators=(",", ":"))})
-        for groups, payload in events
-    ]
+    return [(groups, _consumer_message(payload)) for groups, payload in events]
 
 
 async def group_send_text(groups: list[str], payload: dict[str, Any]) -> None:
@@ -206,13 +232,16 @@ def conversation_changed(
 
 
 def conversation_event_created(event, *, channel_id: int) -> None:
+    """Its `text` is worded for each reader: in their own language."""
     broadcast_on_commit(
         groups_for_channel(channel_id),
-        {
-            "type": "conversation.event",
-            "conversation_id": event.conversation_id,
-            "event": conversation_event_representation(event),
-        },
+        InLanguages(
+            lambda: {
+                "type": "conversation.event",
+                "conversation_id": event.conversation_id,
+                "event": conversation_event_representation(event),
+            }
+        ),
     )
 
 

@@ -7,16 +7,15 @@ list costs no query per item and an event is serialized once.
 import html
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
 from customers.models import Customer
 from inbox.attachments import attachment_public_url
+from inbox.event_wording import conversation_event_text
 from inbox.models import (
     Attachment,
     Conversation,
     ConversationEvent,
-    ConversationEventKind,
     Label,
     Message,
     User,
@@ -284,66 +283,6 @@ def conversation_event_representation(event: ConversationEvent) -> dict[str, Any
         "text": conversation_event_text(event),
         "created_at": _time(event.created_at),
     }
-
-
-def _name(user: User | None) -> str:
-    return user.display_name if user is not None else ""
-
-
-def _until(value: str) -> str:
-    try:
-        moment = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        return str(value)
-    return moment.strftime("%d %b %H:%M UTC")
-
-
-def conversation_event_text(event: ConversationEvent) -> str:
-    """The event as one line of the thread: "Anna assigned this to Ben"."""
-    actor = _name(event.actor) if event.actor_id else ""
-    data = event.data or {}
-    kind = event.kind
-    if kind == ConversationEventKind.ASSIGNED:
-        operator = data.get("operator", "")
-        if actor and actor == operator:
-            return f"{actor} took this conversation"
-        return f"{actor} assigned this to {operator}" if actor else f"Assigned to {operator}"
-    if kind == ConversationEventKind.UNASSIGNED:
-        who = data.get("operator", "")
-        return f"{actor} unassigned {who}" if actor else f"{who} was unassigned"
-    if kind == ConversationEventKind.TEAM_CHANGED:
-        team = data.get("team")
-        if not team:
-            return f"{actor} removed the team" if actor else "The team was removed"
-        return f"{actor} moved this to {team}" if actor else f"Moved to {team}"
-    if kind == ConversationEventKind.RESOLVED:
-        return f"{actor} resolved this" if actor else "Resolved"
-    if kind == ConversationEventKind.REOPENED:
-        if data.get("reason") == "customer_wrote":
-            return "Reopened: the customer wrote again"
-        if data.get("reason") == "snooze_ended":
-            return "Snooze ended"
-        return f"{actor} reopened this" if actor else "Reopened"
-    if kind == ConversationEventKind.SNOOZED:
-        until = _until(data.get("until", ""))
-        return f"{actor} snoozed this until {until}" if actor else f"Snoozed until {until}"
-    if kind == ConversationEventKind.PRIORITY_CHANGED:
-        priority = data.get("priority_label") or data.get("priority", "")
-        return f"{actor} set the priority to {priority}" if actor else f"Priority: {priority}"
-    if kind == ConversationEventKind.LABELS_CHANGED:
-        parts = []
-        for verb in ("added", "removed"):
-            names = data.get(verb) or []
-            if names:
-                noun = "label" if len(names) == 1 else "labels"
-                parts.append(f"{verb} the {noun} {', '.join(names)}")
-        change = " and ".join(parts) or "changed the labels"
-        return f"{actor} {change}" if actor else change[:1].upper() + change[1:]
-    if kind == ConversationEventKind.MERGED:
-        merged, survivor = data.get("merged", ""), data.get("survivor", "")
-        text = f"merged customer {merged} into {survivor}"
-        return f"{actor} {text}" if actor else text[:1].upper() + text[1:]
-    return kind
 
 
 # A customer as lists read it: one row with these keys, plus "identities" (the

@@ -3,6 +3,7 @@
 
 from typing import Any, cast
 
+from django.utils.translation import gettext
 from rest_framework import generics
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
@@ -28,7 +29,7 @@ def conversation_or_404(request: Request, conversation_id: int) -> Conversation:
             user=current_operator(request), conversation_id=conversation_id
         )
     except Conversation.DoesNotExist:
-        raise NotFound("No such conversation.") from None
+        raise NotFound(gettext("No such conversation.")) from None
 
 
 def conversation_action(action):
@@ -77,7 +78,9 @@ class RowListApi(generics.ListAPIView):
 def get_or_invalid(queryset, pk: int, field: str):
     found = queryset.filter(pk=pk).first()
     if found is None:
-        raise ValidationError({field: [f"no {field} with id {pk}"]})
+        raise ValidationError(
+            {field: [gettext("no %(field)s with id %(id)s") % {"field": field, "id": pk}]}
+        )
     return found
 
 

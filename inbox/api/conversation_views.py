@@ -2,6 +2,7 @@
 their events."""
 
 from django.db import connection
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
 from rest_framework.exceptions import NotFound, ValidationError
@@ -85,14 +86,14 @@ class ConversationDetailApi(APIView):
                 user=current_operator(request), conversation_id=conversation_id
             )
             if text is None:
-                raise NotFound("No such conversation.")
+                raise NotFound(gettext("No such conversation."))
             return json_text_response(text)
         try:
             row = selectors.conversation_row_for_user(
                 user=current_operator(request), conversation_id=conversation_id
             )
         except Conversation.DoesNotExist:
-            raise NotFound("No such conversation.") from None
+            raise NotFound(gettext("No such conversation.")) from None
         return Response(conversation_row_representation(row))
 
     @extend_schema(
@@ -193,7 +194,13 @@ class ConversationLabelsApi(APIView):
         wanted = list(selectors.label_list().filter(pk__in=wanted_ids))
         missing = wanted_ids - {label.pk for label in wanted}
         if missing:
-            raise ValidationError({"labels": [f"no label with id {pk}" for pk in sorted(missing)]})
+            raise ValidationError(
+                {
+                    "labels": [
+                        gettext("no label with id %(id)s") % {"id": pk} for pk in sorted(missing)
+                    ]
+                }
+            )
         label_action(
             lambda: labels.conversation_labels_set(
                 conversation=conversation, labels=wanted, actor=current_operator(request)

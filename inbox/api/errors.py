@@ -6,6 +6,7 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
+from django.utils.translation import gettext
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -22,7 +23,7 @@ def json_exception_handler(exc: Exception, context: dict[str, Any]) -> Response 
         return None
     if isinstance(exc, exceptions.ValidationError):
         fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        first = next(iter(fields.values()), ["invalid input"])
+        first = next(iter(fields.values()), [gettext("invalid input")])
         message = first[0] if isinstance(first, list) and first else str(first)
         response.data = {"error": "invalid", "detail": str(message), "fields": fields}
     else:
@@ -34,7 +35,7 @@ def json_exception_handler(exc: Exception, context: dict[str, Any]) -> Response 
 
 def json_not_found(request: HttpRequest, exception: Exception | None = None):
     if request.path.startswith(("/api/", "/webhooks/")):
-        return JsonResponse({"error": "not_found", "detail": "Not found."}, status=404)
+        return JsonResponse({"error": "not_found", "detail": gettext("Not found.")}, status=404)
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception or Http404())
@@ -47,7 +48,7 @@ def json_server_error(request: HttpRequest):
         return DatabaseBusyMiddleware.busy_response()
     if request.path.startswith(("/api/", "/webhooks/")):
         return JsonResponse(
-            {"error": "server_error", "detail": "Something went wrong on our side."},
+            {"error": "server_error", "detail": gettext("Something went wrong on our side.")},
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
     from django.views.defaults import server_error
@@ -80,7 +81,7 @@ class DatabaseBusyMiddleware:
     @classmethod
     def busy_response(cls) -> JsonResponse:
         response = JsonResponse(
-            {"error": "unavailable", "detail": "The service is busy; try again shortly."},
+            {"error": "unavailable", "detail": gettext("The service is busy; try again shortly.")},
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
         )
         response["Retry-After"] = str(cls.RETRY_AFTER_SECONDS)

@@ -1,6 +1,7 @@
 """REST API: a conversation's messages, replying and retrying a failed delivery."""
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
@@ -25,7 +26,7 @@ class MessageListApi(RowListApi):
         if not selectors.conversation_is_visible_to(
             user=current_operator(self.request), conversation_id=conversation_id
         ):
-            raise NotFound("No such conversation.")
+            raise NotFound(gettext("No such conversation."))
         return selectors.message_rows(conversation_id=conversation_id)
 
     def json_rows(self):
@@ -34,7 +35,7 @@ class MessageListApi(RowListApi):
                 user=current_operator(self.request), conversation_id=self.kwargs["conversation_id"]
             )
         except Conversation.DoesNotExist:
-            raise NotFound("No such conversation.") from None
+            raise NotFound(gettext("No such conversation.")) from None
 
     def complete(self, rows):
         return selectors.message_rows_complete(rows)

@@ -1,15 +1,16 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 
 class IsAdmin(BasePermission):
-    message = "Only admins may do this."
+    message = _("Only admins may do this.")
 
     def has_permission(self, request, view) -> bool:
         return bool(request.user and request.user.is_authenticated and request.user.is_admin)
 
 
 class IsAdminOrReadOnly(BasePermission):
-    message = "Only admins may change this."
+    message = _("Only admins may change this.")
 
     def has_permission(self, request, view) -> bool:
         if not (request.user and request.user.is_authenticated):
@@ -18,7 +19,7 @@ class IsAdminOrReadOnly(BasePermission):
 
 
 class IsSupervisor(BasePermission):
-    message = "Only supervisors and admins see reports."
+    message = _("Only supervisors and admins see reports.")
 
     def has_permission(self, request, view) -> bool:
         user = request.user
@@ -26,7 +27,7 @@ class IsSupervisor(BasePermission):
 
 
 class IsSupervisorOrReadOnly(BasePermission):
-    message = "Only supervisors and admins may change this."
+    message = _("Only supervisors and admins may change this.")
 
     def has_permission(self, request, view) -> bool:
         user = request.user

@@ -5,6 +5,7 @@ import io
 from datetime import datetime, time, timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -52,7 +53,7 @@ def _filters(data: dict) -> reports.ReportFilters:
     end = data.get("to") or timezone.now()
     start = data.get("from") or end - DEFAULT_PERIOD
     if start >= end:
-        raise serializers.ValidationError({"from": ["must be before `to`"]})
+        raise serializers.ValidationError({"from": [gettext("must be before `to`")]})
     return reports.ReportFilters(
         start=start,
         end=end,

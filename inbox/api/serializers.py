@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from customers.models import Customer
@@ -200,7 +201,9 @@ class AssignInputSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         if "operator" not in attrs and "team" not in attrs:
-            raise serializers.ValidationError("give an operator and/or a team (null unassigns)")
+            raise serializers.ValidationError(
+                gettext("give an operator and/or a team (null unassigns)")
+            )
         return attrs
 
 

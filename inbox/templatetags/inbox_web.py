@@ -6,7 +6,7 @@ from datetime import datetime
 from django import template
 from django.utils.translation import gettext_lazy
 
-from inbox.representations import conversation_event_text
+from inbox.event_wording import conversation_event_text
 
 register = template.Library()
 

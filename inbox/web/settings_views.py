@@ -1,9 +1,10 @@
-"""The settings page: the operator's own language, labels (supervisors and admins change
-them) and canned replies.
+"""The settings page: the operator's own language and time zone, labels (supervisors and
+admins change them) and canned replies.
 
 It renders what exists; the page's script writes through the REST API, like the inbox.
 """
 
+import zoneinfo
 from typing import cast
 
 from django.conf import settings
@@ -30,5 +31,6 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             "canned_responses": selectors.canned_response_list(),
             "can_edit_labels": user.sees_all_conversations,
             "languages": settings.LANGUAGES,
+            "time_zones": sorted(zoneinfo.available_timezones()),
         },
     )

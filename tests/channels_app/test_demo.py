@@ -42,3 +42,20 @@ def test_a_demo_in_russian_signs_its_people_in_to_russian_pages(settings, client
 
     assert page["Content-Language"] == "ru"
     assert "Диалоги" in page.content.decode()
+
+
+def test_a_demo_operator_works_in_a_time_zone_of_her_own(client):
+    seed_demo()
+    anna = User.objects.get(username="anna")
+    client.force_login(anna)
+
+    page = client.get("/").content.decode()
+
+    assert anna.time_zone == "Europe/Moscow"
+    assert 'data-time-zone="Europe/Moscow"' in page
+    # The resolved conversation's event lines are worded for whoever reads them.
+    events = client.get(
+        f"/api/v1/conversations/{Conversation.objects.get(status='resolved').pk}/events/",
+        HTTP_ACCEPT_LANGUAGE="pl",
+    ).json()["results"]
+    assert "Ben Okafor: rozwiązano rozmowę" in [event["text"] for event in events]

@@ -311,10 +311,14 @@ def chromium():
 def open_pages(chromium):
     contexts = []
 
-    def new_page(*, width: int = 1280, height: int = 800, locale: str = "en-US"):
-        # The browser's languages (navigator.languages, Accept-Language) are set, not
-        # left to the machine's.
-        context = chromium.new_context(viewport={"width": width, "height": height}, locale=locale)
+    def new_page(
+        *, width: int = 1280, height: int = 800, locale: str = "en-US", timezone_id: str = "UTC"
+    ):
+        # The browser's languages (navigator.languages, Accept-Language) and time zone are
+        # set, not left to the machine's.
+        context = chromium.new_context(
+            viewport={"width": width, "height": height}, locale=locale, timezone_id=timezone_id
+        )
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()

@@ -1,10 +1,19 @@
 """An operator switches their pages to Russian on the settings page, and back, in a real
 browser against the live server; the choice holds on every page and over a new sign-in."""
 
-import pytest
+from zoneinfo import ZoneInfo
 
-from inbox.models import User
-from tests.live.test_inbox_browser import operator_with_password, signed_in
+import pytest
+from django.test import Client
+
+from inbox.models import Message, User
+from tests.live.test_inbox_browser import (
+    conversation_id_of,
+    item,
+    operator_with_password,
+    post_webhook,
+    signed_in,
+)
 
 pytestmark = [pytest.mark.real_services, pytest.mark.django_db(transaction=True)]
 
@@ -33,4 +42,51 @@ def test_an_operator_switches_to_russian_and_back(live_server_url, open_pages, t
     assert page.locator("main h1").inner_text() == "Settings"
     page.wait_for_selector("#settings-status:has-text('Language saved.')")
     assert User.objects.get(pk=anna.pk).language == ""
+    assert page.errors == []
+
+
+def test_the_inbox_script_speaks_the_operators_language(
+    live_server_url, open_pages, team, live_channel
+):
+    anna = operator_with_password("anna", "Anna", team)
+    anna.language, anna.time_zone = "ru", "Asia/Tokyo"
+    anna.save(update_fields=["language", "time_zone"])
+    boris = operator_with_password("boris", "Boris", team)
+    conversation_id = conversation_id_of(
+        post_webhook(
+            live_server_url,
+            live_channel,
+            message_id="ru-1",
+            sender_id="u-ivan",
+            name="Иван Петров",
+            text="Где мой заказ?",
+        )
+    )
+    # Her browser asks for English in New York: her own choices win.
+    page = signed_in(
+        open_pages(locale="en-US", timezone_id="America/New_York"), live_server_url, anna
+    )
+
+    assert page.locator("#live-status").inner_text() == "Подключено"
+    listed = item(page, conversation_id)
+    assert listed.locator(".assignee").inner_text() == "Без исполнителя"
+    assert listed.locator(".conversation-time").inner_text() == "сейчас"
+    assert page.locator("#send-button").inner_text() == "Отправить"
+    written = Message.objects.get(conversation_id=conversation_id).created_at
+    in_tokyo = written.astimezone(ZoneInfo("Asia/Tokyo"))
+    shown = page.locator("#thread-messages .message-in time[data-clock]").inner_text()
+    assert shown.lstrip("0") == f"{in_tokyo.hour}:{in_tokyo.minute:02d}"
+    assert page.locator("#composer-channel").inner_text() == f"Отправка через {live_channel.name}"
+    page.check("#private-note", force=True)
+    assert page.locator("#send-button").inner_text() == "Добавить заметку"
+
+    page.fill("#search-input", "заказ")
+    page.wait_for_selector("#search-status:has-text('1 диалог по запросу «заказ»')")
+    page.keyboard.press("Escape")
+
+    # A colleague working in English resolves it: the line arrives live, in her language.
+    boris_client = Client()
+    boris_client.force_login(boris)
+    assert boris_client.post(f"/api/v1/conversations/{conversation_id}/resolve/").status_code == 200
+    page.locator("#thread-messages .thread-event", has_text="Boris: диалог решён").wait_for()
     assert page.errors == []

@@ -32,8 +32,8 @@ export function setupConversationActions({ me, header, openConversation, onChang
     if (!calls[action]) return;
     try {
       onChanged(await calls[action]());
-      if (action === "resolve") showToast("Conversation resolved.");
-      if (action === "snooze") showToast("Conversation snoozed.");
+      if (action === "resolve") showToast(gettext("Conversation resolved."));
+      if (action === "snooze") showToast(gettext("Conversation snoozed."));
     } catch (error) {
       showToast(error.message, { isError: true });
     }

@@ -3,7 +3,7 @@
 
 export class ApiError extends Error {
   constructor(status, detail) {
-    super(detail || `Request failed (${status})`);
+    super(detail || interpolate(gettext("Request failed (%(status)s)"), { status }, true));
     this.status = status;
   }
 }
@@ -27,7 +27,7 @@ export async function request(path, { method = "GET", body, form } = {}) {
   if (response.redirected && new URL(response.url).pathname.startsWith("/login/")) {
     // The session ended: sign in again and come back here.
     window.location.assign(`/login/?next=${encodeURIComponent(window.location.pathname + window.location.search)}`);
-    throw new ApiError(401, "Signed out");
+    throw new ApiError(401, gettext("Signed out"));
   }
   const data = await response.json().catch(() => null);
   if (!response.ok) {

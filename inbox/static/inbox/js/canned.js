@@ -4,6 +4,7 @@
 
 import { api } from "./api.js";
 import { element, html } from "./dom.js";
+import { format } from "./i18n.js";
 
 const PAGE_LIMIT = 5;
 const SHOWN_LIMIT = 8;
@@ -94,7 +95,7 @@ export function setupCannedResponses({ textarea, listbox, context, showToast }) 
     shown = matching(responses, typed);
     if (!shown.length) {
       listbox.replaceChildren(
-        element(html`<li class="canned-empty" role="option" aria-disabled="true" id="canned-none">No canned response starts with /${typed}</li>`),
+        element(html`<li class="canned-empty" role="option" aria-disabled="true" id="canned-none">${format(gettext("No canned response starts with /%(typed)s"), { typed })}</li>`),
       );
       listbox.hidden = false;
       highlight(-1);
@@ -120,7 +121,9 @@ export function setupCannedResponses({ textarea, listbox, context, showToast }) 
     if (!responses) {
       loading ||= loadAll().catch((error) => {
         loading = null;
-        showToast(`Canned responses unavailable: ${error.message}`, { isError: true });
+        showToast(format(gettext("Canned responses unavailable: %(reason)s"), { reason: error.message }), {
+          isError: true,
+        });
         return null;
       });
       const loaded = await loading;

@@ -5,6 +5,7 @@
 import { api } from "./api.js";
 import { setupCannedResponses } from "./canned.js";
 import { setupComposerFiles } from "./composer_files.js";
+import { format } from "./i18n.js";
 
 /** `thread` is the open conversation's module; `typing` tells colleagues we are typing. */
 export function setupComposer({ me, thread, typing, showToast }) {
@@ -22,17 +23,18 @@ export function setupComposer({ me, thread, typing, showToast }) {
   }
 
   function setComposerFor(conversation) {
+    const channel = conversation.channel.name;
     replyBody.placeholder = isNote()
-      ? "Write a private note: only your team sees it…"
-      : `Reply on ${conversation.channel.name}…`;
-    composerChannel.textContent = isNote() ? "Private note" : `Sends on ${conversation.channel.name}`;
-    replyLabel.textContent = isNote() ? "Private note" : "Reply";
+      ? gettext("Write a private note: only your team sees it…")
+      : format(gettext("Reply on %(channel)s…"), { channel });
+    composerChannel.textContent = isNote() ? gettext("Private note") : format(gettext("Sends on %(channel)s"), { channel });
+    replyLabel.textContent = isNote() ? gettext("Private note") : gettext("Reply");
   }
 
   function setComposerMode(mode) {
     composer.dataset.mode = mode;
     composer.querySelector(`input[name="mode"][value="${mode}"]`).checked = true;
-    sendButton.textContent = mode === "note" ? "Add note" : "Send";
+    sendButton.textContent = mode === "note" ? gettext("Add note") : gettext("Send");
     const conversation = thread.current();
     if (conversation) setComposerFor(conversation);
   }
@@ -82,7 +84,7 @@ export function setupComposer({ me, thread, typing, showToast }) {
       }
       drafts.delete(conversationId);
     } catch (error) {
-      showToast(`Not sent: ${error.message}`, { isError: true });
+      showToast(format(gettext("Not sent: %(reason)s"), { reason: error.message }), { isError: true });
     } finally {
       sendButton.disabled = false;
     }

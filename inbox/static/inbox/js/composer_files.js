@@ -2,6 +2,7 @@
 // shows as a removable chip until the reply is sent.
 
 import { element, html } from "./dom.js";
+import { format } from "./i18n.js";
 
 // The server enforces these too; checking here spares a failed upload.
 export const MAX_FILE_SIZE = 25 * 1024 * 1024;
@@ -19,11 +20,15 @@ function sizeText(size) {
 }
 
 function refusal(file, count) {
-  if (count >= MAX_FILES) return `At most ${MAX_FILES} files per message.`;
-  if (file.size > MAX_FILE_SIZE) return `${file.name} is larger than 25 MB.`;
+  if (count >= MAX_FILES) {
+    return format(ngettext("At most %(count)s file per message.", "At most %(count)s files per message.", MAX_FILES), {
+      count: MAX_FILES,
+    });
+  }
+  if (file.size > MAX_FILE_SIZE) return format(gettext("%(name)s is larger than 25 MB."), { name: file.name });
   const extensions = file.name.toLowerCase().split(".").slice(1);
   if (extensions.some((extension) => BLOCKED_EXTENSIONS.has(extension))) {
-    return `${file.name}: executable files cannot be sent.`;
+    return format(gettext("%(name)s: executable files cannot be sent."), { name: file.name });
   }
   return "";
 }
@@ -35,7 +40,7 @@ export function setupComposerFiles({ composer, input, button, chipList, showToas
     chipList.replaceChildren(
       ...files.map((file, index) =>
         element(
-          html`<li class="file-chip"><span class="file-icon" aria-hidden="true"></span><span class="file-chip-name">${file.name}</span> <span class="file-size">${sizeText(file.size)}</span><button type="button" class="file-chip-remove" data-remove-file="${index}" aria-label="Remove ${file.name}">×</button></li>`,
+          html`<li class="file-chip"><span class="file-icon" aria-hidden="true"></span><span class="file-chip-name">${file.name}</span> <span class="file-size">${sizeText(file.size)}</span><button type="button" class="file-chip-remove" data-remove-file="${index}" aria-label="${format(gettext("Remove %(name)s"), { name: file.name })}">×</button></li>`,
         ),
       ),
     );

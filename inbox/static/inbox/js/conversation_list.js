@@ -37,6 +37,8 @@ export function setupConversationList({ page, hrefFor, isSelected, markPresence,
   const listEmpty = document.getElementById("list-empty");
   const loadMoreButton = document.getElementById("load-more");
   const { view, user: me } = page;
+  // As the server wrote it, in the operator's language; unread counts go before it.
+  const pageTitle = document.title;
 
   const items = new Map(page.items.map((item) => [item.id, item]));
   const unread = new Map(JSON.parse(sessionStorage.getItem(UNREAD_KEY) || "[]"));
@@ -67,7 +69,7 @@ export function setupConversationList({ page, hrefFor, isSelected, markPresence,
   function saveUnread() {
     sessionStorage.setItem(UNREAD_KEY, JSON.stringify([...unread]));
     const total = [...unread.values()].reduce((sum, count) => sum + count, 0);
-    document.title = `${total ? `(${total}) ` : ""}Inbox · Switchboard`;
+    document.title = `${total ? `(${total}) ` : ""}${pageTitle}`;
   }
 
   function updateEmptyState() {
@@ -146,7 +148,7 @@ export function setupConversationList({ page, hrefFor, isSelected, markPresence,
       loadMoreButton.hidden = !next.next;
       updateEmptyState();
     } catch {
-      showToast("Could not load more conversations.", { isError: true });
+      showToast(gettext("Could not load more conversations."), { isError: true });
     } finally {
       loadMoreButton.disabled = false;
     }
@@ -162,7 +164,7 @@ export function setupConversationList({ page, hrefFor, isSelected, markPresence,
       updateEmptyState();
       return first.counts;
     } catch {
-      showToast("Could not refresh the list.", { isError: true });
+      showToast(gettext("Could not refresh the list."), { isError: true });
       return null;
     }
   }

@@ -3,7 +3,9 @@
 
 import { element, html } from "./dom.js";
 import { localizeTimes } from "./format.js";
+import { format } from "./i18n.js";
 import { LiveConnection } from "./live.js";
+import { STATE_LABELS } from "./live_events.js";
 
 const data = JSON.parse(document.getElementById("csat-report-data").textContent);
 const list = document.getElementById("needs-attention");
@@ -20,12 +22,13 @@ function belongsHere(survey) {
 
 function feedbackItem(survey, answeredAt) {
   const rating = Number(survey.rating);
-  const operator = data.operators[String(survey.operator_id)] ?? (survey.operator_id ? "Another operator" : "No operator");
+  const operator =
+    data.operators[String(survey.operator_id)] ?? (survey.operator_id ? gettext("Another operator") : gettext("No operator"));
   return element(html`<li class="feedback-item is-new">
     <a class="feedback-link" href="/?conversation=${encodeURIComponent(survey.conversation_id)}" data-conversation-id="${survey.conversation_id}">
-      <span class="rating-badge rating-${rating}" aria-label="Rated ${rating} out of 5">${rating}</span>
+      <span class="rating-badge rating-${rating}" aria-label="${format(gettext("Rated %(rating)s out of 5"), { rating })}">${rating}</span>
       <span class="feedback-main">
-        <span class="feedback-comment${survey.comment ? "" : " is-empty"}">${survey.comment || "No comment"}</span>
+        <span class="feedback-comment${survey.comment ? "" : " is-empty"}">${survey.comment || gettext("No comment")}</span>
         <span class="feedback-meta">${operator} · <time datetime="${answeredAt}" data-clock></time></span>
       </span>
     </a>
@@ -53,6 +56,6 @@ new LiveConnection({
   onReconnect() {},
   onState(state) {
     liveStatus.dataset.state = state;
-    liveStatus.textContent = { live: "Live", connecting: "Connecting…", reconnecting: "Reconnecting…" }[state];
+    liveStatus.textContent = STATE_LABELS[state];
   },
 }).start();

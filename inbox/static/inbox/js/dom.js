@@ -33,6 +33,15 @@ export function html(strings, ...values) {
   return new SafeHtml(text);
 }
 
+/**
+ * A translated text with markup in its %(name)s places: the text is escaped, each value
+ * too unless it is SafeHtml ("Snoozed until %(time)s" with a <time> element in it).
+ */
+export function htmlFormat(text, values) {
+  const parts = String(text).split(/%\((\w+)\)s/);
+  return new SafeHtml(parts.map((part, index) => (index % 2 ? piece(values[part]) : escapeHtml(part))).join(""));
+}
+
 /** The first element of a SafeHtml snippet. */
 export function element(safe) {
   if (!(safe instanceof SafeHtml)) throw new TypeError("element() takes html`` output only");

@@ -1,36 +1,51 @@
-// Times as the inbox shows them; inbox/templatetags/inbox_web.py renders the same on the server.
+// Times as the inbox shows them, in the operator's language and time zone (i18n.js): ages
+// ("5 min ago", "yesterday") and clock times. The server renders a UTC fallback that the
+// script rewrites here.
 
+import { format, language, timeZone } from "./i18n.js";
+
+const AGE_UNITS = [
+  [7 * 86400, "week"],
+  [86400, "day"],
+  [3600, "hour"],
+  [60, "minute"],
+];
+const ageFormat = new Intl.RelativeTimeFormat(language, { numeric: "auto", style: "short" });
+
+/** How long ago: "now", "5 min ago", "yesterday", "2 wk ago" (in the operator's language). */
 export function shortAgo(value, now = Date.now()) {
   if (!value) return "";
   const seconds = Math.max((now - new Date(value).getTime()) / 1000, 0);
-  const units = [
-    [7 * 86400, "w"],
-    [86400, "d"],
-    [3600, "h"],
-    [60, "m"],
-  ];
-  for (const [size, unit] of units) {
-    if (seconds >= size) return `${Math.floor(seconds / size)}${unit}`;
+  for (const [size, unit] of AGE_UNITS) {
+    if (seconds >= size) return ageFormat.format(-Math.floor(seconds / size), unit);
   }
-  return "now";
+  return ageFormat.format(0, "second");
 }
 
-const clockFormat = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
-const dayFormat = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric" });
+const clockFormat = new Intl.DateTimeFormat(language, { hour: "numeric", minute: "2-digit", timeZone });
+const dayClockFormat = new Intl.DateTimeFormat(language, {
+  month: "short",
+  day: "numeric",
+  hour: "numeric",
+  minute: "2-digit",
+  timeZone,
+});
+const fullFormat = new Intl.DateTimeFormat(language, { dateStyle: "medium", timeStyle: "short", timeZone });
+const calendarDay = new Intl.DateTimeFormat("en-CA", { year: "numeric", month: "2-digit", day: "2-digit", timeZone });
 
-/** "14:05" today, "Mar 3, 14:05" before. */
+/** "14:05" today (in the operator's time zone), "3 Mar, 14:05" before. */
 export function clock(value) {
   if (!value) return "";
   const date = new Date(value);
-  const time = clockFormat.format(date);
-  return date.toDateString() === new Date().toDateString() ? time : `${dayFormat.format(date)}, ${time}`;
+  const isToday = calendarDay.format(date) === calendarDay.format(new Date());
+  return (isToday ? clockFormat : dayClockFormat).format(date);
 }
 
 export function fullDate(value) {
-  return value ? new Date(value).toLocaleString() : "";
+  return value ? fullFormat.format(new Date(value)) : "";
 }
 
-/** Rewrite server-rendered UTC times in the operator's own time zone. */
+/** Rewrite server-rendered UTC times in the operator's own language and time zone. */
 export function localizeTimes(root) {
   for (const node of root.querySelectorAll("time[data-clock]")) {
     node.textContent = clock(node.dateTime);
@@ -42,7 +57,7 @@ export function localizeTimes(root) {
   refreshAges(root);
 }
 
-/** Refresh "5m"-style ages: list times and waiting badges. */
+/** Refresh ages: list times and waiting badges. */
 export function refreshAges(root) {
   const now = Date.now();
   for (const node of root.querySelectorAll("time[data-ago]")) {
@@ -52,6 +67,6 @@ export function refreshAges(root) {
   for (const node of root.querySelectorAll("[data-waiting-since]")) {
     const text = node.querySelector("[data-ago-text]");
     if (text) text.textContent = shortAgo(node.dataset.waitingSince, now);
-    node.title = `Waiting for a reply since ${fullDate(node.dataset.waitingSince)}`;
+    node.title = format(gettext("Waiting for a reply since %(date)s"), { date: fullDate(node.dataset.waitingSince) });
   }
 }

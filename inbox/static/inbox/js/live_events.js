@@ -3,7 +3,11 @@
 
 import { LiveConnection } from "./live.js";
 
-const STATE_LABELS = { live: "Live", connecting: "Connecting…", reconnecting: "Reconnecting…" };
+export const STATE_LABELS = {
+  live: gettext("Live"),
+  connecting: gettext("Connecting…"),
+  reconnecting: gettext("Reconnecting…"),
+};
 
 export function setupLiveEvents() {
   const liveStatus = document.getElementById("live-status");

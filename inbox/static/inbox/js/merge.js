@@ -4,6 +4,7 @@
 
 import { api } from "./api.js";
 import { element, html } from "./dom.js";
+import { format } from "./i18n.js";
 import { customerName } from "./render.js";
 
 const SEARCH_DELAY_MS = 250;
@@ -53,7 +54,7 @@ export function setupMerge({ profile, onChanged, showToast }) {
     try {
       page = await api.get(`/api/v1/customers/?q=${encodeURIComponent(text)}`);
     } catch (error) {
-      showToast(`Search failed: ${error.message}`, { isError: true });
+      showToast(format(gettext("Search failed: %(reason)s"), { reason: error.message }), { isError: true });
       return;
     }
     if (token !== searchToken) return;
@@ -65,13 +66,16 @@ export function setupMerge({ profile, onChanged, showToast }) {
               html`<li><button type="button" data-merge-pick="${customer.id}" data-name="${customerName(customer)}"><span class="merge-name">${customerName(customer)}</span><span class="merge-detail">${identitySummary(customer)}</span></button></li>`,
             ),
           )
-        : [element(html`<li class="muted">No other customer matches.</li>`)]),
+        : [element(html`<li class="muted">${gettext("No other customer matches.")}</li>`)]),
     );
   }
 
   function pick(button) {
     duplicate = { id: Number(button.dataset.mergePick), name: button.dataset.name };
-    summary.textContent = `${duplicate.name} will be merged into ${survivor.name}; this can be undone.`;
+    summary.textContent = format(gettext("%(duplicate)s will be merged into %(survivor)s; this can be undone."), {
+      duplicate: duplicate.name,
+      survivor: survivor.name,
+    });
     pickStep.hidden = true;
     confirmStep.hidden = false;
     submit.focus();
@@ -83,10 +87,12 @@ export function setupMerge({ profile, onChanged, showToast }) {
     try {
       await api.post(`/api/v1/customers/${survivor.id}/merge/`, { other: duplicate.id });
       dialog.close();
-      showToast(`${duplicate.name} merged into ${survivor.name}.`);
+      showToast(
+        format(gettext("%(duplicate)s merged into %(survivor)s."), { duplicate: duplicate.name, survivor: survivor.name }),
+      );
       await onChanged();
     } catch (error) {
-      showToast(`Not merged: ${error.message}`, { isError: true });
+      showToast(format(gettext("Not merged: %(reason)s"), { reason: error.message }), { isError: true });
     } finally {
       submit.disabled = false;
     }
@@ -96,11 +102,11 @@ export function setupMerge({ profile, onChanged, showToast }) {
     button.disabled = true;
     try {
       await api.post(`/api/v1/customer-merges/${button.dataset.mergeUndo}/undo/`);
-      showToast(`Merge of ${button.dataset.mergeName} undone.`);
+      showToast(format(gettext("Merge of %(name)s undone."), { name: button.dataset.mergeName }));
       await onChanged();
     } catch (error) {
       button.disabled = false;
-      showToast(`Not undone: ${error.message}`, { isError: true });
+      showToast(format(gettext("Not undone: %(reason)s"), { reason: error.message }), { isError: true });
     }
   }
 

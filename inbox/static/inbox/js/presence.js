@@ -3,9 +3,10 @@
 
 import { api } from "./api.js";
 import { element, html } from "./dom.js";
+import { format } from "./i18n.js";
 
 const PRESENCE_KEY = "switchboard.presence";
-const PRESENCE_LABELS = { online: "Online", away: "Away", offline: "Offline" };
+const PRESENCE_LABELS = { online: gettext("Online"), away: gettext("Away"), offline: gettext("Offline") };
 
 /** `markedRoots` are the elements whose assignee names carry a presence dot. */
 export function setupPresence({ me, live, markedRoots }) {
@@ -27,7 +28,7 @@ export function setupPresence({ me, live, markedRoots }) {
     for (const node of [...nodes, ...root.querySelectorAll("[data-operator-id]")]) {
       const status = presenceOf(Number(node.dataset.operatorId));
       node.dataset.presence = status;
-      node.title = `${PRESENCE_LABELS[status]}`;
+      node.title = PRESENCE_LABELS[status];
     }
     return root;
   }
@@ -37,7 +38,7 @@ export function setupPresence({ me, live, markedRoots }) {
     teamOnline.replaceChildren(
       ...others.map((entry) =>
         element(
-          html`<li data-presence="${entry.status}" title="${entry.operator.name}: ${PRESENCE_LABELS[entry.status] || entry.status}"><span class="presence-dot" aria-hidden="true"></span>${entry.operator.name}</li>`,
+          html`<li data-presence="${entry.status}" title="${format(gettext("%(name)s: %(status)s"), { name: entry.operator.name, status: PRESENCE_LABELS[entry.status] || entry.status })}"><span class="presence-dot" aria-hidden="true"></span>${entry.operator.name}</li>`,
         ),
       ),
     );

@@ -4,14 +4,15 @@
 
 import { clock, fullDate, shortAgo } from "./format.js";
 import { html, safeUrl } from "./dom.js";
+import { format } from "./i18n.js";
 
 const AVATAR_TONES = 8;
 const DELIVERY = {
-  queued: ["⏱", "Queued"],
-  sent: ["✓", "Sent"],
-  delivered: ["✓✓", "Delivered"],
-  read: ["✓✓", "Read"],
-  failed: ["⚠", "Failed"],
+  queued: ["⏱", gettext("Queued")],
+  sent: ["✓", gettext("Sent")],
+  delivered: ["✓✓", gettext("Delivered")],
+  read: ["✓✓", gettext("Read")],
+  failed: ["⚠", gettext("Failed")],
 };
 
 export function initials(name) {
@@ -24,13 +25,13 @@ export function initials(name) {
 }
 
 export function customerName(customer) {
-  return customer.name || `Customer ${customer.id}`;
+  return customer.name || format(gettext("Customer %(id)s"), { id: customer.id });
 }
 
 function previewText(item) {
   if (item.preview) return item.preview;
-  if (item.preview_direction) return "Attachment";
-  return item.subject || "No messages yet";
+  if (item.preview_direction) return gettext("Attachment");
+  return item.subject || gettext("No messages yet");
 }
 
 function escapeRegExp(text) {
@@ -69,14 +70,14 @@ export function conversationItem(item, { href, isSelected, unread, channelKinds,
       </span>
       ${item.snippet
         ? html`<span class="conversation-preview conversation-snippet">${highlighted(item.snippet, searchText)}</span>`
-        : html`<span class="conversation-preview">${item.preview_direction === "out" ? html`<span class="preview-you">You: </span>` : ""}${previewText(item)}</span>`}
+        : html`<span class="conversation-preview">${item.preview_direction === "out" ? html`<span class="preview-you">${gettext("You:")} </span>` : ""}${previewText(item)}</span>`}
       <span class="conversation-meta">
         <span class="channel-tag channel-${item.channel.kind}" title="${item.channel.name}"><span class="channel-icon" aria-hidden="true"></span>${channelKinds[item.channel.kind] || item.channel.kind}</span>
-        ${waiting ? html`<span class="waiting" title="Waiting for a reply" data-waiting-since="${item.waiting_since}"><span class="visually-hidden">Waiting </span><span data-ago-text>${shortAgo(item.waiting_since)}</span></span>` : ""}
+        ${waiting ? html`<span class="waiting" title="${gettext("Waiting for a reply")}" data-waiting-since="${item.waiting_since}"><span class="visually-hidden">${gettext("Waiting")} </span><span data-ago-text>${shortAgo(item.waiting_since)}</span></span>` : ""}
         ${item.priority && item.priority !== "none" ? html`<span class="priority priority-${item.priority}">${priorities[item.priority] || item.priority}</span>` : ""}
-        <span class="assignee${item.assignee ? "" : " is-unassigned"}"${item.assignee ? html` data-operator-id="${item.assignee.id}"` : ""}>${item.assignee ? item.assignee.name : "Unassigned"}</span>
+        <span class="assignee${item.assignee ? "" : " is-unassigned"}"${item.assignee ? html` data-operator-id="${item.assignee.id}"` : ""}>${item.assignee ? item.assignee.name : gettext("Unassigned")}</span>
         ${labelChips(item.labels)}
-        <span class="unread-badge"${unread ? html` aria-label="${unread} unread"` : html` hidden`}>${unread || ""}</span>
+        <span class="unread-badge"${unread ? html` aria-label="${format(ngettext("%(count)s unread", "%(count)s unread", unread), { count: unread })}"` : html` hidden`}>${unread || ""}</span>
       </span>
     </span>
   </a>
@@ -100,7 +101,7 @@ function attachmentItem(attachment) {
   if (url) {
     return html`<li><a class="attachment-file" href="${url}" target="_blank" rel="noopener noreferrer"><span class="file-icon" aria-hidden="true"></span>${attachment.filename} <span class="file-size">${fileSize(attachment.size)}</span></a></li>`;
   }
-  return html`<li><span class="attachment-file is-pending"><span class="file-icon" aria-hidden="true"></span>${attachment.filename} <span class="file-size">not available yet</span></span></li>`;
+  return html`<li><span class="attachment-file is-pending"><span class="file-icon" aria-hidden="true"></span>${attachment.filename} <span class="file-size">${gettext("not available yet")}</span></span></li>`;
 }
 
 export function messageItem(message, { customer }) {
@@ -109,18 +110,18 @@ export function messageItem(message, { customer }) {
   const [glyph, label] = DELIVERY[message.status] || ["", message.status];
   return html`<li class="message message-${message.direction}${message.private ? " message-note" : ""}" id="message-${message.id}" data-message-id="${message.id}" data-status="${message.status}">
   <div class="bubble">
-    ${message.private ? html`<div class="note-label">Private note</div>` : ""}
+    ${message.private ? html`<div class="note-label">${gettext("Private note")}</div>` : ""}
     ${message.body ? html`<div class="message-body">${message.body}</div>` : ""}
-    ${message.body_full && message.body_full.trim() !== String(message.body).trim() ? html`<button type="button" class="button-link" data-toggle-quoted aria-expanded="false">Show quoted text</button><div class="message-body message-body-full" hidden>${message.body_full}</div>` : ""}
-    ${message.body_html ? html`<button type="button" class="button-link" data-toggle-original aria-expanded="false" data-original-html="${message.body_html}">Show original formatting</button>` : ""}
+    ${message.body_full && message.body_full.trim() !== String(message.body).trim() ? html`<button type="button" class="button-link" data-toggle-quoted aria-expanded="false">${gettext("Show quoted text")}</button><div class="message-body message-body-full" hidden>${message.body_full}</div>` : ""}
+    ${message.body_html ? html`<button type="button" class="button-link" data-toggle-original aria-expanded="false" data-original-html="${message.body_html}">${gettext("Show original formatting")}</button>` : ""}
     ${message.attachments && message.attachments.length ? html`<ul class="attachments">${message.attachments.map(attachmentItem)}</ul>` : ""}
     <div class="message-meta">
       <span class="message-author">${author}</span>
       <time data-clock datetime="${message.created_at}" title="${fullDate(message.created_at)}">${clock(message.created_at)}</time>
-      ${message.edited_at ? html`<span class="message-edited">edited</span>` : ""}
+      ${message.edited_at ? html`<span class="message-edited">${gettext("edited")}</span>` : ""}
       ${isOutbound && !message.private ? html`<span class="delivery delivery-${message.status}" role="img" aria-label="${label}" title="${label}">${glyph}</span>` : ""}
     </div>
-    ${message.status === "failed" ? html`<div class="message-error"><span>Not delivered${message.error ? `: ${message.error}` : ""}</span><button type="button" class="button button-small button-danger" data-retry="${message.id}" aria-label="Retry sending this message">Retry</button></div>` : ""}
+    ${message.status === "failed" ? html`<div class="message-error"><span>${message.error ? format(gettext("Not delivered: %(error)s"), { error: message.error }) : gettext("Not delivered")}</span><button type="button" class="button button-small button-danger" data-retry="${message.id}" aria-label="${gettext("Retry sending this message")}">${gettext("Retry")}</button></div>` : ""}
   </div>
 </li>`;
 }
@@ -131,10 +132,10 @@ export function toggleEmailPart(button) {
   button.setAttribute("aria-expanded", String(!isShown));
   if (button.hasAttribute("data-toggle-quoted")) {
     button.nextElementSibling.hidden = isShown;
-    button.textContent = isShown ? "Show quoted text" : "Hide quoted text";
+    button.textContent = isShown ? gettext("Show quoted text") : gettext("Hide quoted text");
     return;
   }
-  button.textContent = isShown ? "Show original formatting" : "Hide original formatting";
+  button.textContent = isShown ? gettext("Show original formatting") : gettext("Hide original formatting");
   if (isShown) {
     const frame = button.nextElementSibling;
     if (frame?.matches("iframe.message-original")) frame.remove();
@@ -145,7 +146,7 @@ export function toggleEmailPart(button) {
   frame.className = "message-original";
   frame.setAttribute("sandbox", "");
   frame.setAttribute("referrerpolicy", "no-referrer");
-  frame.title = "Original formatting of the email";
+  frame.title = gettext("Original formatting of the email");
   frame.srcdoc = button.dataset.originalHtml;
   button.after(frame);
 }

@@ -2,13 +2,18 @@
 // the list while the box holds text; emptying it (or Escape) brings the view back.
 
 import { api } from "./api.js";
+import { format } from "./i18n.js";
 
 const SEARCH_DELAY_MS = 250;
 const RESULTS_LIMIT = 50;
 
 function resultsSummary(count, text) {
-  if (!count) return `No conversations match “${text}”.`;
-  return `${count}${count >= RESULTS_LIMIT ? "+" : ""} conversation${count === 1 ? "" : "s"} matching “${text}”`;
+  if (!count) return format(gettext("No conversations match “%(text)s”."), { text });
+  if (count >= RESULTS_LIMIT) return format(gettext("%(count)s+ conversations matching “%(text)s”"), { count, text });
+  return format(
+    ngettext("%(count)s conversation matching “%(text)s”", "%(count)s conversations matching “%(text)s”", count),
+    { count, text },
+  );
 }
 
 /** `list` shows the results; `onEnd()` brings the view back up to date. */
@@ -27,7 +32,7 @@ export function setupSearch({ list, onEnd, showToast }) {
     try {
       result = await api.get(`/inbox/search/?q=${encodeURIComponent(text)}`);
     } catch {
-      if (token === searchToken) showToast("Search failed.", { isError: true });
+      if (token === searchToken) showToast(gettext("Search failed."), { isError: true });
       return;
     }
     if (token !== searchToken) return; // a newer search was started meanwhile

@@ -1,5 +1,6 @@
-// The settings page: the operator's language, labels and canned replies, written through
-// the REST API. The server renders the lists; after a change the page reloads them from it.
+// The settings page: the operator's language and time zone, labels and canned replies,
+// written through the REST API. The server renders the lists; after a change the page
+// reloads them from it.
 // gettext() and interpolate() come from the page's catalogue script (/jsi18n/).
 
 import { api } from "./api.js";
@@ -68,6 +69,10 @@ document.addEventListener("click", (event) => {
 document.getElementById("language-select")?.addEventListener("change", (event) => {
   // The page comes back in the chosen language; the note is written in it there.
   run(() => api.patch("/api/v1/operators/me/", { language: event.target.value }), "language-saved");
+});
+
+document.getElementById("time-zone-select")?.addEventListener("change", (event) => {
+  run(() => api.patch("/api/v1/operators/me/", { time_zone: event.target.value }), gettext("Time zone saved."));
 });
 
 const previous = sessionStorage.getItem("settings-status");

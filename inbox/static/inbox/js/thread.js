@@ -3,8 +3,9 @@
 // time; opening another while the first still loads leaves only the last one chosen.
 
 import { api } from "./api.js";
-import { element, html } from "./dom.js";
+import { element, html, htmlFormat } from "./dom.js";
 import { clock, localizeTimes } from "./format.js";
+import { format } from "./i18n.js";
 import { eventItem, labelChips, messageItem, toggleEmailPart } from "./render.js";
 
 const NEAR_BOTTOM_PX = 80;
@@ -60,15 +61,17 @@ export function setupThread({ me, statuses, showToast, onChoose, onBack, onRefre
     status.className = `status-chip status-${conversation.status}`;
     status.textContent = statuses[conversation.status] || conversation.status;
     header.querySelector('[data-field="assignee"]').textContent = conversation.assignee
-      ? `Assigned to ${conversation.assignee.name}`
-      : "Unassigned";
+      ? format(gettext("Assigned to %(name)s"), { name: conversation.assignee.name })
+      : gettext("Unassigned");
     header.querySelector('[data-field="snoozed"]')?.remove();
     if (conversation.status === "snoozed" && conversation.snoozed_until) {
       header
         .querySelector(".thread-subtitle")
         .append(
           element(
-            html`<span class="thread-snoozed" data-field="snoozed">Snoozed until <time datetime="${conversation.snoozed_until}">${clock(conversation.snoozed_until)}</time></span>`,
+            html`<span class="thread-snoozed" data-field="snoozed">${htmlFormat(gettext("Snoozed until %(time)s"), {
+              time: html`<time datetime="${conversation.snoozed_until}">${clock(conversation.snoozed_until)}</time>`,
+            })}</span>`,
           ),
         );
     }
@@ -138,9 +141,10 @@ export function setupThread({ me, statuses, showToast, onChoose, onBack, onRefre
       pane = await api.get(`/inbox/conversations/${id}/`);
     } catch (error) {
       if (token === openToken) threadPane.setAttribute("aria-busy", "false");
-      showToast(error.status === 404 ? "That conversation is not available." : "Could not open the conversation.", {
-        isError: true,
-      });
+      showToast(
+        error.status === 404 ? gettext("That conversation is not available.") : gettext("Could not open the conversation."),
+        { isError: true },
+      );
       return false;
     }
     if (token !== openToken) return false; // another conversation was chosen meanwhile
@@ -197,7 +201,7 @@ export function setupThread({ me, statuses, showToast, onChoose, onBack, onRefre
       );
     } catch (error) {
       button.disabled = false;
-      showToast(`Retry failed: ${error.message}`, { isError: true });
+      showToast(format(gettext("Retry failed: %(reason)s"), { reason: error.message }), { isError: true });
     }
   });
 

@@ -2,6 +2,8 @@
 // thread; our own typing in the reply box is told to them while it lasts (and to a
 // website-chat customer when it is a reply, not a private note: the server decides).
 
+import { format, listOf } from "./i18n.js";
+
 const TYPING_SEND_EVERY_MS = 2500;
 const TYPING_IDLE_MS = 4000;
 const TYPING_SHOWN_MS = 7000;
@@ -23,8 +25,8 @@ export function setupTyping({ me, live, openConversation, isPrivateNote }) {
     typingIndicator.textContent = !names.length
       ? ""
       : names.length === 1
-        ? `${names[0]} is typing…`
-        : `${names.join(", ")} are typing…`;
+        ? format(gettext("%(name)s is typing…"), { name: names[0] })
+        : format(gettext("%(names)s are typing…"), { names: listOf(names) });
   }
 
   function hideTyping(operatorId) {

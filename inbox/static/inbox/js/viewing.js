@@ -2,6 +2,8 @@
 // repeat "viewing" while a conversation stays open and forget a viewer not heard from for
 // a minute (a closed laptop sends no goodbye).
 
+import { format, listOf } from "./i18n.js";
+
 const VIEWING_REPEAT_MS = 25000;
 const VIEWING_FORGOTTEN_MS = 60000;
 
@@ -23,8 +25,8 @@ export function setupViewing({ me, live, header, openConversation }) {
     slot.textContent = !names.length
       ? ""
       : names.length === 1
-        ? `${names[0]} is viewing`
-        : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]} are viewing`;
+        ? format(gettext("%(name)s is viewing"), { name: names[0] })
+        : format(gettext("%(names)s are viewing"), { names: listOf(names) });
   }
 
   function forgetViewer(operatorId) {
