@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from inbox import people
@@ -57,6 +58,14 @@ def _test_settings(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _no_language_left_over():
+    """A request served by the test client leaves its language active on the thread; the
+    next test starts in the installation's language, as a worker or a new request does."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 import logging
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from inbox import realtime, selectors, visibility
 from inbox.events import conversation_event_record
@@ -33,9 +34,11 @@ def conversation_assign(
     events: list[tuple[str, dict]] = []
     if operator is not UNSET:
         if isinstance(operator, User) and not operator.is_active:
-            raise ConversationActionInvalid("that operator is deactivated")
+            raise ConversationActionInvalid(gettext("that operator is deactivated"))
         if isinstance(operator, User) and not operator_can_serve(operator, conversation):
-            raise ConversationActionInvalid("that operator's teams do not serve this channel")
+            raise ConversationActionInvalid(
+                gettext("that operator's teams do not serve this channel")
+            )
         previous = conversation.assignee if conversation.assignee_id else None
         if isinstance(operator, User) and operator.pk != conversation.assignee_id:
             events.append((ConversationEventKind.ASSIGNED, {"operator": operator.display_name}))
@@ -46,7 +49,7 @@ def conversation_assign(
     if team is not UNSET:
         if isinstance(team, Team) and not team.channels.filter(pk=conversation.channel_id).exists():
             # Its members could neither open the conversation nor be given it.
-            raise ConversationActionInvalid("that team does not serve this channel")
+            raise ConversationActionInvalid(gettext("that team does not serve this channel"))
         new_team_id = team.pk if isinstance(team, Team) else None
         if new_team_id != conversation.team_id:
             events.append(

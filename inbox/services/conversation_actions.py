@@ -5,6 +5,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from inbox import csat, realtime
 from inbox.events import conversation_event_record
@@ -39,7 +40,7 @@ def conversation_resolve(*, conversation: Conversation, resolved_by: User | None
     with transaction.atomic():
         _lock_and_read_status(conversation)
         if conversation.status == ConversationStatus.RESOLVED:
-            raise ConversationActionInvalid("the conversation is already resolved")
+            raise ConversationActionInvalid(gettext("the conversation is already resolved"))
         conversation.status = ConversationStatus.RESOLVED
         conversation.resolved_at = timezone.now()
         conversation.resolved_by = resolved_by
@@ -67,7 +68,7 @@ def conversation_reopen(*, conversation: Conversation, actor: User | None = None
     with transaction.atomic():
         _lock_and_read_status(conversation)
         if conversation.status == ConversationStatus.OPEN:
-            raise ConversationActionInvalid("the conversation is already open")
+            raise ConversationActionInvalid(gettext("the conversation is already open"))
         conversation.status = ConversationStatus.OPEN
         conversation.snoozed_until = None
         conversation.resolved_at = None
@@ -86,11 +87,11 @@ def conversation_snooze(
     *, conversation: Conversation, until: datetime, actor: User | None = None
 ) -> Conversation:
     if until <= timezone.now():
-        raise ConversationActionInvalid("snooze until a time in the future")
+        raise ConversationActionInvalid(gettext("snooze until a time in the future"))
     with transaction.atomic():
         _lock_and_read_status(conversation)
         if conversation.status == ConversationStatus.RESOLVED:
-            raise ConversationActionInvalid("a resolved conversation cannot be snoozed")
+            raise ConversationActionInvalid(gettext("a resolved conversation cannot be snoozed"))
         conversation.status = ConversationStatus.SNOOZED
         conversation.snoozed_until = until
         conversation.save(update_fields=["status", "snoozed_until", "updated_at"])
@@ -108,7 +109,9 @@ def conversation_set_priority(
     *, conversation: Conversation, priority: str, actor: User | None = None
 ) -> Conversation:
     if priority not in Priority.values:
-        raise ConversationActionInvalid(f"priority must be one of {', '.join(Priority.values)}")
+        raise ConversationActionInvalid(
+            gettext("priority must be one of %(choices)s") % {"choices": ", ".join(Priority.values)}
+        )
     is_change = conversation.priority != priority
     conversation.priority = priority
     with transaction.atomic():

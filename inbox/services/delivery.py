@@ -10,6 +10,7 @@ from celery import current_app as celery_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from channels_app.contracts import DELIVER_MESSAGE_TASK, DeliveryProgress
 from inbox import realtime
@@ -57,9 +58,9 @@ def _send_delivery_tasks(message_ids: list[int]) -> None:
 def message_retry_delivery(*, message: Message) -> Message:
     """Queue a failed outgoing message again."""
     if message.direction != MessageDirection.OUTBOUND or message.is_private:
-        raise ConversationActionInvalid("only outgoing replies are delivered")
+        raise ConversationActionInvalid(gettext("only outgoing replies are delivered"))
     if message.status != MessageStatus.FAILED:
-        raise ConversationActionInvalid("only a failed message can be retried")
+        raise ConversationActionInvalid(gettext("only a failed message can be retried"))
     with transaction.atomic():
         message.status = MessageStatus.QUEUED
         message.error = ""

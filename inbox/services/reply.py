@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from inbox import realtime
 from inbox.attachments import attachments_check, attachments_store
@@ -34,7 +35,7 @@ def message_reply(
     attached files stored as its attachments (AttachmentRejected when one is not allowed)."""
     accepted = attachments_check(files=files)
     if not body.strip() and not accepted:
-        raise ConversationActionInvalid("a reply needs a body or a file")
+        raise ConversationActionInvalid(gettext("a reply needs a body or a file"))
     now = timezone.now()
     with transaction.atomic():
         message = Message.objects.create(

@@ -90,3 +90,24 @@ def test_a_merge_refusal_follows_the_token_clients_accept_language(supervisor_cl
     assert response.status_code == 400
     assert response.json()["error"] == "invalid"
     assert response.json()["fields"]["other"] == ["клиента нельзя объединить с самим собой"]
+
+
+@pytest.mark.parametrize(
+    ("language", "detail"),
+    [
+        ("en", "the conversation is already resolved"),
+        ("ru", "диалог уже решён"),
+        ("pl", "rozmowa jest już rozwiązana"),
+    ],
+)
+def test_a_refused_conversation_action_says_why_in_the_operators_language(
+    signed_in, channel, language, detail
+):
+    from inbox.models import ConversationStatus
+
+    conversation = ConversationFactory(channel=channel, status=ConversationStatus.RESOLVED)
+
+    response = signed_in(language).post(f"/api/v1/conversations/{conversation.pk}/resolve/")
+
+    assert response.status_code == 400
+    assert detail in str(response.json())
