@@ -2,7 +2,7 @@
 
 A verified webhook carrying one message a batched path can store goes to
 `inbox.receiving.batched` on the event loop; everything else, and anything that path
-declines, goes to the regular Django view (`channels_app.views` →
+declines, goes to the regular Django view (`channels_app.webhooks.webhook` →
 `channels_app.services.webhook_receive` → `inbox.receiving.regular.message_receive`).
 Also the body limit for what anyone may post."""
 
