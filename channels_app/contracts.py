@@ -176,6 +176,9 @@ class OutboundMessage:
     customer_language: str = ""
     # What earlier tries already sent of this reply.
     already_sent: DeliveryProgress = field(default_factory=DeliveryProgress)
+    # When the message was written: with message_id it names this message even across
+    # installations and restored backups (VK's random_id is derived from both).
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -226,7 +229,9 @@ class PayloadMalformed(WebhookRejected):
 class DeliveryFailed(Exception):
     """Sending failed. Retryable failures are tried again with backoff; the others are final.
 
-    `progress` says which parts of a several-part reply went out before the failure."""
+    `progress` says which parts of a several-part reply went out before the failure;
+    `is_recipient_unreachable` that the platform will take no message for this customer
+    (they did not allow messages, or blocked us) until they write again."""
 
     def __init__(
         self,
@@ -235,12 +240,14 @@ class DeliveryFailed(Exception):
         is_retryable: bool,
         retry_after: float | None = None,
         progress: DeliveryProgress | None = None,
+        is_recipient_unreachable: bool = False,
     ):
         super().__init__(reason)
         self.reason = reason
         self.is_retryable = is_retryable
         self.retry_after = retry_after
         self.progress = progress
+        self.is_recipient_unreachable = is_recipient_unreachable
 
 
 # Mail: the SMTP envelope's sender (MAIL FROM; "<>" for bounces), given by our SMTP server

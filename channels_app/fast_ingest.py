@@ -331,7 +331,7 @@ def _parse_single_message(channel: Channel, request: WebhookRequest) -> InboundM
     regular path should say what is wrong with it)."""
     try:
         adapter = adapter_for(channel)
-        if adapter.uses_thread_references:
+        if adapter.uses_thread_references or adapter.accepted_answer is not None:
             # Email: parsing a sender's MIME is too heavy for the event loop, and it
             # threads by reference, which only the regular path does.
             return None

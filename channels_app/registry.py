@@ -4,6 +4,7 @@ from channels_app.adapters.api import ApiAdapter
 from channels_app.adapters.base import ChannelAdapter
 from channels_app.adapters.email import EmailAdapter
 from channels_app.adapters.telegram import TelegramAdapter
+from channels_app.adapters.vk import VkAdapter
 from channels_app.adapters.webchat import WebchatAdapter
 from channels_app.adapters.whatsapp import WhatsAppAdapter
 from channels_app.models import Channel
@@ -12,6 +13,7 @@ ADAPTERS: dict[str, type[ChannelAdapter]] = {
     ApiAdapter.kind: ApiAdapter,
     EmailAdapter.kind: EmailAdapter,
     TelegramAdapter.kind: TelegramAdapter,
+    VkAdapter.kind: VkAdapter,
     WhatsAppAdapter.kind: WhatsAppAdapter,
     WebchatAdapter.kind: WebchatAdapter,
 }

@@ -410,10 +410,15 @@ def message_deliver(*, message_id: int, attempt: int, max_attempts: int) -> floa
             else ""
         ),
         already_sent=DeliveryProgress.from_stored(message.delivery_progress),
+        created_at=message.created_at,
     )
     try:
         result = adapter.send(outbound)
     except DeliveryFailed as failure:
+        if failure.is_recipient_unreachable:
+            identity_set_reachable(
+                kind=conversation.channel.kind, value=outbound.recipient_address, is_reachable=False
+            )
         is_final = not failure.is_retryable or attempt >= max_attempts
         inbox_services.message_record_delivery_attempt(
             message_id=message.pk,

@@ -59,6 +59,10 @@ class ChannelAdapter(ABC):
     # The platform's cap on messages a second from one channel, for survey batches
     # (kept across all worker processes); None where the platform sets none.
     survey_sends_per_second: ClassVar[float | None] = None
+    # What the platform must get back for a request we accepted, where it is not our JSON
+    # (VK takes anything but a plain `ok` for a failure and sends the event again). The
+    # batched fast path answers in JSON only, so it leaves such kinds to the regular path.
+    accepted_answer: ClassVar[VerificationAnswer | None] = None
 
     def __init__(self, channel: "Channel") -> None:
         self.channel = channel
@@ -131,6 +135,11 @@ class ChannelAdapter(ABC):
         """Called after the events of one request were committed: acknowledge them to the
         platform where it expects that (Telegram's answerCallbackQuery, say). Keep it fast
         and never raise; enqueue a task for anything slow."""
+        return None
+
+    def answer_posted_handshake(self, request: WebhookRequest) -> VerificationAnswer | None:
+        """Answer a handshake the platform POSTs to the webhook URL before any event (VK's
+        `confirmation`), storing nothing; None for every other request."""
         return None
 
     def answer_verification(self, request: WebhookRequest) -> VerificationAnswer:
