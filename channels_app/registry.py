@@ -4,6 +4,7 @@ from channels_app.adapters.api import ApiAdapter
 from channels_app.adapters.base import ChannelAdapter
 from channels_app.adapters.email import EmailAdapter
 from channels_app.adapters.telegram import TelegramAdapter
+from channels_app.adapters.viber import ViberAdapter
 from channels_app.adapters.vk import VkAdapter
 from channels_app.adapters.webchat import WebchatAdapter
 from channels_app.adapters.whatsapp import WhatsAppAdapter
@@ -14,6 +15,7 @@ ADAPTERS: dict[str, type[ChannelAdapter]] = {
     EmailAdapter.kind: EmailAdapter,
     TelegramAdapter.kind: TelegramAdapter,
     VkAdapter.kind: VkAdapter,
+    ViberAdapter.kind: ViberAdapter,
     WhatsAppAdapter.kind: WhatsAppAdapter,
     WebchatAdapter.kind: WebchatAdapter,
 }
