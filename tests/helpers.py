@@ -167,3 +167,21 @@ def stored_counts() -> tuple[int, int, int, int]:
         Message.objects.count(),
         WebhookEvent.objects.count(),
     )
+
+
+def survey_sent(*, conversation, operator, reply: str = "All sorted!"):
+    """The operator replies and resolves; the survey falls due and the worker sends it.
+    Returns the conversation's survey as it then is."""
+    from django.utils import timezone
+
+    from channels_app.services import csat_survey_send
+    from inbox import csat
+    from inbox.models import CsatSurvey
+    from inbox.services import conversation_resolve, message_reply
+
+    message_reply(conversation=conversation, author=operator, body=reply)
+    conversation_resolve(conversation=conversation, resolved_by=operator)
+    CsatSurvey.objects.filter(conversation=conversation).update(due_at=timezone.now())
+    for survey_id in csat.csat_surveys_queue_due():
+        csat_survey_send(survey_id=survey_id)
+    return CsatSurvey.objects.get(conversation=conversation)

@@ -3,13 +3,14 @@
 from typing import Any, ClassVar
 
 from channels_app.adapters.base import ChannelAdapter, ConfigInvalid
-from channels_app.adapters.vk import inbound, setup
+from channels_app.adapters.vk import inbound, setup, survey
 from channels_app.adapters.vk.outbound import message_send
 from channels_app.adapters.vk.vk_api import KIND, VkApi
 from channels_app.contracts import (
     DeliveryResult,
     InboundEvent,
     OutboundMessage,
+    OutboundSurvey,
     VerificationAnswer,
     WebhookRequest,
 )
@@ -56,6 +57,11 @@ class VkAdapter(ChannelAdapter):
     def check_config(cls, public: dict[str, Any]) -> dict[str, str]:
         return setup.config_errors(public)
 
+    def __init__(self, channel) -> None:
+        super().__init__(channel)
+        # The survey keyboard each customer's app shows, read from the parsed request.
+        self._keyboards: dict[str, str] = {}
+
     def answer_posted_handshake(self, request: WebhookRequest) -> VerificationAnswer | None:
         return inbound.confirmation_answer(self.channel, request)
 
@@ -63,7 +69,17 @@ class VkAdapter(ChannelAdapter):
         inbound.secret_check(self.channel, request)
 
     def parse(self, request: WebhookRequest) -> list[InboundEvent]:
-        return inbound.events_from_callback(request.body)
+        return inbound.events_from_callback(request.body, keyboards=self._keyboards)
+
+    def on_events_stored(self, events: list[InboundEvent]) -> None:
+        """Remember the customers' keyboards for their surveys, and answer callback button
+        presses, which shows the customer the thanks."""
+        survey.keyboards_remember(self.channel, self._keyboards)
+        survey.button_presses_answer(VkApi(self.channel), events)
 
     def send(self, outbound: OutboundMessage) -> DeliveryResult:
         return message_send(VkApi(self.channel), outbound)
+
+    def send_survey(self, outbound_survey: OutboundSurvey) -> DeliveryResult:
+        """The question with the best keyboard of the five ratings the customer's app shows."""
+        return survey.survey_send(VkApi(self.channel), outbound_survey)

@@ -46,6 +46,11 @@ EVENT_EXTERNAL_ID_PREFIX = "event:"
 MAX_EVENT_ID_LENGTH = 200
 # Forwarded messages can nest; deeper ones are left out of the quote.
 MAX_QUOTE_DEPTH = 3
+# The survey keyboards a customer's app may show, best first (see survey).
+CALLBACK_BUTTONS = "callback"
+INLINE_TEXT_BUTTONS = "inline_text"
+TEXT_KEYBOARD = "keyboard"
+NO_KEYBOARD = "none"
 # VK's lang_id for the languages we speak (client_info.lang_id).
 LANGUAGES_BY_VK_ID = {0: "ru", 3: "en"}
 
@@ -84,14 +89,25 @@ def secret_check(channel, request: WebhookRequest) -> None:
         raise SignatureInvalid("the event is for another community", status_code=403)
 
 
-def events_from_callback(body: bytes) -> list[InboundEvent]:
+def events_from_callback(
+    body: bytes, *, keyboards: dict[str, str] | None = None
+) -> list[InboundEvent]:
+    """The events a callback carries; `keyboards` gets, for each customer who wrote, the
+    best survey keyboard their app shows."""
     callback = JsonObject.from_body(body)
     event_type = callback.string("type")
     if event_type == "message_new":
         container = callback.required_object("object")
-        return _message_events(
+        events = _message_events(
             container.required_object("message"), container.object("client_info")
         )
+        if keyboards is not None:
+            for event in events:
+                if isinstance(event, InboundMessage):
+                    keyboards[event.recipient_address] = keyboard_capability(
+                        container.object("client_info")
+                    )
+        return events
     if event_type == "message_edit":
         return _edit_events(callback.required_object("object"))
     if event_type == "message_event":
@@ -106,6 +122,18 @@ def events_from_callback(body: bytes) -> list[InboundEvent]:
             )
         ]
     return []
+
+
+def keyboard_capability(client_info: JsonObject | None) -> str:
+    """The best survey keyboard a customer's app shows, from a message's client_info."""
+    if client_info is None:
+        return TEXT_KEYBOARD
+    actions = {
+        item for item in client_info.data.get("button_actions") or [] if isinstance(item, str)
+    }
+    if client_info.boolean("inline_keyboard"):
+        return CALLBACK_BUTTONS if "callback" in actions else INLINE_TEXT_BUTTONS
+    return TEXT_KEYBOARD if client_info.boolean("keyboard") else NO_KEYBOARD
 
 
 def _is_customer_dialog(message: JsonObject) -> bool:

@@ -33,20 +33,28 @@ PHOTO_CONTENT_TYPES = frozenset({"image/jpeg", "image/png", "image/gif"})
 
 def random_id(*, key: str, message_id: int, written_at: str, part: int) -> int:
     """A positive 63-bit number that names one part of one of our messages."""
-    name = f"{message_id}:{written_at}:{part}".encode()
-    digest = hmac.new(key.encode(), name, hashlib.sha256).digest()
+    return named_random_id(key=key, name=f"{message_id}:{written_at}:{part}")
+
+
+def named_random_id(*, key: str, name: str) -> int:
+    digest = hmac.new(key.encode(), name.encode(), hashlib.sha256).digest()
     return int.from_bytes(digest[:8], "big") & MAX_RANDOM_ID or 1
+
+
+def random_id_key(api: VkApi) -> str:
+    key = api.channel.secrets.get("random_id_key")
+    if not key:
+        raise DeliveryFailed(
+            "the channel has no random_id_key: save its settings once", is_retryable=False
+        )
+    return key
 
 
 def message_send(api: VkApi, outbound: OutboundMessage) -> DeliveryResult:
     peer_id = outbound.recipient_address
     if not peer_id.isdigit():
         raise DeliveryFailed("the conversation has no VK user id to write to", is_retryable=False)
-    key = api.channel.secrets.get("random_id_key")
-    if not key:
-        raise DeliveryFailed(
-            "the channel has no random_id_key: save its settings once", is_retryable=False
-        )
+    key = random_id_key(api)
     text = outbound.text.strip()
     links = [item.url for item in outbound.attachments if not item.storage_name and item.url]
     if links:
