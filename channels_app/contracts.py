@@ -7,6 +7,7 @@ DELIVER_MESSAGE_TASK = "channels_app.tasks.message_deliver"
 FETCH_MEDIA_TASK = "channels_app.tasks.attachment_fetch_media"
 SEND_SURVEY_TASK = "channels_app.tasks.csat_survey_send"
 SEND_SURVEY_BATCH_TASK = "channels_app.tasks.csat_survey_send_batch"
+FETCH_SENDER_NAME_TASK = "channels_app.tasks.sender_name_fetch"
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,11 @@
 from celery import shared_task
 from django.conf import settings
 
-from channels_app import imap_polling, services, survey_dispatch
+from channels_app import imap_polling, sender_names, services, survey_dispatch
 from channels_app.contracts import (
     DELIVER_MESSAGE_TASK,
     FETCH_MEDIA_TASK,
+    FETCH_SENDER_NAME_TASK,
     SEND_SURVEY_BATCH_TASK,
     SEND_SURVEY_TASK,
 )
@@ -60,3 +61,8 @@ def mailboxes_poll() -> None:
 @shared_task(name="channels_app.tasks.mailbox_poll", ignore_result=True)
 def mailbox_poll(channel_id: int) -> int:
     return imap_polling.mailbox_poll_until_drained(channel_id=channel_id)
+
+
+@shared_task(name=FETCH_SENDER_NAME_TASK, ignore_result=True)
+def sender_name_fetch(channel_id: int, address: str) -> int:
+    return sender_names.sender_name_fetch(channel_id=channel_id, address=address)

@@ -146,6 +146,11 @@ class ChannelAdapter(ABC):
         """Answer a GET handshake on the webhook URL; most platforms have none."""
         raise WebhookRejected("use POST", status_code=405)
 
+    def fetch_sender_name(self, address: str) -> str:
+        """The name the platform shows for a customer whose messages come without one
+        (VK's users.get); "" where there is nothing to ask. Raises DeliveryFailed."""
+        return ""
+
     def fetch_media(self, media_id: str) -> MediaContent:
         """Download a file the platform holds for us (see InboundAttachment.media_id)."""
         raise DeliveryFailed(f"{self.kind} channels have no media to fetch", is_retryable=False)

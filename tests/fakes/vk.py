@@ -60,6 +60,8 @@ class FakeVk(FakeServer[VkError]):
     callback_servers: list[dict[str, Any]] = field(default_factory=list)
     callback_settings: dict[str, str] = field(default_factory=dict)
     uploads: list[tuple[str, str]] = field(default_factory=list)
+    # What users.get answers, by user id.
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
     _sent_by_random_id: dict[str, int] = field(default_factory=dict)
     _lost_answers: list[str] = field(default_factory=list)
     _ids: Any = field(default_factory=lambda: itertools.count(5001))
@@ -154,6 +156,13 @@ class FakeVk(FakeServer[VkError]):
 
     def _method_messages_sendMessageEventAnswer(self, params: dict[str, str]) -> Any:
         return 1
+
+    def _method_users_get(self, params: dict[str, str]) -> Any:
+        with self._lock:
+            users = dict(self.users)
+        return [
+            users[user_id] for user_id in params.get("user_ids", "").split(",") if user_id in users
+        ]
 
     def _method_photos_getMessagesUploadServer(self, params: dict[str, str]) -> Any:
         return {"upload_url": f"{self.url}/upload/photo", "album_id": -64, "group_id": 1}

@@ -3,7 +3,7 @@
 from typing import Any, ClassVar
 
 from channels_app.adapters.base import ChannelAdapter, ConfigInvalid
-from channels_app.adapters.vk import inbound, setup, survey
+from channels_app.adapters.vk import inbound, profiles, setup, survey
 from channels_app.adapters.vk.outbound import message_send
 from channels_app.adapters.vk.vk_api import KIND, VkApi
 from channels_app.contracts import (
@@ -72,13 +72,17 @@ class VkAdapter(ChannelAdapter):
         return inbound.events_from_callback(request.body, keyboards=self._keyboards)
 
     def on_events_stored(self, events: list[InboundEvent]) -> None:
-        """Remember the customers' keyboards for their surveys, and answer callback button
-        presses, which shows the customer the thanks."""
+        """Remember the customers' keyboards for their surveys, queue the look-up of their
+        names, and answer callback button presses, which shows the customer the thanks."""
         survey.keyboards_remember(self.channel, self._keyboards)
+        profiles.sender_names_fetch_later(self.channel, events)
         survey.button_presses_answer(VkApi(self.channel), events)
 
     def send(self, outbound: OutboundMessage) -> DeliveryResult:
         return message_send(VkApi(self.channel), outbound)
+
+    def fetch_sender_name(self, address: str) -> str:
+        return profiles.sender_name(VkApi(self.channel), address)
 
     def send_survey(self, outbound_survey: OutboundSurvey) -> DeliveryResult:
         """The question with the best keyboard of the five ratings the customer's app shows."""
