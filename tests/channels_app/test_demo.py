@@ -1,5 +1,7 @@
 """`make demo`'s data: seeded through the real inbound paths, and safe to seed again."""
 
+import json
+
 import pytest
 
 from channels_app.demo import seed_demo
@@ -42,3 +44,24 @@ def test_a_demo_in_russian_signs_its_people_in_to_russian_pages(settings, client
 
     assert page["Content-Language"] == "ru"
     assert "Диалоги" in page.content.decode()
+
+
+def test_the_demo_has_a_vk_community_and_a_viber_bot_with_a_customer_each():
+    seed_demo()
+    seed_demo()
+
+    vk, viber = (Conversation.objects.get(channel__kind=kind) for kind in ("vk", "viber"))
+    assert (vk.customer.language, viber.customer.language) == ("ru", "pl")
+    assert viber.customer.name == "Katarzyna Wiśniewska"
+    assert Message.objects.filter(conversation__in=[vk, viber]).count() == 2
+
+
+def test_the_demo_stand_ins_answer_replies_as_vk_and_viber_do(rf):
+    from channels_app.demo_views import viber_api_stand_in, vk_api_stand_in
+
+    sent = vk_api_stand_in(rf.post("/demo/vk/method/messages.send"), method="messages.send")
+    viber = viber_api_stand_in(rf.post("/demo/viber/pa/send_message"), name="send_message")
+
+    assert isinstance(json.loads(sent.content)["response"], int)
+    assert json.loads(viber.content)["status"] == 0
+    assert json.loads(viber.content)["message_token"]
