@@ -211,31 +211,27 @@ DEMO_VIBER_MESSAGE = {
 
 
 def _seed_messengers(team) -> None:
-    vk = Channel.objects.filter(kind="vk", name="Demo VK").first()
-    if vk is None:
-        vk = channel_services.channel_create(
-            kind="vk",
-            name="Demo VK",
-            config={
-                "group_id": "1",
-                "access_token": "demo-vk-token",
-                "secret_key": DEMO_VK_SECRET_KEY,
-                "api_base_url": f"{settings.PUBLIC_BASE_URL}/demo/vk",
-            },
-        )
-        vk.teams.set([team])
-    viber = Channel.objects.filter(kind="viber", name="Demo Viber").first()
-    if viber is None:
-        viber = channel_services.channel_create(
-            kind="viber",
-            name="Demo Viber",
-            config={
-                "auth_token": DEMO_VIBER_TOKEN,
-                "sender_name": "Switchboard demo",
-                "api_base_url": f"{settings.PUBLIC_BASE_URL}/demo/viber",
-            },
-        )
-        viber.teams.set([team])
+    vk = _demo_channel(
+        team,
+        kind="vk",
+        name="Demo VK",
+        config={
+            "group_id": "1",
+            "access_token": "demo-vk-token",
+            "secret_key": DEMO_VK_SECRET_KEY,
+            "api_base_url": f"{settings.PUBLIC_BASE_URL}/demo/vk",
+        },
+    )
+    viber = _demo_channel(
+        team,
+        kind="viber",
+        name="Demo Viber",
+        config={
+            "auth_token": DEMO_VIBER_TOKEN,
+            "sender_name": "Switchboard demo",
+            "api_base_url": f"{settings.PUBLIC_BASE_URL}/demo/viber",
+        },
+    )
     vk_body = json.dumps(DEMO_VK_MESSAGE).encode()
     channel_services.webhook_receive(channel=vk, request=WebhookRequest(body=vk_body, headers={}))
     viber_body = json.dumps(DEMO_VIBER_MESSAGE).encode()
@@ -244,6 +240,14 @@ def _seed_messengers(team) -> None:
         channel=viber,
         request=WebhookRequest(body=viber_body, headers={"x-viber-content-signature": signature}),
     )
+
+
+def _demo_channel(team, *, kind: str, name: str, config: dict) -> Channel:
+    channel = Channel.objects.filter(kind=kind, name=name).first()
+    if channel is None:
+        channel = channel_services.channel_create(kind=kind, name=name, config=config)
+        channel.teams.set([team])
+    return channel
 
 
 def _seed_email(team) -> None:
