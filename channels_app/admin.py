@@ -5,6 +5,8 @@ from channels_app.adapters.telegram.setup import (
     TelegramWebhookRegistrationFailed,
     telegram_webhook_register,
 )
+from channels_app.adapters.viber.setup import ViberWebhookFailed, viber_webhook_register
+from channels_app.adapters.vk.setup import VkSetupFailed, vk_callback_server_register
 from channels_app.models import Channel, MailboxState, WebhookEvent, WebhookEventStatus
 from channels_app.services import webhook_events_reprocess
 
@@ -17,14 +19,53 @@ class ChannelAdmin(admin.ModelAdmin):
     exclude = ("secrets_encrypted",)
     readonly_fields = ("public_id",)
     filter_horizontal = ("teams",)
-    actions = ["register_telegram_webhook"]
+    actions = ["register_telegram_webhook", "set_up_vk_callback_server", "register_viber_webhook"]
 
     @admin.action(description=gettext_lazy("Register Telegram webhook"))
     def register_telegram_webhook(self, request, queryset) -> None:
+        self._set_up_each(
+            request,
+            queryset,
+            set_up=telegram_webhook_register,
+            failure=TelegramWebhookRegistrationFailed,
+            success=lambda channel, registration: (
+                gettext('%(channel)s: Telegram answered "%(answer)s" (webhook %(url)s)')
+                % {"channel": channel, "answer": registration.description, "url": registration.url}
+            ),
+        )
+
+    @admin.action(description=gettext_lazy("Connect VK Callback API"))
+    def set_up_vk_callback_server(self, request, queryset) -> None:
+        self._set_up_each(
+            request,
+            queryset,
+            set_up=vk_callback_server_register,
+            failure=VkSetupFailed,
+            success=lambda channel, server: (
+                gettext("%(channel)s: VK sends the community's messages to %(url)s")
+                % {"channel": channel, "url": server.url}
+            ),
+        )
+
+    @admin.action(description=gettext_lazy("Register Viber webhook"))
+    def register_viber_webhook(self, request, queryset) -> None:
+        self._set_up_each(
+            request,
+            queryset,
+            set_up=viber_webhook_register,
+            failure=ViberWebhookFailed,
+            success=lambda channel, webhook: (
+                gettext("%(channel)s: Viber set the webhook %(url)s")
+                % {"channel": channel, "url": webhook.url}
+            ),
+        )
+
+    def _set_up_each(self, request, queryset, *, set_up, failure, success) -> None:
+        """Run a platform's set-up for each chosen channel and say how each went."""
         for channel in queryset:
             try:
-                registration = telegram_webhook_register(channel=channel)
-            except TelegramWebhookRegistrationFailed as error:
+                outcome = set_up(channel=channel)
+            except failure as error:
                 self.message_user(
                     request,
                     gettext("%(channel)s: %(reason)s")
@@ -34,12 +75,7 @@ class ChannelAdmin(admin.ModelAdmin):
             else:
                 self.message_user(
                     request,
-                    gettext('%(channel)s: Telegram answered "%(answer)s" (webhook %(url)s)')
-                    % {
-                        "channel": channel,
-                        "answer": registration.description,
-                        "url": registration.url,
-                    },
+                    success(channel, outcome),
                     level=messages.SUCCESS,
                 )
 

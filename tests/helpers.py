@@ -185,3 +185,20 @@ def survey_sent(*, conversation, operator, reply: str = "All sorted!"):
     for survey_id in csat.csat_surveys_queue_due():
         csat_survey_send(survey_id=survey_id)
     return CsatSurvey.objects.get(conversation=conversation)
+
+
+def run_admin_action(client, admin_user, settings, action: str, channel) -> list[str]:
+    """Run a Django admin action on one channel as an admin; returns the messages shown."""
+    # Production settings serve static files from a manifest that tests do not build.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    client.force_login(admin_user)
+    response = client.post(
+        "/admin/channels_app/channel/",
+        {"action": action, "_selected_action": [channel.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    return [str(message) for message in response.context["messages"]]

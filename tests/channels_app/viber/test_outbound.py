@@ -16,6 +16,7 @@ from tests.fakes.viber import (
     RECEIVER_NOT_SUBSCRIBED,
     TOO_MANY_REQUESTS,
 )
+from tests.helpers import run_admin_action
 
 pytestmark = pytest.mark.django_db
 
@@ -177,3 +178,15 @@ def test_a_viber_channel_needs_a_sender_name_viber_accepts(admin_client_api):
 
     assert response.status_code == 400
     assert "sender_name" in str(response.json())
+
+
+def test_the_admin_action_registers_the_webhook(
+    client, admin_user, settings, viber_channel, fake_viber
+):
+    settings.PUBLIC_BASE_URL = "https://support.example.com"
+
+    shown = run_admin_action(client, admin_user, settings, "register_viber_webhook", viber_channel)
+
+    url = f"https://support.example.com/webhooks/viber/{viber_channel.public_id}/"
+    assert shown == [f"{viber_channel}: Viber set the webhook {url}"]
+    assert fake_viber.calls_to("set_webhook")[0].payload["url"] == url

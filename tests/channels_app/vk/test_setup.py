@@ -7,6 +7,7 @@ from django.core.management import CommandError, call_command
 from channels_app.models import Channel
 from tests.channels_app.vk.helpers import GROUP_ID, SECRET_KEY
 from tests.fakes.vk import ACCESS_TOKEN, AUTHORIZATION_FAILED
+from tests.helpers import run_admin_action
 
 pytestmark = pytest.mark.django_db
 
@@ -106,4 +107,25 @@ def test_vk_setup_says_why_vk_refused(vk_channel, fake_vk):
     with pytest.raises(CommandError, match="access token"):
         call_command("vk_setup", str(vk_channel.pk))
 
+    assert fake_vk.callback_servers == []
+
+
+def test_the_admin_action_connects_the_callback_api(
+    client, admin_user, settings, vk_channel, fake_vk
+):
+    settings.PUBLIC_BASE_URL = "https://support.example.com"
+
+    shown = run_admin_action(client, admin_user, settings, "set_up_vk_callback_server", vk_channel)
+
+    url = f"https://support.example.com/webhooks/vk/{vk_channel.public_id}/"
+    assert shown == [f"{vk_channel}: VK sends the community's messages to {url}"]
+    assert [server["url"] for server in fake_vk.callback_servers] == [url]
+
+
+def test_the_admin_action_shows_vks_refusal(client, admin_user, settings, vk_channel, fake_vk):
+    fake_vk.fail_next(AUTHORIZATION_FAILED)
+
+    shown = run_admin_action(client, admin_user, settings, "set_up_vk_callback_server", vk_channel)
+
+    assert len(shown) == 1 and "access_token" in shown[0]
     assert fake_vk.callback_servers == []
