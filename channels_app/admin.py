@@ -1,5 +1,7 @@
+import dataclasses
+
 from django.contrib import admin, messages
-from django.utils.translation import gettext, gettext_lazy, ngettext
+from django.utils.translation import gettext, gettext_lazy, gettext_noop, ngettext
 
 from channels_app.adapters.telegram.setup import (
     TelegramWebhookRegistrationFailed,
@@ -10,6 +12,58 @@ from channels_app.adapters.vk.setup import VkSetupFailed, vk_callback_server_reg
 from channels_app.models import Channel, MailboxState, WebhookEvent, WebhookEventStatus
 from channels_app.services import webhook_events_reprocess
 
+# What an admin reads when a platform's set-up went through, filled in from its outcome.
+SET_UP_SUCCESS_TEXTS = {
+    "register_telegram_webhook": gettext_noop(
+        '%(channel)s: Telegram answered "%(description)s" (webhook %(url)s)'
+    ),
+    "set_up_vk_callback_server": gettext_noop(
+        "%(channel)s: VK sends the community's messages to %(url)s"
+    ),
+    "register_viber_webhook": gettext_noop("%(channel)s: Viber set the webhook %(url)s"),
+}
+SET_UP_FAILURES = (TelegramWebhookRegistrationFailed, VkSetupFailed, ViberWebhookFailed)
+
+
+def _set_up_action(name: str, description, set_up):
+    """An admin action that runs a platform's set-up for each chosen channel and says how
+    each went."""
+
+    def action(modeladmin, request, queryset) -> None:
+        for channel in queryset:
+            try:
+                outcome = set_up(channel=channel)
+            except SET_UP_FAILURES as error:
+                text = gettext("%(channel)s: %(reason)s") % {
+                    "channel": channel,
+                    "reason": error.reason,
+                }
+                modeladmin.message_user(request, text, level=messages.ERROR)
+            else:
+                text = gettext(SET_UP_SUCCESS_TEXTS[name]) % {
+                    "channel": channel,
+                    **dataclasses.asdict(outcome),
+                }
+                modeladmin.message_user(request, text, level=messages.SUCCESS)
+
+    action.__name__ = name
+    return admin.action(description=description)(action)
+
+
+register_telegram_webhook = _set_up_action(
+    "register_telegram_webhook",
+    gettext_lazy("Register Telegram webhook"),
+    telegram_webhook_register,
+)
+set_up_vk_callback_server = _set_up_action(
+    "set_up_vk_callback_server",
+    gettext_lazy("Connect VK Callback API"),
+    vk_callback_server_register,
+)
+register_viber_webhook = _set_up_action(
+    "register_viber_webhook", gettext_lazy("Register Viber webhook"), viber_webhook_register
+)
+
 
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):
@@ -19,65 +73,7 @@ class ChannelAdmin(admin.ModelAdmin):
     exclude = ("secrets_encrypted",)
     readonly_fields = ("public_id",)
     filter_horizontal = ("teams",)
-    actions = ["register_telegram_webhook", "set_up_vk_callback_server", "register_viber_webhook"]
-
-    @admin.action(description=gettext_lazy("Register Telegram webhook"))
-    def register_telegram_webhook(self, request, queryset) -> None:
-        self._set_up_each(
-            request,
-            queryset,
-            set_up=telegram_webhook_register,
-            failure=TelegramWebhookRegistrationFailed,
-            success=lambda channel, registration: (
-                gettext('%(channel)s: Telegram answered "%(answer)s" (webhook %(url)s)')
-                % {"channel": channel, "answer": registration.description, "url": registration.url}
-            ),
-        )
-
-    @admin.action(description=gettext_lazy("Connect VK Callback API"))
-    def set_up_vk_callback_server(self, request, queryset) -> None:
-        self._set_up_each(
-            request,
-            queryset,
-            set_up=vk_callback_server_register,
-            failure=VkSetupFailed,
-            success=lambda channel, server: (
-                gettext("%(channel)s: VK sends the community's messages to %(url)s")
-                % {"channel": channel, "url": server.url}
-            ),
-        )
-
-    @admin.action(description=gettext_lazy("Register Viber webhook"))
-    def register_viber_webhook(self, request, queryset) -> None:
-        self._set_up_each(
-            request,
-            queryset,
-            set_up=viber_webhook_register,
-            failure=ViberWebhookFailed,
-            success=lambda channel, webhook: (
-                gettext("%(channel)s: Viber set the webhook %(url)s")
-                % {"channel": channel, "url": webhook.url}
-            ),
-        )
-
-    def _set_up_each(self, request, queryset, *, set_up, failure, success) -> None:
-        """Run a platform's set-up for each chosen channel and say how each went."""
-        for channel in queryset:
-            try:
-                outcome = set_up(channel=channel)
-            except failure as error:
-                self.message_user(
-                    request,
-                    gettext("%(channel)s: %(reason)s")
-                    % {"channel": channel, "reason": error.reason},
-                    level=messages.ERROR,
-                )
-            else:
-                self.message_user(
-                    request,
-                    success(channel, outcome),
-                    level=messages.SUCCESS,
-                )
+    actions = [register_telegram_webhook, set_up_vk_callback_server, register_viber_webhook]
 
 
 @admin.register(WebhookEvent)

@@ -180,13 +180,19 @@ def test_a_viber_channel_needs_a_sender_name_viber_accepts(admin_client_api):
     assert "sender_name" in str(response.json())
 
 
-def test_the_admin_action_registers_the_webhook(
+def test_the_admin_action_says_why_viber_refused_then_registers_the_webhook(
     client, admin_user, settings, viber_channel, fake_viber
 ):
-    settings.PUBLIC_BASE_URL = "https://support.example.com"
+    fake_viber.fail_next(INVALID_AUTH_TOKEN)
 
-    shown = run_admin_action(client, admin_user, settings, "register_viber_webhook", viber_channel)
+    [refused] = run_admin_action(
+        client, admin_user, settings, "register_viber_webhook", viber_channel
+    )
+    [registered] = run_admin_action(
+        client, admin_user, settings, "register_viber_webhook", viber_channel
+    )
 
-    url = f"https://support.example.com/webhooks/viber/{viber_channel.public_id}/"
-    assert shown == [f"{viber_channel}: Viber set the webhook {url}"]
-    assert fake_viber.calls_to("set_webhook")[0].payload["url"] == url
+    assert "auth_token" in refused
+    webhook_url = fake_viber.calls_to("set_webhook")[-1].payload["url"]
+    assert webhook_url.endswith(f"/webhooks/viber/{viber_channel.public_id}/")
+    assert registered == f"{viber_channel}: Viber set the webhook {webhook_url}"
