@@ -11,6 +11,7 @@ from channels_app.contracts import (
     InboundEvent,
     OutboundMessage,
     OutboundSurvey,
+    VerificationAnswer,
     WebhookRequest,
 )
 
@@ -28,13 +29,17 @@ class ViberAdapter(ChannelAdapter):
     sends_surveys_in_parallel = True
     # Viber does not publish a per-bot cap; keep surveys at a pace it has not refused.
     survey_sends_per_second = 20.0
-    public_config_keys = ("sender_name", "api_base_url")
+    public_config_keys = ("sender_name", "api_base_url", "welcome_message")
     secret_config_keys = ("auth_token",)
     required_config_keys = ("auth_token", "sender_name")
 
     @classmethod
     def check_config(cls, public: dict[str, Any]) -> dict[str, str]:
         return setup.config_errors(public)
+
+    def answer_posted_handshake(self, request: WebhookRequest) -> VerificationAnswer | None:
+        """Greet a customer who opened the chat with the channel's welcome message."""
+        return inbound.welcome_answer(self.channel, request)
 
     def verify(self, request: WebhookRequest) -> None:
         inbound.signature_check(self.channel.secrets.get("auth_token"), request)

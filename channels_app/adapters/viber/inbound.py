@@ -10,6 +10,7 @@ the chat but said nothing) store no message.
 """
 
 import hmac
+import json
 import re
 from dataclasses import dataclass
 
@@ -24,8 +25,10 @@ from channels_app.contracts import (
     InboundIdentity,
     InboundMessage,
     SignatureInvalid,
+    VerificationAnswer,
     WebhookRequest,
 )
+from customers.languages import channel_language, reader_language, text_in_language
 
 SIGNATURE_HEADER = "x-viber-content-signature"
 # The event types events_from_callback() maps; `message` and `webhook` always come.
@@ -53,6 +56,30 @@ def signature_check(auth_token: str | None, request: WebhookRequest) -> None:
     expected = hmac_sha256_hex(auth_token, request.body)
     if not hmac.compare_digest(received.strip().lower().encode(), expected.encode()):
         raise SignatureInvalid("signature does not match", status_code=403)
+
+
+def welcome_answer(channel, request: WebhookRequest) -> VerificationAnswer | None:
+    """The channel's welcome message, as the answer to a signed `conversation_started`
+    (Viber shows a message given in that answer to the customer who opened the chat);
+    None for any other request, or when the channel has no welcome message."""
+    welcome = channel.config.get("welcome_message")
+    if not welcome or b"conversation_started" not in request.body:
+        return None
+    signature_check(channel.secrets.get("auth_token"), request)
+    callback = JsonObject.from_body(request.body)
+    if callback.string("event") != "conversation_started":
+        return None
+    user = callback.object("user")
+    language = reader_language(
+        user.line("language", max_length=MAX_LANGUAGE_LENGTH) if user else "",
+        channel_language(channel.config),
+    )
+    text = text_in_language(welcome, language, fallback="")
+    if not text:
+        return None
+    sender = {"name": str(channel.config.get("sender_name") or channel.name)[:28]}
+    body = json.dumps({"sender": sender, "type": "text", "text": text}, ensure_ascii=False)
+    return VerificationAnswer(status_code=200, body=body, content_type="application/json")
 
 
 def events_from_callback(body: bytes) -> list[InboundEvent]:

@@ -20,6 +20,11 @@ def config_errors(public: dict[str, Any]) -> dict[str, str]:
     name = public.get("sender_name")
     if name is not None and (not isinstance(name, str) or not 0 < len(name.strip()) <= 28):
         errors["sender_name"] = "must be 1-28 characters (Viber's limit for a sender's name)"
+    welcome = public.get("welcome_message")
+    if welcome is not None and not _is_text_per_language(welcome):
+        errors["welcome_message"] = (
+            'a text of up to 7000 characters, or one per language ({"en": "...", "ru": "..."})'
+        )
     url = public.get("api_base_url")
     if url is not None and (
         not isinstance(url, str)
@@ -28,6 +33,11 @@ def config_errors(public: dict[str, Any]) -> dict[str, str]:
     ):
         errors["api_base_url"] = "must be an http(s) URL"
     return errors
+
+
+def _is_text_per_language(value: Any) -> bool:
+    texts = value.values() if isinstance(value, dict) else [value]
+    return all(isinstance(text, str) and len(text) <= 7000 for text in texts)
 
 
 class ViberWebhookFailed(Exception):

@@ -229,3 +229,35 @@ def test_no_payload_answers_500(client, viber_channel, payload, event, key):
     response = post_callback(client, viber_channel, body)
 
     assert response.status_code in (200, 400)
+
+
+def test_a_customer_who_opens_the_chat_gets_the_welcome_message_in_their_language(
+    client, viber_channel
+):
+    viber_channel.config = {
+        **viber_channel.config,
+        "welcome_message": {"en": "Hi! How can we help?", "pl": "Cześć! Jak możemy pomóc?"},
+    }
+    viber_channel.save()
+
+    response = post_callback(client, viber_channel, callback_body("conversation_started"))
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "sender": {"name": "Acme"},
+        "type": "text",
+        "text": "Cześć! Jak możemy pomóc?",
+    }
+    assert stored_counts() == (0, 0, 0, 0)
+
+
+def test_no_welcome_message_is_given_for_a_forged_conversation_started(client, viber_channel):
+    viber_channel.config = {**viber_channel.config, "welcome_message": "Hi!"}
+    viber_channel.save()
+
+    response = post_callback(
+        client, viber_channel, callback_body("conversation_started"), signature="0" * 64
+    )
+
+    assert response.status_code == 403
+    assert "Hi!" not in response.content.decode()

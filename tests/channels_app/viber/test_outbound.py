@@ -165,19 +165,22 @@ def test_viber_set_webhook_says_why_viber_refused(viber_channel, fake_viber):
         call_command("viber_set_webhook", str(viber_channel.pk))
 
 
-def test_a_viber_channel_needs_a_sender_name_viber_accepts(admin_client_api):
+@pytest.mark.parametrize(
+    ("config", "field"),
+    [
+        ({"sender_name": "A" * 29}, "sender_name"),
+        ({"sender_name": "Acme", "welcome_message": {"en": 42}}, "welcome_message"),
+    ],
+)
+def test_settings_viber_would_refuse_are_refused(admin_client_api, config, field):
     response = admin_client_api.post(
         "/api/v1/channels/",
-        {
-            "kind": "viber",
-            "name": "Acme Viber",
-            "config": {"auth_token": AUTH_TOKEN, "sender_name": "A" * 29},
-        },
+        {"kind": "viber", "name": "Acme Viber", "config": {"auth_token": AUTH_TOKEN, **config}},
         format="json",
     )
 
     assert response.status_code == 400
-    assert "sender_name" in str(response.json())
+    assert field in str(response.json())
 
 
 def test_the_admin_action_says_why_viber_refused_then_registers_the_webhook(
