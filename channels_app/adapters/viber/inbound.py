@@ -13,6 +13,7 @@ import hmac
 import json
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from channels_app.adapters.base import hmac_sha256_hex
 from channels_app.adapters.payload import JsonObject
@@ -130,12 +131,12 @@ def _message_events(callback: JsonObject) -> list[InboundEvent]:
     ]
 
 
-def _moment(callback: JsonObject):
-    # Viber's timestamps are Unix milliseconds.
+def _moment(callback: JsonObject) -> datetime | None:
+    # Viber's timestamps are Unix milliseconds, up to the year 2200 as the reader allows.
     milliseconds = callback.integer("timestamp", minimum=0, maximum=7_258_118_400_000)
     if milliseconds is None:
         return None
-    return JsonObject({"at": milliseconds // 1000}).timestamp("at")
+    return datetime.fromtimestamp(milliseconds / 1000, tz=UTC)
 
 
 @dataclass(frozen=True)

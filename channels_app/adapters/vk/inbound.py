@@ -79,10 +79,8 @@ def secret_check(channel, request: WebhookRequest) -> None:
     if not expected:
         raise SignatureInvalid("the channel has no secret_key configured", status_code=403)
     callback = JsonObject.from_body(request.body)
-    received = callback.data.get("secret")
-    if not isinstance(received, str) or not hmac.compare_digest(
-        received.encode(), expected.encode()
-    ):
+    received = callback.string("secret", max_length=1000)
+    if not received or not hmac.compare_digest(received.encode(), expected.encode()):
         raise SignatureInvalid("secret does not match", status_code=403)
     group_id = str(channel.config.get("group_id") or "")
     if group_id and callback.id("group_id") not in ("", group_id):
@@ -128,9 +126,7 @@ def keyboard_capability(client_info: JsonObject | None) -> str:
     """The best survey keyboard a customer's app shows, from a message's client_info."""
     if client_info is None:
         return TEXT_KEYBOARD
-    actions = {
-        item for item in client_info.data.get("button_actions") or [] if isinstance(item, str)
-    }
+    actions = set(client_info.lines("button_actions", max_items=50))
     if client_info.boolean("inline_keyboard"):
         return CALLBACK_BUTTONS if "callback" in actions else INLINE_TEXT_BUTTONS
     return TEXT_KEYBOARD if client_info.boolean("keyboard") else NO_KEYBOARD
