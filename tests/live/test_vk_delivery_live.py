@@ -63,3 +63,32 @@ def test_a_vk_reply_whose_answer_was_lost_is_sent_once_by_the_worker(
     assert sends[0].params["random_id"] == sends[1].params["random_id"]
     assert [sent["message"] for sent in fake_vk.sent] == ["Уже отправили!"]
     assert message.external_id == "5001"
+
+
+def test_the_batched_fast_path_leaves_vk_to_the_regular_path_which_answers_ok(
+    client, team, fake_vk
+):
+    import asyncio
+
+    from channels_app import fast_ingest
+    from channels_app.contracts import WebhookRequest
+
+    channel = channel_create(
+        kind="vk",
+        name="Acme VK",
+        config={"group_id": GROUP_ID, "access_token": ACCESS_TOKEN, "secret_key": SECRET_KEY},
+    )
+    channel.teams.add(team)
+    assert post_event(client, channel, event_body("message_new_text")).content == b"ok"
+    second = event_body("message_new_text").replace(b'"id": 301', b'"id": 302')
+
+    async def fast_answer():
+        request = WebhookRequest(body=second, headers={"content-type": "application/json"})
+        async with fast_ingest.received(
+            kind="vk", public_id=str(channel.public_id), request=request
+        ) as answer:
+            return answer
+
+    assert asyncio.run(fast_answer()) is None
+    assert post_event(client, channel, second).content == b"ok"
+    assert Message.objects.filter(channel=channel).count() == 2
