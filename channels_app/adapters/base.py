@@ -138,8 +138,9 @@ class ChannelAdapter(ABC):
         return None
 
     def answer_posted_handshake(self, request: WebhookRequest) -> VerificationAnswer | None:
-        """Answer a handshake the platform POSTs to the webhook URL before any event (VK's
-        `confirmation`), storing nothing; None for every other request."""
+        """Answer a POSTed request that wants an answer of its own and stores nothing (VK's
+        `confirmation`, Viber's `conversation_started` greeted with a welcome message);
+        None for every other request, which takes the regular way."""
         return None
 
     def answer_verification(self, request: WebhookRequest) -> VerificationAnswer:
