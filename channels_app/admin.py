@@ -1,12 +1,68 @@
+import dataclasses
+
 from django.contrib import admin, messages
-from django.utils.translation import gettext, gettext_lazy, ngettext
+from django.utils.translation import gettext, gettext_lazy, gettext_noop, ngettext
 
 from channels_app.adapters.telegram.setup import (
     TelegramWebhookRegistrationFailed,
     telegram_webhook_register,
 )
+from channels_app.adapters.viber.setup import ViberWebhookFailed, viber_webhook_register
+from channels_app.adapters.vk.setup import VkSetupFailed, vk_callback_server_register
 from channels_app.models import Channel, MailboxState, WebhookEvent, WebhookEventStatus
 from channels_app.services import webhook_events_reprocess
+
+# What an admin reads when a platform's set-up went through, filled in from its outcome.
+SET_UP_SUCCESS_TEXTS = {
+    "register_telegram_webhook": gettext_noop(
+        '%(channel)s: Telegram answered "%(description)s" (webhook %(url)s)'
+    ),
+    "set_up_vk_callback_server": gettext_noop(
+        "%(channel)s: VK sends the community's messages to %(url)s"
+    ),
+    "register_viber_webhook": gettext_noop("%(channel)s: Viber set the webhook %(url)s"),
+}
+SET_UP_FAILURES = (TelegramWebhookRegistrationFailed, VkSetupFailed, ViberWebhookFailed)
+
+
+def _set_up_action(name: str, description, set_up):
+    """An admin action that runs a platform's set-up for each chosen channel and says how
+    each went."""
+
+    def action(modeladmin, request, queryset) -> None:
+        for channel in queryset:
+            try:
+                outcome = set_up(channel=channel)
+            except SET_UP_FAILURES as error:
+                text = gettext("%(channel)s: %(reason)s") % {
+                    "channel": channel,
+                    "reason": error.reason,
+                }
+                modeladmin.message_user(request, text, level=messages.ERROR)
+            else:
+                text = gettext(SET_UP_SUCCESS_TEXTS[name]) % {
+                    "channel": channel,
+                    **dataclasses.asdict(outcome),
+                }
+                modeladmin.message_user(request, text, level=messages.SUCCESS)
+
+    action.__name__ = name
+    return admin.action(description=description)(action)
+
+
+register_telegram_webhook = _set_up_action(
+    "register_telegram_webhook",
+    gettext_lazy("Register Telegram webhook"),
+    telegram_webhook_register,
+)
+set_up_vk_callback_server = _set_up_action(
+    "set_up_vk_callback_server",
+    gettext_lazy("Connect VK Callback API"),
+    vk_callback_server_register,
+)
+register_viber_webhook = _set_up_action(
+    "register_viber_webhook", gettext_lazy("Register Viber webhook"), viber_webhook_register
+)
 
 
 @admin.register(Channel)
@@ -17,31 +73,7 @@ class ChannelAdmin(admin.ModelAdmin):
     exclude = ("secrets_encrypted",)
     readonly_fields = ("public_id",)
     filter_horizontal = ("teams",)
-    actions = ["register_telegram_webhook"]
-
-    @admin.action(description=gettext_lazy("Register Telegram webhook"))
-    def register_telegram_webhook(self, request, queryset) -> None:
-        for channel in queryset:
-            try:
-                registration = telegram_webhook_register(channel=channel)
-            except TelegramWebhookRegistrationFailed as error:
-                self.message_user(
-                    request,
-                    gettext("%(channel)s: %(reason)s")
-                    % {"channel": channel, "reason": error.reason},
-                    level=messages.ERROR,
-                )
-            else:
-                self.message_user(
-                    request,
-                    gettext('%(channel)s: Telegram answered "%(answer)s" (webhook %(url)s)')
-                    % {
-                        "channel": channel,
-                        "answer": registration.description,
-                        "url": registration.url,
-                    },
-                    level=messages.SUCCESS,
-                )
+    actions = [register_telegram_webhook, set_up_vk_callback_server, register_viber_webhook]
 
 
 @admin.register(WebhookEvent)

@@ -207,6 +207,9 @@ class OutboundMessage:
     customer_language: str = ""
     # What earlier tries already sent of this reply.
     already_sent: DeliveryProgress = field(default_factory=DeliveryProgress)
+    # When the message was written: with message_id it names this message even across
+    # installations and restored backups (VK's random_id is derived from both).
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -259,7 +262,8 @@ class DeliveryFailed(Exception):
 
     `progress` says which parts of a several-part reply went out before the failure;
     `is_recipient_unreachable` that the platform says the customer cannot be written to
-    on this channel any more (blocked, deleted account)."""
+    on this channel any more (blocked us, deleted the account, did not allow messages)
+    until they write again."""
 
     def __init__(
         self,

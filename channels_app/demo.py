@@ -1,16 +1,20 @@
-"""Demo data for `make demo`: people, a team, an API channel and a few conversations.
+"""Demo data for `make demo`: people, a team, API, email, VK and Viber channels and a few
+conversations.
 
 Customers and messages go in through the same path as real webhooks, so the demo
 shows the product as it behaves.
 """
 
+import hashlib
+import hmac
+import json
 from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
 from channels_app import services as channel_services
-from channels_app.contracts import InboundIdentity, InboundMessage
+from channels_app.contracts import InboundIdentity, InboundMessage, WebhookRequest
 from channels_app.models import Channel
 from inbox import csat, people
 from inbox import services as inbox_services
@@ -166,7 +170,86 @@ def seed_demo() -> list[tuple[str, str]]:
             )
     _seed_operator_work(channel)
     _seed_email(team)
+    _seed_messengers(team)
     return logins
+
+
+# The demo's VK community and Viber bot: customers' messages come in through their
+# webhooks' own flow, and replies go to stand-ins of the platforms' APIs on this site.
+DEMO_VK_SECRET_KEY = "demoSecret2026"
+DEMO_VIBER_TOKEN = "demo-viber-token"
+DEMO_VK_MESSAGE = {
+    "type": "message_new",
+    "group_id": 1,
+    "event_id": "demo-vk-1",
+    "v": "5.199",
+    "secret": DEMO_VK_SECRET_KEY,
+    "object": {
+        "message": {
+            "id": 1,
+            "date": 1765094400,
+            "from_id": 1001,
+            "peer_id": 1001,
+            "out": 0,
+            "text": "Здравствуйте! Можно поменять размер в заказе №1093?",
+            "attachments": [],
+            "fwd_messages": [],
+        },
+        "client_info": {
+            "button_actions": ["text", "callback"],
+            "keyboard": True,
+            "inline_keyboard": True,
+            "lang_id": 0,
+        },
+    },
+}
+DEMO_VIBER_MESSAGE = {
+    "event": "message",
+    "timestamp": 1765094400000,
+    "message_token": 4912661846655238001,
+    "sender": {"id": "demo-viber-user=", "name": "Katarzyna Wiśniewska", "language": "pl"},
+    "message": {"type": "text", "text": "Dzień dobry! Czy kurier dziś przyjedzie?"},
+}
+
+
+def _seed_messengers(team) -> None:
+    vk = _demo_channel(
+        team,
+        kind="vk",
+        name="Demo VK",
+        config={
+            "group_id": "1",
+            "access_token": "demo-vk-token",
+            "secret_key": DEMO_VK_SECRET_KEY,
+            "api_base_url": f"{settings.PUBLIC_BASE_URL}/demo/vk",
+        },
+    )
+    viber = _demo_channel(
+        team,
+        kind="viber",
+        name="Demo Viber",
+        config={
+            "auth_token": DEMO_VIBER_TOKEN,
+            "sender_name": "Switchboard demo",
+            "api_base_url": f"{settings.PUBLIC_BASE_URL}/demo/viber",
+        },
+    )
+    vk_body = json.dumps(DEMO_VK_MESSAGE).encode()
+    channel_services.webhook_receive(channel=vk, request=WebhookRequest(body=vk_body, headers={}))
+    viber_body = json.dumps(DEMO_VIBER_MESSAGE).encode()
+    signature = hmac.new(DEMO_VIBER_TOKEN.encode(), viber_body, hashlib.sha256).hexdigest()
+    channel_services.webhook_receive(
+        channel=viber,
+        request=WebhookRequest(body=viber_body, headers={"x-viber-content-signature": signature}),
+    )
+
+
+def _demo_channel(team, *, kind: str, name: str, config: dict) -> Channel:
+    channel = Channel.objects.filter(kind=kind, name=name).first()
+    if channel is None:
+        channel = channel_services.channel_create(kind=kind, name=name, config=config)
+        channel.teams.set([team])
+    return channel
 
 
 def _seed_email(team) -> None:

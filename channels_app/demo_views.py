@@ -1,11 +1,32 @@
-"""A stand-in for a customer's system in the demo: accepts the API channel's replies."""
+"""Stand-ins for the outside world in the demo: a customer's system taking the API
+channel's replies, and the VK and Viber APIs taking the demo channels' replies."""
+
+import itertools
 
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+
+_sent_ids = itertools.count(1)
 
 
 @csrf_exempt
 @require_POST
 def api_callback_sink(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"id": f"demo-{request.headers.get('X-Switchboard-Signature', '')[-12:]}"})
+
+
+@csrf_exempt
+@require_POST
+def vk_api_stand_in(request: HttpRequest, method: str) -> JsonResponse:
+    """VK's answer to a call: a message id for messages.send, no names for users.get."""
+    if method == "users.get":
+        return JsonResponse({"response": []})
+    return JsonResponse({"response": next(_sent_ids)})
+
+
+@csrf_exempt
+@require_POST
+def viber_api_stand_in(request: HttpRequest, name: str) -> JsonResponse:
+    """Viber's answer to a call: success, with a message token for a sent message."""
+    return JsonResponse({"status": 0, "status_message": "ok", "message_token": next(_sent_ids)})

@@ -6,6 +6,8 @@ from channels_app.adapters.email import EmailAdapter
 from channels_app.adapters.instagram import InstagramAdapter
 from channels_app.adapters.messenger import MessengerAdapter
 from channels_app.adapters.telegram import TelegramAdapter
+from channels_app.adapters.viber import ViberAdapter
+from channels_app.adapters.vk import VkAdapter
 from channels_app.adapters.webchat import WebchatAdapter
 from channels_app.adapters.whatsapp import WhatsAppAdapter
 from channels_app.models import Channel
@@ -16,6 +18,8 @@ ADAPTERS: dict[str, type[ChannelAdapter]] = {
     InstagramAdapter.kind: InstagramAdapter,
     MessengerAdapter.kind: MessengerAdapter,
     TelegramAdapter.kind: TelegramAdapter,
+    VkAdapter.kind: VkAdapter,
+    ViberAdapter.kind: ViberAdapter,
     WhatsAppAdapter.kind: WhatsAppAdapter,
     WebchatAdapter.kind: WebchatAdapter,
 }

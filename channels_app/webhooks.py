@@ -7,8 +7,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from channels_app import services
-from channels_app.contracts import WebhookRejected, WebhookRequest
-from channels_app.registry import UnknownChannelKind
+from channels_app.contracts import VerificationAnswer, WebhookRejected, WebhookRequest
+from channels_app.registry import UnknownChannelKind, adapter_for
 from customers.transactions import is_connection_lost
 
 
@@ -39,7 +39,13 @@ def _for_active_channel(kind: str, public_id: str, action) -> HttpResponse:
 
 def _process(kind: str, public_id: str, request: WebhookRequest) -> HttpResponse:
     def receive(channel) -> HttpResponse:
+        adapter = adapter_for(channel)
+        handshake = adapter.answer_posted_handshake(request)
+        if handshake is not None:
+            return _plain_answer(handshake)
         outcome = services.webhook_receive(channel=channel, request=request)
+        if outcome.status_code == 200 and adapter.accepted_answer is not None:
+            return _plain_answer(adapter.accepted_answer)
         return JsonResponse(outcome.body, status=outcome.status_code)
 
     try:
@@ -53,14 +59,13 @@ def _process(kind: str, public_id: str, request: WebhookRequest) -> HttpResponse
         return _for_active_channel(kind, public_id, receive)
 
 
+def _plain_answer(answer: VerificationAnswer) -> HttpResponse:
+    return HttpResponse(answer.body, status=answer.status_code, content_type=answer.content_type)
+
+
 def _verify_handshake(kind: str, public_id: str, request: WebhookRequest) -> HttpResponse:
     def answer(channel) -> HttpResponse:
-        verification = services.webhook_verification(channel=channel, request=request)
-        return HttpResponse(
-            verification.body,
-            status=verification.status_code,
-            content_type=verification.content_type,
-        )
+        return _plain_answer(services.webhook_verification(channel=channel, request=request))
 
     return _for_active_channel(kind, public_id, answer)
 

@@ -106,6 +106,16 @@ def customer_language(*, customer_id: int) -> str:
     return Customer.objects.filter(pk=customer_id).values_list("language", flat=True).first() or ""
 
 
+def identity_customer_language(*, kind: str, value: str) -> str:
+    """The own language of the customer who has this identity; "" when not known."""
+    return (
+        Identity.objects.filter(kind=kind, value=value)
+        .values_list("customer__language", flat=True)
+        .first()
+        or ""
+    )
+
+
 def customer_contact_email(*, customer_id: int) -> str:
     """Where to write to the customer by email: the profile's address, else the latest
     email they gave on any channel (vouched for or merely typed into a form); never an

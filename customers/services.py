@@ -157,6 +157,21 @@ def _fill_blank_profile_fields(
         customer.save(update_fields=[*changed, "updated_at"])
 
 
+def customer_name_fill(*, kind: str, value: str, name: str) -> int:
+    """Give the customer who has this identity the name their platform shows, unless they
+    have a name already (an operator's or another channel's stays)."""
+    name = name.strip()[:255]
+    try:
+        normalized = normalize_identity_value(kind, value)
+    except InvalidIdentityValue:
+        return 0
+    if not name:
+        return 0
+    return Customer.objects.filter(
+        identities__kind=kind, identities__value=normalized, name=""
+    ).update(name=name, updated_at=timezone.now())
+
+
 def identity_set_reachable(*, kind: str, value: str, is_reachable: bool) -> int:
     """Record that the customer blocked (or unblocked) us on a channel, or that mail to
     the address bounces (or reaches them again)."""

@@ -191,3 +191,31 @@ def surveys_sent_after_resolving(conversation, operator) -> None:
     CsatSurvey.objects.filter(conversation=conversation).update(due_at=timezone.now())
     for survey_id in csat.csat_surveys_queue_due():
         csat_survey_send(survey_id=survey_id)
+
+
+def survey_sent(*, conversation, operator, reply: str = "All sorted!"):
+    """The operator replies and resolves; the survey falls due and the worker sends it.
+    Returns the conversation's survey as it then is."""
+    from inbox.models import CsatSurvey
+    from inbox.services import message_reply
+
+    message_reply(conversation=conversation, author=operator, body=reply)
+    surveys_sent_after_resolving(conversation, operator)
+    return CsatSurvey.objects.get(conversation=conversation)
+
+
+def run_admin_action(client, admin_user, settings, action: str, channel) -> list[str]:
+    """Run a Django admin action on one channel as an admin; returns the messages shown."""
+    # Production settings serve static files from a manifest that tests do not build.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    client.force_login(admin_user)
+    response = client.post(
+        "/admin/channels_app/channel/",
+        {"action": action, "_selected_action": [channel.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    return [str(message) for message in response.context["messages"]]

@@ -72,6 +72,10 @@ class ChannelAdapter(ABC):
     # Whether the platform's messages come without the sender's name, which
     # fetch_sender_name then asks for.
     fetches_sender_names: ClassVar[bool] = False
+    # What the platform must get back for a request we accepted, where it is not our JSON
+    # (VK takes anything but a plain `ok` for a failure and sends the event again). The
+    # batched fast path answers in JSON only, so it leaves such kinds to the regular path.
+    accepted_answer: ClassVar[VerificationAnswer | None] = None
 
     def __init__(self, channel: "Channel") -> None:
         self.channel = channel
@@ -146,12 +150,20 @@ class ChannelAdapter(ABC):
         and never raise; enqueue a task for anything slow."""
         return None
 
+    def answer_posted_handshake(self, request: WebhookRequest) -> VerificationAnswer | None:
+        """Answer a POSTed request that wants an answer of its own and stores nothing (VK's
+        `confirmation`, Viber's `conversation_started` greeted with a welcome message);
+        None for every other request, which takes the regular way."""
+        return None
+
     def answer_verification(self, request: WebhookRequest) -> VerificationAnswer:
         """Answer a GET handshake on the webhook URL; most platforms have none."""
         raise WebhookRejected("use POST", status_code=405)
 
     def fetch_sender_name(self, address: str) -> str:
-        """The name the platform's profile API gives a sender; raises DeliveryFailed."""
+        """The name the platform shows for a customer whose messages come without one
+        (Meta's profile API, VK's users.get); "" where there is nothing to ask. Raises
+        DeliveryFailed."""
         return ""
 
     def fetch_media(self, media_id: str) -> MediaContent:

@@ -112,6 +112,14 @@ class JsonObject:
             result.append([self._child(item, name) for item in row])
         return result
 
+    def lines(self, key: str, *, max_items: int = MAX_LIST_ITEMS) -> list[str]:
+        """A list of one-line strings (names, flags), each read as `line` reads one; []
+        when absent."""
+        return [
+            storable_line(item).strip()[:MAX_LINE_LENGTH]
+            for item in self._list(key, max_items=max_items, item_type=str, item_kind="strings")
+        ]
+
     def _list(
         self, key: str, *, max_items: int, item_type: type | UnionType, item_kind: str
     ) -> list[Any]:

@@ -71,6 +71,7 @@ def message_deliver(*, message_id: int, attempt: int, max_attempts: int) -> floa
             else ""
         ),
         already_sent=DeliveryProgress.from_stored(message.delivery_progress),
+        created_at=message.created_at,
     )
     try:
         result = adapter.send(outbound)

@@ -1,5 +1,7 @@
 """`make demo`'s data: seeded through the real inbound paths, and safe to seed again."""
 
+import json
+
 import pytest
 
 from channels_app.demo import seed_demo
@@ -59,3 +61,24 @@ def test_a_demo_operator_works_in_a_time_zone_of_her_own(client):
         HTTP_ACCEPT_LANGUAGE="pl",
     ).json()["results"]
     assert "Ben Okafor: rozwiązano rozmowę" in [event["text"] for event in events]
+
+
+def test_the_demo_has_a_vk_community_and_a_viber_bot_with_a_customer_each():
+    seed_demo()
+    seed_demo()
+
+    vk, viber = (Conversation.objects.get(channel__kind=kind) for kind in ("vk", "viber"))
+    assert (vk.customer.language, viber.customer.language) == ("ru", "pl")
+    assert viber.customer.name == "Katarzyna Wiśniewska"
+    assert Message.objects.filter(conversation__in=[vk, viber]).count() == 2
+
+
+def test_the_demo_stand_ins_answer_replies_as_vk_and_viber_do(rf):
+    from channels_app.demo_views import viber_api_stand_in, vk_api_stand_in
+
+    sent = vk_api_stand_in(rf.post("/demo/vk/method/messages.send"), method="messages.send")
+    viber = viber_api_stand_in(rf.post("/demo/viber/pa/send_message"), name="send_message")
+
+    assert isinstance(json.loads(sent.content)["response"], int)
+    assert json.loads(viber.content)["status"] == 0
+    assert json.loads(viber.content)["message_token"]

@@ -368,3 +368,13 @@ def test_the_reader_takes_what_json_gives():
 
     assert message.string("text") == "hi"
     assert message.timestamp("date") is not None
+
+
+def test_a_list_of_strings_is_read_as_lines():
+    client_info = read({"button_actions": [" text ", "callback\n"]}, "object.client_info")
+
+    assert client_info.lines("button_actions") == ["text", "callback"]
+    assert client_info.lines("absent") == []
+    assert malformed(lambda: read({"actions": ["text", 1]}, "info").lines("actions")) == (
+        f"info.actions must be a list of at most {MAX_LIST_ITEMS} strings"
+    )

@@ -1,0 +1,135 @@
+"""Replies and surveys going out to Viber: /pa/send_message, a message per part (the
+text, then each file by a signed, expiring link to our stored copy)."""
+
+from typing import Any
+
+from django.utils.translation import gettext
+
+from channels_app.adapters.viber.viber_api import ViberApi
+from channels_app.contracts import (
+    DeliveryFailed,
+    DeliveryProgress,
+    DeliveryResult,
+    OutboundAttachment,
+    OutboundMessage,
+    OutboundSurvey,
+)
+
+MAX_TEXT_LENGTH = 7000
+MAX_SENDER_NAME_LENGTH = 28
+MAX_CAPTION_LENGTH = 768
+MAX_FILE_NAME_LENGTH = 256
+# Viber shows JPEG, PNG and still GIF as pictures; anything else goes as a file.
+PICTURE_CONTENT_TYPES = frozenset({"image/jpeg", "image/png", "image/gif"})
+# The keyboard needs a Viber app that speaks API version 3 or later.
+KEYBOARD_MIN_API_VERSION = 3
+
+
+def message_send(api: ViberApi, outbound: OutboundMessage) -> DeliveryResult:
+    receiver = outbound.recipient_address
+    if not receiver:
+        raise DeliveryFailed("the conversation has no Viber user id", is_retryable=False)
+    parts = _parts(outbound)
+    if not parts:
+        raise DeliveryFailed("the message has neither text nor attachments", is_retryable=False)
+    # Parts an earlier try sent are not sent again.
+    first_token = outbound.already_sent.first_external_id
+    for index in range(outbound.already_sent.parts_sent, len(parts)):
+        try:
+            answer = api.call("send_message", {**_envelope(api, receiver), **parts[index]})
+        except DeliveryFailed as failure:
+            if index == 0:
+                raise
+            raise DeliveryFailed(
+                f"{failure.reason} (the reply went out in part: {index} of its {len(parts)} "
+                "Viber messages were sent)",
+                is_retryable=failure.is_retryable,
+                retry_after=failure.retry_after,
+                progress=DeliveryProgress(parts_sent=index, first_external_id=first_token),
+                is_recipient_unreachable=failure.is_recipient_unreachable,
+            ) from failure
+        if index == 0:
+            first_token = _message_token(answer)
+    return DeliveryResult(external_id=first_token)
+
+
+def survey_send(api: ViberApi, survey: OutboundSurvey) -> DeliveryResult:
+    """The question with a keyboard of the five ratings; a press answers with the rating's
+    payload as its text. A typed number counts too (see inbox.csat)."""
+    buttons = [
+        {
+            "Columns": 1,
+            "Rows": 1,
+            "ActionType": "reply",
+            "ActionBody": survey.button_payloads[rating],
+            "Text": str(rating),
+            "TextSize": "large",
+            "TextHAlign": "center",
+            "TextVAlign": "middle",
+        }
+        for rating in sorted(survey.rating_labels)
+    ]
+    text = gettext("%(question)s\n1 = %(worst)s, 5 = %(best)s") % {
+        "question": survey.question,
+        "worst": survey.rating_labels[1].lower(),
+        "best": survey.rating_labels[5].lower(),
+    }
+    answer = api.call(
+        "send_message",
+        {
+            **_envelope(api, survey.recipient_address),
+            "type": "text",
+            "text": text[:MAX_TEXT_LENGTH],
+            "min_api_version": KEYBOARD_MIN_API_VERSION,
+            "keyboard": {
+                "Type": "keyboard",
+                "DefaultHeight": False,
+                "ButtonsGroupColumns": 5,
+                "ButtonsGroupRows": 1,
+                "Buttons": buttons,
+            },
+        },
+    )
+    return DeliveryResult(external_id=_message_token(answer))
+
+
+def _envelope(api: ViberApi, receiver: str) -> dict[str, Any]:
+    name = str(api.channel.config.get("sender_name") or api.channel.name or "Support")
+    return {"receiver": receiver, "sender": {"name": name[:MAX_SENDER_NAME_LENGTH]}}
+
+
+def _parts(outbound: OutboundMessage) -> list[dict[str, Any]]:
+    text = outbound.text.strip()
+    if len(text) > MAX_TEXT_LENGTH:
+        raise DeliveryFailed(
+            f"the reply is longer than Viber's {MAX_TEXT_LENGTH} characters", is_retryable=False
+        )
+    files = [_file_part(item) for item in outbound.attachments]
+    if text and files and files[0]["type"] == "picture" and len(text) <= MAX_CAPTION_LENGTH:
+        files[0]["text"] = text
+        return files
+    return ([{"type": "text", "text": text}] if text else []) + files
+
+
+def _file_part(attachment: OutboundAttachment) -> dict[str, Any]:
+    if not attachment.url.startswith(("https://", "http://")):
+        raise DeliveryFailed(
+            f"attachment {attachment.filename} has no public link Viber can fetch",
+            is_retryable=False,
+        )
+    content_type = attachment.content_type.split(";")[0].strip().lower()
+    if content_type in PICTURE_CONTENT_TYPES:
+        return {"type": "picture", "media": attachment.url, "text": ""}
+    return {
+        "type": "file",
+        "media": attachment.url,
+        "size": attachment.size,
+        "file_name": attachment.filename[:MAX_FILE_NAME_LENGTH],
+    }
+
+
+def _message_token(answer: dict[str, Any]) -> str | None:
+    token = answer.get("message_token")
+    if isinstance(token, int) and not isinstance(token, bool):
+        return str(token)
+    return token if isinstance(token, str) and token else None

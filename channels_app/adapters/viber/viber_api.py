@@ -1,0 +1,103 @@
+"""Calls to the Viber bot REST API for one channel, and what their answers mean.
+
+Every call is a JSON POST to `<api_base_url>/pa/<name>` with the bot's token in
+`X-Viber-Auth-Token`; Viber answers HTTP 200 with a `status` (0 is success) and a
+`status_message`.
+"""
+
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from channels_app.contracts import DeliveryFailed
+from channels_app.http import http_client
+from channels_app.text import storable_line
+
+if TYPE_CHECKING:
+    from channels_app.models import Channel
+
+KIND = "viber"
+DEFAULT_API_BASE_URL = "https://chatapi.viber.com"
+AUTH_TOKEN_HEADER = "X-Viber-Auth-Token"
+
+# https://developers.viber.com/docs/api/rest-bot-api/#error-codes
+OK = 0
+INVALID_AUTH_TOKEN = 2
+RECEIVER_NOT_REGISTERED = 5
+RECEIVER_NOT_SUBSCRIBED = 6
+TOO_MANY_REQUESTS = 12
+RETRY_AFTER_TOO_MANY_REQUESTS = 1.0
+
+NOT_SUBSCRIBED_REASON = (
+    "the customer is not subscribed to the bot (Viber status 6): they left or blocked it, "
+    "and can be written to again once they message the bot"
+)
+AUTH_TOKEN_INVALID_REASON = (
+    "Viber refused the bot's token (status 2): copy the token from the bot's settings in "
+    "the Viber admin panel into the channel's auth_token"
+)
+
+
+class ViberApi:
+    """One bot's REST API: its base URL and token, each call's failures classified."""
+
+    def __init__(self, channel: "Channel") -> None:
+        self.channel = channel
+
+    @property
+    def api_base_url(self) -> str:
+        return str(self.channel.config.get("api_base_url") or DEFAULT_API_BASE_URL).rstrip("/")
+
+    def call(self, name: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """POST /pa/<name>; returns Viber's answer when its status is 0."""
+        token = self.channel.secrets.get("auth_token")
+        if not token:
+            raise DeliveryFailed("the channel has no auth_token configured", is_retryable=False)
+        try:
+            response = http_client().post(
+                f"{self.api_base_url}/pa/{name}",
+                json=payload,
+                headers={AUTH_TOKEN_HEADER: token},
+            )
+        except httpx.HTTPError as error:
+            reason = f"Viber unreachable ({name}): {type(error).__name__}: {error}"
+            raise DeliveryFailed(
+                reason.replace(token, "[auth token]")[:500], is_retryable=True
+            ) from error
+        except httpx.InvalidURL as error:
+            raise DeliveryFailed(
+                "the channel's api_base_url does not make a valid URL", is_retryable=False
+            ) from error
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = None
+        if response.status_code >= 500 or not isinstance(answer, dict):
+            raise DeliveryFailed(
+                f"Viber failed on {name}: HTTP {response.status_code}", is_retryable=True
+            )
+        status = answer.get("status")
+        if status == OK:
+            return answer
+        message = answer.get("status_message")
+        message = storable_line(message)[:300] if isinstance(message, str) else ""
+        raise status_failure(status, message, action=name)
+
+
+def status_failure(status: Any, message: str, *, action: str) -> DeliveryFailed:
+    if status == RECEIVER_NOT_SUBSCRIBED:
+        return DeliveryFailed(
+            NOT_SUBSCRIBED_REASON, is_retryable=False, is_recipient_unreachable=True
+        )
+    if status == TOO_MANY_REQUESTS:
+        return DeliveryFailed(
+            f"Viber rate limit on {action} (status 12: {message or 'tooManyRequests'})",
+            is_retryable=True,
+            retry_after=RETRY_AFTER_TOO_MANY_REQUESTS,
+        )
+    if status == INVALID_AUTH_TOKEN:
+        return DeliveryFailed(AUTH_TOKEN_INVALID_REASON, is_retryable=False)
+    return DeliveryFailed(
+        f"Viber refused {action}: status {status}" + (f" ({message})" if message else ""),
+        is_retryable=False,
+    )

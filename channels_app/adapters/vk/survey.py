@@ -1,0 +1,143 @@
+"""CSAT surveys on VK: the five ratings as the best keyboard the customer's app shows,
+and a press on a callback button acknowledged.
+
+What a customer's VK app can show comes with each of their messages (`client_info`); the
+adapter remembers it per customer for a while (a hint, not a record: without it the
+survey goes with text buttons, which every app with keyboards shows):
+- callback buttons in the message (`callback` among `button_actions`, inline keyboards):
+  a press is a `message_event`, answered with messages.sendMessageEventAnswer, which shows
+  the customer the thanks and sends no message of theirs;
+- text buttons: a press is the customer's message "4" carrying the rating's payload;
+- no keyboard at all: the question asks for a number, which counts as the answer too.
+"""
+
+import json
+import logging
+from typing import TYPE_CHECKING
+
+from django.core.cache import cache
+from django.utils.translation import gettext
+
+from channels_app.adapters.vk.inbound import (
+    CALLBACK_BUTTONS,
+    EVENT_EXTERNAL_ID_PREFIX,
+    NO_KEYBOARD,
+    TEXT_KEYBOARD,
+    button_payload_json,
+)
+from channels_app.adapters.vk.outbound import named_random_id, random_id_key
+from channels_app.adapters.vk.vk_api import KIND, VkApi
+from channels_app.contracts import (
+    DeliveryFailed,
+    DeliveryResult,
+    InboundEvent,
+    InboundMessage,
+    OutboundSurvey,
+)
+from customers.selectors import identity_customer_language
+from inbox import csat
+
+if TYPE_CHECKING:
+    from channels_app.models import Channel
+
+logger = logging.getLogger(__name__)
+
+# Long enough to outlast a survey's delay and expiry.
+CAPABILITY_SECONDS = 60 * 60 * 24 * 30
+EVENT_ANSWER_TIMEOUT_SECONDS = 3.0
+
+
+def _capability_key(channel_id: int, user_id: str) -> str:
+    return f"vk:keyboard:{channel_id}:{user_id}"
+
+
+def keyboards_remember(channel: "Channel", keyboards: dict[str, str]) -> None:
+    """Keep what each customer's app shows, for their next survey. Never raises."""
+    if not keyboards:
+        return
+    try:
+        cache.set_many(
+            {_capability_key(channel.pk, user): kind for user, kind in keyboards.items()},
+            CAPABILITY_SECONDS,
+        )
+    except Exception:
+        logger.exception("channel %s: customers' keyboards not remembered", channel.pk)
+
+
+def survey_send(api: VkApi, survey: OutboundSurvey) -> DeliveryResult:
+    try:
+        capability = cache.get(_capability_key(api.channel.pk, survey.recipient_address))
+    except Exception:
+        capability = None
+    capability = capability or TEXT_KEYBOARD
+    text = gettext("%(question)s\n1 = %(worst)s, 5 = %(best)s") % {
+        "question": survey.question,
+        "worst": survey.rating_labels[1].lower(),
+        "best": survey.rating_labels[5].lower(),
+    }
+    params = {
+        "peer_id": survey.recipient_address,
+        "random_id": named_random_id(key=random_id_key(api), name=f"survey:{survey.url}"),
+    }
+    if capability == NO_KEYBOARD:
+        params["message"] = "\n".join([text, gettext("Reply with a number from 1 to 5.")])
+    else:
+        params["message"] = text
+        params["keyboard"] = json.dumps(_keyboard(survey, capability), ensure_ascii=False)
+    sent = api.call("messages.send", params)
+    is_message_id = isinstance(sent, int) and not isinstance(sent, bool) and sent > 0
+    return DeliveryResult(external_id=str(sent) if is_message_id else None)
+
+
+def _keyboard(survey: OutboundSurvey, capability: str) -> dict:
+    action_type = "callback" if capability == CALLBACK_BUTTONS else "text"
+    buttons = [
+        {
+            "action": {
+                "type": action_type,
+                "label": str(rating),
+                "payload": button_payload_json(survey.button_payloads[rating], label=str(rating)),
+            }
+        }
+        for rating in sorted(survey.rating_labels)
+    ]
+    if capability == TEXT_KEYBOARD:
+        return {"one_time": True, "buttons": [buttons]}
+    return {"inline": True, "buttons": [buttons]}
+
+
+def button_presses_answer(api: VkApi, events: list[InboundEvent]) -> None:
+    """Answer callback button presses (messages.sendMessageEventAnswer): the customer's app
+    stops waiting and shows the thanks. Never raises."""
+    channel = api.channel
+    presses = [
+        event
+        for event in events
+        if isinstance(event, InboundMessage)
+        and event.external_id.startswith(EVENT_EXTERNAL_ID_PREFIX)
+    ]
+    for event in presses:
+        try:
+            language = csat.survey_language(
+                customer_language=identity_customer_language(
+                    kind=KIND, value=event.recipient_address
+                ),
+                channel=channel,
+            )
+            thanks = csat.survey_text(csat.csat_settings(channel), "thank_you", language)
+            api.call(
+                "messages.sendMessageEventAnswer",
+                {
+                    "event_id": event.external_id.removeprefix(EVENT_EXTERNAL_ID_PREFIX),
+                    "user_id": event.recipient_address,
+                    "peer_id": event.recipient_address,
+                    "event_data": json.dumps(
+                        {"type": "show_snackbar", "text": thanks[:90]}, ensure_ascii=False
+                    ),
+                },
+                timeout=EVENT_ANSWER_TIMEOUT_SECONDS,
+            )
+        except DeliveryFailed as failure:
+            logger.info("channel %s: button press not answered: %s", channel.pk, failure.reason)
+        except Exception:
+            logger.exception("channel %s: answering a button press failed", channel.pk)

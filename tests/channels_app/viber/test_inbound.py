@@ -1,0 +1,263 @@
+"""Viber callbacks through the real webhook URL: every kind of message, subscriptions,
+delivery statuses, duplicates, signatures and malformed bodies."""
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from channels_app.services import message_deliver
+from customers.models import Identity
+from inbox.models import Conversation, Message, MessageStatus
+from inbox.services import message_reply
+from tests.channels_app.viber.helpers import (
+    MARIA_ID,
+    callback,
+    callback_body,
+    post_callback,
+    viber_signature,
+)
+from tests.helpers import stored_counts
+
+pytestmark = pytest.mark.django_db
+
+
+def test_viber_checking_the_address_is_answered_200_and_opens_nothing(client, viber_channel):
+    response = post_callback(client, viber_channel, callback_body("webhook"))
+
+    assert response.status_code == 200
+    assert Message.objects.count() == 0
+
+
+def test_a_text_message_creates_customer_conversation_and_message(client, viber_channel, team):
+    response = post_callback(client, viber_channel, callback_body("message_text"))
+
+    assert response.status_code == 200
+    message = Message.objects.get()
+    assert message.body == "Dzień dobry, zamówienie 4521 się spóźnia"
+    assert message.external_id == "4912661846655238101"
+    conversation = message.conversation
+    assert (conversation.recipient_address, conversation.team) == (MARIA_ID, team)
+    customer = conversation.customer
+    assert customer.name == "Мария Иванова"
+    assert list(customer.identities.values_list("kind", "value")) == [("viber", MARIA_ID)]
+    # sender.language "pl" is the customer's language.
+    assert customer.language == "pl"
+
+
+@pytest.mark.parametrize(
+    ("fixture", "body", "files"),
+    [
+        (
+            "message_picture",
+            "Pudełko przyszło zgniecione",
+            [
+                (
+                    "box.jpg",
+                    "image/jpeg",
+                    "https://dl-media.viber.com/10/share/2/long/vibes/icon/image/0x0/95e0/"
+                    "5688fdffdaa81a0a2b10f0b2f4fd9d4c0e95e06c.jpg",
+                )
+            ],
+        ),
+        (
+            "message_video",
+            "",
+            [("video.mp4", "video/mp4", "https://dl-media.viber.com/video/kettle.mp4")],
+        ),
+        (
+            "message_file",
+            "",
+            [
+                (
+                    "faktura-4521.pdf",
+                    "application/octet-stream",
+                    "https://dl-media.viber.com/file/invoice-4521.pdf",
+                )
+            ],
+        ),
+        (
+            "message_sticker",
+            "",
+            [("sticker.png", "image/png", "https://viber.com/sticker/46105.png")],
+        ),
+    ],
+)
+def test_files_become_attachments_at_their_viber_address(
+    client, viber_channel, fixture, body, files
+):
+    assert post_callback(client, viber_channel, callback_body(fixture)).status_code == 200
+
+    message = Message.objects.get()
+    assert message.body == body
+    assert [
+        (item.filename, item.content_type, item.remote_url) for item in message.attachments.all()
+    ] == files
+
+
+@pytest.mark.parametrize(
+    ("fixture", "body"),
+    [
+        (
+            "message_location",
+            "📍 52.2297, 21.0122\nhttps://www.openstreetmap.org/?mlat=52.2297&mlon=21.0122"
+            "#map=17/52.2297/21.0122",
+        ),
+        ("message_url", "🔗 https://shop.example.com/czajnik-2000"),
+        ("message_rich_media", "Czajnik 2000 — 199 zł"),
+        ("message_contact", "👤 Jan Kowalski, +48601234567"),
+    ],
+)
+def test_places_links_cards_and_contacts_are_shown_as_text(client, viber_channel, fixture, body):
+    post_callback(client, viber_channel, callback_body(fixture))
+
+    assert Message.objects.get().body == body
+
+
+def test_a_shared_contact_is_never_taken_as_the_senders_phone(client, viber_channel):
+    post_callback(client, viber_channel, callback_body("message_contact"))
+
+    assert list(Identity.objects.values_list("kind", flat=True)) == ["viber"]
+
+
+def test_a_conversation_started_opens_no_conversation(client, viber_channel):
+    response = post_callback(client, viber_channel, callback_body("conversation_started"))
+
+    assert response.status_code == 200
+    assert (Conversation.objects.count(), Message.objects.count()) == (0, 0)
+
+
+def test_unsubscribed_and_subscribed_set_whether_the_customer_can_be_written_to(
+    client, viber_channel
+):
+    post_callback(client, viber_channel, callback_body("message_text"))
+
+    post_callback(client, viber_channel, callback_body("unsubscribed"))
+    assert Identity.objects.get(kind="viber").is_reachable is False
+
+    post_callback(client, viber_channel, callback_body("subscribed"))
+    assert Identity.objects.get(kind="viber").is_reachable is True
+
+
+@pytest.mark.parametrize(
+    ("fixture", "status", "error"),
+    [
+        ("delivered", MessageStatus.DELIVERED, ""),
+        ("seen", MessageStatus.READ, ""),
+        ("failed", MessageStatus.FAILED, "failed message to user because of client error"),
+    ],
+)
+def test_delivery_statuses_update_our_message_by_its_token(
+    client, viber_channel, fake_viber, operator, fixture, status, error
+):
+    post_callback(client, viber_channel, callback_body("message_text"))
+    reply = message_reply(
+        conversation=Conversation.objects.get(), author=operator, body="Wysyłamy jutro."
+    )
+    message_deliver(message_id=reply.pk, attempt=1, max_attempts=3)
+
+    assert post_callback(client, viber_channel, callback_body(fixture)).status_code == 200
+
+    reply.refresh_from_db()
+    assert reply.external_id == "5098034272017990001"
+    assert (reply.status, reply.error) == (status, error)
+
+
+def test_a_duplicate_callback_changes_nothing(client, viber_channel):
+    post_callback(client, viber_channel, callback_body("message_text"))
+    before = stored_counts()
+
+    response = post_callback(client, viber_channel, callback_body("message_text"))
+
+    assert response.status_code == 200
+    assert response.json()["messages"][0]["duplicate"] is True
+    assert stored_counts() == before
+
+
+@pytest.mark.parametrize(
+    ("signature", "status"),
+    [(None, 401), ("0" * 64, 403), (viber_signature(b"another body"), 403)],
+)
+def test_a_missing_or_wrong_signature_is_refused_and_nothing_stored(
+    client, viber_channel, signature, status
+):
+    response = post_callback(
+        client, viber_channel, callback_body("message_text"), signature=signature
+    )
+
+    assert response.status_code == status
+    assert stored_counts() == (0, 0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        callback_body("message_text")[:50],
+        b"[]",
+        json.dumps({**callback("message_text"), "sender": {"name": "no id"}}).encode(),
+    ],
+)
+def test_malformed_and_truncated_bodies_are_answered_400(client, viber_channel, body):
+    response = post_callback(client, viber_channel, body)
+
+    assert response.status_code == 400
+    assert Message.objects.count() == 0
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    payload=st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+        lambda children: (
+            st.lists(children, max_size=4)
+            | st.dictionaries(st.text(max_size=10), children, max_size=4)
+        ),
+        max_leaves=20,
+    ),
+    event=st.sampled_from(["message", "delivered", "seen", "failed", "subscribed", "unsubscribed"]),
+    key=st.sampled_from(["message", "sender", "user", "message_token", "user_id", "timestamp"]),
+)
+def test_no_payload_answers_500(client, viber_channel, payload, event, key):
+    body = {**callback("message_text"), "event": event, key: payload}
+
+    response = post_callback(client, viber_channel, body)
+
+    assert response.status_code in (200, 400)
+
+
+def test_a_customer_who_opens_the_chat_gets_the_welcome_message_in_their_language(
+    client, viber_channel
+):
+    viber_channel.config = {
+        **viber_channel.config,
+        "welcome_message": {"en": "Hi! How can we help?", "pl": "Cześć! Jak możemy pomóc?"},
+    }
+    viber_channel.save()
+
+    response = post_callback(client, viber_channel, callback_body("conversation_started"))
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "sender": {"name": "Acme"},
+        "type": "text",
+        "text": "Cześć! Jak możemy pomóc?",
+    }
+    assert stored_counts() == (0, 0, 0, 0)
+
+
+def test_no_welcome_message_is_given_for_a_forged_conversation_started(client, viber_channel):
+    viber_channel.config = {**viber_channel.config, "welcome_message": "Hi!"}
+    viber_channel.save()
+
+    response = post_callback(
+        client, viber_channel, callback_body("conversation_started"), signature="0" * 64
+    )
+
+    assert response.status_code == 403
+    assert "Hi!" not in response.content.decode()

@@ -1,0 +1,187 @@
+"""Replies sent to a fake VK API: messages.send, files through VK's upload flow, a
+random_id that makes a retry the same VK message, and VK's errors by code."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from channels_app.adapters.vk.outbound import random_id
+from channels_app.services import channel_create, message_deliver
+from customers.models import Identity
+from inbox.models import Conversation, MessageStatus
+from inbox.services import message_reply
+from tests.channels_app.vk.helpers import GROUP_ID, MARIA_ID, SECRET_KEY, event_body, post_event
+from tests.fakes.vk import (
+    ACCESS_TOKEN,
+    AUTHORIZATION_FAILED,
+    FLOOD_CONTROL,
+    INTERNAL_ERROR,
+    MESSAGES_NOT_ALLOWED,
+    PERMISSION_DENIED,
+    PRIVACY_SETTINGS,
+    TOO_MANY_REQUESTS,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def vk_conversation(client, vk_channel):
+    post_event(client, vk_channel, event_body("message_new_text"))
+    return Conversation.objects.get()
+
+
+@pytest.fixture
+def queued_reply(vk_conversation, operator):
+    return message_reply(conversation=vk_conversation, author=operator, body="Отправим завтра.")
+
+
+def deliver(message, *, attempt=1, max_attempts=5):
+    return message_deliver(message_id=message.pk, attempt=attempt, max_attempts=max_attempts)
+
+
+def test_a_reply_is_sent_with_messages_send(queued_reply, fake_vk):
+    assert deliver(queued_reply) is None
+
+    [call] = fake_vk.calls
+    assert call.method == "messages.send"
+    assert call.params["peer_id"] == MARIA_ID
+    assert call.params["message"] == "Отправим завтра."
+    assert call.params["access_token"] == ACCESS_TOKEN
+    assert call.params["v"] == "5.199"
+    assert int(call.params["random_id"]) > 0
+    queued_reply.refresh_from_db()
+    assert (queued_reply.status, queued_reply.external_id, queued_reply.error) == (
+        MessageStatus.SENT,
+        "5001",
+        "",
+    )
+
+
+def test_a_reply_retried_after_a_lost_answer_is_one_vk_message(queued_reply, fake_vk):
+    fake_vk.lose_next_answer("messages.send")
+
+    delay = deliver(queued_reply, attempt=1)
+    assert delay is not None
+    queued_reply.refresh_from_db()
+    assert queued_reply.status == MessageStatus.QUEUED
+
+    assert deliver(queued_reply, attempt=2) is None
+
+    first, second = fake_vk.calls_to("messages.send")
+    assert first.params["random_id"] == second.params["random_id"]
+    assert len(fake_vk.sent) == 1
+    queued_reply.refresh_from_db()
+    assert (queued_reply.status, queued_reply.external_id) == (MessageStatus.SENT, "5001")
+
+
+@pytest.mark.parametrize("error", [TOO_MANY_REQUESTS, FLOOD_CONTROL, INTERNAL_ERROR])
+def test_rate_limits_and_vk_failures_are_retried(queued_reply, fake_vk, error):
+    fake_vk.fail_next(error, method="messages.send")
+
+    delay = deliver(queued_reply, attempt=1)
+
+    assert delay is not None and delay > 0
+    queued_reply.refresh_from_db()
+    assert queued_reply.status == MessageStatus.QUEUED
+    assert f"error {error.code}" in queued_reply.error
+    assert deliver(queued_reply, attempt=2) is None
+    queued_reply.refresh_from_db()
+    assert queued_reply.status == MessageStatus.SENT
+    assert len(fake_vk.sent) == 1
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (MESSAGES_NOT_ALLOWED, "has not allowed the community to message them"),
+        (PRIVACY_SETTINGS, "privacy settings"),
+        (PERMISSION_DENIED, "permission denied"),
+    ],
+)
+def test_a_customer_who_cannot_be_written_to_fails_at_once_and_is_marked_unreachable(
+    queued_reply, fake_vk, error, reason
+):
+    fake_vk.fail_next(error, method="messages.send")
+
+    assert deliver(queued_reply, attempt=1) is None
+
+    queued_reply.refresh_from_db()
+    assert queued_reply.status == MessageStatus.FAILED
+    assert reason in queued_reply.error
+    assert Identity.objects.get(kind="vk", value=MARIA_ID).is_reachable is False
+    assert fake_vk.sent == []
+
+
+def test_a_refused_token_fails_at_once_and_says_what_to_do(queued_reply, fake_vk):
+    fake_vk.fail_next(AUTHORIZATION_FAILED, method="messages.send")
+
+    assert deliver(queued_reply, attempt=1) is None
+
+    queued_reply.refresh_from_db()
+    assert queued_reply.status == MessageStatus.FAILED
+    assert "access token" in queued_reply.error and "access_token" in queued_reply.error
+    assert ACCESS_TOKEN not in queued_reply.error
+    assert Identity.objects.get(kind="vk", value=MARIA_ID).is_reachable is True
+
+
+def test_files_are_uploaded_to_vk_and_sent_with_the_text(vk_conversation, operator, fake_vk):
+    reply = message_reply(
+        conversation=vk_conversation,
+        author=operator,
+        body="Фото и счёт",
+        files=[
+            SimpleUploadedFile("box.jpg", b"\xff\xd8\xff jpeg", content_type="image/jpeg"),
+            SimpleUploadedFile("invoice.pdf", b"%PDF-1.4", content_type="application/pdf"),
+        ],
+    )
+
+    assert deliver(reply) is None
+
+    assert [call.method for call in fake_vk.calls] == [
+        "photos.getMessagesUploadServer",
+        "photos.saveMessagesPhoto",
+        "docs.getMessagesUploadServer",
+        "docs.save",
+        "messages.send",
+    ]
+    assert [kind for kind, _ in fake_vk.uploads] == ["photo", "doc"]
+    [sent] = fake_vk.sent
+    assert sent["message"] == "Фото и счёт"
+    assert sent["attachment"] == "photo-1_457239017_ak1,doc42_6612"
+    reply.refresh_from_db()
+    assert reply.status == MessageStatus.SENT
+
+
+def test_a_long_reply_goes_as_several_messages_each_with_its_own_random_id(
+    vk_conversation, operator, fake_vk
+):
+    reply = message_reply(
+        conversation=vk_conversation, author=operator, body=("слово " * 1000).strip()
+    )
+
+    assert deliver(reply) is None
+
+    assert len(fake_vk.sent) == 2
+    assert len({sent["random_id"] for sent in fake_vk.sent}) == 2
+    assert "".join(sent["message"] for sent in fake_vk.sent).count("слово") == 1000
+
+
+def test_random_ids_differ_between_messages_parts_and_installations(vk_channel, fake_vk):
+    other_installation = channel_create(
+        kind="vk",
+        name="Acme VK elsewhere",
+        config={"group_id": GROUP_ID, "access_token": ACCESS_TOKEN, "secret_key": SECRET_KEY},
+    )
+    key = vk_channel.secrets["random_id_key"]
+    other_key = other_installation.secrets["random_id_key"]
+    written = "2026-12-07T04:00:00+00:00"
+
+    one = random_id(key=key, message_id=7, written_at=written, part=0)
+
+    assert one == random_id(key=key, message_id=7, written_at=written, part=0)
+    assert one != random_id(key=key, message_id=8, written_at=written, part=0)
+    assert one != random_id(key=key, message_id=7, written_at=written, part=1)
+    assert one != random_id(key=other_key, message_id=7, written_at=written, part=0)
+    # The same id given again after a backup was restored names another message.
+    assert one != random_id(key=key, message_id=7, written_at="2026-12-07T05:00:00+00:00", part=0)
+    assert 0 < one < 2**63

@@ -1,0 +1,134 @@
+"""CSAT surveys on VK: the keyboard the customer's app shows, a press answering the
+survey for the operator who helped, and callback presses acknowledged."""
+
+import json
+
+import pytest
+
+from inbox.models import Conversation, CsatSurvey, SurveyStatus
+from tests.channels_app.vk.helpers import MARIA_ID, event, post_event
+from tests.helpers import survey_sent
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def survey_sent_after(client, django_capture_on_commit_callbacks):
+    return lambda *args, **kwargs: _survey_sent_after(
+        client, django_capture_on_commit_callbacks, *args, **kwargs
+    )
+
+
+def _survey_sent_after(client, capture_on_commit, channel, operator, *, client_info):
+    first = event("message_new_text")
+    first["object"]["client_info"] = client_info
+    # After commit the adapter remembers what the customer's app shows.
+    with capture_on_commit(execute=True):
+        post_event(client, channel, first)
+    Conversation.objects.update(assignee=operator)
+    survey = survey_sent(conversation=Conversation.objects.get(), operator=operator)
+    assert survey.status == SurveyStatus.SENT
+    return survey
+
+
+def keyboard_of(fake_vk):
+    [question] = [sent for sent in fake_vk.sent if "keyboard" in sent]
+    return question, json.loads(question["keyboard"])
+
+
+CALLBACK_APP = {
+    "button_actions": ["text", "callback", "open_link"],
+    "keyboard": True,
+    "inline_keyboard": True,
+    "lang_id": 0,
+}
+
+
+def test_callback_buttons_answer_the_survey_for_the_operator_and_show_the_thanks(
+    client,
+    survey_sent_after,
+    vk_channel,
+    fake_vk,
+    operator,
+    supervisor_client,
+    django_capture_on_commit_callbacks,
+):
+    survey = survey_sent_after(vk_channel, operator, client_info=CALLBACK_APP)
+    question, keyboard = keyboard_of(fake_vk)
+    assert keyboard["inline"] is True
+    [buttons] = keyboard["buttons"]
+    assert [button["action"]["type"] for button in buttons] == ["callback"] * 5
+    assert [button["action"]["label"] for button in buttons] == ["1", "2", "3", "4", "5"]
+    # The customer's app is in Russian (lang_id 0): so is the survey.
+    assert question["message"].startswith("Как вы оцениваете")
+    press = event("message_event")
+    press["object"]["payload"] = json.loads(buttons[3]["action"]["payload"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_event(client, vk_channel, press)
+
+    assert response.content == b"ok"
+    survey.refresh_from_db()
+    assert (survey.status, survey.rating, survey.operator) == (SurveyStatus.ANSWERED, 4, operator)
+    [answer] = fake_vk.calls_to("messages.sendMessageEventAnswer")
+    assert (answer.params["event_id"], answer.params["user_id"]) == ("3159dc190b1f", MARIA_ID)
+    assert json.loads(answer.params["event_data"]) == {
+        "type": "show_snackbar",
+        "text": "Спасибо за ваш отзыв!",
+    }
+    report = supervisor_client.get("/api/v1/reports/csat/?group_by=operator").json()
+    [row] = [row for row in report["results"] if row["responses"]]
+    assert (row["group"]["id"], row["responses"], row["average_rating"]) == (
+        operator.pk,
+        1,
+        4.0,
+    )
+
+
+def test_an_app_without_callback_buttons_gets_text_buttons_whose_press_answers(
+    client, survey_sent_after, vk_channel, fake_vk, operator
+):
+    survey = survey_sent_after(
+        vk_channel,
+        operator,
+        client_info={"button_actions": ["text"], "keyboard": True, "inline_keyboard": False},
+    )
+    _, keyboard = keyboard_of(fake_vk)
+    assert keyboard["one_time"] is True
+    [buttons] = keyboard["buttons"]
+    assert {button["action"]["type"] for button in buttons} == {"text"}
+    press = event("message_new_text_button")
+    press["object"]["message"]["payload"] = buttons[1]["action"]["payload"]
+    press["object"]["message"]["text"] = "2"
+
+    assert post_event(client, vk_channel, press).content == b"ok"
+
+    survey.refresh_from_db()
+    assert (survey.status, survey.rating) == (SurveyStatus.ANSWERED, 2)
+
+
+def test_an_app_without_keyboards_is_asked_for_a_number_which_answers(
+    client, survey_sent_after, vk_channel, fake_vk, operator
+):
+    survey = survey_sent_after(vk_channel, operator, client_info={"keyboard": False, "lang_id": 3})
+    [question] = fake_vk.sent[-1:]
+    assert "keyboard" not in question
+    assert question["message"].endswith("Reply with a number from 1 to 5.")
+    reply = event("message_new_text")
+    reply["object"]["message"].update(id=340, text="5")
+
+    post_event(client, vk_channel, reply)
+
+    survey.refresh_from_db()
+    assert (survey.status, survey.rating) == (SurveyStatus.ANSWERED, 5)
+
+
+def test_a_press_on_a_stale_button_is_acknowledged_and_answers_nothing(
+    client, vk_channel, fake_vk, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_event(client, vk_channel, event("message_event"))
+
+    assert response.content == b"ok"
+    assert CsatSurvey.objects.count() == 0
+    assert len(fake_vk.calls_to("messages.sendMessageEventAnswer")) == 1
