@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
 
 from channels_app.adapters.telegram.setup import (
     TelegramWebhookRegistrationFailed,
@@ -10,13 +11,17 @@ from channels_app.services import webhook_events_reprocess
 
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):
-    list_display = ("name", "kind", "public_id", "is_active")
+    list_display = ("name", "kind", "public_id", "is_active", "secrets_status")
     list_filter = ("kind", "is_active")
     # Secrets stay encrypted and out of the admin; set them through the API.
     exclude = ("secrets_encrypted",)
-    readonly_fields = ("public_id",)
+    readonly_fields = ("public_id", "secrets_status")
     filter_horizontal = ("teams",)
     actions = ["register_telegram_webhook"]
+
+    @admin.display(description=_("Secrets"))
+    def secrets_status(self, channel: Channel) -> str:
+        return channel.secrets_error or str(_("readable"))
 
     @admin.action(description="Register Telegram webhook")
     def register_telegram_webhook(self, request, queryset) -> None:

@@ -8,6 +8,7 @@ as separate processes.
 """
 
 import os
+import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -35,6 +36,25 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def embedded_secret_key(path: Path) -> str:
+    """The installation's own random key, made on the first start and kept in its data
+    directory, readable by its owner only."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f"{path.name}.{os.getpid()}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as key_file:
+            key_file.write(secrets.token_urlsafe(50) + "\n")
+        try:
+            # Whole or not at all, and the first of processes starting together wins.
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
+
+
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 REDIS_URL = os.environ.get("REDIS_URL", "")
 IS_EMBEDDED = not (DATABASE_URL and REDIS_URL)
@@ -43,11 +63,33 @@ if bool(DATABASE_URL) != bool(REDIS_URL):
     raise RuntimeError("set both DATABASE_URL and REDIS_URL (production) or neither (embedded)")
 
 DEBUG = env_bool("DEBUG", default=False)
+# What embedded mode used before it kept a key of its own: public, so it signs nothing any
+# more; only channel secrets stored under it are still read (and rotated away).
+PUBLIC_PLACEHOLDER_SECRET_KEY = "embedded-mode-only-not-a-secret"
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not IS_EMBEDDED and not env_bool("SWITCHBOARD_ALLOW_DEFAULT_SECRET_KEY", False):
+    if IS_EMBEDDED:
+        SECRET_KEY = embedded_secret_key(DATA_DIR / "secret_key")
+    elif env_bool("SWITCHBOARD_ALLOW_DEFAULT_SECRET_KEY", False):
+        SECRET_KEY = PUBLIC_PLACEHOLDER_SECRET_KEY
+    else:
         raise RuntimeError("SECRET_KEY must be set in production mode")
-    SECRET_KEY = "embedded-mode-only-not-a-secret"
+
+# Channel secrets: the first key encrypts, every key decrypts (rotation: put the new key
+# first, run `manage.py channel_secrets_rotate`, then drop the old one). Without a list of
+# keys, CHANNEL_SECRETS_KEY or else SECRET_KEY encrypts, as before there was a list.
+CHANNEL_SECRETS_KEYS = env_list("CHANNEL_SECRETS_KEYS", "")
+for channel_secrets_key in CHANNEL_SECRETS_KEYS:
+    if len(channel_secrets_key) < 32:
+        raise RuntimeError("each CHANNEL_SECRETS_KEYS entry must be at least 32 characters long")
+fallback_channel_secrets_keys = [
+    os.environ.get("CHANNEL_SECRETS_KEY", ""),
+    SECRET_KEY,
+    PUBLIC_PLACEHOLDER_SECRET_KEY if IS_EMBEDDED else "",
+]
+CHANNEL_SECRETS_KEYS = [
+    key for key in dict.fromkeys([*CHANNEL_SECRETS_KEYS, *fallback_channel_secrets_keys]) if key
+]
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")

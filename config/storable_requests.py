@@ -4,6 +4,7 @@ form fields, JSON at any depth) is answered 400 before any view runs."""
 
 import json
 
+from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, JsonResponse, QueryDict
 from django.utils.translation import gettext as _
 
@@ -72,13 +73,17 @@ def _is_storable_body(request: HttpRequest) -> bool:
     if content_type in _FORM_TYPES:
         if request.method == "POST":
             fields = request.POST
-            names = [upload.name or "" for upload in request.FILES.values()]
+            names = [upload.name or "" for upload in _uploads(request)]
         elif content_type == _FORM_TYPES[0]:
             fields, names = QueryDict(request.body, encoding=request.encoding), []
         else:
             return True
         return _are_storable_pairs(fields.lists()) and all(map(is_storable_text, names))
     return True
+
+
+def _uploads(request: HttpRequest) -> list[UploadedFile]:
+    return [upload for _, uploads in request.FILES.lists() for upload in uploads]
 
 
 def _are_storable_pairs(pairs) -> bool:
