@@ -266,8 +266,19 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+AUTHENTICATION_BACKENDS = ["inbox.login_throttle.ThrottledModelBackend"]
+# Failed sign-ins (password or API token) after which a username or client address is
+# locked out, and for how long (also the window the failures are counted in).
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900)
+if LOGIN_FAILURE_LIMIT < 1 or LOGIN_LOCKOUT_SECONDS < 1:
+    raise RuntimeError("LOGIN_FAILURE_LIMIT and LOGIN_LOCKOUT_SECONDS must be positive")
 
 # The languages the product speaks. LANGUAGE_CODE is the last fallback of an operator's
 # pages and of what a customer reads (see customers.languages).

@@ -2,6 +2,8 @@
 
 from collections.abc import Sequence
 
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
@@ -9,7 +11,9 @@ from inbox.models import Role, Team, User
 
 
 class OperatorInvalid(ValueError):
-    pass
+    def __init__(self, message: str, *, field: str = "username") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @transaction.atomic
@@ -38,6 +42,10 @@ def operator_create(
         is_superuser=role == Role.ADMIN,
     )
     if password:
+        try:
+            validate_password(password, user=user)
+        except ValidationError as invalid:
+            raise OperatorInvalid(" ".join(invalid.messages), field="password") from invalid
         user.set_password(password)
     else:
         user.set_unusable_password()
