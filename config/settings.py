@@ -100,7 +100,12 @@ if env_bool("BEHIND_PROXY", False):
 if PUBLIC_BASE_URL.startswith("https://"):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+    # Browsers come back over HTTPS only, for a year unless told otherwise. Behind a proxy
+    # that terminates TLS, BEHIND_PROXY=true tells Django which requests were secure.
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Health checks call the process itself, over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -121,6 +126,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.request_limits.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -132,8 +138,20 @@ MIDDLEWARE = [
     "inbox.web.language.OperatorLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.content_security_policy.ContentSecurityPolicyMiddleware",
     "inbox.api.errors.DatabaseBusyMiddleware",
 ]
+
+# The product's pages (not the admin's or the API docs'): scripts from this site only.
+# Inline styles stay allowed (labels' colours, an email's own formatting in its sandboxed
+# frame); images may come from https sites (remote images in email, once asked for).
+CONTENT_SECURITY_POLICY = os.environ.get(
+    "CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob: https:; media-src 'self' blob:; connect-src 'self'; "
+    "frame-src 'self'; frame-ancestors 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'",
+).strip()
 
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
@@ -354,6 +372,10 @@ WEBHOOK_FAST_PATH_CONNECTIONS = env_int("WEBHOOK_FAST_PATH_CONNECTIONS", 8)
 # Email: one raw message on the webhook, or on the SMTP server, may be this large.
 EMAIL_INBOUND_MAX_BYTES = env_int("EMAIL_INBOUND_MAX_BYTES", 25 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(WEBHOOK_MAX_BODY_BYTES, EMAIL_INBOUND_MAX_BYTES, 2_621_440)
+# Any other request body (pages, forms, the API's JSON) may be this large; it is refused
+# with 413 before authentication. Webhooks, widget uploads and replies with files have
+# limits of their own (config.request_limits).
+REQUEST_MAX_BODY_BYTES = env_int("REQUEST_MAX_BODY_BYTES", 2_621_440)
 CONVERSATION_REOPEN_WINDOW_SECONDS = env_int("CONVERSATION_REOPEN_WINDOW_SECONDS", 7 * 24 * 3600)
 DELIVERY_MAX_RETRIES = env_int("DELIVERY_MAX_RETRIES", 5)
 DELIVERY_RETRY_BASE_SECONDS = env_float("DELIVERY_RETRY_BASE_SECONDS", 2.0)

@@ -2,7 +2,6 @@
 and a body limit for what anyone may post."""
 
 import json
-import re
 from collections.abc import Callable
 
 
@@ -127,23 +126,11 @@ class RequestBodyLimit:
             return await _too_large(send, limit)
 
 
-_WIDGET_UPLOAD = re.compile(r"^/widget/[^/]+/uploads/")
-
-
 def public_body_limit(scope: dict) -> int | None:
-    """The largest body the endpoints anyone may call accept: webhooks and widget uploads."""
-    from django.conf import settings
+    """The largest body the request's endpoint accepts (config.request_limits)."""
+    from config.request_limits import body_limit_for
 
-    from channels_app.widget.services import MAX_UPLOAD_REQUEST_BYTES
-
-    path = scope["path"]
-    if path.startswith("/webhooks/email/"):
-        return settings.EMAIL_INBOUND_MAX_BYTES
-    if path.startswith("/webhooks/"):
-        return settings.WEBHOOK_MAX_BODY_BYTES
-    if _WIDGET_UPLOAD.match(path):
-        return MAX_UPLOAD_REQUEST_BYTES
-    return None
+    return body_limit_for(scope["path"])
 
 
 async def _too_large(send, limit: int) -> None:
