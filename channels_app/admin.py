@@ -1,5 +1,5 @@
 from django.contrib import admin, messages
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from channels_app.adapters.telegram.setup import (
     TelegramWebhookRegistrationFailed,
@@ -19,22 +19,31 @@ class ChannelAdmin(admin.ModelAdmin):
     filter_horizontal = ("teams",)
     actions = ["register_telegram_webhook"]
 
-    @admin.display(description=_("Secrets"))
+    @admin.display(description=gettext_lazy("Secrets"))
     def secrets_status(self, channel: Channel) -> str:
-        return channel.secrets_error or str(_("readable"))
+        return channel.secrets_error or gettext("readable")
 
-    @admin.action(description="Register Telegram webhook")
+    @admin.action(description=gettext_lazy("Register Telegram webhook"))
     def register_telegram_webhook(self, request, queryset) -> None:
         for channel in queryset:
             try:
                 registration = telegram_webhook_register(channel=channel)
             except TelegramWebhookRegistrationFailed as error:
-                self.message_user(request, f"{channel}: {error.reason}", level=messages.ERROR)
+                self.message_user(
+                    request,
+                    gettext("%(channel)s: %(reason)s")
+                    % {"channel": channel, "reason": error.reason},
+                    level=messages.ERROR,
+                )
             else:
                 self.message_user(
                     request,
-                    f'{channel}: Telegram answered "{registration.description}" '
-                    f"(webhook {registration.url})",
+                    gettext('%(channel)s: Telegram answered "%(answer)s" (webhook %(url)s)')
+                    % {
+                        "channel": channel,
+                        "answer": registration.description,
+                        "url": registration.url,
+                    },
                     level=messages.SUCCESS,
                 )
 
@@ -47,13 +56,18 @@ class WebhookEventAdmin(admin.ModelAdmin):
     exclude = ("body",)
     actions = ["process_again"]
 
-    @admin.action(description="Process again now (failed deliveries)")
+    @admin.action(description=gettext_lazy("Process again now (failed deliveries)"))
     def process_again(self, request, queryset) -> None:
         failed = queryset.filter(status=WebhookEventStatus.FAILED).select_related("channel")
         count = failed.count()
         processed = webhook_events_reprocess(events=failed.order_by("id"))
         level = messages.SUCCESS if processed == count else messages.WARNING
-        self.message_user(request, f"{processed} of {count} failed deliveries went through.", level)
+        text = ngettext(
+            "%(processed)d of %(count)d failed delivery went through.",
+            "%(processed)d of %(count)d failed deliveries went through.",
+            count,
+        ) % {"processed": processed, "count": count}
+        self.message_user(request, text, level)
 
 
 @admin.register(MailboxState)

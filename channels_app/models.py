@@ -4,6 +4,7 @@ from typing import Any
 
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from channels_app.secrets import ChannelSecretsUnreadable, decrypt_secrets, encrypt_secrets
 from inbox.csat import default_csat_settings as csat_defaults
@@ -12,11 +13,15 @@ logger = logging.getLogger(__name__)
 
 
 class ChannelKind(models.TextChoices):
-    API = "api", "API"
-    EMAIL = "email", "Email"
-    TELEGRAM = "telegram", "Telegram"
-    WHATSAPP = "whatsapp", "WhatsApp"
-    WEBCHAT = "webchat", "Website chat"
+    API = "api", _("API")
+    EMAIL = "email", _("Email")
+    TELEGRAM = "telegram", _("Telegram")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    WEBCHAT = "webchat", _("Website chat")
+    MESSENGER = "messenger", _("Facebook Messenger")
+    INSTAGRAM = "instagram", _("Instagram")
+    VK = "vk", _("VK")
+    VIBER = "viber", _("Viber")
 
 
 def default_csat_settings() -> dict[str, Any]:

@@ -11,6 +11,10 @@ class IdentityKind(models.TextChoices):
     WHATSAPP_USER = "whatsapp_user", _("WhatsApp user id")
     WEBCHAT = "webchat", _("Website chat")
     API = "api", _("API")
+    MESSENGER = "messenger", _("Facebook Messenger user id")
+    INSTAGRAM = "instagram", _("Instagram user id")
+    VK = "vk", _("VK user id")
+    VIBER = "viber", _("Viber user id")
 
 
 class Customer(models.Model):

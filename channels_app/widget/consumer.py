@@ -6,7 +6,7 @@ is one of its `allowed_origins`. The first frame must be `{"type": "hello", "tok
 logs keep); the server answers `ready` with the token to keep. Then the visitor sends
 `message`, `typing`, `read`, `identify`, `history`, `rating` and `ping` frames, and gets
 `message`, `typing`, `read`, `rating_request`, `notice`, `identified`, `history`, `pong`
-and `error` frames. See README.md, "Website chat".
+and `error` frames. See docs/channels/webchat.md.
 """
 
 import json
