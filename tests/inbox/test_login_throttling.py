@@ -21,8 +21,9 @@ def limit(settings):
 
 
 def an_address() -> str:
-    # Each test its own address and usernames: the counts live in the cache (Redis).
-    return f"198.51.100.{uuid.uuid4().int % 250 + 1}"
+    # Each sign-in its own address, and each test its own usernames: the counts live in
+    # the cache (Redis), across tests and runs.
+    return f"2001:db8::{uuid.uuid4().hex[:4]}:{uuid.uuid4().hex[:4]}"
 
 
 def a_user():
