@@ -2,6 +2,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# `make serve` listens on this machine only; SERVE_HOST=0.0.0.0 opens it to the network.
+SERVE_HOST ?= 127.0.0.1
 
 .PHONY: demo test lint typecheck check messages serve worker beat bench-ingest clean
 
@@ -33,7 +35,7 @@ typecheck: $(STAMP)
 check: lint typecheck test
 
 serve: $(STAMP)
-	$(BIN)/python manage.py serve --host 0.0.0.0 --workers $${WEB_CONCURRENCY:-2}
+	$(BIN)/python manage.py serve --host $(SERVE_HOST) --workers $${WEB_CONCURRENCY:-2}
 
 worker: $(STAMP)
 	$(BIN)/celery -A config worker --loglevel=INFO

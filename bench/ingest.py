@@ -897,6 +897,8 @@ def main() -> None:
     )
 
     port = free_port()
+    # The operator socket accepts a browser's Origin only from the site's own address.
+    env["PUBLIC_BASE_URL"] = f"http://{HOST}:{port}"
     server = Server(env, port, args.workers, data_dir / "server.log")
     try:
         asyncio.run(run_phases(args, env, server, token, dsn))

@@ -67,13 +67,17 @@ register_viber_webhook = _set_up_action(
 
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):
-    list_display = ("name", "kind", "public_id", "is_active")
+    list_display = ("name", "kind", "public_id", "is_active", "secrets_status")
     list_filter = ("kind", "is_active")
     # Secrets stay encrypted and out of the admin; set them through the API.
     exclude = ("secrets_encrypted",)
-    readonly_fields = ("public_id",)
+    readonly_fields = ("public_id", "secrets_status")
     filter_horizontal = ("teams",)
     actions = [register_telegram_webhook, set_up_vk_callback_server, register_viber_webhook]
+
+    @admin.display(description=gettext_lazy("Secrets"))
+    def secrets_status(self, channel: Channel) -> str:
+        return channel.secrets_error or gettext("readable")
 
 
 @admin.register(WebhookEvent)

@@ -25,6 +25,10 @@ class ChannelOutputSerializer(serializers.ModelSerializer):
     secrets_set = serializers.SerializerMethodField(
         help_text="Names of the write-only settings that have a value."
     )
+    secrets_error = serializers.CharField(
+        read_only=True,
+        help_text="Empty, or why the stored secrets cannot be read (set them again).",
+    )
     teams = serializers.PrimaryKeyRelatedField(many=True, read_only=True)  # type: ignore[var-annotated]
 
     class Meta:
@@ -37,6 +41,7 @@ class ChannelOutputSerializer(serializers.ModelSerializer):
             "webhook_url",
             "config",
             "secrets_set",
+            "secrets_error",
             "csat",
             "is_active",
             "teams",

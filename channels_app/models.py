@@ -1,3 +1,4 @@
+import logging
 import uuid
 from typing import Any
 
@@ -5,8 +6,10 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from channels_app.secrets import decrypt_secrets, encrypt_secrets
+from channels_app.secrets import ChannelSecretsUnreadable, decrypt_secrets, encrypt_secrets
 from inbox.csat import default_csat_settings as csat_defaults
+
+logger = logging.getLogger(__name__)
 
 
 class ChannelKind(models.TextChoices):
@@ -44,12 +47,26 @@ class Channel(models.Model):
 
     @property
     def secrets(self) -> dict[str, str]:
+        """The decrypted secrets; empty when they cannot be read, and then `secrets_error`
+        says why (the API and the admin show it, deliveries fail with it)."""
+        return dict(self._read_secrets()[0])
+
+    @property
+    def secrets_error(self) -> str:
+        return self._read_secrets()[1]
+
+    def _read_secrets(self) -> tuple[dict[str, str], str]:
         # Decrypted once per loaded row (webhooks check a signature on every request).
         cached = self.__dict__.get("_decrypted_secrets")
         if cached is None or cached[0] != self.secrets_encrypted:
-            cached = (self.secrets_encrypted, decrypt_secrets(self.secrets_encrypted))
+            try:
+                values, error = decrypt_secrets(self.secrets_encrypted), ""
+            except ChannelSecretsUnreadable as unreadable:
+                logger.error("channel %s: %s", self.pk, unreadable)
+                values, error = {}, unreadable.reason
+            cached = (self.secrets_encrypted, values, error)
             self.__dict__["_decrypted_secrets"] = cached
-        return dict(cached[1])
+        return cached[1], cached[2]
 
     def set_secrets(self, values: dict[str, str]) -> None:
         self.secrets_encrypted = encrypt_secrets({k: v for k, v in values.items() if v})

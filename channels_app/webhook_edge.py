@@ -10,7 +10,6 @@ import asyncio
 import hashlib
 import json
 import logging
-import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -22,7 +21,6 @@ from channels_app.contracts import InboundMessage, WebhookRequest
 from channels_app.models import WebhookEvent, WebhookEventStatus
 from channels_app.registry import adapter_for
 from channels_app.services import channel_cached_active
-from channels_app.widget.services import MAX_UPLOAD_REQUEST_BYTES
 from inbox.receiving import batched
 
 logger = logging.getLogger(__name__)
@@ -250,21 +248,6 @@ class RequestBodyLimit:
             return await self.app(scope, limited_receive, send)
         except _BodyTooLarge:
             return await _too_large(send, limit)
-
-
-_WIDGET_UPLOAD = re.compile(r"^/widget/[^/]+/uploads/")
-
-
-def public_body_limit(scope: dict) -> int | None:
-    """The largest body the endpoints anyone may call accept: webhooks and widget uploads."""
-    path = scope["path"]
-    if path.startswith("/webhooks/email/"):
-        return settings.EMAIL_INBOUND_MAX_BYTES
-    if path.startswith("/webhooks/"):
-        return settings.WEBHOOK_MAX_BODY_BYTES
-    if _WIDGET_UPLOAD.match(path):
-        return MAX_UPLOAD_REQUEST_BYTES
-    return None
 
 
 async def _too_large(send, limit: int) -> None:

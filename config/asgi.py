@@ -15,15 +15,12 @@ from channels_app.webhook_edge import (  # noqa: E402
     FastWebhookApplication,
     PathPrefixRouter,
     RequestBodyLimit,
-    public_body_limit,
 )
 from channels_app.widget.consumer import WidgetConsumer  # noqa: E402
+from config.request_limits import public_body_limit  # noqa: E402
 from config.wsgi_threads import WsgiOnThreads  # noqa: E402
 from inbox.consumers import InboxConsumer  # noqa: E402
-from inbox.websocket_auth import (  # noqa: E402
-    AllowedHostsBrowserOriginValidator,
-    OperatorAuthMiddleware,
-)
+from inbox.websocket_auth import BrowserOriginValidator, OperatorAuthMiddleware  # noqa: E402
 
 
 async def _refuse_handshake(scope, receive, send) -> None:
@@ -38,7 +35,7 @@ websocket_not_found: Any = _refuse_handshake
 
 def operator_socket(consumer: Any) -> Any:
     """Browser sockets from this site's pages only; the user from a token or the session."""
-    return AllowedHostsBrowserOriginValidator(OperatorAuthMiddleware(consumer))
+    return BrowserOriginValidator(OperatorAuthMiddleware(consumer))
 
 
 # Pages, the API and the webhooks' regular path: Django's WSGI application on a fixed set

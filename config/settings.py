@@ -8,6 +8,7 @@ as separate processes.
 """
 
 import os
+import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -35,6 +36,25 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def embedded_secret_key(path: Path) -> str:
+    """The installation's own random key, made on the first start and kept in its data
+    directory, readable by its owner only."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f"{path.name}.{os.getpid()}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as key_file:
+            key_file.write(secrets.token_urlsafe(50) + "\n")
+        try:
+            # Whole or not at all, and the first of processes starting together wins.
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
+
+
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 REDIS_URL = os.environ.get("REDIS_URL", "")
 IS_EMBEDDED = not (DATABASE_URL and REDIS_URL)
@@ -43,11 +63,33 @@ if bool(DATABASE_URL) != bool(REDIS_URL):
     raise RuntimeError("set both DATABASE_URL and REDIS_URL (production) or neither (embedded)")
 
 DEBUG = env_bool("DEBUG", default=False)
+# What embedded mode used before it kept a key of its own: public, so it signs nothing any
+# more; only channel secrets stored under it are still read (and rotated away).
+PUBLIC_PLACEHOLDER_SECRET_KEY = "embedded-mode-only-not-a-secret"
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not IS_EMBEDDED and not env_bool("SWITCHBOARD_ALLOW_DEFAULT_SECRET_KEY", False):
+    if IS_EMBEDDED:
+        SECRET_KEY = embedded_secret_key(DATA_DIR / "secret_key")
+    elif env_bool("SWITCHBOARD_ALLOW_DEFAULT_SECRET_KEY", False):
+        SECRET_KEY = PUBLIC_PLACEHOLDER_SECRET_KEY
+    else:
         raise RuntimeError("SECRET_KEY must be set in production mode")
-    SECRET_KEY = "embedded-mode-only-not-a-secret"
+
+# Channel secrets: the first key encrypts, every key decrypts (rotation: put the new key
+# first, run `manage.py channel_secrets_rotate`, then drop the old one). Without a list of
+# keys, CHANNEL_SECRETS_KEY or else SECRET_KEY encrypts, as before there was a list.
+CHANNEL_SECRETS_KEYS = env_list("CHANNEL_SECRETS_KEYS", "")
+for channel_secrets_key in CHANNEL_SECRETS_KEYS:
+    if len(channel_secrets_key) < 32:
+        raise RuntimeError("each CHANNEL_SECRETS_KEYS entry must be at least 32 characters long")
+fallback_channel_secrets_keys = [
+    os.environ.get("CHANNEL_SECRETS_KEY", ""),
+    SECRET_KEY,
+    PUBLIC_PLACEHOLDER_SECRET_KEY if IS_EMBEDDED else "",
+]
+CHANNEL_SECRETS_KEYS = [
+    key for key in dict.fromkeys([*CHANNEL_SECRETS_KEYS, *fallback_channel_secrets_keys]) if key
+]
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
@@ -58,7 +100,12 @@ if env_bool("BEHIND_PROXY", False):
 if PUBLIC_BASE_URL.startswith("https://"):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+    # Browsers come back over HTTPS only, for a year unless told otherwise. Behind a proxy
+    # that terminates TLS, BEHIND_PROXY=true tells Django which requests were secure.
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Health checks call the process itself, over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -79,10 +126,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.request_limits.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "config.storable_requests.StorableTextMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -90,8 +139,20 @@ MIDDLEWARE = [
     "inbox.web.time_zone.OperatorTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.content_security_policy.ContentSecurityPolicyMiddleware",
     "inbox.api.errors.DatabaseBusyMiddleware",
 ]
+
+# The product's pages (not the admin's or the API docs'): scripts from this site only.
+# Inline styles stay allowed (labels' colours, an email's own formatting in its sandboxed
+# frame); images may come from https sites (remote images in email, once asked for).
+CONTENT_SECURITY_POLICY = os.environ.get(
+    "CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob: https:; media-src 'self' blob:; connect-src 'self'; "
+    "frame-src 'self'; frame-ancestors 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'",
+).strip()
 
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
@@ -224,8 +285,19 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+AUTHENTICATION_BACKENDS = ["inbox.login_throttle.ThrottledModelBackend"]
+# Failed sign-ins (password or API token) after which a username or client address is
+# locked out, and for how long (also the window the failures are counted in).
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900)
+if LOGIN_FAILURE_LIMIT < 1 or LOGIN_LOCKOUT_SECONDS < 1:
+    raise RuntimeError("LOGIN_FAILURE_LIMIT and LOGIN_LOCKOUT_SECONDS must be positive")
 
 # The languages the product speaks. LANGUAGE_CODE is the last fallback of an operator's
 # pages and of what a customer reads (see customers.languages).
@@ -304,6 +376,10 @@ WEBHOOK_FAST_PATH_CONNECTIONS = env_int("WEBHOOK_FAST_PATH_CONNECTIONS", 8)
 # Email: one raw message on the webhook, or on the SMTP server, may be this large.
 EMAIL_INBOUND_MAX_BYTES = env_int("EMAIL_INBOUND_MAX_BYTES", 25 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(WEBHOOK_MAX_BODY_BYTES, EMAIL_INBOUND_MAX_BYTES, 2_621_440)
+# Any other request body (pages, forms, the API's JSON) may be this large; it is refused
+# with 413 before authentication. Webhooks, widget uploads and replies with files have
+# limits of their own (config.request_limits).
+REQUEST_MAX_BODY_BYTES = env_int("REQUEST_MAX_BODY_BYTES", 2_621_440)
 CONVERSATION_REOPEN_WINDOW_SECONDS = env_int("CONVERSATION_REOPEN_WINDOW_SECONDS", 7 * 24 * 3600)
 DELIVERY_MAX_RETRIES = env_int("DELIVERY_MAX_RETRIES", 5)
 DELIVERY_RETRY_BASE_SECONDS = env_float("DELIVERY_RETRY_BASE_SECONDS", 2.0)

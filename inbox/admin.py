@@ -1,7 +1,17 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext_lazy as _
 
-from inbox.models import Attachment, CannedResponse, Conversation, Message, Team, User
+from inbox.login_throttle import login_lockout_lift
+from inbox.models import (
+    Attachment,
+    CannedResponse,
+    Conversation,
+    LoginLockout,
+    Message,
+    Team,
+    User,
+)
 
 
 @admin.register(User)
@@ -42,3 +52,22 @@ class MessageAdmin(admin.ModelAdmin):
 
 admin.site.register(Attachment)
 admin.site.register(CannedResponse)
+
+
+@admin.register(LoginLockout)
+class LoginLockoutAdmin(admin.ModelAdmin):
+    """Usernames and addresses locked out after too many failed sign-ins."""
+
+    list_display = ("scope", "value", "via", "created_at", "locked_until")
+    list_filter = ("scope", "via")
+    search_fields = ("value",)
+    readonly_fields = ("scope", "value", "via", "created_at", "locked_until")
+    actions = ["lift"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description=_("Lift the lockout now"))
+    def lift(self, request, queryset) -> None:
+        for lockout in queryset:
+            login_lockout_lift(lockout=lockout)

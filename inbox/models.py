@@ -357,3 +357,24 @@ class CsatSurvey(models.Model):
 
     def __str__(self) -> str:
         return f"CSAT survey of conversation {self.conversation_id} ({self.status})"
+
+
+class LoginLockout(models.Model):
+    """A username or a client address locked out of signing in after too many failures
+    (see inbox.login_throttle); kept for admins to see, and to lift early."""
+
+    class Scope(models.TextChoices):
+        USERNAME = "username", "Username"
+        ADDRESS = "address", "Address"
+
+    scope = models.CharField(max_length=16, choices=Scope.choices)
+    value = models.CharField(max_length=255)
+    via = models.CharField(max_length=32)
+    locked_until = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.value}"

@@ -2,6 +2,8 @@
 
 from collections.abc import Sequence
 
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext
 from rest_framework.authtoken.models import Token
@@ -10,7 +12,9 @@ from inbox.models import Role, Team, User
 
 
 class OperatorInvalid(ValueError):
-    pass
+    def __init__(self, message: str, *, field: str = "username") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @transaction.atomic
@@ -43,6 +47,10 @@ def operator_create(
         is_superuser=role == Role.ADMIN,
     )
     if password:
+        try:
+            validate_password(password, user=user)
+        except ValidationError as invalid:
+            raise OperatorInvalid(" ".join(invalid.messages), field="password") from invalid
         user.set_password(password)
     else:
         user.set_unusable_password()

@@ -5,6 +5,7 @@ cookie objects stay in its scope for the hours an operator's tab stays open.
 """
 
 from importlib import import_module
+from urllib.parse import urlparse
 
 from channels.db import database_sync_to_async
 from channels.security.websocket import OriginValidator
@@ -57,16 +58,50 @@ class BrowserOriginValidator(OriginValidator):
 
     Browsers always send Origin, and only they carry ambient cookies, so a missing
     Origin carries no cross-site risk; API clients authenticate with a token header.
+    A browser's Origin must be one of this site's own full origins (scheme, host and
+    port): PUBLIC_BASE_URL's or one of CSRF_TRUSTED_ORIGINS (where `https://*.example.com`
+    stands for the subdomains of example.com). Read at each handshake, so a settings
+    change needs no new application.
     """
+
+    def __init__(self, application) -> None:
+        super().__init__(application, allowed_origins=[])
 
     def valid_origin(self, parsed_origin) -> bool:
         if parsed_origin is None:
             return True
-        return self.validate_origin(parsed_origin)
+        origin = _full_origin(parsed_origin)
+        return origin is not None and any(
+            _origin_matches(origin, trusted) for trusted in trusted_origins()
+        )
 
 
-def AllowedHostsBrowserOriginValidator(application):
-    allowed_hosts = settings.ALLOWED_HOSTS
-    if settings.DEBUG and not allowed_hosts:
-        allowed_hosts = ["localhost", "127.0.0.1", "[::1]"]
-    return BrowserOriginValidator(application, allowed_hosts)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _full_origin(parsed) -> tuple[str, str, int] | None:
+    scheme = (parsed.scheme or "").lower()
+    try:
+        port = parsed.port or _DEFAULT_PORTS.get(scheme)
+    except ValueError:
+        return None
+    host = (parsed.hostname or "").lower()
+    if not host or port is None:
+        return None
+    return scheme, host, port
+
+
+def trusted_origins() -> list[tuple[str, str, int]]:
+    """The full origins this site's pages are served from."""
+    urls = [settings.PUBLIC_BASE_URL, *settings.CSRF_TRUSTED_ORIGINS]
+    return [origin for origin in (_full_origin(urlparse(url)) for url in urls) if origin]
+
+
+def _origin_matches(origin: tuple[str, str, int], trusted: tuple[str, str, int]) -> bool:
+    scheme, host, port = origin
+    trusted_scheme, trusted_host, trusted_port = trusted
+    if (scheme, port) != (trusted_scheme, trusted_port):
+        return False
+    if trusted_host.startswith("*."):
+        return host.endswith(trusted_host[1:])
+    return host == trusted_host

@@ -52,6 +52,8 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Every test client comes from 127.0.0.1: the tests of throttling set their own limit.
+    settings.LOGIN_FAILURE_LIMIT = 1_000_000
     # Pages rendered by the test client need no collectstatic manifest (live servers,
     # started as in production, collect their static files first).
     settings.STORAGES = {

@@ -74,6 +74,8 @@ def message_deliver(*, message_id: int, attempt: int, max_attempts: int) -> floa
         created_at=message.created_at,
     )
     try:
+        if conversation.channel.secrets_error:
+            raise DeliveryFailed(conversation.channel.secrets_error, is_retryable=False)
         result = adapter.send(outbound)
     except DeliveryFailed as failure:
         is_final = not failure.is_retryable or attempt >= max_attempts

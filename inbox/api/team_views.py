@@ -44,7 +44,7 @@ class OperatorListApi(generics.ListAPIView):
         try:
             user = people.operator_create(**data.validated_data)
         except (people.OperatorInvalid, IntegrityError) as error:
-            raise ValidationError({"username": [str(error)]}) from error
+            raise ValidationError({getattr(error, "field", "username"): [str(error)]}) from error
         return Response(s.OperatorOutputSerializer(user).data, status=status.HTTP_201_CREATED)
 
 

@@ -93,7 +93,10 @@ async def operator_socket(user) -> WebsocketCommunicator:
     communicator = WebsocketCommunicator(
         application,
         "/ws/inbox/",
-        headers=[(b"authorization", f"Token {token}".encode()), (b"origin", b"http://127.0.0.1")],
+        headers=[
+            (b"authorization", f"Token {token}".encode()),
+            (b"origin", b"http://127.0.0.1:8000"),
+        ],
     )
     connected, _ = await communicator.connect()
     assert connected
@@ -652,7 +655,10 @@ async def test_a_socket_path_nothing_serves_is_refused_not_an_error(path, operat
     communicator = WebsocketCommunicator(
         application,
         path,
-        headers=[(b"origin", b"http://127.0.0.1"), (b"authorization", f"Token {token}".encode())],
+        headers=[
+            (b"origin", b"http://127.0.0.1:8000"),
+            (b"authorization", f"Token {token}".encode()),
+        ],
     )
 
     connected, code = await communicator.connect()

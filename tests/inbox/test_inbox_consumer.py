@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
 def token_header(user) -> list[tuple[bytes, bytes]]:
     token = people.operator_api_token(user=user)
-    return [(b"authorization", f"Token {token}".encode()), (b"origin", b"http://127.0.0.1")]
+    return [(b"authorization", f"Token {token}".encode()), (b"origin", b"http://127.0.0.1:8000")]
 
 
 async def connect(user) -> WebsocketCommunicator:
@@ -51,7 +51,7 @@ async def post_webhook_async(channel, body: bytes) -> int:
 
 async def test_an_anonymous_socket_is_closed():
     communicator = WebsocketCommunicator(
-        application, "/ws/inbox/", headers=[(b"origin", b"http://127.0.0.1")]
+        application, "/ws/inbox/", headers=[(b"origin", b"http://127.0.0.1:8000")]
     )
     connected, code = await communicator.connect()
     assert not connected
@@ -173,7 +173,10 @@ async def connect_with_cookie(cookie: str) -> tuple[bool, int | None]:
     communicator = WebsocketCommunicator(
         application,
         "/ws/inbox/",
-        headers=[(b"cookie", f"sessionid={cookie}".encode()), (b"origin", b"http://127.0.0.1")],
+        headers=[
+            (b"cookie", f"sessionid={cookie}".encode()),
+            (b"origin", b"http://127.0.0.1:8000"),
+        ],
     )
     connected, code = await communicator.connect()
     if connected:

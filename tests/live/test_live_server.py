@@ -102,6 +102,24 @@ def test_bad_input_over_the_wire_never_gets_a_500(live_server_url, channel):
         assert "error" in response.json()
 
 
+@pytest.mark.parametrize(
+    "path",
+    ["/webhooks/%00/{public_id}/", "/webhooks/api%00/{public_id}/", "/survey/%00/"],
+)
+def test_unstorable_text_over_the_wire_is_a_400_on_either_webhook_path(
+    live_server_url, channel, path
+):
+    body = api_payload()
+    response = httpx.post(
+        live_server_url + path.format(public_id=channel.public_id),
+        content=body,
+        headers={"Content-Type": "application/json", "X-Switchboard-Signature": sign(body)},
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid"
+
+
 def test_pages_and_health_answer_in_production_mode(live_server_url):
     assert httpx.get(f"{live_server_url}/healthz/").json() == {
         "status": "ok",
