@@ -70,7 +70,7 @@ def test_the_batched_fast_path_leaves_vk_to_the_regular_path_which_answers_ok(
 ):
     import asyncio
 
-    from channels_app import fast_ingest
+    from channels_app import webhook_edge
     from channels_app.contracts import WebhookRequest
 
     channel = channel_create(
@@ -84,7 +84,7 @@ def test_the_batched_fast_path_leaves_vk_to_the_regular_path_which_answers_ok(
 
     async def fast_answer():
         request = WebhookRequest(body=second, headers={"content-type": "application/json"})
-        async with fast_ingest.received(
+        async with webhook_edge.received(
             kind="vk", public_id=str(channel.public_id), request=request
         ) as answer:
             return answer

@@ -42,7 +42,7 @@ def test_the_task_gives_the_customer_their_vk_name(client, vk_channel, fake_vk):
     fake_vk.users[MARIA_ID] = MARIA
     post_event(client, vk_channel, event_body("message_new_text"))
 
-    assert sender_name_fetch(vk_channel.pk, MARIA_ID) == 1
+    sender_name_fetch(vk_channel.pk, MARIA_ID)
 
     assert Customer.objects.get().name == "Мария Иванова"
     [call] = fake_vk.calls_to("users.get")
@@ -54,7 +54,7 @@ def test_a_name_an_operator_gave_is_kept(client, vk_channel, fake_vk):
     post_event(client, vk_channel, event_body("message_new_text"))
     Customer.objects.update(name="Maria (VIP)")
 
-    assert sender_name_fetch(vk_channel.pk, MARIA_ID) == 0
+    sender_name_fetch(vk_channel.pk, MARIA_ID)
 
     assert Customer.objects.get().name == "Maria (VIP)"
 
@@ -67,6 +67,6 @@ def test_no_name_is_given_when_vk_has_none_to_give(client, vk_channel, fake_vk, 
         fake_vk.fail_next(TOO_MANY_REQUESTS, method="users.get")
     post_event(client, vk_channel, event_body("message_new_text"))
 
-    assert sender_name_fetch(vk_channel.pk, MARIA_ID) == 0
+    sender_name_fetch(vk_channel.pk, MARIA_ID)
 
     assert Customer.objects.get().name == ""
