@@ -24,6 +24,7 @@ The webhook edge (channels_app.webhook_edge) decides which path a webhook takes;
 statements are in batched_statements and run in batched_store."""
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -124,7 +125,23 @@ class _Writer:
             # Counted now, not when the task starts, so a burst starts no more writers.
             self.writing += 1
             self._start_task(self._write_while_waiting())
-        return await pending.outcome
+        try:
+            return await asyncio.shield(pending.outcome)
+        except asyncio.CancelledError:
+            await self._settled_or_dropped(pending)
+            raise
+
+    async def _settled_or_dropped(self, pending: PendingMessage) -> None:
+        """For a request that went away: drop its message if it still waits, else wait
+        until the writer that took it has stored it, so the sender's next message (which
+        waits for this one's turn) cannot overtake it."""
+        if pending in self.waiting:
+            self.waiting.remove(pending)
+            pending.outcome.cancel()
+            return
+        while not pending.outcome.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(pending.outcome)
 
     async def finish(self) -> None:
         """Wait for what is being written (without cancelling it if cancelled itself)."""
@@ -177,7 +194,7 @@ class _Writer:
         later: list[PendingMessage] = []
         for pending in self.waiting:
             if pending.outcome.done():
-                continue  # its request went away
+                continue  # dropped
             if len(batch) >= MAX_BATCH or pending.key in keys or pending.raw_key in raw_keys:
                 later.append(pending)
                 continue

@@ -448,12 +448,21 @@ def test_a_new_sender_writing_three_times_at_once_is_one_customer_in_order(chann
     ]
 
 
-@pytest.mark.parametrize("delay", [0, 0.05])
-def test_a_request_that_goes_away_holds_up_none_of_the_senders_next_messages(channel, delay):
+async def first_message_taken_by_a_writer() -> None:
+    while batched._writer is None or batched._writer.waiting or not batched._writer.tasks:
+        await asyncio.sleep(0)
+
+
+async def first_message_still_waiting() -> None:
+    pass
+
+
+@pytest.mark.parametrize("moment", [first_message_still_waiting, first_message_taken_by_a_writer])
+def test_a_request_that_goes_away_holds_up_none_of_the_senders_next_messages(channel, moment):
     deliveries = [delivery("nina", f"nina-{index}", f"part {index}") for index in range(3)]
 
     async def cancel_the_first(tasks):
-        await asyncio.sleep(delay)
+        await moment()
         tasks[0].cancel()
 
     answers, _ = fast_together(channel, deliveries, meanwhile=cancel_the_first)
