@@ -274,6 +274,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inbox.tasks.messages_requeue_stuck",
         "schedule": env_float("DELIVERY_STUCK_SWEEP_SECONDS", 300.0),
     },
+    "settle-stale-sending-replies": {
+        "task": "channels_app.tasks.messages_settle_stale_sending",
+        "schedule": env_float("DELIVERY_SENDING_SWEEP_SECONDS", 60.0),
+    },
+    "forget-expired-reply-idempotency-keys": {
+        "task": "inbox.tasks.reply_idempotency_keys_forget_expired",
+        "schedule": 3600.0,
+    },
     "poll-imap-mailboxes": {
         "task": "channels_app.tasks.mailboxes_poll",
         "schedule": env_float("IMAP_POLL_SECONDS", 60.0),
@@ -386,6 +394,14 @@ DELIVERY_RETRY_BASE_SECONDS = env_float("DELIVERY_RETRY_BASE_SECONDS", 2.0)
 DELIVERY_TIMEOUT_SECONDS = env_float("DELIVERY_TIMEOUT_SECONDS", 10.0)
 # A queued reply untouched for this long lost its task and is queued again.
 DELIVERY_STUCK_AFTER_SECONDS = env_int("DELIVERY_STUCK_AFTER_SECONDS", 1800)
+# A reply being sent (claimed by a task) for this long without news lost its worker:
+# queued again where the platform drops repeats of its key, else left `unknown` for the
+# operator. Longer than any one send may take (each part's DELIVERY_TIMEOUT_SECONDS).
+DELIVERY_SENDING_DEADLINE_SECONDS = env_int("DELIVERY_SENDING_DEADLINE_SECONDS", 300)
+if DELIVERY_SENDING_DEADLINE_SECONDS <= DELIVERY_TIMEOUT_SECONDS * 2:
+    raise RuntimeError(
+        "DELIVERY_SENDING_DEADLINE_SECONDS must exceed twice DELIVERY_TIMEOUT_SECONDS"
+    )
 # A survey queued or sending for longer than this is treated as interrupted.
 CSAT_STALE_SECONDS = env_int("CSAT_STALE_SECONDS", 600)
 # Survey requests each worker process keeps on their way to the platforms at once.

@@ -144,10 +144,15 @@ class MessageStatus(models.TextChoices):
     RECEIVED = "received", _("Received")
     INTERNAL = "internal", _("Internal note")
     QUEUED = "queued", _("Queued")
+    # Claimed by one delivery task, which is sending it now.
+    SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
     DELIVERED = "delivered", _("Delivered")
     READ = "read", _("Read")
     FAILED = "failed", _("Failed")
+    # A send that was cut off on a platform that keeps no key against repeats: it may or
+    # may not have reached the customer, and only the operator may send it again.
+    UNKNOWN = "unknown", _("Delivery unknown")
 
 
 class Message(models.Model):
@@ -191,10 +196,44 @@ class Message(models.Model):
                 name="message_unique_external_id_per_direction",
             )
         ]
-        indexes = [models.Index(fields=["conversation", "-id"], name="message_conversation_recent")]
+        indexes = [
+            models.Index(fields=["conversation", "-id"], name="message_conversation_recent"),
+            # The sweep for sends cut off mid-way reads only the few messages being sent.
+            models.Index(
+                fields=["updated_at"],
+                condition=Q(status="sending"),
+                name="message_sending_since",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Message {self.pk}"
+
+
+class ReplyIdempotencyKey(models.Model):
+    """An `Idempotency-Key` an operator sent with a reply, and the answer the first request
+    got: the same key again within its lifetime gets that answer and sends nothing new."""
+
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    key = models.CharField(max_length=255)
+    # What the first request asked for (conversation, body, files), hashed: a key reused
+    # for something else is refused rather than answered with the wrong message.
+    request_hash = models.CharField(max_length=64)
+    message = models.ForeignKey(Message, null=True, on_delete=models.SET_NULL, related_name="+")
+    response_status = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["operator", "key"], name="reply_idempotency_key_unique")
+        ]
+        indexes = [models.Index(fields=["created_at"], name="reply_idempotency_key_age")]
+
+    def __str__(self) -> str:
+        return f"Idempotency key {self.key} of operator {self.operator_id}"
 
 
 class Attachment(models.Model):

@@ -34,3 +34,8 @@ def csat_surveys_queue_due() -> int:
             SEND_SURVEY_BATCH_TASK, args=[survey_ids]
         )
     )
+
+
+@shared_task(name="inbox.tasks.reply_idempotency_keys_forget_expired", ignore_result=True)
+def reply_idempotency_keys_forget_expired() -> int:
+    return services.reply_idempotency_keys_forget_expired()

@@ -43,6 +43,8 @@ class ApiAdapter(ChannelAdapter):
     """
 
     kind = "api"
+    # The callback gets our message id, the same on every try, for its receiver to dedup.
+    deduplicates_resends = True
     sends_surveys_in_parallel = True
     public_config_keys = ("callback_url",)
     secret_config_keys = ("secret",)

@@ -76,6 +76,11 @@ class ChannelAdapter(ABC):
     # (VK takes anything but a plain `ok` for a failure and sends the event again). The
     # batched fast path answers in JSON only, so it leaves such kinds to the regular path.
     accepted_answer: ClassVar[VerificationAnswer | None] = None
+    # Whether the platform drops a second send of the same reply, by a key we give it that
+    # stays the same across tries (email's Message-ID, VK's random_id, our message id for
+    # the API channel's receiver): a send cut off mid-way is then simply tried again;
+    # elsewhere it becomes `unknown` and the operator decides.
+    deduplicates_resends: ClassVar[bool] = False
 
     def __init__(self, channel: "Channel") -> None:
         self.channel = channel
@@ -176,11 +181,15 @@ def send_in_parts(
     send_part: Callable[[PartT], str | None],
     *,
     already_sent: DeliveryProgress,
+    record_progress: Callable[[DeliveryProgress], None] | None = None,
 ) -> DeliveryResult:
     """Send a reply that goes out as several platform messages, resuming after the parts
-    an earlier try sent; a failure after the first part says how far it got."""
+    an earlier try sent and recording, before each next part, how far it got; a failure
+    after the first part says how far it got."""
     first_id = already_sent.first_external_id
     for index in range(already_sent.parts_sent, len(parts)):
+        if index > already_sent.parts_sent and record_progress is not None:
+            record_progress(DeliveryProgress(parts_sent=index, first_external_id=first_id))
         try:
             message_id = send_part(parts[index])
         except DeliveryFailed as failure:

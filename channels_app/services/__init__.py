@@ -12,7 +12,7 @@ from channels_app.services.active_channels import (
     channel_get_active,
 )
 from channels_app.services.administration import channel_create, channel_delete, channel_update
-from channels_app.services.delivery import message_deliver
+from channels_app.services.delivery import message_deliver, messages_settle_stale_sending
 from channels_app.services.inbound import (
     WebhookOutcome,
     mail_receive,
@@ -43,6 +43,7 @@ __all__ = [
     "csat_surveys_send",
     "mail_receive",
     "message_deliver",
+    "messages_settle_stale_sending",
     "webhook_event_apply",
     "webhook_events_reprocess",
     "webhook_events_reprocess_failed",

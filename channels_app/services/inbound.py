@@ -184,7 +184,11 @@ def webhook_event_apply(*, channel: Channel, event: InboundEvent) -> object:
         )
     if isinstance(event, DeliveryStatusUpdate):
         return inbox_services.message_update_status(
-            channel=channel, external_id=event.external_id, status=event.status, error=event.error
+            channel=channel,
+            external_id=event.external_id,
+            status=event.status,
+            error=event.error,
+            is_own_bounce=event.is_own_bounce,
         )
     if isinstance(event, IdentityReachability):
         if event.reported_for is not None:

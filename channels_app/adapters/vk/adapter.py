@@ -26,6 +26,8 @@ class VkAdapter(ChannelAdapter):
     """
 
     kind = KIND
+    # VK refuses a second messages.send with the same random_id (stable across tries).
+    deduplicates_resends = True
     accepted_answer: ClassVar[VerificationAnswer | None] = VerificationAnswer(
         status_code=200, body="ok"
     )
