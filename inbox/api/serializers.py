@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 from customers.models import Customer
@@ -55,7 +56,15 @@ class MessageOutputSerializer(serializers.Serializer):
         help_text="Email: the sanitised HTML part (show it sandboxed); else empty."
     )
     private = serializers.BooleanField()
-    status = serializers.CharField()
+    status = serializers.CharField(
+        help_text=(
+            "Inbound: `received` or `read`. A private note: `internal`. A reply moves forward "
+            "only: `queued` → `sending` → `sent` → `delivered` → `read`; or `failed` (with "
+            "`error`), or `unknown` when its send was cut off on a platform that cannot tell "
+            "whether the customer got it. Failed and unknown replies can be sent again "
+            "(`retry/`)."
+        )
+    )
     error = serializers.CharField()
     external_id = serializers.CharField(allow_null=True)
     author = OperatorRefSerializer(allow_null=True)
@@ -66,6 +75,19 @@ class MessageOutputSerializer(serializers.Serializer):
 
     def to_representation(self, instance):
         return message_representation(instance)
+
+
+# Every JSON error (inbox.api.errors): `fields` is a reserved name on a Serializer class.
+ErrorSerializer = inline_serializer(
+    name="Error",
+    fields={
+        "error": serializers.CharField(help_text="A code: `invalid`, `not_found`, …"),
+        "detail": serializers.CharField(help_text="What went wrong, in the reader's language."),
+        "fields": serializers.DictField(
+            required=False, help_text="With `invalid`: the errors by field."
+        ),
+    },
+)
 
 
 class ConversationEventOutputSerializer(serializers.Serializer):
