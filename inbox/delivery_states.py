@@ -39,7 +39,9 @@ def delivery_status_may_move(
     if new == MessageStatus.QUEUED:
         # Back to the queue: a scheduled retry or a cut-off send the platform will not
         # repeat (it keeps a key), or the operator's resend.
-        return current == MessageStatus.SENDING or (is_operator_resend and current in RESENDABLE)
+        if is_operator_resend:
+            return current in RESENDABLE
+        return current == MessageStatus.SENDING
     if new == MessageStatus.SENDING:
         return current == MessageStatus.QUEUED
     if new == MessageStatus.UNKNOWN:
