@@ -150,6 +150,8 @@ def test_a_reply_with_files_is_sent_once_per_key(operator_client, conversation):
     assert Message.objects.filter(conversation=conversation).count() == 1
 
 
+# PostgreSQL: SQLite's shared in-memory test database locks whole tables instead.
+@pytest.mark.real_services
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_requests_with_the_same_key_make_one_message(operator, conversation):
     copies = 4
