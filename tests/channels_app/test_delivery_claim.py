@@ -316,3 +316,25 @@ def test_a_resend_never_repeats_a_part_that_went_out(
     assert resent == [third]
     assert " ".join([first, second, third]).split() == body.split()
     assert Message.objects.get(pk=reply.pk).status == MessageStatus.SENT
+
+
+@pytest.mark.parametrize(
+    ("kind", "drops_repeats"),
+    [
+        ("email", True),  # the same Message-ID
+        ("api", True),  # our message id, for the receiver
+        ("vk", True),  # the same random_id
+        ("telegram", False),
+        ("whatsapp", False),
+        ("messenger", False),
+        ("instagram", False),
+        ("viber", False),
+        ("webchat", False),
+    ],
+)
+def test_which_platforms_get_a_cut_off_send_again_and_which_leave_it_to_the_operator(
+    kind, drops_repeats
+):
+    from channels_app.registry import adapter_class
+
+    assert adapter_class(kind).deduplicates_resends is drops_repeats
