@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
 
@@ -27,6 +28,15 @@ from inbox.representations import (
 )
 from inbox.web import navigation
 from inbox.web import selectors as web_selectors
+
+# Whole phrases, not a label spliced into "%s priority": word order differs by language.
+PRIORITY_MENU = {
+    Priority.NONE: _("No priority"),
+    Priority.LOW: _("Low priority"),
+    Priority.MEDIUM: _("Medium priority"),
+    Priority.HIGH: _("High priority"),
+    Priority.URGENT: _("Urgent priority"),
+}
 
 
 def _operator(request: HttpRequest) -> User:
@@ -81,7 +91,7 @@ def _conversation_context(user: User, row: dict[str, Any]) -> dict[str, Any]:
         "has_earlier_messages": has_earlier_messages,
         "customer": web_selectors.customer_profile(customer_id=row["customer_id"]),
         "timeline": timeline,
-        "priorities": Priority.choices,
+        "priorities": PRIORITY_MENU.items(),
         "all_labels": list(selectors.label_list()),
         "operator": user,
     }
