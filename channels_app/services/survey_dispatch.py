@@ -27,7 +27,7 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone, translation
@@ -37,7 +37,7 @@ from channels_app.contracts import DeliveryFailed, DeliveryResult, OutboundSurve
 from channels_app.http import http_client
 from channels_app.registry import adapter_for
 from channels_app.send_rate import send_rate_pause, send_slots_reserve
-from inbox import csat, csat_sending
+from inbox import csat, csat_sending, platform_reports
 from inbox.csat_sending import SurveyToSend
 from inbox.models import CsatSurvey
 
@@ -79,6 +79,15 @@ class _BatchSend:
             channel = item.survey.conversation.channel
             self.adapters.setdefault(channel.pk, adapter_for(channel))
             self.waiting.setdefault(channel.pk, deque()).append(item)
+        # A survey keeps to the same window as a reply: by the platform's time, where the
+        # adapter counts it so (one query for the batch).
+        self.customer_wrote_at = platform_reports.conversations_customer_last_wrote_at(
+            conversation_ids=[
+                item.survey.conversation_id
+                for item in to_send
+                if self.adapters[item.survey.channel_id].windows_from_platform_time
+            ]
+        )
         # Per channel: when the send slots reserved for its next surveys open, and until
         # when the platform asked us to hold off (time.monotonic()).
         self.slot_opens_at: dict[int, deque[float]] = {}
@@ -161,7 +170,13 @@ class _BatchSend:
 
     def _start(self, item: SurveyToSend) -> None:
         adapter = self.adapters[item.survey.channel_id]
-        outbound = _outbound(item)
+        conversation = item.survey.conversation
+        outbound = _outbound(
+            item,
+            customer_last_message_at=self.customer_wrote_at.get(
+                conversation.pk, conversation.last_inbound_at
+            ),
+        )
         future: Future[DeliveryResult]
         if self.in_parallel and adapter.sends_surveys_in_parallel:
             future = _send_pool().submit(_send_in_its_language, adapter, outbound)
@@ -237,7 +252,7 @@ class _BatchSend:
             send_rate_pause(key=_rate_key(adapter), seconds=seconds)
 
 
-def _outbound(item: SurveyToSend) -> OutboundSurvey:
+def _outbound(item: SurveyToSend, *, customer_last_message_at: datetime | None) -> OutboundSurvey:
     survey = item.survey
     conversation = survey.conversation
     return OutboundSurvey(
@@ -250,7 +265,7 @@ def _outbound(item: SurveyToSend) -> OutboundSurvey:
         button_payloads={
             rating: csat.csat_button_payload(survey, rating) for rating in csat.RATINGS
         },
-        customer_last_message_at=conversation.last_inbound_at,
+        customer_last_message_at=customer_last_message_at,
         language=item.language,
     )
 
