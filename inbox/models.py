@@ -285,13 +285,16 @@ class SurveyStatus(models.TextChoices):
     ANSWERED = "answered", "Answered"
     SKIPPED = "skipped", "Skipped"
     FAILED = "failed", "Failed"
+    # Interrupted while sending: the platform may have it. Never resent; still answerable.
+    UNKNOWN = "unknown", "Unknown"
 
 
 class CsatSurvey(models.Model):
     """The one CSAT survey of a resolved conversation, and its answer.
 
     A guarded state machine: scheduled → queued → sending → sent → answered, or
-    skipped/failed with the reason. Each step is one conditional UPDATE, so a task run
+    skipped/failed with the reason, or unknown (sending → unknown → answered) when the
+    send's outcome was never learnt. Each step is one conditional UPDATE, so a task run
     twice, retried or redelivered after its worker died sends at most one survey. The
     operator and team are frozen at resolve time so that later reassignment never moves
     the credit.

@@ -225,6 +225,7 @@ class _BatchSend:
             done.append(self.finished.get_nowait())
         sent: list[tuple[CsatSurvey, str | None]] = []
         failed: list[tuple[CsatSurvey, DeliveryFailed]] = []
+        unknown: list[CsatSurvey] = []
         for future in done:
             item = self.in_flight.pop(future)
             try:
@@ -233,15 +234,18 @@ class _BatchSend:
                 failed.append((item.survey, failure))
                 if failure.is_retryable and failure.retry_after:
                     self._pause(item.survey.channel_id, seconds=failure.retry_after)
-            except Exception as error:
-                # The request may have gone out: shown as failed, never resent.
+            except Exception:
+                # The request may have gone out: never resent, still answerable.
                 logger.exception("CSAT survey %s: sending failed unexpectedly", item.survey.pk)
-                reason = f"sending failed unexpectedly: {type(error).__name__}"
-                failed.append((item.survey, DeliveryFailed(reason, is_retryable=False)))
+                unknown.append(item.survey)
             else:
                 sent.append((item.survey, result.external_id))
         csat_sending.csat_surveys_mark_sent(sent=sent)
         csat_sending.csat_surveys_mark_send_failed(failed=failed)
+        if unknown:
+            csat.csat_surveys_mark_unknown(
+                surveys=unknown, reason="sending failed unexpectedly; not resent"
+            )
 
     def _pause(self, channel_id: int, *, seconds: float) -> None:
         """The platform said to slow down: this batch and every other process hold off."""
