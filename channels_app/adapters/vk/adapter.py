@@ -29,6 +29,8 @@ class VkAdapter(ChannelAdapter):
     accepted_answer: ClassVar[VerificationAnswer | None] = VerificationAnswer(
         status_code=200, body="ok"
     )
+    # The batched fast path answers in JSON; VK must get its plain `ok`.
+    takes_batched_path = False
     sends_surveys_in_parallel = True
     # VK allows a community 20 API calls a second.
     survey_sends_per_second = 15.0
