@@ -110,6 +110,7 @@ class ChannelAdapter(ABC):
             if not (public.get(key) or secrets.get(key)):
                 errors[key] = "required"
         errors.update(cls.check_config(public))
+        errors = {**cls.extra_config_errors(config), **errors}
         if errors:
             raise ConfigInvalid(errors)
         return public, secrets
@@ -117,6 +118,12 @@ class ChannelAdapter(ABC):
     @classmethod
     def check_config(cls, public: dict[str, Any]) -> dict[str, str]:
         """Kind-specific checks of the public settings; returns errors by key."""
+        return {}
+
+    @classmethod
+    def extra_config_errors(cls, config: dict[str, Any]) -> dict[str, str]:
+        """Kind-specific checks of the config as given, secrets included (a token's
+        format, say); returns errors by key. The general checks win on a shared key."""
         return {}
 
     @abstractmethod
