@@ -47,7 +47,9 @@ def webhook_events_naming_erase(*, channel_ids: Iterable[int], values: Iterable[
     platform's user id), or whose envelope names it."""
     spellings = set()
     for value in values:
-        spellings.update({value, value.lstrip("+")})
+        # A phone is written without "+" by some platforms; an id scoped to its channel
+        # ("<channel>:<id>") is the platform's id alone in what the platform sent.
+        spellings.update({value, value.lstrip("+"), value.rsplit(":", 1)[-1]})
     spellings = {value for value in spellings if len(value) >= SHORTEST_SEARCHED_VALUE}
     channel_ids = list(channel_ids)
     if not channel_ids or not spellings:
