@@ -41,11 +41,11 @@ def period_dates_as_times(data) -> dict:
         if isinstance(value, str) and len(value) == 10:
             try:
                 day = datetime.fromisoformat(value).date()
-            except ValueError:
+                if key == "to":
+                    day += timedelta(days=1)
+                values[key] = timezone.make_aware(datetime.combine(day, time.min)).isoformat()
+            except (ValueError, OverflowError):  # not a date, or the last day there is
                 continue
-            if key == "to":
-                day += timedelta(days=1)
-            values[key] = timezone.make_aware(datetime.combine(day, time.min)).isoformat()
     return values
 
 

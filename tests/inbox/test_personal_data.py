@@ -231,6 +231,22 @@ def test_operators_see_an_erased_conversation_as_erased(client, operator, admin_
     assert listing.status_code == 200
 
 
+def test_a_reply_to_an_erased_customer_is_refused_and_a_note_is_kept(
+    operator_client, admin_client_api, maria
+):
+    customer, _, conversation, _, _ = maria
+    admin_client_api.post(f"/api/v1/customers/{customer.pk}/erase/")
+    url = f"/api/v1/conversations/{conversation.pk}/messages/"
+    sent_before = Message.objects.filter(conversation=conversation).count()
+
+    reply = operator_client.post(url, {"body": "Hello?"}, format="json")
+    note = operator_client.post(url, {"body": "Erased on request", "private": True}, format="json")
+
+    assert reply.status_code == 400 and "erased" in reply.json()["detail"]
+    assert note.status_code == 201
+    assert Message.objects.filter(conversation=conversation).count() == sent_before + 1
+
+
 def test_an_erased_customer_cannot_be_merged_nor_a_merge_undone(
     operator_client, admin_client_api, channel, maria
 ):
