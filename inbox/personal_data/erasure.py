@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from customers.models import Customer, CustomerMerge, CustomerNote, Identity, IdentityClaim
+from inbox import realtime
 from inbox.models import (
     Attachment,
     Conversation,
@@ -77,6 +78,11 @@ def customer_personal_data_erase(*, customer: Customer) -> ErasedCustomer:
         erased_at=timezone.now(),
         updated_at=timezone.now(),
     )
+    # Open inboxes show the emptied profile at once (after commit, as every event).
+    for conversation in Conversation.objects.filter(pk__in=conversation_ids).select_related(
+        "customer", "channel", "assignee", "team", "resolved_by"
+    ):
+        realtime.conversation_changed(conversation)
     return ErasedCustomer(
         profile_ids=profile_ids,
         conversation_ids=conversation_ids,
