@@ -66,3 +66,8 @@ def mailboxes_poll() -> None:
 @shared_task(name="channels_app.tasks.mailbox_poll", ignore_result=True)
 def mailbox_poll(channel_id: int) -> int:
     return imap_polling.mailbox_poll_until_drained(channel_id=channel_id)
+
+
+@shared_task(name="channels_app.tasks.personal_data_erase_expired", ignore_result=True)
+def personal_data_erase_expired() -> dict[str, int]:
+    return services.retention_erase_expired()

@@ -104,6 +104,9 @@ class Conversation(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     snoozed_until = models.DateTimeField(null=True, blank=True)
+    # When its messages' text and files were erased (the customer's erasure or retention);
+    # the rows stay for counts and ratings.
+    erased_at = models.DateTimeField(null=True, blank=True)
     labels = models.ManyToManyField("inbox.Label", related_name="conversations", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -381,3 +384,7 @@ class LoginLockout(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.value}"
+
+
+# The audit log's model lives beside its services (inbox.audit); Django finds it here.
+from inbox.audit.models import AuditRecord  # noqa: E402, F401

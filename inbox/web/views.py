@@ -82,14 +82,18 @@ def _conversation_context(user: User, row: dict[str, Any]) -> dict[str, Any]:
     for past in timeline:
         past["status_label"] = statuses.get(past["status"], past["status"])
         past["channel_kind_label"] = channel_kinds.get(past["channel__kind"], past["channel__kind"])
+    customer = web_selectors.customer_profile(customer_id=row["customer_id"])
     return {
         "conversation": conversation,
+        # Its text and files were erased (the customer's erasure or the retention period).
+        "is_erased": customer.erased_at is not None
+        or web_selectors.conversation_is_erased(conversation_id=row["id"]),
         "status_label": statuses.get(row["status"], row["status"]),
         "snoozed_until": row["snoozed_until"],
         "chosen_label_ids": {label["id"] for label in conversation["labels"]},
         "thread": thread,
         "has_earlier_messages": has_earlier_messages,
-        "customer": web_selectors.customer_profile(customer_id=row["customer_id"]),
+        "customer": customer,
         "timeline": timeline,
         "priorities": PRIORITY_MENU.items(),
         "all_labels": list(selectors.label_list()),
