@@ -10,7 +10,13 @@ from channels_app.adapters.telegram.setup import (
 from channels_app.adapters.viber.setup import ViberWebhookFailed, viber_webhook_register
 from channels_app.adapters.vk.setup import VkSetupFailed, vk_callback_server_register
 from channels_app.models import Channel, MailboxState, WebhookEvent, WebhookEventStatus
-from channels_app.services import webhook_events_reprocess
+from channels_app.services import (
+    channel_audit_state,
+    channel_changes_record,
+    webhook_events_reprocess,
+)
+from inbox.audit.models import AuditAction
+from inbox.audit.records import audit_actor, audit_record
 
 # What an admin reads when a platform's set-up went through, filled in from its outcome.
 SET_UP_SUCCESS_TEXTS = {
@@ -74,6 +80,26 @@ class ChannelAdmin(admin.ModelAdmin):
     readonly_fields = ("public_id", "secrets_status")
     filter_horizontal = ("teams",)
     actions = [register_telegram_webhook, set_up_vk_callback_server, register_viber_webhook]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        # The state before the admin's change, for the audit log (see save_related).
+        request._channel_audit_before = channel_audit_state(obj) if obj is not None else None
+        return super().get_form(request, obj, change, **kwargs)
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        before = getattr(request, "_channel_audit_before", None)
+        channel = form.instance
+        if change and before is not None:
+            channel_changes_record(channel=channel, before=before, actor=audit_actor(request))
+        elif not change:
+            audit_record(
+                action=AuditAction.CHANNEL_CREATED,
+                actor=audit_actor(request),
+                target_type="channel",
+                target_id=channel.pk,
+                details={"kind": channel.kind, "name": channel.name, "via": "admin"},
+            )
 
     @admin.display(description=gettext_lazy("Secrets"))
     def secrets_status(self, channel: Channel) -> str:

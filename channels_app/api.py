@@ -3,6 +3,7 @@
 from typing import cast
 
 from django.conf import settings
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -16,6 +17,7 @@ from channels_app.adapters.base import ConfigInvalid
 from channels_app.models import Channel
 from channels_app.registry import adapter_class, supported_kinds
 from inbox.api.permissions import IsAdmin
+from inbox.audit.records import audit_actor
 from inbox.models import Team
 
 
@@ -174,20 +176,22 @@ class ChannelListApi(APIView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         adapter_class(values["kind"])
-        try:
-            channel = services.channel_create(
-                kind=values["kind"],
-                name=values["name"],
-                config=values["config"],
-                csat=values.get("csat"),
-            )
-        except ConfigInvalid as error:
-            raise _config_error(error) from error
-        channel.is_active = values["is_active"]
-        channel.reopen_window_seconds = values.get("reopen_window_seconds")
-        channel.save(update_fields=["is_active", "reopen_window_seconds"])
-        if values.get("teams"):
-            channel.teams.set(values["teams"])
+        with transaction.atomic():
+            try:
+                channel = services.channel_create(
+                    kind=values["kind"],
+                    name=values["name"],
+                    config=values["config"],
+                    csat=values.get("csat"),
+                    actor=audit_actor(request),
+                )
+            except ConfigInvalid as error:
+                raise _config_error(error) from error
+            channel.is_active = values["is_active"]
+            channel.reopen_window_seconds = values.get("reopen_window_seconds")
+            channel.save(update_fields=["is_active", "reopen_window_seconds"])
+            if values.get("teams"):
+                channel.teams.set(values["teams"])
         return Response(ChannelOutputSerializer(channel).data, status=status.HTTP_201_CREATED)
 
 
@@ -204,24 +208,31 @@ class ChannelDetailApi(APIView):
         data = ChannelUpdateInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        try:
-            services.channel_update(
-                channel=channel,
-                name=values.get("name"),
-                config=values.get("config"),
-                csat=values.get("csat"),
-                is_active=values.get("is_active"),
+        with transaction.atomic():
+            before = services.channel_audit_state(channel)
+            try:
+                services.channel_update(
+                    channel=channel,
+                    name=values.get("name"),
+                    config=values.get("config"),
+                    csat=values.get("csat"),
+                    is_active=values.get("is_active"),
+                )
+            except ConfigInvalid as error:
+                raise _config_error(error) from error
+            if "reopen_window_seconds" in values:
+                channel.reopen_window_seconds = values["reopen_window_seconds"]
+                channel.save(update_fields=["reopen_window_seconds"])
+            if "teams" in values:
+                channel.teams.set(values["teams"])
+            services.channel_changes_record(
+                channel=channel, before=before, actor=audit_actor(request)
             )
-        except ConfigInvalid as error:
-            raise _config_error(error) from error
-        if "reopen_window_seconds" in values:
-            channel.reopen_window_seconds = values["reopen_window_seconds"]
-            channel.save(update_fields=["reopen_window_seconds"])
-        if "teams" in values:
-            channel.teams.set(values["teams"])
         return Response(ChannelOutputSerializer(channel).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request, channel_id: int):
-        services.channel_delete(channel=get_object_or_404(Channel, pk=channel_id))
+        services.channel_delete(
+            channel=get_object_or_404(Channel, pk=channel_id), actor=audit_actor(request)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -72,3 +72,8 @@ def mailbox_poll(channel_id: int) -> int:
 @shared_task(name=SETTLE_STALE_SENDING_TASK, ignore_result=True)
 def messages_settle_stale_sending() -> int:
     return services.messages_settle_stale_sending()
+
+
+@shared_task(name="channels_app.tasks.personal_data_erase_expired", ignore_result=True)
+def personal_data_erase_expired() -> dict[str, int]:
+    return services.retention_erase_expired()

@@ -137,7 +137,7 @@ def _parse_single_message(channel, request: WebhookRequest) -> InboundMessage | 
     regular path should say what is wrong with it)."""
     try:
         adapter = adapter_for(channel)
-        if not adapter.takes_batched_path or adapter.accepted_answer is not None:
+        if not adapter.takes_batched_path:
             return None
         if adapter.uses_thread_references:
             # Email: parsing a sender's MIME is too heavy for the event loop, and it

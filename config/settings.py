@@ -456,3 +456,16 @@ LOGGING = {
         "mail.log": {"level": "WARNING"},
     },
 }
+
+# Personal data: conversations resolved longer ago than RETENTION_DAYS lose their text and
+# files, and older attachments and raw webhook events are deleted, by beat every
+# RETENTION_SWEEP_SECONDS (channels_app.services.erasure). 0 (the default) keeps everything.
+RETENTION_DAYS = env_int("RETENTION_DAYS", 0)
+RETENTION_SWEEP_SECONDS = env_float("RETENTION_SWEEP_SECONDS", 3600.0)
+if RETENTION_DAYS < 0:
+    raise RuntimeError("RETENTION_DAYS must be 0 (keep everything) or a number of days")
+if RETENTION_DAYS:
+    CELERY_BEAT_SCHEDULE["erase-expired-personal-data"] = {
+        "task": "channels_app.tasks.personal_data_erase_expired",
+        "schedule": RETENTION_SWEEP_SECONDS,
+    }

@@ -5,7 +5,7 @@ from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from channels_app import api as channel_api
-from channels_app import webhooks
+from channels_app import personal_data_api, webhooks
 from channels_app.widget import views as widget_views
 from config.health import health
 from inbox.api import urls as inbox_api_urls
@@ -21,6 +21,11 @@ api_patterns = [
     path("channels/", channel_api.ChannelListApi.as_view(), name="channel-list"),
     path(
         "channels/<int:channel_id>/", channel_api.ChannelDetailApi.as_view(), name="channel-detail"
+    ),
+    path(
+        "customers/<int:customer_id>/erase/",
+        personal_data_api.CustomerEraseApi.as_view(),
+        name="customer-erase",
     ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -24,6 +24,9 @@ class Customer(models.Model):
     attributes = models.JSONField(default=dict, blank=True)
     # What the customer reads (customers.languages); "" until a platform or an operator says.
     language = models.CharField(max_length=8, blank=True, default="", db_default="")
+    # When the customer's personal data was erased; the row stays so that their
+    # conversations' counts and ratings do.
+    erased_at = models.DateTimeField(null=True, blank=True)
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_customers"
     )

@@ -198,6 +198,8 @@ def customer_merge(*, survivor: Customer, merged: Customer, merged_by=None) -> C
         raise CustomerMergeError(gettext("a customer cannot be merged into itself"))
     if survivor.is_merged or merged.is_merged:
         raise CustomerMergeError(gettext("one of these customers was already merged into another"))
+    if survivor.erased_at or merged.erased_at:
+        raise CustomerMergeError(gettext("one of these customers' personal data was erased"))
 
     survivor_claims = set(survivor.claims.values_list("kind", "value"))
     moved = {
@@ -239,6 +241,8 @@ def customer_merge_undo(*, merge: CustomerMerge, undone_by=None) -> CustomerMerg
     if merge.is_undone:
         raise CustomerMergeError(gettext("this merge was already undone"))
     survivor, merged = _lock_pair(merge.survivor, merge.merged)
+    if survivor.erased_at or merged.erased_at:
+        raise CustomerMergeError(gettext("one of these customers' personal data was erased"))
     if survivor.is_merged:
         raise CustomerMergeError(
             gettext("the surviving profile was merged again since; undo that first")

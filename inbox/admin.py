@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from inbox.audit.models import AuditAction, AuditRecord
+from inbox.audit.records import audit_actor, audit_record, ids
 from inbox.login_throttle import login_lockout_lift
 from inbox.models import (
     Attachment,
@@ -13,6 +15,9 @@ from inbox.models import (
     User,
 )
 
+# What of an operator goes on the audit log when an admin changes it here.
+AUDITED_OPERATOR_FIELDS = ("role", "is_active", "is_staff", "is_superuser")
+
 
 @admin.register(User)
 class OperatorAdmin(UserAdmin):
@@ -20,11 +25,71 @@ class OperatorAdmin(UserAdmin):
     list_filter = ("role", "is_active")
     fieldsets = (*(UserAdmin.fieldsets or ()), ("Switchboard", {"fields": ("role",)}))
 
+    def save_model(self, request, obj, form, change) -> None:
+        before = User.objects.filter(pk=obj.pk).values(*AUDITED_OPERATOR_FIELDS).first()
+        super().save_model(request, obj, form, change)
+        if before is None:
+            audit_record(
+                action=AuditAction.OPERATOR_CREATED,
+                actor=audit_actor(request),
+                target_type="operator",
+                target_id=obj.pk,
+                details={"username": obj.username, "role": obj.role, "via": "admin"},
+            )
+            return
+        changes = {
+            field: {"from": before[field], "to": getattr(obj, field)}
+            for field in AUDITED_OPERATOR_FIELDS
+            if before[field] != getattr(obj, field)
+        }
+        if changes:
+            audit_record(
+                action=AuditAction.OPERATOR_CHANGED,
+                actor=audit_actor(request),
+                target_type="operator",
+                target_id=obj.pk,
+                details={"username": obj.username, **changes, "via": "admin"},
+            )
+
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
     list_display = ("name", "auto_assign", "auto_assign_limit")
     filter_horizontal = ("members",)
+
+    def save_related(self, request, form, formsets, change) -> None:
+        team = form.instance
+        members_before = set(ids(team.members.all())) if change else set()
+        super().save_related(request, form, formsets, change)
+        members_after = set(ids(team.members.all()))
+        if change and members_before == members_after and not form.changed_data:
+            return
+        audit_record(
+            action=AuditAction.TEAM_CHANGED if change else AuditAction.TEAM_CREATED,
+            actor=audit_actor(request),
+            target_type="team",
+            target_id=team.pk,
+            details={
+                "name": team.name,
+                "changed": sorted(form.changed_data),
+                "members": {
+                    "added": sorted(members_after - members_before),
+                    "removed": sorted(members_before - members_after),
+                },
+                "via": "admin",
+            },
+        )
+
+    def delete_model(self, request, obj) -> None:
+        team_id, name = obj.pk, obj.name
+        super().delete_model(request, obj)
+        audit_record(
+            action=AuditAction.TEAM_DELETED,
+            actor=audit_actor(request),
+            target_type="team",
+            target_id=team_id,
+            details={"name": name, "via": "admin"},
+        )
 
 
 class MessageInline(admin.TabularInline):
@@ -71,3 +136,39 @@ class LoginLockoutAdmin(admin.ModelAdmin):
     def lift(self, request, queryset) -> None:
         for lockout in queryset:
             login_lockout_lift(lockout=lockout)
+
+
+@admin.register(AuditRecord)
+class AuditRecordAdmin(admin.ModelAdmin):
+    """The audit log, read-only: records are never changed nor deleted."""
+
+    list_display = (
+        "created_at",
+        "action",
+        "actor_username",
+        "client_address",
+        "target_type",
+        "target_id",
+    )
+    list_filter = ("action", ("created_at", admin.DateFieldListFilter), "target_type")
+    search_fields = ("actor_username", "client_address", "target_id")
+    date_hierarchy = "created_at"
+    readonly_fields = (
+        "created_at",
+        "action",
+        "actor",
+        "actor_username",
+        "client_address",
+        "target_type",
+        "target_id",
+        "details",
+    )
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

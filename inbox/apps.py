@@ -7,5 +7,7 @@ class InboxConfig(AppConfig):
 
     def ready(self) -> None:
         from inbox import access_signals
+        from inbox.audit import sign_ins
 
         access_signals.connect()
+        sign_ins.connect()

@@ -12,13 +12,16 @@ import logging
 import math
 import secrets
 import time
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -60,6 +63,13 @@ DEFAULT_TEXTS = {
 LOW_RATING = 2
 # A messenger reply within this time after a rating is taken as its comment.
 COMMENT_WINDOW = timedelta(minutes=10)
+# Surveys that take a rating: sent, or whose send's outcome is unknown (it may have
+# reached the customer; if they answer, it did).
+ANSWERABLE = (SurveyStatus.SENT, SurveyStatus.UNKNOWN)
+INTERRUPTED_REASON = (
+    "interrupted while sending: it may have reached the customer, whose answer is still "
+    "taken; not resent to avoid a duplicate survey"
+)
 
 
 class SurveyClosed(Exception):
@@ -217,18 +227,38 @@ def csat_surveys_queue_all_due(*, send_batch: Callable[[list[int]], None]) -> in
 
 def csat_surveys_heal_interrupted() -> None:
     """What a crash left behind: a survey queued long ago whose task was lost goes back on
-    the schedule (it never started sending); one stuck in `sending` is marked failed rather
-    than resent, since the platform may have received it."""
+    the schedule (it never started sending); one stuck in `sending` becomes `unknown`
+    rather than resent, since the platform may have received it (see
+    csat_surveys_mark_unknown)."""
     now = timezone.now()
     stale = now - timedelta(seconds=settings.CSAT_STALE_SECONDS)
-    CsatSurvey.objects.filter(status=SurveyStatus.SENDING, sending_started_at__lt=stale).update(
-        status=SurveyStatus.FAILED,
-        skip_reason="interrupted while sending; not resent to avoid a duplicate survey",
-        updated_at=now,
+    csat_surveys_mark_unknown(
+        surveys=CsatSurvey.objects.filter(
+            status=SurveyStatus.SENDING, sending_started_at__lt=stale
+        ).select_related("channel"),
+        reason=INTERRUPTED_REASON,
     )
     CsatSurvey.objects.filter(status=SurveyStatus.QUEUED, queued_at__lt=stale).update(
         status=SurveyStatus.SCHEDULED, updated_at=now
     )
+
+
+def csat_surveys_mark_unknown(*, surveys: Iterable[CsatSurvey], reason: str) -> None:
+    """Surveys in `sending` whose outcome we never learnt: not resent (the customer may
+    have one), and still answerable until the channel's expiry counted from the send,
+    since an answer proves it arrived."""
+    now = timezone.now()
+    ids_by_expiry: dict[int, list[int]] = defaultdict(list)
+    for survey in surveys:
+        ids_by_expiry[csat_settings(survey.channel)["expiry_days"]].append(survey.pk)
+    for expiry_days, survey_ids in ids_by_expiry.items():
+        CsatSurvey.objects.filter(pk__in=survey_ids, status=SurveyStatus.SENDING).update(
+            status=SurveyStatus.UNKNOWN,
+            skip_reason=reason[:255],
+            expires_at=Coalesce("sending_started_at", Value(now)) + timedelta(days=expiry_days),
+            updated_at=now,
+        )
+        logger.warning("CSAT surveys %s: outcome unknown (%s)", survey_ids, reason)
 
 
 def _queue_due_batch(*, batch_size: int) -> list[int]:
@@ -272,7 +302,7 @@ def csat_survey_get_by_token(*, token: str) -> CsatSurvey:
         .filter(token=token)
         .first()
     )
-    if survey is None or survey.status not in (SurveyStatus.SENT, SurveyStatus.ANSWERED):
+    if survey is None or survey.status not in (*ANSWERABLE, SurveyStatus.ANSWERED):
         raise SurveyClosed(_("This survey link is not valid."), status_code=404)
     return survey
 
@@ -293,17 +323,23 @@ def csat_record_answer(*, survey: CsatSurvey, rating: int | None, comment: str =
                 survey.comment = comment
                 survey.save(update_fields=["comment", "updated_at"])
             return survey
-        if survey.status != SurveyStatus.SENT:
+        if survey.status not in ANSWERABLE:
             raise SurveyClosed(_("This survey link is not valid."), status_code=404)
         if survey.expires_at and survey.expires_at < timezone.now():
             raise SurveyClosed(_("This survey has closed."), status_code=410)
         if rating not in RATINGS:
             raise SurveyClosed(_("Choose a rating from 1 to 5."))
+        update_fields = ["rating", "comment", "status", "answered_at", "updated_at"]
+        if survey.status == SurveyStatus.UNKNOWN:
+            # The answer proves the survey arrived: from now on reports count it as sent,
+            # when its sending began.
+            survey.sent_at = survey.sending_started_at or timezone.now()
+            update_fields.append("sent_at")
         survey.rating = rating
         survey.comment = comment
         survey.status = SurveyStatus.ANSWERED
         survey.answered_at = timezone.now()
-        survey.save(update_fields=["rating", "comment", "status", "answered_at", "updated_at"])
+        survey.save(update_fields=update_fields)
         if rating <= LOW_RATING:
             realtime.csat_low_rating(survey)
     return survey
@@ -318,7 +354,7 @@ def csat_answer_from_message(*, conversation: Conversation, text: str, button_pa
     """
     survey = (
         CsatSurvey.objects.filter(
-            conversation=conversation, status__in=(SurveyStatus.SENT, SurveyStatus.ANSWERED)
+            conversation=conversation, status__in=(*ANSWERABLE, SurveyStatus.ANSWERED)
         )
         .select_related("conversation__channel")
         .first()
@@ -327,7 +363,7 @@ def csat_answer_from_message(*, conversation: Conversation, text: str, button_pa
         return None
     rating = _rating_in(survey, text=text, button_payload=button_payload)
     try:
-        if rating is not None and survey.status == SurveyStatus.SENT:
+        if rating is not None and survey.status in ANSWERABLE:
             return csat_record_answer(survey=survey, rating=rating)
         if (
             survey.status == SurveyStatus.ANSWERED

@@ -5,9 +5,9 @@ A worker sends a batch with many requests on their way at once
 (channels_app.services.survey_dispatch), so each step works on many surveys in a few statements,
 and each is a guarded UPDATE like the rest of the state machine (inbox.csat). A survey
 moves queued → sending only in the statement that claims it, right before its request
-goes out: a worker that dies leaves in `sending` only what was on its way (failed later,
-never resent, since the platform may have it) and in `queued` the rest, which the sweep
-queues again.
+goes out: a worker that dies leaves in `sending` only what was on its way (`unknown` later,
+never resent and still answerable, since the platform may have it) and in `queued` the
+rest, which the sweep queues again.
 """
 
 import logging
@@ -19,6 +19,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from channels_app.contracts import DeliveryFailed
@@ -127,9 +129,15 @@ def _skip_reasons(
     )
     longest_fatigue = max(options["fatigue_days"] for options in options_by_channel.values())
     sent_recently: dict[int, list[tuple[int, datetime | None]]] = defaultdict(list)
-    for customer_id, survey_id, sent_at in CsatSurvey.objects.filter(
-        customer_id__in=customer_ids, sent_at__gte=now - timedelta(days=longest_fatigue)
-    ).values_list("customer_id", "pk", "sent_at"):
+    since = now - timedelta(days=longest_fatigue)
+    # A survey whose send's outcome is unknown may have reached the customer: it counts.
+    for customer_id, survey_id, sent_at in (
+        CsatSurvey.objects.filter(customer_id__in=customer_ids)
+        .filter(
+            Q(sent_at__gte=since) | Q(status=SurveyStatus.UNKNOWN, sending_started_at__gte=since)
+        )
+        .values_list("customer_id", "pk", Coalesce("sent_at", "sending_started_at"))
+    ):
         sent_recently[customer_id].append((survey_id, sent_at))
     unreachable: dict[int, set[tuple[str, str]]] = defaultdict(set)
     for customer_id, kind, value in Identity.objects.filter(

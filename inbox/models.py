@@ -104,6 +104,9 @@ class Conversation(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     snoozed_until = models.DateTimeField(null=True, blank=True)
+    # When its messages' text and files were erased (the customer's erasure or retention);
+    # the rows stay for counts and ratings.
+    erased_at = models.DateTimeField(null=True, blank=True)
     labels = models.ManyToManyField("inbox.Label", related_name="conversations", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -324,13 +327,16 @@ class SurveyStatus(models.TextChoices):
     ANSWERED = "answered", "Answered"
     SKIPPED = "skipped", "Skipped"
     FAILED = "failed", "Failed"
+    # Interrupted while sending: the platform may have it. Never resent; still answerable.
+    UNKNOWN = "unknown", "Unknown"
 
 
 class CsatSurvey(models.Model):
     """The one CSAT survey of a resolved conversation, and its answer.
 
     A guarded state machine: scheduled → queued → sending → sent → answered, or
-    skipped/failed with the reason. Each step is one conditional UPDATE, so a task run
+    skipped/failed with the reason, or unknown (sending → unknown → answered) when the
+    send's outcome was never learnt. Each step is one conditional UPDATE, so a task run
     twice, retried or redelivered after its worker died sends at most one survey. The
     operator and team are frozen at resolve time so that later reassignment never moves
     the credit.
@@ -417,3 +423,7 @@ class LoginLockout(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.value}"
+
+
+# The audit log's model lives beside its services (inbox.audit); Django finds it here.
+from inbox.audit.models import AuditRecord  # noqa: E402, F401

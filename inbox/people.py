@@ -8,6 +8,8 @@ from django.db import transaction
 from django.utils.translation import gettext
 from rest_framework.authtoken.models import Token
 
+from inbox.audit.models import AuditAction
+from inbox.audit.records import SYSTEM, AuditActor, audit_record, ids
 from inbox.models import Role, Team, User
 
 
@@ -27,6 +29,7 @@ def operator_create(
     first_name: str = "",
     last_name: str = "",
     teams: Sequence[Team] = (),
+    actor: AuditActor = SYSTEM,
 ) -> User:
     if role not in Role.values:
         raise OperatorInvalid(
@@ -57,7 +60,51 @@ def operator_create(
     user.save()
     if teams:
         user.teams.set(teams)
+    audit_record(
+        action=AuditAction.OPERATOR_CREATED,
+        actor=actor,
+        target_type="operator",
+        target_id=user.pk,
+        details={"username": user.username, "role": role, "teams": ids(teams)},
+    )
     return user
+
+
+@transaction.atomic
+def operator_update(
+    *,
+    operator: User,
+    actor: AuditActor,
+    role: str | None = None,
+    teams: Sequence[Team] | None = None,
+    is_active: bool | None = None,
+) -> User:
+    """Change an operator's role, teams or whether they may sign in, on the audit log."""
+    details: dict[str, object] = {}
+    if role is not None and role != operator.role:
+        details["role"] = {"from": operator.role, "to": role}
+        operator.role = role
+        # As operator_create: admins also get Django's admin site.
+        operator.is_staff = operator.is_superuser = role == Role.ADMIN
+    if is_active is not None and is_active != operator.is_active:
+        details["is_active"] = {"from": operator.is_active, "to": is_active}
+        operator.is_active = is_active
+    if details:
+        operator.save(update_fields=["role", "is_staff", "is_superuser", "is_active"])
+    if teams is not None:
+        before, after = set(ids(operator.teams.all())), set(ids(teams))
+        if before != after:
+            operator.teams.set(teams)
+            details["teams"] = {"added": sorted(after - before), "removed": sorted(before - after)}
+    if details:
+        audit_record(
+            action=AuditAction.OPERATOR_CHANGED,
+            actor=actor,
+            target_type="operator",
+            target_id=operator.pk,
+            details={"username": operator.username, **details},
+        )
+    return operator
 
 
 def team_get_or_create(*, name: str) -> Team:

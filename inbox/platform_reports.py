@@ -3,9 +3,12 @@ messages the business sent from the platform's own inbox (echoes), and delivery 
 reading reported up to a moment (watermarks)."""
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from channels_app.contracts import DeliveryWatermark, OutboundEcho
@@ -18,6 +21,9 @@ logger = logging.getLogger(__name__)
 REPORTED_BY_WATERMARK = (MessageStatus.DELIVERED, MessageStatus.READ)
 # A watermark touches the latest messages only; older ones were reported long ago.
 MAX_MESSAGES_PER_WATERMARK = 200
+# The customer's newest messages a reply window is read from: enough for a burst of
+# redelivered old messages after a fresh one, and a bounded read of a long conversation.
+MESSAGES_PER_WINDOW_LOOKUP = 50
 
 
 def message_store_echo(*, channel, echo: OutboundEcho) -> Message | None:
@@ -103,13 +109,35 @@ def conversation_customer_last_wrote_at(*, conversation: Conversation) -> dateti
     """When the customer last wrote in the conversation, by the platform's own clock (the
     time it gives the message), never later than the message reached us: platforms measure
     their reply windows from their time, and a late webhook must not stretch ours."""
-    latest = (
-        Message.objects.filter(conversation=conversation, direction=MessageDirection.INBOUND)
-        .order_by("-id")
-        .values_list("sent_at", "created_at")
-        .first()
+    return conversations_customer_last_wrote_at(conversation_ids=[conversation.pk]).get(
+        conversation.pk
     )
-    if latest is None:
-        return conversation.last_inbound_at
-    sent_at, arrived_at = latest
-    return min(sent_at, arrived_at) if sent_at is not None else arrived_at
+
+
+def conversations_customer_last_wrote_at(
+    *, conversation_ids: Iterable[int]
+) -> dict[int, datetime | None]:
+    """conversation_customer_last_wrote_at for many conversations in one query, by id.
+
+    The latest of the customer's recent messages by that time, not the time of the message
+    stored last: after an outage the platform redelivers old messages for days, and one
+    of them arriving after a fresh message must not close the window the fresh one opened.
+    A conversation without the customer's messages falls back to its last inbound time."""
+    recent = (
+        Message.objects.filter(
+            conversation_id=OuterRef(OuterRef("pk")), direction=MessageDirection.INBOUND
+        )
+        .order_by("-id")
+        .values("pk")[:MESSAGES_PER_WINDOW_LOOKUP]
+    )
+    latest_written = (
+        Message.objects.filter(pk__in=Subquery(recent))
+        .annotate(written_at=Least(Coalesce("sent_at", "created_at"), "created_at"))
+        .order_by("-written_at")
+        .values("written_at")[:1]
+    )
+    return dict(
+        Conversation.objects.filter(pk__in=set(conversation_ids))
+        .annotate(customer_wrote_at=Coalesce(Subquery(latest_written), "last_inbound_at"))
+        .values_list("pk", "customer_wrote_at")
+    )

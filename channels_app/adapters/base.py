@@ -64,7 +64,8 @@ class ChannelAdapter(ABC):
     # (kept across all worker processes); None where the platform sets none.
     survey_sends_per_second: ClassVar[float | None] = None
     # Whether the batched fast path may store this kind's single-message webhooks; kinds
-    # whose requests carry what only the regular path handles (echoes, watermarks) say no.
+    # whose requests carry what only the regular path handles (echoes, watermarks), or
+    # that need an answer of their own (accepted_answer), say no.
     takes_batched_path: ClassVar[bool] = True
     # Whether the reply window counts from the time the platform gives the customer's last
     # message (never later than its arrival) rather than from its arrival; a query a send.
@@ -74,7 +75,8 @@ class ChannelAdapter(ABC):
     fetches_sender_names: ClassVar[bool] = False
     # What the platform must get back for a request we accepted, where it is not our JSON
     # (VK takes anything but a plain `ok` for a failure and sends the event again). The
-    # batched fast path answers in JSON only, so it leaves such kinds to the regular path.
+    # batched fast path answers in JSON only: a kind that sets one sets
+    # takes_batched_path = False too.
     accepted_answer: ClassVar[VerificationAnswer | None] = None
     # Whether the platform drops a second send of the same reply, by a key we give it that
     # stays the same across tries (email's Message-ID, VK's random_id, our message id for
@@ -113,6 +115,7 @@ class ChannelAdapter(ABC):
             if not (public.get(key) or secrets.get(key)):
                 errors[key] = "required"
         errors.update(cls.check_config(public))
+        errors = {**cls.extra_config_errors(config), **errors}
         if errors:
             raise ConfigInvalid(errors)
         return public, secrets
@@ -120,6 +123,12 @@ class ChannelAdapter(ABC):
     @classmethod
     def check_config(cls, public: dict[str, Any]) -> dict[str, str]:
         """Kind-specific checks of the public settings; returns errors by key."""
+        return {}
+
+    @classmethod
+    def extra_config_errors(cls, config: dict[str, Any]) -> dict[str, str]:
+        """Kind-specific checks of the config as given, secrets included (a token's
+        format, say); returns errors by key. The general checks win on a shared key."""
         return {}
 
     @abstractmethod

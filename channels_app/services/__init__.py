@@ -11,8 +11,15 @@ from channels_app.services.active_channels import (
     channel_forget_cached,
     channel_get_active,
 )
-from channels_app.services.administration import channel_create, channel_delete, channel_update
+from channels_app.services.administration import (
+    channel_audit_state,
+    channel_changes_record,
+    channel_create,
+    channel_delete,
+    channel_update,
+)
 from channels_app.services.delivery import message_deliver, messages_settle_stale_sending
+from channels_app.services.erasure import customer_erase, retention_erase_expired
 from channels_app.services.inbound import (
     WebhookOutcome,
     mail_receive,
@@ -33,7 +40,9 @@ __all__ = [
     "ConfigInvalid",
     "WebhookOutcome",
     "attachment_fetch_media",
+    "channel_audit_state",
     "channel_cached_active",
+    "channel_changes_record",
     "channel_create",
     "channel_delete",
     "channel_forget_cached",
@@ -41,9 +50,11 @@ __all__ = [
     "channel_update",
     "csat_survey_send",
     "csat_surveys_send",
+    "customer_erase",
     "mail_receive",
     "message_deliver",
     "messages_settle_stale_sending",
+    "retention_erase_expired",
     "webhook_event_apply",
     "webhook_events_reprocess",
     "webhook_events_reprocess_failed",

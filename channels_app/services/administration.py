@@ -2,13 +2,23 @@
 
 from typing import Any
 
+from django.db import transaction
+
 from channels_app.models import Channel
 from channels_app.registry import adapter_class, adapter_for
 from channels_app.services.active_channels import channel_forget_cached
+from inbox.audit.models import AuditAction
+from inbox.audit.records import SYSTEM, AuditActor, audit_record, changed_keys, ids
 
 
+@transaction.atomic
 def channel_create(
-    *, kind: str, name: str, config: dict[str, Any], csat: dict[str, Any] | None = None
+    *,
+    kind: str,
+    name: str,
+    config: dict[str, Any],
+    csat: dict[str, Any] | None = None,
+    actor: AuditActor = SYSTEM,
 ) -> Channel:
     adapter = adapter_class(kind)
     public, secrets = adapter.split_config(config)
@@ -17,6 +27,13 @@ def channel_create(
         channel.csat = {**channel.csat, **csat}
     channel.set_secrets(secrets)
     channel.save()
+    audit_record(
+        action=AuditAction.CHANNEL_CREATED,
+        actor=actor,
+        target_type="channel",
+        target_id=channel.pk,
+        details={"kind": kind, "name": name, "config_keys": sorted({*public, *secrets})},
+    )
     return channel
 
 
@@ -47,10 +64,67 @@ def channel_update(
     return channel
 
 
-def channel_delete(*, channel: Channel) -> None:
+@transaction.atomic
+def channel_delete(*, channel: Channel, actor: AuditActor = SYSTEM) -> None:
     """Delete a channel; one with conversations keeps them and is deactivated instead."""
     if channel.conversations.exists():
+        before = channel_audit_state(channel)
         channel_update(channel=channel, is_active=False)
+        channel_changes_record(channel=channel, before=before, actor=actor)
         return
     channel_forget_cached(channel)
+    channel_id = channel.pk
     channel.delete()
+    audit_record(
+        action=AuditAction.CHANNEL_DELETED,
+        actor=actor,
+        target_type="channel",
+        target_id=channel_id,
+        details={"kind": channel.kind, "name": channel.name},
+    )
+
+
+def channel_audit_state(channel: Channel) -> dict[str, Any]:
+    """What a change of a channel is compared on; held in memory only (it has secrets)."""
+    return {
+        "name": channel.name,
+        "is_active": channel.is_active,
+        "reopen_window_seconds": channel.reopen_window_seconds,
+        "teams": ids(channel.teams.all()),
+        "config": dict(channel.config),
+        "secrets": channel.secrets,
+        "csat": dict(channel.csat),
+    }
+
+
+def channel_changes_record(*, channel: Channel, before: dict[str, Any], actor: AuditActor) -> None:
+    """Record which settings of a channel changed since `before`: the names of its
+    config keys (secret ones too), never their values."""
+    after = channel_audit_state(channel)
+    config_keys = sorted(
+        {
+            *changed_keys(before["config"], after["config"]),
+            *changed_keys(before["secrets"], after["secrets"]),
+        }
+    )
+    csat_keys = changed_keys(before["csat"], after["csat"])
+    fields = [
+        field
+        for field in ("name", "is_active", "reopen_window_seconds", "teams")
+        if before[field] != after[field]
+    ]
+    if not (config_keys or csat_keys or fields):
+        return
+    audit_record(
+        action=AuditAction.CHANNEL_CHANGED,
+        actor=actor,
+        target_type="channel",
+        target_id=channel.pk,
+        details={
+            "kind": channel.kind,
+            "name": channel.name,
+            "fields": fields,
+            "config_keys": config_keys,
+            "csat_keys": csat_keys,
+        },
+    )

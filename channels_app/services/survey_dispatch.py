@@ -27,7 +27,7 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone, translation
@@ -37,7 +37,7 @@ from channels_app.contracts import DeliveryFailed, DeliveryResult, OutboundSurve
 from channels_app.http import http_client
 from channels_app.registry import adapter_for
 from channels_app.send_rate import send_rate_pause, send_slots_reserve
-from inbox import csat, csat_sending
+from inbox import csat, csat_sending, platform_reports
 from inbox.csat_sending import SurveyToSend
 from inbox.models import CsatSurvey
 
@@ -79,6 +79,15 @@ class _BatchSend:
             channel = item.survey.conversation.channel
             self.adapters.setdefault(channel.pk, adapter_for(channel))
             self.waiting.setdefault(channel.pk, deque()).append(item)
+        # A survey keeps to the same window as a reply: by the platform's time, where the
+        # adapter counts it so (one query for the batch).
+        self.customer_wrote_at = platform_reports.conversations_customer_last_wrote_at(
+            conversation_ids=[
+                item.survey.conversation_id
+                for item in to_send
+                if self.adapters[item.survey.channel_id].windows_from_platform_time
+            ]
+        )
         # Per channel: when the send slots reserved for its next surveys open, and until
         # when the platform asked us to hold off (time.monotonic()).
         self.slot_opens_at: dict[int, deque[float]] = {}
@@ -161,7 +170,13 @@ class _BatchSend:
 
     def _start(self, item: SurveyToSend) -> None:
         adapter = self.adapters[item.survey.channel_id]
-        outbound = _outbound(item)
+        conversation = item.survey.conversation
+        outbound = _outbound(
+            item,
+            customer_last_message_at=self.customer_wrote_at.get(
+                conversation.pk, conversation.last_inbound_at
+            ),
+        )
         future: Future[DeliveryResult]
         if self.in_parallel and adapter.sends_surveys_in_parallel:
             future = _send_pool().submit(_send_in_its_language, adapter, outbound)
@@ -210,6 +225,7 @@ class _BatchSend:
             done.append(self.finished.get_nowait())
         sent: list[tuple[CsatSurvey, str | None]] = []
         failed: list[tuple[CsatSurvey, DeliveryFailed]] = []
+        unknown: list[CsatSurvey] = []
         for future in done:
             item = self.in_flight.pop(future)
             try:
@@ -218,15 +234,18 @@ class _BatchSend:
                 failed.append((item.survey, failure))
                 if failure.is_retryable and failure.retry_after:
                     self._pause(item.survey.channel_id, seconds=failure.retry_after)
-            except Exception as error:
-                # The request may have gone out: shown as failed, never resent.
+            except Exception:
+                # The request may have gone out: never resent, still answerable.
                 logger.exception("CSAT survey %s: sending failed unexpectedly", item.survey.pk)
-                reason = f"sending failed unexpectedly: {type(error).__name__}"
-                failed.append((item.survey, DeliveryFailed(reason, is_retryable=False)))
+                unknown.append(item.survey)
             else:
                 sent.append((item.survey, result.external_id))
         csat_sending.csat_surveys_mark_sent(sent=sent)
         csat_sending.csat_surveys_mark_send_failed(failed=failed)
+        if unknown:
+            csat.csat_surveys_mark_unknown(
+                surveys=unknown, reason="sending failed unexpectedly; not resent"
+            )
 
     def _pause(self, channel_id: int, *, seconds: float) -> None:
         """The platform said to slow down: this batch and every other process hold off."""
@@ -237,7 +256,7 @@ class _BatchSend:
             send_rate_pause(key=_rate_key(adapter), seconds=seconds)
 
 
-def _outbound(item: SurveyToSend) -> OutboundSurvey:
+def _outbound(item: SurveyToSend, *, customer_last_message_at: datetime | None) -> OutboundSurvey:
     survey = item.survey
     conversation = survey.conversation
     return OutboundSurvey(
@@ -250,7 +269,7 @@ def _outbound(item: SurveyToSend) -> OutboundSurvey:
         button_payloads={
             rating: csat.csat_button_payload(survey, rating) for rating in csat.RATINGS
         },
-        customer_last_message_at=conversation.last_inbound_at,
+        customer_last_message_at=customer_last_message_at,
         language=item.language,
     )
 

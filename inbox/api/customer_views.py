@@ -12,6 +12,9 @@ from customers.services import CustomerMergeError
 from inbox import selectors, services
 from inbox.api import serializers as s
 from inbox.api.base import RowListApi, current_operator, get_or_invalid
+from inbox.api.permissions import IsSupervisor
+from inbox.audit.records import audit_actor, audit_client_address
+from inbox.personal_data.export import customer_export
 from inbox.representations import customer_row_representation
 
 
@@ -89,7 +92,10 @@ class CustomerMergeApi(APIView):
         merged = get_or_invalid(visible, data.validated_data["other"], "other")
         try:
             merge = services.customer_merge_with_conversations(
-                survivor=survivor, merged=merged, merged_by=current_operator(request)
+                survivor=survivor,
+                merged=merged,
+                merged_by=current_operator(request),
+                address=audit_client_address(request),
             )
         except CustomerMergeError as error:
             raise ValidationError({"other": [str(error)]}) from error
@@ -108,8 +114,25 @@ class CustomerMergeUndoApi(APIView):
         )
         try:
             merge = services.customer_merge_undo_with_conversations(
-                merge=merge, undone_by=current_operator(request)
+                merge=merge,
+                undone_by=current_operator(request),
+                address=audit_client_address(request),
             )
         except CustomerMergeError as error:
             raise ValidationError({"non_field_errors": [str(error)]}) from error
         return Response(s.MergeOutputSerializer(merge).data)
+
+
+class CustomerExportApi(APIView):
+    permission_classes = [IsSupervisor]
+
+    @extend_schema(
+        responses=s.CustomerExportOutputSerializer,
+        description="Everything kept about the customer, as one JSON document.",
+    )
+    def get(self, request, customer_id: int):
+        customer = get_object_or_404(
+            Customer.objects.prefetch_related("identities", "claims", "notes__author"),
+            pk=customer_id,
+        )
+        return Response(customer_export(customer=customer, actor=audit_actor(request)))

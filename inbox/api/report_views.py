@@ -30,19 +30,23 @@ class ReportQuerySerializer(serializers.Serializer):
         self.fields["from"] = serializers.DateTimeField(required=False)
 
     def to_internal_value(self, data):
-        values = {key: data.get(key) for key in data}
-        for key in ("from", "to"):
-            value = values.get(key)
-            # A bare date means the whole day: `to` is inclusive.
-            if isinstance(value, str) and len(value) == 10:
-                try:
-                    day = datetime.fromisoformat(value).date()
-                except ValueError:
-                    continue
+        return super().to_internal_value(period_dates_as_times(data))
+
+
+def period_dates_as_times(data) -> dict:
+    """The query with a bare date in `from` or `to` read as the whole day (`to` inclusive)."""
+    values = {key: data.get(key) for key in data}
+    for key in ("from", "to"):
+        value = values.get(key)
+        if isinstance(value, str) and len(value) == 10:
+            try:
+                day = datetime.fromisoformat(value).date()
                 if key == "to":
                     day += timedelta(days=1)
                 values[key] = timezone.make_aware(datetime.combine(day, time.min)).isoformat()
-        return super().to_internal_value(values)
+            except (ValueError, OverflowError):  # not a date, or the last day there is
+                continue
+    return values
 
 
 class CsatReportQuerySerializer(ReportQuerySerializer):

@@ -322,6 +322,24 @@ class MergeOutputSerializer(serializers.Serializer):
     undone_at = serializers.DateTimeField(allow_null=True)
 
 
+class CustomerExportOutputSerializer(serializers.Serializer):
+    format = serializers.IntegerField(help_text="The document's version (1).")
+    exported_at = serializers.DateTimeField()
+    customer = serializers.DictField(
+        help_text="The profile as customers/<id>/ reads it, with merged_into, erased_at, notes."
+    )
+    merged_profiles = serializers.ListField(
+        child=serializers.DictField(), help_text="Profiles merged into this one, alike."
+    )
+    conversations = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="Each as conversations/<id>/ reads it, with erased_at, messages "
+        "(with attachments and their url) and events.",
+    )
+    surveys = serializers.ListField(child=serializers.DictField())
+    merges = serializers.ListField(child=serializers.DictField())
+
+
 class TeamSerializer(serializers.ModelSerializer):
     members = serializers.PrimaryKeyRelatedField(
         many=True, queryset=User.objects.filter(is_active=True), required=False
@@ -357,6 +375,14 @@ class OperatorInputSerializer(serializers.Serializer):
     teams = serializers.PrimaryKeyRelatedField(
         many=True, queryset=Team.objects.all(), required=False
     )
+
+
+class OperatorUpdateInputSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices, required=False)
+    teams = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=Team.objects.all(), required=False
+    )
+    is_active = serializers.BooleanField(required=False, help_text="false: may not sign in")
 
 
 class CannedResponseSerializer(serializers.ModelSerializer):

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from inbox.api import (
+    audit_views,
     canned_response_views,
     conversation_views,
     customer_views,
@@ -80,10 +81,16 @@ urlpatterns = [
         name="customer-merge",
     ),
     path(
+        "customers/<int:customer_id>/export/",
+        customer_views.CustomerExportApi.as_view(),
+        name="customer-export",
+    ),
+    path(
         "customer-merges/<int:merge_id>/undo/",
         customer_views.CustomerMergeUndoApi.as_view(),
         name="customer-merge-undo",
     ),
+    path("audit-log/", audit_views.AuditLogListApi.as_view(), name="audit-log"),
     path("teams/", team_views.TeamListApi.as_view(), name="team-list"),
     path("teams/<int:team_id>/", team_views.TeamDetailApi.as_view(), name="team-detail"),
     path("operators/", team_views.OperatorListApi.as_view(), name="operator-list"),

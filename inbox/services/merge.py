@@ -8,6 +8,8 @@ from django.db import transaction
 from customers.models import Customer, CustomerMerge
 from customers.services import customer_merge, customer_merge_undo
 from inbox import realtime
+from inbox.audit.models import AuditAction
+from inbox.audit.records import AuditActor, audit_record
 from inbox.events import conversation_event_record
 from inbox.models import (
     Conversation,
@@ -21,7 +23,11 @@ logger = logging.getLogger(__name__)
 
 @transaction.atomic
 def customer_merge_with_conversations(
-    *, survivor: Customer, merged: Customer, merged_by: User | None
+    *,
+    survivor: Customer,
+    merged: Customer,
+    merged_by: User | None,
+    address: str = "",
 ) -> CustomerMerge:
     """Merge two customer profiles, moving their conversations too (recorded for undo)."""
     merge = customer_merge(survivor=survivor, merged=merged, merged_by=merged_by)
@@ -49,13 +55,14 @@ def customer_merge_with_conversations(
             merged=merged.name or f"Customer {merged.pk}",
             survivor=survivor.name or f"Customer {survivor.pk}",
         )
+    _merge_audit(AuditAction.CUSTOMER_MERGED, merge, AuditActor(user=merged_by, address=address))
     _broadcast_conversations(conversation_ids)
     return merge
 
 
 @transaction.atomic
 def customer_merge_undo_with_conversations(
-    *, merge: CustomerMerge, undone_by: User | None
+    *, merge: CustomerMerge, undone_by: User | None, address: str = ""
 ) -> CustomerMerge:
     conversation_ids = merge.moved.get("conversations", [])
     Conversation.objects.filter(pk__in=conversation_ids, customer=merge.survivor_id).update(
@@ -65,8 +72,21 @@ def customer_merge_undo_with_conversations(
         conversation_id__in=conversation_ids, customer=merge.survivor_id
     ).update(customer=merge.merged_id)
     merge = customer_merge_undo(merge=merge, undone_by=undone_by)
+    _merge_audit(
+        AuditAction.CUSTOMER_MERGE_UNDONE, merge, AuditActor(user=undone_by, address=address)
+    )
     _broadcast_conversations(conversation_ids)
     return merge
+
+
+def _merge_audit(action: AuditAction, merge: CustomerMerge, actor: AuditActor) -> None:
+    audit_record(
+        action=action,
+        actor=actor,
+        target_type="merge",
+        target_id=merge.pk,
+        details={"survivor": merge.survivor_id, "merged": merge.merged_id},
+    )
 
 
 def _broadcast_conversations(conversation_ids: Sequence[int]) -> None:

@@ -33,6 +33,11 @@ def message_reply(
 ) -> Message:
     """An operator's reply (sent on the conversation's channel) or private note, with any
     attached files stored as its attachments (AttachmentRejected when one is not allowed)."""
+    if not is_private and conversation.erased_at is not None and not conversation.recipient_address:
+        # The customer's personal data was erased: there is no address left to send to.
+        raise ConversationActionInvalid(
+            gettext("this customer's personal data was erased; a reply cannot reach them")
+        )
     accepted = attachments_check(files=files)
     if not body.strip() and not accepted:
         raise ConversationActionInvalid(gettext("a reply needs a body or a file"))

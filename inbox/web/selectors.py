@@ -308,6 +308,10 @@ def customer_profile(*, customer_id: int) -> Customer:
     return customer_get_for_profile(customer_id=customer_id)
 
 
+def conversation_is_erased(*, conversation_id: int) -> bool:
+    return Conversation.objects.filter(pk=conversation_id, erased_at__isnull=False).exists()
+
+
 def customer_timeline(
     *, user: User, customer_id: int, limit: int = TIMELINE_LIMIT
 ) -> list[dict[str, Any]]:

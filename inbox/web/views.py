@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
 
@@ -27,6 +28,15 @@ from inbox.representations import (
 )
 from inbox.web import navigation
 from inbox.web import selectors as web_selectors
+
+# Whole phrases, not a label spliced into "%s priority": word order differs by language.
+PRIORITY_MENU = {
+    Priority.NONE: _("No priority"),
+    Priority.LOW: _("Low priority"),
+    Priority.MEDIUM: _("Medium priority"),
+    Priority.HIGH: _("High priority"),
+    Priority.URGENT: _("Urgent priority"),
+}
 
 
 def _operator(request: HttpRequest) -> User:
@@ -72,16 +82,20 @@ def _conversation_context(user: User, row: dict[str, Any]) -> dict[str, Any]:
     for past in timeline:
         past["status_label"] = statuses.get(past["status"], past["status"])
         past["channel_kind_label"] = channel_kinds.get(past["channel__kind"], past["channel__kind"])
+    customer = web_selectors.customer_profile(customer_id=row["customer_id"])
     return {
         "conversation": conversation,
+        # Its text and files were erased (the customer's erasure or the retention period).
+        "is_erased": customer.erased_at is not None
+        or web_selectors.conversation_is_erased(conversation_id=row["id"]),
         "status_label": statuses.get(row["status"], row["status"]),
         "snoozed_until": row["snoozed_until"],
         "chosen_label_ids": {label["id"] for label in conversation["labels"]},
         "thread": thread,
         "has_earlier_messages": has_earlier_messages,
-        "customer": web_selectors.customer_profile(customer_id=row["customer_id"]),
+        "customer": customer,
         "timeline": timeline,
-        "priorities": Priority.choices,
+        "priorities": PRIORITY_MENU.items(),
         "all_labels": list(selectors.label_list()),
         "operator": user,
     }

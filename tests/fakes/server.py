@@ -8,6 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar, Generic, Self, TypeVar
 
 ErrorT = TypeVar("ErrorT")
+CallT = TypeVar("CallT")
 
 
 @dataclass
@@ -122,3 +123,35 @@ class FakeServer(Generic[ErrorT]):
         headers: dict[str, str] | None = None,
     ) -> None:
         cls._answer(handler, status, json.dumps(body).encode(), "application/json", headers)
+
+
+@dataclass
+class FakeMethodApi(FakeServer[ErrorT], Generic[ErrorT, CallT]):
+    """A fake API of named methods at its root (Telegram's Bot API, VK's, Viber's REST bot
+    API): every call recorded in `calls`, errors queued per method. Subclasses record
+    each call with `_record` and answer it in `_handle`."""
+
+    # The field of a recorded call that names its method.
+    method_field: ClassVar[str] = "method"
+
+    calls: list[CallT] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        """What goes in the channel's `api_base_url`."""
+        return self.root
+
+    def fail_next(
+        self, error: ErrorT, *, method: str | None = None, times: int = 1, after: int = 0
+    ) -> None:
+        """Answer the next `times` calls (of `method`, or any) with `error`, once `after`
+        matching calls went through."""
+        self._queue_error(error, route=method, times=times, after=after)
+
+    def calls_to(self, method: str) -> list[CallT]:
+        with self._lock:
+            return [call for call in self.calls if getattr(call, self.method_field) == method]
+
+    def _record(self, call: CallT) -> None:
+        with self._lock:
+            self.calls.append(call)

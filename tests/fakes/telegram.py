@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.fakes.server import FakeServer
+from tests.fakes.server import FakeMethodApi
 
 BOT_ID = 7_000_000_001
 BOT_USER = {"id": BOT_ID, "is_bot": True, "first_name": "Acme Support", "username": "acme_help_bot"}
@@ -69,7 +69,7 @@ class BotApiCall:
 
 
 @dataclass
-class FakeTelegram(FakeServer[FakeError]):
+class FakeTelegram(FakeMethodApi[FakeError, BotApiCall]):
     """Start it, point a channel's `api_base_url` at `url`, then read `calls`.
 
     `fail_next(error, method=...)` makes the next call(s) answer an error; `add_file` puts a
@@ -77,7 +77,6 @@ class FakeTelegram(FakeServer[FakeError]):
     """
 
     token: str = "123:ABC"
-    calls: list[BotApiCall] = field(default_factory=list)
     webhook: dict[str, Any] = field(default_factory=dict)
     _files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     _message_ids: Any = field(default_factory=lambda: itertools.count(1001))
@@ -96,24 +95,9 @@ class FakeTelegram(FakeServer[FakeError]):
         self.release.set()
         super().stop()
 
-    @property
-    def url(self) -> str:
-        return self.root
-
-    def fail_next(
-        self, error: FakeError, *, method: str | None = None, times: int = 1, after: int = 0
-    ) -> None:
-        """Answer the next `times` calls (of `method`, or any) with `error`, once `after`
-        matching calls went through."""
-        self._queue_error(error, route=method, times=times, after=after)
-
     def add_file(self, file_id: str, content: bytes, *, file_path: str) -> None:
         with self._lock:
             self._files[file_id] = (file_path, content)
-
-    def calls_to(self, method: str) -> list[BotApiCall]:
-        with self._lock:
-            return [call for call in self.calls if call.method == method]
 
     # Serving
 
@@ -130,7 +114,7 @@ class FakeTelegram(FakeServer[FakeError]):
         file_prefix = f"/file/bot{self.token}/"
         if url.path.startswith(file_prefix) and http_method == "GET":
             file_path = url.path.removeprefix(file_prefix)
-            self._record(http_method, url.path, "file", {"file_path": file_path})
+            self._record(BotApiCall(http_method, url.path, "file", {"file_path": file_path}))
             error = self._take_error("file")
             if error is not None:
                 self._answer_bot_api(request, error.status, error.body)
@@ -143,7 +127,7 @@ class FakeTelegram(FakeServer[FakeError]):
             return
 
         prefix, _, method = url.path.rpartition("/")
-        self._record(http_method, url.path, method, params)
+        self._record(BotApiCall(http_method, url.path, method, params))
         is_held = method == "sendMessage" and self._hold_after is not None
         if is_held and len(self.calls_to("sendMessage")) > (self._hold_after or 0):
             self.held.set()
@@ -164,10 +148,6 @@ class FakeTelegram(FakeServer[FakeError]):
             self._answer_bot_api(request, outcome.status, outcome.body)
         else:
             self._answer_bot_api(request, 200, {"ok": True, **outcome})
-
-    def _record(self, http_method: str, path: str, method: str, params: dict[str, Any]) -> None:
-        with self._lock:
-            self.calls.append(BotApiCall(http_method, path, method, params))
 
     def _answer_bot_api(
         self, request: BaseHTTPRequestHandler, status: int, body: dict[str, Any]

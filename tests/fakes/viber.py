@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.fakes.server import FakeServer
+from tests.fakes.server import FakeMethodApi
 
 AUTH_TOKEN = "4453b6ac12345678-e02c5f12174805f9-daec9cbb5448c51f"
 
@@ -36,27 +36,17 @@ class ViberCall:
 
 
 @dataclass
-class FakeViber(FakeServer[ViberStatus]):
-    """Start it, point a channel's `api_base_url` at `url`, then read `calls`."""
+class FakeViber(FakeMethodApi[ViberStatus, ViberCall]):
+    """Start it, point a channel's `api_base_url` at `url`, then read `calls`.
+
+    `fail_next(error, method=...)` makes the next call(s) to that endpoint (`send_message`,
+    `set_webhook`) answer with a Viber status."""
 
     http_methods = ("POST",)
+    method_field = "name"
 
     auth_token: str = AUTH_TOKEN
-    calls: list[ViberCall] = field(default_factory=list)
     _tokens: Any = field(default_factory=lambda: itertools.count(5098034272017990001))
-
-    @property
-    def url(self) -> str:
-        return self.root
-
-    def fail_next(
-        self, error: ViberStatus, *, name: str | None = None, times: int = 1, after: int = 0
-    ) -> None:
-        self._queue_error(error, route=name, times=times, after=after)
-
-    def calls_to(self, name: str) -> list[ViberCall]:
-        with self._lock:
-            return [call for call in self.calls if call.name == name]
 
     def _handle(self, request: BaseHTTPRequestHandler, http_method: str) -> None:
         name = request.path.removeprefix("/pa/")
@@ -66,10 +56,7 @@ class FakeViber(FakeServer[ViberStatus]):
         except ValueError:
             payload = None
         headers = {key.lower(): value for key, value in request.headers.items()}
-        with self._lock:
-            self.calls.append(
-                ViberCall(name, headers, payload if isinstance(payload, dict) else {})
-            )
+        self._record(ViberCall(name, headers, payload if isinstance(payload, dict) else {}))
         if headers.get("x-viber-auth-token") != self.auth_token:
             self._status(request, INVALID_AUTH_TOKEN)
             return

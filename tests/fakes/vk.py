@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.fakes.server import FakeServer
+from tests.fakes.server import FakeMethodApi
 
 ACCESS_TOKEN = "vk1.a.community-token-4f9a"
 
@@ -45,7 +45,7 @@ class VkCall:
 
 
 @dataclass
-class FakeVk(FakeServer[VkError]):
+class FakeVk(FakeMethodApi[VkError, VkCall]):
     """Start it, point a channel's `api_base_url` at `url`, then read `calls` and `sent`.
 
     `fail_next(error, method=...)` makes the next call(s) answer a VK error;
@@ -55,7 +55,6 @@ class FakeVk(FakeServer[VkError]):
 
     access_token: str = ACCESS_TOKEN
     confirmation_code: str = "a1b2c3d4"
-    calls: list[VkCall] = field(default_factory=list)
     sent: list[dict[str, str]] = field(default_factory=list)
     callback_servers: list[dict[str, Any]] = field(default_factory=list)
     callback_settings: dict[str, str] = field(default_factory=dict)
@@ -66,22 +65,9 @@ class FakeVk(FakeServer[VkError]):
     _lost_answers: list[str] = field(default_factory=list)
     _ids: Any = field(default_factory=lambda: itertools.count(5001))
 
-    @property
-    def url(self) -> str:
-        return self.root
-
-    def fail_next(
-        self, error: VkError, *, method: str | None = None, times: int = 1, after: int = 0
-    ) -> None:
-        self._queue_error(error, route=method, times=times, after=after)
-
     def lose_next_answer(self, method: str) -> None:
         with self._lock:
             self._lost_answers.append(method)
-
-    def calls_to(self, method: str) -> list[VkCall]:
-        with self._lock:
-            return [call for call in self.calls if call.method == method]
 
     # Serving
 
@@ -94,8 +80,7 @@ class FakeVk(FakeServer[VkError]):
         params = dict(parse_qsl(url.query))
         params.update(parse_qsl(body.decode()))
         method = url.path.removeprefix("/method/")
-        with self._lock:
-            self.calls.append(VkCall(method, params))
+        self._record(VkCall(method, params))
         if params.get("access_token") != self.access_token:
             self._answer_json(request, 200, AUTHORIZATION_FAILED.body())
             return

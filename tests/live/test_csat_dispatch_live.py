@@ -104,14 +104,17 @@ def test_a_worker_killed_mid_batch_resends_nothing_and_loses_nothing(
     assert all_finished()
     assert Counter(fake_platform.conversations()) == exactly_once(surveys)
     states = dict(CsatSurvey.objects.values_list("conversation_id", "status"))
-    failed = {conversation for conversation, state in states.items() if state == "failed"}
+    unknown = {conversation for conversation, state in states.items() if state == "unknown"}
     # What was on its way when the worker died is not sent again: the platform had it.
-    assert failed == in_sending
-    assert all(states[c] == SurveyStatus.SENT for c in set(states) - failed)
-    interrupted = CsatSurvey.objects.filter(status=SurveyStatus.FAILED).first()
+    assert unknown == in_sending
+    assert all(states[c] == SurveyStatus.SENT for c in set(states) - unknown)
+    interrupted = CsatSurvey.objects.filter(status=SurveyStatus.UNKNOWN).first()
     assert "not resent" in interrupted.skip_reason
-    # Its customer got the survey, but its link is closed.
-    assert Client().get(f"/survey/{interrupted.token}/").status_code == 404
+    # Its customer got the survey, and their answer is taken.
+    assert Client().get(f"/survey/{interrupted.token}/").status_code == 200
+    assert Client().post(f"/survey/{interrupted.token}/", {"rating": "4"}).status_code == 200
+    interrupted.refresh_from_db()
+    assert (interrupted.status, interrupted.rating) == (SurveyStatus.ANSWERED, 4)
 
 
 def received_settled(platform):

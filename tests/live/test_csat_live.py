@@ -95,5 +95,5 @@ def test_a_worker_killed_while_sending_never_sends_a_second_survey(
     csat_surveys_queue_due()
     survey = CsatSurvey.objects.get()
     assert len(surveys_received(callback_server)) == 1
-    assert survey.status == SurveyStatus.FAILED
+    assert survey.status == SurveyStatus.UNKNOWN
     assert "not resent" in survey.skip_reason

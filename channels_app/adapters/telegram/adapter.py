@@ -3,7 +3,7 @@
 from typing import Any
 from urllib.parse import urlsplit
 
-from channels_app.adapters.base import ChannelAdapter, ConfigInvalid
+from channels_app.adapters.base import ChannelAdapter
 from channels_app.adapters.telegram import inbound, media, setup
 from channels_app.adapters.telegram.bot_api import KIND, BotApi
 from channels_app.adapters.telegram.outbound import (
@@ -40,17 +40,8 @@ class TelegramAdapter(ChannelAdapter):
     required_config_keys = ("bot_token", "webhook_secret")
 
     @classmethod
-    def split_config(
-        cls, config: dict[str, Any], *, existing_secrets: dict[str, str] | None = None
-    ) -> tuple[dict[str, Any], dict[str, str]]:
-        errors = setup.secret_format_errors(config)
-        try:
-            public, secrets = super().split_config(config, existing_secrets=existing_secrets)
-        except ConfigInvalid as error:
-            raise ConfigInvalid({**errors, **error.errors}) from None
-        if errors:
-            raise ConfigInvalid(errors)
-        return public, secrets
+    def extra_config_errors(cls, config: dict[str, Any]) -> dict[str, str]:
+        return setup.secret_format_errors(config)
 
     @classmethod
     def check_config(cls, public: dict[str, Any]) -> dict[str, str]:

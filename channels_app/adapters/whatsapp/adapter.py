@@ -33,6 +33,9 @@ class WhatsAppAdapter(MetaWebhookAdapter):
     sends_surveys_in_parallel = True
     # The Cloud API's default throughput is 80 messages a second per business number.
     survey_sends_per_second = 70.0
+    # Meta redelivers webhooks for days after an outage: the 24-hour window counts from
+    # the message's `timestamp`, so a late webhook does not reopen a closed window.
+    windows_from_platform_time = True
     public_config_keys = ("phone_number_id", "api_base_url", "fallback_template")
     secret_config_keys = ("access_token", "app_secret", "verify_token")
     required_config_keys = ("phone_number_id", "access_token", "app_secret", "verify_token")

@@ -16,7 +16,6 @@ from tests.channels_app.whatsapp.helpers import (
     WA_ID,
     first_message,
     fixture_json,
-    post_fixture,
     post_payload,
 )
 from tests.factories import ConversationFactory, MessageFactory
@@ -362,10 +361,10 @@ def test_a_csat_survey_goes_out_as_a_list_and_the_chosen_row_answers_it(
     from inbox.models import CsatSurvey, SurveyStatus
     from inbox.services import conversation_resolve
 
-    post_fixture(client, whatsapp_channel, "text")
+    question = fixture_json("text")
+    first_message(question)["timestamp"] = str(int(timezone.now().timestamp()))
+    post_payload(client, whatsapp_channel, question)
     conversation = Conversation.objects.get()
-    Conversation.objects.filter(pk=conversation.pk).update(last_inbound_at=timezone.now())
-    conversation.refresh_from_db()
     message_reply(conversation=conversation, author=operator, body="Done!")
     conversation_resolve(conversation=conversation, resolved_by=operator)
     CsatSurvey.objects.update(due_at=timezone.now())

@@ -139,3 +139,26 @@ def test_counted_phrases_take_each_languages_plural_forms(language, forms):
                 "week": "1", "csat": "90", "responses": count,
             }  # fmt: skip
             assert text.endswith(f" {count} {word}"), (count, text)
+
+
+@pytest.mark.parametrize(
+    ("language", "menu"),
+    [
+        ("ru", ["Без приоритета", "Низкий приоритет", "Средний приоритет", "Высокий приоритет",
+                "Срочный приоритет"]),
+        ("pl", ["Bez priorytetu", "Niski priorytet", "Średni priorytet", "Wysoki priorytet",
+                "Pilny priorytet"]),
+        ("en", ["No priority", "Low priority", "Medium priority", "High priority",
+                "Urgent priority"]),
+    ],
+)  # fmt: skip
+def test_the_priority_menu_reads_as_whole_phrases(client, operator, busy_inbox, language, menu):
+    operator.language = language
+    operator.save()
+    client.force_login(operator)
+
+    page = client.get(f"/inbox/conversations/{busy_inbox.pk}/").json()["header_html"]
+
+    select = re.search(r'<select id="priority-select".*?</select>', page, re.S)
+    assert select is not None
+    assert re.findall(r"<option[^>]*>([^<]*)</option>", select.group(0)) == menu

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('channels_app', '0006_messenger_instagram_vk_viber_kinds'),
-        ('inbox', '0017_login_lockout'),
+        ('inbox', '0019_audit_log_and_erasure'),
     ]
 
     operations = [

@@ -1,0 +1,80 @@
+"""The audit log's rows: who did what, when and from where. Append-only: the model refuses
+updates and deletes, and in PostgreSQL a trigger refuses them too (migration 0018)."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditAction(models.TextChoices):
+    LOGIN = "login", _("Signed in")
+    LOGIN_FAILED = "login_failed", _("Sign-in failed")
+    OPERATOR_CREATED = "operator_created", _("Operator created")
+    OPERATOR_CHANGED = "operator_changed", _("Operator's role or teams changed")
+    TEAM_CREATED = "team_created", _("Team created")
+    TEAM_CHANGED = "team_changed", _("Team changed")
+    TEAM_DELETED = "team_deleted", _("Team deleted")
+    CHANNEL_CREATED = "channel_created", _("Channel created")
+    CHANNEL_CHANGED = "channel_changed", _("Channel settings changed")
+    CHANNEL_DELETED = "channel_deleted", _("Channel deleted")
+    CUSTOMER_MERGED = "customer_merged", _("Customers merged")
+    CUSTOMER_MERGE_UNDONE = "customer_merge_undone", _("Merge undone")
+    CUSTOMER_EXPORTED = "customer_exported", _("Customer's data exported")
+    CUSTOMER_ERASED = "customer_erased", _("Customer's personal data erased")
+    RETENTION_ERASED = "retention_erased", _("Old conversations erased (retention)")
+
+
+class AuditRecordQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AuditLogIsAppendOnly
+
+    def delete(self):
+        raise AuditLogIsAppendOnly
+
+
+class AuditLogIsAppendOnly(Exception):
+    def __init__(self) -> None:
+        super().__init__("audit records are never changed nor deleted")
+
+
+class AuditRecord(models.Model):
+    action = models.CharField(max_length=32, choices=AuditAction.choices)
+    # No foreign-key constraint and nothing done on the user's deletion: a row is never
+    # updated, and the username below keeps saying who it was.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    actor_username = models.CharField(max_length=150, blank=True)
+    client_address = models.CharField(max_length=64, blank=True)
+    # What the action was done to: "operator", "team", "channel", "customer", "merge".
+    target_type = models.CharField(max_length=32, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    # Names of what changed and ids, never values that may be secret or personal.
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = AuditRecordQuerySet.as_manager()
+
+    class Meta:
+        app_label = "inbox"
+        indexes = [
+            models.Index(fields=["action", "-id"], name="audit_action_recent"),
+            models.Index(fields=["actor", "-id"], name="audit_actor_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.actor_username or '-'} at {self.created_at}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise AuditLogIsAppendOnly
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditLogIsAppendOnly
