@@ -345,7 +345,9 @@ class CannedResponseSerializer(serializers.ModelSerializer):
     change or delete it."""
 
     is_shared = serializers.BooleanField(required=False)
-    owner = serializers.PrimaryKeyRelatedField(source="created_by", read_only=True)
+    owner: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
+        source="created_by", read_only=True
+    )
     can_edit = serializers.SerializerMethodField()
 
     class Meta:
