@@ -51,6 +51,9 @@ def environment() -> dict[str, str]:
         "DATABASE_URL": database_url(),
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/6"),
         "SECRET_KEY": "bench",
+        # The fake platforms listen on loopback, which outbound calls may not reach
+        # in production unless allowed.
+        "OUTBOUND_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
         "LOG_LEVEL": "WARNING",
         # One backend for the whole run (a pool of one), so that its CPU time can be read.
         "DATABASE_POOL_SIZE": "1",

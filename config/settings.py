@@ -7,6 +7,7 @@ PostgreSQL, channels-redis and a Celery broker on Redis, with workers and beat r
 as separate processes.
 """
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -106,6 +107,28 @@ if PUBLIC_BASE_URL.startswith("https://"):
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     # Health checks call the process itself, over plain HTTP.
     SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+
+
+def env_networks(name: str, default: str) -> list[str]:
+    """Addresses or CIDRs separated by commas, refused at start-up if one is not."""
+    entries = env_list(name, default)
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise RuntimeError(f"{name}: {entry!r} is not an IP address or a CIDR") from None
+    return entries
+
+
+# Proxies of our own (addresses or CIDRs): the client address is the right-most
+# X-Forwarded-For entry that is not one of them (inbox.client_addresses).
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", "127.0.0.1,::1")
+# Outbound calls to addresses someone typed (callback URLs, API base URLs, remote
+# attachments) never reach loopback, private, link-local or metadata addresses unless
+# they are in one of these networks (channels_app.outbound_guard).
+OUTBOUND_ALLOWED_NETWORKS = env_networks(
+    "OUTBOUND_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128" if IS_EMBEDDED else ""
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -388,6 +411,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = max(WEBHOOK_MAX_BODY_BYTES, EMAIL_INBOUND_MAX_BYTE
 # with 413 before authentication. Webhooks, widget uploads and replies with files have
 # limits of their own (config.request_limits).
 REQUEST_MAX_BODY_BYTES = env_int("REQUEST_MAX_BODY_BYTES", 2_621_440)
+# Widget sockets one client address (an IPv6 /64 counts as one) may hold open on one
+# server process; more are refused at the handshake (close code 4429).
+WIDGET_SOCKETS_PER_ADDRESS = env_int("WIDGET_SOCKETS_PER_ADDRESS", 50)
+# Files fetched from a URL a customer or an admin named (an API channel's attachments):
+# at most this large, and the whole download within this many seconds.
+REMOTE_ATTACHMENT_MAX_BYTES = env_int("REMOTE_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024)
+OUTBOUND_DOWNLOAD_SECONDS = env_float("OUTBOUND_DOWNLOAD_SECONDS", 120.0)
 CONVERSATION_REOPEN_WINDOW_SECONDS = env_int("CONVERSATION_REOPEN_WINDOW_SECONDS", 7 * 24 * 3600)
 DELIVERY_MAX_RETRIES = env_int("DELIVERY_MAX_RETRIES", 5)
 DELIVERY_RETRY_BASE_SECONDS = env_float("DELIVERY_RETRY_BASE_SECONDS", 2.0)

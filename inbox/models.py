@@ -305,15 +305,33 @@ class ConversationEvent(models.Model):
 
 
 class CannedResponse(models.Model):
-    """A saved reply an operator inserts by typing `/shortcut`; `{{customer.name}}` is filled in."""
+    """A saved reply an operator inserts by typing `/shortcut`; `{{customer.name}}` is filled in.
 
-    shortcut = models.SlugField(max_length=50, unique=True)
+    A shared reply is offered to everyone and changed by supervisors and admins only; a
+    personal one is seen and changed by the user who made it (`created_by`) alone."""
+
+    shortcut = models.SlugField(max_length=50)
     body = models.TextField()
+    is_shared = models.BooleanField(default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shortcut"],
+                condition=Q(is_shared=True),
+                name="canned_response_unique_shared_shortcut",
+            ),
+            models.UniqueConstraint(
+                fields=["created_by", "shortcut"],
+                condition=Q(is_shared=False),
+                name="canned_response_unique_personal_shortcut",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"/{self.shortcut}"

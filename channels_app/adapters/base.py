@@ -21,6 +21,7 @@ from channels_app.contracts import (
     WebhookRejected,
     WebhookRequest,
 )
+from channels_app.outbound_guard import outbound_url_refusal
 from customers.languages import supported_language
 
 if TYPE_CHECKING:
@@ -31,6 +32,9 @@ PartT = TypeVar("PartT")
 
 # Settings every kind accepts: `language`, what its customers read unless they say.
 COMMON_CONFIG_KEYS = ("language",)
+# Settings naming a host we call: refused when saved if it could never be reached (every
+# connection is checked again, channels_app.outbound_guard).
+OUTBOUND_URL_CONFIG_KEYS = ("callback_url", "api_base_url")
 
 
 class ConfigInvalid(ValueError):
@@ -116,6 +120,11 @@ class ChannelAdapter(ABC):
                 errors[key] = "required"
         errors.update(cls.check_config(public))
         errors = {**cls.extra_config_errors(config), **errors}
+        for key in OUTBOUND_URL_CONFIG_KEYS:
+            url = public.get(key)
+            refusal = outbound_url_refusal(url) if isinstance(url, str) and url else None
+            if refusal and key not in errors:
+                errors[key] = refusal
         if errors:
             raise ConfigInvalid(errors)
         return public, secrets

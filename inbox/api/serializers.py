@@ -11,6 +11,7 @@ from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 from customers.models import Customer
+from inbox.canned_responses import canned_response_may_change
 from inbox.models import (
     CannedResponse,
     ConversationEventKind,
@@ -386,7 +387,35 @@ class OperatorUpdateInputSerializer(serializers.Serializer):
 
 
 class CannedResponseSerializer(serializers.ModelSerializer):
+    """`is_shared`: offered to everyone, changed by supervisors and admins only (their new
+    replies are shared unless they say otherwise); false: seen and changed by its owner
+    alone (operators' replies are always personal). `can_edit`: whether the reader may
+    change or delete it."""
+
+    is_shared = serializers.BooleanField(required=False)
+    owner: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
+        source="created_by", read_only=True
+    )
+    can_edit = serializers.SerializerMethodField()
+
     class Meta:
         model = CannedResponse
-        fields = ["id", "shortcut", "body", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "shortcut",
+            "body",
+            "is_shared",
+            "owner",
+            "can_edit",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["created_at", "updated_at"]
+        # Shortcuts are checked by the views, against the owner's replies or the shared ones.
+        validators: list = []
+
+    def get_can_edit(self, canned_response: CannedResponse) -> bool:
+        request = self.context.get("request")
+        return request is not None and canned_response_may_change(
+            user=request.user, canned_response=canned_response
+        )

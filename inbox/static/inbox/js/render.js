@@ -97,7 +97,10 @@ function fileSize(size) {
 
 function attachmentItem(attachment) {
   const url = safeUrl(attachment.url);
-  if (url && String(attachment.content_type).startsWith("image/")) {
+  // Only our own copy is shown as an image: a customer's remote link stays a link, so
+  // opening the conversation makes no request to a host the customer chose.
+  const isStoredHere = url.startsWith("/") && !url.startsWith("//");
+  if (isStoredHere && String(attachment.content_type).startsWith("image/")) {
     return html`<li><a class="attachment-image" href="${url}" target="_blank" rel="noopener noreferrer"><img src="${url}" alt="${attachment.filename}" loading="lazy"></a></li>`;
   }
   if (url) {
