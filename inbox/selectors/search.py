@@ -15,15 +15,23 @@ from customers.selectors import customer_ids_matching_sql, sql_column, sql_conta
 from inbox.models import Conversation, Message
 
 
-class _SimpleTextVector(Func):
-    # Spelled exactly as the index of migration 0005 so that PostgreSQL can use it.
+# The text search configurations of message words. `simple` keeps each word as written
+# (lower-cased): what a word typed in part is matched against, and all there is for a
+# language PostgreSQL has no stemmer for, such as Polish. `russian` stems Cyrillic words
+# with the Russian stemmer and Latin ones with the English stemmer (PostgreSQL maps its
+# ASCII words to `english_stem`), so that "заказа" finds "заказ" and "orders" finds "order"
+# whichever language a customer, an operator or a single message writes in.
+WORDS_AS_WRITTEN = "simple"
+WORDS_STEMMED = "russian"
+
+
+class _MessageWords(Func):
+    # Spelled exactly as the index of migration 0018 so that PostgreSQL can use it.
     function = "to_tsvector"
-    template = "%(function)s('simple', %(expressions)s)"
-
-
-class _SimpleQuery(Func):
-    function = "to_tsquery"
-    template = "%(function)s('simple', %(expressions)s)"
+    template = (
+        f"(%(function)s('{WORDS_AS_WRITTEN}', %(expressions)s) || "
+        f"%(function)s('{WORDS_STEMMED}', %(expressions)s))"
+    )
 
 
 class _TextSearchMatch(Func):
@@ -32,27 +40,57 @@ class _TextSearchMatch(Func):
     output_field = BooleanField()
 
 
-def _words_as_prefixes(text: str) -> str:
-    """A tsquery requiring every word of the text as the start of a word: what someone
-    typing "invo" or "kett" expects to find. Words are quoted, so no character of the
-    text is read as tsquery syntax."""
+class _TextQuery(Func):
+    output_field = CharField()
+
+    def __init__(self, configuration: str, query: str) -> None:
+        super().__init__(Value(query, CharField()))
+        self.template = f"to_tsquery('{configuration}', %(expressions)s)"
+
+
+class _Either(Func):
+    arg_joiner = " || "
+    template = "(%(expressions)s)"
+    output_field = CharField()
+
+
+class _Every(Func):
+    arg_joiner = " && "
+    template = "(%(expressions)s)"
+    output_field = CharField()
+
+
+def _every_word_query(words: list[str]) -> Func:
+    """A tsquery requiring each word, as the beginning of a word written in a message or
+    as a word with the same stem. A stop word's stem is an empty query, which leaves its
+    beginning alone. Words are quoted, so no character of the text is read as tsquery
+    syntax."""
+    either = []
+    for word in words:
+        quoted = "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+        either.append(
+            _Either(_TextQuery(WORDS_AS_WRITTEN, f"{quoted}:*"), _TextQuery(WORDS_STEMMED, quoted))
+        )
+    return _Every(*either)
+
+
+def _search_words(text: str) -> list[str]:
+    """The words of a search, without the punctuation around them."""
     words = (word.strip(string.punctuation) for word in text.split())
-    return " & ".join(
-        "'" + word.replace("\\", "\\\\").replace("'", "''") + "':*" for word in words if word
-    )
+    return [word for word in words if word]
 
 
 def messages_matching_text(*, text: str) -> QuerySet[Message]:
-    """Public messages whose body matches: words or their beginnings, full-text
-    (GIN-indexed) on PostgreSQL; a case-insensitive substring elsewhere."""
+    """Public messages whose body has every word of the text: as the beginning of a word
+    ("kett" finds "kettle") or in another form of it ("orders" finds "order", "заказа"
+    finds "заказ"), full-text (GIN-indexed) on PostgreSQL; a case-insensitive substring
+    elsewhere."""
     messages = Message.objects.filter(is_private=False)
     if connection.vendor == "postgresql":
-        query = _words_as_prefixes(text)
-        if not query:
+        words = _search_words(text)
+        if not words:
             return messages.none()
-        return messages.filter(
-            _TextSearchMatch(_SimpleTextVector(F("body")), _SimpleQuery(Value(query, CharField())))
-        )
+        return messages.filter(_TextSearchMatch(_MessageWords(F("body")), _every_word_query(words)))
     return messages.filter(body__icontains=text)
 
 
