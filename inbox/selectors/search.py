@@ -14,7 +14,6 @@ from customers.models import Customer
 from customers.selectors import customer_ids_matching_sql, sql_column, sql_contains
 from inbox.models import Conversation, Message
 
-
 # The text search configurations of message words. `simple` keeps each word as written
 # (lower-cased): what a word typed in part is matched against, and all there is for a
 # language PostgreSQL has no stemmer for, such as Polish. `russian` stems Cyrillic words
