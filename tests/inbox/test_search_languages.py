@@ -117,3 +117,16 @@ def test_sqlite_finds_russian_and_polish_text_by_substring(operator, channel):
 
     assert found_ids(operator, "заказ") == [russian.pk]
     assert found_ids(operator, "zamówie") == [polish.pk]
+
+
+@postgresql_only
+def test_the_inbox_search_box_finds_a_polish_word_by_its_beginning(client, operator, channel):
+    client.force_login(operator)
+    theirs = conversation_saying(channel, "Dzień dobry, moje zamówienie nie dotarło", language="pl")
+
+    response = client.get("/inbox/search/", {"q": "zamówie"})
+
+    assert response.status_code == 200
+    [item] = response.json()["items"]
+    assert item["id"] == theirs.pk
+    assert item["snippet"] == "Dzień dobry, moje zamówienie nie dotarło"
