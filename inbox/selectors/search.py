@@ -25,12 +25,9 @@ WORDS_STEMMED = "russian"
 
 
 class _MessageWords(Func):
-    # Spelled exactly as the index of migration 0018 so that PostgreSQL can use it.
-    function = "to_tsvector"
-    template = (
-        f"(%(function)s('{WORDS_AS_WRITTEN}', %(expressions)s) || "
-        f"%(function)s('{WORDS_STEMMED}', %(expressions)s))"
-    )
+    # The function migration 0018 defines and indexes: to_tsvector(WORDS_AS_WRITTEN, body)
+    # || to_tsvector(WORDS_STEMMED, body).
+    function = "inbox_message_words"
 
 
 class _TextSearchMatch(Func):
