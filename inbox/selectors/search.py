@@ -36,27 +36,21 @@ class _TextSearchMatch(Func):
     output_field = BooleanField()
 
 
-class _WordQuery(Func):
+def _word_query(word: str) -> RawSQL:
     """One word as a tsquery: the beginning of a word as written, or a word with its stem.
     The stem is left out where it is the word itself ("order", "4242"), which the beginning
     already finds: PostgreSQL folds the CASE while planning, and estimates the simpler
     query as it did before stems were searched. A stop word's stem is an empty query,
     which leaves its beginning alone. The word is quoted, so no character of it is read
     as tsquery syntax."""
-
-    output_field = CharField()
-
-    def __init__(self, word: str) -> None:
-        super().__init__()
-        self.quoted = "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
-
-    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list[Any]]:
-        written, stemmed = (
-            f"to_tsquery('{name}', %s)" for name in (WORDS_AS_WRITTEN, WORDS_STEMMED)
-        )
-        sql = f"(CASE WHEN {stemmed} = {written} THEN {written} ELSE {written} || {stemmed} END)"
-        beginning = f"{self.quoted}:*"
-        return sql, [self.quoted, self.quoted, beginning, beginning, self.quoted]
+    quoted = "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+    beginning = f"{quoted}:*"
+    written, stemmed = (f"to_tsquery('{name}', %s)" for name in (WORDS_AS_WRITTEN, WORDS_STEMMED))
+    return RawSQL(
+        f"(CASE WHEN {stemmed} = {written} THEN {written} ELSE {written} || {stemmed} END)",
+        [quoted, quoted, beginning, beginning, quoted],
+        output_field=CharField(),
+    )
 
 
 class _Every(Func):
@@ -68,7 +62,7 @@ class _Every(Func):
 def _every_word_query(words: list[str]) -> Func:
     """A tsquery requiring each word, as the beginning of a word written in a message or
     as a word with the same stem."""
-    return _Every(*(_WordQuery(word) for word in words))
+    return _Every(*(_word_query(word) for word in words))
 
 
 def _search_words(text: str) -> list[str]:
