@@ -130,3 +130,22 @@ def test_the_inbox_search_box_finds_a_polish_word_by_its_beginning(client, opera
     [item] = response.json()["items"]
     assert item["id"] == theirs.pk
     assert item["snippet"] == "Dzień dobry, moje zamówienie nie dotarło"
+
+
+@postgresql_only
+def test_a_word_that_is_its_own_stem_is_searched_once_and_another_form_also_by_its_stem():
+    from django.db import connection
+
+    from inbox.selectors import messages_matching_text
+
+    def planned_query(text: str) -> str:
+        sql, params = messages_matching_text(text=text).query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN {sql}", params)
+            return "\n".join(row[0] for row in cursor.fetchall())
+
+    # What PostgreSQL plans with: no stem where the word is its own (the estimate, and
+    # so the plan, stays that of a search by beginnings), the stem where it differs.
+    assert "@@ '''order'':* & ''4242'':*'::tsquery" in planned_query("order 4242")
+    assert "@@ '''orders'':* | ''order'''::tsquery" in planned_query("orders")
+    assert "@@ '''заказа'':* | ''заказ'''::tsquery" in planned_query("заказа")
