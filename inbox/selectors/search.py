@@ -25,8 +25,8 @@ WORDS_STEMMED = "russian"
 
 
 class _MessageWords(Func):
-    # The function migration 0018 defines and indexes: to_tsvector(WORDS_AS_WRITTEN, body)
-    # || to_tsvector(WORDS_STEMMED, body).
+    # The function the inbox migration message_body_words_index defines and indexes:
+    # to_tsvector(WORDS_AS_WRITTEN, body) || to_tsvector(WORDS_STEMMED, body).
     function = "inbox_message_words"
 
 
