@@ -69,7 +69,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("inbox", "0017_login_lockout"),
+        ("inbox", "0021_canned_response_shared_or_personal"),
     ]
 
     operations = [
