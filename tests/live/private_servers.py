@@ -1,6 +1,7 @@
 """Servers a fault test owns and may stop: a Redis and a PostgreSQL cluster of its own on
 free ports, from the machine's binaries. The shared servers are never stopped."""
 
+import contextlib
 import glob
 import os
 import shutil
@@ -100,10 +101,8 @@ class PrivatePostgres:
         self._pg_ctl("-m", "fast", "restart")
 
     def destroy(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):
             self._pg_ctl("-m", "immediate", "stop")
-        except subprocess.CalledProcessError:
-            pass
         shutil.rmtree(self.directory, ignore_errors=True)
 
     def connect(self, *, dbname: str = "switchboard"):

@@ -202,7 +202,8 @@ def test_nothing_is_lost_or_sent_twice_while_redis_is_down(
         status for status in traffic.webhook_statuses + traffic.reply_statuses if status >= 500
     ]
     print(
-        f"\nRedis outage of {OUTAGE_SECONDS:.0f} s: {webhooks_during_outage} webhooks ({(webhooks_during_outage + 1) // 2} with a photo) and {webhooks_during_outage} replies during it"
+        f"\nRedis outage of {OUTAGE_SECONDS:.0f} s: {webhooks_during_outage} webhooks"
+        f" ({(webhooks_during_outage + 1) // 2} with a photo), {webhooks_during_outage} replies"
         f"\n  lost {len(lost)}  duplicated {duplicated}  5xx {len(server_errors)}"
     )
     assert set(traffic.webhook_statuses) == {200}
