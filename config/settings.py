@@ -182,6 +182,9 @@ TEMPLATES = [
 # Threads per web process that run Django's request handling: the WSGI server's threads,
 # and in the ASGI server the threads that run the same WSGI application (see config.asgi).
 WEB_THREADS = env_int("WEB_THREADS", 4)
+# A request that waits this long for a database connection (every one busy, or the
+# database down or restarting) is answered 503 with Retry-After.
+DATABASE_POOL_TIMEOUT = env_float("DATABASE_POOL_TIMEOUT", 10.0)
 if DATABASE_URL:
     database = dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)
     database_options = database.setdefault("OPTIONS", {})
@@ -195,8 +198,7 @@ if DATABASE_URL:
         database_options["pool"] = {
             "min_size": 1,
             "max_size": DATABASE_POOL_SIZE,
-            # A request that finds every connection busy for this long fails with 503.
-            "timeout": env_float("DATABASE_POOL_TIMEOUT", 10.0),
+            "timeout": DATABASE_POOL_TIMEOUT,
             # Connections beyond the first close after a minute unused.
             "max_idle": 60.0,
         }

@@ -72,7 +72,9 @@ class PrivatePostgres:
     def _as_postgres(self, command: list[str]) -> None:
         if os.geteuid() == 0:
             command = ["runuser", "-u", "postgres", "--", *command]
-        subprocess.run(command, check=True, capture_output=True, timeout=120)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        if done.returncode:
+            raise RuntimeError(f"{command} failed: {done.stdout}{done.stderr}")
 
     def create(self) -> "PrivatePostgres":
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -97,11 +99,11 @@ class PrivatePostgres:
     def start(self) -> None:
         self._pg_ctl("start")
 
-    def restart(self) -> None:
-        self._pg_ctl("-m", "fast", "restart")
+    def stop(self) -> None:
+        self._pg_ctl("-m", "fast", "stop")
 
     def destroy(self) -> None:
-        with contextlib.suppress(subprocess.CalledProcessError):
+        with contextlib.suppress(RuntimeError):
             self._pg_ctl("-m", "immediate", "stop")
         shutil.rmtree(self.directory, ignore_errors=True)
 
