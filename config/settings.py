@@ -13,6 +13,9 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.retry import Retry
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("SWITCHBOARD_DATA_DIR", BASE_DIR / "var"))
@@ -202,6 +205,9 @@ TEMPLATES = [
 # Threads per web process that run Django's request handling: the WSGI server's threads,
 # and in the ASGI server the threads that run the same WSGI application (see config.asgi).
 WEB_THREADS = env_int("WEB_THREADS", 4)
+# A request that waits this long for a database connection (every one busy, or the
+# database down or restarting) is answered 503 with Retry-After.
+DATABASE_POOL_TIMEOUT = env_float("DATABASE_POOL_TIMEOUT", 10.0)
 if DATABASE_URL:
     database = dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)
     database_options = database.setdefault("OPTIONS", {})
@@ -215,8 +221,7 @@ if DATABASE_URL:
         database_options["pool"] = {
             "min_size": 1,
             "max_size": DATABASE_POOL_SIZE,
-            # A request that finds every connection busy for this long fails with 503.
-            "timeout": env_float("DATABASE_POOL_TIMEOUT", 10.0),
+            "timeout": DATABASE_POOL_TIMEOUT,
             # Connections beyond the first close after a minute unused.
             "max_idle": 60.0,
         }
@@ -248,13 +253,27 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Every Redis client gives up on an unreachable or silent Redis within these (seconds),
+# and tries a failed command at most once more: a request never waits long on a Redis that
+# is down. What it meant to queue is in the database (inbox.task_outbox), realtime is best
+# effort, and the cache is only a cache.
+REDIS_CONNECT_TIMEOUT_SECONDS = env_float("REDIS_CONNECT_TIMEOUT_SECONDS", 1.0)
+REDIS_SOCKET_TIMEOUT_SECONDS = env_float("REDIS_SOCKET_TIMEOUT_SECONDS", 1.0)
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "config.channel_layer.PipelinedPubSubChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        # Connecting only: its subscriber's reads wait for messages.
+                        "socket_connect_timeout": REDIS_CONNECT_TIMEOUT_SECONDS,
+                        "socket_keepalive": True,
+                    }
+                ],
                 "prefix": os.environ.get("CHANNEL_LAYER_PREFIX", "switchboard"),
+                "publish_timeout": REDIS_SOCKET_TIMEOUT_SECONDS,
             },
         }
     }
@@ -263,6 +282,11 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "switchboard",
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_CONNECT_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_SOCKET_TIMEOUT_SECONDS,
+                "retry": Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+            },
         }
     }
 else:
@@ -280,7 +304,25 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_PREFETCH_MULTIPLIER = 4
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("BROKER_VISIBILITY_TIMEOUT", 3600)}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("BROKER_VISIBILITY_TIMEOUT", 3600),
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT_SECONDS,
+    "socket_timeout": REDIS_SOCKET_TIMEOUT_SECONDS,
+    "socket_keepalive": True,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT_SECONDS
+# A task the broker does not take at once is not tried for long inside a request: it is
+# recorded in the database with its cause and sent by the outbox sweep below.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": env_int("BROKER_PUBLISH_RETRIES", 1),
+    "interval_start": 0,
+    "interval_step": 0.1,
+    "interval_max": 0.1,
+}
+# Tasks the broker did not take when they were queued (inbox.task_outbox) are sent again
+# by beat this often, once older than the grace (their own hand-over may still be under way).
+OUTBOX_SWEEP_SECONDS = env_float("OUTBOX_SWEEP_SECONDS", 30.0)
+OUTBOX_SEND_GRACE_SECONDS = env_float("OUTBOX_SEND_GRACE_SECONDS", 10.0)
 # Beat looks for failed raw events to process again this often (see
 # WEBHOOK_REPROCESS_MAX_ATTEMPTS for how each one's retries spread out).
 WEBHOOK_REPROCESS_SECONDS = env_float("WEBHOOK_REPROCESS_SECONDS", 300.0)
@@ -292,6 +334,10 @@ CELERY_BEAT_SCHEDULE = {
     "send-due-csat-surveys": {
         "task": "inbox.tasks.csat_surveys_queue_due",
         "schedule": env_float("CSAT_SWEEP_SECONDS", 15.0),
+    },
+    "send-pending-tasks": {
+        "task": "inbox.tasks.pending_tasks_send_due",
+        "schedule": OUTBOX_SWEEP_SECONDS,
     },
     "requeue-stuck-replies": {
         "task": "inbox.tasks.messages_requeue_stuck",

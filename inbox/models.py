@@ -443,5 +443,19 @@ class LoginLockout(models.Model):
         return f"{self.scope} {self.value}"
 
 
+class PendingTask(models.Model):
+    """A task recorded in the transaction of the write that needs it, until the broker
+    has taken it: a failed hand-over is sent again by beat (inbox.task_outbox)."""
+
+    task = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    # A task due later (a retry's countdown) is not sent before then.
+    not_before = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.task}{self.args}"
+
+
 # The audit log's model lives beside its services (inbox.audit); Django finds it here.
 from inbox.audit.models import AuditRecord  # noqa: E402, F401

@@ -5,7 +5,7 @@ from celery import shared_task
 from django.conf import settings
 
 from channels_app.contracts import SEND_SURVEY_BATCH_TASK
-from inbox import csat, services
+from inbox import csat, services, task_outbox
 
 
 @shared_task(name="inbox.tasks.conversations_wake_snoozed", ignore_result=True)
@@ -24,6 +24,13 @@ def messages_requeue_stuck() -> int:
         services.messages_requeue_stuck(
             older_than=timedelta(seconds=settings.DELIVERY_STUCK_AFTER_SECONDS)
         )
+    )
+
+
+@shared_task(name=task_outbox.SWEEP_TASK, ignore_result=True)
+def pending_tasks_send_due() -> int:
+    return task_outbox.pending_tasks_send_due(
+        older_than=timedelta(seconds=settings.OUTBOX_SEND_GRACE_SECONDS)
     )
 
 

@@ -110,7 +110,9 @@ def _inbound_receive(
             status=WebhookEventStatus.PROCESSED if events else WebhookEventStatus.IGNORED,
         )
         if events:
-            transaction.on_commit(lambda: adapter.on_events_stored(events))
+            # Robust: the answer to the platform is not skipped for a hook before it that
+            # failed, and a failed one never turns this committed event into `failed`.
+            transaction.on_commit(lambda: adapter.on_events_stored(events), robust=True)
         return applied
 
     try:

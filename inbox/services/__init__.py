@@ -12,6 +12,7 @@ operators after commit. Other apps and tests call them through this package:
 - conversation_actions: resolve, reopen, snooze, priority
 - merge: customer profiles merged with their conversations
 - presence: operators online, away, offline
+- task_outbox: tasks queued after commit, recorded with their cause
 """
 
 from inbox.receiving.regular import ReceiveOutcome, message_receive
@@ -61,6 +62,7 @@ from inbox.services.sending import (
     message_record_progress,
     messages_settle_stale_sending,
 )
+from inbox.task_outbox import task_send_on_commit, tasks_send_on_commit
 
 __all__ = [
     "AUTO_ASSIGN_TASK",
@@ -98,4 +100,6 @@ __all__ = [
     "operator_can_serve",
     "operator_presence_set",
     "reply_idempotency_keys_forget_expired",
+    "task_send_on_commit",
+    "tasks_send_on_commit",
 ]

@@ -8,7 +8,6 @@ import random
 from dataclasses import asdict
 from datetime import timedelta
 
-from celery import current_app as celery_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -23,19 +22,21 @@ from inbox.models import (
     MessageStatus,
 )
 from inbox.services.conversation_actions import ConversationActionInvalid
+from inbox.task_outbox import task_send_on_commit, tasks_send_on_commit
 
 logger = logging.getLogger(__name__)
 
 
 def enqueue_delivery(message: Message, *, countdown: float | None = None) -> None:
-    message_id = message.pk
-    transaction.on_commit(
-        lambda: celery_app.send_task(DELIVER_MESSAGE_TASK, args=[message_id], countdown=countdown)
-    )
+    """Queue the reply's delivery after commit, recorded with it: a broker that is away
+    delays it until beat's sweep, and never fails the write (inbox.task_outbox)."""
+    task_send_on_commit(DELIVER_MESSAGE_TASK, [message.pk], countdown=countdown)
 
 
 def messages_requeue_stuck(*, older_than: timedelta) -> list[int]:
-    """Queue again replies whose delivery task was lost (a broker restart, say).
+    """Queue again replies whose delivery task the broker took and then lost (a Redis
+    restart without persistence, say). A task the broker never took is sent within a
+    minute by the outbox sweep (inbox.task_outbox); this one is for what only time shows.
 
     Only messages untouched for longer than any retry backoff are taken, so a reply
     waiting for its next scheduled try is left alone.
@@ -48,14 +49,8 @@ def messages_requeue_stuck(*, older_than: timedelta) -> list[int]:
             .values_list("pk", flat=True)[:500]
         )
         Message.objects.filter(pk__in=stuck).update(updated_at=timezone.now())
-        if stuck:
-            transaction.on_commit(lambda: _send_delivery_tasks(stuck))
+        tasks_send_on_commit((DELIVER_MESSAGE_TASK, [message_id]) for message_id in stuck)
     return stuck
-
-
-def _send_delivery_tasks(message_ids: list[int]) -> None:
-    for message_id in message_ids:
-        celery_app.send_task(DELIVER_MESSAGE_TASK, args=[message_id])
 
 
 def message_retry_delivery(*, message: Message) -> Message:
