@@ -41,6 +41,28 @@ def delivery_failure_for_status(response: httpx.Response, *, platform: str) -> D
     return DeliveryFailed(reason, is_retryable=response.status_code >= 500)
 
 
+# Transport errors raised before the request was whole on the wire: the platform cannot
+# have acted on it. Any other (a timeout or a dropped connection while waiting for the
+# answer) leaves the request possibly done.
+_REQUEST_NEVER_WHOLE = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.WriteError,
+    httpx.WriteTimeout,
+    httpx.LocalProtocolError,
+    httpx.ProxyError,
+    httpx.UnsupportedProtocol,
+)
+
+
+def request_may_have_arrived(failure: BaseException) -> bool:
+    """Whether the transport error behind this failure came after the platform had the
+    whole request, so that it may have acted on it although no answer came back."""
+    error = failure.__cause__ or failure.__context__
+    return isinstance(error, httpx.TransportError) and not isinstance(error, _REQUEST_NEVER_WHOLE)
+
+
 def delivery_failure_for_transport(error: httpx.HTTPError, *, platform: str) -> DeliveryFailed:
     return DeliveryFailed(f"{platform} unreachable: {error!r}", is_retryable=True)
 

@@ -64,6 +64,10 @@ class ChannelAdapter(ABC):
     # Whether send_survey() may run on several threads at once (plain HTTP calls do);
     # the others send a batch of surveys one at a time.
     sends_surveys_in_parallel: ClassVar[bool] = False
+    # Whether the platform drops a survey sent again after its answer was lost (a key of
+    # ours it keeps with the message): only then is a survey whose request may have
+    # arrived tried again rather than left alone as `unknown`.
+    survey_resends_are_deduplicated: ClassVar[bool] = False
     # The platform's cap on messages a second from one channel, for survey batches
     # (kept across all worker processes); None where the platform sets none.
     survey_sends_per_second: ClassVar[float | None] = None

@@ -36,6 +36,8 @@ class VkAdapter(ChannelAdapter):
     # A message names its sender by id only (profiles.sender_name asks users.get).
     fetches_sender_names = True
     sends_surveys_in_parallel = True
+    # A survey's random_id is the same on every try: VK sends it once.
+    survey_resends_are_deduplicated = True
     # VK allows a community 20 API calls a second.
     survey_sends_per_second = 15.0
     public_config_keys = ("group_id", "api_base_url")
