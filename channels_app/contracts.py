@@ -125,6 +125,8 @@ class OutboundEcho:
     text: str = ""
     attachments: tuple[InboundAttachment, ...] = ()
     sent_at: datetime | None = None
+    # The app it was written in, shown to operators as its author ("Meta Business Suite").
+    sent_from: str = ""
 
 
 InboundEvent = (

@@ -58,6 +58,7 @@ def message_store_echo(*, channel, echo: OutboundEcho) -> Message | None:
                     status=MessageStatus.SENT,
                     external_id=echo.external_id,
                     sent_at=echo.sent_at or timezone.now(),
+                    sent_from=echo.sent_from[:64],
                 )
         except IntegrityError:
             return None  # stored meanwhile by a repeat of the same webhook

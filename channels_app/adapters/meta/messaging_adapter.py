@@ -31,6 +31,9 @@ class MessagingPlatform:
     # first ones given win over the rest ("name" before "username").
     name_fields: tuple[str, ...] = ("first_name", "last_name")
     name_is_first_given: bool = False
+    # Where the account's own people write when not in Switchboard: their echoes'
+    # author as operators see it.
+    echo_source: str = ""
 
 
 class MessagingPlatformAdapter(MetaWebhookAdapter):
@@ -54,6 +57,7 @@ class MessagingPlatformAdapter(MetaWebhookAdapter):
             object_name=self.platform.webhook_object,
             identity_kind=self.kind,
             account_id=str(account_id or ""),
+            echo_source=self.platform.echo_source,
         )
         return events_from_webhook(request.body, platform=envelope)
 
