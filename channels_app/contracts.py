@@ -265,7 +265,8 @@ class DeliveryFailed(Exception):
     `progress` says which parts of a several-part reply went out before the failure;
     `is_recipient_unreachable` that the platform says the customer cannot be written to
     on this channel any more (blocked us, deleted the account, did not allow messages)
-    until they write again."""
+    until they write again; `is_credential_rejected` that the platform refused the
+    channel's stored token, which the channel then shows its admins until it is replaced."""
 
     def __init__(
         self,
@@ -275,6 +276,7 @@ class DeliveryFailed(Exception):
         retry_after: float | None = None,
         progress: DeliveryProgress | None = None,
         is_recipient_unreachable: bool = False,
+        is_credential_rejected: bool = False,
     ):
         super().__init__(reason)
         self.reason = reason
@@ -282,6 +284,7 @@ class DeliveryFailed(Exception):
         self.retry_after = retry_after
         self.progress = progress
         self.is_recipient_unreachable = is_recipient_unreachable
+        self.is_credential_rejected = is_credential_rejected
 
 
 # Mail: the SMTP envelope's sender (MAIL FROM; "<>" for bounces), given by our SMTP server
