@@ -129,6 +129,16 @@ class OutboundEcho:
     sent_from: str = ""
 
 
+@dataclass(frozen=True)
+class CustomerTyping:
+    """The customer is writing to the business (VK's `message_typing_state`): shown live on
+    their latest conversation on the channel, as the inbox shows colleagues typing; nothing
+    is stored."""
+
+    sender_address: str
+    is_typing: bool = True
+
+
 InboundEvent = (
     InboundMessage
     | InboundEdit
@@ -136,6 +146,7 @@ InboundEvent = (
     | IdentityReachability
     | DeliveryWatermark
     | OutboundEcho
+    | CustomerTyping
 )
 
 
