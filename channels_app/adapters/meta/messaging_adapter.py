@@ -41,8 +41,11 @@ class MessagingPlatformAdapter(MetaWebhookAdapter):
 
     platform: ClassVar[MessagingPlatform]
 
-    # Echoes, watermarks and several events a request: only the regular path reads them.
-    takes_batched_path = False
+    # A request carrying one customer message may take the batched path; echoes,
+    # watermarks, several events a request, button answers and files go the regular way
+    # (the edge takes a lone plain message only), and so does a new sender's first
+    # message, after which the regular path asks Meta for their name.
+    takes_batched_path = True
     windows_from_platform_time = True
     fetches_sender_names = True
     sends_surveys_in_parallel = True
