@@ -37,7 +37,7 @@ def channel_update(
             merged_public, existing_secrets=channel.secrets
         )
         channel.config = public
-        if secrets != channel.secrets:
+        if {key: value for key, value in secrets.items() if value} != channel.secrets:
             channel.secrets_rejected = ""  # a new token is tried afresh
         channel.set_secrets(secrets)
     if csat is not None:

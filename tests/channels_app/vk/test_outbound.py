@@ -147,6 +147,23 @@ def test_a_refused_token_warns_the_admin_until_a_new_one_is_saved(
     assert saved.json()["secrets_error"] == ""
 
 
+def test_changing_other_settings_keeps_the_warning(
+    queued_reply, fake_vk, vk_channel, admin_client_api
+):
+    fake_vk.fail_next(AUTHORIZATION_FAILED, method="messages.send")
+    deliver(queued_reply, attempt=1)
+
+    saved = admin_client_api.patch(
+        f"/api/v1/channels/{vk_channel.pk}/", {"name": "Acme VK support"}, format="json"
+    )
+    renamed = admin_client_api.patch(
+        f"/api/v1/channels/{vk_channel.pk}/", {"config": {"group_id": GROUP_ID}}, format="json"
+    )
+
+    assert "error 5" in saved.json()["secrets_error"]
+    assert "error 5" in renamed.json()["secrets_error"]
+
+
 def test_a_send_that_goes_through_again_clears_the_warning(
     queued_reply, fake_vk, vk_conversation, operator, vk_channel, admin_client_api
 ):
