@@ -342,16 +342,19 @@ def make_client(args, port: int, size: int):
 
 
 class Poster:
-    def __init__(self, client, path: str) -> None:
+    def __init__(
+        self, client, path: str, signature_header: str = "X-Switchboard-Signature"
+    ) -> None:
         self.client = client
         self.path = path
+        self.signature_header = signature_header
         self.statuses: Counter = Counter()
         self.not_processed = 0
         self.sent_at: dict[str, float] = {}
         self.done_at: dict[str, float] = {}
 
     async def post(self, external_id: str, body: bytes, signature: str) -> None:
-        headers = {"Content-Type": "application/json", "X-Switchboard-Signature": signature}
+        headers = {"Content-Type": "application/json", self.signature_header: signature}
         self.sent_at[external_id] = time.perf_counter()
         try:
             status, content = await asyncio.wait_for(self.client.post(self.path, body, headers), 30)

@@ -29,7 +29,8 @@ class ChannelOutputSerializer(serializers.ModelSerializer):
     )
     secrets_error = serializers.CharField(
         read_only=True,
-        help_text="Empty, or why the stored secrets cannot be read (set them again).",
+        help_text="Empty, or why the stored secrets cannot be read or why the platform "
+        "last refused its token (set them again).",
     )
     teams = serializers.PrimaryKeyRelatedField(many=True, read_only=True)  # type: ignore[var-annotated]
 

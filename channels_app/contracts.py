@@ -130,6 +130,18 @@ class OutboundEcho:
     text: str = ""
     attachments: tuple[InboundAttachment, ...] = ()
     sent_at: datetime | None = None
+    # The app it was written in, shown to operators as its author ("Meta Business Suite").
+    sent_from: str = ""
+
+
+@dataclass(frozen=True)
+class CustomerTyping:
+    """The customer is writing to the business (VK's `message_typing_state`): shown live on
+    their latest conversation on the channel, as the inbox shows colleagues typing; nothing
+    is stored."""
+
+    sender_address: str
+    is_typing: bool = True
 
 
 InboundEvent = (
@@ -139,6 +151,7 @@ InboundEvent = (
     | IdentityReachability
     | DeliveryWatermark
     | OutboundEcho
+    | CustomerTyping
 )
 
 
@@ -272,7 +285,8 @@ class DeliveryFailed(Exception):
     `progress` says which parts of a several-part reply went out before the failure;
     `is_recipient_unreachable` that the platform says the customer cannot be written to
     on this channel any more (blocked us, deleted the account, did not allow messages)
-    until they write again."""
+    until they write again; `is_credential_rejected` that the platform refused the
+    channel's stored token, which the channel then shows its admins until it is replaced."""
 
     def __init__(
         self,
@@ -282,6 +296,7 @@ class DeliveryFailed(Exception):
         retry_after: float | None = None,
         progress: DeliveryProgress | None = None,
         is_recipient_unreachable: bool = False,
+        is_credential_rejected: bool = False,
     ):
         super().__init__(reason)
         self.reason = reason
@@ -289,6 +304,7 @@ class DeliveryFailed(Exception):
         self.retry_after = retry_after
         self.progress = progress
         self.is_recipient_unreachable = is_recipient_unreachable
+        self.is_credential_rejected = is_credential_rejected
 
 
 # Mail: the SMTP envelope's sender (MAIL FROM; "<>" for bounces), given by our SMTP server

@@ -35,6 +35,9 @@ class Channel(models.Model):
     # Settings that may be shown; secrets live encrypted in `secrets_encrypted`.
     config = models.JSONField(default=dict, blank=True)
     secrets_encrypted = models.TextField(blank=True, editable=False)
+    # Why the platform last refused the stored token (VK's error 5, Meta's 190): shown to
+    # admins until a send succeeds or the secrets are set again.
+    secrets_rejected = models.TextField(blank=True, default="", db_default="", editable=False)
     csat = models.JSONField(default=default_csat_settings, blank=True)
     is_active = models.BooleanField(default=True)
     teams = models.ManyToManyField("inbox.Team", related_name="channels", blank=True)
@@ -53,6 +56,11 @@ class Channel(models.Model):
 
     @property
     def secrets_error(self) -> str:
+        """Why the secrets cannot be read, else why the platform refused them, else ""."""
+        return self._read_secrets()[1] or self.secrets_rejected
+
+    @property
+    def secrets_unreadable(self) -> str:
         return self._read_secrets()[1]
 
     def _read_secrets(self) -> tuple[dict[str, str], str]:

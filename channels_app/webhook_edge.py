@@ -93,7 +93,11 @@ async def received(
     async with _turns_for_this_loop().turn((channel.pk, inbound.recipient_address)):
         try:
             message = await batched.message_receive_batched(
-                channel=channel, inbound=inbound, raw_event=_raw_event_processed(channel, request)
+                channel=channel,
+                inbound=inbound,
+                raw_event=_raw_event_processed(channel, request),
+                # The regular path asks the platform for a new sender's name after it.
+                opens_conversations=not adapter_for(channel).fetches_sender_names,
             )
         except Exception:
             # Whatever went wrong, the regular path answers it properly (and keeps the event).

@@ -277,6 +277,7 @@ def _message_select() -> str:
             ("error", json_string(m["error"])),
             ("external_id", json_string(m["external_id"])),
             ("author", _operator(m["author_id"])),
+            ("sent_from", json_string(m["sent_from"])),
             ("attachments", ""),
         ]
     )

@@ -188,6 +188,9 @@ class Message(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     edited_at = models.DateTimeField(null=True, blank=True)
+    # Of a message the business wrote outside Switchboard (in the platform's own inbox):
+    # where, an app name shown as its author ("Meta Business Suite"); empty otherwise.
+    sent_from = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         constraints = [

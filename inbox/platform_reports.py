@@ -1,6 +1,6 @@
-"""What a platform tells us about our side of a conversation beyond per-message statuses:
-messages the business sent from the platform's own inbox (echoes), and delivery or
-reading reported up to a moment (watermarks)."""
+"""What a platform tells us about a conversation beyond messages and per-message statuses:
+messages the business sent from the platform's own inbox (echoes), delivery or reading
+reported up to a moment (watermarks), and the customer typing."""
 
 import logging
 from collections.abc import Iterable
@@ -59,6 +59,7 @@ def message_store_echo(*, channel, echo: OutboundEcho) -> Message | None:
                     status=MessageStatus.SENT,
                     external_id=echo.external_id,
                     sent_at=echo.sent_at or timezone.now(),
+                    sent_from=echo.sent_from[:64],
                 )
         except IntegrityError:
             return None  # stored meanwhile by a repeat of the same webhook
@@ -77,6 +78,26 @@ def message_store_echo(*, channel, echo: OutboundEcho) -> Message | None:
         realtime.message_created(message, channel_id=channel.pk, attachments=attachments)
         realtime.conversation_changed(conversation)
     return message
+
+
+def customer_typing_report(*, channel, sender_address: str, is_typing: bool) -> int | None:
+    """Show the customer typing on their latest conversation on the channel, if they have
+    one (typing opens none); returns that conversation's id."""
+    conversation = (
+        Conversation.objects.filter(channel=channel, recipient_address=sender_address)
+        .order_by("-last_message_at", "-id")
+        .values("id", "customer_id", "customer__name")
+        .first()
+    )
+    if conversation is None:
+        return None
+    realtime.customer_typing(
+        channel_id=channel.pk,
+        conversation_id=conversation["id"],
+        customer={"id": conversation["customer_id"], "name": conversation["customer__name"]},
+        is_typing=is_typing,
+    )
+    return conversation["id"]
 
 
 def messages_mark_up_to(*, channel, report: DeliveryWatermark) -> int:

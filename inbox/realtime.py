@@ -331,9 +331,37 @@ async def operator_typing_to_customer(
 async def customer_typing_changed(
     *, channel_id: int, conversation_id: int, customer: dict, is_typing: bool
 ) -> None:
-    """The customer typing (website chat), in the shape of an operator's `typing` event so
-    that inbox pages show it as they show colleagues typing."""
+    """The customer typing (website chat)."""
     await group_send_text(
+        *_customer_typing_event(
+            channel_id=channel_id,
+            conversation_id=conversation_id,
+            customer=customer,
+            is_typing=is_typing,
+        )
+    )
+
+
+def customer_typing(
+    *, channel_id: int, conversation_id: int, customer: dict, is_typing: bool
+) -> None:
+    """The customer typing, as a platform reports it (VK), once the request's work commits."""
+    broadcast_on_commit(
+        *_customer_typing_event(
+            channel_id=channel_id,
+            conversation_id=conversation_id,
+            customer=customer,
+            is_typing=is_typing,
+        )
+    )
+
+
+def _customer_typing_event(
+    *, channel_id: int, conversation_id: int, customer: dict, is_typing: bool
+) -> Event:
+    """In the shape of an operator's `typing` event, so that inbox pages show it as they
+    show colleagues typing."""
+    return (
         groups_for_channel(channel_id),
         {
             "type": "typing",

@@ -104,6 +104,7 @@ MESSAGE_ROW_FIELDS = (
     "created_at",
     "sent_at",
     "edited_at",
+    "sent_from",
 )
 
 
@@ -126,6 +127,7 @@ def message_row_representation(row: Mapping[str, Any]) -> dict[str, Any]:
         "error": row["error"],
         "external_id": row["external_id"],
         "author": _operator_from_row(row, "author"),
+        "sent_from": row["sent_from"],
         "attachments": [attachment_representation(a) for a in attachments],
         "created_at": _time(row["created_at"]),
         "sent_at": _time(row["sent_at"]),
@@ -154,6 +156,7 @@ def message_row(
         "created_at": message.created_at,
         "sent_at": message.sent_at,
         "edited_at": message.edited_at,
+        "sent_from": message.sent_from,
         "attachments": list(message.attachments.all() if attachments is None else attachments),
     }
 

@@ -54,6 +54,8 @@ def channel_update(
             merged_public, existing_secrets=channel.secrets
         )
         channel.config = public
+        if {key: value for key, value in secrets.items() if value} != channel.secrets:
+            channel.secrets_rejected = ""  # a new token is tried afresh
         channel.set_secrets(secrets)
     if csat is not None:
         channel.csat = {**channel.csat, **csat}
@@ -62,6 +64,20 @@ def channel_update(
     channel.save()
     channel_forget_cached(channel)
     return channel
+
+
+def channel_note_secrets_rejected(*, channel: Channel, reason: str) -> None:
+    """The platform refused the channel's token: its admins see why (`secrets_error`)."""
+    if channel.secrets_rejected != reason:
+        Channel.objects.filter(pk=channel.pk).update(secrets_rejected=reason)
+        channel.secrets_rejected = reason
+
+
+def channel_note_secrets_accepted(*, channel: Channel) -> None:
+    """A send went through: a token refused earlier works again (restored on the platform)."""
+    if channel.secrets_rejected:
+        Channel.objects.filter(pk=channel.pk).update(secrets_rejected="")
+        channel.secrets_rejected = ""
 
 
 @transaction.atomic

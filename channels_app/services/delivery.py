@@ -13,6 +13,10 @@ from channels_app.contracts import (
     OutboundMessage,
 )
 from channels_app.registry import ADAPTERS, adapter_for
+from channels_app.services.administration import (
+    channel_note_secrets_accepted,
+    channel_note_secrets_rejected,
+)
 from customers.selectors import customer_contact_email, customer_language
 from customers.services import identity_set_reachable
 from inbox import platform_reports
@@ -81,11 +85,13 @@ def message_deliver(*, message_id: int, attempt: int, max_attempts: int) -> floa
         record_progress=functools.partial(_record_progress, message.pk),
     )
     try:
-        if conversation.channel.secrets_error:
-            raise DeliveryFailed(conversation.channel.secrets_error, is_retryable=False)
+        if conversation.channel.secrets_unreadable:
+            raise DeliveryFailed(conversation.channel.secrets_unreadable, is_retryable=False)
         result = adapter.send(outbound)
     except DeliveryFailed as failure:
         is_final = not failure.is_retryable or attempt >= max_attempts
+        if failure.is_credential_rejected:
+            channel_note_secrets_rejected(channel=conversation.channel, reason=failure.reason)
         if failure.is_recipient_unreachable:
             identity_set_reachable(
                 kind=conversation.channel.kind,
@@ -105,6 +111,7 @@ def message_deliver(*, message_id: int, attempt: int, max_attempts: int) -> floa
     inbox_services.message_record_delivery_attempt(
         message_id=message.pk, external_id=result.external_id
     )
+    channel_note_secrets_accepted(channel=conversation.channel)
     return None
 
 

@@ -14,6 +14,7 @@ from channels_app.adapters.base import ChannelAdapter
 from channels_app.adapters.email import EmailAdapter
 from channels_app.contracts import (
     ENVELOPE_SENDER_HEADER,
+    CustomerTyping,
     DeliveryStatusUpdate,
     DeliveryWatermark,
     IdentityReachability,
@@ -209,6 +210,10 @@ def webhook_event_apply(*, channel: Channel, event: InboundEvent) -> object:
         if echo is not None:
             message_media_fetch_on_commit(echo.attachments.all())
         return echo
+    if isinstance(event, CustomerTyping):
+        return platform_reports.customer_typing_report(
+            channel=channel, sender_address=event.sender_address, is_typing=event.is_typing
+        )
     raise TypeError(f"unknown inbound event {event!r}")
 
 

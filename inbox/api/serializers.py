@@ -69,6 +69,10 @@ class MessageOutputSerializer(serializers.Serializer):
     error = serializers.CharField()
     external_id = serializers.CharField(allow_null=True)
     author = OperatorRefSerializer(allow_null=True)
+    sent_from = serializers.CharField(
+        help_text="Out, written outside Switchboard (the platform's own inbox): the app it "
+        'was written in, e.g. "Meta Business Suite"; else empty.'
+    )
     attachments = AttachmentOutputSerializer(many=True)
     created_at = serializers.DateTimeField()
     sent_at = serializers.DateTimeField(allow_null=True)

@@ -68,11 +68,12 @@ def is_batchable(inbound: InboundMessage) -> bool:
 
 
 async def message_receive_batched(
-    *, channel, inbound: InboundMessage, raw_event: Any
+    *, channel, inbound: InboundMessage, raw_event: Any, opens_conversations: bool = True
 ) -> Message | None:
     """Store one verified inbound message with the others arriving meanwhile, and
     broadcast it; None when the regular path should take it. `raw_event`: the unsaved raw
-    event row to keep with it. Callers send one message per sender at a time."""
+    event row to keep with it; `opens_conversations` False leaves a new sender's message to
+    the regular path. Callers send one message per sender at a time."""
     if not is_batchable(inbound):
         return None
     try:
@@ -85,7 +86,11 @@ async def message_receive_batched(
     except InvalidIdentityValue:
         return None
     pending = PendingMessage(
-        channel=channel, inbound=inbound, identities=identities, raw_event=raw_event
+        channel=channel,
+        inbound=inbound,
+        identities=identities,
+        raw_event=raw_event,
+        opens_conversations=opens_conversations,
     )
     return await _writer_for_this_loop().store(pending)
 

@@ -55,6 +55,9 @@ class PendingMessage:
     identities: list[tuple[str, str]]
     # The raw event to keep with the message (an unsaved row of the channel's app).
     raw_event: Any
+    # False where a new conversation needs what only the regular path does after it
+    # (asking the platform for the sender's name): a new sender's message goes there.
+    opens_conversations: bool = True
     # Set by the writer: the stored Message, or None for the regular path.
     outcome: asyncio.Future = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
@@ -252,6 +255,8 @@ async def _store_known_messages(
 async def store_first_message(pending: PendingMessage) -> Message:
     """A new customer's first message, stored and broadcast as customer_identify and
     message_receive would store and broadcast it."""
+    if not pending.opens_conversations:
+        raise UseRegularPath
     channel, inbound, identities = pending.channel, pending.inbound, pending.identities
     team = default_team(list(channel.teams.all()[:2]))  # prefetched with the cached channel
     if is_assigned_automatically(team):

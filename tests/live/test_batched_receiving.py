@@ -659,21 +659,3 @@ def test_a_senders_next_message_waits_for_one_the_regular_path_is_storing(
     assert (first_status, second_status) == (200, 200)
     assert first["messages"][0]["id"] < second["messages"][0]["id"]
     assert bodies_of(maria) == [FIRST, "Here is the photo", "Did you get it?"]
-
-
-def test_messenger_is_left_to_the_regular_path_which_reads_echoes_and_watermarks(client, team):
-    from channels_app.services import channel_create
-    from tests.channels_app.messenger.helpers import APP_SECRET, fixture_bytes, post_messenger
-    from tests.channels_app.meta_messaging import MESSENGER, meta_config
-    from tests.fakes.meta_messaging import FakeSendApi
-
-    with FakeSendApi() as send_api:
-        config = meta_config(MESSENGER, send_api)
-    page = channel_create(kind="messenger", name="Page", config=config)
-    post_messenger(client, page, fixture_bytes("text"))
-    body = fixture_bytes("text").replace(b"Hi! Is", b"Hello, is").replace(b'"m_AG5', b'"m_BG5')
-
-    answer = fast(page, body, sign(body, APP_SECRET))
-
-    assert answer is None
-    assert Message.objects.filter(channel=page).count() == 1

@@ -19,4 +19,6 @@ PLATFORM = MessagingPlatform(
     WEBHOOK_FIELDS,
     name_fields=("name", "username"),
     name_is_first_given=True,
+    # The Instagram app, or Meta Business Suite writing through it.
+    echo_source="Instagram",
 )

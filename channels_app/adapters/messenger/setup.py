@@ -24,5 +24,12 @@ WEBHOOK_FIELDS = (
     "message_edits",
 )
 PLATFORM = MessagingPlatform(
-    "page", "page_id", SEND_API_SETTINGS, SEND_RULES, WEBHOOK_FIELDS, "page_id"
+    "page",
+    "page_id",
+    SEND_API_SETTINGS,
+    SEND_RULES,
+    WEBHOOK_FIELDS,
+    "page_id",
+    # The page's inbox, in the Business Suite or the Facebook page itself.
+    echo_source="Meta Business Suite",
 )

@@ -31,6 +31,9 @@ class MessagingPlatform:
     # first ones given win over the rest ("name" before "username").
     name_fields: tuple[str, ...] = ("first_name", "last_name")
     name_is_first_given: bool = False
+    # Where the account's own people write when not in Switchboard: their echoes'
+    # author as operators see it.
+    echo_source: str = ""
 
 
 class MessagingPlatformAdapter(MetaWebhookAdapter):
@@ -38,8 +41,11 @@ class MessagingPlatformAdapter(MetaWebhookAdapter):
 
     platform: ClassVar[MessagingPlatform]
 
-    # Echoes, watermarks and several events a request: only the regular path reads them.
-    takes_batched_path = False
+    # A request carrying one customer message may take the batched path; echoes,
+    # watermarks, several events a request, button answers and files go the regular way
+    # (the edge takes a lone plain message only), and so does a new sender's first
+    # message, after which the regular path asks Meta for their name.
+    takes_batched_path = True
     windows_from_platform_time = True
     fetches_sender_names = True
     sends_surveys_in_parallel = True
@@ -54,6 +60,7 @@ class MessagingPlatformAdapter(MetaWebhookAdapter):
             object_name=self.platform.webhook_object,
             identity_kind=self.kind,
             account_id=str(account_id or ""),
+            echo_source=self.platform.echo_source,
         )
         return events_from_webhook(request.body, platform=envelope)
 

@@ -47,6 +47,7 @@ class Platform:
     object_name: str  # "page" or "instagram"
     identity_kind: str  # "messenger" (PSID) or "instagram" (IGSID)
     account_id: str  # the page id or the Instagram account id the channel serves
+    echo_source: str = ""  # the app the account's echoes are said to come from
 
 
 def events_from_webhook(body: bytes, *, platform: Platform) -> list[InboundEvent]:
@@ -83,7 +84,7 @@ def _event(item: JsonObject, platform: Platform) -> InboundEvent | None:
     message = item.object("message")
     if message is not None:
         if message.boolean("is_echo"):
-            return _echo(item, message, sent_at)
+            return _echo(item, message, sent_at, platform.echo_source)
         if message.boolean("is_deleted"):
             return InboundEdit(external_id=message.required_id("mid"), text="", edited_at=sent_at)
         return _customer_message(item, message, platform, sent_at)
@@ -263,7 +264,7 @@ def _delivery_reports(item: JsonObject, report: JsonObject, status: str) -> list
     ]
 
 
-def _echo(item: JsonObject, message: JsonObject, sent_at) -> OutboundEcho | None:
+def _echo(item: JsonObject, message: JsonObject, sent_at, source: str) -> OutboundEcho | None:
     if message.line("metadata").startswith(OWN_METADATA_PREFIX):
         return None  # the echo of a reply we sent ourselves
     customer = _person(item, "recipient")
@@ -277,4 +278,5 @@ def _echo(item: JsonObject, message: JsonObject, sent_at) -> OutboundEcho | None
         text=text,
         attachments=attachments,
         sent_at=sent_at,
+        sent_from=source,
     )

@@ -147,7 +147,9 @@ class SendApi:
             )
         if status == 401 or code == ACCESS_TOKEN_ERROR_CODE:
             return DeliveryFailed(
-                f"{ACCESS_TOKEN_INVALID_REASON.format(**names)} ({reason})", is_retryable=False
+                f"{ACCESS_TOKEN_INVALID_REASON.format(**names)} ({reason})",
+                is_retryable=False,
+                is_credential_rejected=True,
             )
         if status == 429 or code in RATE_LIMIT_ERROR_CODES:
             return DeliveryFailed(reason, is_retryable=True, retry_after=error.retry_after)

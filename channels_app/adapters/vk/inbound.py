@@ -5,7 +5,8 @@ the shared JSON reader into InboundEvents.
 confirmation code before anything else. `message_new` from a customer's dialog with the
 community becomes an InboundMessage with the VK message id as its id, `message_edit` an
 InboundEdit, `message_event` (a callback button pressed) an InboundMessage carrying the
-button's payload, and `message_allow` / `message_deny` an IdentityReachability. Messages
+button's payload, `message_allow` / `message_deny` an IdentityReachability and
+`message_typing_state` a CustomerTyping. Messages
 the community sends (`message_reply`), group chats and other events are acknowledged and
 ignored.
 """
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from channels_app.adapters.payload import JsonObject
 from channels_app.adapters.vk.vk_api import KIND
 from channels_app.contracts import (
+    CustomerTyping,
     IdentityReachability,
     InboundAttachment,
     InboundEdit,
@@ -37,6 +39,7 @@ HANDLED_EVENTS = (
     "message_event",
     "message_allow",
     "message_deny",
+    "message_typing_state",
 )
 # Peer ids from this one up are group chats, not a customer's dialog with the community.
 FIRST_CHAT_PEER_ID = 2_000_000_000
@@ -119,7 +122,19 @@ def events_from_callback(
                 is_reachable=event_type == "message_allow",
             )
         ]
+    if event_type == "message_typing_state":
+        return _typing_events(callback.required_object("object"))
     return []
+
+
+def _typing_events(state: JsonObject) -> list[InboundEvent]:
+    # VK reports only the start ("typing"); the inbox lets the indicator lapse by itself.
+    from_id = state.integer("from_id")
+    if state.string("state") != "typing" or from_id is None:
+        return []
+    if not 0 < from_id < FIRST_CHAT_PEER_ID:
+        return []  # the community itself, or a group chat
+    return [CustomerTyping(sender_address=str(from_id))]
 
 
 def keyboard_capability(client_info: JsonObject | None) -> str:

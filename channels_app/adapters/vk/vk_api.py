@@ -116,7 +116,9 @@ class VkApi:
                 is_recipient_unreachable=True,
             )
         if code == AUTHORIZATION_FAILED:
-            return DeliveryFailed(TOKEN_INVALID_REASON, is_retryable=False)
+            return DeliveryFailed(
+                TOKEN_INVALID_REASON, is_retryable=False, is_credential_rejected=True
+            )
         return DeliveryFailed(described, is_retryable=False)
 
     def transport_failure(self, error: httpx.HTTPError, *, action: str) -> DeliveryFailed:

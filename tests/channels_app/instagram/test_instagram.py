@@ -108,7 +108,12 @@ def test_an_echo_from_instagrams_own_app_is_an_outgoing_message(client, instagra
     INSTAGRAM.post_fixture(client, instagram_channel, "echo")
 
     [echo] = Message.objects.filter(direction="out")
-    assert (echo.body, echo.status) == ("Yes, we ship to Poland.", "sent")
+    assert (echo.body, echo.status, echo.author, echo.sent_from) == (
+        "Yes, we ship to Poland.",
+        "sent",
+        None,
+        "Instagram",
+    )
 
 
 def test_read_names_the_message_read(client, instagram_channel):

@@ -13,7 +13,7 @@ from tests.channels_app.messenger.helpers import (
     TEXT_MID,
 )
 from tests.channels_app.meta_messaging import MESSENGER, VERIFY_TOKEN, first_item
-from tests.factories import MessageFactory
+from tests.factories import MessageFactory, UserFactory
 from tests.helpers import sign, stored_counts
 
 pytestmark = pytest.mark.django_db
@@ -149,6 +149,42 @@ def test_an_echo_from_meta_business_suite_is_kept_as_an_outgoing_message(client,
     assert (echo.body, echo.status, echo.author) == ("Yes, we have it in green too.", "sent", None)
     assert echo.external_id == "m_echo_suite1"
     assert Conversation.objects.count() == 1
+
+
+SENT_FROM_BUSINESS_SUITE = {
+    "en": "Sent from Meta Business Suite",
+    "ru": "Отправлено из Meta Business Suite",
+    "pl": "Wysłano z Meta Business Suite",
+}
+
+
+def test_the_api_says_an_echo_was_written_in_meta_business_suite(
+    client, operator_client, messenger_channel
+):
+    MESSENGER.post_fixture(client, messenger_channel, "text")
+    MESSENGER.post_fixture(client, messenger_channel, "echo_business_suite")
+    conversation = Conversation.objects.get()
+
+    response = operator_client.get(f"/api/v1/conversations/{conversation.pk}/messages/")
+
+    authors = [(m["direction"], m["author"], m["sent_from"]) for m in response.json()["results"]]
+    assert sorted(authors) == [("in", None, ""), ("out", None, "Meta Business Suite")]
+
+
+@pytest.mark.parametrize("language", ["en", "ru", "pl"])
+def test_the_thread_names_meta_business_suite_as_the_echos_author(
+    client, messenger_channel, language
+):
+    MESSENGER.post_fixture(client, messenger_channel, "text")
+    MESSENGER.post_fixture(client, messenger_channel, "echo_business_suite")
+    conversation = Conversation.objects.get()
+    client.force_login(UserFactory(username="reader", role="supervisor", language=language))
+
+    pane = client.get(f"/inbox/conversations/{conversation.pk}/").json()
+
+    author = f'<span class="message-author">{SENT_FROM_BUSINESS_SUITE[language]}</span>'
+    assert author in pane["thread_html"]
+    assert ">Switchboard</span>" not in pane["thread_html"]
 
 
 def test_an_echo_to_a_person_without_a_conversation_starts_none(client, messenger_channel):

@@ -208,6 +208,21 @@ def test_window_permission_and_token_errors_fail_at_once_with_the_reason(
     assert Identity.objects.get(kind="messenger").is_reachable
 
 
+def test_an_expired_page_token_warns_the_channels_admins(
+    client, messenger_channel, operator, send_api, frozen_now, admin_client_api
+):
+    conversation = customer_wrote(client, messenger_channel, at=NOW - timedelta(hours=1))
+    send_api.fail_next(ACCESS_TOKEN_EXPIRED, endpoint="messages")
+    channel_url = f"/api/v1/channels/{messenger_channel.pk}/"
+    assert admin_client_api.get(channel_url).json()["secrets_error"] == ""
+
+    deliver(reply_to(conversation, operator))
+
+    shown = admin_client_api.get(channel_url).json()["secrets_error"]
+    assert "Messenger access token invalid or expired" in shown
+    assert PAGE_ACCESS_TOKEN not in shown
+
+
 @pytest.mark.parametrize("error", [USER_UNAVAILABLE, NO_MATCHING_USER])
 def test_a_person_meta_says_is_unavailable_is_marked_unreachable(
     client, messenger_channel, operator, send_api, frozen_now, error

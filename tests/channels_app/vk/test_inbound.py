@@ -138,9 +138,7 @@ def test_places_links_posts_videos_and_quotes_are_shown_as_text(client, vk_chann
     assert Message.objects.get().body == body
 
 
-@pytest.mark.parametrize(
-    "fixture", ["message_new_chat", "message_reply", "message_typing_state", "group_join"]
-)
+@pytest.mark.parametrize("fixture", ["message_new_chat", "message_reply", "group_join"])
 def test_group_chats_our_own_messages_and_other_events_are_acknowledged_and_ignored(
     client, vk_channel, fixture
 ):

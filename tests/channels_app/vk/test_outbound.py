@@ -124,6 +124,61 @@ def test_a_refused_token_fails_at_once_and_says_what_to_do(queued_reply, fake_vk
     assert Identity.objects.get(kind="vk", value=MARIA_ID).is_reachable is True
 
 
+def test_a_refused_token_warns_the_admin_until_a_new_one_is_saved(
+    queued_reply, fake_vk, vk_channel, admin_client_api, admin_client
+):
+    fake_vk.fail_next(AUTHORIZATION_FAILED, method="messages.send")
+
+    deliver(queued_reply, attempt=1)
+
+    shown = admin_client_api.get(f"/api/v1/channels/{vk_channel.pk}/").json()["secrets_error"]
+    assert "VK refused the community's access token (error 5)" in shown
+    assert ACCESS_TOKEN not in shown
+    admin_page = admin_client.get(f"/admin/channels_app/channel/{vk_channel.pk}/change/")
+    assert "VK refused the community&#x27;s access token" in admin_page.content.decode()
+
+    saved = admin_client_api.patch(
+        f"/api/v1/channels/{vk_channel.pk}/",
+        {"config": {"access_token": "vk1.a.new-token"}},
+        format="json",
+    )
+
+    assert saved.status_code == 200
+    assert saved.json()["secrets_error"] == ""
+
+
+def test_changing_other_settings_keeps_the_warning(
+    queued_reply, fake_vk, vk_channel, admin_client_api
+):
+    fake_vk.fail_next(AUTHORIZATION_FAILED, method="messages.send")
+    deliver(queued_reply, attempt=1)
+
+    saved = admin_client_api.patch(
+        f"/api/v1/channels/{vk_channel.pk}/", {"name": "Acme VK support"}, format="json"
+    )
+    renamed = admin_client_api.patch(
+        f"/api/v1/channels/{vk_channel.pk}/", {"config": {"group_id": GROUP_ID}}, format="json"
+    )
+
+    assert "error 5" in saved.json()["secrets_error"]
+    assert "error 5" in renamed.json()["secrets_error"]
+
+
+def test_a_send_that_goes_through_again_clears_the_warning(
+    queued_reply, fake_vk, vk_conversation, operator, vk_channel, admin_client_api
+):
+    fake_vk.fail_next(AUTHORIZATION_FAILED, method="messages.send")
+    deliver(queued_reply, attempt=1)
+    later = message_reply(conversation=vk_conversation, author=operator, body="Ещё раз")
+
+    deliver(later, attempt=1)
+
+    later.refresh_from_db()
+    assert later.status == MessageStatus.SENT
+    shown = admin_client_api.get(f"/api/v1/channels/{vk_channel.pk}/").json()
+    assert shown["secrets_error"] == ""
+
+
 def test_files_are_uploaded_to_vk_and_sent_with_the_text(vk_conversation, operator, fake_vk):
     reply = message_reply(
         conversation=vk_conversation,

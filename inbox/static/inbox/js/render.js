@@ -109,9 +109,16 @@ function attachmentItem(attachment) {
   return html`<li><span class="attachment-file is-pending"><span class="file-icon" aria-hidden="true"></span>${attachment.filename} <span class="file-size">${gettext("not available yet")}</span></span></li>`;
 }
 
+// An operator, the app a message written outside Switchboard came from, or Switchboard.
+function outboundAuthor(message) {
+  if (message.author) return message.author.name;
+  if (message.sent_from) return format(gettext("Sent from %(app)s"), { app: message.sent_from });
+  return "Switchboard";
+}
+
 export function messageItem(message, { customer }) {
   const isOutbound = message.direction === "out";
-  const author = isOutbound ? (message.author ? message.author.name : "Switchboard") : customerName(customer);
+  const author = isOutbound ? outboundAuthor(message) : customerName(customer);
   const [glyph, label] = DELIVERY[message.status] || ["", message.status];
   return html`<li class="message message-${message.direction}${message.private ? " message-note" : ""}" id="message-${message.id}" data-message-id="${message.id}" data-status="${message.status}">
   <div class="bubble">
