@@ -6,12 +6,16 @@ Roles: `admin`, `supervisor`, `operator` (in the team serving the conversation's
 row in API_MATRIX fails `test_every_schema_operation_has_a_row`.
 """
 
+from urllib.parse import urlsplit
+
 import pytest
 from django.db import transaction
 from django.test import Client
+from django.urls import resolve
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
+from inbox.web import urls as inbox_web_urls
 from tests.access.world import ROLES, World, world_build
 from tests.conftest import client_for
 
@@ -138,7 +142,7 @@ def client_as(world: World, role: str) -> APIClient:
     return client_for(user) if user is not None else APIClient()
 
 
-def filled(template, ids: dict[str, int]):
+def filled(template, ids: dict[str, int | str]):
     if isinstance(template, str):
         for name, value in ids.items():
             if template == f"{{{name}}}":
@@ -160,27 +164,9 @@ def answer(world: World, role: str, path: str, method: str) -> int:
     return response.status_code
 
 
-PAGE_PATHS = (
-    "/",
-    "/inbox/list/",
-    "/inbox/counts/",
-    "/inbox/search/?q=matrix",
-    "/inbox/presence/",
-    "/inbox/conversations/{conversation_id}/",
-    "/reports/csat/",
-    "/settings/",
-    "/login/",
-    "/admin/",
-    "/api/v1/schema/",
-    "/api/v1/docs/",
-    "/media/{attachment_path}",
-    "/widget.js",
-    "/jsi18n/",
-    "/healthz/",
-)
-
 # The product's pages, opened in a browser signed in as each role (302: to the sign-in
-# page). The attachment is a file of the conversation, without a signed link.
+# page). The attachment is a file of the conversation, without a signed link. A new page
+# of the inbox without a row fails `test_every_inbox_page_has_a_row`.
 PAGE_MATRIX: dict[str, tuple[int, int, int, int, int]] = {
     "/": (200, 200, 200, 200, 302),
     "/inbox/list/": (200, 200, 200, 200, 302),
@@ -192,6 +178,8 @@ PAGE_MATRIX: dict[str, tuple[int, int, int, int, int]] = {
     "/settings/": (200, 200, 200, 200, 302),
     # Signed in already: on to the inbox.
     "/login/": (302, 302, 302, 302, 200),
+    # Signing out is a POST (with its CSRF token).
+    "/logout/": (405, 405, 405, 405, 405),
     # The Django admin is for admins (staff) alone; others are sent to its sign-in.
     "/admin/": (200, 302, 302, 302, 302),
     # The schema and its docs are public today.
@@ -219,10 +207,19 @@ def page_answer(world: World, role: str, path: str) -> int:
 
 
 def test_pages_answer_each_role_as_the_table_says(world):
-    actual = {path: tuple(page_answer(world, role, path) for role in ROLES) for path in PAGE_PATHS}
+    actual = {path: tuple(page_answer(world, role, path) for role in ROLES) for path in PAGE_MATRIX}
     if actual != PAGE_MATRIX:
         print("\n".join(f"    {key!r}: {value!r}," for key, value in actual.items()))
     assert actual == PAGE_MATRIX
+
+
+def test_every_inbox_page_has_a_row():
+    named = {pattern.name for pattern in inbox_web_urls.urlpatterns}
+    covered = {
+        resolve(urlsplit(path).path.replace("{conversation_id}", "1")).url_name
+        for path in PAGE_MATRIX
+    }
+    assert sorted(named - covered) == [], "pages without a row"
 
 
 def test_lists_hold_only_what_each_role_may_see(world):
@@ -232,9 +229,15 @@ def test_lists_hold_only_what_each_role_may_see(world):
         client = client_as(world, role)
         conversations = client.get("/api/v1/conversations/").json()["results"]
         customers = client.get("/api/v1/customers/").json()["results"]
+        browser = Client()
+        browser.force_login(world.users[role])
+        found = browser.get("/inbox/search/", {"q": world.conversation.customer.name}).json()[
+            "items"
+        ]
         may_see = role != "outsider"
         assert (conversation_id in {row["id"] for row in conversations}) is may_see, role
         assert (customer_id in {row["id"] for row in customers}) is may_see, role
+        assert (conversation_id in {item["id"] for item in found}) is may_see, role
 
 
 def test_every_schema_operation_has_a_row():
