@@ -216,6 +216,9 @@ def bench_env(*, db_name: str, redis_db: int, data_dir: Path) -> dict[str, str]:
             "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{db_name}",
             "REDIS_URL": f"redis://127.0.0.1:6379/{redis_db}",
             "SECRET_KEY": "bench",
+            # The fake platforms listen on loopback, which outbound calls may not reach
+            # in production unless allowed.
+            "OUTBOUND_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
             "CHANNEL_LAYER_PREFIX": f"bench-{os.getpid()}-{secrets.token_hex(3)}",
             "CELERY_TASK_DEFAULT_QUEUE": f"bench-{os.getpid()}",
             "SWITCHBOARD_DATA_DIR": str(data_dir),

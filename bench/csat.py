@@ -41,6 +41,9 @@ def environment() -> dict[str, str]:
         "DATABASE_URL": database_url(),
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/5"),
         "SECRET_KEY": "bench",
+        # The fake platforms listen on loopback, which outbound calls may not reach
+        # in production unless allowed.
+        "OUTBOUND_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
         "LOG_LEVEL": "WARNING",
     }
 

@@ -36,6 +36,9 @@ DATABASE = "switchboard_bench_inbox"
 # customer's name.
 MESSAGE_SEARCH = "order 4242"
 CUSTOMER_SEARCH = "Customer 4242"
+# The same message words in another form (found by their stems) and a word no message has.
+STEMMED_SEARCH = "orders 4242"
+MISSING_SEARCH = "заказа"
 # --profile: how cProfile sorts and how many lines it prints.
 PROFILE_SORT = os.environ.get("BENCH_PROFILE_SORT", "tottime")
 PROFILE_LINES = int(os.environ.get("BENCH_PROFILE_LINES", "25"))
@@ -51,6 +54,9 @@ def environment() -> dict[str, str]:
         "DATABASE_URL": database_url(),
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/6"),
         "SECRET_KEY": "bench",
+        # The fake platforms listen on loopback, which outbound calls may not reach
+        # in production unless allowed.
+        "OUTBOUND_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
         "LOG_LEVEL": "WARNING",
         # One backend for the whole run (a pool of one), so that its CPU time can be read.
         "DATABASE_POOL_SIZE": "1",
@@ -95,12 +101,20 @@ def endpoints(conversation_id: int, next_cursor: str) -> list[Endpoint]:
             "inbox conversation pane", f"/inbox/conversations/{conversation_id}/", is_page=True
         ),
         Endpoint("inbox list, next page", f"/inbox/list/?after={next_cursor}", is_page=True),
+        Endpoint(
+            f"inbox search, q={MESSAGE_SEARCH}", f"/inbox/search/?q={MESSAGE_SEARCH}", is_page=True
+        ),
+        Endpoint(
+            f"inbox search, q={STEMMED_SEARCH}", f"/inbox/search/?q={STEMMED_SEARCH}", is_page=True
+        ),
         # A yardstick: the framework, token authentication and one tiny query. CPU times
         # move with the machine's other load; the other rows compare best as multiples of it.
         Endpoint("API labels (yardstick)", "/api/v1/labels/"),
         Endpoint("API conversation list", "/api/v1/conversations/"),
         Endpoint("API list, open, assignee=me", "/api/v1/conversations/?status=open&assignee=me"),
         Endpoint(f"API list, q={MESSAGE_SEARCH}", f"/api/v1/conversations/?q={MESSAGE_SEARCH}"),
+        Endpoint(f"API list, q={STEMMED_SEARCH}", f"/api/v1/conversations/?q={STEMMED_SEARCH}"),
+        Endpoint(f"API list, q={MISSING_SEARCH}", f"/api/v1/conversations/?q={MISSING_SEARCH}"),
         Endpoint(f"API list, q={CUSTOMER_SEARCH}", f"/api/v1/conversations/?q={CUSTOMER_SEARCH}"),
         Endpoint("API conversation detail", conversation),
         Endpoint("API message list", f"{conversation}messages/"),

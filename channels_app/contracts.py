@@ -1,5 +1,6 @@
 """What crosses the boundary between channel adapters and the inbox. No Django here."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -8,6 +9,7 @@ FETCH_MEDIA_TASK = "channels_app.tasks.attachment_fetch_media"
 SEND_SURVEY_TASK = "channels_app.tasks.csat_survey_send"
 SEND_SURVEY_BATCH_TASK = "channels_app.tasks.csat_survey_send_batch"
 FETCH_SENDER_NAME_TASK = "channels_app.tasks.sender_name_fetch"
+SETTLE_STALE_SENDING_TASK = "channels_app.tasks.messages_settle_stale_sending"
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,9 @@ class DeliveryStatusUpdate:
     external_id: str
     status: str
     error: str = ""
+    # A failure from a bounce of mail we provably sent (its Message-ID carries our
+    # signature): the only report that may fail a message already delivered.
+    is_own_bounce: bool = False
 
 
 @dataclass(frozen=True)
@@ -210,6 +215,10 @@ class OutboundMessage:
     # When the message was written: with message_id it names this message even across
     # installations and restored backups (VK's random_id is derived from both).
     created_at: datetime | None = None
+    # Called by adapters that send a reply as several platform messages, before each
+    # part after the first, with what went out so far: it is kept, so that no later try
+    # repeats a part even if this one is cut off mid-way.
+    record_progress: Callable[[DeliveryProgress], None] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,14 @@
-"""One pooled HTTP client per process for calls to platforms and callback URLs."""
+"""One pooled HTTP client per process for calls to platforms and callback URLs, every
+connection through the outbound guard (channels_app.outbound_guard)."""
 
 import threading
+import time
 
 import httpx
 from django.conf import settings
 
 from channels_app.contracts import DeliveryFailed
+from channels_app.outbound_guard import guarded_transport
 
 _local = threading.local()
 
@@ -17,14 +20,17 @@ def http_client() -> httpx.Client:
             timeout=settings.DELIVERY_TIMEOUT_SECONDS,
             headers={"User-Agent": "Switchboard/1"},
             follow_redirects=False,
+            transport=guarded_transport(),
         )
         _local.client = client
     return client
 
 
 def delivery_failure_for_status(response: httpx.Response, *, platform: str) -> DeliveryFailed:
-    """Map an HTTP error answer to a retryable (429, 5xx) or final (other 4xx) failure."""
-    reason = f"{platform} answered HTTP {response.status_code}: {response.text[:300]}"
+    """Map an HTTP error answer to a retryable (429, 5xx) or final (other 4xx) failure.
+    The reason names the status only: operators read it, and the body of an answer from a
+    host someone typed is no business of theirs."""
+    reason = f"{platform} answered HTTP {response.status_code}"
     if response.status_code == 429:
         retry_after = response.headers.get("retry-after")
         return DeliveryFailed(
@@ -35,17 +41,52 @@ def delivery_failure_for_status(response: httpx.Response, *, platform: str) -> D
     return DeliveryFailed(reason, is_retryable=response.status_code >= 500)
 
 
+# Transport errors raised before the request was whole on the wire: the platform cannot
+# have acted on it. Any other (a timeout or a dropped connection while waiting for the
+# answer) leaves the request possibly done.
+_REQUEST_NEVER_WHOLE = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.WriteError,
+    httpx.WriteTimeout,
+    httpx.LocalProtocolError,
+    httpx.ProxyError,
+    httpx.UnsupportedProtocol,
+)
+
+
+def request_may_have_arrived(failure: BaseException) -> bool:
+    """Whether the transport error behind this failure came after the platform had the
+    whole request, so that it may have acted on it although no answer came back."""
+    error = failure.__cause__ or failure.__context__
+    return isinstance(error, httpx.TransportError) and not isinstance(error, _REQUEST_NEVER_WHOLE)
+
+
 def delivery_failure_for_transport(error: httpx.HTTPError, *, platform: str) -> DeliveryFailed:
     return DeliveryFailed(f"{platform} unreachable: {error!r}", is_retryable=True)
 
 
-def body_within_limit(response: httpx.Response, *, max_bytes: int) -> bytes:
-    """A streamed answer's body, read no further than `max_bytes` (a final failure past it)."""
+def body_within_limit(
+    response: httpx.Response, *, max_bytes: int, seconds: float | None = None
+) -> bytes:
+    """A streamed answer's body, read no further than `max_bytes` (a final failure past it)
+    and for no longer than `seconds` (OUTBOUND_DOWNLOAD_SECONDS by default; a retryable
+    failure past it): the client's timeout bounds each read, not a body sent a byte at a
+    time."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise DeliveryFailed(f"the file is over {max_bytes} bytes", is_retryable=False)
+    deadline = time.monotonic() + (
+        settings.OUTBOUND_DOWNLOAD_SECONDS if seconds is None else seconds
+    )
     chunks: list[bytes] = []
     size = 0
     for chunk in response.iter_bytes():
         size += len(chunk)
         if size > max_bytes:
             raise DeliveryFailed(f"the file is over {max_bytes} bytes", is_retryable=False)
+        if time.monotonic() > deadline:
+            raise DeliveryFailed("the download took too long", is_retryable=True)
         chunks.append(chunk)
     return b"".join(chunks)

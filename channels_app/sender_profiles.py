@@ -1,17 +1,17 @@
-"""Names of senders whose platform gives none with their messages (Messenger, Instagram):
+"""Names of senders whose platform gives none with their messages (Messenger, Instagram,
+VK):
 asked of the platform's profile API by a task after the first message is stored, kept in
 the cache, and done without when the platform refuses."""
 
 import logging
 
-from celery import current_app as celery_app
 from django.core.cache import cache
-from django.db import transaction
 
 from channels_app.contracts import FETCH_SENDER_NAME_TASK, DeliveryFailed
 from channels_app.models import Channel
 from channels_app.registry import adapter_class, adapter_for
 from customers.services import IdentityEvidence, customer_identify
+from inbox import services as inbox_services
 
 logger = logging.getLogger(__name__)
 
@@ -23,9 +23,8 @@ def sender_name_fetch_on_commit(*, channel: Channel, conversation) -> None:
     """A new conversation with a sender we know no name of: ask for it once committed."""
     if not adapter_class(channel.kind).fetches_sender_names or conversation.customer.name:
         return
-    address = conversation.recipient_address
-    transaction.on_commit(
-        lambda: celery_app.send_task(FETCH_SENDER_NAME_TASK, args=[channel.pk, address])
+    inbox_services.task_send_on_commit(
+        FETCH_SENDER_NAME_TASK, [channel.pk, conversation.recipient_address]
     )
 
 

@@ -8,6 +8,7 @@ from channels_app.contracts import (
     FETCH_SENDER_NAME_TASK,
     SEND_SURVEY_BATCH_TASK,
     SEND_SURVEY_TASK,
+    SETTLE_STALE_SENDING_TASK,
 )
 
 
@@ -66,6 +67,11 @@ def mailboxes_poll() -> None:
 @shared_task(name="channels_app.tasks.mailbox_poll", ignore_result=True)
 def mailbox_poll(channel_id: int) -> int:
     return imap_polling.mailbox_poll_until_drained(channel_id=channel_id)
+
+
+@shared_task(name=SETTLE_STALE_SENDING_TASK, ignore_result=True)
+def messages_settle_stale_sending() -> int:
+    return services.messages_settle_stale_sending()
 
 
 @shared_task(name="channels_app.tasks.personal_data_erase_expired", ignore_result=True)

@@ -27,6 +27,9 @@ from typing import Any
 import redis
 from channels_redis.pubsub import RedisPubSubChannelLayer
 from redis import asyncio as aioredis
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.retry import Retry
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +70,15 @@ class _Mailbox:
 
 
 class PipelinedPubSubChannelLayer(RedisPubSubChannelLayer):
-    def __init__(self, hosts=None, prefix: str = "asgi", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        hosts=None,
+        prefix: str = "asgi",
+        publish_timeout: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """`publish_timeout`: how long the sync publish waits to connect or for an
+        answer (seconds) before it gives up; realtime is best effort."""
         hosts = hosts or ["redis://localhost:6379"]
         if len(hosts) != 1:
             raise ValueError("this layer publishes to a single Redis host")
@@ -75,6 +86,7 @@ class PipelinedPubSubChannelLayer(RedisPubSubChannelLayer):
         self.group_prefix = prefix
         host = hosts[0]
         self._redis_url = host if isinstance(host, str) else host["address"]
+        self._publish_timeout = publish_timeout
         self._sync_redis: redis.Redis | None = None
         self._last_data: bytes | None = None
         self._last_message: dict | None = None
@@ -100,7 +112,12 @@ class PipelinedPubSubChannelLayer(RedisPubSubChannelLayer):
     def group_send_batch_sync(self, events: Events) -> None:
         """`group_send_batch` for sync code: blocks for one round trip, makes no loop."""
         if self._sync_redis is None:
-            self._sync_redis = redis.Redis.from_url(self._redis_url)
+            self._sync_redis = redis.Redis.from_url(
+                self._redis_url,
+                socket_connect_timeout=self._publish_timeout,
+                socket_timeout=self._publish_timeout,
+                retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+            )
         with self._sync_redis.pipeline(transaction=False) as pipeline:
             for channel, payload in self._group_publishes(events):
                 pipeline.publish(channel, payload)

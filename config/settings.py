@@ -8,11 +8,15 @@ as separate processes.
 """
 
 import datetime
+import ipaddress
 import os
 import secrets
 from pathlib import Path
 
 import dj_database_url
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.retry import Retry
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("SWITCHBOARD_DATA_DIR", BASE_DIR / "var"))
@@ -108,6 +112,28 @@ if PUBLIC_BASE_URL.startswith("https://"):
     # Health checks call the process itself, over plain HTTP.
     SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
 
+
+def env_networks(name: str, default: str) -> list[str]:
+    """Addresses or CIDRs separated by commas, refused at start-up if one is not."""
+    entries = env_list(name, default)
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise RuntimeError(f"{name}: {entry!r} is not an IP address or a CIDR") from None
+    return entries
+
+
+# Proxies of our own (addresses or CIDRs): the client address is the right-most
+# X-Forwarded-For entry that is not one of them (inbox.client_addresses).
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", "127.0.0.1,::1")
+# Outbound calls to addresses someone typed (callback URLs, API base URLs, remote
+# attachments) never reach loopback, private, link-local or metadata addresses unless
+# they are in one of these networks (channels_app.outbound_guard).
+OUTBOUND_ALLOWED_NETWORKS = env_networks(
+    "OUTBOUND_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128" if IS_EMBEDDED else ""
+)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -180,6 +206,9 @@ TEMPLATES = [
 # Threads per web process that run Django's request handling: the WSGI server's threads,
 # and in the ASGI server the threads that run the same WSGI application (see config.asgi).
 WEB_THREADS = env_int("WEB_THREADS", 4)
+# A request that waits this long for a database connection (every one busy, or the
+# database down or restarting) is answered 503 with Retry-After.
+DATABASE_POOL_TIMEOUT = env_float("DATABASE_POOL_TIMEOUT", 10.0)
 if DATABASE_URL:
     database = dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)
     database_options = database.setdefault("OPTIONS", {})
@@ -193,8 +222,7 @@ if DATABASE_URL:
         database_options["pool"] = {
             "min_size": 1,
             "max_size": DATABASE_POOL_SIZE,
-            # A request that finds every connection busy for this long fails with 503.
-            "timeout": env_float("DATABASE_POOL_TIMEOUT", 10.0),
+            "timeout": DATABASE_POOL_TIMEOUT,
             # Connections beyond the first close after a minute unused.
             "max_idle": 60.0,
         }
@@ -226,13 +254,27 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Every Redis client gives up on an unreachable or silent Redis within these (seconds),
+# and tries a failed command at most once more: a request never waits long on a Redis that
+# is down. What it meant to queue is in the database (inbox.task_outbox), realtime is best
+# effort, and the cache is only a cache.
+REDIS_CONNECT_TIMEOUT_SECONDS = env_float("REDIS_CONNECT_TIMEOUT_SECONDS", 1.0)
+REDIS_SOCKET_TIMEOUT_SECONDS = env_float("REDIS_SOCKET_TIMEOUT_SECONDS", 1.0)
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "config.channel_layer.PipelinedPubSubChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        # Connecting only: its subscriber's reads wait for messages.
+                        "socket_connect_timeout": REDIS_CONNECT_TIMEOUT_SECONDS,
+                        "socket_keepalive": True,
+                    }
+                ],
                 "prefix": os.environ.get("CHANNEL_LAYER_PREFIX", "switchboard"),
+                "publish_timeout": REDIS_SOCKET_TIMEOUT_SECONDS,
             },
         }
     }
@@ -241,6 +283,11 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "switchboard",
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_CONNECT_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_SOCKET_TIMEOUT_SECONDS,
+                "retry": Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+            },
         }
     }
 else:
@@ -258,7 +305,25 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_PREFETCH_MULTIPLIER = 4
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("BROKER_VISIBILITY_TIMEOUT", 3600)}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("BROKER_VISIBILITY_TIMEOUT", 3600),
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT_SECONDS,
+    "socket_timeout": REDIS_SOCKET_TIMEOUT_SECONDS,
+    "socket_keepalive": True,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT_SECONDS
+# A task the broker does not take at once is not tried for long inside a request: it is
+# recorded in the database with its cause and sent by the outbox sweep below.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": env_int("BROKER_PUBLISH_RETRIES", 1),
+    "interval_start": 0,
+    "interval_step": 0.1,
+    "interval_max": 0.1,
+}
+# Tasks the broker did not take when they were queued (inbox.task_outbox) are sent again
+# by beat this often, once older than the grace (their own hand-over may still be under way).
+OUTBOX_SWEEP_SECONDS = env_float("OUTBOX_SWEEP_SECONDS", 30.0)
+OUTBOX_SEND_GRACE_SECONDS = env_float("OUTBOX_SEND_GRACE_SECONDS", 10.0)
 # Beat looks for failed raw events to process again this often (see
 # WEBHOOK_REPROCESS_MAX_ATTEMPTS for how each one's retries spread out).
 WEBHOOK_REPROCESS_SECONDS = env_float("WEBHOOK_REPROCESS_SECONDS", 300.0)
@@ -271,9 +336,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inbox.tasks.csat_surveys_queue_due",
         "schedule": env_float("CSAT_SWEEP_SECONDS", 15.0),
     },
+    "send-pending-tasks": {
+        "task": "inbox.tasks.pending_tasks_send_due",
+        "schedule": OUTBOX_SWEEP_SECONDS,
+    },
     "requeue-stuck-replies": {
         "task": "inbox.tasks.messages_requeue_stuck",
         "schedule": env_float("DELIVERY_STUCK_SWEEP_SECONDS", 300.0),
+    },
+    "settle-stale-sending-replies": {
+        "task": "channels_app.tasks.messages_settle_stale_sending",
+        "schedule": env_float("DELIVERY_SENDING_SWEEP_SECONDS", 60.0),
+    },
+    "forget-expired-reply-idempotency-keys": {
+        "task": "inbox.tasks.reply_idempotency_keys_forget_expired",
+        "schedule": 3600.0,
     },
     "poll-imap-mailboxes": {
         "task": "channels_app.tasks.mailboxes_poll",
@@ -381,12 +458,27 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = max(WEBHOOK_MAX_BODY_BYTES, EMAIL_INBOUND_MAX_BYTE
 # with 413 before authentication. Webhooks, widget uploads and replies with files have
 # limits of their own (config.request_limits).
 REQUEST_MAX_BODY_BYTES = env_int("REQUEST_MAX_BODY_BYTES", 2_621_440)
+# Widget sockets one client address (an IPv6 /64 counts as one) may hold open on one
+# server process; more are refused at the handshake (close code 4429).
+WIDGET_SOCKETS_PER_ADDRESS = env_int("WIDGET_SOCKETS_PER_ADDRESS", 50)
+# Files fetched from a URL a customer or an admin named (an API channel's attachments):
+# at most this large, and the whole download within this many seconds.
+REMOTE_ATTACHMENT_MAX_BYTES = env_int("REMOTE_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024)
+OUTBOUND_DOWNLOAD_SECONDS = env_float("OUTBOUND_DOWNLOAD_SECONDS", 120.0)
 CONVERSATION_REOPEN_WINDOW_SECONDS = env_int("CONVERSATION_REOPEN_WINDOW_SECONDS", 7 * 24 * 3600)
 DELIVERY_MAX_RETRIES = env_int("DELIVERY_MAX_RETRIES", 5)
 DELIVERY_RETRY_BASE_SECONDS = env_float("DELIVERY_RETRY_BASE_SECONDS", 2.0)
 DELIVERY_TIMEOUT_SECONDS = env_float("DELIVERY_TIMEOUT_SECONDS", 10.0)
 # A queued reply untouched for this long lost its task and is queued again.
 DELIVERY_STUCK_AFTER_SECONDS = env_int("DELIVERY_STUCK_AFTER_SECONDS", 1800)
+# A reply being sent (claimed by a task) for this long without news lost its worker:
+# queued again where the platform drops repeats of its key, else left `unknown` for the
+# operator. Longer than any one send may take (each part's DELIVERY_TIMEOUT_SECONDS).
+DELIVERY_SENDING_DEADLINE_SECONDS = env_int("DELIVERY_SENDING_DEADLINE_SECONDS", 300)
+if DELIVERY_SENDING_DEADLINE_SECONDS <= DELIVERY_TIMEOUT_SECONDS * 2:
+    raise RuntimeError(
+        "DELIVERY_SENDING_DEADLINE_SECONDS must exceed twice DELIVERY_TIMEOUT_SECONDS"
+    )
 # A survey queued or sending for longer than this is treated as interrupted.
 CSAT_STALE_SECONDS = env_int("CSAT_STALE_SECONDS", 600)
 # Survey requests each worker process keeps on their way to the platforms at once.

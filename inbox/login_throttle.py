@@ -11,18 +11,14 @@ from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
 from django.utils import timezone
 
+from inbox.client_addresses import request_client_address
 from inbox.models import LoginLockout
 
 logger = logging.getLogger(__name__)
 
 Scope = LoginLockout.Scope
-
-
-def client_address(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
 def _failures_key(scope: str, value: str) -> str:
@@ -79,7 +75,7 @@ class ThrottledModelBackend(ModelBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
         if request is None:
             return super().authenticate(request, username=username, password=password, **kwargs)
-        address = client_address(request)
+        address = request_client_address(request)
         if login_is_locked_out(username=username, address=address):
             raise PermissionDenied
         user = super().authenticate(request, username=username, password=password, **kwargs)

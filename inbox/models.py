@@ -147,10 +147,15 @@ class MessageStatus(models.TextChoices):
     RECEIVED = "received", _("Received")
     INTERNAL = "internal", _("Internal note")
     QUEUED = "queued", _("Queued")
+    # Claimed by one delivery task, which is sending it now.
+    SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
     DELIVERED = "delivered", _("Delivered")
     READ = "read", _("Read")
     FAILED = "failed", _("Failed")
+    # A send that was cut off on a platform that keeps no key against repeats: it may or
+    # may not have reached the customer, and only the operator may send it again.
+    UNKNOWN = "unknown", _("Delivery unknown")
 
 
 class Message(models.Model):
@@ -194,10 +199,44 @@ class Message(models.Model):
                 name="message_unique_external_id_per_direction",
             )
         ]
-        indexes = [models.Index(fields=["conversation", "-id"], name="message_conversation_recent")]
+        indexes = [
+            models.Index(fields=["conversation", "-id"], name="message_conversation_recent"),
+            # The sweep for sends cut off mid-way reads only the few messages being sent.
+            models.Index(
+                fields=["updated_at"],
+                condition=Q(status="sending"),
+                name="message_sending_since",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Message {self.pk}"
+
+
+class ReplyIdempotencyKey(models.Model):
+    """An `Idempotency-Key` an operator sent with a reply, and the answer the first request
+    got: the same key again within its lifetime gets that answer and sends nothing new."""
+
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    key = models.CharField(max_length=255)
+    # What the first request asked for (conversation, body, files), hashed: a key reused
+    # for something else is refused rather than answered with the wrong message.
+    request_hash = models.CharField(max_length=64)
+    message = models.ForeignKey(Message, null=True, on_delete=models.SET_NULL, related_name="+")
+    response_status = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["operator", "key"], name="reply_idempotency_key_unique")
+        ]
+        indexes = [models.Index(fields=["created_at"], name="reply_idempotency_key_age")]
+
+    def __str__(self) -> str:
+        return f"Idempotency key {self.key} of operator {self.operator_id}"
 
 
 class Attachment(models.Model):
@@ -266,15 +305,33 @@ class ConversationEvent(models.Model):
 
 
 class CannedResponse(models.Model):
-    """A saved reply an operator inserts by typing `/shortcut`; `{{customer.name}}` is filled in."""
+    """A saved reply an operator inserts by typing `/shortcut`; `{{customer.name}}` is filled in.
 
-    shortcut = models.SlugField(max_length=50, unique=True)
+    A shared reply is offered to everyone and changed by supervisors and admins only; a
+    personal one is seen and changed by the user who made it (`created_by`) alone."""
+
+    shortcut = models.SlugField(max_length=50)
     body = models.TextField()
+    is_shared = models.BooleanField(default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shortcut"],
+                condition=Q(is_shared=True),
+                name="canned_response_unique_shared_shortcut",
+            ),
+            models.UniqueConstraint(
+                fields=["created_by", "shortcut"],
+                condition=Q(is_shared=False),
+                name="canned_response_unique_personal_shortcut",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"/{self.shortcut}"
@@ -384,6 +441,20 @@ class LoginLockout(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.value}"
+
+
+class PendingTask(models.Model):
+    """A task recorded in the transaction of the write that needs it, until the broker
+    has taken it: a failed hand-over is sent again by beat (inbox.task_outbox)."""
+
+    task = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    # A task due later (a retry's countdown) is not sent before then.
+    not_before = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.task}{self.args}"
 
 
 # The audit log's model lives beside its services (inbox.audit); Django finds it here.

@@ -13,11 +13,12 @@ from django.utils import timezone
 
 from channels_app.contracts import DeliveryWatermark, OutboundEcho
 from inbox import realtime
+from inbox.delivery_states import statuses_that_may_become
 from inbox.models import Attachment, Conversation, Message, MessageDirection, MessageStatus
 
 logger = logging.getLogger(__name__)
 
-STATUS_ORDER = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ)
+REPORTED_BY_WATERMARK = (MessageStatus.DELIVERED, MessageStatus.READ)
 # A watermark touches the latest messages only; older ones were reported long ago.
 MAX_MESSAGES_PER_WATERMARK = 200
 # The customer's newest messages a reply window is read from: enough for a burst of
@@ -81,9 +82,9 @@ def message_store_echo(*, channel, echo: OutboundEcho) -> Message | None:
 def messages_mark_up_to(*, channel, report: DeliveryWatermark) -> int:
     """Everything we sent the report's recipient on the channel up to its watermark is now
     delivered or read, where that moves it forward; returns how many moved."""
-    if report.status not in STATUS_ORDER:
+    if report.status not in REPORTED_BY_WATERMARK:
         return 0
-    earlier = STATUS_ORDER[: STATUS_ORDER.index(report.status)]
+    earlier = statuses_that_may_become(report.status)
     with transaction.atomic():
         messages = list(
             Message.objects.select_for_update(of=("self",))

@@ -158,7 +158,7 @@ def _send_all_now(events: list[tuple[list[str], dict[str, Any]]]) -> None:
 
 
 def broadcast_on_commit(groups: list[str], payload: dict[str, Any]) -> None:
-    transaction.on_commit(lambda: _send_now(groups, payload))
+    transaction.on_commit(lambda: _send_now(groups, payload), robust=True)
 
 
 def access_changed() -> None:
@@ -170,7 +170,7 @@ def access_changed() -> None:
         except Exception:
             logger.exception("could not announce an access change")
 
-    transaction.on_commit(send)
+    transaction.on_commit(send, robust=True)
 
 
 # One builder per event below, for every path that sends it.

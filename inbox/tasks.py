@@ -5,7 +5,7 @@ from celery import shared_task
 from django.conf import settings
 
 from channels_app.contracts import SEND_SURVEY_BATCH_TASK
-from inbox import csat, services
+from inbox import csat, services, task_outbox
 
 
 @shared_task(name="inbox.tasks.conversations_wake_snoozed", ignore_result=True)
@@ -27,6 +27,13 @@ def messages_requeue_stuck() -> int:
     )
 
 
+@shared_task(name=task_outbox.SWEEP_TASK, ignore_result=True)
+def pending_tasks_send_due() -> int:
+    return task_outbox.pending_tasks_send_due(
+        older_than=timedelta(seconds=settings.OUTBOX_SEND_GRACE_SECONDS)
+    )
+
+
 @shared_task(name=csat.SWEEP_TASK, ignore_result=True)
 def csat_surveys_queue_due() -> int:
     return csat.csat_surveys_queue_all_due(
@@ -34,3 +41,8 @@ def csat_surveys_queue_due() -> int:
             SEND_SURVEY_BATCH_TASK, args=[survey_ids]
         )
     )
+
+
+@shared_task(name="inbox.tasks.reply_idempotency_keys_forget_expired", ignore_result=True)
+def reply_idempotency_keys_forget_expired() -> int:
+    return services.reply_idempotency_keys_forget_expired()

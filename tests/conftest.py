@@ -16,6 +16,12 @@ from tests.mail_servers import SmtpSink
 
 REAL_SERVICES_REQUIRED = os.environ.get("SWITCHBOARD_REQUIRE_REAL_SERVICES") == "1"
 
+# The fake platforms and callback servers of the tests listen on loopback, which outbound
+# calls may not reach in production unless allowed; the servers and workers the tests start
+# inherit this. The tests of the guard itself take loopback away again.
+LOOPBACK_NETWORKS = ["127.0.0.0/8", "::1/128"]
+os.environ["OUTBOUND_ALLOWED_NETWORKS"] = ",".join(LOOPBACK_NETWORKS)
+
 # WhiteNoise warns on every client made when the directory collectstatic fills is missing;
 # the test client serves no static files, live servers collect their own.
 Path(django_settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
@@ -54,6 +60,7 @@ def _test_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Every test client comes from 127.0.0.1: the tests of throttling set their own limit.
     settings.LOGIN_FAILURE_LIMIT = 1_000_000
+    settings.OUTBOUND_ALLOWED_NETWORKS = LOOPBACK_NETWORKS
     # Pages rendered by the test client need no collectstatic manifest (live servers,
     # started as in production, collect their static files first).
     settings.STORAGES = {

@@ -141,4 +141,5 @@ class CannedResponseFactory(factory.django.DjangoModelFactory):
         django_get_or_create = ("shortcut",)
 
     shortcut = factory.Sequence(lambda n: f"reply-{n}")
+    is_shared = True
     body = "Thank you, {{customer.first_name}}!"

@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import json
 import re
+import socket
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
@@ -66,6 +67,9 @@ class RecordingServer(FakeServer[None]):
     # Seconds to hold each answer back (a slow platform); released early by stop().
     answer_delay: float = 0.0
     released: threading.Event = field(default_factory=threading.Event)
+    # Take each request, then drop the connection unanswered (a network failure after the
+    # platform got it).
+    lose_answers: bool = False
 
     @property
     def url(self) -> str:
@@ -84,6 +88,10 @@ class RecordingServer(FakeServer[None]):
             )
         )
         self.received.set()
+        if self.lose_answers:
+            handler.close_connection = True
+            handler.connection.shutdown(socket.SHUT_RDWR)
+            return
         if self.answer_delay:
             self.released.wait(self.answer_delay)
         self._answer(handler, self.status, self.response_body, "application/json")

@@ -5,6 +5,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from django.conf import settings
 
 from channels_app.adapters.base import (
     ChannelAdapter,
@@ -19,12 +20,14 @@ from channels_app.contracts import (
     InboundEvent,
     InboundIdentity,
     InboundMessage,
+    MediaContent,
     OutboundMessage,
     OutboundSurvey,
     PayloadMalformed,
     WebhookRequest,
 )
 from channels_app.http import (
+    body_within_limit,
     delivery_failure_for_status,
     delivery_failure_for_transport,
     http_client,
@@ -32,6 +35,9 @@ from channels_app.http import (
 from channels_app.text import storable_line
 
 MAX_URL_LENGTH = 2000  # what an attachment keeps of a link
+# Links up to this long are fetched into our storage (the length a media id may have);
+# longer ones stay links.
+MAX_FETCHED_URL_LENGTH = 500
 MAX_ATTACHMENTS = 20
 
 
@@ -43,6 +49,8 @@ class ApiAdapter(ChannelAdapter):
     """
 
     kind = "api"
+    # The callback gets our message id, the same on every try, for its receiver to dedup.
+    deduplicates_resends = True
     sends_surveys_in_parallel = True
     public_config_keys = ("callback_url",)
     secret_config_keys = ("secret",)
@@ -85,6 +93,29 @@ class ApiAdapter(ChannelAdapter):
                 sent_at=payload.timestamp("timestamp"),
             )
         ]
+
+    def fetch_media(self, media_id: str) -> MediaContent:
+        """Download a file the site's message links to (`attachments[].url`) into our
+        storage, through the outbound guard and no larger than REMOTE_ATTACHMENT_MAX_BYTES:
+        operators' browsers then never load the customer's link themselves. The type and
+        name the message gave are kept."""
+        if urlsplit(media_id).scheme not in ("http", "https"):
+            raise DeliveryFailed("not an http(s) link", is_retryable=False)
+        try:
+            with http_client().stream("GET", media_id) as response:
+                if response.status_code >= 300:
+                    raise DeliveryFailed(
+                        f"the link answered HTTP {response.status_code}",
+                        is_retryable=response.status_code >= 500 or response.status_code == 429,
+                    )
+                content = body_within_limit(
+                    response, max_bytes=settings.REMOTE_ATTACHMENT_MAX_BYTES
+                )
+        except httpx.HTTPError as error:
+            raise DeliveryFailed(
+                f"the link could not be fetched ({type(error).__name__})", is_retryable=True
+            ) from error
+        return MediaContent(content=content, content_type="", filename="")
 
     def send(self, outbound: OutboundMessage) -> DeliveryResult:
         return self._post_signed(
@@ -162,6 +193,9 @@ def _attachments(payload: JsonObject) -> tuple[InboundAttachment, ...]:
                 content_type=item.line("content_type") or "application/octet-stream",
                 url=url,
                 size=item.integer("size", minimum=0) or 0,
+                # Fetched into our storage by a task (fetch_media); until then, or if it
+                # cannot be, operators see a plain link.
+                media_id=url if len(url) <= MAX_FETCHED_URL_LENGTH else "",
             )
         )
     return tuple(result)

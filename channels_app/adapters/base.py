@@ -21,6 +21,7 @@ from channels_app.contracts import (
     WebhookRejected,
     WebhookRequest,
 )
+from channels_app.outbound_guard import outbound_url_refusal
 from customers.languages import supported_language
 
 if TYPE_CHECKING:
@@ -31,6 +32,9 @@ PartT = TypeVar("PartT")
 
 # Settings every kind accepts: `language`, what its customers read unless they say.
 COMMON_CONFIG_KEYS = ("language",)
+# Settings naming a host we call: refused when saved if it could never be reached (every
+# connection is checked again, channels_app.outbound_guard).
+OUTBOUND_URL_CONFIG_KEYS = ("callback_url", "api_base_url")
 
 
 class ConfigInvalid(ValueError):
@@ -60,6 +64,10 @@ class ChannelAdapter(ABC):
     # Whether send_survey() may run on several threads at once (plain HTTP calls do);
     # the others send a batch of surveys one at a time.
     sends_surveys_in_parallel: ClassVar[bool] = False
+    # Whether the platform drops a survey sent again after its answer was lost (a key of
+    # ours it keeps with the message): only then is a survey whose request may have
+    # arrived tried again rather than left alone as `unknown`.
+    survey_resends_are_deduplicated: ClassVar[bool] = False
     # The platform's cap on messages a second from one channel, for survey batches
     # (kept across all worker processes); None where the platform sets none.
     survey_sends_per_second: ClassVar[float | None] = None
@@ -78,6 +86,11 @@ class ChannelAdapter(ABC):
     # batched fast path answers in JSON only: a kind that sets one sets
     # takes_batched_path = False too.
     accepted_answer: ClassVar[VerificationAnswer | None] = None
+    # Whether the platform drops a second send of the same reply, by a key we give it that
+    # stays the same across tries (email's Message-ID, VK's random_id, our message id for
+    # the API channel's receiver): a send cut off mid-way is then simply tried again;
+    # elsewhere it becomes `unknown` and the operator decides.
+    deduplicates_resends: ClassVar[bool] = False
 
     def __init__(self, channel: "Channel") -> None:
         self.channel = channel
@@ -111,6 +124,11 @@ class ChannelAdapter(ABC):
                 errors[key] = "required"
         errors.update(cls.check_config(public))
         errors = {**cls.extra_config_errors(config), **errors}
+        for key in OUTBOUND_URL_CONFIG_KEYS:
+            url = public.get(key)
+            refusal = outbound_url_refusal(url) if isinstance(url, str) and url else None
+            if refusal and key not in errors:
+                errors[key] = refusal
         if errors:
             raise ConfigInvalid(errors)
         return public, secrets
@@ -185,11 +203,15 @@ def send_in_parts(
     send_part: Callable[[PartT], str | None],
     *,
     already_sent: DeliveryProgress,
+    record_progress: Callable[[DeliveryProgress], None] | None = None,
 ) -> DeliveryResult:
     """Send a reply that goes out as several platform messages, resuming after the parts
-    an earlier try sent; a failure after the first part says how far it got."""
+    an earlier try sent and recording, before each next part, how far it got; a failure
+    after the first part says how far it got."""
     first_id = already_sent.first_external_id
     for index in range(already_sent.parts_sent, len(parts)):
+        if index > already_sent.parts_sent and record_progress is not None:
+            record_progress(DeliveryProgress(parts_sent=index, first_external_id=first_id))
         try:
             message_id = send_part(parts[index])
         except DeliveryFailed as failure:

@@ -18,7 +18,7 @@ from channels_app.services.administration import (
     channel_delete,
     channel_update,
 )
-from channels_app.services.delivery import message_deliver
+from channels_app.services.delivery import message_deliver, messages_settle_stale_sending
 from channels_app.services.erasure import customer_erase, retention_erase_expired
 from channels_app.services.inbound import (
     WebhookOutcome,
@@ -53,6 +53,7 @@ __all__ = [
     "customer_erase",
     "mail_receive",
     "message_deliver",
+    "messages_settle_stale_sending",
     "retention_erase_expired",
     "webhook_event_apply",
     "webhook_events_reprocess",

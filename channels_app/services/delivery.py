@@ -1,6 +1,10 @@
 """Outbound delivery: a queued message sent through its channel's adapter, with retries."""
 
+import functools
 import logging
+from datetime import timedelta
+
+from django.conf import settings
 
 from channels_app.contracts import (
     DeliveryFailed,
@@ -8,26 +12,28 @@ from channels_app.contracts import (
     OutboundAttachment,
     OutboundMessage,
 )
-from channels_app.registry import adapter_for
+from channels_app.registry import ADAPTERS, adapter_for
 from customers.selectors import customer_contact_email, customer_language
 from customers.services import identity_set_reachable
 from inbox import platform_reports
 from inbox import selectors as inbox_selectors
 from inbox import services as inbox_services
 from inbox.attachments import attachment_public_url
-from inbox.models import MessageStatus
 
 logger = logging.getLogger(__name__)
 
 
 def message_deliver(*, message_id: int, attempt: int, max_attempts: int) -> float | None:
-    """Send one queued message through its channel's adapter.
+    """Send one queued message through its channel's adapter, once it is claimed for this
+    task (two copies of the task at once: one sends, the other does nothing).
 
     Returns the delay before the next try when a retryable failure leaves tries over;
     otherwise the outcome (sent or failed with the reason) is stored and None returned.
     """
+    if not inbox_services.message_claim_for_sending(message_id=message_id):
+        return None
     message = inbox_selectors.message_for_delivery(message_id=message_id)
-    if message is None or message.status != MessageStatus.QUEUED:
+    if message is None:
         return None
     conversation = message.conversation
     adapter = adapter_for(conversation.channel)
@@ -72,6 +78,7 @@ def message_deliver(*, message_id: int, attempt: int, max_attempts: int) -> floa
         ),
         already_sent=DeliveryProgress.from_stored(message.delivery_progress),
         created_at=message.created_at,
+        record_progress=functools.partial(_record_progress, message.pk),
     )
     try:
         if conversation.channel.secrets_error:
@@ -99,3 +106,20 @@ def message_deliver(*, message_id: int, attempt: int, max_attempts: int) -> floa
         message_id=message.pk, external_id=result.external_id
     )
     return None
+
+
+def _record_progress(message_id: int, progress: DeliveryProgress) -> None:
+    inbox_services.message_record_progress(message_id=message_id, progress=progress)
+
+
+def messages_settle_stale_sending() -> int:
+    """Beat's sweep of sends cut off mid-way (see inbox.services.sending): retried with the
+    same key where the channel's platform drops repeats, else left `unknown`."""
+    resend_kinds = frozenset(
+        kind for kind, adapter in ADAPTERS.items() if adapter.deduplicates_resends
+    )
+    requeued, unknown = inbox_services.messages_settle_stale_sending(
+        older_than=timedelta(seconds=settings.DELIVERY_SENDING_DEADLINE_SECONDS),
+        resend_kinds=resend_kinds,
+    )
+    return len(requeued) + len(unknown)

@@ -110,7 +110,9 @@ def _inbound_receive(
             status=WebhookEventStatus.PROCESSED if events else WebhookEventStatus.IGNORED,
         )
         if events:
-            transaction.on_commit(lambda: adapter.on_events_stored(events))
+            # Robust: the answer to the platform is not skipped for a hook before it that
+            # failed, and a failed one never turns this committed event into `failed`.
+            transaction.on_commit(lambda: adapter.on_events_stored(events), robust=True)
         return applied
 
     try:
@@ -184,7 +186,11 @@ def webhook_event_apply(*, channel: Channel, event: InboundEvent) -> object:
         )
     if isinstance(event, DeliveryStatusUpdate):
         return inbox_services.message_update_status(
-            channel=channel, external_id=event.external_id, status=event.status, error=event.error
+            channel=channel,
+            external_id=event.external_id,
+            status=event.status,
+            error=event.error,
+            is_own_bounce=event.is_own_bounce,
         )
     if isinstance(event, IdentityReachability):
         if event.reported_for is not None:

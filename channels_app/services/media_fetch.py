@@ -1,9 +1,6 @@
 """Files an inbound message only names (a platform's media id) fetched into our storage
 by a task after the message is stored."""
 
-from celery import current_app as celery_app
-from django.db import transaction
-
 from channels_app.contracts import FETCH_MEDIA_TASK, DeliveryFailed
 from channels_app.registry import adapter_for
 from inbox import selectors as inbox_selectors
@@ -12,15 +9,12 @@ from inbox import services as inbox_services
 
 def message_media_fetch_on_commit(attachments) -> None:
     """After commit, queue a fetch for each of a stored message's `attachments` that only
-    names its file."""
-    pending = [a.pk for a in attachments if a.media_id and not a.file]
-    if pending:
-        transaction.on_commit(lambda: _enqueue_media_fetches(pending))
-
-
-def _enqueue_media_fetches(attachment_ids: list[int]) -> None:
-    for attachment_id in attachment_ids:
-        celery_app.send_task(FETCH_MEDIA_TASK, args=[attachment_id])
+    names its file (recorded with them: a broker that is away only delays it)."""
+    inbox_services.tasks_send_on_commit(
+        (FETCH_MEDIA_TASK, [attachment.pk])
+        for attachment in attachments
+        if attachment.media_id and not attachment.file and not attachment.fetch_error
+    )
 
 
 def attachment_fetch_media(*, attachment_id: int, attempt: int, max_attempts: int) -> float | None:

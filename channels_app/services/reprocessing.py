@@ -11,6 +11,8 @@ from channels_app.contracts import ENVELOPE_SENDER_HEADER, PayloadMalformed, Web
 from channels_app.models import WebhookEvent, WebhookEventStatus
 from channels_app.registry import adapter_for
 from channels_app.services.inbound import webhook_event_apply
+from channels_app.services.media_fetch import message_media_fetch_on_commit
+from inbox.services import ReceiveOutcome
 
 
 def webhook_events_reprocess_failed(*, limit: int = 100, now: datetime | None = None) -> int:
@@ -54,7 +56,11 @@ def webhook_events_reprocess(*, events: Iterable[WebhookEvent]) -> int:
             inbound_events = adapter_for(event.channel).parse(request)
             with transaction.atomic():
                 for inbound in inbound_events:
-                    webhook_event_apply(channel=event.channel, event=inbound)
+                    outcome = webhook_event_apply(channel=event.channel, event=inbound)
+                    if isinstance(outcome, ReceiveOutcome) and outcome.is_duplicate:
+                        # Stored on an earlier try whose follow-up work may never have
+                        # been queued: the files it still lacks are asked for again.
+                        message_media_fetch_on_commit(outcome.message.attachments.all())
                 event.status = WebhookEventStatus.PROCESSED
                 event.processed_at = timezone.now()
                 event.error = ""

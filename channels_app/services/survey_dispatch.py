@@ -14,7 +14,10 @@ keeps every guarantee of the state machine (inbox.csat, inbox.csat_sending):
   worker process (channels_app.send_rate); a channel that cannot send for a while gets
   its surveys put back on the schedule rather than holding the worker;
 - a 429 pauses the channel for the time the platform gives and reschedules the survey;
-  other retryable failures back off as replies do; the rest are shown as failed.
+  other retryable failures back off as replies do; the rest are shown as failed;
+- a request the platform may have had when no answer came (a timeout waiting for it, a
+  connection dropped) is never tried again, as a survey interrupted in `sending` is not,
+  unless the platform drops repeats itself.
 
 Adapters whose send_survey is not plain HTTP (mail, the widget's channel layer) send one
 survey at a time on the task's own thread.
@@ -34,7 +37,7 @@ from django.utils import timezone, translation
 
 from channels_app.adapters.base import ChannelAdapter
 from channels_app.contracts import DeliveryFailed, DeliveryResult, OutboundSurvey
-from channels_app.http import http_client
+from channels_app.http import http_client, request_may_have_arrived
 from channels_app.registry import adapter_for
 from channels_app.send_rate import send_rate_pause, send_slots_reserve
 from inbox import csat, csat_sending, platform_reports
@@ -226,11 +229,15 @@ class _BatchSend:
         sent: list[tuple[CsatSurvey, str | None]] = []
         failed: list[tuple[CsatSurvey, DeliveryFailed]] = []
         unknown: list[CsatSurvey] = []
+        unanswered: list[tuple[CsatSurvey, DeliveryFailed]] = []
         for future in done:
             item = self.in_flight.pop(future)
             try:
                 result = future.result()
             except DeliveryFailed as failure:
+                if self._may_have_arrived(item, failure):
+                    unanswered.append((item.survey, failure))
+                    continue
                 failed.append((item.survey, failure))
                 if failure.is_retryable and failure.retry_after:
                     self._pause(item.survey.channel_id, seconds=failure.retry_after)
@@ -246,6 +253,23 @@ class _BatchSend:
             csat.csat_surveys_mark_unknown(
                 surveys=unknown, reason="sending failed unexpectedly; not resent"
             )
+        for survey, lost in unanswered:
+            csat.csat_surveys_mark_unknown(
+                surveys=[survey],
+                reason=f"no answer came, though the platform may have it; not resent: "
+                f"{lost.reason}",
+            )
+
+    def _may_have_arrived(self, item: SurveyToSend, failure: DeliveryFailed) -> bool:
+        """A retryable failure after the platform may have had the request (a timeout
+        waiting for its answer, say): sending again could give the customer a second
+        survey, unless the platform drops repeats."""
+        adapter = self.adapters[item.survey.channel_id]
+        return (
+            failure.is_retryable
+            and not adapter.survey_resends_are_deduplicated
+            and request_may_have_arrived(failure)
+        )
 
     def _pause(self, channel_id: int, *, seconds: float) -> None:
         """The platform said to slow down: this batch and every other process hold off."""

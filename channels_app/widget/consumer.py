@@ -20,6 +20,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels_app.models import Channel
 from channels_app.widget import selectors, services
 from channels_app.widget.realtime import visitor_group, visitor_mark_online
+from channels_app.widget.socket_limits import widget_socket_slot_release, widget_socket_slot_take
 from channels_app.widget.visitors import (
     Visitor,
     visitor_from_token,
@@ -28,6 +29,7 @@ from channels_app.widget.visitors import (
 )
 from customers.languages import supported_language
 from inbox import realtime as inbox_realtime
+from inbox.client_addresses import scope_client_address
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +39,8 @@ TYPING_FORWARD_EVERY_SECONDS = 2.0
 TYPING_RESTART_AFTER_SECONDS = 1.0
 FRAMES_PER_WINDOW = 60
 FRAME_WINDOW_SECONDS = 10
+# The handshake's answer when the address already holds WIDGET_SOCKETS_PER_ADDRESS sockets.
+CLOSE_TOO_MANY_SOCKETS = 4429
 
 
 class WidgetConsumer(AsyncJsonWebsocketConsumer):
@@ -50,9 +54,14 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
     typing_state: bool = False
     frame_window: int = 0
     frames_in_window: int = 0
+    socket_slot: str | None = None
 
     async def connect(self) -> None:
         self.groups_joined = []
+        self.socket_slot = widget_socket_slot_take(address=self._address())
+        if self.socket_slot is None:
+            await self.close(code=CLOSE_TOO_MANY_SOCKETS)
+            return
         public_id = str(self.scope["url_route"]["kwargs"]["public_id"])
         channel = await database_sync_to_async(services.widget_channel_for_origin)(
             public_id=public_id, origin=_header(self.scope, b"origin")
@@ -64,6 +73,9 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
+        if self.socket_slot is not None:
+            widget_socket_slot_release(self.socket_slot)
+            self.socket_slot = None
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
         if self.typing_state and self.conversation_id is not None:
@@ -372,8 +384,7 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         }
 
     def _address(self) -> str:
-        client = self.scope.get("client") or ("unknown", 0)
-        return str(client[0])
+        return scope_client_address(self.scope)
 
     async def _error(self, code: str, message: str) -> None:
         await self.send_json({"type": "error", "code": code, "message": message})

@@ -297,7 +297,7 @@ def visitor_identify(
     return visitor_with_claims(visitor, name=name, email=email)
 
 
-def _address_bucket(address: str) -> str:
+def address_bucket(address: str) -> str:
     """What one sender controls: an IPv4 address, or an IPv6 /64 (a home or a server gets
     a whole /64 and could otherwise change address for every message)."""
     try:
@@ -322,7 +322,7 @@ async def visitor_message_allowed(*, visitor_id: str, address: str) -> bool:
             VISITOR_WINDOW_SECONDS,
         ),
         (
-            f"widget.rate.address.{_address_bucket(address)}.{now // ADDRESS_WINDOW_SECONDS}",
+            f"widget.rate.address.{address_bucket(address)}.{now // ADDRESS_WINDOW_SECONDS}",
             ADDRESS_MESSAGES_PER_WINDOW,
             ADDRESS_WINDOW_SECONDS,
         ),

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 from channels_app.widget import realtime as widget_realtime
 from channels_app.widget import services
 from channels_app.widget.visitors import visitor_from_token
+from inbox.client_addresses import request_client_address
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "widget"
 CSS_PLACEHOLDER = '"__WIDGET_CSS__"'
@@ -136,7 +137,7 @@ def widget_upload(request: HttpRequest, public_id) -> HttpResponse:
         return _refused(refusal, origin)
     text = request.POST.get("text", "")
     if not async_to_sync(services.visitor_message_allowed)(
-        visitor_id=visitor.visitor_id, address=request.META.get("REMOTE_ADDR", "unknown")
+        visitor_id=visitor.visitor_id, address=request_client_address(request)
     ):
         return _error(429, "rate_limited", "too many messages; wait a few seconds", origin)
     try:

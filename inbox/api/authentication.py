@@ -9,6 +9,7 @@ from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
 
 from inbox import login_throttle, row_lookups
+from inbox.client_addresses import request_client_address
 from inbox.models import User
 from inbox.row_lookups import converted, quoted_column, quoted_table
 
@@ -25,7 +26,7 @@ class TokenAuthentication(authentication.TokenAuthentication):
         except exceptions.AuthenticationFailed:
             # Counted per address only where a token was wrong: a valid token costs no
             # lookup more, and no one guesses a 160-bit token anyway.
-            address = login_throttle.client_address(request)
+            address = request_client_address(request)
             locked_out = login_throttle.login_is_locked_out(username=None, address=address)
             login_throttle.login_failure_record(username=None, address=address, via="api-token")
             if locked_out:

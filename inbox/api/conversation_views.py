@@ -38,7 +38,15 @@ class ConversationListApi(RowListApi):
             OpenApiParameter("channel", int),
             OpenApiParameter("customer", int),
             OpenApiParameter("label", int, description="only conversations carrying this label"),
-            OpenApiParameter("q", str, description="customer name/email, subject or message text"),
+            OpenApiParameter(
+                "q",
+                str,
+                description=(
+                    "customer name, email, phone or identity, subject, or message text "
+                    "(each word as the beginning of a word, or in another form of a Russian "
+                    "or English word)"
+                ),
+            ),
         ]
     )
     def get(self, request, *args, **kwargs):

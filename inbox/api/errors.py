@@ -11,6 +11,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from customers.transactions import is_connection_lost
+
 
 def json_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     # Django's own exceptions carry no error code: give them DRF's.
@@ -43,8 +45,8 @@ def json_not_found(request: HttpRequest, exception: Exception | None = None):
 
 def json_server_error(request: HttpRequest):
     error = sys.exc_info()[1]
-    if error is not None and is_database_busy(error):
-        # Waiting for a connection timed out outside a view (in a middleware, say).
+    if error is not None and is_database_unavailable(error):
+        # Outside a view (in a middleware, say): no connection in time, or none at all.
         return DatabaseBusyMiddleware.busy_response()
     if request.path.startswith(("/api/", "/webhooks/")):
         return JsonResponse(
@@ -63,9 +65,17 @@ def is_database_busy(error: BaseException) -> bool:
     return isinstance(error, PoolTimeout) or isinstance(error.__cause__, PoolTimeout)
 
 
+def is_database_unavailable(error: BaseException) -> bool:
+    """The database is busy (no free connection), restarting or out of reach: the request
+    may be sent again, and should be."""
+    return is_database_busy(error) or is_connection_lost(error)
+
+
 class DatabaseBusyMiddleware:
-    """A request that waited its whole time for a database connection is answered 503 with
-    Retry-After, not 500: nothing was done, and platforms and clients send it again."""
+    """A request that waited its whole time for a database connection, or found the
+    database restarting or out of reach, is answered 503 with Retry-After, not 500: what
+    it asked was not done (or is done once when sent again: webhooks are idempotent), and
+    platforms and clients send it again."""
 
     RETRY_AFTER_SECONDS = 1
 
@@ -76,7 +86,7 @@ class DatabaseBusyMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception):
-        return self.busy_response() if is_database_busy(exception) else None
+        return self.busy_response() if is_database_unavailable(exception) else None
 
     @classmethod
     def busy_response(cls) -> JsonResponse:

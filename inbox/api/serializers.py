@@ -7,9 +7,11 @@ from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 from customers.models import Customer
+from inbox.canned_responses import canned_response_may_change
 from inbox.models import (
     CannedResponse,
     ConversationEventKind,
@@ -55,7 +57,15 @@ class MessageOutputSerializer(serializers.Serializer):
         help_text="Email: the sanitised HTML part (show it sandboxed); else empty."
     )
     private = serializers.BooleanField()
-    status = serializers.CharField()
+    status = serializers.CharField(
+        help_text=(
+            "Inbound: `received` or `read`. A private note: `internal`. A reply moves forward "
+            "only: `queued` → `sending` → `sent` → `delivered` → `read`; or `failed` (with "
+            "`error`), or `unknown` when its send was cut off on a platform that cannot tell "
+            "whether the customer got it. Failed and unknown replies can be sent again "
+            "(`retry/`)."
+        )
+    )
     error = serializers.CharField()
     external_id = serializers.CharField(allow_null=True)
     author = OperatorRefSerializer(allow_null=True)
@@ -66,6 +76,19 @@ class MessageOutputSerializer(serializers.Serializer):
 
     def to_representation(self, instance):
         return message_representation(instance)
+
+
+# Every JSON error (inbox.api.errors): `fields` is a reserved name on a Serializer class.
+ErrorSerializer = inline_serializer(
+    name="Error",
+    fields={
+        "error": serializers.CharField(help_text="A code: `invalid`, `not_found`, …"),
+        "detail": serializers.CharField(help_text="What went wrong, in the reader's language."),
+        "fields": serializers.DictField(
+            required=False, help_text="With `invalid`: the errors by field."
+        ),
+    },
+)
 
 
 class ConversationEventOutputSerializer(serializers.Serializer):
@@ -364,7 +387,35 @@ class OperatorUpdateInputSerializer(serializers.Serializer):
 
 
 class CannedResponseSerializer(serializers.ModelSerializer):
+    """`is_shared`: offered to everyone, changed by supervisors and admins only (their new
+    replies are shared unless they say otherwise); false: seen and changed by its owner
+    alone (operators' replies are always personal). `can_edit`: whether the reader may
+    change or delete it."""
+
+    is_shared = serializers.BooleanField(required=False)
+    owner: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
+        source="created_by", read_only=True
+    )
+    can_edit = serializers.SerializerMethodField()
+
     class Meta:
         model = CannedResponse
-        fields = ["id", "shortcut", "body", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "shortcut",
+            "body",
+            "is_shared",
+            "owner",
+            "can_edit",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["created_at", "updated_at"]
+        # Shortcuts are checked by the views, against the owner's replies or the shared ones.
+        validators: list = []
+
+    def get_can_edit(self, canned_response: CannedResponse) -> bool:
+        request = self.context.get("request")
+        return request is not None and canned_response_may_change(
+            user=request.user, canned_response=canned_response
+        )

@@ -9,14 +9,14 @@ from typing import Any
 from django.http import HttpRequest
 
 from inbox.audit.models import AuditAction, AuditRecord
-from inbox.login_throttle import client_address
+from inbox.client_addresses import request_client_address
 from inbox.models import User
 
 
 def audit_client_address(request: HttpRequest) -> str:
     """The address a request came from, as the audit log records it: the one the login
     throttle uses, so both name the same client."""
-    return client_address(request)
+    return request_client_address(request)
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,8 @@ async def connection_pool() -> AsyncConnectionPool:
             ),
             min_size=1,
             max_size=settings.WEBHOOK_FAST_PATH_CONNECTIONS,
+            # With the database down, the regular path's 503 comes no later than this.
+            timeout=settings.DATABASE_POOL_TIMEOUT,
             # Each statement is its own transaction: no BEGIN/COMMIT round trips. A
             # statement that would wait long for a row another transaction holds (a
             # duplicate being stored by the regular path, which locks in the other order)

@@ -3,11 +3,9 @@ conversation's team, and of when a new conversation is queued for assignment."""
 
 from typing import Any
 
-from celery import current_app as celery_app
-from django.db import transaction
-
 from channels_app.contracts import InboundMessage
 from inbox.models import Conversation, MessageDirection, MessageStatus, Team
+from inbox.task_outbox import task_send_on_commit
 
 AUTO_ASSIGN_TASK = "inbox.tasks.conversation_auto_assign"
 
@@ -54,6 +52,4 @@ def is_assigned_automatically(team: Team | None) -> bool:
 def conversation_auto_assign_on_commit(conversation: Conversation) -> None:
     """Queue automatic assignment of a conversation just opened, when its team wants it."""
     if is_assigned_automatically(conversation.team):
-        transaction.on_commit(
-            lambda: celery_app.send_task(AUTO_ASSIGN_TASK, args=[conversation.pk])
-        )
+        task_send_on_commit(AUTO_ASSIGN_TASK, [conversation.pk])

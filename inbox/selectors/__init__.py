@@ -3,7 +3,6 @@ Every read of conversations goes through what the user may see (inbox.visibility
 
 from inbox.selectors.conversations import (
     ConversationFilters,
-    canned_response_list,
     conversation_event_list,
     conversation_get_for_user,
     conversation_is_visible_to,
@@ -61,7 +60,6 @@ __all__ = [
     "attachment_for_fetch",
     "attachment_for_user",
     "auto_assign_candidates",
-    "canned_response_list",
     "channel_ids_visible_to",
     "conversation_event_list",
     "conversation_get_for_user",

@@ -10,7 +10,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from inbox import json_rows, row_lookups
-from inbox.models import CannedResponse, Conversation, ConversationEvent, Label, User
+from inbox.models import Conversation, ConversationEvent, Label, User
 from inbox.representations import CONVERSATION_ROW_FIELDS
 from inbox.selectors.search import conversation_ids_matching_sql, conversation_text_match
 from inbox.visibility import bounding_operator_id, only_visible
@@ -186,10 +186,6 @@ def conversation_event_list(*, conversation: Conversation) -> QuerySet[Conversat
 
 def label_list() -> QuerySet[Label]:
     return Label.objects.order_by("name")
-
-
-def canned_response_list() -> QuerySet[CannedResponse]:
-    return CannedResponse.objects.order_by("shortcut")
 
 
 def customer_timeline(*, user: User, customer_id: int) -> QuerySet[Conversation]:

@@ -7,23 +7,27 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import BooleanField, CharField, F, Func, Q, QuerySet, Value
+from django.db.models import BooleanField, CharField, F, Func, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from customers.models import Customer
 from customers.selectors import customer_ids_matching_sql, sql_column, sql_contains
 from inbox.models import Conversation, Message
 
+# The text search configurations of message words. `simple` keeps each word as written
+# (lower-cased): what a word typed in part is matched against, and all there is for a
+# language PostgreSQL has no stemmer for, such as Polish. `russian` stems Cyrillic words
+# with the Russian stemmer and Latin ones with the English stemmer (PostgreSQL maps its
+# ASCII words to `english_stem`), so that "заказа" finds "заказ" and "orders" finds "order"
+# whichever language a customer, an operator or a single message writes in.
+WORDS_AS_WRITTEN = "simple"
+WORDS_STEMMED = "russian"
 
-class _SimpleTextVector(Func):
-    # Spelled exactly as the index of migration 0005 so that PostgreSQL can use it.
-    function = "to_tsvector"
-    template = "%(function)s('simple', %(expressions)s)"
 
-
-class _SimpleQuery(Func):
-    function = "to_tsquery"
-    template = "%(function)s('simple', %(expressions)s)"
+class _MessageWords(Func):
+    # The function the inbox migration message_body_words_index defines and indexes:
+    # to_tsvector(WORDS_AS_WRITTEN, body) || to_tsvector(WORDS_STEMMED, body).
+    function = "inbox_message_words"
 
 
 class _TextSearchMatch(Func):
@@ -32,27 +36,52 @@ class _TextSearchMatch(Func):
     output_field = BooleanField()
 
 
-def _words_as_prefixes(text: str) -> str:
-    """A tsquery requiring every word of the text as the start of a word: what someone
-    typing "invo" or "kett" expects to find. Words are quoted, so no character of the
-    text is read as tsquery syntax."""
-    words = (word.strip(string.punctuation) for word in text.split())
-    return " & ".join(
-        "'" + word.replace("\\", "\\\\").replace("'", "''") + "':*" for word in words if word
+def _word_query(word: str) -> RawSQL:
+    """One word as a tsquery: the beginning of a word as written, or a word with its stem.
+    The stem is left out where it is the word itself ("order", "4242"), which the beginning
+    already finds: PostgreSQL folds the CASE while planning, and estimates the simpler
+    query as it did before stems were searched. A stop word's stem is an empty query,
+    which leaves its beginning alone. The word is quoted, so no character of it is read
+    as tsquery syntax."""
+    quoted = "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+    beginning = f"{quoted}:*"
+    written, stemmed = (f"to_tsquery('{name}', %s)" for name in (WORDS_AS_WRITTEN, WORDS_STEMMED))
+    return RawSQL(
+        f"(CASE WHEN {stemmed} = {written} THEN {written} ELSE {written} || {stemmed} END)",
+        [quoted, quoted, beginning, beginning, quoted],
+        output_field=CharField(),
     )
 
 
+class _Every(Func):
+    arg_joiner = " && "
+    template = "(%(expressions)s)"
+    output_field = CharField()
+
+
+def _every_word_query(words: list[str]) -> Func:
+    """A tsquery requiring each word, as the beginning of a word written in a message or
+    as a word with the same stem."""
+    return _Every(*(_word_query(word) for word in words))
+
+
+def _search_words(text: str) -> list[str]:
+    """The words of a search, without the punctuation around them."""
+    words = (word.strip(string.punctuation) for word in text.split())
+    return [word for word in words if word]
+
+
 def messages_matching_text(*, text: str) -> QuerySet[Message]:
-    """Public messages whose body matches: words or their beginnings, full-text
-    (GIN-indexed) on PostgreSQL; a case-insensitive substring elsewhere."""
+    """Public messages whose body has every word of the text: as the beginning of a word
+    ("kett" finds "kettle") or in another form of it ("orders" finds "order", "заказа"
+    finds "заказ"), full-text (GIN-indexed) on PostgreSQL; a case-insensitive substring
+    elsewhere."""
     messages = Message.objects.filter(is_private=False)
     if connection.vendor == "postgresql":
-        query = _words_as_prefixes(text)
-        if not query:
+        words = _search_words(text)
+        if not words:
             return messages.none()
-        return messages.filter(
-            _TextSearchMatch(_SimpleTextVector(F("body")), _SimpleQuery(Value(query, CharField())))
-        )
+        return messages.filter(_TextSearchMatch(_MessageWords(F("body")), _every_word_query(words)))
     return messages.filter(body__icontains=text)
 
 

@@ -4,12 +4,15 @@ operators after commit. Other apps and tests call them through this package:
 
 - receiving an inbound message: inbox.receiving (regular and batched paths)
 - reply: an operator's reply or private note
+- idempotent_replies: a reply sent once per Idempotency-Key
 - delivery: our replies' delivery state, retries, read marks
+- sending: a send claimed by one task; sends cut off mid-way settled
 - inbound_updates: edits of a customer's message, its files fetched
 - assignment: operator and team, by hand and automatically
 - conversation_actions: resolve, reopen, snooze, priority
 - merge: customer profiles merged with their conversations
 - presence: operators online, away, offline
+- task_outbox: tasks queued after commit, recorded with their cause
 """
 
 from inbox.receiving.regular import ReceiveOutcome, message_receive
@@ -29,12 +32,19 @@ from inbox.services.conversation_actions import (
     conversations_wake_snoozed,
 )
 from inbox.services.delivery import (
+    delivery_retry_ceiling,
     delivery_retry_delay,
     message_record_delivery_attempt,
     message_retry_delivery,
     message_update_status,
     messages_mark_read_by_operator,
     messages_requeue_stuck,
+)
+from inbox.services.idempotent_replies import (
+    IdempotencyKeyReused,
+    ReplyAnswer,
+    message_reply_once,
+    reply_idempotency_keys_forget_expired,
 )
 from inbox.services.inbound_updates import (
     attachment_record_fetch_failure,
@@ -47,12 +57,20 @@ from inbox.services.merge import (
 )
 from inbox.services.presence import operator_presence_set
 from inbox.services.reply import message_reply
+from inbox.services.sending import (
+    message_claim_for_sending,
+    message_record_progress,
+    messages_settle_stale_sending,
+)
+from inbox.task_outbox import task_send_on_commit, tasks_send_on_commit
 
 __all__ = [
     "AUTO_ASSIGN_TASK",
     "UNSET",
     "ConversationActionInvalid",
+    "IdempotencyKeyReused",
     "ReceiveOutcome",
+    "ReplyAnswer",
     "attachment_record_fetch_failure",
     "attachment_store_media",
     "conversation_assign",
@@ -65,15 +83,23 @@ __all__ = [
     "conversations_wake_snoozed",
     "customer_merge_undo_with_conversations",
     "customer_merge_with_conversations",
+    "delivery_retry_ceiling",
     "delivery_retry_delay",
+    "message_claim_for_sending",
     "message_edit_inbound",
     "message_receive",
     "message_record_delivery_attempt",
+    "message_record_progress",
     "message_reply",
+    "message_reply_once",
     "message_retry_delivery",
     "message_update_status",
     "messages_mark_read_by_operator",
     "messages_requeue_stuck",
+    "messages_settle_stale_sending",
     "operator_can_serve",
     "operator_presence_set",
+    "reply_idempotency_keys_forget_expired",
+    "task_send_on_commit",
+    "tasks_send_on_commit",
 ]

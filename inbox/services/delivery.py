@@ -1,12 +1,13 @@
 """Delivery of our replies: queued, retried with backoff, sent / delivered / read /
-failed as the platform reports it; and the customer's messages marked read (webchat)."""
+failed as the platform reports it, only ever forward (inbox.delivery_states); and the
+customer's messages marked read (webchat). The claim before a send and the sweep of sends
+cut off mid-way are in inbox.services.sending."""
 
 import logging
 import random
 from dataclasses import asdict
 from datetime import timedelta
 
-from celery import current_app as celery_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -14,25 +15,28 @@ from django.utils.translation import gettext
 
 from channels_app.contracts import DELIVER_MESSAGE_TASK, DeliveryProgress
 from inbox import realtime
+from inbox.delivery_states import RESENDABLE, delivery_status_may_move, statuses_that_may_become
 from inbox.models import (
     Message,
     MessageDirection,
     MessageStatus,
 )
 from inbox.services.conversation_actions import ConversationActionInvalid
+from inbox.task_outbox import task_send_on_commit, tasks_send_on_commit
 
 logger = logging.getLogger(__name__)
 
 
 def enqueue_delivery(message: Message, *, countdown: float | None = None) -> None:
-    message_id = message.pk
-    transaction.on_commit(
-        lambda: celery_app.send_task(DELIVER_MESSAGE_TASK, args=[message_id], countdown=countdown)
-    )
+    """Queue the reply's delivery after commit, recorded with it: a broker that is away
+    delays it until beat's sweep, and never fails the write (inbox.task_outbox)."""
+    task_send_on_commit(DELIVER_MESSAGE_TASK, [message.pk], countdown=countdown)
 
 
 def messages_requeue_stuck(*, older_than: timedelta) -> list[int]:
-    """Queue again replies whose delivery task was lost (a broker restart, say).
+    """Queue again replies whose delivery task the broker took and then lost (a Redis
+    restart without persistence, say). A task the broker never took is sent within a
+    minute by the outbox sweep (inbox.task_outbox); this one is for what only time shows.
 
     Only messages untouched for longer than any retry backoff are taken, so a reply
     waiting for its next scheduled try is left alone.
@@ -45,37 +49,50 @@ def messages_requeue_stuck(*, older_than: timedelta) -> list[int]:
             .values_list("pk", flat=True)[:500]
         )
         Message.objects.filter(pk__in=stuck).update(updated_at=timezone.now())
-        if stuck:
-            transaction.on_commit(lambda: _send_delivery_tasks(stuck))
+        tasks_send_on_commit((DELIVER_MESSAGE_TASK, [message_id]) for message_id in stuck)
     return stuck
 
 
-def _send_delivery_tasks(message_ids: list[int]) -> None:
-    for message_id in message_ids:
-        celery_app.send_task(DELIVER_MESSAGE_TASK, args=[message_id])
-
-
 def message_retry_delivery(*, message: Message) -> Message:
-    """Queue a failed outgoing message again."""
+    """Send a failed message again, or one whose delivery is unknown (its send was cut off
+    on a platform that cannot tell): the operator's decision. Parts of a several-part
+    reply recorded as sent are not sent again."""
     if message.direction != MessageDirection.OUTBOUND or message.is_private:
         raise ConversationActionInvalid(gettext("only outgoing replies are delivered"))
-    if message.status != MessageStatus.FAILED:
-        raise ConversationActionInvalid(gettext("only a failed message can be retried"))
+    if not delivery_status_may_move(
+        current=message.status, new=MessageStatus.QUEUED, is_operator_resend=True
+    ):
+        raise ConversationActionInvalid(
+            gettext(
+                "only a failed message, or one that may not have been delivered, can be sent again"
+            )
+        )
     with transaction.atomic():
-        message.status = MessageStatus.QUEUED
-        message.error = ""
-        message.delivery_attempts = 0
-        message.save(update_fields=["status", "error", "delivery_attempts", "updated_at"])
+        moved = Message.objects.filter(pk=message.pk, status__in=RESENDABLE).update(
+            status=MessageStatus.QUEUED, error="", delivery_attempts=0, updated_at=timezone.now()
+        )
+        if not moved:
+            raise ConversationActionInvalid(gettext("the message is being sent already"))
+        message.refresh_from_db()
         enqueue_delivery(message)
         realtime.message_updated(message, channel_id=message.channel_id)
     return message
 
 
 def delivery_retry_delay(*, attempt: int, retry_after: float | None = None) -> float:
-    """Exponential backoff with jitter; a platform's own Retry-After wins when longer."""
+    """Exponential backoff with jitter; a platform's own Retry-After wins when longer, up
+    to a ceiling below the sweeps' deadlines: a retry still waiting when a sweep looks
+    would be taken for a lost one and queued a second time."""
     base = settings.DELIVERY_RETRY_BASE_SECONDS * (2 ** max(attempt - 1, 0))
     delay = min(base, 600.0) * random.uniform(0.8, 1.2)
-    return max(delay, retry_after or 0.0)
+    return min(max(delay, retry_after or 0.0), delivery_retry_ceiling())
+
+
+def delivery_retry_ceiling() -> float:
+    deadline = min(
+        settings.DELIVERY_SENDING_DEADLINE_SECONDS, settings.DELIVERY_STUCK_AFTER_SECONDS
+    )
+    return deadline * 0.8
 
 
 def message_record_delivery_attempt(
@@ -86,12 +103,20 @@ def message_record_delivery_attempt(
     is_final: bool = False,
     progress: DeliveryProgress | None = None,
 ) -> Message | None:
-    """Store the outcome of one send: sent (with the platform's id), failed, or to retry,
-    with what went out of a several-part reply before it failed."""
+    """Store the outcome of one send of a message this task claimed (`sending`): sent
+    (with the platform's id), failed, or queued again for a retry, with what went out of a
+    several-part reply before it failed. A success also settles a message the stale sweep
+    took meanwhile (queued again, or unknown); a failure then changes nothing."""
+    if not error:
+        new_status = MessageStatus.SENT
+    elif is_final:
+        new_status = MessageStatus.FAILED
+    else:
+        new_status = MessageStatus.QUEUED
     with transaction.atomic():
         message = (
             Message.objects.select_for_update()
-            .filter(pk=message_id, status=MessageStatus.QUEUED)
+            .filter(pk=message_id, status__in=_recordable_from(new_status))
             .first()
         )
         if message is None:
@@ -100,13 +125,12 @@ def message_record_delivery_attempt(
         if progress is not None:
             message.delivery_progress = asdict(progress)
         external_id_before = message.external_id
-        if not error:
-            message.status = MessageStatus.SENT
+        message.status = new_status
+        if new_status == MessageStatus.SENT:
             message.external_id = external_id or message.external_id
             message.sent_at = timezone.now()
             message.error = ""
-        elif is_final:
-            message.status = MessageStatus.FAILED
+        elif new_status == MessageStatus.FAILED:
             message.error = error
         else:
             message.error = f"attempt {message.delivery_attempts} failed, retrying: {error}"
@@ -134,11 +158,19 @@ def message_record_delivery_attempt(
     return message_with_relations
 
 
+def _recordable_from(new_status: str) -> list[str]:
+    if new_status == MessageStatus.SENT:
+        return statuses_that_may_become(MessageStatus.SENT)
+    # A failure or a retry only for the send this task claimed.
+    return [MessageStatus.SENDING]
+
+
 def message_update_status(
-    *, channel, external_id: str, status: str, error: str = ""
+    *, channel, external_id: str, status: str, error: str = "", is_own_bounce: bool = False
 ) -> Message | None:
-    """A platform's status callback (delivered, read, failed) for a message we sent."""
-    order: list[str] = [MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ]
+    """A platform's status callback (delivered, read, failed) for a message we sent. It
+    only moves the status forward (inbox.delivery_states): a replay or a late report
+    changes nothing. `is_own_bounce`: a failure from a bounce of mail we provably sent."""
     with transaction.atomic():
         # Lock the message row only: its author may be empty (an outer join).
         message = (
@@ -149,14 +181,13 @@ def message_update_status(
         )
         if message is None:
             return None
-        if status == MessageStatus.FAILED:
-            message.status, message.error = MessageStatus.FAILED, error
-        elif status in order and (
-            message.status not in order or order.index(status) > order.index(message.status)
+        if not delivery_status_may_move(
+            current=message.status, new=status, is_own_bounce=is_own_bounce
         ):
-            message.status = status
-        else:
             return message
+        message.status = status
+        if status == MessageStatus.FAILED:
+            message.error = error
         message.save(update_fields=["status", "error", "updated_at"])
         realtime.message_updated(message, channel_id=message.channel_id)
     return message

@@ -13,10 +13,12 @@ register = template.Library()
 AVATAR_TONES = 8
 DELIVERY = {
     "queued": ("⏱", gettext_lazy("Queued")),
+    "sending": ("⏱", gettext_lazy("Sending")),
     "sent": ("✓", gettext_lazy("Sent")),
     "delivered": ("✓✓", gettext_lazy("Delivered")),
     "read": ("✓✓", gettext_lazy("Read")),
     "failed": ("⚠", gettext_lazy("Failed")),
+    "unknown": ("?", gettext_lazy("Delivery unknown")),
 }
 
 

@@ -220,10 +220,22 @@ def inbox_channels_for(*, user: User) -> list[Any]:
 # Search ---------------------------------------------------------------------------------
 
 
+def _word_position(lowered_body: str, word: str) -> int:
+    """Where the word, or the shortest part of it a stem may end with, first occurs in the
+    body: "orders" is found at "order", "заказа" at "заказ"; -1 when nowhere."""
+    shortest = max(min(len(word), 3), len(word) * 3 // 5)
+    for length in range(len(word), shortest - 1, -1):
+        position = lowered_body.find(word[:length])
+        if position >= 0:
+            return position
+    return -1
+
+
 def _snippet(body: str, text: str) -> str:
-    """About SNIPPET_LENGTH characters of the body around the first matching word."""
+    """About SNIPPET_LENGTH characters of the body around the first matching word, or the
+    first word that matched in another form."""
     lowered = body.lower()
-    positions = [lowered.find(word) for word in text.lower().split()]
+    positions = [_word_position(lowered, word) for word in text.lower().split()]
     found = [position for position in positions if position >= 0]
     start = max(min(found) - SNIPPET_LENGTH // 3, 0) if found else 0
     if start:

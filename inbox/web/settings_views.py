@@ -15,6 +15,11 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
 
 from inbox import selectors
+from inbox.canned_responses import (
+    canned_response_list_for,
+    canned_response_may_change,
+    user_may_share_canned_responses,
+)
 from inbox.models import User
 
 
@@ -23,12 +28,18 @@ from inbox.models import User
 @require_safe
 def settings_page(request: HttpRequest) -> HttpResponse:
     user = cast(User, request.user)
+    canned_responses = list(canned_response_list_for(user=user))
+    for canned_response in canned_responses:
+        canned_response.can_edit = canned_response_may_change(  # type: ignore[attr-defined]
+            user=user, canned_response=canned_response
+        )
     return render(
         request,
         "inbox/settings.html",
         {
             "labels": selectors.label_list(),
-            "canned_responses": selectors.canned_response_list(),
+            "canned_responses": canned_responses,
+            "can_share_canned_responses": user_may_share_canned_responses(user),
             "can_edit_labels": user.sees_all_conversations,
             "languages": settings.LANGUAGES,
             "time_zones": sorted(zoneinfo.available_timezones()),

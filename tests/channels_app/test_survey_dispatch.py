@@ -1,6 +1,8 @@
 """Sending a batch of due surveys: requests overlap, each survey goes once, a platform's
-rate is kept, a 429 or an outage is retried later and a final refusal is shown."""
+rate is kept, a 429 or an outage is retried later and a final refusal is shown, and a
+request the platform may have had when its answer was lost is not sent again."""
 
+import socket
 from datetime import timedelta
 
 import pytest
@@ -172,5 +174,45 @@ def test_an_outage_is_retried_with_backoff_then_shown_failed(
 
     survey.refresh_from_db()
     assert survey.status == SurveyStatus.FAILED
-    assert "HTTP 503" in survey.skip_reason and "maintenance" in survey.skip_reason
+    assert "HTTP 503" in survey.skip_reason and "maintenance" not in survey.skip_reason
     assert len(callback_server.requests) == 2
+
+
+def test_a_survey_whose_answer_was_lost_is_not_sent_again(
+    platform_api_channel, operator, callback_server
+):
+    platform_api_channel.config = {"callback_url": callback_server.url}
+    platform_api_channel.save()
+    # The platform takes each request and the connection drops before its answer: the
+    # customer may well have the survey.
+    callback_server.lose_answers = True
+    surveys = surveys_due_now(
+        channel=platform_api_channel, operator=operator, recipients=["a", "b"]
+    )
+
+    send_due()
+    CsatSurvey.objects.update(due_at=timezone.now())
+    send_due()
+
+    assert sorted(r.json()["conversation_id"] for r in callback_server.requests) == sorted(
+        survey.conversation_id for survey in surveys
+    )
+    for survey in CsatSurvey.objects.all():
+        assert survey.status == SurveyStatus.UNKNOWN
+        assert "may have it; not resent" in survey.skip_reason
+
+
+def test_a_platform_that_cannot_be_reached_is_tried_again(platform_api_channel, operator):
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    # Nothing listens there: the request never left.
+    platform_api_channel.config = {"callback_url": f"http://127.0.0.1:{port}/callback"}
+    platform_api_channel.save()
+    [survey] = surveys_due_now(channel=platform_api_channel, operator=operator, recipients=["a"])
+
+    send_due()
+
+    survey.refresh_from_db()
+    assert survey.status == SurveyStatus.SCHEDULED
+    assert survey.skip_reason.startswith("retrying after: callback URL unreachable")

@@ -74,6 +74,11 @@ class FakeServer(Generic[ErrorT]):
         with self._lock:
             self._errors.append(QueuedError(error, route, times, after))
 
+    def clear_errors(self) -> None:
+        """Forget the errors still queued: the platform works again."""
+        with self._lock:
+            self._errors.clear()
+
     def _take_error(self, route: str) -> ErrorT | None:
         """The error queued for this request, if one is due."""
         with self._lock:

@@ -3,6 +3,7 @@ https://core.telegram.org/bots/api documents them, and recording every request."
 
 import itertools
 import json
+import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
@@ -79,6 +80,20 @@ class FakeTelegram(FakeMethodApi[FakeError, BotApiCall]):
     webhook: dict[str, Any] = field(default_factory=dict)
     _files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     _message_ids: Any = field(default_factory=lambda: itertools.count(1001))
+    # A slow platform: `hold_sends(after=n)` keeps the sendMessage calls after the first n
+    # unanswered (recorded, `held` set) until `release` is set, or the fake stops.
+    held: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+    _hold_after: int | None = None
+
+    def hold_sends(self, *, after: int = 0) -> None:
+        self.held.clear()
+        self.release.clear()
+        self._hold_after = after
+
+    def stop(self) -> None:
+        self.release.set()
+        super().stop()
 
     def add_file(self, file_id: str, content: bytes, *, file_path: str) -> None:
         with self._lock:
@@ -113,6 +128,10 @@ class FakeTelegram(FakeMethodApi[FakeError, BotApiCall]):
 
         prefix, _, method = url.path.rpartition("/")
         self._record(BotApiCall(http_method, url.path, method, params))
+        is_held = method == "sendMessage" and self._hold_after is not None
+        if is_held and len(self.calls_to("sendMessage")) > (self._hold_after or 0):
+            self.held.set()
+            self.release.wait(60)
         if prefix != f"/bot{self.token}":
             self._answer_bot_api(request, UNAUTHORIZED.status, UNAUTHORIZED.body)
             return

@@ -83,6 +83,21 @@ def test_list_query_count_is_flat(operator_client, operator, channel, team, url,
     assert large == small == (queries() if callable(queries) else queries)
 
 
+@pytest.mark.real_services
+def test_a_search_by_another_form_of_a_word_costs_the_same_queries(
+    operator_client, operator, channel
+):
+    url = "/api/v1/conversations/?page_size=100&q=orders"  # the messages say "order"
+    fill(channel, operator, 2)
+    small = query_count(operator_client, url)
+
+    fill(channel, operator, 30)
+    large = query_count(operator_client, url)
+
+    assert large == small == conversation_queries()
+    assert len(operator_client.get(url).json()["results"]) == 32
+
+
 def test_conversation_detail_query_count(operator_client, operator, channel):
     fill(channel, operator, 1)
     conversation = channel.conversations.get()

@@ -41,7 +41,7 @@ def test_a_supervisor_adds_a_label_and_a_canned_reply(live_server_url, open_page
 
 def test_an_operator_sees_why_a_duplicate_shortcut_is_refused(live_server_url, open_pages, team):
     anna = operator_with_password("anna", "Anna", team)
-    CannedResponse.objects.create(shortcut="hello", body="Hello!")
+    CannedResponse.objects.create(shortcut="hello", body="Hello!", created_by=anna)
     page = signed_in(open_pages(), live_server_url, anna)
     page.goto(f"{live_server_url}/settings/")
 

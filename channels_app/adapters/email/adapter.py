@@ -24,6 +24,8 @@ class EmailAdapter(ChannelAdapter):
     """
 
     kind = "email"
+    # A mail keeps its Message-ID across tries; receiving servers and clients drop a repeat.
+    deduplicates_resends = True
     public_config_keys = (
         "address",
         "company_name",

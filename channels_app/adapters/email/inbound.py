@@ -127,6 +127,7 @@ def _bounce_events(channel: "Channel", bounce: BounceReport) -> list[InboundEven
                 external_id=bounce.original_message_id,
                 status="failed",
                 error=(bounce.diagnostic or "the mail bounced")[:1000],
+                is_own_bounce=is_own_message_id(channel, bounce.original_message_id),
             )
         )
     # Only a report on a mail we really sent (its Message-ID carries our signature)

@@ -76,6 +76,7 @@ def message_send(
         parts,
         lambda part: _send_part(api, outbound, part, fields, metadata, rules),
         already_sent=outbound.already_sent,
+        record_progress=outbound.record_progress,
     )
 
 

@@ -4,7 +4,11 @@ import httpx
 
 from channels_app.adapters.telegram.bot_api import BotApi, failure_for_answer, transport_failure
 from channels_app.contracts import DeliveryFailed, MediaContent
-from channels_app.http import http_client
+from channels_app.http import body_within_limit, http_client
+
+# The Bot API lets bots download files of up to 20 MB; a local Bot API server (another
+# api_base_url) serves larger ones, which are refused past this.
+MAX_MEDIA_BYTES = 50 * 1024 * 1024
 
 
 def media_fetch(bot: BotApi, file_id: str) -> MediaContent:
@@ -19,9 +23,11 @@ def media_fetch(bot: BotApi, file_id: str) -> MediaContent:
         )
     url = f"{bot.api_base_url}/file/bot{bot.bot_token}/{file_path}"
     try:
-        response = http_client().get(url)
+        with http_client().stream("GET", url) as response:
+            if response.status_code != 200:
+                response.read()
+                raise failure_for_answer(response, action="file download")
+            content = body_within_limit(response, max_bytes=MAX_MEDIA_BYTES)
     except httpx.HTTPError as error:
         raise transport_failure(error) from error
-    if response.status_code != 200:
-        raise failure_for_answer(response, action="file download")
-    return MediaContent(content=response.content, content_type="", filename="")
+    return MediaContent(content=content, content_type="", filename="")

@@ -62,6 +62,10 @@ def message_send(bot: BotApi, outbound: OutboundMessage) -> DeliveryResult:
     # Parts an earlier try sent are not sent again.
     first_external_id = outbound.already_sent.first_external_id
     for index in range(outbound.already_sent.parts_sent, len(parts)):
+        if index > outbound.already_sent.parts_sent and outbound.record_progress is not None:
+            outbound.record_progress(
+                DeliveryProgress(parts_sent=index, first_external_id=first_external_id)
+            )
         try:
             result = _call_part(bot, parts[index], is_first=index == 0)
         except DeliveryFailed as failure:

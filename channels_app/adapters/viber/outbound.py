@@ -35,6 +35,10 @@ def message_send(api: ViberApi, outbound: OutboundMessage) -> DeliveryResult:
     # Parts an earlier try sent are not sent again.
     first_token = outbound.already_sent.first_external_id
     for index in range(outbound.already_sent.parts_sent, len(parts)):
+        if index > outbound.already_sent.parts_sent and outbound.record_progress is not None:
+            outbound.record_progress(
+                DeliveryProgress(parts_sent=index, first_external_id=first_token)
+            )
         try:
             answer = api.call("send_message", {**_envelope(api, receiver), **parts[index]})
         except DeliveryFailed as failure:

@@ -26,12 +26,18 @@ class VkAdapter(ChannelAdapter):
     """
 
     kind = KIND
+    # VK refuses a second messages.send with the same random_id (stable across tries).
+    deduplicates_resends = True
     accepted_answer: ClassVar[VerificationAnswer | None] = VerificationAnswer(
         status_code=200, body="ok"
     )
     # The batched fast path answers in JSON; VK must get its plain `ok`.
     takes_batched_path = False
+    # A message names its sender by id only (profiles.sender_name asks users.get).
+    fetches_sender_names = True
     sends_surveys_in_parallel = True
+    # A survey's random_id is the same on every try: VK sends it once.
+    survey_resends_are_deduplicated = True
     # VK allows a community 20 API calls a second.
     survey_sends_per_second = 15.0
     public_config_keys = ("group_id", "api_base_url")
@@ -72,10 +78,9 @@ class VkAdapter(ChannelAdapter):
         return inbound.events_from_callback(request.body, keyboards=self._keyboards)
 
     def on_events_stored(self, events: list[InboundEvent]) -> None:
-        """Remember the customers' keyboards for their surveys, queue the look-up of their
-        names, and answer callback button presses, which shows the customer the thanks."""
+        """Remember the customers' keyboards for their surveys, and answer callback button
+        presses, which shows the customer the thanks."""
         survey.keyboards_remember(self.channel, self._keyboards)
-        profiles.sender_names_fetch_later(self.channel, events)
         survey.button_presses_answer(VkApi(self.channel), events)
 
     def send(self, outbound: OutboundMessage) -> DeliveryResult:

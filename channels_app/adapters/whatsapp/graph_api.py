@@ -5,14 +5,13 @@ failure with Meta's words, never a refused webhook.
 """
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
 from channels_app.adapters.meta.graph import (
     DEFAULT_GRAPH_BASE_URL,
     graph_error_read,
-    is_token_safe_url,
     transport_reason,
     without_secret,
 )
@@ -41,6 +40,8 @@ RATE_LIMIT_ERROR_CODES = frozenset({4, 80007, 130429, PAIR_RATE_LIMIT_ERROR_CODE
 TEMPORARY_ERROR_CODES = frozenset({1, 2, 131000, 131016, 133004})
 # Meta allows one message every six seconds to the same customer.
 PAIR_RATE_LIMIT_SECONDS = 6.0
+# Where WhatsApp's media URLs point (lookaside.fbsbx.com, Meta's CDN).
+META_MEDIA_DOMAINS = ("fbsbx.com", "fbcdn.net", "facebook.com", "whatsapp.net")
 
 
 class GraphApi:
@@ -60,7 +61,20 @@ class GraphApi:
         return {"Authorization": f"Bearer {token}"}
 
     def may_receive_token(self, url: str) -> bool:
-        return is_token_safe_url(url, api_base_url=self.api_base_url())
+        """Only Meta's own media hosts over https, or the configured API's own origin (a
+        stand-in for the Graph API), are sent the bearer token: a media URL comes from an
+        answer, and a token sent anywhere else is a token given away."""
+        target = urlsplit(url)
+        host = (target.hostname or "").lower()
+        if target.scheme == "https" and any(
+            host == domain or host.endswith(f".{domain}") for domain in META_MEDIA_DOMAINS
+        ):
+            return True
+        base = urlsplit(self.api_base_url())
+        return bool(target.netloc) and (target.scheme, target.netloc) == (
+            base.scheme,
+            base.netloc,
+        )
 
     def post_message(self, payload: dict[str, Any]) -> str | None:
         """POST /<phone_number_id>/messages; returns the sent message's id."""

@@ -40,7 +40,12 @@ def message_send(graph: GraphApi, outbound: OutboundMessage) -> DeliveryResult:
             raise DeliveryFailed(WINDOW_CLOSED_REASON, is_retryable=False)
         return DeliveryResult(external_id=graph.post_message(_template_payload(outbound, template)))
     payloads = _session_payloads(outbound)
-    return send_in_parts(payloads, graph.post_message, already_sent=already_sent)
+    return send_in_parts(
+        payloads,
+        graph.post_message,
+        already_sent=already_sent,
+        record_progress=outbound.record_progress,
+    )
 
 
 def survey_send(graph: GraphApi, survey: OutboundSurvey) -> DeliveryResult:

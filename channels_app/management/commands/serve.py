@@ -6,8 +6,12 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from channels_app.embedded_workers import start_embedded_workers
+from channels_app.widget.consumer import MAX_FRAME_BYTES
 
-WEBSOCKET_MAX_MESSAGE_BYTES = 1024 * 1024
+# The largest frame either socket accepts: the widget's own limit, enforced by uvicorn
+# before the frame is buffered (a larger one closes the socket with 1009). Operators send
+# only small control frames.
+WEBSOCKET_MAX_MESSAGE_BYTES = MAX_FRAME_BYTES
 
 
 class Command(BaseCommand):
@@ -44,11 +48,15 @@ class Command(BaseCommand):
             workers=workers,
             # The sans-I/O websocket protocol keeps no tasks or queues of its own per
             # connection (the legacy one keeps three tasks): an idle operator socket costs
-            # less than half. Nothing an operator or a widget sends comes near 1 MiB.
+            # less than half.
             ws="websockets-sansio",
             ws_max_size=WEBSOCKET_MAX_MESSAGE_BYTES,
             ws_per_message_deflate=False,
+            # The client address and scheme from X-Forwarded-* only on connections from
+            # our own proxies, as inbox.client_addresses reads them (FORWARDED_ALLOW_IPS,
+            # uvicorn's own variable, is not used).
             proxy_headers=True,
+            forwarded_allow_ips=list(settings.TRUSTED_PROXIES),
             lifespan="off",
             log_level="info",
             # One log line per request costs more than a webhook's own work at high rates.

@@ -165,10 +165,11 @@ def test_a_new_senders_name_is_asked_of_the_profile_api_after_commit(
     client, messenger_channel, send_api, monkeypatch, django_capture_on_commit_callbacks
 ):
     from channels_app import sender_profiles
+    from config.celery import app as celery_app
 
     sent_tasks = []
     monkeypatch.setattr(
-        sender_profiles.celery_app, "send_task", lambda name, args: sent_tasks.append(args)
+        celery_app, "send_task", lambda name, args, **options: sent_tasks.append(args)
     )
     send_api.profiles[PSID] = {"first_name": "Peter", "last_name": "Chang", "profile_pic": "x"}
 

@@ -103,3 +103,32 @@ def test_a_file_telegram_does_not_know_fails_for_good(
     assert not attachment.file
     assert attachment.fetch_error == "Telegram refused getFile: Bad Request: invalid file_id"
     assert [call.method for call in fake_telegram.calls] == ["getFile"]
+
+
+def test_a_file_over_the_download_limit_is_not_kept(
+    client,
+    telegram_channel,
+    fake_telegram,
+    enqueued_tasks,
+    django_capture_on_commit_callbacks,
+    settings,
+    tmp_path,
+    monkeypatch,
+):
+    from channels_app.adapters.telegram import media
+
+    settings.MEDIA_ROOT = tmp_path
+    # The limit is 50 MB; a small stand-in keeps the test light.
+    monkeypatch.setattr(media, "MAX_MEDIA_BYTES", 1000)
+    fake_telegram.add_file(
+        "AgACAgIAAxkBAAIBLmZ-photo-xl", b"\xff" * 1001, file_path="photos/file_13.jpg"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        post_update(client, telegram_channel, update_body("message_photo"))
+    attachment = Attachment.objects.get()
+
+    services.attachment_fetch_media(attachment_id=attachment.pk, attempt=1, max_attempts=3)
+
+    attachment.refresh_from_db()
+    assert not attachment.file
+    assert attachment.fetch_error == "the file is over 1000 bytes"

@@ -4,7 +4,10 @@ survey for the operator who helped, and callback presses acknowledged."""
 import json
 
 import pytest
+from django.utils import timezone
 
+from channels_app.services import csat_survey_send
+from inbox import csat
 from inbox.models import Conversation, CsatSurvey, SurveyStatus
 from tests.channels_app.vk.helpers import MARIA_ID, event, post_event
 from tests.helpers import survey_sent
@@ -132,3 +135,24 @@ def test_a_press_on_a_stale_button_is_acknowledged_and_answers_nothing(
     assert response.content == b"ok"
     assert CsatSurvey.objects.count() == 0
     assert len(fake_vk.calls_to("messages.sendMessageEventAnswer")) == 1
+
+
+def test_a_survey_whose_answer_was_lost_is_tried_again_and_vk_sends_it_once(
+    client, vk_channel, fake_vk, operator
+):
+    post_event(client, vk_channel, event("message_new_text"))
+    Conversation.objects.update(assignee=operator)
+    fake_vk.lose_next_answer("messages.send")
+
+    survey = survey_sent(conversation=Conversation.objects.get(), operator=operator)
+    assert survey.status == SurveyStatus.SCHEDULED
+
+    CsatSurvey.objects.update(due_at=timezone.now())
+    for survey_id in csat.csat_surveys_queue_due():
+        csat_survey_send(survey_id=survey_id)
+
+    survey.refresh_from_db()
+    assert survey.status == SurveyStatus.SENT
+    first, second = fake_vk.calls_to("messages.send")
+    assert first.params["random_id"] == second.params["random_id"]
+    assert [sent["random_id"] for sent in fake_vk.sent].count(first.params["random_id"]) == 1

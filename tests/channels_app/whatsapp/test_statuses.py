@@ -74,3 +74,43 @@ def test_statuses_never_create_customers_or_messages(client, whatsapp_channel):
         post_fixture(client, whatsapp_channel, f"status_{status}")
 
     assert stored_counts()[:3] == (0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("earlier", "replayed"),
+    [
+        ("read", "failed"),
+        ("delivered", "failed"),
+        ("read", "delivered"),
+        ("delivered", "delivered"),
+        ("delivered", "sent"),
+    ],
+)
+def test_a_replayed_or_late_status_changes_nothing(
+    client, sent_message, whatsapp_channel, earlier, replayed
+):
+    post_fixture(client, whatsapp_channel, f"status_{earlier}")
+    sent_message.refresh_from_db()
+    updated_at = sent_message.updated_at
+
+    # Meta sends the signed webhook again (or a late one arrives): answered, and ignored.
+    response = post_fixture(client, whatsapp_channel, f"status_{replayed}")
+
+    assert response.status_code == 200
+    sent_message.refresh_from_db()
+    assert sent_message.status == earlier
+    assert sent_message.error == ""
+    assert sent_message.updated_at == updated_at
+
+
+@pytest.mark.parametrize("status", [MessageStatus.FAILED, MessageStatus.UNKNOWN])
+def test_a_status_report_never_revives_a_reply_that_failed_or_is_unknown_into_the_queue(
+    client, sent_message, whatsapp_channel, status
+):
+    sent_message.status = status
+    sent_message.save()
+
+    post_fixture(client, whatsapp_channel, "status_failed")
+
+    sent_message.refresh_from_db()
+    assert sent_message.status == status

@@ -132,6 +132,8 @@ def test_an_action_on_a_stale_copy_sees_what_happened_meanwhile(operator, channe
 
 def test_retries_back_off_exponentially_with_jitter_up_to_a_cap(settings):
     settings.DELIVERY_RETRY_BASE_SECONDS = 2.0
+    # Deadlines far enough for the cap to show (the ceiling they set is tested apart).
+    settings.DELIVERY_SENDING_DEADLINE_SECONDS = 1000
     from inbox.services import delivery_retry_delay
 
     for attempt, base in ((1, 2.0), (2, 4.0), (3, 8.0), (6, 64.0), (20, 600.0)):

@@ -161,7 +161,10 @@ def test_the_selected_conversation_shows_thread_notes_attachments_and_profile(
     content = "".join(pane[part] for part in ("header_html", "thread_html", "profile_html"))
 
     assert 'class="message message-out message-note"' in content
-    assert '<img src="https://cdn.example.com/s.png" alt="screen.png"' in content
+    # A remote image is a plain link: opening the conversation loads nothing from the
+    # customer's host.
+    assert 'href="https://cdn.example.com/s.png"' in content
+    assert '<img src="https://cdn.example.com' not in content
     assert 'href="https://cdn.example.com/log.txt"' in content
     assert 'aria-label="Read"' in content
     assert "callback URL unreachable" in content

@@ -13,8 +13,8 @@ function csrfToken() {
   return match ? decodeURIComponent(match[1]) : "";
 }
 
-export async function request(path, { method = "GET", body, form } = {}) {
-  const headers = { Accept: "application/json" };
+export async function request(path, { method = "GET", body, form, headers: extra = {} } = {}) {
+  const headers = { Accept: "application/json", ...extra };
   if (method !== "GET") headers["X-CSRFToken"] = csrfToken();
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(path, {
@@ -41,8 +41,8 @@ export async function request(path, { method = "GET", body, form } = {}) {
 
 export const api = {
   get: (path) => request(path),
-  post: (path, body = {}) => request(path, { method: "POST", body }),
+  post: (path, body = {}, headers = {}) => request(path, { method: "POST", body, headers }),
   patch: (path, body) => request(path, { method: "PATCH", body }),
-  postForm: (path, form) => request(path, { method: "POST", form }),
+  postForm: (path, form, headers = {}) => request(path, { method: "POST", form, headers }),
   delete: (path) => request(path, { method: "DELETE" }),
 };

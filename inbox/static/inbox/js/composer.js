@@ -7,6 +7,16 @@ import { setupCannedResponses } from "./canned.js";
 import { setupComposerFiles } from "./composer_files.js";
 import { format } from "./i18n.js";
 
+/** A random UUID; crypto.randomUUID only exists on secure (https or localhost) pages. */
+function newKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 /** `thread` is the open conversation's module; `typing` tells colleagues we are typing. */
 export function setupComposer({ me, thread, typing, showToast }) {
   const composer = document.getElementById("composer");
@@ -17,6 +27,15 @@ export function setupComposer({ me, thread, typing, showToast }) {
 
   // Unsent text and mode, by conversation.
   const drafts = new Map();
+  // The Idempotency-Key of the reply being sent: sending the same reply again (after an
+  // error, or a timeout whose answer never came) reuses it, so the server stores and
+  // sends it once; any other reply gets a new key.
+  let pendingReply = null;
+
+  function replyKey(signature) {
+    if (!pendingReply || pendingReply.signature !== signature) pendingReply = { signature, key: newKey() };
+    return pendingReply.key;
+  }
 
   function isNote() {
     return composer.dataset.mode === "note";
@@ -65,6 +84,13 @@ export function setupComposer({ me, thread, typing, showToast }) {
     const url = `/api/v1/conversations/${conversationId}/messages/`;
     const isPrivate = isNote();
     sendButton.disabled = true;
+    const signature = JSON.stringify([
+      conversationId,
+      body,
+      isPrivate,
+      files.map((file) => [file.name, file.size, file.lastModified]),
+    ]);
+    const headers = { "Idempotency-Key": replyKey(signature) };
     try {
       let message;
       if (files.length) {
@@ -72,10 +98,11 @@ export function setupComposer({ me, thread, typing, showToast }) {
         form.append("body", body);
         form.append("private", isPrivate ? "true" : "false");
         for (const file of files) form.append("files", file, file.name);
-        message = await api.postForm(url, form);
+        message = await api.postForm(url, form, headers);
       } else {
-        message = await api.post(url, { body, private: isPrivate });
+        message = await api.post(url, { body, private: isPrivate }, headers);
       }
+      if (pendingReply?.signature === signature) pendingReply = null;
       typing.stop();
       if (thread.current()?.id === conversationId) {
         replyBody.value = "";

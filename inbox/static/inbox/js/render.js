@@ -9,10 +9,12 @@ import { format } from "./i18n.js";
 const AVATAR_TONES = 8;
 const DELIVERY = {
   queued: ["⏱", gettext("Queued")],
+  sending: ["⏱", gettext("Sending")],
   sent: ["✓", gettext("Sent")],
   delivered: ["✓✓", gettext("Delivered")],
   read: ["✓✓", gettext("Read")],
   failed: ["⚠", gettext("Failed")],
+  unknown: ["?", gettext("Delivery unknown")],
 };
 
 export function initials(name) {
@@ -95,7 +97,10 @@ function fileSize(size) {
 
 function attachmentItem(attachment) {
   const url = safeUrl(attachment.url);
-  if (url && String(attachment.content_type).startsWith("image/")) {
+  // Only our own copy is shown as an image: a customer's remote link stays a link, so
+  // opening the conversation makes no request to a host the customer chose.
+  const isStoredHere = url.startsWith("/") && !url.startsWith("//");
+  if (isStoredHere && String(attachment.content_type).startsWith("image/")) {
     return html`<li><a class="attachment-image" href="${url}" target="_blank" rel="noopener noreferrer"><img src="${url}" alt="${attachment.filename}" loading="lazy"></a></li>`;
   }
   if (url) {
@@ -122,6 +127,7 @@ export function messageItem(message, { customer }) {
       ${isOutbound && !message.private ? html`<span class="delivery delivery-${message.status}" role="img" aria-label="${label}" title="${label}">${glyph}</span>` : ""}
     </div>
     ${message.status === "failed" ? html`<div class="message-error"><span>${message.error ? format(gettext("Not delivered: %(error)s"), { error: message.error }) : gettext("Not delivered")}</span><button type="button" class="button button-small button-danger" data-retry="${message.id}" aria-label="${gettext("Retry sending this message")}">${gettext("Retry")}</button></div>` : ""}
+    ${message.status === "unknown" ? html`<div class="message-error is-unknown"><span>${gettext("May not have been delivered: sending was interrupted, and this platform cannot tell whether the customer got it.")}</span><button type="button" class="button button-small" data-retry="${message.id}" aria-label="${gettext("Send this message again")}">${gettext("Send again")}</button></div>` : ""}
   </div>
 </li>`;
 }

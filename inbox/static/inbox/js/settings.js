@@ -37,7 +37,11 @@ document.getElementById("new-label-form")?.addEventListener("submit", (event) =>
 
 document.getElementById("new-canned-form")?.addEventListener("submit", (event) => {
   event.preventDefault();
-  run(() => api.post("/api/v1/canned-responses/", fields(event.target)), gettext("Canned reply added."));
+  const form = event.target;
+  const body = fields(form);
+  // Supervisors and admins choose; an operator's replies are personal.
+  if (form.elements.is_shared) body.is_shared = form.elements.is_shared.checked;
+  run(() => api.post("/api/v1/canned-responses/", body), gettext("Canned reply added."));
 });
 
 document.addEventListener("submit", (event) => {

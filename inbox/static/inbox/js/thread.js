@@ -11,9 +11,9 @@ import { eventItem, labelChips, messageItem, toggleEmailPart } from "./render.js
 const NEAR_BOTTOM_PX = 80;
 
 // Delivery only moves forward; an older copy (the reply's own response, an event that
-// arrived late) must not turn a sent tick back into a clock. Failed is not ranked: a
-// retry legitimately takes a failed message back to queued.
-const DELIVERY_ORDER = ["queued", "sent", "delivered", "read"];
+// arrived late) must not turn a sent tick back into a clock. Failed and unknown are not
+// ranked: sending again legitimately takes such a message back to queued.
+const DELIVERY_ORDER = ["queued", "sending", "sent", "delivered", "read"];
 
 function isStale(existing, message) {
   const before = DELIVERY_ORDER.indexOf(existing.dataset.status);

@@ -1,0 +1,94 @@
+"""Tasks queued after commit are recorded with their cause until the broker takes them;
+what it refused is sent by the sweep, and nothing it took is sent again."""
+
+from datetime import timedelta
+
+import pytest
+from kombu.exceptions import OperationalError
+
+from channels_app.contracts import DELIVER_MESSAGE_TASK
+from config.celery import app as celery_app
+from inbox import services
+from inbox.models import PendingTask
+from inbox.task_outbox import pending_tasks_send_due
+from tests.factories import ConversationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+class Broker:
+    """Stands for Redis at the edge of the process: takes tasks, or refuses them."""
+
+    def __init__(self) -> None:
+        self.is_up = True
+        self.taken: list[tuple[str, list, float | None]] = []
+
+    def send_task(self, name, args=None, countdown=None, **options):
+        if not self.is_up:
+            raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+        self.taken.append((name, args, countdown))
+
+
+@pytest.fixture
+def broker(monkeypatch):
+    broker = Broker()
+    monkeypatch.setattr(celery_app, "send_task", broker.send_task)
+    return broker
+
+
+@pytest.fixture
+def conversation(channel):
+    return ConversationFactory(channel=channel)
+
+
+def test_a_reply_is_recorded_with_its_delivery_until_the_broker_takes_it(
+    broker, conversation, operator, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        message = services.message_reply(conversation=conversation, author=operator, body="Hi")
+
+    assert list(PendingTask.objects.values_list("task", "args")) == [
+        (DELIVER_MESSAGE_TASK, [message.pk])
+    ]
+    for callback in callbacks:
+        callback()
+    assert broker.taken == [(DELIVER_MESSAGE_TASK, [message.pk], None)]
+    assert not PendingTask.objects.exists()
+
+
+def test_a_refused_task_stays_and_is_sent_by_the_sweep_once_the_broker_is_back(
+    broker, conversation, operator, django_capture_on_commit_callbacks
+):
+    broker.is_up = False
+    with django_capture_on_commit_callbacks(execute=True):
+        message = services.message_reply(conversation=conversation, author=operator, body="Hi")
+
+    assert broker.taken == []
+    assert PendingTask.objects.count() == 1
+    assert pending_tasks_send_due(older_than=timedelta(0)) == 0, "still down: nothing sent"
+
+    broker.is_up = True
+    assert pending_tasks_send_due(older_than=timedelta(0)) == 1
+    assert broker.taken == [(DELIVER_MESSAGE_TASK, [message.pk], None)]
+    assert not PendingTask.objects.exists()
+    assert pending_tasks_send_due(older_than=timedelta(0)) == 0
+    assert len(broker.taken) == 1, "nothing is sent twice"
+
+
+def test_the_sweep_leaves_a_task_whose_hand_over_may_still_be_under_way(broker, conversation):
+    broker.is_up = False
+    services.task_send_on_commit(DELIVER_MESSAGE_TASK, [1])
+    broker.is_up = True
+
+    assert pending_tasks_send_due(older_than=timedelta(seconds=60)) == 0
+    assert broker.taken == []
+
+
+def test_a_retry_the_broker_refused_is_not_sent_before_its_time(broker):
+    broker.is_up = False
+    services.task_send_on_commit(DELIVER_MESSAGE_TASK, [1], countdown=600)
+    broker.is_up = True
+
+    assert pending_tasks_send_due(older_than=timedelta(0)) == 0
+    PendingTask.objects.update(not_before=PendingTask.objects.get().created_at)
+    assert pending_tasks_send_due(older_than=timedelta(0)) == 1
