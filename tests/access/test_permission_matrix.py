@@ -79,13 +79,14 @@ API_MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("/api/v1/operators/me/", "PATCH"): (200, 200, 200, 200, 401),
     ("/api/v1/teams/", "GET"): (200, 200, 200, 200, 401),
     ("/api/v1/teams/{team_id}/", "GET"): (200, 200, 200, 200, 401),
-    # Canned responses: as their own rules say today.
+    # Canned responses: the one here is shared, so supervisors and admins change it; an
+    # operator's new one is personal.
     ("/api/v1/canned-responses/", "GET"): (200, 200, 200, 200, 401),
     ("/api/v1/canned-responses/", "POST"): (201, 201, 201, 201, 401),
     ("/api/v1/canned-responses/{canned_response_id}/", "GET"): (200, 200, 200, 200, 401),
-    ("/api/v1/canned-responses/{canned_response_id}/", "PUT"): (200, 200, 200, 200, 401),
-    ("/api/v1/canned-responses/{canned_response_id}/", "PATCH"): (200, 200, 200, 200, 401),
-    ("/api/v1/canned-responses/{canned_response_id}/", "DELETE"): (204, 204, 204, 204, 401),
+    ("/api/v1/canned-responses/{canned_response_id}/", "PUT"): (200, 200, 403, 403, 401),
+    ("/api/v1/canned-responses/{canned_response_id}/", "PATCH"): (200, 200, 403, 403, 401),
+    ("/api/v1/canned-responses/{canned_response_id}/", "DELETE"): (204, 204, 403, 403, 401),
 }
 
 # The body each writing operation is sent with: valid, so an allowed role gets a 2xx.
