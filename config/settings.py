@@ -7,6 +7,7 @@ PostgreSQL, channels-redis and a Celery broker on Redis, with workers and beat r
 as separate processes.
 """
 
+import datetime
 import ipaddress
 import os
 import secrets
@@ -545,3 +546,18 @@ if RETENTION_DAYS:
         "task": "channels_app.tasks.personal_data_erase_expired",
         "schedule": RETENTION_SWEEP_SECONDS,
     }
+
+# Widget identity: the site signs `user:<id>` and `email:<address>` (distinct messages, so a
+# user id can never pass for an email). Hashes of the bare value, the earlier form, are
+# still accepted up to and including this date (ISO, UTC) and logged; after it they are
+# refused. Empty refuses them at once.
+WIDGET_LEGACY_IDENTITY_HASH_UNTIL = os.environ.get(
+    "WIDGET_LEGACY_IDENTITY_HASH_UNTIL", "2027-06-30"
+).strip()
+if WIDGET_LEGACY_IDENTITY_HASH_UNTIL:
+    try:
+        datetime.date.fromisoformat(WIDGET_LEGACY_IDENTITY_HASH_UNTIL)
+    except ValueError as error:
+        raise RuntimeError(
+            "WIDGET_LEGACY_IDENTITY_HASH_UNTIL must be a date (YYYY-MM-DD) or empty"
+        ) from error

@@ -77,7 +77,7 @@ class WebchatAdapter(ChannelAdapter):
 
     The visitor id is ours (signed token), hence a verified identity. A name or email from
     the pre-chat form is a claim; a site user whose id the site signed with the channel's
-    `identity_secret` is verified, and so is the email the site gives for them.
+    `identity_secret` is verified, and so is the email when the site signed it too.
     """
 
     kind = "webchat"

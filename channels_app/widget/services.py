@@ -2,14 +2,18 @@
 identification, and the flood limits."""
 
 import base64
+import datetime
 import ipaddress
+import logging
 import mimetypes
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
+from django.utils import timezone
 
 from channels_app import services as channel_services
 from channels_app.adapters.webchat import (
@@ -23,16 +27,20 @@ from channels_app.contracts import WebhookRejected, WebhookRequest
 from channels_app.models import Channel
 from channels_app.widget import selectors
 from channels_app.widget.visitors import (
+    IdentityHashCheck,
+    IdentityKind,
     Visitor,
     frame_body,
     frame_signature,
-    identity_hash_is_valid,
+    identity_hash_check,
     visitor_new,
     visitor_verified,
     visitor_with_claims,
 )
 from inbox import services as inbox_services
 from inbox.models import Message, MessageDirection, MessageStatus
+
+logger = logging.getLogger(__name__)
 
 VISITOR_MESSAGES_PER_WINDOW = 20
 VISITOR_WINDOW_SECONDS = 10
@@ -229,6 +237,34 @@ def visitor_mark_read(*, channel: Channel, visitor: Visitor, up_to_message_id: i
     return count
 
 
+def legacy_identity_hashes_accepted() -> bool:
+    """Hashes of the bare value are accepted until WIDGET_LEGACY_IDENTITY_HASH_UNTIL (UTC)."""
+    until = settings.WIDGET_LEGACY_IDENTITY_HASH_UNTIL
+    return bool(until) and timezone.now().date() <= datetime.date.fromisoformat(until)
+
+
+def _identity_hash_accepted(
+    *, channel: Channel, kind: IdentityKind, value: str, given: str
+) -> bool:
+    check = identity_hash_check(
+        identity_secret=channel.secrets.get("identity_secret", ""),
+        kind=kind,
+        value=value,
+        given=given,
+        accept_legacy=legacy_identity_hashes_accepted(),
+    )
+    if check is IdentityHashCheck.LEGACY:
+        logger.warning(
+            "Channel %s: the site signed a widget %s without the '%s:' prefix; such hashes "
+            "are refused after %s",
+            channel.pk,
+            kind.value,
+            kind.value,
+            settings.WIDGET_LEGACY_IDENTITY_HASH_UNTIL,
+        )
+    return check is not IdentityHashCheck.INVALID
+
+
 def visitor_identify(
     *,
     channel: Channel,
@@ -242,10 +278,8 @@ def visitor_identify(
     """Fold what the visitor told us into their identity. With `user_id`, the site must
     prove it with `user_hash`; a wrong hash raises IdentityNotVerified and changes nothing."""
     if user_id or user_hash:
-        if not identity_hash_is_valid(
-            identity_secret=channel.secrets.get("identity_secret", ""),
-            user_id=user_id,
-            user_hash=user_hash,
+        if not _identity_hash_accepted(
+            channel=channel, kind=IdentityKind.USER, value=user_id, given=user_hash
         ):
             raise IdentityNotVerified(user_id)
         if visitor.is_verified and visitor.user_id != user_id:
@@ -254,10 +288,8 @@ def visitor_identify(
             visitor = visitor_new()
         # The hash vouches for the user id only; the email joins other profiles only if
         # the site signed it too, or a signed-in user could claim anyone's address.
-        is_email_verified = bool(email) and identity_hash_is_valid(
-            identity_secret=channel.secrets.get("identity_secret", ""),
-            user_id=email,
-            user_hash=email_hash,
+        is_email_verified = bool(email) and _identity_hash_accepted(
+            channel=channel, kind=IdentityKind.EMAIL, value=email, given=email_hash
         )
         return visitor_verified(
             visitor, user_id=user_id, name=name, email=email, is_email_verified=is_email_verified

@@ -11,6 +11,7 @@ import hmac
 import json
 import secrets
 from dataclasses import asdict, dataclass, replace
+from enum import StrEnum
 
 from django.core import signing
 from django.utils.crypto import salted_hmac
@@ -26,7 +27,7 @@ class Visitor:
     visitor_id: str
     name: str = ""
     email: str = ""
-    # Set only when the site proved who the visitor is (see identity_hash_is_valid).
+    # Set only when the site proved who the visitor is (see identity_hash_check).
     user_id: str = ""
     # The site also signed the email (email_hash): only then may it join another profile.
     is_email_verified: bool = False
@@ -86,17 +87,44 @@ def visitor_verified(
     )
 
 
-def identity_hash_is_valid(*, identity_secret: str, user_id: str, user_hash: str) -> bool:
-    """The site signs its user's id with the channel's identity secret: hex HMAC-SHA256."""
-    if not identity_secret or not user_id or not user_hash:
-        return False
+class IdentityKind(StrEnum):
+    """What a site signs. The kind is part of the signed message, so a signature for a
+    user id never verifies an email (a site whose users choose their ids would otherwise
+    let one pick `victim@example.com` and pass it off as that address)."""
+
+    USER = "user"
+    EMAIL = "email"
+
+
+class IdentityHashCheck(StrEnum):
+    VALID = "valid"
+    # The earlier form: HMAC of the bare value, the same for a user id and an email.
+    LEGACY = "legacy"
+    INVALID = "invalid"
+
+
+def identity_signature(*, identity_secret: str, kind: IdentityKind, value: str) -> str:
+    """hex HMAC-SHA256(identity_secret, "<kind>:<value>"), what the site computes."""
+    message = f"{kind.value}:{value}".encode()
+    return hmac.new(identity_secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def identity_hash_check(
+    *, identity_secret: str, kind: IdentityKind, value: str, given: str, accept_legacy: bool
+) -> IdentityHashCheck:
+    if not identity_secret or not value or not given:
+        return IdentityHashCheck.INVALID
     try:
-        signed = user_id.encode()
-        given = user_hash.strip().lower().encode()
+        given_bytes = given.strip().lower().encode()
+        expected = identity_signature(identity_secret=identity_secret, kind=kind, value=value)
+        legacy = hmac.new(identity_secret.encode(), value.encode(), hashlib.sha256).hexdigest()
     except UnicodeError:
-        return False
-    expected = hmac.new(identity_secret.encode(), signed, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected.encode(), given)
+        return IdentityHashCheck.INVALID
+    if hmac.compare_digest(expected.encode(), given_bytes):
+        return IdentityHashCheck.VALID
+    if accept_legacy and hmac.compare_digest(legacy.encode(), given_bytes):
+        return IdentityHashCheck.LEGACY
+    return IdentityHashCheck.INVALID
 
 
 def frame_signature(*, public_id: str, body: bytes) -> str:

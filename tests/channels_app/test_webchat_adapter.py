@@ -7,10 +7,12 @@ from channels_app.contracts import SignatureInvalid, WebhookRequest
 from channels_app.models import Channel, WebhookEvent
 from channels_app.widget.services import VisitorAttachment, visitor_message_send
 from channels_app.widget.visitors import (
+    IdentityHashCheck,
+    IdentityKind,
     Visitor,
     frame_body,
     frame_signature,
-    identity_hash_is_valid,
+    identity_hash_check,
     visitor_from_token,
     visitor_token,
 )
@@ -133,15 +135,25 @@ def test_a_visitor_token_only_works_on_its_own_channel():
     assert visitor_from_token(public_id="two", token=token) is None
 
 
-def test_the_identity_hash_is_an_hmac_of_the_user_id():
+def test_an_identity_hash_signs_the_kind_with_the_value():
     import hashlib
     import hmac
 
-    good = hmac.new(b"secret", b"42", hashlib.sha256).hexdigest()
+    user = hmac.new(b"secret", b"user:42", hashlib.sha256).hexdigest()
+    bare = hmac.new(b"secret", b"42", hashlib.sha256).hexdigest()
 
-    assert identity_hash_is_valid(identity_secret="secret", user_id="42", user_hash=good)
-    assert not identity_hash_is_valid(identity_secret="secret", user_id="43", user_hash=good)
-    assert not identity_hash_is_valid(identity_secret="", user_id="42", user_hash=good)
+    def check(given, *, value="42", kind=IdentityKind.USER, secret="secret", legacy=False):
+        return identity_hash_check(
+            identity_secret=secret, kind=kind, value=value, given=given, accept_legacy=legacy
+        )
+
+    assert check(user) is IdentityHashCheck.VALID
+    assert check(user.upper()) is IdentityHashCheck.VALID
+    assert check(user, value="43") is IdentityHashCheck.INVALID
+    assert check(user, kind=IdentityKind.EMAIL) is IdentityHashCheck.INVALID
+    assert check(user, secret="") is IdentityHashCheck.INVALID
+    assert check(bare) is IdentityHashCheck.INVALID
+    assert check(bare, legacy=True) is IdentityHashCheck.LEGACY
 
 
 def test_nul_and_lone_surrogates_from_a_visitor_never_lose_the_message():

@@ -50,7 +50,11 @@ def webchat(db, team):
 
 
 def user_hash(user_id: str, secret: str = WEBCHAT_IDENTITY_SECRET) -> str:
-    return hmac.new(secret.encode(), user_id.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(secret.encode(), f"user:{user_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def email_hash(email: str, secret: str = WEBCHAT_IDENTITY_SECRET) -> str:
+    return hmac.new(secret.encode(), f"email:{email}".encode(), hashlib.sha256).hexdigest()
 
 
 def widget_socket(channel, *, origin: str | None = WEBCHAT_ORIGIN) -> WebsocketCommunicator:
@@ -422,7 +426,7 @@ async def test_a_site_vouched_user_becomes_the_customer_with_that_email(webchat)
             "email": "Jane@Example.com",
             "name": "Jane",
             "user_hash": user_hash("42"),
-            "email_hash": user_hash("Jane@Example.com"),
+            "email_hash": email_hash("Jane@Example.com"),
         }
     )
     identified = await next_frame(widget, "identified")

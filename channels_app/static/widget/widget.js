@@ -1,7 +1,8 @@
 /* Switchboard website chat. Embed with:
  *   <script src="https://<host>/widget.js" data-channel="<public_id>" async></script>
- * Optional: data-user-id, data-user-hash (hex HMAC-SHA256 of the user id with the channel's
- * identity secret), data-email, data-name to say who a signed-in visitor is;
+ * Optional: data-user-id, data-user-hash (hex HMAC-SHA256 of "user:" + the user id with the
+ * channel's identity secret), data-email, data-email-hash (of "email:" + the email), data-name
+ * to say who a signed-in visitor is;
  * data-language ("en", "ru" or "pl") to fix the widget's language, else the browser's.
  * Everything the visitor or an operator wrote is inserted with textContent only. */
 (function () {

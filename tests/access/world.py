@@ -1,0 +1,96 @@
+"""One small installation in which every role has something to reach: the objects the
+permission matrix's paths name, built once per test."""
+
+from dataclasses import dataclass
+
+from django.core.files.base import ContentFile
+
+from customers.models import CustomerMerge
+from customers.services import customer_merge
+from inbox.models import Attachment, Conversation, MessageDirection, MessageStatus, Role, User
+from tests.factories import (
+    CannedResponseFactory,
+    ChannelFactory,
+    ConversationFactory,
+    CustomerFactory,
+    LabelFactory,
+    MessageFactory,
+    TeamFactory,
+    UserFactory,
+    WebchatChannelFactory,
+)
+
+ROLES = ("admin", "supervisor", "operator", "outsider", "anonymous")
+
+
+@dataclass
+class World:
+    users: dict[str, User | None]
+    # A serving operator who acts while the roles watch (see the socket matrix).
+    colleague: User
+    webchat_public_id: str
+    ids: dict[str, int | str]
+    conversation: Conversation
+    merge: CustomerMerge
+
+
+def world_build() -> World:
+    serving = TeamFactory(name="Serving")
+    other = TeamFactory(name="Elsewhere")
+    channel = ChannelFactory(teams=[serving])
+    other_channel = ChannelFactory(teams=[other])
+    webchat = WebchatChannelFactory(teams=[serving])
+    users: dict[str, User | None] = {
+        "admin": UserFactory(
+            username="matrix-admin", role=Role.ADMIN, is_staff=True, is_superuser=True
+        ),
+        "supervisor": UserFactory(username="matrix-supervisor", role=Role.SUPERVISOR),
+        "operator": UserFactory(username="matrix-operator", teams=[serving]),
+        "outsider": UserFactory(username="matrix-outsider", teams=[other]),
+        "anonymous": None,
+    }
+    colleague = UserFactory(username="matrix-colleague", teams=[serving])
+    customer = CustomerFactory()
+    conversation = ConversationFactory(channel=channel, customer=customer)
+    MessageFactory(conversation=conversation)
+    failed = MessageFactory(
+        conversation=conversation,
+        direction=MessageDirection.OUTBOUND,
+        status=MessageStatus.FAILED,
+        author=colleague,
+    )
+    attachment = Attachment.objects.create(
+        message=failed, filename="note.txt", content_type="text/plain", size=2
+    )
+    attachment.file.save("note.txt", ContentFile(b"hi"))
+    ConversationFactory(channel=other_channel)
+    duplicate = CustomerFactory()
+    ConversationFactory(channel=channel, customer=duplicate)
+    survivor, merged = CustomerFactory(), CustomerFactory()
+    ConversationFactory(channel=channel, customer=survivor)
+    ConversationFactory(channel=channel, customer=merged)
+    merge = customer_merge(survivor=survivor, merged=merged)
+    label = LabelFactory(name="matrix-label")
+    canned = CannedResponseFactory(shortcut="matrix-thanks")
+    return World(
+        users=users,
+        colleague=colleague,
+        webchat_public_id=str(webchat.public_id),
+        conversation=conversation,
+        merge=merge,
+        ids={
+            "conversation_id": conversation.pk,
+            "message_id": failed.pk,
+            "customer_id": customer.pk,
+            "duplicate_id": duplicate.pk,
+            "merge_id": merge.pk,
+            "channel_id": channel.pk,
+            "webchat_id": webchat.pk,
+            "label_id": label.pk,
+            "canned_response_id": canned.pk,
+            "team_id": other.pk,
+            "serving_team_id": serving.pk,
+            "operator_id": colleague.pk,
+            "attachment_path": attachment.file.name,
+        },
+    )
