@@ -12,6 +12,7 @@ from channels_app.contracts import (
     OutboundAttachment,
     OutboundMessage,
 )
+from channels_app.http import request_may_have_arrived
 from channels_app.registry import ADAPTERS, adapter_for
 from channels_app.services.administration import (
     channel_note_secrets_accepted,
@@ -89,6 +90,16 @@ def message_deliver(*, message_id: int, attempt: int, max_attempts: int) -> floa
             raise DeliveryFailed(conversation.channel.secrets_unreadable, is_retryable=False)
         result = adapter.send(outbound)
     except DeliveryFailed as failure:
+        if _may_have_reached_the_customer(adapter, failure):
+            # Trying again could give the customer the reply twice: the operator decides.
+            logger.warning("message %s: no answer came, left unknown: %s", message.pk, failure)
+            inbox_services.message_record_delivery_attempt(
+                message_id=message.pk,
+                error=f"no answer came, though the platform may have it: {failure.reason}",
+                is_outcome_unknown=True,
+                progress=failure.progress,
+            )
+            return None
         is_final = not failure.is_retryable or attempt >= max_attempts
         if failure.is_credential_rejected:
             channel_note_secrets_rejected(channel=conversation.channel, reason=failure.reason)
@@ -113,6 +124,17 @@ def message_deliver(*, message_id: int, attempt: int, max_attempts: int) -> floa
     )
     channel_note_secrets_accepted(channel=conversation.channel)
     return None
+
+
+def _may_have_reached_the_customer(adapter, failure: DeliveryFailed) -> bool:
+    """A failure worth retrying that came after the platform may have had the whole
+    request (a timeout waiting for its answer, a connection dropped meanwhile), on a
+    platform that does not drop a repeated send."""
+    return (
+        failure.is_retryable
+        and not adapter.deduplicates_resends
+        and request_may_have_arrived(failure)
+    )
 
 
 def _record_progress(message_id: int, progress: DeliveryProgress) -> None:

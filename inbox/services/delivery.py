@@ -101,14 +101,18 @@ def message_record_delivery_attempt(
     external_id: str | None = None,
     error: str = "",
     is_final: bool = False,
+    is_outcome_unknown: bool = False,
     progress: DeliveryProgress | None = None,
 ) -> Message | None:
     """Store the outcome of one send of a message this task claimed (`sending`): sent
-    (with the platform's id), failed, or queued again for a retry, with what went out of a
-    several-part reply before it failed. A success also settles a message the stale sweep
-    took meanwhile (queued again, or unknown); a failure then changes nothing."""
+    (with the platform's id), failed, unknown (no answer came, though the platform may
+    have it), or queued again for a retry, with what went out of a several-part reply
+    before it failed. A success also settles a message the stale sweep took meanwhile
+    (queued again, or unknown); a failure then changes nothing."""
     if not error:
         new_status = MessageStatus.SENT
+    elif is_outcome_unknown:
+        new_status = MessageStatus.UNKNOWN
     elif is_final:
         new_status = MessageStatus.FAILED
     else:
@@ -130,7 +134,7 @@ def message_record_delivery_attempt(
             message.external_id = external_id or message.external_id
             message.sent_at = timezone.now()
             message.error = ""
-        elif new_status == MessageStatus.FAILED:
+        elif new_status in (MessageStatus.FAILED, MessageStatus.UNKNOWN):
             message.error = error
         else:
             message.error = f"attempt {message.delivery_attempts} failed, retrying: {error}"

@@ -121,6 +121,36 @@ def test_a_retryable_failure_puts_the_claimed_message_back_in_the_queue(api_repl
 
 
 @pytest.mark.django_db
+def test_a_reply_whose_answer_was_lost_is_left_to_the_operator_not_sent_again(
+    telegram_conversation, operator, fake_telegram
+):
+    reply = message_reply(conversation=telegram_conversation, author=operator, body="Once only")
+    fake_telegram.lose_send_answers = True
+
+    delay = message_deliver(message_id=reply.pk, attempt=1, max_attempts=3)
+
+    assert delay is None
+    message = Message.objects.get(pk=reply.pk)
+    assert message.status == MessageStatus.UNKNOWN
+    assert "may have it" in message.error
+    # A stray copy of the task sends nothing more.
+    message_deliver(message_id=reply.pk, attempt=2, max_attempts=3)
+    assert len(fake_telegram.calls_to("sendMessage")) == 1
+
+
+@pytest.mark.django_db
+def test_a_reply_to_a_platform_that_drops_repeats_is_tried_again_after_a_lost_answer(
+    api_reply, callback_server
+):
+    callback_server.lose_answers = True
+
+    delay = message_deliver(message_id=api_reply.pk, attempt=1, max_attempts=3)
+
+    assert delay is not None
+    assert Message.objects.get(pk=api_reply.pk).status == MessageStatus.QUEUED
+
+
+@pytest.mark.django_db
 def test_retry_countdowns_stay_below_the_sweeps_deadlines(settings):
     settings.DELIVERY_SENDING_DEADLINE_SECONDS = 300
     settings.DELIVERY_STUCK_AFTER_SECONDS = 1800

@@ -3,6 +3,7 @@ https://core.telegram.org/bots/api documents them, and recording every request."
 
 import itertools
 import json
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -85,6 +86,9 @@ class FakeTelegram(FakeMethodApi[FakeError, BotApiCall]):
     held: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
     _hold_after: int | None = None
+    # Take each sendMessage, then drop the connection unanswered (a network failure after
+    # Telegram got it).
+    lose_send_answers: bool = False
 
     def hold_sends(self, *, after: int = 0) -> None:
         self.held.clear()
@@ -132,6 +136,10 @@ class FakeTelegram(FakeMethodApi[FakeError, BotApiCall]):
         if is_held and len(self.calls_to("sendMessage")) > (self._hold_after or 0):
             self.held.set()
             self.release.wait(60)
+        if method == "sendMessage" and self.lose_send_answers:
+            request.close_connection = True
+            request.connection.shutdown(socket.SHUT_RDWR)
+            return
         if prefix != f"/bot{self.token}":
             self._answer_bot_api(request, UNAUTHORIZED.status, UNAUTHORIZED.body)
             return
