@@ -59,8 +59,21 @@ _REQUEST_NEVER_WHOLE = (
 def request_may_have_arrived(failure: BaseException) -> bool:
     """Whether the transport error behind this failure came after the platform had the
     whole request, so that it may have acted on it although no answer came back."""
-    error = failure.__cause__ or failure.__context__
-    return isinstance(error, httpx.TransportError) and not isinstance(error, _REQUEST_NEVER_WHOLE)
+    error = _transport_error_behind(failure)
+    return error is not None and not isinstance(error, _REQUEST_NEVER_WHOLE)
+
+
+def _transport_error_behind(failure: BaseException) -> httpx.TransportError | None:
+    """The transport error a failure was raised from, through the failures that wrap it
+    (a several-part send adds how far it got)."""
+    seen: set[int] = set()
+    error: BaseException | None = failure
+    while error is not None and id(error) not in seen:
+        if isinstance(error, httpx.TransportError):
+            return error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None
 
 
 def delivery_failure_for_transport(error: httpx.HTTPError, *, platform: str) -> DeliveryFailed:

@@ -125,7 +125,7 @@ def test_a_reply_whose_answer_was_lost_is_left_to_the_operator_not_sent_again(
     telegram_conversation, operator, fake_telegram
 ):
     reply = message_reply(conversation=telegram_conversation, author=operator, body="Once only")
-    fake_telegram.lose_send_answers = True
+    fake_telegram.lose_send_answers_after = 0
 
     delay = message_deliver(message_id=reply.pk, attempt=1, max_attempts=3)
 
@@ -136,6 +136,22 @@ def test_a_reply_whose_answer_was_lost_is_left_to_the_operator_not_sent_again(
     # A stray copy of the task sends nothing more.
     message_deliver(message_id=reply.pk, attempt=2, max_attempts=3)
     assert len(fake_telegram.calls_to("sendMessage")) == 1
+
+
+@pytest.mark.django_db
+def test_a_several_part_reply_whose_second_answer_was_lost_keeps_its_first_part_sent(
+    telegram_conversation, operator, fake_telegram
+):
+    long_text = "Step by step. " * 400  # two Telegram messages
+    reply = message_reply(conversation=telegram_conversation, author=operator, body=long_text)
+    fake_telegram.lose_send_answers_after = 1
+
+    assert message_deliver(message_id=reply.pk, attempt=1, max_attempts=3) is None
+
+    message = Message.objects.get(pk=reply.pk)
+    assert message.status == MessageStatus.UNKNOWN
+    assert message.delivery_progress["parts_sent"] == 1
+    assert len(fake_telegram.calls_to("sendMessage")) == 2
 
 
 @pytest.mark.django_db

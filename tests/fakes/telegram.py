@@ -86,9 +86,9 @@ class FakeTelegram(FakeMethodApi[FakeError, BotApiCall]):
     held: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
     _hold_after: int | None = None
-    # Take each sendMessage, then drop the connection unanswered (a network failure after
-    # Telegram got it).
-    lose_send_answers: bool = False
+    # Take the sendMessage calls after the first n, then drop the connection unanswered (a
+    # network failure after Telegram got them).
+    lose_send_answers_after: int | None = None
 
     def hold_sends(self, *, after: int = 0) -> None:
         self.held.clear()
@@ -136,7 +136,8 @@ class FakeTelegram(FakeMethodApi[FakeError, BotApiCall]):
         if is_held and len(self.calls_to("sendMessage")) > (self._hold_after or 0):
             self.held.set()
             self.release.wait(60)
-        if method == "sendMessage" and self.lose_send_answers:
+        is_lost = method == "sendMessage" and self.lose_send_answers_after is not None
+        if is_lost and len(self.calls_to("sendMessage")) > (self.lose_send_answers_after or 0):
             request.close_connection = True
             request.connection.shutdown(socket.SHUT_RDWR)
             return

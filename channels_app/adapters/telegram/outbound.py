@@ -25,6 +25,7 @@ from channels_app.contracts import (
     OutboundMessage,
     OutboundSurvey,
 )
+from channels_app.http import request_may_have_arrived
 from inbox import csat
 
 if TYPE_CHECKING:
@@ -69,6 +70,8 @@ def message_send(bot: BotApi, outbound: OutboundMessage) -> DeliveryResult:
         try:
             result = _call_part(bot, parts[index], is_first=index == 0)
         except DeliveryFailed as failure:
+            if index == 0:
+                raise
             raise _partly_sent(
                 failure, sent=index, count=len(parts), first_external_id=first_external_id
             ) from failure
@@ -142,12 +145,18 @@ def _thank_you(channel: "Channel", answer: InboundMessage) -> str:
 
 def _call_part(bot: BotApi, part: _Part, *, is_first: bool) -> Any:
     """Send one part; a later part briefly throttled gets one more try in place, so
-    the customer does not wait a whole retry for the rest of the reply."""
+    the customer does not wait a whole retry for the rest of the reply. One Telegram may
+    have received (no answer came) is not tried again: it could arrive twice."""
     try:
         return bot.call(part.method, part.params)
     except DeliveryFailed as failure:
         wait = failure.retry_after if failure.retry_after is not None else 1.0
-        if is_first or not failure.is_retryable or wait > MAX_INLINE_WAIT_SECONDS:
+        if (
+            is_first
+            or not failure.is_retryable
+            or wait > MAX_INLINE_WAIT_SECONDS
+            or request_may_have_arrived(failure)
+        ):
             raise
         _sleep(wait)
         return bot.call(part.method, part.params)
@@ -205,8 +214,6 @@ def _text_chunks(text: str) -> Iterator[str]:
 def _partly_sent(
     failure: DeliveryFailed, *, sent: int, count: int, first_external_id: str | None
 ) -> DeliveryFailed:
-    if sent == 0:
-        return failure
     return DeliveryFailed(
         f"{failure.reason} (the reply went out in part: {sent} of its {count} Telegram "
         "messages were sent)",
