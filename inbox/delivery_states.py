@@ -19,6 +19,9 @@ FORWARD_ORDER = (
 )
 # What the operator may send again: nothing is under way for them.
 RESENDABLE = (MessageStatus.FAILED, MessageStatus.UNKNOWN)
+# Waiting to go out, or going out: a platform's report (a status, a watermark) is about an
+# earlier send of it (the operator's resend keeps its old platform id) and changes nothing.
+AWAITING_SEND = (MessageStatus.QUEUED, MessageStatus.SENDING)
 
 
 def delivery_status_may_move(

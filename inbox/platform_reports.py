@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from channels_app.contracts import DeliveryWatermark, OutboundEcho
 from inbox import realtime
-from inbox.delivery_states import statuses_that_may_become
+from inbox.delivery_states import AWAITING_SEND, statuses_that_may_become
 from inbox.models import Attachment, Conversation, Message, MessageDirection, MessageStatus
 
 logger = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ def message_store_echo(*, channel, echo: OutboundEcho) -> Message | None:
             channel=channel, direction=MessageDirection.OUTBOUND, conversation=conversation
         )
         if ours.filter(external_id=echo.external_id).exists() or (
-            echo.text and ours.filter(status=MessageStatus.QUEUED, body=echo.text).exists()
+            echo.text and ours.filter(status__in=AWAITING_SEND, body=echo.text).exists()
         ):
             return None
         try:
@@ -105,7 +105,9 @@ def messages_mark_up_to(*, channel, report: DeliveryWatermark) -> int:
     delivered or read, where that moves it forward; returns how many moved."""
     if report.status not in REPORTED_BY_WATERMARK:
         return 0
-    earlier = statuses_that_may_become(report.status)
+    earlier = [
+        status for status in statuses_that_may_become(report.status) if status not in AWAITING_SEND
+    ]
     with transaction.atomic():
         messages = list(
             Message.objects.select_for_update(of=("self",))

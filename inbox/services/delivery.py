@@ -15,7 +15,12 @@ from django.utils.translation import gettext
 
 from channels_app.contracts import DELIVER_MESSAGE_TASK, DeliveryProgress
 from inbox import realtime
-from inbox.delivery_states import RESENDABLE, delivery_status_may_move, statuses_that_may_become
+from inbox.delivery_states import (
+    AWAITING_SEND,
+    RESENDABLE,
+    delivery_status_may_move,
+    statuses_that_may_become,
+)
 from inbox.models import (
     Message,
     MessageDirection,
@@ -185,7 +190,7 @@ def message_update_status(
         )
         if message is None:
             return None
-        if not delivery_status_may_move(
+        if message.status in AWAITING_SEND or not delivery_status_may_move(
             current=message.status, new=status, is_own_bounce=is_own_bounce
         ):
             return message

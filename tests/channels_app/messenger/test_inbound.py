@@ -211,12 +211,15 @@ def test_the_echo_of_our_own_reply_is_never_a_second_copy(client, messenger_chan
     assert list(Message.objects.filter(direction="out")) == [ours]
 
 
-def test_an_echo_of_a_reply_still_being_sent_is_not_a_second_copy(client, messenger_channel):
+@pytest.mark.parametrize("status", ["queued", "sending"])
+def test_an_echo_of_a_reply_still_being_sent_is_not_a_second_copy(
+    client, messenger_channel, status
+):
     MESSENGER.post_fixture(client, messenger_channel, "text")
     ours = MessageFactory(
         conversation=Conversation.objects.get(),
         direction="out",
-        status="queued",
+        status=status,
         body="Yes, we have it in green too.",
     )
 

@@ -3,7 +3,7 @@
 import pytest
 
 from customers.models import Customer
-from inbox.models import MessageStatus
+from inbox.models import Message, MessageStatus
 from tests.channels_app.whatsapp.helpers import (
     SENT_WAMID,
     WA_ID,
@@ -101,6 +101,19 @@ def test_a_replayed_or_late_status_changes_nothing(
     assert sent_message.status == earlier
     assert sent_message.error == ""
     assert sent_message.updated_at == updated_at
+
+
+@pytest.mark.parametrize("report", ["status_sent", "status_delivered", "status_failed"])
+def test_a_late_report_of_an_earlier_send_leaves_the_operators_resend_alone(
+    client, sent_message, whatsapp_channel, report
+):
+    # The reply failed, and the operator sent it again: queued, with its old platform id.
+    Message.objects.filter(pk=sent_message.pk).update(status=MessageStatus.QUEUED)
+
+    post_fixture(client, whatsapp_channel, report)
+
+    sent_message.refresh_from_db()
+    assert sent_message.status == MessageStatus.QUEUED
 
 
 @pytest.mark.parametrize("status", [MessageStatus.FAILED, MessageStatus.UNKNOWN])
