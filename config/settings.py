@@ -426,7 +426,14 @@ REST_FRAMEWORK = {
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if IS_EMBEDDED or DEBUG else []),
 }
 
+# The API's schema and docs answer signed-in users (a session or a token) unless opened.
+API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", False)
 SPECTACULAR_SETTINGS = {
+    "SERVE_PERMISSIONS": [
+        "rest_framework.permissions.AllowAny"
+        if API_DOCS_PUBLIC
+        else "rest_framework.permissions.IsAuthenticated"
+    ],
     "TITLE": "Switchboard API",
     "DESCRIPTION": "Omnichannel support inbox: conversations, messages, customers, channels.",
     "VERSION": "1",

@@ -183,9 +183,9 @@ PAGE_MATRIX: dict[str, tuple[int, int, int, int, int]] = {
     "/logout/": (405, 405, 405, 405, 405),
     # The Django admin is for admins (staff) alone; others are sent to its sign-in.
     "/admin/": (200, 302, 302, 302, 302),
-    # The schema and its docs are public today.
-    "/api/v1/schema/": (200, 200, 200, 200, 200),
-    "/api/v1/docs/": (200, 200, 200, 200, 200),
+    # The schema and its docs are for signed-in users (API_DOCS_PUBLIC opens them).
+    "/api/v1/schema/": (200, 200, 200, 200, 401),
+    "/api/v1/docs/": (200, 200, 200, 200, 401),
     "/media/{attachment_path}": (200, 200, 200, 404, 401),
     "/widget.js": (200, 200, 200, 200, 200),
     "/jsi18n/": (200, 200, 200, 200, 200),

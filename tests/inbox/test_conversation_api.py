@@ -256,13 +256,15 @@ def test_unknown_api_paths_answer_json_404(operator_client):
     assert response.json()["error"] == "not_found"
 
 
-def test_the_openapi_schema_and_docs_are_served(operator_client, client):
+def test_the_openapi_schema_and_docs_are_served_to_signed_in_users(operator_client, client):
     schema = operator_client.get("/api/v1/schema/?format=json")
     assert schema.status_code == 200
     paths = schema.json()["paths"]
     assert "/api/v1/conversations/{conversation_id}/messages/" in paths
     assert "/api/v1/channels/" in paths
-    assert client.get("/api/v1/docs/").status_code == 200
+    assert operator_client.get("/api/v1/docs/").status_code == 200
+    assert client.get("/api/v1/schema/?format=json").status_code == 401
+    assert client.get("/api/v1/docs/").status_code == 401
 
 
 def test_every_endpoint_is_described_in_the_openapi_schema():

@@ -120,14 +120,18 @@ def test_unstorable_text_over_the_wire_is_a_400_on_either_webhook_path(
     assert response.json()["error"] == "invalid"
 
 
-def test_pages_and_health_answer_in_production_mode(live_server_url):
+def test_pages_and_health_answer_in_production_mode(live_server_url, operator):
     assert httpx.get(f"{live_server_url}/healthz/").json() == {
         "status": "ok",
         "database": "ok",
         "redis": "ok",
     }
     assert httpx.get(f"{live_server_url}/admin/login/").status_code == 200
-    docs = httpx.get(f"{live_server_url}/api/v1/docs/")
+    assert httpx.get(f"{live_server_url}/api/v1/docs/").status_code == 401
+    token = people.operator_api_token(user=operator)
+    docs = httpx.get(
+        f"{live_server_url}/api/v1/docs/", headers={"Authorization": f"Token {token}"}
+    )
     assert docs.status_code == 200
     # Swagger UI comes from us, not a CDN: the docs work with no way out to the internet.
     scripts = re.findall(r'<script src="([^"]+)"', docs.text)
