@@ -129,9 +129,7 @@ def test_pages_and_health_answer_in_production_mode(live_server_url, operator):
     assert httpx.get(f"{live_server_url}/admin/login/").status_code == 200
     assert httpx.get(f"{live_server_url}/api/v1/docs/").status_code == 401
     token = people.operator_api_token(user=operator)
-    docs = httpx.get(
-        f"{live_server_url}/api/v1/docs/", headers={"Authorization": f"Token {token}"}
-    )
+    docs = httpx.get(f"{live_server_url}/api/v1/docs/", headers={"Authorization": f"Token {token}"})
     assert docs.status_code == 200
     # Swagger UI comes from us, not a CDN: the docs work with no way out to the internet.
     scripts = re.findall(r'<script src="([^"]+)"', docs.text)
