@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from celery import shared_task
 from django.conf import settings
 
@@ -32,6 +34,13 @@ def attachment_fetch_media(self, attachment_id: int) -> None:
     )
     if delay is not None:
         raise self.retry(countdown=delay)
+
+
+@shared_task(name="channels_app.tasks.attachments_fetch_lost", ignore_result=True)
+def attachments_fetch_lost() -> int:
+    return services.attachments_fetch_lost(
+        older_than=timedelta(seconds=settings.DELIVERY_STUCK_AFTER_SECONDS)
+    )
 
 
 @shared_task(name=FETCH_SENDER_NAME_TASK, ignore_result=True)

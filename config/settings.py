@@ -344,6 +344,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inbox.tasks.messages_requeue_stuck",
         "schedule": env_float("DELIVERY_STUCK_SWEEP_SECONDS", 300.0),
     },
+    "fetch-lost-attachments": {
+        "task": "channels_app.tasks.attachments_fetch_lost",
+        "schedule": env_float("DELIVERY_STUCK_SWEEP_SECONDS", 300.0),
+    },
     "settle-stale-sending-replies": {
         "task": "channels_app.tasks.messages_settle_stale_sending",
         "schedule": env_float("DELIVERY_SENDING_SWEEP_SECONDS", 60.0),

@@ -27,7 +27,7 @@ from channels_app.services.inbound import (
     webhook_receive,
     webhook_verification,
 )
-from channels_app.services.media_fetch import attachment_fetch_media
+from channels_app.services.media_fetch import attachment_fetch_media, attachments_fetch_lost
 from channels_app.services.reprocessing import (
     webhook_events_reprocess,
     webhook_events_reprocess_failed,
@@ -40,6 +40,7 @@ __all__ = [
     "ConfigInvalid",
     "WebhookOutcome",
     "attachment_fetch_media",
+    "attachments_fetch_lost",
     "channel_audit_state",
     "channel_cached_active",
     "channel_changes_record",

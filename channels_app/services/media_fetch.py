@@ -1,6 +1,11 @@
 """Files an inbound message only names (a platform's media id) fetched into our storage
 by a task after the message is stored."""
 
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
 from channels_app.contracts import FETCH_MEDIA_TASK, DeliveryFailed
 from channels_app.registry import adapter_for
 from inbox import selectors as inbox_selectors
@@ -15,6 +20,21 @@ def message_media_fetch_on_commit(attachments) -> None:
         for attachment in attachments
         if attachment.media_id and not attachment.file and not attachment.fetch_error
     )
+
+
+def attachments_fetch_lost(*, older_than: timedelta, within: timedelta = timedelta(days=1)) -> int:
+    """Queue again the fetches of files still missing `older_than` after their message
+    came (longer than any retry's backoff), for messages of the last `within`; returns how
+    many. A fetch fetched twice stores the same file."""
+    now = timezone.now()
+    attachment_ids = inbox_selectors.attachment_ids_still_unfetched(
+        created_after=now - within, created_before=now - older_than, limit=500
+    )
+    with transaction.atomic():
+        inbox_services.tasks_send_on_commit(
+            (FETCH_MEDIA_TASK, [attachment_id]) for attachment_id in attachment_ids
+        )
+    return len(attachment_ids)
 
 
 def attachment_fetch_media(*, attachment_id: int, attempt: int, max_attempts: int) -> float | None:

@@ -108,6 +108,19 @@ def attachment_for_fetch(*, attachment_id: int):
     )
 
 
+def attachment_ids_still_unfetched(*, created_after, created_before, limit: int) -> list[int]:
+    """Attachments that only name their platform's file, neither fetched nor given up on,
+    created in that span: their fetch task was lost (say, a retry the broker refused)."""
+    return list(
+        Attachment.objects.filter(
+            file="", fetch_error="", created_at__gt=created_after, created_at__lt=created_before
+        )
+        .exclude(media_id="")
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
 def attachment_by_file_name(*, file_name: str):
     """The stored attachment behind a media path, whoever asks (for signed links)."""
     return Attachment.objects.filter(file=file_name).exclude(file="").first()

@@ -4,14 +4,16 @@ what it refused is sent by the sweep, and nothing it took is sent again."""
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from channels_app.contracts import DELIVER_MESSAGE_TASK
+from channels_app import services as channel_services
+from channels_app.contracts import DELIVER_MESSAGE_TASK, FETCH_MEDIA_TASK
 from config.celery import app as celery_app
 from inbox import services
-from inbox.models import PendingTask
+from inbox.models import Attachment, PendingTask
 from inbox.task_outbox import pending_tasks_send_due
-from tests.factories import ConversationFactory
+from tests.factories import ConversationFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -92,3 +94,23 @@ def test_a_retry_the_broker_refused_is_not_sent_before_its_time(broker):
     assert pending_tasks_send_due(older_than=timedelta(0)) == 0
     PendingTask.objects.update(not_before=PendingTask.objects.get().created_at)
     assert pending_tasks_send_due(older_than=timedelta(0)) == 1
+
+
+def test_a_file_whose_fetch_was_lost_is_fetched_again_and_one_given_up_on_is_not(
+    broker, conversation, django_capture_on_commit_callbacks
+):
+    message = MessageFactory(conversation=conversation)
+    lost = Attachment.objects.create(message=message, media_id="photo-1", filename="a.jpg")
+    given_up = Attachment.objects.create(
+        message=message, media_id="photo-2", filename="b.jpg", fetch_error="expired"
+    )
+    recent = Attachment.objects.create(message=message, media_id="photo-3", filename="c.jpg")
+    long_ago = timezone.now() - timedelta(hours=2)
+    Attachment.objects.filter(pk__in=[lost.pk, given_up.pk]).update(created_at=long_ago)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = channel_services.attachments_fetch_lost(older_than=timedelta(hours=1))
+
+    assert queued == 1
+    assert broker.taken == [(FETCH_MEDIA_TASK, [lost.pk], None)]
+    assert recent.pk not in [args[0] for _, args, _ in broker.taken]
