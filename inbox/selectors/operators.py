@@ -1,14 +1,18 @@
 """Reads on operators: teams and their members, who is online, whom a team's next
 conversation goes to, and which realtime groups an operator's socket joins."""
 
+import logging
 import time
 from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from redis.exceptions import RedisError
 
 from inbox.models import ConversationStatus, Team, User
 from inbox.visibility import channel_ids_visible_to
+
+logger = logging.getLogger(__name__)
 
 
 def teams_with_members() -> QuerySet[Team]:
@@ -73,7 +77,12 @@ def presence_statuses(operator_ids: Sequence[int]) -> dict[int, str]:
     """Each operator's status: online, away or offline."""
     from django.core.cache import cache
 
-    recorded = cache.get_many([presence_cache_key(pk) for pk in operator_ids])
+    try:
+        recorded = cache.get_many([presence_cache_key(pk) for pk in operator_ids])
+    except RedisError:
+        # Presence lives in Redis alone: while it is away nobody is known to be online.
+        logger.warning("presence unknown: the cache is unreachable", exc_info=True)
+        recorded = {}
     now = time.time()
     return {
         pk: presence_status_of(presence_live_sockets(recorded.get(presence_cache_key(pk)), now=now))

@@ -6,12 +6,14 @@ import time
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from django.core.cache import cache
+from django.test import override_settings
 
 from inbox import realtime
 from inbox.selectors import operator_presence_list, presence_cache_key
 from inbox.services import operator_presence_set
 from tests.factories import UserFactory
 from tests.inbox.test_inbox_consumer import connect, next_event_of_type
+from tests.mail_servers import free_port
 
 
 @pytest.fixture(autouse=True)
@@ -168,3 +170,23 @@ def test_the_presence_endpoint_needs_login_and_lists_who_is_on(client, operator)
             }
         ]
     }
+
+
+@pytest.mark.django_db
+def test_the_presence_endpoint_answers_while_redis_is_away(client, operator):
+    set_presence(operator, "online")
+    client.force_login(operator)
+    # Nothing listens on that port: every cache call is refused, as when Redis is down.
+    unreachable = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+
+    with override_settings(CACHES=unreachable):
+        response = client.get("/inbox/presence/")
+
+    assert response.status_code == 200
+    assert response.json() == {"operators": []}
