@@ -37,12 +37,62 @@ def message_deliver(*, message_id: int, attempt: int, max_attempts: int) -> floa
     """
     if not inbox_services.message_claim_for_sending(message_id=message_id):
         return None
-    message = inbox_selectors.message_for_delivery(message_id=message_id)
-    if message is None:
-        return None
+    try:
+        message = inbox_selectors.message_for_delivery(message_id=message_id)
+        if message is None:
+            return None
+        conversation = message.conversation
+        adapter = adapter_for(conversation.channel)
+        outbound = _outbound_for(message, adapter)
+    except Exception:
+        # Nothing went out: back to the queue, rather than left looking like a cut-off send.
+        inbox_services.message_release_claim(message_id=message_id)
+        raise
+    try:
+        if conversation.channel.secrets_unreadable:
+            raise DeliveryFailed(conversation.channel.secrets_unreadable, is_retryable=False)
+        result = adapter.send(outbound)
+    except DeliveryFailed as failure:
+        if _may_have_reached_the_customer(adapter, failure):
+            # Trying again could give the customer the reply twice: the operator decides.
+            logger.warning("message %s: no answer came, left unknown: %s", message.pk, failure)
+            inbox_services.message_record_delivery_attempt(
+                message_id=message.pk,
+                error=f"no answer came, though the platform may have it: {failure.reason}",
+                is_outcome_unknown=True,
+                progress=failure.progress,
+            )
+            return None
+        is_final = not failure.is_retryable or attempt >= max_attempts
+        if failure.is_credential_rejected:
+            channel_note_secrets_rejected(channel=conversation.channel, reason=failure.reason)
+        if failure.is_recipient_unreachable:
+            identity_set_reachable(
+                kind=conversation.channel.kind,
+                value=conversation.recipient_address,
+                is_reachable=False,
+            )
+        inbox_services.message_record_delivery_attempt(
+            message_id=message.pk,
+            error=failure.reason,
+            is_final=is_final,
+            progress=failure.progress,
+        )
+        if is_final:
+            logger.warning("message %s failed: %s", message.pk, failure.reason)
+            return None
+        return inbox_services.delivery_retry_delay(attempt=attempt, retry_after=failure.retry_after)
+    inbox_services.message_record_delivery_attempt(
+        message_id=message.pk, external_id=result.external_id
+    )
+    channel_note_secrets_accepted(channel=conversation.channel)
+    return None
+
+
+def _outbound_for(message, adapter) -> OutboundMessage:
+    """What the adapter needs to send `message`, read from the database."""
     conversation = message.conversation
-    adapter = adapter_for(conversation.channel)
-    outbound = OutboundMessage(
+    return OutboundMessage(
         message_id=message.pk,
         conversation_id=conversation.pk,
         recipient_address=conversation.recipient_address,
@@ -85,45 +135,6 @@ def message_deliver(*, message_id: int, attempt: int, max_attempts: int) -> floa
         created_at=message.created_at,
         record_progress=functools.partial(_record_progress, message.pk),
     )
-    try:
-        if conversation.channel.secrets_unreadable:
-            raise DeliveryFailed(conversation.channel.secrets_unreadable, is_retryable=False)
-        result = adapter.send(outbound)
-    except DeliveryFailed as failure:
-        if _may_have_reached_the_customer(adapter, failure):
-            # Trying again could give the customer the reply twice: the operator decides.
-            logger.warning("message %s: no answer came, left unknown: %s", message.pk, failure)
-            inbox_services.message_record_delivery_attempt(
-                message_id=message.pk,
-                error=f"no answer came, though the platform may have it: {failure.reason}",
-                is_outcome_unknown=True,
-                progress=failure.progress,
-            )
-            return None
-        is_final = not failure.is_retryable or attempt >= max_attempts
-        if failure.is_credential_rejected:
-            channel_note_secrets_rejected(channel=conversation.channel, reason=failure.reason)
-        if failure.is_recipient_unreachable:
-            identity_set_reachable(
-                kind=conversation.channel.kind,
-                value=conversation.recipient_address,
-                is_reachable=False,
-            )
-        inbox_services.message_record_delivery_attempt(
-            message_id=message.pk,
-            error=failure.reason,
-            is_final=is_final,
-            progress=failure.progress,
-        )
-        if is_final:
-            logger.warning("message %s failed: %s", message.pk, failure.reason)
-            return None
-        return inbox_services.delivery_retry_delay(attempt=attempt, retry_after=failure.retry_after)
-    inbox_services.message_record_delivery_attempt(
-        message_id=message.pk, external_id=result.external_id
-    )
-    channel_note_secrets_accepted(channel=conversation.channel)
-    return None
 
 
 def _may_have_reached_the_customer(adapter, failure: DeliveryFailed) -> bool:

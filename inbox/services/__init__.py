@@ -60,6 +60,7 @@ from inbox.services.reply import message_reply
 from inbox.services.sending import (
     message_claim_for_sending,
     message_record_progress,
+    message_release_claim,
     messages_settle_stale_sending,
 )
 from inbox.task_outbox import task_send_on_commit, tasks_send_on_commit
@@ -90,6 +91,7 @@ __all__ = [
     "message_receive",
     "message_record_delivery_attempt",
     "message_record_progress",
+    "message_release_claim",
     "message_reply",
     "message_reply_once",
     "message_retry_delivery",

@@ -36,6 +36,13 @@ def message_claim_for_sending(*, message_id: int) -> bool:
     return claimed == 1
 
 
+def message_release_claim(*, message_id: int) -> None:
+    """Put a claimed message back in the queue when its send never started."""
+    Message.objects.filter(pk=message_id, status=MessageStatus.SENDING).update(
+        status=MessageStatus.QUEUED, updated_at=timezone.now()
+    )
+
+
 def message_record_progress(*, message_id: int, progress: DeliveryProgress) -> None:
     """Keep how much of a several-part reply went out before its next part is sent, so
     a later try (or the operator's resend) never repeats a part; it also shows the send

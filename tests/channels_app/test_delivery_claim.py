@@ -11,6 +11,8 @@ from django.db import connections
 from django.utils import timezone
 
 from channels_app.contracts import SETTLE_STALE_SENDING_TASK
+from channels_app.models import Channel
+from channels_app.registry import UnknownChannelKind
 from channels_app.services import message_deliver, messages_settle_stale_sending
 from inbox.models import Conversation, Message, MessageStatus
 from inbox.services import delivery_retry_delay, message_reply
@@ -384,3 +386,14 @@ def test_which_platforms_get_a_cut_off_send_again_and_which_leave_it_to_the_oper
     from channels_app.registry import adapter_class
 
     assert adapter_class(kind).deduplicates_resends is drops_repeats
+
+
+@pytest.mark.django_db
+def test_a_send_that_never_started_goes_back_to_the_queue_not_to_unknown(api_reply):
+    # A channel of a kind this installation no longer has: the send cannot even be prepared.
+    Channel.objects.filter(pk=api_reply.channel_id).update(kind="retired")
+
+    with pytest.raises(UnknownChannelKind):
+        message_deliver(message_id=api_reply.pk, attempt=1, max_attempts=3)
+
+    assert Message.objects.get(pk=api_reply.pk).status == MessageStatus.QUEUED
