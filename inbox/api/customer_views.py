@@ -13,7 +13,8 @@ from inbox import selectors, services
 from inbox.api import serializers as s
 from inbox.api.base import RowListApi, current_operator, get_or_invalid
 from inbox.api.permissions import IsSupervisor
-from inbox.audit.records import audit_actor, audit_client_address
+from inbox.audit.records import audit_actor
+from inbox.client_addresses import request_client_address
 from inbox.personal_data.export import customer_export
 from inbox.representations import customer_row_representation
 
@@ -95,7 +96,7 @@ class CustomerMergeApi(APIView):
                 survivor=survivor,
                 merged=merged,
                 merged_by=current_operator(request),
-                address=audit_client_address(request),
+                address=request_client_address(request),
             )
         except CustomerMergeError as error:
             raise ValidationError({"other": [str(error)]}) from error
@@ -116,7 +117,7 @@ class CustomerMergeUndoApi(APIView):
             merge = services.customer_merge_undo_with_conversations(
                 merge=merge,
                 undone_by=current_operator(request),
-                address=audit_client_address(request),
+                address=request_client_address(request),
             )
         except CustomerMergeError as error:
             raise ValidationError({"non_field_errors": [str(error)]}) from error

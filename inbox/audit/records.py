@@ -13,12 +13,6 @@ from inbox.client_addresses import request_client_address
 from inbox.models import User
 
 
-def audit_client_address(request: HttpRequest) -> str:
-    """The address a request came from, as the audit log records it: the one the login
-    throttle uses, so both name the same client."""
-    return request_client_address(request)
-
-
 @dataclass(frozen=True)
 class AuditActor:
     """Who did it and from where; `user` None is the system (a beat task, a command)."""
@@ -34,7 +28,7 @@ def audit_actor(request: HttpRequest) -> AuditActor:
     user = getattr(request, "user", None)
     return AuditActor(
         user=user if user is not None and user.is_authenticated else None,
-        address=audit_client_address(request),
+        address=request_client_address(request),
     )
 
 

@@ -4,7 +4,8 @@ them (its login views have no other hook): each one becomes an audit record."""
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 
 from inbox.audit.models import AuditAction
-from inbox.audit.records import AuditActor, audit_client_address, audit_record
+from inbox.audit.records import AuditActor, audit_record
+from inbox.client_addresses import request_client_address
 from inbox.models import User
 
 
@@ -13,7 +14,7 @@ def _signed_in(sender, request, user, **kwargs) -> None:
         return
     audit_record(
         action=AuditAction.LOGIN,
-        actor=AuditActor(user=user, address=audit_client_address(request)),
+        actor=AuditActor(user=user, address=request_client_address(request)),
         target_type="operator",
         target_id=user.pk,
         details={"via": _via(request)},
@@ -29,7 +30,7 @@ def _sign_in_failed(sender, credentials, request=None, **kwargs) -> None:
     user = User.objects.filter(username=typed).first() if typed else None
     audit_record(
         action=AuditAction.LOGIN_FAILED,
-        actor=AuditActor(user=user, address=audit_client_address(request)),
+        actor=AuditActor(user=user, address=request_client_address(request)),
         actor_username=typed,
         target_type="operator",
         target_id=user.pk if user else "",
