@@ -304,15 +304,13 @@ def _message_select() -> str:
 
 def _message_text(row: tuple) -> str:
     before, body_html, between, after, attachments_values, raw_body_html = row[2:]
-    if attachments_values is None:
-        return f"{before}{body_html}{between}[]{after}"
     if isinstance(attachments_values, str):
         attachments_values = json.loads(attachments_values)
     attachments = [
         Attachment.from_db(connection.alias, _ATTACHMENT_FIELDS, values)
-        for values in attachments_values
+        for values in attachments_values or ()
     ]
-    if raw_body_html:
+    if raw_body_html and "cid:" in raw_body_html.lower():
         body_html = _json(body_html_with_inline_images(raw_body_html, attachments))
     listed = _json([attachment_representation(attachment) for attachment in attachments])
     return f"{before}{body_html}{between}{listed}{after}"

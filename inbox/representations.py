@@ -59,22 +59,29 @@ def attachment_representation(attachment: Attachment) -> dict[str, Any]:
     }
 
 
-_CID_SOURCE = re.compile(r"""(\bsrc\s*=\s*["']?)cid:([^"'\s>]+)""", re.IGNORECASE)
+_CID_SOURCE = re.compile(r"""\bsrc(\s*=\s*["']?)cid:([^"'\s>]+)""", re.IGNORECASE)
 
 
 def body_html_with_inline_images(body_html: str, attachments: Sequence[Attachment]) -> str:
+    """The HTML with `cid:` sources pointing at their stored attachments.
+
+    A `cid:` the message does not carry keeps its name in `data-missing-src`: left as a
+    source, the browser would try to fetch it.
+    """
+    if "cid:" not in body_html.lower():
+        return body_html
     # Signed links: the HTML is shown in a sandboxed frame, whose requests carry no session.
     by_content_id = {
         attachment.content_id: attachment_public_url(attachment)
         for attachment in attachments
         if attachment.content_id
     }
-    if not by_content_id:
-        return body_html
 
     def source(match: re.Match[str]) -> str:
         url = by_content_id.get(match.group(2))
-        return f"{match.group(1)}{html.escape(url)}" if url else match.group(0)
+        if url is None:
+            return f"data-missing-src{match.group(1)}cid:{match.group(2)}"
+        return f"src{match.group(1)}{html.escape(url)}"
 
     return _CID_SOURCE.sub(source, body_html)
 

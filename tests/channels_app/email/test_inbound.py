@@ -387,6 +387,22 @@ def test_inline_images_and_attachments_are_stored(email_channel):
     assert "cid:photo1" not in shown and inline.url in shown
 
 
+def test_an_inline_image_the_mail_did_not_carry_is_never_requested(email_channel):
+    mail = EmailMessage()
+    mail["From"] = "Ivan <ivan@example.com>"
+    mail["To"] = SUPPORT
+    mail["Subject"] = "Logo"
+    mail["Message-ID"] = make_msgid()
+    mail.set_content("Our logo.")
+    mail.add_alternative('<p>Our logo.</p><img src="cid:logo@x" alt="logo">', subtype="html")
+
+    mail_receive(channel=email_channel, raw=mail.as_bytes())
+
+    shown = message_representation(Message.objects.get())["body_html"]
+    assert ' src="' not in shown
+    assert 'data-missing-src="cid:logo@x"' in shown
+
+
 def test_a_relay_senders_customer_is_the_reply_to_address(email_channel):
     email_channel.config = {**email_channel.config, "relay_senders": ["@forms.example.com"]}
     email_channel.save()
