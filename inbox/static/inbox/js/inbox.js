@@ -99,6 +99,7 @@ function onConversationChanged(conversation) {
 }
 
 function onMessageCreated({ conversation_id: id, message }) {
+  thread.noteLiveChange(id);
   const isOpen = thread.current()?.id === id;
   if (isOpen) {
     thread.appendMessage(message);

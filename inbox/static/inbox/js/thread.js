@@ -9,6 +9,7 @@ import { format } from "./i18n.js";
 import { eventItem, labelChips, messageItem, toggleEmailPart } from "./render.js";
 
 const NEAR_BOTTOM_PX = 80;
+const PANE_FETCH_ATTEMPTS = 3;
 
 // Delivery only moves forward; an older copy (the reply's own response, an event that
 // arrived late) must not turn a sent tick back into a clock. Failed and unknown are not
@@ -38,6 +39,27 @@ export function setupThread({ me, statuses, showToast, onChoose, onBack, onRefre
 
   let openConversation = null;
   let openToken = 0;
+  // Fetches of a pane under way, each counting the live changes to its conversation
+  // that arrived meanwhile: the pane may have been rendered before them.
+  const paneFetches = new Set();
+
+  function noteLiveChange(conversationId) {
+    for (const fetch of paneFetches) if (fetch.id === conversationId) fetch.changes += 1;
+  }
+
+  async function fetchPane(id) {
+    const fetch = { id, changes: 0 };
+    paneFetches.add(fetch);
+    try {
+      for (let attempt = 1; ; attempt += 1) {
+        const changesBefore = fetch.changes;
+        const pane = await api.get(`/inbox/conversations/${id}/`);
+        if (fetch.changes === changesBefore || attempt === PANE_FETCH_ATTEMPTS) return pane;
+      }
+    } finally {
+      paneFetches.delete(fetch);
+    }
+  }
 
   function isNearBottom() {
     return threadScroll.scrollHeight - threadScroll.scrollTop - threadScroll.clientHeight < NEAR_BOTTOM_PX;
@@ -89,6 +111,7 @@ export function setupThread({ me, statuses, showToast, onChoose, onBack, onRefre
   }
 
   function appendMessage(message) {
+    noteLiveChange(message.conversation_id);
     if (document.getElementById(`message-${message.id}`)) {
       replaceMessage(message);
       return;
@@ -101,10 +124,12 @@ export function setupThread({ me, statuses, showToast, onChoose, onBack, onRefre
   }
 
   function onMessageUpdated(event) {
+    noteLiveChange(event.conversation_id);
     if (openConversation?.id === event.conversation_id) replaceMessage(event.message);
   }
 
   function onConversationEvent(event) {
+    noteLiveChange(event.conversation_id);
     if (!openConversation || event.conversation_id !== openConversation.id) return;
     if (document.getElementById(`event-${event.event.id}`)) return;
     const stickToBottom = isNearBottom();
@@ -115,6 +140,7 @@ export function setupThread({ me, statuses, showToast, onChoose, onBack, onRefre
 
   /** Take in a change of the open conversation; false when it is not the open one. */
   function update(conversation) {
+    noteLiveChange(conversation.id);
     if (openConversation?.id !== conversation.id) return false;
     openConversation = { ...openConversation, ...conversation };
     applyHeaderState(conversation);
@@ -138,7 +164,7 @@ export function setupThread({ me, statuses, showToast, onChoose, onBack, onRefre
     threadPane.setAttribute("aria-busy", "true");
     let pane;
     try {
-      pane = await api.get(`/inbox/conversations/${id}/`);
+      pane = await fetchPane(id);
     } catch (error) {
       if (token === openToken) threadPane.setAttribute("aria-busy", "false");
       showToast(
@@ -164,7 +190,7 @@ export function setupThread({ me, statuses, showToast, onChoose, onBack, onRefre
     const id = openConversation.id;
     const stickToBottom = isNearBottom();
     try {
-      const pane = await api.get(`/inbox/conversations/${id}/`);
+      const pane = await fetchPane(id);
       if (openConversation?.id !== id) return;
       openConversation = pane.conversation;
       showPane(pane);
@@ -212,6 +238,7 @@ export function setupThread({ me, statuses, showToast, onChoose, onBack, onRefre
     open,
     refresh,
     update,
+    noteLiveChange,
     appendMessage,
     onMessageUpdated,
     onConversationEvent,
