@@ -91,6 +91,13 @@ def _current_code_or_password_checked(
             login_throttle.login_failure_record(
                 username=user.username, address=actor.address, via=via
             )
+            audit_record(
+                action=AuditAction.LOGIN_FAILED,
+                actor=actor,
+                target_type="operator",
+                target_id=user.pk,
+                details={"via": via},
+            )
             raise TwoFactorRefused(gettext("That password is not right."))
         return
     check = sign_in_code_check(user=user, code=code, actor=actor, via=via)

@@ -79,6 +79,8 @@ def test_it_is_turned_off_with_the_password_not_a_wrong_one(client, signed_in):
 
     client.post("/settings/two-factor/turn-off/", {"password": "not-it"})
     assert TOTPDevice.objects.filter(user=signed_in).exists()
+    [wrong_password] = records(AuditAction.LOGIN_FAILED)
+    assert wrong_password.details == {"via": "two-factor-off"}
     answer = client.post("/settings/two-factor/turn-off/", {"password": PASSWORD}, follow=True)
 
     assert "Two-step sign-in is off." in answer.content.decode()
