@@ -402,6 +402,8 @@ OTP_TOTP_SYNC = False
 # Between the password and the code (or setting the app up): after this the password is
 # asked again.
 TWO_FACTOR_PENDING_SECONDS = env_int("TWO_FACTOR_PENDING_SECONDS", 600)
+if TWO_FACTOR_PENDING_SECONDS < 1:
+    raise RuntimeError("TWO_FACTOR_PENDING_SECONDS must be positive")
 
 # The languages the product speaks. LANGUAGE_CODE is the last fallback of an operator's
 # pages and of what a customer reads (see customers.languages).
