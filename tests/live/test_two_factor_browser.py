@@ -64,6 +64,8 @@ def test_an_operator_turns_two_step_sign_in_on_and_signs_in_with_codes(
     operator_with_password("anna", "Anna", team)
     page = open_pages()
     requested = requests_seen(page)
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
     password_step(page, live_server_url, "anna")
     wait_live(page)
 
@@ -87,6 +89,7 @@ def test_an_operator_turns_two_step_sign_in_on_and_signs_in_with_codes(
     assert "used already" in page.locator("#code-error").inner_text()
     assert "/login/code/" in page.url
     assert page.errors == []
+    assert not [line for line in console if "Content Security Policy" in line]
     # The QR code and everything else came from this server alone.
     assert requested and all(url.startswith(live_server_url) for url in requested)
 
