@@ -1,10 +1,11 @@
-"""Demo data for `make demo`: people, a team, API, email, VK and Viber channels and a few
-conversations.
+"""Demo data for `make demo`: people (one with two-step sign-in), a team, API, email, VK
+and Viber channels and a few conversations.
 
 Customers and messages go in through the same path as real webhooks, so the demo
 shows the product as it behaves.
 """
 
+import base64
 import hashlib
 import hmac
 import json
@@ -12,6 +13,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from channels_app import services as channel_services
 from channels_app.contracts import InboundIdentity, InboundMessage, WebhookRequest
@@ -27,8 +29,12 @@ from inbox.models import (
     SurveyStatus,
     User,
 )
+from inbox.two_factor.recovery_codes import recovery_codes_replace
 
 DEMO_PASSWORD = "switchboard-demo"
+# Ben signs in with two steps: this key (base32) goes into an authenticator app by hand.
+DEMO_TWO_FACTOR_KEY = "SWITCHBOARDDEMO2SWITCHBOARDDEMO2"
+DEMO_TWO_FACTOR_USERNAME = "ben"
 DEMO_CHANNEL_SECRET = "demo-api-secret"
 DEMO_EMAIL_ADDRESS = "support@switchboard.localhost"
 
@@ -140,6 +146,7 @@ def seed_demo() -> list[tuple[str, str]]:
     )
     # Anna works from Moscow: her pages show times there, whatever the browser's zone.
     User.objects.filter(username="anna", time_zone="").update(time_zone="Europe/Moscow")
+    _seed_two_factor(User.objects.get(username=DEMO_TWO_FACTOR_USERNAME))
 
     channel = Channel.objects.filter(name="Demo API").first()
     if channel is None:
@@ -212,6 +219,18 @@ DEMO_VIBER_MESSAGE = {
     "sender": {"id": "demo-viber-user=", "name": "Katarzyna Wiśniewska", "language": "pl"},
     "message": {"type": "text", "text": "Dzień dobry! Czy kurier dziś przyjedzie?"},
 }
+
+
+def _seed_two_factor(user: User) -> None:
+    if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        return
+    TOTPDevice.objects.create(
+        user=user,
+        name="Authenticator app",
+        confirmed=True,
+        key=base64.b32decode(DEMO_TWO_FACTOR_KEY).hex(),
+    )
+    recovery_codes_replace(user=user)
 
 
 def _seed_messengers(team) -> None:

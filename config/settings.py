@@ -147,6 +147,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    # Before the inbox: its admin takes django-otp's device pages away (inbox.admin).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "customers",
     "inbox",
     "channels_app",
@@ -162,6 +165,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "inbox.two_factor.middleware.TwoFactorRequirementMiddleware",
     "inbox.web.language.OperatorLanguageMiddleware",
     "inbox.web.time_zone.OperatorTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -380,6 +384,26 @@ LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900)
 if LOGIN_FAILURE_LIMIT < 1 or LOGIN_LOCKOUT_SECONDS < 1:
     raise RuntimeError("LOGIN_FAILURE_LIMIT and LOGIN_LOCKOUT_SECONDS must be positive")
+
+# Two-step sign-in (TOTP, inbox.two_factor): any operator may turn it on; the roles listed
+# here (admin, supervisor, operator, separated by commas) must, and are sent to set it up
+# after their password. Their sessions signed in without it are signed out.
+TWO_FACTOR_REQUIRED_ROLES = env_list("TWO_FACTOR_REQUIRED_ROLES", "")
+if unknown_roles := set(TWO_FACTOR_REQUIRED_ROLES) - {"admin", "supervisor", "operator"}:
+    raise RuntimeError(
+        f"TWO_FACTOR_REQUIRED_ROLES: {', '.join(sorted(unknown_roles))} is not a role "
+        "(admin, supervisor, operator)"
+    )
+# The name authenticator apps show beside the username.
+OTP_TOTP_ISSUER = os.environ.get("TWO_FACTOR_ISSUER", "Switchboard")
+# A code is accepted one 30-second step early or late, never further: django-otp's drift
+# tracking, which would move that window, stays off.
+OTP_TOTP_SYNC = False
+# Between the password and the code (or setting the app up): after this the password is
+# asked again.
+TWO_FACTOR_PENDING_SECONDS = env_int("TWO_FACTOR_PENDING_SECONDS", 600)
+if TWO_FACTOR_PENDING_SECONDS < 1:
+    raise RuntimeError("TWO_FACTOR_PENDING_SECONDS must be positive")
 
 # The languages the product speaks. LANGUAGE_CODE is the last fallback of an operator's
 # pages and of what a customer reads (see customers.languages).

@@ -12,6 +12,7 @@ from inbox.api import urls as inbox_api_urls
 from inbox.media_views import AttachmentFileApi
 from inbox.survey_views import survey_page
 from inbox.web import urls as inbox_web_urls
+from inbox.web.sign_in_views import AdminPasswordStepView
 
 handler404 = "inbox.api.errors.json_not_found"
 handler500 = "inbox.api.errors.json_server_error"
@@ -33,6 +34,8 @@ api_patterns = [
 
 urlpatterns = [
     path("healthz/", health, name="health"),
+    # The admin's sign-in page with the product's second step (before the admin's own).
+    path("admin/login/", AdminPasswordStepView.as_view(), name="admin-login"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_patterns)),
     path("webhooks/<str:kind>/<uuid:public_id>/", webhooks.webhook, name="webhook"),

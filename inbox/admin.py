@@ -1,6 +1,9 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from inbox.audit.models import AuditAction, AuditRecord
 from inbox.audit.records import audit_actor, audit_record, ids
@@ -14,16 +17,46 @@ from inbox.models import (
     Team,
     User,
 )
+from inbox.two_factor.services import two_factor_reset
 
 # What of an operator goes on the audit log when an admin changes it here.
 AUDITED_OPERATOR_FIELDS = ("role", "is_active", "is_staff", "is_superuser")
 
+# Authenticator apps are set up by their owners and reset through the operators' page
+# (audited); django-otp's own device pages would show and change their secrets unrecorded.
+if admin.site.is_registered(TOTPDevice):
+    admin.site.unregister(TOTPDevice)
+
 
 @admin.register(User)
 class OperatorAdmin(UserAdmin):
-    list_display = ("username", "email", "role", "is_active")
+    list_display = ("username", "email", "role", "is_active", "has_two_factor")
     list_filter = ("role", "is_active")
     fieldsets = (*(UserAdmin.fieldsets or ()), ("Switchboard", {"fields": ("role",)}))
+    actions = ["reset_two_factor"]
+
+    def get_queryset(self, request):
+        confirmed_devices = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+        return super().get_queryset(request).annotate(has_two_factor=Exists(confirmed_devices))
+
+    @admin.display(boolean=True, description=_("Two-step sign-in"), ordering="has_two_factor")
+    def has_two_factor(self, obj) -> bool:
+        return obj.has_two_factor
+
+    @admin.action(description=_("Reset two-step sign-in (lost phone)"))
+    def reset_two_factor(self, request, queryset) -> None:
+        actor = audit_actor(request)
+        reset = sum(two_factor_reset(operator=user, actor=actor) for user in queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "Two-step sign-in reset for %(count)d operator.",
+                "Two-step sign-in reset for %(count)d operators.",
+                reset,
+            )
+            % {"count": reset},
+            messages.SUCCESS,
+        )
 
     def save_model(self, request, obj, form, change) -> None:
         before = User.objects.filter(pk=obj.pk).values(*AUDITED_OPERATOR_FIELDS).first()

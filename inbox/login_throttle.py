@@ -1,7 +1,8 @@
 """Login throttling: failures are counted per username and per client address (in the
 cache, Redis in production); past LOGIN_FAILURE_LIMIT within LOGIN_LOCKOUT_SECONDS the
 username or address is locked out for LOGIN_LOCKOUT_SECONDS, on the sign-in page, the
-admin's and API tokens alike. Each lockout is recorded for admins (LoginLockout)."""
+admin's, the two-step sign-in's code and API tokens alike. Each lockout is recorded for
+admins (LoginLockout)."""
 
 import hashlib
 import logging
@@ -82,6 +83,7 @@ class ThrottledModelBackend(ModelBackend):
         if user is None:
             via = "admin" if request.path.startswith("/admin/") else "login"
             login_failure_record(username=username, address=address, via=via)
-        elif username:
-            login_success_record(username=username)
+        # A right password clears nothing yet: the username's count is cleared when the
+        # sign-in completes (inbox.two_factor.sign_in), after its code where one is asked,
+        # so knowing the password never buys more guesses at the code.
         return user

@@ -462,3 +462,6 @@ class PendingTask(models.Model):
 
 # The audit log's model lives beside its services (inbox.audit); Django finds it here.
 from inbox.audit.models import AuditRecord  # noqa: E402, F401
+
+# Two-step sign-in recovery codes live beside their services (inbox.two_factor).
+from inbox.two_factor.models import RecoveryCode  # noqa: E402, F401

@@ -16,6 +16,8 @@ from django.http import HttpRequest
 from django.http.cookie import parse_cookie
 from rest_framework.authtoken.models import Token
 
+from inbox.two_factor.sign_in import session_meets_two_factor_requirement
+
 
 def _header(headers, name: bytes) -> str:
     for key, value in headers:
@@ -39,7 +41,10 @@ def _user_for_handshake(headers):
     # Django's own reading of a session's user: backend, active account, password hash.
     request = HttpRequest()
     request.session = session_store(session_key)
-    return get_user(request)
+    user = get_user(request)
+    if not session_meets_two_factor_requirement(user, request.session):
+        return AnonymousUser()
+    return user
 
 
 class OperatorAuthMiddleware:

@@ -9,6 +9,7 @@ from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
 
 from inbox import login_throttle, row_lookups
+from inbox.audit.api_tokens import api_token_failure_record
 from inbox.client_addresses import request_client_address
 from inbox.models import User
 from inbox.row_lookups import converted, quoted_column, quoted_table
@@ -23,10 +24,15 @@ class TokenAuthentication(authentication.TokenAuthentication):
     def authenticate(self, request):
         try:
             return super().authenticate(request)
-        except exceptions.AuthenticationFailed:
+        except exceptions.AuthenticationFailed as refused:
             # Counted per address only where a token was wrong: a valid token costs no
             # lookup more, and no one guesses a 160-bit token anyway.
             address = request_client_address(request)
+            api_token_failure_record(
+                address=address,
+                reason=getattr(refused, "reason", "malformed"),
+                user=getattr(refused, "user", None),
+            )
             locked_out = login_throttle.login_is_locked_out(username=None, address=address)
             login_throttle.login_failure_record(username=None, address=address, via="api-token")
             if locked_out:
@@ -40,7 +46,9 @@ class TokenAuthentication(authentication.TokenAuthentication):
         token_fields, user_fields, sql = _token_and_user_query()
         rows = row_lookups.fetch_all(sql, [key])
         if not rows:
-            raise exceptions.AuthenticationFailed(_("Invalid token."))
+            unknown = exceptions.AuthenticationFailed(_("Invalid token."))
+            unknown.reason = "unknown"  # type: ignore[attr-defined]
+            raise unknown
         row = rows[0]
         [token_values] = converted(Token, token_fields, [row[: len(token_fields)]])
         [user_values] = converted(User, user_fields, [row[len(token_fields) :]])
@@ -48,7 +56,9 @@ class TokenAuthentication(authentication.TokenAuthentication):
         user = User.from_db(connection.alias, user_fields, user_values)
         token.user = user
         if not user.is_active:
-            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+            inactive = exceptions.AuthenticationFailed(_("User inactive or deleted."))
+            inactive.reason, inactive.user = "inactive", user  # type: ignore[attr-defined]
+            raise inactive
         return (user, token)
 
 

@@ -10,6 +10,7 @@ from inbox.api import (
     personal_views,
     report_views,
     team_views,
+    two_factor_views,
 )
 
 urlpatterns = [
@@ -99,6 +100,16 @@ urlpatterns = [
         "operators/<int:operator_id>/",
         team_views.OperatorDetailApi.as_view(),
         name="operator-detail",
+    ),
+    path(
+        "operators/<int:operator_id>/two-factor/",
+        two_factor_views.OperatorTwoFactorApi.as_view(),
+        name="operator-two-factor",
+    ),
+    path(
+        "operators/<int:operator_id>/two-factor/reset/",
+        two_factor_views.OperatorTwoFactorResetApi.as_view(),
+        name="operator-two-factor-reset",
     ),
     path(
         "canned-responses/",

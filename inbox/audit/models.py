@@ -22,6 +22,13 @@ class AuditAction(models.TextChoices):
     CUSTOMER_EXPORTED = "customer_exported", _("Customer's data exported")
     CUSTOMER_ERASED = "customer_erased", _("Customer's personal data erased")
     RETENTION_ERASED = "retention_erased", _("Old conversations erased (retention)")
+    TWO_FACTOR_ENABLED = "two_factor_enabled", _("Two-step sign-in turned on")
+    TWO_FACTOR_DISABLED = "two_factor_disabled", _("Two-step sign-in turned off")
+    TWO_FACTOR_RESET = "two_factor_reset", _("Two-step sign-in reset by an admin")
+    TWO_FACTOR_CODE_FAILED = "two_factor_code_failed", _("Wrong two-step sign-in code")
+    RECOVERY_CODE_USED = "recovery_code_used", _("Recovery code used")
+    RECOVERY_CODES_RENEWED = "recovery_codes_renewed", _("New recovery codes made")
+    API_TOKEN_FAILED = "api_token_failed", _("API token refused")
 
 
 class AuditRecordQuerySet(models.QuerySet):

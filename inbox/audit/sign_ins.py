@@ -17,7 +17,8 @@ def _signed_in(sender, request, user, **kwargs) -> None:
         actor=AuditActor(user=user, address=request_client_address(request)),
         target_type="operator",
         target_id=user.pk,
-        details={"via": _via(request)},
+        # The two-step sign-in says where it started and which second step it took.
+        details=getattr(request, "sign_in_details", None) or {"via": _via(request)},
     )
 
 

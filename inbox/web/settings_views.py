@@ -21,6 +21,7 @@ from inbox.canned_responses import (
     user_may_share_canned_responses,
 )
 from inbox.models import User
+from inbox.two_factor.devices import user_has_two_factor
 
 
 @login_required
@@ -43,5 +44,6 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             "can_edit_labels": user.sees_all_conversations,
             "languages": settings.LANGUAGES,
             "time_zones": sorted(zoneinfo.available_timezones()),
+            "two_factor_enabled": user_has_two_factor(user),
         },
     )

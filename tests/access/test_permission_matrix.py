@@ -31,6 +31,8 @@ API_MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("/api/v1/channels/{channel_id}/", "DELETE"): (204, 403, 403, 403, 401),
     ("/api/v1/operators/", "POST"): (201, 403, 403, 403, 401),
     ("/api/v1/operators/{operator_id}/", "PATCH"): (200, 403, 403, 403, 401),
+    ("/api/v1/operators/{operator_id}/two-factor/", "GET"): (200, 403, 403, 403, 401),
+    ("/api/v1/operators/{operator_id}/two-factor/reset/", "POST"): (200, 403, 403, 403, 401),
     ("/api/v1/teams/", "POST"): (201, 403, 403, 403, 401),
     ("/api/v1/teams/{team_id}/", "PUT"): (200, 403, 403, 403, 401),
     ("/api/v1/teams/{team_id}/", "PATCH"): (200, 403, 403, 403, 401),
@@ -179,10 +181,19 @@ PAGE_MATRIX: dict[str, tuple[int, int, int, int, int]] = {
     "/settings/": (200, 200, 200, 200, 302),
     # Signed in already: on to the inbox.
     "/login/": (302, 302, 302, 302, 200),
+    # The second step of signing in: without a password step pending, back to the first.
+    "/login/code/": (302, 302, 302, 302, 302),
+    "/login/set-up/": (302, 302, 302, 302, 302),
+    # Each operator's own two-step sign-in; its changes are POSTs (with the CSRF token).
+    "/settings/two-factor/": (200, 200, 200, 200, 302),
+    "/settings/two-factor/turn-off/": (405, 405, 405, 405, 302),
+    "/settings/two-factor/recovery-codes/": (405, 405, 405, 405, 302),
     # Signing out is a POST (with its CSRF token).
     "/logout/": (405, 405, 405, 405, 405),
     # The Django admin is for admins (staff) alone; others are sent to its sign-in.
     "/admin/": (200, 302, 302, 302, 302),
+    # Its sign-in page: an admin signed in goes on to it; anyone else gets the form.
+    "/admin/login/": (302, 200, 200, 200, 200),
     # The schema and its docs are for signed-in users (API_DOCS_PUBLIC opens them).
     "/api/v1/schema/": (200, 200, 200, 200, 401),
     "/api/v1/docs/": (200, 200, 200, 200, 401),

@@ -1,10 +1,18 @@
 """`make demo`'s data: seeded through the real inbound paths, and safe to seed again."""
 
+import base64
 import json
 
 import pytest
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from channels_app.demo import seed_demo
+from channels_app.demo import (
+    DEMO_PASSWORD,
+    DEMO_TWO_FACTOR_KEY,
+    DEMO_TWO_FACTOR_USERNAME,
+    seed_demo,
+)
 from customers.models import Customer
 from inbox.models import Conversation, Message, User
 
@@ -82,3 +90,17 @@ def test_the_demo_stand_ins_answer_replies_as_vk_and_viber_do(rf):
     assert isinstance(json.loads(sent.content)["response"], int)
     assert json.loads(viber.content)["status"] == 0
     assert json.loads(viber.content)["message_token"]
+
+
+def test_a_demo_operator_signs_in_with_two_steps(client):
+    seed_demo()
+    seed_demo()
+    ben = User.objects.get(username=DEMO_TWO_FACTOR_USERNAME)
+    device = TOTPDevice.objects.get(user=ben, confirmed=True)
+
+    client.post("/login/", {"username": ben.username, "password": DEMO_PASSWORD})
+    code = TOTP(base64.b32decode(DEMO_TWO_FACTOR_KEY)).token()
+    answer = client.post("/login/code/", {"code": f"{code:06d}"})
+
+    assert device.bin_key == base64.b32decode(DEMO_TWO_FACTOR_KEY)
+    assert answer.status_code == 302 and client.get("/").status_code == 200

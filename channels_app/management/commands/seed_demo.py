@@ -1,7 +1,12 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from channels_app.demo import DEMO_PASSWORD, seed_demo
+from channels_app.demo import (
+    DEMO_PASSWORD,
+    DEMO_TWO_FACTOR_KEY,
+    DEMO_TWO_FACTOR_USERNAME,
+    seed_demo,
+)
 
 
 class Command(BaseCommand):
@@ -15,3 +20,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for role, username in logins:
             self.stdout.write(f"  {role:<10} {username}")
+        self.stdout.write(
+            f"{DEMO_TWO_FACTOR_USERNAME} also signs in with a code: add the key "
+            f"{DEMO_TWO_FACTOR_KEY} to an authenticator app (Settings > Two-step sign-in "
+            "sets one up for anyone)."
+        )
