@@ -4,11 +4,12 @@ delivery statuses, duplicates, signatures and malformed bodies."""
 import json
 
 import pytest
+from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from channels_app.services import message_deliver
-from customers.models import Identity
+from customers.models import Customer, Identity
 from inbox.models import Conversation, Message, MessageStatus
 from inbox.services import message_reply
 from tests.channels_app.viber.helpers import (
@@ -44,6 +45,57 @@ def test_a_text_message_creates_customer_conversation_and_message(client, viber_
     assert list(customer.identities.values_list("kind", "value")) == [("viber", MARIA_ID)]
     # sender.language "pl" is the customer's language.
     assert customer.language == "pl"
+
+
+AVATAR = "https://media-direct.cdn.viber.com/download_photo?dlid=abc&fltp=jpg&imsz=0000"
+
+
+def test_the_senders_avatar_is_kept_on_their_identity_and_shown_in_their_profile(
+    client, viber_channel, supervisor, supervisor_client, settings
+):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    post_callback(client, viber_channel, callback_body("message_text"))
+
+    customer = Customer.objects.get()
+    assert customer.identities.get(kind="viber").avatar_url == AVATAR
+    profile = supervisor_client.get(f"/api/v1/customers/{customer.pk}/").json()
+    assert profile["identities"][0]["avatar_url"] == AVATAR
+    browser = Client()
+    browser.force_login(supervisor)
+    pane = browser.get(f"/inbox/conversations/{Conversation.objects.get().pk}/").json()
+    assert f'src="{AVATAR.replace("&", "&amp;")}"' in pane["profile_html"]
+
+
+def test_a_new_avatar_replaces_the_old_and_a_message_without_one_keeps_it(client, viber_channel):
+    post_callback(client, viber_channel, callback_body("message_text"))
+    changed = callback("message_text")
+    changed["message_token"] += 1
+    changed["sender"]["avatar"] = "https://media-direct.cdn.viber.com/download_photo?dlid=new"
+    post_callback(client, viber_channel, changed)
+    without = callback("message_text")
+    without["message_token"] += 2
+    del without["sender"]["avatar"]
+
+    post_callback(client, viber_channel, without)
+
+    assert Message.objects.count() == 3
+    assert Identity.objects.get(kind="viber").avatar_url.endswith("dlid=new")
+
+
+@pytest.mark.parametrize(
+    "avatar", ["javascript:alert(1)", "https://x.example/" + "a" * 3000, 42, {"url": "x"}]
+)
+def test_an_odd_avatar_is_left_out_and_the_message_kept(client, viber_channel, avatar):
+    odd = callback("message_text")
+    odd["sender"]["avatar"] = avatar
+
+    assert post_callback(client, viber_channel, odd).status_code == 200
+
+    assert Message.objects.count() == 1
+    assert Identity.objects.get(kind="viber").avatar_url == ""
 
 
 @pytest.mark.parametrize(

@@ -67,6 +67,59 @@ def test_a_text_message_creates_customer_conversation_and_message(client, vk_cha
     assert customer.language == "ru"
 
 
+def test_what_the_customers_app_can_show_is_kept_on_their_identity(client, vk_channel):
+    post_event(client, vk_channel, event_body("message_new_text"))
+
+    assert Identity.objects.get(kind="vk", value=MARIA_ID).client_info == {
+        "button_actions": sorted(
+            [
+                "text",
+                "vkpay",
+                "open_app",
+                "location",
+                "open_link",
+                "callback",
+                "intent_subscribe",
+                "intent_unsubscribe",
+            ]
+        ),
+        "keyboard": True,
+        "inline_keyboard": True,
+        "carousel": True,
+        "lang_id": 0,
+    }
+
+
+def test_a_message_from_another_app_updates_it_and_one_without_keeps_it(client, vk_channel):
+    post_event(client, vk_channel, event_body("message_new_text"))
+    older_app = event("message_new_text")
+    older_app["event_id"] = "older-app"
+    older_app["object"]["message"]["id"] = 302
+    older_app["object"]["client_info"] = {"keyboard": True, "lang_id": 0}
+    post_event(client, vk_channel, older_app)
+    identity = Identity.objects.get(kind="vk")
+    assert (identity.client_info["keyboard"], identity.client_info["inline_keyboard"]) == (
+        True,
+        False,
+    )
+    silent = event("message_new_text")
+    silent["event_id"] = "no-client-info"
+    silent["object"]["message"]["id"] = 303
+    del silent["object"]["client_info"]
+
+    post_event(client, vk_channel, silent)
+
+    assert Message.objects.count() == 3
+    identity.refresh_from_db()
+    assert identity.client_info == {
+        "button_actions": [],
+        "keyboard": True,
+        "inline_keyboard": False,
+        "carousel": False,
+        "lang_id": 0,
+    }
+
+
 @pytest.mark.parametrize(
     ("fixture", "body", "files"),
     [
