@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 from channels_app.adapters.base import hmac_sha256_hex
 from channels_app.adapters.payload import JsonObject
+from channels_app.adapters.viber import outbound
 from channels_app.adapters.viber.viber_api import KIND
 from channels_app.contracts import (
     DeliveryStatusUpdate,
@@ -80,8 +81,9 @@ def welcome_answer(channel, request: WebhookRequest) -> VerificationAnswer | Non
     text = text_in_language(welcome, language, fallback="")
     if not text:
         return None
-    sender = {"name": str(channel.config.get("sender_name") or channel.name)[:28]}
-    body = json.dumps({"sender": sender, "type": "text", "text": text}, ensure_ascii=False)
+    body = json.dumps(
+        {"sender": outbound.sender(channel), "type": "text", "text": text}, ensure_ascii=False
+    )
     return VerificationAnswer(status_code=200, body=body, content_type="application/json")
 
 

@@ -303,6 +303,19 @@ def test_a_customer_who_opens_the_chat_gets_the_welcome_message_in_their_languag
     assert stored_counts() == (0, 0, 0, 0)
 
 
+def test_the_welcome_message_comes_from_the_channels_sender_name_and_avatar(client, viber_channel):
+    viber_channel.config = {
+        **viber_channel.config,
+        "welcome_message": "Hi!",
+        "sender_avatar": "https://acme.example/logo.jpg",
+    }
+    viber_channel.save()
+
+    response = post_callback(client, viber_channel, callback_body("conversation_started"))
+
+    assert response.json()["sender"] == {"name": "Acme", "avatar": "https://acme.example/logo.jpg"}
+
+
 def test_no_welcome_message_is_given_for_a_forged_conversation_started(client, viber_channel):
     viber_channel.config = {**viber_channel.config, "welcome_message": "Hi!"}
     viber_channel.save()
