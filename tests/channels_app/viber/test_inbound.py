@@ -13,6 +13,7 @@ from customers.models import Customer, Identity
 from inbox.models import Conversation, Message, MessageStatus
 from inbox.services import message_reply
 from tests.channels_app.viber.helpers import (
+    FIXTURES,
     MARIA_ID,
     callback,
     callback_body,
@@ -326,3 +327,66 @@ def test_no_welcome_message_is_given_for_a_forged_conversation_started(client, v
 
     assert response.status_code == 403
     assert "Hi!" not in response.content.decode()
+
+
+def everything_stored() -> tuple:
+    """What a customer or an operator could see change: the counts, each message's text and
+    status, each identity's reachability and picture."""
+    return (
+        stored_counts(),
+        sorted(Message.objects.values_list("external_id", "body", "status", "error")),
+        sorted(Identity.objects.values_list("kind", "value", "is_reachable", "avatar_url")),
+    )
+
+
+EVERY_CALLBACK = sorted(path.stem for path in FIXTURES.glob("*.json"))
+
+
+@pytest.mark.parametrize("fixture", EVERY_CALLBACK)
+def test_every_callback_kind_delivered_twice_is_answered_200_and_applied_once(
+    client, viber_channel, fake_viber, operator, fixture
+):
+    # A customer who wrote before and got a reply, for the statuses and subscriptions.
+    earlier = callback("message_text")
+    earlier["message_token"] = 1
+    post_callback(client, viber_channel, earlier)
+    reply = message_reply(conversation=Conversation.objects.get(), author=operator, body="Tak.")
+    message_deliver(message_id=reply.pk, attempt=1, max_attempts=3)
+    assert post_callback(client, viber_channel, callback_body(fixture)).status_code == 200
+    after_first = everything_stored()
+
+    assert post_callback(client, viber_channel, callback_body(fixture)).status_code == 200
+
+    assert everything_stored() == after_first
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_a_delivery_status_shows_live_in_the_inbox(viber_channel, fake_viber, operator):
+    from asgiref.sync import sync_to_async
+    from django.test import AsyncClient
+
+    from tests.inbox.test_inbox_consumer import connect, next_event_of_type
+
+    async def post(body: bytes) -> None:
+        response = await AsyncClient().post(
+            f"/webhooks/viber/{viber_channel.public_id}/",
+            data=body,
+            content_type="application/json",
+            headers={"X-Viber-Content-Signature": viber_signature(body)},
+        )
+        assert response.status_code == 200
+
+    await post(callback_body("message_text"))
+    conversation = await Conversation.objects.aget()
+    reply = await sync_to_async(message_reply)(
+        conversation=conversation, author=operator, body="Wysyłamy jutro."
+    )
+    await sync_to_async(message_deliver)(message_id=reply.pk, attempt=1, max_attempts=3)
+    anna = await connect(operator)
+
+    await post(callback_body("seen"))
+
+    updated = await next_event_of_type(anna, "message.updated")
+    assert (updated["message"]["id"], updated["message"]["status"]) == (reply.pk, "read")
+    await anna.disconnect()

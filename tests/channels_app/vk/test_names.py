@@ -83,6 +83,21 @@ def test_the_screen_name_is_kept_with_the_name_and_shown_in_the_profile(
     ].items()
 
 
+def test_a_phone_is_never_taken_from_vk(client, vk_channel, fake_vk):
+    # A page that shows its numbers to everyone: users.get would give them if asked.
+    fake_vk.users[MARIA_ID] = {**MARIA, "mobile_phone": "+79161234567", "home_phone": "123"}
+    post_event(client, vk_channel, event_body("message_new_text"))
+
+    sender_name_fetch(vk_channel.pk, MARIA_ID)
+
+    customer = Customer.objects.get()
+    assert customer.name == "Мария Иванова"
+    assert customer.phone == ""
+    assert list(customer.identities.values_list("kind", flat=True)) == ["vk"]
+    [call] = fake_vk.calls_to("users.get")
+    assert "contacts" not in call.params["fields"].split(",")
+
+
 def test_a_page_without_a_screen_name_of_its_own_has_no_handle(client, vk_channel, fake_vk):
     fake_vk.users[MARIA_ID] = {**MARIA, "screen_name": f"id{MARIA_ID}"}
     post_event(client, vk_channel, event_body("message_new_text"))

@@ -171,3 +171,22 @@ def test_a_customer_whose_app_never_said_gets_text_buttons(client, vk_channel, f
     _, keyboard = keyboard_of(fake_vk)
     assert keyboard["one_time"] is True
     assert {button["action"]["type"] for button in keyboard["buttons"][0]} == {"text"}
+
+
+def test_a_message_soon_after_a_button_press_is_kept_as_the_ratings_comment(
+    client, survey_sent_after, vk_channel, fake_vk, operator, django_capture_on_commit_callbacks
+):
+    survey = survey_sent_after(vk_channel, operator, client_info=CALLBACK_APP)
+    _, keyboard = keyboard_of(fake_vk)
+    press = event("message_event")
+    press["object"]["payload"] = json.loads(keyboard["buttons"][0][4]["action"]["payload"])
+    with django_capture_on_commit_callbacks(execute=True):
+        post_event(client, vk_channel, press)
+    comment = event("message_new_text")
+    comment["event_id"] = "comment"
+    comment["object"]["message"].update(id=341, text="Спасибо, всё быстро решили")
+
+    post_event(client, vk_channel, comment)
+
+    survey.refresh_from_db()
+    assert (survey.rating, survey.comment) == (5, "Спасибо, всё быстро решили")
