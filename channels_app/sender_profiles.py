@@ -33,11 +33,12 @@ def _asked_key(channel: Channel, address: str) -> str:
     return f"sender-name-asked:{channel.public_id}:{address}"
 
 
-def sender_name_fetch_on_commit(*, channel: Channel, customer, address: str) -> None:
+def sender_name_fetch_on_commit(*, channel: Channel, conversation) -> None:
     """A message from a sender we know no name of: ask for it once committed, unless it
     was asked lately."""
-    if not adapter_class(channel.kind).fetches_sender_names or customer.name:
+    if not adapter_class(channel.kind).fetches_sender_names or conversation.customer.name:
         return
+    address = conversation.recipient_address
     try:
         is_due = cache.add(_asked_key(channel, address), True, ASK_AGAIN_AFTER_SECONDS)
     except Exception:

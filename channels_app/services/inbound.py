@@ -175,11 +175,7 @@ def webhook_event_apply(*, channel: Channel, event: InboundEvent) -> object:
         outcome = inbox_services.message_receive(channel=channel, inbound=event)
         if not outcome.is_duplicate:
             message_media_fetch_on_commit(outcome.attachments)
-            sender_name_fetch_on_commit(
-                channel=channel,
-                customer=outcome.conversation.customer,
-                address=outcome.conversation.recipient_address,
-            )
+            sender_name_fetch_on_commit(channel=channel, conversation=outcome.conversation)
         return outcome
     if isinstance(event, InboundEdit):
         return inbox_services.message_edit_inbound(
