@@ -9,10 +9,12 @@ from channels_app.adapters.telegram.setup import (
 )
 from channels_app.adapters.viber.setup import ViberWebhookFailed, viber_webhook_register
 from channels_app.adapters.vk.setup import VkSetupFailed, vk_callback_server_register
+from channels_app.admin_settings import SETTINGS_FORMS, ChannelSettingsForm, settings_fieldsets
 from channels_app.models import Channel, MailboxState, WebhookEvent, WebhookEventStatus
 from channels_app.services import (
     channel_audit_state,
     channel_changes_record,
+    channel_update,
     webhook_events_reprocess,
 )
 from inbox.audit.models import AuditAction
@@ -75,7 +77,8 @@ register_viber_webhook = _set_up_action(
 class ChannelAdmin(admin.ModelAdmin):
     list_display = ("name", "kind", "public_id", "is_active", "secrets_status")
     list_filter = ("kind", "is_active")
-    # Secrets stay encrypted and out of the admin; set them through the API.
+    # Secrets stay encrypted and out of the admin: set through the API, or write-only in the
+    # settings forms of the kinds that have one (admin_settings).
     exclude = ("secrets_encrypted",)
     readonly_fields = ("public_id", "secrets_status")
     filter_horizontal = ("teams",)
@@ -84,7 +87,22 @@ class ChannelAdmin(admin.ModelAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         # The state before the admin's change, for the audit log (see save_related).
         request._channel_audit_before = channel_audit_state(obj) if obj is not None else None
+        if obj is not None and obj.kind in SETTINGS_FORMS:
+            kwargs["form"] = SETTINGS_FORMS[obj.kind]
         return super().get_form(request, obj, change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None and obj.kind in SETTINGS_FORMS:
+            return settings_fieldsets(SETTINGS_FORMS[obj.kind])
+        return super().get_fieldsets(request, obj)
+
+    def save_model(self, request, obj, form, change) -> None:
+        if isinstance(form, ChannelSettingsForm):
+            # The settings as the form has them, checked as a PATCH would check them.
+            obj.config = {}
+            channel_update(channel=obj, config=form.new_config)
+        else:
+            super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)

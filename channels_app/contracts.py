@@ -17,6 +17,20 @@ class InboundIdentity:
     kind: str
     value: str
     is_verified: bool = True
+    # What the platform shows of the person with this id, where the message says: their
+    # picture (Viber's avatar) and what their app can show (VK's client_info); kept on the
+    # identity. Empty / None: nothing said, what is known stays.
+    avatar_url: str = ""
+    client_info: dict[str, object] | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class SenderProfile:
+    """What a platform's profile API tells of a sender whose messages come without it."""
+
+    name: str = ""
+    # The person's handle on the platform (VK's screen name), shown with their name.
+    username: str = ""
 
 
 @dataclass(frozen=True)

@@ -187,6 +187,9 @@ def seed_demo() -> list[tuple[str, str]]:
 # webhooks' own flow, and replies go to stand-ins of the platforms' APIs on this site.
 DEMO_VK_SECRET_KEY = "demoSecret2026"
 DEMO_VIBER_TOKEN = "demo-viber-token"
+# Pictures on this site, completed with PUBLIC_BASE_URL when seeded.
+DEMO_VIBER_AVATAR_PATH = "/static/demo/viber-customer.svg"
+DEMO_VIBER_SENDER_AVATAR_PATH = "/static/demo/viber-sender.svg"
 DEMO_VK_MESSAGE = {
     "type": "message_new",
     "group_id": 1,
@@ -216,7 +219,12 @@ DEMO_VIBER_MESSAGE = {
     "event": "message",
     "timestamp": 1765094400000,
     "message_token": 4912661846655238001,
-    "sender": {"id": "demo-viber-user=", "name": "Katarzyna Wiśniewska", "language": "pl"},
+    "sender": {
+        "id": "demo-viber-user=",
+        "name": "Katarzyna Wiśniewska",
+        "language": "pl",
+        "avatar": DEMO_VIBER_AVATAR_PATH,
+    },
     "message": {"type": "text", "text": "Dzień dobry! Czy kurier dziś przyjedzie?"},
 }
 
@@ -252,12 +260,20 @@ def _seed_messengers(team) -> None:
         config={
             "auth_token": DEMO_VIBER_TOKEN,
             "sender_name": "Switchboard demo",
+            "sender_avatar": f"{settings.PUBLIC_BASE_URL}{DEMO_VIBER_SENDER_AVATAR_PATH}",
+            "welcome_message": {
+                "en": "Hello! Write us your question, we answer within the hour.",
+                "ru": "Здравствуйте! Напишите ваш вопрос, мы ответим в течение часа.",
+                "pl": "Dzień dobry! Napisz nam swoje pytanie, odpowiemy w ciągu godziny.",
+            },
             "api_base_url": f"{settings.PUBLIC_BASE_URL}/demo/viber",
         },
     )
     vk_body = json.dumps(DEMO_VK_MESSAGE).encode()
     channel_services.webhook_receive(channel=vk, request=WebhookRequest(body=vk_body, headers={}))
-    viber_body = json.dumps(DEMO_VIBER_MESSAGE).encode()
+    viber_message = json.loads(json.dumps(DEMO_VIBER_MESSAGE))
+    viber_message["sender"]["avatar"] = f"{settings.PUBLIC_BASE_URL}{DEMO_VIBER_AVATAR_PATH}"
+    viber_body = json.dumps(viber_message).encode()
     signature = hmac.new(DEMO_VIBER_TOKEN.encode(), viber_body, hashlib.sha256).hexdigest()
     channel_services.webhook_receive(
         channel=viber,
@@ -270,6 +286,12 @@ def _demo_channel(team, *, kind: str, name: str, config: dict) -> Channel:
     if channel is None:
         channel = channel_services.channel_create(kind=kind, name=name, config=config)
         channel.teams.set([team])
+    elif channel.config.get("api_base_url") != config["api_base_url"]:
+        # Seeded before for another address (another port): the stand-ins moved with it.
+        channel_services.channel_update(
+            channel=channel,
+            config={key: config[key] for key in ("api_base_url", "sender_avatar") if key in config},
+        )
     return channel
 
 

@@ -8,6 +8,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 _sent_ids = itertools.count(1)
+# The page of the demo's VK customer (from_id 1001), as users.get gives it.
+DEMO_VK_USER = {
+    "id": 1001,
+    "first_name": "Дмитрий",
+    "last_name": "Орлов",
+    "screen_name": "dmitry.orlov",
+}
 
 
 @csrf_exempt
@@ -19,9 +26,10 @@ def api_callback_sink(request: HttpRequest) -> JsonResponse:
 @csrf_exempt
 @require_POST
 def vk_api_stand_in(request: HttpRequest, method: str) -> JsonResponse:
-    """VK's answer to a call: a message id for messages.send, no names for users.get."""
+    """VK's answer to a call: a message id for messages.send, the demo customer's page for
+    users.get."""
     if method == "users.get":
-        return JsonResponse({"response": []})
+        return JsonResponse({"response": [DEMO_VK_USER]})
     return JsonResponse({"response": next(_sent_ids)})
 
 

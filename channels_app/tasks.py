@@ -43,9 +43,14 @@ def attachments_fetch_lost() -> int:
     )
 
 
-@shared_task(name=FETCH_SENDER_NAME_TASK, ignore_result=True)
-def sender_name_fetch(channel_id: int, address: str) -> None:
-    sender_profiles.sender_name_fetch(channel_id=channel_id, address=address)
+@shared_task(bind=True, name=FETCH_SENDER_NAME_TASK, ignore_result=True, max_retries=None)
+def sender_name_fetch(self, channel_id: int, address: str) -> None:
+    try:
+        sender_profiles.sender_name_fetch(
+            channel_id=channel_id, address=address, attempt=self.request.retries + 1
+        )
+    except sender_profiles.SenderNameAskAgain as again:
+        raise self.retry(countdown=again.delay) from again
 
 
 @shared_task(name="channels_app.tasks.webhook_events_reprocess_failed", ignore_result=True)

@@ -51,6 +51,13 @@ class Identity(models.Model):
     kind = models.CharField(max_length=32, choices=IdentityKind.choices)
     value = models.CharField(max_length=320)
     is_reachable = models.BooleanField(default=True)
+    # What the platform shows of the person behind the id, as it last said: their handle
+    # (VK's screen name) and their picture (Viber's avatar).
+    username = models.CharField(max_length=100, blank=True, default="", db_default="")
+    avatar_url = models.URLField(max_length=2048, blank=True, default="", db_default="")
+    # What the person's app can show (VK's client_info: keyboards and button kinds), which
+    # decides the form of the surveys sent there; empty until the platform says.
+    client_info = models.JSONField(default=dict, blank=True, db_default={})
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -116,6 +116,17 @@ def identity_customer_language(*, kind: str, value: str) -> str:
     )
 
 
+def identity_client_info(*, kind: str, value: str) -> dict[str, object]:
+    """What the app of the person with this identity can show, as the platform last said
+    (VK's client_info); {} when it never said."""
+    client_info = (
+        Identity.objects.filter(kind=kind, value=value)
+        .values_list("client_info", flat=True)
+        .first()
+    )
+    return client_info if isinstance(client_info, dict) else {}
+
+
 def customer_contact_email(*, customer_id: int) -> str:
     """Where to write to the customer by email: the profile's address, else the latest
     email they gave on any channel (vouched for or merely typed into a form); never an

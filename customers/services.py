@@ -1,8 +1,9 @@
 """Writes on customers: who is writing to us, and merging two profiles into one."""
 
+import dataclasses
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import transaction
 from django.db.models import Q
@@ -26,6 +27,18 @@ class IdentityEvidence:
     kind: str
     value: str
     is_verified: bool = True
+    # What the platform shows of the person (see Identity): "" / None when it said nothing.
+    avatar_url: str = ""
+    client_info: dict[str, object] | None = dataclasses.field(default=None, compare=False)
+
+    def profile_changes(self, identity: Identity) -> dict[str, object]:
+        """The identity's fields this evidence gives new values of."""
+        changes: dict[str, object] = {}
+        if self.avatar_url and self.avatar_url != identity.avatar_url:
+            changes["avatar_url"] = self.avatar_url
+        if self.client_info is not None and self.client_info != identity.client_info:
+            changes["client_info"] = self.client_info
+        return changes
 
 
 class CustomerMergeError(Exception):
@@ -45,9 +58,18 @@ def _normalized(evidence: Sequence[IdentityEvidence]) -> list[IdentityEvidence]:
         if key not in seen:
             seen.add(key)
             result.append(
-                IdentityEvidence(kind=item.kind, value=value, is_verified=item.is_verified)
+                replace(item, value=value, avatar_url=avatar_url_storable(item.avatar_url))
             )
     return result
+
+
+def avatar_url_storable(url: str) -> str:
+    """The picture's address as an identity keeps it; "" for one it would not show."""
+    url = url.strip()
+    max_length = Identity._meta.get_field("avatar_url").max_length or 0
+    if len(url) > max_length or not url.startswith(("https://", "http://")):
+        return ""
+    return url
 
 
 @dataclass(frozen=True)
@@ -115,8 +137,21 @@ def _resolve(
     missing = [item for item in verified if (item.kind, item.value) not in known]
     if missing:
         Identity.objects.bulk_create(
-            [Identity(customer=customer, kind=item.kind, value=item.value) for item in missing]
+            [
+                Identity(
+                    customer=customer,
+                    kind=item.kind,
+                    value=item.value,
+                    avatar_url=item.avatar_url,
+                    client_info=item.client_info or {},
+                )
+                for item in missing
+            ]
         )
+    for item in verified:
+        identity = known.get((item.kind, item.value))
+        if identity is not None and identity.customer_id == customer.pk:
+            _identity_profile_update(identity, item.profile_changes(identity))
     for claim in claims:
         if (claim.kind, claim.value) in known and known[
             (claim.kind, claim.value)
@@ -155,6 +190,26 @@ def _fill_blank_profile_fields(
         for field in changed:
             setattr(customer, field, updates[field])
         customer.save(update_fields=[*changed, "updated_at"])
+
+
+def _identity_profile_update(identity: Identity, changes: dict[str, object]) -> None:
+    if changes:
+        Identity.objects.filter(pk=identity.pk).update(**changes)
+
+
+def identity_username_set(*, kind: str, value: str, username: str) -> int:
+    """Keep the handle the platform shows for the person with this identity (VK's screen
+    name), beside the name it gives."""
+    username = username.strip()[: Identity._meta.get_field("username").max_length]
+    try:
+        normalized = normalize_identity_value(kind, value)
+    except InvalidIdentityValue:
+        return 0
+    return (
+        Identity.objects.filter(kind=kind, value=normalized)
+        .exclude(username=username)
+        .update(username=username)
+    )
 
 
 def customer_name_fill(*, kind: str, value: str, name: str) -> int:

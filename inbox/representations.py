@@ -307,7 +307,7 @@ CUSTOMER_ROW_FIELDS = (
     "created_at",
     "updated_at",
 )
-IDENTITY_ROW_FIELDS = ("kind", "value", "is_reachable")
+IDENTITY_ROW_FIELDS = ("kind", "value", "is_reachable", "username", "avatar_url")
 CLAIM_ROW_FIELDS = ("kind", "value")
 
 

@@ -16,6 +16,7 @@ from channels_app.contracts import (
     MediaContent,
     OutboundMessage,
     OutboundSurvey,
+    SenderProfile,
     SignatureInvalid,
     VerificationAnswer,
     WebhookRejected,
@@ -79,7 +80,7 @@ class ChannelAdapter(ABC):
     # message (never later than its arrival) rather than from its arrival; a query a send.
     windows_from_platform_time: ClassVar[bool] = False
     # Whether the platform's messages come without the sender's name, which
-    # fetch_sender_name then asks for.
+    # fetch_sender_profile then asks for.
     fetches_sender_names: ClassVar[bool] = False
     # What the platform must get back for a request we accepted, where it is not our JSON
     # (VK takes anything but a plain `ok` for a failure and sends the event again). The
@@ -192,6 +193,12 @@ class ChannelAdapter(ABC):
         (Meta's profile API, VK's users.get); "" where there is nothing to ask. Raises
         DeliveryFailed."""
         return ""
+
+    def fetch_sender_profile(self, address: str) -> SenderProfile:
+        """What the platform shows of a customer whose messages come without it: their name
+        (fetch_sender_name) and, where the platform has one, their handle. Raises
+        DeliveryFailed."""
+        return SenderProfile(name=self.fetch_sender_name(address))
 
     def fetch_media(self, media_id: str) -> MediaContent:
         """Download a file the platform holds for us (see InboundAttachment.media_id)."""

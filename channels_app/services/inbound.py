@@ -175,7 +175,6 @@ def webhook_event_apply(*, channel: Channel, event: InboundEvent) -> object:
         outcome = inbox_services.message_receive(channel=channel, inbound=event)
         if not outcome.is_duplicate:
             message_media_fetch_on_commit(outcome.attachments)
-        if outcome.is_new_conversation:
             sender_name_fetch_on_commit(channel=channel, conversation=outcome.conversation)
         return outcome
     if isinstance(event, InboundEdit):

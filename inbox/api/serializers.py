@@ -260,6 +260,12 @@ class IdentityOutputSerializer(serializers.Serializer):
     kind = serializers.CharField()
     value = serializers.CharField()
     is_reachable = serializers.BooleanField()
+    username = serializers.CharField(
+        help_text="The person's handle on the platform (VK's screen name); \"\" if none."
+    )
+    avatar_url = serializers.CharField(
+        help_text='The picture the platform shows for the person (Viber\'s avatar); "" if none.'
+    )
 
 
 class ClaimOutputSerializer(serializers.Serializer):

@@ -32,6 +32,7 @@ from django.conf import settings
 
 from channels_app.contracts import InboundMessage
 from customers.normalization import InvalidIdentityValue, normalize_identity_value
+from customers.services import avatar_url_storable
 from inbox.models import Message
 from inbox.receiving.batched_store import (
     PendingMessage,
@@ -77,18 +78,22 @@ async def message_receive_batched(
     if not is_batchable(inbound):
         return None
     try:
-        identities = list(
-            dict.fromkeys(
-                (item.kind, normalize_identity_value(item.kind, item.value))
-                for item in inbound.identities
-            )
-        )
+        normalized = [
+            (item, (item.kind, normalize_identity_value(item.kind, item.value)))
+            for item in inbound.identities
+        ]
     except InvalidIdentityValue:
         return None
+    profiles = {
+        identity: (avatar_url_storable(item.avatar_url), item.client_info)
+        for item, identity in reversed(normalized)
+        if item.avatar_url or item.client_info is not None
+    }
     pending = PendingMessage(
         channel=channel,
         inbound=inbound,
-        identities=identities,
+        identities=list(dict.fromkeys(identity for _, identity in normalized)),
+        profiles=profiles,
         raw_event=raw_event,
         opens_conversations=opens_conversations,
     )

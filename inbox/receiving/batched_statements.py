@@ -6,7 +6,8 @@ from functools import cache
 
 # Every identity a pending message carries, by the message's position in the batch.
 SENDER_LOOKUP = """
-SELECT wanted.position, i.customer_id, c.name, c.email, c.phone, c.language
+SELECT wanted.position, i.customer_id, c.name, c.email, c.phone, c.language,
+    i.kind, i.value, i.avatar_url, i.client_info
 FROM unnest(%s::int[], %s::text[], %s::text[]) AS wanted(position, kind, value)
 JOIN customers_identity i ON i.kind = wanted.kind AND i.value = wanted.value
 JOIN customers_customer c ON c.id = i.customer_id

@@ -55,6 +55,9 @@ class PendingMessage:
     identities: list[tuple[str, str]]
     # The raw event to keep with the message (an unsaved row of the channel's app).
     raw_event: Any
+    # What the message says of the person behind an identity: (avatar URL, client info),
+    # for the identities it says something of.
+    profiles: dict[tuple[str, str], tuple[str, dict | None]] = field(default_factory=dict)
     # False where a new conversation needs what only the regular path does after it
     # (asking the platform for the sender's name): a new sender's message goes there.
     opens_conversations: bool = True
@@ -208,16 +211,28 @@ def _sender(pending: PendingMessage, matches: list[tuple]) -> int | _NewSender |
         return NEW_SENDER
     if len(matches) != len(pending.identities) or len({row[0] for row in matches}) != 1:
         return None
-    customer_id, name, email, phone, language = matches[0]
+    customer_id, name, email, phone, language = matches[0][:5]
     given = dict(pending.identities)
     if (
         (pending.inbound.sender_name and not name)
         or (not language and supported_language(pending.inbound.sender_language))
         or (given.get(IdentityKind.EMAIL) and not email)
         or (given.get(IdentityKind.PHONE) and not phone)
+        or any(_is_profile_news(pending, row[5:]) for row in matches)
     ):
-        return None  # the services fill blank profile fields
+        return None  # the services fill blank profile fields and keep identities' news
     return customer_id
+
+
+def _is_profile_news(pending: PendingMessage, identity: tuple) -> bool:
+    kind, value, avatar_url, client_info = identity
+    given = pending.profiles.get((kind, value))
+    if given is None:
+        return False
+    given_avatar_url, given_client_info = given
+    return bool(given_avatar_url and given_avatar_url != avatar_url) or (
+        given_client_info is not None and given_client_info != client_info
+    )
 
 
 async def _store_known_messages(
@@ -285,7 +300,14 @@ async def store_first_message(pending: PendingMessage) -> Message:
     customer_row = model_row(customer)
     identity_rows = [
         model_row(
-            Identity(kind=kind, value=value, created_at=now), filled_by_statement=("customer_id",)
+            Identity(
+                kind=kind,
+                value=value,
+                created_at=now,
+                avatar_url=pending.profiles.get((kind, value), ("", None))[0],
+                client_info=pending.profiles.get((kind, value), ("", None))[1] or {},
+            ),
+            filled_by_statement=("customer_id",),
         )
         for kind, value in identities
     ]

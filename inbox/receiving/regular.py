@@ -74,7 +74,13 @@ def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
 
     identified = customer_identify(
         identities=[
-            IdentityEvidence(kind=item.kind, value=item.value, is_verified=item.is_verified)
+            IdentityEvidence(
+                kind=item.kind,
+                value=item.value,
+                is_verified=item.is_verified,
+                avatar_url=item.avatar_url,
+                client_info=item.client_info,
+            )
             for item in inbound.identities
         ],
         name=inbound.sender_name,

@@ -40,6 +40,16 @@ def tone(identifier: object) -> int:
 
 
 @register.filter
+def avatar_url(customer) -> str:
+    """The picture a platform shows for the customer (their first identity that has one),
+    from the prefetched identities; "" when none has."""
+    return next(
+        (identity.avatar_url for identity in customer.identities.all() if identity.avatar_url),
+        "",
+    )
+
+
+@register.filter
 def iso(value: datetime | None) -> str:
     return value.isoformat().replace("+00:00", "Z") if value else ""
 

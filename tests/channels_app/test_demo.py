@@ -4,6 +4,7 @@ import base64
 import json
 
 import pytest
+from django.contrib.staticfiles import finders
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -13,6 +14,7 @@ from channels_app.demo import (
     DEMO_TWO_FACTOR_USERNAME,
     seed_demo,
 )
+from channels_app.models import Channel
 from customers.models import Customer
 from inbox.models import Conversation, Message, User
 
@@ -104,3 +106,45 @@ def test_a_demo_operator_signs_in_with_two_steps(client):
 
     assert device.bin_key == base64.b32decode(DEMO_TWO_FACTOR_KEY)
     assert answer.status_code == 302 and client.get("/").status_code == 200
+
+
+@pytest.mark.urls("tests.channels_app.demo_urls")
+@pytest.mark.django_db(transaction=True)
+def test_operator_replies_on_the_demo_vk_and_viber_channels_send(live_server, settings):
+    from channels_app.services import message_deliver
+    from channels_app.tasks import sender_name_fetch
+    from inbox.services import message_reply
+
+    settings.PUBLIC_BASE_URL = live_server.url
+    seed_demo()
+    anna = User.objects.get(username="anna")
+
+    for kind in ("vk", "viber"):
+        conversation = Conversation.objects.get(channel__kind=kind)
+        reply = message_reply(conversation=conversation, author=anna, body="Уже смотрю")
+        assert message_deliver(message_id=reply.pk, attempt=1, max_attempts=1) is None
+        reply.refresh_from_db()
+        assert (reply.status, reply.error) == ("sent", "")
+        assert reply.external_id
+
+    # The demo's VK customer is named from the stand-in's users.get, screen name too.
+    vk = Conversation.objects.get(channel__kind="vk")
+    sender_name_fetch.apply(args=[vk.channel_id, vk.recipient_address], throw=True)
+    vk.customer.refresh_from_db()
+    assert vk.customer.name == "Дмитрий Орлов"
+    assert vk.customer.identities.get().username == "dmitry.orlov"
+    # The Viber customer's picture and the bot's own are served by this site.
+    viber = Conversation.objects.get(channel__kind="viber")
+    avatar = viber.customer.identities.get().avatar_url
+    assert avatar.startswith(f"{live_server.url}/static/")
+    assert finders.find(avatar.removeprefix(f"{live_server.url}/static/"))
+
+
+def test_a_demo_seeded_for_another_port_moves_its_stand_ins_with_it(settings):
+    seed_demo()
+    settings.PUBLIC_BASE_URL = "http://127.0.0.1:8613"
+
+    seed_demo()
+
+    for channel in Channel.objects.filter(kind__in=["vk", "viber"]):
+        assert channel.config["api_base_url"].startswith("http://127.0.0.1:8613/demo/")

@@ -38,6 +38,12 @@ MESSAGES_NOT_ALLOWED = VkError(901, "Can't send messages for users without permi
 PRIVACY_SETTINGS = VkError(902, "Can't send messages to this user due to their privacy settings")
 
 
+# What users.get gives of a user whatever `fields` asks for.
+USER_BASE_FIELDS = frozenset(
+    {"id", "first_name", "last_name", "deactivated", "is_closed", "can_access_closed"}
+)
+
+
 @dataclass
 class VkCall:
     method: str
@@ -145,8 +151,16 @@ class FakeVk(FakeMethodApi[VkError, VkCall]):
     def _method_users_get(self, params: dict[str, str]) -> Any:
         with self._lock:
             users = dict(self.users)
+        # Like VK, the fields beyond id and names only when asked for.
+        asked = set(params.get("fields", "").split(","))
         return [
-            users[user_id] for user_id in params.get("user_ids", "").split(",") if user_id in users
+            {
+                key: value
+                for key, value in users[user_id].items()
+                if key in USER_BASE_FIELDS or key in asked
+            }
+            for user_id in params.get("user_ids", "").split(",")
+            if user_id in users
         ]
 
     def _method_photos_getMessagesUploadServer(self, params: dict[str, str]) -> Any:

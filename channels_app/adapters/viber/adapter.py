@@ -29,7 +29,7 @@ class ViberAdapter(ChannelAdapter):
     sends_surveys_in_parallel = True
     # Viber does not publish a per-bot cap; keep surveys at a pace it has not refused.
     survey_sends_per_second = 20.0
-    public_config_keys = ("sender_name", "api_base_url", "welcome_message")
+    public_config_keys = ("sender_name", "sender_avatar", "api_base_url", "welcome_message")
     secret_config_keys = ("auth_token",)
     required_config_keys = ("auth_token", "sender_name")
 

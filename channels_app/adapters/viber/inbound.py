@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 from channels_app.adapters.base import hmac_sha256_hex
 from channels_app.adapters.payload import JsonObject
+from channels_app.adapters.viber import outbound
 from channels_app.adapters.viber.viber_api import KIND
 from channels_app.contracts import (
     DeliveryStatusUpdate,
@@ -25,6 +26,7 @@ from channels_app.contracts import (
     InboundEvent,
     InboundIdentity,
     InboundMessage,
+    PayloadMalformed,
     SignatureInvalid,
     VerificationAnswer,
     WebhookRequest,
@@ -45,6 +47,7 @@ DELIVERY_STATUSES = {"delivered": "delivered", "seen": "read", "failed": "failed
 # A button of ours answers with its ActionBody as the message's text.
 BUTTON_PAYLOAD = re.compile(r"csat:[A-Za-z0-9_-]{1,100}:[0-9]{1,2}")
 MAX_LANGUAGE_LENGTH = 16
+MAX_AVATAR_URL_LENGTH = 2048
 
 
 def signature_check(auth_token: str | None, request: WebhookRequest) -> None:
@@ -78,8 +81,9 @@ def welcome_answer(channel, request: WebhookRequest) -> VerificationAnswer | Non
     text = text_in_language(welcome, language, fallback="")
     if not text:
         return None
-    sender = {"name": str(channel.config.get("sender_name") or channel.name)[:28]}
-    body = json.dumps({"sender": sender, "type": "text", "text": text}, ensure_ascii=False)
+    body = json.dumps(
+        {"sender": outbound.sender(channel), "type": "text", "text": text}, ensure_ascii=False
+    )
     return VerificationAnswer(status_code=200, body=body, content_type="application/json")
 
 
@@ -120,7 +124,7 @@ def _message_events(callback: JsonObject) -> list[InboundEvent]:
         InboundMessage(
             external_id=callback.required_id("message_token"),
             recipient_address=sender_id,
-            identities=(InboundIdentity(KIND, sender_id),),
+            identities=(InboundIdentity(KIND, sender_id, avatar_url=_avatar_url(sender)),),
             sender_name=sender.line("name"),
             sender_language=sender.line("language", max_length=MAX_LANGUAGE_LENGTH),
             text=content.text,
@@ -129,6 +133,14 @@ def _message_events(callback: JsonObject) -> list[InboundEvent]:
             button_payload=content.button_payload,
         )
     ]
+
+
+def _avatar_url(sender: JsonObject) -> str:
+    # A picture is a nicety: one Viber gives oddly never costs the message.
+    try:
+        return sender.line("avatar", max_length=MAX_AVATAR_URL_LENGTH + 1)
+    except PayloadMalformed:
+        return ""
 
 
 def _moment(callback: JsonObject) -> datetime | None:

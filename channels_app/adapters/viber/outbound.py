@@ -98,8 +98,18 @@ def survey_send(api: ViberApi, survey: OutboundSurvey) -> DeliveryResult:
 
 
 def _envelope(api: ViberApi, receiver: str) -> dict[str, Any]:
-    name = str(api.channel.config.get("sender_name") or api.channel.name or "Support")
-    return {"receiver": receiver, "sender": {"name": name[:MAX_SENDER_NAME_LENGTH]}}
+    return {"receiver": receiver, "sender": sender(api.channel)}
+
+
+def sender(channel) -> dict[str, str]:
+    """Who a message of ours is from, as Viber shows it: the channel's sender name and,
+    where set, its picture."""
+    name = str(channel.config.get("sender_name") or channel.name or "Support")
+    shown = {"name": name[:MAX_SENDER_NAME_LENGTH]}
+    avatar = channel.config.get("sender_avatar")
+    if isinstance(avatar, str) and avatar:
+        shown["avatar"] = avatar
+    return shown
 
 
 def _parts(outbound: OutboundMessage) -> list[dict[str, Any]]:

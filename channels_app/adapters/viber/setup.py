@@ -14,6 +14,8 @@ from channels_app.contracts import DeliveryFailed
 if TYPE_CHECKING:
     from channels_app.models import Channel
 
+MAX_SENDER_AVATAR_LENGTH = 2048
+
 
 def config_errors(public: dict[str, Any]) -> dict[str, str]:
     errors = {}
@@ -26,13 +28,24 @@ def config_errors(public: dict[str, Any]) -> dict[str, str]:
             'a text of up to 7000 characters, or one per language ({"en": "...", "ru": "..."})'
         )
     url = public.get("api_base_url")
-    if url is not None and (
-        not isinstance(url, str)
-        or urlsplit(url).scheme not in ("http", "https")
-        or not urlsplit(url).netloc
-    ):
+    if url is not None and not _is_web_address(url):
         errors["api_base_url"] = "must be an http(s) URL"
+    avatar = public.get("sender_avatar")
+    if avatar not in (None, "") and not (
+        _is_web_address(avatar) and len(avatar) <= MAX_SENDER_AVATAR_LENGTH
+    ):
+        errors["sender_avatar"] = (
+            f"must be the http(s) address of a picture, up to {MAX_SENDER_AVATAR_LENGTH} characters"
+        )
     return errors
+
+
+def _is_web_address(value: Any) -> bool:
+    return (
+        isinstance(value, str)
+        and urlsplit(value).scheme in ("http", "https")
+        and bool(urlsplit(value).netloc)
+    )
 
 
 def _is_text_per_language(value: Any) -> bool:

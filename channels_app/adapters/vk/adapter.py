@@ -11,6 +11,7 @@ from channels_app.contracts import (
     InboundEvent,
     OutboundMessage,
     OutboundSurvey,
+    SenderProfile,
     VerificationAnswer,
     WebhookRequest,
 )
@@ -33,7 +34,7 @@ class VkAdapter(ChannelAdapter):
     )
     # The batched fast path answers in JSON; VK must get its plain `ok`.
     takes_batched_path = False
-    # A message names its sender by id only (profiles.sender_name asks users.get).
+    # A message names its sender by id only (profiles.sender_profile asks users.get).
     fetches_sender_names = True
     sends_surveys_in_parallel = True
     # A survey's random_id is the same on every try: VK sends it once.
@@ -63,11 +64,6 @@ class VkAdapter(ChannelAdapter):
     def check_config(cls, public: dict[str, Any]) -> dict[str, str]:
         return setup.config_errors(public)
 
-    def __init__(self, channel) -> None:
-        super().__init__(channel)
-        # The survey keyboard each customer's app shows, read from the parsed request.
-        self._keyboards: dict[str, str] = {}
-
     def answer_posted_handshake(self, request: WebhookRequest) -> VerificationAnswer | None:
         return inbound.confirmation_answer(self.channel, request)
 
@@ -75,19 +71,17 @@ class VkAdapter(ChannelAdapter):
         inbound.secret_check(self.channel, request)
 
     def parse(self, request: WebhookRequest) -> list[InboundEvent]:
-        return inbound.events_from_callback(request.body, keyboards=self._keyboards)
+        return inbound.events_from_callback(request.body)
 
     def on_events_stored(self, events: list[InboundEvent]) -> None:
-        """Remember the customers' keyboards for their surveys, and answer callback button
-        presses, which shows the customer the thanks."""
-        survey.keyboards_remember(self.channel, self._keyboards)
+        """Answer callback button presses, which shows the customer the thanks."""
         survey.button_presses_answer(VkApi(self.channel), events)
 
     def send(self, outbound: OutboundMessage) -> DeliveryResult:
         return message_send(VkApi(self.channel), outbound)
 
-    def fetch_sender_name(self, address: str) -> str:
-        return profiles.sender_name(VkApi(self.channel), address)
+    def fetch_sender_profile(self, address: str) -> SenderProfile:
+        return profiles.sender_profile(VkApi(self.channel), address)
 
     def send_survey(self, outbound_survey: OutboundSurvey) -> DeliveryResult:
         """The question with the best keyboard of the five ratings the customer's app shows."""

@@ -13,6 +13,7 @@ ignored.
 
 import hmac
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from channels_app.adapters.payload import JsonObject
@@ -90,25 +91,15 @@ def secret_check(channel, request: WebhookRequest) -> None:
         raise SignatureInvalid("the event is for another community", status_code=403)
 
 
-def events_from_callback(
-    body: bytes, *, keyboards: dict[str, str] | None = None
-) -> list[InboundEvent]:
-    """The events a callback carries; `keyboards` gets, for each customer who wrote, the
-    best survey keyboard their app shows."""
+def events_from_callback(body: bytes) -> list[InboundEvent]:
+    """The events a callback carries."""
     callback = JsonObject.from_body(body)
     event_type = callback.string("type")
     if event_type == "message_new":
         container = callback.required_object("object")
-        events = _message_events(
+        return _message_events(
             container.required_object("message"), container.object("client_info")
         )
-        if keyboards is not None:
-            for event in events:
-                if isinstance(event, InboundMessage):
-                    keyboards[event.recipient_address] = keyboard_capability(
-                        container.object("client_info")
-                    )
-        return events
     if event_type == "message_edit":
         return _edit_events(callback.required_object("object"))
     if event_type == "message_event":
@@ -137,14 +128,33 @@ def _typing_events(state: JsonObject) -> list[InboundEvent]:
     return [CustomerTyping(sender_address=str(from_id))]
 
 
-def keyboard_capability(client_info: JsonObject | None) -> str:
-    """The best survey keyboard a customer's app shows, from a message's client_info."""
+def client_info_kept(client_info: JsonObject | None) -> dict[str, object] | None:
+    """What the identity keeps of a message's client_info: what the customer's app can
+    show, and its language; None when the message says nothing."""
     if client_info is None:
+        return None
+    kept: dict[str, object] = {
+        "button_actions": sorted(set(client_info.lines("button_actions", max_items=50))),
+        "keyboard": client_info.boolean("keyboard"),
+        "inline_keyboard": client_info.boolean("inline_keyboard"),
+        "carousel": client_info.boolean("carousel"),
+    }
+    lang_id = client_info.integer("lang_id")
+    if lang_id is not None:
+        kept["lang_id"] = lang_id
+    return kept
+
+
+def keyboard_capability(client_info: Mapping[str, object]) -> str:
+    """The best survey keyboard a customer's app shows, from the client_info their identity
+    keeps (empty when VK never said: text buttons, which every app with keyboards shows)."""
+    if not client_info:
         return TEXT_KEYBOARD
-    actions = set(client_info.lines("button_actions", max_items=50))
-    if client_info.boolean("inline_keyboard"):
-        return CALLBACK_BUTTONS if "callback" in actions else INLINE_TEXT_BUTTONS
-    return TEXT_KEYBOARD if client_info.boolean("keyboard") else NO_KEYBOARD
+    actions = client_info.get("button_actions")
+    if client_info.get("inline_keyboard") is True:
+        has_callback = isinstance(actions, list) and "callback" in actions
+        return CALLBACK_BUTTONS if has_callback else INLINE_TEXT_BUTTONS
+    return TEXT_KEYBOARD if client_info.get("keyboard") is True else NO_KEYBOARD
 
 
 def _is_customer_dialog(message: JsonObject) -> bool:
@@ -161,15 +171,14 @@ def _message_events(message: JsonObject, client_info: JsonObject | None) -> list
     if content is None:
         return []
     sender_id = str(message.required_integer("from_id"))
-    language = ""
-    if client_info is not None:
-        lang_id = client_info.integer("lang_id")
-        language = LANGUAGES_BY_VK_ID.get(lang_id, "") if lang_id is not None else ""
+    kept_client_info = client_info_kept(client_info)
+    lang_id = kept_client_info.get("lang_id") if kept_client_info else None
+    language = LANGUAGES_BY_VK_ID.get(lang_id, "") if isinstance(lang_id, int) else ""
     return [
         InboundMessage(
             external_id=_message_id(message),
             recipient_address=sender_id,
-            identities=(InboundIdentity(KIND, sender_id),),
+            identities=(InboundIdentity(KIND, sender_id, client_info=kept_client_info),),
             sender_language=language,
             text=content.text,
             attachments=content.attachments,

@@ -1,9 +1,9 @@
 """CSAT surveys on VK: the five ratings as the best keyboard the customer's app shows,
 and a press on a callback button acknowledged.
 
-What a customer's VK app can show comes with each of their messages (`client_info`); the
-adapter remembers it per customer for a while (a hint, not a record: without it the
-survey goes with text buttons, which every app with keyboards shows):
+What a customer's VK app can show comes with each of their messages (`client_info`), kept
+on their VK identity (without it the survey goes with text buttons, which every app with
+keyboards shows):
 - callback buttons in the message (`callback` among `button_actions`, inline keyboards):
   a press is a `message_event`, answered with messages.sendMessageEventAnswer, which shows
   the customer the thanks and sends no message of theirs;
@@ -13,9 +13,7 @@ survey goes with text buttons, which every app with keyboards shows):
 
 import json
 import logging
-from typing import TYPE_CHECKING
 
-from django.core.cache import cache
 from django.utils.translation import gettext
 
 from channels_app.adapters.vk.inbound import (
@@ -24,6 +22,7 @@ from channels_app.adapters.vk.inbound import (
     NO_KEYBOARD,
     TEXT_KEYBOARD,
     button_payload_json,
+    keyboard_capability,
 )
 from channels_app.adapters.vk.outbound import named_random_id, random_id_key
 from channels_app.adapters.vk.vk_api import KIND, VkApi
@@ -34,42 +33,18 @@ from channels_app.contracts import (
     InboundMessage,
     OutboundSurvey,
 )
-from customers.selectors import identity_customer_language
+from customers.selectors import identity_client_info, identity_customer_language
 from inbox import csat
-
-if TYPE_CHECKING:
-    from channels_app.models import Channel
 
 logger = logging.getLogger(__name__)
 
-# Long enough to outlast a survey's delay and expiry.
-CAPABILITY_SECONDS = 60 * 60 * 24 * 30
 EVENT_ANSWER_TIMEOUT_SECONDS = 3.0
 
 
-def _capability_key(channel_id: int, user_id: str) -> str:
-    return f"vk:keyboard:{channel_id}:{user_id}"
-
-
-def keyboards_remember(channel: "Channel", keyboards: dict[str, str]) -> None:
-    """Keep what each customer's app shows, for their next survey. Never raises."""
-    if not keyboards:
-        return
-    try:
-        cache.set_many(
-            {_capability_key(channel.pk, user): kind for user, kind in keyboards.items()},
-            CAPABILITY_SECONDS,
-        )
-    except Exception:
-        logger.exception("channel %s: customers' keyboards not remembered", channel.pk)
-
-
 def survey_send(api: VkApi, survey: OutboundSurvey) -> DeliveryResult:
-    try:
-        capability = cache.get(_capability_key(api.channel.pk, survey.recipient_address))
-    except Exception:
-        capability = None
-    capability = capability or TEXT_KEYBOARD
+    capability = keyboard_capability(
+        identity_client_info(kind=KIND, value=survey.recipient_address)
+    )
     text = gettext("%(question)s\n1 = %(worst)s, 5 = %(best)s") % {
         "question": survey.question,
         "worst": survey.rating_labels[1].lower(),

@@ -1,4 +1,5 @@
 import logging
+import os
 
 from django.conf import settings
 from django.core.management import call_command
@@ -17,9 +18,13 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
 
     def handle(self, *args, **options) -> None:
+        port = options["port"]
+        if "PUBLIC_BASE_URL" not in os.environ:
+            # The demo channels' replies go to stand-ins on this very server.
+            settings.PUBLIC_BASE_URL = f"http://127.0.0.1:{port}"
+            os.environ["PUBLIC_BASE_URL"] = settings.PUBLIC_BASE_URL
         call_command("migrate", interactive=False, verbosity=0)
         call_command("seed_demo")
-        port = options["port"]
         smtp = self._start_smtp_inbound()
         self.stdout.write(
             f"\nSwitchboard is starting on http://127.0.0.1:{port}/\n"

@@ -4,14 +4,16 @@ delivery statuses, duplicates, signatures and malformed bodies."""
 import json
 
 import pytest
+from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from channels_app.services import message_deliver
-from customers.models import Identity
+from customers.models import Customer, Identity
 from inbox.models import Conversation, Message, MessageStatus
 from inbox.services import message_reply
 from tests.channels_app.viber.helpers import (
+    FIXTURES,
     MARIA_ID,
     callback,
     callback_body,
@@ -44,6 +46,57 @@ def test_a_text_message_creates_customer_conversation_and_message(client, viber_
     assert list(customer.identities.values_list("kind", "value")) == [("viber", MARIA_ID)]
     # sender.language "pl" is the customer's language.
     assert customer.language == "pl"
+
+
+AVATAR = "https://media-direct.cdn.viber.com/download_photo?dlid=abc&fltp=jpg&imsz=0000"
+
+
+def test_the_senders_avatar_is_kept_on_their_identity_and_shown_in_their_profile(
+    client, viber_channel, supervisor, supervisor_client, settings
+):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    post_callback(client, viber_channel, callback_body("message_text"))
+
+    customer = Customer.objects.get()
+    assert customer.identities.get(kind="viber").avatar_url == AVATAR
+    profile = supervisor_client.get(f"/api/v1/customers/{customer.pk}/").json()
+    assert profile["identities"][0]["avatar_url"] == AVATAR
+    browser = Client()
+    browser.force_login(supervisor)
+    pane = browser.get(f"/inbox/conversations/{Conversation.objects.get().pk}/").json()
+    assert f'src="{AVATAR.replace("&", "&amp;")}"' in pane["profile_html"]
+
+
+def test_a_new_avatar_replaces_the_old_and_a_message_without_one_keeps_it(client, viber_channel):
+    post_callback(client, viber_channel, callback_body("message_text"))
+    changed = callback("message_text")
+    changed["message_token"] += 1
+    changed["sender"]["avatar"] = "https://media-direct.cdn.viber.com/download_photo?dlid=new"
+    post_callback(client, viber_channel, changed)
+    without = callback("message_text")
+    without["message_token"] += 2
+    del without["sender"]["avatar"]
+
+    post_callback(client, viber_channel, without)
+
+    assert Message.objects.count() == 3
+    assert Identity.objects.get(kind="viber").avatar_url.endswith("dlid=new")
+
+
+@pytest.mark.parametrize(
+    "avatar", ["javascript:alert(1)", "https://x.example/" + "a" * 3000, 42, {"url": "x"}]
+)
+def test_an_odd_avatar_is_left_out_and_the_message_kept(client, viber_channel, avatar):
+    odd = callback("message_text")
+    odd["sender"]["avatar"] = avatar
+
+    assert post_callback(client, viber_channel, odd).status_code == 200
+
+    assert Message.objects.count() == 1
+    assert Identity.objects.get(kind="viber").avatar_url == ""
 
 
 @pytest.mark.parametrize(
@@ -251,6 +304,19 @@ def test_a_customer_who_opens_the_chat_gets_the_welcome_message_in_their_languag
     assert stored_counts() == (0, 0, 0, 0)
 
 
+def test_the_welcome_message_comes_from_the_channels_sender_name_and_avatar(client, viber_channel):
+    viber_channel.config = {
+        **viber_channel.config,
+        "welcome_message": "Hi!",
+        "sender_avatar": "https://acme.example/logo.jpg",
+    }
+    viber_channel.save()
+
+    response = post_callback(client, viber_channel, callback_body("conversation_started"))
+
+    assert response.json()["sender"] == {"name": "Acme", "avatar": "https://acme.example/logo.jpg"}
+
+
 def test_no_welcome_message_is_given_for_a_forged_conversation_started(client, viber_channel):
     viber_channel.config = {**viber_channel.config, "welcome_message": "Hi!"}
     viber_channel.save()
@@ -261,3 +327,66 @@ def test_no_welcome_message_is_given_for_a_forged_conversation_started(client, v
 
     assert response.status_code == 403
     assert "Hi!" not in response.content.decode()
+
+
+def everything_stored() -> tuple:
+    """What a customer or an operator could see change: the counts, each message's text and
+    status, each identity's reachability and picture."""
+    return (
+        stored_counts(),
+        sorted(Message.objects.values_list("external_id", "body", "status", "error")),
+        sorted(Identity.objects.values_list("kind", "value", "is_reachable", "avatar_url")),
+    )
+
+
+EVERY_CALLBACK = sorted(path.stem for path in FIXTURES.glob("*.json"))
+
+
+@pytest.mark.parametrize("fixture", EVERY_CALLBACK)
+def test_every_callback_kind_delivered_twice_is_answered_200_and_applied_once(
+    client, viber_channel, fake_viber, operator, fixture
+):
+    # A customer who wrote before and got a reply, for the statuses and subscriptions.
+    earlier = callback("message_text")
+    earlier["message_token"] = 1
+    post_callback(client, viber_channel, earlier)
+    reply = message_reply(conversation=Conversation.objects.get(), author=operator, body="Tak.")
+    message_deliver(message_id=reply.pk, attempt=1, max_attempts=3)
+    assert post_callback(client, viber_channel, callback_body(fixture)).status_code == 200
+    after_first = everything_stored()
+
+    assert post_callback(client, viber_channel, callback_body(fixture)).status_code == 200
+
+    assert everything_stored() == after_first
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_a_delivery_status_shows_live_in_the_inbox(viber_channel, fake_viber, operator):
+    from asgiref.sync import sync_to_async
+    from django.test import AsyncClient
+
+    from tests.inbox.test_inbox_consumer import connect, next_event_of_type
+
+    async def post(body: bytes) -> None:
+        response = await AsyncClient().post(
+            f"/webhooks/viber/{viber_channel.public_id}/",
+            data=body,
+            content_type="application/json",
+            headers={"X-Viber-Content-Signature": viber_signature(body)},
+        )
+        assert response.status_code == 200
+
+    await post(callback_body("message_text"))
+    conversation = await Conversation.objects.aget()
+    reply = await sync_to_async(message_reply)(
+        conversation=conversation, author=operator, body="Wysyłamy jutro."
+    )
+    await sync_to_async(message_deliver)(message_id=reply.pk, attempt=1, max_attempts=3)
+    anna = await connect(operator)
+
+    await post(callback_body("seen"))
+
+    updated = await next_event_of_type(anna, "message.updated")
+    assert (updated["message"]["id"], updated["message"]["status"]) == (reply.pk, "read")
+    await anna.disconnect()

@@ -49,6 +49,19 @@ def test_a_reply_is_sent_with_the_channels_sender_name(viber_conversation, opera
     assert (reply.status, reply.external_id) == (MessageStatus.SENT, "5098034272017990001")
 
 
+def test_the_channels_sender_avatar_goes_with_replies(
+    viber_conversation, viber_channel, operator, fake_viber
+):
+    viber_channel.config["sender_avatar"] = "https://acme.example/logo.jpg"
+    viber_channel.save(update_fields=["config"])
+    reply = message_reply(conversation=viber_conversation, author=operator, body="Wysyłamy jutro.")
+
+    deliver(reply)
+
+    [call] = fake_viber.calls
+    assert call.payload["sender"] == {"name": "Acme", "avatar": "https://acme.example/logo.jpg"}
+
+
 def test_files_go_by_signed_expiring_links_with_the_text_as_the_pictures_caption(
     viber_conversation, operator, fake_viber, settings
 ):
@@ -170,6 +183,7 @@ def test_viber_set_webhook_says_why_viber_refused(viber_channel, fake_viber):
     [
         ({"sender_name": "A" * 29}, "sender_name"),
         ({"sender_name": "Acme", "welcome_message": {"en": 42}}, "welcome_message"),
+        ({"sender_name": "Acme", "sender_avatar": "javascript:alert(1)"}, "sender_avatar"),
     ],
 )
 def test_settings_viber_would_refuse_are_refused(admin_client_api, config, field):

@@ -63,3 +63,22 @@ def test_a_press_on_another_surveys_button_answers_nothing(client, viber_channel
 
     sent_survey.refresh_from_db()
     assert sent_survey.status == SurveyStatus.SENT
+
+
+def test_a_message_soon_after_the_rating_is_kept_as_its_comment(
+    client, viber_channel, fake_viber, sent_survey
+):
+    [question] = [call.payload for call in fake_viber.calls if "keyboard" in call.payload]
+    press = callback("message_button")
+    press["message"]["text"] = question["keyboard"]["Buttons"][3]["ActionBody"]
+    post_callback(client, viber_channel, press)
+    comment = callback("message_text")
+    comment["message_token"] += 2000
+    comment["message"]["text"] = "Kurier był bardzo miły"
+
+    post_callback(client, viber_channel, comment)
+
+    sent_survey.refresh_from_db()
+    assert (sent_survey.rating, sent_survey.comment) == (4, "Kurier był bardzo miły")
+    # The rating does not reopen the conversation.
+    assert Conversation.objects.get().status == "resolved"

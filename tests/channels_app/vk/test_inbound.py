@@ -7,10 +7,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from channels_app.models import WebhookEvent, WebhookEventStatus
 from customers.models import Identity
 from inbox.models import Message
 from tests.channels_app.vk.helpers import (
     CONFIRMATION_CODE,
+    FIXTURES,
     MARIA_ID,
     event,
     event_body,
@@ -65,6 +67,59 @@ def test_a_text_message_creates_customer_conversation_and_message(client, vk_cha
     assert list(customer.identities.values_list("kind", "value")) == [("vk", MARIA_ID)]
     # VK's lang_id 0 is Russian.
     assert customer.language == "ru"
+
+
+def test_what_the_customers_app_can_show_is_kept_on_their_identity(client, vk_channel):
+    post_event(client, vk_channel, event_body("message_new_text"))
+
+    assert Identity.objects.get(kind="vk", value=MARIA_ID).client_info == {
+        "button_actions": sorted(
+            [
+                "text",
+                "vkpay",
+                "open_app",
+                "location",
+                "open_link",
+                "callback",
+                "intent_subscribe",
+                "intent_unsubscribe",
+            ]
+        ),
+        "keyboard": True,
+        "inline_keyboard": True,
+        "carousel": True,
+        "lang_id": 0,
+    }
+
+
+def test_a_message_from_another_app_updates_it_and_one_without_keeps_it(client, vk_channel):
+    post_event(client, vk_channel, event_body("message_new_text"))
+    older_app = event("message_new_text")
+    older_app["event_id"] = "older-app"
+    older_app["object"]["message"]["id"] = 302
+    older_app["object"]["client_info"] = {"keyboard": True, "lang_id": 0}
+    post_event(client, vk_channel, older_app)
+    identity = Identity.objects.get(kind="vk")
+    assert (identity.client_info["keyboard"], identity.client_info["inline_keyboard"]) == (
+        True,
+        False,
+    )
+    silent = event("message_new_text")
+    silent["event_id"] = "no-client-info"
+    silent["object"]["message"]["id"] = 303
+    del silent["object"]["client_info"]
+
+    post_event(client, vk_channel, silent)
+
+    assert Message.objects.count() == 3
+    identity.refresh_from_db()
+    assert identity.client_info == {
+        "button_actions": [],
+        "keyboard": True,
+        "inline_keyboard": False,
+        "carousel": False,
+        "lang_id": 0,
+    }
 
 
 @pytest.mark.parametrize(
@@ -220,9 +275,28 @@ def test_an_event_for_another_community_is_refused(client, vk_channel):
 def test_malformed_and_truncated_bodies_are_answered_400(client, vk_channel, body):
     response = post_event(client, vk_channel, body)
 
+    # What VK (or whoever sent it) receives: a JSON error, not `ok`.
     assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/json")
     assert response.json()["error"] == "malformed"
     assert Message.objects.count() == 0
+
+
+@pytest.mark.parametrize("body", [b"{not json", event_body("message_new_text")[:40], b"[]"])
+def test_a_body_whose_secret_cannot_be_read_stores_nothing(client, vk_channel, body):
+    assert post_event(client, vk_channel, body).status_code == 400
+
+    assert stored_counts() == (0, 0, 0, 0)
+
+
+def test_a_signed_event_that_cannot_be_read_is_kept_for_processing_again(client, vk_channel):
+    unreadable = {**event("message_new_text"), "object": {"message": {"id": "x"}}}
+
+    assert post_event(client, vk_channel, unreadable).status_code == 400
+
+    [kept] = WebhookEvent.objects.all()
+    assert kept.status == WebhookEventStatus.FAILED
+    assert stored_counts()[:3] == (0, 0, 0)
 
 
 @settings(
@@ -251,3 +325,33 @@ def test_no_payload_answers_500(client, vk_channel, payload, kind):
     assert response.status_code in (200, 400)
     if response.status_code == 200:
         assert response.content == b"ok"
+
+
+def everything_stored() -> tuple:
+    """What a customer or an operator could see change: the counts, each message's text and
+    edit, each identity's reachability and what its app shows."""
+    return (
+        stored_counts(),
+        sorted(Message.objects.values_list("external_id", "body", "edited_at")),
+        sorted(Identity.objects.values_list("kind", "value", "is_reachable", "client_info")),
+    )
+
+
+EVERY_EVENT = sorted(path.stem for path in FIXTURES.glob("*.json") if path.stem != "confirmation")
+
+
+@pytest.mark.parametrize("fixture", EVERY_EVENT)
+def test_every_event_kind_delivered_twice_is_answered_ok_and_applied_once(
+    client, vk_channel, fixture
+):
+    # A customer who wrote before, so that edits and reachability have someone to change.
+    first = event("message_new_text")
+    first.update(event_id="earlier")
+    first["object"]["message"]["id"] = 300
+    assert_ok(post_event(client, vk_channel, first))
+    assert_ok(post_event(client, vk_channel, event_body(fixture)))
+    after_first = everything_stored()
+
+    assert_ok(post_event(client, vk_channel, event_body(fixture)))
+
+    assert everything_stored() == after_first

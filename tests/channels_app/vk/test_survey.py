@@ -4,6 +4,7 @@ survey for the operator who helped, and callback presses acknowledged."""
 import json
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from channels_app.services import csat_survey_send
@@ -25,9 +26,10 @@ def survey_sent_after(client, django_capture_on_commit_callbacks):
 def _survey_sent_after(client, capture_on_commit, channel, operator, *, client_info):
     first = event("message_new_text")
     first["object"]["client_info"] = client_info
-    # After commit the adapter remembers what the customer's app shows.
     with capture_on_commit(execute=True):
         post_event(client, channel, first)
+    # What the app shows is kept with the customer, not in a cache that may be emptied.
+    cache.clear()
     Conversation.objects.update(assignee=operator)
     survey = survey_sent(conversation=Conversation.objects.get(), operator=operator)
     assert survey.status == SurveyStatus.SENT
@@ -156,3 +158,35 @@ def test_a_survey_whose_answer_was_lost_is_tried_again_and_vk_sends_it_once(
     first, second = fake_vk.calls_to("messages.send")
     assert first.params["random_id"] == second.params["random_id"]
     assert [sent["random_id"] for sent in fake_vk.sent].count(first.params["random_id"]) == 1
+
+
+def test_a_customer_whose_app_never_said_gets_text_buttons(client, vk_channel, fake_vk, operator):
+    silent = event("message_new_text")
+    del silent["object"]["client_info"]
+    post_event(client, vk_channel, silent)
+    Conversation.objects.update(assignee=operator)
+
+    survey_sent(conversation=Conversation.objects.get(), operator=operator)
+
+    _, keyboard = keyboard_of(fake_vk)
+    assert keyboard["one_time"] is True
+    assert {button["action"]["type"] for button in keyboard["buttons"][0]} == {"text"}
+
+
+def test_a_message_soon_after_a_button_press_is_kept_as_the_ratings_comment(
+    client, survey_sent_after, vk_channel, fake_vk, operator, django_capture_on_commit_callbacks
+):
+    survey = survey_sent_after(vk_channel, operator, client_info=CALLBACK_APP)
+    _, keyboard = keyboard_of(fake_vk)
+    press = event("message_event")
+    press["object"]["payload"] = json.loads(keyboard["buttons"][0][4]["action"]["payload"])
+    with django_capture_on_commit_callbacks(execute=True):
+        post_event(client, vk_channel, press)
+    comment = event("message_new_text")
+    comment["event_id"] = "comment"
+    comment["object"]["message"].update(id=341, text="Спасибо, всё быстро решили")
+
+    post_event(client, vk_channel, comment)
+
+    survey.refresh_from_db()
+    assert (survey.rating, survey.comment) == (5, "Спасибо, всё быстро решили")

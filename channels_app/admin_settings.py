@@ -1,0 +1,263 @@
+"""A VK or Viber channel's settings as an admin edits them in the admin pages: a field
+per setting instead of the raw `config`, secrets write-only (left empty, the saved one
+stays), each checked in the admin's language and then as the API checks them (the
+adapter's split_config), and saved through channel_update like a PATCH."""
+
+from typing import Any, ClassVar, cast
+
+from django import forms
+from django.conf import settings
+from django.core.validators import RegexValidator, URLValidator
+from django.utils.translation import gettext_lazy as _
+
+from channels_app.adapters.base import ConfigInvalid
+from channels_app.adapters.viber.outbound import MAX_SENDER_NAME_LENGTH, MAX_TEXT_LENGTH
+from channels_app.adapters.viber.setup import MAX_SENDER_AVATAR_LENGTH
+from channels_app.adapters.vk import API_VERSION
+from channels_app.adapters.vk.setup import MAX_SECRET_KEY_LENGTH
+from channels_app.models import Channel
+from channels_app.registry import adapter_class
+
+# The channel's own columns, shown beside its settings.
+CHANNEL_FIELDS = ("kind", "name", "is_active", "teams", "reopen_window_seconds", "csat")
+WRITE_ONLY_HELP = _("Write-only: leave empty to keep the saved one.")
+NOT_SAVED_YET = _("Required: none is saved yet.")
+WEB_ADDRESS = URLValidator(schemes=["http", "https"], message=_("Enter an http or https address."))
+
+
+def _secret_field(label, help_text) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        help_text=help_text,
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+
+
+class ChannelSettingsForm(forms.ModelForm):
+    """The form of one kind: its settings fields map onto `config` keys of that name."""
+
+    kind_value: ClassVar[str]
+    # Fields that are write-only secrets (never shown back), and the shown settings.
+    secret_keys: ClassVar[tuple[str, ...]] = ()
+    public_keys: ClassVar[tuple[str, ...]] = ()
+    # Secrets shown back to the admin (not a credential: VK shows it on its own page).
+    shown_secret_keys: ClassVar[tuple[str, ...]] = ()
+
+    class Meta:
+        model = Channel
+        fields = CHANNEL_FIELDS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        channel: Channel = self.instance
+        self.fields["kind"].disabled = True
+        saved = channel.secrets if channel.pk else {}
+        for key in self.public_keys:
+            self.fields[key].initial = self.initial_setting(channel.config, key)
+        for key in self.shown_secret_keys:
+            self.fields[key].initial = saved.get(key, "")
+        for key in self.secret_keys:
+            if saved.get(key):
+                self.fields[key].help_text = f"{self.fields[key].help_text} {WRITE_ONLY_HELP}"
+        # The whole config once valid: what the saved channel's settings become.
+        self.new_config: dict[str, Any] = {}
+
+    def initial_setting(self, config: dict[str, Any], key: str) -> Any:
+        return config.get(key, "")
+
+    def setting_values(self) -> dict[str, Any]:
+        """The settings as `config` keys, from the cleaned fields."""
+        return {key: self.cleaned_data.get(key) or "" for key in self.public_keys}
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        channel: Channel = self.instance
+        saved = channel.secrets if channel.pk else {}
+        required = adapter_class(self.kind_value).required_config_keys
+        changes = self.setting_values()
+        for key in (*self.secret_keys, *self.shown_secret_keys):
+            value = self.cleaned_data.get(key) or ""
+            if value:
+                changes[key] = value
+            elif key in required and not saved.get(key):
+                self.add_error(key, NOT_SAVED_YET)
+        # An empty setting is no setting: dropped rather than kept as "".
+        config = {
+            key: value
+            for key, value in {**channel.config, **changes}.items()
+            if value not in ("", None, {})
+        }
+        if not self.errors:
+            try:
+                adapter_class(self.kind_value).split_config(config, existing_secrets=saved)
+            except ConfigInvalid as invalid:
+                for key, message in invalid.errors.items():
+                    self.add_error(key if key in self.fields else None, message)
+        self.new_config = config
+        return cleaned
+
+
+class VkChannelSettingsForm(ChannelSettingsForm):
+    kind_value = "vk"
+    public_keys = ("group_id", "api_base_url")
+    secret_keys = ("access_token", "secret_key")
+    shown_secret_keys = ("confirmation_code",)
+
+    group_id = forms.CharField(
+        label=_("Community ID"),
+        max_length=20,
+        help_text=_(
+            "The community's number, as in its address club<number>, without a minus sign."
+        ),
+        validators=[RegexValidator(r"^[0-9]+$", _("Enter the community's number: digits only."))],
+    )
+    access_token = _secret_field(
+        _("Community access token"),
+        _("Made in the community's settings (API usage → Access tokens) with the messages right."),
+    )
+    secret_key = _secret_field(
+        _("Secret key"),
+        _(
+            "Up to 50 Latin letters and digits, also typed into the community's Callback API "
+            "settings: VK sends it with every event."
+        ),
+    )
+    confirmation_code = forms.CharField(
+        label=_("Confirmation code"),
+        required=False,
+        max_length=100,
+        help_text=_(
+            "The string the community's Callback API page asks the server to return. "
+            "“Connect VK Callback API” fills it in."
+        ),
+    )
+    api_base_url = forms.URLField(
+        label=_("API address"),
+        required=False,
+        assume_scheme="https",
+        validators=[WEB_ADDRESS],
+        help_text=_(
+            "Empty for VK's own (https://api.vk.com); a stand-in's address for demos and tests."
+        ),
+    )
+    api_version = forms.CharField(
+        label=_("VK API version"),
+        required=False,
+        disabled=True,
+        initial=API_VERSION,
+        help_text=_(
+            "Set by Switchboard, not per channel: events are read and calls made as this "
+            "version describes them."
+        ),
+    )
+
+    def clean_secret_key(self) -> str:
+        value = self.cleaned_data.get("secret_key") or ""
+        if value and not (
+            len(value) <= MAX_SECRET_KEY_LENGTH and value.isascii() and value.isalnum()
+        ):
+            raise forms.ValidationError(_("Use up to 50 Latin letters and digits."))
+        return value
+
+
+def _language_name(code: str) -> str:
+    return dict(settings.LANGUAGES).get(code, code)
+
+
+class _ViberChannelSettingsFields(ChannelSettingsForm):
+    kind_value = "viber"
+    public_keys = ("sender_name", "sender_avatar", "api_base_url")
+    secret_keys = ("auth_token",)
+
+    auth_token = _secret_field(
+        _("Bot token"),
+        _("The token Viber gave when the bot was made (Viber Admin Panel, Edit info)."),
+    )
+    sender_name = forms.CharField(
+        label=_("Sender name"),
+        max_length=MAX_SENDER_NAME_LENGTH,
+        help_text=_("The name customers see on replies, up to 28 characters."),
+    )
+    sender_avatar = forms.URLField(
+        label=_("Sender avatar"),
+        required=False,
+        max_length=MAX_SENDER_AVATAR_LENGTH,
+        assume_scheme="https",
+        validators=[WEB_ADDRESS],
+        help_text=_(
+            "The address of the picture customers see beside replies (Viber asks for a "
+            "square picture under 100 KB). Empty: the bot's own."
+        ),
+    )
+    api_base_url = forms.URLField(
+        label=_("API address"),
+        required=False,
+        assume_scheme="https",
+        validators=[WEB_ADDRESS],
+        help_text=_("Empty for Viber's own; a stand-in's address for demos and tests."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        welcome = self.instance.config.get("welcome_message")
+        for code, name in settings.LANGUAGES:
+            field = self.fields[welcome_field_name(code)]
+            # Labelled here, in the admin's language (the class is made once, at import).
+            field.label = _("Welcome message (%(language)s)") % {"language": name}
+            if isinstance(welcome, str):
+                field.initial = welcome
+            elif isinstance(welcome, dict):
+                field.initial = welcome.get(code, "")
+
+    def setting_values(self) -> dict[str, Any]:
+        values = super().setting_values()
+        values["welcome_message"] = {
+            code: text
+            for code, _name in settings.LANGUAGES
+            if (text := (self.cleaned_data.get(welcome_field_name(code)) or "").strip())
+        }
+        return values
+
+
+def welcome_field_name(code: str) -> str:
+    return f"welcome_message_{code}"
+
+
+def _welcome_field() -> forms.CharField:
+    return forms.CharField(
+        required=False,
+        max_length=MAX_TEXT_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Sent once to a customer who opens the chat and reads this language; it opens no "
+            "conversation. Empty: no greeting in this language."
+        ),
+    )
+
+
+# One welcome message field per language the product speaks, declared on the class so
+# that the admin may place them.
+ViberChannelSettingsForm = cast(
+    type[ChannelSettingsForm],
+    type(
+        "ViberChannelSettingsForm",
+        (_ViberChannelSettingsFields,),
+        {welcome_field_name(code): _welcome_field() for code, _name in settings.LANGUAGES},
+    ),
+)
+
+
+SETTINGS_FORMS: dict[str, type[ChannelSettingsForm]] = {
+    form.kind_value: form for form in (VkChannelSettingsForm, ViberChannelSettingsForm)
+}
+
+
+def settings_fieldsets(form_class: type[ChannelSettingsForm]) -> list:
+    """The admin page's sections for a kind's form: the channel, then its settings."""
+    settings_fields = [name for name in form_class.base_fields if name not in CHANNEL_FIELDS]
+    return [
+        (None, {"fields": [*CHANNEL_FIELDS, "public_id", "secrets_status"]}),
+        (_("Settings"), {"fields": settings_fields}),
+    ]
