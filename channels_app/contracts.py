@@ -85,6 +85,23 @@ class InboundEdit:
 
 
 @dataclass(frozen=True)
+class InboundReaction:
+    """The customer reacted to a message of the conversation (ours or theirs), named by
+    its platform id; an empty `emoji` takes their reaction back."""
+
+    external_id: str
+    emoji: str
+
+
+@dataclass(frozen=True)
+class InboundDeletion:
+    """The customer deleted a message they sent earlier: kept, emptied, shown as deleted."""
+
+    external_id: str
+    deleted_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class DeliveryStatusUpdate:
     """The platform reports on a message we sent: sent, delivered, read or failed."""
 
@@ -147,12 +164,23 @@ class CustomerTyping:
 InboundEvent = (
     InboundMessage
     | InboundEdit
+    | InboundReaction
+    | InboundDeletion
     | DeliveryStatusUpdate
     | IdentityReachability
     | DeliveryWatermark
     | OutboundEcho
     | CustomerTyping
 )
+
+
+@dataclass(frozen=True)
+class SenderProfile:
+    """What a platform's profile API says of a sender: the name to show and, where the
+    platform has handles, their username (Instagram's); "" where not given."""
+
+    name: str = ""
+    username: str = ""
 
 
 @dataclass(frozen=True)

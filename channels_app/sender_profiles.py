@@ -1,16 +1,17 @@
-"""Names of senders whose platform gives none with their messages (Messenger, Instagram,
-VK):
+"""Names (and Instagram usernames) of senders whose platform gives none with their
+messages (Messenger, Instagram, VK):
 asked of the platform's profile API by a task after the first message is stored, kept in
 the cache, and done without when the platform refuses."""
 
+import dataclasses
 import logging
 
 from django.core.cache import cache
 
-from channels_app.contracts import FETCH_SENDER_NAME_TASK, DeliveryFailed
+from channels_app.contracts import FETCH_SENDER_NAME_TASK, DeliveryFailed, SenderProfile
 from channels_app.models import Channel
 from channels_app.registry import adapter_class, adapter_for
-from customers.services import IdentityEvidence, customer_identify
+from customers.services import IdentityEvidence, customer_identify, identity_set_username
 from inbox import services as inbox_services
 
 logger = logging.getLogger(__name__)
@@ -30,23 +31,28 @@ def sender_name_fetch_on_commit(*, channel: Channel, conversation) -> None:
 
 def sender_name_fetch(*, channel_id: int, address: str) -> str:
     """Ask the platform for the sender's name and give it to their customer profile where
-    it has none; returns the name ("" when refused or not known)."""
+    it has none, and keep their username (Instagram's) on their identity; returns the
+    name ("" when refused or not known)."""
     channel = Channel.objects.filter(pk=channel_id).first()
     if channel is None:
         return ""
-    key = f"sender-name:{channel.public_id}:{address}"
-    name = cache.get(key)
-    if name is None:
+    key = f"sender-profile:{channel.public_id}:{address}"
+    cached = cache.get(key)
+    if isinstance(cached, dict):
+        profile = SenderProfile(**cached)
+    else:
         try:
-            name = adapter_for(channel).fetch_sender_name(address)
+            profile = adapter_for(channel).fetch_sender_profile(address)
         except DeliveryFailed as failure:
             # Meta refuses profiles for want of a permission, or of the person's consent:
             # the conversation goes on without a name.
             logger.info("no name for a %s sender: %s", channel.kind, failure.reason)
-            name = ""
-        cache.set(key, name, NAME_CACHE_SECONDS)
-    if name:
+            profile = SenderProfile()
+        cache.set(key, dataclasses.asdict(profile), NAME_CACHE_SECONDS)
+    if profile.name:
         customer_identify(
-            identities=[IdentityEvidence(kind=channel.kind, value=address)], name=name
+            identities=[IdentityEvidence(kind=channel.kind, value=address)], name=profile.name
         )
-    return name
+    if profile.username:
+        identity_set_username(kind=channel.kind, value=address, username=profile.username)
+    return profile.name

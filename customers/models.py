@@ -50,6 +50,9 @@ class Identity(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="identities")
     kind = models.CharField(max_length=32, choices=IdentityKind.choices)
     value = models.CharField(max_length=320)
+    # The person's handle on the platform where it has one beside the id (Instagram's
+    # @username), as its profile API gives it; empty when not known.
+    username = models.CharField(max_length=255, blank=True, default="", db_default="")
     is_reachable = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -172,6 +172,22 @@ def customer_name_fill(*, kind: str, value: str, name: str) -> int:
     ).update(name=name, updated_at=timezone.now())
 
 
+def identity_set_username(*, kind: str, value: str, username: str) -> int:
+    """Keep the handle the platform shows for this identity (Instagram's username)."""
+    username = username.strip()[:255]
+    try:
+        normalized = normalize_identity_value(kind, value)
+    except InvalidIdentityValue:
+        return 0
+    if not username:
+        return 0
+    return (
+        Identity.objects.filter(kind=kind, value=normalized)
+        .exclude(username=username)
+        .update(username=username)
+    )
+
+
 def identity_set_reachable(*, kind: str, value: str, is_reachable: bool) -> int:
     """Record that the customer blocked (or unblocked) us on a channel, or that mail to
     the address bounces (or reaches them again)."""

@@ -16,6 +16,7 @@ from channels_app.contracts import (
     MediaContent,
     OutboundMessage,
     OutboundSurvey,
+    SenderProfile,
     SignatureInvalid,
     VerificationAnswer,
     WebhookRejected,
@@ -192,6 +193,11 @@ class ChannelAdapter(ABC):
         (Meta's profile API, VK's users.get); "" where there is nothing to ask. Raises
         DeliveryFailed."""
         return ""
+
+    def fetch_sender_profile(self, address: str) -> SenderProfile:
+        """The sender's name and, on platforms with handles, username. Raises
+        DeliveryFailed."""
+        return SenderProfile(name=self.fetch_sender_name(address))
 
     def fetch_media(self, media_id: str) -> MediaContent:
         """Download a file the platform holds for us (see InboundAttachment.media_id)."""

@@ -1,5 +1,5 @@
-"""An Instagram account's webhooks in and replies out: stories, shares, reactions, echoes,
-reads and deletions; text and images to a fake Send API, with the windows and errors."""
+"""An Instagram account's webhooks in and replies out: stories, shares, files, echoes,
+reads; text and images to a fake Send API, with the windows and errors."""
 
 from datetime import timedelta
 
@@ -73,12 +73,9 @@ def test_an_image_keeps_its_cdn_link_to_fetch(client, instagram_channel):
             "&signature=Ab2",
         ),
         ("share", "Shared a post: https://www.instagram.com/p/C9kL2mNsQxE/"),
-        ("reaction", "Reacted ❤️"),
     ],
 )
-def test_stories_shares_and_reactions_say_what_they_are(
-    client, instagram_channel, fixture, expected
-):
+def test_stories_and_shares_say_what_they_are(client, instagram_channel, fixture, expected):
     INSTAGRAM.post_fixture(client, instagram_channel, fixture)
 
     message = Message.objects.get()
@@ -90,15 +87,6 @@ def test_a_story_mention_is_never_downloaded(client, instagram_channel):
     INSTAGRAM.post_fixture(client, instagram_channel, "story_mention")
 
     assert not Message.objects.get().attachments.exists()
-
-
-def test_a_deleted_message_is_kept_emptied_rather_than_dropped(client, instagram_channel):
-    INSTAGRAM.post_fixture(client, instagram_channel, "text")
-
-    INSTAGRAM.post_fixture(client, instagram_channel, "deleted")
-
-    [(body, edited_at)] = Message.objects.values_list("body", "edited_at")
-    assert (body, edited_at is not None) == ("", True)
 
 
 def test_an_echo_from_instagrams_own_app_is_an_outgoing_message(client, instagram_channel):
