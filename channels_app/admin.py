@@ -9,10 +9,12 @@ from channels_app.adapters.telegram.setup import (
 )
 from channels_app.adapters.viber.setup import ViberWebhookFailed, viber_webhook_register
 from channels_app.adapters.vk.setup import VkSetupFailed, vk_callback_server_register
+from channels_app.admin_settings import channel_settings_form, has_settings_form
 from channels_app.models import Channel, MailboxState, WebhookEvent, WebhookEventStatus
 from channels_app.services import (
     channel_audit_state,
     channel_changes_record,
+    channel_forget_cached,
     webhook_events_reprocess,
 )
 from inbox.audit.models import AuditAction
@@ -84,7 +86,20 @@ class ChannelAdmin(admin.ModelAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         # The state before the admin's change, for the audit log (see save_related).
         request._channel_audit_before = channel_audit_state(obj) if obj is not None else None
+        kind = _kind_edited(request, obj)
+        if has_settings_form(kind):
+            kwargs["form"] = channel_settings_form(self.form, kind)
         return super().get_form(request, obj, change, **kwargs)
+
+    def get_exclude(self, request, obj=None):
+        excluded = list(super().get_exclude(request, obj) or ())
+        if has_settings_form(_kind_edited(request, obj)):
+            excluded.append("config")  # edited field by field instead
+        return excluded
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        channel_forget_cached(obj)
 
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
@@ -104,6 +119,14 @@ class ChannelAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("Secrets"))
     def secrets_status(self, channel: Channel) -> str:
         return channel.secrets_error or gettext("readable")
+
+
+def _kind_edited(request, channel: Channel | None) -> str | None:
+    """The kind of the channel being changed, or the one a new channel is added as
+    (`?kind=messenger` on the add page, then the form's own field)."""
+    if channel is not None:
+        return channel.kind
+    return request.POST.get("kind") or request.GET.get("kind")
 
 
 @admin.register(WebhookEvent)
