@@ -1,5 +1,5 @@
-"""Demo data for `make demo`: people, a team, API, email, VK and Viber channels and a few
-conversations.
+"""Demo data for `make demo`: people, a team, API, email, VK, Viber and Instagram channels
+and a few conversations.
 
 Customers and messages go in through the same path as real webhooks, so the demo
 shows the product as it behaves.
@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from channels_app import services as channel_services
 from channels_app.contracts import InboundIdentity, InboundMessage, WebhookRequest
+from channels_app.demo_meta import seed_instagram
 from channels_app.models import Channel
 from inbox import csat, people
 from inbox import services as inbox_services
@@ -173,6 +174,7 @@ def seed_demo() -> list[tuple[str, str]]:
     _seed_operator_work(channel)
     _seed_email(team)
     _seed_messengers(team)
+    seed_instagram(team)
     return logins
 
 
