@@ -83,6 +83,28 @@ def test_stories_and_shares_say_what_they_are(client, instagram_channel, fixture
     assert not message.attachments.exists()
 
 
+def test_a_button_tap_is_a_message_with_the_buttons_title(client, instagram_channel):
+    INSTAGRAM.post_fixture(client, instagram_channel, "postback")
+
+    message = Message.objects.get()
+    assert (message.body, message.external_id) == ("Track my order", "aWdfpostback1")
+
+
+def test_the_inbox_shows_the_channels_icon_and_name(client, instagram_channel, operator):
+    INSTAGRAM.post_fixture(client, instagram_channel, "text")
+    client.force_login(operator)
+
+    page = client.get("/").content.decode()
+    pane = client.get(f"/inbox/conversations/{Conversation.objects.get().pk}/").json()
+
+    assert '"instagram": "Instagram"' in page
+    assert '"messenger": "Facebook Messenger"' in page
+    assert (
+        '<span class="channel-tag channel-instagram"><span class="channel-icon" '
+        'aria-hidden="true"></span>@lumen.home</span>'
+    ) in pane["header_html"]
+
+
 def test_a_story_mention_is_never_downloaded(client, instagram_channel):
     INSTAGRAM.post_fixture(client, instagram_channel, "story_mention")
 
