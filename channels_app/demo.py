@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from channels_app import services as channel_services
 from channels_app.contracts import InboundIdentity, InboundMessage, WebhookRequest
-from channels_app.demo_meta import seed_instagram
+from channels_app.demo_meta import instagram_demo_config, seed_instagram
 from channels_app.models import Channel
 from inbox import csat, people
 from inbox import services as inbox_services
@@ -174,7 +174,9 @@ def seed_demo() -> list[tuple[str, str]]:
     _seed_operator_work(channel)
     _seed_email(team)
     _seed_messengers(team)
-    seed_instagram(team)
+    seed_instagram(
+        _demo_channel(team, kind="instagram", name="Demo Instagram", config=instagram_demo_config())
+    )
     return logins
 
 

@@ -23,21 +23,17 @@ DEMO_INSTAGRAM_NAME = "Zofia Kamińska"
 DEMO_INSTAGRAM_USERNAME = "zofia.kaminska"
 
 
-def seed_instagram(team) -> Channel:
-    channel = Channel.objects.filter(kind="instagram", name="Demo Instagram").first()
-    if channel is None:
-        channel = channel_services.channel_create(
-            kind="instagram",
-            name="Demo Instagram",
-            config={
-                "instagram_account_id": DEMO_INSTAGRAM_ACCOUNT_ID,
-                "access_token": "demo-instagram-token",
-                "app_secret": DEMO_INSTAGRAM_APP_SECRET,
-                "verify_token": "demo-instagram-verify",
-                "api_base_url": f"{settings.PUBLIC_BASE_URL}/demo/graph",
-            },
-        )
-        channel.teams.set([team])
+def instagram_demo_config() -> dict[str, Any]:
+    return {
+        "instagram_account_id": DEMO_INSTAGRAM_ACCOUNT_ID,
+        "access_token": "demo-instagram-token",
+        "app_secret": DEMO_INSTAGRAM_APP_SECRET,
+        "verify_token": "demo-instagram-verify",
+        "api_base_url": f"{settings.PUBLIC_BASE_URL}/demo/graph",
+    }
+
+
+def seed_instagram(channel: Channel) -> None:
     customer, account = DEMO_INSTAGRAM_CUSTOMER, DEMO_INSTAGRAM_ACCOUNT_ID
     # Half an hour ago, in Meta's milliseconds: replies are still inside Instagram's window.
     started_at = int(timezone.now().timestamp() * 1000) - 30 * 60_000
@@ -68,7 +64,6 @@ def seed_instagram(team) -> Channel:
     # What the profile task would ask Instagram for, which the demo has no way to reach.
     customer_name_fill(kind="instagram", value=customer, name=DEMO_INSTAGRAM_NAME)
     identity_set_username(kind="instagram", value=customer, username=DEMO_INSTAGRAM_USERNAME)
-    return channel
 
 
 def _item(sender: str, recipient: str, minute: int, **event: Any) -> dict[str, Any]:
