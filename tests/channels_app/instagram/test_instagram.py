@@ -155,11 +155,26 @@ def test_a_wrong_signature_is_refused_and_nothing_is_stored(client, instagram_ch
     assert stored_counts() == (0, 0, 0, 0)
 
 
-def test_a_truncated_body_is_answered_400(client, instagram_channel):
-    response = INSTAGRAM.post(client, instagram_channel, INSTAGRAM.fixture_bytes("text")[:-25])
+@pytest.mark.parametrize(
+    "body",
+    [INSTAGRAM.fixture_bytes("text")[:-25], b"{not json", b'{"object": "instagram", "entry": {}}'],
+)
+def test_a_truncated_or_malformed_body_is_answered_400(client, instagram_channel, body):
+    response = INSTAGRAM.post(client, instagram_channel, body)
 
     assert response.status_code == 400
+    assert response.json()["error"] == "malformed"
     assert stored_counts()[:3] == (0, 0, 0)
+
+
+def test_a_repeated_delivery_is_stored_once(client, instagram_channel):
+    INSTAGRAM.post_fixture(client, instagram_channel, "text")
+    counts = stored_counts()[:3]
+
+    response = INSTAGRAM.post_fixture(client, instagram_channel, "text")
+
+    assert response.json()["messages"][0]["duplicate"] is True
+    assert stored_counts()[:3] == counts
 
 
 def test_the_handshake_echoes_the_challenge(client, instagram_channel):
