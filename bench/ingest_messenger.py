@@ -1,13 +1,14 @@
-"""Messenger webhooks in, end to end: signed the way Meta signs them, on the regular path.
+"""Messenger webhooks in, end to end: signed the way Meta signs them.
 
 The Messenger variant of ingest.py: the same fresh database, inbox of earlier
 conversations, server and operator websocket, but a Messenger channel created through
 the API and webhooks shaped as a page's `messages` deliveries (one messaging item each,
 as Meta mostly sends them), signed with `X-Hub-Signature-256` (HMAC-SHA256 of the body
-keyed with the app secret). Messenger channels stay off the batched path (echoes,
-watermarks and several events a request only the regular path reads), so this measures
-that path under a messenger's payloads. Prints msg/s end to end (stored rows ÷ first POST
-to last `message.created` frame), HTTP statuses, response times and CPU per message.
+keyed with the app secret). A known sender's plain message takes the batched path; each
+sender's first message goes the regular way (which then asks Meta for the name), as do
+echoes, watermarks, reactions and several events a request. Prints msg/s end to end
+(stored rows ÷ first POST to last `message.created` frame), HTTP statuses, response times
+and CPU per message.
 
     .venv/bin/python bench/ingest_messenger.py [--messages 3000] [--concurrency 48]
 """

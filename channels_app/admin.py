@@ -10,10 +10,12 @@ from channels_app.adapters.telegram.setup import (
 from channels_app.adapters.viber.setup import ViberWebhookFailed, viber_webhook_register
 from channels_app.adapters.vk.setup import VkSetupFailed, vk_callback_server_register
 from channels_app.admin_settings import SETTINGS_FORMS, ChannelSettingsForm, settings_fieldsets
+from channels_app.meta_admin_settings import channel_settings_form, has_settings_form
 from channels_app.models import Channel, MailboxState, WebhookEvent, WebhookEventStatus
 from channels_app.services import (
     channel_audit_state,
     channel_changes_record,
+    channel_forget_cached,
     channel_update,
     webhook_events_reprocess,
 )
@@ -89,12 +91,20 @@ class ChannelAdmin(admin.ModelAdmin):
         request._channel_audit_before = channel_audit_state(obj) if obj is not None else None
         if obj is not None and obj.kind in SETTINGS_FORMS:
             kwargs["form"] = SETTINGS_FORMS[obj.kind]
+        elif has_settings_form(kind := _kind_edited(request, obj)):
+            kwargs["form"] = channel_settings_form(self.form, kind)
         return super().get_form(request, obj, change, **kwargs)
 
     def get_fieldsets(self, request, obj=None):
         if obj is not None and obj.kind in SETTINGS_FORMS:
             return settings_fieldsets(SETTINGS_FORMS[obj.kind])
         return super().get_fieldsets(request, obj)
+
+    def get_exclude(self, request, obj=None):
+        excluded = list(super().get_exclude(request, obj) or ())
+        if has_settings_form(_kind_edited(request, obj)):
+            excluded.append("config")  # edited field by field instead
+        return excluded
 
     def save_model(self, request, obj, form, change) -> None:
         if isinstance(form, ChannelSettingsForm):
@@ -103,6 +113,7 @@ class ChannelAdmin(admin.ModelAdmin):
             channel_update(channel=obj, config=form.new_config)
         else:
             super().save_model(request, obj, form, change)
+            channel_forget_cached(obj)
 
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
@@ -122,6 +133,14 @@ class ChannelAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("Secrets"))
     def secrets_status(self, channel: Channel) -> str:
         return channel.secrets_error or gettext("readable")
+
+
+def _kind_edited(request, channel: Channel | None) -> str | None:
+    """The kind of the channel being changed, or the one a new channel is added as
+    (`?kind=messenger` on the add page, then the form's own field)."""
+    if channel is not None:
+        return channel.kind
+    return request.POST.get("kind") or request.GET.get("kind")
 
 
 @admin.register(WebhookEvent)

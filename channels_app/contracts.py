@@ -29,7 +29,8 @@ class SenderProfile:
     """What a platform's profile API tells of a sender whose messages come without it."""
 
     name: str = ""
-    # The person's handle on the platform (VK's screen name), shown with their name.
+    # The person's handle on the platform (Instagram's username, VK's screen name), shown
+    # with their name.
     username: str = ""
 
 
@@ -99,6 +100,23 @@ class InboundEdit:
 
 
 @dataclass(frozen=True)
+class InboundReaction:
+    """The customer reacted to a message of the conversation (ours or theirs), named by
+    its platform id; an empty `emoji` takes their reaction back."""
+
+    external_id: str
+    emoji: str
+
+
+@dataclass(frozen=True)
+class InboundDeletion:
+    """The customer deleted a message they sent earlier: kept, emptied, shown as deleted."""
+
+    external_id: str
+    deleted_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class DeliveryStatusUpdate:
     """The platform reports on a message we sent: sent, delivered, read or failed."""
 
@@ -161,6 +179,8 @@ class CustomerTyping:
 InboundEvent = (
     InboundMessage
     | InboundEdit
+    | InboundReaction
+    | InboundDeletion
     | DeliveryStatusUpdate
     | IdentityReachability
     | DeliveryWatermark

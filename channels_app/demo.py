@@ -1,5 +1,5 @@
-"""Demo data for `make demo`: people (one with two-step sign-in), a team, API, email, VK
-and Viber channels and a few conversations.
+"""Demo data for `make demo`: people (one with two-step sign-in), a team, API, email, VK,
+Viber and Instagram channels and a few conversations.
 
 Customers and messages go in through the same path as real webhooks, so the demo
 shows the product as it behaves.
@@ -17,6 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from channels_app import services as channel_services
 from channels_app.contracts import InboundIdentity, InboundMessage, WebhookRequest
+from channels_app.demo_meta import instagram_demo_config, seed_instagram
 from channels_app.models import Channel
 from inbox import csat, people
 from inbox import services as inbox_services
@@ -180,6 +181,9 @@ def seed_demo() -> list[tuple[str, str]]:
     _seed_operator_work(channel)
     _seed_email(team)
     _seed_messengers(team)
+    seed_instagram(
+        _demo_channel(team, kind="instagram", name="Demo Instagram", config=instagram_demo_config())
+    )
     return logins
 
 

@@ -1,11 +1,18 @@
 """Stand-ins for the outside world in the demo: a customer's system taking the API
-channel's replies, and the VK and Viber APIs taking the demo channels' replies."""
+channel's replies, and the VK, Viber and Instagram (Graph) APIs taking the demo channels'
+replies."""
 
 import itertools
 
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
+
+from channels_app.demo_meta import (
+    DEMO_INSTAGRAM_CUSTOMER,
+    DEMO_INSTAGRAM_NAME,
+    DEMO_INSTAGRAM_USERNAME,
+)
 
 _sent_ids = itertools.count(1)
 # The page of the demo's VK customer (from_id 1001), as users.get gives it.
@@ -38,3 +45,19 @@ def vk_api_stand_in(request: HttpRequest, method: str) -> JsonResponse:
 def viber_api_stand_in(request: HttpRequest, name: str) -> JsonResponse:
     """Viber's answer to a call: success, with a message token for a sent message."""
     return JsonResponse({"status": 0, "status_message": "ok", "message_token": next(_sent_ids)})
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def graph_api_stand_in(request: HttpRequest, path: str) -> JsonResponse:
+    """The Graph API's answer: a message id for a sent message, the demo customer's
+    profile for a look-up."""
+    if request.method == "POST":
+        recipient = DEMO_INSTAGRAM_CUSTOMER
+        return JsonResponse({"recipient_id": recipient, "message_id": f"demo-{next(_sent_ids)}"})
+    person = path.rsplit("/", 1)[-1]
+    if person != DEMO_INSTAGRAM_CUSTOMER:
+        return JsonResponse({"id": person})
+    return JsonResponse(
+        {"id": person, "name": DEMO_INSTAGRAM_NAME, "username": DEMO_INSTAGRAM_USERNAME}
+    )

@@ -48,12 +48,18 @@ urlpatterns = [
 ]
 
 if settings.IS_EMBEDDED:
-    from channels_app.demo_views import api_callback_sink, viber_api_stand_in, vk_api_stand_in
+    from channels_app.demo_views import (
+        api_callback_sink,
+        graph_api_stand_in,
+        viber_api_stand_in,
+        vk_api_stand_in,
+    )
 
     urlpatterns += [
         path("demo/api-callback/", api_callback_sink, name="demo-api-callback"),
         path("demo/vk/method/<str:method>", vk_api_stand_in, name="demo-vk-api"),
         path("demo/viber/pa/<str:name>", viber_api_stand_in, name="demo-viber-api"),
+        path("demo/graph/<path:path>", graph_api_stand_in, name="demo-graph-api"),
     ]
 
 # The operator web pages come last so that every route above wins.

@@ -52,7 +52,7 @@ class Identity(models.Model):
     value = models.CharField(max_length=320)
     is_reachable = models.BooleanField(default=True)
     # What the platform shows of the person behind the id, as it last said: their handle
-    # (VK's screen name) and their picture (Viber's avatar).
+    # (Instagram's @username, VK's screen name) and their picture (Viber's avatar).
     username = models.CharField(max_length=100, blank=True, default="", db_default="")
     avatar_url = models.URLField(max_length=2048, blank=True, default="", db_default="")
     # What the person's app can show (VK's client_info: keyboards and button kinds), which

@@ -198,8 +198,8 @@ def _identity_profile_update(identity: Identity, changes: dict[str, object]) -> 
 
 
 def identity_username_set(*, kind: str, value: str, username: str) -> int:
-    """Keep the handle the platform shows for the person with this identity (VK's screen
-    name), beside the name it gives."""
+    """Keep the handle the platform shows for the person with this identity (Instagram's
+    username, VK's screen name), beside the name it gives."""
     username = username.strip()[: Identity._meta.get_field("username").max_length]
     try:
         normalized = normalize_identity_value(kind, value)

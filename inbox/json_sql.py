@@ -286,6 +286,8 @@ def _message_select() -> str:
             ("created_at", json_time(m["created_at"])),
             ("sent_at", json_time(m["sent_at"])),
             ("edited_at", json_time(m["edited_at"])),
+            ("reaction", json_string(m["reaction"])),
+            ("deleted_at", json_time(m["deleted_at"])),
         ]
     )
     after = f"{after} || '}}'"

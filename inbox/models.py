@@ -191,6 +191,12 @@ class Message(models.Model):
     # Of a message the business wrote outside Switchboard (in the platform's own inbox):
     # where, an app name shown as its author ("Meta Business Suite"); empty otherwise.
     sent_from = models.CharField(max_length=64, blank=True, default="", db_default="")
+    # The emoji the customer reacted to this message with, where the platform tells
+    # (Messenger, Instagram); empty when none or when they took it back.
+    reaction = models.CharField(max_length=64, blank=True, default="", db_default="")
+    # When the customer deleted the message on the platform (Instagram): kept, emptied,
+    # and shown as deleted.
+    deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

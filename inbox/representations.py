@@ -112,6 +112,8 @@ MESSAGE_ROW_FIELDS = (
     "sent_at",
     "edited_at",
     "sent_from",
+    "reaction",
+    "deleted_at",
 )
 
 
@@ -139,6 +141,8 @@ def message_row_representation(row: Mapping[str, Any]) -> dict[str, Any]:
         "created_at": _time(row["created_at"]),
         "sent_at": _time(row["sent_at"]),
         "edited_at": _time(row["edited_at"]),
+        "reaction": row["reaction"],
+        "deleted_at": _time(row["deleted_at"]),
     }
 
 
@@ -164,6 +168,8 @@ def message_row(
         "sent_at": message.sent_at,
         "edited_at": message.edited_at,
         "sent_from": message.sent_from,
+        "reaction": message.reaction,
+        "deleted_at": message.deleted_at,
         "attachments": list(message.attachments.all() if attachments is None else attachments),
     }
 

@@ -18,9 +18,11 @@ from channels_app.contracts import (
     DeliveryStatusUpdate,
     DeliveryWatermark,
     IdentityReachability,
+    InboundDeletion,
     InboundEdit,
     InboundEvent,
     InboundMessage,
+    InboundReaction,
     OutboundEcho,
     PayloadMalformed,
     VerificationAnswer,
@@ -183,6 +185,14 @@ def webhook_event_apply(*, channel: Channel, event: InboundEvent) -> object:
             external_id=event.external_id,
             text=event.text,
             edited_at=event.edited_at,
+        )
+    if isinstance(event, InboundReaction):
+        return inbox_services.message_react_inbound(
+            channel=channel, external_id=event.external_id, emoji=event.emoji
+        )
+    if isinstance(event, InboundDeletion):
+        return inbox_services.message_delete_inbound(
+            channel=channel, external_id=event.external_id, deleted_at=event.deleted_at
         )
     if isinstance(event, DeliveryStatusUpdate):
         return inbox_services.message_update_status(

@@ -77,6 +77,15 @@ class MessageOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     sent_at = serializers.DateTimeField(allow_null=True)
     edited_at = serializers.DateTimeField(allow_null=True)
+    reaction = serializers.CharField(
+        help_text="The emoji the customer reacted to this message with (Messenger, Instagram); "
+        "empty when none or taken back."
+    )
+    deleted_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the customer deleted this message on the platform (Instagram): its "
+        "text and files are gone, the message stays.",
+    )
 
     def to_representation(self, instance):
         return message_representation(instance)
@@ -259,6 +268,10 @@ class ReplyWithFilesInputSerializer(serializers.Serializer):
 class IdentityOutputSerializer(serializers.Serializer):
     kind = serializers.CharField()
     value = serializers.CharField()
+    username = serializers.CharField(
+        help_text="The person's handle on the platform where it has one beside the id "
+        "(Instagram's username); else empty."
+    )
     is_reachable = serializers.BooleanField()
     username = serializers.CharField(
         help_text="The person's handle on the platform (VK's screen name); \"\" if none."

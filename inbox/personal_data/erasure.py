@@ -110,7 +110,7 @@ def conversations_content_erase(*, conversation_ids: Sequence[int]) -> int:
     erased = Conversation.objects.filter(pk__in=conversation_ids).update(
         subject="", erased_at=timezone.now()
     )
-    transaction.on_commit(lambda: _files_delete(file_names))
+    transaction.on_commit(lambda: stored_files_delete(file_names))
     return erased
 
 
@@ -139,7 +139,7 @@ def attachments_expired_erase(*, older_than: datetime, limit: int) -> int:
     )
     Attachment.objects.filter(pk__in=[pk for pk, _ in expired]).delete()
     file_names = [name for _, name in expired if name]
-    transaction.on_commit(lambda: _files_delete(file_names))
+    transaction.on_commit(lambda: stored_files_delete(file_names))
     return len(expired)
 
 
@@ -156,9 +156,10 @@ def _profile_ids_with_merged(customer: Customer) -> list[int]:
     return found
 
 
-def _files_delete(names: Sequence[str]) -> None:
+def stored_files_delete(names: Sequence[str]) -> None:
+    """Delete files from our storage (their rows are gone already)."""
     for name in names:
         try:
             default_storage.delete(name)
         except OSError as error:  # the row is gone; a file left behind is logged
-            logger.warning("could not delete erased file %s: %s", name, error)
+            logger.warning("could not delete the file %s: %s", name, error)

@@ -7,7 +7,8 @@ operators after commit. Other apps and tests call them through this package:
 - idempotent_replies: a reply sent once per Idempotency-Key
 - delivery: our replies' delivery state, retries, read marks
 - sending: a send claimed by one task; sends cut off mid-way settled
-- inbound_updates: edits of a customer's message, its files fetched
+- inbound_updates: edits and deletions of a customer's message, their reactions, files
+  fetched
 - assignment: operator and team, by hand and automatically
 - conversation_actions: resolve, reopen, snooze, priority
 - merge: customer profiles merged with their conversations
@@ -49,7 +50,9 @@ from inbox.services.idempotent_replies import (
 from inbox.services.inbound_updates import (
     attachment_record_fetch_failure,
     attachment_store_media,
+    message_delete_inbound,
     message_edit_inbound,
+    message_react_inbound,
 )
 from inbox.services.merge import (
     customer_merge_undo_with_conversations,
@@ -87,7 +90,9 @@ __all__ = [
     "delivery_retry_ceiling",
     "delivery_retry_delay",
     "message_claim_for_sending",
+    "message_delete_inbound",
     "message_edit_inbound",
+    "message_react_inbound",
     "message_receive",
     "message_record_delivery_attempt",
     "message_record_progress",

@@ -1,5 +1,6 @@
-"""What a platform tells us later about a message the customer sent: an edit, a file
-fetched into our storage (or why it could not be)."""
+"""What a platform tells us later about a message: the customer's edit or deletion of
+their own, their reaction to any, a file fetched into our storage (or why it could not
+be)."""
 
 import logging
 from datetime import datetime
@@ -14,8 +15,18 @@ from inbox.models import (
     Message,
     MessageDirection,
 )
+from inbox.personal_data.erasure import stored_files_delete
 
 logger = logging.getLogger(__name__)
+
+
+def _customer_message_locked(channel, external_id: str) -> Message | None:
+    return (
+        Message.objects.select_for_update(of=("self",))
+        .select_related("author")
+        .filter(channel=channel, external_id=external_id, direction=MessageDirection.INBOUND)
+        .first()
+    )
 
 
 def message_edit_inbound(
@@ -23,17 +34,55 @@ def message_edit_inbound(
 ) -> Message | None:
     """The customer edited a message: store the new text and show it as edited."""
     with transaction.atomic():
-        message = (
-            Message.objects.select_for_update(of=("self",))
-            .select_related("author")
-            .filter(channel=channel, external_id=external_id, direction=MessageDirection.INBOUND)
-            .first()
-        )
+        message = _customer_message_locked(channel, external_id)
         if message is None or message.body == text:
             return message
         message.body = text
         message.edited_at = edited_at or timezone.now()
         message.save(update_fields=["body", "edited_at", "updated_at"])
+        realtime.message_updated(message, channel_id=message.channel_id)
+    return message
+
+
+def message_delete_inbound(
+    *, channel, external_id: str, deleted_at: datetime | None = None
+) -> Message | None:
+    """The customer deleted a message they sent: its text and files go, the message stays
+    in the thread, shown as deleted."""
+    with transaction.atomic():
+        message = _customer_message_locked(channel, external_id)
+        if message is None or message.deleted_at is not None:
+            return message
+        attachments = message.attachments.all()
+        file_names = [name for name in attachments.values_list("file", flat=True) if name]
+        attachments.delete()
+        message.body = message.body_full = message.body_html = ""
+        message.deleted_at = deleted_at or timezone.now()
+        message.save(update_fields=["body", "body_full", "body_html", "deleted_at", "updated_at"])
+        transaction.on_commit(lambda: stored_files_delete(file_names))
+        realtime.message_updated(message, channel_id=message.channel_id)
+    return message
+
+
+def message_react_inbound(*, channel, external_id: str, emoji: str) -> Message | None:
+    """The customer reacted to a message of the conversation, ours before theirs where the
+    platform id names both; an empty emoji takes the reaction back."""
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update(of=("self",))
+            .select_related("author")
+            .filter(channel=channel, external_id=external_id)
+            # "out" before "in": the customer reacts to our messages far more often.
+            .order_by("-direction")
+            .first()
+        )
+        if message is None:
+            logger.info("reaction to a message channel %s does not know", channel.pk)
+            return None
+        if message.reaction == emoji:
+            return message
+        message.reaction = emoji
+        message.save(update_fields=["reaction", "updated_at"])
         realtime.message_updated(message, channel_id=message.channel_id)
     return message
 

@@ -148,3 +148,33 @@ def test_a_demo_seeded_for_another_port_moves_its_stand_ins_with_it(settings):
 
     for channel in Channel.objects.filter(kind__in=["vk", "viber"]):
         assert channel.config["api_base_url"].startswith("http://127.0.0.1:8613/demo/")
+
+
+def test_the_demo_instagram_conversation_shows_a_reaction_a_deletion_and_a_username():
+    seed_demo()
+    seed_demo()
+
+    conversation = Conversation.objects.get(channel__kind="instagram")
+    messages = {m.external_id: m for m in conversation.messages.all()}
+    assert set(messages) == {"demo-ig-1", "demo-ig-2", "demo-ig-echo-1"}
+    assert messages["demo-ig-2"].deleted_at is not None
+    assert (messages["demo-ig-echo-1"].sent_from, messages["demo-ig-echo-1"].reaction) == (
+        "Instagram",
+        "❤️",
+    )
+    assert conversation.customer.name == "Zofia Kamińska"
+    assert conversation.customer.identities.get().username == "zofia.kaminska"
+
+
+def test_the_demo_graph_stand_in_answers_sends_and_profile_look_ups(rf):
+    from channels_app.demo_meta import DEMO_INSTAGRAM_CUSTOMER
+    from channels_app.demo_views import graph_api_stand_in
+
+    sent = graph_api_stand_in(rf.post("/demo/graph/v26.0/1/messages"), path="v26.0/1/messages")
+    profile = graph_api_stand_in(
+        rf.get(f"/demo/graph/v26.0/{DEMO_INSTAGRAM_CUSTOMER}"),
+        path=f"v26.0/{DEMO_INSTAGRAM_CUSTOMER}",
+    )
+
+    assert json.loads(sent.content)["message_id"].startswith("demo-")
+    assert json.loads(profile.content)["username"] == "zofia.kaminska"

@@ -1,17 +1,14 @@
 """The webhook fast path keeps a customer's language as the regular path does."""
 
-import asyncio
 import json
 
 import pytest
 from django.utils import timezone
 
-from channels_app import webhook_edge
-from channels_app.contracts import WebhookRequest
-from channels_app.services import channel_create, channel_get_active
+from channels_app.services import channel_create
 from customers.models import Customer
 from inbox.models import Message
-from inbox.receiving import batched
+from tests.live.fast_path import through_the_fast_path
 
 pytestmark = [pytest.mark.real_services, pytest.mark.django_db(transaction=True)]
 
@@ -43,24 +40,7 @@ def update(update_id: int, user_id: int, language_code: str | None) -> bytes:
 
 
 def fast(channel, body: bytes) -> dict | None:
-    async def attempt():
-        request = WebhookRequest(
-            body=body,
-            headers={
-                "x-telegram-bot-api-secret-token": SECRET,
-                "content-type": "application/json",
-            },
-        )
-        try:
-            async with webhook_edge.received(
-                kind=channel.kind, public_id=str(channel.public_id), request=request
-            ) as answer:
-                return answer
-        finally:
-            await batched.close()
-
-    channel_get_active(kind=channel.kind, public_id=str(channel.public_id))
-    return asyncio.run(attempt())
+    return through_the_fast_path(channel, body, {"x-telegram-bot-api-secret-token": SECRET})
 
 
 def test_a_new_senders_language_is_stored_with_them(bot):

@@ -1,18 +1,14 @@
 """A WhatsApp webhook that takes the batched fast path keeps the time WhatsApp gives the
 message, so a late one does not reopen the 24-hour window there either."""
 
-import asyncio
 import json
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from channels_app import webhook_edge
-from channels_app.contracts import WebhookRequest
-from channels_app.services import channel_get_active, message_deliver
+from channels_app.services import message_deliver
 from inbox.models import Conversation, Message, MessageDirection, MessageStatus
-from inbox.receiving import batched
 from tests.channels_app.whatsapp.helpers import (
     APP_SECRET,
     first_message,
@@ -23,6 +19,7 @@ from tests.channels_app.whatsapp.helpers import (
 from tests.factories import MessageFactory
 from tests.fakes.whatsapp import FakeGraphApi
 from tests.helpers import channel_serving, sign
+from tests.live.fast_path import through_the_fast_path
 
 pytestmark = [pytest.mark.real_services, pytest.mark.django_db(transaction=True)]
 
@@ -64,25 +61,7 @@ def queued_reply(conversation, operator) -> Message:
 
 def fast(channel, payload: dict) -> dict | None:
     body = json.dumps(payload).encode()
-
-    async def attempt():
-        request = WebhookRequest(
-            body=body,
-            headers={
-                "x-hub-signature-256": sign(body, APP_SECRET),
-                "content-type": "application/json",
-            },
-        )
-        try:
-            async with webhook_edge.received(
-                kind=channel.kind, public_id=str(channel.public_id), request=request
-            ) as answer:
-                return answer
-        finally:
-            await batched.close()
-
-    channel_get_active(kind=channel.kind, public_id=str(channel.public_id))
-    return asyncio.run(attempt())
+    return through_the_fast_path(channel, body, {"x-hub-signature-256": sign(body, APP_SECRET)})
 
 
 def test_a_three_day_old_message_on_the_fast_path_leaves_the_window_closed(

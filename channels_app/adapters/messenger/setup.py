@@ -1,12 +1,16 @@
 """Setting a Messenger channel up: how its Send API is reached and which webhook
 fields its page is subscribed to."""
 
+from channels_app.adapters.meta.graph import FACEBOOK_GRAPH_HOST
 from channels_app.adapters.meta.messaging_adapter import MessagingPlatform
 from channels_app.adapters.meta.messaging_outbound import SendRules
 from channels_app.adapters.meta.send_api import SendApiSettings
 
 SEND_API_SETTINGS = SendApiSettings(
-    platform_name="Messenger", token_key="page_access_token", sender_key=""
+    platform_name="Messenger",
+    token_key="page_access_token",
+    sender_key="",
+    default_host=FACEBOOK_GRAPH_HOST,
 )
 SEND_RULES = SendRules(
     # Meta counts 2,000 characters; 2,000 bytes keeps every piece under that.

@@ -1,6 +1,7 @@
 """Reading the Graph API's answers to our own calls: leniently, since anything unexpected
 in them makes a delivery failure with Meta's words, never a refused webhook."""
 
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -9,7 +10,11 @@ import httpx
 
 from channels_app.text import storable_text
 
-DEFAULT_GRAPH_BASE_URL = "https://graph.facebook.com/v26.0"
+GRAPH_API_VERSION = "v26.0"
+FACEBOOK_GRAPH_HOST = "https://graph.facebook.com"
+INSTAGRAM_GRAPH_HOST = "https://graph.instagram.com"
+DEFAULT_GRAPH_BASE_URL = f"{FACEBOOK_GRAPH_HOST}/{GRAPH_API_VERSION}"
+_VERSION_SEGMENT = re.compile(r"v\d+\.\d+")
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,15 @@ class GraphError:
         if explanation:
             text += f": {explanation}"
         return text[:1000]
+
+
+def versioned_base_url(api_base_url: str) -> str:
+    """`<api_base_url>/<version>`: the URL as given when it ends in a Graph API version
+    already (`…/v26.0`), else with GRAPH_API_VERSION added, so never a version twice."""
+    url = api_base_url.rstrip("/")
+    if _VERSION_SEGMENT.fullmatch(url.rsplit("/", 1)[-1]):
+        return url
+    return f"{url}/{GRAPH_API_VERSION}"
 
 
 def graph_error_read(response: httpx.Response) -> GraphError:

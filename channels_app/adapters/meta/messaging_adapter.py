@@ -31,6 +31,8 @@ class MessagingPlatform:
     # first ones given win over the rest ("name" before "username").
     name_fields: tuple[str, ...] = ("first_name", "last_name")
     name_is_first_given: bool = False
+    # The profile API's field holding the person's handle, kept on their identity.
+    username_field: str = ""
     # Where the account's own people write when not in Switchboard: their echoes'
     # author as operators see it.
     echo_source: str = ""
@@ -81,18 +83,24 @@ class MessagingPlatformAdapter(MetaWebhookAdapter):
         return media_fetch(self.send_api(), media_id)
 
     def fetch_sender_name(self, address: str) -> str:
-        """GET /<PSID or IGSID>?fields=…: the person's name as the profile API gives it."""
+        return self.fetch_sender_profile(address).name
+
+    def fetch_sender_profile(self, address: str) -> contracts.SenderProfile:
+        """GET /<PSID or IGSID>?fields=…: the person's name (and Instagram username) as the
+        profile API gives them."""
         if not address.isascii() or not address.isdigit():
-            return ""
-        fields = self.platform.name_fields
+            return contracts.SenderProfile()
+        names, username_field = self.platform.name_fields, self.platform.username_field
+        fields = [*names, *([username_field] if username_field not in ("", *names) else [])]
         profile = self.send_api().request_json(
             "GET", address, action="profile lookup", params={"fields": ",".join(fields)}
         )
-        parts = [answer_text(profile.get(field)) for field in fields]
+        parts = [answer_text(profile.get(field)) for field in names]
         given = [part for part in parts if part]
         if self.platform.name_is_first_given:
             given = given[:1]
-        return " ".join(given)[:255]
+        username = answer_text(profile.get(username_field)) if username_field else ""
+        return contracts.SenderProfile(name=" ".join(given)[:255], username=username[:255])
 
     def send_api(self) -> SendApi:
         return SendApi(self.channel, self.platform.send_api)

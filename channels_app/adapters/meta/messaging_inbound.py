@@ -16,10 +16,12 @@ from channels_app.contracts import (
     DeliveryStatusUpdate,
     DeliveryWatermark,
     InboundAttachment,
+    InboundDeletion,
     InboundEdit,
     InboundEvent,
     InboundIdentity,
     InboundMessage,
+    InboundReaction,
     OutboundEcho,
 )
 
@@ -31,6 +33,16 @@ OWN_METADATA_PREFIX = "switchboard:"
 LIKE_STICKER_IDS = frozenset({"369239263222822", "369239343222814", "369239383222810"})
 MEDIA_TYPES = {"image": "image", "video": "video", "audio": "audio", "file": "file"}
 MAX_ITEMS_PER_ENTRY = 1_000
+# Meta names each reaction beside its emoji, which older payloads leave out.
+REACTION_EMOJIS = {
+    "like": "👍",
+    "love": "❤️",
+    "smile": "😆",
+    "wow": "😮",
+    "sad": "😢",
+    "angry": "😠",
+}
+MAX_REACTION_LENGTH = 64
 
 _DEFAULT_NAMES = {
     "image": "image.jpg",
@@ -86,14 +98,14 @@ def _event(item: JsonObject, platform: Platform) -> InboundEvent | None:
         if message.boolean("is_echo"):
             return _echo(item, message, sent_at, platform.echo_source)
         if message.boolean("is_deleted"):
-            return InboundEdit(external_id=message.required_id("mid"), text="", edited_at=sent_at)
+            return InboundDeletion(external_id=message.required_id("mid"), deleted_at=sent_at)
         return _customer_message(item, message, platform, sent_at)
     postback = item.object("postback")
     if postback is not None:
         return _postback(item, postback, platform, sent_at)
     reaction = item.object("reaction")
     if reaction is not None:
-        return _reaction(item, reaction, platform, sent_at)
+        return _reaction(reaction)
     edit = item.object("message_edit")
     if edit is not None:
         return InboundEdit(
@@ -225,26 +237,16 @@ def _postback(
     )
 
 
-def _reaction(
-    item: JsonObject, reaction: JsonObject, platform: Platform, sent_at
-) -> InboundMessage:
-    sender = _person(item, "sender")
-    reacted_to = reaction.required_id("mid")
-    action = reaction.line("action", max_length=20) or "react"
-    emoji = reaction.string("emoji", max_length=50).strip()
-    text = (
-        gettext("Reacted %(emoji)s") % {"emoji": emoji}
-        if action == "react" and emoji
-        else gettext("Removed a reaction")
-    )
-    return InboundMessage(
-        external_id=f"reaction:{reacted_to[:180]}:{sender[:40]}:{item.required_id('timestamp')}",
-        recipient_address=sender,
-        identities=_identities(sender, platform),
-        text=text,
-        sent_at=sent_at,
-        reply_to_id=reacted_to,
-    )
+def _reaction(reaction: JsonObject) -> InboundReaction:
+    """`{"mid", "action": "react" | "unreact", "reaction", "emoji"}`: shown on the message
+    it names; an unreact takes the person's reaction back."""
+    if reaction.line("action", max_length=20) == "unreact":
+        emoji = ""
+    else:
+        name = reaction.line("reaction", max_length=20)
+        emoji = reaction.line("emoji", max_length=MAX_REACTION_LENGTH)
+        emoji = emoji or REACTION_EMOJIS.get(name, "") or name or REACTION_EMOJIS["like"]
+    return InboundReaction(external_id=reaction.required_id("mid"), emoji=emoji)
 
 
 def _delivery_reports(item: JsonObject, report: JsonObject, status: str) -> list[InboundEvent]:

@@ -8,12 +8,12 @@ from urllib.parse import quote
 import httpx
 
 from channels_app.adapters.meta.graph import (
-    DEFAULT_GRAPH_BASE_URL,
     answer_json_object,
     answer_text,
     graph_error_read,
     is_token_safe_url,
     transport_reason,
+    versioned_base_url,
     without_secret,
 )
 from channels_app.contracts import DeliveryFailed
@@ -53,6 +53,7 @@ class SendApiSettings:
     platform_name: str  # "Messenger", "Instagram"
     token_key: str  # the channel secret holding the token
     sender_key: str  # the config key of the account id in the messages path ("" for /me)
+    default_host: str  # the Graph API's host when the channel's api_base_url is not set
 
 
 class SendApi:
@@ -68,7 +69,9 @@ class SendApi:
         return self.settings.platform_name
 
     def api_base_url(self) -> str:
-        return str(self.channel.config.get("api_base_url") or DEFAULT_GRAPH_BASE_URL).rstrip("/")
+        """The channel's `api_base_url` (else the platform's host) with the API version."""
+        configured = self.channel.config.get("api_base_url")
+        return versioned_base_url(str(configured or self.settings.default_host))
 
     def authorization(self) -> dict[str, str]:
         token = self.channel.secrets.get(self.settings.token_key)

@@ -1,5 +1,5 @@
-"""An Instagram account's webhooks in and replies out: stories, shares, reactions, echoes,
-reads and deletions; text and images to a fake Send API, with the windows and errors."""
+"""An Instagram account's webhooks in and replies out: stories, shares, files, echoes,
+reads; text and images to a fake Send API, with the windows and errors."""
 
 from datetime import timedelta
 
@@ -73,12 +73,9 @@ def test_an_image_keeps_its_cdn_link_to_fetch(client, instagram_channel):
             "&signature=Ab2",
         ),
         ("share", "Shared a post: https://www.instagram.com/p/C9kL2mNsQxE/"),
-        ("reaction", "Reacted ❤️"),
     ],
 )
-def test_stories_shares_and_reactions_say_what_they_are(
-    client, instagram_channel, fixture, expected
-):
+def test_stories_and_shares_say_what_they_are(client, instagram_channel, fixture, expected):
     INSTAGRAM.post_fixture(client, instagram_channel, fixture)
 
     message = Message.objects.get()
@@ -86,19 +83,32 @@ def test_stories_shares_and_reactions_say_what_they_are(
     assert not message.attachments.exists()
 
 
+def test_a_button_tap_is_a_message_with_the_buttons_title(client, instagram_channel):
+    INSTAGRAM.post_fixture(client, instagram_channel, "postback")
+
+    message = Message.objects.get()
+    assert (message.body, message.external_id) == ("Track my order", "aWdfpostback1")
+
+
+def test_the_inbox_shows_the_channels_icon_and_name(client, instagram_channel, operator):
+    INSTAGRAM.post_fixture(client, instagram_channel, "text")
+    client.force_login(operator)
+
+    page = client.get("/").content.decode()
+    pane = client.get(f"/inbox/conversations/{Conversation.objects.get().pk}/").json()
+
+    assert '"instagram": "Instagram"' in page
+    assert '"messenger": "Facebook Messenger"' in page
+    assert (
+        '<span class="channel-tag channel-instagram"><span class="channel-icon" '
+        'aria-hidden="true"></span>@lumen.home</span>'
+    ) in pane["header_html"]
+
+
 def test_a_story_mention_is_never_downloaded(client, instagram_channel):
     INSTAGRAM.post_fixture(client, instagram_channel, "story_mention")
 
     assert not Message.objects.get().attachments.exists()
-
-
-def test_a_deleted_message_is_kept_emptied_rather_than_dropped(client, instagram_channel):
-    INSTAGRAM.post_fixture(client, instagram_channel, "text")
-
-    INSTAGRAM.post_fixture(client, instagram_channel, "deleted")
-
-    [(body, edited_at)] = Message.objects.values_list("body", "edited_at")
-    assert (body, edited_at is not None) == ("", True)
 
 
 def test_an_echo_from_instagrams_own_app_is_an_outgoing_message(client, instagram_channel):
@@ -145,11 +155,26 @@ def test_a_wrong_signature_is_refused_and_nothing_is_stored(client, instagram_ch
     assert stored_counts() == (0, 0, 0, 0)
 
 
-def test_a_truncated_body_is_answered_400(client, instagram_channel):
-    response = INSTAGRAM.post(client, instagram_channel, INSTAGRAM.fixture_bytes("text")[:-25])
+@pytest.mark.parametrize(
+    "body",
+    [INSTAGRAM.fixture_bytes("text")[:-25], b"{not json", b'{"object": "instagram", "entry": {}}'],
+)
+def test_a_truncated_or_malformed_body_is_answered_400(client, instagram_channel, body):
+    response = INSTAGRAM.post(client, instagram_channel, body)
 
     assert response.status_code == 400
+    assert response.json()["error"] == "malformed"
     assert stored_counts()[:3] == (0, 0, 0)
+
+
+def test_a_repeated_delivery_is_stored_once(client, instagram_channel):
+    INSTAGRAM.post_fixture(client, instagram_channel, "text")
+    counts = stored_counts()[:3]
+
+    response = INSTAGRAM.post_fixture(client, instagram_channel, "text")
+
+    assert response.json()["messages"][0]["duplicate"] is True
+    assert stored_counts()[:3] == counts
 
 
 def test_the_handshake_echoes_the_challenge(client, instagram_channel):

@@ -84,12 +84,6 @@ def test_a_postback_is_a_message_with_the_buttons_title(client, messenger_channe
     assert (message.body, message.external_id) == ("Talk to a person", "m_postback1")
 
 
-def test_a_reaction_is_shown_on_the_conversation_naming_the_message(client, messenger_channel):
-    MESSENGER.post_fixture(client, messenger_channel, "reaction")
-
-    assert Message.objects.get().body == "Reacted ❤️"
-
-
 def test_an_edit_changes_the_customers_message(client, messenger_channel):
     MESSENGER.post_fixture(client, messenger_channel, "text")
 

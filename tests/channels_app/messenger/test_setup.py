@@ -2,18 +2,26 @@
 subscription by command, and the files customers send fetched after commit."""
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 from django.core.management import CommandError, call_command
 
 from channels_app.adapters.meta import media
 from channels_app.registry import adapter_for
-from channels_app.services import attachment_fetch_media
+from channels_app.services import attachment_fetch_media, channel_update
 from customers.models import Customer
 from inbox.models import Attachment
+from inbox.services import message_reply
 from tests.channels_app.messenger.helpers import PSID, fixture_json, post_fixture, post_payload
-from tests.channels_app.meta_messaging import first_item
-from tests.fakes.meta_messaging import PAGE_ACCESS_TOKEN, PAGE_ID, PERMISSION_MISSING
+from tests.channels_app.meta_messaging import MESSENGER, customer_wrote, delivered, first_item
+from tests.factories import ChannelFactory
+from tests.fakes.meta_messaging import (
+    INSTAGRAM_ACCOUNT_ID,
+    PAGE_ACCESS_TOKEN,
+    PAGE_ID,
+    PERMISSION_MISSING,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -69,6 +77,57 @@ def test_wrong_settings_are_refused_by_name(admin_client, config, key):
 
     assert response.status_code == 400
     assert key in json.dumps(response.json())
+
+
+# Where the Send API is: <api_base_url>/<version>/...
+
+
+@pytest.mark.parametrize(
+    ("kind", "api_base_url", "messages_url"),
+    [
+        ("messenger", None, "https://graph.facebook.com/v26.0/me/messages"),
+        ("messenger", "https://graph.facebook.com", "https://graph.facebook.com/v26.0/me/messages"),
+        (
+            "messenger",
+            "https://graph.facebook.com/v26.0/",
+            "https://graph.facebook.com/v26.0/me/messages",
+        ),
+        (
+            "messenger",
+            "https://graph.facebook.com/v27.0",
+            "https://graph.facebook.com/v27.0/me/messages",
+        ),
+        ("instagram", None, f"https://graph.instagram.com/v26.0/{INSTAGRAM_ACCOUNT_ID}/messages"),
+        (
+            "instagram",
+            "https://graph.facebook.com",
+            f"https://graph.facebook.com/v26.0/{INSTAGRAM_ACCOUNT_ID}/messages",
+        ),
+    ],
+)
+def test_the_version_is_added_to_a_base_url_without_one_and_never_twice(
+    kind, api_base_url, messages_url
+):
+    config = {"page_id": PAGE_ID, "instagram_account_id": INSTAGRAM_ACCOUNT_ID}
+    if api_base_url is not None:
+        config["api_base_url"] = api_base_url
+    adapter = adapter_for(ChannelFactory(kind=kind, config=config))
+
+    send_api = adapter.send_api()
+
+    assert send_api.url(send_api.messages_path()) == messages_url
+
+
+def test_a_reply_goes_to_the_versioned_path_of_a_base_url_given_without_version(
+    client, messenger_channel, operator, send_api
+):
+    channel_update(channel=messenger_channel, config={"api_base_url": send_api.root})
+    conversation = customer_wrote(client, messenger_channel, MESSENGER, at=datetime.now(UTC))
+
+    delivered(message_reply(conversation=conversation, author=operator, body="Hello"))
+
+    [request] = send_api.requests
+    assert request.path == "/v26.0/me/messages"
 
 
 # The webhook subscription

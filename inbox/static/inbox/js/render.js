@@ -123,7 +123,7 @@ export function messageItem(message, { customer }) {
   return html`<li class="message message-${message.direction}${message.private ? " message-note" : ""}" id="message-${message.id}" data-message-id="${message.id}" data-status="${message.status}">
   <div class="bubble">
     ${message.private ? html`<div class="note-label">${gettext("Private note")}</div>` : ""}
-    ${message.body ? html`<div class="message-body">${message.body}</div>` : ""}
+    ${message.deleted_at ? html`<div class="message-body message-deleted">${gettext("The customer deleted this message")}</div>` : message.body ? html`<div class="message-body">${message.body}</div>` : ""}
     ${message.body_full && message.body_full.trim() !== String(message.body).trim() ? html`<button type="button" class="button-link" data-toggle-quoted aria-expanded="false">${gettext("Show quoted text")}</button><div class="message-body message-body-full" hidden>${message.body_full}</div>` : ""}
     ${message.body_html ? html`<button type="button" class="button-link" data-toggle-original aria-expanded="false" data-original-html="${message.body_html}">${gettext("Show original formatting")}</button>` : ""}
     ${message.attachments && message.attachments.length ? html`<ul class="attachments">${message.attachments.map(attachmentItem)}</ul>` : ""}
@@ -131,6 +131,7 @@ export function messageItem(message, { customer }) {
       <span class="message-author">${author}</span>
       <time data-clock datetime="${message.created_at}" title="${fullDate(message.created_at)}">${clock(message.created_at)}</time>
       ${message.edited_at ? html`<span class="message-edited">${gettext("edited")}</span>` : ""}
+      ${message.reaction ? html`<span class="message-reaction" role="img" aria-label="${format(gettext("The customer reacted %(emoji)s"), { emoji: message.reaction })}" title="${format(gettext("The customer reacted %(emoji)s"), { emoji: message.reaction })}">${message.reaction}</span>` : ""}
       ${isOutbound && !message.private ? html`<span class="delivery delivery-${message.status}" role="img" aria-label="${label}" title="${label}">${glyph}</span>` : ""}
     </div>
     ${message.status === "failed" ? html`<div class="message-error"><span>${message.error ? format(gettext("Not delivered: %(error)s"), { error: message.error }) : gettext("Not delivered")}</span><button type="button" class="button button-small button-danger" data-retry="${message.id}" aria-label="${gettext("Retry sending this message")}">${gettext("Retry")}</button></div>` : ""}
