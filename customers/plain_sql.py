@@ -12,6 +12,7 @@ from typing import Any, cast
 
 import psycopg
 from django.db import connection
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import Field, Model
 
 
@@ -30,6 +31,37 @@ def fetch_all(sql: str, params: Sequence[Any]) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def execute(sql: str, params: Sequence[Any]) -> int:
+    """Run a statement that returns no rows, prepared as fetch_all_prepared does on
+    PostgreSQL; the number of rows it wrote."""
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.rowcount
+    with _prepared_cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def row_update(instance: Model, fields: Sequence[str]) -> int:
+    """Write these fields of the instance's row with the values it holds, as
+    `save(update_fields=...)` writes them but without touching `auto_now` fields (set
+    those first); the number of rows written."""
+    statement, written = _row_update_statement(type(instance), tuple(fields))
+    values = [
+        field.get_db_prep_save(getattr(instance, field.attname), connection) for field in written
+    ]
+    return execute(statement, [*values, instance.pk])
+
+
+@cache
+def _row_update_statement(model: type[Model], fields: tuple[str, ...]) -> tuple[str, list[Field]]:
+    written = [cast(Field, model._meta.get_field(name)) for name in fields]
+    assignments = ", ".join(f"{quoted_column(model, name)} = %s" for name in fields)
+    primary_key = connection.ops.quote_name(cast(Field, model._meta.pk).column or "")
+    return f"UPDATE {quoted_table(model)} SET {assignments} WHERE {primary_key} = %s", written
 
 
 def converted(model: type[Model], fields: Sequence[str], rows: list[tuple]) -> list[tuple]:
@@ -67,14 +99,30 @@ def fetch_all_prepared(sql: str, params: Sequence[Any]) -> list[tuple]:
     rather than on every request. Behind an external pooler (no pool of ours) nothing is
     prepared, as a pooler in transaction mode may hand the next statement another server
     connection."""
+    with _prepared_cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _prepared_cursor() -> Any:
     connection.ensure_connection()
     is_pooled = connection.pool is not None  # type: ignore[attr-defined]
     cursor_class = _PreparedCursor if is_pooled else psycopg.Cursor
     with connection.wrap_database_errors:
         raw = cursor_class(connection.connection)
-    with connection._prepare_cursor(raw) as cursor:  # type: ignore[attr-defined]
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+    if connection.queries_logged:
+        connection.validate_thread_sharing()
+        return _ServerBoundDebugCursor(raw, connection)
+    return connection._prepare_cursor(raw)  # type: ignore[attr-defined]
+
+
+class _ServerBoundDebugCursor(CursorDebugWrapper):
+    """Django's query log (tests, DEBUG) with each statement's text and parameters: Django
+    reads the text of client-bound statements only, and logged these as None."""
+
+    def execute(self, sql, params=None):
+        with self.debug_sql(self.db.ops.compose_sql(sql, params), params):
+            return CursorWrapper.execute(self, sql, params)
 
 
 class _PreparedCursor(psycopg.Cursor):

@@ -13,6 +13,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from channels_app.contracts import InboundMessage
+from customers import plain_sql
 from customers.models import Customer
 from customers.services import IdentityEvidence, customer_identify
 from customers.transactions import atomic_retrying_conflicts
@@ -27,6 +28,7 @@ from inbox.models import (
     MessageDirection,
 )
 from inbox.receiving.lookups import conversations_named, inbound_message_id
+from inbox.receiving.rows import row_insert
 from inbox.receiving.stored import (
     channel_default_team,
     conversation_auto_assign_on_commit,
@@ -90,9 +92,14 @@ def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
             channel, customer, inbound, now
         )
 
-    message = Message.objects.create(
-        conversation=conversation, channel=channel, **inbound_message_values(inbound)
+    message = Message(
+        conversation=conversation,
+        channel=channel,
+        created_at=now,
+        updated_at=now,
+        **inbound_message_values(inbound),
     )
+    row_insert(message)
     attachments = [
         Attachment(
             message=message,
@@ -123,7 +130,8 @@ def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
         conversation.resolved_by = None
         update_fields += ["status", "snoozed_until", "resolved_at", "resolved_by"]
     if not is_new:
-        conversation.save(update_fields=update_fields)
+        conversation.updated_at = now
+        plain_sql.row_update(conversation, update_fields)
     if is_reopened and not is_new:
         conversation_event_record(
             conversation=conversation, kind=ConversationEventKind.REOPENED, reason="customer_wrote"
@@ -195,7 +203,7 @@ def _is_within_reopen_window(channel, conversation: Conversation, now: datetime)
 def _conversation_open(
     channel, customer: Customer, inbound: InboundMessage, now: datetime
 ) -> Conversation:
-    conversation = Conversation.objects.create(
+    conversation = Conversation(
         customer=customer,
         channel=channel,
         recipient_address=inbound.recipient_address,
@@ -203,7 +211,10 @@ def _conversation_open(
         team=channel_default_team(channel),
         last_message_at=now,
         last_inbound_at=now,
+        created_at=now,
+        updated_at=now,
     )
+    row_insert(conversation)
     return conversation
 
 

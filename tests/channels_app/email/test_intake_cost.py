@@ -4,12 +4,12 @@ number of statements depends neither on the stored mail nor on the References a 
 carries."""
 
 import re
-from contextlib import contextmanager
 from email.message import EmailMessage
 from functools import partial
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from channels_app.adapters.email import EmailAdapter
 from channels_app.mail_batches import store_together
@@ -89,22 +89,9 @@ def conversation_with_our_mail(channel):
     return conversation
 
 
-@contextmanager
-def statements_run():
-    """Every statement run inside, with its parameters, as (sql, params)."""
-    executed: list[tuple[str, object]] = []
-
-    def record(execute, sql, params, many, context):
-        executed.append((sql, params))
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
-        yield executed
-
-
-def plan_of(sql: str, params=None) -> str:
+def plan_of(sql: str) -> str:
     with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN {sql}", params)
+        cursor.execute(f"EXPLAIN {sql}")
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
@@ -153,21 +140,21 @@ def test_every_statement_of_an_email_uses_an_index(large_mailbox, case):
         message_id, sender = "first.1@example.net", "new@example.net"
         raw = mail(sender=sender, message_id=message_id, references=[])
 
-    with statements_run() as executed:
+    with CaptureQueriesContext(connection) as captured:
         mail_receive(channel=channel, raw=raw)
 
     stored = Message.objects.get(external_id=message_id)
     assert (stored.conversation_id == conversation.pk) == (case != "new sender")
-    for sql, params in executed:
+    for sql in (query["sql"] for query in captured.captured_queries):
         if sql.startswith(("SELECT", "UPDATE", "DELETE")):
-            plan = plan_of(sql, params)
+            plan = plan_of(sql)
             assert not scanned_tables(plan) & set(GROWING_TABLES), f"{sql}\n{plan}"
 
 
 def receive_counting(channel, raw: bytes) -> list[str]:
-    with statements_run() as executed:
+    with CaptureQueriesContext(connection) as captured:
         mail_receive(channel=channel, raw=raw)
-    return [sql for sql, _ in executed]
+    return [query["sql"] for query in captured.captured_queries]
 
 
 def test_a_reply_costs_the_same_statements_however_many_references_it_names(db):
@@ -239,10 +226,10 @@ def test_mail_stored_together_costs_what_each_costs_alone_and_one_commit(db):
         for number in range(8)
     ]
 
-    with statements_run() as run:
+    with CaptureQueriesContext(connection) as captured:
         store_together([partial(mail_receive, channel=channel, raw=raw) for raw in replies])
 
-    executed = [sql for sql, _ in run]
+    executed = [query["sql"] for query in captured.captured_queries]
     # Each reply's 8 (as alone), and the batch's own savepoint and release (in a test, the
     # transaction each commits is itself a savepoint of the test's).
     assert len(executed) == 8 * 8 + 2, "\n".join(executed)
