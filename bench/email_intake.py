@@ -14,7 +14,8 @@ each into a fresh database of its own (`switchboard_bench_email`, Redis db 14):
 4. IMAP: the corpus APPENDed to a dovecot mailbox on loopback, imported by a Celery worker
    running the channel's `mailbox_poll`;
 5. per-statement PostgreSQL time and plans on the large channel, measured from the client
-   (pg_stat_statements is not loaded on the shared server).
+   (pg_stat_statements is not loaded on the shared server; where it is, each SMTP phase
+   also prints the server's own execution and planning time per statement).
 
 Prints emails/s end to end, application (server process tree) and PostgreSQL CPU per email,
 and whether every reply landed in its parent's conversation. See bench/README.md.
@@ -382,6 +383,41 @@ def check_intake(dsn: str, channel_id: int, mails: list[CorpusMail]) -> str:
     )
 
 
+# ----------------------------------------------------------------- pg_stat_statements
+
+
+def server_statements_start(dsn: str) -> bool:
+    """Resets pg_stat_statements for a phase where the server has it loaded
+    (`shared_preload_libraries`); False where it has not, as on the shared machines."""
+    try:
+        # One transaction: where the library is not loaded, the extension is not left behind.
+        with psycopg.connect(dsn) as connection:
+            connection.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            connection.execute("SELECT pg_stat_statements_reset()")
+        return True
+    except psycopg.Error:
+        return False
+
+
+def server_statements_report(dsn: str, db_name: str, label: str, emails: int) -> None:
+    """The server's own time per statement (execution and planning) during the phase."""
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        rows = connection.execute(
+            "SELECT query, calls, total_exec_time, total_plan_time FROM pg_stat_statements s "
+            "JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = %s "
+            "ORDER BY total_exec_time + total_plan_time DESC LIMIT 12",
+            (db_name,),
+        ).fetchall()
+    total = sum(row[2] + row[3] for row in rows)
+    log(f"{label} pg_stat_statements: {total / emails:.2f} ms per email in the top statements")
+    for query, calls, exec_ms, plan_ms in rows:
+        text = " ".join(query.split())
+        log(
+            f"  {exec_ms / emails:6.3f} ms exec + {plan_ms / emails:6.3f} ms plan per email, "
+            f"{calls / emails:4.2f}x  {text[:130]}{'...' if len(text) > 130 else ''}"
+        )
+
+
 # ------------------------------------------------------------------------------ phases
 
 
@@ -398,6 +434,7 @@ def smtp_phase(label, args, server, port, dsn, channel_id, address, connections)
     mails = build_corpus(args.emails, args.senders, args.replies, run)
     meter = CpuMeter(server.proc.pid, args.db_name, separate_background=True)
     commits_before = transactions(dsn, args.db_name)
+    has_server_statements = server_statements_start(dsn)
     before = meter.snapshot()
     sent = send_over_smtp(port, mails, address, connections)
     after = meter.snapshot()
@@ -415,6 +452,8 @@ def smtp_phase(label, args, server, port, dsn, channel_id, address, connections)
         f"RSS {peak_rss_mb(server.proc.pid):.0f} MB"
     )
     log(f"{label} threading: {check_intake(dsn, channel_id, mails)}")
+    if has_server_statements:
+        server_statements_report(dsn, args.db_name, label, len(mails))
     used = CpuMeter.delta(before, after)
     return {
         "rate": rate,
@@ -584,7 +623,7 @@ def statement_report(env: dict[str, str], channel_id: int, label: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--emails", type=int, default=1000)
+    parser.add_argument("--emails", "--messages", type=int, default=1000)
     parser.add_argument("--senders", type=int, default=200)
     parser.add_argument("--replies", type=int, default=200)
     parser.add_argument("--connections", type=int, default=4)

@@ -1,6 +1,9 @@
 """Reads on customers."""
 
+from collections.abc import Sequence
 from contextlib import suppress
+from dataclasses import dataclass
+from functools import cache
 from typing import Any, cast
 
 from django.db import connection
@@ -9,6 +12,7 @@ from django.db.models.expressions import RawSQL
 
 from customers.models import Customer, CustomerMerge, Identity, IdentityClaim
 from customers.normalization import InvalidIdentityValue, normalize_phone
+from customers.plain_sql import converted, fetch_all, quoted_column, quoted_table
 
 
 def customer_list(*, query: str = "") -> QuerySet[Customer]:
@@ -150,3 +154,49 @@ def customer_contact_email(*, customer_id: int) -> str:
         if latest:
             return latest
     return ""
+
+
+@dataclass(frozen=True)
+class KnownIdentity:
+    customer: Customer
+    is_reachable: bool
+
+
+def identities_known(pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], KnownIdentity]:
+    """Which of these (kind, normalized value) identities exist, each with its customer: one
+    plain statement, as every inbound message asks it (customers.plain_sql)."""
+    if not pairs:
+        return {}
+    fields = _customer_fields()
+    rows = fetch_all(
+        _identities_known_query(len(pairs)), [value for pair in pairs for value in pair]
+    )
+    customers = converted(Customer, fields, [row[3:] for row in rows])
+    return {
+        (kind, value): KnownIdentity(
+            customer=Customer.from_db(connection.alias, fields, customer_values),
+            is_reachable=bool(is_reachable),
+        )
+        for (kind, value, is_reachable, *_), customer_values in zip(rows, customers, strict=True)
+    }
+
+
+@cache
+def _customer_fields() -> list[str]:
+    return [field.attname for field in Customer._meta.concrete_fields]
+
+
+@cache
+def _identities_known_query(count: int) -> str:
+    i = {field: quoted_column(Identity, field) for field in ("kind", "value", "is_reachable")}
+    customer_columns = ", ".join(
+        f"c.{quoted_column(Customer, field)}" for field in _customer_fields()
+    )
+    # Each pair answered from the unique index on (kind, value).
+    pairs = " OR ".join([f"(i.{i['kind']} = %s AND i.{i['value']} = %s)"] * count)
+    return (
+        f"SELECT i.{i['kind']}, i.{i['value']}, i.{i['is_reachable']}, {customer_columns} "
+        f"FROM {quoted_table(Identity)} i JOIN {quoted_table(Customer)} c "
+        f"ON c.{quoted_column(Customer, 'id')} = i.{quoted_column(Identity, 'customer')} "
+        f"WHERE {pairs}"
+    )

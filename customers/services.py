@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from customers.languages import supported_language
 from customers.models import Customer, CustomerMerge, Identity, IdentityClaim, IdentityKind
 from customers.normalization import InvalidIdentityValue, normalize_identity_value
+from customers.selectors import identities_known
 from customers.transactions import atomic_retrying_conflicts
 
 logger = logging.getLogger(__name__)
@@ -108,13 +108,7 @@ def customer_identify(
 def _resolve(
     verified: list[IdentityEvidence], claims: list[IdentityEvidence], name: str, language: str
 ) -> CustomerIdentified:
-    lookup = Q()
-    for item in verified:
-        lookup |= Q(kind=item.kind, value=item.value)
-    known = {
-        (identity.kind, identity.value): identity
-        for identity in Identity.objects.filter(lookup).select_related("customer")
-    }
+    known = identities_known([(item.kind, item.value) for item in verified])
     customer = next(
         (
             known[(item.kind, item.value)].customer
@@ -155,7 +149,7 @@ def _resolve(
     for claim in claims:
         if (claim.kind, claim.value) in known and known[
             (claim.kind, claim.value)
-        ].customer_id == customer.pk:
+        ].customer.pk == customer.pk:
             continue
         IdentityClaim.objects.get_or_create(customer=customer, kind=claim.kind, value=claim.value)
     reachable = frozenset(
@@ -166,7 +160,7 @@ def _resolve(
         if (item.kind, item.value) not in known
         or (
             known[(item.kind, item.value)].is_reachable
-            and known[(item.kind, item.value)].customer_id == customer.pk
+            and known[(item.kind, item.value)].customer.pk == customer.pk
         )
     )
     return CustomerIdentified(customer, is_created, reachable)

@@ -5,72 +5,41 @@ id, what the page refers to: operators, labels, identities, attachments, preview
 Through the ORM each id of an `IN (...)` list costs ~40 Python calls to prepare, so a
 page of 25 ids costs ~1,000 calls per lookup, a third of a whole list request, and the
 preview subqueries another ~4,000 to compose; here the ids go to the database driver as
-they are. Tables and columns come from the models; the SQL is the same on PostgreSQL
-and SQLite.
+they are (customers.plain_sql, which these names are also read from). Tables and
+columns come from the models; the SQL is the same on PostgreSQL and SQLite.
 """
 
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
-import psycopg
 from django.db import connection
-from django.db.models import Field, Model
+from django.db.models import Model
 from django.utils.dateparse import parse_datetime
 
+from customers.plain_sql import (
+    converted,
+    fetch_all,
+    fetch_all_prepared,
+    quoted_column,
+    quoted_table,
+)
 from inbox.models import Conversation, Label, Message, MessageDirection, Team
+
+__all__ = [
+    "converted",
+    "fetch_all",
+    "fetch_all_prepared",
+    "quoted_column",
+    "quoted_table",
+]
 
 ModelT = TypeVar("ModelT", bound=Model)
 
 
-def quoted_table(model: type[Model]) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
-def quoted_column(model: type[Model], field: str) -> str:
-    return connection.ops.quote_name(cast(Field, model._meta.get_field(field)).column or "")
-
-
 def _placeholders(values: Collection[Any]) -> str:
     return ", ".join(["%s"] * len(values))
-
-
-def fetch_all(sql: str, params: Sequence[Any]) -> list[tuple]:
-    """The rows a statement selects (see fetch_all_prepared on PostgreSQL)."""
-    if connection.vendor == "postgresql":
-        return fetch_all_prepared(sql, params)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
-def converted(model: type[Model], fields: Sequence[str], rows: list[tuple]) -> list[tuple]:
-    """The rows' values as the ORM gives them: the backend's and the fields' converters
-    applied (SQLite's booleans and times, JSON, ...); on PostgreSQL most fields have none."""
-    converters = _converters(model, tuple(fields), connection.vendor)
-    if not converters:
-        return rows
-    result = []
-    for row in rows:
-        values = list(row)
-        for index, functions, column in converters:
-            for function in functions:
-                values[index] = function(values[index], column, connection)
-        result.append(tuple(values))
-    return result
-
-
-@cache
-def _converters(model: type[Model], fields: tuple[str, ...], vendor: str) -> list[tuple]:
-    # Found once per process: the same fields of a model convert the same way.
-    converters = []
-    for index, name in enumerate(fields):
-        column = cast(Field, model._meta.get_field(name)).get_col(model._meta.db_table)
-        functions = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-        if functions:
-            converters.append((index, functions, column))
-    return converters
 
 
 def rows_where_in(
@@ -224,25 +193,3 @@ def previews_of(
         conversation: (preview, direction, _timestamp(waiting_since))
         for conversation, preview, direction, waiting_since in rows
     }
-
-
-def fetch_all_prepared(sql: str, params: Sequence[Any]) -> list[tuple]:
-    """The rows a statement selects, on PostgreSQL with the parameters bound by the server
-    and, where connections are pooled (and so outlive their request), the statement
-    prepared on its connection: PostgreSQL parses and analyses it once per connection
-    rather than on every request. Behind an external pooler (no pool of ours) nothing is
-    prepared, as a pooler in transaction mode may hand the next statement another server
-    connection."""
-    connection.ensure_connection()
-    is_pooled = connection.pool is not None  # type: ignore[attr-defined]
-    cursor_class = _PreparedCursor if is_pooled else psycopg.Cursor
-    with connection.wrap_database_errors:
-        raw = cursor_class(connection.connection)
-    with connection._prepare_cursor(raw) as cursor:  # type: ignore[attr-defined]
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
-class _PreparedCursor(psycopg.Cursor):
-    def execute(self, query, params=None, *, prepare=None, binary=None):  # type: ignore[override]
-        return super().execute(query, params, prepare=True, binary=binary)

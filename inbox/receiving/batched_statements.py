@@ -1,6 +1,6 @@
-"""The SQL of the batched receiving path. Column lists and types come from the rows
-(inbox.receiving.rows), never written out here: a statement is made once per shape of
-its rows and kept."""
+"""The SQL of the batched receiving path, and the raw event's upsert that the regular
+path shares. Column lists and types come from the rows (inbox.receiving.rows), never
+written out here: a statement is made once per shape of its rows and kept."""
 
 from functools import cache
 
@@ -38,18 +38,31 @@ def _one_row(shape: RowShape, prefix: str) -> str:
     )
 
 
-def _raw_event_upsert(raw_event: RowShape, select: str) -> str:
+def _raw_event_on_conflict(raw_event: RowShape) -> str:
     """The raw event is kept once per body: a delivery seen before (a retry the regular
     path failed, say) is marked as this one is."""
-    table, columns, _ = raw_event
     updated = ("status", "error", "processed_at")
-    assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c in updated)
+    assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in raw_event[1] if c in updated)
+    return f"ON CONFLICT (channel_id, body_sha256) DO UPDATE SET {assignments}"
+
+
+def _raw_event_upsert(raw_event: RowShape, select: str) -> str:
     return f"""raw_event AS (
-    INSERT INTO {table} ({_columns(raw_event)})
+    INSERT INTO {raw_event[0]} ({_columns(raw_event)})
     {select}
-    ON CONFLICT (channel_id, body_sha256) DO UPDATE
-    SET {assignments}
+    {_raw_event_on_conflict(raw_event)}
 )"""
+
+
+@cache
+def raw_event_upsert(raw_event: RowShape) -> str:
+    """One raw event, its values as positional parameters in the row's order (PostgreSQL
+    and SQLite alike)."""
+    placeholders = ", ".join(["%s"] * len(raw_event[1]))
+    return (
+        f"INSERT INTO {raw_event[0]} ({_columns(raw_event)}) VALUES ({placeholders}) "
+        f"{_raw_event_on_conflict(raw_event)}"
+    )
 
 
 def _message_and_raw_event(message: RowShape, raw_event: RowShape, source: str, on_conflict: str):

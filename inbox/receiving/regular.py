@@ -13,6 +13,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from channels_app.contracts import InboundMessage
+from customers import plain_sql
 from customers.models import Customer
 from customers.services import IdentityEvidence, customer_identify
 from customers.transactions import atomic_retrying_conflicts
@@ -26,6 +27,8 @@ from inbox.models import (
     Message,
     MessageDirection,
 )
+from inbox.receiving.lookups import conversations_named, inbound_message_id
+from inbox.receiving.rows import row_insert
 from inbox.receiving.stored import (
     channel_default_team,
     conversation_auto_assign_on_commit,
@@ -59,13 +62,7 @@ def message_receive(*, channel, inbound: InboundMessage) -> ReceiveOutcome:
 
 def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
     # Narrow queries on this path: compiling wide joined rows costs more than running them.
-    existing_id = (
-        Message.objects.filter(
-            channel=channel, direction=MessageDirection.INBOUND, external_id=inbound.external_id
-        )
-        .values_list("pk", flat=True)
-        .first()
-    )
+    existing_id = inbound_message_id(channel_id=channel.pk, external_id=inbound.external_id)
     if existing_id is not None:
         existing = Message.objects.select_related("conversation").get(pk=existing_id)
         return ReceiveOutcome(
@@ -101,9 +98,14 @@ def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
             channel, customer, inbound, now
         )
 
-    message = Message.objects.create(
-        conversation=conversation, channel=channel, **inbound_message_values(inbound)
+    message = Message(
+        conversation=conversation,
+        channel=channel,
+        created_at=now,
+        updated_at=now,
+        **inbound_message_values(inbound),
     )
+    row_insert(message)
     attachments = [
         Attachment(
             message=message,
@@ -134,7 +136,8 @@ def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
         conversation.resolved_by = None
         update_fields += ["status", "snoozed_until", "resolved_at", "resolved_by"]
     if not is_new:
-        conversation.save(update_fields=update_fields)
+        conversation.updated_at = now
+        plain_sql.row_update(conversation, update_fields)
     if is_reopened and not is_new:
         conversation_event_record(
             conversation=conversation, kind=ConversationEventKind.REOPENED, reason="customer_wrote"
@@ -206,7 +209,7 @@ def _is_within_reopen_window(channel, conversation: Conversation, now: datetime)
 def _conversation_open(
     channel, customer: Customer, inbound: InboundMessage, now: datetime
 ) -> Conversation:
-    conversation = Conversation.objects.create(
+    conversation = Conversation(
         customer=customer,
         channel=channel,
         recipient_address=inbound.recipient_address,
@@ -214,7 +217,10 @@ def _conversation_open(
         team=channel_default_team(channel),
         last_message_at=now,
         last_inbound_at=now,
+        created_at=now,
+        updated_at=now,
     )
+    row_insert(conversation)
     return conversation
 
 
@@ -228,31 +234,23 @@ def _conversation_for_threaded_inbound(
     customer's Message-ID may have been seen by anyone, so it joins only that customer's
     own mail to their conversation.
     """
-    conversation_id = None
-    if inbound.thread_references:
-        known = {
-            external_id: conversation_id
-            for external_id, conversation_id, direction, owner_id in Message.objects.filter(
-                # Both directions named: the lookup then walks the unique index on
-                # (channel, direction, external_id) instead of every message of the channel.
-                channel=channel,
-                direction__in=MessageDirection.values,
-                external_id__in=inbound.thread_references,
-            ).values_list(
-                "external_id", "conversation_id", "direction", "conversation__customer_id"
-            )
-            if direction == MessageDirection.OUTBOUND or owner_id == customer.pk
-        }
-        conversation_id = next(
-            (known[ref] for ref in inbound.thread_references if ref in known), None
-        )
-    if conversation_id is None and inbound.reply_conversation_id is not None:
-        conversation_id = inbound.reply_conversation_id
-    conversation = (
-        Conversation.objects.filter(pk=conversation_id, channel=channel).first()
-        if conversation_id is not None
-        else None
+    named, addressed = conversations_named(
+        channel_id=channel.pk,
+        references=inbound.thread_references,
+        conversation_id=inbound.reply_conversation_id,
     )
+    known = {
+        external_id: conversation
+        for external_id, direction, conversation in named
+        if direction == MessageDirection.OUTBOUND or conversation.customer_id == customer.pk
+    }
+    conversation = next(
+        (known[reference] for reference in inbound.thread_references if reference in known), None
+    )
+    if conversation is not None and conversation.channel_id != channel.pk:
+        conversation = None
+    elif conversation is None:
+        conversation = addressed
     if conversation is None:
         return _conversation_open(channel, customer, inbound, now), True, False
     if conversation.status != ConversationStatus.RESOLVED:

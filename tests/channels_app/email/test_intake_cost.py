@@ -12,9 +12,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from channels_app.adapters.email import EmailAdapter
+from channels_app.adapters.email.addressing import message_id_for
 from channels_app.mail_batches import store_together
 from channels_app.services import mail_receive
+from customers.models import Identity
 from inbox.models import Message
+from tests.channels_app.email.helpers import delivery_status_report
 from tests.factories import ChannelFactory, ConversationFactory, IdentityFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
@@ -122,11 +125,30 @@ def test_the_table_is_large_enough_that_a_lookup_without_an_index_is_a_scan(larg
     assert "inbox_message" in scanned_tables(plan)
 
 
-@pytest.mark.parametrize("case", ["reply to our mail", "reply to the reply address", "new sender"])
+@pytest.mark.parametrize(
+    "case", ["reply to our mail", "reply to the reply address", "new sender", "bounce of our mail"]
+)
 def test_every_statement_of_an_email_uses_an_index(large_mailbox, case):
     channel = large_mailbox
     conversation = conversation_with_our_mail(channel)
     references = [f"unknown.{number}@elsewhere.example" for number in range(18)]
+    if case == "bounce of our mail":
+        ours = MessageFactory(conversation=conversation, direction="out", status="sent")
+        ours.external_id = message_id_for(channel, ours.pk)
+        ours.save(update_fields=["external_id"])
+        raw = delivery_status_report(
+            "lena@example.com",
+            status="5.1.1",
+            diagnostic="550 5.1.1 <lena@example.com>: User unknown",
+            original_message_id=ours.external_id,
+        )
+        with CaptureQueriesContext(connection) as captured:
+            mail_receive(channel=channel, raw=raw)
+        ours.refresh_from_db()
+        assert ours.status == "failed"
+        assert not Identity.objects.get(kind="email", value="lena@example.com").is_reachable
+        assert_every_read_uses_an_index(captured)
+        return
     if case == "reply to our mail":
         message_id, sender = "reply.1@example.com", "lena@example.com"
         raw = mail(
@@ -145,6 +167,10 @@ def test_every_statement_of_an_email_uses_an_index(large_mailbox, case):
 
     stored = Message.objects.get(external_id=message_id)
     assert (stored.conversation_id == conversation.pk) == (case != "new sender")
+    assert_every_read_uses_an_index(captured)
+
+
+def assert_every_read_uses_an_index(captured: CaptureQueriesContext) -> None:
     for sql in (query["sql"] for query in captured.captured_queries):
         if sql.startswith(("SELECT", "UPDATE", "DELETE")):
             plan = plan_of(sql)
@@ -182,9 +208,10 @@ def test_a_reply_costs_the_same_statements_however_many_references_it_names(db):
 @pytest.mark.parametrize(
     ("case", "statements"),
     [
-        # savepoint, duplicate check, sender, thread lookup, conversation, message,
-        # conversation moved up, raw event, release (the sender known reachable: no write)
-        ("reply", 9),
+        # savepoint, duplicate check, sender, the conversations the references name,
+        # message, conversation moved up, raw event, release (the sender known reachable:
+        # no write)
+        ("reply", 8),
         # savepoint, duplicate check, sender, customer, identity, team, conversation,
         # message, raw event, release
         ("new sender", 10),
@@ -229,7 +256,7 @@ def test_mail_stored_together_costs_what_each_costs_alone_and_one_commit(db):
         store_together([partial(mail_receive, channel=channel, raw=raw) for raw in replies])
 
     executed = [query["sql"] for query in captured.captured_queries]
-    # Each reply's 9 (as alone), and the batch's own savepoint and release (in a test, the
+    # Each reply's 8 (as alone), and the batch's own savepoint and release (in a test, the
     # transaction each commits is itself a savepoint of the test's).
-    assert len(executed) == 8 * 9 + 2, "\n".join(executed)
+    assert len(executed) == 8 * 8 + 2, "\n".join(executed)
     assert Message.objects.filter(external_id__startswith="together.").count() == 8
