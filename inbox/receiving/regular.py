@@ -31,6 +31,12 @@ from inbox.receiving.stored import (
     conversation_auto_assign_on_commit,
     inbound_message_values,
 )
+from inbox.sla.clock import (
+    sla_attach_on_open,
+    sla_on_status_change,
+    sla_wait_on_customer_message,
+)
+from inbox.sla.policies import policies_in_force
 
 
 @dataclass(frozen=True)
@@ -127,8 +133,14 @@ def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
         conversation.resolved_at = None
         conversation.resolved_by = None
         update_fields += ["status", "snoozed_until", "resolved_at", "resolved_by"]
+        update_fields += sla_on_status_change(conversation, was=was_status, now=now)
+    sla_changed = False
+    if not is_new and not answers_survey:
+        sla_fields = sla_wait_on_customer_message(conversation, now=now)
+        sla_changed = bool(sla_fields)
+        update_fields += sla_fields
     if not is_new:
-        conversation.save(update_fields=update_fields)
+        conversation.save(update_fields=list(dict.fromkeys(update_fields)))
     if is_reopened and not is_new:
         conversation_event_record(
             conversation=conversation, kind=ConversationEventKind.REOPENED, reason="customer_wrote"
@@ -138,7 +150,7 @@ def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
         conversation.customer = customer
     conversation.channel = channel
     realtime.message_created(message, channel_id=channel.pk, attachments=attachments)
-    if is_new or was_status != ConversationStatus.OPEN:
+    if is_new or was_status != ConversationStatus.OPEN or sla_changed:
         # A conversation just opened has no labels yet.
         realtime.conversation_changed(conversation, is_new=is_new, labels=[] if is_new else None)
     if is_new:
@@ -200,7 +212,7 @@ def _is_within_reopen_window(channel, conversation: Conversation, now: datetime)
 def _conversation_open(
     channel, customer: Customer, inbound: InboundMessage, now: datetime
 ) -> Conversation:
-    conversation = Conversation.objects.create(
+    conversation = Conversation(
         customer=customer,
         channel=channel,
         recipient_address=inbound.recipient_address,
@@ -209,6 +221,8 @@ def _conversation_open(
         last_message_at=now,
         last_inbound_at=now,
     )
+    sla_attach_on_open(conversation, now=now, policies=policies_in_force())
+    conversation.save(force_insert=True)
     return conversation
 
 
