@@ -332,6 +332,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inbox.tasks.conversations_wake_snoozed",
         "schedule": env_float("SNOOZE_SWEEP_SECONDS", 30.0),
     },
+    "mark-sla-breaches": {
+        "task": "inbox.tasks.sla_breaches_mark",
+        "schedule": env_float("SLA_SWEEP_SECONDS", 15.0),
+    },
     "send-due-csat-surveys": {
         "task": "inbox.tasks.csat_surveys_queue_due",
         "schedule": env_float("CSAT_SWEEP_SECONDS", 15.0),
