@@ -1,12 +1,14 @@
 """`make demo`'s data: seeded through the real inbound paths, and safe to seed again."""
 
 import json
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from channels_app.demo import seed_demo
 from customers.models import Customer
-from inbox.models import Conversation, Message, User
+from inbox.models import BusinessHours, Conversation, Message, SlaPolicy, User
 
 pytestmark = pytest.mark.django_db
 
@@ -82,3 +84,23 @@ def test_the_demo_stand_ins_answer_replies_as_vk_and_viber_do(rf):
     assert isinstance(json.loads(sent.content)["response"], int)
     assert json.loads(viber.content)["status"] == 0
     assert json.loads(viber.content)["message_token"]
+
+
+def test_the_demo_shows_a_calendar_a_policy_and_conversations_near_and_past_due(
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        seed_demo()
+    seed_demo()
+
+    office = BusinessHours.objects.get()
+    assert office.weekly["mon"] == [["09:00", "13:00"], ["14:00", "18:00"]]
+    assert office.holidays and office.yearly_holidays
+    standard = SlaPolicy.objects.get(name="Standard")
+    assert standard.business_hours == office
+    jonas = Conversation.objects.get(customer__name="Jonas Weber")
+    olga = Conversation.objects.get(customer__name="Ольга Смирнова")
+    assert jonas.sla_policy == standard and not jonas.first_response_breached
+    assert jonas.first_response_due_at - timezone.now() < timedelta(minutes=10)
+    assert olga.first_response_breached
+    assert Conversation.objects.filter(first_response_breached=True).count() == 1
