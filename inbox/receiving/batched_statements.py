@@ -24,7 +24,7 @@ RowShape = tuple[str, tuple[str, ...], tuple[str, ...]]
 # operator's answer) takes the regular path, where clocks are counted
 # (inbox.sla.clock.is_next_response_to_start says the same).
 _SLA_COLUMNS = "sla_policy_id, first_response_at, next_response_started_at"
-_NO_SLA_CLOCK_TO_START = (
+NO_SLA_CLOCK_TO_START = (
     "(sla_policy_id IS NULL OR first_response_at IS NULL OR next_response_started_at IS NOT NULL)"
 )
 
@@ -89,7 +89,7 @@ WITH latest AS (
     FOR UPDATE SKIP LOCKED
 ), open_conversation AS (
     -- The status as the lock found it, not as the statement began.
-    SELECT id FROM latest WHERE status = %(open)s AND {_NO_SLA_CLOCK_TO_START}
+    SELECT id FROM latest WHERE status = %(open)s AND {NO_SLA_CLOCK_TO_START}
 ), {_message_and_raw_event(message, raw_event, "open_conversation", _ON_DUPLICATE_NOTHING)},
 bumped AS (
     UPDATE inbox_conversation
@@ -145,7 +145,7 @@ WITH wanted AS (
     FOR UPDATE SKIP LOCKED
 ), open_conversation AS (
     -- The status as the lock found it, not as the statement began.
-    SELECT id FROM locked WHERE status = %(open)s AND {_NO_SLA_CLOCK_TO_START}
+    SELECT id FROM locked WHERE status = %(open)s AND {NO_SLA_CLOCK_TO_START}
 ), message AS (
     INSERT INTO {message[0]} (conversation_id, {_columns(message)})
     SELECT latest.id, {_aliased(message, MESSAGE, "wanted")}

@@ -2,13 +2,16 @@
 opens, operators' replies meet targets, customers' messages start the next response
 clock, snoozing pauses resolution, and a change of team or priority looks again."""
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from channels_app.contracts import InboundIdentity, InboundMessage
 from inbox.models import BusinessHours, Conversation, ConversationStatus, SlaPolicy
+from inbox.receiving.batched_statements import NO_SLA_CLOCK_TO_START
 from inbox.representations import conversation_representation
 from inbox.services import (
     conversation_assign,
@@ -21,9 +24,9 @@ from inbox.services import (
     message_reply,
 )
 from inbox.sla.business_hours import business_hours_calendar
-from inbox.sla.clock import sla_attach_on_open
+from inbox.sla.clock import is_next_response_to_start, sla_attach_on_open
 from inbox.sla.policies import PolicyInForce, policies_forget_cached
-from tests.factories import ChannelFactory, TeamFactory
+from tests.factories import ChannelFactory, ConversationFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -236,3 +239,27 @@ def test_due_times_follow_the_policys_business_hours(channel):
 
     # Five minutes on Friday, fifty-five on Monday from 09:00 Warsaw time.
     assert conversation.first_response_due_at == datetime(2026, 12, 7, 8, 55, tzinfo=UTC)
+
+
+def test_the_batched_path_leaves_exactly_the_messages_that_start_a_clock(channel):
+    standard = policy("Standard", next_response_minutes=30)
+    now = timezone.now()
+    for sla_policy, answered_at, waiting_since in itertools.product(
+        (None, standard), (None, now), (None, now)
+    ):
+        ConversationFactory(
+            channel=channel,
+            sla_policy=sla_policy,
+            first_response_at=answered_at,
+            next_response_started_at=waiting_since,
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM inbox_conversation WHERE NOT {NO_SLA_CLOCK_TO_START}")
+        left_to_the_regular_path = {row[0] for row in cursor.fetchall()}
+
+    assert left_to_the_regular_path == {
+        conversation.pk
+        for conversation in Conversation.objects.all()
+        if is_next_response_to_start(conversation)
+    }
+    assert len(left_to_the_regular_path) == 1
