@@ -11,7 +11,8 @@ fields answered in the same transaction as the change itself.
   for); the business time it stood still moves its due time later when the conversation
   opens again. The response clocks keep running: a customer who wrote is still waiting.
 - Resolving decides the resolution target and stops the response clocks; reopening
-  starts a new resolution clock, with the full target, from the reopening.
+  starts a new resolution clock, with the full target, from the reopening (and the
+  first response clock again, from the reopening, if nobody had answered yet).
 - A change of team, channel or priority looks for the matching policy again. When
   another one applies, the clocks still running are counted again under it from when
   they started (the opening, the customer's message, the last reopening, with the time
@@ -70,7 +71,7 @@ def sla_attach_on_open(
         return
     conversation.sla_policy = matching.policy
     conversation.resolution_started_at = now
-    _count_running_clocks(conversation, matching, opened_at=now)
+    _count_running_clocks(conversation, matching)
     _next_due_again(conversation)
 
 
@@ -180,16 +181,11 @@ def sla_mark_breaches(conversation: Conversation, *, now: datetime) -> list[str]
     return newly
 
 
-def breached_targets(conversation: Conversation) -> list[str]:
-    return [target for target in TARGETS if getattr(conversation, f"{target}_breached")]
-
-
-def _count_running_clocks(
-    conversation: Conversation, in_force: PolicyInForce, *, opened_at: datetime | None = None
-) -> None:
+def _count_running_clocks(conversation: Conversation, in_force: PolicyInForce) -> None:
     """Each running clock's due time under `in_force`, counted from when it started."""
     policy, calendar = in_force.policy, in_force.calendar
-    opened_at = opened_at or conversation.created_at
+    # The opening, or the reopening of a conversation resolved before any answer.
+    opened_at = conversation.resolution_started_at or conversation.created_at
     is_resolved = conversation.status == ConversationStatus.RESOLVED
     first_running = conversation.first_response_at is None and not is_resolved
     conversation.first_response_due_at = (

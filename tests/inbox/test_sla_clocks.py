@@ -193,11 +193,27 @@ def test_resolving_decides_resolution_and_reopening_starts_it_again(channel, ope
     assert sla_of(conversation)["breached"] == ["resolution"], "a breach stays named"
 
 
+def test_a_conversation_resolved_unanswered_and_reopened_waits_for_a_first_answer_again(
+    channel, operator
+):
+    policy("Standard", first_response_minutes=60)
+    conversation = customer_writes(channel, message_id="m-1")
+    conversation_resolve(conversation=fresh(conversation), resolved_by=operator)
+    assert sla_of(conversation)["first_response_due_at"] is None
+
+    conversation_reopen(conversation=fresh(conversation), actor=operator)
+
+    reopened = fresh(conversation)
+    assert reopened.first_response_due_at == minutes_after(reopened.resolution_started_at, 60)
+    assert reopened.resolution_started_at > reopened.created_at
+    assert sla_of(conversation)["breached"] == []
+
+
 def test_a_priority_change_recounts_running_clocks_under_the_new_policy(channel, operator):
     policy("Urgent", first_response_minutes=15, priorities=["urgent"])
     policy("Standard", first_response_minutes=240, position=1)
     conversation = customer_writes(channel, message_id="m-1")
-    opened = fresh(conversation).created_at
+    opened = fresh(conversation).resolution_started_at
     assert sla_of(conversation)["policy"]["name"] == "Standard"
 
     conversation_set_priority(conversation=fresh(conversation), priority="urgent")
