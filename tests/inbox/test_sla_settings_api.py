@@ -164,3 +164,26 @@ def test_whatever_an_admin_sends_is_never_a_server_error(
     )
     assert response.status_code in (201, 400)
     BusinessHours.objects.all().delete()
+
+
+@pytest.mark.django_db
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    values=st.fixed_dictionaries(
+        {},
+        optional={
+            "first_response_minutes": json_values,
+            "business_hours": json_values,
+            "channels": json_values,
+            "teams": json_values,
+            "priorities": json_values,
+            "position": json_values,
+        },
+    )
+)
+def test_whatever_an_admin_sends_as_a_policy_is_never_a_server_error(admin_client_api, values):
+    response = admin_client_api.post(
+        "/api/v1/sla-policies/", {"name": "Fuzzed", **values}, format="json"
+    )
+    assert response.status_code in (201, 400)
+    SlaPolicy.objects.all().delete()
