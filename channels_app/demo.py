@@ -22,6 +22,7 @@ from channels_app.models import Channel
 from inbox import csat, people
 from inbox import services as inbox_services
 from inbox.models import (
+    BusinessHours,
     Conversation,
     CsatSurvey,
     Message,
@@ -30,6 +31,9 @@ from inbox.models import (
     SurveyStatus,
     User,
 )
+from inbox.selectors.business_time import WEEKDAYS
+from inbox.sla.administration import business_hours_save, sla_policy_save
+from inbox.sla.breaches import sla_breaches_mark
 from inbox.two_factor.recovery_codes import recovery_codes_replace
 
 DEMO_PASSWORD = "switchboard-demo"
@@ -161,6 +165,7 @@ def seed_demo() -> list[tuple[str, str]]:
         )
         channel.teams.set([team])
 
+    _seed_sla_policies()
     for sender_id, name, email, phone, texts, language in CONVERSATIONS:
         identities = [InboundIdentity(kind="api", value=f"{channel.public_id}:{sender_id}")]
         identities.append(InboundIdentity(kind="email", value=email))
@@ -179,6 +184,7 @@ def seed_demo() -> list[tuple[str, str]]:
                 ),
             )
     _seed_operator_work(channel)
+    _seed_due_times(channel)
     _seed_email(team)
     _seed_messengers(team)
     seed_instagram(
@@ -356,3 +362,56 @@ def _seed_operator_work(channel: Channel) -> None:
     )
     survey.refresh_from_db()
     csat.csat_record_answer(survey=survey, rating=5, comment="Quick and clear, thank you!")
+
+
+def _seed_sla_policies() -> None:
+    """An office calendar (Monday to Friday 09:00-18:00 with a lunch break, Christmas Eve
+    this year, New Year's Day and Christmas every year) and two policies: urgent
+    conversations round the clock, the others in office hours. Set up before the demo's
+    conversations open, so that they open under them. Runs once."""
+    if BusinessHours.objects.filter(name="Office hours").exists():
+        return
+    office = business_hours_save(
+        business_hours=None,
+        name="Office hours",
+        time_zone="Europe/Warsaw",
+        weekly={day: [["09:00", "13:00"], ["14:00", "18:00"]] for day in WEEKDAYS[:5]},
+        holidays=[f"{timezone.now().year}-12-24"],
+        yearly_holidays=["01-01", "12-25"],
+    )
+    sla_policy_save(
+        policy=None,
+        name="Urgent",
+        first_response_minutes=15,
+        next_response_minutes=30,
+        resolution_minutes=240,
+        priorities=["urgent"],
+        position=0,
+    )
+    sla_policy_save(
+        policy=None,
+        name="Standard",
+        first_response_minutes=60,
+        next_response_minutes=120,
+        resolution_minutes=960,
+        business_hours=office,
+        position=1,
+    )
+
+
+def _seed_due_times(channel: Channel) -> None:
+    """Two unanswered conversations at the edge of their promise, whatever the hour the
+    demo starts: Jonas's first answer is due in eight minutes, Olga's was due twenty
+    minutes ago (the sweep marks it breached). Runs once."""
+    conversations = Conversation.objects.filter(
+        channel=channel, recipient_address__in=["c-2", "c-5"], first_response_at__isnull=True
+    )
+    if Conversation.objects.filter(channel=channel, first_response_breached=True).exists():
+        return
+    now = timezone.now()
+    for conversation in conversations:
+        due = now + timedelta(minutes=8 if conversation.recipient_address == "c-2" else -20)
+        Conversation.objects.filter(pk=conversation.pk).update(
+            first_response_due_at=due, sla_next_due_at=due
+        )
+    sla_breaches_mark()

@@ -336,6 +336,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inbox.tasks.conversations_wake_snoozed",
         "schedule": env_float("SNOOZE_SWEEP_SECONDS", 30.0),
     },
+    "mark-sla-breaches": {
+        "task": "inbox.tasks.sla_breaches_mark",
+        "schedule": env_float("SLA_SWEEP_SECONDS", 15.0),
+    },
     "send-due-csat-surveys": {
         "task": "inbox.tasks.csat_surveys_queue_due",
         "schedule": env_float("CSAT_SWEEP_SECONDS", 15.0),
@@ -468,6 +472,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # A conversation's priority and an SLA policy's priorities are one set of values.
+    "ENUM_NAME_OVERRIDES": {"PriorityEnum": "inbox.models.Priority"},
     # The docs page's scripts are served by us: it works offline and behind strict egress.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -501,6 +507,8 @@ WIDGET_SOCKETS_PER_ADDRESS = env_int("WIDGET_SOCKETS_PER_ADDRESS", 50)
 REMOTE_ATTACHMENT_MAX_BYTES = env_int("REMOTE_ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024)
 OUTBOUND_DOWNLOAD_SECONDS = env_float("OUTBOUND_DOWNLOAD_SECONDS", 120.0)
 CONVERSATION_REOPEN_WINDOW_SECONDS = env_int("CONVERSATION_REOPEN_WINDOW_SECONDS", 7 * 24 * 3600)
+# The conversations list's `sla=due_soon`: an SLA target due within this many minutes.
+SLA_DUE_SOON_MINUTES = env_int("SLA_DUE_SOON_MINUTES", 30)
 DELIVERY_MAX_RETRIES = env_int("DELIVERY_MAX_RETRIES", 5)
 DELIVERY_RETRY_BASE_SECONDS = env_float("DELIVERY_RETRY_BASE_SECONDS", 2.0)
 DELIVERY_TIMEOUT_SECONDS = env_float("DELIVERY_TIMEOUT_SECONDS", 10.0)

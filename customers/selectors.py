@@ -158,8 +158,16 @@ def customer_contact_email(*, customer_id: int) -> str:
 
 @dataclass(frozen=True)
 class KnownIdentity:
+    id: int
     customer: Customer
     is_reachable: bool
+    # What the platform last showed of the person (see Identity).
+    avatar_url: str
+    client_info: dict
+
+
+# The identity's own columns identities_known reads, before the customer's.
+_IDENTITY_FIELDS = ("id", "kind", "value", "is_reachable", "avatar_url", "client_info")
 
 
 def identities_known(pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], KnownIdentity]:
@@ -171,13 +179,25 @@ def identities_known(pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], 
     rows = fetch_all(
         _identities_known_query(len(pairs)), [value for pair in pairs for value in pair]
     )
-    customers = converted(Customer, fields, [row[3:] for row in rows])
+    width = len(_IDENTITY_FIELDS)
+    identities = converted(Identity, _IDENTITY_FIELDS, [row[:width] for row in rows])
+    customers = converted(Customer, fields, [row[width:] for row in rows])
     return {
         (kind, value): KnownIdentity(
+            id=identity_id,
             customer=Customer.from_db(connection.alias, fields, customer_values),
             is_reachable=bool(is_reachable),
+            avatar_url=avatar_url,
+            client_info=client_info or {},
         )
-        for (kind, value, is_reachable, *_), customer_values in zip(rows, customers, strict=True)
+        for (
+            identity_id,
+            kind,
+            value,
+            is_reachable,
+            avatar_url,
+            client_info,
+        ), customer_values in zip(identities, customers, strict=True)
     }
 
 
@@ -188,14 +208,15 @@ def _customer_fields() -> list[str]:
 
 @cache
 def _identities_known_query(count: int) -> str:
-    i = {field: quoted_column(Identity, field) for field in ("kind", "value", "is_reachable")}
+    i = {field: quoted_column(Identity, field) for field in _IDENTITY_FIELDS}
+    identity_columns = ", ".join(f"i.{i[field]}" for field in _IDENTITY_FIELDS)
     customer_columns = ", ".join(
         f"c.{quoted_column(Customer, field)}" for field in _customer_fields()
     )
     # Each pair answered from the unique index on (kind, value).
     pairs = " OR ".join([f"(i.{i['kind']} = %s AND i.{i['value']} = %s)"] * count)
     return (
-        f"SELECT i.{i['kind']}, i.{i['value']}, i.{i['is_reachable']}, {customer_columns} "
+        f"SELECT {identity_columns}, {customer_columns} "
         f"FROM {quoted_table(Identity)} i JOIN {quoted_table(Customer)} c "
         f"ON c.{quoted_column(Customer, 'id')} = i.{quoted_column(Identity, 'customer')} "
         f"WHERE {pairs}"

@@ -12,7 +12,7 @@ from django.utils.translation import gettext
 from customers.languages import supported_language
 from customers.models import Customer, CustomerMerge, Identity, IdentityClaim, IdentityKind
 from customers.normalization import InvalidIdentityValue, normalize_identity_value
-from customers.selectors import identities_known
+from customers.selectors import KnownIdentity, identities_known
 from customers.transactions import atomic_retrying_conflicts
 
 logger = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ class IdentityEvidence:
     avatar_url: str = ""
     client_info: dict[str, object] | None = dataclasses.field(default=None, compare=False)
 
-    def profile_changes(self, identity: Identity) -> dict[str, object]:
+    def profile_changes(self, identity: Identity | KnownIdentity) -> dict[str, object]:
         """The identity's fields this evidence gives new values of."""
         changes: dict[str, object] = {}
         if self.avatar_url and self.avatar_url != identity.avatar_url:
@@ -144,8 +144,8 @@ def _resolve(
         )
     for item in verified:
         identity = known.get((item.kind, item.value))
-        if identity is not None and identity.customer_id == customer.pk:
-            _identity_profile_update(identity, item.profile_changes(identity))
+        if identity is not None and identity.customer.pk == customer.pk:
+            _identity_profile_update(identity.id, item.profile_changes(identity))
     for claim in claims:
         if (claim.kind, claim.value) in known and known[
             (claim.kind, claim.value)
@@ -186,9 +186,9 @@ def _fill_blank_profile_fields(
         customer.save(update_fields=[*changed, "updated_at"])
 
 
-def _identity_profile_update(identity: Identity, changes: dict[str, object]) -> None:
+def _identity_profile_update(identity_id: int, changes: dict[str, object]) -> None:
     if changes:
-        Identity.objects.filter(pk=identity.pk).update(**changes)
+        Identity.objects.filter(pk=identity_id).update(**changes)
 
 
 def identity_username_set(*, kind: str, value: str, username: str) -> int:

@@ -21,13 +21,14 @@ from django.db.models import BooleanField, Model
 from django.utils.dateparse import parse_datetime
 
 from customers.models import Customer, Identity, IdentityClaim
-from inbox.models import Attachment, Conversation, Label, Message, Team, User
+from inbox.models import Attachment, Conversation, Label, Message, SlaPolicy, Team, User
 from inbox.representations import (
     CLAIM_ROW_FIELDS,
     CONVERSATION_ROW_FIELDS,
     CUSTOMER_ROW_FIELDS,
     IDENTITY_ROW_FIELDS,
     MESSAGE_ROW_FIELDS,
+    SLA_TARGETS,
     attachment_representation,
     body_html_with_inline_images,
 )
@@ -163,8 +164,31 @@ def _conversation_json(alias: str) -> str:
             ("labels", f"'[' || {labels} || ']'"),
             ("created_at", json_time(c["created_at"])),
             ("updated_at", json_time(c["updated_at"])),
+            ("sla", _sla(c)),
         ]
     )
+
+
+def _sla(c: dict[str, str]) -> str:
+    """The conversation's SLA as `inbox.representations._sla_from_row` writes it, or null."""
+    policy_id, policy_name = quoted_column(SlaPolicy, "id"), quoted_column(SlaPolicy, "name")
+    name = (
+        f"(SELECT p.{policy_name} FROM {quoted_table(SlaPolicy)} p "
+        f"WHERE p.{policy_id} = {c['sla_policy_id']})"
+    )
+    breached = ", ".join(
+        f"""CASE WHEN {c[f"{target}_breached"]} THEN '"{target}"' END""" for target in SLA_TARGETS
+    )
+    sla = json_object(
+        [
+            ("policy", json_object([("id", c["sla_policy_id"]), ("name", json_string(name))])),
+            ("first_response_due_at", json_time(c["first_response_due_at"])),
+            ("next_response_due_at", json_time(c["next_response_due_at"])),
+            ("resolution_due_at", json_time(c["resolution_due_at"])),
+            ("breached", f"'[' || concat_ws(',', {breached}) || ']'"),
+        ]
+    )
+    return f"CASE WHEN {c['sla_policy_id']} IS NULL THEN 'null' ELSE {sla} END"
 
 
 def _channel_model():

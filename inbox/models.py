@@ -110,9 +110,41 @@ class Conversation(models.Model):
     labels = models.ManyToManyField("inbox.Label", related_name="conversations", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The SLA policy whose clocks run on it (inbox.sla.clock). No index of its own: a
+    # policy is deleted rarely, and each index is written on every new message.
+    sla_policy = models.ForeignKey(
+        "inbox.SlaPolicy",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+    # Each target's due time while its clock runs; null once met (or never started).
+    first_response_due_at = models.DateTimeField(null=True, blank=True)
+    next_response_due_at = models.DateTimeField(null=True, blank=True)
+    next_response_started_at = models.DateTimeField(null=True, blank=True)
+    resolution_due_at = models.DateTimeField(null=True, blank=True)
+    # When the resolution clock started: the opening, or the last reopening.
+    resolution_started_at = models.DateTimeField(null=True, blank=True)
+    # The resolution clock stands still while the conversation is snoozed or pending:
+    # since when, and the business time it stood still before.
+    sla_paused_at = models.DateTimeField(null=True, blank=True)
+    sla_paused_seconds = models.PositiveIntegerField(default=0, db_default=0)
+    first_response_breached = models.BooleanField(default=False, db_default=False)
+    next_response_breached = models.BooleanField(default=False, db_default=False)
+    resolution_breached = models.BooleanField(default=False, db_default=False)
+    # The earliest due time of a running clock not yet marked breached: what the sweep
+    # and the "due soon" list look at.
+    sla_next_due_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
+            models.Index(
+                fields=["sla_next_due_at"],
+                name="conv_sla_next_due",
+                condition=Q(sla_next_due_at__isnull=False),
+            ),
             models.Index(fields=["status", "-last_message_at", "-id"], name="conv_status_recent"),
             models.Index(
                 fields=["channel", "status", "-last_message_at", "-id"], name="conv_channel_recent"
@@ -468,6 +500,7 @@ class PendingTask(models.Model):
 
 # The audit log's model lives beside its services (inbox.audit); Django finds it here.
 from inbox.audit.models import AuditRecord  # noqa: E402, F401
+from inbox.sla.models import BusinessHours, SlaPolicy  # noqa: E402, F401
 
 # Two-step sign-in recovery codes live beside their services (inbox.two_factor).
 from inbox.two_factor.models import RecoveryCode  # noqa: E402, F401

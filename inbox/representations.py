@@ -217,7 +217,30 @@ CONVERSATION_ROW_FIELDS = (
     "snoozed_until",
     "created_at",
     "updated_at",
+    "sla_policy_id",
+    "sla_policy__name",
+    "first_response_due_at",
+    "next_response_due_at",
+    "resolution_due_at",
+    "first_response_breached",
+    "next_response_breached",
+    "resolution_breached",
 )
+
+# The targets an SLA names as breached, in this order.
+SLA_TARGETS = ("first_response", "next_response", "resolution")
+
+
+def _sla_from_row(row: Mapping[str, Any]) -> dict[str, Any] | None:
+    if row["sla_policy_id"] is None:
+        return None
+    return {
+        "policy": {"id": row["sla_policy_id"], "name": row["sla_policy__name"]},
+        "first_response_due_at": _time(row["first_response_due_at"]),
+        "next_response_due_at": _time(row["next_response_due_at"]),
+        "resolution_due_at": _time(row["resolution_due_at"]),
+        "breached": [target for target in SLA_TARGETS if row[f"{target}_breached"]],
+    }
 
 
 def conversation_row_representation(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -243,6 +266,7 @@ def conversation_row_representation(row: Mapping[str, Any]) -> dict[str, Any]:
         "labels": [label_values_representation(*label) for label in row["labels"]],
         "created_at": _time(row["created_at"]),
         "updated_at": _time(row["updated_at"]),
+        "sla": _sla_from_row(row),
     }
 
 
@@ -276,6 +300,16 @@ def conversation_row(
         "snoozed_until": conversation.snoozed_until,
         "created_at": conversation.created_at,
         "updated_at": conversation.updated_at,
+        "sla_policy_id": conversation.sla_policy_id,
+        "sla_policy__name": conversation.sla_policy.name  # type: ignore[union-attr]
+        if conversation.sla_policy_id
+        else None,
+        "first_response_due_at": conversation.first_response_due_at,
+        "next_response_due_at": conversation.next_response_due_at,
+        "resolution_due_at": conversation.resolution_due_at,
+        "first_response_breached": conversation.first_response_breached,
+        "next_response_breached": conversation.next_response_breached,
+        "resolution_breached": conversation.resolution_breached,
         "labels": [
             (label.pk, label.name, label.color)
             for label in (conversation.labels.all() if labels is None else labels)

@@ -5,6 +5,7 @@ from django.conf import settings
 
 from channels_app.contracts import SEND_SURVEY_BATCH_TASK
 from inbox import csat, services, task_outbox
+from inbox.sla import breaches as sla_breaches
 
 
 @shared_task(name="inbox.tasks.conversations_wake_snoozed", ignore_result=True)
@@ -47,3 +48,8 @@ def csat_surveys_queue_due() -> int:
 @shared_task(name="inbox.tasks.reply_idempotency_keys_forget_expired", ignore_result=True)
 def reply_idempotency_keys_forget_expired() -> int:
     return services.reply_idempotency_keys_forget_expired()
+
+
+@shared_task(name=sla_breaches.SWEEP_TASK, ignore_result=True)
+def sla_breaches_mark() -> int:
+    return sla_breaches.sla_breaches_mark()

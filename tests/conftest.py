@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from inbox import people
 from inbox.models import Role
+from inbox.sla.policies import policies_forget_cached
 from tests.factories import ChannelFactory, TeamFactory, UserFactory
 from tests.fakes.platform import FakePlatform
 from tests.helpers import RecordingServer
@@ -67,6 +68,14 @@ def _test_settings(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _no_sla_policies_left_over():
+    """Each process keeps the SLA policies a few seconds; each test reads its own."""
+    policies_forget_cached()
+    yield
+    policies_forget_cached()
 
 
 @pytest.fixture(autouse=True)

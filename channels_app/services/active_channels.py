@@ -3,6 +3,7 @@
 import time
 
 from channels_app.models import Channel
+from inbox.sla.policies import policies_in_force
 
 
 class ChannelNotFound(LookupError):
@@ -16,6 +17,9 @@ CHANNEL_CACHE_SECONDS = 5.0
 
 
 def channel_get_active(*, kind: str, public_id: str) -> Channel:
+    # The SLA policies a new conversation opens under are kept as the channels are, and
+    # read again with them: the batched path, which never queries, finds both fresh.
+    policies_in_force()
     key = (kind, str(public_id))
     cached = _active_channels.get(key)
     if cached is not None and cached[0] > time.monotonic():

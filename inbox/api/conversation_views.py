@@ -39,6 +39,15 @@ class ConversationListApi(RowListApi):
             OpenApiParameter("customer", int),
             OpenApiParameter("label", int, description="only conversations carrying this label"),
             OpenApiParameter(
+                "sla",
+                str,
+                enum=["breached", "due_soon"],
+                description=(
+                    "breached: an SLA target was missed; due_soon: a target not yet missed is "
+                    "due within SLA_DUE_SOON_MINUTES"
+                ),
+            ),
+            OpenApiParameter(
                 "q",
                 str,
                 description=(
@@ -83,6 +92,7 @@ class ConversationListApi(RowListApi):
             customer=data.get("customer"),
             label=data.get("label"),
             query=data.get("q", ""),
+            sla=data.get("sla", ""),
         )
 
 

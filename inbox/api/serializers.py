@@ -11,6 +11,7 @@ from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 from customers.models import Customer
+from inbox.api.sla_serializers import ConversationSlaSerializer
 from inbox.canned_responses import canned_response_may_change
 from inbox.models import (
     CannedResponse,
@@ -176,12 +177,14 @@ class ConversationOutputSerializer(serializers.Serializer):
     labels = LabelOutputSerializer(many=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+    sla = ConversationSlaSerializer(allow_null=True, help_text="null: no SLA policy applies")
 
     def to_representation(self, instance):
         return conversation_representation(instance)
 
 
-CONVERSATION_FILTERS = ("status", "assignee", "team", "channel", "customer", "label", "q")
+CONVERSATION_FILTERS = ("status", "assignee", "team", "channel", "customer", "label", "q", "sla")
+SLA_FILTERS = ("breached", "due_soon")
 
 
 class ConversationFilterSerializer(serializers.Serializer):
@@ -193,6 +196,7 @@ class ConversationFilterSerializer(serializers.Serializer):
     # The query parameter is called "label", which shadows Field.label for the type checker.
     label = serializers.IntegerField(required=False)  # type: ignore[assignment]
     q = serializers.CharField(required=False, max_length=200)
+    sla = serializers.ChoiceField(choices=SLA_FILTERS, required=False)
 
 
 _ID_VALUE = re.compile(r"[0-9]{1,18}")
@@ -205,6 +209,8 @@ def _plainly_valid_filter(name: str, value: str) -> Any:
         return value if value in ConversationStatus.values else None
     if name == "assignee":
         return value if _ASSIGNEE_VALUE.fullmatch(value) else None
+    if name == "sla":
+        return value if value in SLA_FILTERS else None
     if name == "q":
         text = value.strip()
         is_plain = 0 < len(text) <= 200 and not _FORBIDDEN_IN_TEXT.search(text)

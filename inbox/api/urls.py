@@ -9,6 +9,7 @@ from inbox.api import (
     message_views,
     personal_views,
     report_views,
+    sla_views,
     team_views,
     two_factor_views,
 )
@@ -92,6 +93,18 @@ urlpatterns = [
         name="customer-merge-undo",
     ),
     path("audit-log/", audit_views.AuditLogListApi.as_view(), name="audit-log"),
+    path("business-hours/", sla_views.BusinessHoursListApi.as_view(), name="business-hours-list"),
+    path(
+        "business-hours/<int:business_hours_id>/",
+        sla_views.BusinessHoursDetailApi.as_view(),
+        name="business-hours-detail",
+    ),
+    path("sla-policies/", sla_views.SlaPolicyListApi.as_view(), name="sla-policy-list"),
+    path(
+        "sla-policies/<int:sla_policy_id>/",
+        sla_views.SlaPolicyDetailApi.as_view(),
+        name="sla-policy-detail",
+    ),
     path("teams/", team_views.TeamListApi.as_view(), name="team-list"),
     path("teams/<int:team_id>/", team_views.TeamDetailApi.as_view(), name="team-detail"),
     path("operators/", team_views.OperatorListApi.as_view(), name="operator-list"),

@@ -80,7 +80,7 @@ def customer_personal_data_erase(*, customer: Customer) -> ErasedCustomer:
     )
     # Open inboxes show the emptied profile at once (after commit, as every event).
     for conversation in Conversation.objects.filter(pk__in=conversation_ids).select_related(
-        "customer", "channel", "assignee", "team", "resolved_by"
+        "customer", "channel", "assignee", "team", "resolved_by", "sla_policy"
     ):
         realtime.conversation_changed(conversation)
     return ErasedCustomer(

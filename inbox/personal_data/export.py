@@ -32,7 +32,7 @@ def customer_export(*, customer: Customer, actor: AuditActor) -> dict[str, Any]:
     profile_ids = [profile.pk for profile in profiles]
     conversations = list(
         Conversation.objects.filter(customer_id__in=profile_ids)
-        .select_related("customer", "channel", "assignee", "team", "resolved_by")
+        .select_related("customer", "channel", "assignee", "team", "resolved_by", "sla_policy")
         .prefetch_related("labels")
         .order_by("id")
     )

@@ -21,6 +21,14 @@ CONVERSATION = "conversation__"
 
 RowShape = tuple[str, tuple[str, ...], tuple[str, ...]]
 
+# A customer's message that starts an SLA's next response clock (the first after an
+# operator's answer) takes the regular path, where clocks are counted
+# (inbox.sla.clock.is_next_response_to_start says the same).
+_SLA_COLUMNS = "sla_policy_id, first_response_at, next_response_started_at"
+NO_SLA_CLOCK_TO_START = (
+    "(sla_policy_id IS NULL OR first_response_at IS NULL OR next_response_started_at IS NOT NULL)"
+)
+
 _ON_DUPLICATE_NOTHING = (
     "ON CONFLICT (channel_id, direction, external_id) WHERE external_id IS NOT NULL DO NOTHING"
 )
@@ -86,7 +94,7 @@ def store_message(message: RowShape, raw_event: RowShape) -> str:
     process, and the regular path then waits its turn)."""
     return f"""
 WITH latest AS (
-    SELECT id, status FROM inbox_conversation
+    SELECT id, status, {_SLA_COLUMNS} FROM inbox_conversation
     WHERE id = (
         SELECT id FROM inbox_conversation
         WHERE customer_id = %(customer)s AND channel_id = %({MESSAGE}channel_id)s
@@ -95,7 +103,7 @@ WITH latest AS (
     FOR UPDATE SKIP LOCKED
 ), open_conversation AS (
     -- The status as the lock found it, not as the statement began.
-    SELECT id FROM latest WHERE status = %(open)s
+    SELECT id FROM latest WHERE status = %(open)s AND {NO_SLA_CLOCK_TO_START}
 ), {_message_and_raw_event(message, raw_event, "open_conversation", _ON_DUPLICATE_NOTHING)},
 bumped AS (
     UPDATE inbox_conversation
@@ -146,12 +154,12 @@ WITH wanted AS (
     ) AS conversation
 ), locked AS (
     -- Primary-key lookups (an array, not IN): never a pass over every open conversation.
-    SELECT id, status FROM inbox_conversation
+    SELECT id, status, {_SLA_COLUMNS} FROM inbox_conversation
     WHERE id = ANY(ARRAY(SELECT id FROM latest))
     FOR UPDATE SKIP LOCKED
 ), open_conversation AS (
     -- The status as the lock found it, not as the statement began.
-    SELECT id FROM locked WHERE status = %(open)s
+    SELECT id FROM locked WHERE status = %(open)s AND {NO_SLA_CLOCK_TO_START}
 ), message AS (
     INSERT INTO {message[0]} (conversation_id, {_columns(message)})
     SELECT latest.id, {_aliased(message, MESSAGE, "wanted")}

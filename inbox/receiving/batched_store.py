@@ -26,6 +26,8 @@ from inbox.receiving.stored import (
     inbound_message_values,
     is_assigned_automatically,
 )
+from inbox.sla.clock import sla_attach_on_open
+from inbox.sla.policies import policies_in_force_cached
 
 logger = logging.getLogger(__name__)
 
@@ -276,6 +278,9 @@ async def store_first_message(pending: PendingMessage) -> Message:
     team = default_team(list(channel.teams.all()[:2]))  # prefetched with the cached channel
     if is_assigned_automatically(team):
         raise UseRegularPath  # which queues the assignment after its commit
+    policies = policies_in_force_cached()
+    if policies is None:
+        raise UseRegularPath  # which reads the SLA policies again for the next ones
     now = datetime.now(UTC)
     customer = Customer(
         name=inbound.sender_name.strip()[:255],
@@ -296,6 +301,7 @@ async def store_first_message(pending: PendingMessage) -> Message:
         created_at=now,
         updated_at=now,
     )
+    sla_attach_on_open(conversation, now=now, policies=policies)
     message = _message(pending, now)
     customer_row = model_row(customer)
     identity_rows = [

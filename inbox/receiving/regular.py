@@ -34,6 +34,12 @@ from inbox.receiving.stored import (
     conversation_auto_assign_on_commit,
     inbound_message_values,
 )
+from inbox.sla.clock import (
+    sla_attach_on_open,
+    sla_on_status_change,
+    sla_wait_on_customer_message,
+)
+from inbox.sla.policies import policies_in_force
 
 
 @dataclass(frozen=True)
@@ -135,9 +141,15 @@ def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
         conversation.resolved_at = None
         conversation.resolved_by = None
         update_fields += ["status", "snoozed_until", "resolved_at", "resolved_by"]
+        update_fields += sla_on_status_change(conversation, was=was_status, now=now)
+    sla_changed = False
+    if not is_new and not answers_survey:
+        sla_fields = sla_wait_on_customer_message(conversation, now=now)
+        sla_changed = bool(sla_fields)
+        update_fields += sla_fields
     if not is_new:
         conversation.updated_at = now
-        plain_sql.row_update(conversation, update_fields)
+        plain_sql.row_update(conversation, list(dict.fromkeys(update_fields)))
     if is_reopened and not is_new:
         conversation_event_record(
             conversation=conversation, kind=ConversationEventKind.REOPENED, reason="customer_wrote"
@@ -147,7 +159,7 @@ def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
         conversation.customer = customer
     conversation.channel = channel
     realtime.message_created(message, channel_id=channel.pk, attachments=attachments)
-    if is_new or was_status != ConversationStatus.OPEN:
+    if is_new or was_status != ConversationStatus.OPEN or sla_changed:
         # A conversation just opened has no labels yet.
         realtime.conversation_changed(conversation, is_new=is_new, labels=[] if is_new else None)
     if is_new:
@@ -220,6 +232,7 @@ def _conversation_open(
         created_at=now,
         updated_at=now,
     )
+    sla_attach_on_open(conversation, now=now, policies=policies_in_force())
     row_insert(conversation)
     return conversation
 

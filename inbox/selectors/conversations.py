@@ -2,20 +2,25 @@
 API's and the inbox's lists as rows, one conversation, its events, a customer's timeline."""
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from inbox import json_rows, row_lookups
 from inbox.models import Conversation, ConversationEvent, Label, User
-from inbox.representations import CONVERSATION_ROW_FIELDS
+from inbox.representations import CONVERSATION_ROW_FIELDS, SLA_TARGETS
 from inbox.selectors.search import conversation_ids_matching_sql, conversation_text_match
+from inbox.sla.models import SlaPolicy
 from inbox.visibility import bounding_operator_id, only_visible
 
-CONVERSATION_RELATIONS = ("customer", "channel", "assignee", "team", "resolved_by")
+CONVERSATION_RELATIONS = ("customer", "channel", "assignee", "team", "resolved_by", "sla_policy")
 
 
 def conversations_visible_to(user: User) -> QuerySet[Conversation]:
@@ -42,6 +47,8 @@ class ConversationFilters:
     customer: int | None = None
     label: int | None = None
     query: str = ""
+    # "breached" or "due_soon" (see conversation_sla_condition).
+    sla: str = ""
 
 
 def conversation_rows_for_user(*, user: User, filters: ConversationFilters) -> QuerySet[Any]:
@@ -65,7 +72,7 @@ def conversation_row_for_user(*, user: User, conversation_id: int) -> dict[str, 
 CONVERSATION_LIST_COLUMNS = tuple(
     field
     for field in CONVERSATION_ROW_FIELDS
-    if not field.startswith(("assignee__", "resolved_by__"))
+    if not field.startswith(("assignee__", "resolved_by__", "sla_policy__"))
 )
 _OPERATOR_RELATIONS = ("assignee", "resolved_by")
 
@@ -78,7 +85,8 @@ def _conversation_rows() -> QuerySet[Any]:
 
 
 def conversation_rows_complete(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Fills in the rows' operators and labels: two queries for any number of rows."""
+    """Fills in the rows' operators, labels and SLA policies' names: two queries for any
+    number of rows, and one more when a policy applies to any of them."""
     operator_ids = {row[f"{relation}_id"] for row in rows for relation in _OPERATOR_RELATIONS}
     operator_ids.discard(None)
     operators = row_lookups.grouped(
@@ -87,7 +95,9 @@ def conversation_rows_complete(rows: list[dict[str, Any]]) -> list[dict[str, Any
         )
     )
     labels = row_lookups.labels_of([row["id"] for row in rows])
+    policy_names = sla_policy_names(row["sla_policy_id"] for row in rows)
     for row in rows:
+        row["sla_policy__name"] = policy_names.get(row["sla_policy_id"])
         for relation in _OPERATOR_RELATIONS:
             ((username, first_name, last_name),) = operators.get(
                 row[f"{relation}_id"], [(None, None, None)]
@@ -97,6 +107,13 @@ def conversation_rows_complete(rows: list[dict[str, Any]]) -> list[dict[str, Any
             row[f"{relation}__last_name"] = last_name
         row["labels"] = labels.get(row["id"], [])
     return rows
+
+
+def sla_policy_names(policy_ids: Iterable[int | None]) -> dict[int, str]:
+    wanted = {policy_id for policy_id in policy_ids if policy_id is not None}
+    if not wanted:
+        return {}
+    return dict(SlaPolicy.objects.filter(pk__in=wanted).values_list("pk", "name"))
 
 
 def conversation_json_rows_for_user(
@@ -132,6 +149,14 @@ def conversation_json_rows_for_user(
     if filters.query.strip():
         sql, params = conversation_ids_matching_sql(text=filters.query.strip())
         conditions.append((f"c.{column('id')} IN ({sql})", params))
+    if filters.sla == "breached":
+        breached = " OR ".join(f"c.{column(f'{target}_breached')}" for target in SLA_TARGETS)
+        conditions.append((f"({breached})", []))
+    elif filters.sla:
+        now = timezone.now()
+        soon = now + timedelta(minutes=settings.SLA_DUE_SOON_MINUTES)
+        due = f"c.{column('sla_next_due_at')}"
+        conditions.append((f"{due} > %s AND {due} <= %s", [now, soon]))
     return json_rows.conversation_json_rows(
         operator_id=bounding_operator_id(user), conditions=conditions
     )
@@ -167,7 +192,25 @@ def _filtered(
         conversations = conversations.filter(labels__id=filters.label)
     if filters.query.strip():
         conversations = conversations.filter(conversation_text_match(text=filters.query.strip()))
+    if filters.sla:
+        conversations = conversations.filter(_sla_condition(filters.sla))
     return conversations.order_by("-last_message_at", "-id")
+
+
+def _sla_condition(sla: str) -> Q:
+    """breached: a target was missed (whatever the status); due_soon: a target not yet
+    missed is due within SLA_DUE_SOON_MINUTES from now (paused ones are not due)."""
+    if sla == "breached":
+        return (
+            Q(first_response_breached=True)
+            | Q(next_response_breached=True)
+            | Q(resolution_breached=True)
+        )
+    now = timezone.now()
+    return Q(
+        sla_next_due_at__gt=now,
+        sla_next_due_at__lte=now + timedelta(minutes=settings.SLA_DUE_SOON_MINUTES),
+    )
 
 
 def conversation_get_for_user(*, user: User, conversation_id: int) -> Conversation:

@@ -3,6 +3,7 @@
 import logging
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from inbox import realtime, selectors, visibility
@@ -15,6 +16,7 @@ from inbox.models import (
     User,
 )
 from inbox.services.conversation_actions import ConversationActionInvalid
+from inbox.sla.clock import sla_reevaluate
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +62,8 @@ def conversation_assign(
             )
         conversation.team = team  # type: ignore[assignment]
         fields.append("team")
+        if events and events[-1][0] == ConversationEventKind.TEAM_CHANGED:
+            fields += sla_reevaluate(conversation, now=timezone.now())
     with transaction.atomic():
         conversation.save(update_fields=fields)
         for kind, data in events:
@@ -78,7 +82,7 @@ def conversation_auto_assign(*, conversation_id: int) -> Conversation | None:
     with transaction.atomic():
         conversation = (
             Conversation.objects.select_for_update(of=("self",))
-            .select_related("customer", "channel", "assignee", "team", "resolved_by")
+            .select_related("customer", "channel", "assignee", "team", "resolved_by", "sla_policy")
             .filter(
                 pk=conversation_id,
                 assignee__isnull=True,

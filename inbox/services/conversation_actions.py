@@ -16,6 +16,7 @@ from inbox.models import (
     Priority,
     User,
 )
+from inbox.sla.clock import SLA_CLOCK_COLUMNS, sla_on_status_change, sla_reevaluate
 
 logger = logging.getLogger(__name__)
 
@@ -24,21 +25,25 @@ class ConversationActionInvalid(Exception):
     """The action does not fit the conversation's state or the given values."""
 
 
-def _lock_and_read_status(conversation: Conversation) -> None:
+def _lock_and_read_status(conversation: Conversation) -> str:
     """Lock the conversation's row for the rest of the transaction and take its current
-    status: two actions at once (two operators, an operator and an incoming message)
-    then happen one after the other, the second seeing what the first did."""
-    conversation.status = (
+    status (and SLA clocks): two actions at once (two operators, an operator and an
+    incoming message) then happen one after the other, the second seeing what the first
+    did. Answers the status."""
+    current = (
         Conversation.objects.select_for_update(of=("self",))
         .filter(pk=conversation.pk)
-        .values_list("status", flat=True)
+        .values("status", *SLA_CLOCK_COLUMNS)
         .get()
     )
+    for field, value in current.items():
+        setattr(conversation, field, value)
+    return conversation.status
 
 
 def conversation_resolve(*, conversation: Conversation, resolved_by: User | None) -> Conversation:
     with transaction.atomic():
-        _lock_and_read_status(conversation)
+        was = _lock_and_read_status(conversation)
         if conversation.status == ConversationStatus.RESOLVED:
             raise ConversationActionInvalid(gettext("the conversation is already resolved"))
         conversation.status = ConversationStatus.RESOLVED
@@ -54,6 +59,7 @@ def conversation_resolve(*, conversation: Conversation, resolved_by: User | None
                 "assignee_at_resolve",
                 "snoozed_until",
                 "updated_at",
+                *sla_on_status_change(conversation, was=was, now=conversation.resolved_at),
             ]
         )
         csat.csat_schedule_on_resolve(conversation=conversation)
@@ -66,7 +72,7 @@ def conversation_resolve(*, conversation: Conversation, resolved_by: User | None
 
 def conversation_reopen(*, conversation: Conversation, actor: User | None = None) -> Conversation:
     with transaction.atomic():
-        _lock_and_read_status(conversation)
+        was = _lock_and_read_status(conversation)
         if conversation.status == ConversationStatus.OPEN:
             raise ConversationActionInvalid(gettext("the conversation is already open"))
         conversation.status = ConversationStatus.OPEN
@@ -74,7 +80,14 @@ def conversation_reopen(*, conversation: Conversation, actor: User | None = None
         conversation.resolved_at = None
         conversation.resolved_by = None
         conversation.save(
-            update_fields=["status", "snoozed_until", "resolved_at", "resolved_by", "updated_at"]
+            update_fields=[
+                "status",
+                "snoozed_until",
+                "resolved_at",
+                "resolved_by",
+                "updated_at",
+                *sla_on_status_change(conversation, was=was, now=timezone.now()),
+            ]
         )
         conversation_event_record(
             conversation=conversation, kind=ConversationEventKind.REOPENED, actor=actor
@@ -89,12 +102,19 @@ def conversation_snooze(
     if until <= timezone.now():
         raise ConversationActionInvalid(gettext("snooze until a time in the future"))
     with transaction.atomic():
-        _lock_and_read_status(conversation)
+        was = _lock_and_read_status(conversation)
         if conversation.status == ConversationStatus.RESOLVED:
             raise ConversationActionInvalid(gettext("a resolved conversation cannot be snoozed"))
         conversation.status = ConversationStatus.SNOOZED
         conversation.snoozed_until = until
-        conversation.save(update_fields=["status", "snoozed_until", "updated_at"])
+        conversation.save(
+            update_fields=[
+                "status",
+                "snoozed_until",
+                "updated_at",
+                *sla_on_status_change(conversation, was=was, now=timezone.now()),
+            ]
+        )
         conversation_event_record(
             conversation=conversation,
             kind=ConversationEventKind.SNOOZED,
@@ -115,7 +135,8 @@ def conversation_set_priority(
     is_change = conversation.priority != priority
     conversation.priority = priority
     with transaction.atomic():
-        conversation.save(update_fields=["priority", "updated_at"])
+        sla_fields = sla_reevaluate(conversation, now=timezone.now()) if is_change else []
+        conversation.save(update_fields=["priority", "updated_at", *sla_fields])
         if is_change:
             conversation_event_record(
                 conversation=conversation,
@@ -136,13 +157,16 @@ def conversations_wake_snoozed(*, batch_size: int = 500) -> int:
         due = list(
             Conversation.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status=ConversationStatus.SNOOZED, snoozed_until__lte=timezone.now())
-            .select_related("customer", "channel", "assignee", "team", "resolved_by")
+            .select_related("customer", "channel", "assignee", "team", "resolved_by", "sla_policy")
             .order_by("snoozed_until")[:batch_size]
         )
         for conversation in due:
             conversation.status = ConversationStatus.OPEN
             conversation.snoozed_until = None
-            conversation.save(update_fields=["status", "snoozed_until", "updated_at"])
+            sla_fields = sla_on_status_change(
+                conversation, was=ConversationStatus.SNOOZED, now=timezone.now()
+            )
+            conversation.save(update_fields=["status", "snoozed_until", "updated_at", *sla_fields])
             conversation_event_record(
                 conversation=conversation,
                 kind=ConversationEventKind.REOPENED,

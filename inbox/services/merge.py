@@ -91,6 +91,6 @@ def _merge_audit(action: AuditAction, merge: CustomerMerge, actor: AuditActor) -
 
 def _broadcast_conversations(conversation_ids: Sequence[int]) -> None:
     for conversation in Conversation.objects.filter(pk__in=conversation_ids).select_related(
-        "customer", "channel", "assignee", "team", "resolved_by"
+        "customer", "channel", "assignee", "team", "resolved_by", "sla_policy"
     ):
         realtime.conversation_changed(conversation)

@@ -19,6 +19,7 @@ from inbox.models import (
 )
 from inbox.services.conversation_actions import ConversationActionInvalid
 from inbox.services.delivery import enqueue_delivery
+from inbox.sla.clock import sla_meet_on_reply
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ def message_reply(
             if conversation.first_response_at is None:
                 conversation.first_response_at = now
                 fields.append("first_response_at")
+            fields += sla_meet_on_reply(conversation, now=now)
             conversation.save(update_fields=fields)
             enqueue_delivery(message)
         realtime.message_created(

@@ -38,6 +38,19 @@ API_MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("/api/v1/teams/{team_id}/", "PATCH"): (200, 403, 403, 403, 401),
     ("/api/v1/teams/{team_id}/", "DELETE"): (204, 403, 403, 403, 401),
     ("/api/v1/customers/{customer_id}/erase/", "POST"): (200, 403, 403, 403, 401),
+    ("/api/v1/business-hours/", "GET"): (200, 403, 403, 403, 401),
+    ("/api/v1/business-hours/", "POST"): (201, 403, 403, 403, 401),
+    ("/api/v1/business-hours/{business_hours_id}/", "GET"): (200, 403, 403, 403, 401),
+    ("/api/v1/business-hours/{business_hours_id}/", "PUT"): (200, 403, 403, 403, 401),
+    ("/api/v1/business-hours/{business_hours_id}/", "PATCH"): (200, 403, 403, 403, 401),
+    # In use by a policy: refused until the policy lets go of it.
+    ("/api/v1/business-hours/{business_hours_id}/", "DELETE"): (400, 403, 403, 403, 401),
+    ("/api/v1/sla-policies/", "GET"): (200, 403, 403, 403, 401),
+    ("/api/v1/sla-policies/", "POST"): (201, 403, 403, 403, 401),
+    ("/api/v1/sla-policies/{sla_policy_id}/", "GET"): (200, 403, 403, 403, 401),
+    ("/api/v1/sla-policies/{sla_policy_id}/", "PUT"): (200, 403, 403, 403, 401),
+    ("/api/v1/sla-policies/{sla_policy_id}/", "PATCH"): (200, 403, 403, 403, 401),
+    ("/api/v1/sla-policies/{sla_policy_id}/", "DELETE"): (204, 403, 403, 403, 401),
     # Supervisors and admins: reports, labels' changes, a customer's export.
     ("/api/v1/reports/conversations/", "GET"): (200, 200, 403, 403, 401),
     ("/api/v1/reports/csat/", "GET"): (200, 200, 403, 403, 401),
@@ -93,6 +106,25 @@ API_MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
 
 # The body each writing operation is sent with: valid, so an allowed role gets a 2xx.
 BODIES: dict[tuple[str, str], dict] = {
+    ("/api/v1/business-hours/", "POST"): {
+        "name": "matrix-new",
+        "timezone": "Europe/Warsaw",
+        "weekly": {"mon": [["09:00", "13:00"], ["14:00", "18:00"]]},
+        "holidays": ["2026-12-24"],
+    },
+    ("/api/v1/business-hours/{business_hours_id}/", "PUT"): {
+        "name": "matrix-put",
+        "timezone": "America/New_York",
+        "weekly": {"tue": [["08:00", "16:00"]]},
+    },
+    ("/api/v1/business-hours/{business_hours_id}/", "PATCH"): {"holidays": ["2027-01-01"]},
+    ("/api/v1/sla-policies/", "POST"): {"name": "matrix-new", "first_response_minutes": 30},
+    ("/api/v1/sla-policies/{sla_policy_id}/", "PUT"): {
+        "name": "matrix-put",
+        "resolution_minutes": 600,
+        "business_hours": None,
+    },
+    ("/api/v1/sla-policies/{sla_policy_id}/", "PATCH"): {"priorities": ["urgent"]},
     ("/api/v1/canned-responses/", "POST"): {"shortcut": "matrix-new", "body": "Hello"},
     ("/api/v1/canned-responses/{canned_response_id}/", "PUT"): {
         "shortcut": "matrix-put",

@@ -7,7 +7,16 @@ from django.core.files.base import ContentFile
 
 from customers.models import CustomerMerge
 from customers.services import customer_merge
-from inbox.models import Attachment, Conversation, MessageDirection, MessageStatus, Role, User
+from inbox.models import (
+    Attachment,
+    BusinessHours,
+    Conversation,
+    MessageDirection,
+    MessageStatus,
+    Role,
+    SlaPolicy,
+    User,
+)
 from tests.factories import (
     CannedResponseFactory,
     ChannelFactory,
@@ -72,6 +81,10 @@ def world_build() -> World:
     merge = customer_merge(survivor=survivor, merged=merged)
     label = LabelFactory(name="matrix-label")
     canned = CannedResponseFactory(shortcut="matrix-thanks")
+    calendar = BusinessHours.objects.create(
+        name="matrix-hours", time_zone="Europe/Warsaw", weekly={"mon": [["09:00", "18:00"]]}
+    )
+    policy = SlaPolicy.objects.create(name="matrix-policy", business_hours=calendar)
     return World(
         users=users,
         colleague=colleague,
@@ -88,6 +101,8 @@ def world_build() -> World:
             "webchat_id": webchat.pk,
             "label_id": label.pk,
             "canned_response_id": canned.pk,
+            "business_hours_id": calendar.pk,
+            "sla_policy_id": policy.pk,
             "team_id": other.pk,
             "serving_team_id": serving.pk,
             "operator_id": colleague.pk,

@@ -2,9 +2,11 @@
 
 import base64
 import json
+from datetime import timedelta
 
 import pytest
 from django.contrib.staticfiles import finders
+from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -16,7 +18,7 @@ from channels_app.demo import (
 )
 from channels_app.models import Channel
 from customers.models import Customer
-from inbox.models import Conversation, Message, User
+from inbox.models import BusinessHours, Conversation, Message, SlaPolicy, User
 
 pytestmark = pytest.mark.django_db
 
@@ -178,3 +180,23 @@ def test_the_demo_graph_stand_in_answers_sends_and_profile_look_ups(rf):
 
     assert json.loads(sent.content)["message_id"].startswith("demo-")
     assert json.loads(profile.content)["username"] == "zofia.kaminska"
+
+
+def test_the_demo_shows_a_calendar_a_policy_and_conversations_near_and_past_due(
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        seed_demo()
+    seed_demo()
+
+    office = BusinessHours.objects.get()
+    assert office.weekly["mon"] == [["09:00", "13:00"], ["14:00", "18:00"]]
+    assert office.holidays and office.yearly_holidays
+    standard = SlaPolicy.objects.get(name="Standard")
+    assert standard.business_hours == office
+    jonas = Conversation.objects.get(customer__name="Jonas Weber")
+    olga = Conversation.objects.get(customer__name="Ольга Смирнова")
+    assert jonas.sla_policy == standard and not jonas.first_response_breached
+    assert jonas.first_response_due_at - timezone.now() < timedelta(minutes=10)
+    assert olga.first_response_breached
+    assert Conversation.objects.filter(first_response_breached=True).count() == 1

@@ -20,7 +20,7 @@ from inbox.api.pagination import (
     ConversationCursorPagination,
     CreatedCursorPagination,
 )
-from inbox.models import ConversationStatus, Priority
+from inbox.models import ConversationStatus, Priority, SlaPolicy
 from inbox.representations import (
     conversation_row_representation,
     customer_row_representation,
@@ -113,6 +113,7 @@ def awkward_conversations(channel, operator, team):
     nameless = UserFactory(username="nameless", first_name="", last_name="")
     other_team = TeamFactory(name=AWKWARD_TEXT)
     labels = [LabelFactory(name="b-label"), LabelFactory(name=AWKWARD_TEXT[:50])]
+    policy = SlaPolicy.objects.create(name=AWKWARD_TEXT)
     conversations = []
     for index in range(7):
         conversation = ConversationFactory(
@@ -130,6 +131,17 @@ def awkward_conversations(channel, operator, team):
             if index < 3
             else ON_THE_SECOND + timedelta(seconds=index, microseconds=123_456 * index),
             snoozed_until=ON_THE_SECOND if index == 4 else None,
+            # Some under an SLA: due times with and without microseconds, breaches in
+            # several combinations.
+            sla_policy=policy if index % 3 else None,
+            first_response_due_at=ON_THE_SECOND + timedelta(microseconds=index)
+            if index % 2
+            else None,
+            next_response_due_at=ON_THE_SECOND if index == 5 else None,
+            resolution_due_at=ON_THE_SECOND + timedelta(hours=index),
+            first_response_breached=index in (2, 4),
+            next_response_breached=index == 4,
+            resolution_breached=index in (1, 4),
         )
         conversation.labels.add(*labels[: index % 3])
         conversations.append(conversation)

@@ -15,7 +15,14 @@ from inbox import selectors
 from inbox.api import report_views
 from inbox.api import serializers as s
 from inbox.events import conversation_event_record
-from inbox.models import Attachment, ConversationEventKind, CsatSurvey, Role, SurveyStatus
+from inbox.models import (
+    Attachment,
+    ConversationEventKind,
+    CsatSurvey,
+    Role,
+    SlaPolicy,
+    SurveyStatus,
+)
 from inbox.representations import (
     attachment_representation,
     conversation_event_representation,
@@ -72,7 +79,7 @@ def assert_fits(shape, value, path="$"):
 
 @pytest.fixture
 def full_conversation(channel, team, operator):
-    """A conversation with every optional part present: assignee, team, resolver, labels,
+    """A conversation with every optional part present: assignee, team, resolver, labels, SLA,
     a message by an operator with an attachment, an event with an actor."""
     customer = CustomerFactory(attributes={"plan": "gold"})
     IdentityFactory(customer=customer)
@@ -86,6 +93,11 @@ def full_conversation(channel, team, operator):
         resolved_at=timezone.now(),
         first_response_at=timezone.now(),
         snoozed_until=timezone.now() + timedelta(hours=1),
+        sla_policy=SlaPolicy.objects.create(name="Standard"),
+        first_response_due_at=timezone.now(),
+        next_response_due_at=timezone.now(),
+        resolution_due_at=timezone.now(),
+        first_response_breached=True,
     )
     conversation.labels.set([LabelFactory(name="vip")])
     message = MessageFactory(conversation=conversation, author=operator, sent_at=timezone.now())
