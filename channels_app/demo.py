@@ -8,13 +8,20 @@ shows the product as it behaves.
 import hashlib
 import hmac
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
 from channels_app import services as channel_services
-from channels_app.contracts import InboundIdentity, InboundMessage, WebhookRequest
+from channels_app.contracts import (
+    ContentItem,
+    ContentItemKind,
+    InboundIdentity,
+    InboundMessage,
+    WebhookRequest,
+)
 from channels_app.models import Channel
 from inbox import csat, people
 from inbox import services as inbox_services
@@ -54,6 +61,9 @@ DEMO_EMAIL = (
     "<blockquote>Please find your invoice attached.</blockquote>\r\n"
     "--demo--\r\n"
 ).encode()
+
+# The customer who also reacts to the conversation (a content item, not text).
+DEMO_REACTION_SENDER = "c-6"
 
 PEOPLE = [
     ("admin", Role.ADMIN, "Ada", "Admin"),
@@ -158,16 +168,25 @@ def seed_demo() -> list[tuple[str, str]]:
         identities.append(InboundIdentity(kind="email", value=email))
         if phone:
             identities.append(InboundIdentity(kind="phone", value=phone))
+        sender = InboundMessage(
+            external_id="",
+            recipient_address=sender_id,
+            identities=tuple(identities),
+            sender_name=name,
+            sender_language=language,
+        )
         for index, text in enumerate(texts):
             inbox_services.message_receive(
                 channel=channel,
-                inbound=InboundMessage(
-                    external_id=f"demo-{sender_id}-{index}",
-                    recipient_address=sender_id,
-                    identities=tuple(identities),
-                    sender_name=name,
-                    sender_language=language,
-                    text=text,
+                inbound=replace(sender, external_id=f"demo-{sender_id}-{index}", text=text),
+            )
+        if sender_id == DEMO_REACTION_SENDER:
+            # Stored as data, read in each operator's language ("Реакция 👍" in Russian).
+            reaction = ContentItem(ContentItemKind.REACTION, {"emoji": "👍"})
+            inbox_services.message_receive(
+                channel=channel,
+                inbound=replace(
+                    sender, external_id=f"demo-{sender_id}-reaction", content_items=(reaction,)
                 ),
             )
     _seed_operator_work(channel)

@@ -175,6 +175,10 @@ class Message(models.Model):
     # Database defaults too: the webhook fast path inserts messages in raw SQL.
     body_full = models.TextField(blank=True, default="", db_default="")
     body_html = models.TextField(blank=True, default="", db_default="")
+    # What the message carried besides its text and files (a reaction, a sticker, a kind
+    # the platform would not show us), as data: [{"kind", "data"}] (see
+    # channels_app.contracts.ContentItem), worded in each reader's language when shown.
+    content_items = models.JSONField(blank=True, default=list, db_default=[])
     is_private = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=MessageStatus.choices)
     error = models.TextField(blank=True)

@@ -14,7 +14,7 @@ from tests.channels_app.messenger.helpers import (
 )
 from tests.channels_app.meta_messaging import MESSENGER, VERIFY_TOKEN, first_item
 from tests.factories import MessageFactory, UserFactory
-from tests.helpers import sign, stored_counts
+from tests.helpers import message_as_read, sign, stored_counts
 
 pytestmark = pytest.mark.django_db
 
@@ -87,7 +87,9 @@ def test_a_postback_is_a_message_with_the_buttons_title(client, messenger_channe
 def test_a_reaction_is_shown_on_the_conversation_naming_the_message(client, messenger_channel):
     MESSENGER.post_fixture(client, messenger_channel, "reaction")
 
-    assert Message.objects.get().body == "Reacted ❤️"
+    message = Message.objects.get()
+    assert message.body == ""
+    assert message_as_read(message) == "Reacted ❤️"
 
 
 def test_an_edit_changes_the_customers_message(client, messenger_channel):
