@@ -38,7 +38,7 @@ class AuditLogIsAppendOnly(Exception):
 
 
 class AuditRecord(models.Model):
-    action = models.CharField(max_length=32, choices=AuditAction.choices)
+    action = models.CharField(max_length=32, choices=AuditAction.choices, verbose_name=_("action"))
     # No foreign-key constraint and nothing done on the user's deletion: a row is never
     # updated, and the username below keeps saying who it was.
     actor = models.ForeignKey(
@@ -49,19 +49,26 @@ class AuditRecord(models.Model):
         db_constraint=False,
         db_index=False,
         related_name="+",
+        verbose_name=_("actor"),
     )
-    actor_username = models.CharField(max_length=150, blank=True)
-    client_address = models.CharField(max_length=64, blank=True)
+    actor_username = models.CharField(
+        max_length=150, blank=True, verbose_name=_("actor's username")
+    )
+    client_address = models.CharField(max_length=64, blank=True, verbose_name=_("client address"))
     # What the action was done to: "operator", "team", "channel", "customer", "merge".
-    target_type = models.CharField(max_length=32, blank=True)
-    target_id = models.CharField(max_length=64, blank=True)
+    target_type = models.CharField(max_length=32, blank=True, verbose_name=_("target type"))
+    target_id = models.CharField(max_length=64, blank=True, verbose_name=_("target ID"))
     # Names of what changed and ids, never values that may be secret or personal.
-    details = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    details = models.JSONField(default=dict, blank=True, verbose_name=_("details"))
+    created_at = models.DateTimeField(
+        auto_now_add=True, db_index=True, verbose_name=_("created at")
+    )
 
     objects = AuditRecordQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("audit record")
+        verbose_name_plural = _("audit records")
         app_label = "inbox"
         indexes = [
             models.Index(fields=["action", "-id"], name="audit_action_recent"),
