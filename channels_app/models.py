@@ -4,8 +4,8 @@ from typing import Any
 
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from channels_app.secrets import ChannelSecretsUnreadable, decrypt_secrets, encrypt_secrets
 from inbox.csat import default_csat_settings as csat_defaults
@@ -149,7 +149,10 @@ class WebhookEvent(models.Model):
         indexes = [models.Index(fields=["status", "created_at"], name="webhook_event_status")]
 
     def __str__(self) -> str:
-        return f"Webhook event {self.pk} ({self.status})"
+        return gettext("Webhook event %(id)s (%(status)s)") % {
+            "id": self.pk,
+            "status": self.get_status_display(),
+        }
 
 
 class MailboxState(models.Model):

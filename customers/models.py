@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -46,7 +47,7 @@ class Customer(models.Model):
         indexes = [models.Index(fields=["email"]), models.Index(fields=["phone"])]
 
     def __str__(self) -> str:
-        return self.name or self.email or self.phone or f"Customer {self.pk}"
+        return self.name or self.email or self.phone or gettext("Customer %(id)s") % {"id": self.pk}
 
     @property
     def is_merged(self) -> bool:
@@ -95,7 +96,7 @@ class IdentityClaim(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"claim {self.kind}:{self.value}"
+        return gettext("Unverified %(kind)s:%(value)s") % {"kind": self.kind, "value": self.value}
 
 
 class CustomerNote(models.Model):
@@ -117,7 +118,10 @@ class CustomerNote(models.Model):
         verbose_name_plural = _("customer notes")
 
     def __str__(self) -> str:
-        return f"Note {self.pk} on customer {self.customer_id}"
+        return gettext("Note %(id)s on customer %(customer)s") % {
+            "id": self.pk,
+            "customer": self.customer_id,
+        }
 
 
 class CustomerMerge(models.Model):
@@ -162,7 +166,10 @@ class CustomerMerge(models.Model):
         verbose_name_plural = _("customer merges")
 
     def __str__(self) -> str:
-        return f"Merge of customer {self.merged_id} into {self.survivor_id}"
+        return gettext("Merge of customer %(merged)s into customer %(survivor)s") % {
+            "merged": self.merged_id,
+            "survivor": self.survivor_id,
+        }
 
     @property
     def is_undone(self) -> bool:

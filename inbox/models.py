@@ -2,8 +2,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 
 class Role(models.TextChoices):
@@ -185,7 +185,7 @@ class Conversation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Conversation {self.pk}"
+        return gettext("Conversation %(id)s") % {"id": self.pk}
 
 
 class MessageDirection(models.TextChoices):
@@ -293,7 +293,7 @@ class Message(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Message {self.pk}"
+        return gettext("Message %(id)s") % {"id": self.pk}
 
 
 class ReplyIdempotencyKey(models.Model):
@@ -326,7 +326,10 @@ class ReplyIdempotencyKey(models.Model):
         indexes = [models.Index(fields=["created_at"], name="reply_idempotency_key_age")]
 
     def __str__(self) -> str:
-        return f"Idempotency key {self.key} of operator {self.operator_id}"
+        return gettext("Idempotency key %(key)s of operator %(operator)s") % {
+            "key": self.key,
+            "operator": self.operator_id,
+        }
 
 
 class Attachment(models.Model):
@@ -417,7 +420,10 @@ class ConversationEvent(models.Model):
         indexes = [models.Index(fields=["conversation", "-id"], name="conv_event_recent")]
 
     def __str__(self) -> str:
-        return f"{self.kind} on conversation {self.conversation_id}"
+        return gettext("%(kind)s in conversation %(id)s") % {
+            "kind": self.get_kind_display(),
+            "id": self.conversation_id,
+        }
 
 
 class CannedResponse(models.Model):
@@ -576,7 +582,10 @@ class CsatSurvey(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"CSAT survey of conversation {self.conversation_id} ({self.status})"
+        return gettext("CSAT survey of conversation %(id)s (%(status)s)") % {
+            "id": self.conversation_id,
+            "status": self.get_status_display(),
+        }
 
 
 class LoginLockout(models.Model):
@@ -599,7 +608,7 @@ class LoginLockout(models.Model):
         indexes = [models.Index(fields=["-created_at"])]
 
     def __str__(self) -> str:
-        return f"{self.scope} {self.value}"
+        return f"{self.get_scope_display()} {self.value}"
 
 
 class PendingTask(models.Model):

@@ -3,6 +3,7 @@ updates and deletes, and in PostgreSQL a trigger refuses them too (migration 001
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -76,7 +77,11 @@ class AuditRecord(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.action} by {self.actor_username or '-'} at {self.created_at}"
+        return gettext("%(action)s by %(actor)s at %(time)s") % {
+            "action": self.get_action_display(),
+            "actor": self.actor_username or "-",
+            "time": self.created_at,
+        }
 
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None:

@@ -8,6 +8,8 @@ from django.db import models
 from django.utils.functional import Promise
 from django.utils.translation import override
 
+from tests.factories import ConversationFactory, CustomerFactory
+
 pytestmark = pytest.mark.django_db
 
 OUR_APPS = ("customers", "channels_app", "inbox")
@@ -83,3 +85,17 @@ def test_a_form_labels_its_fields_in_the_admins_language(client, admin_user):
         assert f">{label}:</label>" in page, label
     with override("ru"):
         assert "Full name" not in page and ">Phone:<" not in page
+
+
+def test_rows_are_named_in_the_admins_language(client, admin_user):
+    nameless = CustomerFactory(name="", email="", phone="")
+    conversation = ConversationFactory(customer=nameless)
+    admin_user.language = "pl"
+    admin_user.save(update_fields=["language"])
+    client.force_login(admin_user)
+
+    listed = client.get("/admin/inbox/conversation/").content.decode()
+    changing = client.get(f"/admin/inbox/conversation/{conversation.pk}/change/").content.decode()
+
+    assert f"Klient {nameless.pk}" in listed
+    assert f"Rozmowa {conversation.pk}" in changing
