@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ChannelsAppConfig(AppConfig):
     name = "channels_app"
     label = "channels_app"
-    verbose_name = "Channels"
+    verbose_name = _("Channels")
 
     def ready(self) -> None:
         from django.db.models.signals import m2m_changed

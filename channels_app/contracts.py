@@ -50,6 +50,31 @@ class InboundAttachment:
     content_id: str = ""
 
 
+class ContentItemKind:
+    """What a content item is; each names one sentence the inbox words it with."""
+
+    REACTION = "reaction"  # data: emoji
+    REACTION_REMOVED = "reaction_removed"
+    STICKER = "sticker"
+    STORY_MENTION = "story_mention"  # data: url
+    STORY_REPLY = "story_reply"  # data: url
+    SHARED_POST = "shared_post"  # data: title, url
+    PLATFORM_NOTICE = "platform_notice"
+    UNSUPPORTED = "unsupported"  # data: type (the platform's name for it), may be empty
+
+
+@dataclass(frozen=True)
+class ContentItem:
+    """Something a message carried that is neither the customer's own words nor a file:
+    a reaction, a sticker, a story mention, a kind of message the platform would not show
+    us. Kept as data (`kind` and the values the sentence needs), never as words: every
+    reader sees it worded in their own language. Locations, contact cards and links that
+    speak for themselves go into the text in a form without words (📍, 👤, 🔗)."""
+
+    kind: str
+    data: dict[str, str] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class InboundMessage:
     """One customer message, as the channel delivered it, in platform-neutral terms.
@@ -66,6 +91,7 @@ class InboundMessage:
     sender_language: str = ""
     text: str = ""
     attachments: tuple[InboundAttachment, ...] = ()
+    content_items: tuple[ContentItem, ...] = ()
     sent_at: datetime | None = None
     subject: str = ""
     # The id of the button or list row the customer chose, when the message is such
@@ -161,6 +187,7 @@ class OutboundEcho:
     recipient_address: str
     text: str = ""
     attachments: tuple[InboundAttachment, ...] = ()
+    content_items: tuple[ContentItem, ...] = ()
     sent_at: datetime | None = None
     # The app it was written in, shown to operators as its author ("Meta Business Suite").
     sent_from: str = ""

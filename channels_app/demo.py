@@ -9,6 +9,7 @@ import base64
 import hashlib
 import hmac
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -16,7 +17,13 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from channels_app import services as channel_services
-from channels_app.contracts import InboundIdentity, InboundMessage, WebhookRequest
+from channels_app.contracts import (
+    ContentItem,
+    ContentItemKind,
+    InboundIdentity,
+    InboundMessage,
+    WebhookRequest,
+)
 from channels_app.demo_meta import instagram_demo_config, seed_instagram
 from channels_app.models import Channel
 from inbox import csat, people
@@ -65,6 +72,9 @@ DEMO_EMAIL = (
     "<blockquote>Please find your invoice attached.</blockquote>\r\n"
     "--demo--\r\n"
 ).encode()
+
+# The customer who also reacts to the conversation (a content item, not text).
+DEMO_REACTION_SENDER = "c-6"
 
 PEOPLE = [
     ("admin", Role.ADMIN, "Ada", "Admin"),
@@ -171,16 +181,25 @@ def seed_demo() -> list[tuple[str, str]]:
         identities.append(InboundIdentity(kind="email", value=email))
         if phone:
             identities.append(InboundIdentity(kind="phone", value=phone))
+        sender = InboundMessage(
+            external_id="",
+            recipient_address=sender_id,
+            identities=tuple(identities),
+            sender_name=name,
+            sender_language=language,
+        )
         for index, text in enumerate(texts):
             inbox_services.message_receive(
                 channel=channel,
-                inbound=InboundMessage(
-                    external_id=f"demo-{sender_id}-{index}",
-                    recipient_address=sender_id,
-                    identities=tuple(identities),
-                    sender_name=name,
-                    sender_language=language,
-                    text=text,
+                inbound=replace(sender, external_id=f"demo-{sender_id}-{index}", text=text),
+            )
+        if sender_id == DEMO_REACTION_SENDER:
+            # Stored as data, read in each operator's language ("Реакция 👍" in Russian).
+            reaction = ContentItem(ContentItemKind.REACTION, {"emoji": "👍"})
+            inbox_services.message_receive(
+                channel=channel,
+                inbound=replace(
+                    sender, external_id=f"demo-{sender_id}-reaction", content_items=(reaction,)
                 ),
             )
     _seed_operator_work(channel)

@@ -15,13 +15,15 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from channels_app.contracts import InboundMessage, WebhookRequest
 from channels_app.models import WebhookEvent, WebhookEventStatus
 from channels_app.registry import adapter_for
 from channels_app.services import channel_cached_active
 from inbox.receiving import batched
+from inbox.web.language import browser_language
 
 logger = logging.getLogger(__name__)
 
@@ -237,7 +239,7 @@ class RequestBodyLimit:
             b"",
         )
         if declared.isdigit() and int(declared) > limit:
-            return await _too_large(send, limit)
+            return await _too_large(send, limit, scope)
         received = 0
 
         async def limited_receive():
@@ -251,21 +253,35 @@ class RequestBodyLimit:
         try:
             return await self.app(scope, limited_receive, send)
         except _BodyTooLarge:
-            return await _too_large(send, limit)
+            return await _too_large(send, limit, scope)
 
 
-async def _too_large(send, limit: int) -> None:
-    detail = f"the body is over {limit} bytes"
+def body_too_large_detail(limit: int) -> str:
+    """The 413's detail, in the active language."""
+    return gettext("The body is over %(limit)s bytes.") % {"limit": limit}
+
+
+async def _too_large(send, limit: int, scope) -> None:
+    # Nothing here reads a session: the reader's language is the one their request asks for.
+    language = browser_language(dict(scope.get("headers", [])))
+    with translation.override(language):
+        detail = body_too_large_detail(limit)
     # The rest of the body is not read: the connection cannot carry another request.
-    await _send_json(send, 413, {"error": "too_large", "detail": detail}, closing=True)
+    await _send_json(
+        send, 413, {"error": "too_large", "detail": detail}, closing=True, language=language
+    )
 
 
-async def _send_json(send, status: int, answer: dict, *, closing: bool = False) -> None:
+async def _send_json(
+    send, status: int, answer: dict, *, closing: bool = False, language: str = ""
+) -> None:
     payload = json.dumps(answer).encode()
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(payload)).encode()),
     ]
+    if language:
+        headers.append((b"content-language", language.encode()))
     if closing:
         headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": status, "headers": headers})

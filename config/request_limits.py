@@ -7,7 +7,9 @@ import re
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
-from django.utils.translation import gettext as _
+from django.utils import translation
+
+from channels_app.webhook_edge import body_too_large_detail
 
 _WIDGET_UPLOAD = re.compile(r"^/widget/[^/]+/uploads/")
 # Operators' replies with files: the one endpoint that takes many large files at once.
@@ -35,10 +37,7 @@ def public_body_limit(scope: dict) -> int:
 
 
 def too_large_response(limit: int) -> JsonResponse:
-    return JsonResponse(
-        {"error": "too_large", "detail": _("The body is over %(limit)s bytes.") % {"limit": limit}},
-        status=413,
-    )
+    return JsonResponse({"error": "too_large", "detail": body_too_large_detail(limit)}, status=413)
 
 
 class RequestBodyLimitMiddleware:
@@ -53,5 +52,10 @@ class RequestBodyLimitMiddleware:
         if declared.isdigit():
             limit = body_limit_for(request.path_info)
             if int(declared) > limit:
-                return too_large_response(limit)
+                # Before LocaleMiddleware and sessions: in the language the request asks for.
+                language = translation.get_language_from_request(request)
+                with translation.override(language):
+                    response = too_large_response(limit)
+                response["Content-Language"] = language
+                return response
         return self.get_response(request)

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -18,26 +19,35 @@ class IdentityKind(models.TextChoices):
 
 
 class Customer(models.Model):
-    name = models.CharField(max_length=255, blank=True)
-    email = models.EmailField(max_length=320, blank=True)
-    phone = models.CharField(max_length=32, blank=True)
-    attributes = models.JSONField(default=dict, blank=True)
+    name = models.CharField(max_length=255, blank=True, verbose_name=_("full name"))
+    email = models.EmailField(max_length=320, blank=True, verbose_name=_("email"))
+    phone = models.CharField(max_length=32, blank=True, verbose_name=_("phone"))
+    attributes = models.JSONField(default=dict, blank=True, verbose_name=_("attributes"))
     # What the customer reads (customers.languages); "" until a platform or an operator says.
-    language = models.CharField(max_length=8, blank=True, default="", db_default="")
+    language = models.CharField(
+        max_length=8, blank=True, default="", db_default="", verbose_name=_("language")
+    )
     # When the customer's personal data was erased; the row stays so that their
     # conversations' counts and ratings do.
-    erased_at = models.DateTimeField(null=True, blank=True)
+    erased_at = models.DateTimeField(null=True, blank=True, verbose_name=_("erased at"))
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_customers"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged_customers",
+        verbose_name=_("merged into"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
         indexes = [models.Index(fields=["email"]), models.Index(fields=["phone"])]
 
     def __str__(self) -> str:
-        return self.name or self.email or self.phone or f"Customer {self.pk}"
+        return self.name or self.email or self.phone or gettext("Customer %(id)s") % {"id": self.pk}
 
     @property
     def is_merged(self) -> bool:
@@ -47,24 +57,33 @@ class Customer(models.Model):
 class Identity(models.Model):
     """A way to reach a customer that a channel vouched for; unique across customers."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="identities")
-    kind = models.CharField(max_length=32, choices=IdentityKind.choices)
-    value = models.CharField(max_length=320)
-    is_reachable = models.BooleanField(default=True)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="identities", verbose_name=_("customer")
+    )
+    kind = models.CharField(max_length=32, choices=IdentityKind.choices, verbose_name=_("kind"))
+    value = models.CharField(max_length=320, verbose_name=_("value"))
+    is_reachable = models.BooleanField(default=True, verbose_name=_("reachable"))
     # What the platform shows of the person behind the id, as it last said: their handle
     # (Instagram's @username, VK's screen name) and their picture (Viber's avatar).
-    username = models.CharField(max_length=100, blank=True, default="", db_default="")
-    avatar_url = models.URLField(max_length=2048, blank=True, default="", db_default="")
+    username = models.CharField(
+        max_length=100, blank=True, default="", db_default="", verbose_name=_("username")
+    )
+    avatar_url = models.URLField(
+        max_length=2048, blank=True, default="", db_default="", verbose_name=_("picture")
+    )
     # What the person's app can show (VK's client_info: keyboards and button kinds), which
     # decides the form of the surveys sent there; empty until the platform says.
-    client_info = models.JSONField(default=dict, blank=True, db_default={})
-    created_at = models.DateTimeField(auto_now_add=True)
+    client_info = models.JSONField(
+        default=dict, blank=True, db_default={}, verbose_name=_("app capabilities")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("identity")
+        verbose_name_plural = _("identities")
         constraints = [
             models.UniqueConstraint(fields=["kind", "value"], name="identity_unique_kind_value")
         ]
-        verbose_name_plural = "identities"
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.value}"
@@ -73,12 +92,16 @@ class Identity(models.Model):
 class IdentityClaim(models.Model):
     """A value the customer typed themselves (an unverified email, say): shown, never merged."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="claims")
-    kind = models.CharField(max_length=32, choices=IdentityKind.choices)
-    value = models.CharField(max_length=320)
-    created_at = models.DateTimeField(auto_now_add=True)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="claims", verbose_name=_("customer")
+    )
+    kind = models.CharField(max_length=32, choices=IdentityKind.choices, verbose_name=_("kind"))
+    value = models.CharField(max_length=320, verbose_name=_("value"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("identity claim")
+        verbose_name_plural = _("identity claims")
         constraints = [
             models.UniqueConstraint(
                 fields=["customer", "kind", "value"], name="claim_unique_per_customer"
@@ -86,39 +109,80 @@ class IdentityClaim(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"claim {self.kind}:{self.value}"
+        return gettext("Unverified %(kind)s:%(value)s") % {"kind": self.kind, "value": self.value}
 
 
 class CustomerNote(models.Model):
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notes")
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="notes", verbose_name=_("customer")
     )
-    body = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    body = models.TextField(verbose_name=_("text"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+
+    class Meta:
+        verbose_name = _("customer note")
+        verbose_name_plural = _("customer notes")
 
     def __str__(self) -> str:
-        return f"Note {self.pk} on customer {self.customer_id}"
+        return gettext("Note %(id)s on customer %(customer)s") % {
+            "id": self.pk,
+            "customer": self.customer_id,
+        }
 
 
 class CustomerMerge(models.Model):
     """Audit record of a merge: what moved from `merged` into `survivor`, so it can be undone."""
 
-    survivor = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="merges_survived")
-    merged = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="merges_absorbed")
-    merged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    survivor = models.ForeignKey(
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="merges_survived",
+        verbose_name=_("surviving profile"),
     )
-    moved = models.JSONField(default=dict)
-    survivor_fields_before = models.JSONField(default=dict)
-    created_at = models.DateTimeField(auto_now_add=True)
-    undone_at = models.DateTimeField(null=True, blank=True)
+    merged = models.ForeignKey(
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="merges_absorbed",
+        verbose_name=_("merged profile"),
+    )
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("merged by"),
+    )
+    moved = models.JSONField(default=dict, verbose_name=_("moved rows"))
+    survivor_fields_before = models.JSONField(
+        default=dict, verbose_name=_("surviving profile's fields before")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    undone_at = models.DateTimeField(null=True, blank=True, verbose_name=_("undone at"))
     undone_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("undone by"),
     )
 
+    class Meta:
+        verbose_name = _("customer merge")
+        verbose_name_plural = _("customer merges")
+
     def __str__(self) -> str:
-        return f"Merge of customer {self.merged_id} into {self.survivor_id}"
+        return gettext("Merge of customer %(merged)s into customer %(survivor)s") % {
+            "merged": self.merged_id,
+            "survivor": self.survivor_id,
+        }
 
     @property
     def is_undone(self) -> bool:

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class InboxConfig(AppConfig):
     name = "inbox"
-    verbose_name = "Inbox"
+    verbose_name = _("Inbox")
 
     def ready(self) -> None:
         from inbox import access_signals

@@ -21,6 +21,7 @@ from django.db.models import BooleanField, Model
 from django.utils.dateparse import parse_datetime
 
 from customers.models import Customer, Identity, IdentityClaim
+from inbox.content_items import content_items_representation
 from inbox.models import Attachment, Conversation, Label, Message, SlaPolicy, Team, User
 from inbox.representations import (
     CLAIM_ROW_FIELDS,
@@ -321,15 +322,20 @@ def _message_select() -> str:
         f"WHERE a.{quoted_column(Attachment, 'message')} = {m['id']})"
     )
     body_html = json_string(f"COALESCE({m['body_html']}, '')")
-    # The HTML as JSON, and as it is for messages whose attachments it may show inline.
+    # The HTML as JSON, and as it is for messages whose attachments it may show inline;
+    # the content items as stored, worded by Python in the reader's language.
     return (
         f"SELECT {m['id']}, {m['id']}, {before}, {body_html}, {between}, {after}, "
-        f"{attachments}, {m['body_html']} FROM {quoted_table(Message)} m"
+        f"{attachments}, {m['body_html']}, {m['content_items']}::text "
+        f"FROM {quoted_table(Message)} m"
     )
 
 
+_CONTENT_ITEMS_MEMBER = ',"content_items":'
+
+
 def _message_text(row: tuple) -> str:
-    before, body_html, between, after, attachments_values, raw_body_html = row[2:]
+    before, body_html, between, after, attachments_values, raw_body_html, raw_items = row[2:]
     if isinstance(attachments_values, str):
         attachments_values = json.loads(attachments_values)
     attachments = [
@@ -339,7 +345,8 @@ def _message_text(row: tuple) -> str:
     if raw_body_html and "cid:" in raw_body_html.lower():
         body_html = _json(body_html_with_inline_images(raw_body_html, attachments))
     listed = _json([attachment_representation(attachment) for attachment in attachments])
-    return f"{before}{body_html}{between}{listed}{after}"
+    items = _json(content_items_representation(json.loads(raw_items) if raw_items else []))
+    return f"{before}{body_html}{between}{listed}{_CONTENT_ITEMS_MEMBER}{items}{after}"
 
 
 def _json(value: Any) -> str:

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 
@@ -12,11 +13,21 @@ class Role(models.TextChoices):
 
 
 class User(AbstractUser):
-    role = models.CharField(max_length=16, choices=Role.choices, default=Role.OPERATOR)
+    role = models.CharField(
+        max_length=16, choices=Role.choices, default=Role.OPERATOR, verbose_name=_("role")
+    )
     # The language of the operator's pages; "" follows their browser (Accept-Language).
-    language = models.CharField(max_length=8, blank=True, default="", db_default="")
+    language = models.CharField(
+        max_length=8, blank=True, default="", db_default="", verbose_name=_("language")
+    )
     # The IANA time zone the operator's pages show times in; "" follows their browser.
-    time_zone = models.CharField(max_length=64, blank=True, default="", db_default="")
+    time_zone = models.CharField(
+        max_length=64, blank=True, default="", db_default="", verbose_name=_("time zone")
+    )
+
+    class Meta:
+        verbose_name = _("operator")
+        verbose_name_plural = _("operators")
 
     @property
     def display_name(self) -> str:
@@ -32,13 +43,21 @@ class User(AbstractUser):
 
 
 class Team(models.Model):
-    name = models.CharField(max_length=100, unique=True)
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
+    name = models.CharField(max_length=100, unique=True, verbose_name=_("name"))
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="teams", blank=True, verbose_name=_("members")
+    )
     # New conversations filed under the team go to its online member with the fewest open
     # conversations, below the limit when there is one (see inbox.services).
-    auto_assign = models.BooleanField(default=False)
-    auto_assign_limit = models.PositiveIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    auto_assign = models.BooleanField(default=False, verbose_name=_("assign automatically"))
+    auto_assign_limit = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name=_("open conversations per operator")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
 
     def __str__(self) -> str:
         return self.name
@@ -68,20 +87,27 @@ class Conversation(models.Model):
         on_delete=models.PROTECT,
         related_name="conversations",
         db_index=False,
+        verbose_name=_("customer"),
     )
     channel = models.ForeignKey(
         "channels_app.Channel",
         on_delete=models.PROTECT,
         related_name="conversations",
         db_index=False,
+        verbose_name=_("channel"),
     )
     # Where replies go on this channel: the customer's id, chat id or address there.
-    recipient_address = models.CharField(max_length=320)
+    recipient_address = models.CharField(max_length=320, verbose_name=_("recipient address"))
     status = models.CharField(
-        max_length=16, choices=ConversationStatus.choices, default=ConversationStatus.OPEN
+        max_length=16,
+        choices=ConversationStatus.choices,
+        default=ConversationStatus.OPEN,
+        verbose_name=_("status"),
     )
-    priority = models.CharField(max_length=16, choices=Priority.choices, default=Priority.NONE)
-    subject = models.CharField(max_length=255, blank=True)
+    priority = models.CharField(
+        max_length=16, choices=Priority.choices, default=Priority.NONE, verbose_name=_("priority")
+    )
+    subject = models.CharField(max_length=255, blank=True, verbose_name=_("subject"))
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -89,27 +115,49 @@ class Conversation(models.Model):
         on_delete=models.SET_NULL,
         related_name="assigned_conversations",
         db_index=False,
+        verbose_name=_("assignee"),
     )
     team = models.ForeignKey(
-        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="conversations",
+        verbose_name=_("team"),
     )
-    last_message_at = models.DateTimeField(null=True, blank=True)
-    last_inbound_at = models.DateTimeField(null=True, blank=True)
-    first_response_at = models.DateTimeField(null=True, blank=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    last_message_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last message at"))
+    last_inbound_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("customer last wrote at")
+    )
+    first_response_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("first response at")
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("resolved by"),
     )
     assignee_at_resolve = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("assignee when resolved"),
     )
-    snoozed_until = models.DateTimeField(null=True, blank=True)
+    snoozed_until = models.DateTimeField(null=True, blank=True, verbose_name=_("snoozed until"))
     # When its messages' text and files were erased (the customer's erasure or retention);
     # the rows stay for counts and ratings.
-    erased_at = models.DateTimeField(null=True, blank=True)
-    labels = models.ManyToManyField("inbox.Label", related_name="conversations", blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    erased_at = models.DateTimeField(null=True, blank=True, verbose_name=_("erased at"))
+    labels = models.ManyToManyField(
+        "inbox.Label", related_name="conversations", blank=True, verbose_name=_("labels")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
     # The SLA policy whose clocks run on it (inbox.sla.clock). No index of its own: a
     # policy is deleted rarely, and each index is written on every new message.
     sla_policy = models.ForeignKey(
@@ -119,26 +167,49 @@ class Conversation(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         db_index=False,
+        verbose_name=_("SLA policy"),
     )
     # Each target's due time while its clock runs; null once met (or never started).
-    first_response_due_at = models.DateTimeField(null=True, blank=True)
-    next_response_due_at = models.DateTimeField(null=True, blank=True)
-    next_response_started_at = models.DateTimeField(null=True, blank=True)
-    resolution_due_at = models.DateTimeField(null=True, blank=True)
+    first_response_due_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("first response due at")
+    )
+    next_response_due_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("next response due at")
+    )
+    next_response_started_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("next response clock started at")
+    )
+    resolution_due_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("resolution due at")
+    )
     # When the resolution clock started: the opening, or the last reopening.
-    resolution_started_at = models.DateTimeField(null=True, blank=True)
+    resolution_started_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("resolution clock started at")
+    )
     # The resolution clock stands still while the conversation is snoozed or pending:
     # since when, and the business time it stood still before.
-    sla_paused_at = models.DateTimeField(null=True, blank=True)
-    sla_paused_seconds = models.PositiveIntegerField(default=0, db_default=0)
-    first_response_breached = models.BooleanField(default=False, db_default=False)
-    next_response_breached = models.BooleanField(default=False, db_default=False)
-    resolution_breached = models.BooleanField(default=False, db_default=False)
+    sla_paused_at = models.DateTimeField(null=True, blank=True, verbose_name=_("SLA paused at"))
+    sla_paused_seconds = models.PositiveIntegerField(
+        default=0, db_default=0, verbose_name=_("SLA paused seconds")
+    )
+    first_response_breached = models.BooleanField(
+        default=False, db_default=False, verbose_name=_("first response breached")
+    )
+    next_response_breached = models.BooleanField(
+        default=False, db_default=False, verbose_name=_("next response breached")
+    )
+    resolution_breached = models.BooleanField(
+        default=False, db_default=False, verbose_name=_("resolution breached")
+    )
     # The earliest due time of a running clock not yet marked breached: what the sweep
     # and the "due soon" list look at.
-    sla_next_due_at = models.DateTimeField(null=True, blank=True)
+    sla_next_due_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("next SLA due time")
+    )
 
     class Meta:
+        verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
         indexes = [
             models.Index(
                 fields=["sla_next_due_at"],
@@ -167,12 +238,12 @@ class Conversation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Conversation {self.pk}"
+        return gettext("Conversation %(id)s") % {"id": self.pk}
 
 
 class MessageDirection(models.TextChoices):
-    INBOUND = "in", "Inbound"
-    OUTBOUND = "out", "Outbound"
+    INBOUND = "in", _("Incoming")
+    OUTBOUND = "out", _("Outgoing")
 
 
 class MessageStatus(models.TextChoices):
@@ -193,44 +264,76 @@ class MessageStatus(models.TextChoices):
 class Message(models.Model):
     # Indexed by message_conversation_recent (conversation, -id).
     conversation = models.ForeignKey(
-        Conversation, on_delete=models.CASCADE, related_name="messages", db_index=False
+        Conversation,
+        on_delete=models.CASCADE,
+        related_name="messages",
+        db_index=False,
+        verbose_name=_("conversation"),
     )
     # Repeated from the conversation so that external ids are unique per channel.
-    channel = models.ForeignKey("channels_app.Channel", on_delete=models.PROTECT, related_name="+")
-    direction = models.CharField(max_length=3, choices=MessageDirection.choices)
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    channel = models.ForeignKey(
+        "channels_app.Channel",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("channel"),
     )
-    body = models.TextField(blank=True)
+    direction = models.CharField(
+        max_length=3, choices=MessageDirection.choices, verbose_name=_("direction")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    body = models.TextField(blank=True, verbose_name=_("text"))
     # Email: the whole text with the quoted history and signature that `body` leaves
     # out, and the HTML part made safe to show.
     # Database defaults too: the webhook fast path inserts messages in raw SQL.
-    body_full = models.TextField(blank=True, default="", db_default="")
-    body_html = models.TextField(blank=True, default="", db_default="")
-    is_private = models.BooleanField(default=False)
-    status = models.CharField(max_length=16, choices=MessageStatus.choices)
-    error = models.TextField(blank=True)
+    body_full = models.TextField(blank=True, default="", db_default="", verbose_name=_("full text"))
+    body_html = models.TextField(blank=True, default="", db_default="", verbose_name=_("HTML"))
+    # What the message carried besides its text and files (a reaction, a sticker, a kind
+    # the platform would not show us), as data: [{"kind", "data"}] (see
+    # channels_app.contracts.ContentItem), worded in each reader's language when shown.
+    content_items = models.JSONField(
+        blank=True, default=list, db_default=[], verbose_name=_("content items")
+    )
+    is_private = models.BooleanField(default=False, verbose_name=_("private note"))
+    status = models.CharField(
+        max_length=16, choices=MessageStatus.choices, verbose_name=_("status")
+    )
+    error = models.TextField(blank=True, verbose_name=_("error"))
     # NULL, not "", for messages without one: the unique constraint skips NULLs.
-    external_id = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
-    delivery_attempts = models.PositiveIntegerField(default=0)
+    external_id = models.CharField(  # noqa: DJ001
+        max_length=255, null=True, blank=True, verbose_name=_("external ID")
+    )
+    delivery_attempts = models.PositiveIntegerField(default=0, verbose_name=_("delivery attempts"))
     # Of a reply sent as several platform messages: how many went out before a failure,
     # and the first one's id (see channels_app.contracts.DeliveryProgress).
-    delivery_progress = models.JSONField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    edited_at = models.DateTimeField(null=True, blank=True)
+    delivery_progress = models.JSONField(null=True, blank=True, verbose_name=_("delivery progress"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
+    edited_at = models.DateTimeField(null=True, blank=True, verbose_name=_("edited at"))
     # Of a message the business wrote outside Switchboard (in the platform's own inbox):
     # where, an app name shown as its author ("Meta Business Suite"); empty otherwise.
-    sent_from = models.CharField(max_length=64, blank=True, default="", db_default="")
+    sent_from = models.CharField(
+        max_length=64, blank=True, default="", db_default="", verbose_name=_("sent from")
+    )
     # The emoji the customer reacted to this message with, where the platform tells
     # (Messenger, Instagram); empty when none or when they took it back.
-    reaction = models.CharField(max_length=64, blank=True, default="", db_default="")
+    reaction = models.CharField(
+        max_length=64, blank=True, default="", db_default="", verbose_name=_("reaction")
+    )
     # When the customer deleted the message on the platform (Instagram): kept, emptied,
     # and shown as deleted.
-    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("deleted at"))
 
     class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
         constraints = [
             # Per direction: an API channel's own ids for what its site sends and the ids
             # its callback gives our replies may come from different counters.
@@ -251,7 +354,7 @@ class Message(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Message {self.pk}"
+        return gettext("Message %(id)s") % {"id": self.pk}
 
 
 class ReplyIdempotencyKey(models.Model):
@@ -259,40 +362,60 @@ class ReplyIdempotencyKey(models.Model):
     got: the same key again within its lifetime gets that answer and sends nothing new."""
 
     operator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("operator"),
     )
-    key = models.CharField(max_length=255)
+    key = models.CharField(max_length=255, verbose_name=_("key"))
     # What the first request asked for (conversation, body, files), hashed: a key reused
     # for something else is refused rather than answered with the wrong message.
-    request_hash = models.CharField(max_length=64)
-    message = models.ForeignKey(Message, null=True, on_delete=models.SET_NULL, related_name="+")
-    response_status = models.PositiveSmallIntegerField(null=True)
-    response_body = models.JSONField(null=True)
-    created_at = models.DateTimeField()
+    request_hash = models.CharField(max_length=64, verbose_name=_("request hash"))
+    message = models.ForeignKey(
+        Message, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("message")
+    )
+    response_status = models.PositiveSmallIntegerField(null=True, verbose_name=_("response status"))
+    response_body = models.JSONField(null=True, verbose_name=_("response body"))
+    created_at = models.DateTimeField(verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("reply idempotency key")
+        verbose_name_plural = _("reply idempotency keys")
         constraints = [
             models.UniqueConstraint(fields=["operator", "key"], name="reply_idempotency_key_unique")
         ]
         indexes = [models.Index(fields=["created_at"], name="reply_idempotency_key_age")]
 
     def __str__(self) -> str:
-        return f"Idempotency key {self.key} of operator {self.operator_id}"
+        return gettext("Idempotency key %(key)s of operator %(operator)s") % {
+            "key": self.key,
+            "operator": self.operator_id,
+        }
 
 
 class Attachment(models.Model):
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
-    file = models.FileField(upload_to="attachments/%Y/%m/", blank=True)
-    remote_url = models.URLField(max_length=2000, blank=True)
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("message")
+    )
+    file = models.FileField(upload_to="attachments/%Y/%m/", blank=True, verbose_name=_("file"))
+    remote_url = models.URLField(max_length=2000, blank=True, verbose_name=_("remote URL"))
     # The platform's id for a file still to be fetched into `file`.
-    media_id = models.CharField(max_length=500, blank=True)
+    media_id = models.CharField(max_length=500, blank=True, verbose_name=_("media ID"))
     # An email's inline image: its HTML body refers to it as `cid:<content_id>`.
-    content_id = models.CharField(max_length=255, blank=True, default="", db_default="")
-    fetch_error = models.TextField(blank=True)
-    filename = models.CharField(max_length=255)
-    content_type = models.CharField(max_length=255, default="application/octet-stream")
-    size = models.PositiveBigIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    content_id = models.CharField(
+        max_length=255, blank=True, default="", db_default="", verbose_name=_("Content-ID")
+    )
+    fetch_error = models.TextField(blank=True, verbose_name=_("download error"))
+    filename = models.CharField(max_length=255, verbose_name=_("file name"))
+    content_type = models.CharField(
+        max_length=255, default="application/octet-stream", verbose_name=_("content type")
+    )
+    size = models.PositiveBigIntegerField(default=0, verbose_name=_("size"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
 
     def __str__(self) -> str:
         return self.filename
@@ -303,11 +426,13 @@ class Attachment(models.Model):
 
 
 class Label(models.Model):
-    name = models.CharField(max_length=50, unique=True)
-    color = models.CharField(max_length=7, default="#6b7280")
-    created_at = models.DateTimeField(auto_now_add=True)
+    name = models.CharField(max_length=50, unique=True, verbose_name=_("name"))
+    color = models.CharField(max_length=7, default="#6b7280", verbose_name=_("colour"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("label")
+        verbose_name_plural = _("labels")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -329,20 +454,37 @@ class ConversationEventKind(models.TextChoices):
 class ConversationEvent(models.Model):
     """Something that happened to a conversation, shown in its thread between messages."""
 
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=32, choices=ConversationEventKind.choices)
+    conversation = models.ForeignKey(
+        Conversation,
+        on_delete=models.CASCADE,
+        related_name="events",
+        verbose_name=_("conversation"),
+    )
+    kind = models.CharField(
+        max_length=32, choices=ConversationEventKind.choices, verbose_name=_("kind")
+    )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("actor"),
     )
     # What the thread needs to word it without further queries: names, not ids only.
-    data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    data = models.JSONField(default=dict, blank=True, verbose_name=_("data"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("conversation event")
+        verbose_name_plural = _("conversation events")
         indexes = [models.Index(fields=["conversation", "-id"], name="conv_event_recent")]
 
     def __str__(self) -> str:
-        return f"{self.kind} on conversation {self.conversation_id}"
+        return gettext("%(kind)s in conversation %(id)s") % {
+            "kind": self.get_kind_display(),
+            "id": self.conversation_id,
+        }
 
 
 class CannedResponse(models.Model):
@@ -351,16 +493,23 @@ class CannedResponse(models.Model):
     A shared reply is offered to everyone and changed by supervisors and admins only; a
     personal one is seen and changed by the user who made it (`created_by`) alone."""
 
-    shortcut = models.SlugField(max_length=50)
-    body = models.TextField()
-    is_shared = models.BooleanField(default=False)
+    shortcut = models.SlugField(max_length=50, verbose_name=_("shortcut"))
+    body = models.TextField(verbose_name=_("text"))
+    is_shared = models.BooleanField(default=False, verbose_name=_("shared"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("canned response")
+        verbose_name_plural = _("canned responses")
         constraints = [
             models.UniqueConstraint(
                 fields=["shortcut"],
@@ -379,15 +528,15 @@ class CannedResponse(models.Model):
 
 
 class SurveyStatus(models.TextChoices):
-    SCHEDULED = "scheduled", "Scheduled"
-    QUEUED = "queued", "Queued"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    ANSWERED = "answered", "Answered"
-    SKIPPED = "skipped", "Skipped"
-    FAILED = "failed", "Failed"
+    SCHEDULED = "scheduled", pgettext_lazy("survey status", "Scheduled")
+    QUEUED = "queued", pgettext_lazy("survey status", "Queued")
+    SENDING = "sending", pgettext_lazy("survey status", "Sending")
+    SENT = "sent", pgettext_lazy("survey status", "Sent")
+    ANSWERED = "answered", pgettext_lazy("survey status", "Answered")
+    SKIPPED = "skipped", pgettext_lazy("survey status", "Skipped")
+    FAILED = "failed", pgettext_lazy("survey status", "Failed")
     # Interrupted while sending: the platform may have it. Never resent; still answerable.
-    UNKNOWN = "unknown", "Unknown"
+    UNKNOWN = "unknown", pgettext_lazy("survey status", "Unknown")
 
 
 class CsatSurvey(models.Model):
@@ -402,40 +551,74 @@ class CsatSurvey(models.Model):
     """
 
     conversation = models.OneToOneField(
-        Conversation, on_delete=models.CASCADE, related_name="csat_survey"
+        Conversation,
+        on_delete=models.CASCADE,
+        related_name="csat_survey",
+        verbose_name=_("conversation"),
     )
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
-    channel = models.ForeignKey("channels_app.Channel", on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="+", verbose_name=_("customer")
+    )
+    channel = models.ForeignKey(
+        "channels_app.Channel",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("channel"),
+    )
     operator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("operator"),
     )
     team = models.ForeignKey(
-        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("team"),
     )
     last_replier = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("last replier"),
     )
     status = models.CharField(
-        max_length=16, choices=SurveyStatus.choices, default=SurveyStatus.SCHEDULED
+        max_length=16,
+        choices=SurveyStatus.choices,
+        default=SurveyStatus.SCHEDULED,
+        verbose_name=_("status"),
     )
-    skip_reason = models.CharField(max_length=255, blank=True)
-    token = models.CharField(max_length=64, unique=True)
-    due_at = models.DateTimeField()
-    send_attempts = models.PositiveIntegerField(default=0)
-    queued_at = models.DateTimeField(null=True, blank=True)
-    sending_started_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    external_id = models.CharField(max_length=255, blank=True)
+    skip_reason = models.CharField(max_length=255, blank=True, verbose_name=_("why skipped"))
+    token = models.CharField(max_length=64, unique=True, verbose_name=_("token"))
+    due_at = models.DateTimeField(verbose_name=_("due at"))
+    send_attempts = models.PositiveIntegerField(default=0, verbose_name=_("send attempts"))
+    queued_at = models.DateTimeField(null=True, blank=True, verbose_name=_("queued at"))
+    sending_started_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("sending started at")
+    )
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
+    expires_at = models.DateTimeField(null=True, blank=True, verbose_name=_("expires at"))
+    external_id = models.CharField(max_length=255, blank=True, verbose_name=_("external ID"))
     # The language the survey was put in; its page opens in it.
-    language = models.CharField(max_length=8, blank=True, default="", db_default="")
-    rating = models.PositiveSmallIntegerField(null=True, blank=True)
-    comment = models.TextField(blank=True)
-    answered_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    language = models.CharField(
+        max_length=8, blank=True, default="", db_default="", verbose_name=_("language")
+    )
+    rating = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("rating"))
+    comment = models.TextField(blank=True, verbose_name=_("comment"))
+    answered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("answered at"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("CSAT survey")
+        verbose_name_plural = _("CSAT surveys")
         indexes = [
             models.Index(fields=["due_at"], name="csat_due", condition=Q(status="scheduled")),
             # The sweep looks for surveys stuck queued or sending: a handful among millions.
@@ -460,7 +643,10 @@ class CsatSurvey(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"CSAT survey of conversation {self.conversation_id} ({self.status})"
+        return gettext("CSAT survey of conversation %(id)s (%(status)s)") % {
+            "id": self.conversation_id,
+            "status": self.get_status_display(),
+        }
 
 
 class LoginLockout(models.Model):
@@ -468,31 +654,39 @@ class LoginLockout(models.Model):
     (see inbox.login_throttle); kept for admins to see, and to lift early."""
 
     class Scope(models.TextChoices):
-        USERNAME = "username", "Username"
-        ADDRESS = "address", "Address"
+        USERNAME = "username", _("Username")
+        ADDRESS = "address", _("Address")
 
-    scope = models.CharField(max_length=16, choices=Scope.choices)
-    value = models.CharField(max_length=255)
-    via = models.CharField(max_length=32)
-    locked_until = models.DateTimeField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    scope = models.CharField(max_length=16, choices=Scope.choices, verbose_name=_("scope"))
+    value = models.CharField(max_length=255, verbose_name=_("value"))
+    via = models.CharField(max_length=32, verbose_name=_("via"))
+    locked_until = models.DateTimeField(verbose_name=_("locked until"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("login lockout")
+        verbose_name_plural = _("login lockouts")
         indexes = [models.Index(fields=["-created_at"])]
 
     def __str__(self) -> str:
-        return f"{self.scope} {self.value}"
+        return f"{self.get_scope_display()} {self.value}"
 
 
 class PendingTask(models.Model):
     """A task recorded in the transaction of the write that needs it, until the broker
     has taken it: a failed hand-over is sent again by beat (inbox.task_outbox)."""
 
-    task = models.CharField(max_length=200)
-    args = models.JSONField(default=list)
+    task = models.CharField(max_length=200, verbose_name=_("task"))
+    args = models.JSONField(default=list, verbose_name=_("arguments"))
     # A task due later (a retry's countdown) is not sent before then.
-    not_before = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    not_before = models.DateTimeField(null=True, blank=True, verbose_name=_("not before"))
+    created_at = models.DateTimeField(
+        auto_now_add=True, db_index=True, verbose_name=_("created at")
+    )
+
+    class Meta:
+        verbose_name = _("pending task")
+        verbose_name_plural = _("pending tasks")
 
     def __str__(self) -> str:
         return f"{self.task}{self.args}"

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from channels_app.contracts import DeliveryWatermark, OutboundEcho
 from inbox import realtime
+from inbox.content_items import content_items_stored
 from inbox.delivery_states import AWAITING_SEND, statuses_that_may_become
 from inbox.models import Attachment, Conversation, Message, MessageDirection, MessageStatus
 
@@ -56,6 +57,7 @@ def message_store_echo(*, channel, echo: OutboundEcho) -> Message | None:
                     channel=channel,
                     direction=MessageDirection.OUTBOUND,
                     body=echo.text,
+                    content_items=content_items_stored(echo.content_items),
                     status=MessageStatus.SENT,
                     external_id=echo.external_id,
                     sent_at=echo.sent_at or timezone.now(),

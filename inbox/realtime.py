@@ -178,25 +178,35 @@ def message_created_event(
     message: Message, *, channel_id: int, attachments: Sequence[Attachment] | None = None
 ) -> Event:
     """`message.created`; `attachments` as stored with the message, else read."""
+    if attachments is None:
+        attachments = list(message.attachments.all())
     return (
         groups_for_channel(channel_id),
-        {
-            "type": "message.created",
-            "conversation_id": message.conversation_id,
-            "message": message_representation(message, attachments=attachments),
-        },
+        _message_payload("message.created", message, attachments=attachments),
     )
 
 
 def message_updated_event(message: Message, *, channel_id: int) -> Event:
+    attachments = list(message.attachments.all())
     return (
         groups_for_channel(channel_id),
-        {
-            "type": "message.updated",
-            "conversation_id": message.conversation_id,
-            "message": message_representation(message),
-        },
+        _message_payload("message.updated", message, attachments=attachments),
     )
+
+
+def _message_payload(
+    event_type: str, message: Message, *, attachments: Sequence[Attachment]
+) -> dict[str, Any]:
+    def build() -> dict[str, Any]:
+        return {
+            "type": event_type,
+            "conversation_id": message.conversation_id,
+            "message": message_representation(message, attachments=attachments),
+        }
+
+    # Content items are worded for each reader; a message without them reads the same in
+    # every language and is serialized once.
+    return InLanguages(build) if message.content_items else build()
 
 
 def conversation_changed_event(

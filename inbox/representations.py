@@ -11,6 +11,7 @@ from typing import Any
 
 from customers.models import Customer
 from inbox.attachments import attachment_public_url
+from inbox.content_items import content_items_representation
 from inbox.event_wording import conversation_event_text
 from inbox.models import (
     Attachment,
@@ -100,6 +101,7 @@ MESSAGE_ROW_FIELDS = (
     "body",
     "body_full",
     "body_html",
+    "content_items",
     "is_private",
     "status",
     "error",
@@ -138,6 +140,9 @@ def message_row_representation(row: Mapping[str, Any]) -> dict[str, Any]:
         "author": _operator_from_row(row, "author"),
         "sent_from": row["sent_from"],
         "attachments": [attachment_representation(a) for a in attachments],
+        # What it carried besides text and files, each with a line worded in the
+        # reader's language (see inbox.content_items).
+        "content_items": content_items_representation(row["content_items"]),
         "created_at": _time(row["created_at"]),
         "sent_at": _time(row["sent_at"]),
         "edited_at": _time(row["edited_at"]),
@@ -158,6 +163,7 @@ def message_row(
         "body": message.body,
         "body_full": message.body_full,
         "body_html": message.body_html,
+        "content_items": message.content_items,
         "is_private": message.is_private,
         "status": message.status,
         "error": message.error,

@@ -9,6 +9,7 @@ they are (customers.plain_sql, which these names are also read from). Tables and
 columns come from the models; the SQL is the same on PostgreSQL and SQLite.
 """
 
+import json
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from functools import cache
@@ -25,6 +26,7 @@ from customers.plain_sql import (
     quoted_column,
     quoted_table,
 )
+from inbox.content_items import message_text
 from inbox.models import Conversation, Label, Message, MessageDirection, Team
 
 __all__ = [
@@ -152,13 +154,22 @@ def previews_of(
     conversation_ids: Collection[int], *, length: int
 ) -> dict[int, tuple[str | None, str | None, datetime | None]]:
     """Each conversation's (preview, preview_direction, waiting_since): the first `length`
-    characters and the direction of its last public message, and when the customer's
-    first message after our last public reply was sent (None when we answered last)."""
+    characters and the direction of its last public message (its body, else its content
+    items worded in the active language), and when the customer's first message after our
+    last public reply was sent (None when we answered last)."""
     if not conversation_ids:
         return {}
     m = {
         field: quoted_column(Message, field)
-        for field in ("id", "conversation", "body", "direction", "is_private", "created_at")
+        for field in (
+            "id",
+            "conversation",
+            "body",
+            "content_items",
+            "direction",
+            "is_private",
+            "created_at",
+        )
     }
     messages, conversations = quoted_table(Message), quoted_table(Conversation)
     conversation_id = quoted_column(Conversation, "id")
@@ -173,6 +184,7 @@ def previews_of(
     )
     rows = fetch_all(
         f"SELECT c.{conversation_id}, (SELECT SUBSTR(m.{m['body']}, 1, %s) {last_public}), "
+        f"(SELECT m.{m['content_items']} {last_public}), "
         f"(SELECT m.{m['direction']} {last_public}), "
         f"(SELECT m.{m['created_at']} FROM {messages} m "
         f"WHERE m.{m['conversation']} = c.{conversation_id} "
@@ -183,6 +195,7 @@ def previews_of(
             length,
             False,
             False,
+            False,
             MessageDirection.INBOUND,
             MessageDirection.OUTBOUND,
             False,
@@ -190,6 +203,16 @@ def previews_of(
         ],
     )
     return {
-        conversation: (preview, direction, _timestamp(waiting_since))
-        for conversation, preview, direction, waiting_since in rows
+        conversation: (
+            preview or _items_preview(content_items, length=length) or preview,
+            direction,
+            _timestamp(waiting_since),
+        )
+        for conversation, preview, content_items, direction, waiting_since in rows
     }
+
+
+def _items_preview(content_items: Any, *, length: int) -> str:
+    if isinstance(content_items, str):
+        content_items = json.loads(content_items)
+    return message_text("", content_items)[:length] if content_items else ""

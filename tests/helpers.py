@@ -227,3 +227,14 @@ def run_admin_action(client, admin_user, settings, action: str, channel) -> list
     )
     assert response.status_code == 200
     return [str(message) for message in response.context["messages"]]
+
+
+def message_as_read(message, language: str = "en") -> str:
+    """A stored message as a reader in `language` reads it: its body, then its content
+    items worded in that language."""
+    from django.utils import translation
+
+    from inbox.content_items import message_text
+
+    with translation.override(language):
+        return message_text(message.body, message.content_items)

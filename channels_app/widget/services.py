@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from channels_app import services as channel_services
 from channels_app.adapters.webchat import (
@@ -50,7 +51,7 @@ MAX_CLIENT_ID_LENGTH = 64
 MAX_READ_RECEIPTS = 50
 # Multipart framing adds a little to the file itself.
 MAX_UPLOAD_REQUEST_BYTES = MAX_UPLOAD_BYTES + 64 * 1024
-TOO_LARGE_DETAIL = "files are at most 10 MB"
+TOO_LARGE_DETAIL = gettext_lazy("Files are at most 10 MB.")
 ALLOWED_UPLOAD_TYPES = frozenset(
     {
         "image/png",
@@ -85,14 +86,14 @@ def visitor_upload_accept(
     """A visitor's file as it will be stored: (file name, content type), or
     VisitorMessageRefused ("too_large", "unsupported_type")."""
     if size is None or size > MAX_UPLOAD_BYTES:
-        raise VisitorMessageRefused("too_large", TOO_LARGE_DETAIL)
+        raise VisitorMessageRefused("too_large", str(TOO_LARGE_DETAIL))
     name = (filename or "attachment").rsplit("/", 1)[-1][:200]
     content_type = declared_type.split(";")[0].strip().lower()
     if not content_type or content_type == "application/octet-stream":
         content_type = (mimetypes.guess_type(name)[0] or "").lower()
     if content_type not in ALLOWED_UPLOAD_TYPES:
         raise VisitorMessageRefused(
-            "unsupported_type", "images, PDF, text and office documents only"
+            "unsupported_type", gettext("Only images, PDF, text and office documents can be sent.")
         )
     return name, content_type
 

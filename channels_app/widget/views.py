@@ -8,6 +8,7 @@ from pathlib import Path
 from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
@@ -44,7 +45,7 @@ def _loader_source() -> bytes:
 def _script_catalogues() -> dict[str, dict[str, str]]:
     """The compiled `djangojs` catalogue of each language but English, as {text: translation}."""
     catalogues = {}
-    for language, _ in settings.LANGUAGES:
+    for language, _name in settings.LANGUAGES:
         if language == "en":
             continue
         try:
@@ -125,10 +126,10 @@ def widget_upload(request: HttpRequest, public_id) -> HttpResponse:
     except ValueError:
         declared_length = 0
     if declared_length > services.MAX_UPLOAD_REQUEST_BYTES:
-        return _error(413, "too_large", services.TOO_LARGE_DETAIL, origin)
+        return _error(413, "too_large", str(services.TOO_LARGE_DETAIL), origin)
     upload = request.FILES.get("file")
     if upload is None:
-        return _error(400, "malformed", "send the file as multipart field `file`", origin)
+        return _error(400, "malformed", _("Send the file as the multipart field “file”."), origin)
     try:
         filename, content_type = services.visitor_upload_accept(
             filename=upload.name or "", declared_type=upload.content_type or "", size=upload.size
@@ -139,7 +140,12 @@ def widget_upload(request: HttpRequest, public_id) -> HttpResponse:
     if not async_to_sync(services.visitor_message_allowed)(
         visitor_id=visitor.visitor_id, address=request_client_address(request)
     ):
-        return _error(429, "rate_limited", "too many messages; wait a few seconds", origin)
+        return _error(
+            429,
+            "rate_limited",
+            _("You are sending messages too fast. Please wait a few seconds."),
+            origin,
+        )
     try:
         outcome = services.visitor_message_send(
             channel=channel,

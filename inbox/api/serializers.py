@@ -46,6 +46,20 @@ class AttachmentOutputSerializer(serializers.Serializer):
     url = serializers.CharField()
 
 
+class ContentItemOutputSerializer(serializers.Serializer):
+    kind = serializers.CharField(
+        help_text="`reaction`, `reaction_removed`, `sticker`, `story_mention`, `story_reply`, "
+        "`shared_post`, `platform_notice` or `unsupported`; more may be added."
+    )
+    # The API field is called "data", which shadows Serializer.data for the type checker.
+    data = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.CharField(),
+        help_text="The values of its kind: `emoji`, `url`, `title`, `type` (the platform's "
+        "name of a kind that cannot be shown).",
+    )
+    text = serializers.CharField(help_text="One line in the reader's language.")
+
+
 class MessageOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     conversation_id = serializers.IntegerField()
@@ -75,6 +89,12 @@ class MessageOutputSerializer(serializers.Serializer):
         'was written in, e.g. "Meta Business Suite"; else empty.'
     )
     attachments = AttachmentOutputSerializer(many=True)
+    content_items = ContentItemOutputSerializer(
+        many=True,
+        help_text="What the message carried besides its text and files (a reaction, a "
+        "sticker, a story mention, a kind the platform would not show us): data, and a line "
+        "in the reader's language.",
+    )
     created_at = serializers.DateTimeField()
     sent_at = serializers.DateTimeField(allow_null=True)
     edited_at = serializers.DateTimeField(allow_null=True)

@@ -3,6 +3,7 @@ updates and deletes, and in PostgreSQL a trigger refuses them too (migration 001
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -45,7 +46,7 @@ class AuditLogIsAppendOnly(Exception):
 
 
 class AuditRecord(models.Model):
-    action = models.CharField(max_length=32, choices=AuditAction.choices)
+    action = models.CharField(max_length=32, choices=AuditAction.choices, verbose_name=_("action"))
     # No foreign-key constraint and nothing done on the user's deletion: a row is never
     # updated, and the username below keeps saying who it was.
     actor = models.ForeignKey(
@@ -56,19 +57,26 @@ class AuditRecord(models.Model):
         db_constraint=False,
         db_index=False,
         related_name="+",
+        verbose_name=_("actor"),
     )
-    actor_username = models.CharField(max_length=150, blank=True)
-    client_address = models.CharField(max_length=64, blank=True)
+    actor_username = models.CharField(
+        max_length=150, blank=True, verbose_name=_("actor's username")
+    )
+    client_address = models.CharField(max_length=64, blank=True, verbose_name=_("client address"))
     # What the action was done to: "operator", "team", "channel", "customer", "merge".
-    target_type = models.CharField(max_length=32, blank=True)
-    target_id = models.CharField(max_length=64, blank=True)
+    target_type = models.CharField(max_length=32, blank=True, verbose_name=_("target type"))
+    target_id = models.CharField(max_length=64, blank=True, verbose_name=_("target ID"))
     # Names of what changed and ids, never values that may be secret or personal.
-    details = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    details = models.JSONField(default=dict, blank=True, verbose_name=_("details"))
+    created_at = models.DateTimeField(
+        auto_now_add=True, db_index=True, verbose_name=_("created at")
+    )
 
     objects = AuditRecordQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("audit record")
+        verbose_name_plural = _("audit records")
         app_label = "inbox"
         indexes = [
             models.Index(fields=["action", "-id"], name="audit_action_recent"),
@@ -76,7 +84,11 @@ class AuditRecord(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.action} by {self.actor_username or '-'} at {self.created_at}"
+        return gettext("%(action)s by %(actor)s at %(time)s") % {
+            "action": self.get_action_display(),
+            "actor": self.actor_username or "-",
+            "time": self.created_at,
+        }
 
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None:

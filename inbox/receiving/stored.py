@@ -4,6 +4,7 @@ conversation's team, and of when a new conversation is queued for assignment."""
 from typing import Any
 
 from channels_app.contracts import InboundMessage
+from inbox.content_items import content_items_stored
 from inbox.models import Conversation, MessageDirection, MessageStatus, Team
 from inbox.task_outbox import task_send_on_commit
 
@@ -19,6 +20,7 @@ def inbound_message_values(inbound: InboundMessage) -> dict[str, Any]:
         "body": inbound.text,
         "body_full": inbound.full_text,
         "body_html": inbound.html,
+        "content_items": content_items_stored(inbound.content_items),
         "is_private": False,
         "status": MessageStatus.RECEIVED,
         "error": "",

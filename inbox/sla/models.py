@@ -12,13 +12,13 @@ class BusinessHours(models.Model):
     a lunch break); `holidays` lists closed dates ("YYYY-MM-DD"), `yearly_holidays` closed
     days of every year ("MM-DD"). Validated by inbox.sla.business_hours."""
 
-    name = models.CharField(max_length=100, unique=True)
-    time_zone = models.CharField(max_length=64)
-    weekly = models.JSONField(default=dict)
-    holidays = models.JSONField(default=list)
-    yearly_holidays = models.JSONField(default=list)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    name = models.CharField(max_length=100, unique=True, verbose_name=_("name"))
+    time_zone = models.CharField(max_length=64, verbose_name=_("time zone"))
+    weekly = models.JSONField(default=dict, verbose_name=_("weekly hours"))
+    holidays = models.JSONField(default=list, verbose_name=_("holidays"))
+    yearly_holidays = models.JSONField(default=list, verbose_name=_("yearly holidays"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("business hours")
@@ -34,21 +34,32 @@ class SlaPolicy(models.Model):
     conversations whose channel, team and priority are among its conditions (an empty
     condition takes any); the first match by position wins."""
 
-    name = models.CharField(max_length=100, unique=True)
-    first_response_minutes = models.PositiveIntegerField(null=True, blank=True)
-    next_response_minutes = models.PositiveIntegerField(null=True, blank=True)
-    resolution_minutes = models.PositiveIntegerField(null=True, blank=True)
+    name = models.CharField(max_length=100, unique=True, verbose_name=_("name"))
+    first_response_minutes = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name=_("first response target (minutes)")
+    )
+    next_response_minutes = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name=_("next response target (minutes)")
+    )
+    resolution_minutes = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name=_("resolution target (minutes)")
+    )
     business_hours = models.ForeignKey(
-        BusinessHours, null=True, blank=True, on_delete=models.PROTECT, related_name="policies"
+        BusinessHours,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="policies",
+        verbose_name=_("business hours"),
     )
     # Ids and priority values; lists rather than tables: read together, all policies at
     # once, on the receiving path (inbox.sla.policies).
-    channels = models.JSONField(default=list, blank=True)
-    teams = models.JSONField(default=list, blank=True)
-    priorities = models.JSONField(default=list, blank=True)
-    position = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    channels = models.JSONField(default=list, blank=True, verbose_name=_("channels"))
+    teams = models.JSONField(default=list, blank=True, verbose_name=_("teams"))
+    priorities = models.JSONField(default=list, blank=True, verbose_name=_("priorities"))
+    position = models.PositiveIntegerField(default=0, verbose_name=_("position"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         ordering = ["position", "id"]

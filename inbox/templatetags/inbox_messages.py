@@ -1,7 +1,9 @@
-"""Template filters for showing an email's full text and original formatting."""
+"""Template filters for showing a message: an email's full text and original formatting,
+and what it carried besides text and files, worded in the reader's language."""
 
 from django import template
 
+from inbox.content_items import content_item_text
 from inbox.models import Message
 from inbox.representations import html_with_inline_images
 
@@ -17,3 +19,8 @@ def original_html(message: Message) -> str:
 @register.filter
 def has_quoted_text(message: Message) -> bool:
     return bool(message.body_full) and message.body_full.strip() != message.body.strip()
+
+
+@register.filter
+def content_item_lines(message: Message) -> list[str]:
+    return [content_item_text(item) for item in message.content_items or ()]

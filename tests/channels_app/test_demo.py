@@ -56,6 +56,10 @@ def test_a_demo_in_russian_signs_its_people_in_to_russian_pages(settings, client
 
     assert page["Content-Language"] == "ru"
     assert "Диалоги" in page.content.decode()
+    # A customer's reaction is stored as data and read in Russian.
+    reacted = Message.objects.exclude(content_items=[]).get()
+    thread = client.get(f"/inbox/conversations/{reacted.conversation_id}/").json()
+    assert "Реакция 👍" in thread["thread_html"]
 
 
 def test_a_demo_operator_works_in_a_time_zone_of_her_own(client):

@@ -68,11 +68,14 @@ def widget_socket(channel, *, origin: str | None = WEBCHAT_ORIGIN) -> WebsocketC
     return communicator
 
 
-async def visitor(channel, *, token: str | None = None) -> tuple[WebsocketCommunicator, dict]:
+async def visitor(
+    channel, *, token: str | None = None, language: str = ""
+) -> tuple[WebsocketCommunicator, dict]:
     communicator = widget_socket(channel)
     connected, _ = await communicator.connect()
     assert connected
-    await communicator.send_json_to({"type": "hello", **({"token": token} if token else {})})
+    hello = {"type": "hello", **({"token": token} if token else {})}
+    await communicator.send_json_to({**hello, **({"language": language} if language else {})})
     ready = await communicator.receive_json_from()
     assert ready["type"] == "ready"
     return communicator, ready
@@ -560,6 +563,23 @@ async def test_a_rating_card_is_answered_from_the_widget(webchat, operator):
     assert (survey.status, survey.rating) == (SurveyStatus.ANSWERED, 4)
     conversation = await sync_to_async(Conversation.objects.get)(pk=conversation_id)
     assert conversation.status == ConversationStatus.RESOLVED
+    await widget.disconnect()
+
+
+async def test_a_rating_card_is_in_the_visitors_language(webchat, operator):
+    widget, _ = await visitor(webchat, language="pl")
+    echo = await write(widget, "Zepsuty zamek")
+    conversation_id = await sync_to_async(
+        lambda: Message.objects.get(pk=echo["message"]["id"]).conversation_id
+    )()
+
+    await resolve_and_send_survey(conversation_id, operator)
+
+    card = await next_frame(widget, "rating_request")
+    assert card["question"] == "Jak oceniasz otrzymaną pomoc?"
+    assert [rating["label"] for rating in card["ratings"]] == [
+        "Bardzo źle", "Źle", "Przeciętnie", "Dobrze", "Doskonale",
+    ]  # fmt: skip
     await widget.disconnect()
 
 

@@ -104,3 +104,30 @@ def test_a_file_over_ten_megabytes_is_refused(client, webchat):
     assert response.status_code == 413
     assert response.json()["error"] == "too_large"
     assert not Message.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "detail"),
+    [
+        ("ru", "Можно отправлять только изображения, PDF, текстовые файлы и офисные документы."),
+        ("pl", "Można wysyłać tylko obrazy, pliki PDF, pliki tekstowe i dokumenty biurowe."),
+    ],
+)
+def test_a_refused_file_is_explained_in_the_visitors_language(client, webchat, language, detail):
+    program = SimpleUploadedFile("setup.exe", b"MZ", content_type="application/x-msdownload")
+
+    response = client.post(
+        f"/widget/{webchat.public_id}/uploads/",
+        data={"file": program},
+        headers={
+            "Origin": WEBCHAT_ORIGIN,
+            "X-Switchboard-Visitor": visitor_token(
+                public_id=str(webchat.public_id), visitor=Visitor(visitor_id="v" * 32)
+            ),
+            "Accept-Language": f"{language}-{language.upper()}",
+        },
+    )
+
+    assert response.status_code == 415
+    assert response.json() == {"error": "unsupported_type", "detail": detail}
+    assert not Message.objects.exists()

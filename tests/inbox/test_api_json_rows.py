@@ -8,6 +8,7 @@ from urllib.parse import quote
 import pytest
 from django.core.files.base import ContentFile
 from django.db import connection
+from django.utils import translation
 from rest_framework.pagination import CursorPagination
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -205,7 +206,8 @@ def test_customer_pages_are_the_serializer_paths_bytes(
 @pytest.fixture
 def awkward_thread(channel, operator, settings, tmp_path):
     """Messages of every kind a thread holds: in and out, a note, an author with only a
-    username, an email with inline images (stored and remote) and attachments."""
+    username, an email with inline images (stored and remote) and attachments, content
+    items worded in the reader's language."""
     settings.MEDIA_ROOT = tmp_path
     conversation = ConversationFactory(channel=channel)
     nameless = UserFactory(username="nameless", first_name="", last_name="")
@@ -236,6 +238,15 @@ def awkward_thread(channel, operator, settings, tmp_path):
         remote_url="https://cdn.example.com/r",
     )
     MessageFactory(conversation=conversation, body_html="<b>no attachments</b>")
+    MessageFactory(
+        conversation=conversation,
+        body="",
+        content_items=[
+            {"kind": "reaction", "data": {"emoji": AWKWARD_TEXT}},
+            {"kind": "unsupported", "data": {"type": "poll"}},
+            {"kind": "from_a_newer_version", "data": {}},
+        ],
+    )
     return conversation
 
 
@@ -313,3 +324,22 @@ def test_the_page_takes_one_statement_after_the_token(operator_client, awkward_c
 
     # The token, then the page with its operators and labels, in the operator's channels.
     assert len(captured) == 2
+
+
+def test_content_items_are_worded_in_the_readers_language_on_both_paths(
+    operator_client, operator, awkward_thread
+):
+    # A token client says its language with Accept-Language.
+    operator_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "ru"
+    url = f"http://testserver/api/v1/conversations/{awkward_thread.pk}/messages/?page_size=25"
+
+    with translation.override("ru"):
+        response = assert_same_bytes(operator_client, operator, url)
+
+    [items] = [row["content_items"] for row in response.json()["results"] if row["content_items"]]
+    assert [item["text"] for item in items] == [
+        f"Реакция {AWKWARD_TEXT}",
+        "Сообщение этого типа здесь не отображается (poll)",
+        "[from_a_newer_version]",
+    ]
+    assert items[1] == {"kind": "unsupported", "data": {"type": "poll"}, "text": items[1]["text"]}

@@ -80,7 +80,7 @@ def assert_fits(shape, value, path="$"):
 @pytest.fixture
 def full_conversation(channel, team, operator):
     """A conversation with every optional part present: assignee, team, resolver, labels, SLA,
-    a message by an operator with an attachment, an event with an actor."""
+    a message by an operator with an attachment and a content item, an event with an actor."""
     customer = CustomerFactory(attributes={"plan": "gold"})
     IdentityFactory(customer=customer)
     IdentityClaim.objects.create(customer=customer, kind="phone", value="+48600100200")
@@ -100,7 +100,12 @@ def full_conversation(channel, team, operator):
         first_response_breached=True,
     )
     conversation.labels.set([LabelFactory(name="vip")])
-    message = MessageFactory(conversation=conversation, author=operator, sent_at=timezone.now())
+    message = MessageFactory(
+        conversation=conversation,
+        author=operator,
+        sent_at=timezone.now(),
+        content_items=[{"kind": "reaction", "data": {"emoji": "👍"}}],
+    )
     Attachment.objects.create(
         message=message, filename="a.pdf", remote_url="https://files.example.com/a.pdf"
     )

@@ -6,7 +6,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.test import Client
 
+from customers.models import Identity
 from inbox.models import Message, User
+from tests.inbox.web.test_pages_in_languages import latin_texts_left
 from tests.live.test_inbox_browser import (
     conversation_id_of,
     item,
@@ -89,4 +91,10 @@ def test_the_inbox_script_speaks_the_operators_language(
     boris_client.force_login(boris)
     assert boris_client.post(f"/api/v1/conversations/{conversation_id}/resolve/").status_code == 200
     page.locator("#thread-messages .thread-event", has_text="Boris: диалог решён").wait_for()
+    # Whatever the script wrote on the page, none of it is a text nobody marked.
+    shown = {
+        "Anna", "Boris", "anna", "boris", team.name, live_channel.name, "Иван Петров",
+        "Где мой заказ?", *Identity.objects.values_list("value", flat=True),
+    }  # fmt: skip
+    assert latin_texts_left(page.content(), shown) == []
     assert page.errors == []

@@ -235,8 +235,8 @@ def test_a_request_that_finds_every_connection_busy_is_told_to_come_back(
         resolving.start()
         time.sleep(0.5)
 
-        # when another request comes,
-        busy = httpx.get(f"{api}/labels/", headers=headers, timeout=30)
+        # when another request comes (from a Russian-speaking client),
+        busy = httpx.get(f"{api}/labels/", headers={**headers, "Accept-Language": "ru"}, timeout=30)
     finally:
         locker.rollback()
         locker.close()
@@ -244,7 +244,10 @@ def test_a_request_that_finds_every_connection_busy_is_told_to_come_back(
 
     # then it is answered 503 with a JSON error and when to try again, not a server error,
     assert busy.status_code == 503, busy.text
-    assert busy.json()["error"] == "unavailable"
+    assert busy.json() == {
+        "error": "unavailable",
+        "detail": "Сервис перегружен; попробуйте чуть позже.",
+    }
     assert busy.headers["Retry-After"] == "1"
     # and the held request, and the next ones, complete once the connection is free.
     assert outcome["resolve"].status_code == 200, outcome["resolve"].text

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from inbox.models import Conversation, Message
+from inbox.models import Attachment, Conversation, Message
 from tests.factories import WebchatChannelFactory
 from tests.live.conftest import free_port
 from tests.live.test_inbox_browser import operator_with_password, signed_in
@@ -246,3 +246,22 @@ def test_the_site_can_fix_the_widgets_language(live_server_url, open_pages, team
 
     assert visitor.locator(".composer .send").inner_text() == "Send"
     assert visitor.locator(".panel .status").inner_text() == "We are away"
+
+
+def test_a_refused_file_is_explained_in_the_visitors_language(
+    live_server_url, open_pages, team, webchat
+):
+    visitor = visitor_page(open_pages, locale="pl-PL")
+    visitor.fill("textarea", "Dzień dobry")
+    visitor.keyboard.press("Enter")
+    visitor.wait_for_selector(".message.in:not(.pending)")
+
+    visitor.locator("input[type=file]").set_input_files(
+        {"name": "setup.exe", "mimeType": "application/x-msdownload", "buffer": b"MZ"}
+    )
+
+    error = visitor.wait_for_selector(".error:not([hidden])")
+    assert error.inner_text() == (
+        "Można wysyłać tylko obrazy, pliki PDF, pliki tekstowe i dokumenty biurowe."
+    )
+    assert not Attachment.objects.exists()

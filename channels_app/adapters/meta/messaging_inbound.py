@@ -9,10 +9,10 @@ Times are Unix milliseconds. The business's own messages come back as echoes
 import logging
 from dataclasses import dataclass
 
-from django.utils.translation import gettext
-
 from channels_app.adapters.payload import JsonObject
 from channels_app.contracts import (
+    ContentItem,
+    ContentItemKind,
     DeliveryStatusUpdate,
     DeliveryWatermark,
     InboundAttachment,
@@ -131,12 +131,12 @@ def _customer_message(
 ) -> InboundMessage | None:
     sender = _person(item, "sender")
     text = message.string("text")
-    attachments, notes = _attachments(message)
+    attachments, lines, items = _attachments(message)
     quick_reply = message.object("quick_reply")
     reply_to = message.object("reply_to")
-    story_note = _story_note(reply_to)
-    body = "\n".join(part for part in (story_note, text, *notes) if part)
-    if not body and not attachments:
+    items = [*_story_reply(reply_to), *items]
+    body = "\n".join(part for part in (text, *lines) if part)
+    if not body and not attachments and not items:
         return None
     return InboundMessage(
         external_id=message.required_id("mid"),
@@ -144,59 +144,61 @@ def _customer_message(
         identities=_identities(sender, platform),
         text=body,
         attachments=attachments,
+        content_items=tuple(items),
         sent_at=sent_at,
         button_payload=quick_reply.line("payload") if quick_reply is not None else "",
         reply_to_id=reply_to.id("mid") if reply_to is not None else "",
     )
 
 
-def _story_note(reply_to: JsonObject | None) -> str:
+def _story_reply(reply_to: JsonObject | None) -> list[ContentItem]:
     story = reply_to.object("story") if reply_to is not None else None
     if story is None:
-        return ""
+        return []
     url = story.string("url", max_length=2000).strip()
-    return gettext("Replied to your story (the link expires with the story): %(url)s") % {
-        "url": url
-    }
+    return [ContentItem(ContentItemKind.STORY_REPLY, {"url": url})]
 
 
-def _attachments(message: JsonObject) -> tuple[tuple[InboundAttachment, ...], list[str]]:
-    """Files to fetch, and what the rest (links, shares, stickers) says as text."""
+def _attachments(
+    message: JsonObject,
+) -> tuple[tuple[InboundAttachment, ...], list[str], list[ContentItem]]:
+    """Files to fetch, lines of text that speak for themselves (links, places), and
+    content items for the rest (stickers, story mentions, shared posts)."""
     files: list[InboundAttachment] = []
-    notes: list[str] = []
+    lines: list[str] = []
+    items: list[ContentItem] = []
     for attachment in message.objects("attachments"):
         kind = attachment.line("type", max_length=50)
         payload = attachment.object("payload")
         url = payload.string("url", max_length=2000).strip() if payload is not None else ""
         if payload is not None and payload.id("sticker_id"):
-            is_like = payload.id("sticker_id") in LIKE_STICKER_IDS
-            notes.append("👍" if is_like else gettext("[sticker]"))
+            if payload.id("sticker_id") in LIKE_STICKER_IDS:
+                lines.append("👍")
+            else:
+                items.append(ContentItem(ContentItemKind.STICKER))
             continue
         if kind in MEDIA_TYPES and url:
             files.append(_file(kind, url, payload))
         elif kind == "story_mention":
-            notes.append(
-                gettext("Mentioned you in their story (the link expires with the story): %(url)s")
-                % {"url": url}
-            )
+            items.append(ContentItem(ContentItemKind.STORY_MENTION, {"url": url}))
         elif kind in ("share", "ig_reel", "reel", "ig_post"):
             title = payload.line("title") if payload is not None else ""
-            notes.append(" ".join(part for part in (gettext("Shared a post:"), title, url) if part))
+            items.append(ContentItem(ContentItemKind.SHARED_POST, {"title": title, "url": url}))
         elif kind in ("fallback", "template"):
             title = attachment.line("title") or (payload.line("title") if payload else "")
             link = attachment.string("url", max_length=2000).strip() or url
-            notes.append(" — ".join(part for part in (title, link) if part) or f"[{kind}]")
+            if title or link:
+                lines.append(" — ".join(part for part in (title, link) if part))
+            else:
+                items.append(ContentItem(ContentItemKind.UNSUPPORTED, {"type": kind}))
         elif kind == "location" and payload is not None:
             coordinates = payload.object("coordinates")
             if coordinates is not None:
                 latitude, longitude = coordinates.number("lat"), coordinates.number("long")
-                notes.append(
-                    gettext("Location: %(latitude)s, %(longitude)s")
-                    % {"latitude": latitude, "longitude": longitude}
-                )
+                lines.append(f"📍 {latitude}, {longitude}")
         elif url:
-            notes.append(url)
-    return tuple(files), notes
+            lines.append(url)
+    return tuple(files), lines, items
 
 
 def _file(kind: str, url: str, payload: JsonObject | None) -> InboundAttachment:
@@ -270,15 +272,16 @@ def _echo(item: JsonObject, message: JsonObject, sent_at, source: str) -> Outbou
     if message.line("metadata").startswith(OWN_METADATA_PREFIX):
         return None  # the echo of a reply we sent ourselves
     customer = _person(item, "recipient")
-    attachments, notes = _attachments(message)
-    text = "\n".join(part for part in (message.string("text"), *notes) if part)
-    if not text and not attachments:
+    attachments, lines, items = _attachments(message)
+    text = "\n".join(part for part in (message.string("text"), *lines) if part)
+    if not text and not attachments and not items:
         return None
     return OutboundEcho(
         external_id=message.required_id("mid"),
         recipient_address=customer,
         text=text,
         attachments=attachments,
+        content_items=tuple(items),
         sent_at=sent_at,
         sent_from=source,
     )

@@ -246,9 +246,7 @@ def _content(message: JsonObject, *, sender_id: int) -> _Content | None:
     contact = message.object("contact")
     if contact is not None:
         phone = contact.line("phone_number")
-        lines.append(
-            "👤 Contact: " + ", ".join(part for part in (_full_name(contact), phone) if part)
-        )
+        lines.append("👤 " + ", ".join(part for part in (_full_name(contact), phone) if part))
         # Telegram fills user_id with the sender's own id only when they share their own
         # number (the "share my phone" button): then the number is vouched for.
         if phone and contact.integer("user_id") == sender_id:
@@ -275,7 +273,7 @@ def _location_text(location: JsonObject) -> str:
         location.required_number("latitude"),
         location.required_number("longitude"),
     )
-    return f"📍 Location: {latitude}, {longitude}\n{_map_link(location)}"
+    return f"📍 {latitude}, {longitude}\n{_map_link(location)}"
 
 
 def _map_link(location: JsonObject) -> str:

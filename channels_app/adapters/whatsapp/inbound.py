@@ -10,6 +10,8 @@ from channels_app.adapters.payload import JsonObject
 from channels_app.adapters.whatsapp.media import safe_filename
 from channels_app.adapters.whatsapp.outbound import WA_ID
 from channels_app.contracts import (
+    ContentItem,
+    ContentItemKind,
     DeliveryStatusUpdate,
     InboundAttachment,
     InboundEvent,
@@ -75,6 +77,7 @@ class _Content:
     text: str = ""
     attachments: tuple[InboundAttachment, ...] = ()
     button_payload: str = ""
+    content_items: tuple[ContentItem, ...] = ()
 
 
 def _inbound_messages(value: JsonObject) -> list[InboundMessage]:
@@ -95,6 +98,7 @@ def _inbound_messages(value: JsonObject) -> list[InboundMessage]:
                 sender_name=sender_name,
                 text=content.text,
                 attachments=content.attachments,
+                content_items=content.content_items,
                 sent_at=message.timestamp("timestamp"),
                 button_payload=content.button_payload,
             )
@@ -149,13 +153,13 @@ def _content(message_type: str, message: JsonObject) -> _Content | None:
     if message_type == "contacts":
         # Contact cards a customer forwards describe somebody else: text, never an identity.
         rendered = [_contact_card(card) for card in message.objects("contacts")]
-        return _Content(text="\n\n".join(rendered) if rendered else "Shared a contact")
+        return _Content(text="\n\n".join(rendered) if rendered else "👤")
     if message_type == "request_welcome":
         # The customer opened the chat for the first time; they have said nothing yet.
         return None
     reader = _CONTENT_READERS.get(message_type)
     if reader is None:
-        return _Content(text=f"[unsupported message type: {message_type}]")
+        return _unsupported(message_type)
     body = message.object(message_type) or JsonObject({}, message.name(message_type))
     return reader(body, message)
 
@@ -188,24 +192,24 @@ def _location_content(location: JsonObject, message: JsonObject) -> _Content:
     url = location.string("url").strip()
     if url:
         lines.append(url)
-    text = "\n".join(line for line in lines if line)
-    return _Content(text=f"Shared a location:\n{text}" if text else "Shared a location")
+    written = "\n".join(line for line in lines if line)
+    return _Content(text=f"📍 {written}".rstrip())
 
 
 def _contact_card(card: JsonObject) -> str:
     name = card.object("name")
     full_name = name.string("formatted_name").strip() if name is not None else ""
-    lines = [f"Shared contact: {full_name or 'no name'}"]
-    for key, label, field in (("phones", "Phone", "phone"), ("emails", "Email", "email")):
+    lines = [f"👤 {full_name}".rstrip()]
+    for key, sign, field in (("phones", "📞", "phone"), ("emails", "✉️", "email")):
         for item in card.objects(key):
             value = item.string(field).strip()
             if value:
                 kind = item.string("type").strip()
-                lines.append(f"{label}: {value}" + (f" ({kind})" if kind else ""))
+                lines.append(f"{sign} {value}" + (f" ({kind})" if kind else ""))
     organization = card.object("org")
     company = organization.string("company").strip() if organization is not None else ""
     if company:
-        lines.append(f"Organization: {company}")
+        lines.append(f"🏢 {company}")
     return "\n".join(lines)
 
 
@@ -213,7 +217,7 @@ def _interactive_content(interactive: JsonObject, message: JsonObject) -> _Conte
     reply_type = interactive.line("type", max_length=MAX_TYPE_LENGTH)
     reply = interactive.object(reply_type) if reply_type in ("button_reply", "list_reply") else None
     if reply is None:
-        return _Content(text=f"[unsupported message type: interactive {reply_type or 'unknown'}]")
+        return _unsupported(f"interactive {reply_type}".strip())
     reply_id, title = reply.string("id").strip(), reply.string("title").strip()
     return _Content(text=title or reply_id, button_payload=reply_id)
 
@@ -226,11 +230,20 @@ def _button_content(button: JsonObject, message: JsonObject) -> _Content:
 
 def _reaction_content(reaction: JsonObject, message: JsonObject) -> _Content:
     emoji = reaction.string("emoji").strip()
-    return _Content(text=f"Reacted {emoji}" if emoji else "Removed a reaction")
+    if emoji:
+        return _Content(content_items=(ContentItem(ContentItemKind.REACTION, {"emoji": emoji}),))
+    return _Content(content_items=(ContentItem(ContentItemKind.REACTION_REMOVED),))
 
 
 def _system_content(system: JsonObject, message: JsonObject) -> _Content:
-    return _Content(text=system.string("body").strip() or "[system message]")
+    # The platform's own words (in English), as Meta wrote them; a notice without them is
+    # worded in each reader's language.
+    text = system.string("body").strip()
+    return (
+        _Content(text=text)
+        if text
+        else _Content(content_items=(ContentItem(ContentItemKind.PLATFORM_NOTICE),))
+    )
 
 
 def _unsupported_content(unsupported: JsonObject, message: JsonObject) -> _Content:
@@ -238,7 +251,12 @@ def _unsupported_content(unsupported: JsonObject, message: JsonObject) -> _Conte
     if not kind:
         errors = message.objects("errors")
         kind = errors[0].line("title", max_length=100) if errors else ""
-    return _Content(text=f"[unsupported message type: {kind or 'unknown'}]")
+    return _unsupported(kind)
+
+
+def _unsupported(kind: str) -> _Content:
+    """A kind of message we cannot show: named by the platform's type, worded when shown."""
+    return _Content(content_items=(ContentItem(ContentItemKind.UNSUPPORTED, {"type": kind}),))
 
 
 _CONTENT_READERS: dict[str, Callable[[JsonObject, JsonObject], _Content]] = {

@@ -378,7 +378,7 @@
     })
       .then(function (response) {
         return response.json().then(function (answer) {
-          if (!response.ok) showError({ message: answer.detail });
+          if (!response.ok) showError({ code: answer.error, isFile: true });
           else renderMessage(answer.message);
         });
       })
@@ -458,8 +458,25 @@
     notice.hidden = !text;
   }
 
+  // What the visitor reads for a refusal, by its code; the server's own words are for
+  // developers, in whatever language the server speaks.
+  function refusalText(code, isFile) {
+    switch (code) {
+      case "rate_limited":
+        return gettext("You are sending messages too fast. Please wait a few seconds.");
+      case "too_large":
+        return isFile ? gettext("Files are at most 10 MB.") : gettext("This message is too long.");
+      case "unsupported_type":
+        return gettext("Only images, PDF, text and office documents can be sent.");
+      default:
+        return gettext("Something went wrong.");
+    }
+  }
+
   function showError(frame) {
-    errorLine.textContent = frame.message || gettext("Something went wrong.");
+    errorLine.textContent = frame.code
+      ? refusalText(frame.code, frame.isFile)
+      : frame.message || gettext("Something went wrong.");
     errorLine.hidden = false;
     window.setTimeout(function () {
       errorLine.hidden = true;

@@ -55,15 +55,30 @@ class Command(BaseCommand):
 
     def _problems(self, locale_dir: Path, languages: list[str]) -> list[str]:
         problems = []
+        catalogues = _catalogues(locale_dir, languages)
+        # makemessages writes to a locale/ folder in the working directory rather than to
+        # LOCALE_PATHS when there is one: what it wrote is read from wherever it went, and
+        # the catalogues are left as they were found.
+        as_found = {path: path.read_bytes() for path in catalogues if path.exists()}
         with tempfile.TemporaryDirectory() as scratch:
             fresh_dir = Path(scratch) / "locale"
             shutil.copytree(locale_dir, fresh_dir)
-            with override_settings(LOCALE_PATHS=[fresh_dir]):
-                self._extract(fresh_dir, languages)
-            for po_path in _catalogues(locale_dir, languages):
+            extracted = {}
+            try:
+                with override_settings(LOCALE_PATHS=[fresh_dir]):
+                    self._extract(fresh_dir, languages)
+                for path in catalogues:
+                    written = path.read_bytes() if path.exists() else b""
+                    if written == as_found.get(path):
+                        written = (fresh_dir / path.relative_to(locale_dir)).read_bytes()
+                    extracted[path] = written
+            finally:
+                for path, content in as_found.items():
+                    path.write_bytes(content)
+            for po_path in catalogues:
                 name = po_path.relative_to(locale_dir.parent)
-                committed = polib.pofile(str(po_path))
-                fresh = polib.pofile(str(fresh_dir / po_path.relative_to(locale_dir)))
+                committed = polib.pofile(as_found.get(po_path, b"").decode())
+                fresh = polib.pofile(extracted[po_path].decode())
                 known = {(entry.msgctxt, entry.msgid) for entry in committed}
                 for entry in fresh:
                     if (entry.msgctxt, entry.msgid) not in known:

@@ -145,7 +145,7 @@ def test_a_location_is_shown_as_text_with_a_map_link(client, telegram_channel):
     post_update(client, telegram_channel, update_body("message_location"))
 
     assert Message.objects.get().body == (
-        "📍 Location: 52.520008, 13.404954\n"
+        "📍 52.520008, 13.404954\n"
         "https://www.openstreetmap.org/?mlat=52.520008&mlon=13.404954#map=17/52.520008/13.404954"
     )
 
@@ -162,7 +162,7 @@ def test_sharing_ones_own_contact_adds_a_verified_phone(client, telegram_channel
     post_update(client, telegram_channel, update_body("message_contact_own"))
 
     message = Message.objects.get()
-    assert message.body == "👤 Contact: Maria Garcia, 34612345678"
+    assert message.body == "👤 Maria Garcia, 34612345678"
     customer = message.conversation.customer
     assert set(customer.identities.values_list("kind", "value")) == {
         ("telegram", MARIA_ID),
@@ -190,7 +190,7 @@ def test_someone_elses_contact_is_only_shown_never_an_identity(client, telegram_
     post_update(client, telegram_channel, update_body("message_contact_other"))
 
     message = Message.objects.get()
-    assert message.body == "👤 Contact: Jorge Ruiz, +34 698 765 432"
+    assert message.body == "👤 Jorge Ruiz, +34 698 765 432"
     customer = message.conversation.customer
     assert customer != other.customer
     assert list(customer.identities.values_list("kind", "value")) == [("telegram", MARIA_ID)]

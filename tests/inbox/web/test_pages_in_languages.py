@@ -2,6 +2,7 @@
 English texts is left on them, plural forms follow each language's rules."""
 
 import re
+import zoneinfo
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone, translation
 
-from inbox.models import CsatSurvey, SurveyStatus
+from inbox.models import CsatSurvey, Label, SurveyStatus, Team, User
 from inbox.services import conversation_resolve, message_reply
 from tests.factories import ConversationFactory, LabelFactory, MessageFactory
 
@@ -162,3 +163,67 @@ def test_the_priority_menu_reads_as_whole_phrases(client, operator, busy_inbox, 
     select = re.search(r'<select id="priority-select".*?</select>', page, re.S)
     assert select is not None
     assert re.findall(r"<option[^>]*>([^<]*)</option>", select.group(0)) == menu
+
+
+# What a Russian page may show in Latin letters: names, addresses and codes (the
+# customers', operators', labels' and channels' own), keys, product names and time zones.
+LATIN_ALLOWED = {
+    "Switchboard", "CSAT", "CSV", "API", "Email", "email", "Ctrl", "Enter", "English", "Polski",
+}  # fmt: skip
+
+
+# Latin words, and the phrases and zone names they run into ("Copy link", "Europe/Warsaw").
+LATIN_WORDS = re.compile(r"[A-Za-z][A-Za-z'\u2019]+(?:[ ./_-][A-Za-z][A-Za-z'\u2019]*)*")
+
+
+def latin_texts_left(html: str, data: set[str]) -> list[str]:
+    """Texts of a Russian page written in Latin letters that are none of the data shown
+    and nothing that reads the same in every language: a text nobody marked."""
+    parser = _Texts()
+    parser.feed(html)
+    left = set()
+    for text in parser.texts:
+        for word in LATIN_WORDS.findall(text):
+            if word in LATIN_ALLOWED or word in data or word in TIME_ZONES:
+                continue
+            if any(word in value for value in data) or re.fullmatch(r"[A-Z]{1,3}", word):
+                continue
+            left.add(word)
+    return sorted(left)
+
+
+TIME_ZONES = zoneinfo.available_timezones() | {"localtime"}
+
+
+def test_no_page_shows_a_text_that_was_never_marked(client, supervisor, busy_inbox):
+    supervisor.language = "ru"
+    supervisor.save()
+    client.force_login(supervisor)
+    conversation = busy_inbox
+    data = {
+        supervisor.username, supervisor.first_name, supervisor.last_name,
+        supervisor.display_name, conversation.channel.name, conversation.customer.name,
+        conversation.customer.email, *Team.objects.values_list("name", flat=True),
+        *Label.objects.values_list("name", flat=True),
+        *User.objects.values_list("first_name", flat=True),
+        *User.objects.values_list("username", flat=True),
+        "Za wolno", "Dzień dobry", "Gotowe",
+        # Placeholders a canned response may use, shown as they are typed.
+        "customer.name", "customer.first_name", "operator.name",
+    }  # fmt: skip
+    with translation.override("ru"):
+        # A shortcut is typed in Latin letters: so is the example the form shows.
+        data.add(translation.pgettext("an example shortcut, Latin letters only", "thanks"))
+    pages = {
+        "inbox": f"/?conversation={conversation.pk}",
+        "settings": "/settings/",
+        "reports": "/reports/csat/",
+        "sign-in": "/login/",
+    }
+    for name, url in pages.items():
+        page = client.get(url).content.decode()
+        assert latin_texts_left(page, data) == [], name
+    fragments = client.get(f"/inbox/conversations/{conversation.pk}/").json()
+    for name, fragment in fragments.items():
+        if isinstance(fragment, str):
+            assert latin_texts_left(fragment, data) == [], name

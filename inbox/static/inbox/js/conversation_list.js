@@ -197,7 +197,10 @@ export function setupConversationList({ page, hrefFor, isSelected, markPresence,
   function withLatestMessage(item) {
     const message = latestMessage.get(item.id);
     if (!message || message.private) return item;
-    const next = { ...item, preview: message.body.slice(0, 160), preview_direction: message.direction };
+    const text = [message.body, ...(message.content_items || []).map((content) => content.text)]
+      .filter(Boolean)
+      .join("\n");
+    const next = { ...item, preview: text.slice(0, 160), preview_direction: message.direction };
     if (message.direction === "in") next.waiting_since = item.waiting_since || message.created_at;
     else next.waiting_since = null;
     return next;

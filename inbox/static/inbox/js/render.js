@@ -124,6 +124,7 @@ export function messageItem(message, { customer }) {
   <div class="bubble">
     ${message.private ? html`<div class="note-label">${gettext("Private note")}</div>` : ""}
     ${message.deleted_at ? html`<div class="message-body message-deleted">${gettext("The customer deleted this message")}</div>` : message.body ? html`<div class="message-body">${message.body}</div>` : ""}
+    ${message.deleted_at ? "" : (message.content_items || []).map((item) => html`<div class="message-body message-item">${item.text}</div>`)}
     ${message.body_full && message.body_full.trim() !== String(message.body).trim() ? html`<button type="button" class="button-link" data-toggle-quoted aria-expanded="false">${gettext("Show quoted text")}</button><div class="message-body message-body-full" hidden>${message.body_full}</div>` : ""}
     ${message.body_html ? html`<button type="button" class="button-link" data-toggle-original aria-expanded="false" data-original-html="${message.body_html}">${gettext("Show original formatting")}</button>` : ""}
     ${message.attachments && message.attachments.length ? html`<ul class="attachments">${message.attachments.map(attachmentItem)}</ul>` : ""}
