@@ -16,7 +16,7 @@ from channels_app.adapters.viber.outbound import MAX_SENDER_NAME_LENGTH, MAX_TEX
 from channels_app.adapters.viber.setup import MAX_SENDER_AVATAR_LENGTH
 from channels_app.adapters.vk import API_VERSION
 from channels_app.adapters.vk.setup import MAX_SECRET_KEY_LENGTH
-from channels_app.models import Channel
+from channels_app.models import Channel, ChannelKind
 from channels_app.registry import adapter_class
 
 # The channel's own columns, shown beside its settings.
@@ -68,9 +68,15 @@ class ChannelSettingsForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         channel: Channel = self.instance
-        # The kind is the form's: on the add page it comes from the address (?kind=vk).
-        self.fields["kind"].disabled = True
+        # The kind is the form's. On the add page it is still sent (the only choice), so
+        # that the page keeps this form however it was reached (?kind=vk, or the kind
+        # chosen on the general form).
         self.initial["kind"] = self.kind_value
+        kind_field = cast(forms.ChoiceField, self.fields["kind"])
+        if channel.pk:
+            kind_field.disabled = True
+        else:
+            kind_field.choices = [(self.kind_value, ChannelKind(self.kind_value).label)]
         saved = channel.secrets if channel.pk else {}
         for key in self.public_keys:
             self.fields[key].initial = self.initial_setting(channel.config, key)
