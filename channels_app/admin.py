@@ -10,11 +10,11 @@ from channels_app.adapters.telegram.setup import (
 from channels_app.adapters.viber.setup import ViberWebhookFailed, viber_webhook_register
 from channels_app.adapters.vk.setup import VkSetupFailed, vk_callback_server_register
 from channels_app.admin_settings import SETTINGS_FORMS, ChannelSettingsForm, settings_fieldsets
-from channels_app.meta_admin_settings import channel_settings_form, has_settings_form
 from channels_app.models import Channel, MailboxState, WebhookEvent, WebhookEventStatus
 from channels_app.services import (
     channel_audit_state,
     channel_changes_record,
+    channel_create,
     channel_forget_cached,
     channel_update,
     webhook_events_reprocess,
@@ -89,31 +89,31 @@ class ChannelAdmin(admin.ModelAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         # The state before the admin's change, for the audit log (see save_related).
         request._channel_audit_before = channel_audit_state(obj) if obj is not None else None
-        if obj is not None and obj.kind in SETTINGS_FORMS:
-            kwargs["form"] = SETTINGS_FORMS[obj.kind]
-        elif has_settings_form(kind := _kind_edited(request, obj)):
-            kwargs["form"] = channel_settings_form(self.form, kind)
+        if settings_form := SETTINGS_FORMS.get(_kind_edited(request, obj) or ""):
+            kwargs["form"] = settings_form
         return super().get_form(request, obj, change, **kwargs)
 
     def get_fieldsets(self, request, obj=None):
-        if obj is not None and obj.kind in SETTINGS_FORMS:
-            return settings_fieldsets(SETTINGS_FORMS[obj.kind])
+        if settings_form := SETTINGS_FORMS.get(_kind_edited(request, obj) or ""):
+            return settings_fieldsets(settings_form, adding=obj is None)
         return super().get_fieldsets(request, obj)
 
-    def get_exclude(self, request, obj=None):
-        excluded = list(super().get_exclude(request, obj) or ())
-        if has_settings_form(_kind_edited(request, obj)):
-            excluded.append("config")  # edited field by field instead
-        return excluded
-
     def save_model(self, request, obj, form, change) -> None:
-        if isinstance(form, ChannelSettingsForm):
+        if not isinstance(form, ChannelSettingsForm):
+            super().save_model(request, obj, form, change)
+            channel_forget_cached(obj)
+        elif change:
             # The settings as the form has them, checked as a PATCH would check them.
             obj.config = {}
             channel_update(channel=obj, config=form.new_config)
         else:
-            super().save_model(request, obj, form, change)
-            channel_forget_cached(obj)
+            channel_create(
+                kind=obj.kind,
+                name=obj.name,
+                config=form.new_config,
+                actor=audit_actor(request),
+                unsaved=obj,
+            )
 
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
@@ -121,7 +121,8 @@ class ChannelAdmin(admin.ModelAdmin):
         channel = form.instance
         if change and before is not None:
             channel_changes_record(channel=channel, before=before, actor=audit_actor(request))
-        elif not change:
+        elif not change and not isinstance(form, ChannelSettingsForm):
+            # (a channel added with its settings form is recorded by channel_create)
             audit_record(
                 action=AuditAction.CHANNEL_CREATED,
                 actor=audit_actor(request),
@@ -137,10 +138,10 @@ class ChannelAdmin(admin.ModelAdmin):
 
 def _kind_edited(request, channel: Channel | None) -> str | None:
     """The kind of the channel being changed, or the one a new channel is added as
-    (`?kind=messenger` on the add page, then the form's own field)."""
+    (`?kind=messenger` on the add page; else the general form's own field)."""
     if channel is not None:
         return channel.kind
-    return request.POST.get("kind") or request.GET.get("kind")
+    return request.GET.get("kind") or request.POST.get("kind")
 
 
 @admin.register(WebhookEvent)

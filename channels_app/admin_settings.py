@@ -1,7 +1,8 @@
-"""A VK or Viber channel's settings as an admin edits them in the admin pages: a field
-per setting instead of the raw `config`, secrets write-only (left empty, the saved one
-stays), each checked in the admin's language and then as the API checks them (the
-adapter's split_config), and saved through channel_update like a PATCH."""
+"""A channel's settings as an admin edits them in the admin pages, for the kinds that have
+a form of their own (VK, Viber, Messenger, Instagram): a field per setting instead of the
+raw `config`, secrets write-only (left empty, the saved one stays), each checked in the
+admin's language and then as the API checks them (the adapter's split_config), and saved
+through channel_update like a PATCH, or channel_create on the add page."""
 
 from typing import Any, ClassVar, cast
 
@@ -15,23 +16,38 @@ from channels_app.adapters.viber.outbound import MAX_SENDER_NAME_LENGTH, MAX_TEX
 from channels_app.adapters.viber.setup import MAX_SENDER_AVATAR_LENGTH
 from channels_app.adapters.vk import API_VERSION
 from channels_app.adapters.vk.setup import MAX_SECRET_KEY_LENGTH
-from channels_app.models import Channel
+from channels_app.models import Channel, ChannelKind
 from channels_app.registry import adapter_class
 
 # The channel's own columns, shown beside its settings.
 CHANNEL_FIELDS = ("kind", "name", "is_active", "teams", "reopen_window_seconds", "csat")
-WRITE_ONLY_HELP = _("Write-only: leave empty to keep the saved one.")
+SECRET_KEEP_HELP = _("Set. Leave empty to keep it; it is never shown again.")
+SECRET_UNSET_HELP = _("Not set yet.")
 NOT_SAVED_YET = _("Required: none is saved yet.")
+META_NUMERIC_ID = RegexValidator(r"^[0-9]+$", _("The numeric id Meta shows, digits only."))
+MAX_META_SECRET_LENGTH = 1000
 WEB_ADDRESS = URLValidator(schemes=["http", "https"], message=_("Enter an http or https address."))
 
 
-def _secret_field(label, help_text) -> forms.CharField:
+def _secret_field(label, help_text="", max_length: int | None = None) -> forms.CharField:
     return forms.CharField(
         label=label,
         help_text=help_text,
         required=False,
         strip=True,
+        max_length=max_length,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+
+
+def _api_address_field(label, help_text, max_length: int | None = None) -> forms.URLField:
+    return forms.URLField(
+        label=label,
+        required=False,
+        max_length=max_length,
+        assume_scheme="https",
+        validators=[WEB_ADDRESS],
+        help_text=help_text,
     )
 
 
@@ -52,15 +68,24 @@ class ChannelSettingsForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         channel: Channel = self.instance
-        self.fields["kind"].disabled = True
+        # The kind is the form's. On the add page it is still sent (the only choice), so
+        # that the page keeps this form however it was reached (?kind=vk, or the kind
+        # chosen on the general form).
+        self.initial["kind"] = self.kind_value
+        kind_field = cast(forms.ChoiceField, self.fields["kind"])
+        if channel.pk:
+            kind_field.disabled = True
+        else:
+            kind_field.choices = [(self.kind_value, ChannelKind(self.kind_value).label)]
         saved = channel.secrets if channel.pk else {}
         for key in self.public_keys:
             self.fields[key].initial = self.initial_setting(channel.config, key)
         for key in self.shown_secret_keys:
             self.fields[key].initial = saved.get(key, "")
         for key in self.secret_keys:
-            if saved.get(key):
-                self.fields[key].help_text = f"{self.fields[key].help_text} {WRITE_ONLY_HELP}"
+            field = self.fields[key]
+            status = SECRET_KEEP_HELP if saved.get(key) else SECRET_UNSET_HELP
+            field.help_text = " ".join(str(part) for part in (field.help_text, status) if part)
         # The whole config once valid: what the saved channel's settings become.
         self.new_config: dict[str, Any] = {}
 
@@ -69,7 +94,8 @@ class ChannelSettingsForm(forms.ModelForm):
 
     def setting_values(self) -> dict[str, Any]:
         """The settings as `config` keys, from the cleaned fields."""
-        return {key: self.cleaned_data.get(key) or "" for key in self.public_keys}
+        values = {key: self.cleaned_data.get(key) for key in self.public_keys}
+        return {key: "" if value is None else value for key, value in values.items()}
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -94,7 +120,10 @@ class ChannelSettingsForm(forms.ModelForm):
                 adapter_class(self.kind_value).split_config(config, existing_secrets=saved)
             except ConfigInvalid as invalid:
                 for key, message in invalid.errors.items():
-                    self.add_error(key if key in self.fields else None, message)
+                    if key in self.fields:
+                        self.add_error(key, message)
+                    else:
+                        self.add_error(None, f"{key}: {message}")
         self.new_config = config
         return cleaned
 
@@ -133,14 +162,9 @@ class VkChannelSettingsForm(ChannelSettingsForm):
             "“Connect VK Callback API” fills it in."
         ),
     )
-    api_base_url = forms.URLField(
-        label=_("API address"),
-        required=False,
-        assume_scheme="https",
-        validators=[WEB_ADDRESS],
-        help_text=_(
-            "Empty for VK's own (https://api.vk.com); a stand-in's address for demos and tests."
-        ),
+    api_base_url = _api_address_field(
+        _("API address"),
+        _("Empty for VK's own (https://api.vk.com); a stand-in's address for demos and tests."),
     )
     api_version = forms.CharField(
         label=_("VK API version"),
@@ -160,10 +184,6 @@ class VkChannelSettingsForm(ChannelSettingsForm):
         ):
             raise forms.ValidationError(_("Use up to 50 Latin letters and digits."))
         return value
-
-
-def _language_name(code: str) -> str:
-    return dict(settings.LANGUAGES).get(code, code)
 
 
 class _ViberChannelSettingsFields(ChannelSettingsForm):
@@ -191,12 +211,8 @@ class _ViberChannelSettingsFields(ChannelSettingsForm):
             "square picture under 100 KB). Empty: the bot's own."
         ),
     )
-    api_base_url = forms.URLField(
-        label=_("API address"),
-        required=False,
-        assume_scheme="https",
-        validators=[WEB_ADDRESS],
-        help_text=_("Empty for Viber's own; a stand-in's address for demos and tests."),
+    api_base_url = _api_address_field(
+        _("API address"), _("Empty for Viber's own; a stand-in's address for demos and tests.")
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -249,15 +265,80 @@ ViberChannelSettingsForm = cast(
 )
 
 
+class _MetaMessagingSettingsForm(ChannelSettingsForm):
+    """Messenger and Instagram: an account id and its token, then the app's settings."""
+
+    app_secret = _secret_field(
+        _("App secret"),
+        _("Checks the signature of every webhook (App settings → Basic)."),
+        max_length=MAX_META_SECRET_LENGTH,
+    )
+    verify_token = _secret_field(
+        _("Verify token"),
+        _("Any long random text; give Meta the same when adding the webhook."),
+        max_length=MAX_META_SECRET_LENGTH,
+    )
+    human_agent_tag = forms.BooleanField(
+        label=_("The app has Meta's Human Agent permission"),
+        required=False,
+        help_text=_(
+            "Replies may then go up to 7 days after the customer's last message "
+            "instead of 24 hours."
+        ),
+    )
+    api_base_url = _api_address_field(
+        _("Graph API address"),
+        _(
+            "Leave empty for Meta's own. Without a version at its end (…/v26.0), "
+            "the current one is added."
+        ),
+        max_length=500,
+    )
+
+
+def _meta_account_id_field(label) -> forms.CharField:
+    return forms.CharField(label=label, max_length=40, validators=[META_NUMERIC_ID])
+
+
+class MessengerChannelSettingsForm(_MetaMessagingSettingsForm):
+    kind_value = "messenger"
+    public_keys = ("page_id", "human_agent_tag", "api_base_url")
+    secret_keys = ("page_access_token", "app_secret", "verify_token")
+
+    page_id = _meta_account_id_field(_("Facebook page id"))
+    page_access_token = _secret_field(_("Page access token"), max_length=MAX_META_SECRET_LENGTH)
+    field_order = ("page_id", "page_access_token")
+
+
+class InstagramChannelSettingsForm(_MetaMessagingSettingsForm):
+    kind_value = "instagram"
+    public_keys = ("instagram_account_id", "human_agent_tag", "api_base_url")
+    secret_keys = ("access_token", "app_secret", "verify_token")
+
+    instagram_account_id = _meta_account_id_field(_("Instagram account id"))
+    access_token = _secret_field(_("Access token"), max_length=MAX_META_SECRET_LENGTH)
+    field_order = ("instagram_account_id", "access_token")
+
+
 SETTINGS_FORMS: dict[str, type[ChannelSettingsForm]] = {
-    form.kind_value: form for form in (VkChannelSettingsForm, ViberChannelSettingsForm)
+    form.kind_value: form
+    for form in (
+        VkChannelSettingsForm,
+        ViberChannelSettingsForm,
+        MessengerChannelSettingsForm,
+        InstagramChannelSettingsForm,
+    )
 }
 
 
-def settings_fieldsets(form_class: type[ChannelSettingsForm]) -> list:
-    """The admin page's sections for a kind's form: the channel, then its settings."""
-    settings_fields = [name for name in form_class.base_fields if name not in CHANNEL_FIELDS]
+def settings_fieldsets(form_class: type[ChannelSettingsForm], *, adding: bool) -> list:
+    """The admin page's sections for a kind's form: the channel, then its settings (those
+    in the form's `field_order` first, as a form orders its fields)."""
+    declared = [name for name in form_class.base_fields if name not in CHANNEL_FIELDS]
+    first = [name for name in form_class.field_order or () if name in declared]
+    settings_fields = [*first, *(name for name in declared if name not in first)]
+    shown_after_saving = () if adding else ("public_id", "secrets_status")
     return [
-        (None, {"fields": [*CHANNEL_FIELDS, "public_id", "secrets_status"]}),
+        (None, {"fields": [*CHANNEL_FIELDS, *shown_after_saving]}),
         (_("Settings"), {"fields": settings_fields}),
     ]

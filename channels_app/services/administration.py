@@ -19,10 +19,14 @@ def channel_create(
     config: dict[str, Any],
     csat: dict[str, Any] | None = None,
     actor: AuditActor = SYSTEM,
+    unsaved: Channel | None = None,
 ) -> Channel:
+    """Create a channel; `unsaved` is one with its other columns already set (the admin's
+    add page), saved as this channel."""
     adapter = adapter_class(kind)
     public, secrets = adapter.split_config(config)
-    channel = Channel(kind=kind, name=name, config=public)
+    channel = unsaved or Channel()
+    channel.kind, channel.name, channel.config = kind, name, public
     if csat:
         channel.csat = {**channel.csat, **csat}
     channel.set_secrets(secrets)
