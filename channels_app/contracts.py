@@ -347,7 +347,9 @@ class DeliveryFailed(Exception):
     `is_recipient_unreachable` that the platform says the customer cannot be written to
     on this channel any more (blocked us, deleted the account, did not allow messages)
     until they write again; `is_credential_rejected` that the platform refused the
-    channel's stored token, which the channel then shows its admins until it is replaced."""
+    channel's stored token, which the channel then shows its admins until it is replaced;
+    `may_have_arrived` that the platform had the whole request when its answer was lost
+    (said by transports other than HTTP, whose errors tell it themselves)."""
 
     def __init__(
         self,
@@ -358,6 +360,7 @@ class DeliveryFailed(Exception):
         progress: DeliveryProgress | None = None,
         is_recipient_unreachable: bool = False,
         is_credential_rejected: bool = False,
+        may_have_arrived: bool = False,
     ):
         super().__init__(reason)
         self.reason = reason
@@ -366,6 +369,7 @@ class DeliveryFailed(Exception):
         self.progress = progress
         self.is_recipient_unreachable = is_recipient_unreachable
         self.is_credential_rejected = is_credential_rejected
+        self.may_have_arrived = may_have_arrived
 
 
 # Mail: the SMTP envelope's sender (MAIL FROM; "<>" for bounces), given by our SMTP server

@@ -59,6 +59,8 @@ _REQUEST_NEVER_WHOLE = (
 def request_may_have_arrived(failure: BaseException) -> bool:
     """Whether the transport error behind this failure came after the platform had the
     whole request, so that it may have acted on it although no answer came back."""
+    if getattr(failure, "may_have_arrived", False):
+        return True
     error = _transport_error_behind(failure)
     return error is not None and not isinstance(error, _REQUEST_NEVER_WHOLE)
 

@@ -12,28 +12,39 @@ from channels_app.contracts import (
     SEND_SURVEY_TASK,
     SETTLE_STALE_SENDING_TASK,
 )
+from inbox import services as inbox_services
 
 
+# A retry is queued as a new task through the outbox (inbox.task_outbox), carrying the
+# tries made so far: one the broker does not take then (Redis down) is sent by beat's
+# outbox sweep once it is back, where a Celery retry would be lost. Tasks still in a
+# broker from before carry no count (0), or count their Celery retries.
 @shared_task(bind=True, name=DELIVER_MESSAGE_TASK, ignore_result=True, max_retries=None)
-def message_deliver(self, message_id: int) -> None:
+def message_deliver(self, message_id: int, earlier_tries: int = 0) -> None:
+    attempt = earlier_tries + self.request.retries + 1
     delay = services.message_deliver(
         message_id=message_id,
-        attempt=self.request.retries + 1,
+        attempt=attempt,
         max_attempts=settings.DELIVERY_MAX_RETRIES + 1,
     )
     if delay is not None:
-        raise self.retry(countdown=delay)
+        inbox_services.task_send_on_commit(
+            DELIVER_MESSAGE_TASK, [message_id, attempt], countdown=delay
+        )
 
 
 @shared_task(bind=True, name=FETCH_MEDIA_TASK, ignore_result=True, max_retries=None)
-def attachment_fetch_media(self, attachment_id: int) -> None:
+def attachment_fetch_media(self, attachment_id: int, earlier_tries: int = 0) -> None:
+    attempt = earlier_tries + self.request.retries + 1
     delay = services.attachment_fetch_media(
         attachment_id=attachment_id,
-        attempt=self.request.retries + 1,
+        attempt=attempt,
         max_attempts=settings.DELIVERY_MAX_RETRIES + 1,
     )
     if delay is not None:
-        raise self.retry(countdown=delay)
+        inbox_services.task_send_on_commit(
+            FETCH_MEDIA_TASK, [attachment_id, attempt], countdown=delay
+        )
 
 
 @shared_task(name="channels_app.tasks.attachments_fetch_lost", ignore_result=True)

@@ -324,6 +324,9 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.1,
     "interval_max": 0.1,
 }
+# The longest a hand-over of tasks after commit waits on the broker, all retries included
+# (inbox.task_outbox); what it gave up on is sent by the outbox sweep.
+BROKER_PUBLISH_DEADLINE_SECONDS = env_float("BROKER_PUBLISH_DEADLINE_SECONDS", 1.0)
 # Tasks the broker did not take when they were queued (inbox.task_outbox) are sent again
 # by beat this often, once older than the grace (their own hand-over may still be under way).
 OUTBOX_SWEEP_SECONDS = env_float("OUTBOX_SWEEP_SECONDS", 30.0)

@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from customers.languages import channel_language, reader_language, text_in_language
-from inbox import realtime
+from inbox import realtime, redis_silence
 from inbox.models import (
     Conversation,
     CsatSurvey,
@@ -36,6 +36,7 @@ from inbox.models import (
     MessageDirection,
     SurveyStatus,
 )
+from inbox.task_outbox import task_publish_within_deadline
 
 logger = logging.getLogger(__name__)
 
@@ -290,8 +291,14 @@ def csat_sweep_wake_at(due_at: datetime) -> None:
     second = math.ceil(due_at.timestamp())
 
     def wake() -> None:
-        if cache.add(f"csat:sweep-wake:{second}", 1, timeout=WAKE_HORIZON_SECONDS + 60):
-            current_app.send_task(SWEEP_TASK, countdown=max(second - time.time(), 0.0))
+        if not redis_silence.redis_worth_trying():
+            return
+        try:
+            if cache.add(f"csat:sweep-wake:{second}", 1, timeout=WAKE_HORIZON_SECONDS + 60):
+                task_publish_within_deadline(SWEEP_TASK, countdown=max(second - time.time(), 0.0))
+        except Exception:
+            redis_silence.redis_went_silent()
+            raise
 
     transaction.on_commit(wake, robust=True)
 

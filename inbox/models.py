@@ -313,6 +313,9 @@ class Message(models.Model):
     # Of a reply sent as several platform messages: how many went out before a failure,
     # and the first one's id (see channels_app.contracts.DeliveryProgress).
     delivery_progress = models.JSONField(null=True, blank=True, verbose_name=_("delivery progress"))
+    # Which delivery task holds the send (set by its claim, inbox.services.sending): every
+    # later write of that task names it, so a task that outlived its claim writes nothing.
+    sending_claim = models.UUIDField(null=True, blank=True, verbose_name=_("sending claim"))
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
     sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import translation
 
+from inbox import redis_silence
 from inbox.models import Attachment, Conversation, Label, Message
 from inbox.representations import (
     conversation_event_representation,
@@ -148,13 +149,19 @@ def _send_now(groups: list[str], payload: dict[str, Any]) -> None:
 
 
 def _send_all_now(events: list[tuple[list[str], dict[str, Any]]]) -> None:
+    if not redis_silence.redis_worth_trying():
+        logger.info("Redis did not answer lately: %d events not broadcast", len(events))
+        return
     try:
         _layer_send_batch_now(_consumer_messages(events))
     except Exception:
         # Realtime is best effort: a broken layer must not undo a committed write.
+        redis_silence.redis_went_silent()
         logger.exception(
             "could not broadcast %d events (%s…)", len(events), events[0][1].get("type")
         )
+    else:
+        redis_silence.redis_answered()
 
 
 def broadcast_on_commit(groups: list[str], payload: dict[str, Any]) -> None:

@@ -7,7 +7,10 @@ after commit the task is handed to the broker and the row deleted. When the brok
 cannot take it (Redis down or not answering), the failure is logged and the row stays:
 beat's sweep (`pending_tasks_send_due`, every OUTBOX_SWEEP_SECONDS) sends it once the
 broker is back. Nothing is ever marked failed, and no request answers 500, because the
-broker was away: the database holds what is still to be done.
+broker was away: the database holds what is still to be done. The hand-over after commit
+waits on the broker no longer than BROKER_PUBLISH_DEADLINE_SECONDS in all, retries included,
+and not at all while Redis is known to be silent (inbox.redis_silence): a hung Redis
+delays a request by about a second, and the row makes up for the hand-over given up.
 
 A row is deleted only after the broker took its task, so a task whose hand-over
 provably did not happen is the only kind sent again; one waiting in the broker for a
@@ -18,14 +21,17 @@ or a named customer is not fetched or named again).
 """
 
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
 from celery import current_app as celery_app
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from inbox import redis_silence
 from inbox.models import PendingTask
 
 logger = logging.getLogger(__name__)
@@ -54,21 +60,59 @@ def tasks_send_on_commit(
 
 
 def _send_and_forget(rows: list[PendingTask], *, countdown: float | None) -> None:
+    if not redis_silence.redis_worth_trying():
+        logger.info(
+            "Redis did not answer lately: %d tasks (%s) are left to the sweep",
+            len(rows),
+            rows[0].task,
+        )
+        return
+    deadline = _publish_deadline()
     sent: list[int] = []
     try:
         for row in rows:
-            celery_app.send_task(row.task, args=row.args, countdown=countdown)
+            _publish(row.task, row.args, countdown=countdown, deadline=deadline)
             sent.append(row.pk)
     except Exception as error:
         # The rows stay; beat's sweep sends them when the broker is back.
+        redis_silence.redis_went_silent()
         logger.warning(
             "the broker did not take %d tasks (%s); they are sent again by the sweep: %r",
             len(rows) - len(sent),
             rows[len(sent)].task,
             error,
         )
+    else:
+        redis_silence.redis_answered()
     if sent:
         PendingTask.objects.filter(pk__in=sent).delete()
+
+
+def task_publish_within_deadline(task: str, *, countdown: float | None = None) -> None:
+    """Hand a task that may be lost (a wake-up that beat's schedule makes up for) straight
+    to the broker, waiting no longer than BROKER_PUBLISH_DEADLINE_SECONDS."""
+    _publish(task, [], countdown=countdown, deadline=_publish_deadline())
+
+
+def _publish_deadline() -> float:
+    return time.monotonic() + settings.BROKER_PUBLISH_DEADLINE_SECONDS
+
+
+def _publish(task: str, args: list[Any], *, countdown: float | None, deadline: float) -> None:
+    """Hand one task to the broker, trying again (BROKER_PUBLISH_RETRIES) only while the
+    deadline allows: a broker that does not answer costs the request one socket timeout,
+    not one per try."""
+
+    def give_up_past_the_deadline(error: Exception, interval: float) -> None:
+        if time.monotonic() + interval >= deadline:
+            raise error
+
+    celery_app.send_task(
+        task,
+        args=args,
+        countdown=countdown,
+        retry_policy={"errback": give_up_past_the_deadline},
+    )
 
 
 def pending_tasks_send_due(*, older_than: timedelta, limit: int = SWEEP_BATCH) -> int:
@@ -93,5 +137,6 @@ def pending_tasks_send_due(*, older_than: timedelta, limit: int = SWEEP_BATCH) -
             logger.warning("the broker still takes no tasks (%d waiting): %r", len(due), error)
         PendingTask.objects.filter(pk__in=sent).delete()
     if sent:
+        redis_silence.redis_answered()
         logger.info("sent %d tasks the broker had not taken", len(sent))
     return len(sent)

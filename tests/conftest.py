@@ -7,7 +7,7 @@ from django.conf import settings as django_settings
 from django.utils import translation
 from rest_framework.test import APIClient
 
-from inbox import people
+from inbox import people, redis_silence
 from inbox.models import Role
 from inbox.sla.policies import policies_forget_cached
 from tests.factories import ChannelFactory, TeamFactory, UserFactory
@@ -76,6 +76,13 @@ def _no_sla_policies_left_over():
     policies_forget_cached()
     yield
     policies_forget_cached()
+
+
+@pytest.fixture(autouse=True)
+def _redis_answering():
+    """A test whose broker refused a task leaves the next one a Redis worth trying."""
+    yield
+    redis_silence.redis_answered()
 
 
 @pytest.fixture(autouse=True)

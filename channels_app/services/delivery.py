@@ -2,6 +2,7 @@
 
 import functools
 import logging
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -34,8 +35,11 @@ def message_deliver(*, message_id: int, attempt: int, max_attempts: int) -> floa
 
     Returns the delay before the next try when a retryable failure leaves tries over;
     otherwise the outcome (sent or failed with the reason) is stored and None returned.
+    A task whose claim was taken over meanwhile (see inbox.services.sending) records
+    nothing and sends no further part.
     """
-    if not inbox_services.message_claim_for_sending(message_id=message_id):
+    claim = inbox_services.message_claim_for_sending(message_id=message_id)
+    if claim is None:
         return None
     try:
         message = inbox_selectors.message_for_delivery(message_id=message_id)
@@ -43,21 +47,24 @@ def message_deliver(*, message_id: int, attempt: int, max_attempts: int) -> floa
             return None
         conversation = message.conversation
         adapter = adapter_for(conversation.channel)
-        outbound = _outbound_for(message, adapter)
+        outbound = _outbound_for(message, adapter, claim)
     except Exception:
         # Nothing went out: back to the queue, rather than left looking like a cut-off send.
-        inbox_services.message_release_claim(message_id=message_id)
+        inbox_services.message_release_claim(message_id=message_id, claim=claim)
         raise
     try:
         if conversation.channel.secrets_unreadable:
             raise DeliveryFailed(conversation.channel.secrets_unreadable, is_retryable=False)
         result = adapter.send(outbound)
+    except ClaimTakenOver:
+        return None
     except DeliveryFailed as failure:
         if _may_have_reached_the_customer(adapter, failure):
             # Trying again could give the customer the reply twice: the operator decides.
             logger.warning("message %s: no answer came, left unknown: %s", message.pk, failure)
             inbox_services.message_record_delivery_attempt(
                 message_id=message.pk,
+                claim=claim,
                 error=f"no answer came, though the platform may have it: {failure.reason}",
                 is_outcome_unknown=True,
                 progress=failure.progress,
@@ -74,6 +81,7 @@ def message_deliver(*, message_id: int, attempt: int, max_attempts: int) -> floa
             )
         inbox_services.message_record_delivery_attempt(
             message_id=message.pk,
+            claim=claim,
             error=failure.reason,
             is_final=is_final,
             progress=failure.progress,
@@ -83,13 +91,13 @@ def message_deliver(*, message_id: int, attempt: int, max_attempts: int) -> floa
             return None
         return inbox_services.delivery_retry_delay(attempt=attempt, retry_after=failure.retry_after)
     inbox_services.message_record_delivery_attempt(
-        message_id=message.pk, external_id=result.external_id
+        message_id=message.pk, claim=claim, external_id=result.external_id
     )
     channel_note_secrets_accepted(channel=conversation.channel)
     return None
 
 
-def _outbound_for(message, adapter) -> OutboundMessage:
+def _outbound_for(message, adapter, claim: uuid.UUID) -> OutboundMessage:
     """What the adapter needs to send `message`, read from the database."""
     conversation = message.conversation
     return OutboundMessage(
@@ -133,7 +141,7 @@ def _outbound_for(message, adapter) -> OutboundMessage:
         ),
         already_sent=DeliveryProgress.from_stored(message.delivery_progress),
         created_at=message.created_at,
-        record_progress=functools.partial(_record_progress, message.pk),
+        record_progress=functools.partial(_record_progress, message.pk, claim),
     )
 
 
@@ -148,8 +156,16 @@ def _may_have_reached_the_customer(adapter, failure: DeliveryFailed) -> bool:
     )
 
 
-def _record_progress(message_id: int, progress: DeliveryProgress) -> None:
-    inbox_services.message_record_progress(message_id=message_id, progress=progress)
+class ClaimTakenOver(Exception):
+    """Raised through the adapter's send when the message's send is no longer this task's:
+    no further part goes out."""
+
+
+def _record_progress(message_id: int, claim: uuid.UUID, progress: DeliveryProgress) -> None:
+    if not inbox_services.message_record_progress(
+        message_id=message_id, claim=claim, progress=progress
+    ):
+        raise ClaimTakenOver(message_id)
 
 
 def messages_settle_stale_sending() -> int:

@@ -17,7 +17,7 @@ from psycopg_pool import AsyncConnectionPool
 from channels_app.contracts import InboundMessage
 from customers.languages import supported_language
 from customers.models import Customer, Identity, IdentityKind
-from inbox import realtime
+from inbox import realtime, redis_silence
 from inbox.models import Conversation, ConversationStatus, Message
 from inbox.receiving import batched_statements as statements
 from inbox.receiving.rows import Row, model_row
@@ -31,7 +31,6 @@ from inbox.sla.policies import policies_in_force_cached
 
 logger = logging.getLogger(__name__)
 
-BROADCAST_TIMEOUT_SECONDS = 2.0
 LOCK_TIMEOUT_MS = 100
 
 _pool: AsyncConnectionPool | None = None
@@ -129,10 +128,18 @@ async def after_failure(error: Exception) -> None:
 async def _broadcast(events: list[realtime.Event]) -> None:
     """Best effort, as after the regular path's commit: what is stored stays stored and
     answered, and operators catch up from the API."""
+    if not redis_silence.redis_worth_trying():
+        logger.info("Redis did not answer lately: %d events not broadcast", len(events))
+        return
     try:
-        await asyncio.wait_for(realtime.group_send_texts(events), BROADCAST_TIMEOUT_SECONDS)
+        await asyncio.wait_for(
+            realtime.group_send_texts(events), settings.REDIS_SOCKET_TIMEOUT_SECONDS
+        )
     except Exception:
+        redis_silence.redis_went_silent()
         logger.exception("webhook fast path could not broadcast %d events", len(events))
+    else:
+        redis_silence.redis_answered()
 
 
 def _message(pending: PendingMessage, now: datetime) -> Message:

@@ -35,7 +35,6 @@ from inbox.services.conversation_actions import (
 from inbox.services.delivery import (
     delivery_retry_ceiling,
     delivery_retry_delay,
-    message_record_delivery_attempt,
     message_retry_delivery,
     message_update_status,
     messages_mark_read_by_operator,
@@ -62,6 +61,7 @@ from inbox.services.presence import operator_presence_set
 from inbox.services.reply import message_reply
 from inbox.services.sending import (
     message_claim_for_sending,
+    message_record_delivery_attempt,
     message_record_progress,
     message_release_claim,
     messages_settle_stale_sending,

@@ -1,25 +1,23 @@
 """Delivery of our replies: queued, retried with backoff, sent / delivered / read /
 failed as the platform reports it, only ever forward (inbox.delivery_states); and the
-customer's messages marked read (webchat). The claim before a send and the sweep of sends
-cut off mid-way are in inbox.services.sending."""
+customer's messages marked read (webchat). The claim before a send, the send's outcome
+and the sweep of sends cut off mid-way are in inbox.services.sending."""
 
 import logging
 import random
-from dataclasses import asdict
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from channels_app.contracts import DELIVER_MESSAGE_TASK, DeliveryProgress
+from channels_app.contracts import DELIVER_MESSAGE_TASK
 from inbox import realtime
 from inbox.delivery_states import (
     AWAITING_SEND,
     RESENDABLE,
     delivery_status_may_move,
-    statuses_that_may_become,
 )
 from inbox.models import (
     Message,
@@ -98,80 +96,6 @@ def delivery_retry_ceiling() -> float:
         settings.DELIVERY_SENDING_DEADLINE_SECONDS, settings.DELIVERY_STUCK_AFTER_SECONDS
     )
     return deadline * 0.8
-
-
-def message_record_delivery_attempt(
-    *,
-    message_id: int,
-    external_id: str | None = None,
-    error: str = "",
-    is_final: bool = False,
-    is_outcome_unknown: bool = False,
-    progress: DeliveryProgress | None = None,
-) -> Message | None:
-    """Store the outcome of one send of a message this task claimed (`sending`): sent
-    (with the platform's id), failed, unknown (no answer came, though the platform may
-    have it), or queued again for a retry, with what went out of a several-part reply
-    before it failed. A success also settles a message the stale sweep took meanwhile
-    (queued again, or unknown); a failure then changes nothing."""
-    if not error:
-        new_status = MessageStatus.SENT
-    elif is_outcome_unknown:
-        new_status = MessageStatus.UNKNOWN
-    elif is_final:
-        new_status = MessageStatus.FAILED
-    else:
-        new_status = MessageStatus.QUEUED
-    with transaction.atomic():
-        message = (
-            Message.objects.select_for_update()
-            .filter(pk=message_id, status__in=_recordable_from(new_status))
-            .first()
-        )
-        if message is None:
-            return None
-        message.delivery_attempts += 1
-        if progress is not None:
-            message.delivery_progress = asdict(progress)
-        external_id_before = message.external_id
-        message.status = new_status
-        if new_status == MessageStatus.SENT:
-            message.external_id = external_id or message.external_id
-            message.sent_at = timezone.now()
-            message.error = ""
-        elif new_status in (MessageStatus.FAILED, MessageStatus.UNKNOWN):
-            message.error = error
-        else:
-            message.error = f"attempt {message.delivery_attempts} failed, retrying: {error}"
-        try:
-            with transaction.atomic():
-                message.save()
-        except IntegrityError:
-            # The receiver gave an id one of our earlier messages already has (an API
-            # channel's callback answering the same id each time). The message did go
-            # out: it is recorded as sent, without that id.
-            logger.warning(
-                "message %s: the id %r given on delivery is another message's; not kept",
-                message.pk,
-                external_id,
-            )
-            message.external_id = external_id_before
-            message.save()
-        message_with_relations = (
-            Message.objects.select_related("author")
-            .prefetch_related("attachments")
-            .get(pk=message.pk)
-        )
-        if message.status != MessageStatus.QUEUED:
-            realtime.message_updated(message_with_relations, channel_id=message.channel_id)
-    return message_with_relations
-
-
-def _recordable_from(new_status: str) -> list[str]:
-    if new_status == MessageStatus.SENT:
-        return statuses_that_may_become(MessageStatus.SENT)
-    # A failure or a retry only for the send this task claimed.
-    return [MessageStatus.SENDING]
 
 
 def message_update_status(

@@ -15,7 +15,12 @@ from channels_app.models import Channel
 from channels_app.registry import UnknownChannelKind
 from channels_app.services import message_deliver, messages_settle_stale_sending
 from inbox.models import Conversation, Message, MessageStatus
-from inbox.services import delivery_retry_delay, message_reply
+from inbox.services import (
+    delivery_retry_delay,
+    message_claim_for_sending,
+    message_record_delivery_attempt,
+    message_reply,
+)
 from tests.channels_app.telegram import conftest as telegram_fixtures
 from tests.channels_app.telegram.helpers import post_update, update_body
 from tests.factories import ConversationFactory
@@ -234,11 +239,10 @@ def test_a_send_still_within_its_deadline_is_left_alone(
 
 @pytest.mark.django_db
 def test_a_late_success_settles_an_unknown_send_as_sent(api_reply, callback_server):
-    from inbox.services import message_record_delivery_attempt
-
+    claim = message_claim_for_sending(message_id=api_reply.pk)
     Message.objects.filter(pk=api_reply.pk).update(status=MessageStatus.UNKNOWN)
 
-    message_record_delivery_attempt(message_id=api_reply.pk, external_id="remote-9")
+    message_record_delivery_attempt(message_id=api_reply.pk, claim=claim, external_id="remote-9")
 
     message = Message.objects.get(pk=api_reply.pk)
     assert (message.status, message.external_id) == (MessageStatus.SENT, "remote-9")
@@ -246,12 +250,13 @@ def test_a_late_success_settles_an_unknown_send_as_sent(api_reply, callback_serv
 
 @pytest.mark.django_db
 def test_a_late_failure_leaves_a_send_the_sweep_settled_alone(api_reply):
-    from inbox.services import message_record_delivery_attempt
-
+    claim = message_claim_for_sending(message_id=api_reply.pk)
     Message.objects.filter(pk=api_reply.pk).update(status=MessageStatus.UNKNOWN)
 
     assert (
-        message_record_delivery_attempt(message_id=api_reply.pk, error="timeout", is_final=True)
+        message_record_delivery_attempt(
+            message_id=api_reply.pk, claim=claim, error="timeout", is_final=True
+        )
         is None
     )
 

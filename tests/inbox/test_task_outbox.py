@@ -114,3 +114,57 @@ def test_a_file_whose_fetch_was_lost_is_fetched_again_and_one_given_up_on_is_not
     assert queued == 1
     assert broker.taken == [(FETCH_MEDIA_TASK, [lost.pk], None)]
     assert recent.pk not in [args[0] for _, args, _ in broker.taken]
+
+
+def test_after_a_refusal_hand_overs_skip_the_broker_for_a_while_and_the_sweep_sends_them(
+    broker, conversation, operator, django_capture_on_commit_callbacks, monkeypatch
+):
+    broker.is_up = False
+    with django_capture_on_commit_callbacks(execute=True):
+        services.message_reply(conversation=conversation, author=operator, body="First")
+    broker.is_up = True
+    offered = []
+    broker_send = broker.send_task
+    monkeypatch.setattr(
+        celery_app,
+        "send_task",
+        lambda *args, **options: (offered.append(args), broker_send(*args, **options)),
+    )
+
+    # A request right after the refusal does not wait on the broker again
+    with django_capture_on_commit_callbacks(execute=True):
+        services.message_reply(conversation=conversation, author=operator, body="Second")
+    assert offered == []
+    assert PendingTask.objects.count() == 2
+
+    # The sweep sends both, and the hand-overs after it go straight to the broker
+    assert pending_tasks_send_due(older_than=timedelta(0)) == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        third = services.message_reply(conversation=conversation, author=operator, body="Third")
+    assert broker.taken[-1] == (DELIVER_MESSAGE_TASK, [third.pk], None)
+    assert not PendingTask.objects.exists()
+
+
+@pytest.mark.parametrize(("deadline", "tries_again"), [(60.0, True), (0.0, False)])
+def test_a_hand_over_tries_the_broker_again_only_within_its_deadline(
+    deadline, tries_again, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.BROKER_PUBLISH_DEADLINE_SECONDS = deadline
+    decisions = []
+
+    def send_task(name, args=None, countdown=None, retry_policy=None, **options):
+        # What kombu asks after a failed try, before it connects and tries again.
+        timeout = OperationalError("Timeout reading from 127.0.0.1")
+        try:
+            retry_policy["errback"](timeout, 0)
+        except OperationalError:
+            decisions.append("gave up")
+            raise
+        decisions.append("tries again")
+
+    monkeypatch.setattr(celery_app, "send_task", send_task)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.task_send_on_commit(DELIVER_MESSAGE_TASK, [1])
+
+    assert decisions == ["tries again" if tries_again else "gave up"]
+    assert PendingTask.objects.exists() is not tries_again

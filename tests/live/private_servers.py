@@ -5,6 +5,7 @@ import contextlib
 import glob
 import os
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -39,8 +40,19 @@ class PrivateRedis:
         wait_until(self._answers, timeout=10, what="a private redis-server")
         return self
 
+    def pause(self) -> None:
+        """Freeze the server (SIGSTOP): connections stay open and connects still succeed
+        (the kernel accepts them), but nothing is answered, as with a hung host."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)  # a frozen server never hears SIGTERM
             self.process.terminate()
             self.process.wait(timeout=10)
         self.process = None

@@ -14,6 +14,7 @@ from channels_app.contracts import DELIVER_MESSAGE_TASK, SETTLE_STALE_SENDING_TA
 from channels_app.services import channel_create
 from config.celery import app as celery_app
 from inbox.models import Message, MessageDirection, MessageStatus
+from inbox.services import message_retry_delivery
 from tests.channels_app.telegram.helpers import BOT_TOKEN, MARIA_ID, WEBHOOK_SECRET
 from tests.factories import ConversationFactory, MessageFactory
 from tests.fakes.telegram import FakeTelegram
@@ -186,3 +187,36 @@ def test_two_workers_taking_copies_of_one_task_at_once_send_it_once(workers, tea
 
     wait_until(lambda: status_of(reply) == MessageStatus.SENT, timeout=30, what="the send")
     assert len(fake_telegram.calls_to("sendMessage")) == 1
+
+
+def test_a_task_that_outlived_its_claim_sends_no_further_part(workers, team, fake_telegram):
+    channel = telegram_channel(team, fake_telegram)
+    body = " ".join(f"word{number}" for number in range(1200))  # three Telegram messages
+    reply = queued_reply(channel, MARIA_ID, body)
+    fake_telegram.hold_sends(after=1)
+    _, log = workers("pool", concurrency=2)
+
+    # The first task sent the first part; Telegram holds the second past the deadline.
+    celery_app.send_task(DELIVER_MESSAGE_TASK, args=[reply.pk], queue=workers.queue)
+    assert fake_telegram.held.wait(30), "the worker never reached Telegram"
+    sweep_as_if_the_deadline_passed(reply, workers.queue)
+    wait_until(lambda: status_of(reply) == MessageStatus.UNKNOWN, timeout=30, what="the sweep")
+    # The operator sends it again; a second task delivers the rest at once.
+    message_retry_delivery(message=Message.objects.get(pk=reply.pk))
+    fake_telegram.hold_sends(after=100)
+    celery_app.send_task(DELIVER_MESSAGE_TASK, args=[reply.pk], queue=workers.queue)
+    wait_until(lambda: status_of(reply) == MessageStatus.SENT, timeout=30, what="the resend")
+    external_id = Message.objects.get(pk=reply.pk).external_id
+
+    # Telegram answers the first task at last: it finds its claim taken over and stops.
+    fake_telegram.release.set()
+    wait_until(
+        lambda: "no longer this task's" in log.read_text(),
+        timeout=30,
+        what="the first task stopping",
+        log=log,
+    )
+    texts = [call.params["text"] for call in fake_telegram.calls_to("sendMessage")]
+    assert texts == [texts[0], texts[1], texts[1], texts[-1]]
+    message = Message.objects.get(pk=reply.pk)
+    assert (message.status, message.external_id) == (MessageStatus.SENT, external_id)

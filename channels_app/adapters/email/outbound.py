@@ -20,6 +20,7 @@ from channels_app.adapters.email.addressing import (
     own_message_marker,
     reply_address,
 )
+from channels_app.adapters.email.smtp_answers import MailAnswerLost
 from channels_app.contracts import DeliveryFailed, DeliveryResult, OutboundMessage, OutboundSurvey
 from channels_app.mail.parsing import OWN_MESSAGE_HEADER
 
@@ -110,7 +111,7 @@ def _connection(channel: "Channel") -> Any:
     if not config.get("smtp_host"):
         return get_connection(fail_silently=False)
     return get_connection(
-        backend="django.core.mail.backends.smtp.EmailBackend",
+        backend="channels_app.adapters.email.smtp_answers.EmailBackend",
         host=config["smtp_host"],
         port=int(config.get("smtp_port") or 587),
         username=config.get("smtp_username") or "",
@@ -135,6 +136,10 @@ def _attachment_bytes(storage_name: str) -> bytes:
 def _deliver(mail: EmailMultiAlternatives) -> None:
     try:
         sent = mail.send(fail_silently=False)
+    except MailAnswerLost as error:
+        raise DeliveryFailed(
+            f"mail server unreachable: {error}", is_retryable=True, may_have_arrived=True
+        ) from error
     except smtplib.SMTPRecipientsRefused as error:
         code, reason = next(iter(error.recipients.values()), (550, b"recipient refused"))
         raise _smtp_failure(code, reason) from error
