@@ -16,6 +16,7 @@ from channels_app import services
 from channels_app.adapters.base import ConfigInvalid
 from channels_app.models import Channel
 from channels_app.registry import adapter_class, supported_kinds
+from inbox import survey_kinds
 from inbox.api.permissions import IsAdmin
 from inbox.audit.records import audit_actor
 from inbox.models import Team
@@ -119,6 +120,12 @@ class CsatSettingsSerializer(serializers.Serializer):
     )
     fatigue_days = serializers.IntegerField(
         min_value=0, max_value=365, required=False, help_text="no second survey within"
+    )
+    kind = serializers.ChoiceField(
+        choices=list(survey_kinds.POST_CONTACT_KINDS),
+        required=False,
+        help_text="the question after a resolved conversation: csat (satisfaction, 1-5) or "
+        "ces (effort, 1-7, 7 = very easy)",
     )
 
     def to_internal_value(self, data):

@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 # in the database (a test counts the queries, so a field missed here shows).
 SENDING_NEEDS = (
     "id",
+    "kind",
     "status",
     "token",
     "due_at",
@@ -97,7 +98,7 @@ def csat_surveys_prepare(*, survey_ids: Iterable[int]) -> list[SurveyToSend]:
             customer_language=survey.customer.language, channel=survey.conversation.channel
         )
         question = csat.survey_text(
-            options_by_channel[survey.channel_id], "question", survey.language
+            options_by_channel[survey.channel_id], "question", survey.language, kind=survey.kind
         )
         to_send.append(
             SurveyToSend(

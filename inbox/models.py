@@ -352,8 +352,14 @@ class SurveyStatus(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
+class SurveyKind(models.TextChoices):
+    CSAT = "csat", "CSAT (1-5)"
+    CES = "ces", "CES (1-7)"
+    NPS = "nps", "NPS (0-10)"
+
+
 class CsatSurvey(models.Model):
-    """The one CSAT survey of a resolved conversation, and its answer.
+    """The one survey of a resolved conversation (CSAT, CES or NPS), and its answer.
 
     A guarded state machine: scheduled → queued → sending → sent → answered, or
     skipped/failed with the reason, or unknown (sending → unknown → answered) when the
@@ -376,6 +382,9 @@ class CsatSurvey(models.Model):
     )
     last_replier = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(
+        max_length=8, choices=SurveyKind.choices, default=SurveyKind.CSAT, db_default="csat"
     )
     status = models.CharField(
         max_length=16, choices=SurveyStatus.choices, default=SurveyStatus.SCHEDULED
@@ -406,23 +415,26 @@ class CsatSurvey(models.Model):
                 fields=["sending_started_at"], name="csat_sending", condition=Q(status="sending")
             ),
             models.Index(fields=["customer", "-sent_at"], name="csat_customer_recent"),
-            # Covers the report's GROUP BY, so PostgreSQL answers from the index alone.
+            # Covers each kind's report GROUP BY, so PostgreSQL answers from the index alone.
             models.Index(
-                fields=["sent_at"],
+                fields=["kind", "sent_at"],
                 include=["operator", "team", "channel", "rating"],
-                name="csat_report_covering",
+                name="survey_report_covering",
             ),
             models.Index(fields=["answered_at"], name="csat_answered"),
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
-                name="csat_rating_1_to_5",
+                condition=Q(rating__isnull=True)
+                | Q(kind="csat", rating__gte=1, rating__lte=5)
+                | Q(kind="ces", rating__gte=1, rating__lte=7)
+                | Q(kind="nps", rating__gte=0, rating__lte=10),
+                name="survey_rating_on_its_scale",
             )
         ]
 
     def __str__(self) -> str:
-        return f"CSAT survey of conversation {self.conversation_id} ({self.status})"
+        return f"{self.kind.upper()} survey of conversation {self.conversation_id} ({self.status})"
 
 
 class LoginLockout(models.Model):
