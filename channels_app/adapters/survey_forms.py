@@ -35,10 +35,14 @@ def question_as_shown(survey: OutboundSurvey) -> str:
     return survey.question if names_every_value(survey) else question_with_scale(survey)
 
 
-def choice_title(value: int, label: str, *, max_length: int) -> str:
-    """The title "4 - Good" where the value has a name, else the number alone."""
-    title = str(value) if label == str(value) else f"{value} - {label}"
-    return title[:max_length]
+def choice_titles(survey: OutboundSurvey, *, max_length: int) -> dict[int, str]:
+    """Each value's title: "4 - Good" where every value has a name, else the number alone
+    (the question then says what the ends mean, see question_as_shown)."""
+    if not names_every_value(survey):
+        return {value: str(value) for value in survey.rating_labels}
+    return {
+        value: f"{value} - {label}"[:max_length] for value, label in survey.rating_labels.items()
+    }
 
 
 def rows_of(values: list[int], *, max_per_row: int) -> list[list[int]]:

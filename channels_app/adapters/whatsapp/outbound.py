@@ -9,7 +9,7 @@ from django.utils.translation import gettext
 
 from channels_app.adapters.base import send_in_parts
 from channels_app.adapters.survey_forms import (
-    choice_title,
+    choice_titles,
     question_with_scale,
     reply_with_a_number,
 )
@@ -67,12 +67,10 @@ def survey_send(graph: GraphApi, survey: OutboundSurvey) -> DeliveryResult:
         raise DeliveryFailed(WINDOW_CLOSED_REASON, is_retryable=False)
     if len(survey.rating_labels) > MAX_LIST_ROWS:
         return DeliveryResult(external_id=graph.post_message(_survey_page_button(survey)))
+    titles = choice_titles(survey, max_length=MAX_ROW_TITLE_LENGTH)
     rows = [
-        {
-            "id": survey.button_payloads[rating],
-            "title": choice_title(rating, label, max_length=MAX_ROW_TITLE_LENGTH),
-        }
-        for rating, label in sorted(survey.rating_labels.items(), reverse=True)
+        {"id": survey.button_payloads[rating], "title": titles[rating]}
+        for rating in sorted(survey.rating_labels, reverse=True)
     ]
     payload = {
         **_addressed(survey.recipient_address),

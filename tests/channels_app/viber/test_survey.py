@@ -63,3 +63,30 @@ def test_a_press_on_another_surveys_button_answers_nothing(client, viber_channel
 
     sent_survey.refresh_from_db()
     assert sent_survey.status == SurveyStatus.SENT
+
+
+@pytest.mark.parametrize(
+    ("kind", "values", "question"),
+    [
+        ("ces", range(1, 8), "Jak łatwo było załatwić Twoją sprawę?"),
+        ("nps", range(0, 11), "Jak bardzo prawdopodobne jest, że polecisz nas"),
+    ],
+)
+def test_ces_and_nps_keyboards_hold_their_whole_scale_six_to_a_row(
+    client, viber_channel, fake_viber, operator, kind, values, question
+):
+    post_callback(client, viber_channel, callback_body("message_text"))
+    survey = survey_sent(conversation=Conversation.objects.get(), operator=operator, kind=kind)
+
+    [sent] = [call.payload for call in fake_viber.calls if "keyboard" in call.payload]
+    assert sent["text"].startswith(question)
+    buttons = sent["keyboard"]["Buttons"]
+    assert [button["Text"] for button in buttons] == [str(value) for value in values]
+    assert sent["keyboard"]["ButtonsGroupColumns"] <= 6
+    press = callback("message_button")
+    press["message"]["text"] = buttons[0]["ActionBody"]
+
+    post_callback(client, viber_channel, press)
+
+    survey.refresh_from_db()
+    assert (survey.kind, survey.rating) == (kind, values[0])
