@@ -39,6 +39,8 @@ API_MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     # Supervisors and admins: reports, labels' changes, a customer's export.
     ("/api/v1/reports/conversations/", "GET"): (200, 200, 403, 403, 401),
     ("/api/v1/reports/csat/", "GET"): (200, 200, 403, 403, 401),
+    ("/api/v1/reports/nps/", "GET"): (200, 200, 403, 403, 401),
+    ("/api/v1/reports/ces/", "GET"): (200, 200, 403, 403, 401),
     ("/api/v1/labels/", "POST"): (201, 201, 403, 403, 401),
     ("/api/v1/labels/{label_id}/", "PATCH"): (200, 200, 403, 403, 401),
     ("/api/v1/labels/{label_id}/", "DELETE"): (204, 204, 403, 403, 401),
