@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from channels_app import services as channel_services
 from channels_app.contracts import InboundIdentity, InboundMessage, WebhookRequest
+from channels_app.demo_surveys import seed_survey_history
 from channels_app.models import Channel
 from inbox import csat, people
 from inbox import services as inbox_services
@@ -173,6 +174,7 @@ def seed_demo() -> list[tuple[str, str]]:
     _seed_operator_work(channel)
     _seed_email(team)
     _seed_messengers(team)
+    seed_survey_history(team)
     return logins
 
 

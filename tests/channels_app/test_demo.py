@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from channels_app.demo import seed_demo
+from channels_app.demo import DEMO_PASSWORD, seed_demo
 from customers.models import Customer
 from inbox.models import Conversation, Message, User
 
@@ -56,8 +56,9 @@ def test_a_demo_operator_works_in_a_time_zone_of_her_own(client):
     assert anna.time_zone == "Europe/Moscow"
     assert 'data-time-zone="Europe/Moscow"' in page
     # The resolved conversation's event lines are worded for whoever reads them.
+    resolved = Conversation.objects.get(status="resolved", channel__name="Demo API")
     events = client.get(
-        f"/api/v1/conversations/{Conversation.objects.get(status='resolved').pk}/events/",
+        f"/api/v1/conversations/{resolved.pk}/events/",
         HTTP_ACCEPT_LANGUAGE="pl",
     ).json()["results"]
     assert "Ben Okafor: rozwiązano rozmowę" in [event["text"] for event in events]
@@ -82,3 +83,15 @@ def test_the_demo_stand_ins_answer_replies_as_vk_and_viber_do(rf):
     assert isinstance(json.loads(sent.content)["response"], int)
     assert json.loads(viber.content)["status"] == 0
     assert json.loads(viber.content)["message_token"]
+
+
+def test_the_demo_has_ces_and_nps_answers_for_the_reports(client):
+    seed_demo()
+    seed_demo()
+
+    client.login(username="supervisor", password=DEMO_PASSWORD)
+    nps = client.get("/api/v1/reports/nps/").json()["overall"]
+    ces = client.get("/api/v1/reports/ces/").json()["overall"]
+    assert (nps["responses"], nps["promoters"], nps["passives"], nps["detractors"]) == (4, 2, 1, 1)
+    assert nps["nps"] == 25.0
+    assert (ces["responses"], ces["average"], ces["easy_percent"]) == (4, 5.25, 75.0)
