@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -18,6 +18,7 @@ from channels_app.models import Channel
 from channels_app.registry import adapter_class, supported_kinds
 from inbox import survey_kinds
 from inbox.api.permissions import IsAdmin
+from inbox.api.texts import TextPerLanguageField
 from inbox.audit.records import audit_actor
 from inbox.models import Team
 
@@ -61,45 +62,6 @@ class ChannelOutputSerializer(serializers.ModelSerializer):
 
     def get_secrets_set(self, channel: Channel) -> list[str]:
         return sorted(channel.secrets)
-
-
-@extend_schema_field(
-    {
-        "oneOf": [
-            {"type": "string", "maxLength": 500},
-            {"type": "object", "additionalProperties": {"type": "string", "maxLength": 500}},
-        ]
-    }
-)
-class TextPerLanguageField(serializers.Field):
-    """One text for every language, or one per language ({"en": "…", "ru": "…"}); a
-    language left out reads the catalogue's text."""
-
-    MAX_LENGTH = 500
-
-    def to_internal_value(self, data):
-        codes = [code for code, _ in settings.LANGUAGES]
-        if isinstance(data, str) and 0 < len(data.strip()) <= self.MAX_LENGTH:
-            return data
-        if (
-            isinstance(data, dict)
-            and data
-            and set(data) <= set(codes)
-            and all(
-                isinstance(text, str) and 0 < len(text.strip()) <= self.MAX_LENGTH
-                for text in data.values()
-            )
-        ):
-            return data
-        raise ValidationError(
-            gettext(
-                "a text of 1 to %(length)s characters, or one per language (%(codes)s) as an object"
-            )
-            % {"length": self.MAX_LENGTH, "codes": ", ".join(codes)}
-        )
-
-    def to_representation(self, value):
-        return value
 
 
 class CsatSettingsSerializer(serializers.Serializer):

@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from customers.languages import channel_language, reader_language, text_in_language
-from inbox import realtime, survey_kinds
+from inbox import nps, realtime, survey_kinds
 from inbox.models import (
     Conversation,
     CsatSurvey,
@@ -36,6 +36,7 @@ from inbox.models import (
     MessageDirection,
     SurveyStatus,
 )
+from inbox.nps_settings import NpsSettings, nps_settings_get
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,8 @@ DEFAULT_TEXTS = {
 # Surveys that take a rating: sent, or whose send's outcome is unknown (it may have
 # reached the customer; if they answer, it did).
 ANSWERABLE = (SurveyStatus.SENT, SurveyStatus.UNKNOWN)
+# Surveys a new resolve schedules again (with the attribution of that resolve).
+RESCHEDULABLE = (SurveyStatus.SCHEDULED, SurveyStatus.QUEUED, SurveyStatus.SKIPPED)
 INTERRUPTED_REASON = (
     "interrupted while sending: it may have reached the customer, whose answer is still "
     "taken; not resent to avoid a duplicate survey"
@@ -129,6 +132,16 @@ def survey_text(options: dict, name: str, language: str, *, kind: str = "csat") 
     return text_in_language(configured, language, fallback=fallback)
 
 
+def survey_question(
+    options: dict, language: str, *, kind: str, nps_options: NpsSettings | None = None
+) -> str:
+    """What a survey of `kind` on a channel with these settings asks, in `language`: NPS
+    asks the installation's question (inbox.nps), the others the channel's."""
+    if kind == survey_kinds.NPS.kind:
+        return nps.nps_question(nps_options or nps_settings_get(), language)
+    return survey_text(options, "question", language, kind=kind)
+
+
 def rating_labels(language: str, *, kind: str = "csat") -> dict[int, str]:
     """Every value of the kind's scale with its name in `language`."""
     return survey_kinds.scale_of(kind).labels(language)
@@ -143,20 +156,33 @@ def csat_schedule_on_resolve(*, conversation: Conversation) -> CsatSurvey | None
 
     A conversation gets at most one survey: one already sent or answered stays; one
     still waiting (or skipped because the conversation was reopened) is scheduled anew.
+    It asks the channel's kind (CSAT or CES), or NPS when the customer is due for it
+    (inbox.nps).
     """
     options = csat_settings(conversation.channel)
     if not options.get("enabled", True):
         return None
-    due_at = timezone.now() + timedelta(seconds=int(options.get("delay_seconds", 300)))
+    now = timezone.now()
+    due_at = now + timedelta(seconds=int(options.get("delay_seconds", 300)))
+    survey = CsatSurvey.objects.select_for_update().filter(conversation=conversation).first()
+    if survey is not None and survey.status not in RESCHEDULABLE:
+        return survey
+    kind = options["kind"]
+    if nps.nps_is_due(
+        customer_id=conversation.customer_id,
+        options=nps_settings_get(),
+        now=now,
+        excluding_survey_id=survey.pk if survey is not None else None,
+    ):
+        kind = survey_kinds.NPS.kind
     frozen = {
-        "kind": options["kind"],
+        "kind": kind,
         "customer_id": conversation.customer_id,
         "channel_id": conversation.channel_id,
         "operator_id": conversation.assignee_id,
         "team_id": conversation.team_id,
         "last_replier_id": _last_public_replier_id(conversation),
     }
-    survey = CsatSurvey.objects.select_for_update().filter(conversation=conversation).first()
     if survey is None:
         survey = CsatSurvey.objects.create(
             conversation=conversation,
@@ -164,15 +190,13 @@ def csat_schedule_on_resolve(*, conversation: Conversation) -> CsatSurvey | None
             due_at=due_at,
             **frozen,
         )
-    elif survey.status in (SurveyStatus.SCHEDULED, SurveyStatus.QUEUED, SurveyStatus.SKIPPED):
+    else:
         for field, value in frozen.items():
             setattr(survey, field, value)
         survey.status = SurveyStatus.SCHEDULED
         survey.due_at = due_at
         survey.skip_reason = ""
         survey.save()
-    else:
-        return survey
     csat_sweep_wake_at(due_at)
     return survey
 

@@ -472,5 +472,7 @@ class PendingTask(models.Model):
         return f"{self.task}{self.args}"
 
 
-# The audit log's model lives beside its services (inbox.audit); Django finds it here.
+# The audit log's and the NPS settings' models live beside their services (inbox.audit,
+# inbox.nps_settings); Django finds them here.
 from inbox.audit.models import AuditRecord  # noqa: E402, F401
+from inbox.nps_settings import NpsSettings  # noqa: E402, F401

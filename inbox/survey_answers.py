@@ -1,5 +1,6 @@
 """A customer's message that answers their survey: a button's payload, a typed number
-while the survey is open, or a comment shortly after the rating.
+while the survey is open, or a comment shortly after the rating. An NPS score given on a
+messenger is followed by the question of its main reason, when the settings ask it.
 
 A bare number off the kind's scale ("9" to a 1-7 question) is kept in the thread without
 reopening the conversation, and the customer is told, in their language, which numbers
@@ -7,20 +8,23 @@ the question takes.
 """
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone, translation
 
-from inbox import csat, realtime, survey_kinds
+from inbox import csat, nps, realtime, survey_kinds
 from inbox.models import (
     Conversation,
     CsatSurvey,
     Message,
     MessageDirection,
     MessageStatus,
+    SurveyKind,
     SurveyStatus,
 )
+from inbox.nps_settings import nps_settings_get
 from inbox.services.delivery import enqueue_delivery
 
 logger = logging.getLogger(__name__)
@@ -54,7 +58,12 @@ def csat_answer_from_message(
     try:
         if number is not None and survey.status in csat.ANSWERABLE:
             if scale.contains(number):
-                return csat.csat_record_answer(survey=survey, rating=number)
+                answered = csat.csat_record_answer(survey=survey, rating=number)
+                if survey.kind == SurveyKind.NPS and nps_settings_get().follow_up:
+                    transaction.on_commit(
+                        lambda: survey_follow_up_send(survey_id=survey.pk), robust=True
+                    )
+                return answered
             if survey.expires_at is None or survey.expires_at > timezone.now():
                 transaction.on_commit(
                     lambda: survey_scale_hint_send(survey_id=survey.pk), robust=True
@@ -99,11 +108,33 @@ def _number_in(survey: CsatSurvey, *, text: str, button_payload: str) -> int | N
 
 
 def survey_scale_hint_send(*, survey_id: int) -> Message | None:
-    """Tell the customer which numbers their survey takes, in the survey's language, as a
-    message on the conversation's channel (no operator wrote it)."""
+    """Tell the customer which numbers their open survey takes, in the survey's language,
+    as a message on the conversation's channel (no operator wrote it)."""
+
+    def hint(survey: CsatSurvey) -> str:
+        return str(csat.scale_hint(survey_kinds.scale_of(survey.kind)))
+
+    return _survey_message_send(survey_id=survey_id, statuses=csat.ANSWERABLE, compose=hint)
+
+
+def survey_follow_up_send(*, survey_id: int) -> Message | None:
+    """Ask the customer who just gave an NPS score the main reason for it; their next
+    message becomes the survey's comment (COMMENT_WINDOW)."""
+
+    def follow_up(survey: CsatSurvey) -> str:
+        return nps.nps_follow_up_question(translation.get_language())
+
+    return _survey_message_send(
+        survey_id=survey_id, statuses=(SurveyStatus.ANSWERED,), compose=follow_up
+    )
+
+
+def _survey_message_send(
+    *, survey_id: int, statuses: tuple[str, ...], compose: Callable[[CsatSurvey], str]
+) -> Message | None:
     survey = (
         CsatSurvey.objects.select_related("conversation__channel", "customer")
-        .filter(pk=survey_id, status__in=csat.ANSWERABLE)
+        .filter(pk=survey_id, status__in=statuses)
         .first()
     )
     if survey is None:
@@ -113,7 +144,7 @@ def survey_scale_hint_send(*, survey_id: int) -> Message | None:
         customer_language=survey.customer.language, channel=conversation.channel
     )
     with translation.override(language):
-        body = str(csat.scale_hint(survey_kinds.scale_of(survey.kind)))
+        body = compose(survey)
     with transaction.atomic():
         message = Message.objects.create(
             conversation=conversation,
@@ -125,5 +156,5 @@ def survey_scale_hint_send(*, survey_id: int) -> Message | None:
         )
         enqueue_delivery(message)
         realtime.message_created(message, channel_id=conversation.channel_id, attachments=[])
-    logger.info("survey %s: answered off its scale; the customer was told", survey.pk)
+    logger.info("survey %s: the customer was sent %r", survey.pk, body)
     return message

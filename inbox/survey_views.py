@@ -16,7 +16,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from customers.languages import supported_language
-from inbox import csat, survey_kinds
+from inbox import csat, nps, survey_kinds
+from inbox.nps_settings import nps_settings_get
 
 
 def _page(request: HttpRequest, context: dict, *, language: str, status: int = 200) -> HttpResponse:
@@ -59,7 +60,8 @@ def survey_page(request: HttpRequest, token: str) -> HttpResponse:
     context = {
         "survey": survey,
         "scale": scale,
-        "question": csat.survey_text(options, "question", language, kind=survey.kind),
+        "question": csat.survey_question(options, language, kind=survey.kind),
+        "comment_question": _comment_question(survey, language),
         "thank_you": csat.survey_text(options, "thank_you", language),
         "choices": sorted(labels.items()),
         # Labels only where the scale names its values (NPS names its two ends).
@@ -98,3 +100,11 @@ def _value_on(scale: survey_kinds.SurveyScale, raw: str, default: int | None) ->
     if raw.isascii() and raw.isdigit() and len(raw) <= 2 and scale.contains(int(raw)):
         return int(raw)
     return default
+
+
+def _comment_question(survey, language: str) -> str:
+    """NPS asks for the reason of the score, when the settings say so; "" for the default
+    label."""
+    if survey.kind == survey_kinds.NPS.kind and nps_settings_get().follow_up:
+        return nps.nps_follow_up_question(language)
+    return ""

@@ -36,6 +36,8 @@ API_MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("/api/v1/teams/{team_id}/", "PATCH"): (200, 403, 403, 403, 401),
     ("/api/v1/teams/{team_id}/", "DELETE"): (204, 403, 403, 403, 401),
     ("/api/v1/customers/{customer_id}/erase/", "POST"): (200, 403, 403, 403, 401),
+    ("/api/v1/settings/nps/", "GET"): (200, 403, 403, 403, 401),
+    ("/api/v1/settings/nps/", "PATCH"): (200, 403, 403, 403, 401),
     # Supervisors and admins: reports, labels' changes, a customer's export.
     ("/api/v1/reports/conversations/", "GET"): (200, 200, 403, 403, 401),
     ("/api/v1/reports/csat/", "GET"): (200, 200, 403, 403, 401),
@@ -124,6 +126,7 @@ BODIES: dict[tuple[str, str], dict] = {
     },
     ("/api/v1/operators/{operator_id}/", "PATCH"): {"first_name": "Renamed"},
     ("/api/v1/operators/me/", "PATCH"): {"language": "ru"},
+    ("/api/v1/settings/nps/", "PATCH"): {"interval_days": 60},
     ("/api/v1/teams/", "POST"): {"name": "matrix-new"},
     ("/api/v1/teams/{team_id}/", "PUT"): {"name": "matrix-put"},
     ("/api/v1/teams/{team_id}/", "PATCH"): {"name": "matrix-renamed"},
