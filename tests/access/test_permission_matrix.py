@@ -75,6 +75,7 @@ API_MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     # Every signed-in user: lists (bounded to what each sees), the directory, oneself.
     ("/api/v1/conversations/", "GET"): (200, 200, 200, 200, 401),
     ("/api/v1/customers/", "GET"): (200, 200, 200, 200, 401),
+    ("/api/v1/surveys/", "GET"): (200, 200, 200, 200, 401),
     ("/api/v1/labels/", "GET"): (200, 200, 200, 200, 401),
     ("/api/v1/labels/{label_id}/", "GET"): (200, 200, 200, 200, 401),
     ("/api/v1/operators/", "GET"): (200, 200, 200, 200, 401),
