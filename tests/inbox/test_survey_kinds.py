@@ -7,6 +7,8 @@ from datetime import timedelta
 import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from inbox import csat
 from inbox.models import ConversationStatus, CsatSurvey, Message, SurveyStatus
@@ -258,3 +260,26 @@ def test_the_channel_api_sets_the_post_contact_kind(admin_client_api, channel):
     assert "kind" in refused.json()["fields"]["csat"]
     channel.refresh_from_db()
     assert channel.csat["kind"] == "ces"
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    rating=st.text(max_size=4) | st.integers(-20, 120).map(str),
+    preselected=st.text(max_size=4),
+)
+def test_whatever_the_nps_page_is_sent_it_never_answers_500_nor_stores_off_the_scale(
+    client, conversation, rating, preselected
+):
+    survey = CsatSurvey.objects.filter(conversation=conversation).first() or sent_nps(conversation)
+
+    opened = client.get(f"/survey/{survey.token}/", {"rating": preselected})
+    answered = client.post(f"/survey/{survey.token}/", {"rating": rating})
+
+    assert opened.status_code == 200
+    assert answered.status_code in (200, 400, 409)
+    survey.refresh_from_db()
+    assert survey.rating is None or 0 <= survey.rating <= 10
