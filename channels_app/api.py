@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -16,7 +16,9 @@ from channels_app import services
 from channels_app.adapters.base import ConfigInvalid
 from channels_app.models import Channel
 from channels_app.registry import adapter_class, supported_kinds
+from inbox import survey_kinds
 from inbox.api.permissions import IsAdmin
+from inbox.api.texts import TextPerLanguageField
 from inbox.audit.records import audit_actor
 from inbox.models import Team
 
@@ -62,45 +64,6 @@ class ChannelOutputSerializer(serializers.ModelSerializer):
         return sorted(channel.secrets)
 
 
-@extend_schema_field(
-    {
-        "oneOf": [
-            {"type": "string", "maxLength": 500},
-            {"type": "object", "additionalProperties": {"type": "string", "maxLength": 500}},
-        ]
-    }
-)
-class TextPerLanguageField(serializers.Field):
-    """One text for every language, or one per language ({"en": "…", "ru": "…"}); a
-    language left out reads the catalogue's text."""
-
-    MAX_LENGTH = 500
-
-    def to_internal_value(self, data):
-        codes = [code for code, _ in settings.LANGUAGES]
-        if isinstance(data, str) and 0 < len(data.strip()) <= self.MAX_LENGTH:
-            return data
-        if (
-            isinstance(data, dict)
-            and data
-            and set(data) <= set(codes)
-            and all(
-                isinstance(text, str) and 0 < len(text.strip()) <= self.MAX_LENGTH
-                for text in data.values()
-            )
-        ):
-            return data
-        raise ValidationError(
-            gettext(
-                "a text of 1 to %(length)s characters, or one per language (%(codes)s) as an object"
-            )
-            % {"length": self.MAX_LENGTH, "codes": ", ".join(codes)}
-        )
-
-    def to_representation(self, value):
-        return value
-
-
 class CsatSettingsSerializer(serializers.Serializer):
     """A channel's survey settings; the ones left out keep their value."""
 
@@ -119,6 +82,12 @@ class CsatSettingsSerializer(serializers.Serializer):
     )
     fatigue_days = serializers.IntegerField(
         min_value=0, max_value=365, required=False, help_text="no second survey within"
+    )
+    kind = serializers.ChoiceField(
+        choices=list(survey_kinds.POST_CONTACT_KINDS),
+        required=False,
+        help_text="the question after a resolved conversation: csat (satisfaction, 1-5) or "
+        "ces (effort, 1-7, 7 = very easy)",
     )
 
     def to_internal_value(self, data):

@@ -297,10 +297,11 @@ class OutboundMessage:
 
 @dataclass(frozen=True)
 class OutboundSurvey:
-    """A CSAT survey to put to the customer in the channel's own way.
+    """A survey to put to the customer in the channel's own way.
 
-    `button_payloads[rating]` is what a button for that rating should carry back (as
-    InboundMessage.button_payload); `url` is the login-free survey page.
+    `rating_labels` holds every value of the kind's scale (CSAT 1-5, CES 1-7, NPS 0-10)
+    with its name; `button_payloads[rating]` is what a button for that rating should carry
+    back (as InboundMessage.button_payload); `url` is the login-free survey page.
     """
 
     survey_id: int
@@ -313,6 +314,15 @@ class OutboundSurvey:
     customer_last_message_at: datetime | None = None
     # The language the question and labels are in; what else the adapter writes follows.
     language: str = "en"
+    kind: str = "csat"
+
+    @property
+    def lowest(self) -> int:
+        return min(self.rating_labels)
+
+    @property
+    def highest(self) -> int:
+        return max(self.rating_labels)
 
 
 @dataclass(frozen=True)

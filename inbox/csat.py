@@ -23,12 +23,12 @@ from django.db import transaction
 from django.db.models import Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
-from django.utils.functional import Promise
+from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from customers.languages import channel_language, reader_language, text_in_language
-from inbox import realtime, redis_silence
+from inbox import nps, realtime, redis_silence, survey_kinds
 from inbox.models import (
     Conversation,
     CsatSurvey,
@@ -36,6 +36,7 @@ from inbox.models import (
     MessageDirection,
     SurveyStatus,
 )
+from inbox.nps_settings import NpsSettings, nps_settings_get
 from inbox.task_outbox import task_publish_within_deadline
 
 logger = logging.getLogger(__name__)
@@ -48,25 +49,16 @@ MAX_BATCHES_PER_SWEEP = 250
 # ones are seen by a beat sweep first (CSAT_SWEEP_SECONDS must stay below it).
 WAKE_HORIZON_SECONDS = 60
 
-RATINGS = (1, 2, 3, 4, 5)
-RATING_LABELS = {
-    1: gettext_noop("Very poor"),
-    2: gettext_noop("Poor"),
-    3: gettext_noop("Average"),
-    4: gettext_noop("Good"),
-    5: gettext_noop("Excellent"),
-}
 # The texts a channel's settings may replace (with one text, or one per language).
 DEFAULT_TEXTS = {
-    "question": gettext_noop("How would you rate the help you received?"),
+    "question": survey_kinds.CSAT.question,
     "thank_you": gettext_noop("Thank you for your feedback!"),
 }
-LOW_RATING = 2
-# A messenger reply within this time after a rating is taken as its comment.
-COMMENT_WINDOW = timedelta(minutes=10)
 # Surveys that take a rating: sent, or whose send's outcome is unknown (it may have
 # reached the customer; if they answer, it did).
 ANSWERABLE = (SurveyStatus.SENT, SurveyStatus.UNKNOWN)
+# Surveys a new resolve schedules again (with the attribution of that resolve).
+RESCHEDULABLE = (SurveyStatus.SCHEDULED, SurveyStatus.QUEUED, SurveyStatus.SKIPPED)
 INTERRUPTED_REASON = (
     "interrupted while sending: it may have reached the customer, whose answer is still "
     "taken; not resent to avoid a duplicate survey"
@@ -92,6 +84,8 @@ def default_csat_settings() -> dict:
         # For customers whose own language is not known; "" follows config.language.
         "language": "",
         "fatigue_days": 14,
+        # The question asked after a resolved conversation: satisfaction, or effort.
+        "kind": survey_kinds.CSAT.kind,
     }
 
 
@@ -105,6 +99,8 @@ def csat_settings(channel) -> dict:
             options[name] = max(int(options[name]), 0)
         except (TypeError, ValueError):
             options[name] = defaults[name]
+    if options["kind"] not in survey_kinds.POST_CONTACT_KINDS:
+        options["kind"] = defaults["kind"]
     return options
 
 
@@ -115,21 +111,41 @@ def survey_language(*, customer_language: str, channel) -> str:
     )
 
 
-def survey_text(options: dict, name: str, language: str) -> str:
+def survey_text(options: dict, name: str, language: str, *, kind: str = "csat") -> str:
     """The channel's `question` or `thank_you` in `language`: its own text for that
-    language, else the catalogue's. The stored default counts as not customised."""
-    default = DEFAULT_TEXTS[name]
-    configured = options.get(name)
+    language, else the catalogue's. The channel's question is for the kind it asks after
+    a contact; another kind's survey asks that kind's own. A stored default counts as not
+    customised."""
+    if name == "question":
+        default = survey_kinds.scale_of(kind).question
+        configured = options.get(name) if kind == options.get("kind", "csat") else None
+        if isinstance(configured, str) and configured in {
+            scale.question for scale in survey_kinds.SCALES.values()
+        }:
+            configured = None
+    else:
+        default = DEFAULT_TEXTS[name]
+        configured = options.get(name)
+        if configured == default:
+            configured = None
     with translation.override(language):
         fallback = translation.gettext(default)
-    return text_in_language(
-        None if configured == default else configured, language, fallback=fallback
-    )
+    return text_in_language(configured, language, fallback=fallback)
 
 
-def rating_labels(language: str) -> dict[int, str]:
-    with translation.override(language):
-        return {rating: translation.gettext(label) for rating, label in RATING_LABELS.items()}
+def survey_question(
+    options: dict, language: str, *, kind: str, nps_options: NpsSettings | None = None
+) -> str:
+    """What a survey of `kind` on a channel with these settings asks, in `language`: NPS
+    asks the installation's question (inbox.nps), the others the channel's."""
+    if kind == survey_kinds.NPS.kind:
+        return nps.nps_question(nps_options or nps_settings_get(), language)
+    return survey_text(options, "question", language, kind=kind)
+
+
+def rating_labels(language: str, *, kind: str = "csat") -> dict[int, str]:
+    """Every value of the kind's scale with its name in `language`."""
+    return survey_kinds.scale_of(kind).labels(language)
 
 
 def survey_url(survey: CsatSurvey) -> str:
@@ -141,19 +157,33 @@ def csat_schedule_on_resolve(*, conversation: Conversation) -> CsatSurvey | None
 
     A conversation gets at most one survey: one already sent or answered stays; one
     still waiting (or skipped because the conversation was reopened) is scheduled anew.
+    It asks the channel's kind (CSAT or CES), or NPS when the customer is due for it
+    (inbox.nps).
     """
     options = csat_settings(conversation.channel)
     if not options.get("enabled", True):
         return None
-    due_at = timezone.now() + timedelta(seconds=int(options.get("delay_seconds", 300)))
+    now = timezone.now()
+    due_at = now + timedelta(seconds=int(options.get("delay_seconds", 300)))
+    survey = CsatSurvey.objects.select_for_update().filter(conversation=conversation).first()
+    if survey is not None and survey.status not in RESCHEDULABLE:
+        return survey
+    kind = options["kind"]
+    if nps.nps_is_due(
+        customer_id=conversation.customer_id,
+        options=nps_settings_get(),
+        now=now,
+        excluding_survey_id=survey.pk if survey is not None else None,
+    ):
+        kind = survey_kinds.NPS.kind
     frozen = {
+        "kind": kind,
         "customer_id": conversation.customer_id,
         "channel_id": conversation.channel_id,
         "operator_id": conversation.assignee_id,
         "team_id": conversation.team_id,
         "last_replier_id": _last_public_replier_id(conversation),
     }
-    survey = CsatSurvey.objects.select_for_update().filter(conversation=conversation).first()
     if survey is None:
         survey = CsatSurvey.objects.create(
             conversation=conversation,
@@ -161,15 +191,13 @@ def csat_schedule_on_resolve(*, conversation: Conversation) -> CsatSurvey | None
             due_at=due_at,
             **frozen,
         )
-    elif survey.status in (SurveyStatus.SCHEDULED, SurveyStatus.QUEUED, SurveyStatus.SKIPPED):
+    else:
         for field, value in frozen.items():
             setattr(survey, field, value)
         survey.status = SurveyStatus.SCHEDULED
         survey.due_at = due_at
         survey.skip_reason = ""
         survey.save()
-    else:
-        return survey
     csat_sweep_wake_at(due_at)
     return survey
 
@@ -315,7 +343,7 @@ def csat_survey_get_by_token(*, token: str) -> CsatSurvey:
 
 
 def csat_record_answer(*, survey: CsatSurvey, rating: int | None, comment: str = "") -> CsatSurvey:
-    """Store the customer's rating (1 to 5) and optional comment.
+    """Store the customer's rating (on the survey kind's scale) and optional comment.
 
     A survey takes one rating: the same link cannot change it later, though a comment
     can still be added to a rating given without one.
@@ -334,8 +362,9 @@ def csat_record_answer(*, survey: CsatSurvey, rating: int | None, comment: str =
             raise SurveyClosed(_("This survey link is not valid."), status_code=404)
         if survey.expires_at and survey.expires_at < timezone.now():
             raise SurveyClosed(_("This survey has closed."), status_code=410)
-        if rating not in RATINGS:
-            raise SurveyClosed(_("Choose a rating from 1 to 5."))
+        scale = survey_kinds.scale_of(survey.kind)
+        if rating is None or not scale.contains(rating):
+            raise SurveyClosed(scale_hint(scale))
         update_fields = ["rating", "comment", "status", "answered_at", "updated_at"]
         if survey.status == SurveyStatus.UNKNOWN:
             # The answer proves the survey arrived: from now on reports count it as sent,
@@ -347,55 +376,20 @@ def csat_record_answer(*, survey: CsatSurvey, rating: int | None, comment: str =
         survey.status = SurveyStatus.ANSWERED
         survey.answered_at = timezone.now()
         survey.save(update_fields=update_fields)
-        if rating <= LOW_RATING:
+        if rating <= scale.poor_up_to:
             realtime.csat_low_rating(survey)
     return survey
 
 
-def csat_answer_from_message(*, conversation: Conversation, text: str, button_payload: str = ""):
-    """If this customer message answers the conversation's survey, record it.
-
-    A button answer carries `csat:<token>:<rating>`; a bare "1".."5" counts while the
-    survey is open; free text shortly after a rating becomes its comment. Returns the
-    survey when the message was taken as an answer, else None.
-    """
-    survey = (
-        CsatSurvey.objects.filter(
-            conversation=conversation, status__in=(*ANSWERABLE, SurveyStatus.ANSWERED)
-        )
-        .select_related("conversation__channel")
-        .first()
-    )
-    if survey is None:
-        return None
-    rating = _rating_in(survey, text=text, button_payload=button_payload)
-    try:
-        if rating is not None and survey.status in ANSWERABLE:
-            return csat_record_answer(survey=survey, rating=rating)
-        if (
-            survey.status == SurveyStatus.ANSWERED
-            and rating is None
-            and not survey.comment
-            and text.strip()
-            and survey.answered_at
-            and timezone.now() - survey.answered_at < COMMENT_WINDOW
-        ):
-            return csat_record_answer(survey=survey, rating=None, comment=text)
-    except SurveyClosed:
-        return None
-    return None
+def _scale_hint_now(scale: survey_kinds.SurveyScale) -> str:
+    return translation.gettext("Please answer with a number from %(lowest)s to %(highest)s.") % {
+        "lowest": scale.lowest,
+        "highest": scale.highest,
+    }
 
 
-def _rating_in(survey: CsatSurvey, *, text: str, button_payload: str) -> int | None:
-    if button_payload.startswith("csat:"):
-        parts = button_payload.split(":")
-        if len(parts) == 3 and parts[1] == survey.token and parts[2] in {"1", "2", "3", "4", "5"}:
-            return int(parts[2])
-        return None
-    stripped = text.strip()
-    if stripped.isdigit() and int(stripped) in RATINGS:
-        return int(stripped)
-    return None
+# What a customer who answered off the scale is told, in the language active when shown.
+scale_hint = lazy(_scale_hint_now, str)
 
 
 def csat_button_payload(survey: CsatSurvey, rating: int) -> str:

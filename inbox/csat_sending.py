@@ -31,8 +31,10 @@ from inbox.models import (
     CsatSurvey,
     Message,
     MessageDirection,
+    SurveyKind,
     SurveyStatus,
 )
+from inbox.nps_settings import nps_settings_get
 from inbox.services import delivery_retry_delay
 
 logger = logging.getLogger(__name__)
@@ -42,6 +44,7 @@ logger = logging.getLogger(__name__)
 # in the database (a test counts the queries, so a field missed here shows).
 SENDING_NEEDS = (
     "id",
+    "kind",
     "status",
     "token",
     "due_at",
@@ -89,6 +92,10 @@ def csat_surveys_prepare(*, survey_ids: Iterable[int]) -> list[SurveyToSend]:
         )
         logger.info("CSAT surveys %s skipped: %s", survey_ids_skipped, reason)
     to_send = []
+    # Read once for the batch, and only when it holds an NPS survey.
+    nps_options = (
+        nps_settings_get() if any(survey.kind == SurveyKind.NPS for survey in surveys) else None
+    )
     for survey in surveys:
         if survey.pk in reasons:
             continue
@@ -96,8 +103,11 @@ def csat_surveys_prepare(*, survey_ids: Iterable[int]) -> list[SurveyToSend]:
         survey.language = csat.survey_language(
             customer_language=survey.customer.language, channel=survey.conversation.channel
         )
-        question = csat.survey_text(
-            options_by_channel[survey.channel_id], "question", survey.language
+        question = csat.survey_question(
+            options_by_channel[survey.channel_id],
+            survey.language,
+            kind=survey.kind,
+            nps_options=nps_options,
         )
         to_send.append(
             SurveyToSend(

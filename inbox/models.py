@@ -542,8 +542,14 @@ class SurveyStatus(models.TextChoices):
     UNKNOWN = "unknown", pgettext_lazy("survey status", "Unknown")
 
 
+class SurveyKind(models.TextChoices):
+    CSAT = "csat", _("CSAT (1-5)")
+    CES = "ces", _("CES (1-7)")
+    NPS = "nps", _("NPS (0-10)")
+
+
 class CsatSurvey(models.Model):
-    """The one CSAT survey of a resolved conversation, and its answer.
+    """The one survey of a resolved conversation (CSAT, CES or NPS), and its answer.
 
     A guarded state machine: scheduled → queued → sending → sent → answered, or
     skipped/failed with the reason, or unknown (sending → unknown → answered) when the
@@ -592,6 +598,13 @@ class CsatSurvey(models.Model):
         related_name="+",
         verbose_name=_("last replier"),
     )
+    kind = models.CharField(
+        max_length=8,
+        choices=SurveyKind.choices,
+        default=SurveyKind.CSAT,
+        db_default="csat",
+        verbose_name=_("kind"),
+    )
     status = models.CharField(
         max_length=16,
         choices=SurveyStatus.choices,
@@ -620,8 +633,8 @@ class CsatSurvey(models.Model):
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
-        verbose_name = _("CSAT survey")
-        verbose_name_plural = _("CSAT surveys")
+        verbose_name = _("survey")
+        verbose_name_plural = _("surveys")
         indexes = [
             models.Index(fields=["due_at"], name="csat_due", condition=Q(status="scheduled")),
             # The sweep looks for surveys stuck queued or sending: a handful among millions.
@@ -630,23 +643,27 @@ class CsatSurvey(models.Model):
                 fields=["sending_started_at"], name="csat_sending", condition=Q(status="sending")
             ),
             models.Index(fields=["customer", "-sent_at"], name="csat_customer_recent"),
-            # Covers the report's GROUP BY, so PostgreSQL answers from the index alone.
+            # Covers each kind's report GROUP BY, so PostgreSQL answers from the index alone.
             models.Index(
-                fields=["sent_at"],
+                fields=["kind", "sent_at"],
                 include=["operator", "team", "channel", "rating"],
-                name="csat_report_covering",
+                name="survey_report_covering",
             ),
             models.Index(fields=["answered_at"], name="csat_answered"),
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
-                name="csat_rating_1_to_5",
+                condition=Q(rating__isnull=True)
+                | Q(kind="csat", rating__gte=1, rating__lte=5)
+                | Q(kind="ces", rating__gte=1, rating__lte=7)
+                | Q(kind="nps", rating__gte=0, rating__lte=10),
+                name="survey_rating_on_its_scale",
             )
         ]
 
     def __str__(self) -> str:
-        return gettext("CSAT survey of conversation %(id)s (%(status)s)") % {
+        return gettext("%(kind)s survey of conversation %(id)s (%(status)s)") % {
+            "kind": self.kind.upper(),
             "id": self.conversation_id,
             "status": self.get_status_display(),
         }
@@ -695,8 +712,10 @@ class PendingTask(models.Model):
         return f"{self.task}{self.args}"
 
 
-# The audit log's model lives beside its services (inbox.audit); Django finds it here.
+# The audit log's and the NPS settings' models live beside their services (inbox.audit,
+# inbox.nps_settings); Django finds them here.
 from inbox.audit.models import AuditRecord  # noqa: E402, F401
+from inbox.nps_settings import NpsSettings  # noqa: E402, F401
 from inbox.sla.models import BusinessHours, SlaPolicy  # noqa: E402, F401
 
 # Two-step sign-in recovery codes live beside their services (inbox.two_factor).

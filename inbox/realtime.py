@@ -270,6 +270,7 @@ def csat_low_rating(survey) -> None:
             "type": "csat.low_rating",
             "survey": {
                 "id": survey.pk,
+                "kind": survey.kind,
                 "conversation_id": survey.conversation_id,
                 "rating": survey.rating,
                 "comment": survey.comment,

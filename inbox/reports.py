@@ -15,7 +15,7 @@ from django.apps import apps
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate, TruncWeek
 
-from inbox.models import Conversation, CsatSurvey, Team, User
+from inbox.models import Conversation, CsatSurvey, SurveyKind, Team, User
 
 GROUPINGS = ("operator", "team", "channel", "day")
 MIN_RESPONSES_TO_JUDGE = 5
@@ -41,7 +41,7 @@ def wilson_lower_bound(satisfied: int, total: int, z: float = WILSON_Z) -> float
     return (centre - margin) / denominator
 
 
-def _group_field(group_by: str) -> str:
+def group_field(group_by: str) -> str:
     return {"operator": "operator_id", "team": "team_id", "channel": "channel_id", "day": "day"}[
         group_by
     ]
@@ -49,12 +49,10 @@ def _group_field(group_by: str) -> str:
 
 def csat_report(*, group_by: str, filters: ReportFilters) -> list[dict[str, Any]]:
     """One row per group; three queries at most whatever the number of groups."""
-    surveys = _in_scope(
-        CsatSurvey.objects.filter(sent_at__gte=filters.start, sent_at__lt=filters.end), filters
-    )
+    surveys = surveys_sent_in(filters, kind=SurveyKind.CSAT)
     if group_by == "day":
         surveys = surveys.annotate(day=TruncDate("sent_at"))
-    field = _group_field(group_by)
+    field = group_field(group_by)
     # Counts per (group, rating) only: the cheapest aggregate PostgreSQL can do, read from
     # the covering index; every figure of the report derives from them.
     counts: dict = defaultdict(lambda: dict.fromkeys((None, 1, 2, 3, 4, 5), 0))
@@ -62,7 +60,7 @@ def csat_report(*, group_by: str, filters: ReportFilters) -> list[dict[str, Any]
         surveys.values_list(field, "rating").annotate(count=Count("*")).order_by()
     ):
         counts[key][rating] = count
-    labels = _labels(group_by, list(counts))
+    labels = group_labels(group_by, list(counts))
     report = []
     for key in sorted(counts, key=lambda value: (value is None, value)):
         by_rating = counts[key]
@@ -96,7 +94,7 @@ def csat_report(*, group_by: str, filters: ReportFilters) -> list[dict[str, Any]
     return report
 
 
-def _labels(group_by: str, keys: list) -> dict:
+def group_labels(group_by: str, keys: list) -> dict:
     ids = [key for key in keys if key is not None]
     if group_by == "operator":
         return {
@@ -123,10 +121,14 @@ def _round(value: float | None) -> float | None:
     return round(value, 4) if value is not None else None
 
 
-def latest_comments(*, filters: ReportFilters, limit: int = 20) -> list[CsatSurvey]:
+def latest_comments(
+    *, filters: ReportFilters, limit: int = 20, kind: str = SurveyKind.CSAT
+) -> list[CsatSurvey]:
     return list(
         _in_scope(
-            CsatSurvey.objects.filter(answered_at__gte=filters.start, answered_at__lt=filters.end),
+            CsatSurvey.objects.filter(
+                kind=kind, answered_at__gte=filters.start, answered_at__lt=filters.end
+            ),
             filters,
         )
         .exclude(comment="")
@@ -140,7 +142,10 @@ def needs_attention(*, filters: ReportFilters, limit: int = 50) -> list[CsatSurv
     return list(
         _in_scope(
             CsatSurvey.objects.filter(
-                answered_at__gte=filters.start, answered_at__lt=filters.end, rating__lte=2
+                kind=SurveyKind.CSAT,
+                answered_at__gte=filters.start,
+                answered_at__lt=filters.end,
+                rating__lte=2,
             ),
             filters,
         )
@@ -181,7 +186,7 @@ def conversation_report(*, filters: ReportFilters) -> dict[str, list[dict[str, A
         grouped["channel"][channel_id].append(entry)
     result = {}
     for group_by, groups in grouped.items():
-        labels = _labels(group_by, list(groups))
+        labels = group_labels(group_by, list(groups))
         result[f"by_{group_by}"] = [
             {
                 "group": {
@@ -202,6 +207,14 @@ def conversation_report(*, filters: ReportFilters) -> dict[str, list[dict[str, A
     return result
 
 
+def surveys_sent_in(filters: ReportFilters, *, kind: str) -> QuerySet[CsatSurvey]:
+    """Surveys of this kind sent in the period, within the filters' scope."""
+    return _in_scope(
+        CsatSurvey.objects.filter(kind=kind, sent_at__gte=filters.start, sent_at__lt=filters.end),
+        filters,
+    )
+
+
 def _in_scope(surveys: QuerySet[CsatSurvey], filters: ReportFilters) -> QuerySet[CsatSurvey]:
     """Narrow surveys to the channel, team and operator of the filters, when set."""
     if filters.channel is not None:
@@ -218,9 +231,7 @@ def csat_weekly_trend(*, filters: ReportFilters) -> list[dict[str, Any]]:
 
     Only weeks with at least one survey sent appear, oldest first.
     """
-    surveys = _in_scope(
-        CsatSurvey.objects.filter(sent_at__gte=filters.start, sent_at__lt=filters.end), filters
-    )
+    surveys = surveys_sent_in(filters, kind=SurveyKind.CSAT)
     rows = (
         surveys.annotate(week=TruncWeek("sent_at"))
         .values("week")

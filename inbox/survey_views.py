@@ -1,4 +1,6 @@
-"""The public, login-free CSAT survey page: `GET /survey/<token>/`, `POST` rating + comment.
+"""The public, login-free survey page: `GET /survey/<token>/`, `POST` rating + comment.
+
+It asks the survey's own kind (CSAT 1-5, CES 1-7, NPS 0-10) and takes only that scale.
 
 GET never records anything (mail link scanners open every link); `?rating=N` only
 pre-selects the choice the customer clicked in their email. The page speaks the
@@ -14,7 +16,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from customers.languages import supported_language
-from inbox import csat
+from inbox import csat, nps, survey_kinds
+from inbox.nps_settings import nps_settings_get
 
 
 def _page(request: HttpRequest, context: dict, *, language: str, status: int = 200) -> HttpResponse:
@@ -52,23 +55,33 @@ def survey_page(request: HttpRequest, token: str) -> HttpResponse:
         or csat.survey_language(customer_language=survey.customer.language, channel=channel)
     )
     options = csat.csat_settings(channel)
+    scale = survey_kinds.scale_of(survey.kind)
+    labels = scale.labels(language)
     context = {
         "survey": survey,
-        "question": csat.survey_text(options, "question", language),
+        "scale": scale,
+        "question": csat.survey_question(options, language, kind=survey.kind),
+        "comment_question": _comment_question(survey, language),
         "thank_you": csat.survey_text(options, "thank_you", language),
-        "choices": sorted(csat.rating_labels(language).items()),
+        "choices": sorted(labels.items()),
+        # Labels only where the scale names its values (NPS names its two ends).
+        "labelled_choices": len(scale.value_labels) == len(labels),
+        "lowest_label": labels[scale.lowest],
+        "highest_label": labels[scale.highest],
         "company": channel.name,
     }
     if request.method == "GET":
-        chosen = request.GET.get("rating", "")
-        context["selected"] = int(chosen) if chosen in {"1", "2", "3", "4", "5"} else survey.rating
+        context["selected"] = _value_on(scale, request.GET.get("rating", ""), survey.rating)
         return _page(request, context, language=language)
 
     raw_rating = request.POST.get("rating", "")
-    rating = int(raw_rating) if raw_rating in {"1", "2", "3", "4", "5"} else None
-    if rating is None and survey.rating is None:
+    rating = _value_on(scale, raw_rating, None)
+    if (raw_rating or survey.rating is None) and rating is None:
         with translation.override(language):
-            context["error"] = _("Please choose a rating from 1 to 5.")
+            context["error"] = _("Please choose a rating from %(lowest)s to %(highest)s.") % {
+                "lowest": scale.lowest,
+                "highest": scale.highest,
+            }
         return _page(request, context, language=language, status=400)
     try:
         survey = csat.csat_record_answer(
@@ -80,3 +93,18 @@ def survey_page(request: HttpRequest, token: str) -> HttpResponse:
         return _page(request, context, language=language, status=closed.status_code)
     context.update(survey=survey, answered=True, selected=survey.rating)
     return _page(request, context, language=language)
+
+
+def _value_on(scale: survey_kinds.SurveyScale, raw: str, default: int | None) -> int | None:
+    """The number in `raw` if it is on the scale, else `default`."""
+    if raw.isascii() and raw.isdigit() and len(raw) <= 2 and scale.contains(int(raw)):
+        return int(raw)
+    return default
+
+
+def _comment_question(survey, language: str) -> str:
+    """NPS asks for the reason of the score, when the settings say so; "" for the default
+    label."""
+    if survey.kind == survey_kinds.NPS.kind and nps_settings_get().follow_up:
+        return nps.nps_follow_up_question(language)
+    return ""

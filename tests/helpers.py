@@ -186,8 +186,9 @@ def channel_serving(team, *, kind: str, name: str, config: dict[str, Any]):
     return channel
 
 
-def surveys_sent_after_resolving(conversation, operator) -> None:
-    """The operator resolves the conversation and its survey, due at once, goes out."""
+def surveys_sent_after_resolving(conversation, operator, *, kind: str = "") -> None:
+    """The operator resolves the conversation and its survey, due at once, goes out; a
+    `kind` makes it that kind's survey (as a channel asking it would)."""
     from django.utils import timezone
 
     from channels_app.services import csat_survey_send
@@ -196,19 +197,21 @@ def surveys_sent_after_resolving(conversation, operator) -> None:
     from inbox.services import conversation_resolve
 
     conversation_resolve(conversation=conversation, resolved_by=operator)
-    CsatSurvey.objects.filter(conversation=conversation).update(due_at=timezone.now())
+    CsatSurvey.objects.filter(conversation=conversation).update(
+        due_at=timezone.now(), **({"kind": kind} if kind else {})
+    )
     for survey_id in csat.csat_surveys_queue_due():
         csat_survey_send(survey_id=survey_id)
 
 
-def survey_sent(*, conversation, operator, reply: str = "All sorted!"):
-    """The operator replies and resolves; the survey falls due and the worker sends it.
-    Returns the conversation's survey as it then is."""
+def survey_sent(*, conversation, operator, reply: str = "All sorted!", kind: str = ""):
+    """The operator replies and resolves; the survey (of `kind`, if given) falls due and
+    the worker sends it. Returns the conversation's survey as it then is."""
     from inbox.models import CsatSurvey
     from inbox.services import message_reply
 
     message_reply(conversation=conversation, author=operator, body=reply)
-    surveys_sent_after_resolving(conversation, operator)
+    surveys_sent_after_resolving(conversation, operator, kind=kind)
     return CsatSurvey.objects.get(conversation=conversation)
 
 

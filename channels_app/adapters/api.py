@@ -145,6 +145,7 @@ class ApiAdapter(ChannelAdapter):
                 "event": "csat.survey",
                 "conversation_id": survey.conversation_id,
                 "recipient": {"id": survey.recipient_address},
+                "kind": survey.kind,
                 "question": survey.question,
                 "survey_url": survey.url,
                 "ratings": [

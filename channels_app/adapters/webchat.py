@@ -12,6 +12,7 @@ from django.utils.translation import gettext
 from channels_app.adapters.base import ChannelAdapter
 from channels_app.adapters.email import EmailAdapter
 from channels_app.adapters.payload import JsonObject
+from channels_app.adapters.survey_forms import question_as_shown
 from channels_app.contracts import (
     DeliveryFailed,
     DeliveryResult,
@@ -247,13 +248,15 @@ class WebchatAdapter(ChannelAdapter):
         )
 
     def send_survey(self, survey: OutboundSurvey) -> DeliveryResult:
-        """A rating card with five buttons; the answer comes back as a `rating` frame."""
+        """A rating card with a button per value of the scale; the answer comes back as a
+        `rating` frame."""
         self._push(
             survey.recipient_address,
             {
                 "type": "rating_request",
                 "survey": survey.survey_id,
-                "question": survey.question,
+                "kind": survey.kind,
+                "question": question_as_shown(survey),
                 "ratings": [
                     {"value": value, "label": label, "payload": survey.button_payloads[value]}
                     for value, label in sorted(survey.rating_labels.items())

@@ -40,7 +40,7 @@ from channels_app.contracts import DeliveryFailed, DeliveryResult, OutboundSurve
 from channels_app.http import http_client, request_may_have_arrived
 from channels_app.registry import adapter_for
 from channels_app.send_rate import send_rate_pause, send_slots_reserve
-from inbox import csat, csat_sending, platform_reports
+from inbox import csat, csat_sending, platform_reports, survey_kinds
 from inbox.csat_sending import SurveyToSend
 from inbox.models import CsatSurvey
 
@@ -289,12 +289,14 @@ def _outbound(item: SurveyToSend, *, customer_last_message_at: datetime | None) 
         recipient_address=conversation.recipient_address,
         question=item.question,
         url=item.url,
-        rating_labels=csat.rating_labels(item.language),
+        rating_labels=csat.rating_labels(item.language, kind=survey.kind),
         button_payloads={
-            rating: csat.csat_button_payload(survey, rating) for rating in csat.RATINGS
+            rating: csat.csat_button_payload(survey, rating)
+            for rating in survey_kinds.scale_of(survey.kind).values
         },
         customer_last_message_at=customer_last_message_at,
         language=item.language,
+        kind=survey.kind,
     )
 
 

@@ -176,8 +176,10 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
 
     async def _rating(self, frame: dict[str, Any]) -> None:
         rating, payload = frame.get("rating"), frame.get("payload")
-        if not isinstance(rating, int) or not 1 <= rating <= 5:
-            await self._error("invalid", "rating must be 1 to 5")
+        # The survey's own scale is checked where the answer is recorded; a number off it
+        # gets the customer a hint there.
+        if not isinstance(rating, int) or isinstance(rating, bool) or not 0 <= rating <= 10:
+            await self._error("invalid", "rating must be a whole number from 0 to 10")
             return
         if not isinstance(payload, str) or len(payload) > 200:
             await self._error("invalid", "a rating carries the payload of its rating_request")

@@ -53,7 +53,7 @@ class CsatReportQuerySerializer(ReportQuerySerializer):
     group_by = serializers.ChoiceField(choices=reports.GROUPINGS, default="operator")
 
 
-def _filters(data: dict) -> reports.ReportFilters:
+def report_filters(data: dict) -> reports.ReportFilters:
     end = data.get("to") or timezone.now()
     start = data.get("from") or end - DEFAULT_PERIOD
     if start >= end:
@@ -138,8 +138,8 @@ class ConversationReportSerializer(ReportPeriodSerializer):
     by_channel = ConversationReportRowSerializer(many=True)
 
 
-class CsatCsvRenderer(BaseRenderer):
-    """`?format=csv`: the report rows as a spreadsheet-friendly CSV file."""
+class ReportCsvRenderer(BaseRenderer):
+    """`?format=csv`: a report as a spreadsheet-friendly CSV file (an error as one too)."""
 
     media_type = "text/csv"
     format = "csv"
@@ -151,7 +151,18 @@ class CsatCsvRenderer(BaseRenderer):
         if not isinstance(data, dict) or "results" not in data:
             writer.writerow(["error", "detail"])
             writer.writerow([data.get("error", ""), data.get("detail", "")])
-            return buffer.getvalue().encode()
+        else:
+            self.write_report(writer, data)
+        return buffer.getvalue().encode()
+
+    def write_report(self, writer, data: dict) -> None:
+        raise NotImplementedError
+
+
+class CsatCsvRenderer(ReportCsvRenderer):
+    """The CSAT report's rows."""
+
+    def write_report(self, writer, data: dict) -> None:
         writer.writerow(
             [data["group_by"], "name", "surveys_sent", "responses", "response_rate",
              "csat_percent", "average_rating", "rated_1", "rated_2", "rated_3", "rated_4",
@@ -164,7 +175,6 @@ class CsatCsvRenderer(BaseRenderer):
                  row["average_rating"], *(row["distribution"][str(v)] for v in range(1, 6)),
                  row["wilson_lower_bound"], row["enough_responses"]]
             )  # fmt: skip
-        return buffer.getvalue().encode()
 
 
 class CsatReportApi(APIView):
@@ -186,7 +196,7 @@ class CsatReportApi(APIView):
     def get(self, request):
         query = CsatReportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        filters = _filters(query.validated_data)
+        filters = report_filters(query.validated_data)
         group_by = query.validated_data["group_by"]
         rows = reports.csat_report(group_by=group_by, filters=filters)
         response = Response(
@@ -225,7 +235,7 @@ class ConversationReportApi(APIView):
     def get(self, request):
         query = ReportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        filters = _filters(query.validated_data)
+        filters = report_filters(query.validated_data)
         return Response(
             {
                 "from": filters.start,

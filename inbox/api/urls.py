@@ -9,13 +9,20 @@ from inbox.api import (
     message_views,
     personal_views,
     report_views,
+    settings_views,
     sla_views,
+    survey_list_views,
+    survey_report_views,
     team_views,
     two_factor_views,
 )
 
 urlpatterns = [
     path("reports/csat/", report_views.CsatReportApi.as_view(), name="report-csat"),
+    path("reports/nps/", survey_report_views.NpsReportApi.as_view(), name="report-nps"),
+    path("reports/ces/", survey_report_views.CesReportApi.as_view(), name="report-ces"),
+    path("settings/nps/", settings_views.NpsSettingsApi.as_view(), name="settings-nps"),
+    path("surveys/", survey_list_views.SurveyListApi.as_view(), name="survey-list"),
     path(
         "reports/conversations/",
         report_views.ConversationReportApi.as_view(),

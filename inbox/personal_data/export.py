@@ -133,6 +133,7 @@ def _profile(customer: Customer) -> dict[str, Any]:
 def _survey(survey: CsatSurvey) -> dict[str, Any]:
     return {
         "id": survey.pk,
+        "kind": survey.kind,
         "conversation": survey.conversation_id,
         "channel": {"id": survey.channel_id, "kind": survey.channel.kind},
         "status": survey.status,

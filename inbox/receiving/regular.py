@@ -17,7 +17,7 @@ from customers import plain_sql
 from customers.models import Customer
 from customers.services import IdentityEvidence, customer_identify
 from customers.transactions import atomic_retrying_conflicts
-from inbox import csat, realtime
+from inbox import realtime, survey_answers
 from inbox.events import conversation_event_record
 from inbox.models import (
     Attachment,
@@ -199,7 +199,7 @@ def _conversation_for_inbound(
     latest = _latest_conversation(channel, customer, inbound)
     if latest is not None and latest.status != ConversationStatus.RESOLVED:
         return latest, False, False
-    if latest is not None and csat.csat_answer_from_message(
+    if latest is not None and survey_answers.csat_answer_from_message(
         conversation=latest, text=inbound.text, button_payload=inbound.button_payload
     ):
         return latest, False, True
@@ -268,7 +268,7 @@ def _conversation_for_threaded_inbound(
         return _conversation_open(channel, customer, inbound, now), True, False
     if conversation.status != ConversationStatus.RESOLVED:
         return conversation, False, False
-    if csat.csat_answer_from_message(
+    if survey_answers.csat_answer_from_message(
         conversation=conversation, text=inbound.text, button_payload=inbound.button_payload
     ):
         return conversation, False, True

@@ -111,22 +111,32 @@ def csat_page_filters_from(
     )
 
 
-@login_required
-@require_safe
-def csat_report_page(request: HttpRequest) -> HttpResponse:
+def report_page_filters(request: HttpRequest) -> tuple[CsatPageFilters, dict[str, Any]]:
+    """A report page's filters, and what its filter form shows; supervisors and admins only."""
     user = cast(User, request.user)
     if not user.sees_all_conversations:
         raise PermissionDenied("Only supervisors and admins see reports.")
     teams = selectors.inbox_teams_for(user=user)
     channels = selectors.inbox_channels_for(user=user)
     filters = csat_page_filters_from(request.GET, teams=teams, channels=channels)
-    rows = reports.csat_operator_ranking(filters=filters.report)
-    operator_names = {row["group"]["id"]: row["group"]["name"] for row in rows}
-    context = {
+    form = {
         "filters": filters,
         "periods": [(str(days), label) for days, label in PERIODS],
         "teams": teams,
         "channels": channels,
+        "query": filters.api_query(),
+    }
+    return filters, form
+
+
+@login_required
+@require_safe
+def csat_report_page(request: HttpRequest) -> HttpResponse:
+    filters, form = report_page_filters(request)
+    rows = reports.csat_operator_ranking(filters=filters.report)
+    operator_names = {row["group"]["id"]: row["group"]["name"] for row in rows}
+    context = {
+        **form,
         "rows": rows,
         "min_responses": reports.MIN_RESPONSES_TO_JUDGE,
         "trend": reports.csat_weekly_trend(filters=filters.report),

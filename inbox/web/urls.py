@@ -1,7 +1,14 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from inbox.web import reports_views, settings_views, sign_in_views, two_factor_views, views
+from inbox.web import (
+    reports_views,
+    settings_views,
+    sign_in_views,
+    survey_reports_views,
+    two_factor_views,
+    views,
+)
 
 urlpatterns = [
     path("login/", sign_in_views.PasswordStepView.as_view(), name="login"),
@@ -12,6 +19,7 @@ urlpatterns = [
     path("inbox/list/", views.inbox_list_fragment, name="inbox-list"),
     path("inbox/counts/", views.inbox_counts, name="inbox-counts"),
     path("reports/csat/", reports_views.csat_report_page, name="csat-report"),
+    path("reports/surveys/", survey_reports_views.survey_report_page, name="survey-report"),
     path("settings/", settings_views.settings_page, name="settings"),
     path("settings/two-factor/", two_factor_views.two_factor_settings, name="two-factor-settings"),
     path(

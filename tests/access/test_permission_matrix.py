@@ -51,9 +51,13 @@ API_MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("/api/v1/sla-policies/{sla_policy_id}/", "PUT"): (200, 403, 403, 403, 401),
     ("/api/v1/sla-policies/{sla_policy_id}/", "PATCH"): (200, 403, 403, 403, 401),
     ("/api/v1/sla-policies/{sla_policy_id}/", "DELETE"): (204, 403, 403, 403, 401),
+    ("/api/v1/settings/nps/", "GET"): (200, 403, 403, 403, 401),
+    ("/api/v1/settings/nps/", "PATCH"): (200, 403, 403, 403, 401),
     # Supervisors and admins: reports, labels' changes, a customer's export.
     ("/api/v1/reports/conversations/", "GET"): (200, 200, 403, 403, 401),
     ("/api/v1/reports/csat/", "GET"): (200, 200, 403, 403, 401),
+    ("/api/v1/reports/nps/", "GET"): (200, 200, 403, 403, 401),
+    ("/api/v1/reports/ces/", "GET"): (200, 200, 403, 403, 401),
     ("/api/v1/labels/", "POST"): (201, 201, 403, 403, 401),
     ("/api/v1/labels/{label_id}/", "PATCH"): (200, 200, 403, 403, 401),
     ("/api/v1/labels/{label_id}/", "DELETE"): (204, 204, 403, 403, 401),
@@ -86,6 +90,7 @@ API_MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     # Every signed-in user: lists (bounded to what each sees), the directory, oneself.
     ("/api/v1/conversations/", "GET"): (200, 200, 200, 200, 401),
     ("/api/v1/customers/", "GET"): (200, 200, 200, 200, 401),
+    ("/api/v1/surveys/", "GET"): (200, 200, 200, 200, 401),
     ("/api/v1/labels/", "GET"): (200, 200, 200, 200, 401),
     ("/api/v1/labels/{label_id}/", "GET"): (200, 200, 200, 200, 401),
     ("/api/v1/operators/", "GET"): (200, 200, 200, 200, 401),
@@ -156,6 +161,7 @@ BODIES: dict[tuple[str, str], dict] = {
     },
     ("/api/v1/operators/{operator_id}/", "PATCH"): {"first_name": "Renamed"},
     ("/api/v1/operators/me/", "PATCH"): {"language": "ru"},
+    ("/api/v1/settings/nps/", "PATCH"): {"interval_days": 60},
     ("/api/v1/teams/", "POST"): {"name": "matrix-new"},
     ("/api/v1/teams/{team_id}/", "PUT"): {"name": "matrix-put"},
     ("/api/v1/teams/{team_id}/", "PATCH"): {"name": "matrix-renamed"},
@@ -210,6 +216,7 @@ PAGE_MATRIX: dict[str, tuple[int, int, int, int, int]] = {
     "/inbox/presence/": (200, 200, 200, 200, 302),
     "/inbox/conversations/{conversation_id}/": (200, 200, 200, 404, 302),
     "/reports/csat/": (200, 200, 403, 403, 302),
+    "/reports/surveys/": (200, 200, 403, 403, 302),
     "/settings/": (200, 200, 200, 200, 302),
     # Signed in already: on to the inbox.
     "/login/": (302, 302, 302, 302, 200),

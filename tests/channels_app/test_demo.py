@@ -72,8 +72,9 @@ def test_a_demo_operator_works_in_a_time_zone_of_her_own(client):
     assert anna.time_zone == "Europe/Moscow"
     assert 'data-time-zone="Europe/Moscow"' in page
     # The resolved conversation's event lines are worded for whoever reads them.
+    resolved = Conversation.objects.get(status="resolved", channel__name="Demo API")
     events = client.get(
-        f"/api/v1/conversations/{Conversation.objects.get(status='resolved').pk}/events/",
+        f"/api/v1/conversations/{resolved.pk}/events/",
         HTTP_ACCEPT_LANGUAGE="pl",
     ).json()["results"]
     assert "Ben Okafor: rozwiązano rozmowę" in [event["text"] for event in events]
@@ -204,3 +205,15 @@ def test_the_demo_shows_a_calendar_a_policy_and_conversations_near_and_past_due(
     assert jonas.first_response_due_at - timezone.now() < timedelta(minutes=10)
     assert olga.first_response_breached
     assert Conversation.objects.filter(first_response_breached=True).count() == 1
+
+
+def test_the_demo_has_ces_and_nps_answers_for_the_reports(client):
+    seed_demo()
+    seed_demo()
+
+    client.login(username="supervisor", password=DEMO_PASSWORD)
+    nps = client.get("/api/v1/reports/nps/").json()["overall"]
+    ces = client.get("/api/v1/reports/ces/").json()["overall"]
+    assert (nps["responses"], nps["promoters"], nps["passives"], nps["detractors"]) == (4, 2, 1, 1)
+    assert nps["nps"] == 25.0
+    assert (ces["responses"], ces["average"], ces["easy_percent"]) == (4, 5.25, 75.0)

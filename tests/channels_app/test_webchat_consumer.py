@@ -522,7 +522,7 @@ async def test_a_flood_is_refused_past_twenty_messages_in_ten_seconds(webchat):
 
 
 @sync_to_async
-def resolve_and_send_survey(conversation_id: int, operator) -> None:
+def resolve_and_send_survey(conversation_id: int, operator, kind: str = "csat") -> None:
     from datetime import timedelta
 
     from django.utils import timezone
@@ -535,7 +535,7 @@ def resolve_and_send_survey(conversation_id: int, operator) -> None:
     conversation = Conversation.objects.get(pk=conversation_id)
     message_reply(conversation=conversation, author=operator, body="Fixed it for you.")
     conversation_resolve(conversation=conversation, resolved_by=operator)
-    CsatSurvey.objects.update(due_at=timezone.now() - timedelta(seconds=1))
+    CsatSurvey.objects.update(due_at=timezone.now() - timedelta(seconds=1), kind=kind)
     for survey_id in csat.csat_surveys_queue_due():
         csat_survey_send(survey_id=survey_id)
 
@@ -580,6 +580,44 @@ async def test_a_rating_card_is_in_the_visitors_language(webchat, operator):
     assert [rating["label"] for rating in card["ratings"]] == [
         "Bardzo źle", "Źle", "Przeciętnie", "Dobrze", "Doskonale",
     ]  # fmt: skip
+    await widget.disconnect()
+
+
+async def test_an_nps_card_holds_zero_to_ten_and_zero_answers_it(webchat, operator):
+    from inbox.models import CsatSurvey, SurveyStatus
+
+    widget, _ = await visitor(webchat)
+    echo = await write(widget, "Broken zipper")
+    conversation_id = await sync_to_async(
+        lambda: Message.objects.get(pk=echo["message"]["id"]).conversation_id
+    )()
+
+    await resolve_and_send_survey(conversation_id, operator, kind="nps")
+
+    card = await next_frame(widget, "rating_request")
+    assert card["kind"] == "nps"
+    assert [rating["value"] for rating in card["ratings"]] == list(range(11))
+    assert "0 = not at all likely, 10 = extremely likely" in card["question"]
+    zero = card["ratings"][0]
+    await widget.send_json_to(
+        {"type": "rating", "survey": card["survey"], "rating": 0, "payload": zero["payload"]}
+    )
+    await next_frame(widget, "message")
+
+    survey = await sync_to_async(CsatSurvey.objects.get)(conversation_id=conversation_id)
+    assert (survey.status, survey.rating) == (SurveyStatus.ANSWERED, 0)
+    await widget.disconnect()
+
+
+@pytest.mark.parametrize("rating", [11, -1, True, "5"])
+async def test_a_rating_off_every_scale_is_refused_by_the_widget_socket(webchat, rating):
+    widget, _ = await visitor(webchat)
+
+    await widget.send_json_to({"type": "rating", "survey": 1, "rating": rating, "payload": "x"})
+
+    error = await next_frame(widget, "error")
+    assert error["message"] == "rating must be a whole number from 0 to 10"
+    assert await stored_messages(webchat) == []
     await widget.disconnect()
 
 

@@ -290,22 +290,26 @@ def test_credit_stays_with_the_operator_assigned_at_resolve(conversation, operat
     assert (survey.operator, survey.last_replier) == (operator, operator)
 
 
-def seed_report(channel, operators_and_ratings):
+def seed_report(channel, operators_and_ratings, *, kind: str = "csat", sent_days_ago: int = 1):
+    """Surveys of `kind` sent `sent_days_ago`; a rating of None: sent, not answered."""
     now = timezone.now()
     for operator, ratings in operators_and_ratings:
         for rating in ratings:
             conversation = ConversationFactory(channel=channel, customer=CustomerFactory())
             CsatSurvey.objects.create(
+                kind=kind,
                 conversation=conversation,
                 customer=conversation.customer,
                 channel=channel,
                 operator=operator,
                 token=f"t-{conversation.pk}",
                 due_at=now,
-                status=SurveyStatus.ANSWERED if rating else SurveyStatus.SENT,
-                sent_at=now - timedelta(days=1),
+                status=SurveyStatus.SENT if rating is None else SurveyStatus.ANSWERED,
+                sent_at=now - timedelta(days=sent_days_ago),
                 rating=rating,
-                answered_at=now - timedelta(hours=20) if rating else None,
+                answered_at=None
+                if rating is None
+                else now - timedelta(hours=24 * sent_days_ago - 4),
             )
 
 

@@ -134,7 +134,9 @@ def test_the_export_holds_everything_kept_about_the_customer(supervisor_client, 
     assert bodies == ["My order 1234", "Still late"]
     [file] = exported[conversation.pk]["messages"][0]["attachments"]
     assert file["filename"] == "passport.txt" and file["url"]
-    assert [(s["rating"], s["comment"]) for s in document["surveys"]] == [(2, "Maria is unhappy")]
+    assert [(s["kind"], s["rating"], s["comment"]) for s in document["surveys"]] == [
+        ("csat", 2, "Maria is unhappy")
+    ]
     assert [(m["survivor"], m["merged"]) for m in document["merges"]] == [
         (customer.pk, duplicate.pk)
     ]

@@ -21,6 +21,7 @@ from channels_app.adapters.email.addressing import (
     reply_address,
 )
 from channels_app.adapters.email.smtp_answers import MailAnswerLost
+from channels_app.adapters.survey_forms import names_every_value, question_as_shown
 from channels_app.contracts import DeliveryFailed, DeliveryResult, OutboundMessage, OutboundSurvey
 from channels_app.mail.parsing import OWN_MESSAGE_HEADER
 
@@ -55,18 +56,28 @@ def message_send(channel: "Channel", outbound: OutboundMessage) -> DeliveryResul
 
 
 def survey_send(channel: "Channel", survey: OutboundSurvey) -> DeliveryResult:
+    """The question with a link per value of the scale, in one row; a link opens the survey
+    page with that value chosen (opening it records nothing: mail scanners follow links)."""
+    question = question_as_shown(survey)
     links = [
         (rating, label, f"{survey.url}?rating={rating}")
         for rating, label in sorted(survey.rating_labels.items())
     ]
-    text = "\n".join([survey.question, "", *(f"{label}: {url}" for _, label, url in links)])
+    if names_every_value(survey):
+        text_lines = [f"{label}: {url}" for _, label, url in links]
+        titles = [f"{rating} · {label}" for rating, label, _ in links]
+    else:
+        text_lines = [f"{rating}: {url}" for rating, _, url in links]
+        titles = [str(rating) for rating, _, _ in links]
+    text = "\n".join([question, "", *text_lines])
     buttons = "".join(
         f'<a href="{html.escape(url)}" style="display:inline-block;margin:4px;padding:8px 12px;'
         f'border:1px solid #d1d5db;border-radius:6px;text-decoration:none;color:#111827">'
-        f"{rating} · {html.escape(label)}</a>"
-        for rating, label, url in links
+        f"{html.escape(title)}</a>"
+        for title, (_, _, url) in zip(titles, links, strict=True)
     )
-    body_html = f"<p>{html.escape(survey.question)}</p><p>{buttons}</p>"
+    question_html = "<br>".join(html.escape(line) for line in question.splitlines())
+    body_html = f"<p>{question_html}</p><p>{buttons}</p>"
     domain = channel_address(channel).partition("@")[2]
     mail = EmailMultiAlternatives(
         subject=channel.csat.get("email_subject") or gettext("How did we do?"),

@@ -12,6 +12,7 @@ from django.core.files.storage import default_storage
 from channels_app.adapters.base import send_in_parts
 from channels_app.adapters.meta.messaging_inbound import OWN_METADATA_PREFIX
 from channels_app.adapters.meta.send_api import SendApi, window_closed_reason
+from channels_app.adapters.survey_forms import choice_titles, question_as_shown
 from channels_app.contracts import (
     DeliveryFailed,
     DeliveryResult,
@@ -81,24 +82,21 @@ def message_send(
 
 
 def survey_send(api: SendApi, survey: OutboundSurvey) -> DeliveryResult:
-    """The question with a quick reply per rating; the tapped one comes back as the
-    message's `quick_reply.payload`."""
+    """The question with a quick reply per value of the scale (up to 13 are allowed, so
+    0-10 fits); the tapped one comes back as the message's `quick_reply.payload`."""
     fields = messaging_fields(
         survey.customer_last_message_at, platform=api.platform, may_use_human_agent_tag=False
     )
+    titles = choice_titles(survey, max_length=MAX_QUICK_REPLY_TITLE)
     quick_replies = [
-        {
-            "content_type": "text",
-            "title": f"{rating} - {label}"[:MAX_QUICK_REPLY_TITLE],
-            "payload": survey.button_payloads[rating],
-        }
-        for rating, label in sorted(survey.rating_labels.items(), reverse=True)
+        {"content_type": "text", "title": titles[rating], "payload": survey.button_payloads[rating]}
+        for rating in sorted(survey.rating_labels, reverse=True)
     ]
     payload = {
         "recipient": {"id": survey.recipient_address},
         **fields,
         "message": {
-            "text": survey.question[:640],
+            "text": question_as_shown(survey)[:640],
             "quick_replies": quick_replies,
             "metadata": f"{OWN_METADATA_PREFIX}survey:{survey.survey_id}",
         },

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 from django.conf import settings
-from django.utils.translation import gettext
 
+from channels_app.adapters.survey_forms import question_with_scale, rows_of
 from channels_app.adapters.telegram.bot_api import BotApi
 from channels_app.adapters.telegram.inbound import (
     CALLBACK_EXTERNAL_ID_PREFIX,
@@ -41,6 +41,8 @@ CALLBACK_ANSWER_TIMEOUT_SECONDS = 3.0
 # When a later part of a multi-part reply is throttled, wait this long at most in place
 # rather than failing the whole reply (a retry would send the earlier parts again).
 MAX_INLINE_WAIT_SECONDS = 5.0
+# Survey buttons in one keyboard row: narrow enough for a phone, so 0-10 takes two rows.
+KEYBOARD_ROW_LENGTH = 7
 
 _sleep = time.sleep
 
@@ -81,24 +83,17 @@ def message_send(bot: BotApi, outbound: OutboundMessage) -> DeliveryResult:
 
 
 def survey_send(bot: BotApi, survey: OutboundSurvey) -> DeliveryResult:
-    """The question with an inline keyboard of the five ratings; a press comes back as a
-    callback_query carrying the rating's payload."""
+    """The question with an inline keyboard of the scale (one row up to seven values, so
+    0-10 in two); a press comes back as a callback_query carrying the value's payload."""
     keyboard = [
-        [
-            {"text": str(rating), "callback_data": survey.button_payloads[rating]}
-            for rating in sorted(survey.rating_labels)
-        ]
+        [{"text": str(rating), "callback_data": survey.button_payloads[rating]} for rating in row]
+        for row in rows_of(sorted(survey.rating_labels), max_per_row=KEYBOARD_ROW_LENGTH)
     ]
     result = bot.call(
         "sendMessage",
         {
             "chat_id": survey.recipient_address,
-            "text": gettext("%(question)s\n1 = %(worst)s, 5 = %(best)s")
-            % {
-                "question": survey.question,
-                "worst": survey.rating_labels[1].lower(),
-                "best": survey.rating_labels[5].lower(),
-            },
+            "text": question_with_scale(survey),
             "reply_markup": {"inline_keyboard": keyboard},
         },
     )

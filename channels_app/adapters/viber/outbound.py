@@ -3,8 +3,7 @@ text, then each file by a signed, expiring link to our stored copy)."""
 
 from typing import Any
 
-from django.utils.translation import gettext
-
+from channels_app.adapters.survey_forms import question_with_scale
 from channels_app.adapters.viber.viber_api import ViberApi
 from channels_app.contracts import (
     DeliveryFailed,
@@ -23,6 +22,8 @@ MAX_FILE_NAME_LENGTH = 256
 PICTURE_CONTENT_TYPES = frozenset({"image/jpeg", "image/png", "image/gif"})
 # The keyboard needs a Viber app that speaks API version 3 or later.
 KEYBOARD_MIN_API_VERSION = 3
+# A keyboard is a grid six columns wide; each survey button takes one.
+KEYBOARD_COLUMNS = 6
 
 
 def message_send(api: ViberApi, outbound: OutboundMessage) -> DeliveryResult:
@@ -58,8 +59,9 @@ def message_send(api: ViberApi, outbound: OutboundMessage) -> DeliveryResult:
 
 
 def survey_send(api: ViberApi, survey: OutboundSurvey) -> DeliveryResult:
-    """The question with a keyboard of the five ratings; a press answers with the rating's
-    payload as its text. A typed number counts too (see inbox.csat)."""
+    """The question with a keyboard of the scale's values, six to a row (Viber's keyboard
+    grid); a press answers with the value's payload as its text. A typed number counts too
+    (see inbox.survey_answers)."""
     buttons = [
         {
             "Columns": 1,
@@ -73,11 +75,7 @@ def survey_send(api: ViberApi, survey: OutboundSurvey) -> DeliveryResult:
         }
         for rating in sorted(survey.rating_labels)
     ]
-    text = gettext("%(question)s\n1 = %(worst)s, 5 = %(best)s") % {
-        "question": survey.question,
-        "worst": survey.rating_labels[1].lower(),
-        "best": survey.rating_labels[5].lower(),
-    }
+    text = question_with_scale(survey)
     answer = api.call(
         "send_message",
         {
@@ -88,8 +86,8 @@ def survey_send(api: ViberApi, survey: OutboundSurvey) -> DeliveryResult:
             "keyboard": {
                 "Type": "keyboard",
                 "DefaultHeight": False,
-                "ButtonsGroupColumns": 5,
-                "ButtonsGroupRows": 1,
+                "ButtonsGroupColumns": min(len(buttons), KEYBOARD_COLUMNS),
+                "ButtonsGroupRows": -(-len(buttons) // KEYBOARD_COLUMNS),
                 "Buttons": buttons,
             },
         },

@@ -1,5 +1,5 @@
-"""CSAT surveys on VK: the five ratings as the best keyboard the customer's app shows,
-and a press on a callback button acknowledged.
+"""Surveys on VK: the scale's values as the best keyboard the customer's app shows, and a
+press on a callback button acknowledged.
 
 What a customer's VK app can show comes with each of their messages (`client_info`), kept
 on their VK identity (without it the survey goes with text buttons, which every app with
@@ -9,13 +9,14 @@ keyboards shows):
   the customer the thanks and sends no message of theirs;
 - text buttons: a press is the customer's message "4" carrying the rating's payload;
 - no keyboard at all: the question asks for a number, which counts as the answer too.
+A keyboard in the message holds at most 10 buttons: a longer scale (NPS: 0-10) goes with
+text buttons.
 """
 
 import json
 import logging
 
-from django.utils.translation import gettext
-
+from channels_app.adapters.survey_forms import question_with_scale, reply_with_a_number, rows_of
 from channels_app.adapters.vk.inbound import (
     CALLBACK_BUTTONS,
     EVENT_EXTERNAL_ID_PREFIX,
@@ -38,6 +39,9 @@ from inbox import csat
 
 logger = logging.getLogger(__name__)
 
+# VK's keyboards: at most 5 buttons a row, and 10 in all in a keyboard inside a message.
+KEYBOARD_ROW_LENGTH = 5
+MAX_INLINE_BUTTONS = 10
 EVENT_ANSWER_TIMEOUT_SECONDS = 3.0
 
 
@@ -45,17 +49,15 @@ def survey_send(api: VkApi, survey: OutboundSurvey) -> DeliveryResult:
     capability = keyboard_capability(
         identity_client_info(kind=KIND, value=survey.recipient_address)
     )
-    text = gettext("%(question)s\n1 = %(worst)s, 5 = %(best)s") % {
-        "question": survey.question,
-        "worst": survey.rating_labels[1].lower(),
-        "best": survey.rating_labels[5].lower(),
-    }
+    if capability == CALLBACK_BUTTONS and len(survey.rating_labels) > MAX_INLINE_BUTTONS:
+        capability = TEXT_KEYBOARD
+    text = question_with_scale(survey)
     params = {
         "peer_id": survey.recipient_address,
         "random_id": named_random_id(key=random_id_key(api), name=f"survey:{survey.url}"),
     }
     if capability == NO_KEYBOARD:
-        params["message"] = "\n".join([text, gettext("Reply with a number from 1 to 5.")])
+        params["message"] = "\n".join([text, reply_with_a_number(survey)])
     else:
         params["message"] = text
         params["keyboard"] = json.dumps(_keyboard(survey, capability), ensure_ascii=False)
@@ -66,19 +68,24 @@ def survey_send(api: VkApi, survey: OutboundSurvey) -> DeliveryResult:
 
 def _keyboard(survey: OutboundSurvey, capability: str) -> dict:
     action_type = "callback" if capability == CALLBACK_BUTTONS else "text"
-    buttons = [
-        {
-            "action": {
-                "type": action_type,
-                "label": str(rating),
-                "payload": button_payload_json(survey.button_payloads[rating], label=str(rating)),
+    rows = [
+        [
+            {
+                "action": {
+                    "type": action_type,
+                    "label": str(rating),
+                    "payload": button_payload_json(
+                        survey.button_payloads[rating], label=str(rating)
+                    ),
+                }
             }
-        }
-        for rating in sorted(survey.rating_labels)
+            for rating in row
+        ]
+        for row in rows_of(sorted(survey.rating_labels), max_per_row=KEYBOARD_ROW_LENGTH)
     ]
     if capability == TEXT_KEYBOARD:
-        return {"one_time": True, "buttons": [buttons]}
-    return {"inline": True, "buttons": [buttons]}
+        return {"one_time": True, "buttons": rows}
+    return {"inline": True, "buttons": rows}
 
 
 def button_presses_answer(api: VkApi, events: list[InboundEvent]) -> None:

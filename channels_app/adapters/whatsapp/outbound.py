@@ -8,6 +8,11 @@ from typing import Any
 from django.utils.translation import gettext
 
 from channels_app.adapters.base import send_in_parts
+from channels_app.adapters.survey_forms import (
+    choice_titles,
+    question_with_scale,
+    reply_with_a_number,
+)
 from channels_app.adapters.whatsapp.graph_api import WINDOW_CLOSED_REASON, GraphApi
 from channels_app.adapters.whatsapp.setup import is_http_url
 from channels_app.contracts import (
@@ -24,6 +29,12 @@ CUSTOMER_SERVICE_WINDOW = timedelta(hours=24)
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
 MAX_TEMPLATE_PARAMETER_LENGTH = 1024
+# Interactive messages: a list holds at most 10 rows in all; a row's and a section's
+# title 24 characters, a button's text 20, the body 1024.
+MAX_LIST_ROWS = 10
+MAX_ROW_TITLE_LENGTH = 24
+MAX_BUTTON_TEXT_LENGTH = 20
+MAX_INTERACTIVE_BODY_LENGTH = 1024
 
 CAPTIONED_MEDIA_TYPES = frozenset({"image", "video", "document"})
 
@@ -49,27 +60,52 @@ def message_send(graph: GraphApi, outbound: OutboundMessage) -> DeliveryResult:
 
 
 def survey_send(graph: GraphApi, survey: OutboundSurvey) -> DeliveryResult:
-    """The CSAT question as an interactive list of the five ratings; the chosen row
-    comes back as a list_reply whose id is the rating's button payload."""
+    """The question as an interactive list of the scale's values; the chosen row comes back
+    as a list_reply whose id is the value's button payload. A scale longer than a list
+    holds (NPS: 0-10) goes as a button to the survey page, with a typed number taken too."""
     if not _is_window_open(survey.customer_last_message_at):
         raise DeliveryFailed(WINDOW_CLOSED_REASON, is_retryable=False)
+    if len(survey.rating_labels) > MAX_LIST_ROWS:
+        return DeliveryResult(external_id=graph.post_message(_survey_page_button(survey)))
+    titles = choice_titles(survey, max_length=MAX_ROW_TITLE_LENGTH)
     rows = [
-        {"id": survey.button_payloads[rating], "title": f"{rating} - {label}"[:24]}
-        for rating, label in sorted(survey.rating_labels.items(), reverse=True)
+        {"id": survey.button_payloads[rating], "title": titles[rating]}
+        for rating in sorted(survey.rating_labels, reverse=True)
     ]
     payload = {
         **_addressed(survey.recipient_address),
         "type": "interactive",
         "interactive": {
             "type": "list",
-            "body": {"text": survey.question[:1024]},
+            "body": {"text": survey.question[:MAX_INTERACTIVE_BODY_LENGTH]},
             "action": {
-                "button": gettext("Rate us")[:20],
-                "sections": [{"title": gettext("Your rating")[:24], "rows": rows}],
+                "button": gettext("Rate us")[:MAX_BUTTON_TEXT_LENGTH],
+                "sections": [
+                    {"title": gettext("Your rating")[:MAX_ROW_TITLE_LENGTH], "rows": rows}
+                ],
             },
         },
     }
     return DeliveryResult(external_id=graph.post_message(payload))
+
+
+def _survey_page_button(survey: OutboundSurvey) -> dict[str, Any]:
+    body = "\n".join([question_with_scale(survey), reply_with_a_number(survey)])
+    return {
+        **_addressed(survey.recipient_address),
+        "type": "interactive",
+        "interactive": {
+            "type": "cta_url",
+            "body": {"text": body[:MAX_INTERACTIVE_BODY_LENGTH]},
+            "action": {
+                "name": "cta_url",
+                "parameters": {
+                    "display_text": gettext("Answer")[:MAX_BUTTON_TEXT_LENGTH],
+                    "url": survey.url,
+                },
+            },
+        },
+    }
 
 
 def _is_window_open(customer_last_message_at: datetime | None) -> bool:

@@ -134,6 +134,32 @@ def test_a_reply_whose_headers_cannot_be_built_fails_with_the_reason(
     assert smtp_sink.mails == []
 
 
+def test_an_nps_survey_mails_the_eleven_values_in_one_row_with_their_ends(email_channel, smtp_sink):
+    from channels_app.contracts import OutboundSurvey
+
+    labels = {value: str(value) for value in range(11)}
+    labels.update({0: "Not at all likely", 10: "Extremely likely"})
+    EmailAdapter(email_channel).send_survey(
+        OutboundSurvey(
+            survey_id=8,
+            conversation_id=1,
+            recipient_address="maria@example.com",
+            question="How likely are you to recommend us?",
+            url="http://testserver/survey/tok/",
+            rating_labels=labels,
+            button_payloads={},
+            kind="nps",
+        )
+    )
+
+    sent = smtp_sink.mails[0].message
+    html = sent.get_body(("html",)).get_content()
+    plain = sent.get_body(("plain",)).get_content()
+    assert all(f"http://testserver/survey/tok/?rating={value}" in html for value in range(11))
+    assert "0 = not at all likely, 10 = extremely likely" in plain
+    assert "10: http://testserver/survey/tok/?rating=10" in plain
+
+
 def test_a_survey_skips_only_the_address_that_bounced(email_channel, operator, smtp_sink):
     from inbox.models import CsatSurvey, SurveyStatus
     from tests.inbox.test_csat import make_due, send_due

@@ -288,3 +288,35 @@ def test_a_typed_number_answers_the_survey_too(
     post_payload(client, messenger_channel, typed)
 
     assert CsatSurvey.objects.get().rating == 2
+
+
+def test_an_nps_survey_is_eleven_quick_replies_and_a_typed_number_off_the_scale_gets_a_hint(
+    client, messenger_channel, operator, send_api, frozen_now, django_capture_on_commit_callbacks
+):
+    from inbox.models import CsatSurvey
+
+    conversation = customer_wrote(client, messenger_channel, at=NOW - timedelta(hours=1))
+    deliver(reply_to(conversation, operator, "Done!"))
+
+    surveys_sent_after_resolving(conversation, operator, kind="nps")
+
+    quick_replies = send_api.sent_messages[-1]["message"]["quick_replies"]
+    assert len(quick_replies) == 11 <= 13
+    assert [item["title"] for item in quick_replies] == [str(value) for value in range(10, -1, -1)]
+    assert (
+        "0 = not at all likely, 10 = extremely likely"
+        in send_api.sent_messages[-1]["message"]["text"]
+    )
+    typed = fixture_json("text")
+    first_item(typed)["message"].update(mid="m_typed", text="12")
+    with django_capture_on_commit_callbacks(execute=True):
+        post_payload(client, messenger_channel, typed)
+
+    assert CsatSurvey.objects.get().rating is None
+    hint = Message.objects.filter(conversation=conversation, author=None, direction="out").get()
+    assert hint.body == "Please answer with a number from 0 to 10."
+    answer = fixture_json("quick_reply")
+    first_item(answer)["message"]["quick_reply"]["payload"] = quick_replies[1]["payload"]
+    post_payload(client, messenger_channel, answer)
+
+    assert CsatSurvey.objects.get().rating == 9

@@ -368,3 +368,38 @@ def test_a_csat_survey_is_an_inline_keyboard_whose_press_answers_it(
     [thanks] = fake_telegram.calls_to("editMessageText")
     assert thanks.params["message_id"] == 4242
     assert thanks.params["text"] == "Thank you for your feedback!"
+
+
+@pytest.mark.parametrize(
+    ("kind", "rows"),
+    [
+        ("ces", [["1", "2", "3", "4", "5", "6", "7"]]),
+        ("nps", [["0", "1", "2", "3", "4", "5"], ["6", "7", "8", "9", "10"]]),
+    ],
+)
+def test_ces_is_one_row_of_seven_and_nps_two_rows_whose_press_answers(
+    client, telegram_channel, fake_telegram, operator, kind, rows
+):
+    from inbox.models import CsatSurvey, SurveyStatus
+    from tests.helpers import survey_sent
+
+    post_update(client, telegram_channel, update_body("message_text"))
+    survey = survey_sent(
+        conversation=Message.objects.get().conversation, operator=operator, kind=kind
+    )
+
+    assert survey.status == SurveyStatus.SENT
+    [question] = [
+        call for call in fake_telegram.calls_to("sendMessage") if "reply_markup" in call.params
+    ]
+    keyboard = question.params["reply_markup"]["inline_keyboard"]
+    assert [[button["text"] for button in row] for row in keyboard] == rows
+    lowest, highest = rows[0][0], rows[-1][-1]
+    assert f"\n{lowest} = " in question.params["text"]
+    assert f", {highest} = " in question.params["text"]
+    press = update("callback_query")
+    press["callback_query"]["data"] = keyboard[0][0]["callback_data"]
+
+    post_update(client, telegram_channel, json.dumps(press).encode())
+
+    assert CsatSurvey.objects.get().rating == int(lowest)

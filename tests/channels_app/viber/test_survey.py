@@ -82,3 +82,30 @@ def test_a_message_soon_after_the_rating_is_kept_as_its_comment(
     assert (sent_survey.rating, sent_survey.comment) == (4, "Kurier był bardzo miły")
     # The rating does not reopen the conversation.
     assert Conversation.objects.get().status == "resolved"
+
+
+@pytest.mark.parametrize(
+    ("kind", "values", "question"),
+    [
+        ("ces", range(1, 8), "Jak łatwo było załatwić Twoją sprawę?"),
+        ("nps", range(0, 11), "Jak bardzo prawdopodobne jest, że polecisz nas"),
+    ],
+)
+def test_ces_and_nps_keyboards_hold_their_whole_scale_six_to_a_row(
+    client, viber_channel, fake_viber, operator, kind, values, question
+):
+    post_callback(client, viber_channel, callback_body("message_text"))
+    survey = survey_sent(conversation=Conversation.objects.get(), operator=operator, kind=kind)
+
+    [sent] = [call.payload for call in fake_viber.calls if "keyboard" in call.payload]
+    assert sent["text"].startswith(question)
+    buttons = sent["keyboard"]["Buttons"]
+    assert [button["Text"] for button in buttons] == [str(value) for value in values]
+    assert sent["keyboard"]["ButtonsGroupColumns"] <= 6
+    press = callback("message_button")
+    press["message"]["text"] = buttons[0]["ActionBody"]
+
+    post_callback(client, viber_channel, press)
+
+    survey.refresh_from_db()
+    assert (survey.kind, survey.rating) == (kind, values[0])

@@ -190,3 +190,38 @@ def test_a_message_soon_after_a_button_press_is_kept_as_the_ratings_comment(
 
     survey.refresh_from_db()
     assert (survey.rating, survey.comment) == (5, "Спасибо, всё быстро решили")
+
+
+def test_a_ces_survey_is_an_inline_keyboard_in_two_rows(
+    survey_sent_after, vk_channel, fake_vk, operator
+):
+    vk_channel.csat = {"kind": "ces"}
+    vk_channel.save()
+
+    survey_sent_after(vk_channel, operator, client_info=CALLBACK_APP)
+
+    question, keyboard = keyboard_of(fake_vk)
+    assert keyboard["inline"] is True
+    assert [[button["action"]["label"] for button in row] for row in keyboard["buttons"]] == [
+        ["1", "2", "3", "4"],
+        ["5", "6", "7"],
+    ]
+    assert question["message"].startswith("Насколько легко было решить ваш вопрос?")
+    assert "7 — очень легко" in question["message"]
+
+
+def test_an_nps_survey_too_long_for_an_inline_keyboard_goes_with_text_buttons(
+    client, vk_channel, fake_vk, operator, django_capture_on_commit_callbacks
+):
+    first = event("message_new_text")
+    first["object"]["client_info"] = CALLBACK_APP
+    with django_capture_on_commit_callbacks(execute=True):
+        post_event(client, vk_channel, first)
+    survey = survey_sent(conversation=Conversation.objects.get(), operator=operator, kind="nps")
+
+    _, keyboard = keyboard_of(fake_vk)
+    assert keyboard["one_time"] is True and "inline" not in keyboard
+    rows = [[button["action"]["label"] for button in row] for row in keyboard["buttons"]]
+    assert rows == [["0", "1", "2", "3"], ["4", "5", "6", "7"], ["8", "9", "10"]]
+    assert all(button["action"]["type"] == "text" for row in keyboard["buttons"] for button in row)
+    assert survey.status == SurveyStatus.SENT

@@ -391,3 +391,61 @@ def test_a_csat_survey_goes_out_as_a_list_and_the_chosen_row_answers_it(
     assert (survey.status, survey.rating) == (SurveyStatus.ANSWERED, 4)
     conversation.refresh_from_db()
     assert conversation.status == "resolved"
+
+
+def customer_wrote_and_was_helped(client, whatsapp_channel, operator) -> Conversation:
+    question = fixture_json("text")
+    first_message(question)["timestamp"] = str(int(timezone.now().timestamp()))
+    post_payload(client, whatsapp_channel, question)
+    return Conversation.objects.get()
+
+
+def test_a_ces_survey_is_a_list_of_seven_rows(client, whatsapp_channel, graph_api, operator):
+    from tests.helpers import survey_sent
+
+    conversation = customer_wrote_and_was_helped(client, whatsapp_channel, operator)
+    survey = survey_sent(conversation=conversation, operator=operator, kind="ces")
+
+    [sent] = [m for m in graph_api.sent_messages if m.get("type") == "interactive"]
+    assert sent["interactive"]["body"]["text"] == "How easy was it to get your issue solved?"
+    rows = sent["interactive"]["action"]["sections"][0]["rows"]
+    assert [row["title"] for row in rows][::6] == ["7 - Very easy", "1 - Very difficult"]
+    assert len(rows) == 7
+    payload = fixture_json("interactive_list_reply")
+    reply = first_message(payload)
+    reply["id"] = "wamid.ces-answer"
+    reply["interactive"]["list_reply"] = {"id": rows[0]["id"], "title": rows[0]["title"]}
+
+    post_payload(client, whatsapp_channel, payload)
+
+    survey.refresh_from_db()
+    assert (survey.kind, survey.rating) == ("ces", 7)
+
+
+def test_an_nps_survey_too_long_for_a_list_is_a_button_to_the_page_and_a_typed_answer(
+    client, whatsapp_channel, graph_api, operator
+):
+    from inbox import csat
+    from tests.helpers import survey_sent
+
+    conversation = customer_wrote_and_was_helped(client, whatsapp_channel, operator)
+    survey = survey_sent(conversation=conversation, operator=operator, kind="nps")
+
+    [sent] = [m for m in graph_api.sent_messages if m.get("type") == "interactive"]
+    interactive = sent["interactive"]
+    assert interactive["type"] == "cta_url"
+    assert interactive["action"]["parameters"] == {
+        "display_text": "Answer",
+        "url": csat.survey_url(survey),
+    }
+    assert interactive["body"]["text"].endswith("Reply with a number from 0 to 10.")
+    typed = fixture_json("text")
+    first_message(typed)["id"] = "wamid.nps-typed"
+    first_message(typed)["text"]["body"] = "10"
+
+    post_payload(client, whatsapp_channel, typed)
+
+    survey.refresh_from_db()
+    assert (survey.kind, survey.rating) == ("nps", 10)
+    conversation.refresh_from_db()
+    assert conversation.status == "resolved"

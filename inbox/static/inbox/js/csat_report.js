@@ -50,7 +50,9 @@ localizeTimes(document);
 new LiveConnection({
   url: `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/inbox/`,
   onEvent(event) {
-    if (event.type === "csat.low_rating" && event.survey) onLowRating(event.survey);
+    // CES and NPS answers have pages of their own.
+    const isCsat = event.survey && (event.survey.kind || "csat") === "csat";
+    if (event.type === "csat.low_rating" && isCsat) onLowRating(event.survey);
   },
   // Missed events while disconnected are in the database: a reload shows them.
   onReconnect() {},

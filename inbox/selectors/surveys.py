@@ -1,0 +1,37 @@
+"""Reads of surveys: those of the conversations the user may see (inbox.visibility)."""
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from inbox.models import CsatSurvey, User
+from inbox.visibility import channel_ids_visible_to
+
+
+@dataclass(frozen=True)
+class SurveyFilters:
+    kind: str | None = None
+    status: str | None = None
+    customer: int | None = None
+    conversation: int | None = None
+
+
+def surveys_for_user(*, user: User, filters: SurveyFilters) -> QuerySet[CsatSurvey]:
+    """Surveys of every kind, in the channels the user's conversations are in; one query
+    for a page, whatever its length."""
+    surveys = CsatSurvey.objects.all()
+    channel_ids = channel_ids_visible_to(user)
+    if channel_ids is not None:
+        surveys = surveys.filter(channel_id__in=channel_ids)
+    if filters.kind:
+        surveys = surveys.filter(kind=filters.kind)
+    if filters.status:
+        surveys = surveys.filter(status=filters.status)
+    if filters.customer is not None:
+        surveys = surveys.filter(customer_id=filters.customer)
+    if filters.conversation is not None:
+        surveys = surveys.filter(conversation_id=filters.conversation)
+    return surveys.only(
+        "id", "kind", "status", "rating", "comment", "conversation_id", "customer_id",
+        "operator_id", "channel_id", "sent_at", "answered_at",
+    )  # fmt: skip
