@@ -1,7 +1,7 @@
 """What crosses the boundary between channel adapters and the inbox. No Django here."""
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 DELIVER_MESSAGE_TASK = "channels_app.tasks.message_deliver"
@@ -245,10 +245,13 @@ class OutboundAttachment:
 @dataclass(frozen=True)
 class DeliveryProgress:
     """How much of a reply that goes out as several platform messages (long text, files)
-    was sent before a failure: the next try resumes after it instead of repeating it."""
+    was sent before a failure: the next try resumes after it instead of repeating it. The
+    platform's ids of the parts sent are kept: the first names the reply, the later ones
+    let a customer's reaction to any part find it."""
 
     parts_sent: int = 0
     first_external_id: str | None = None
+    later_external_ids: tuple[str, ...] = ()
 
     @classmethod
     def from_stored(cls, stored: object) -> "DeliveryProgress":
@@ -256,9 +259,28 @@ class DeliveryProgress:
             return cls()
         parts_sent = stored.get("parts_sent")
         first_external_id = stored.get("first_external_id")
+        later_external_ids = stored.get("later_external_ids")
         return cls(
             parts_sent=parts_sent if isinstance(parts_sent, int) and parts_sent > 0 else 0,
             first_external_id=first_external_id if isinstance(first_external_id, str) else None,
+            later_external_ids=tuple(
+                item for item in later_external_ids or () if isinstance(item, str) and item
+            )
+            if isinstance(later_external_ids, list)
+            else (),
+        )
+
+    def after_part(self, external_id: str | None) -> "DeliveryProgress":
+        """The progress once one more part went out under this platform id (None when the
+        platform gave none)."""
+        if self.first_external_id is None:
+            return replace(self, parts_sent=self.parts_sent + 1, first_external_id=external_id)
+        later = (*self.later_external_ids, external_id) if external_id else self.later_external_ids
+        return replace(self, parts_sent=self.parts_sent + 1, later_external_ids=later)
+
+    def result(self) -> "DeliveryResult":
+        return DeliveryResult(
+            external_id=self.first_external_id, later_external_ids=self.later_external_ids
         )
 
 
@@ -328,6 +350,8 @@ class OutboundSurvey:
 @dataclass(frozen=True)
 class DeliveryResult:
     external_id: str | None = None
+    # A reply sent as several platform messages: the ids of those after the first.
+    later_external_ids: tuple[str, ...] = ()
 
 
 class WebhookRejected(Exception):

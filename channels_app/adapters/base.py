@@ -215,10 +215,10 @@ def send_in_parts(
     """Send a reply that goes out as several platform messages, resuming after the parts
     an earlier try sent and recording, before each next part, how far it got; a failure
     after the first part says how far it got."""
-    first_id = already_sent.first_external_id
+    progress = already_sent
     for index in range(already_sent.parts_sent, len(parts)):
         if index > already_sent.parts_sent and record_progress is not None:
-            record_progress(DeliveryProgress(parts_sent=index, first_external_id=first_id))
+            record_progress(progress)
         try:
             message_id = send_part(parts[index])
         except DeliveryFailed as failure:
@@ -228,11 +228,11 @@ def send_in_parts(
                 f"sent {index} of {len(parts)} parts, then: {failure.reason}",
                 is_retryable=failure.is_retryable,
                 retry_after=failure.retry_after,
-                progress=DeliveryProgress(parts_sent=index, first_external_id=first_id),
+                progress=progress,
                 is_recipient_unreachable=failure.is_recipient_unreachable,
             ) from failure
-        first_id = first_id or message_id
-    return DeliveryResult(external_id=first_id)
+        progress = progress.after_part(message_id)
+    return progress.result()
 
 
 def hmac_sha256_hex(secret: str, body: bytes) -> str:

@@ -91,7 +91,10 @@ def message_deliver(*, message_id: int, attempt: int, max_attempts: int) -> floa
             return None
         return inbox_services.delivery_retry_delay(attempt=attempt, retry_after=failure.retry_after)
     inbox_services.message_record_delivery_attempt(
-        message_id=message.pk, claim=claim, external_id=result.external_id
+        message_id=message.pk,
+        claim=claim,
+        external_id=result.external_id,
+        later_external_ids=result.later_external_ids,
     )
     channel_note_secrets_accepted(channel=conversation.channel)
     return None

@@ -19,6 +19,7 @@ from inbox.delivery_states import (
     RESENDABLE,
     delivery_status_may_move,
 )
+from inbox.message_parts import message_id_of_part
 from inbox.models import (
     Message,
     MessageDirection,
@@ -98,6 +99,19 @@ def delivery_retry_ceiling() -> float:
     return deadline * 0.8
 
 
+def reply_of_part_locked(channel, external_id: str) -> Message | None:
+    """Our reply that went out as several platform messages, named by a later one."""
+    message_id = message_id_of_part(channel=channel, external_id=external_id)
+    if message_id is None:
+        return None
+    return (
+        Message.objects.select_for_update(of=("self",))
+        .select_related("author")
+        .filter(pk=message_id)
+        .first()
+    )
+
+
 def message_update_status(
     *, channel, external_id: str, status: str, error: str = "", is_own_bounce: bool = False
 ) -> Message | None:
@@ -111,7 +125,7 @@ def message_update_status(
             .select_related("author")
             .filter(channel=channel, external_id=external_id, direction=MessageDirection.OUTBOUND)
             .first()
-        )
+        ) or reply_of_part_locked(channel, external_id)
         if message is None:
             return None
         if message.status in AWAITING_SEND or not delivery_status_may_move(

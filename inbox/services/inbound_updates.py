@@ -16,6 +16,7 @@ from inbox.models import (
     MessageDirection,
 )
 from inbox.personal_data.erasure import stored_files_delete
+from inbox.services.delivery import reply_of_part_locked
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ def message_react_inbound(*, channel, external_id: str, emoji: str) -> Message |
             # "out" before "in": the customer reacts to our messages far more often.
             .order_by("-direction")
             .first()
-        )
+        ) or reply_of_part_locked(channel, external_id)
         if message is None:
             logger.info("reaction to a message channel %s does not know", channel.pk)
             return None

@@ -25,6 +25,7 @@ from django.utils import timezone
 from channels_app.contracts import DeliveryProgress
 from inbox import realtime
 from inbox.delivery_states import statuses_that_may_become
+from inbox.message_parts import message_parts_record
 from inbox.models import Message, MessageStatus
 from inbox.services.delivery import enqueue_delivery
 
@@ -76,6 +77,7 @@ def message_record_delivery_attempt(
     message_id: int,
     claim: uuid.UUID,
     external_id: str | None = None,
+    later_external_ids: tuple[str, ...] = (),
     error: str = "",
     is_final: bool = False,
     is_outcome_unknown: bool = False,
@@ -132,6 +134,14 @@ def message_record_delivery_attempt(
             )
             message.external_id = external_id_before
             message.save()
+        if progress is not None or later_external_ids:
+            message_parts_record(
+                message=message,
+                external_ids=(
+                    *(progress.later_external_ids if progress else ()),
+                    *later_external_ids,
+                ),
+            )
         message_with_relations = (
             Message.objects.select_related("author")
             .prefetch_related("attachments")

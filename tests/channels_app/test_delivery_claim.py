@@ -368,7 +368,12 @@ def test_a_resend_never_repeats_a_part_that_went_out(
     first, second, third = sent_before[0], sent_before[1], sent_before[-1]
     assert resent == [third]
     assert " ".join([first, second, third]).split() == body.split()
-    assert Message.objects.get(pk=reply.pk).status == MessageStatus.SENT
+    reply = Message.objects.get(pk=reply.pk)
+    assert reply.status == MessageStatus.SENT
+    # Every part's Telegram id is on record, those the failed try sent too: what the
+    # customer does to any of them finds the reply.
+    later_ids = list(reply.later_parts.values_list("external_id", flat=True))
+    assert len(set([reply.external_id, *later_ids])) == 3
 
 
 @pytest.mark.parametrize(

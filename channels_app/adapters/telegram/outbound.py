@@ -63,23 +63,18 @@ def message_send(bot: BotApi, outbound: OutboundMessage) -> DeliveryResult:
     if not parts:
         raise DeliveryFailed("the message has neither text nor attachments", is_retryable=False)
     # Parts an earlier try sent are not sent again.
-    first_external_id = outbound.already_sent.first_external_id
+    progress = outbound.already_sent
     for index in range(outbound.already_sent.parts_sent, len(parts)):
         if index > outbound.already_sent.parts_sent and outbound.record_progress is not None:
-            outbound.record_progress(
-                DeliveryProgress(parts_sent=index, first_external_id=first_external_id)
-            )
+            outbound.record_progress(progress)
         try:
             result = _call_part(bot, parts[index], is_first=index == 0)
         except DeliveryFailed as failure:
             if index == 0:
                 raise
-            raise _partly_sent(
-                failure, sent=index, count=len(parts), first_external_id=first_external_id
-            ) from failure
-        if index == 0:
-            first_external_id = _external_id(chat_id, result)
-    return DeliveryResult(external_id=first_external_id)
+            raise _partly_sent(failure, count=len(parts), progress=progress) from failure
+        progress = progress.after_part(_external_id(chat_id, result))
+    return progress.result()
 
 
 def survey_send(bot: BotApi, survey: OutboundSurvey) -> DeliveryResult:
@@ -207,14 +202,14 @@ def _text_chunks(text: str) -> Iterator[str]:
 
 
 def _partly_sent(
-    failure: DeliveryFailed, *, sent: int, count: int, first_external_id: str | None
+    failure: DeliveryFailed, *, count: int, progress: DeliveryProgress
 ) -> DeliveryFailed:
     return DeliveryFailed(
-        f"{failure.reason} (the reply went out in part: {sent} of its {count} Telegram "
-        "messages were sent)",
+        f"{failure.reason} (the reply went out in part: {progress.parts_sent} of its {count} "
+        "Telegram messages were sent)",
         is_retryable=failure.is_retryable,
         retry_after=failure.retry_after,
-        progress=DeliveryProgress(parts_sent=sent, first_external_id=first_external_id),
+        progress=progress,
     )
 
 

@@ -7,7 +7,6 @@ from channels_app.adapters.survey_forms import question_with_scale
 from channels_app.adapters.viber.viber_api import ViberApi
 from channels_app.contracts import (
     DeliveryFailed,
-    DeliveryProgress,
     DeliveryResult,
     OutboundAttachment,
     OutboundMessage,
@@ -34,12 +33,10 @@ def message_send(api: ViberApi, outbound: OutboundMessage) -> DeliveryResult:
     if not parts:
         raise DeliveryFailed("the message has neither text nor attachments", is_retryable=False)
     # Parts an earlier try sent are not sent again.
-    first_token = outbound.already_sent.first_external_id
+    progress = outbound.already_sent
     for index in range(outbound.already_sent.parts_sent, len(parts)):
         if index > outbound.already_sent.parts_sent and outbound.record_progress is not None:
-            outbound.record_progress(
-                DeliveryProgress(parts_sent=index, first_external_id=first_token)
-            )
+            outbound.record_progress(progress)
         try:
             answer = api.call("send_message", {**_envelope(api, receiver), **parts[index]})
         except DeliveryFailed as failure:
@@ -50,12 +47,11 @@ def message_send(api: ViberApi, outbound: OutboundMessage) -> DeliveryResult:
                 "Viber messages were sent)",
                 is_retryable=failure.is_retryable,
                 retry_after=failure.retry_after,
-                progress=DeliveryProgress(parts_sent=index, first_external_id=first_token),
+                progress=progress,
                 is_recipient_unreachable=failure.is_recipient_unreachable,
             ) from failure
-        if index == 0:
-            first_token = _message_token(answer)
-    return DeliveryResult(external_id=first_token)
+        progress = progress.after_part(_message_token(answer))
+    return progress.result()
 
 
 def survey_send(api: ViberApi, survey: OutboundSurvey) -> DeliveryResult:

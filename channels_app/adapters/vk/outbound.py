@@ -18,6 +18,7 @@ from django.core.files.storage import default_storage
 from channels_app.adapters.vk.vk_api import VkApi, answer_object
 from channels_app.contracts import (
     DeliveryFailed,
+    DeliveryProgress,
     DeliveryResult,
     OutboundAttachment,
     OutboundMessage,
@@ -64,7 +65,7 @@ def message_send(api: VkApi, outbound: OutboundMessage) -> DeliveryResult:
     if not chunks[0] and not uploaded:
         raise DeliveryFailed("the message has neither text nor attachments", is_retryable=False)
     written_at = outbound.created_at.isoformat() if outbound.created_at else ""
-    first_external_id = None
+    progress = DeliveryProgress()
     for part, chunk in enumerate(chunks):
         attachments = uploaded[:MAX_ATTACHMENTS_PER_MESSAGE] if part == 0 else []
         params: dict[str, Any] = {
@@ -75,13 +76,11 @@ def message_send(api: VkApi, outbound: OutboundMessage) -> DeliveryResult:
             "message": chunk or None,
             "attachment": ",".join(attachments) or None,
         }
-        sent = api.call("messages.send", params)
-        if part == 0:
-            first_external_id = _external_id(sent)
+        progress = progress.after_part(_external_id(api.call("messages.send", params)))
     for part, extra in enumerate(
         _batches(uploaded[MAX_ATTACHMENTS_PER_MESSAGE:]), start=len(chunks)
     ):
-        api.call(
+        sent = api.call(
             "messages.send",
             {
                 "peer_id": peer_id,
@@ -91,7 +90,8 @@ def message_send(api: VkApi, outbound: OutboundMessage) -> DeliveryResult:
                 "attachment": ",".join(extra),
             },
         )
-    return DeliveryResult(external_id=first_external_id)
+        progress = progress.after_part(_external_id(sent))
+    return progress.result()
 
 
 def _external_id(sent: Any) -> str | None:

@@ -161,6 +161,24 @@ def test_a_long_reply_goes_in_pieces_of_at_most_2000_characters(
     assert " ".join(pieces) == text
 
 
+def test_a_reaction_to_a_later_piece_of_a_long_reply_shows_on_the_reply(
+    client, messenger_channel, operator, send_api, frozen_now
+):
+    conversation = customer_wrote(client, messenger_channel, at=NOW - timedelta(hours=1))
+    reply = reply_to(conversation, operator, " ".join(["word"] * 700))
+    deliver(reply)
+    first_mid, second_mid = send_api.sent_message_ids[-2:]
+
+    reaction = fixture_json("reaction")
+    first_item(reaction)["reaction"]["mid"] = second_mid
+    post_payload(client, messenger_channel, reaction)
+
+    reply.refresh_from_db()
+    assert reply.external_id == first_mid
+    assert reply.reaction == "❤️"
+    assert Message.objects.filter(reaction="❤️").count() == 1
+
+
 # Meta's errors
 
 
