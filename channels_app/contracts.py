@@ -46,6 +46,9 @@ class InboundAttachment:
     size: int = 0
     # Files that arrive inside the message itself (email parts) carry their bytes.
     content: bytes = b""
+    # A file already in our storage, under this name (the website widget's uploads, saved
+    # once before the message is stored: the raw event names the file, not its bytes).
+    stored_name: str = ""
     # An inline image's Content-ID, which the HTML body refers to as `cid:<content_id>`.
     content_id: str = ""
 

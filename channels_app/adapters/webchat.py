@@ -1,12 +1,13 @@
 """The website chat widget: visitors talk over a websocket, operators answer through it."""
 
 import hmac
+import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from channels_app.adapters.base import ChannelAdapter
@@ -36,6 +37,8 @@ MAX_TEXT_LENGTH = 5_000
 MAX_LANGUAGE_LENGTH = 16
 # What a visitor may upload in one file; the file then travels base64 inside the frame.
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# Visitors' files lie with every other attachment (inbox.Attachment.file's directory).
+WIDGET_UPLOADS_DIRECTORY = "attachments/"
 IDENTITY_KIND = "webchat"
 
 
@@ -277,16 +280,40 @@ class WebchatAdapter(ChannelAdapter):
 
 
 def _attachments(frame: JsonObject) -> tuple[InboundAttachment, ...]:
-    """Files the widget's upload endpoint checked (type, size) and embedded."""
+    """Files the widget's upload endpoint checked (type, size) and saved to our storage
+    (`stored_name`); frames stored before uploads were saved first carry the bytes."""
     result = []
     for item in frame.objects("attachments"):
+        filename = item.line("filename") or "attachment"
+        content_type = item.line("content_type") or "application/octet-stream"
+        stored_name = item.line("stored_name")
+        if stored_name:
+            if not is_widget_upload_name(stored_name):
+                raise PayloadMalformed("an attachment names a file outside the widget's uploads")
+            result.append(
+                InboundAttachment(
+                    filename=filename,
+                    content_type=content_type,
+                    stored_name=stored_name,
+                    size=item.integer("size") or 0,
+                )
+            )
+            continue
         content = item.base64("content_base64", max_bytes=MAX_UPLOAD_BYTES)
         result.append(
             InboundAttachment(
-                filename=item.line("filename") or "attachment",
-                content_type=item.line("content_type") or "application/octet-stream",
-                content=content,
-                size=len(content),
+                filename=filename, content_type=content_type, content=content, size=len(content)
             )
         )
     return tuple(result)
+
+
+def widget_upload_name(filename: str) -> str:
+    """Where a visitor's file is kept: beside every attachment, under a name of its own."""
+    return (
+        timezone.now().strftime(f"{WIDGET_UPLOADS_DIRECTORY}%Y/%m/{uuid.uuid4().hex}-") + filename
+    )
+
+
+def is_widget_upload_name(name: str) -> bool:
+    return name.startswith(WIDGET_UPLOADS_DIRECTORY) and ".." not in name and "\\" not in name

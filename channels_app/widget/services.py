@@ -1,7 +1,6 @@
 """Widget writes: a visitor's message into the inbox (the webhook flow), read receipts,
 identification, and the flood limits."""
 
-import base64
 import datetime
 import ipaddress
 import logging
@@ -13,6 +12,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
@@ -23,6 +24,7 @@ from channels_app.adapters.webchat import (
     MAX_UPLOAD_BYTES,
     WebchatAdapter,
     outbound_external_id,
+    widget_upload_name,
 )
 from channels_app.contracts import WebhookRejected, WebhookRequest
 from channels_app.models import Channel
@@ -104,9 +106,26 @@ class IdentityNotVerified(Exception):
 
 @dataclass(frozen=True)
 class VisitorAttachment:
+    """A visitor's file as uploaded (checked by visitor_upload_accept), saved to our
+    storage once the message that carries it is accepted."""
+
+    file: File
     filename: str
     content_type: str
-    content: bytes
+
+
+def _upload_store(attachment: VisitorAttachment) -> dict[str, object]:
+    """Save the file once; the raw event names it (its bytes are not kept twice)."""
+    return {
+        "filename": attachment.filename,
+        "content_type": attachment.content_type,
+        # The storage's own rules make the name safe on disk (the visitor chose it).
+        "stored_name": default_storage.save(
+            default_storage.generate_filename(widget_upload_name(attachment.filename)),
+            attachment.file,
+        ),
+        "size": attachment.file.size,
+    }
 
 
 @dataclass(frozen=True)
@@ -168,15 +187,9 @@ def visitor_message_send(
         "email_verified": visitor.is_email_verified,
         "language": language,
     }
-    if attachment is not None:
-        # The file travels inside the stored raw event, like an email's parts do.
-        fields["attachments"] = [
-            {
-                "filename": attachment.filename,
-                "content_type": attachment.content_type,
-                "content_base64": base64.b64encode(attachment.content).decode(),
-            }
-        ]
+    stored_file = _upload_store(attachment) if attachment is not None else None
+    if stored_file is not None:
+        fields["attachments"] = [stored_file]
     body = frame_body(fields)
     request = WebhookRequest(
         body=body,
@@ -188,10 +201,14 @@ def visitor_message_send(
     try:
         outcome = channel_services.webhook_receive(channel=channel, request=request)
     except WebhookRejected as rejection:
+        _upload_discard(stored_file)
         raise VisitorMessageRefused("invalid", rejection.detail) from rejection
     stored = outcome.body.get("messages") or []
     if not stored:
+        # The raw event that names the file is kept for its reprocessing: so is the file.
         raise VisitorMessageRefused("unavailable", "the message could not be stored; try again")
+    if stored[0]["duplicate"]:
+        _upload_discard(stored_file)  # the first delivery's message keeps its own file
     conversation = selectors.visitor_conversation_latest(channel=channel, visitor=visitor)
     message = selectors.visitor_message_get(message_id=stored[0]["id"])
     return VisitorMessageOutcome(
@@ -202,6 +219,11 @@ def visitor_message_send(
         is_new_conversation=_is_first_message(stored[0]["conversation_id"]),
         is_duplicate=bool(stored[0]["duplicate"]),
     )
+
+
+def _upload_discard(stored_file: dict[str, object] | None) -> None:
+    if stored_file is not None:
+        default_storage.delete(str(stored_file["stored_name"]))
 
 
 def _is_client_id(value: str) -> bool:

@@ -153,7 +153,7 @@ def widget_upload(request: HttpRequest, public_id) -> HttpResponse:
             text=text,
             client_id=request.POST.get("client_id", ""),
             attachment=services.VisitorAttachment(
-                filename=filename, content_type=content_type, content=upload.read()
+                file=upload, filename=filename, content_type=content_type
             ),
         )
     except services.VisitorMessageRefused as refusal:

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from channels_app.contracts import InboundMessage
+from channels_app.contracts import InboundAttachment, InboundMessage
 from customers import plain_sql
 from customers.models import Customer
 from customers.services import IdentityEvidence, customer_identify
@@ -115,8 +115,7 @@ def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
     attachments = [
         Attachment(
             message=message,
-            # Saved to storage as the row is inserted.
-            file=ContentFile(item.content, name=item.filename) if item.content else None,
+            file=_attachment_file(item),
             remote_url=item.url,
             media_id=item.media_id,
             content_id=item.content_id[:255],
@@ -171,6 +170,14 @@ def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
         reachable_identities=identified.reachable_identities,
         attachments=tuple(attachments),
     )
+
+
+def _attachment_file(item: InboundAttachment) -> ContentFile | str | None:
+    """What a new attachment's file is: bytes saved to storage as the row is inserted, or a
+    file already in storage, named."""
+    if item.stored_name:
+        return item.stored_name
+    return ContentFile(item.content, name=item.filename) if item.content else None
 
 
 def _latest_conversation(

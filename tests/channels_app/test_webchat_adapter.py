@@ -1,6 +1,7 @@
 """The webchat adapter on its own: settings, origins and the messages it builds."""
 
 import pytest
+from django.core.files.base import ContentFile
 
 from channels_app.adapters.webchat import WebchatAdapter, normalized_origin
 from channels_app.contracts import SignatureInvalid, WebhookRequest
@@ -165,7 +166,9 @@ def test_nul_and_lone_surrogates_from_a_visitor_never_lose_the_message():
         visitor=visitor,
         text="Hi\x00 there \udfff",
         attachment=VisitorAttachment(
-            filename="scan\x00\x01.png", content_type="image/png", content=b"\x89PNG"
+            filename="scan\x00\x01.png",
+            content_type="image/png",
+            file=ContentFile(b"\x89PNG", name="scan.png"),
         ),
     )
 

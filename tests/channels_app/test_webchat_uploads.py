@@ -1,8 +1,11 @@
 """Visitor attachments: `POST /widget/<public_id>/uploads/`."""
 
+import json
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from channels_app.models import WebhookEvent
 from channels_app.widget.visitors import Visitor, visitor_token
 from inbox.models import Attachment, Message
 from tests.factories import WEBCHAT_ORIGIN, WebchatChannelFactory
@@ -48,6 +51,28 @@ def test_an_image_is_stored_as_a_message_with_its_attachment(client, webchat):
         len(PNG),
     )
     assert response.json()["message"]["attachments"][0]["filename"] == "photo.png"
+
+
+def test_a_file_is_stored_once_and_the_raw_event_names_it(client, webchat, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    content = PNG + bytes(range(256)) * 4096  # a megabyte
+
+    for _ in range(2):  # the second is the widget trying again after a lost answer
+        response = upload(
+            client,
+            webchat,
+            file=SimpleUploadedFile("scan.png", content, content_type="image/png"),
+            client_id="retry-of-one-upload",
+        )
+        assert response.status_code == 201, response.content
+
+    attachment = Attachment.objects.get()
+    assert attachment.file.read() == content
+    stored_files = [path for path in tmp_path.rglob("*") if path.is_file()]
+    assert stored_files == [tmp_path / attachment.file.name]
+    first, retry = WebhookEvent.objects.filter(channel=webchat).order_by("id")
+    assert max(len(bytes(first.body)), len(bytes(retry.body))) < 2_000
+    assert json.loads(bytes(first.body))["attachments"][0]["stored_name"] == (attachment.file.name)
 
 
 def test_the_preflight_is_answered_for_an_allowed_page_only(client, webchat):
