@@ -486,6 +486,11 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # A conversation's priority and an SLA policy's priorities are one set of values.
     "ENUM_NAME_OVERRIDES": {"PriorityEnum": "inbox.models.Priority"},
+    # Every operation's error answers, in the API's one error shape.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "inbox.api.schema_errors.error_responses_documented",
+    ],
     # The docs page's scripts are served by us: it works offline and behind strict egress.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
