@@ -14,6 +14,7 @@ from inbox.survey_views import survey_page
 from inbox.web import urls as inbox_web_urls
 from inbox.web.sign_in_views import AdminPasswordStepView
 
+handler400 = "inbox.api.errors.json_bad_request"
 handler404 = "inbox.api.errors.json_not_found"
 handler500 = "inbox.api.errors.json_server_error"
 

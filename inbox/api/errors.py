@@ -43,6 +43,19 @@ def json_not_found(request: HttpRequest, exception: Exception | None = None):
     return page_not_found(request, exception or Http404())
 
 
+def json_bad_request(request: HttpRequest, exception: Exception | None = None):
+    """A request Django refused before any view (too many form fields, a forged host): JSON
+    on the API and webhooks as everywhere else there."""
+    if request.path.startswith(("/api/", "/webhooks/")):
+        return JsonResponse(
+            {"error": "bad_request", "detail": gettext("The request could not be read.")},
+            status=400,
+        )
+    from django.views.defaults import bad_request
+
+    return bad_request(request, exception or Exception())
+
+
 def json_server_error(request: HttpRequest):
     error = sys.exc_info()[1]
     if error is not None and is_database_unavailable(error):
