@@ -21,6 +21,7 @@ from django.db.models import BooleanField, Model
 from django.utils.dateparse import parse_datetime
 
 from customers.models import Customer, Identity, IdentityClaim
+from customers.plain_sql import quoted_column, quoted_table
 from inbox.content_items import content_items_representation
 from inbox.models import Attachment, Conversation, Label, Message, SlaPolicy, Team, User
 from inbox.representations import (
@@ -33,7 +34,6 @@ from inbox.representations import (
     attachment_representation,
     body_html_with_inline_images,
 )
-from inbox.row_lookups import quoted_column, quoted_table
 
 # What str.strip() removes around a full name, as far as names hold it.
 _WHITESPACE = "' \t\n\r\x0b\x0c'"
