@@ -23,6 +23,14 @@ from django.utils.dateparse import parse_datetime
 from customers.models import Customer, Identity, IdentityClaim
 from customers.plain_sql import quoted_column, quoted_table
 from inbox.content_items import content_items_representation
+from inbox.json_sql_writing import (
+    json_array_of,
+    json_members,
+    json_object,
+    json_string,
+    json_text,
+    json_time,
+)
 from inbox.models import Attachment, Conversation, Label, Message, SlaPolicy, Team, User
 from inbox.representations import (
     CLAIM_ROW_FIELDS,
@@ -37,41 +45,6 @@ from inbox.representations import (
 
 # What str.strip() removes around a full name, as far as names hold it.
 _WHITESPACE = "' \t\n\r\x0b\x0c'"
-
-
-def json_string(expression: str) -> str:
-    """A text expression as a JSON string, or null."""
-    return f"COALESCE(to_json({expression})::text, 'null')"
-
-
-def json_time(expression: str) -> str:
-    """A timestamptz as `inbox.representations._time` writes it (ISO 8601 in UTC with a Z,
-    microseconds only when there are some), or null."""
-    # One to_char, its zero fraction cut: half the cost of testing for whole seconds.
-    written = f"""to_char({expression} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')"""
-    return f"""COALESCE('"' || replace({written}, '.000000', '') || 'Z"', 'null')"""
-
-
-def json_members(members: list[tuple[str, str]], *, opens: bool = False) -> str:
-    """Members of a JSON object, `,"key":value` each (the first with `{` where it opens
-    the object), from (key, SQL writing the value as JSON) pairs. A value of "" leaves the
-    member's value to follow."""
-    parts = []
-    for index, (key, value) in enumerate(members):
-        separator = "{" if opens and index == 0 else ","
-        parts.append(f"""'{separator}"{key}":'""" + (f" || {value}" if value else ""))
-    return " || ".join(parts)
-
-
-def json_object(members: list[tuple[str, str]]) -> str:
-    """A JSON object of the members (see json_members)."""
-    return f"{json_members(members, opens=True)} || '}}'"
-
-
-def json_array_of(object_sql: str, *, order_by: str, source: str) -> str:
-    """The elements of a JSON array (without its brackets): one object per row of the
-    source (`FROM ... WHERE ...`), in order; empty for none."""
-    return f"(SELECT COALESCE(string_agg({object_sql}, ',' ORDER BY {order_by}), '') {source})"
 
 
 def _operator(id_column: str) -> str:
@@ -272,7 +245,7 @@ def _customer_text(row: tuple) -> str:
     before, attributes, after = row[2:]
     if attributes != "{}":
         # As the API's renderer writes a dict, in the order PostgreSQL keeps the keys.
-        attributes = _json(json.loads(attributes))
+        attributes = json_text(json.loads(attributes))
     return f"{before}{attributes}{after}"
 
 
@@ -343,15 +316,10 @@ def _message_text(row: tuple) -> str:
         for values in attachments_values or ()
     ]
     if raw_body_html and "cid:" in raw_body_html.lower():
-        body_html = _json(body_html_with_inline_images(raw_body_html, attachments))
-    listed = _json([attachment_representation(attachment) for attachment in attachments])
-    items = _json(content_items_representation(json.loads(raw_items) if raw_items else []))
+        body_html = json_text(body_html_with_inline_images(raw_body_html, attachments))
+    listed = json_text([attachment_representation(attachment) for attachment in attachments])
+    items = json_text(content_items_representation(json.loads(raw_items) if raw_items else []))
     return f"{before}{body_html}{between}{listed}{_CONTENT_ITEMS_MEMBER}{items}{after}"
-
-
-def _json(value: Any) -> str:
-    # As the API's renderer writes it.
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 # A cursor's position as the statement can take it, or None for one no cursor of ours

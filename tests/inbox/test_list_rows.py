@@ -8,7 +8,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from customers.models import IdentityClaim
-from inbox.api.serializers import CustomerOutputSerializer
+from inbox.api.customer_serializers import CustomerOutputSerializer
 from inbox.models import Attachment, Conversation, ConversationStatus, Message
 from inbox.representations import conversation_representation, message_representation
 from tests.factories import (
