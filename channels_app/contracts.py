@@ -148,7 +148,7 @@ class DeliveryStatusUpdate:
 
     external_id: str
     status: str
-    error: str = ""
+    error: "FailureReason | str" = ""
     # A failure from a bounce of mail we provably sent (its Message-ID carries our
     # signature): the only report that may fail a message already delivered.
     is_own_bounce: bool = False
@@ -350,6 +350,68 @@ class PayloadMalformed(WebhookRejected):
     status_code = 400
 
 
+class FailureCode:
+    """Why a delivery failed; each names one sentence the inbox words it with, in the
+    reader's language (inbox.delivery_failures). The values a sentence needs go beside
+    the code; `detail` is always the platform's own text, shown as it came."""
+
+    WINDOW_CLOSED = "window_closed"  # platform; window (hours), where it is not 24
+    NOT_WRITTEN_YET = "customer_not_written_yet"  # platform
+    NOT_DELIVERED = "not_delivered"  # platform, detail: its report on a message it took
+    PLATFORM_REFUSED = "platform_refused"  # platform, status (HTTP or the API's code), detail
+    PLATFORM_UNREACHABLE = "platform_unreachable"  # platform, detail
+    RATE_LIMITED = "rate_limited"  # platform, detail
+    RECIPIENT_UNREACHABLE = "recipient_unreachable"  # platform, detail
+    SETTING_MISSING = "setting_missing"  # setting (the channel's key)
+    CREDENTIAL_REJECTED = "credential_rejected"  # platform, setting, detail
+    SECRETS_UNREADABLE = "secrets_unreadable"
+    TOO_LONG = "too_long"  # platform, limit (characters)
+    NOTHING_TO_SEND = "nothing_to_send"
+    ATTACHMENT_WITHOUT_LINK = "attachment_without_link"  # filename
+    ATTACHMENT_MISSING = "attachment_missing"  # filename
+    ATTACHMENT_TYPE_REFUSED = "attachment_type_refused"  # filename, types
+    ATTACHMENT_TOO_LARGE = "attachment_too_large"  # filename, limit (MB)
+    ADDRESS_REFUSED = "address_refused"  # address
+    BOUNCED = "bounced"  # detail
+    MAIL_REFUSED = "mail_refused"  # status (the SMTP code), detail
+    MAIL_SERVER_UNREACHABLE = "mail_server_unreachable"  # detail
+    PARTLY_SENT = "partly_sent"  # sent, parts, then (the reason the rest did not go)
+    OUTCOME_UNKNOWN = "outcome_unknown"  # then
+    RETRYING = "retrying"  # attempt, then
+    # A reason no sentence of ours words: `detail` as it was given.
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class FailureReason:
+    """Why a delivery failed, as data: a FailureCode and the values its sentence needs
+    (text or numbers; `then` a nested reason, stored). Kept so, never as words, like
+    content items: every reader sees it worded in their own language."""
+
+    code: str
+    data: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, code: str, **data: object) -> "FailureReason":
+        return cls(code, data)
+
+    def stored(self) -> dict[str, object]:
+        """As `Message.error` keeps it: `{"code": ..., <values>}`."""
+        return {"code": self.code, **self.data}
+
+    def __str__(self) -> str:
+        # For logs and the command line: the code and its values, unworded.
+        values = ", ".join(f"{key}={value!r}" for key, value in self.data.items())
+        return f"{self.code} ({values})" if values else self.code
+
+
+def failure_reason(reason: "str | FailureReason") -> FailureReason:
+    """A reason as data; text from a sender that gives no code is kept as its detail."""
+    if isinstance(reason, FailureReason):
+        return reason
+    return FailureReason(FailureCode.OTHER, {"detail": reason})
+
+
 class DeliveryFailed(Exception):
     """Sending failed. Retryable failures are tried again with backoff; the others are final.
 
@@ -359,11 +421,12 @@ class DeliveryFailed(Exception):
     until they write again; `is_credential_rejected` that the platform refused the
     channel's stored token, which the channel then shows its admins until it is replaced;
     `may_have_arrived` that the platform had the whole request when its answer was lost
-    (said by transports other than HTTP, whose errors tell it themselves)."""
+    (said by transports other than HTTP, whose errors tell it themselves). The reason is a
+    FailureReason, or text where no code fits (kept as its detail)."""
 
     def __init__(
         self,
-        reason: str,
+        reason: str | FailureReason,
         *,
         is_retryable: bool,
         retry_after: float | None = None,
@@ -372,14 +435,24 @@ class DeliveryFailed(Exception):
         is_credential_rejected: bool = False,
         may_have_arrived: bool = False,
     ):
-        super().__init__(reason)
-        self.reason = reason
+        super().__init__(str(reason))
+        # `failure` is what the message keeps and operators read, worded for each;
+        # `reason` the same as one line for logs, admins' notes and the command line.
+        self.failure = failure_reason(reason)
+        self.reason = str(reason)
         self.is_retryable = is_retryable
         self.retry_after = retry_after
         self.progress = progress
         self.is_recipient_unreachable = is_recipient_unreachable
         self.is_credential_rejected = is_credential_rejected
         self.may_have_arrived = may_have_arrived
+
+
+def partly_sent(failure: DeliveryFailed, *, sent: int, parts: int) -> FailureReason:
+    """A reply that went out as several platform messages stopped after `sent` of them."""
+    return FailureReason.of(
+        FailureCode.PARTLY_SENT, sent=sent, parts=parts, then=failure.failure.stored()
+    )
 
 
 # Mail: the SMTP envelope's sender (MAIL FROM; "<>" for bounces), given by our SMTP server

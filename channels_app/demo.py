@@ -20,6 +20,8 @@ from channels_app import services as channel_services
 from channels_app.contracts import (
     ContentItem,
     ContentItemKind,
+    FailureCode,
+    FailureReason,
     InboundIdentity,
     InboundMessage,
     WebhookRequest,
@@ -35,6 +37,7 @@ from inbox.models import (
     CsatSurvey,
     Message,
     MessageDirection,
+    MessageStatus,
     Role,
     SurveyStatus,
     User,
@@ -366,6 +369,7 @@ def _seed_operator_work(channel: Channel) -> None:
         is_private=True,
     )
     inbox_services.conversation_set_priority(conversation=maria, priority="high")
+    _seed_failed_reply(maria, anna)
 
     aiko = conversations["c-3"]
     inbox_services.conversation_assign(conversation=aiko, operator=ben)
@@ -383,6 +387,23 @@ def _seed_operator_work(channel: Channel) -> None:
     )
     survey.refresh_from_db()
     csat.csat_record_answer(survey=survey, rating=5, comment="Quick and clear, thank you!")
+
+
+def _seed_failed_reply(conversation: Conversation, author: User) -> None:
+    """A reply the platform refused: the inbox words why in each operator's language,
+    with what the platform said as it came."""
+    reply = inbox_services.message_reply(
+        conversation=conversation, author=author, body="Here is the courier's tracking page."
+    )
+    refused = FailureReason.of(
+        FailureCode.PLATFORM_REFUSED,
+        platform="",
+        status=410,
+        detail="Gone: this customer's session has ended",
+    )
+    Message.objects.filter(pk=reply.pk).update(
+        status=MessageStatus.FAILED, error=refused.stored(), delivery_attempts=1
+    )
 
 
 def _seed_sla_policies() -> None:

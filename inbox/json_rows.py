@@ -17,7 +17,8 @@ from rest_framework.pagination import CursorPagination
 
 from customers.models import Customer
 from customers.plain_sql import fetch_all_prepared, quoted_column, quoted_table
-from inbox.json_sql import CONVERSATIONS, CUSTOMERS, MESSAGES, Shape
+from inbox.json_sql import CONVERSATIONS, CUSTOMERS, Shape
+from inbox.json_sql_messages import MESSAGES
 from inbox.models import Conversation, Message
 from inbox.visibility import sql_visible_condition
 

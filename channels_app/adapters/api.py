@@ -174,9 +174,9 @@ class ApiAdapter(ChannelAdapter):
                 },
             )
         except httpx.HTTPError as error:
-            raise delivery_failure_for_transport(error, platform="callback URL") from error
+            raise delivery_failure_for_transport(error, platform="") from error
         if response.status_code >= 300:
-            raise delivery_failure_for_status(response, platform="callback URL")
+            raise delivery_failure_for_status(response, platform="")
         return DeliveryResult(external_id=_external_id_from(response))
 
 

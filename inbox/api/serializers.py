@@ -78,7 +78,17 @@ class MessageOutputSerializer(serializers.Serializer):
             "(`retry/`)."
         )
     )
-    error = serializers.CharField()
+    error = serializers.CharField(
+        help_text="Why it was not delivered (or why the last try failed, while it is tried "
+        "again), in the reader's language; the platform's own words, where it gave some, "
+        'as it gave them. "" when nothing failed.'
+    )
+    error_code = serializers.CharField(
+        help_text="The same as a code, for programs: `window_closed`, `platform_refused`, "
+        "`platform_unreachable`, `rate_limited`, `recipient_unreachable`, `not_delivered`, "
+        "`bounced`, `mail_refused`, `retrying`, `partly_sent`, … (see the API guide); "
+        '`other` for a reason given only as text; "" when nothing failed.'
+    )
     external_id = serializers.CharField(allow_null=True)
     author = OperatorRefSerializer(allow_null=True)
     sent_from = serializers.CharField(

@@ -15,6 +15,8 @@ from channels_app.adapters.email.addressing import (
 )
 from channels_app.contracts import (
     DeliveryStatusUpdate,
+    FailureCode,
+    FailureReason,
     IdentityReachability,
     InboundAttachment,
     InboundEvent,
@@ -126,7 +128,7 @@ def _bounce_events(channel: "Channel", bounce: BounceReport) -> list[InboundEven
             DeliveryStatusUpdate(
                 external_id=bounce.original_message_id,
                 status="failed",
-                error=(bounce.diagnostic or "the mail bounced")[:1000],
+                error=FailureReason.of(FailureCode.BOUNCED, detail=bounce.diagnostic[:1000]),
                 is_own_bounce=is_own_message_id(channel, bounce.original_message_id),
             )
         )

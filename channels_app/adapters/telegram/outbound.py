@@ -24,6 +24,7 @@ from channels_app.contracts import (
     OutboundAttachment,
     OutboundMessage,
     OutboundSurvey,
+    partly_sent,
 )
 from channels_app.http import request_may_have_arrived
 from inbox import csat
@@ -210,8 +211,7 @@ def _partly_sent(
     failure: DeliveryFailed, *, sent: int, count: int, first_external_id: str | None
 ) -> DeliveryFailed:
     return DeliveryFailed(
-        f"{failure.reason} (the reply went out in part: {sent} of its {count} Telegram "
-        "messages were sent)",
+        partly_sent(failure, sent=sent, parts=count),
         is_retryable=failure.is_retryable,
         retry_after=failure.retry_after,
         progress=DeliveryProgress(parts_sent=sent, first_external_id=first_external_id),

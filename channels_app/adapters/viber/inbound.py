@@ -21,6 +21,8 @@ from channels_app.adapters.viber import outbound
 from channels_app.adapters.viber.viber_api import KIND
 from channels_app.contracts import (
     DeliveryStatusUpdate,
+    FailureCode,
+    FailureReason,
     IdentityReachability,
     InboundAttachment,
     InboundEvent,
@@ -97,7 +99,11 @@ def events_from_callback(body: bytes) -> list[InboundEvent]:
             DeliveryStatusUpdate(
                 external_id=callback.required_id("message_token"),
                 status=DELIVERY_STATUSES[event],
-                error=(callback.string("desc").strip()[:2000] or "Viber could not deliver it")
+                error=FailureReason.of(
+                    FailureCode.NOT_DELIVERED,
+                    platform="Viber",
+                    detail=callback.string("desc").strip()[:2000],
+                )
                 if event == "failed"
                 else "",
             )

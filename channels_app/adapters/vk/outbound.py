@@ -19,6 +19,8 @@ from channels_app.adapters.vk.vk_api import VkApi, answer_object
 from channels_app.contracts import (
     DeliveryFailed,
     DeliveryResult,
+    FailureCode,
+    FailureReason,
     OutboundAttachment,
     OutboundMessage,
 )
@@ -62,7 +64,7 @@ def message_send(api: VkApi, outbound: OutboundMessage) -> DeliveryResult:
     uploaded = [_upload(api, peer_id, item) for item in outbound.attachments if item.storage_name]
     chunks = list(_text_chunks(text)) or [""]
     if not chunks[0] and not uploaded:
-        raise DeliveryFailed("the message has neither text nor attachments", is_retryable=False)
+        raise DeliveryFailed(FailureReason.of(FailureCode.NOTHING_TO_SEND), is_retryable=False)
     written_at = outbound.created_at.isoformat() if outbound.created_at else ""
     first_external_id = None
     for part, chunk in enumerate(chunks):
@@ -151,7 +153,8 @@ def _post_file(api: VkApi, url: str, field: str, attachment: OutboundAttachment)
             content = stored.read()
     except OSError as error:
         raise DeliveryFailed(
-            f"attachment {attachment.filename} is no longer in storage", is_retryable=False
+            FailureReason.of(FailureCode.ATTACHMENT_MISSING, filename=attachment.filename),
+            is_retryable=False,
         ) from error
     files = {field: (attachment.filename, content, attachment.content_type)}
     try:
