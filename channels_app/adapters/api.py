@@ -16,6 +16,8 @@ from channels_app.adapters.payload import MAX_STRING_LENGTH, JsonObject
 from channels_app.contracts import (
     DeliveryFailed,
     DeliveryResult,
+    FailureCode,
+    FailureReason,
     InboundAttachment,
     InboundEvent,
     InboundIdentity,
@@ -158,7 +160,10 @@ class ApiAdapter(ChannelAdapter):
     def _post_signed(self, payload: dict[str, Any]) -> DeliveryResult:
         callback_url = self.channel.config.get("callback_url")
         if not callback_url:
-            raise DeliveryFailed("the channel has no callback_url configured", is_retryable=False)
+            raise DeliveryFailed(
+                FailureReason.of(FailureCode.SETTING_MISSING, setting="callback_url"),
+                is_retryable=False,
+            )
         secret = self.channel.secrets.get("secret")
         if not secret:
             raise DeliveryFailed("the channel has no secret to sign with", is_retryable=False)

@@ -103,7 +103,7 @@ def test_a_channel_without_callback_url_fails_with_a_clear_reason(queued_reply, 
 
     queued_reply.refresh_from_db()
     assert queued_reply.status == MessageStatus.FAILED
-    assert reason_text(queued_reply) == "the channel has no callback_url configured"
+    assert reason_text(queued_reply) == "The channel has no callback_url configured."
 
 
 def test_a_sent_message_is_not_sent_again(queued_reply, callback_server):

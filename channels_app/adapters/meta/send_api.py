@@ -64,7 +64,8 @@ class SendApi:
         token = self.channel.secrets.get(self.settings.token_key)
         if not token:
             raise DeliveryFailed(
-                f"the channel has no {self.settings.token_key} configured", is_retryable=False
+                FailureReason.of(FailureCode.SETTING_MISSING, setting=self.settings.token_key),
+                is_retryable=False,
             )
         return {"Authorization": f"Bearer {token}"}
 

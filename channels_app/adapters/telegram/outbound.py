@@ -19,6 +19,8 @@ from channels_app.contracts import (
     DeliveryFailed,
     DeliveryProgress,
     DeliveryResult,
+    FailureCode,
+    FailureReason,
     InboundEvent,
     InboundMessage,
     OutboundAttachment,
@@ -62,7 +64,7 @@ def message_send(bot: BotApi, outbound: OutboundMessage) -> DeliveryResult:
         raise DeliveryFailed("the conversation has no Telegram chat id", is_retryable=False)
     parts = list(_parts_for(outbound, chat_id=chat_id))
     if not parts:
-        raise DeliveryFailed("the message has neither text nor attachments", is_retryable=False)
+        raise DeliveryFailed(FailureReason.of(FailureCode.NOTHING_TO_SEND), is_retryable=False)
     # Parts an earlier try sent are not sent again.
     first_external_id = outbound.already_sent.first_external_id
     for index in range(outbound.already_sent.parts_sent, len(parts)):
