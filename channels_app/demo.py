@@ -20,14 +20,13 @@ from channels_app import services as channel_services
 from channels_app.contracts import (
     ContentItem,
     ContentItemKind,
-    FailureCode,
-    FailureReason,
     InboundIdentity,
     InboundMessage,
     WebhookRequest,
 )
 from channels_app.demo_meta import instagram_demo_config, seed_instagram
 from channels_app.demo_surveys import seed_survey_history
+from channels_app.failure_reasons import FailureCode, FailureReason
 from channels_app.models import Channel
 from inbox import csat, people
 from inbox import services as inbox_services

@@ -7,7 +7,8 @@ import time
 import httpx
 from django.conf import settings
 
-from channels_app.contracts import DeliveryFailed, FailureCode, FailureReason
+from channels_app.contracts import DeliveryFailed
+from channels_app.failure_reasons import FailureCode, FailureReason
 from channels_app.outbound_guard import guarded_transport
 
 _local = threading.local()

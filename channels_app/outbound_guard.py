@@ -21,7 +21,8 @@ import httpcore
 import httpx
 from django.conf import settings
 
-from channels_app.contracts import DeliveryFailed, FailureCode, FailureReason
+from channels_app.contracts import DeliveryFailed
+from channels_app.failure_reasons import FailureCode, FailureReason
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network

@@ -1,6 +1,6 @@
 """Why a reply was not delivered (`Message.error`), worded in the active language: the
 reader's, as each page, API answer and operator socket activates it. The stored reason is
-data (`{"code", <values>}`, see channels_app.contracts.FailureCode), never our words, so
+data (`{"code", <values>}`, see channels_app.failure_reasons), never our words, so
 an operator reading Polish sees Polish whatever language the installation speaks. What a
 platform said itself (`detail`) is shown as it came: it is not ours to translate.
 
@@ -14,7 +14,7 @@ from typing import Any
 from django.utils import translation
 from django.utils.translation import gettext, ngettext
 
-from channels_app.contracts import FailureCode, FailureReason, failure_reason
+from channels_app.failure_reasons import FailureCode, FailureReason, failure_reason
 
 Values = Mapping[str, Any]
 

@@ -16,8 +16,6 @@ from channels_app.adapters.payload import MAX_STRING_LENGTH, JsonObject
 from channels_app.contracts import (
     DeliveryFailed,
     DeliveryResult,
-    FailureCode,
-    FailureReason,
     InboundAttachment,
     InboundEvent,
     InboundIdentity,
@@ -28,6 +26,7 @@ from channels_app.contracts import (
     PayloadMalformed,
     WebhookRequest,
 )
+from channels_app.failure_reasons import FailureCode, FailureReason
 from channels_app.http import (
     body_within_limit,
     delivery_failure_for_status,

@@ -10,11 +10,10 @@ from django.conf import settings
 from channels_app.contracts import (
     DeliveryFailed,
     DeliveryProgress,
-    FailureCode,
-    FailureReason,
     OutboundAttachment,
     OutboundMessage,
 )
+from channels_app.failure_reasons import FailureCode, FailureReason
 from channels_app.http import request_may_have_arrived
 from channels_app.registry import ADAPTERS, adapter_for
 from channels_app.services.administration import (

@@ -12,7 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from channels_app.contracts import DELIVER_MESSAGE_TASK, FailureReason
+from channels_app.contracts import DELIVER_MESSAGE_TASK
+from channels_app.failure_reasons import FailureReason
 from inbox import realtime
 from inbox.delivery_failures import failure_stored
 from inbox.delivery_states import (

@@ -22,7 +22,8 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from channels_app.contracts import DeliveryProgress, FailureCode, FailureReason
+from channels_app.contracts import DeliveryProgress
+from channels_app.failure_reasons import FailureCode, FailureReason
 from inbox import realtime
 from inbox.delivery_failures import failure_stored
 from inbox.delivery_states import statuses_that_may_become

@@ -9,7 +9,7 @@ from django.db import connection
 from django.utils import translation
 from django.utils.html import escape
 
-from channels_app.contracts import FailureCode, FailureReason
+from channels_app.failure_reasons import FailureCode, FailureReason
 from inbox import realtime
 from inbox.delivery_failures import WORDINGS, failure_text
 from inbox.models import MessageDirection, MessageStatus

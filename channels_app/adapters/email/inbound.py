@@ -15,8 +15,6 @@ from channels_app.adapters.email.addressing import (
 )
 from channels_app.contracts import (
     DeliveryStatusUpdate,
-    FailureCode,
-    FailureReason,
     IdentityReachability,
     InboundAttachment,
     InboundEvent,
@@ -25,6 +23,7 @@ from channels_app.contracts import (
     PayloadMalformed,
     WebhookRequest,
 )
+from channels_app.failure_reasons import FailureCode, FailureReason
 from channels_app.mail.parsing import BounceReport, EmailUnreadable, ParsedEmail, parse_email
 
 if TYPE_CHECKING:

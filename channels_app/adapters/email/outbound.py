@@ -22,14 +22,8 @@ from channels_app.adapters.email.addressing import (
 )
 from channels_app.adapters.email.smtp_answers import MailAnswerLost
 from channels_app.adapters.survey_forms import names_every_value, question_as_shown
-from channels_app.contracts import (
-    DeliveryFailed,
-    DeliveryResult,
-    FailureCode,
-    FailureReason,
-    OutboundMessage,
-    OutboundSurvey,
-)
+from channels_app.contracts import DeliveryFailed, DeliveryResult, OutboundMessage, OutboundSurvey
+from channels_app.failure_reasons import FailureCode, FailureReason
 from channels_app.mail.parsing import OWN_MESSAGE_HEADER
 
 if TYPE_CHECKING:

@@ -16,12 +16,11 @@ from channels_app.adapters.survey_forms import choice_titles, question_as_shown
 from channels_app.contracts import (
     DeliveryFailed,
     DeliveryResult,
-    FailureCode,
-    FailureReason,
     OutboundAttachment,
     OutboundMessage,
     OutboundSurvey,
 )
+from channels_app.failure_reasons import FailureCode, FailureReason
 
 STANDARD_WINDOW = timedelta(hours=24)
 HUMAN_AGENT_WINDOW = timedelta(days=7)

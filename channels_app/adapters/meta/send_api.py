@@ -16,7 +16,8 @@ from channels_app.adapters.meta.graph import (
     versioned_base_url,
     without_secret,
 )
-from channels_app.contracts import DeliveryFailed, FailureCode, FailureReason
+from channels_app.contracts import DeliveryFailed
+from channels_app.failure_reasons import FailureCode, FailureReason
 from channels_app.http import http_client
 
 if TYPE_CHECKING:

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from channels_app.contracts import DeliveryFailed, FailureCode, FailureReason
+from channels_app.contracts import DeliveryFailed
+from channels_app.failure_reasons import FailureCode, FailureReason
 from channels_app.http import http_client
 
 if TYPE_CHECKING:

@@ -19,8 +19,6 @@ from channels_app.contracts import (
     DeliveryFailed,
     DeliveryProgress,
     DeliveryResult,
-    FailureCode,
-    FailureReason,
     InboundEvent,
     InboundMessage,
     OutboundAttachment,
@@ -28,6 +26,7 @@ from channels_app.contracts import (
     OutboundSurvey,
     partly_sent,
 )
+from channels_app.failure_reasons import FailureCode, FailureReason
 from channels_app.http import request_may_have_arrived
 from inbox import csat
 

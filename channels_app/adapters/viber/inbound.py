@@ -21,8 +21,6 @@ from channels_app.adapters.viber import outbound
 from channels_app.adapters.viber.viber_api import KIND
 from channels_app.contracts import (
     DeliveryStatusUpdate,
-    FailureCode,
-    FailureReason,
     IdentityReachability,
     InboundAttachment,
     InboundEvent,
@@ -33,6 +31,7 @@ from channels_app.contracts import (
     VerificationAnswer,
     WebhookRequest,
 )
+from channels_app.failure_reasons import FailureCode, FailureReason
 from customers.languages import channel_language, reader_language, text_in_language
 
 SIGNATURE_HEADER = "x-viber-content-signature"

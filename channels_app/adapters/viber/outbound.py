@@ -9,13 +9,12 @@ from channels_app.contracts import (
     DeliveryFailed,
     DeliveryProgress,
     DeliveryResult,
-    FailureCode,
-    FailureReason,
     OutboundAttachment,
     OutboundMessage,
     OutboundSurvey,
     partly_sent,
 )
+from channels_app.failure_reasons import FailureCode, FailureReason
 
 MAX_TEXT_LENGTH = 7000
 MAX_SENDER_NAME_LENGTH = 28

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from channels_app.contracts import DeliveryFailed, FailureCode, FailureReason
+from channels_app.contracts import DeliveryFailed
+from channels_app.failure_reasons import FailureCode, FailureReason
 from channels_app.http import http_client
 from channels_app.text import storable_line
 

@@ -19,11 +19,10 @@ from channels_app.adapters.vk.vk_api import VkApi, answer_object
 from channels_app.contracts import (
     DeliveryFailed,
     DeliveryResult,
-    FailureCode,
-    FailureReason,
     OutboundAttachment,
     OutboundMessage,
 )
+from channels_app.failure_reasons import FailureCode, FailureReason
 from channels_app.http import http_client
 
 # VK takes up to 9000 characters a message; shorter parts read better on a phone.

@@ -15,7 +15,8 @@ from channels_app.adapters.meta.graph import (
     transport_detail,
     without_secret,
 )
-from channels_app.contracts import DeliveryFailed, FailureCode, FailureReason
+from channels_app.contracts import DeliveryFailed
+from channels_app.failure_reasons import FailureCode, FailureReason
 from channels_app.http import http_client
 
 if TYPE_CHECKING:

@@ -13,13 +13,12 @@ from channels_app.contracts import (
     ContentItem,
     ContentItemKind,
     DeliveryStatusUpdate,
-    FailureCode,
-    FailureReason,
     InboundAttachment,
     InboundEvent,
     InboundIdentity,
     InboundMessage,
 )
+from channels_app.failure_reasons import FailureCode, FailureReason
 
 logger = logging.getLogger(__name__)
 

@@ -18,12 +18,11 @@ from channels_app.adapters.whatsapp.setup import is_http_url
 from channels_app.contracts import (
     DeliveryFailed,
     DeliveryResult,
-    FailureCode,
-    FailureReason,
     OutboundAttachment,
     OutboundMessage,
     OutboundSurvey,
 )
+from channels_app.failure_reasons import FailureCode, FailureReason
 
 CUSTOMER_SERVICE_WINDOW = timedelta(hours=24)
 
