@@ -68,6 +68,8 @@ def test_the_inbox_script_speaks_the_operators_language(
     # A reply that could not go: why, in her language.
     MessageFactory(
         conversation=Conversation.objects.get(pk=conversation_id),
+        author=anna,
+        body="Уже отправляю",
         direction=MessageDirection.OUTBOUND,
         status=MessageStatus.FAILED,
         error={"code": "nothing_to_send"},
