@@ -4,6 +4,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from channels_app.failure_reasons import FailureCode, FailureReason, failure_reason
+
 DELIVER_MESSAGE_TASK = "channels_app.tasks.message_deliver"
 FETCH_MEDIA_TASK = "channels_app.tasks.attachment_fetch_media"
 SEND_SURVEY_TASK = "channels_app.tasks.csat_survey_send"
@@ -151,7 +153,7 @@ class DeliveryStatusUpdate:
 
     external_id: str
     status: str
-    error: str = ""
+    error: "FailureReason | str" = ""
     # A failure from a bounce of mail we provably sent (its Message-ID carries our
     # signature): the only report that may fail a message already delivered.
     is_own_bounce: bool = False
@@ -386,11 +388,12 @@ class DeliveryFailed(Exception):
     until they write again; `is_credential_rejected` that the platform refused the
     channel's stored token, which the channel then shows its admins until it is replaced;
     `may_have_arrived` that the platform had the whole request when its answer was lost
-    (said by transports other than HTTP, whose errors tell it themselves)."""
+    (said by transports other than HTTP, whose errors tell it themselves). The reason is a
+    FailureReason, or text where no code fits (kept as its detail)."""
 
     def __init__(
         self,
-        reason: str,
+        reason: str | FailureReason,
         *,
         is_retryable: bool,
         retry_after: float | None = None,
@@ -399,14 +402,24 @@ class DeliveryFailed(Exception):
         is_credential_rejected: bool = False,
         may_have_arrived: bool = False,
     ):
-        super().__init__(reason)
-        self.reason = reason
+        super().__init__(str(reason))
+        # `failure` is what the message keeps and operators read, worded for each;
+        # `reason` the same as one line for logs, admins' notes and the command line.
+        self.failure = failure_reason(reason)
+        self.reason = str(reason)
         self.is_retryable = is_retryable
         self.retry_after = retry_after
         self.progress = progress
         self.is_recipient_unreachable = is_recipient_unreachable
         self.is_credential_rejected = is_credential_rejected
         self.may_have_arrived = may_have_arrived
+
+
+def partly_sent(failure: DeliveryFailed, *, sent: int, parts: int) -> FailureReason:
+    """A reply that went out as several platform messages stopped after `sent` of them."""
+    return FailureReason.of(
+        FailureCode.PARTLY_SENT, sent=sent, parts=parts, then=failure.failure.stored()
+    )
 
 
 # Mail: the SMTP envelope's sender (MAIL FROM; "<>" for bounces), given by our SMTP server

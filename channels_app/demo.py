@@ -26,6 +26,7 @@ from channels_app.contracts import (
 )
 from channels_app.demo_meta import instagram_demo_config, seed_instagram
 from channels_app.demo_surveys import seed_survey_history
+from channels_app.failure_reasons import FailureCode, FailureReason
 from channels_app.models import Channel
 from inbox import csat, people
 from inbox import services as inbox_services
@@ -35,6 +36,7 @@ from inbox.models import (
     CsatSurvey,
     Message,
     MessageDirection,
+    MessageStatus,
     Role,
     SurveyStatus,
     User,
@@ -366,6 +368,7 @@ def _seed_operator_work(channel: Channel) -> None:
         is_private=True,
     )
     inbox_services.conversation_set_priority(conversation=maria, priority="high")
+    _seed_failed_reply(maria, anna)
 
     aiko = conversations["c-3"]
     inbox_services.conversation_assign(conversation=aiko, operator=ben)
@@ -383,6 +386,23 @@ def _seed_operator_work(channel: Channel) -> None:
     )
     survey.refresh_from_db()
     csat.csat_record_answer(survey=survey, rating=5, comment="Quick and clear, thank you!")
+
+
+def _seed_failed_reply(conversation: Conversation, author: User) -> None:
+    """A reply the platform refused: the inbox words why in each operator's language,
+    with what the platform said as it came."""
+    reply = inbox_services.message_reply(
+        conversation=conversation, author=author, body="Here is the courier's tracking page."
+    )
+    refused = FailureReason.of(
+        FailureCode.PLATFORM_REFUSED,
+        platform="",
+        status=410,
+        detail="Gone: this customer's session has ended",
+    )
+    Message.objects.filter(pk=reply.pk).update(
+        status=MessageStatus.FAILED, error=refused.stored(), delivery_attempts=1
+    )
 
 
 def _seed_sla_policies() -> None:

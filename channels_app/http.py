@@ -8,6 +8,7 @@ import httpx
 from django.conf import settings
 
 from channels_app.contracts import DeliveryFailed
+from channels_app.failure_reasons import FailureCode, FailureReason
 from channels_app.outbound_guard import guarded_transport
 
 _local = threading.local()
@@ -29,15 +30,18 @@ def http_client() -> httpx.Client:
 def delivery_failure_for_status(response: httpx.Response, *, platform: str) -> DeliveryFailed:
     """Map an HTTP error answer to a retryable (429, 5xx) or final (other 4xx) failure.
     The reason names the status only: operators read it, and the body of an answer from a
-    host someone typed is no business of theirs."""
-    reason = f"{platform} answered HTTP {response.status_code}"
+    host someone typed is no business of theirs. `platform` "" is a server of the
+    channel's owner (an API channel's callback URL)."""
     if response.status_code == 429:
         retry_after = response.headers.get("retry-after")
         return DeliveryFailed(
-            reason,
+            FailureReason.of(FailureCode.RATE_LIMITED, platform=platform),
             is_retryable=True,
             retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
         )
+    reason = FailureReason.of(
+        FailureCode.PLATFORM_REFUSED, platform=platform, status=response.status_code
+    )
     return DeliveryFailed(reason, is_retryable=response.status_code >= 500)
 
 
@@ -79,7 +83,10 @@ def _transport_error_behind(failure: BaseException) -> httpx.TransportError | No
 
 
 def delivery_failure_for_transport(error: httpx.HTTPError, *, platform: str) -> DeliveryFailed:
-    return DeliveryFailed(f"{platform} unreachable: {error!r}", is_retryable=True)
+    reason = FailureReason.of(
+        FailureCode.PLATFORM_UNREACHABLE, platform=platform, detail=repr(error)
+    )
+    return DeliveryFailed(reason, is_retryable=True)
 
 
 def body_within_limit(

@@ -22,6 +22,7 @@ import httpx
 from django.conf import settings
 
 from channels_app.contracts import DeliveryFailed
+from channels_app.failure_reasons import FailureCode, FailureReason
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -32,9 +33,7 @@ def address_refused(host: str, address: str) -> DeliveryFailed:
     reason operators read."""
     shown = host if host == address else f"{host} ({address})"
     return DeliveryFailed(
-        f"refused to connect to {shown}: not a public address "
-        "(OUTBOUND_ALLOWED_NETWORKS can allow it)",
-        is_retryable=False,
+        FailureReason.of(FailureCode.ADDRESS_REFUSED, address=shown), is_retryable=False
     )
 
 

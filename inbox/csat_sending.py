@@ -26,6 +26,7 @@ from django.utils import timezone
 from channels_app.contracts import DeliveryFailed
 from customers.models import Identity, IdentityKind
 from inbox import csat
+from inbox.delivery_failures import failure_in_english
 from inbox.models import (
     ConversationStatus,
     CsatSurvey,
@@ -250,13 +251,15 @@ def csat_surveys_mark_send_failed(*, failed: list[tuple[CsatSurvey, DeliveryFail
             CsatSurvey.objects.filter(pk=survey.pk, status=SurveyStatus.SENDING).update(
                 status=SurveyStatus.SCHEDULED,
                 due_at=due_at,
-                skip_reason=f"retrying after: {failure.reason}"[:255],
+                skip_reason=f"retrying after: {failure_in_english(failure.failure)}"[:255],
                 updated_at=now,
             )
         else:
             logger.warning("CSAT survey %s failed: %s", survey.pk, failure.reason)
             CsatSurvey.objects.filter(pk=survey.pk, status=SurveyStatus.SENDING).update(
-                status=SurveyStatus.FAILED, skip_reason=failure.reason[:255], updated_at=now
+                status=SurveyStatus.FAILED,
+                skip_reason=failure_in_english(failure.failure)[:255],
+                updated_at=now,
             )
     if earliest_retry is not None:
         csat.csat_sweep_wake_at(earliest_retry)

@@ -3,7 +3,7 @@ querysets, for the API's conversation, customer and message lists and the conver
 detail: a page costs Python one string per row instead of a dict of dicts to build and a
 tree to encode.
 
-Statements are prepared on their connection (see row_lookups.fetch_all_prepared): one
+Statements are prepared on their connection (see customers.plain_sql.fetch_all_prepared): one
 text per shape of request, its plan kept with the pooled connection.
 """
 
@@ -16,10 +16,10 @@ from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 
 from customers.models import Customer
-from inbox import row_lookups
-from inbox.json_sql import CONVERSATIONS, CUSTOMERS, MESSAGES, Shape
+from customers.plain_sql import fetch_all_prepared, quoted_column, quoted_table
+from inbox.json_sql import CONVERSATIONS, CUSTOMERS, Shape
+from inbox.json_sql_messages import MESSAGES
 from inbox.models import Conversation, Message
-from inbox.row_lookups import quoted_column, quoted_table
 from inbox.visibility import sql_visible_condition
 
 
@@ -67,7 +67,7 @@ class JsonRows:
             f"{self.shape.select()}{where} ORDER BY {order} "
             f"LIMIT {int(window.stop - start)} OFFSET {int(start)}"
         )
-        rows = row_lookups.fetch_all_prepared(sql, self.params)
+        rows = fetch_all_prepared(sql, self.params)
         return [
             {"id": row[0], self.shape.position_field: row[1], "json": self.shape.json(row)}
             for row in rows
@@ -132,7 +132,7 @@ def message_json_rows(*, operator_id: int | None, conversation_id: int) -> JsonR
         column = quoted_column(Conversation, "channel")
         served, operator = sql_visible_condition(operator_id, f"c.{column}")
         sql, params = f"{sql} AND {served}", [*params, operator]
-    if not row_lookups.fetch_all_prepared(sql, params):
+    if not fetch_all_prepared(sql, params):
         return None
     message_conversation = quoted_column(Message, "conversation")
     return JsonRows(MESSAGES).where(f"m.{message_conversation} = %s", conversation_id)

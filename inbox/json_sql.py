@@ -1,5 +1,5 @@
 """Our public JSON shapes written by PostgreSQL: the SQL of a conversation, a customer and
-a message as JSON text, and what Python adds to a row of it.
+(in inbox.json_sql_messages) a message as JSON text, and what Python adds to a row of it.
 
 The API's JSON renderer and `inbox.representations` define the shapes; here PostgreSQL
 writes the same bytes (keys in the same order, compact separators, the same string
@@ -21,60 +21,29 @@ from django.db.models import BooleanField, Model
 from django.utils.dateparse import parse_datetime
 
 from customers.models import Customer, Identity, IdentityClaim
-from inbox.content_items import content_items_representation
-from inbox.models import Attachment, Conversation, Label, Message, SlaPolicy, Team, User
+from customers.plain_sql import quoted_column, quoted_table
+from inbox.json_sql_writing import (
+    json_array_of,
+    json_members,
+    json_object,
+    json_string,
+    json_text,
+    json_time,
+)
+from inbox.models import Conversation, Label, SlaPolicy, Team, User
 from inbox.representations import (
     CLAIM_ROW_FIELDS,
     CONVERSATION_ROW_FIELDS,
     CUSTOMER_ROW_FIELDS,
     IDENTITY_ROW_FIELDS,
-    MESSAGE_ROW_FIELDS,
     SLA_TARGETS,
-    attachment_representation,
-    body_html_with_inline_images,
 )
-from inbox.row_lookups import quoted_column, quoted_table
 
 # What str.strip() removes around a full name, as far as names hold it.
 _WHITESPACE = "' \t\n\r\x0b\x0c'"
 
 
-def json_string(expression: str) -> str:
-    """A text expression as a JSON string, or null."""
-    return f"COALESCE(to_json({expression})::text, 'null')"
-
-
-def json_time(expression: str) -> str:
-    """A timestamptz as `inbox.representations._time` writes it (ISO 8601 in UTC with a Z,
-    microseconds only when there are some), or null."""
-    # One to_char, its zero fraction cut: half the cost of testing for whole seconds.
-    written = f"""to_char({expression} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')"""
-    return f"""COALESCE('"' || replace({written}, '.000000', '') || 'Z"', 'null')"""
-
-
-def json_members(members: list[tuple[str, str]], *, opens: bool = False) -> str:
-    """Members of a JSON object, `,"key":value` each (the first with `{` where it opens
-    the object), from (key, SQL writing the value as JSON) pairs. A value of "" leaves the
-    member's value to follow."""
-    parts = []
-    for index, (key, value) in enumerate(members):
-        separator = "{" if opens and index == 0 else ","
-        parts.append(f"""'{separator}"{key}":'""" + (f" || {value}" if value else ""))
-    return " || ".join(parts)
-
-
-def json_object(members: list[tuple[str, str]]) -> str:
-    """A JSON object of the members (see json_members)."""
-    return f"{json_members(members, opens=True)} || '}}'"
-
-
-def json_array_of(object_sql: str, *, order_by: str, source: str) -> str:
-    """The elements of a JSON array (without its brackets): one object per row of the
-    source (`FROM ... WHERE ...`), in order; empty for none."""
-    return f"(SELECT COALESCE(string_agg({object_sql}, ',' ORDER BY {order_by}), '') {source})"
-
-
-def _operator(id_column: str) -> str:
+def operator_json(id_column: str) -> str:
     """`{"id", "username", "name"}` of the user with this id (name as User.display_name),
     or null."""
     user = {field: quoted_column(User, field) for field in ("id", "username", "first_name")}
@@ -93,7 +62,7 @@ def _operator(id_column: str) -> str:
     )
 
 
-def _columns(fields: tuple[str, ...]) -> tuple[str, ...]:
+def own_columns(fields: tuple[str, ...]) -> tuple[str, ...]:
     """The row fields of the model itself (its own columns: "channel_id", not
     "channel__name")."""
     return tuple(field for field in fields if "__" not in field)
@@ -102,7 +71,7 @@ def _columns(fields: tuple[str, ...]) -> tuple[str, ...]:
 def _conversation_json(alias: str) -> str:
     c = {
         name: f"{alias}.{quoted_column(Conversation, name)}"
-        for name in _columns(CONVERSATION_ROW_FIELDS)
+        for name in own_columns(CONVERSATION_ROW_FIELDS)
     }
     channel = _channel_model()
     ch = {field: quoted_column(channel, field) for field in ("id", "kind", "name")}
@@ -151,7 +120,7 @@ def _conversation_json(alias: str) -> str:
                 "customer",
                 json_object([("id", c["customer_id"]), ("name", json_string(customer_name_sql))]),
             ),
-            ("assignee", _operator(c["assignee_id"])),
+            ("assignee", operator_json(c["assignee_id"])),
             (
                 "team",
                 f"COALESCE((SELECT {team_object} FROM {quoted_table(Team)} t "
@@ -160,7 +129,7 @@ def _conversation_json(alias: str) -> str:
             ("last_message_at", json_time(c["last_message_at"])),
             ("first_response_at", json_time(c["first_response_at"])),
             ("resolved_at", json_time(c["resolved_at"])),
-            ("resolved_by", _operator(c["resolved_by_id"])),
+            ("resolved_by", operator_json(c["resolved_by_id"])),
             ("snoozed_until", json_time(c["snoozed_until"])),
             ("labels", f"'[' || {labels} || ']'"),
             ("created_at", json_time(c["created_at"])),
@@ -272,86 +241,8 @@ def _customer_text(row: tuple) -> str:
     before, attributes, after = row[2:]
     if attributes != "{}":
         # As the API's renderer writes a dict, in the order PostgreSQL keeps the keys.
-        attributes = _json(json.loads(attributes))
+        attributes = json_text(json.loads(attributes))
     return f"{before}{attributes}{after}"
-
-
-# What a message's attachments show, or turn its HTML's inline images into.
-_ATTACHMENT_FIELDS = ("id", "file", "remote_url", "content_id", "filename", "content_type", "size")
-
-
-@cache
-def _message_select() -> str:
-    m = {name: f"m.{quoted_column(Message, name)}" for name in _columns(MESSAGE_ROW_FIELDS)}
-    attachment = {name: f"a.{quoted_column(Attachment, name)}" for name in _ATTACHMENT_FIELDS}
-    before = json_members(
-        [
-            ("id", m["id"]),
-            ("conversation_id", m["conversation_id"]),
-            ("direction", json_string(m["direction"])),
-            ("body", json_string(m["body"])),
-            ("body_full", json_string(m["body_full"])),
-            ("body_html", ""),
-        ],
-        opens=True,
-    )
-    between = json_members(
-        [
-            ("private", f"to_json({m['is_private']})::text"),
-            ("status", json_string(m["status"])),
-            ("error", json_string(m["error"])),
-            ("external_id", json_string(m["external_id"])),
-            ("author", _operator(m["author_id"])),
-            ("sent_from", json_string(m["sent_from"])),
-            ("attachments", ""),
-        ]
-    )
-    after = json_members(
-        [
-            ("created_at", json_time(m["created_at"])),
-            ("sent_at", json_time(m["sent_at"])),
-            ("edited_at", json_time(m["edited_at"])),
-            ("reaction", json_string(m["reaction"])),
-            ("deleted_at", json_time(m["deleted_at"])),
-        ]
-    )
-    after = f"{after} || '}}'"
-    attachments = (
-        f"(SELECT json_agg(json_build_array({', '.join(attachment.values())}) "
-        f"ORDER BY {attachment['id']}) FROM {quoted_table(Attachment)} a "
-        f"WHERE a.{quoted_column(Attachment, 'message')} = {m['id']})"
-    )
-    body_html = json_string(f"COALESCE({m['body_html']}, '')")
-    # The HTML as JSON, and as it is for messages whose attachments it may show inline;
-    # the content items as stored, worded by Python in the reader's language.
-    return (
-        f"SELECT {m['id']}, {m['id']}, {before}, {body_html}, {between}, {after}, "
-        f"{attachments}, {m['body_html']}, {m['content_items']}::text "
-        f"FROM {quoted_table(Message)} m"
-    )
-
-
-_CONTENT_ITEMS_MEMBER = ',"content_items":'
-
-
-def _message_text(row: tuple) -> str:
-    before, body_html, between, after, attachments_values, raw_body_html, raw_items = row[2:]
-    if isinstance(attachments_values, str):
-        attachments_values = json.loads(attachments_values)
-    attachments = [
-        Attachment.from_db(connection.alias, _ATTACHMENT_FIELDS, values)
-        for values in attachments_values or ()
-    ]
-    if raw_body_html and "cid:" in raw_body_html.lower():
-        body_html = _json(body_html_with_inline_images(raw_body_html, attachments))
-    listed = _json([attachment_representation(attachment) for attachment in attachments])
-    items = _json(content_items_representation(json.loads(raw_items) if raw_items else []))
-    return f"{before}{body_html}{between}{listed}{_CONTENT_ITEMS_MEMBER}{items}{after}"
-
-
-def _json(value: Any) -> str:
-    # As the API's renderer writes it.
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 # A cursor's position as the statement can take it, or None for one no cursor of ours
@@ -366,7 +257,7 @@ def _time_position(value: str) -> Any:
 _LARGEST_ID = 2**63 - 1
 
 
-def _id_position(value: str) -> Any:
+def id_position(value: str) -> Any:
     is_number = value.isascii() and value.isdigit() and len(value) <= 19
     return int(value) if is_number and int(value) <= _LARGEST_ID else None
 
@@ -399,14 +290,6 @@ CUSTOMERS = Shape(
     select=_customer_select,
     alias="cu",
     position_field="id",
-    position=_id_position,
+    position=id_position,
     json=_customer_text,
-)
-
-MESSAGES = Shape(
-    select=_message_select,
-    alias="m",
-    position_field="id",
-    position=_id_position,
-    json=_message_text,
 )

@@ -304,7 +304,8 @@ class Message(models.Model):
     status = models.CharField(
         max_length=16, choices=MessageStatus.choices, verbose_name=_("status")
     )
-    error = models.TextField(blank=True, verbose_name=_("error"))
+    # Why its delivery failed, as data worded for each reader (inbox.delivery_failures).
+    error = models.JSONField(blank=True, default=dict, db_default={}, verbose_name=_("error"))
     # NULL, not "", for messages without one: the unique constraint skips NULLs.
     external_id = models.CharField(  # noqa: DJ001
         max_length=255, null=True, blank=True, verbose_name=_("external ID")

@@ -211,9 +211,9 @@ def _message_payload(
             "message": message_representation(message, attachments=attachments),
         }
 
-    # Content items are worded for each reader; a message without them reads the same in
-    # every language and is serialized once.
-    return InLanguages(build) if message.content_items else build()
+    # Content items and failure reasons are worded for each reader; a message without
+    # them reads the same in every language and is serialized once.
+    return InLanguages(build) if message.content_items or message.error else build()
 
 
 def conversation_changed_event(

@@ -12,6 +12,7 @@ from typing import Any
 from customers.models import Customer
 from inbox.attachments import attachment_public_url
 from inbox.content_items import content_items_representation
+from inbox.delivery_failures import failure_code, failure_text
 from inbox.event_wording import conversation_event_text
 from inbox.models import (
     Attachment,
@@ -135,7 +136,9 @@ def message_row_representation(row: Mapping[str, Any]) -> dict[str, Any]:
         else "",
         "private": row["is_private"],
         "status": row["status"],
-        "error": row["error"],
+        # Worded in the reader's language (see inbox.delivery_failures).
+        "error": failure_text(row["error"]),
+        "error_code": failure_code(row["error"]),
         "external_id": row["external_id"],
         "author": _operator_from_row(row, "author"),
         "sent_from": row["sent_from"],

@@ -5,8 +5,8 @@ id, what the page refers to: operators, labels, identities, attachments, preview
 Through the ORM each id of an `IN (...)` list costs ~40 Python calls to prepare, so a
 page of 25 ids costs ~1,000 calls per lookup, a third of a whole list request, and the
 preview subqueries another ~4,000 to compose; here the ids go to the database driver as
-they are (customers.plain_sql, which these names are also read from). Tables and
-columns come from the models; the SQL is the same on PostgreSQL and SQLite.
+they are (customers.plain_sql). Tables and columns come from the models; the SQL is the
+same on PostgreSQL and SQLite.
 """
 
 import json
@@ -22,20 +22,11 @@ from django.utils.dateparse import parse_datetime
 from customers.plain_sql import (
     converted,
     fetch_all,
-    fetch_all_prepared,
     quoted_column,
     quoted_table,
 )
 from inbox.content_items import message_text
 from inbox.models import Conversation, Label, Message, MessageDirection, Team
-
-__all__ = [
-    "converted",
-    "fetch_all",
-    "fetch_all_prepared",
-    "quoted_column",
-    "quoted_table",
-]
 
 ModelT = TypeVar("ModelT", bound=Model)
 

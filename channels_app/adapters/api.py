@@ -26,6 +26,7 @@ from channels_app.contracts import (
     PayloadMalformed,
     WebhookRequest,
 )
+from channels_app.failure_reasons import FailureCode, FailureReason
 from channels_app.http import (
     body_within_limit,
     delivery_failure_for_status,
@@ -158,7 +159,10 @@ class ApiAdapter(ChannelAdapter):
     def _post_signed(self, payload: dict[str, Any]) -> DeliveryResult:
         callback_url = self.channel.config.get("callback_url")
         if not callback_url:
-            raise DeliveryFailed("the channel has no callback_url configured", is_retryable=False)
+            raise DeliveryFailed(
+                FailureReason.of(FailureCode.SETTING_MISSING, setting="callback_url"),
+                is_retryable=False,
+            )
         secret = self.channel.secrets.get("secret")
         if not secret:
             raise DeliveryFailed("the channel has no secret to sign with", is_retryable=False)
@@ -174,9 +178,9 @@ class ApiAdapter(ChannelAdapter):
                 },
             )
         except httpx.HTTPError as error:
-            raise delivery_failure_for_transport(error, platform="callback URL") from error
+            raise delivery_failure_for_transport(error, platform="") from error
         if response.status_code >= 300:
-            raise delivery_failure_for_status(response, platform="callback URL")
+            raise delivery_failure_for_status(response, platform="")
         return DeliveryResult(external_id=_external_id_from(response))
 
 

@@ -21,6 +21,7 @@ from channels_app.contracts import (
     VerificationAnswer,
     WebhookRejected,
     WebhookRequest,
+    partly_sent,
 )
 from channels_app.outbound_guard import outbound_url_refusal
 from customers.languages import supported_language
@@ -225,7 +226,7 @@ def send_in_parts(
             if index == 0:
                 raise
             raise DeliveryFailed(
-                f"sent {index} of {len(parts)} parts, then: {failure.reason}",
+                partly_sent(failure, sent=index, parts=len(parts)),
                 is_retryable=failure.is_retryable,
                 retry_after=failure.retry_after,
                 progress=progress,

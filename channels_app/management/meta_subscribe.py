@@ -8,6 +8,7 @@ from channels_app.adapters.meta.messaging_adapter import MessagingPlatformAdapte
 from channels_app.contracts import DeliveryFailed
 from channels_app.management.channel_lookup import channel_by_reference
 from channels_app.registry import adapter_for
+from inbox.delivery_failures import failure_text
 
 
 class SubscribeCommand(BaseCommand):
@@ -29,7 +30,11 @@ class SubscribeCommand(BaseCommand):
         except DeliveryFailed as error:
             raise CommandError(
                 _("Meta did not subscribe channel %(id)s (%(name)s): %(reason)s")
-                % {"id": channel.pk, "name": channel.name, "reason": error.reason}
+                % {
+                    "id": channel.pk,
+                    "name": channel.name,
+                    "reason": failure_text(error.failure.stored()),
+                }
             ) from error
         self.stdout.write(
             _("Subscribed channel %(id)s (%(name)s) to: %(fields)s")

@@ -13,6 +13,7 @@ from channels_app.contracts import (
     OutboundAttachment,
     OutboundMessage,
 )
+from channels_app.failure_reasons import FailureCode, FailureReason
 from channels_app.http import request_may_have_arrived
 from channels_app.registry import ADAPTERS, adapter_for
 from channels_app.services.administration import (
@@ -25,6 +26,7 @@ from inbox import platform_reports
 from inbox import selectors as inbox_selectors
 from inbox import services as inbox_services
 from inbox.attachments import attachment_public_url
+from inbox.delivery_failures import failure_in_english
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +56,9 @@ def message_deliver(*, message_id: int, attempt: int, max_attempts: int) -> floa
         raise
     try:
         if conversation.channel.secrets_unreadable:
-            raise DeliveryFailed(conversation.channel.secrets_unreadable, is_retryable=False)
+            raise DeliveryFailed(
+                FailureReason.of(FailureCode.SECRETS_UNREADABLE), is_retryable=False
+            )
         result = adapter.send(outbound)
     except ClaimTakenOver:
         return None
@@ -65,14 +69,16 @@ def message_deliver(*, message_id: int, attempt: int, max_attempts: int) -> floa
             inbox_services.message_record_delivery_attempt(
                 message_id=message.pk,
                 claim=claim,
-                error=f"no answer came, though the platform may have it: {failure.reason}",
+                error=FailureReason.of(FailureCode.OUTCOME_UNKNOWN, then=failure.failure.stored()),
                 is_outcome_unknown=True,
                 progress=failure.progress,
             )
             return None
         is_final = not failure.is_retryable or attempt >= max_attempts
         if failure.is_credential_rejected:
-            channel_note_secrets_rejected(channel=conversation.channel, reason=failure.reason)
+            channel_note_secrets_rejected(
+                channel=conversation.channel, reason=failure_in_english(failure.failure)
+            )
         if failure.is_recipient_unreachable:
             identity_set_reachable(
                 kind=conversation.channel.kind,
@@ -82,7 +88,7 @@ def message_deliver(*, message_id: int, attempt: int, max_attempts: int) -> floa
         inbox_services.message_record_delivery_attempt(
             message_id=message.pk,
             claim=claim,
-            error=failure.reason,
+            error=failure.failure,
             is_final=is_final,
             progress=failure.progress,
         )

@@ -10,6 +10,7 @@ from channels_app.contracts import FETCH_MEDIA_TASK, DeliveryFailed
 from channels_app.registry import adapter_for
 from inbox import selectors as inbox_selectors
 from inbox import services as inbox_services
+from inbox.delivery_failures import failure_in_english
 
 
 def message_media_fetch_on_commit(attachments) -> None:
@@ -51,7 +52,7 @@ def attachment_fetch_media(*, attachment_id: int, attempt: int, max_attempts: in
                 attempt=attempt, retry_after=failure.retry_after
             )
         inbox_services.attachment_record_fetch_failure(
-            attachment_id=attachment_id, error=failure.reason
+            attachment_id=attachment_id, error=failure_in_english(failure.failure)
         )
         return None
     inbox_services.attachment_store_media(

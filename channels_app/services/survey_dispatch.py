@@ -42,6 +42,7 @@ from channels_app.registry import adapter_for
 from channels_app.send_rate import send_rate_pause, send_slots_reserve
 from inbox import csat, csat_sending, platform_reports, survey_kinds
 from inbox.csat_sending import SurveyToSend
+from inbox.delivery_failures import failure_in_english
 from inbox.models import CsatSurvey
 
 logger = logging.getLogger(__name__)
@@ -257,7 +258,7 @@ class _BatchSend:
             csat.csat_surveys_mark_unknown(
                 surveys=[survey],
                 reason=f"no answer came, though the platform may have it; not resent: "
-                f"{lost.reason}",
+                f"{failure_in_english(lost.failure)}",
             )
 
     def _may_have_arrived(self, item: SurveyToSend, failure: DeliveryFailed) -> bool:

@@ -8,11 +8,11 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
 
-from inbox import login_throttle, row_lookups
+from customers.plain_sql import converted, fetch_all, quoted_column, quoted_table
+from inbox import login_throttle
 from inbox.audit.api_tokens import api_token_failure_record
 from inbox.client_addresses import request_client_address
 from inbox.models import User
-from inbox.row_lookups import converted, quoted_column, quoted_table
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
@@ -44,7 +44,7 @@ class TokenAuthentication(authentication.TokenAuthentication):
 
     def authenticate_credentials(self, key):
         token_fields, user_fields, sql = _token_and_user_query()
-        rows = row_lookups.fetch_all(sql, [key])
+        rows = fetch_all(sql, [key])
         if not rows:
             unknown = exceptions.AuthenticationFailed(_("Invalid token."))
             unknown.reason = "unknown"  # type: ignore[attr-defined]

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from customers.models import Customer, CustomerMerge
 from customers.services import CustomerMergeError
 from inbox import selectors, services
-from inbox.api import serializers as s
+from inbox.api import customer_serializers as s
 from inbox.api.base import RowListApi, current_operator, get_or_invalid
 from inbox.api.permissions import IsSupervisor
 from inbox.audit.records import audit_actor

@@ -5,12 +5,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from django.conf import settings
 from django.utils.translation import gettext
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
-from customers.models import Customer
 from inbox.api.sla_serializers import ConversationSlaSerializer
 from inbox.canned_responses import canned_response_may_change
 from inbox.models import (
@@ -25,7 +23,6 @@ from inbox.models import (
 from inbox.representations import (
     conversation_event_representation,
     conversation_representation,
-    customer_representation,
     label_representation,
     message_representation,
     operator_representation,
@@ -81,7 +78,17 @@ class MessageOutputSerializer(serializers.Serializer):
             "(`retry/`)."
         )
     )
-    error = serializers.CharField()
+    error = serializers.CharField(
+        help_text="Why it was not delivered (or why the last try failed, while it is tried "
+        "again), in the reader's language; the platform's own words, where it gave some, "
+        'as it gave them. "" when nothing failed.'
+    )
+    error_code = serializers.CharField(
+        help_text="The same as a code, for programs: `window_closed`, `platform_refused`, "
+        "`platform_unreachable`, `rate_limited`, `recipient_unreachable`, `not_delivered`, "
+        "`bounced`, `mail_refused`, `retrying`, `partly_sent`, … (see the API guide); "
+        '`other` for a reason given only as text; "" when nothing failed.'
+    )
     external_id = serializers.CharField(allow_null=True)
     author = OperatorRefSerializer(allow_null=True)
     sent_from = serializers.CharField(
@@ -289,105 +296,6 @@ class ReplyWithFilesInputSerializer(serializers.Serializer):
         default=list,
         help_text="Up to 10 files, 25 MB each; executables are refused.",
     )
-
-
-class IdentityOutputSerializer(serializers.Serializer):
-    kind = serializers.CharField()
-    value = serializers.CharField()
-    username = serializers.CharField(
-        help_text="The person's handle on the platform where it has one beside the id "
-        "(Instagram's username); else empty."
-    )
-    is_reachable = serializers.BooleanField()
-    username = serializers.CharField(
-        help_text="The person's handle on the platform (VK's screen name); \"\" if none."
-    )
-    avatar_url = serializers.CharField(
-        help_text='The picture the platform shows for the person (Viber\'s avatar); "" if none.'
-    )
-
-
-class ClaimOutputSerializer(serializers.Serializer):
-    kind = serializers.CharField()
-    value = serializers.CharField()
-
-
-class CustomerOutputSerializer(serializers.ModelSerializer):
-    identities = IdentityOutputSerializer(many=True, read_only=True)
-    claims = ClaimOutputSerializer(many=True, read_only=True)
-
-    class Meta:
-        model = Customer
-        fields = [
-            "id",
-            "name",
-            "email",
-            "phone",
-            "language",
-            "attributes",
-            "identities",
-            "claims",
-            "created_at",
-            "updated_at",
-        ]
-
-    def to_representation(self, instance):
-        return customer_representation(instance)
-
-
-class CustomerDetailOutputSerializer(CustomerOutputSerializer):
-    timeline = ConversationOutputSerializer(
-        many=True, read_only=True, help_text="The customer's conversations, newest first."
-    )
-
-    class Meta(CustomerOutputSerializer.Meta):
-        fields = [*CustomerOutputSerializer.Meta.fields, "timeline"]
-
-    def to_representation(self, instance):
-        timeline = [conversation_representation(c) for c in self.context["timeline"]]
-        return {**customer_representation(instance), "timeline": timeline}
-
-
-class CustomerUpdateInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=255, required=False, allow_blank=True)
-    language = serializers.ChoiceField(
-        choices=[code for code, _ in settings.LANGUAGES],
-        required=False,
-        allow_blank=True,
-        help_text='What the customer reads; "" follows their channel\'s language.',
-    )
-    attributes = serializers.DictField(required=False)
-
-
-class MergeInputSerializer(serializers.Serializer):
-    other = serializers.IntegerField(help_text="The duplicate profile, merged into this one.")
-
-
-class MergeOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    survivor = serializers.IntegerField(source="survivor_id")
-    merged = serializers.IntegerField(source="merged_id")
-    moved = serializers.DictField()
-    created_at = serializers.DateTimeField()
-    undone_at = serializers.DateTimeField(allow_null=True)
-
-
-class CustomerExportOutputSerializer(serializers.Serializer):
-    format = serializers.IntegerField(help_text="The document's version (1).")
-    exported_at = serializers.DateTimeField()
-    customer = serializers.DictField(
-        help_text="The profile as customers/<id>/ reads it, with merged_into, erased_at, notes."
-    )
-    merged_profiles = serializers.ListField(
-        child=serializers.DictField(), help_text="Profiles merged into this one, alike."
-    )
-    conversations = serializers.ListField(
-        child=serializers.DictField(),
-        help_text="Each as conversations/<id>/ reads it, with erased_at, messages "
-        "(with attachments and their url) and events.",
-    )
-    surveys = serializers.ListField(child=serializers.DictField())
-    merges = serializers.ListField(child=serializers.DictField())
 
 
 class TeamSerializer(serializers.ModelSerializer):

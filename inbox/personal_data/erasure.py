@@ -100,7 +100,7 @@ def conversations_content_erase(*, conversation_ids: Sequence[int]) -> int:
     file_names = [name for name in attachments.values_list("file", flat=True) if name]
     attachments.delete()
     Message.objects.filter(conversation_id__in=conversation_ids).update(
-        body="", body_full="", body_html="", content_items=[], error="", delivery_progress=None
+        body="", body_full="", body_html="", content_items=[], error={}, delivery_progress=None
     )
     CsatSurvey.objects.filter(conversation_id__in=conversation_ids).update(comment="")
     # A merge's event names both profiles.

@@ -13,6 +13,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from customers.plain_sql import quoted_column, quoted_table
 from inbox import json_rows, row_lookups
 from inbox.models import Conversation, ConversationEvent, Label, User
 from inbox.representations import CONVERSATION_ROW_FIELDS, SLA_TARGETS
@@ -123,7 +124,7 @@ def conversation_json_rows_for_user(
     (see inbox.json_rows); None on other databases."""
     if connection.vendor != "postgresql":
         return None
-    column = functools.partial(row_lookups.quoted_column, Conversation)
+    column = functools.partial(quoted_column, Conversation)
     conditions: list[tuple[str, list[Any]]] = []
     if filters.status:
         conditions.append((f"c.{column('status')} = %s", [filters.status]))
@@ -140,9 +141,9 @@ def conversation_json_rows_for_user(
         labelled = Conversation.labels.through
         conditions.append(
             (
-                f"EXISTS (SELECT 1 FROM {row_lookups.quoted_table(labelled)} cl "
-                f"WHERE cl.{row_lookups.quoted_column(labelled, 'conversation')} = c.{column('id')}"
-                f" AND cl.{row_lookups.quoted_column(labelled, 'label')} = %s)",
+                f"EXISTS (SELECT 1 FROM {quoted_table(labelled)} cl "
+                f"WHERE cl.{quoted_column(labelled, 'conversation')} = c.{column('id')}"
+                f" AND cl.{quoted_column(labelled, 'label')} = %s)",
                 [filters.label],
             )
         )

@@ -13,7 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from channels_app.contracts import DELIVER_MESSAGE_TASK
+from channels_app.failure_reasons import FailureReason
 from inbox import realtime
+from inbox.delivery_failures import failure_stored
 from inbox.delivery_states import (
     AWAITING_SEND,
     RESENDABLE,
@@ -73,7 +75,7 @@ def message_retry_delivery(*, message: Message) -> Message:
         )
     with transaction.atomic():
         moved = Message.objects.filter(pk=message.pk, status__in=RESENDABLE).update(
-            status=MessageStatus.QUEUED, error="", delivery_attempts=0, updated_at=timezone.now()
+            status=MessageStatus.QUEUED, error={}, delivery_attempts=0, updated_at=timezone.now()
         )
         if not moved:
             raise ConversationActionInvalid(gettext("the message is being sent already"))
@@ -113,7 +115,12 @@ def reply_of_part_locked(channel, external_id: str) -> Message | None:
 
 
 def message_update_status(
-    *, channel, external_id: str, status: str, error: str = "", is_own_bounce: bool = False
+    *,
+    channel,
+    external_id: str,
+    status: str,
+    error: FailureReason | str = "",
+    is_own_bounce: bool = False,
 ) -> Message | None:
     """A platform's status callback (delivered, read, failed) for a message we sent. It
     only moves the status forward (inbox.delivery_states): a replay or a late report
@@ -134,7 +141,7 @@ def message_update_status(
             return message
         message.status = status
         if status == MessageStatus.FAILED:
-            message.error = error
+            message.error = failure_stored(error)
         message.save(update_fields=["status", "error", "updated_at"])
         realtime.message_updated(message, channel_id=message.channel_id)
     return message

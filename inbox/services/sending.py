@@ -23,7 +23,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from channels_app.contracts import DeliveryProgress
+from channels_app.failure_reasons import FailureCode, FailureReason
 from inbox import realtime
+from inbox.delivery_failures import failure_stored
 from inbox.delivery_states import statuses_that_may_become
 from inbox.message_parts import message_parts_record
 from inbox.models import Message, MessageStatus
@@ -78,7 +80,7 @@ def message_record_delivery_attempt(
     claim: uuid.UUID,
     external_id: str | None = None,
     later_external_ids: tuple[str, ...] = (),
-    error: str = "",
+    error: FailureReason | str = "",
     is_final: bool = False,
     is_outcome_unknown: bool = False,
     progress: DeliveryProgress | None = None,
@@ -115,11 +117,14 @@ def message_record_delivery_attempt(
         if new_status == MessageStatus.SENT:
             message.external_id = external_id or message.external_id
             message.sent_at = timezone.now()
-            message.error = ""
+            message.error = {}
         elif new_status in (MessageStatus.FAILED, MessageStatus.UNKNOWN):
-            message.error = error
+            message.error = failure_stored(error)
         else:
-            message.error = f"attempt {message.delivery_attempts} failed, retrying: {error}"
+            message.error = FailureReason(
+                FailureCode.RETRYING,
+                {"attempt": message.delivery_attempts, "then": failure_stored(error)},
+            ).stored()
         try:
             with transaction.atomic():
                 message.save()

@@ -16,6 +16,7 @@ from channels_app.services import message_deliver
 from inbox.models import MessageStatus
 from inbox.services import message_reply
 from tests.factories import ChannelFactory, ConversationFactory
+from tests.failure_reasons import reason_text
 
 pytestmark = pytest.mark.django_db
 
@@ -87,7 +88,7 @@ def test_a_reply_fails_at_once_saying_the_secrets_cannot_be_read(unreadable_chan
 
     reply.refresh_from_db()
     assert reply.status == MessageStatus.FAILED
-    assert "cannot be decrypted" in reply.error
+    assert "cannot be decrypted" in reason_text(reply)
 
 
 def settings_in_a_fresh_process(data_dir: Path, **environment: str) -> subprocess.CompletedProcess:

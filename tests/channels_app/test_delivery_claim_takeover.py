@@ -22,6 +22,7 @@ from inbox.services import (
 )
 from tests.channels_app import test_delivery_claim as claim_tests
 from tests.channels_app.telegram import conftest as telegram_fixtures
+from tests.failure_reasons import reason_text
 from tests.fakes.telegram import bad_request
 
 fake_telegram = telegram_fixtures.fake_telegram
@@ -87,7 +88,11 @@ def test_a_task_whose_claim_was_taken_over_writes_nothing(api_reply, late_write,
     assert not outcome
     message = Message.objects.get(pk=api_reply.pk)
     assert (message.status, message.sending_claim) == (MessageStatus.SENDING, second)
-    assert (message.error, message.delivery_progress, message.delivery_attempts) == ("", None, 0)
+    assert (reason_text(message), message.delivery_progress, message.delivery_attempts) == (
+        "",
+        None,
+        0,
+    )
     assert "no longer this task's" in caplog.text
     recorded = message_record_delivery_attempt(
         message_id=api_reply.pk, claim=second, external_id="remote-2"
@@ -161,7 +166,7 @@ def test_a_late_failure_never_fails_a_message_another_task_is_sending(
         late_task.join(30)
 
     message = Message.objects.get(pk=reply.pk)
-    assert (message.status, message.sending_claim, message.error) == (
+    assert (message.status, message.sending_claim, reason_text(message)) == (
         MessageStatus.SENDING,
         second,
         "",

@@ -11,6 +11,7 @@ from inbox.models import Attachment, Message, MessageStatus
 from inbox.services import message_reply, message_retry_delivery
 from tests.channels_app.test_api_webhook import post_webhook
 from tests.factories import ConversationFactory
+from tests.failure_reasons import reason_text
 from tests.helpers import api_payload, sign
 
 pytestmark = pytest.mark.django_db
@@ -50,14 +51,14 @@ def test_a_server_error_is_retried_then_fails_with_the_reason(queued_reply, call
     assert delay is not None and delay > 0
     queued_reply.refresh_from_db()
     assert queued_reply.status == MessageStatus.QUEUED
-    assert "retrying" in queued_reply.error
+    assert "retrying" in reason_text(queued_reply)
 
     assert message_deliver(message_id=queued_reply.pk, attempt=2, max_attempts=2) is None
     queued_reply.refresh_from_db()
     assert queued_reply.status == MessageStatus.FAILED
-    assert "HTTP 500" in queued_reply.error
+    assert "HTTP 500" in reason_text(queued_reply)
     # The callback host's own answer is not shown to operators.
-    assert "upstream down" not in queued_reply.error
+    assert "upstream down" not in reason_text(queued_reply)
     assert queued_reply.delivery_attempts == 2
     assert len(callback_server.requests) == 2
 
@@ -69,7 +70,7 @@ def test_a_client_error_fails_at_once(queued_reply, callback_server):
 
     queued_reply.refresh_from_db()
     assert queued_reply.status == MessageStatus.FAILED
-    assert "HTTP 404" in queued_reply.error
+    assert "HTTP 404" in reason_text(queued_reply)
 
 
 def test_a_rate_limit_is_retried(queued_reply, callback_server):
@@ -91,7 +92,7 @@ def test_an_unreachable_callback_is_retried(queued_reply, channel):
 
     queued_reply.refresh_from_db()
     assert queued_reply.status == MessageStatus.FAILED
-    assert "unreachable" in queued_reply.error
+    assert "unreachable" in reason_text(queued_reply)
 
 
 def test_a_channel_without_callback_url_fails_with_a_clear_reason(queued_reply, channel):
@@ -102,7 +103,7 @@ def test_a_channel_without_callback_url_fails_with_a_clear_reason(queued_reply, 
 
     queued_reply.refresh_from_db()
     assert queued_reply.status == MessageStatus.FAILED
-    assert queued_reply.error == "the channel has no callback_url configured"
+    assert reason_text(queued_reply) == "The channel has no callback_url configured."
 
 
 def test_a_sent_message_is_not_sent_again(queued_reply, callback_server):
@@ -168,7 +169,11 @@ def test_replies_the_callback_answers_with_the_same_id_are_all_recorded_sent(
     queued_reply.refresh_from_db()
     second.refresh_from_db()
     assert (queued_reply.status, queued_reply.external_id) == (MessageStatus.SENT, "remote-1")
-    assert (second.status, second.external_id, second.error) == (MessageStatus.SENT, None, "")
+    assert (second.status, second.external_id, reason_text(second)) == (
+        MessageStatus.SENT,
+        None,
+        "",
+    )
     assert len(callback_server.requests) == 2
 
 

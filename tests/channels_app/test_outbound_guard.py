@@ -16,6 +16,7 @@ from channels_app.services import media_fetch, message_deliver
 from inbox.models import Attachment, MessageStatus
 from inbox.services import message_reply
 from tests.factories import ChannelFactory, ConversationFactory, MessageFactory
+from tests.failure_reasons import reason_text
 from tests.fakes.server import FakeServer
 
 pytestmark = pytest.mark.django_db
@@ -63,7 +64,7 @@ def test_a_callback_url_on_loopback_is_refused_and_nothing_is_sent(
 
     reply.refresh_from_db()
     assert reply.status == MessageStatus.FAILED
-    assert reply.error.startswith("refused to connect to 127.0.0.1")
+    assert reason_text(reply).startswith("Refused to connect to 127.0.0.1")
     assert callback_server.requests == []
 
 
@@ -94,7 +95,7 @@ def test_an_allowed_network_is_reached(settings, channel, operator, callback_ser
     ],
 )
 def test_private_and_metadata_addresses_are_refused_before_any_connection(loopback_refused, url):
-    with pytest.raises(DeliveryFailed, match="refused to connect") as refused:
+    with pytest.raises(DeliveryFailed, match="address_refused") as refused:
         http_client().get(url)
 
     assert refused.value.is_retryable is False
@@ -144,7 +145,7 @@ def test_a_linked_file_on_a_refused_address_stays_a_link(
 
     attachment.refresh_from_db()
     assert not attachment.file and file_server.hits == 0
-    assert attachment.fetch_error.startswith("refused to connect")
+    assert attachment.fetch_error.startswith("Refused to connect")
 
 
 def test_a_linked_file_over_the_limit_is_not_kept(settings, tmp_path, file_server):

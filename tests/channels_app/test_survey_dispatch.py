@@ -141,7 +141,9 @@ def test_a_429_puts_the_survey_back_for_later_and_holds_the_bot(
     surveys = {survey.pk: survey for survey in CsatSurvey.objects.all()}
     assert {survey.status for survey in surveys.values()} == {SurveyStatus.SCHEDULED}
     assert all(survey.due_at >= before + timedelta(seconds=30) for survey in surveys.values())
-    assert surveys[first.pk].skip_reason.startswith("retrying after: Telegram rate limit")
+    assert surveys[first.pk].skip_reason.startswith(
+        "retrying after: Telegram takes no more messages for now"
+    )
     assert surveys[others[0].pk].skip_reason == "waiting 30 s for the channel's send rate"
 
     # Another batch for the same bot meanwhile, from any worker, waits too.
@@ -164,7 +166,9 @@ def test_an_outage_is_retried_with_backoff_then_shown_failed(
 
     survey.refresh_from_db()
     assert survey.status == SurveyStatus.SCHEDULED
-    assert survey.skip_reason.startswith("retrying after: callback URL answered HTTP 503")
+    assert survey.skip_reason.startswith(
+        "retrying after: The callback URL did not accept the message (HTTP 503)"
+    )
     assert survey.due_at > timezone.now()
 
     CsatSurvey.objects.filter(pk=survey.pk).update(
@@ -215,4 +219,4 @@ def test_a_platform_that_cannot_be_reached_is_tried_again(platform_api_channel, 
 
     survey.refresh_from_db()
     assert survey.status == SurveyStatus.SCHEDULED
-    assert survey.skip_reason.startswith("retrying after: callback URL unreachable")
+    assert survey.skip_reason.startswith("retrying after: The callback URL was unreachable")

@@ -12,6 +12,7 @@ from rest_framework import serializers
 
 from customers.models import IdentityClaim
 from inbox import selectors
+from inbox.api import customer_serializers as cs
 from inbox.api import report_views
 from inbox.api import serializers as s
 from inbox.events import conversation_event_record
@@ -164,14 +165,14 @@ def test_a_customer_is_written_as_documented_in_lists_and_alone(full_conversatio
         list(selectors.customer_rows_for_user(user=supervisor).filter(pk=customer.pk))
     )
     timeline = selectors.customer_timeline(user=operator, customer_id=customer.pk)
-    documented = documented_shape(s.CustomerOutputSerializer())
+    documented = documented_shape(cs.CustomerOutputSerializer())
 
     assert_fits(documented, customer_representation(customer))
     assert_fits(documented, customer_row_representation(rows[0]))
     assert customer_row_representation(rows[0]) == customer_representation(customer)
     assert_fits(
-        documented_shape(s.CustomerDetailOutputSerializer()),
-        s.CustomerDetailOutputSerializer(customer, context={"timeline": timeline}).data,
+        documented_shape(cs.CustomerDetailOutputSerializer()),
+        cs.CustomerDetailOutputSerializer(customer, context={"timeline": timeline}).data,
     )
 
 
@@ -190,8 +191,8 @@ def test_a_field_missing_from_the_documentation_is_caught(full_conversation, ope
         ("/api/v1/conversations/{conversation}/", s.ConversationOutputSerializer()),
         ("/api/v1/conversations/{conversation}/messages/", s.MessageOutputSerializer()),
         ("/api/v1/conversations/{conversation}/events/", s.ConversationEventOutputSerializer()),
-        ("/api/v1/customers/", s.CustomerOutputSerializer()),
-        ("/api/v1/customers/{customer}/", s.CustomerDetailOutputSerializer()),
+        ("/api/v1/customers/", cs.CustomerOutputSerializer()),
+        ("/api/v1/customers/{customer}/", cs.CustomerDetailOutputSerializer()),
         ("/api/v1/labels/", s.LabelOutputSerializer(many=True)),
         ("/api/v1/operators/", s.OperatorOutputSerializer()),
     ],

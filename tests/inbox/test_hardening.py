@@ -11,6 +11,7 @@ from inbox.services import message_reply, messages_requeue_stuck
 from tests.channels_app.test_api_webhook import post_webhook
 from tests.conftest import client_for
 from tests.factories import ConversationFactory, MessageFactory, TeamFactory, UserFactory
+from tests.failure_reasons import reason_text
 from tests.helpers import api_payload
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +36,7 @@ def test_a_reply_on_a_channel_without_readable_secrets_fails_with_a_reason(chann
 
     reply.refresh_from_db()
     assert reply.status == MessageStatus.FAILED
-    assert reply.error.startswith("the channel's secrets cannot be decrypted")
+    assert reason_text(reply).startswith("The channel's secrets cannot be decrypted")
 
 
 def test_replies_whose_task_was_lost_are_queued_again(

@@ -8,7 +8,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from customers.models import IdentityClaim
-from inbox.api.serializers import CustomerOutputSerializer
+from inbox.api.customer_serializers import CustomerOutputSerializer
 from inbox.models import Attachment, Conversation, ConversationStatus, Message
 from inbox.representations import conversation_representation, message_representation
 from tests.factories import (
@@ -96,7 +96,7 @@ def test_a_listed_message_reads_as_the_message_itself(operator_client, operator,
         direction="out",
         author=operator,
         status="failed",
-        error="Blocked by the platform",
+        error={"code": "recipient_unreachable", "platform": "Telegram", "detail": "blocked"},
         is_private=False,
         sent_at=timezone.now(),
         edited_at=timezone.now(),

@@ -10,9 +10,9 @@ those conversations.
 import pytest
 from django.db import connection
 
+from customers.plain_sql import quoted_column, quoted_table
 from inbox import services, visibility
 from inbox.models import Conversation, Role
-from inbox.row_lookups import quoted_column, quoted_table
 from tests.factories import ChannelFactory, ConversationFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,6 +7,7 @@ import pytest
 from inbox.models import Message, MessageStatus
 from tests.conftest import client_for
 from tests.factories import ConversationFactory
+from tests.failure_reasons import reason_text
 from tests.helpers import sign
 
 pytestmark = [pytest.mark.real_services, pytest.mark.django_db(transaction=True)]
@@ -19,7 +20,7 @@ def wait_for_status(message_id: int, statuses: set[str], timeout: float = 20.0) 
         if message.status in statuses:
             return message
         time.sleep(0.1)
-    raise TimeoutError(f"message {message_id} still {message.status}: {message.error}")
+    raise TimeoutError(f"message {message_id} still {message.status}: {reason_text(message)}")
 
 
 @pytest.fixture
@@ -40,7 +41,7 @@ def test_a_reply_is_delivered_signed_by_the_worker(
 
     assert response.status_code == 201
     message = wait_for_status(response.json()["id"], {MessageStatus.SENT, MessageStatus.FAILED})
-    assert message.status == MessageStatus.SENT, message.error
+    assert message.status == MessageStatus.SENT, reason_text(message)
     request = callback_server.requests[0]
     assert request.headers["x-switchboard-signature"] == sign(request.body)
     assert request.json()["text"] == "On its way!"
@@ -68,6 +69,11 @@ def test_a_failing_callback_is_retried_then_shown_failed(
     shown = api.get(f"/api/v1/conversations/{conversation.pk}/messages/").json()["results"][-1]
     assert shown["status"] == "failed"
     assert "HTTP 500" in shown["error"] and "maintenance" not in shown["error"]
+    assert shown["error_code"] == "platform_refused"
+    in_russian = api.get(
+        f"/api/v1/conversations/{conversation.pk}/messages/", HTTP_ACCEPT_LANGUAGE="ru"
+    ).json()["results"][-1]
+    assert in_russian["error"].startswith("Адрес обратного вызова (callback URL) не принял")
 
 
 def test_a_webhook_conversation_is_assigned_by_the_worker(celery_worker, channel, team, operator):

@@ -7,7 +7,8 @@ import pytest
 from django.test import Client
 
 from customers.models import Identity
-from inbox.models import Message, User
+from inbox.models import Conversation, Message, MessageDirection, MessageStatus, User
+from tests.factories import MessageFactory
 from tests.inbox.web.test_pages_in_languages import latin_texts_left
 from tests.live.test_inbox_browser import (
     conversation_id_of,
@@ -64,6 +65,15 @@ def test_the_inbox_script_speaks_the_operators_language(
             text="Где мой заказ?",
         )
     )
+    # A reply that could not go: why, in her language.
+    MessageFactory(
+        conversation=Conversation.objects.get(pk=conversation_id),
+        author=anna,
+        body="Уже отправляю",
+        direction=MessageDirection.OUTBOUND,
+        status=MessageStatus.FAILED,
+        error={"code": "nothing_to_send"},
+    )
     # Her browser asks for English in New York: her own choices win.
     page = signed_in(
         open_pages(locale="en-US", timezone_id="America/New_York"), live_server_url, anna
@@ -74,7 +84,11 @@ def test_the_inbox_script_speaks_the_operators_language(
     assert listed.locator(".assignee").inner_text() == "Без исполнителя"
     assert listed.locator(".conversation-time").inner_text() == "сейчас"
     assert page.locator("#send-button").inner_text() == "Отправить"
-    written = Message.objects.get(conversation_id=conversation_id).created_at
+    failure = page.locator("#thread-messages .message-error").inner_text()
+    assert "В ответе нет ни текста, ни вложений." in failure
+    written = Message.objects.get(
+        conversation_id=conversation_id, direction=MessageDirection.INBOUND
+    ).created_at
     in_tokyo = written.astimezone(ZoneInfo("Asia/Tokyo"))
     shown = page.locator("#thread-messages .message-in time[data-clock]").inner_text()
     assert shown.lstrip("0") == f"{in_tokyo.hour}:{in_tokyo.minute:02d}"

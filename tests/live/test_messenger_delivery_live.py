@@ -9,6 +9,7 @@ from tests.channels_app.messenger.helpers import PSID
 from tests.channels_app.meta_messaging import MESSENGER, meta_config
 from tests.conftest import client_for
 from tests.factories import ConversationFactory
+from tests.failure_reasons import reason_text
 from tests.fakes.meta_messaging import CALLS_RATE_LIMITED, FakeSendApi
 from tests.live.test_celery_delivery import wait_for_status
 
@@ -43,7 +44,7 @@ def test_a_reply_is_sent_by_the_worker_through_the_send_api(
     reply_id = api.post(messages_url, {"body": "On its way!"}, format="json").json()["id"]
 
     message = wait_for_status(reply_id, {MessageStatus.SENT, MessageStatus.FAILED})
-    assert message.status == MessageStatus.SENT, message.error
+    assert message.status == MessageStatus.SENT, reason_text(message)
     first_try, sent = send_api.requests
     assert first_try.json()["message"]["text"] == "On its way!"
     assert sent.json()["message"]["text"] == "On its way!"

@@ -9,6 +9,7 @@ from channels_app.services import channel_create
 from inbox.models import Conversation, Message, MessageStatus
 from tests.channels_app.vk.helpers import GROUP_ID, SECRET_KEY, event_body, post_event
 from tests.conftest import client_for
+from tests.failure_reasons import reason_text
 from tests.fakes.vk import ACCESS_TOKEN, FakeVk
 
 pytestmark = [pytest.mark.real_services, pytest.mark.django_db(transaction=True)]
@@ -28,7 +29,7 @@ def wait_for_status(message_id: int, statuses: set[str], timeout: float = 20.0) 
         if message.status in statuses:
             return message
         time.sleep(0.1)
-    raise TimeoutError(f"message {message_id} still {message.status}: {message.error}")
+    raise TimeoutError(f"message {message_id} still {message.status}: {reason_text(message)}")
 
 
 def test_a_vk_reply_whose_answer_was_lost_is_sent_once_by_the_worker(
@@ -57,7 +58,7 @@ def test_a_vk_reply_whose_answer_was_lost_is_sent_once_by_the_worker(
 
     assert response.status_code == 201
     message = wait_for_status(response.json()["id"], {MessageStatus.SENT, MessageStatus.FAILED})
-    assert message.status == MessageStatus.SENT, message.error
+    assert message.status == MessageStatus.SENT, reason_text(message)
     sends = fake_vk.calls_to("messages.send")
     assert len(sends) == 2
     assert sends[0].params["random_id"] == sends[1].params["random_id"]

@@ -23,6 +23,7 @@ from channels_app.contracts import (
     PayloadMalformed,
     WebhookRequest,
 )
+from channels_app.failure_reasons import FailureCode, FailureReason
 from channels_app.mail.parsing import BounceReport, EmailUnreadable, ParsedEmail, parse_email
 
 if TYPE_CHECKING:
@@ -126,7 +127,7 @@ def _bounce_events(channel: "Channel", bounce: BounceReport) -> list[InboundEven
             DeliveryStatusUpdate(
                 external_id=bounce.original_message_id,
                 status="failed",
-                error=(bounce.diagnostic or "the mail bounced")[:1000],
+                error=FailureReason.of(FailureCode.BOUNCED, detail=bounce.diagnostic[:1000]),
                 is_own_bounce=is_own_message_id(channel, bounce.original_message_id),
             )
         )

@@ -23,6 +23,7 @@ from channels_app.adapters.email.addressing import (
 from channels_app.adapters.email.smtp_answers import MailAnswerLost
 from channels_app.adapters.survey_forms import names_every_value, question_as_shown
 from channels_app.contracts import DeliveryFailed, DeliveryResult, OutboundMessage, OutboundSurvey
+from channels_app.failure_reasons import FailureCode, FailureReason
 from channels_app.mail.parsing import OWN_MESSAGE_HEADER
 
 if TYPE_CHECKING:
@@ -149,7 +150,7 @@ def _deliver(mail: EmailMultiAlternatives) -> None:
         sent = mail.send(fail_silently=False)
     except MailAnswerLost as error:
         raise DeliveryFailed(
-            f"mail server unreachable: {error}", is_retryable=True, may_have_arrived=True
+            _server_unreachable(error), is_retryable=True, may_have_arrived=True
         ) from error
     except smtplib.SMTPRecipientsRefused as error:
         code, reason = next(iter(error.recipients.values()), (550, b"recipient refused"))
@@ -157,7 +158,7 @@ def _deliver(mail: EmailMultiAlternatives) -> None:
     except smtplib.SMTPResponseException as error:
         raise _smtp_failure(error.smtp_code, error.smtp_error) from error
     except (TimeoutError, smtplib.SMTPException, OSError) as error:
-        raise DeliveryFailed(f"mail server unreachable: {error}", is_retryable=True) from error
+        raise DeliveryFailed(_server_unreachable(error), is_retryable=True) from error
     except (ValueError, MessageError) as error:
         # Django refuses headers with line breaks (BadHeaderError): no retry mends it.
         raise DeliveryFailed(f"mail not sendable: {error}", is_retryable=False) from error
@@ -168,7 +169,14 @@ def _deliver(mail: EmailMultiAlternatives) -> None:
 def _smtp_failure(code: int, reason: bytes | str) -> DeliveryFailed:
     text = reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)
     # 4xx is the server asking us to come back later; 5xx is its final word.
-    return DeliveryFailed(f"SMTP {code}: {text}", is_retryable=400 <= code < 500)
+    return DeliveryFailed(
+        FailureReason.of(FailureCode.MAIL_REFUSED, status=code, detail=text),
+        is_retryable=400 <= code < 500,
+    )
+
+
+def _server_unreachable(error: BaseException) -> FailureReason:
+    return FailureReason.of(FailureCode.MAIL_SERVER_UNREACHABLE, detail=str(error))
 
 
 def _reply_subject(subject: str) -> str:

@@ -99,8 +99,8 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
     return float(value) if value.isdigit() else None
 
 
-def transport_reason(*, platform: str, action: str, error: httpx.HTTPError) -> str:
-    return f"{platform} unreachable ({action}): {type(error).__name__}: {error}"
+def transport_detail(*, action: str, error: httpx.HTTPError) -> str:
+    return f"{action}: {type(error).__name__}: {error}"
 
 
 def is_token_safe_url(url: str, *, api_base_url: str) -> bool:

@@ -11,7 +11,7 @@ from django.core.files.storage import default_storage
 
 from channels_app.adapters.base import send_in_parts
 from channels_app.adapters.meta.messaging_inbound import OWN_METADATA_PREFIX
-from channels_app.adapters.meta.send_api import SendApi, window_closed_reason
+from channels_app.adapters.meta.send_api import SendApi, window_closed
 from channels_app.adapters.survey_forms import choice_titles, question_as_shown
 from channels_app.contracts import (
     DeliveryFailed,
@@ -20,6 +20,7 @@ from channels_app.contracts import (
     OutboundMessage,
     OutboundSurvey,
 )
+from channels_app.failure_reasons import FailureCode, FailureReason
 
 STANDARD_WINDOW = timedelta(hours=24)
 HUMAN_AGENT_WINDOW = timedelta(days=7)
@@ -48,8 +49,7 @@ def messaging_fields(
     """`messaging_type` (and `tag`) for a reply now; raises when no reply may go."""
     if customer_last_message_at is None:
         raise DeliveryFailed(
-            f"the customer has not written on {platform} yet: {platform} takes replies only",
-            is_retryable=False,
+            FailureReason.of(FailureCode.NOT_WRITTEN_YET, platform=platform), is_retryable=False
         )
     if customer_last_message_at.tzinfo is None:
         customer_last_message_at = customer_last_message_at.replace(tzinfo=UTC)
@@ -59,8 +59,8 @@ def messaging_fields(
     if may_use_human_agent_tag and age < HUMAN_AGENT_WINDOW:
         return {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"}
     if may_use_human_agent_tag:
-        raise DeliveryFailed(window_closed_reason(platform, "7 days"), is_retryable=False)
-    raise DeliveryFailed(window_closed_reason(platform), is_retryable=False)
+        raise DeliveryFailed(window_closed(platform, hours=7 * 24), is_retryable=False)
+    raise DeliveryFailed(window_closed(platform), is_retryable=False)
 
 
 def message_send(
@@ -131,13 +131,16 @@ def _parts(outbound: OutboundMessage, rules: SendRules) -> list[str | OutboundAt
     for attachment in outbound.attachments:
         if _attachment_type(attachment) not in rules.file_types:
             raise DeliveryFailed(
-                f"attachment {attachment.filename}: this channel sends only "
-                f"{', '.join(sorted(rules.file_types))} files",
+                FailureReason.of(
+                    FailureCode.ATTACHMENT_TYPE_REFUSED,
+                    filename=attachment.filename,
+                    types=", ".join(sorted(rules.file_types)),
+                ),
                 is_retryable=False,
             )
         parts.append(attachment)
     if not parts:
-        raise DeliveryFailed("the reply has neither text nor attachments", is_retryable=False)
+        raise DeliveryFailed(FailureReason.of(FailureCode.NOTHING_TO_SEND), is_retryable=False)
     return parts
 
 
@@ -157,7 +160,8 @@ def _send_part(
     if not rules.uploads_files:
         if not part.url.startswith(("http://", "https://")):
             raise DeliveryFailed(
-                f"attachment {part.filename} has no public URL to send", is_retryable=False
+                FailureReason.of(FailureCode.ATTACHMENT_WITHOUT_LINK, filename=part.filename),
+                is_retryable=False,
             )
         message = {
             "attachment": {"type": attachment_type, "payload": {"url": part.url}},
@@ -186,12 +190,17 @@ def _attachment_type(attachment: OutboundAttachment) -> str:
 def _stored_bytes(attachment: OutboundAttachment) -> bytes:
     if attachment.size > MAX_UPLOAD_BYTES:
         raise DeliveryFailed(
-            f"attachment {attachment.filename} is over {MAX_UPLOAD_BYTES // (1024 * 1024)} MB",
+            FailureReason.of(
+                FailureCode.ATTACHMENT_TOO_LARGE,
+                filename=attachment.filename,
+                limit=MAX_UPLOAD_BYTES // (1024 * 1024),
+            ),
             is_retryable=False,
         )
     if not attachment.storage_name:
         raise DeliveryFailed(
-            f"attachment {attachment.filename} has no stored file", is_retryable=False
+            FailureReason.of(FailureCode.ATTACHMENT_MISSING, filename=attachment.filename),
+            is_retryable=False,
         )
     try:
         with default_storage.open(attachment.storage_name, "rb") as stored:

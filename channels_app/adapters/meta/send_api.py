@@ -12,28 +12,16 @@ from channels_app.adapters.meta.graph import (
     answer_text,
     graph_error_read,
     is_token_safe_url,
-    transport_reason,
+    transport_detail,
     versioned_base_url,
     without_secret,
 )
 from channels_app.contracts import DeliveryFailed
+from channels_app.failure_reasons import FailureCode, FailureReason
 from channels_app.http import http_client
 
 if TYPE_CHECKING:
     from channels_app.models import Channel
-
-WINDOW_CLOSED_REASON = (
-    "outside {platform}'s messaging window: the customer last wrote more than {window} ago; "
-    "the reply can no longer be sent on this channel"
-)
-ACCESS_TOKEN_INVALID_REASON = (
-    "{platform} access token invalid or expired: generate a new one and update the channel's "
-    "{token_key}"
-)
-RECIPIENT_UNAVAILABLE_REASON = (
-    "{platform} says this person cannot be reached (they blocked the account, deleted theirs "
-    "or cannot receive messages)"
-)
 
 # https://developers.facebook.com/docs/messenger-platform/error-codes
 ACCESS_TOKEN_ERROR_CODE = 190
@@ -77,7 +65,8 @@ class SendApi:
         token = self.channel.secrets.get(self.settings.token_key)
         if not token:
             raise DeliveryFailed(
-                f"the channel has no {self.settings.token_key} configured", is_retryable=False
+                FailureReason.of(FailureCode.SETTING_MISSING, setting=self.settings.token_key),
+                is_retryable=False,
             )
         return {"Authorization": f"Bearer {token}"}
 
@@ -128,42 +117,55 @@ class SendApi:
         return data
 
     def transport_failure(self, error: httpx.HTTPError, *, action: str) -> DeliveryFailed:
-        reason = transport_reason(platform=f"{self.platform} API", action=action, error=error)
-        return DeliveryFailed(self._without_token(reason), is_retryable=True)
+        detail = self._without_token(transport_detail(action=action, error=error))
+        return DeliveryFailed(
+            FailureReason.of(
+                FailureCode.PLATFORM_UNREACHABLE, platform=f"{self.platform} API", detail=detail
+            ),
+            is_retryable=True,
+        )
 
     def graph_failure(self, response: httpx.Response, *, action: str) -> DeliveryFailed:
         """Rate limits and outages are retried; window, permission and recipient errors are
         final, the last marking the customer unreachable here."""
         error = graph_error_read(response)
         code, status = error.code, error.http_status
-        reason = self._without_token(error.described(platform=self.platform, action=action))
-        names = {"platform": self.platform, "token_key": self.settings.token_key}
+        detail = self._without_token(error.described(platform=self.platform, action=action))
+        platform = {"platform": self.platform, "detail": detail}
         if error.subcode in OUTSIDE_WINDOW_SUBCODES:
             return DeliveryFailed(
-                f"{window_closed_reason(self.platform)} ({reason})", is_retryable=False
+                FailureReason.of(FailureCode.WINDOW_CLOSED, hours=24, **platform),
+                is_retryable=False,
             )
         if code == USER_UNAVAILABLE_ERROR_CODE or (code, error.subcode) in RECIPIENT_GONE_ERRORS:
             return DeliveryFailed(
-                f"{RECIPIENT_UNAVAILABLE_REASON.format(**names)} ({reason})",
+                FailureReason.of(FailureCode.RECIPIENT_UNREACHABLE, **platform),
                 is_retryable=False,
                 is_recipient_unreachable=True,
             )
         if status == 401 or code == ACCESS_TOKEN_ERROR_CODE:
             return DeliveryFailed(
-                f"{ACCESS_TOKEN_INVALID_REASON.format(**names)} ({reason})",
+                FailureReason.of(
+                    FailureCode.CREDENTIAL_REJECTED, setting=self.settings.token_key, **platform
+                ),
                 is_retryable=False,
                 is_credential_rejected=True,
             )
         if status == 429 or code in RATE_LIMIT_ERROR_CODES:
-            return DeliveryFailed(reason, is_retryable=True, retry_after=error.retry_after)
+            return DeliveryFailed(
+                FailureReason.of(FailureCode.RATE_LIMITED, **platform),
+                is_retryable=True,
+                retry_after=error.retry_after,
+            )
+        refused = FailureReason.of(FailureCode.PLATFORM_REFUSED, status=status, **platform)
         if status >= 500 or code in TEMPORARY_ERROR_CODES:
-            return DeliveryFailed(reason, is_retryable=True, retry_after=error.retry_after)
-        return DeliveryFailed(reason, is_retryable=False)
+            return DeliveryFailed(refused, is_retryable=True, retry_after=error.retry_after)
+        return DeliveryFailed(refused, is_retryable=False)
 
     def _without_token(self, text: str) -> str:
         token = self.channel.secrets.get(self.settings.token_key)
         return without_secret(text, token, "[access token]")
 
 
-def window_closed_reason(platform: str, window: str = "24 hours") -> str:
-    return WINDOW_CLOSED_REASON.format(platform=platform, window=window)
+def window_closed(platform: str, *, hours: int = 24) -> FailureReason:
+    return FailureReason.of(FailureCode.WINDOW_CLOSED, platform=platform, hours=hours)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from channels_app.contracts import DeliveryFailed
+from channels_app.failure_reasons import FailureCode, FailureReason
 from channels_app.http import http_client
 
 if TYPE_CHECKING:
@@ -61,7 +62,10 @@ class BotApi:
     def bot_token(self) -> str:
         token = self.channel.secrets.get("bot_token")
         if not token:
-            raise DeliveryFailed("the channel has no bot_token configured", is_retryable=False)
+            raise DeliveryFailed(
+                FailureReason.of(FailureCode.SETTING_MISSING, setting="bot_token"),
+                is_retryable=False,
+            )
         return token
 
     def call(self, method: str, params: dict[str, Any], *, timeout: float | None = None) -> Any:
@@ -113,28 +117,39 @@ def failure_for_answer(response: httpx.Response, *, action: str) -> DeliveryFail
             header = response.headers.get("retry-after", "")
             retry_after = float(header) if header.isdigit() else None
         return DeliveryFailed(
-            f"Telegram rate limit on {action}: {description}",
+            FailureReason.of(FailureCode.RATE_LIMITED, platform="Telegram", detail=description),
             is_retryable=True,
             retry_after=float(retry_after) if retry_after is not None else None,
         )
+    refused = FailureReason.of(
+        FailureCode.PLATFORM_REFUSED, platform="Telegram", status=status, detail=description
+    )
     if status >= 500 or response.status_code >= 500:
-        return DeliveryFailed(f"Telegram failed on {action}: {description}", is_retryable=True)
+        return DeliveryFailed(refused, is_retryable=True)
     if status == 403 and "blocked" in description.lower():
-        return DeliveryFailed(
-            f"the customer blocked the bot (Telegram: {description})", is_retryable=False
+        blocked = FailureReason.of(
+            FailureCode.RECIPIENT_UNREACHABLE, platform="Telegram", detail=description
         )
+        return DeliveryFailed(blocked, is_retryable=False)
     if status == 401:
-        return DeliveryFailed(
-            f"Telegram refused the bot token ({description}): check the channel's bot_token",
-            is_retryable=False,
+        rejected = FailureReason.of(
+            FailureCode.CREDENTIAL_REJECTED,
+            platform="Telegram",
+            setting="bot_token",
+            detail=description,
         )
-    return DeliveryFailed(f"Telegram refused {action}: {description}", is_retryable=False)
+        return DeliveryFailed(rejected, is_retryable=False)
+    return DeliveryFailed(refused, is_retryable=False)
 
 
 def transport_failure(error: httpx.HTTPError) -> DeliveryFailed:
     # Only the error's class and message: the request URL would carry the token.
     detail = redact_bot_tokens(str(error))[:300]
     return DeliveryFailed(
-        f"Telegram unreachable: {type(error).__name__}: {detail}".rstrip(": "),
+        FailureReason.of(
+            FailureCode.PLATFORM_UNREACHABLE,
+            platform="Telegram",
+            detail=f"{type(error).__name__}: {detail}".rstrip(": "),
+        ),
         is_retryable=True,
     )

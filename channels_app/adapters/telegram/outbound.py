@@ -24,7 +24,9 @@ from channels_app.contracts import (
     OutboundAttachment,
     OutboundMessage,
     OutboundSurvey,
+    partly_sent,
 )
+from channels_app.failure_reasons import FailureCode, FailureReason
 from channels_app.http import request_may_have_arrived
 from inbox import csat
 
@@ -61,7 +63,7 @@ def message_send(bot: BotApi, outbound: OutboundMessage) -> DeliveryResult:
         raise DeliveryFailed("the conversation has no Telegram chat id", is_retryable=False)
     parts = list(_parts_for(outbound, chat_id=chat_id))
     if not parts:
-        raise DeliveryFailed("the message has neither text nor attachments", is_retryable=False)
+        raise DeliveryFailed(FailureReason.of(FailureCode.NOTHING_TO_SEND), is_retryable=False)
     # Parts an earlier try sent are not sent again.
     progress = outbound.already_sent
     for index in range(outbound.already_sent.parts_sent, len(parts)):
@@ -205,8 +207,7 @@ def _partly_sent(
     failure: DeliveryFailed, *, count: int, progress: DeliveryProgress
 ) -> DeliveryFailed:
     return DeliveryFailed(
-        f"{failure.reason} (the reply went out in part: {progress.parts_sent} of its {count} "
-        "Telegram messages were sent)",
+        partly_sent(failure, sent=progress.parts_sent, parts=count),
         is_retryable=failure.is_retryable,
         retry_after=failure.retry_after,
         progress=progress,

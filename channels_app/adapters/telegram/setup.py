@@ -10,6 +10,7 @@ from django.conf import settings
 from channels_app.adapters.telegram.bot_api import KIND, BotApi
 from channels_app.adapters.telegram.inbound import ALLOWED_UPDATES
 from channels_app.contracts import DeliveryFailed
+from inbox.delivery_failures import failure_in_english
 
 if TYPE_CHECKING:
     from channels_app.models import Channel
@@ -47,7 +48,7 @@ def telegram_webhook_register(
             BotApi(channel), url=url, drop_pending_updates=drop_pending_updates
         )
     except DeliveryFailed as failure:
-        raise TelegramWebhookRegistrationFailed(failure.reason) from failure
+        raise TelegramWebhookRegistrationFailed(failure_in_english(failure.failure)) from failure
     return TelegramWebhookRegistration(
         url=url, allowed_updates=ALLOWED_UPDATES, description=description
     )

@@ -31,6 +31,7 @@ from channels_app.contracts import (
     VerificationAnswer,
     WebhookRequest,
 )
+from channels_app.failure_reasons import FailureCode, FailureReason
 from customers.languages import channel_language, reader_language, text_in_language
 
 SIGNATURE_HEADER = "x-viber-content-signature"
@@ -97,7 +98,11 @@ def events_from_callback(body: bytes) -> list[InboundEvent]:
             DeliveryStatusUpdate(
                 external_id=callback.required_id("message_token"),
                 status=DELIVERY_STATUSES[event],
-                error=(callback.string("desc").strip()[:2000] or "Viber could not deliver it")
+                error=FailureReason.of(
+                    FailureCode.NOT_DELIVERED,
+                    platform="Viber",
+                    detail=callback.string("desc").strip()[:2000],
+                )
                 if event == "failed"
                 else "",
             )

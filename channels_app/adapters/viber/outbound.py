@@ -11,7 +11,9 @@ from channels_app.contracts import (
     OutboundAttachment,
     OutboundMessage,
     OutboundSurvey,
+    partly_sent,
 )
+from channels_app.failure_reasons import FailureCode, FailureReason
 
 MAX_TEXT_LENGTH = 7000
 MAX_SENDER_NAME_LENGTH = 28
@@ -31,7 +33,7 @@ def message_send(api: ViberApi, outbound: OutboundMessage) -> DeliveryResult:
         raise DeliveryFailed("the conversation has no Viber user id", is_retryable=False)
     parts = _parts(outbound)
     if not parts:
-        raise DeliveryFailed("the message has neither text nor attachments", is_retryable=False)
+        raise DeliveryFailed(FailureReason.of(FailureCode.NOTHING_TO_SEND), is_retryable=False)
     # Parts an earlier try sent are not sent again.
     progress = outbound.already_sent
     for index in range(outbound.already_sent.parts_sent, len(parts)):
@@ -43,8 +45,7 @@ def message_send(api: ViberApi, outbound: OutboundMessage) -> DeliveryResult:
             if index == 0:
                 raise
             raise DeliveryFailed(
-                f"{failure.reason} (the reply went out in part: {index} of its {len(parts)} "
-                "Viber messages were sent)",
+                partly_sent(failure, sent=index, parts=len(parts)),
                 is_retryable=failure.is_retryable,
                 retry_after=failure.retry_after,
                 progress=progress,
@@ -110,7 +111,8 @@ def _parts(outbound: OutboundMessage) -> list[dict[str, Any]]:
     text = outbound.text.strip()
     if len(text) > MAX_TEXT_LENGTH:
         raise DeliveryFailed(
-            f"the reply is longer than Viber's {MAX_TEXT_LENGTH} characters", is_retryable=False
+            FailureReason.of(FailureCode.TOO_LONG, platform="Viber", limit=MAX_TEXT_LENGTH),
+            is_retryable=False,
         )
     files = [_file_part(item) for item in outbound.attachments]
     if text and files and files[0]["type"] == "picture" and len(text) <= MAX_CAPTION_LENGTH:
@@ -122,7 +124,7 @@ def _parts(outbound: OutboundMessage) -> list[dict[str, Any]]:
 def _file_part(attachment: OutboundAttachment) -> dict[str, Any]:
     if not attachment.url.startswith(("https://", "http://")):
         raise DeliveryFailed(
-            f"attachment {attachment.filename} has no public link Viber can fetch",
+            FailureReason.of(FailureCode.ATTACHMENT_WITHOUT_LINK, filename=attachment.filename),
             is_retryable=False,
         )
     content_type = attachment.content_type.split(";")[0].strip().lower()

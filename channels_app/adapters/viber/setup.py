@@ -10,6 +10,7 @@ from django.conf import settings
 from channels_app.adapters.viber.inbound import HANDLED_EVENTS
 from channels_app.adapters.viber.viber_api import KIND, ViberApi
 from channels_app.contracts import DeliveryFailed
+from inbox.delivery_failures import failure_in_english
 
 if TYPE_CHECKING:
     from channels_app.models import Channel
@@ -85,7 +86,7 @@ def viber_webhook_register(*, channel: "Channel") -> ViberWebhook:
             },
         )
     except DeliveryFailed as failure:
-        raise ViberWebhookFailed(failure.reason) from failure
+        raise ViberWebhookFailed(failure_in_english(failure.failure)) from failure
     event_types = answer.get("event_types")
     if not isinstance(event_types, list):
         event_types = list(HANDLED_EVENTS)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from channels_app.contracts import DeliveryFailed
+from channels_app.failure_reasons import FailureCode, FailureReason
 from channels_app.http import http_client
 from channels_app.text import storable_line
 
@@ -28,13 +29,13 @@ RECEIVER_NOT_SUBSCRIBED = 6
 TOO_MANY_REQUESTS = 12
 RETRY_AFTER_TOO_MANY_REQUESTS = 1.0
 
-NOT_SUBSCRIBED_REASON = (
-    "the customer is not subscribed to the bot (Viber status 6): they left or blocked it, "
-    "and can be written to again once they message the bot"
+# The customer left or blocked the bot; they can be written to again once they write.
+NOT_SUBSCRIBED = FailureReason.of(
+    FailureCode.RECIPIENT_UNREACHABLE, platform="Viber", detail="status 6: not subscribed"
 )
-AUTH_TOKEN_INVALID_REASON = (
-    "Viber refused the bot's token (status 2): copy the token from the bot's settings in "
-    "the Viber admin panel into the channel's auth_token"
+# The token is in the bot's settings in the Viber admin panel.
+AUTH_TOKEN_INVALID = FailureReason.of(
+    FailureCode.CREDENTIAL_REJECTED, platform="Viber", setting="auth_token", detail="status 2"
 )
 
 
@@ -52,7 +53,10 @@ class ViberApi:
         """POST /pa/<name>; returns Viber's answer when its status is 0."""
         token = self.channel.secrets.get("auth_token")
         if not token:
-            raise DeliveryFailed("the channel has no auth_token configured", is_retryable=False)
+            raise DeliveryFailed(
+                FailureReason.of(FailureCode.SETTING_MISSING, setting="auth_token"),
+                is_retryable=False,
+            )
         try:
             response = http_client().post(
                 f"{self.api_base_url}/pa/{name}",
@@ -60,10 +64,13 @@ class ViberApi:
                 headers={AUTH_TOKEN_HEADER: token},
             )
         except httpx.HTTPError as error:
-            reason = f"Viber unreachable ({name}): {type(error).__name__}: {error}"
-            raise DeliveryFailed(
-                reason.replace(token, "[auth token]")[:500], is_retryable=True
-            ) from error
+            detail = f"{name}: {type(error).__name__}: {error}"
+            unreachable = FailureReason.of(
+                FailureCode.PLATFORM_UNREACHABLE,
+                platform="Viber",
+                detail=detail.replace(token, "[auth token]")[:500],
+            )
+            raise DeliveryFailed(unreachable, is_retryable=True) from error
         except httpx.InvalidURL as error:
             raise DeliveryFailed(
                 "the channel's api_base_url does not make a valid URL", is_retryable=False
@@ -74,7 +81,10 @@ class ViberApi:
             answer = None
         if response.status_code >= 500 or not isinstance(answer, dict):
             raise DeliveryFailed(
-                f"Viber failed on {name}: HTTP {response.status_code}", is_retryable=True
+                FailureReason.of(
+                    FailureCode.PLATFORM_REFUSED, platform="Viber", status=response.status_code
+                ),
+                is_retryable=True,
             )
         status = answer.get("status")
         if status == OK:
@@ -86,18 +96,21 @@ class ViberApi:
 
 def status_failure(status: Any, message: str, *, action: str) -> DeliveryFailed:
     if status == RECEIVER_NOT_SUBSCRIBED:
-        return DeliveryFailed(
-            NOT_SUBSCRIBED_REASON, is_retryable=False, is_recipient_unreachable=True
-        )
+        return DeliveryFailed(NOT_SUBSCRIBED, is_retryable=False, is_recipient_unreachable=True)
     if status == TOO_MANY_REQUESTS:
         return DeliveryFailed(
-            f"Viber rate limit on {action} (status 12: {message or 'tooManyRequests'})",
+            FailureReason.of(
+                FailureCode.RATE_LIMITED,
+                platform="Viber",
+                detail=f"status 12: {message or 'tooManyRequests'}",
+            ),
             is_retryable=True,
             retry_after=RETRY_AFTER_TOO_MANY_REQUESTS,
         )
     if status == INVALID_AUTH_TOKEN:
-        return DeliveryFailed(AUTH_TOKEN_INVALID_REASON, is_retryable=False)
+        return DeliveryFailed(AUTH_TOKEN_INVALID, is_retryable=False)
+    detail = f"status {status}" + (f": {message}" if message else "")
     return DeliveryFailed(
-        f"Viber refused {action}: status {status}" + (f" ({message})" if message else ""),
+        FailureReason.of(FailureCode.PLATFORM_REFUSED, platform="Viber", detail=detail),
         is_retryable=False,
     )

@@ -23,6 +23,7 @@ from channels_app.contracts import (
     OutboundAttachment,
     OutboundMessage,
 )
+from channels_app.failure_reasons import FailureCode, FailureReason
 from channels_app.http import http_client
 
 # VK takes up to 9000 characters a message; shorter parts read better on a phone.
@@ -63,7 +64,7 @@ def message_send(api: VkApi, outbound: OutboundMessage) -> DeliveryResult:
     uploaded = [_upload(api, peer_id, item) for item in outbound.attachments if item.storage_name]
     chunks = list(_text_chunks(text)) or [""]
     if not chunks[0] and not uploaded:
-        raise DeliveryFailed("the message has neither text nor attachments", is_retryable=False)
+        raise DeliveryFailed(FailureReason.of(FailureCode.NOTHING_TO_SEND), is_retryable=False)
     written_at = outbound.created_at.isoformat() if outbound.created_at else ""
     progress = DeliveryProgress()
     for part, chunk in enumerate(chunks):
@@ -151,7 +152,8 @@ def _post_file(api: VkApi, url: str, field: str, attachment: OutboundAttachment)
             content = stored.read()
     except OSError as error:
         raise DeliveryFailed(
-            f"attachment {attachment.filename} is no longer in storage", is_retryable=False
+            FailureReason.of(FailureCode.ATTACHMENT_MISSING, filename=attachment.filename),
+            is_retryable=False,
         ) from error
     files = {field: (attachment.filename, content, attachment.content_type)}
     try:

@@ -11,6 +11,7 @@ from django.conf import settings
 from channels_app.adapters.vk.inbound import HANDLED_EVENTS
 from channels_app.adapters.vk.vk_api import API_VERSION, KIND, VkApi
 from channels_app.contracts import DeliveryFailed
+from inbox.delivery_failures import failure_in_english
 
 if TYPE_CHECKING:
     from channels_app.models import Channel
@@ -95,7 +96,7 @@ def vk_callback_server_register(*, channel: "Channel") -> VkCallbackServer:
             },
         )
     except DeliveryFailed as failure:
-        raise VkSetupFailed(failure.reason) from failure
+        raise VkSetupFailed(failure_in_english(failure.failure)) from failure
     return VkCallbackServer(url=url, server_id=server_id, events=HANDLED_EVENTS, is_new=is_new)
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from channels_app.contracts import DeliveryFailed
+from channels_app.failure_reasons import FailureCode, FailureReason
 from channels_app.http import http_client
 from channels_app.text import storable_line
 
@@ -33,20 +34,9 @@ RETRYABLE_ERROR_CODES = frozenset({TOO_MANY_REQUESTS, FLOOD_CONTROL, INTERNAL_ER
 # VK allows a community token 20 calls a second; wait about that long before the next try.
 RATE_LIMIT_RETRY_SECONDS = 1.0
 
-TOKEN_INVALID_REASON = (
-    "VK refused the community's access token (error 5): create a new community token "
-    "with the messages permission and update the channel's access_token"
-)
-RECIPIENT_UNREACHABLE_REASONS = {
-    MESSAGES_NOT_ALLOWED: (
-        "the customer has not allowed the community to message them (VK error 901); "
-        "they can reply once they write to the community again"
-    ),
-    PRIVACY_SETTINGS: (
-        "the customer's privacy settings do not let the community message them (VK error 902)"
-    ),
-    PERMISSION_DENIED: "VK denied sending to this customer (error 7: permission denied)",
-}
+# The customer did not allow the community to message them (901: they can be written to
+# once they write again), their privacy settings forbid it (902), or VK denied it (7).
+RECIPIENT_UNREACHABLE_CODES = frozenset({MESSAGES_NOT_ALLOWED, PRIVACY_SETTINGS, PERMISSION_DENIED})
 
 
 class VkApi:
@@ -64,7 +54,10 @@ class VkApi:
     def access_token(self) -> str:
         token = self.channel.secrets.get("access_token")
         if not token:
-            raise DeliveryFailed("the channel has no access_token configured", is_retryable=False)
+            raise DeliveryFailed(
+                FailureReason.of(FailureCode.SETTING_MISSING, setting="access_token"),
+                is_retryable=False,
+            )
         return token
 
     def call(self, method: str, params: dict[str, Any], *, timeout: float | None = None) -> Any:
@@ -86,7 +79,10 @@ class VkApi:
         answer = answer_object(response)
         if response.status_code >= 500 or answer is None:
             raise DeliveryFailed(
-                f"VK failed on {method}: HTTP {response.status_code}", is_retryable=True
+                FailureReason.of(
+                    FailureCode.PLATFORM_REFUSED, platform="VK", status=response.status_code
+                ),
+                is_retryable=True,
             )
         if "error" in answer:
             raise self.error_failure(answer["error"], action=method)
@@ -103,27 +99,45 @@ class VkApi:
         message = (
             self._without_token(storable_line(message)[:300]) if isinstance(message, str) else ""
         )
-        described = f"VK refused {action}: error {code}" + (f": {message}" if message else "")
+        detail = f"error {code}" + (f": {message}" if message else "")
         if code in RETRYABLE_ERROR_CODES:
             retry_after = RATE_LIMIT_RETRY_SECONDS if code != INTERNAL_ERROR else None
-            return DeliveryFailed(described, is_retryable=True, retry_after=retry_after)
-        if code in RECIPIENT_UNREACHABLE_REASONS:
+            kind = (
+                FailureCode.PLATFORM_REFUSED if code == INTERNAL_ERROR else FailureCode.RATE_LIMITED
+            )
             return DeliveryFailed(
-                f"{RECIPIENT_UNREACHABLE_REASONS[code]} ({message})"
-                if message
-                else RECIPIENT_UNREACHABLE_REASONS[code],
+                FailureReason.of(kind, platform="VK", detail=detail),
+                is_retryable=True,
+                retry_after=retry_after,
+            )
+        if code in RECIPIENT_UNREACHABLE_CODES:
+            return DeliveryFailed(
+                FailureReason.of(FailureCode.RECIPIENT_UNREACHABLE, platform="VK", detail=detail),
                 is_retryable=False,
                 is_recipient_unreachable=True,
             )
         if code == AUTHORIZATION_FAILED:
             return DeliveryFailed(
-                TOKEN_INVALID_REASON, is_retryable=False, is_credential_rejected=True
+                FailureReason.of(
+                    FailureCode.CREDENTIAL_REJECTED,
+                    platform="VK",
+                    setting="access_token",
+                    detail=detail,
+                ),
+                is_retryable=False,
+                is_credential_rejected=True,
             )
-        return DeliveryFailed(described, is_retryable=False)
+        return DeliveryFailed(
+            FailureReason.of(FailureCode.PLATFORM_REFUSED, platform="VK", detail=detail),
+            is_retryable=False,
+        )
 
     def transport_failure(self, error: httpx.HTTPError, *, action: str) -> DeliveryFailed:
-        reason = f"VK unreachable ({action}): {type(error).__name__}: {error}"
-        return DeliveryFailed(self._without_token(reason)[:500], is_retryable=True)
+        detail = self._without_token(f"{type(error).__name__}: {error}")[:500]
+        return DeliveryFailed(
+            FailureReason.of(FailureCode.PLATFORM_UNREACHABLE, platform="VK", detail=detail),
+            is_retryable=True,
+        )
 
     def _without_token(self, text: str) -> str:
         token = self.channel.secrets.get("access_token")

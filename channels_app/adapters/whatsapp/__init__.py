@@ -3,6 +3,6 @@
 (setup), all Graph API calls through one client (graph_api)."""
 
 from channels_app.adapters.whatsapp.adapter import WhatsAppAdapter
-from channels_app.adapters.whatsapp.graph_api import DEFAULT_API_BASE_URL, WINDOW_CLOSED_REASON
+from channels_app.adapters.whatsapp.graph_api import DEFAULT_API_BASE_URL, WINDOW_CLOSED
 
-__all__ = ["DEFAULT_API_BASE_URL", "WINDOW_CLOSED_REASON", "WhatsAppAdapter"]
+__all__ = ["DEFAULT_API_BASE_URL", "WINDOW_CLOSED", "WhatsAppAdapter"]

@@ -12,10 +12,11 @@ import httpx
 from channels_app.adapters.meta.graph import (
     DEFAULT_GRAPH_BASE_URL,
     graph_error_read,
-    transport_reason,
+    transport_detail,
     without_secret,
 )
 from channels_app.contracts import DeliveryFailed
+from channels_app.failure_reasons import FailureCode, FailureReason
 from channels_app.http import http_client
 
 if TYPE_CHECKING:
@@ -23,13 +24,9 @@ if TYPE_CHECKING:
 
 DEFAULT_API_BASE_URL = DEFAULT_GRAPH_BASE_URL
 
-WINDOW_CLOSED_REASON = (
-    "outside WhatsApp's 24-hour customer service window: the customer has not written in "
-    "the last 24 hours; send an approved template"
-)
-ACCESS_TOKEN_INVALID_REASON = (
-    "WhatsApp access token invalid or expired: create a new permanent (system user) token "
-    "and update the channel's access_token"
+# Outside the 24-hour customer service window only an approved template may go.
+WINDOW_CLOSED = FailureReason.of(
+    FailureCode.WINDOW_CLOSED, platform="WhatsApp", hours=24, template=True
 )
 
 # Graph API error codes (https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes).
@@ -57,7 +54,10 @@ class GraphApi:
     def authorization(self) -> dict[str, str]:
         token = self.channel.secrets.get("access_token")
         if not token:
-            raise DeliveryFailed("the channel has no access_token configured", is_retryable=False)
+            raise DeliveryFailed(
+                FailureReason.of(FailureCode.SETTING_MISSING, setting="access_token"),
+                is_retryable=False,
+            )
         return {"Authorization": f"Bearer {token}"}
 
     def may_receive_token(self, url: str) -> bool:
@@ -106,27 +106,43 @@ class GraphApi:
         return data
 
     def transport_failure(self, error: httpx.HTTPError, *, action: str) -> DeliveryFailed:
-        reason = transport_reason(platform="WhatsApp Cloud API", action=action, error=error)
-        return DeliveryFailed(self._without_token(reason), is_retryable=True)
+        detail = self._without_token(transport_detail(action=action, error=error))
+        return DeliveryFailed(
+            FailureReason.of(
+                FailureCode.PLATFORM_UNREACHABLE, platform="WhatsApp Cloud API", detail=detail
+            ),
+            is_retryable=True,
+        )
 
     def graph_failure(self, response: httpx.Response, *, action: str) -> DeliveryFailed:
         """Tell retryable Graph API errors (rate limits, outages) from final ones."""
         error = graph_error_read(response)
         code, status = error.code, error.http_status
-        reason = self._without_token(error.described(platform="WhatsApp", action=action))
+        detail = self._without_token(error.described(platform="WhatsApp", action=action))
 
         if code == REENGAGEMENT_ERROR_CODE:
-            return DeliveryFailed(WINDOW_CLOSED_REASON, is_retryable=False)
+            return DeliveryFailed(WINDOW_CLOSED, is_retryable=False)
         if status == 401 or code == ACCESS_TOKEN_ERROR_CODE:
-            return DeliveryFailed(f"{ACCESS_TOKEN_INVALID_REASON} ({reason})", is_retryable=False)
+            # A permanent (system user) token is what the channel needs.
+            rejected = FailureReason.of(
+                FailureCode.CREDENTIAL_REJECTED,
+                platform="WhatsApp",
+                setting="access_token",
+                detail=detail,
+            )
+            return DeliveryFailed(rejected, is_retryable=False)
         if status == 429 or code in RATE_LIMIT_ERROR_CODES:
             retry_after = error.retry_after
             if code == PAIR_RATE_LIMIT_ERROR_CODE:
                 retry_after = max(retry_after or 0.0, PAIR_RATE_LIMIT_SECONDS)
-            return DeliveryFailed(reason, is_retryable=True, retry_after=retry_after)
+            limited = FailureReason.of(FailureCode.RATE_LIMITED, platform="WhatsApp", detail=detail)
+            return DeliveryFailed(limited, is_retryable=True, retry_after=retry_after)
+        refused = FailureReason.of(
+            FailureCode.PLATFORM_REFUSED, platform="WhatsApp", status=status, detail=detail
+        )
         if status >= 500 or code in TEMPORARY_ERROR_CODES:
-            return DeliveryFailed(reason, is_retryable=True, retry_after=error.retry_after)
-        return DeliveryFailed(reason, is_retryable=False)
+            return DeliveryFailed(refused, is_retryable=True, retry_after=error.retry_after)
+        return DeliveryFailed(refused, is_retryable=False)
 
     def _without_token(self, text: str) -> str:
         return without_secret(text, self.channel.secrets.get("access_token"), "[access token]")

@@ -18,6 +18,7 @@ from channels_app.contracts import (
     InboundIdentity,
     InboundMessage,
 )
+from channels_app.failure_reasons import FailureCode, FailureReason
 
 logger = logging.getLogger(__name__)
 
@@ -286,11 +287,11 @@ def _status_updates(value: JsonObject) -> list[DeliveryStatusUpdate]:
     return updates
 
 
-def _status_error(status: JsonObject) -> str:
-    """`<code> <title>: <details>`, as Meta explains why a message failed."""
+def _status_error(status: JsonObject) -> FailureReason:
+    """Why the message failed, its detail `<code> <title>: <details>` as Meta explains it."""
     errors = status.objects("errors")
     if not errors:
-        return "WhatsApp reported the message as failed without a reason"
+        return FailureReason.of(FailureCode.NOT_DELIVERED, platform="WhatsApp")
     first = errors[0]
     code = first.integer("code")
     title = first.string("title").strip()
@@ -300,7 +301,7 @@ def _status_error(status: JsonObject) -> str:
     head = f"{code} {title}".strip() if code is not None else title
     explanation = details or (message if message != title else "")
     text = f"{head}: {explanation}" if head and explanation else head or explanation
-    return text[:2000] or "WhatsApp reported the message as failed without a reason"
+    return FailureReason.of(FailureCode.NOT_DELIVERED, platform="WhatsApp", detail=text[:2000])
 
 
 def _extension(mime_type: str) -> str:

@@ -13,7 +13,7 @@ from channels_app.adapters.survey_forms import (
     question_with_scale,
     reply_with_a_number,
 )
-from channels_app.adapters.whatsapp.graph_api import WINDOW_CLOSED_REASON, GraphApi
+from channels_app.adapters.whatsapp.graph_api import WINDOW_CLOSED, GraphApi
 from channels_app.adapters.whatsapp.setup import is_http_url
 from channels_app.contracts import (
     DeliveryFailed,
@@ -22,6 +22,7 @@ from channels_app.contracts import (
     OutboundMessage,
     OutboundSurvey,
 )
+from channels_app.failure_reasons import FailureCode, FailureReason
 
 CUSTOMER_SERVICE_WINDOW = timedelta(hours=24)
 
@@ -48,7 +49,7 @@ def message_send(graph: GraphApi, outbound: OutboundMessage) -> DeliveryResult:
         # A template in place of the rest of a reply begun in the window would read
         # as a second message.
         if not template or already_sent.parts_sent:
-            raise DeliveryFailed(WINDOW_CLOSED_REASON, is_retryable=False)
+            raise DeliveryFailed(WINDOW_CLOSED, is_retryable=False)
         return DeliveryResult(external_id=graph.post_message(_template_payload(outbound, template)))
     payloads = _session_payloads(outbound)
     return send_in_parts(
@@ -64,7 +65,7 @@ def survey_send(graph: GraphApi, survey: OutboundSurvey) -> DeliveryResult:
     as a list_reply whose id is the value's button payload. A scale longer than a list
     holds (NPS: 0-10) goes as a button to the survey page, with a typed number taken too."""
     if not _is_window_open(survey.customer_last_message_at):
-        raise DeliveryFailed(WINDOW_CLOSED_REASON, is_retryable=False)
+        raise DeliveryFailed(WINDOW_CLOSED, is_retryable=False)
     if len(survey.rating_labels) > MAX_LIST_ROWS:
         return DeliveryResult(external_id=graph.post_message(_survey_page_button(survey)))
     titles = choice_titles(survey, max_length=MAX_ROW_TITLE_LENGTH)
@@ -129,13 +130,13 @@ def _session_payloads(outbound: OutboundMessage) -> list[dict[str, Any]]:
     text = outbound.text
     if len(text) > MAX_TEXT_LENGTH:
         raise DeliveryFailed(
-            f"the reply is longer than WhatsApp's {MAX_TEXT_LENGTH} characters",
+            FailureReason.of(FailureCode.TOO_LONG, platform="WhatsApp", limit=MAX_TEXT_LENGTH),
             is_retryable=False,
         )
     for attachment in outbound.attachments:
         if not is_http_url(attachment.url):
             raise DeliveryFailed(
-                f"attachment {attachment.filename} has no public http(s) URL WhatsApp can fetch",
+                FailureReason.of(FailureCode.ATTACHMENT_WITHOUT_LINK, filename=attachment.filename),
                 is_retryable=False,
             )
     media = [_media_payload(outbound.recipient_address, item) for item in outbound.attachments]
@@ -151,7 +152,7 @@ def _session_payloads(outbound: OutboundMessage) -> list[dict[str, Any]]:
     if has_text:
         return [_text_payload(outbound.recipient_address, text), *media]
     if not media:
-        raise DeliveryFailed("the reply has neither text nor attachments", is_retryable=False)
+        raise DeliveryFailed(FailureReason.of(FailureCode.NOTHING_TO_SEND), is_retryable=False)
     return media
 
 

@@ -5,6 +5,7 @@ import pytest
 from channels_app.services import mail_receive
 from inbox.models import Conversation, Message, MessageStatus
 from tests.channels_app.email.helpers import customer_mail, deliver_reply, delivery_status_report
+from tests.failure_reasons import reason_text
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +34,7 @@ def test_a_bounce_of_our_own_signed_message_id_fails_a_delivered_mail(
 
     delivered_reply.refresh_from_db()
     assert delivered_reply.status == MessageStatus.FAILED
-    assert "User unknown" in delivered_reply.error
+    assert "User unknown" in reason_text(delivered_reply)
 
 
 def test_a_bounce_of_an_id_we_did_not_sign_leaves_a_delivered_mail_alone(
@@ -45,7 +46,7 @@ def test_a_bounce_of_an_id_we_did_not_sign_leaves_a_delivered_mail_alone(
 
     delivered_reply.refresh_from_db()
     assert delivered_reply.status == MessageStatus.DELIVERED
-    assert delivered_reply.error == ""
+    assert reason_text(delivered_reply) == ""
 
 
 def test_a_bounce_never_fails_a_mail_already_read(email_channel, delivered_reply):

@@ -24,6 +24,7 @@ from tests.channels_app.email.helpers import (
     post_mail,
 )
 from tests.factories import CustomerFactory, IdentityFactory
+from tests.failure_reasons import reason_text
 from tests.helpers import sign
 
 pytestmark = pytest.mark.django_db
@@ -215,7 +216,7 @@ def test_a_bounce_marks_the_reply_failed_and_opens_nothing(email_channel, operat
 
     reply.refresh_from_db()
     assert reply.status == MessageStatus.FAILED
-    assert "User unknown" in reply.error
+    assert "User unknown" in reason_text(reply)
     assert Conversation.objects.count() == 1 and conversation.messages.count() == 2
     # No mailbox behind the address: no survey or offline copy goes there any more...
     assert not Identity.objects.get(kind="email", value="maria@example.com").is_reachable
@@ -270,7 +271,7 @@ def test_a_full_mailbox_bounce_fails_the_reply_but_keeps_the_address(email_chann
     mail_receive(channel=email_channel, raw=bounce)
 
     reply.refresh_from_db()
-    assert reply.status == MessageStatus.FAILED and "Mailbox full" in reply.error
+    assert reply.status == MessageStatus.FAILED and "Mailbox full" in reason_text(reply)
     assert Identity.objects.get(kind="email", value="maria@example.com").is_reachable
 
 

@@ -74,7 +74,7 @@ def load_stored_mail(channel, count: int) -> None:
             "INSERT INTO inbox_message (conversation_id, channel_id, direction, body, is_private, "
             "status, error, external_id, delivery_attempts, created_at, updated_at) "
             "SELECT c.id, c.channel_id, CASE WHEN n %% 2 = 0 THEN 'in' ELSE 'out' END, "
-            "'Message ' || n, false, 'received', '', 'stored.' || c.id || '.' || n || "
+            "'Message ' || n, false, 'received', '{}', 'stored.' || c.id || '.' || n || "
             "'@example.org', 0, now(), now() FROM inbox_conversation c "
             "CROSS JOIN generate_series(1, 10) n WHERE c.channel_id = %s",
             [channel.pk],

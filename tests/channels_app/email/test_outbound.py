@@ -10,6 +10,7 @@ from customers.models import Identity
 from inbox.models import Attachment, Conversation, MessageStatus
 from inbox.services import conversation_resolve, message_reply
 from tests.channels_app.email.helpers import SUPPORT, customer_mail, deliver_reply
+from tests.failure_reasons import reason_text
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +50,7 @@ def test_a_refused_recipient_fails_at_once_with_the_smtp_error(email_channel, op
 
     reply.refresh_from_db()
     assert reply.status == MessageStatus.FAILED
-    assert "SMTP 550" in reply.error and "Mailbox does not exist" in reply.error
+    assert "SMTP 550" in reason_text(reply) and "Mailbox does not exist" in reason_text(reply)
 
 
 def test_a_temporary_smtp_error_is_retried_then_shown_failed(email_channel, operator, smtp_sink):
@@ -59,11 +60,11 @@ def test_a_temporary_smtp_error_is_retried_then_shown_failed(email_channel, oper
 
     assert message_deliver(message_id=reply.pk, attempt=1, max_attempts=2) is not None
     reply.refresh_from_db()
-    assert reply.status == MessageStatus.QUEUED and "retrying" in reply.error
+    assert reply.status == MessageStatus.QUEUED and "retrying" in reason_text(reply)
 
     assert message_deliver(message_id=reply.pk, attempt=2, max_attempts=2) is None
     reply.refresh_from_db()
-    assert reply.status == MessageStatus.FAILED and "SMTP 451" in reply.error
+    assert reply.status == MessageStatus.FAILED and "SMTP 451" in reason_text(reply)
 
 
 def test_an_unreachable_mail_server_is_retried(email_channel, operator, smtp_sink):
@@ -130,7 +131,7 @@ def test_a_reply_whose_headers_cannot_be_built_fails_with_the_reason(
     assert message_deliver(message_id=reply.pk, attempt=1, max_attempts=3) is None
 
     reply.refresh_from_db()
-    assert reply.status == MessageStatus.FAILED and "not sendable" in reply.error
+    assert reply.status == MessageStatus.FAILED and "not sendable" in reason_text(reply)
     assert smtp_sink.mails == []
 
 

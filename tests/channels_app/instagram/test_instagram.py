@@ -18,6 +18,7 @@ from tests.channels_app.meta_messaging import (
     delivered,
 )
 from tests.factories import MessageFactory
+from tests.failure_reasons import reason_text
 from tests.fakes.meta_messaging import (
     INSTAGRAM_ACCESS_TOKEN,
     INSTAGRAM_ACCOUNT_ID,
@@ -237,7 +238,7 @@ def test_an_image_goes_by_its_url_and_other_files_are_refused(
     assert attachment["payload"]["url"].startswith("http")
     assert sent.status == MessageStatus.SENT
     assert refused.status == MessageStatus.FAILED
-    assert "only image files" in refused.error
+    assert "sends only these kinds of files: image" in reason_text(refused)
 
 
 def test_after_24_hours_the_reply_fails_at_once(
@@ -250,7 +251,7 @@ def test_after_24_hours_the_reply_fails_at_once(
     message = delivered(message_reply(conversation=conversation, author=operator, body="Sorry!"))
 
     assert message.status == MessageStatus.FAILED
-    assert "outside Instagram's messaging window" in message.error
+    assert "Outside Instagram's messaging window" in reason_text(message)
     assert send_api.requests == []
 
 

@@ -14,6 +14,7 @@ from tests.channels_app.messenger.helpers import PSID, fixture_json, post_payloa
 from tests.channels_app.meta_messaging import MESSENGER, NOW, first_item
 from tests.channels_app.meta_messaging import customer_wrote as customer_wrote_on
 from tests.channels_app.meta_messaging import delivered as deliver
+from tests.failure_reasons import reason_text
 from tests.fakes.meta_messaging import (
     ACCESS_TOKEN_EXPIRED,
     APP_RATE_LIMITED,
@@ -68,8 +69,8 @@ def test_after_24_hours_without_the_human_agent_permission_the_reply_fails_at_on
     message = deliver(reply_to(conversation, operator))
 
     assert message.status == MessageStatus.FAILED
-    assert "outside Messenger's messaging window" in message.error
-    assert "24 hours" in message.error
+    assert "Outside Messenger's messaging window" in reason_text(message)
+    assert "24 hours" in reason_text(message)
     assert send_api.requests == []
 
 
@@ -94,7 +95,7 @@ def test_after_7_days_even_the_human_agent_tag_no_longer_sends(
     message = deliver(reply_to(conversation, operator))
 
     assert message.status == MessageStatus.FAILED
-    assert "7 days" in message.error
+    assert "7 days" in reason_text(message)
     assert send_api.requests == []
 
 
@@ -197,7 +198,7 @@ def test_rate_limits_and_outages_are_retried_with_backoff(
     assert delay is not None and delay > 0
     message.refresh_from_db()
     assert message.status == MessageStatus.QUEUED
-    assert str(error.code) in message.error
+    assert str(error.code) in reason_text(message)
 
     assert message_deliver(message_id=message.pk, attempt=2, max_attempts=3) is None
     message.refresh_from_db()
@@ -207,9 +208,9 @@ def test_rate_limits_and_outages_are_retried_with_backoff(
 @pytest.mark.parametrize(
     ("error", "explanation"),
     [
-        (OUTSIDE_WINDOW, "outside Messenger's messaging window"),
+        (OUTSIDE_WINDOW, "Outside Messenger's messaging window"),
         (PERMISSION_MISSING, "does not have permission"),
-        (ACCESS_TOKEN_EXPIRED, "access token invalid or expired"),
+        (ACCESS_TOKEN_EXPIRED, "Messenger refused the channel's page_access_token"),
     ],
 )
 def test_window_permission_and_token_errors_fail_at_once_with_the_reason(
@@ -221,8 +222,8 @@ def test_window_permission_and_token_errors_fail_at_once_with_the_reason(
     message = deliver(reply_to(conversation, operator))
 
     assert message.status == MessageStatus.FAILED
-    assert explanation in message.error
-    assert PAGE_ACCESS_TOKEN not in message.error
+    assert explanation in reason_text(message)
+    assert PAGE_ACCESS_TOKEN not in reason_text(message)
     assert Identity.objects.get(kind="messenger").is_reachable
 
 
@@ -237,7 +238,7 @@ def test_an_expired_page_token_warns_the_channels_admins(
     deliver(reply_to(conversation, operator))
 
     shown = admin_client_api.get(channel_url).json()["secrets_error"]
-    assert "Messenger access token invalid or expired" in shown
+    assert "Messenger refused the channel's page_access_token" in shown
     assert PAGE_ACCESS_TOKEN not in shown
 
 
@@ -251,7 +252,7 @@ def test_a_person_meta_says_is_unavailable_is_marked_unreachable(
     message = deliver(reply_to(conversation, operator))
 
     assert message.status == MessageStatus.FAILED
-    assert "cannot be reached" in message.error
+    assert "cannot be reached" in reason_text(message)
     assert not Identity.objects.get(kind="messenger", value=PSID).is_reachable
 
 

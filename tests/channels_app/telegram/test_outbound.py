@@ -24,6 +24,7 @@ from tests.channels_app.telegram.helpers import (
     update,
     update_body,
 )
+from tests.failure_reasons import reason_text
 from tests.fakes.telegram import (
     BOT_BLOCKED,
     CHAT_NOT_FOUND,
@@ -60,7 +61,7 @@ def test_a_reply_is_sent_with_sendMessage(queued_reply, fake_telegram):
     queued_reply.refresh_from_db()
     assert queued_reply.status == MessageStatus.SENT
     assert queued_reply.external_id == f"{MARIA_ID}:1001"
-    assert queued_reply.error == ""
+    assert reason_text(queued_reply) == ""
 
 
 def test_a_rate_limited_reply_is_retried_after_telegrams_retry_after(
@@ -74,8 +75,8 @@ def test_a_rate_limited_reply_is_retried_after_telegrams_retry_after(
     assert delay is not None and delay >= 3
     queued_reply.refresh_from_db()
     assert queued_reply.status == MessageStatus.QUEUED
-    assert "retrying" in queued_reply.error
-    assert "Too Many Requests: retry after 3" in queued_reply.error
+    assert "retrying" in reason_text(queued_reply)
+    assert "Too Many Requests: retry after 3" in reason_text(queued_reply)
 
     assert message_deliver(message_id=queued_reply.pk, attempt=2, max_attempts=5) is None
     queued_reply.refresh_from_db()
@@ -93,7 +94,7 @@ def test_a_server_error_is_retried_then_fails(queued_reply, fake_telegram):
     assert message_deliver(message_id=queued_reply.pk, attempt=2, max_attempts=2) is None
     queued_reply.refresh_from_db()
     assert queued_reply.status == MessageStatus.FAILED
-    assert "Internal Server Error" in queued_reply.error
+    assert "Internal Server Error" in reason_text(queued_reply)
     assert queued_reply.delivery_attempts == 2
 
 
@@ -104,9 +105,11 @@ def test_a_blocked_bot_fails_at_once_with_a_clear_reason(queued_reply, fake_tele
 
     queued_reply.refresh_from_db()
     assert queued_reply.status == MessageStatus.FAILED
-    assert queued_reply.error == (
-        "the customer blocked the bot (Telegram: Forbidden: bot was blocked by the user)"
-    )
+    assert queued_reply.error == {
+        "code": "recipient_unreachable",
+        "platform": "Telegram",
+        "detail": "Forbidden: bot was blocked by the user",
+    }
     assert len(fake_telegram.calls) == 1
 
 
@@ -117,7 +120,10 @@ def test_another_client_error_fails_at_once_with_telegrams_description(queued_re
 
     queued_reply.refresh_from_db()
     assert queued_reply.status == MessageStatus.FAILED
-    assert queued_reply.error == "Telegram refused sendMessage: Bad Request: chat not found"
+    assert reason_text(queued_reply) == (
+        "Telegram did not accept the message (HTTP 400). "
+        "The platform said: Bad Request: chat not found"
+    )
 
 
 def test_a_wrong_bot_token_fails_at_once(queued_reply, telegram_channel):
@@ -128,8 +134,8 @@ def test_a_wrong_bot_token_fails_at_once(queued_reply, telegram_channel):
 
     queued_reply.refresh_from_db()
     assert queued_reply.status == MessageStatus.FAILED
-    assert "bot_token" in queued_reply.error
-    assert "999:WRONG" not in queued_reply.error
+    assert "bot_token" in reason_text(queued_reply)
+    assert "999:WRONG" not in reason_text(queued_reply)
 
 
 def test_an_unreachable_bot_api_is_retried(queued_reply, telegram_channel):
@@ -141,8 +147,10 @@ def test_an_unreachable_bot_api_is_retried(queued_reply, telegram_channel):
 
     queued_reply.refresh_from_db()
     assert queued_reply.status == MessageStatus.FAILED
-    assert queued_reply.error.startswith("Telegram unreachable: ConnectError")
-    assert BOT_TOKEN not in queued_reply.error
+    assert reason_text(queued_reply).startswith(
+        "Telegram was unreachable. The platform said: ConnectError"
+    )
+    assert BOT_TOKEN not in reason_text(queued_reply)
 
 
 def test_attachments_go_by_url_with_the_text_as_caption(queued_reply, fake_telegram):
@@ -274,9 +282,8 @@ def test_a_later_part_throttled_for_long_fails_retryably_saying_so(
         adapter_for(telegram_channel).send(outbound("Text " * 300, photo))
 
     assert failure.value.is_retryable and failure.value.retry_after == 30
-    assert failure.value.reason.endswith(
-        "(the reply went out in part: 1 of its 2 Telegram messages were sent)"
-    )
+    assert failure.value.failure.code == "partly_sent"
+    assert (failure.value.failure.data["sent"], failure.value.failure.data["parts"]) == (1, 2)
     assert len(fake_telegram.calls_to("sendMessage")) == 1
 
 
@@ -294,7 +301,7 @@ def test_a_retry_sends_only_the_parts_that_did_not_go_out(
     assert message_deliver(message_id=reply.pk, attempt=1, max_attempts=3) is not None
     reply.refresh_from_db()
     assert reply.status == MessageStatus.QUEUED
-    assert "1 of its 2 Telegram messages were sent" in reply.error
+    assert "Sent 1 of 2 parts" in reason_text(reply)
 
     assert message_deliver(message_id=reply.pk, attempt=2, max_attempts=3) is None
 
@@ -321,7 +328,7 @@ def test_the_bot_token_stays_out_of_logs_and_errors(
     assert "/bot<redacted>/sendMessage" in caplog.text
     assert BOT_TOKEN not in caplog.text
     queued_reply.refresh_from_db()
-    assert BOT_TOKEN not in queued_reply.error
+    assert BOT_TOKEN not in reason_text(queued_reply)
 
 
 # CSAT

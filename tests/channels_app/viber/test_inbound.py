@@ -20,6 +20,7 @@ from tests.channels_app.viber.helpers import (
     post_callback,
     viber_signature,
 )
+from tests.failure_reasons import reason_text
 from tests.helpers import stored_counts
 
 pytestmark = pytest.mark.django_db
@@ -198,7 +199,12 @@ def test_unsubscribed_and_subscribed_set_whether_the_customer_can_be_written_to(
     [
         ("delivered", MessageStatus.DELIVERED, ""),
         ("seen", MessageStatus.READ, ""),
-        ("failed", MessageStatus.FAILED, "failed message to user because of client error"),
+        (
+            "failed",
+            MessageStatus.FAILED,
+            "Viber could not deliver the message. "
+            "The platform said: failed message to user because of client error",
+        ),
     ],
 )
 def test_delivery_statuses_update_our_message_by_its_token(
@@ -214,7 +220,7 @@ def test_delivery_statuses_update_our_message_by_its_token(
 
     reply.refresh_from_db()
     assert reply.external_id == "5098034272017990001"
-    assert (reply.status, reply.error) == (status, error)
+    assert (reply.status, reason_text(reply)) == (status, error)
 
 
 def test_a_duplicate_callback_changes_nothing(client, viber_channel):

@@ -10,6 +10,7 @@ from customers.models import Identity
 from inbox.models import Conversation, MessageStatus
 from inbox.services import message_reply
 from tests.channels_app.viber.helpers import MARIA_ID, callback_body, post_callback
+from tests.failure_reasons import reason_text
 from tests.fakes.viber import (
     AUTH_TOKEN,
     INVALID_AUTH_TOKEN,
@@ -102,7 +103,7 @@ def test_a_customer_not_subscribed_fails_at_once_and_is_marked_unreachable(
 
     reply.refresh_from_db()
     assert reply.status == MessageStatus.FAILED
-    assert "not subscribed" in reply.error
+    assert "not subscribed" in reason_text(reply)
     assert Identity.objects.get(kind="viber").is_reachable is False
 
 
@@ -129,7 +130,7 @@ def test_a_refused_token_fails_at_once_and_says_what_to_do(
 
     reply.refresh_from_db()
     assert reply.status == MessageStatus.FAILED
-    assert "auth_token" in reply.error
+    assert "auth_token" in reason_text(reply)
 
 
 def test_a_transport_failure_is_retried(viber_conversation, operator, fake_viber, viber_channel):
@@ -141,7 +142,7 @@ def test_a_transport_failure_is_retried(viber_conversation, operator, fake_viber
 
     reply.refresh_from_db()
     assert reply.status == MessageStatus.QUEUED
-    assert "Viber unreachable" in reply.error
+    assert "Viber was unreachable" in reason_text(reply)
 
 
 # Set-up

@@ -10,6 +10,7 @@ from customers.models import Identity
 from inbox.models import Conversation, MessageStatus
 from inbox.services import message_reply
 from tests.channels_app.vk.helpers import GROUP_ID, MARIA_ID, SECRET_KEY, event_body, post_event
+from tests.failure_reasons import reason_text
 from tests.fakes.vk import (
     ACCESS_TOKEN,
     AUTHORIZATION_FAILED,
@@ -50,7 +51,7 @@ def test_a_reply_is_sent_with_messages_send(queued_reply, fake_vk):
     assert call.params["v"] == "5.199"
     assert int(call.params["random_id"]) > 0
     queued_reply.refresh_from_db()
-    assert (queued_reply.status, queued_reply.external_id, queued_reply.error) == (
+    assert (queued_reply.status, queued_reply.external_id, reason_text(queued_reply)) == (
         MessageStatus.SENT,
         "5001",
         "",
@@ -83,7 +84,7 @@ def test_rate_limits_and_vk_failures_are_retried(queued_reply, fake_vk, error):
     assert delay is not None and delay > 0
     queued_reply.refresh_from_db()
     assert queued_reply.status == MessageStatus.QUEUED
-    assert f"error {error.code}" in queued_reply.error
+    assert f"error {error.code}" in reason_text(queued_reply)
     assert deliver(queued_reply, attempt=2) is None
     queued_reply.refresh_from_db()
     assert queued_reply.status == MessageStatus.SENT
@@ -93,9 +94,9 @@ def test_rate_limits_and_vk_failures_are_retried(queued_reply, fake_vk, error):
 @pytest.mark.parametrize(
     ("error", "reason"),
     [
-        (MESSAGES_NOT_ALLOWED, "has not allowed the community to message them"),
+        (MESSAGES_NOT_ALLOWED, "error 901"),
         (PRIVACY_SETTINGS, "privacy settings"),
-        (PERMISSION_DENIED, "permission denied"),
+        (PERMISSION_DENIED, "error 7"),
     ],
 )
 def test_a_customer_who_cannot_be_written_to_fails_at_once_and_is_marked_unreachable(
@@ -107,7 +108,7 @@ def test_a_customer_who_cannot_be_written_to_fails_at_once_and_is_marked_unreach
 
     queued_reply.refresh_from_db()
     assert queued_reply.status == MessageStatus.FAILED
-    assert reason in queued_reply.error
+    assert reason in reason_text(queued_reply)
     assert Identity.objects.get(kind="vk", value=MARIA_ID).is_reachable is False
     assert fake_vk.sent == []
 
@@ -119,8 +120,8 @@ def test_a_refused_token_fails_at_once_and_says_what_to_do(queued_reply, fake_vk
 
     queued_reply.refresh_from_db()
     assert queued_reply.status == MessageStatus.FAILED
-    assert "access token" in queued_reply.error and "access_token" in queued_reply.error
-    assert ACCESS_TOKEN not in queued_reply.error
+    assert "VK refused the channel's access_token" in reason_text(queued_reply)
+    assert ACCESS_TOKEN not in reason_text(queued_reply)
     assert Identity.objects.get(kind="vk", value=MARIA_ID).is_reachable is True
 
 
@@ -132,10 +133,10 @@ def test_a_refused_token_warns_the_admin_until_a_new_one_is_saved(
     deliver(queued_reply, attempt=1)
 
     shown = admin_client_api.get(f"/api/v1/channels/{vk_channel.pk}/").json()["secrets_error"]
-    assert "VK refused the community's access token (error 5)" in shown
+    assert "VK refused the channel's access_token" in shown
     assert ACCESS_TOKEN not in shown
     admin_page = admin_client.get(f"/admin/channels_app/channel/{vk_channel.pk}/change/")
-    assert "VK refused the community&#x27;s access token" in admin_page.content.decode()
+    assert "VK refused the channel&#x27;s access_token" in admin_page.content.decode()
 
     saved = admin_client_api.patch(
         f"/api/v1/channels/{vk_channel.pk}/",

@@ -104,7 +104,7 @@ def test_vk_setup_run_again_updates_the_server_it_added(vk_channel, fake_vk):
 def test_vk_setup_says_why_vk_refused(vk_channel, fake_vk):
     fake_vk.fail_next(AUTHORIZATION_FAILED)
 
-    with pytest.raises(CommandError, match="access token"):
+    with pytest.raises(CommandError, match="access_token"):
         call_command("vk_setup", str(vk_channel.pk))
 
     assert fake_vk.callback_servers == []

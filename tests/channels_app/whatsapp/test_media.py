@@ -122,5 +122,5 @@ def test_media_with_an_expired_token_fails_for_good(
     assert attachment_fetch_media(attachment_id=attachment.pk, attempt=1, max_attempts=5) is None
 
     attachment.refresh_from_db()
-    assert "access token invalid" in attachment.fetch_error
+    assert "WhatsApp refused the channel's access_token" in attachment.fetch_error
     assert len(graph_api.requests) == 1

@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from channels_app.adapters.whatsapp import WINDOW_CLOSED_REASON
+from channels_app.adapters.whatsapp import WINDOW_CLOSED
 from channels_app.services import message_deliver
 from inbox.models import Attachment, Conversation, Message, MessageStatus
 from inbox.services import message_reply
@@ -19,6 +19,7 @@ from tests.channels_app.whatsapp.helpers import (
     post_payload,
 )
 from tests.factories import ConversationFactory, MessageFactory
+from tests.failure_reasons import reason_text
 from tests.fakes.whatsapp import (
     ACCESS_TOKEN,
     ACCESS_TOKEN_EXPIRED,
@@ -106,8 +107,8 @@ def test_outside_the_window_without_a_template_the_reply_fails_and_nothing_is_se
     assert graph_api.requests == []
     message.refresh_from_db()
     assert message.status == MessageStatus.FAILED
-    assert message.error == WINDOW_CLOSED_REASON
-    assert "24-hour" in message.error and "template" in message.error
+    assert message.error == WINDOW_CLOSED.stored()
+    assert "24 hours" in reason_text(message) and "template" in reason_text(message)
 
 
 def test_outside_the_window_the_fallback_template_is_sent(whatsapp_channel, operator, graph_api):
@@ -175,9 +176,13 @@ def test_inside_the_window_the_template_is_not_used(whatsapp_channel, operator, 
         (SPAM_RATE_LIMITED, True, "80007"),
         (SERVER_ERROR, True, "HTTP 500"),
         (GraphError(503, 2, "Service temporarily unavailable"), True, "HTTP 503"),
-        (REENGAGEMENT_REQUIRED, False, WINDOW_CLOSED_REASON),
-        (ACCESS_TOKEN_EXPIRED, False, "access token invalid"),
-        (GraphError(400, 190, "Invalid OAuth access token"), False, "access token invalid"),
+        (REENGAGEMENT_REQUIRED, False, "Send an approved template instead."),
+        (ACCESS_TOKEN_EXPIRED, False, "WhatsApp refused the channel's access_token"),
+        (
+            GraphError(400, 190, "Invalid OAuth access token"),
+            False,
+            "WhatsApp refused the channel's access_token",
+        ),
         (INVALID_PARAMETER, False, "Invalid parameter - Parameter value is not valid"),
         (UNDELIVERABLE, False, "recipient's phone number is not on WhatsApp"),
     ],
@@ -194,12 +199,12 @@ def test_graph_api_errors_are_retried_or_final_as_meta_means_them(
     if is_retried:
         assert delay is not None and delay > 0
         assert message.status == MessageStatus.QUEUED
-        assert "retrying" in message.error
+        assert "retrying" in reason_text(message)
     else:
         assert delay is None
         assert message.status == MessageStatus.FAILED
-    assert error_text in message.error
-    assert ACCESS_TOKEN not in message.error
+    assert error_text in reason_text(message)
+    assert ACCESS_TOKEN not in reason_text(message)
 
 
 def test_a_rate_limited_reply_goes_out_on_the_retry(whatsapp_channel, operator, graph_api):
@@ -239,7 +244,7 @@ def test_a_server_error_on_every_try_fails_the_reply_at_the_last_attempt(
 
     message.refresh_from_db()
     assert message.status == MessageStatus.FAILED
-    assert "HTTP 500" in message.error
+    assert "HTTP 500" in reason_text(message)
 
 
 def test_a_retry_sends_only_the_parts_that_did_not_go_out(
@@ -260,7 +265,7 @@ def test_a_retry_sends_only_the_parts_that_did_not_go_out(
     assert message_deliver(message_id=message.pk, attempt=1, max_attempts=3) is not None
     message.refresh_from_db()
     assert message.status == MessageStatus.QUEUED
-    assert "sent 1 of 2 parts" in message.error
+    assert "Sent 1 of 2 parts" in reason_text(message)
 
     assert message_deliver(message_id=message.pk, attempt=2, max_attempts=3) is None
 
@@ -281,7 +286,7 @@ def test_an_unreachable_graph_api_is_retried(whatsapp_channel, operator):
 
     message.refresh_from_db()
     assert message.status == MessageStatus.QUEUED
-    assert "unreachable" in message.error
+    assert "unreachable" in reason_text(message)
 
 
 def test_the_access_token_never_reaches_errors_or_logs(
@@ -297,8 +302,8 @@ def test_the_access_token_never_reaches_errors_or_logs(
 
     message.refresh_from_db()
     assert message.status == MessageStatus.FAILED
-    assert ACCESS_TOKEN not in message.error
-    assert "[access token]" in message.error
+    assert ACCESS_TOKEN not in reason_text(message)
+    assert "[access token]" in reason_text(message)
     assert ACCESS_TOKEN not in caplog.text
 
 
@@ -312,7 +317,7 @@ def test_a_reply_longer_than_whatsapp_allows_fails_without_a_call(
     assert graph_api.requests == []
     message.refresh_from_db()
     assert message.status == MessageStatus.FAILED
-    assert "4096" in message.error
+    assert "4096" in reason_text(message)
 
 
 def test_a_reply_with_a_file_sends_it_by_link_with_the_text_as_caption(whatsapp_channel, graph_api):

@@ -10,6 +10,7 @@ from tests.channels_app.whatsapp.helpers import (
     post_fixture,
 )
 from tests.factories import ConversationFactory, MessageFactory
+from tests.failure_reasons import reason_text
 from tests.helpers import stored_counts
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +45,7 @@ def test_status_webhooks_move_a_sent_message_forward_never_back(
 
     sent_message.refresh_from_db()
     assert sent_message.status == expected
-    assert sent_message.error == ""
+    assert reason_text(sent_message) == ""
 
 
 def test_a_failed_status_stores_metas_reason(client, sent_message, whatsapp_channel):
@@ -52,7 +53,8 @@ def test_a_failed_status_stores_metas_reason(client, sent_message, whatsapp_chan
 
     sent_message.refresh_from_db()
     assert sent_message.status == MessageStatus.FAILED
-    assert sent_message.error == (
+    assert reason_text(sent_message) == (
+        "WhatsApp could not deliver the message. The platform said: "
         "131047 Re-engagement message: Message failed to send because more than 24 hours "
         "have passed since the customer last replied to this number."
     )
@@ -99,7 +101,7 @@ def test_a_replayed_or_late_status_changes_nothing(
     assert response.status_code == 200
     sent_message.refresh_from_db()
     assert sent_message.status == earlier
-    assert sent_message.error == ""
+    assert reason_text(sent_message) == ""
     assert sent_message.updated_at == updated_at
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from channels_app.adapters.whatsapp import WINDOW_CLOSED_REASON
+from channels_app.adapters.whatsapp import WINDOW_CLOSED
 from channels_app.services import channel_update, message_deliver
 from inbox.models import Conversation, CsatSurvey, Message, MessageStatus, SurveyStatus
 from inbox.services import message_reply
@@ -61,7 +61,7 @@ def test_without_a_template_that_reply_fails_with_the_window_named_and_nothing_i
 
     message = delivered(reply_to(conversation, operator))
 
-    assert (message.status, message.error) == (MessageStatus.FAILED, WINDOW_CLOSED_REASON)
+    assert (message.status, message.error) == (MessageStatus.FAILED, WINDOW_CLOSED.stored())
     assert graph_api.requests == []
 
 

@@ -141,7 +141,7 @@ def test_the_selected_conversation_shows_thread_notes_attachments_and_profile(
         author=operator,
         status="failed",
         body="Second try",
-        error="callback URL unreachable",
+        error={"code": "platform_unreachable", "platform": "", "detail": "ConnectError"},
     )
     MessageFactory(
         conversation=conversation,
@@ -167,7 +167,7 @@ def test_the_selected_conversation_shows_thread_notes_attachments_and_profile(
     assert '<img src="https://cdn.example.com' not in content
     assert 'href="https://cdn.example.com/log.txt"' in content
     assert 'aria-label="Read"' in content
-    assert "callback URL unreachable" in content
+    assert "The callback URL was unreachable. The platform said: ConnectError" in content
     assert 'data-retry="' in content
     assert "aiko@typed.example" in content and "unverified" in content
     assert "Pro" in content
