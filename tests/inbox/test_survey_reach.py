@@ -123,8 +123,10 @@ def test_the_report_pages_show_the_gap(client, channel, supervisor):
 @pytest.mark.parametrize(
     ("failure", "code"),
     [
-        (DeliveryFailed("blocked", is_retryable=False, is_recipient_unreachable=True), "unreachable"),
-        (DeliveryFailed("bad token", is_retryable=False, is_credential_rejected=True), "credentials_rejected"),
+        (DeliveryFailed("blocked", is_retryable=False, is_recipient_unreachable=True),
+         "unreachable"),
+        (DeliveryFailed("token", is_retryable=False, is_credential_rejected=True),
+         "credentials_rejected"),
         (DeliveryFailed("(#100) Invalid parameter", is_retryable=False), "platform_error"),
     ],
 )  # fmt: skip
