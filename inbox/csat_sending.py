@@ -85,8 +85,8 @@ def csat_surveys_prepare(*, survey_ids: Iterable[int]) -> list[SurveyToSend]:
     }
     reasons = _skip_reasons(surveys, options_by_channel=options_by_channel)
     skipped_by_reason: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for survey_id, reason in reasons.items():
-        skipped_by_reason[reason].append(survey_id)
+    for survey_id, code_and_words in reasons.items():
+        skipped_by_reason[code_and_words].append(survey_id)
     for (code, reason), survey_ids_skipped in skipped_by_reason.items():
         CsatSurvey.objects.filter(pk__in=survey_ids_skipped, status=SurveyStatus.QUEUED).update(
             status=SurveyStatus.SKIPPED,

@@ -19,7 +19,7 @@ NOT_SENT = (SurveyStatus.SKIPPED, SurveyStatus.FAILED)
 
 
 def surveys_not_sent(*, filters: ReportFilters, kind: str, surveys_sent: int) -> dict[str, Any]:
-    """`{"skipped", "failed", "reasons": [{"status", "reason", "label", "count"}],
+    """`{"skipped", "failed", "reasons": [{"status", "reason", "name", "count"}],
     "summary"}` for the surveys of `kind` due in the period; one query."""
     rows = (
         in_scope(
@@ -39,7 +39,7 @@ def surveys_not_sent(*, filters: ReportFilters, kind: str, surveys_sent: int) ->
         {
             "status": status,
             "reason": code or SurveyReason.OTHER.value,
-            "label": str(SurveyReason(code or SurveyReason.OTHER).label),
+            "name": str(SurveyReason(code or SurveyReason.OTHER).label),
             "count": count,
         }
         for status, code, count in rows
@@ -71,7 +71,7 @@ def reach_summary(*, surveys_sent: int, reasons: list[dict[str, Any]]) -> str:
         if not total:
             continue
         each = ", ".join(
-            gettext("%(reason)s %(count)s") % {"reason": row["label"], "count": row["count"]}
+            gettext("%(reason)s %(count)s") % {"reason": row["name"], "count": row["count"]}
             for row in of_status
         )
         parts.append(f"{counted(total) % {'count': total}}: {each}")

@@ -110,7 +110,7 @@ class NotSentReasonSerializer(serializers.Serializer):
         help_text="window_closed, no_template, unreachable, fatigue, no_reply, reopened, "
         "turned_off, credentials_rejected, platform_error or other"
     )
-    label = serializers.CharField(help_text="The reason in the reader's language")
+    name = serializers.CharField(help_text="The reason in the reader's language")
     count = serializers.IntegerField()
 
 
