@@ -16,7 +16,7 @@ from channels_app.adapters.survey_forms import (
     reply_with_a_number,
 )
 from channels_app.adapters.whatsapp.graph_api import WINDOW_CLOSED_REASON, GraphApi
-from channels_app.adapters.whatsapp.setup import is_http_url
+from channels_app.adapters.whatsapp.setup import is_http_url, survey_template_problem
 from channels_app.contracts import (
     DeliveryFailed,
     DeliveryResult,
@@ -79,6 +79,13 @@ def survey_send(graph: GraphApi, survey: OutboundSurvey) -> DeliveryResult:
         if not template:
             raise SurveyNotAllowed(
                 NO_SURVEY_TEMPLATE_REASON, reason_code=SurveyNotAllowed.NO_TEMPLATE
+            )
+        # Django admin's raw JSON is not checked as the API checks it.
+        if problem := survey_template_problem(template):
+            raise SurveyNotAllowed(
+                f"outside WhatsApp's 24-hour customer service window, and the channel's "
+                f"survey_template cannot be used: {problem}",
+                reason_code=SurveyNotAllowed.NO_TEMPLATE,
             )
         return DeliveryResult(
             external_id=graph.post_message(survey_template_payload(survey, template))

@@ -23,7 +23,7 @@ def config_errors(public: dict[str, Any]) -> dict[str, str]:
             errors["fallback_template"] = problem
     survey_template = public.get("survey_template")
     if survey_template is not None:
-        problem = _survey_template_problem(survey_template)
+        problem = survey_template_problem(survey_template)
         if problem:
             errors["survey_template"] = problem
     return errors
@@ -43,7 +43,7 @@ TEMPLATE_LANGUAGE = re.compile(r"[a-z]{2,3}(_[A-Za-z0-9]{2,8})?")
 MAX_TEMPLATE_NAME_LENGTH = 512
 
 
-def _survey_template_problem(template: Any) -> str:
+def survey_template_problem(template: Any) -> str:
     shape = 'must be an object {"name", "languages": {"en": "en_US", ...}, "buttons"}'
     if not isinstance(template, dict):
         return shape

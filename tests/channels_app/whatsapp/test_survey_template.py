@@ -160,3 +160,19 @@ def test_inside_the_window_the_native_list_goes_even_with_a_template(
     assert CsatSurvey.objects.get().status == SurveyStatus.SENT
     assert template_messages(graph_api) == []
     assert graph_api.sent_messages[-1]["type"] == "interactive"
+
+
+def test_a_template_stored_unusable_skips_the_survey_rather_than_breaking_it(
+    client, whatsapp_channel, operator, graph_api
+):
+    # Django admin edits the raw JSON, unchecked.
+    whatsapp_channel.config["survey_template"] = {"name": "rate_us", "buttons": "list"}
+    whatsapp_channel.save()
+    conversation = helped_days_ago(client, whatsapp_channel, operator, days=3)
+
+    surveys_sent_after_resolving(conversation, operator)
+
+    survey = CsatSurvey.objects.get()
+    assert (survey.status, survey.reason_code) == (SurveyStatus.SKIPPED, "no_template")
+    assert "survey_template cannot be used" in survey.skip_reason
+    assert template_messages(graph_api) == []
