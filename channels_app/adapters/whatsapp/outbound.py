@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.utils.translation import gettext
 
 from channels_app.adapters.base import send_in_parts
@@ -87,9 +88,10 @@ def survey_send(graph: GraphApi, survey: OutboundSurvey) -> DeliveryResult:
                 f"survey_template cannot be used: {problem}",
                 reason_code=SurveyNotAllowed.NO_TEMPLATE,
             )
-        return DeliveryResult(
-            external_id=graph.post_message(survey_template_payload(survey, template))
+        payload = survey_template_payload(
+            survey, template, channel_language=str(graph.channel.config.get("language") or "")
         )
+        return DeliveryResult(external_id=graph.post_message(payload))
     if len(survey.rating_labels) > MAX_LIST_ROWS:
         return DeliveryResult(external_id=graph.post_message(_survey_page_button(survey)))
     titles = choice_titles(survey, max_length=MAX_ROW_TITLE_LENGTH)
@@ -114,7 +116,9 @@ def survey_send(graph: GraphApi, survey: OutboundSurvey) -> DeliveryResult:
     return DeliveryResult(external_id=graph.post_message(payload))
 
 
-def survey_template_payload(survey: OutboundSurvey, template: dict[str, Any]) -> dict[str, Any]:
+def survey_template_payload(
+    survey: OutboundSurvey, template: dict[str, Any], *, channel_language: str = ""
+) -> dict[str, Any]:
     """The channel's approved survey template in the survey's language. Quick-reply
     buttons carry each value's payload, the template's buttons being the scale's values
     from the highest down (as the native list shows them); a URL button's link ends with
@@ -152,20 +156,25 @@ def survey_template_payload(survey: OutboundSurvey, template: dict[str, Any]) ->
         "type": "template",
         "template": {
             "name": template["name"],
-            "language": {"code": template_language(template, survey.language)},
+            "language": {
+                "code": template_language(
+                    template, survey.language, channel_language=channel_language
+                )
+            },
             "components": components,
         },
     }
 
 
-def template_language(template: dict[str, Any], language: str) -> str:
+def template_language(template: dict[str, Any], language: str, *, channel_language: str) -> str:
     """The template's language code for a reader of `language` ("ru", "pt-br"): its own,
-    else that of its base language, else the first the channel lists."""
+    else that of its base language, else that of the channel's language, else that of the
+    installation's; else any (the stored order of the mapping is not the admin's)."""
     languages: dict[str, str] = template.get("languages") or {}
-    for code in (language, language.split("-")[0]):
+    for code in (language, language.split("-")[0], channel_language, settings.LANGUAGE_CODE):
         if code in languages:
             return languages[code]
-    return next(iter(languages.values()))
+    return languages[min(languages)]
 
 
 def _survey_page_button(survey: OutboundSurvey) -> dict[str, Any]:

@@ -89,7 +89,7 @@ def test_a_url_template_links_to_the_survey_page_and_carries_any_kind(
     survey = CsatSurvey.objects.get()
     assert survey.status == SurveyStatus.SENT
     [template] = template_messages(graph_api)
-    # No Polish version: the first the channel lists.
+    # No Polish version: the installation's language.
     assert template["language"] == {"code": "en_US"}
     assert template["components"] == [
         {
