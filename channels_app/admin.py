@@ -77,7 +77,10 @@ register_viber_webhook = _set_up_action(
 
 
 # The kinds edited with a form of their own rather than raw JSON.
-KIND_SETTINGS_FORMS = {**SETTINGS_FORMS, "whatsapp": WhatsAppChannelSettingsForm}
+KIND_SETTINGS_FORMS: dict[str, type[ChannelSettingsForm]] = {
+    **SETTINGS_FORMS,
+    "whatsapp": WhatsAppChannelSettingsForm,
+}
 
 
 @admin.register(Channel)
