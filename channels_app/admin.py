@@ -10,6 +10,7 @@ from channels_app.adapters.telegram.setup import (
 from channels_app.adapters.viber.setup import ViberWebhookFailed, viber_webhook_register
 from channels_app.adapters.vk.setup import VkSetupFailed, vk_callback_server_register
 from channels_app.admin_settings import SETTINGS_FORMS, ChannelSettingsForm, settings_fieldsets
+from channels_app.admin_whatsapp_settings import WhatsAppChannelSettingsForm
 from channels_app.models import Channel, MailboxState, WebhookEvent, WebhookEventStatus
 from channels_app.services import (
     channel_audit_state,
@@ -75,6 +76,13 @@ register_viber_webhook = _set_up_action(
 )
 
 
+# The kinds edited with a form of their own rather than raw JSON.
+KIND_SETTINGS_FORMS: dict[str, type[ChannelSettingsForm]] = {
+    **SETTINGS_FORMS,
+    "whatsapp": WhatsAppChannelSettingsForm,
+}
+
+
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):
     list_display = ("name", "kind", "public_id", "is_active", "secrets_status")
@@ -89,12 +97,12 @@ class ChannelAdmin(admin.ModelAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         # The state before the admin's change, for the audit log (see save_related).
         request._channel_audit_before = channel_audit_state(obj) if obj is not None else None
-        if settings_form := SETTINGS_FORMS.get(_kind_edited(request, obj) or ""):
+        if settings_form := KIND_SETTINGS_FORMS.get(_kind_edited(request, obj) or ""):
             kwargs["form"] = settings_form
         return super().get_form(request, obj, change, **kwargs)
 
     def get_fieldsets(self, request, obj=None):
-        if settings_form := SETTINGS_FORMS.get(_kind_edited(request, obj) or ""):
+        if settings_form := KIND_SETTINGS_FORMS.get(_kind_edited(request, obj) or ""):
             return settings_fieldsets(settings_form, adding=obj is None)
         return super().get_fieldsets(request, obj)
 

@@ -422,6 +422,21 @@ def partly_sent(failure: DeliveryFailed, *, sent: int, parts: int) -> FailureRea
     )
 
 
+class SurveyNotAllowed(Exception):
+    """The platform does not take this survey now (outside its messaging window, with no
+    approved template to send instead): the survey is skipped with the reason, not failed,
+    and nothing went out. `reason_code` is one of the codes below, kept with the survey
+    for reports to count."""
+
+    WINDOW_CLOSED = "window_closed"
+    NO_TEMPLATE = "no_template"
+
+    def __init__(self, reason: str, *, reason_code: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.reason_code = reason_code
+
+
 # Mail: the SMTP envelope's sender (MAIL FROM; "<>" for bounces), given by our SMTP server
 # or by a mail provider posting to the signed email webhook.
 ENVELOPE_SENDER_HEADER = "x-switchboard-envelope-from"

@@ -26,6 +26,7 @@ from channels_app.contracts import (
 )
 from channels_app.demo_meta import instagram_demo_config, seed_instagram
 from channels_app.demo_surveys import seed_survey_history
+from channels_app.demo_whatsapp import DEMO_WHATSAPP_NAME, seed_whatsapp, whatsapp_demo_config
 from channels_app.failure_reasons import FailureCode, FailureReason
 from channels_app.models import Channel
 from inbox import csat, people
@@ -211,6 +212,9 @@ def seed_demo() -> list[tuple[str, str]]:
     _seed_messengers(team)
     seed_instagram(
         _demo_channel(team, kind="instagram", name="Demo Instagram", config=instagram_demo_config())
+    )
+    seed_whatsapp(
+        _demo_channel(team, kind="whatsapp", name=DEMO_WHATSAPP_NAME, config=whatsapp_demo_config())
     )
     seed_survey_history(team)
     return logins

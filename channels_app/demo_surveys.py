@@ -1,5 +1,7 @@
 """`make demo`'s survey history: a channel that asks CES after a contact, and the past
-weeks' answered CES and NPS surveys, so the NPS and CES reports have something to show.
+weeks' answered CES and NPS surveys, so the NPS and CES reports have something to show;
+and a few that never reached their customers, each with its reason, so the reports show
+that gap too.
 
 Each conversation comes in, is answered and resolved through the product's own path; the
 survey is then marked sent back then and answered, as its customer would have.
@@ -15,7 +17,7 @@ from channels_app.contracts import InboundIdentity, InboundMessage
 from channels_app.models import Channel
 from inbox import csat
 from inbox import services as inbox_services
-from inbox.models import Conversation, CsatSurvey, SurveyStatus, User
+from inbox.models import Conversation, CsatSurvey, SurveyReason, SurveyStatus, User
 
 DEMO_CES_CHANNEL = "Demo app (CES)"
 
@@ -33,6 +35,19 @@ SURVEY_HISTORY = [
      "Always helpful.", 13),
     ("h-7", "Omar Haddad", "en", "Is there a student discount?", "anna", "nps", 8, "", 9),
     ("h-8", "Сергей Волков", "ru", "Можно оплатить частями?", "ben", "nps", 9, "", 4),
+]  # fmt: skip
+
+# sender, name, question, operator, kind, status, reason code, its words, days ago
+NOT_REACHED = [
+    ("n-1", "Ahmed Karim", "Where is my refund?", "anna", "ces", SurveyStatus.SKIPPED,
+     SurveyReason.WINDOW_CLOSED, "outside Messenger's messaging window (24 hours)", 15),
+    ("n-2", "Julia Weber", "Can I change my plan?", "ben", "ces", SurveyStatus.SKIPPED,
+     SurveyReason.NO_TEMPLATE, "outside WhatsApp's 24-hour customer service window and the "
+     "channel has no approved survey template (survey_template) to send instead", 12),
+    ("n-3", "Paolo Rossi", "Invoice address wrong", "anna", "nps", SurveyStatus.SKIPPED,
+     SurveyReason.UNREACHABLE, "the customer cannot be reached on this channel", 8),
+    ("n-4", "Nina Berg", "App crashes on login", "ben", "ces", SurveyStatus.FAILED,
+     SurveyReason.PLATFORM_ERROR, "callback URL answered 500", 3),
 ]  # fmt: skip
 
 
@@ -85,3 +100,32 @@ def seed_survey_history(team) -> None:
             rating=answer,
             comment=comment,
         )
+    for sender, name, text, username, kind, status, code, words, days in NOT_REACHED:
+        conversation = _answered_and_resolved(channel, operators[username], sender, name, text)
+        CsatSurvey.objects.filter(conversation=conversation).update(
+            kind=kind,
+            status=status,
+            reason_code=code,
+            skip_reason=words,
+            due_at=now - timedelta(days=days),
+        )
+
+
+def _answered_and_resolved(channel, operator, sender: str, name: str, text: str):
+    inbox_services.message_receive(
+        channel=channel,
+        inbound=InboundMessage(
+            external_id=f"demo-{sender}",
+            recipient_address=sender,
+            identities=(InboundIdentity(kind="api", value=f"{channel.public_id}:{sender}"),),
+            sender_name=name,
+            text=text,
+        ),
+    )
+    conversation = Conversation.objects.get(channel=channel, recipient_address=sender)
+    inbox_services.conversation_assign(conversation=conversation, operator=operator)
+    inbox_services.message_reply(
+        conversation=conversation, author=operator, body="Done, thanks for asking!"
+    )
+    inbox_services.conversation_resolve(conversation=conversation, resolved_by=operator)
+    return conversation

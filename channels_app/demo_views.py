@@ -1,8 +1,9 @@
 """Stand-ins for the outside world in the demo: a customer's system taking the API
-channel's replies, and the VK, Viber and Instagram (Graph) APIs taking the demo channels'
-replies."""
+channel's replies, and the VK, Viber and Graph (Instagram, WhatsApp) APIs taking the demo
+channels' replies."""
 
 import itertools
+import json
 
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -50,14 +51,26 @@ def viber_api_stand_in(request: HttpRequest, name: str) -> JsonResponse:
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def graph_api_stand_in(request: HttpRequest, path: str) -> JsonResponse:
-    """The Graph API's answer: a message id for a sent message, the demo customer's
-    profile for a look-up."""
+    """The Graph API's answer: a message id for a sent message (in WhatsApp's shape for a
+    WhatsApp one), the demo customer's profile for a look-up."""
     if request.method == "POST":
+        message_id = f"demo-{next(_sent_ids)}"
+        if _is_whatsapp_send(request.body):
+            # WhatsApp Cloud API: the message's wamid.
+            return JsonResponse({"messaging_product": "whatsapp", "messages": [{"id": message_id}]})
         recipient = DEMO_INSTAGRAM_CUSTOMER
-        return JsonResponse({"recipient_id": recipient, "message_id": f"demo-{next(_sent_ids)}"})
+        return JsonResponse({"recipient_id": recipient, "message_id": message_id})
     person = path.rsplit("/", 1)[-1]
     if person != DEMO_INSTAGRAM_CUSTOMER:
         return JsonResponse({"id": person})
     return JsonResponse(
         {"id": person, "name": DEMO_INSTAGRAM_NAME, "username": DEMO_INSTAGRAM_USERNAME}
     )
+
+
+def _is_whatsapp_send(body: bytes) -> bool:
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(payload, dict) and payload.get("messaging_product") == "whatsapp"

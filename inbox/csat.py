@@ -197,6 +197,7 @@ def csat_schedule_on_resolve(*, conversation: Conversation) -> CsatSurvey | None
         survey.status = SurveyStatus.SCHEDULED
         survey.due_at = due_at
         survey.skip_reason = ""
+        survey.reason_code = ""
         survey.save()
     csat_sweep_wake_at(due_at)
     return survey

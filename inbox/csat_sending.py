@@ -23,7 +23,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from channels_app.contracts import DeliveryFailed
+from channels_app.contracts import DeliveryFailed, SurveyNotAllowed
 from customers.models import Identity, IdentityKind
 from inbox import csat
 from inbox.delivery_failures import failure_in_english
@@ -33,6 +33,7 @@ from inbox.models import (
     Message,
     MessageDirection,
     SurveyKind,
+    SurveyReason,
     SurveyStatus,
 )
 from inbox.nps_settings import nps_settings_get
@@ -84,12 +85,15 @@ def csat_surveys_prepare(*, survey_ids: Iterable[int]) -> list[SurveyToSend]:
         survey.channel_id: csat.csat_settings(survey.conversation.channel) for survey in surveys
     }
     reasons = _skip_reasons(surveys, options_by_channel=options_by_channel)
-    skipped_by_reason: dict[str, list[int]] = defaultdict(list)
-    for survey_id, reason in reasons.items():
-        skipped_by_reason[reason].append(survey_id)
-    for reason, survey_ids_skipped in skipped_by_reason.items():
+    skipped_by_reason: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for survey_id, code_and_words in reasons.items():
+        skipped_by_reason[code_and_words].append(survey_id)
+    for (code, reason), survey_ids_skipped in skipped_by_reason.items():
         CsatSurvey.objects.filter(pk__in=survey_ids_skipped, status=SurveyStatus.QUEUED).update(
-            status=SurveyStatus.SKIPPED, skip_reason=reason, updated_at=timezone.now()
+            status=SurveyStatus.SKIPPED,
+            skip_reason=reason,
+            reason_code=code,
+            updated_at=timezone.now(),
         )
         logger.info("CSAT surveys %s skipped: %s", survey_ids_skipped, reason)
     to_send = []
@@ -123,8 +127,9 @@ def csat_surveys_prepare(*, survey_ids: Iterable[int]) -> list[SurveyToSend]:
 
 def _skip_reasons(
     surveys: list[CsatSurvey], *, options_by_channel: dict[int, dict[str, Any]]
-) -> dict[int, str]:
-    """Why each survey should not go out now, by id: a few queries for the whole batch."""
+) -> dict[int, tuple[str, str]]:
+    """Why each survey should not go out now, by id, as (code, words): a few queries for
+    the whole batch."""
     if not surveys:
         return {}
     now = timezone.now()
@@ -156,7 +161,7 @@ def _skip_reasons(
     ).values_list("customer_id", "kind", "value"):
         unreachable[customer_id].add((kind, value))
 
-    reasons = {}
+    reasons: dict[int, tuple[str, str]] = {}
     # Two conversations of one customer resolved together: the first due is asked.
     surveyed_in_this_batch: set[int] = set()
     for survey in surveys:
@@ -165,18 +170,33 @@ def _skip_reasons(
         fatigue_days = options["fatigue_days"]
         recently = now - timedelta(days=fatigue_days)
         if conversation.status != ConversationStatus.RESOLVED:
-            reasons[survey.pk] = "the conversation was reopened before the survey was due"
+            reasons[survey.pk] = (
+                SurveyReason.REOPENED,
+                "the conversation was reopened before the survey was due",
+            )
         elif not options.get("enabled", True):
-            reasons[survey.pk] = "surveys are turned off for this channel"
+            reasons[survey.pk] = (
+                SurveyReason.TURNED_OFF,
+                "surveys are turned off for this channel",
+            )
         elif conversation.pk not in replied:
-            reasons[survey.pk] = "no operator replied in this conversation"
+            reasons[survey.pk] = (
+                SurveyReason.NO_REPLY,
+                "no operator replied in this conversation",
+            )
         elif (fatigue_days and survey.customer_id in surveyed_in_this_batch) or any(
             other_id != survey.pk and sent_at is not None and sent_at >= recently
             for other_id, sent_at in sent_recently[survey.customer_id]
         ):
-            reasons[survey.pk] = f"the customer was surveyed in the last {fatigue_days} days"
+            reasons[survey.pk] = (
+                SurveyReason.FATIGUE,
+                f"the customer was surveyed in the last {fatigue_days} days",
+            )
         elif _is_unreachable(survey, unreachable[survey.customer_id]):
-            reasons[survey.pk] = "the customer cannot be reached on this channel"
+            reasons[survey.pk] = (
+                SurveyReason.UNREACHABLE,
+                "the customer cannot be reached on this channel",
+            )
         else:
             surveyed_in_this_batch.add(survey.customer_id)
     return reasons
@@ -259,10 +279,35 @@ def csat_surveys_mark_send_failed(*, failed: list[tuple[CsatSurvey, DeliveryFail
             CsatSurvey.objects.filter(pk=survey.pk, status=SurveyStatus.SENDING).update(
                 status=SurveyStatus.FAILED,
                 skip_reason=failure_in_english(failure.failure)[:255],
+                reason_code=failure_reason_code(failure),
                 updated_at=now,
             )
     if earliest_retry is not None:
         csat.csat_sweep_wake_at(earliest_retry)
+
+
+def failure_reason_code(failure: DeliveryFailed) -> str:
+    if failure.is_recipient_unreachable:
+        return SurveyReason.UNREACHABLE
+    if failure.is_credential_rejected:
+        return SurveyReason.CREDENTIALS_REJECTED
+    return SurveyReason.PLATFORM_ERROR
+
+
+def csat_surveys_mark_not_allowed(
+    *, not_allowed: list[tuple[CsatSurvey, SurveyNotAllowed]]
+) -> None:
+    """Surveys the platform does not take now (its messaging window closed, no template to
+    send instead): nothing went out, so they are skipped with the reason, not failed."""
+    now = timezone.now()
+    for survey, refusal in not_allowed:
+        logger.info("CSAT survey %s skipped: %s", survey.pk, refusal.reason)
+        CsatSurvey.objects.filter(pk=survey.pk, status=SurveyStatus.SENDING).update(
+            status=SurveyStatus.SKIPPED,
+            skip_reason=refusal.reason[:255],
+            reason_code=refusal.reason_code,
+            updated_at=now,
+        )
 
 
 def csat_surveys_defer(*, survey_ids: list[int], until: datetime, reason: str) -> None:

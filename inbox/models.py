@@ -543,6 +543,24 @@ class SurveyStatus(models.TextChoices):
     UNKNOWN = "unknown", pgettext_lazy("survey status", "Unknown")
 
 
+class SurveyReason(models.TextChoices):
+    """Why a survey was skipped or failed, as data that reports count."""
+
+    REOPENED = "reopened", pgettext_lazy("survey reason", "conversation reopened")
+    TURNED_OFF = "turned_off", pgettext_lazy("survey reason", "surveys turned off")
+    NO_REPLY = "no_reply", pgettext_lazy("survey reason", "no operator reply")
+    FATIGUE = "fatigue", pgettext_lazy("survey reason", "surveyed recently")
+    UNREACHABLE = "unreachable", pgettext_lazy("survey reason", "unreachable")
+    WINDOW_CLOSED = "window_closed", pgettext_lazy("survey reason", "window closed")
+    NO_TEMPLATE = "no_template", pgettext_lazy("survey reason", "no approved template")
+    CREDENTIALS_REJECTED = (
+        "credentials_rejected",
+        pgettext_lazy("survey reason", "channel credentials rejected"),
+    )
+    PLATFORM_ERROR = "platform_error", pgettext_lazy("survey reason", "platform error")
+    OTHER = "other", pgettext_lazy("survey reason", "other")
+
+
 class SurveyKind(models.TextChoices):
     CSAT = "csat", _("CSAT (1-5)")
     CES = "ces", _("CES (1-7)")
@@ -613,6 +631,15 @@ class CsatSurvey(models.Model):
         verbose_name=_("status"),
     )
     skip_reason = models.CharField(max_length=255, blank=True, verbose_name=_("why skipped"))
+    # skip_reason's words as a code, for a skipped or failed survey.
+    reason_code = models.CharField(
+        max_length=32,
+        choices=SurveyReason.choices,
+        blank=True,
+        default="",
+        db_default="",
+        verbose_name=_("reason"),
+    )
     token = models.CharField(max_length=64, unique=True, verbose_name=_("token"))
     due_at = models.DateTimeField(verbose_name=_("due at"))
     send_attempts = models.PositiveIntegerField(default=0, verbose_name=_("send attempts"))
@@ -651,6 +678,13 @@ class CsatSurvey(models.Model):
                 name="survey_report_covering",
             ),
             models.Index(fields=["answered_at"], name="csat_answered"),
+            # Reports count the surveys that did not go out: a few among the sent.
+            models.Index(
+                fields=["kind", "due_at"],
+                include=["reason_code", "operator", "team", "channel"],
+                name="survey_not_sent",
+                condition=Q(status__in=["skipped", "failed"]),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -125,7 +125,7 @@ def latest_comments(
     *, filters: ReportFilters, limit: int = 20, kind: str = SurveyKind.CSAT
 ) -> list[CsatSurvey]:
     return list(
-        _in_scope(
+        in_scope(
             CsatSurvey.objects.filter(
                 kind=kind, answered_at__gte=filters.start, answered_at__lt=filters.end
             ),
@@ -140,7 +140,7 @@ def latest_comments(
 def needs_attention(*, filters: ReportFilters, limit: int = 50) -> list[CsatSurvey]:
     """Poor ratings (1 or 2), newest first."""
     return list(
-        _in_scope(
+        in_scope(
             CsatSurvey.objects.filter(
                 kind=SurveyKind.CSAT,
                 answered_at__gte=filters.start,
@@ -209,13 +209,13 @@ def conversation_report(*, filters: ReportFilters) -> dict[str, list[dict[str, A
 
 def surveys_sent_in(filters: ReportFilters, *, kind: str) -> QuerySet[CsatSurvey]:
     """Surveys of this kind sent in the period, within the filters' scope."""
-    return _in_scope(
+    return in_scope(
         CsatSurvey.objects.filter(kind=kind, sent_at__gte=filters.start, sent_at__lt=filters.end),
         filters,
     )
 
 
-def _in_scope(surveys: QuerySet[CsatSurvey], filters: ReportFilters) -> QuerySet[CsatSurvey]:
+def in_scope(surveys: QuerySet[CsatSurvey], filters: ReportFilters) -> QuerySet[CsatSurvey]:
     """Narrow surveys to the channel, team and operator of the filters, when set."""
     if filters.channel is not None:
         surveys = surveys.filter(channel_id=filters.channel)

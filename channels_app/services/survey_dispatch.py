@@ -15,6 +15,8 @@ keeps every guarantee of the state machine (inbox.csat, inbox.csat_sending):
   its surveys put back on the schedule rather than holding the worker;
 - a 429 pauses the channel for the time the platform gives and reschedules the survey;
   other retryable failures back off as replies do; the rest are shown as failed;
+- a survey the platform does not take now (outside its messaging window, with no
+  template to send instead) is skipped with the reason, not failed;
 - a request the platform may have had when no answer came (a timeout waiting for it, a
   connection dropped) is never tried again, as a survey interrupted in `sending` is not,
   unless the platform drops repeats itself.
@@ -36,7 +38,12 @@ from django.conf import settings
 from django.utils import timezone, translation
 
 from channels_app.adapters.base import ChannelAdapter
-from channels_app.contracts import DeliveryFailed, DeliveryResult, OutboundSurvey
+from channels_app.contracts import (
+    DeliveryFailed,
+    DeliveryResult,
+    OutboundSurvey,
+    SurveyNotAllowed,
+)
 from channels_app.http import http_client, request_may_have_arrived
 from channels_app.registry import adapter_for
 from channels_app.send_rate import send_rate_pause, send_slots_reserve
@@ -231,10 +238,13 @@ class _BatchSend:
         failed: list[tuple[CsatSurvey, DeliveryFailed]] = []
         unknown: list[CsatSurvey] = []
         unanswered: list[tuple[CsatSurvey, DeliveryFailed]] = []
+        not_allowed: list[tuple[CsatSurvey, SurveyNotAllowed]] = []
         for future in done:
             item = self.in_flight.pop(future)
             try:
                 result = future.result()
+            except SurveyNotAllowed as refusal:
+                not_allowed.append((item.survey, refusal))
             except DeliveryFailed as failure:
                 if self._may_have_arrived(item, failure):
                     unanswered.append((item.survey, failure))
@@ -250,6 +260,7 @@ class _BatchSend:
                 sent.append((item.survey, result.external_id))
         csat_sending.csat_surveys_mark_sent(sent=sent)
         csat_sending.csat_surveys_mark_send_failed(failed=failed)
+        csat_sending.csat_surveys_mark_not_allowed(not_allowed=not_allowed)
         if unknown:
             csat.csat_surveys_mark_unknown(
                 surveys=unknown, reason="sending failed unexpectedly; not resent"

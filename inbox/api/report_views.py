@@ -12,7 +12,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from inbox import reports
+from inbox import reports, survey_reach
 from inbox.api.permissions import IsSupervisor
 
 DEFAULT_PERIOD = timedelta(days=30)
@@ -104,6 +104,31 @@ class PoorRatingSerializer(serializers.Serializer):
     answered_at = serializers.DateTimeField()
 
 
+class NotSentReasonSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["skipped", "failed"])
+    reason = serializers.CharField(
+        help_text="window_closed, no_template, unreachable, fatigue, no_reply, reopened, "
+        "turned_off, credentials_rejected, platform_error or other"
+    )
+    name = serializers.CharField(help_text="The reason in the reader's language")
+    count = serializers.IntegerField()
+
+
+class NotSentSerializer(serializers.Serializer):
+    skipped = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    reasons = NotSentReasonSerializer(many=True)
+    summary = serializers.CharField(
+        help_text='"120 surveys sent; 14 skipped: window closed 9, unreachable 5"'
+    )
+
+
+NOT_SENT_DESCRIPTION = (
+    " `not_sent` counts the surveys due in the period that did not go out, skipped or "
+    "failed, per reason."
+)
+
+
 class ReportPeriodSerializer(serializers.Serializer):
     from_ = serializers.DateTimeField()
     to = serializers.DateTimeField()
@@ -118,6 +143,7 @@ class CsatReportSerializer(ReportPeriodSerializer):
     group_by = serializers.ChoiceField(choices=reports.GROUPINGS)
     results = CsatReportRowSerializer(many=True)
     needs_attention = PoorRatingSerializer(many=True)
+    not_sent = NotSentSerializer()
 
 
 class DurationSerializer(serializers.Serializer):
@@ -190,7 +216,7 @@ class CsatReportApi(APIView):
         description=(
             "Per group: surveys_sent, responses, response_rate, csat_percent (share of 4-5), "
             "average_rating, distribution {1..5}, wilson_lower_bound of the satisfied share "
-            "and enough_responses. Rows are ranked by the Wilson bound."
+            "and enough_responses. Rows are ranked by the Wilson bound." + NOT_SENT_DESCRIPTION
         ),
     )
     def get(self, request):
@@ -216,6 +242,11 @@ class CsatReportApi(APIView):
                     }
                     for survey in reports.needs_attention(filters=filters)
                 ],
+                "not_sent": survey_reach.surveys_not_sent(
+                    filters=filters,
+                    kind="csat",
+                    surveys_sent=sum(row["surveys_sent"] for row in rows),
+                ),
             }
         )
         if request.accepted_renderer.format == "csv":

@@ -10,11 +10,13 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from inbox import reports, survey_reports
+from inbox import reports, survey_reach, survey_reports
 from inbox.api.permissions import IsSupervisor
 from inbox.api.report_views import (
+    NOT_SENT_DESCRIPTION,
     REPORT_PARAMETERS,
     CsatReportQuerySerializer,
+    NotSentSerializer,
     ReportCsvRenderer,
     ReportGroupSerializer,
     ReportPeriodSerializer,
@@ -58,6 +60,7 @@ class NpsReportSerializer(ReportPeriodSerializer):
     group_by = serializers.ChoiceField(choices=reports.GROUPINGS)
     results = NpsRowSerializer(many=True)
     overall = NpsFiguresSerializer()
+    not_sent = NotSentSerializer()
 
 
 class CesFiguresSerializer(SurveyResponsesSerializer):
@@ -73,6 +76,7 @@ class CesReportSerializer(ReportPeriodSerializer):
     group_by = serializers.ChoiceField(choices=reports.GROUPINGS)
     results = CesRowSerializer(many=True)
     overall = CesFiguresSerializer()
+    not_sent = NotSentSerializer()
 
 
 class _SurveyCsvRenderer(ReportCsvRenderer):
@@ -110,12 +114,16 @@ def _report_response(request, *, kind: str, report: Callable[..., dict[str, Any]
     query.is_valid(raise_exception=True)
     filters = report_filters(query.validated_data)
     group_by = query.validated_data["group_by"]
+    figures = report(group_by=group_by, filters=filters)
     response = Response(
         {
             "from": filters.start,
             "to": filters.end,
             "group_by": group_by,
-            **report(group_by=group_by, filters=filters),
+            **figures,
+            "not_sent": survey_reach.surveys_not_sent(
+                filters=filters, kind=kind, surveys_sent=figures["overall"]["surveys_sent"]
+            ),
         }
     )
     if request.accepted_renderer.format == "csv":
@@ -137,6 +145,7 @@ class NpsReportApi(APIView):
             "NPS surveys sent in the period, per group and overall: surveys_sent, responses, "
             "response_rate, promoters (9-10), passives (7-8), detractors (0-6), nps "
             "(% promoters - % detractors, -100..100) and the distribution of answers 0-10."
+            + NOT_SENT_DESCRIPTION
         ),
     )
     def get(self, request):
@@ -153,7 +162,7 @@ class CesReportApi(APIView):
         description=(
             "CES surveys sent in the period, per group and overall: surveys_sent, responses, "
             "response_rate, average (1-7, 7 = very easy), easy_percent (share of 5-7) and "
-            "the distribution of answers 1-7."
+            "the distribution of answers 1-7." + NOT_SENT_DESCRIPTION
         ),
     )
     def get(self, request):

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
-from inbox import reports
+from inbox import reports, survey_reach
 from inbox.models import Team, User
 from inbox.web import selectors
 
@@ -142,6 +142,11 @@ def csat_report_page(request: HttpRequest) -> HttpResponse:
         "trend": reports.csat_weekly_trend(filters=filters.report),
         "comments": reports.latest_comments(filters=filters.report),
         "low_ratings": reports.needs_attention(filters=filters.report),
+        "reach": survey_reach.surveys_not_sent(
+            filters=filters.report,
+            kind="csat",
+            surveys_sent=sum(row["surveys_sent"] for row in rows),
+        ),
         "csv_url": f"{reverse('report-csat')}?format=csv&{filters.api_query()}",
         "page_data": {
             "operators": {str(key): name for key, name in operator_names.items() if key},

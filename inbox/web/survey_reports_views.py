@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from inbox import reports, survey_reports
+from inbox import reports, survey_reach, survey_reports
 from inbox.models import SurveyKind
 from inbox.web.reports_views import report_page_filters
 
@@ -33,8 +33,12 @@ def survey_report_page(request: HttpRequest) -> HttpResponse:
 
 def _kind_figures(period: reports.ReportFilters, query: str, *, kind: str) -> dict[str, Any]:
     report = survey_reports.nps_report if kind == SurveyKind.NPS else survey_reports.ces_report
+    by_operator = report(group_by="operator", filters=period)
     return {
-        "by_operator": report(group_by="operator", filters=period),
+        "by_operator": by_operator,
+        "reach": survey_reach.surveys_not_sent(
+            filters=period, kind=kind, surveys_sent=by_operator["overall"]["surveys_sent"]
+        ),
         "by_channel": report(group_by="channel", filters=period),
         "comments": reports.latest_comments(filters=period, kind=kind, limit=LATEST_COMMENTS),
         "csv_url": f"{reverse(f'report-{kind}')}?format=csv&{query}",

@@ -218,3 +218,37 @@ def test_the_demo_has_ces_and_nps_answers_for_the_reports(client):
     assert (nps["responses"], nps["promoters"], nps["passives"], nps["detractors"]) == (4, 2, 1, 1)
     assert nps["nps"] == 25.0
     assert (ces["responses"], ces["average"], ces["easy_percent"]) == (4, 5.25, 75.0)
+
+
+def test_the_demo_has_a_whatsapp_survey_due_as_the_template_and_surveys_that_never_reached():
+    from channels_app.demo_whatsapp import DEMO_SURVEY_TEMPLATE
+    from inbox.models import CsatSurvey
+
+    seed_demo()
+    seed_demo()
+
+    whatsapp = Conversation.objects.get(channel__kind="whatsapp")
+    assert whatsapp.channel.config["survey_template"] == DEMO_SURVEY_TEMPLATE
+    assert whatsapp.status == "resolved"
+    assert CsatSurvey.objects.get(conversation=whatsapp).status == "scheduled"
+    not_reached = CsatSurvey.objects.filter(status__in=["skipped", "failed"])
+    assert set(not_reached.values_list("reason_code", flat=True)) >= {
+        "window_closed",
+        "no_template",
+        "unreachable",
+        "platform_error",
+    }
+
+
+def test_the_graph_stand_in_answers_a_whatsapp_send_as_the_cloud_api_does(rf):
+    from channels_app.demo_views import graph_api_stand_in
+
+    request = rf.post(
+        "/demo/graph/v26.0/106540352242922/messages",
+        data=json.dumps({"messaging_product": "whatsapp", "to": "48601234567"}),
+        content_type="application/json",
+    )
+
+    answer = json.loads(graph_api_stand_in(request, path="v26.0/106540352242922/messages").content)
+
+    assert answer["messages"][0]["id"].startswith("demo-")

@@ -70,6 +70,14 @@ def test_each_survey_of_a_batch_is_checked_again_before_it_goes(
         [str(first.conversation_id), str(fine.conversation_id)]
     )
     assert statuses()[first.conversation_id] == SurveyStatus.SENT
+    codes = dict(CsatSurvey.objects.values_list("pk", "reason_code"))
+    assert [codes[survey.pk] for survey in (reopened, unanswered, second, blocked)] == [
+        "reopened",
+        "no_reply",
+        "fatigue",
+        "unreachable",
+    ]
+    assert codes[first.pk] == codes[fine.pk] == ""
 
 
 def test_checking_a_batch_costs_the_same_queries_however_large(

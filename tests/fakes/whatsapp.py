@@ -98,6 +98,31 @@ def unknown_object(object_id: str) -> GraphError:
     )
 
 
+TEMPLATE_MISSING = GraphError(
+    404,
+    132001,
+    "(#132001) Template name does not exist in the translation",
+    details="The template does not exist in the language asked for",
+)
+TEMPLATE_PARAMETERS_MISMATCH = GraphError(
+    400,
+    132000,
+    "(#132000) Number of parameters does not match the expected number of params",
+    details="The buttons' parameters do not match the approved template",
+)
+
+
+@dataclass(frozen=True)
+class ApprovedTemplate:
+    """A message template as Meta approved it: its quick-reply buttons, or one URL button
+    whose link ends with a variable."""
+
+    name: str
+    languages: tuple[str, ...]
+    quick_replies: int = 0
+    has_url_button: bool = False
+
+
 INVALID_TOKEN = GraphError(401, 190, "Invalid OAuth access token - Cannot parse access token")
 
 
@@ -130,6 +155,8 @@ class FakeGraphApi(FakeGraphServer):
     request_class = GraphRequest
     access_token: str = ACCESS_TOKEN
     media: dict[str, FakeMedia] = field(default_factory=dict)
+    # Templates Meta approved for the number; empty: any template is taken.
+    templates: list[ApprovedTemplate] = field(default_factory=list)
 
     def add_media(
         self, media_id: str, content: bytes, mime_type: str, *, sha256: str | None = None
@@ -181,6 +208,10 @@ class FakeGraphApi(FakeGraphServer):
             or not isinstance(payload.get(message_type), dict)
         ):
             return self._answer_error(handler, INVALID_PARAMETER)
+        if message_type == "template" and self.templates:
+            refusal = self._template_refusal(payload["template"])
+            if refusal is not None:
+                return self._answer_error(handler, refusal)
         message_id = self._next_message_id("wamid.HBgLMTY1MDU1NTEyMzQVAgARGBI{:06d}FAKE")
         contact: dict[str, str] = {"input": address}
         contact["wa_id" if payload.get("to") else "user_id"] = address
@@ -193,6 +224,43 @@ class FakeGraphApi(FakeGraphServer):
                 "messages": [{"id": message_id}],
             },
         )
+
+    def _template_refusal(self, sent: dict[str, Any]) -> GraphError | None:
+        """Meta's answer to a template message that does not fit an approved template."""
+        language = (sent.get("language") or {}).get("code")
+        approved = next(
+            (
+                template
+                for template in self.templates
+                if template.name == sent.get("name") and language in template.languages
+            ),
+            None,
+        )
+        if approved is None:
+            return TEMPLATE_MISSING
+        buttons = [c for c in sent.get("components") or [] if c.get("type") == "button"]
+        quick_replies = [
+            button
+            for button in buttons
+            if button.get("sub_type") == "quick_reply"
+            and [parameter.get("type") for parameter in button.get("parameters") or []]
+            == ["payload"]
+        ]
+        urls = [
+            button
+            for button in buttons
+            if button.get("sub_type") == "url"
+            and [parameter.get("type") for parameter in button.get("parameters") or []] == ["text"]
+        ]
+        indexes = [button.get("index") for button in buttons]
+        if (
+            len(quick_replies) != approved.quick_replies
+            or len(urls) != int(approved.has_url_button)
+            or len(buttons) != len(quick_replies) + len(urls)
+            or indexes != [str(index) for index in range(len(buttons))]
+        ):
+            return TEMPLATE_PARAMETERS_MISMATCH
+        return None
 
     def _describe_media(self, handler: BaseHTTPRequestHandler, media_id: str) -> None:
         media = self.media.get(media_id)

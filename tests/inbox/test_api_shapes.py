@@ -43,6 +43,7 @@ from tests.factories import (
     MessageFactory,
     UserFactory,
 )
+from tests.inbox.test_csat import seed_not_sent
 
 pytestmark = pytest.mark.django_db
 
@@ -221,6 +222,7 @@ def test_the_reports_answer_as_documented(full_conversation, operator, superviso
         comment="slow",
         answered_at=now - timedelta(hours=1),
     )
+    seed_not_sent(full_conversation.channel, [("skipped", "no_template")])
     client = client_for(supervisor)
 
     csat = client.get("/api/v1/reports/csat/?group_by=operator").json()

@@ -164,6 +164,7 @@ def test_a_conversation_without_operator_reply_gets_no_survey(channel, operator,
     send_due()
 
     assert CsatSurvey.objects.get().skip_reason == "no operator replied in this conversation"
+    assert CsatSurvey.objects.get().reason_code == "no_reply"
     assert survey_requests(callback_server) == []
 
 
@@ -311,6 +312,24 @@ def seed_report(channel, operators_and_ratings, *, kind: str = "csat", sent_days
                 if rating is None
                 else now - timedelta(hours=24 * sent_days_ago - 4),
             )
+
+
+def seed_not_sent(channel, reasons, *, kind: str = "csat", due_days_ago: int = 1):
+    """Surveys of `kind` due `due_days_ago` that did not go out: (status, reason code)."""
+    due_at = timezone.now() - timedelta(days=due_days_ago)
+    for status, code in reasons:
+        conversation = ConversationFactory(channel=channel, customer=CustomerFactory())
+        CsatSurvey.objects.create(
+            kind=kind,
+            conversation=conversation,
+            customer=conversation.customer,
+            channel=channel,
+            token=f"t-{conversation.pk}",
+            due_at=due_at,
+            status=status,
+            skip_reason=code,
+            reason_code=code,
+        )
 
 
 def test_report_arithmetic_and_ranking(channel, supervisor):

@@ -13,7 +13,7 @@ from inbox.api import survey_report_views
 from tests.conftest import client_for
 from tests.factories import ChannelFactory, UserFactory
 from tests.inbox.test_api_shapes import assert_fits, documented_shape
-from tests.inbox.test_csat import seed_report
+from tests.inbox.test_csat import seed_not_sent, seed_report
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +31,8 @@ def loyal_and_lukewarm(channel):
     seed(channel, "csat", [(loyal, [1, 1])])
     seed(channel, "ces", [(loyal, [1])])
     seed(channel, "nps", [(loyal, [0, 0])], sent_days_ago=60)
+    seed_not_sent(channel, [("skipped", "window_closed")], kind="nps")
+    seed_not_sent(channel, [("failed", "platform_error")], kind="ces")
     return loyal, lukewarm
 
 

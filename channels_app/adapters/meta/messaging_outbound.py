@@ -19,6 +19,7 @@ from channels_app.contracts import (
     OutboundAttachment,
     OutboundMessage,
     OutboundSurvey,
+    SurveyNotAllowed,
 )
 from channels_app.failure_reasons import FailureCode, FailureReason
 
@@ -83,10 +84,18 @@ def message_send(
 
 def survey_send(api: SendApi, survey: OutboundSurvey) -> DeliveryResult:
     """The question with a quick reply per value of the scale (up to 13 are allowed, so
-    0-10 fits); the tapped one comes back as the message's `quick_reply.payload`."""
-    fields = messaging_fields(
-        survey.customer_last_message_at, platform=api.platform, may_use_human_agent_tag=False
-    )
+    0-10 fits); the tapped one comes back as the message's `quick_reply.payload`.
+
+    Only inside the 24-hour window: the HUMAN_AGENT tag is for a person's replies, not
+    surveys, so later the survey is skipped (SurveyNotAllowed), not failed."""
+    try:
+        fields = messaging_fields(
+            survey.customer_last_message_at, platform=api.platform, may_use_human_agent_tag=False
+        )
+    except DeliveryFailed as closed:
+        raise SurveyNotAllowed(
+            closed.reason, reason_code=SurveyNotAllowed.WINDOW_CLOSED
+        ) from closed
     titles = choice_titles(survey, max_length=MAX_QUICK_REPLY_TITLE)
     quick_replies = [
         {"content_type": "text", "title": titles[rating], "payload": survey.button_payloads[rating]}

@@ -36,7 +36,12 @@ class WhatsAppAdapter(MetaWebhookAdapter):
     # Meta redelivers webhooks for days after an outage: the 24-hour window counts from
     # the message's `timestamp`, so a late webhook does not reopen a closed window.
     windows_from_platform_time = True
-    public_config_keys = ("phone_number_id", "api_base_url", "fallback_template")
+    public_config_keys = (
+        "phone_number_id",
+        "api_base_url",
+        "fallback_template",
+        "survey_template",
+    )
     secret_config_keys = ("access_token", "app_secret", "verify_token")
     required_config_keys = ("phone_number_id", "access_token", "app_secret", "verify_token")
 
@@ -55,8 +60,9 @@ class WhatsAppAdapter(MetaWebhookAdapter):
         return message_send(GraphApi(self.channel), outbound)
 
     def send_survey(self, survey: OutboundSurvey) -> DeliveryResult:
-        """The CSAT question as an interactive list of the five ratings; the chosen row
-        comes back as a list_reply whose id is the rating's button payload."""
+        """The question as an interactive list of the scale's values (a link button for
+        NPS); outside the 24-hour window the channel's approved survey template, or the
+        survey is skipped when there is none (see outbound.survey_send)."""
         return survey_send(GraphApi(self.channel), survey)
 
     def fetch_media(self, media_id: str) -> MediaContent:

@@ -1,10 +1,13 @@
 """Replies and surveys going out to WhatsApp: free-form inside the 24-hour customer
-service window, the approved template outside it."""
+service window, the approved template outside it (a reply's `fallback_template`, a
+survey's `survey_template`)."""
 
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.utils.translation import gettext
 
 from channels_app.adapters.base import send_in_parts
@@ -14,13 +17,14 @@ from channels_app.adapters.survey_forms import (
     reply_with_a_number,
 )
 from channels_app.adapters.whatsapp.graph_api import WINDOW_CLOSED, GraphApi
-from channels_app.adapters.whatsapp.setup import is_http_url
+from channels_app.adapters.whatsapp.setup import is_http_url, survey_template_problem
 from channels_app.contracts import (
     DeliveryFailed,
     DeliveryResult,
     OutboundAttachment,
     OutboundMessage,
     OutboundSurvey,
+    SurveyNotAllowed,
 )
 from channels_app.failure_reasons import FailureCode, FailureReason
 
@@ -30,6 +34,12 @@ CUSTOMER_SERVICE_WINDOW = timedelta(hours=24)
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
 MAX_TEMPLATE_PARAMETER_LENGTH = 1024
+# A template holds at most 10 quick-reply buttons.
+MAX_TEMPLATE_QUICK_REPLIES = 10
+NO_SURVEY_TEMPLATE_REASON = (
+    "outside WhatsApp's 24-hour customer service window and the channel has no approved "
+    "survey template (survey_template) to send instead"
+)
 # Interactive messages: a list holds at most 10 rows in all; a row's and a section's
 # title 24 characters, a button's text 20, the body 1024.
 MAX_LIST_ROWS = 10
@@ -63,9 +73,26 @@ def message_send(graph: GraphApi, outbound: OutboundMessage) -> DeliveryResult:
 def survey_send(graph: GraphApi, survey: OutboundSurvey) -> DeliveryResult:
     """The question as an interactive list of the scale's values; the chosen row comes back
     as a list_reply whose id is the value's button payload. A scale longer than a list
-    holds (NPS: 0-10) goes as a button to the survey page, with a typed number taken too."""
+    holds (NPS: 0-10) goes as a button to the survey page, with a typed number taken too.
+    Outside the 24-hour window only an approved template may go: the channel's survey
+    template, or none and the survey is skipped (SurveyNotAllowed), not failed."""
     if not _is_window_open(survey.customer_last_message_at):
-        raise DeliveryFailed(WINDOW_CLOSED, is_retryable=False)
+        template = graph.channel.config.get("survey_template")
+        if not template:
+            raise SurveyNotAllowed(
+                NO_SURVEY_TEMPLATE_REASON, reason_code=SurveyNotAllowed.NO_TEMPLATE
+            )
+        # Django admin's raw JSON is not checked as the API checks it.
+        if problem := survey_template_problem(template):
+            raise SurveyNotAllowed(
+                f"outside WhatsApp's 24-hour customer service window, and the channel's "
+                f"survey_template cannot be used: {problem}",
+                reason_code=SurveyNotAllowed.NO_TEMPLATE,
+            )
+        payload = survey_template_payload(
+            survey, template, channel_language=str(graph.channel.config.get("language") or "")
+        )
+        return DeliveryResult(external_id=graph.post_message(payload))
     if len(survey.rating_labels) > MAX_LIST_ROWS:
         return DeliveryResult(external_id=graph.post_message(_survey_page_button(survey)))
     titles = choice_titles(survey, max_length=MAX_ROW_TITLE_LENGTH)
@@ -88,6 +115,67 @@ def survey_send(graph: GraphApi, survey: OutboundSurvey) -> DeliveryResult:
         },
     }
     return DeliveryResult(external_id=graph.post_message(payload))
+
+
+def survey_template_payload(
+    survey: OutboundSurvey, template: dict[str, Any], *, channel_language: str = ""
+) -> dict[str, Any]:
+    """The channel's approved survey template in the survey's language. Quick-reply
+    buttons carry each value's payload, the template's buttons being the scale's values
+    from the highest down (as the native list shows them); a URL button's link ends with
+    the survey's token (the template's URL is `https://<host>/survey/{{1}}`)."""
+    ratings = sorted(survey.rating_labels, reverse=True)
+    if template.get("buttons") == "quick_reply":
+        if len(ratings) > MAX_TEMPLATE_QUICK_REPLIES:
+            raise SurveyNotAllowed(
+                f"the channel's survey template has quick-reply buttons, which cannot hold "
+                f"the {len(ratings)} values of a {survey.kind.upper()} survey; a template "
+                "with a URL button can",
+                reason_code=SurveyNotAllowed.NO_TEMPLATE,
+            )
+        components = [
+            {
+                "type": "button",
+                "sub_type": "quick_reply",
+                "index": str(index),
+                "parameters": [{"type": "payload", "payload": survey.button_payloads[rating]}],
+            }
+            for index, rating in enumerate(ratings)
+        ]
+    else:
+        token = urlsplit(survey.url).path.rstrip("/").rsplit("/", 1)[-1]
+        components = [
+            {
+                "type": "button",
+                "sub_type": "url",
+                "index": "0",
+                "parameters": [{"type": "text", "text": token}],
+            }
+        ]
+    return {
+        **_addressed(survey.recipient_address),
+        "type": "template",
+        "template": {
+            "name": template["name"],
+            "language": {
+                "code": template_language(
+                    template, survey.language, channel_language=channel_language
+                )
+            },
+            "components": components,
+        },
+    }
+
+
+def template_language(template: dict[str, Any], language: str, *, channel_language: str) -> str:
+    """The template's language code for a reader of `language` ("ru", "pt-br"): its own,
+    else that of its base language, else that of the channel's language, else that of the
+    installation's; else any (the stored order of the mapping is not the admin's)."""
+    languages: dict[str, str] = template.get("languages") or {}
+    for code in (language, language.split("-")[0], channel_language, settings.LANGUAGE_CODE):
+        if code in languages:
+            return languages[code]
+    return languages[min(languages)]
 
 
 def _survey_page_button(survey: OutboundSurvey) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Setting a WhatsApp channel up: its settings checked."""
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,6 +21,11 @@ def config_errors(public: dict[str, Any]) -> dict[str, str]:
         problem = _fallback_template_problem(template)
         if problem:
             errors["fallback_template"] = problem
+    survey_template = public.get("survey_template")
+    if survey_template is not None:
+        problem = survey_template_problem(survey_template)
+        if problem:
+            errors["survey_template"] = problem
     return errors
 
 
@@ -28,6 +34,39 @@ def is_http_url(value: Any) -> bool:
         return False
     parts = urlsplit(value)
     return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+SURVEY_TEMPLATE_BUTTONS = ("quick_reply", "url")
+# Ours ("ru", "pt-br") and Meta's ("en_US", "pt_BR", "ru").
+READER_LANGUAGE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?")
+TEMPLATE_LANGUAGE = re.compile(r"[a-z]{2,3}(_[A-Za-z0-9]{2,8})?")
+MAX_TEMPLATE_NAME_LENGTH = 512
+
+
+def survey_template_problem(template: Any) -> str:
+    shape = 'must be an object {"name", "languages": {"en": "en_US", ...}, "buttons"}'
+    if not isinstance(template, dict):
+        return shape
+    unknown = set(template) - {"name", "languages", "buttons"}
+    if unknown:
+        return f"unknown keys: {', '.join(sorted(unknown))}"
+    name = template.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > MAX_TEMPLATE_NAME_LENGTH:
+        return "name is required: the approved template's name"
+    languages = template.get("languages")
+    if not isinstance(languages, dict) or not languages:
+        return (
+            "languages is required: the customer's language to the template's language "
+            'code, e.g. {"en": "en_US", "ru": "ru"}'
+        )
+    for reader, code in languages.items():
+        if not READER_LANGUAGE.fullmatch(reader):
+            return f"languages: {reader!r} is not a language code such as en or pt-br"
+        if not isinstance(code, str) or not TEMPLATE_LANGUAGE.fullmatch(code):
+            return f"languages: {reader!r} needs a template language code such as en_US"
+    if template.get("buttons") not in SURVEY_TEMPLATE_BUTTONS:
+        return "buttons must be quick_reply (one button per value) or url (a link button)"
+    return ""
 
 
 def _fallback_template_problem(template: Any) -> str:

@@ -339,3 +339,22 @@ def test_an_nps_survey_is_eleven_quick_replies_and_a_typed_number_off_the_scale_
     post_payload(client, messenger_channel, answer)
 
     assert CsatSurvey.objects.get().rating == 9
+
+
+@pytest.mark.parametrize("human_agent_tag", [False, True])
+def test_a_survey_after_the_24_hour_window_is_skipped_with_the_reason_not_tagged(
+    client, messenger_channel, operator, send_api, frozen_now, human_agent_tag
+):
+    from inbox.models import CsatSurvey, SurveyStatus
+
+    # The HUMAN_AGENT tag is for a person's replies: it never carries a survey.
+    channel_update(channel=messenger_channel, config={"human_agent_tag": human_agent_tag})
+    conversation = customer_wrote(client, messenger_channel, at=NOW - timedelta(days=2))
+    reply_to(conversation, operator, "Done!")
+
+    surveys_sent_after_resolving(conversation, operator)
+
+    survey = CsatSurvey.objects.get()
+    assert (survey.status, survey.reason_code) == (SurveyStatus.SKIPPED, "window_closed")
+    assert "outside Messenger's messaging window" in survey.skip_reason
+    assert send_api.requests == []

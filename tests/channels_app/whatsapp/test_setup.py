@@ -17,6 +17,8 @@ from tests.helpers import stored_counts
 
 pytestmark = pytest.mark.django_db
 
+SURVEY_TEMPLATE = {"name": "rate_us", "languages": {"en": "en_US", "ru": "ru"}, "buttons": "url"}
+
 
 # Creating the channel
 
@@ -61,6 +63,14 @@ def test_creating_a_whatsapp_channel_through_the_api_keeps_secrets_write_only(
         ({"fallback_template": "reopen_chat"}, "fallback_template"),
         ({"fallback_template": {"name": "reopen_chat"}}, "fallback_template"),
         ({"fallback_template": {"name": "x", "language": "en", "colour": 1}}, "fallback_template"),
+        ({"survey_template": "rate_us"}, "survey_template"),
+        ({"survey_template": {"name": "rate_us", "buttons": "url"}}, "survey_template"),
+        ({"survey_template": {**SURVEY_TEMPLATE, "languages": {}}}, "survey_template"),
+        ({"survey_template": {**SURVEY_TEMPLATE, "languages": {"en": 1}}}, "survey_template"),
+        ({"survey_template": {**SURVEY_TEMPLATE, "languages": {"EN!": "en"}}}, "survey_template"),
+        ({"survey_template": {**SURVEY_TEMPLATE, "buttons": "list"}}, "survey_template"),
+        ({"survey_template": {**SURVEY_TEMPLATE, "colour": "red"}}, "survey_template"),
+        ({"survey_template": {**SURVEY_TEMPLATE, "name": " "}}, "survey_template"),
         ({"unexpected": "value"}, "unexpected"),
     ],
 )
@@ -75,6 +85,40 @@ def test_a_whatsapp_channel_refuses_a_config_it_cannot_work_with(graph_api, chan
         channel_create(kind="whatsapp", name="WhatsApp", config=config)
 
     assert key in raised.value.errors
+
+
+def test_a_survey_template_is_kept_and_shown_back_through_the_api(admin_client_api, graph_api):
+    template = {**SURVEY_TEMPLATE, "buttons": "quick_reply"}
+
+    response = admin_client_api.post(
+        "/api/v1/channels/",
+        {
+            "kind": "whatsapp",
+            "name": "WhatsApp support",
+            "config": whatsapp_config(graph_api, survey_template=template),
+        },
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
+    assert response.json()["config"]["survey_template"] == template
+
+
+def test_a_bad_survey_template_is_a_400_naming_it(admin_client_api, graph_api):
+    response = admin_client_api.post(
+        "/api/v1/channels/",
+        {
+            "kind": "whatsapp",
+            "name": "WhatsApp support",
+            "config": whatsapp_config(
+                graph_api, survey_template={**SURVEY_TEMPLATE, "buttons": "flow"}
+            ),
+        },
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert "survey_template" in response.content.decode()
 
 
 # Meta's GET handshake
