@@ -431,8 +431,8 @@ class SurveyNotAllowed(Exception):
     WINDOW_CLOSED = "window_closed"
     NO_TEMPLATE = "no_template"
 
-    def __init__(self, reason: str, *, reason_code: str) -> None:
-        super().__init__(reason)
+    def __init__(self, reason: "str | FailureReason", *, reason_code: str) -> None:
+        super().__init__(str(reason))
         self.reason = reason
         self.reason_code = reason_code
 

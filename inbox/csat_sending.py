@@ -304,7 +304,7 @@ def csat_surveys_mark_not_allowed(
         logger.info("CSAT survey %s skipped: %s", survey.pk, refusal.reason)
         CsatSurvey.objects.filter(pk=survey.pk, status=SurveyStatus.SENDING).update(
             status=SurveyStatus.SKIPPED,
-            skip_reason=refusal.reason[:255],
+            skip_reason=failure_in_english(refusal.reason)[:255],
             reason_code=refusal.reason_code,
             updated_at=now,
         )

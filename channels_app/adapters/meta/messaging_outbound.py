@@ -94,7 +94,7 @@ def survey_send(api: SendApi, survey: OutboundSurvey) -> DeliveryResult:
         )
     except DeliveryFailed as closed:
         raise SurveyNotAllowed(
-            closed.reason, reason_code=SurveyNotAllowed.WINDOW_CLOSED
+            closed.failure, reason_code=SurveyNotAllowed.WINDOW_CLOSED
         ) from closed
     titles = choice_titles(survey, max_length=MAX_QUICK_REPLY_TITLE)
     quick_replies = [

@@ -356,5 +356,5 @@ def test_a_survey_after_the_24_hour_window_is_skipped_with_the_reason_not_tagged
 
     survey = CsatSurvey.objects.get()
     assert (survey.status, survey.reason_code) == (SurveyStatus.SKIPPED, "window_closed")
-    assert "outside Messenger's messaging window" in survey.skip_reason
+    assert "Outside Messenger's messaging window" in survey.skip_reason
     assert send_api.requests == []
