@@ -101,16 +101,17 @@ def _in_scope(conversations: QuerySet[Conversation], filters: ReportFilters) -> 
     return conversations
 
 
-def timings_by(group_by: str, *, filters: ReportFilters) -> dict[Any, dict[str, Any]]:
-    """{group id: {"volume", "first_response": {median, p90}, ...}}; one query."""
-    column = GROUP_COLUMNS[group_by]
+def timings_by(group_by: str | None, *, filters: ReportFilters) -> dict[Any, dict[str, Any]]:
+    """{group id: {"volume", "first_response": {median, p90}, ...}}; one query. Without
+    `group_by`, the whole period's under the key None."""
+    column = GROUP_COLUMNS[group_by] if group_by else None
     conversations = conversations_opened_in(filters)
     if connection.vendor == "postgresql":
         return _timings_in_database(conversations, column)
     return _timings_here(conversations, column)
 
 
-def _timings_in_database(conversations: QuerySet, column: str) -> dict[Any, dict[str, Any]]:
+def _timings_in_database(conversations: QuerySet, column: str | None) -> dict[Any, dict[str, Any]]:
     aggregates: dict[str, Any] = {"volume": Count("*")}
     for measure in MEASURES:
         expression = measure.expression()
@@ -118,8 +119,14 @@ def _timings_in_database(conversations: QuerySet, column: str) -> dict[Any, dict
             expression, fraction=MEDIAN, continuous=True
         )
         aggregates[f"{measure.name}_p90"] = Percentile(expression, fraction=P90, continuous=False)
+    if column is None:
+        rows = [{None: None, **conversations.aggregate(**aggregates)}]
+        if not rows[0]["volume"]:
+            return {}
+    else:
+        rows = list(conversations.values(column).annotate(**aggregates).order_by())
     timings = {}
-    for row in conversations.values(column).annotate(**aggregates).order_by():
+    for row in rows:
         timings[row[column]] = {
             "volume": row["volume"],
             **{
@@ -130,12 +137,14 @@ def _timings_in_database(conversations: QuerySet, column: str) -> dict[Any, dict
     return timings
 
 
-def _timings_here(conversations: QuerySet, column: str) -> dict[Any, dict[str, Any]]:
-    fields = {column, *(f for m in MEASURES for f in (m.start, m.end, m.business_seconds) if f)}
+def _timings_here(conversations: QuerySet, column: str | None) -> dict[Any, dict[str, Any]]:
+    fields = {f for m in MEASURES for f in (m.start, m.end, m.business_seconds) if f}
+    if column is not None:
+        fields.add(column)
     values: dict[Any, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     volume: dict[Any, int] = defaultdict(int)
     for row in conversations.values(*fields).order_by().iterator():
-        key = row[column]
+        key = row[column] if column is not None else None
         volume[key] += 1
         for measure in MEASURES:
             value = measure.value_of(row)
