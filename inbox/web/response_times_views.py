@@ -1,6 +1,8 @@
 """The supervisor response-time page, beside the CSAT one: the same filters, every figure
 from inbox.response_time_overview (what the report API and its CSV give)."""
 
+import zoneinfo
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -17,7 +19,7 @@ from inbox.web.reports_views import report_page_filters
 @require_safe
 def response_time_report_page(request: HttpRequest) -> HttpResponse:
     filters, form = report_page_filters(request)
-    time_zone = timezone.get_current_timezone()
+    time_zone = _reader_time_zone(request)
     overview = response_time_overview(filters=filters.report, time_zone=time_zone)
     return render(
         request,
@@ -29,7 +31,21 @@ def response_time_report_page(request: HttpRequest) -> HttpResponse:
                 (WEEKDAYS_ABBR[weekday], cells)
                 for weekday, cells in enumerate(overview["heat_map"])
             ],
-            "time_zone_name": timezone.get_current_timezone_name(),
+            "time_zone_name": str(time_zone),
+            "is_time_zone_chosen": bool(getattr(request.user, "time_zone", "")),
             "csv_url": f"{reverse('report-conversations')}?format=csv&{form['query']}",
         },
     )
+
+
+def _reader_time_zone(request: HttpRequest) -> zoneinfo.ZoneInfo:
+    """The operator's chosen zone (active for the request), else the browser's as the
+    page's script sends it in `tz`, else the server's."""
+    current = timezone.get_current_timezone()
+    name = request.GET.get("tz", "")
+    if getattr(request.user, "time_zone", "") or not name or len(name) > 64:
+        return current  # type: ignore[return-value]
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        return current  # type: ignore[return-value]

@@ -147,3 +147,26 @@ def test_the_query_count_does_not_grow_with_the_data(supervisor_browser):
     # session, user, teams, channels; the report's 7, the previous period, the whole
     # period, the hours
     assert many <= 14
+
+
+@pytest.mark.parametrize(
+    ("tz", "shown"),
+    [("Asia/Tokyo", "Asia/Tokyo"), ("Mars/Olympus", "UTC"), ("../../etc/passwd", "UTC")],
+)
+def test_without_a_chosen_zone_the_browsers_is_used_when_it_is_one(supervisor_browser, tz, shown):
+    response = supervisor_browser.get(URL, {"tz": tz})
+
+    assert response.status_code == 200
+    assert f"Conversations opened at each hour, in {shown}." in response.content.decode()
+    assert f'id="reader-time-zone" value="{shown}"' in response.content.decode()
+
+
+def test_a_chosen_zone_wins_over_the_browsers(client, supervisor):
+    supervisor.time_zone = "Europe/Warsaw"
+    supervisor.save()
+    client.force_login(supervisor)
+
+    page = client.get(URL, {"tz": "Asia/Tokyo"}).content.decode()
+
+    assert "in Europe/Warsaw." in page
+    assert 'id="reader-time-zone"' not in page
