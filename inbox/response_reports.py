@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import Aggregate, Count, F, FloatField, Func, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncHour
 
 from inbox.models import Conversation
@@ -45,10 +45,11 @@ class Measure:
     end: str = ""
     business_seconds: str = ""
 
-    def expression(self) -> Any:
+    @property
+    def sql(self) -> str:
         if self.business_seconds:
-            return F(self.business_seconds)
-        return Seconds(F(self.end) - F(self.start))
+            return self.business_seconds
+        return f"EXTRACT(EPOCH FROM {self.end} - {self.start})"
 
     def value_of(self, row: dict) -> float | None:
         if self.business_seconds:
@@ -63,25 +64,7 @@ MEASURES = (
     Measure("first_response_business", business_seconds="first_response_business_seconds"),
     Measure("resolution_business", business_seconds="resolution_business_seconds"),
 )
-
-
-class Seconds(Func):
-    """A PostgreSQL interval in seconds."""
-
-    template = "EXTRACT(EPOCH FROM %(expressions)s)"
-    output_field = FloatField()
-
-
-class Percentile(Aggregate):
-    """PostgreSQL's ordered-set aggregate: continuous (interpolated) or discrete (a value
-    of the set, the nearest rank)."""
-
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
-
-    def __init__(self, expression: Any, *, fraction: float, continuous: bool, **extra: Any):
-        function = "percentile_cont" if continuous else "percentile_disc"
-        super().__init__(expression, function=function, fraction=fraction, **extra)
+MEASURED_COLUMNS = sorted({c for m in MEASURES for c in (m.start, m.end, m.business_seconds) if c})
 
 
 def conversations_opened_in(filters: ReportFilters) -> QuerySet[Conversation]:
@@ -101,62 +84,75 @@ def _in_scope(conversations: QuerySet[Conversation], filters: ReportFilters) -> 
     return conversations
 
 
-def timings_by(group_by: str | None, *, filters: ReportFilters) -> dict[Any, dict[str, Any]]:
-    """{group id: {"volume", "first_response": {median, p90}, ...}}; one query. Without
-    `group_by`, the whole period's under the key None."""
-    column = GROUP_COLUMNS[group_by] if group_by else None
-    conversations = conversations_opened_in(filters)
+def timings(
+    *, filters: ReportFilters, groupings: tuple[str | None, ...] = (*GROUPINGS, None)
+) -> dict[str | None, dict[Any, dict[str, Any]]]:
+    """{grouping: {group id: {"volume", "first_response": {median, p90}, ...}}} of the
+    conversations opened in the period; the grouping None is the whole period's (its one
+    group's id None). One query, one pass over the period's rows."""
+    rows = conversations_opened_in(filters).values(*GROUP_COLUMNS.values(), *MEASURED_COLUMNS)
     if connection.vendor == "postgresql":
-        return _timings_in_database(conversations, column)
-    return _timings_here(conversations, column)
+        return _timings_in_database(rows, groupings)
+    return _timings_here(rows, groupings)
 
 
-def _timings_in_database(conversations: QuerySet, column: str | None) -> dict[Any, dict[str, Any]]:
-    aggregates: dict[str, Any] = {"volume": Count("*")}
-    for measure in MEASURES:
-        expression = measure.expression()
-        aggregates[f"{measure.name}_median"] = Percentile(
-            expression, fraction=MEDIAN, continuous=True
-        )
-        aggregates[f"{measure.name}_p90"] = Percentile(expression, fraction=P90, continuous=False)
-    if column is None:
-        rows = [{None: None, **conversations.aggregate(**aggregates)}]
-        if not rows[0]["volume"]:
-            return {}
-    else:
-        rows = list(conversations.values(column).annotate(**aggregates).order_by())
-    timings = {}
-    for row in rows:
-        timings[row[column]] = {
-            "volume": row["volume"],
-            **{
-                measure.name: _durations(row[f"{measure.name}_median"], row[f"{measure.name}_p90"])
-                for measure in MEASURES
-            },
-        }
-    return timings
+def _timings_in_database(rows: QuerySet, groupings: tuple) -> dict[Any, dict[Any, dict]]:
+    # GROUPING SETS, which the ORM does not write: the rows' own query is the ORM's.
+    inner, parameters = rows.order_by().query.sql_with_params()
+    grouped = [grouping for grouping in groupings if grouping]
+    # Per grouped column: GROUPING() is 0 in the rows grouped by it, and the column.
+    columns = "".join(f"GROUPING({GROUP_COLUMNS[g]}), {GROUP_COLUMNS[g]}, " for g in grouped)
+    figures = ", ".join(
+        f"percentile_cont({MEDIAN}) WITHIN GROUP (ORDER BY {m.sql}), "
+        f"percentile_disc({P90}) WITHIN GROUP (ORDER BY {m.sql})"
+        for m in MEASURES
+    )
+    sets = ", ".join(f"({GROUP_COLUMNS[g]})" if g else "()" for g in groupings)
+    sql = (
+        f"SELECT {columns}COUNT(*), {figures} "
+        f"FROM ({inner}) AS opened GROUP BY GROUPING SETS ({sets})"
+    )
+    result: dict[Any, dict[Any, dict]] = {grouping: {} for grouping in groupings}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, parameters)
+        for row in cursor.fetchall():
+            keys = row[: 2 * len(grouped)]
+            volume, *values = row[2 * len(grouped) :]
+            grouping, key = next(
+                ((g, keys[2 * i + 1]) for i, g in enumerate(grouped) if keys[2 * i] == 0),
+                (None, None),
+            )
+            if not volume:
+                continue  # the whole period's row of an empty period
+            result[grouping][key] = {
+                "volume": volume,
+                **{
+                    measure.name: _durations(values[2 * index], values[2 * index + 1])
+                    for index, measure in enumerate(MEASURES)
+                },
+            }
+    return result
 
 
-def _timings_here(conversations: QuerySet, column: str | None) -> dict[Any, dict[str, Any]]:
-    fields = {f for m in MEASURES for f in (m.start, m.end, m.business_seconds) if f}
-    if column is not None:
-        fields.add(column)
-    values: dict[Any, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    volume: dict[Any, int] = defaultdict(int)
-    for row in conversations.values(*fields).order_by().iterator():
-        key = row[column] if column is not None else None
-        volume[key] += 1
+def _timings_here(rows: QuerySet, groupings: tuple) -> dict[Any, dict[Any, dict]]:
+    values: dict = defaultdict(lambda: defaultdict(list))
+    volume: dict[tuple, int] = defaultdict(int)
+    for row in rows.order_by().iterator():
+        keys = [(g, row[GROUP_COLUMNS[g]] if g else None) for g in groupings]
+        for key in keys:
+            volume[key] += 1
         for measure in MEASURES:
             value = measure.value_of(row)
             if value is not None:
-                values[key][measure.name].append(value)
-    return {
-        key: {
+                for key in keys:
+                    values[key][measure.name].append(value)
+    result: dict[Any, dict[Any, dict]] = {grouping: {} for grouping in groupings}
+    for (grouping, key), count in volume.items():
+        result[grouping][key] = {
             "volume": count,
-            **{measure.name: percentiles(values[key][measure.name]) for measure in MEASURES},
+            **{m.name: percentiles(values[(grouping, key)][m.name]) for m in MEASURES},
         }
-        for key, count in volume.items()
-    }
+    return result
 
 
 def percentiles(values: list[float]) -> dict[str, float | None]:
@@ -225,13 +221,21 @@ def sla_figures(decided: int, met: int) -> dict[str, Any]:
 
 
 def conversation_report(*, filters: ReportFilters) -> dict[str, list[dict[str, Any]]]:
-    """`by_operator`, `by_team` and `by_channel` rows; seven queries whatever the data."""
+    """`by_operator`, `by_team` and `by_channel` rows; five queries whatever the data."""
+    return conversation_report_with_totals(filters=filters)["groups"]
+
+
+def conversation_report_with_totals(*, filters: ReportFilters) -> dict[str, Any]:
+    """The report's rows (`groups`: by_operator, by_team, by_channel) and the whole
+    period's timings (`overall`, None when nothing was opened)."""
     attainment = sla_attainment(filters=filters)
+    times = timings(filters=filters)
     return {
-        f"by_{group_by}": report_rows(
-            group_by, timings_by(group_by, filters=filters), attainment[group_by]
-        )
-        for group_by in GROUPINGS
+        "groups": {
+            f"by_{group_by}": report_rows(group_by, times[group_by], attainment[group_by])
+            for group_by in GROUPINGS
+        },
+        "overall": times[None].get(None),
     }
 
 

@@ -144,9 +144,8 @@ def test_the_query_count_does_not_grow_with_the_data(supervisor_browser):
     many = queries()
 
     assert few == many
-    # session, user, teams, channels; the report's 7, the previous period, the whole
-    # period, the hours
-    assert many <= 14
+    # session, user, teams, channels; the report's 5, the previous period, the hours
+    assert many <= 11
 
 
 @pytest.mark.parametrize(
