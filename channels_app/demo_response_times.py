@@ -71,7 +71,7 @@ def seed_response_history(team) -> None:
     )
     pick = random.Random(2026)
     today = timezone.localtime(timezone.now(), OFFICE).date()
-    history = []
+    history: list[tuple[datetime, User, int, int]] = []
     for days_ago in range(HISTORY_DAYS, 0, -1):
         day = today - timedelta(days=days_ago)
         for _ in range(PER_WEEKDAY[day.weekday()]):

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncHour
 
@@ -33,6 +33,7 @@ from inbox.reports import ReportFilters, group_labels
 GROUPINGS = ("operator", "team", "channel")
 GROUP_COLUMNS = {"operator": "assignee_id", "team": "team_id", "channel": "channel_id"}
 MEDIAN, P90 = 0.5, 0.9
+SORT_MEMORY = "64MB"
 
 
 @dataclass(frozen=True)
@@ -85,18 +86,24 @@ def _in_scope(conversations: QuerySet[Conversation], filters: ReportFilters) -> 
 
 
 def timings(
-    *, filters: ReportFilters, groupings: tuple[str | None, ...] = (*GROUPINGS, None)
+    *,
+    filters: ReportFilters,
+    groupings: tuple[str | None, ...] = (*GROUPINGS, None),
+    measures: tuple[Measure, ...] = MEASURES,
 ) -> dict[str | None, dict[Any, dict[str, Any]]]:
     """{grouping: {group id: {"volume", "first_response": {median, p90}, ...}}} of the
-    conversations opened in the period; the grouping None is the whole period's (its one
-    group's id None). One query, one pass over the period's rows."""
+    conversations opened in the period, for `measures`; the grouping None is the whole
+    period's (its one group's id None). One query, one pass over the period's rows; each
+    measure costs a sort of them per grouping, so ask only for what is shown."""
     rows = conversations_opened_in(filters).values(*GROUP_COLUMNS.values(), *MEASURED_COLUMNS)
     if connection.vendor == "postgresql":
-        return _timings_in_database(rows, groupings)
-    return _timings_here(rows, groupings)
+        return _timings_in_database(rows, groupings, measures)
+    return _timings_here(rows, groupings, measures)
 
 
-def _timings_in_database(rows: QuerySet, groupings: tuple) -> dict[Any, dict[Any, dict]]:
+def _timings_in_database(
+    rows: QuerySet, groupings: tuple, measures: tuple[Measure, ...]
+) -> dict[Any, dict[Any, dict]]:
     # GROUPING SETS, which the ORM does not write: the rows' own query is the ORM's.
     inner, parameters = rows.order_by().query.sql_with_params()
     grouped = [grouping for grouping in groupings if grouping]
@@ -105,7 +112,7 @@ def _timings_in_database(rows: QuerySet, groupings: tuple) -> dict[Any, dict[Any
     figures = ", ".join(
         f"percentile_cont({MEDIAN}) WITHIN GROUP (ORDER BY {m.sql}), "
         f"percentile_disc({P90}) WITHIN GROUP (ORDER BY {m.sql})"
-        for m in MEASURES
+        for m in measures
     )
     sets = ", ".join(f"({GROUP_COLUMNS[g]})" if g else "()" for g in groupings)
     sql = (
@@ -113,7 +120,9 @@ def _timings_in_database(rows: QuerySet, groupings: tuple) -> dict[Any, dict[Any
         f"FROM ({inner}) AS opened GROUP BY GROUPING SETS ({sets})"
     )
     result: dict[Any, dict[Any, dict]] = {grouping: {} for grouping in groupings}
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Enough memory to sort a period's times without spilling to disk.
+        cursor.execute(f"SET LOCAL work_mem = '{SORT_MEMORY}'")
         cursor.execute(sql, parameters)
         for row in cursor.fetchall():
             keys = row[: 2 * len(grouped)]
@@ -128,20 +137,22 @@ def _timings_in_database(rows: QuerySet, groupings: tuple) -> dict[Any, dict[Any
                 "volume": volume,
                 **{
                     measure.name: _durations(values[2 * index], values[2 * index + 1])
-                    for index, measure in enumerate(MEASURES)
+                    for index, measure in enumerate(measures)
                 },
             }
     return result
 
 
-def _timings_here(rows: QuerySet, groupings: tuple) -> dict[Any, dict[Any, dict]]:
+def _timings_here(
+    rows: QuerySet, groupings: tuple, measures: tuple[Measure, ...]
+) -> dict[Any, dict[Any, dict]]:
     values: dict = defaultdict(lambda: defaultdict(list))
     volume: dict[tuple, int] = defaultdict(int)
     for row in rows.order_by().iterator():
         keys = [(g, row[GROUP_COLUMNS[g]] if g else None) for g in groupings]
         for key in keys:
             volume[key] += 1
-        for measure in MEASURES:
+        for measure in measures:
             value = measure.value_of(row)
             if value is not None:
                 for key in keys:
@@ -150,7 +161,7 @@ def _timings_here(rows: QuerySet, groupings: tuple) -> dict[Any, dict[Any, dict]
     for (grouping, key), count in volume.items():
         result[grouping][key] = {
             "volume": count,
-            **{m.name: percentiles(values[(grouping, key)][m.name]) for m in MEASURES},
+            **{m.name: percentiles(values[(grouping, key)][m.name]) for m in measures},
         }
     return result
 
@@ -225,11 +236,15 @@ def conversation_report(*, filters: ReportFilters) -> dict[str, list[dict[str, A
     return conversation_report_with_totals(filters=filters)["groups"]
 
 
-def conversation_report_with_totals(*, filters: ReportFilters) -> dict[str, Any]:
+def conversation_report_with_totals(
+    *, filters: ReportFilters, timed: tuple[str, ...] = GROUPINGS
+) -> dict[str, Any]:
     """The report's rows (`groups`: by_operator, by_team, by_channel) and the whole
-    period's timings (`overall`, None when nothing was opened)."""
+    period's timings (`overall`, None when nothing was opened). Only the `timed`
+    groupings' rows have times (the others volume 0 and no times: their SLA figures)."""
     attainment = sla_attainment(filters=filters)
-    times = timings(filters=filters)
+    times: dict[str | None, dict[Any, dict[str, Any]]] = {g: {} for g in GROUPINGS}
+    times.update(timings(filters=filters, groupings=(*timed, None)))
     return {
         "groups": {
             f"by_{group_by}": report_rows(group_by, times[group_by], attainment[group_by])

@@ -50,11 +50,16 @@ class HeatCell:
 
 
 def response_time_overview(*, filters: ReportFilters, time_zone: tzinfo) -> dict[str, Any]:
-    with_totals = response_reports.conversation_report_with_totals(filters=filters)
+    # Times per operator only: teams and channels show their SLA figures here.
+    with_totals = response_reports.conversation_report_with_totals(
+        filters=filters, timed=("operator",)
+    )
     report, overall = with_totals["groups"], with_totals["overall"]
-    previous = response_reports.timings(filters=previous_period(filters), groupings=("operator",))[
-        "operator"
-    ]
+    previous = response_reports.timings(
+        filters=previous_period(filters),
+        groupings=("operator",),
+        measures=tuple(m for m in response_reports.MEASURES if m.name in TREND_MEASURES),
+    )["operator"]
     hourly = list(response_reports.hourly_volume(filters=filters, time_zone=time_zone))
     decided = sum(row["sla"]["decided"] for row in report["by_operator"])
     met = sum(row["sla"]["met"] for row in report["by_operator"])

@@ -239,5 +239,7 @@ def test_the_query_count_does_not_grow_with_operators_teams_and_channels(supervi
         report = response_reports.conversation_report(filters=filters)
 
     assert len(report["by_operator"]) == 7
-    # The times of every grouping, the attainment counts, three groupings' names.
-    assert len(few) == len(many) == 5
+    # The times of every grouping (on PostgreSQL in a transaction of their own, to set
+    # their sort memory: three statements more), the attainment counts, three names.
+    sort_memory = 3 if connection.vendor == "postgresql" else 0
+    assert len(few) == len(many) == 5 + sort_memory
