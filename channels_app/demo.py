@@ -25,6 +25,7 @@ from channels_app.contracts import (
     WebhookRequest,
 )
 from channels_app.demo_meta import instagram_demo_config, seed_instagram
+from channels_app.demo_response_times import seed_response_history
 from channels_app.demo_surveys import seed_survey_history
 from channels_app.demo_whatsapp import DEMO_WHATSAPP_NAME, seed_whatsapp, whatsapp_demo_config
 from channels_app.failure_reasons import FailureCode, FailureReason
@@ -217,6 +218,7 @@ def seed_demo() -> list[tuple[str, str]]:
         _demo_channel(team, kind="whatsapp", name=DEMO_WHATSAPP_NAME, config=whatsapp_demo_config())
     )
     seed_survey_history(team)
+    seed_response_history(team)
     return logins
 
 

@@ -206,6 +206,15 @@ class Conversation(models.Model):
     sla_next_due_at = models.DateTimeField(
         null=True, blank=True, verbose_name=_("next SLA due time")
     )
+    # Business time (of the SLA policy's calendar, when it has one) from the opening to
+    # the first answer and to the resolution, kept as each is decided: the report reads
+    # them with the wall times, where a calendar could not be applied in SQL.
+    first_response_business_seconds = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name=_("first response in business time (seconds)")
+    )
+    resolution_business_seconds = models.PositiveIntegerField(
+        null=True, blank=True, verbose_name=_("resolution in business time (seconds)")
+    )
 
     class Meta:
         verbose_name = _("conversation")
@@ -234,6 +243,15 @@ class Conversation(models.Model):
                 fields=["snoozed_until"],
                 name="conv_snoozed_until",
                 condition=Q(status="snoozed"),
+            ),
+            # The response-time report: conversations opened in a period, and those
+            # resolved in it (a partial index: open conversations, the ones every new
+            # message updates, are not in it).
+            models.Index(fields=["created_at"], name="conv_created"),
+            models.Index(
+                fields=["resolved_at"],
+                name="conv_resolved",
+                condition=Q(resolved_at__isnull=False),
             ),
         ]
 

@@ -1,11 +1,10 @@
-"""Supervisor reports: CSAT per operator/team/channel/day, and conversation timings.
+"""Supervisor reports: CSAT per operator/team/channel/day (response times: inbox.response_reports).
 
 CSAT % is the share of 4 and 5 among responses; the ranking uses the Wilson lower
 bound of that share (95%), so a couple of answers do not outrank two hundred.
 """
 
 import math
-import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +14,7 @@ from django.apps import apps
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate, TruncWeek
 
-from inbox.models import Conversation, CsatSurvey, SurveyKind, Team, User
+from inbox.models import CsatSurvey, SurveyKind, Team, User
 
 GROUPINGS = ("operator", "team", "channel", "day")
 MIN_RESPONSES_TO_JUDGE = 5
@@ -152,59 +151,6 @@ def needs_attention(*, filters: ReportFilters, limit: int = 50) -> list[CsatSurv
         .select_related("operator")
         .order_by("-answered_at")[:limit]
     )
-
-
-def _percentiles(values: list[float]) -> dict[str, float | None]:
-    if not values:
-        return {"median_seconds": None, "p90_seconds": None}
-    ordered = sorted(values)
-    p90_index = max(0, math.ceil(0.9 * len(ordered)) - 1)
-    return {
-        "median_seconds": round(statistics.median(ordered), 1),
-        "p90_seconds": round(ordered[p90_index], 1),
-    }
-
-
-def conversation_report(*, filters: ReportFilters) -> dict[str, list[dict[str, Any]]]:
-    """Volume, first response and resolution times (wall time) per operator and channel."""
-    conversations = Conversation.objects.filter(
-        created_at__gte=filters.start, created_at__lt=filters.end
-    )
-    if filters.channel is not None:
-        conversations = conversations.filter(channel_id=filters.channel)
-    if filters.team is not None:
-        conversations = conversations.filter(team_id=filters.team)
-    if filters.operator is not None:
-        conversations = conversations.filter(assignee_id=filters.operator)
-    rows = conversations.values_list(
-        "assignee_id", "channel_id", "created_at", "first_response_at", "resolved_at"
-    )
-    grouped: dict[str, dict] = {"operator": defaultdict(list), "channel": defaultdict(list)}
-    for assignee_id, channel_id, created_at, first_response_at, resolved_at in rows.iterator():
-        entry = (created_at, first_response_at, resolved_at)
-        grouped["operator"][assignee_id].append(entry)
-        grouped["channel"][channel_id].append(entry)
-    result = {}
-    for group_by, groups in grouped.items():
-        labels = group_labels(group_by, list(groups))
-        result[f"by_{group_by}"] = [
-            {
-                "group": {
-                    "id": key,
-                    "name": labels.get(key, "") if key is not None else "unassigned",
-                },
-                "conversations": len(entries),
-                "volume": len(entries),
-                "first_response": _percentiles(
-                    [(first - created).total_seconds() for created, first, _ in entries if first]
-                ),
-                "resolution": _percentiles(
-                    [(done - created).total_seconds() for created, _, done in entries if done]
-                ),
-            }
-            for key, entries in groups.items()
-        ]
-    return result
 
 
 def surveys_sent_in(filters: ReportFilters, *, kind: str) -> QuerySet[CsatSurvey]:

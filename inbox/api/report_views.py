@@ -12,7 +12,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from inbox import reports, survey_reach
+from inbox import reports, response_reports, survey_reach
 from inbox.api.permissions import IsSupervisor
 
 DEFAULT_PERIOD = timedelta(days=30)
@@ -151,16 +151,35 @@ class DurationSerializer(serializers.Serializer):
     p90_seconds = serializers.FloatField(allow_null=True)
 
 
+class SlaCountsSerializer(serializers.Serializer):
+    decided = serializers.IntegerField(
+        help_text="Conversations with an SLA resolved in the period (every target decided)"
+    )
+    met = serializers.IntegerField(help_text="Of those, the ones with no target breached")
+    breached = serializers.IntegerField()
+
+
 class ConversationReportRowSerializer(serializers.Serializer):
     group = ReportGroupSerializer()
     conversations = serializers.IntegerField()
     volume = serializers.IntegerField(help_text="The same as conversations.")
     first_response = DurationSerializer()
     resolution = DurationSerializer()
+    first_response_business = DurationSerializer(
+        help_text="In business time of the SLA policy's calendar, where one applies"
+    )
+    resolution_business = DurationSerializer(
+        help_text="In business time of the SLA policy's calendar, where one applies"
+    )
+    sla = SlaCountsSerializer()
+    sla_met_percent = serializers.FloatField(
+        allow_null=True, help_text="Share of the decided conversations with none breached"
+    )
 
 
 class ConversationReportSerializer(ReportPeriodSerializer):
     by_operator = ConversationReportRowSerializer(many=True)
+    by_team = ConversationReportRowSerializer(many=True)
     by_channel = ConversationReportRowSerializer(many=True)
 
 
@@ -174,12 +193,15 @@ class ReportCsvRenderer(BaseRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        if not isinstance(data, dict) or "results" not in data:
+        if not isinstance(data, dict) or not self.is_report(data):
             writer.writerow(["error", "detail"])
             writer.writerow([data.get("error", ""), data.get("detail", "")])
         else:
             self.write_report(writer, data)
         return buffer.getvalue().encode()
+
+    def is_report(self, data: dict) -> bool:
+        return "results" in data
 
     def write_report(self, writer, data: dict) -> None:
         raise NotImplementedError
@@ -201,6 +223,30 @@ class CsatCsvRenderer(ReportCsvRenderer):
                  row["average_rating"], *(row["distribution"][str(v)] for v in range(1, 6)),
                  row["wilson_lower_bound"], row["enough_responses"]]
             )  # fmt: skip
+
+
+class ConversationCsvRenderer(ReportCsvRenderer):
+    """The response-time report's rows: operators, then teams, then channels."""
+
+    def is_report(self, data: dict) -> bool:
+        return "by_operator" in data
+
+    def write_report(self, writer, data: dict) -> None:
+        writer.writerow(
+            ["grouping", "id", "name", "conversations", "first_response_median_seconds",
+             "first_response_p90_seconds", "resolution_median_seconds", "resolution_p90_seconds",
+             "first_response_business_median_seconds", "first_response_business_p90_seconds",
+             "resolution_business_median_seconds", "resolution_business_p90_seconds",
+             "sla_decided", "sla_met", "sla_met_percent"]
+        )  # fmt: skip
+        for grouping in response_reports.GROUPINGS:
+            for row in data[f"by_{grouping}"]:
+                writer.writerow(
+                    [grouping, row["group"]["id"], row["group"]["name"], row["conversations"],
+                     *(row[measure.name][figure] for measure in response_reports.MEASURES
+                       for figure in ("median_seconds", "p90_seconds")),
+                     row["sla"]["decided"], row["sla"]["met"], row["sla_met_percent"]]
+                )  # fmt: skip
 
 
 class CsatReportApi(APIView):
@@ -256,21 +302,28 @@ class CsatReportApi(APIView):
 
 class ConversationReportApi(APIView):
     permission_classes = [IsSupervisor]
+    renderer_classes = [JSONRenderer, ConversationCsvRenderer]
 
     @extend_schema(
         parameters=REPORT_PARAMETERS,
         responses={200: ConversationReportSerializer},
-        description="Volume, first response and resolution time (median, p90; wall time) "
-        "per operator and per channel, for conversations created in the period.",
+        description="Per operator, team and channel: volume, first response and resolution "
+        "time (median, p90) of the conversations opened in the period, in wall time and, "
+        "where their SLA policy has a calendar, in business time; and SLA attainment "
+        "(sla_met_percent) of the conversations with an SLA resolved in the period. "
+        "`?format=csv` gives the rows as CSV.",
     )
     def get(self, request):
         query = ReportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         filters = report_filters(query.validated_data)
-        return Response(
+        response = Response(
             {
                 "from": filters.start,
                 "to": filters.end,
-                **reports.conversation_report(filters=filters),
+                **response_reports.conversation_report(filters=filters),
             }
         )
+        if request.accepted_renderer.format == "csv":
+            response["Content-Disposition"] = 'attachment; filename="response-times.csv"'
+        return response

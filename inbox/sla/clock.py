@@ -84,6 +84,11 @@ def sla_meet_on_reply(conversation: Conversation, *, now: datetime) -> list[str]
     conversation.next_response_started_at = None
     _next_due_again(conversation)
     # Only what a reply changes: a breach the sweep marked meanwhile stays marked.
+    if conversation.first_response_at == now:
+        conversation.first_response_business_seconds = _business_seconds_since_opening(
+            conversation, now
+        )
+        return [*_RESPONSE_FIELDS, "first_response_business_seconds"]
     return _RESPONSE_FIELDS
 
 
@@ -123,6 +128,11 @@ def sla_on_status_change(conversation: Conversation, *, was: str, now: datetime)
         conversation.next_response_due_at = None
         conversation.next_response_started_at = None
         conversation.resolution_started_at = None
+        conversation.resolution_business_seconds = _business_seconds_since_opening(
+            conversation, now
+        )
+        _next_due_again(conversation)
+        return [*CLOCK_FIELDS, "resolution_business_seconds"]
     elif was == ConversationStatus.RESOLVED:
         conversation.resolution_started_at = now
         conversation.sla_paused_seconds = 0
@@ -236,6 +246,15 @@ def _resume(
     if due is not None and due > paused_at:
         # Not yet missed when it stopped: due later by the time it stood still.
         conversation.resolution_due_at = business_time_add(in_force.calendar, due, stood_still)
+
+
+def _business_seconds_since_opening(conversation: Conversation, now: datetime) -> int | None:
+    """Business time from the opening to `now` in the policy's calendar (None without one:
+    the report's wall times are then the whole story)."""
+    in_force = policy_in_force(conversation.sla_policy_id)
+    if in_force is None or in_force.calendar is None or conversation.created_at is None:
+        return None
+    return max(0, round(business_seconds_between(in_force.calendar, conversation.created_at, now)))
 
 
 def _next_due_again(conversation: Conversation) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import template
 from django.utils import timezone
+from django.utils.translation import gettext
 
 register = template.Library()
 
@@ -50,6 +51,28 @@ def percent_of(part: object, whole: object) -> str:
     except (TypeError, ValueError, ZeroDivisionError):
         return "0"
     return f"{share:.2f}".rstrip("0").rstrip(".")
+
+
+@register.filter
+def duration(seconds: object) -> str:
+    """Seconds as a short reading: "45 s", "12 min", "3 h 05 min", "2 d 4 h"; a dash for none."""
+    try:
+        total = round(float(str(seconds)))
+    except (TypeError, ValueError):
+        return "\N{EN DASH}"
+    if total < 60:
+        return gettext("%(seconds)s s") % {"seconds": total}
+    minutes = round(total / 60)
+    if minutes < 60:
+        return gettext("%(minutes)s min") % {"minutes": minutes}
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return gettext("%(hours)s h %(minutes)s min") % {
+            "hours": hours,
+            "minutes": f"{minutes:02d}",
+        }
+    days, hours = divmod(hours, 24)
+    return gettext("%(days)s d %(hours)s h") % {"days": days, "hours": hours}
 
 
 @register.inclusion_tag("inbox/_csat_trend.html")

@@ -3,6 +3,7 @@ from django.urls import path
 
 from inbox.web import (
     reports_views,
+    response_times_views,
     settings_views,
     sign_in_views,
     survey_reports_views,
@@ -20,6 +21,11 @@ urlpatterns = [
     path("inbox/counts/", views.inbox_counts, name="inbox-counts"),
     path("reports/csat/", reports_views.csat_report_page, name="csat-report"),
     path("reports/surveys/", survey_reports_views.survey_report_page, name="survey-report"),
+    path(
+        "reports/response-times/",
+        response_times_views.response_time_report_page,
+        name="response-time-report",
+    ),
     path("settings/", settings_views.settings_page, name="settings"),
     path("settings/two-factor/", two_factor_views.two_factor_settings, name="two-factor-settings"),
     path(

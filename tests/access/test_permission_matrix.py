@@ -217,6 +217,7 @@ PAGE_MATRIX: dict[str, tuple[int, int, int, int, int]] = {
     "/inbox/conversations/{conversation_id}/": (200, 200, 200, 404, 302),
     "/reports/csat/": (200, 200, 403, 403, 302),
     "/reports/surveys/": (200, 200, 403, 403, 302),
+    "/reports/response-times/": (200, 200, 403, 403, 302),
     "/settings/": (200, 200, 200, 200, 302),
     # Signed in already: on to the inbox.
     "/login/": (302, 302, 302, 302, 200),

@@ -205,7 +205,10 @@ def test_the_demo_shows_a_calendar_a_policy_and_conversations_near_and_past_due(
     assert jonas.sla_policy == standard and not jonas.first_response_breached
     assert jonas.first_response_due_at - timezone.now() < timedelta(minutes=10)
     assert olga.first_response_breached
-    assert Conversation.objects.filter(first_response_breached=True).count() == 1
+    assert (
+        Conversation.objects.filter(channel=jonas.channel, first_response_breached=True).count()
+        == 1
+    )
 
 
 def test_the_demo_has_ces_and_nps_answers_for_the_reports(client):
@@ -252,3 +255,28 @@ def test_the_graph_stand_in_answers_a_whatsapp_send_as_the_cloud_api_does(rf):
     answer = json.loads(graph_api_stand_in(request, path="v26.0/106540352242922/messages").content)
 
     assert answer["messages"][0]["id"].startswith("demo-")
+
+
+def test_the_demo_has_two_months_of_history_for_the_response_time_page(client):
+    seed_demo()
+    seed_demo()
+
+    client.login(username="supervisor", password=DEMO_PASSWORD)
+    report = client.get("/api/v1/reports/conversations/").json()
+    [shop] = [row for row in report["by_channel"] if row["group"]["name"] == "Demo web shop"]
+    assert shop["volume"] > 60
+    assert shop["first_response_business"]["median_seconds"] is not None
+    assert 0 < shop["sla_met_percent"] < 100
+    page = client.get("/reports/response-times/").content.decode()
+    # Anna answers faster than the month before, Ben slower.
+    anna = User.objects.get(username="anna")
+    ben = User.objects.get(username="ben")
+    for operator, arrow in ((anna, "▼"), (ben, "▲")):
+        row = page.split(f'data-operator-id="{operator.pk}"')[1].split("</tr>")[0]
+        assert arrow in row.split('data-field="first_response_median"')[1].split("</td>")[0]
+    assert 'class="heat-4"' in page
+    assert (
+        not Channel.objects.get(name="Demo web shop")
+        .conversations.filter(csat_survey__isnull=False)
+        .exists()
+    )
