@@ -5,6 +5,8 @@ from django.conf import settings
 
 from channels_app.contracts import SEND_SURVEY_BATCH_TASK
 from inbox import csat, services, task_outbox
+from inbox.follow_ups.opening import survey_follow_up_open as follow_up_open
+from inbox.follow_ups.queue import FOLLOW_UP_OPEN_TASK
 from inbox.sla import breaches as sla_breaches
 
 
@@ -53,3 +55,8 @@ def reply_idempotency_keys_forget_expired() -> int:
 @shared_task(name=sla_breaches.SWEEP_TASK, ignore_result=True)
 def sla_breaches_mark() -> int:
     return sla_breaches.sla_breaches_mark()
+
+
+@shared_task(name=FOLLOW_UP_OPEN_TASK, ignore_result=True)
+def survey_follow_up_open(survey_id: int) -> None:
+    follow_up_open(survey_id=survey_id)
