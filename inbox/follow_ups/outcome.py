@@ -34,7 +34,7 @@ def follow_up_record_outcome(
     """An operator writes down what came of it and/or marks it done (or not done)."""
     with transaction.atomic():
         follow_up = (
-            SurveyFollowUp.objects.select_for_update()
+            SurveyFollowUp.objects.select_for_update(of=("self",))
             .select_related("conversation")
             .get(pk=follow_up.pk)
         )
