@@ -343,7 +343,14 @@ OUTBOX_SEND_GRACE_SECONDS = env_float("OUTBOX_SEND_GRACE_SECONDS", 10.0)
 # Beat looks for failed raw events to process again this often (see
 # WEBHOOK_REPROCESS_MAX_ATTEMPTS for how each one's retries spread out).
 WEBHOOK_REPROCESS_SECONDS = env_float("WEBHOOK_REPROCESS_SECONDS", 300.0)
+# Customers' stored risk level (the list's "at risk" filter) is worked out again this often
+# for those active lately and those at risk (inbox.services.customer_health).
+HEALTH_REFRESH_SECONDS = env_float("HEALTH_REFRESH_SECONDS", 600.0)
 CELERY_BEAT_SCHEDULE = {
+    "refresh-customer-health": {
+        "task": "inbox.tasks.customers_health_refresh_recent",
+        "schedule": HEALTH_REFRESH_SECONDS,
+    },
     "wake-snoozed-conversations": {
         "task": "inbox.tasks.conversations_wake_snoozed",
         "schedule": env_float("SNOOZE_SWEEP_SECONDS", 30.0),

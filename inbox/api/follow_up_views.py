@@ -71,9 +71,7 @@ class FollowUpSettingsApi(APIView):
     def get(self, request):
         return Response(_settings_shown(follow_up_settings_get()))
 
-    @extend_schema(
-        request=FollowUpSettingsSerializer, responses={200: FollowUpSettingsSerializer}
-    )
+    @extend_schema(request=FollowUpSettingsSerializer, responses={200: FollowUpSettingsSerializer})
     def patch(self, request):
         given = FollowUpSettingsSerializer(data=request.data, partial=True)
         given.is_valid(raise_exception=True)

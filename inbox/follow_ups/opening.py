@@ -139,9 +139,7 @@ def _owner(survey: CsatSurvey, options: FollowUpSettings) -> tuple[User | None, 
     team = survey.team or survey.conversation.team
     if team is None:
         return None, None
-    supervisor = (
-        team.members.filter(is_active=True, role=Role.SUPERVISOR).order_by("pk").first()
-    )
+    supervisor = team.members.filter(is_active=True, role=Role.SUPERVISOR).order_by("pk").first()
     return supervisor, team
 
 
@@ -158,8 +156,6 @@ def _assign(
         if assignee is not None:
             conversation_assign(conversation=conversation, operator=assignee)
     except ConversationActionInvalid as error:
-        logger.warning(
-            "follow-up in conversation %s left unassigned: %s", conversation.pk, error
-        )
+        logger.warning("follow-up in conversation %s left unassigned: %s", conversation.pk, error)
         return None, None
     return assignee, team

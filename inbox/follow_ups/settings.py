@@ -9,10 +9,9 @@ from inbox.follow_ups.models import SETTINGS_ROW, FollowUpSettings
 
 
 def follow_up_settings_get() -> FollowUpSettings:
-    return (
-        FollowUpSettings.objects.select_related("team").filter(pk=SETTINGS_ROW).first()
-        or FollowUpSettings(pk=SETTINGS_ROW)
-    )
+    return FollowUpSettings.objects.select_related("team").filter(
+        pk=SETTINGS_ROW
+    ).first() or FollowUpSettings(pk=SETTINGS_ROW)
 
 
 def follow_up_settings_update(*, changes: dict[str, Any]) -> FollowUpSettings:

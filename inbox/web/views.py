@@ -19,6 +19,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
 
+from inbox.selectors.customer_health import customer_health
+from inbox.web.customer_health_pane import health_pane_context
 from inbox import selectors
 from inbox.models import Conversation, ConversationStatus, Label, Priority, Team, User
 from inbox.representations import (
@@ -94,6 +96,7 @@ def _conversation_context(user: User, row: dict[str, Any]) -> dict[str, Any]:
         "thread": thread,
         "has_earlier_messages": has_earlier_messages,
         "customer": customer,
+        "health": health_pane_context(customer_health(customer_id=row["customer_id"])),
         "timeline": timeline,
         "priorities": PRIORITY_MENU.items(),
         "all_labels": list(selectors.label_list()),
