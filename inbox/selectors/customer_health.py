@@ -163,7 +163,8 @@ def _reopened_counts(ids: list[int], *, now: datetime) -> dict[int, int]:
             kind=ConversationEventKind.REOPENED,
             created_at__gte=now - timedelta(days=WINDOW_DAYS),
         )
-        .exclude(data__reason="snooze_ended")
+        # A snooze that ended reopens too, with a reason; the customer did nothing.
+        .filter(Q(data__reason__isnull=True) | ~Q(data__reason="snooze_ended"))
         .values("conversation__customer_id")
         .annotate(count=Count("conversation_id", distinct=True))
     )
