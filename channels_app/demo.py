@@ -24,8 +24,9 @@ from channels_app.contracts import (
     InboundMessage,
     WebhookRequest,
 )
+from channels_app.demo_follow_ups import seed_follow_ups_and_health
 from channels_app.demo_meta import instagram_demo_config, seed_instagram
-from channels_app.demo_surveys import seed_survey_history
+from channels_app.demo_surveys import DEMO_CES_CHANNEL, seed_survey_history
 from channels_app.models import Channel
 from inbox import csat, people
 from inbox import services as inbox_services
@@ -211,6 +212,9 @@ def seed_demo() -> list[tuple[str, str]]:
         _demo_channel(team, kind="instagram", name="Demo Instagram", config=instagram_demo_config())
     )
     seed_survey_history(team)
+    seed_follow_ups_and_health(
+        team=team, surveyed_channel=Channel.objects.get(name=DEMO_CES_CHANNEL)
+    )
     return logins
 
 

@@ -78,7 +78,7 @@ class FollowUpSettingsApi(APIView):
         changes = dict(given.validated_data)
         current = follow_up_settings_get()
         assign_to = changes.get("assign_to", current.assign_to)
-        team = changes["team"] if "team" in changes else current.team
+        team = changes.get("team", current.team)
         if assign_to == FollowUpAssignment.TEAM and team is None:
             raise ValidationError({"team": [gettext("choose the team that gets follow-ups")]})
         return Response(_settings_shown(follow_up_settings_update(changes=changes)))

@@ -37,7 +37,8 @@ class SurveyOutputSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(FollowUpOutputSerializer(allow_null=True))
     def get_follow_up(self, survey: CsatSurvey) -> dict | None:
-        return follow_up_representation(getattr(survey, "follow_up", None))
+        follow_up = getattr(survey, "follow_up", None)
+        return None if follow_up is None else follow_up_representation(follow_up)
 
 
 class SurveyListApi(generics.ListAPIView):

@@ -5,9 +5,7 @@ from typing import Any
 from inbox.follow_ups.models import SurveyFollowUp
 
 
-def follow_up_representation(follow_up: SurveyFollowUp | None) -> dict[str, Any] | None:
-    if follow_up is None:
-        return None
+def follow_up_representation(follow_up: SurveyFollowUp) -> dict[str, Any]:
     return {
         "id": follow_up.pk,
         "survey": follow_up.survey_id,

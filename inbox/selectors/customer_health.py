@@ -24,6 +24,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 from django.db.models import Count, OuterRef, Q, Subquery
@@ -148,11 +149,11 @@ def _recent_conversations(ids: list[int], *, now: datetime) -> dict[int, list[di
             "created_at",
             "last_message_at",
             "last_inbound_at",
-        )  # fmt: skip
+        )
     )
     grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
-        grouped[row["customer_id"]].append(row)
+        grouped[row["customer_id"]].append(dict(row))
     return grouped
 
 
@@ -222,7 +223,7 @@ def _health(
 
 def _channel_switches(conversations: list[dict[str, Any]], *, window_start: datetime) -> int:
     switches = 0
-    for previous, current in zip(conversations, conversations[1:], strict=False):
+    for previous, current in pairwise(conversations):
         if current["created_at"] < window_start or current["channel_id"] == previous["channel_id"]:
             continue
         previous_activity = previous["last_message_at"] or previous["created_at"]

@@ -19,8 +19,6 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
 
-from inbox.selectors.customer_health import customer_health
-from inbox.web.customer_health_pane import health_pane_context
 from inbox import selectors
 from inbox.models import Conversation, ConversationStatus, Label, Priority, Team, User
 from inbox.representations import (
@@ -28,8 +26,10 @@ from inbox.representations import (
     label_representation,
     operator_representation,
 )
+from inbox.selectors.customer_health import customer_health
 from inbox.web import navigation
 from inbox.web import selectors as web_selectors
+from inbox.web.customer_health_pane import health_pane_context
 
 # Whole phrases, not a label spliced into "%s priority": word order differs by language.
 PRIORITY_MENU = {
