@@ -22,7 +22,7 @@ Every page of customers costs the same three queries, whatever its length.
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
@@ -71,17 +71,23 @@ class CustomerHealth:
     unanswered_seconds: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        shown = asdict(self)
-        shown.pop("latest_scores")
-        shown["reasons"] = list(self.reasons)
-        for kind in SURVEY_KINDS:
-            score = self.latest_scores.get(kind)
-            shown[f"last_{kind}"] = (
-                None
-                if score is None
-                else {"rating": score.rating, "answered_at": score.answered_at.isoformat()}
-            )
-        return shown
+        """The API's `customer.health`."""
+        latest = {
+            f"last_{kind}": None
+            if (score := self.latest_scores.get(kind)) is None
+            else {"rating": score.rating, "answered_at": score.answered_at.isoformat()}
+            for kind in SURVEY_KINDS
+        }
+        return {
+            "risk": str(self.risk),
+            "reasons": list(self.reasons),
+            **latest,
+            "contacts_30_days": self.contacts_30_days,
+            "contacts_90_days": self.contacts_90_days,
+            "reopened_conversations": self.reopened_conversations,
+            "channel_switches": self.channel_switches,
+            "unanswered_seconds": self.unanswered_seconds,
+        }
 
 
 def customer_health(*, customer_id: int, now: datetime | None = None) -> CustomerHealth:
