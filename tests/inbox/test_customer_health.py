@@ -174,7 +174,16 @@ def test_the_api_shows_customer_health(supervisor_client, channel):
     }  # fmt: skip
 
 
-def test_the_profile_pane_shows_the_risk(client, supervisor, channel):
+@pytest.mark.parametrize(
+    ("language", "at_risk", "detractor"),
+    [("en", "At risk", "Detractor (NPS)"), ("ru", "Под угрозой", "Критик (NPS)"),
+     ("pl", "Zagrożony", "Krytyk (NPS)")],
+)  # fmt: skip
+def test_the_profile_pane_shows_the_risk_in_the_operators_language(
+    client, supervisor, channel, language, at_risk, detractor
+):
+    supervisor.language = language
+    supervisor.save()
     customer = CustomerFactory()
     conversation = contact(customer, channel, days_ago=3)
     answered(conversation, kind="nps", rating=2)
@@ -184,8 +193,8 @@ def test_the_profile_pane_shows_the_risk(client, supervisor, channel):
     pane = client.get(f"/inbox/conversations/{conversation.pk}/").json()["profile_html"]
 
     assert 'data-health-risk="high"' in pane
-    assert "At risk" in pane
-    assert "Detractor (NPS)" in pane
+    assert at_risk in pane
+    assert detractor in pane
 
 
 def test_the_list_filters_customers_at_risk_once_refreshed(supervisor_client, channel):

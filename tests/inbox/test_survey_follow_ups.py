@@ -229,3 +229,25 @@ async def test_a_follow_up_reaches_supervisors_live(channel, team, operator, tea
     assert event["follow_up"]["assignee"] == team_supervisor.pk
     assert event["follow_up"]["status"] == "open"
     await socket.disconnect()
+
+
+def test_the_settings_page_offers_admins_the_follow_up_section(client, admin_user, operator):
+    client.force_login(admin_user)
+    admin_page = client.get("/settings/").content.decode()
+    client.force_login(operator)
+    operator_page = client.get("/settings/").content.decode()
+
+    assert 'id="follow-up-form"' in admin_page
+    assert "The team&#x27;s supervisor" in admin_page
+    assert 'id="follow-up-form"' not in operator_page
+
+
+def test_the_settings_page_speaks_russian(client, admin_user):
+    admin_user.language = "ru"
+    admin_user.save()
+    client.force_login(admin_user)
+
+    page = client.get("/settings/").content.decode()
+
+    assert "Работа с низкими оценками" in page
+    assert "Руководитель команды" in page
