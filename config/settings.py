@@ -492,7 +492,10 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     # A conversation's priority and an SLA policy's priorities are one set of values.
-    "ENUM_NAME_OVERRIDES": {"PriorityEnum": "inbox.models.Priority"},
+    "ENUM_NAME_OVERRIDES": {
+        "PriorityEnum": "inbox.models.Priority",
+        "FollowUpActionEnum": "inbox.follow_ups.models.FollowUpAction",
+    },
     # The docs page's scripts are served by us: it works offline and behind strict egress.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

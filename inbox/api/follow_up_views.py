@@ -38,12 +38,12 @@ class FollowUpSettingsSerializer(RefusingUnknownFields):
 
     enabled = serializers.BooleanField(required=False, help_text="default true")
     action = serializers.ChoiceField(
-        choices=FollowUpAction.values,
+        choices=FollowUpAction.choices,
         required=False,
         help_text="reopen the surveyed conversation (default) or open a new one",
     )
     assign_to = serializers.ChoiceField(
-        choices=FollowUpAssignment.values,
+        choices=FollowUpAssignment.choices,
         required=False,
         help_text="the surveyed team's supervisor (default), or `team`",
     )
@@ -96,7 +96,7 @@ class FollowUpOutcomeSerializer(RefusingUnknownFields):
 class FollowUpOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     survey = serializers.IntegerField()
-    action = serializers.ChoiceField(choices=FollowUpAction.values)
+    action = serializers.ChoiceField(choices=FollowUpAction.choices)
     status = serializers.CharField()
     conversation = serializers.IntegerField(allow_null=True)
     assignee = serializers.IntegerField(allow_null=True)
