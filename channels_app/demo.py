@@ -24,9 +24,10 @@ from channels_app.contracts import (
     InboundMessage,
     WebhookRequest,
 )
+from channels_app.demo_follow_ups import seed_follow_ups_and_health
 from channels_app.demo_meta import instagram_demo_config, seed_instagram
 from channels_app.demo_response_times import seed_response_history
-from channels_app.demo_surveys import seed_survey_history
+from channels_app.demo_surveys import DEMO_CES_CHANNEL, seed_survey_history
 from channels_app.demo_whatsapp import DEMO_WHATSAPP_NAME, seed_whatsapp, whatsapp_demo_config
 from channels_app.failure_reasons import FailureCode, FailureReason
 from channels_app.models import Channel
@@ -219,6 +220,9 @@ def seed_demo() -> list[tuple[str, str]]:
     )
     seed_survey_history(team)
     seed_response_history(team)
+    seed_follow_ups_and_health(
+        team=team, surveyed_channel=Channel.objects.get(name=DEMO_CES_CHANNEL)
+    )
     return logins
 
 

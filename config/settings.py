@@ -343,7 +343,14 @@ OUTBOX_SEND_GRACE_SECONDS = env_float("OUTBOX_SEND_GRACE_SECONDS", 10.0)
 # Beat looks for failed raw events to process again this often (see
 # WEBHOOK_REPROCESS_MAX_ATTEMPTS for how each one's retries spread out).
 WEBHOOK_REPROCESS_SECONDS = env_float("WEBHOOK_REPROCESS_SECONDS", 300.0)
+# Customers' stored risk level (the list's "at risk" filter) is worked out again this often
+# for those active lately and those at risk (inbox.services.customer_health).
+HEALTH_REFRESH_SECONDS = env_float("HEALTH_REFRESH_SECONDS", 600.0)
 CELERY_BEAT_SCHEDULE = {
+    "refresh-customer-health": {
+        "task": "inbox.tasks.customers_health_refresh_recent",
+        "schedule": HEALTH_REFRESH_SECONDS,
+    },
     "wake-snoozed-conversations": {
         "task": "inbox.tasks.conversations_wake_snoozed",
         "schedule": env_float("SNOOZE_SWEEP_SECONDS", 30.0),
@@ -485,7 +492,10 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     # A conversation's priority and an SLA policy's priorities are one set of values.
-    "ENUM_NAME_OVERRIDES": {"PriorityEnum": "inbox.models.Priority"},
+    "ENUM_NAME_OVERRIDES": {
+        "PriorityEnum": "inbox.models.Priority",
+        "FollowUpActionEnum": "inbox.follow_ups.models.FollowUpAction",
+    },
     # Every operation's error answers, in the API's one error shape.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -18,6 +18,12 @@ class IdentityKind(models.TextChoices):
     VIBER = "viber", _("Viber user id")
 
 
+class HealthRisk(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+
+
 class Customer(models.Model):
     name = models.CharField(max_length=255, blank=True, verbose_name=_("full name"))
     email = models.EmailField(max_length=320, blank=True, verbose_name=_("email"))
@@ -38,13 +44,31 @@ class Customer(models.Model):
         related_name="merged_customers",
         verbose_name=_("merged into"),
     )
+    # The risk level of the customer's health as last worked out (inbox's health rules),
+    # kept for the list's "at risk" filter; the profile works it out afresh.
+    health_risk = models.CharField(
+        max_length=8,
+        choices=HealthRisk.choices,
+        default=HealthRisk.LOW,
+        db_default=HealthRisk.LOW,
+        verbose_name=_("health risk"),
+    )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
-        indexes = [models.Index(fields=["email"]), models.Index(fields=["phone"])]
+        indexes = [
+            models.Index(fields=["email"]),
+            models.Index(fields=["phone"]),
+            # Few customers are at risk: the filter and the refresh read only them.
+            models.Index(
+                fields=["health_risk"],
+                name="customer_at_risk",
+                condition=~models.Q(health_risk="low"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name or self.email or self.phone or gettext("Customer %(id)s") % {"id": self.pk}

@@ -7,6 +7,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from inbox.audit.models import AuditAction, AuditRecord
 from inbox.audit.records import audit_actor, audit_record, ids
+from inbox.follow_ups.models import FollowUpSettings, SurveyFollowUp
 from inbox.login_throttle import login_lockout_lift
 from inbox.models import (
     Attachment,
@@ -205,3 +206,16 @@ class AuditRecordAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(FollowUpSettings)
+class FollowUpSettingsAdmin(admin.ModelAdmin):
+    list_display = ("enabled", "action", "assign_to", "team", "updated_at")
+
+
+@admin.register(SurveyFollowUp)
+class SurveyFollowUpAdmin(admin.ModelAdmin):
+    list_display = ("survey", "action", "status", "assignee", "team", "resolved_by", "resolved_at")
+    list_filter = ("status", "action")
+    list_select_related = ("survey", "assignee", "team", "resolved_by")
+    raw_id_fields = ("survey", "conversation", "assignee", "resolved_by")

@@ -29,6 +29,7 @@ from django.utils.translation import gettext_noop
 
 from customers.languages import channel_language, reader_language, text_in_language
 from inbox import nps, realtime, redis_silence, survey_kinds
+from inbox.follow_ups.queue import survey_follow_up_request
 from inbox.models import (
     Conversation,
     CsatSurvey,
@@ -379,6 +380,7 @@ def csat_record_answer(*, survey: CsatSurvey, rating: int | None, comment: str =
         survey.save(update_fields=update_fields)
         if rating <= scale.poor_up_to:
             realtime.csat_low_rating(survey)
+            survey_follow_up_request(survey_id=survey.pk)
     return survey
 
 

@@ -99,13 +99,18 @@ def conversation_json_by_id(*, operator_id: int | None, conversation_id: int) ->
 
 
 def customer_json_rows(
-    *, operator_id: int | None, matching: tuple[str, Sequence[Any]] | None
+    *,
+    operator_id: int | None,
+    matching: tuple[str, Sequence[Any]] | None,
+    health_risk: str | None = None,
 ) -> JsonRows:
     """Live (not merged-away) customers with a conversation in the channels this
     operator's teams serve (None: all), whose id is among those the `matching` SQL
-    selects (None: all)."""
+    selects (None: all), of the stored risk level `health_risk` (None: any)."""
     customer_id = quoted_column(Customer, "id")
     rows = JsonRows(CUSTOMERS).where(f"cu.{quoted_column(Customer, 'merged_into')} IS NULL")
+    if health_risk is not None:
+        rows = rows.where(f"cu.{quoted_column(Customer, 'health_risk')} = %s", health_risk)
     if matching is not None:
         sql, params = matching
         rows = rows.where(f"cu.{customer_id} IN ({sql})", *params)

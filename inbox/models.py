@@ -768,6 +768,7 @@ class PendingTask(models.Model):
 # The audit log's, the message parts' and the NPS settings' models live beside their
 # services (inbox.audit, inbox.message_parts, inbox.nps_settings); Django finds them here.
 from inbox.audit.models import AuditRecord  # noqa: E402, F401
+from inbox.follow_ups.models import FollowUpSettings, SurveyFollowUp  # noqa: E402, F401
 from inbox.message_parts import MessagePart  # noqa: E402, F401
 from inbox.nps_settings import NpsSettings  # noqa: E402, F401
 from inbox.sla.models import BusinessHours, SlaPolicy  # noqa: E402, F401

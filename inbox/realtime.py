@@ -283,6 +283,13 @@ def csat_low_rating(survey) -> None:
     )
 
 
+def survey_follow_up_changed(follow_up: dict[str, Any], *, channel_id: int) -> None:
+    """A low score's follow-up opened or ended: supervisors and the channel's teams see it."""
+    broadcast_on_commit(
+        groups_for_channel(channel_id), {"type": "survey.follow_up", "follow_up": follow_up}
+    )
+
+
 async def typing_changed(
     *, channel_id: int, conversation_id: int, operator: dict, is_typing: bool
 ) -> None:

@@ -2,9 +2,13 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.utils import timezone
 
 from channels_app.contracts import SEND_SURVEY_BATCH_TASK
 from inbox import csat, services, task_outbox
+from inbox.follow_ups.opening import survey_follow_up_open as follow_up_open
+from inbox.follow_ups.queue import FOLLOW_UP_OPEN_TASK
+from inbox.services import customer_health
 from inbox.sla import breaches as sla_breaches
 
 
@@ -53,3 +57,17 @@ def reply_idempotency_keys_forget_expired() -> int:
 @shared_task(name=sla_breaches.SWEEP_TASK, ignore_result=True)
 def sla_breaches_mark() -> int:
     return sla_breaches.sla_breaches_mark()
+
+
+@shared_task(name=FOLLOW_UP_OPEN_TASK, ignore_result=True)
+def survey_follow_up_open(survey_id: int) -> None:
+    follow_up = follow_up_open(survey_id=survey_id)
+    if follow_up is not None:
+        customer_health.customers_health_refresh(customer_ids=[follow_up.survey.customer_id])
+
+
+@shared_task(name=customer_health.REFRESH_TASK, ignore_result=True)
+def customers_health_refresh_recent() -> int:
+    # Twice the interval back, so a late or skipped run leaves no one out.
+    since = timezone.now() - timedelta(seconds=2 * settings.HEALTH_REFRESH_SECONDS)
+    return customer_health.customers_health_refresh_recent(since=since)

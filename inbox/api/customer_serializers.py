@@ -4,6 +4,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from customers.models import Customer
+from inbox.api.health_serializers import CustomerHealthSerializer
 from inbox.api.serializers import ConversationOutputSerializer
 from inbox.representations import conversation_representation, customer_representation
 
@@ -57,12 +58,15 @@ class CustomerDetailOutputSerializer(CustomerOutputSerializer):
         many=True, read_only=True, help_text="The customer's conversations, newest first."
     )
 
+    health = CustomerHealthSerializer(read_only=True, help_text="Risk level and its signals.")
+
     class Meta(CustomerOutputSerializer.Meta):
-        fields = [*CustomerOutputSerializer.Meta.fields, "timeline"]
+        fields = [*CustomerOutputSerializer.Meta.fields, "timeline", "health"]
 
     def to_representation(self, instance):
         timeline = [conversation_representation(c) for c in self.context["timeline"]]
-        return {**customer_representation(instance), "timeline": timeline}
+        health = self.context["health"].as_dict()
+        return {**customer_representation(instance), "timeline": timeline, "health": health}
 
 
 class CustomerUpdateInputSerializer(serializers.Serializer):

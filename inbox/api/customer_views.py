@@ -2,12 +2,12 @@
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customers.models import Customer, CustomerMerge
+from customers.models import Customer, CustomerMerge, HealthRisk
 from customers.services import CustomerMergeError
 from inbox import selectors, services
 from inbox.api import customer_serializers as s
@@ -17,26 +17,44 @@ from inbox.audit.records import audit_actor
 from inbox.client_addresses import request_client_address
 from inbox.personal_data.export import customer_export
 from inbox.representations import customer_row_representation
+from inbox.selectors.customer_health import customer_health
+
+
+class CustomerListQuerySerializer(serializers.Serializer):
+    health = serializers.ChoiceField(choices=HealthRisk.values, required=False)
 
 
 class CustomerListApi(RowListApi):
     serializer_class = s.CustomerOutputSerializer
 
     @extend_schema(
-        parameters=[OpenApiParameter("q", str, description="name, email, phone or any identity")]
+        parameters=[
+            OpenApiParameter("q", str, description="name, email, phone or any identity"),
+            OpenApiParameter(
+                "health",
+                str,
+                enum=HealthRisk.values,
+                description="risk level as last worked out (`high`: at risk)",
+            ),
+        ]
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
+    def _filters(self) -> dict:
+        query = CustomerListQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return {
+            "user": current_operator(self.request),
+            "query": self.request.query_params.get("q", ""),
+            "health_risk": query.validated_data.get("health"),
+        }
+
     def json_rows(self):
-        return selectors.customer_json_rows_for_user(
-            user=current_operator(self.request), query=self.request.query_params.get("q", "")
-        )
+        return selectors.customer_json_rows_for_user(**self._filters())
 
     def get_queryset(self):
-        return selectors.customer_rows_for_user(
-            user=current_operator(self.request), query=self.request.query_params.get("q", "")
-        )
+        return selectors.customer_rows_for_user(**self._filters())
 
     def complete(self, rows):
         return selectors.customer_rows_complete(rows)
@@ -50,8 +68,11 @@ class CustomerDetailApi(APIView):
         timeline = selectors.customer_timeline(
             user=current_operator(request), customer_id=customer.pk
         )
+        health = customer_health(customer_id=customer.pk)
         return Response(
-            s.CustomerDetailOutputSerializer(customer, context={"timeline": timeline}).data
+            s.CustomerDetailOutputSerializer(
+                customer, context={"timeline": timeline, "health": health}
+            ).data
         )
 
     @extend_schema(responses=s.CustomerDetailOutputSerializer)

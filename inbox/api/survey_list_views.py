@@ -1,9 +1,11 @@
 """REST API: surveys of every kind (CSAT, CES, NPS) and their answers."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import generics, serializers
 
 from inbox.api.base import current_operator
+from inbox.api.follow_up_views import FollowUpOutputSerializer
+from inbox.follow_ups.representation import follow_up_representation
 from inbox.models import CsatSurvey, SurveyKind, SurveyStatus
 from inbox.selectors.surveys import SurveyFilters, surveys_for_user
 
@@ -22,13 +24,21 @@ class SurveyOutputSerializer(serializers.ModelSerializer):
         source="operator_id", allow_null=True, help_text="assigned at the resolve"
     )
     channel = serializers.IntegerField(source="channel_id")
+    follow_up = serializers.SerializerMethodField(
+        help_text="the low score's follow-up and its outcome; null when none was opened"
+    )
 
     class Meta:
         model = CsatSurvey
         fields = [
             "id", "kind", "status", "rating", "comment", "conversation", "customer",
-            "operator", "channel", "sent_at", "answered_at",
+            "operator", "channel", "sent_at", "answered_at", "follow_up",
         ]  # fmt: skip
+
+    @extend_schema_field(FollowUpOutputSerializer(allow_null=True))
+    def get_follow_up(self, survey: CsatSurvey) -> dict | None:
+        follow_up = getattr(survey, "follow_up", None)
+        return None if follow_up is None else follow_up_representation(follow_up)
 
 
 class SurveyListApi(generics.ListAPIView):

@@ -5,6 +5,7 @@ from inbox.api import (
     canned_response_views,
     conversation_views,
     customer_views,
+    follow_up_views,
     label_views,
     message_views,
     personal_views,
@@ -23,6 +24,16 @@ urlpatterns = [
     path("reports/ces/", survey_report_views.CesReportApi.as_view(), name="report-ces"),
     path("settings/nps/", settings_views.NpsSettingsApi.as_view(), name="settings-nps"),
     path("surveys/", survey_list_views.SurveyListApi.as_view(), name="survey-list"),
+    path(
+        "settings/follow-ups/",
+        follow_up_views.FollowUpSettingsApi.as_view(),
+        name="settings-follow-ups",
+    ),
+    path(
+        "surveys/<int:survey_id>/follow-up/",
+        follow_up_views.FollowUpOutcomeApi.as_view(),
+        name="survey-follow-up",
+    ),
     path(
         "reports/conversations/",
         report_views.ConversationReportApi.as_view(),

@@ -25,10 +25,15 @@ def customers_visible_to(user: User, *, query: str = "") -> QuerySet[Customer]:
     )
 
 
-def customer_rows_for_user(*, user: User, query: str = "") -> QuerySet[Any]:
-    """customers_visible_to as rows of CUSTOMER_ROW_FIELDS; a page of it read,
-    customer_rows_complete adds identities and claims."""
-    return customers_visible_to(user, query=query).values(*CUSTOMER_ROW_FIELDS)
+def customer_rows_for_user(
+    *, user: User, query: str = "", health_risk: str | None = None
+) -> QuerySet[Any]:
+    """customers_visible_to as rows of CUSTOMER_ROW_FIELDS, of the stored risk level when
+    given; a page of it read, customer_rows_complete adds identities and claims."""
+    customers = customers_visible_to(user, query=query)
+    if health_risk is not None:
+        customers = customers.filter(health_risk=health_risk)
+    return customers.values(*CUSTOMER_ROW_FIELDS)
 
 
 def customer_rows_complete(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -59,7 +64,9 @@ def customer_rows_complete(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def customer_json_rows_for_user(*, user: User, query: str = "") -> json_rows.JsonRows | None:
+def customer_json_rows_for_user(
+    *, user: User, query: str = "", health_risk: str | None = None
+) -> json_rows.JsonRows | None:
     """customer_rows_for_user with each row written as its public JSON by PostgreSQL (see
     inbox.json_rows); None on other databases."""
     if connection.vendor != "postgresql":
@@ -69,4 +76,5 @@ def customer_json_rows_for_user(*, user: User, query: str = "") -> json_rows.Jso
     return json_rows.customer_json_rows(
         operator_id=bounding_operator_id(user),
         matching=customer_ids_matching_sql(text=text) if text else None,
+        health_risk=health_risk,
     )

@@ -7,6 +7,14 @@ from django.db.models import QuerySet
 from inbox.models import CsatSurvey, User
 from inbox.visibility import channel_ids_visible_to
 
+FOLLOW_UP_FIELDS = tuple(
+    f"follow_up__{name}"
+    for name in (
+        "id", "survey_id", "action", "status", "conversation_id", "assignee_id", "team_id",
+        "resolved_by_id", "resolved_at", "note", "created_at",
+    )
+)  # fmt: skip
+
 
 @dataclass(frozen=True)
 class SurveyFilters:
@@ -31,7 +39,8 @@ def surveys_for_user(*, user: User, filters: SurveyFilters) -> QuerySet[CsatSurv
         surveys = surveys.filter(customer_id=filters.customer)
     if filters.conversation is not None:
         surveys = surveys.filter(conversation_id=filters.conversation)
-    return surveys.only(
+    # A follow-up is read with its survey (a left join), so a page stays one query.
+    return surveys.select_related("follow_up").only(
         "id", "kind", "status", "rating", "comment", "conversation_id", "customer_id",
-        "operator_id", "channel_id", "sent_at", "answered_at",
+        "operator_id", "channel_id", "sent_at", "answered_at", *FOLLOW_UP_FIELDS,
     )  # fmt: skip

@@ -9,6 +9,7 @@ from django.utils.translation import gettext
 
 from inbox import csat, realtime
 from inbox.events import conversation_event_record
+from inbox.follow_ups.outcome import follow_ups_resolve_with
 from inbox.models import (
     Conversation,
     ConversationEventKind,
@@ -63,6 +64,7 @@ def conversation_resolve(*, conversation: Conversation, resolved_by: User | None
             ]
         )
         csat.csat_schedule_on_resolve(conversation=conversation)
+        follow_ups_resolve_with(conversation=conversation, resolved_by=resolved_by)
         conversation_event_record(
             conversation=conversation, kind=ConversationEventKind.RESOLVED, actor=resolved_by
         )

@@ -1,5 +1,5 @@
 """The settings page: the operator's own language and time zone, labels (supervisors and
-admins change them) and canned replies.
+admins change them), canned replies and, for admins, the follow-ups of low scores.
 
 It renders what exists; the page's script writes through the REST API, like the inbox.
 """
@@ -20,7 +20,9 @@ from inbox.canned_responses import (
     canned_response_may_change,
     user_may_share_canned_responses,
 )
-from inbox.models import User
+from inbox.follow_ups.models import FollowUpAction, FollowUpAssignment
+from inbox.follow_ups.settings import follow_up_settings_get
+from inbox.models import Team, User
 from inbox.two_factor.devices import user_has_two_factor
 
 
@@ -45,5 +47,18 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             "languages": settings.LANGUAGES,
             "time_zones": sorted(zoneinfo.available_timezones()),
             "two_factor_enabled": user_has_two_factor(user),
+            **_follow_up_context(user),
         },
     )
+
+
+def _follow_up_context(user: User) -> dict:
+    """The follow-up section, for admins only (they change it through the API)."""
+    if not user.is_admin:
+        return {}
+    return {
+        "follow_up_settings": follow_up_settings_get(),
+        "follow_up_actions": FollowUpAction.choices,
+        "follow_up_assignments": FollowUpAssignment.choices,
+        "teams": Team.objects.order_by("name"),
+    }

@@ -26,8 +26,10 @@ from inbox.representations import (
     label_representation,
     operator_representation,
 )
+from inbox.selectors.customer_health import customer_health
 from inbox.web import navigation
 from inbox.web import selectors as web_selectors
+from inbox.web.customer_health_pane import health_pane_context
 
 # Whole phrases, not a label spliced into "%s priority": word order differs by language.
 PRIORITY_MENU = {
@@ -94,6 +96,7 @@ def _conversation_context(user: User, row: dict[str, Any]) -> dict[str, Any]:
         "thread": thread,
         "has_earlier_messages": has_earlier_messages,
         "customer": customer,
+        "health": health_pane_context(customer_health(customer_id=row["customer_id"])),
         "timeline": timeline,
         "priorities": PRIORITY_MENU.items(),
         "all_labels": list(selectors.label_list()),

@@ -53,6 +53,8 @@ API_MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("/api/v1/sla-policies/{sla_policy_id}/", "DELETE"): (204, 403, 403, 403, 401),
     ("/api/v1/settings/nps/", "GET"): (200, 403, 403, 403, 401),
     ("/api/v1/settings/nps/", "PATCH"): (200, 403, 403, 403, 401),
+    ("/api/v1/settings/follow-ups/", "GET"): (200, 403, 403, 403, 401),
+    ("/api/v1/settings/follow-ups/", "PATCH"): (200, 403, 403, 403, 401),
     # Supervisors and admins: reports, labels' changes, a customer's export.
     ("/api/v1/reports/conversations/", "GET"): (200, 200, 403, 403, 401),
     ("/api/v1/reports/csat/", "GET"): (200, 200, 403, 403, 401),
@@ -91,6 +93,8 @@ API_MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("/api/v1/conversations/", "GET"): (200, 200, 200, 200, 401),
     ("/api/v1/customers/", "GET"): (200, 200, 200, 200, 401),
     ("/api/v1/surveys/", "GET"): (200, 200, 200, 200, 401),
+    # Whoever sees the survey writes down its follow-up's outcome.
+    ("/api/v1/surveys/{survey_id}/follow-up/", "PATCH"): (200, 200, 200, 404, 401),
     ("/api/v1/labels/", "GET"): (200, 200, 200, 200, 401),
     ("/api/v1/labels/{label_id}/", "GET"): (200, 200, 200, 200, 401),
     ("/api/v1/operators/", "GET"): (200, 200, 200, 200, 401),
@@ -162,6 +166,8 @@ BODIES: dict[tuple[str, str], dict] = {
     ("/api/v1/operators/{operator_id}/", "PATCH"): {"first_name": "Renamed"},
     ("/api/v1/operators/me/", "PATCH"): {"language": "ru"},
     ("/api/v1/settings/nps/", "PATCH"): {"interval_days": 60},
+    ("/api/v1/settings/follow-ups/", "PATCH"): {"action": "new_conversation"},
+    ("/api/v1/surveys/{survey_id}/follow-up/", "PATCH"): {"note": "Called back"},
     ("/api/v1/teams/", "POST"): {"name": "matrix-new"},
     ("/api/v1/teams/{team_id}/", "PUT"): {"name": "matrix-put"},
     ("/api/v1/teams/{team_id}/", "PATCH"): {"name": "matrix-renamed"},

@@ -4,6 +4,7 @@ permission matrix's paths name, built once per test."""
 from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
+from django.utils import timezone
 
 from customers.models import CustomerMerge
 from customers.services import customer_merge
@@ -11,10 +12,13 @@ from inbox.models import (
     Attachment,
     BusinessHours,
     Conversation,
+    CsatSurvey,
     MessageDirection,
     MessageStatus,
     Role,
     SlaPolicy,
+    SurveyFollowUp,
+    SurveyStatus,
     User,
 )
 from tests.factories import (
@@ -85,6 +89,18 @@ def world_build() -> World:
         name="matrix-hours", time_zone="Europe/Warsaw", weekly={"mon": [["09:00", "18:00"]]}
     )
     policy = SlaPolicy.objects.create(name="matrix-policy", business_hours=calendar)
+    surveyed = ConversationFactory(channel=channel, customer=customer, status="resolved")
+    survey = CsatSurvey.objects.create(
+        conversation=surveyed,
+        customer=customer,
+        channel=channel,
+        token="matrix-survey",
+        due_at=timezone.now(),
+        status=SurveyStatus.ANSWERED,
+        rating=1,
+        answered_at=timezone.now(),
+    )
+    SurveyFollowUp.objects.create(survey=survey, action="reopen", conversation=surveyed)
     return World(
         users=users,
         colleague=colleague,
@@ -103,6 +119,7 @@ def world_build() -> World:
             "canned_response_id": canned.pk,
             "business_hours_id": calendar.pk,
             "sla_policy_id": policy.pk,
+            "survey_id": survey.pk,
             "team_id": other.pk,
             "serving_team_id": serving.pk,
             "operator_id": colleague.pk,

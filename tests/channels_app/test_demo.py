@@ -279,3 +279,21 @@ def test_the_demo_has_two_months_of_history_for_the_response_time_page(client):
         .conversations.filter(csat_survey__isnull=False)
         .exists()
     )
+
+
+def test_the_demo_follows_up_its_low_scores_and_has_customers_at_each_risk_level():
+    from inbox.follow_ups.models import SurveyFollowUp
+
+    seed_demo()
+    seed_demo()
+
+    follow_ups = SurveyFollowUp.objects.select_related("survey").order_by("survey_id")
+    assert [(f.survey.kind, f.survey.rating) for f in follow_ups] == [("ces", 3), ("nps", 4)]
+    assert [f.status for f in follow_ups] == ["resolved", "open"]
+    assert follow_ups[0].note
+    risks = dict(Customer.objects.values_list("name", "health_risk"))
+    assert (risks["Lucas Martin"], risks["Tom Baker"], risks["Eva Novak"]) == (
+        "high",
+        "medium",
+        "low",
+    )

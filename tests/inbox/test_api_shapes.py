@@ -34,6 +34,7 @@ from inbox.representations import (
     message_representation,
     operator_representation,
 )
+from inbox.selectors.customer_health import customer_health
 from tests.conftest import client_for
 from tests.factories import (
     ConversationFactory,
@@ -119,6 +120,26 @@ def full_conversation(channel, team, operator):
     return conversation
 
 
+def give_a_score_of_every_kind(customer) -> None:
+    """Answered surveys of each kind (a poor CSAT among them), on a channel the operator's
+    teams do not serve: the customer's health shows them, their timeline does not."""
+    now = timezone.now()
+    for kind, rating in (("csat", 1), ("ces", 6), ("nps", 9)):
+        conversation = ConversationFactory(customer=customer)
+        CsatSurvey.objects.create(
+            conversation=conversation,
+            customer=customer,
+            channel=conversation.channel,
+            kind=kind,
+            token=f"t-shape-{kind}",
+            due_at=now,
+            status=SurveyStatus.ANSWERED,
+            sent_at=now - timedelta(hours=2),
+            rating=rating,
+            answered_at=now - timedelta(hours=1),
+        )
+
+
 def _loaded(conversation, user):
     return selectors.conversation_get_for_user(user=user, conversation_id=conversation.pk)
 
@@ -160,6 +181,7 @@ def test_a_label_and_an_operator_are_written_as_documented(full_conversation, op
 
 
 def test_a_customer_is_written_as_documented_in_lists_and_alone(full_conversation, operator):
+    give_a_score_of_every_kind(full_conversation.customer)
     supervisor = UserFactory(role=Role.SUPERVISOR)
     customer = selectors.customers_visible_to(supervisor).get(pk=full_conversation.customer_id)
     rows = selectors.customer_rows_complete(
@@ -173,7 +195,10 @@ def test_a_customer_is_written_as_documented_in_lists_and_alone(full_conversatio
     assert customer_row_representation(rows[0]) == customer_representation(customer)
     assert_fits(
         documented_shape(cs.CustomerDetailOutputSerializer()),
-        cs.CustomerDetailOutputSerializer(customer, context={"timeline": timeline}).data,
+        cs.CustomerDetailOutputSerializer(
+            customer,
+            context={"timeline": timeline, "health": customer_health(customer_id=customer.pk)},
+        ).data,
     )
 
 
@@ -200,6 +225,8 @@ def test_a_field_missing_from_the_documentation_is_caught(full_conversation, ope
 )
 def test_the_api_answers_as_documented(full_conversation, operator, url, documented):
     url = url.format(conversation=full_conversation.pk, customer=full_conversation.customer_id)
+    if url.endswith(f"/customers/{full_conversation.customer_id}/"):
+        give_a_score_of_every_kind(full_conversation.customer)
 
     answer = client_for(operator).get(url).json()
 

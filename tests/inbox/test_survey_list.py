@@ -35,6 +35,7 @@ def test_a_supervisor_reads_every_survey_with_the_documented_fields(channel, sup
         "channel": channel.pk,
         "sent_at": nps["sent_at"],
         "answered_at": nps["answered_at"],
+        "follow_up": None,
     }
     assert (ces["kind"], ces["status"], ces["rating"]) == ("ces", "sent", None)
     assert_fits(documented_shape(SurveyOutputSerializer()), nps)

@@ -84,3 +84,15 @@ if (previous) {
   show(previous === "language-saved" ? gettext("Language saved.") : previous);
   sessionStorage.removeItem("settings-status");
 }
+
+document.getElementById("follow-up-form")?.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const body = {
+    enabled: form.elements.enabled.checked,
+    action: form.elements.action.value,
+    assign_to: form.elements.assign_to.value,
+    team: form.elements.team.value ? Number(form.elements.team.value) : null,
+  };
+  run(() => api.patch("/api/v1/settings/follow-ups/", body), gettext("Follow-up settings saved."));
+});
