@@ -206,6 +206,11 @@ class Conversation(models.Model):
     sla_next_due_at = models.DateTimeField(
         null=True, blank=True, verbose_name=_("next SLA due time")
     )
+    # The due time its operators were last warned of as coming soon (inbox.sla.due_soon):
+    # each target's due time is announced once, however many sweeps see it coming.
+    sla_due_notice_for = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("SLA due time announced")
+    )
 
     class Meta:
         verbose_name = _("conversation")

@@ -6,6 +6,7 @@ from django.conf import settings
 from channels_app.contracts import SEND_SURVEY_BATCH_TASK
 from inbox import csat, services, task_outbox
 from inbox.sla import breaches as sla_breaches
+from inbox.sla import due_soon as sla_due_soon
 
 
 @shared_task(name="inbox.tasks.conversations_wake_snoozed", ignore_result=True)
@@ -53,3 +54,8 @@ def reply_idempotency_keys_forget_expired() -> int:
 @shared_task(name=sla_breaches.SWEEP_TASK, ignore_result=True)
 def sla_breaches_mark() -> int:
     return sla_breaches.sla_breaches_mark()
+
+
+@shared_task(name=sla_due_soon.SWEEP_TASK, ignore_result=True)
+def sla_due_soon_notify() -> int:
+    return sla_due_soon.sla_due_soon_notify()
