@@ -1,9 +1,10 @@
 """The only module that talks to the channel layer: events to operators, after commit.
 
 Groups: `inbox.all` (supervisors and admins see everything), `inbox.channel.<id>`
-(operators of the teams serving that channel) and `inbox.operator.<id>` (one operator). Every event is serialized to JSON once
-and forwarded as text by the consumers. Delivery is at-most-once: the database stays
-the truth and a reconnecting client catches up from the API.
+(operators of the teams serving that channel), `inbox.operator.<id>` (one operator).
+Every event is serialized to JSON once and forwarded as text by the consumers. Delivery
+is at-most-once: the database stays the truth and a reconnecting client catches up from
+the API.
 """
 
 import json
@@ -50,7 +51,6 @@ def groups_for_channel(channel_id: int) -> list[str]:
 
 
 def operator_group(operator_id: int) -> str:
-    """Every socket of one operator: for what concerns them alone."""
     return f"inbox.operator.{operator_id}"
 
 

@@ -90,8 +90,9 @@ def _team_members_seeing(conversations: list[Conversation]) -> dict[tuple[int, i
         return {}
     membership = Team.members.through
     members = list(
-        membership.objects.filter(team_id__in={team for team, _ in wanted}, user__is_active=True)
-        .values_list("team_id", "user_id", "user__role", "user__is_superuser")
+        membership.objects.filter(
+            team_id__in={team for team, _ in wanted}, user__is_active=True
+        ).values_list("team_id", "user_id", "user__role", "user__is_superuser")
     )
     served = set(
         membership.objects.filter(
