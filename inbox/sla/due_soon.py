@@ -76,7 +76,9 @@ def _recipient_groups(
     """The team's operators who may see it and its assignee; without either, all who see it."""
     if conversation.team_id is None and conversation.assignee_id is None:
         return realtime.groups_for_channel(conversation.channel_id)
-    operator_ids = set(members.get((conversation.team_id, conversation.channel_id), []))
+    operator_ids: set[int] = set()
+    if conversation.team_id is not None:
+        operator_ids.update(members.get((conversation.team_id, conversation.channel_id), []))
     if conversation.assignee_id is not None:
         operator_ids.add(conversation.assignee_id)
     return [realtime.operator_group(operator_id) for operator_id in sorted(operator_ids)]
