@@ -47,7 +47,8 @@ def test_a_countdown_turns_red_at_its_breach_without_a_reload(
     live_server_url, open_pages, team, live_channel, standard
 ):
     anna = operator_with_password("anna", "Anna", team)
-    soon = waiting(live_channel, standard, due_in=timedelta(seconds=8), name="Maria Garcia")
+    # Time enough for the page to load on a busy machine before the due time.
+    soon = waiting(live_channel, standard, due_in=timedelta(seconds=25), name="Maria Garcia")
     later = waiting(live_channel, standard, due_in=timedelta(minutes=45), name="Jonas Weber")
     page = signed_in(open_pages(), live_server_url, anna, f"/?conversation={soon.pk}")
 
@@ -55,7 +56,7 @@ def test_a_countdown_turns_red_at_its_breach_without_a_reload(
     in_header = page.locator("#thread-header .sla-clock")
     # Seconds of a 60-minute target left: amber, ticking.
     assert listed.get_attribute("data-sla-state") == "warning"
-    assert re.fullmatch(r"Due in \d seconds?", listed.inner_text()), listed.inner_text()
+    assert re.fullmatch(r"Due in \d+ seconds?", listed.inner_text()), listed.inner_text()
     assert color_of(listed) == WARNING_AMBER
     assert in_header.get_attribute("data-sla-state") == "warning"
     calm = item(page, later.pk).locator(".sla-clock")
@@ -64,7 +65,7 @@ def test_a_countdown_turns_red_at_its_breach_without_a_reload(
     assert "First response due" in calm.get_attribute("title")
 
     breached = ".sla-clock[data-sla-state='breached']"
-    item(page, soon.pk).locator(breached).wait_for(timeout=15_000)
+    item(page, soon.pk).locator(breached).wait_for(timeout=40_000)
     page.locator(f"#thread-header {breached}").wait_for()
     assert listed.inner_text() == "Breached just now"
     assert color_of(listed) == DANGER_RED
