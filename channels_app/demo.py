@@ -450,18 +450,25 @@ def _seed_sla_policies() -> None:
     )
 
 
+# Minutes from the demo's start to the first answer's due time, by sender.
+DEMO_DUE_MINUTES = {"c-2": 8, "c-5": -20, "c-6": 13}
+
+
 def _seed_due_times(channel: Channel) -> None:
-    """Two unanswered conversations at the edge of their promise, whatever the hour the
-    demo starts: Jonas's first answer is due in eight minutes, Olga's was due twenty
-    minutes ago (the sweep marks it breached). Runs once."""
+    """Unanswered conversations at the edge of their promise, whatever the hour the demo
+    starts, so that the inbox shows each colour of its countdowns beside the calm ones of
+    the other channels (an hour of office time): Piotr's first answer is due in thirteen
+    minutes (amber; beat warns the operators three minutes later), Jonas's in eight
+    (amber, warned at beat's first sweep), and Olga's was due twenty minutes ago (red: the
+    sweep marks it breached). Runs once."""
     conversations = Conversation.objects.filter(
-        channel=channel, recipient_address__in=["c-2", "c-5"], first_response_at__isnull=True
+        channel=channel, recipient_address__in=DEMO_DUE_MINUTES, first_response_at__isnull=True
     )
     if Conversation.objects.filter(channel=channel, first_response_breached=True).exists():
         return
     now = timezone.now()
     for conversation in conversations:
-        due = now + timedelta(minutes=8 if conversation.recipient_address == "c-2" else -20)
+        due = now + timedelta(minutes=DEMO_DUE_MINUTES[conversation.recipient_address])
         Conversation.objects.filter(pk=conversation.pk).update(
             first_response_due_at=due, sla_next_due_at=due
         )

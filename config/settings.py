@@ -359,6 +359,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inbox.tasks.sla_breaches_mark",
         "schedule": env_float("SLA_SWEEP_SECONDS", 15.0),
     },
+    "announce-sla-due-soon": {
+        "task": "inbox.tasks.sla_due_soon_notify",
+        "schedule": env_float("SLA_SWEEP_SECONDS", 15.0),
+    },
     "send-due-csat-surveys": {
         "task": "inbox.tasks.csat_surveys_queue_due",
         "schedule": env_float("CSAT_SWEEP_SECONDS", 15.0),
@@ -536,6 +540,8 @@ OUTBOUND_DOWNLOAD_SECONDS = env_float("OUTBOUND_DOWNLOAD_SECONDS", 120.0)
 CONVERSATION_REOPEN_WINDOW_SECONDS = env_int("CONVERSATION_REOPEN_WINDOW_SECONDS", 7 * 24 * 3600)
 # The conversations list's `sla=due_soon`: an SLA target due within this many minutes.
 SLA_DUE_SOON_MINUTES = env_int("SLA_DUE_SOON_MINUTES", 30)
+# Operators are warned live (`conversation.sla_due_soon`) this long before a target is due.
+SLA_DUE_NOTICE_MINUTES = env_int("SLA_DUE_NOTICE_MINUTES", 10)
 DELIVERY_MAX_RETRIES = env_int("DELIVERY_MAX_RETRIES", 5)
 DELIVERY_RETRY_BASE_SECONDS = env_float("DELIVERY_RETRY_BASE_SECONDS", 2.0)
 DELIVERY_TIMEOUT_SECONDS = env_float("DELIVERY_TIMEOUT_SECONDS", 10.0)

@@ -215,6 +215,11 @@ class Conversation(models.Model):
     resolution_business_seconds = models.PositiveIntegerField(
         null=True, blank=True, verbose_name=_("resolution in business time (seconds)")
     )
+    # The due time its operators were last warned of as coming soon (inbox.sla.due_soon):
+    # each target's due time is announced once, however many sweeps see it coming.
+    sla_due_notice_for = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("SLA due time announced")
+    )
 
     class Meta:
         verbose_name = _("conversation")

@@ -1,9 +1,10 @@
 """The only module that talks to the channel layer: events to operators, after commit.
 
-Groups: `inbox.all` (supervisors and admins see everything) and `inbox.channel.<id>`
-(operators of the teams serving that channel). Every event is serialized to JSON once
-and forwarded as text by the consumers. Delivery is at-most-once: the database stays
-the truth and a reconnecting client catches up from the API.
+Groups: `inbox.all` (supervisors and admins see everything), `inbox.channel.<id>`
+(operators of the teams serving that channel), `inbox.operator.<id>` (one operator).
+Every event is serialized to JSON once and forwarded as text by the consumers. Delivery
+is at-most-once: the database stays the truth and a reconnecting client catches up from
+the API.
 """
 
 import json
@@ -47,6 +48,10 @@ def channel_group(channel_id: int) -> str:
 
 def groups_for_channel(channel_id: int) -> list[str]:
     return [ALL_CONVERSATIONS_GROUP, channel_group(channel_id)]
+
+
+def operator_group(operator_id: int) -> str:
+    return f"inbox.operator.{operator_id}"
 
 
 class InLanguages(dict):

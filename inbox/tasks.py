@@ -10,6 +10,7 @@ from inbox.follow_ups.opening import survey_follow_up_open as follow_up_open
 from inbox.follow_ups.queue import FOLLOW_UP_OPEN_TASK
 from inbox.services import customer_health
 from inbox.sla import breaches as sla_breaches
+from inbox.sla import due_soon as sla_due_soon
 
 
 @shared_task(name="inbox.tasks.conversations_wake_snoozed", ignore_result=True)
@@ -71,3 +72,8 @@ def customers_health_refresh_recent() -> int:
     # Twice the interval back, so a late or skipped run leaves no one out.
     since = timezone.now() - timedelta(seconds=2 * settings.HEALTH_REFRESH_SECONDS)
     return customer_health.customers_health_refresh_recent(since=since)
+
+
+@shared_task(name=sla_due_soon.SWEEP_TASK, ignore_result=True)
+def sla_due_soon_notify() -> int:
+    return sla_due_soon.sla_due_soon_notify()

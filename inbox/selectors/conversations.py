@@ -194,11 +194,11 @@ def _filtered(
     if filters.query.strip():
         conversations = conversations.filter(conversation_text_match(text=filters.query.strip()))
     if filters.sla:
-        conversations = conversations.filter(_sla_condition(filters.sla))
+        conversations = conversations.filter(conversation_sla_condition(filters.sla))
     return conversations.order_by("-last_message_at", "-id")
 
 
-def _sla_condition(sla: str) -> Q:
+def conversation_sla_condition(sla: str) -> Q:
     """breached: a target was missed (whatever the status); due_soon: a target not yet
     missed is due within SLA_DUE_SOON_MINUTES from now (paused ones are not due)."""
     if sla == "breached":

@@ -26,12 +26,18 @@ def operators_list() -> QuerySet[User]:
 
 
 def realtime_groups_for(user: User) -> list[str]:
-    from inbox.realtime import ALL_CONVERSATIONS_GROUP, PRESENCE_GROUP, channel_group
+    from inbox.realtime import (
+        ALL_CONVERSATIONS_GROUP,
+        PRESENCE_GROUP,
+        channel_group,
+        operator_group,
+    )
 
+    own = [PRESENCE_GROUP, operator_group(user.pk)]
     channel_ids = channel_ids_visible_to(user)
     if channel_ids is None:
-        return [ALL_CONVERSATIONS_GROUP, PRESENCE_GROUP]
-    return [channel_group(channel_id) for channel_id in channel_ids] + [PRESENCE_GROUP]
+        return [ALL_CONVERSATIONS_GROUP, *own]
+    return [channel_group(channel_id) for channel_id in channel_ids] + own
 
 
 # Operator presence ----------------------------------------------------------------------

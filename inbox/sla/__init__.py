@@ -5,6 +5,7 @@
 - administration: an admin's changes to calendars and policies;
 - policies: which policy applies to a conversation, from a short-lived process cache;
 - clock: a conversation's due times as it opens, is answered, waits, and changes;
-- breaches: the beat sweep that marks missed targets once and tells operators.
+- breaches: the beat sweep that marks missed targets once and tells operators;
+- due_soon: the beat sweep that warns a conversation's operators of a target coming due.
 The calendar arithmetic itself is inbox.selectors.business_time (pure functions).
 """

@@ -17,6 +17,11 @@ FIXED_VIEWS = (
     ("unassigned", gettext_lazy("Unassigned")),
     ("all", gettext_lazy("All")),
 )
+# Conversations by their SLA: a target missed, or one due within SLA_DUE_SOON_MINUTES.
+SLA_VIEWS = (
+    ("breached", gettext_lazy("Breached")),
+    ("due_soon", gettext_lazy("Due soon")),
+)
 DEFAULT_VIEW = "all"
 
 
@@ -43,7 +48,7 @@ def inbox_view_from(
     """Read the view from the query string; anything unknown falls back to the default."""
     key = params.get("view", DEFAULT_VIEW)
     name, team_id = DEFAULT_VIEW, None
-    if key in dict(FIXED_VIEWS):
+    if key in dict(FIXED_VIEWS) or key in dict(SLA_VIEWS):
         name = key
     elif key.startswith("team-"):
         team_id = _integer(key.removeprefix("team-"))
@@ -80,7 +85,7 @@ def view_links(
     view: InboxView, teams: Sequence[Team], counts: InboxCounts | None = None
 ) -> list[NavigationLink]:
     """The view menu; without counts (the page's script fetches them) each count is None."""
-    choices = [*FIXED_VIEWS, *((f"team-{team.pk}", team.name) for team in teams)]
+    choices = [*FIXED_VIEWS, *((f"team-{team.pk}", team.name) for team in teams), *SLA_VIEWS]
     return [
         NavigationLink(
             key=key,

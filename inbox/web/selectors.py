@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import BooleanField, Count, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Substr
 
 from customers.models import Customer
@@ -34,14 +34,17 @@ SEARCH_RESULT_LIMIT = 50
 SNIPPET_LENGTH = 160
 # How much of a matching message the query fetches to cut the snippet from.
 SNIPPET_SOURCE_LENGTH = 2000
+# Views of conversations by their SLA (see selectors.conversation_sla_condition).
+SLA_VIEW_NAMES = ("breached", "due_soon")
 # What a list row carries beside the conversation's own fields (see _completed).
 PREVIEW_FIELDS = ("preview", "preview_direction", "waiting_since")
 
 
 @dataclass(frozen=True)
 class InboxView:
-    """The slice of the inbox a page shows: a view (mine, unassigned, all or one team),
-    one status and optionally one channel."""
+    """The slice of the inbox a page shows: a view (mine, unassigned, all, one team, or
+    the conversations whose SLA was breached or is due soon), one status and optionally
+    one channel."""
 
     name: str = "all"
     team_id: int | None = None
@@ -60,6 +63,7 @@ class InboxView:
             team=self.team_id if self.name == "team" else None,
             channel=self.channel_id,
             label=self.label_id,
+            sla=self.name if self.name in SLA_VIEW_NAMES else "",
         )
 
 
@@ -156,7 +160,11 @@ def inbox_conversation_page(
     )
 
 
-def _is_in_view(view: InboxView, user: User, assignee_id: int | None, team_id: int | None) -> bool:
+def _is_in_view(
+    view: InboxView, user: User, assignee_id: int | None, team_id: int | None, sla: set[str]
+) -> bool:
+    if view.name in SLA_VIEW_NAMES:
+        return view.name in sla
     if view.name == "mine":
         return assignee_id == user.pk
     if view.name == "unassigned":
@@ -175,14 +183,34 @@ def inbox_counts(*, user: User, view: InboxView, teams: Sequence[Team]) -> Inbox
         conversations = conversations.filter(channel_id=view.channel_id)
     if view.label_id is not None:
         conversations = conversations.filter(labels__id=view.label_id)
-    groups = conversations.order_by().values_list("status", "assignee_id", "team_id")
+    groups = (
+        conversations.order_by()
+        .annotate(
+            **{
+                name: ExpressionWrapper(
+                    selectors.conversation_sla_condition(name), output_field=BooleanField()
+                )
+                for name in SLA_VIEW_NAMES
+            }
+        )
+        .values_list("status", "assignee_id", "team_id", *SLA_VIEW_NAMES)
+    )
     statuses = dict.fromkeys(COUNTED_STATUSES, 0)
-    views = {"mine": 0, "unassigned": 0, "all": 0, **{f"team-{team.pk}": 0 for team in teams}}
-    for status, assignee_id, team_id, count in groups.annotate(count=Count("id")):
-        if _is_in_view(view, user, assignee_id, team_id):
+    views = {
+        "mine": 0,
+        "unassigned": 0,
+        "all": 0,
+        **{f"team-{team.pk}": 0 for team in teams},
+        **dict.fromkeys(SLA_VIEW_NAMES, 0),
+    }
+    for status, assignee_id, team_id, *sla_flags, count in groups.annotate(count=Count("id")):
+        sla = {name for name, flag in zip(SLA_VIEW_NAMES, sla_flags, strict=True) if flag}
+        if _is_in_view(view, user, assignee_id, team_id, sla):
             statuses[status] += count
         if status != view.status:
             continue
+        for name in sla:
+            views[name] += count
         views["all"] += count
         if assignee_id == user.pk:
             views["mine"] += count

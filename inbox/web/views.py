@@ -9,6 +9,7 @@ the REST API, which calls inbox.services.
 import json
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -27,6 +28,7 @@ from inbox.representations import (
     operator_representation,
 )
 from inbox.selectors.customer_health import customer_health
+from inbox.sla.policies import policy_targets
 from inbox.web import navigation
 from inbox.web import selectors as web_selectors
 from inbox.web.customer_health_pane import health_pane_context
@@ -166,6 +168,11 @@ def inbox_page(request: HttpRequest) -> HttpResponse:
                 "channel_kinds": _channel_kind_labels(),
                 "statuses": dict(ConversationStatus.choices),
                 "priorities": dict(Priority.choices),
+                # For the countdowns: amber when a quarter of a target's time is left.
+                "sla": {
+                    "targets": policy_targets(),
+                    "due_soon_minutes": settings.SLA_DUE_SOON_MINUTES,
+                },
             }
         ),
     }

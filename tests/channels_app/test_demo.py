@@ -209,6 +209,16 @@ def test_the_demo_shows_a_calendar_a_policy_and_conversations_near_and_past_due(
         Conversation.objects.filter(channel=jonas.channel, first_response_breached=True).count()
         == 1
     )
+    # Every colour of the inbox's countdowns: calm, amber (a quarter of the hour or less
+    # left) and red.
+    left = {
+        conversation.customer.name: conversation.first_response_due_at - timezone.now()
+        for conversation in Conversation.objects.filter(
+            first_response_due_at__isnull=False, first_response_breached=False
+        ).select_related("customer")
+    }
+    assert left["Lena Novak"] > timedelta(minutes=15)
+    assert timedelta(minutes=10) < left["Piotr Nowak"] <= timedelta(minutes=15)
 
 
 def test_the_demo_has_ces_and_nps_answers_for_the_reports(client):

@@ -229,6 +229,8 @@ def test_views_status_tabs_and_channel_filter(operator_browser, operator, channe
         "all": 3,
         f"team-{team.pk}": 1,
         f"team-{other_team.pk}": 1,
+        "breached": 0,
+        "due_soon": 0,
     }
     # The page's script fetches the counts for the view it shows.
     response = operator_browser.get("/?view=mine")
@@ -244,6 +246,8 @@ def test_views_status_tabs_and_channel_filter(operator_browser, operator, channe
         "all": 1,
         f"team-{team.pk}": 0,
         f"team-{other_team.pk}": 0,
+        "breached": 0,
+        "due_soon": 0,
     }
 
 
@@ -312,15 +316,16 @@ def test_the_first_screen_costs_the_same_queries_for_3_or_60_conversations(
 
     assert large == small
     # The session and its user, the labels, teams and channels of the filters, the page,
-    # its operators, labels and previews; an operator's channels once; whether a chosen
-    # conversation may be seen; the counts, which the page's script fetches apart, come
-    # with the list's first page when it fetches that again. (Nothing is assigned to the
-    # supervisor: no operators, labels or previews to read for "mine".)
+    # its operators, labels and previews, the SLA policies' targets; an operator's
+    # channels once; whether a chosen conversation may be seen; the counts, which the
+    # page's script fetches apart, come with the list's first page when it fetches that
+    # again. (Nothing is assigned to the supervisor: no operators, labels or previews to
+    # read for "mine".)
     seen_channels = 1 if role == Role.OPERATOR else 0
     assert small == {
-        "/": 9 + seen_channels,
-        f"/?conversation={selected.pk}": 10 + seen_channels,
-        "/?view=mine&status=open": (9 if role == Role.OPERATOR else 6) + seen_channels,
+        "/": 10 + seen_channels,
+        f"/?conversation={selected.pk}": 11 + seen_channels,
+        "/?view=mine&status=open": (10 if role == Role.OPERATOR else 7) + seen_channels,
         "/inbox/list/": 9 + seen_channels,
     }
 

@@ -60,3 +60,26 @@ def test_the_page_loads_the_script_catalogue_of_the_operators_language(client, o
 def test_a_day_and_month_read_as_a_date_in_each_language(language, shown):
     with translation.override(language):
         assert formats.date_format(date(2026, 12, 7), "MONTH_DAY_FORMAT") == shown
+
+
+BREACHED_AGO = ("Breached %(count)s min ago", "Breached %(count)s min ago")
+DUE_IN = ("Due in %(count)s minute", "Due in %(count)s minutes")
+
+
+@pytest.mark.parametrize(
+    ("language", "phrases", "forms"),
+    [
+        ("ru", BREACHED_AGO, {1: "минуту", 2: "минуты", 5: "минут", 21: "минуту", 12: "минут"}),
+        ("pl", BREACHED_AGO, {1: "minutę", 2: "minuty", 5: "minut", 21: "minut", 22: "minuty"}),
+        ("ru", DUE_IN, {1: "минута", 3: "минуты", 11: "минут", 31: "минута", 44: "минуты"}),
+        ("pl", DUE_IN, {1: "minutę", 3: "minuty", 12: "minut", 24: "minuty", 25: "minut"}),
+    ],
+)
+def test_sla_countdowns_are_counted_in_each_languages_plural_forms(language, phrases, forms):
+    catalogue = gettext.translation(
+        "djangojs", localedir=Path(settings.LOCALE_PATHS[0]), languages=[language]
+    )
+
+    for count, word in forms.items():
+        text = catalogue.ngettext(*phrases, count) % {"count": count}
+        assert f" {count} {word}" in text, text

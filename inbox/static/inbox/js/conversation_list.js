@@ -17,7 +17,21 @@ function matchesView(conversation, view, me) {
   if (view.name === "mine") return conversation.assignee?.id === me.id;
   if (view.name === "unassigned") return !conversation.assignee;
   if (view.name === "team") return conversation.team?.id === view.team_id;
+  if (view.name === "breached") return Boolean(conversation.sla?.breached?.length);
+  if (view.name === "due_soon") return isDueSoon(conversation, view.due_soon_minutes);
   return true;
+}
+
+// As the server's `sla=due_soon`: a target not yet missed is due within the minutes given.
+function isDueSoon(conversation, minutes) {
+  const sla = conversation.sla;
+  if (!sla) return false;
+  const now = Date.now();
+  return ["first_response", "next_response", "resolution"].some((target) => {
+    const due = sla[`${target}_due_at`] ? Date.parse(sla[`${target}_due_at`]) : NaN;
+    const isPaused = target === "resolution" && ["snoozed", "pending"].includes(conversation.status);
+    return !isPaused && !sla.breached.includes(target) && due > now && due <= now + minutes * 60000;
+  });
 }
 
 function isNewer(a, b) {
@@ -36,7 +50,8 @@ export function setupConversationList({ page, hrefFor, isSelected, markPresence,
   const list = document.getElementById("conversation-list");
   const listEmpty = document.getElementById("list-empty");
   const loadMoreButton = document.getElementById("load-more");
-  const { view, user: me } = page;
+  const { user: me } = page;
+  const view = { ...page.view, due_soon_minutes: page.sla.due_soon_minutes };
   // As the server wrote it, in the operator's language; unread counts go before it.
   const pageTitle = document.title;
 

@@ -1,8 +1,9 @@
 // The operator inbox page. The server renders the frame and sends the first page of the
 // list as data; each part of the page is a module that owns its state (the list, search,
 // the view menu's counts, the open conversation, the reply box, the header's actions,
-// presence, typing, who is viewing, the keys, the websocket). This module only wires them:
-// opening a conversation, routing live events, catching up after a reconnect.
+// presence, typing, who is viewing, the keys, SLA countdowns and notices, the websocket).
+// This module only wires them: opening a conversation, routing live events, catching up
+// after a reconnect.
 
 import { setupConversationActions } from "./actions.js";
 import { setupComposer } from "./composer.js";
@@ -15,6 +16,8 @@ import { setupPresence } from "./presence.js";
 import { toast } from "./render.js";
 import { setupSearch } from "./search.js";
 import { setupShortcuts } from "./shortcuts.js";
+import { startSlaClocks } from "./sla_clock.js";
+import { setupSlaNotices } from "./sla_notices.js";
 import { setupThread } from "./thread.js";
 import { setupTyping } from "./typing.js";
 import { setupViewMenu } from "./view_menu.js";
@@ -68,6 +71,7 @@ const actions = setupConversationActions({
   showToast,
 });
 setupMerge({ profile: thread.profile, onChanged: thread.refresh, showToast });
+const slaNotices = setupSlaNotices({ onChoose: (id) => selectConversation(id) });
 setupShortcuts({ list, search, thread, composer, actions, select: selectConversation });
 
 async function selectConversation(id, { pushHistory = true, focusReply = false, reveal = true } = {}) {
@@ -83,6 +87,7 @@ async function selectConversation(id, { pushHistory = true, focusReply = false, 
   });
   if (!isOpened) return;
   list.markRead(id);
+  slaNotices.forget(id);
   if (pushHistory) history.pushState({ conversation: id }, "", conversationHref(id));
   if (focusReply) composer.focus();
 }
@@ -135,6 +140,7 @@ document.addEventListener("visibilitychange", () => {
 
 // ---- start --------------------------------------------------------------------------
 
+startSlaClocks(data.sla.targets);
 list.start();
 viewMenu.refreshCounts();
 localizeTimes(document);
@@ -149,6 +155,7 @@ live.start({
     "conversation.created": (event) => onConversationChanged(event.conversation),
     "conversation.updated": (event) => onConversationChanged(event.conversation),
     "conversation.event": thread.onConversationEvent,
+    "conversation.sla_due_soon": slaNotices.onDueSoon,
     typing: typing.onTyping,
     presence: presence.onPresence,
     viewing: viewing.onViewing,

@@ -5,6 +5,7 @@
 import { clock, fullDate, shortAgo } from "./format.js";
 import { html, safeUrl } from "./dom.js";
 import { format } from "./i18n.js";
+import { slaClock } from "./sla_clock.js";
 
 const AVATAR_TONES = 8;
 const DELIVERY = {
@@ -76,6 +77,7 @@ export function conversationItem(item, { href, isSelected, unread, channelKinds,
       <span class="conversation-meta">
         <span class="channel-tag channel-${item.channel.kind}" title="${item.channel.name}"><span class="channel-icon" aria-hidden="true"></span>${channelKinds[item.channel.kind] || item.channel.kind}</span>
         ${waiting ? html`<span class="waiting" title="${gettext("Waiting for a reply")}" data-waiting-since="${item.waiting_since}"><span class="visually-hidden">${gettext("Waiting")} </span><span data-ago-text>${shortAgo(item.waiting_since)}</span></span>` : ""}
+        ${slaClock(item)}
         ${item.priority && item.priority !== "none" ? html`<span class="priority priority-${item.priority}">${priorities[item.priority] || item.priority}</span>` : ""}
         <span class="assignee${item.assignee ? "" : " is-unassigned"}"${item.assignee ? html` data-operator-id="${item.assignee.id}"` : ""}>${item.assignee ? item.assignee.name : gettext("Unassigned")}</span>
         ${labelChips(item.labels)}

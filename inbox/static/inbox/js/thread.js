@@ -7,6 +7,7 @@ import { element, html, htmlFormat } from "./dom.js";
 import { clock, localizeTimes } from "./format.js";
 import { format } from "./i18n.js";
 import { eventItem, labelChips, messageItem, toggleEmailPart } from "./render.js";
+import { slaClock } from "./sla_clock.js";
 
 const NEAR_BOTTOM_PX = 80;
 const PANE_FETCH_ATTEMPTS = 3;
@@ -74,9 +75,19 @@ export function setupThread({ me, statuses, showToast, onChoose, onBack, onRefre
     threadScroll.scrollTop = threadScroll.scrollHeight;
   }
 
+  /** The countdown of the open conversation's next due time, after its status. */
+  function showSlaClock(conversation) {
+    const header = document.querySelector("#thread-header");
+    if (!header || Number(header.dataset.conversationId) !== conversation.id) return;
+    header.querySelector('[data-field="sla"]')?.remove();
+    const clock = slaClock(conversation);
+    if (clock) header.querySelector('[data-field="status"]').after(element(html`<span class="thread-sla" data-field="sla">${clock}</span>`));
+  }
+
   function applyHeaderState(conversation) {
     const header = document.querySelector("#thread-header");
     if (!header || Number(header.dataset.conversationId) !== conversation.id) return;
+    showSlaClock(conversation);
     header.dataset.status = conversation.status;
     header.dataset.assigned = !conversation.assignee ? "none" : conversation.assignee.id === me.id ? "me" : "other";
     const status = header.querySelector('[data-field="status"]');
@@ -149,6 +160,7 @@ export function setupThread({ me, statuses, showToast, onChoose, onBack, onRefre
 
   function showPane(pane) {
     headerSlot.innerHTML = pane.header_html; // rendered (and escaped) by the server
+    showSlaClock(pane.conversation);
     thread.innerHTML = pane.thread_html;
     profile.innerHTML = pane.profile_html;
     localizeTimes(threadBody);
