@@ -1,10 +1,16 @@
 """Reads, by what they read: conversations, messages, customers, operators and search.
 Every read of conversations goes through what the user may see (inbox.visibility)."""
 
+from inbox.selectors.conversation_export import (
+    EXPORT_COLUMNS,
+    ExportPeriod,
+    conversation_export_chunks,
+)
 from inbox.selectors.conversations import (
     ConversationFilters,
     conversation_event_list,
     conversation_get_for_user,
+    conversation_ids_for_user,
     conversation_is_visible_to,
     conversation_json_for_user,
     conversation_json_rows_for_user,
@@ -12,6 +18,8 @@ from inbox.selectors.conversations import (
     conversation_rows_complete,
     conversation_rows_for_user,
     conversation_rows_visible_to,
+    conversations_for_bulk_action,
+    conversations_for_user,
     conversations_visible_to,
     customer_timeline,
     label_list,
@@ -55,8 +63,10 @@ from inbox.visibility import channel_ids_visible_to, request_scoped, team_ids_of
 
 __all__ = [
     "AUTO_ASSIGN_TURN_KEY_PREFIX",
+    "EXPORT_COLUMNS",
     "PRESENCE_TTL_SECONDS",
     "ConversationFilters",
+    "ExportPeriod",
     "attachment_by_file_name",
     "attachment_for_fetch",
     "attachment_for_user",
@@ -64,7 +74,9 @@ __all__ = [
     "auto_assign_candidates",
     "channel_ids_visible_to",
     "conversation_event_list",
+    "conversation_export_chunks",
     "conversation_get_for_user",
+    "conversation_ids_for_user",
     "conversation_is_visible_to",
     "conversation_json_for_user",
     "conversation_json_rows_for_user",
@@ -74,6 +86,8 @@ __all__ = [
     "conversation_rows_visible_to",
     "conversation_text_match",
     "conversation_thread_external_ids",
+    "conversations_for_bulk_action",
+    "conversations_for_user",
     "conversations_visible_to",
     "customer_json_rows_for_user",
     "customer_rows_complete",
