@@ -96,7 +96,7 @@ def conversation_export_chunks(
     user: User,
     filters: ConversationFilters,
     period: ExportPeriod,
-    chunk_size: int = EXPORT_CHUNK_SIZE,
+    chunk_size: int | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
     """The conversations the user may see that the list's filters keep, created in the
     period, as lists of export rows (EXPORT_COLUMNS) in id order: each list one query for
@@ -112,6 +112,7 @@ def conversation_export_chunks(
             notes=_message_count(is_private=True),
         )
     )
+    chunk_size = chunk_size or EXPORT_CHUNK_SIZE
     after = 0
     while True:
         rows = list(conversations.filter(pk__gt=after)[:chunk_size])
