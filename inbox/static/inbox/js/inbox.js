@@ -5,6 +5,7 @@
 // opening a conversation, routing live events, catching up after a reconnect.
 
 import { setupConversationActions } from "./actions.js";
+import { setupBulkActions } from "./bulk_actions.js";
 import { setupComposer } from "./composer.js";
 import { setupConversationList } from "./conversation_list.js";
 import { element } from "./dom.js";
@@ -41,6 +42,7 @@ const list = setupConversationList({
   page: data,
   hrefFor: conversationHref,
   isSelected: (id) => thread.current()?.id === id,
+  isChecked: (id) => bulk.isChecked(id),
   markPresence: (root) => presence.mark(root),
   onChoose: (id) => selectConversation(id),
   onFetched: onConversationChanged,
@@ -67,6 +69,7 @@ const actions = setupConversationActions({
   onChanged: onConversationChanged,
   showToast,
 });
+const bulk = setupBulkActions({ page: data, list, me, onDone: catchUp, showToast });
 setupMerge({ profile: thread.profile, onChanged: thread.refresh, showToast });
 setupShortcuts({ list, search, thread, composer, actions, select: selectConversation });
 
