@@ -27,11 +27,12 @@ class BulkActionInputSerializer(serializers.Serializer):
             f"The conversations to act on (at most {services.BULK_ACTION_MAX_CONVERSATIONS})."
         ),
     )
-    filter = ConversationFilterSerializer(
+    filter = serializers.DictField(
         required=False,
         help_text=(
-            "Instead of ids: every conversation the list shows with these filters (refused "
-            f"when more than {services.BULK_ACTION_MAX_CONVERSATIONS} match)."
+            "Instead of ids: every conversation the list shows with these filters (as the "
+            "list's query: status, assignee, team, channel, customer, label, q, sla); refused "
+            f"when more than {services.BULK_ACTION_MAX_CONVERSATIONS} match."
         ),
     )
     action = serializers.ChoiceField(choices=services.BULK_ACTIONS)
@@ -49,6 +50,15 @@ class BulkActionInputSerializer(serializers.Serializer):
         help_text="label / unlabel: the label ids to add or remove.",
     )
     until = serializers.DateTimeField(required=False, help_text="snooze: until when.")
+
+    def validate_filter(self, value):
+        filters = ConversationFilterSerializer(data=value)
+        if not filters.is_valid():
+            # One message per filter, named, rather than a nested object of errors.
+            raise serializers.ValidationError(
+                [f"{name}: {errors[0]}" for name, errors in filters.errors.items()]
+            )
+        return filters.validated_data
 
     def validate(self, attrs):
         if ("ids" in attrs) == ("filter" in attrs):

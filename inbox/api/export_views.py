@@ -75,11 +75,15 @@ def _json_lines_parts(chunks: Iterable[list[dict[str, Any]]]) -> Iterator[bytes]
         yield "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode()
 
 
+def _next_part(parts: Iterator[bytes]) -> bytes | None:
+    return next(parts, None)
+
+
 async def _read_in_thread(parts: Iterator[bytes]) -> AsyncIterator[bytes]:
     # Under ASGI a synchronous iterator would be read whole into memory before the first
     # byte goes out; each part is read (one chunk of rows from the database) as it is sent.
-    read_next = sync_to_async(next, thread_sensitive=True)
-    while (part := await read_next(parts, None)) is not None:
+    read_next = sync_to_async(_next_part, thread_sensitive=True)
+    while (part := await read_next(parts)) is not None:
         yield part
 
 

@@ -233,6 +233,16 @@ def test_bad_input_is_a_400_with_a_json_error(operator_client, channel, body):
     assert fresh(conversation).status == ConversationStatus.OPEN
 
 
+def test_a_wrong_filter_is_named_in_the_error(operator_client):
+    response = operator_client.post(
+        BULK, {"filter": {"status": "asleep"}, "action": "resolve"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("status: ")
+    assert response.json()["fields"]["filter"] == [response.json()["detail"]]
+
+
 def test_a_snooze_in_the_past_is_refused_for_each(operator_client, channel):
     conversation = ConversationFactory(channel=channel)
     past = (timezone.now() - timedelta(hours=1)).isoformat()
