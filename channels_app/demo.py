@@ -24,6 +24,7 @@ from channels_app.contracts import (
     InboundMessage,
     WebhookRequest,
 )
+from channels_app.demo_labels import seed_labels
 from channels_app.demo_meta import instagram_demo_config, seed_instagram
 from channels_app.demo_surveys import seed_survey_history
 from channels_app.models import Channel
@@ -211,6 +212,7 @@ def seed_demo() -> list[tuple[str, str]]:
         _demo_channel(team, kind="instagram", name="Demo Instagram", config=instagram_demo_config())
     )
     seed_survey_history(team)
+    seed_labels()
     return logins
 
 
