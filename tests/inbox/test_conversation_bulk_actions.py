@@ -8,6 +8,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from inbox import services
 from inbox.models import (
@@ -294,3 +296,32 @@ def test_operators_of_other_teams_cannot_act_through_bulk(channel):
 
     assert results_by_id(response)[conversation.pk]["ok"] is False
     assert fresh(conversation).status == ConversationStatus.OPEN
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    values=st.fixed_dictionaries(
+        {"action": st.sampled_from([*services.BULK_ACTIONS, "explode"]) | json_values},
+        optional={
+            "ids": json_values,
+            "filter": json_values,
+            "operator": json_values,
+            "team": json_values,
+            "labels": json_values,
+            "until": json_values,
+        },
+    )
+)
+def test_whatever_an_operator_sends_is_never_a_server_error(operator_client, values):
+    response = operator_client.post(BULK, values, format="json")
+
+    assert response.status_code in (200, 400)
