@@ -25,6 +25,7 @@ from channels_app.contracts import (
     WebhookRequest,
 )
 from channels_app.demo_follow_ups import seed_follow_ups_and_health
+from channels_app.demo_labels import seed_labels
 from channels_app.demo_meta import instagram_demo_config, seed_instagram
 from channels_app.demo_response_times import seed_response_history
 from channels_app.demo_surveys import DEMO_CES_CHANNEL, seed_survey_history
@@ -223,6 +224,7 @@ def seed_demo() -> list[tuple[str, str]]:
     seed_follow_ups_and_health(
         team=team, surveyed_channel=Channel.objects.get(name=DEMO_CES_CHANNEL)
     )
+    seed_labels()
     return logins
 
 

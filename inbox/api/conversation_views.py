@@ -1,6 +1,9 @@
 """REST API: conversations, their actions (assign, resolve, reopen, snooze, labels) and
 their events."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.db import connection
 from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -84,16 +87,21 @@ class ConversationListApi(RowListApi):
             filters = s.ConversationFilterSerializer(data=params)
             filters.is_valid(raise_exception=True)
             data = filters.validated_data
-        return selectors.ConversationFilters(
-            status=data.get("status", ""),
-            assignee=data.get("assignee", ""),
-            team=data.get("team"),
-            channel=data.get("channel"),
-            customer=data.get("customer"),
-            label=data.get("label"),
-            query=data.get("q", ""),
-            sla=data.get("sla", ""),
-        )
+        return conversation_filters_from(data)
+
+
+def conversation_filters_from(data: Mapping[str, Any]) -> selectors.ConversationFilters:
+    """The list's filters from what ConversationFilterSerializer validated."""
+    return selectors.ConversationFilters(
+        status=data.get("status", ""),
+        assignee=data.get("assignee", ""),
+        team=data.get("team"),
+        channel=data.get("channel"),
+        customer=data.get("customer"),
+        label=data.get("label"),
+        query=data.get("q", ""),
+        sla=data.get("sla", ""),
+    )
 
 
 class ConversationDetailApi(APIView):

@@ -2,9 +2,11 @@ from django.urls import path
 
 from inbox.api import (
     audit_views,
+    bulk_views,
     canned_response_views,
     conversation_views,
     customer_views,
+    export_views,
     follow_up_views,
     label_views,
     message_views,
@@ -41,6 +43,12 @@ urlpatterns = [
     ),
     path(
         "conversations/", conversation_views.ConversationListApi.as_view(), name="conversation-list"
+    ),
+    path("conversations/bulk/", bulk_views.ConversationBulkApi.as_view(), name="conversation-bulk"),
+    path(
+        "conversations/export/",
+        export_views.ConversationExportApi.as_view(),
+        name="conversation-export",
     ),
     path(
         "conversations/<int:conversation_id>/",

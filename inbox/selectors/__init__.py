@@ -1,10 +1,16 @@
 """Reads, by what they read: conversations, messages, customers, operators and search.
 Every read of conversations goes through what the user may see (inbox.visibility)."""
 
+from inbox.selectors.conversation_export import (
+    EXPORT_COLUMNS,
+    ExportPeriod,
+    conversation_export_chunks,
+)
 from inbox.selectors.conversations import (
     ConversationFilters,
     conversation_event_list,
     conversation_get_for_user,
+    conversation_ids_for_user,
     conversation_is_visible_to,
     conversation_json_for_user,
     conversation_json_rows_for_user,
@@ -13,6 +19,8 @@ from inbox.selectors.conversations import (
     conversation_rows_for_user,
     conversation_rows_visible_to,
     conversation_sla_condition,
+    conversations_for_bulk_action,
+    conversations_for_user,
     conversations_visible_to,
     customer_timeline,
     label_list,
@@ -56,8 +64,10 @@ from inbox.visibility import channel_ids_visible_to, request_scoped, team_ids_of
 
 __all__ = [
     "AUTO_ASSIGN_TURN_KEY_PREFIX",
+    "EXPORT_COLUMNS",
     "PRESENCE_TTL_SECONDS",
     "ConversationFilters",
+    "ExportPeriod",
     "attachment_by_file_name",
     "attachment_for_fetch",
     "attachment_for_user",
@@ -65,7 +75,9 @@ __all__ = [
     "auto_assign_candidates",
     "channel_ids_visible_to",
     "conversation_event_list",
+    "conversation_export_chunks",
     "conversation_get_for_user",
+    "conversation_ids_for_user",
     "conversation_is_visible_to",
     "conversation_json_for_user",
     "conversation_json_rows_for_user",
@@ -76,6 +88,8 @@ __all__ = [
     "conversation_sla_condition",
     "conversation_text_match",
     "conversation_thread_external_ids",
+    "conversations_for_bulk_action",
+    "conversations_for_user",
     "conversations_visible_to",
     "customer_json_rows_for_user",
     "customer_rows_complete",

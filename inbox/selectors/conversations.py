@@ -220,6 +220,25 @@ def conversation_get_for_user(*, user: User, conversation_id: int) -> Conversati
     return _with_relations(conversations_visible_to(user)).get(pk=conversation_id)
 
 
+def conversations_for_bulk_action(
+    *, user: User, conversation_ids: Iterable[int]
+) -> QuerySet[Conversation]:
+    """Those of the conversations the user may see, with their relations and labels loaded
+    (two queries for any number)."""
+    return _with_relations(conversations_visible_to(user)).filter(pk__in=list(conversation_ids))
+
+
+def conversations_for_user(*, user: User, filters: ConversationFilters) -> QuerySet[Conversation]:
+    """The list's conversations (as conversation_rows_for_user) as a queryset of models."""
+    return _filtered(conversations_visible_to(user), user=user, filters=filters)
+
+
+def conversation_ids_for_user(*, user: User, filters: ConversationFilters, limit: int) -> list[int]:
+    """The ids of the list's conversations, at most `limit`, in the list's order."""
+    matching = conversations_for_user(user=user, filters=filters)
+    return list(matching.values_list("id", flat=True)[:limit])
+
+
 def conversation_is_visible_to(*, user: User, conversation_id: int) -> bool:
     return conversations_visible_to(user).filter(pk=conversation_id).exists()
 

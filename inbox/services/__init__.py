@@ -11,6 +11,7 @@ operators after commit. Other apps and tests call them through this package:
   fetched
 - assignment: operator and team, by hand and automatically
 - conversation_actions: resolve, reopen, snooze, priority
+- bulk_actions: one of those actions (or labels) on many conversations at once
 - merge: customer profiles merged with their conversations
 - presence: operators online, away, offline
 - task_outbox: tasks queued after commit, recorded with their cause
@@ -23,6 +24,13 @@ from inbox.services.assignment import (
     conversation_assign,
     conversation_auto_assign,
     operator_can_serve,
+)
+from inbox.services.bulk_actions import (
+    BULK_ACTION_MAX_CONVERSATIONS,
+    BULK_ACTIONS,
+    BulkActionParameters,
+    BulkActionResult,
+    conversations_bulk_act,
 )
 from inbox.services.conversation_actions import (
     ConversationActionInvalid,
@@ -70,7 +78,11 @@ from inbox.task_outbox import task_send_on_commit, tasks_send_on_commit
 
 __all__ = [
     "AUTO_ASSIGN_TASK",
+    "BULK_ACTIONS",
+    "BULK_ACTION_MAX_CONVERSATIONS",
     "UNSET",
+    "BulkActionParameters",
+    "BulkActionResult",
     "ConversationActionInvalid",
     "IdempotencyKeyReused",
     "ReceiveOutcome",
@@ -84,6 +96,7 @@ __all__ = [
     "conversation_resolve",
     "conversation_set_priority",
     "conversation_snooze",
+    "conversations_bulk_act",
     "conversations_wake_snoozed",
     "customer_merge_undo_with_conversations",
     "customer_merge_with_conversations",

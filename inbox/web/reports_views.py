@@ -125,6 +125,8 @@ def report_page_filters(request: HttpRequest) -> tuple[CsatPageFilters, dict[str
         "teams": teams,
         "channels": channels,
         "query": filters.api_query(),
+        # Every conversation of the period (and team, channel), one row each.
+        "conversations_export_url": f"{reverse('conversation-export')}?{filters.api_query()}",
     }
     return filters, form
 

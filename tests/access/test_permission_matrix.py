@@ -60,6 +60,7 @@ API_MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("/api/v1/reports/csat/", "GET"): (200, 200, 403, 403, 401),
     ("/api/v1/reports/nps/", "GET"): (200, 200, 403, 403, 401),
     ("/api/v1/reports/ces/", "GET"): (200, 200, 403, 403, 401),
+    ("/api/v1/conversations/export/", "GET"): (200, 200, 403, 403, 401),
     ("/api/v1/labels/", "POST"): (201, 201, 403, 403, 401),
     ("/api/v1/labels/{label_id}/", "PATCH"): (200, 200, 403, 403, 401),
     ("/api/v1/labels/{label_id}/", "DELETE"): (204, 204, 403, 403, 401),
@@ -91,6 +92,8 @@ API_MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("/api/v1/customer-merges/{merge_id}/undo/", "POST"): (200, 200, 200, 404, 401),
     # Every signed-in user: lists (bounded to what each sees), the directory, oneself.
     ("/api/v1/conversations/", "GET"): (200, 200, 200, 200, 401),
+    # Checked per conversation: an outsider's call answers, with each one refused in it.
+    ("/api/v1/conversations/bulk/", "POST"): (200, 200, 200, 200, 401),
     ("/api/v1/customers/", "GET"): (200, 200, 200, 200, 401),
     ("/api/v1/surveys/", "GET"): (200, 200, 200, 200, 401),
     # Whoever sees the survey writes down its follow-up's outcome.
@@ -154,6 +157,7 @@ BODIES: dict[tuple[str, str], dict] = {
         "private": True,
     },
     ("/api/v1/conversations/{conversation_id}/snooze/", "POST"): {"until": "2099-01-01T00:00:00Z"},
+    ("/api/v1/conversations/bulk/", "POST"): {"ids": ["{conversation_id}"], "action": "resolve"},
     ("/api/v1/customers/{customer_id}/", "PATCH"): {"name": "Renamed"},
     ("/api/v1/customers/{customer_id}/merge/", "POST"): {"other": "{duplicate_id}"},
     ("/api/v1/labels/", "POST"): {"name": "matrix-new"},
@@ -197,6 +201,8 @@ def filled(template, ids: dict[str, int | str]):
         return template.format(**ids)
     if isinstance(template, dict):
         return {key: filled(value, ids) for key, value in template.items()}
+    if isinstance(template, list):
+        return [filled(value, ids) for value in template]
     return template
 
 

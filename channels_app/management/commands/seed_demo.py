@@ -25,3 +25,7 @@ class Command(BaseCommand):
             f"{DEMO_TWO_FACTOR_KEY} to an authenticator app (Settings > Two-step sign-in "
             "sets one up for anyone)."
         )
+        self.stdout.write(
+            "Several conversations at once: tick them in the inbox's list (shift-click for a "
+            "range) and use the bar above it; the supervisor exports conversations from Reports."
+        )

@@ -42,11 +42,11 @@ function isNewer(a, b) {
 
 /**
  * `page` is the inbox page's data; `isSelected(id)` says whether a conversation is the
- * open one, `markPresence(node)` dots its assignee, `onChoose(id)` opens one, and
+ * open one, `isChecked(id)` whether it is among those chosen for a bulk action, `markPresence(node)` dots its assignee, `onChoose(id)` opens one, and
  * `onFetched(conversation)` takes a conversation a message arrived for before the list
  * knew it.
  */
-export function setupConversationList({ page, hrefFor, isSelected, markPresence, onChoose, onFetched, showToast }) {
+export function setupConversationList({ page, hrefFor, isSelected, isChecked, markPresence, onChoose, onFetched, showToast }) {
   const list = document.getElementById("conversation-list");
   const listEmpty = document.getElementById("list-empty");
   const loadMoreButton = document.getElementById("load-more");
@@ -72,6 +72,7 @@ export function setupConversationList({ page, hrefFor, isSelected, markPresence,
         conversationItem(searchText ? item : { ...item, snippet: null }, {
           href: hrefFor(item.id),
           isSelected: isSelected(item.id),
+          isChecked: isChecked(item.id),
           unread: unread.get(item.id) || 0,
           channelKinds: page.channel_kinds,
           priorities: page.priorities,

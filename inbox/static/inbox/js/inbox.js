@@ -6,6 +6,7 @@
 // after a reconnect.
 
 import { setupConversationActions } from "./actions.js";
+import { setupBulkActions } from "./bulk_actions.js";
 import { setupComposer } from "./composer.js";
 import { setupConversationList } from "./conversation_list.js";
 import { element } from "./dom.js";
@@ -44,6 +45,7 @@ const list = setupConversationList({
   page: data,
   hrefFor: conversationHref,
   isSelected: (id) => thread.current()?.id === id,
+  isChecked: (id) => bulk.isChecked(id),
   markPresence: (root) => presence.mark(root),
   onChoose: (id) => selectConversation(id),
   onFetched: onConversationChanged,
@@ -70,6 +72,7 @@ const actions = setupConversationActions({
   onChanged: onConversationChanged,
   showToast,
 });
+const bulk = setupBulkActions({ page: data, list, me, onDone: catchUp, showToast });
 setupMerge({ profile: thread.profile, onChanged: thread.refresh, showToast });
 const slaNotices = setupSlaNotices({ onChoose: (id) => selectConversation(id) });
 setupShortcuts({ list, search, thread, composer, actions, select: selectConversation });

@@ -60,10 +60,11 @@ export function labelChips(labels) {
   );
 }
 
-export function conversationItem(item, { href, isSelected, unread, channelKinds, priorities, searchText = "" }) {
+export function conversationItem(item, { href, isSelected, isChecked = false, unread, channelKinds, priorities, searchText = "" }) {
   const name = customerName(item.customer);
   const waiting = item.waiting_since && item.status !== "resolved";
   return html`<li class="conversation-item${isSelected ? " is-selected" : ""}${unread ? " is-unread" : ""}" data-conversation-id="${item.id}" data-status="${item.status}">
+  <input type="checkbox" class="conversation-select" value="${item.id}" aria-label="${format(gettext("Select the conversation with %(name)s"), { name })}"${isChecked ? html` checked` : ""}>
   <a class="conversation-link" href="${href}"${isSelected ? html` aria-current="true"` : ""}>
     <span class="avatar tone-${item.customer.id % AVATAR_TONES}" aria-hidden="true">${initials(name)}</span>
     <span class="conversation-main">

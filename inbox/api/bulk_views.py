@@ -1,0 +1,100 @@
+"""REST API: one action on many conversations (`conversations/bulk/`)."""
+
+from django.utils.translation import gettext, ngettext
+from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from inbox import selectors, services
+from inbox.api.base import current_operator, get_or_invalid
+from inbox.api.bulk_serializers import BulkActionInputSerializer, BulkActionOutputSerializer
+from inbox.api.conversation_views import conversation_filters_from
+from inbox.models import Team, User
+
+
+class ConversationBulkApi(APIView):
+    @extend_schema(
+        request=BulkActionInputSerializer,
+        responses=BulkActionOutputSerializer,
+        description=(
+            "Assign, label, unlabel, resolve, snooze or reopen several conversations in one "
+            "call. Each is checked and changed on its own, as by its single action, and "
+            'reported in `results` (`{"id", "ok", "error"}`), in the order given.'
+        ),
+    )
+    def post(self, request):
+        user = current_operator(request)
+        data = BulkActionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        results = services.conversations_bulk_act(
+            user=user,
+            conversation_ids=self._conversation_ids(user, values),
+            action=values["action"],
+            parameters=self._parameters(values),
+        )
+        return Response(
+            {
+                "results": [
+                    {
+                        "id": result.conversation_id,
+                        "ok": result.is_done,
+                        "error": result.error or None,
+                    }
+                    for result in results
+                ]
+            }
+        )
+
+    def _conversation_ids(self, user: User, values: dict) -> list[int]:
+        if "ids" in values:
+            return values["ids"]
+        limit = services.BULK_ACTION_MAX_CONVERSATIONS
+        ids = selectors.conversation_ids_for_user(
+            user=user, filters=conversation_filters_from(values["filter"]), limit=limit + 1
+        )
+        if len(ids) > limit:
+            raise ValidationError(
+                {
+                    "filter": [
+                        ngettext(
+                            "more than %(count)s conversation matches: narrow the filter",
+                            "more than %(count)s conversations match: narrow the filter",
+                            limit,
+                        )
+                        % {"count": limit}
+                    ]
+                }
+            )
+        return ids
+
+    def _parameters(self, values: dict) -> services.BulkActionParameters:
+        changes: dict = {}
+        if values.get("operator") is not None:
+            changes["operator"] = get_or_invalid(
+                User.objects.filter(is_active=True), values["operator"], "operator"
+            )
+        elif "operator" in values:
+            changes["operator"] = None
+        if values.get("team") is not None:
+            changes["team"] = get_or_invalid(Team.objects.all(), values["team"], "team")
+        elif "team" in values:
+            changes["team"] = None
+        if "labels" in values:
+            wanted_ids = set(values["labels"])
+            labels = list(selectors.label_list().filter(pk__in=wanted_ids))
+            missing = wanted_ids - {label.pk for label in labels}
+            if missing:
+                raise ValidationError(
+                    {
+                        "labels": [
+                            gettext("no label with id %(id)s") % {"id": pk}
+                            for pk in sorted(missing)
+                        ]
+                    }
+                )
+            changes["labels"] = labels
+        if "until" in values:
+            changes["until"] = values["until"]
+        return services.BulkActionParameters(**changes)
