@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from channels_app import api as channel_api
 from channels_app import personal_data_api, webhooks
+from channels_app import webhook_subscriptions_api as webhook_api
 from channels_app.widget import views as widget_views
 from config.health import health
 from inbox.api import urls as inbox_api_urls
@@ -27,6 +28,23 @@ api_patterns = [
         "customers/<int:customer_id>/erase/",
         personal_data_api.CustomerEraseApi.as_view(),
         name="customer-erase",
+    ),
+    path("webhooks/", webhook_api.WebhookListApi.as_view(), name="webhook-list"),
+    path(
+        "webhooks/<int:webhook_id>/", webhook_api.WebhookDetailApi.as_view(), name="webhook-detail"
+    ),
+    path(
+        "webhooks/<int:webhook_id>/deliveries/",
+        webhook_api.WebhookDeliveryListApi.as_view(),
+        name="webhook-deliveries",
+    ),
+    path(
+        "webhooks/<int:webhook_id>/deliveries/<uuid:delivery_id>/redeliver/",
+        webhook_api.WebhookRedeliverApi.as_view(),
+        name="webhook-redeliver",
+    ),
+    path(
+        "webhooks/<int:webhook_id>/test/", webhook_api.WebhookTestApi.as_view(), name="webhook-test"
     ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

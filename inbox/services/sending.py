@@ -26,6 +26,7 @@ from channels_app.contracts import DeliveryProgress
 from inbox import realtime
 from inbox.delivery_states import statuses_that_may_become
 from inbox.models import Message, MessageStatus
+from inbox.outgoing_webhooks.emitting import MESSAGE_UPDATED, message_event_emit
 from inbox.services.delivery import enqueue_delivery
 
 logger = logging.getLogger(__name__)
@@ -139,6 +140,7 @@ def message_record_delivery_attempt(
         )
         if message.status != MessageStatus.QUEUED:
             realtime.message_updated(message_with_relations, channel_id=message.channel_id)
+            message_event_emit(message_with_relations, event=MESSAGE_UPDATED)
     return message_with_relations
 
 
@@ -193,6 +195,7 @@ def messages_settle_stale_sending(
                     message.channel.kind,
                 )
                 realtime.message_updated(message, channel_id=message.channel_id)
+                message_event_emit(message, event=MESSAGE_UPDATED)
     return [message.pk for message in requeued], [message.pk for message in unknown]
 
 
