@@ -26,6 +26,7 @@ from channels_app.contracts import (
 )
 from channels_app.demo_meta import instagram_demo_config, seed_instagram
 from channels_app.demo_surveys import seed_survey_history
+from channels_app.demo_webhooks import seed_webhook
 from channels_app.models import Channel
 from inbox import csat, people
 from inbox import services as inbox_services
@@ -177,6 +178,7 @@ def seed_demo() -> list[tuple[str, str]]:
         channel.teams.set([team])
 
     _seed_sla_policies()
+    seed_webhook()  # before the conversations: their events fill its delivery log
     for sender_id, name, email, phone, texts, language in CONVERSATIONS:
         identities = [InboundIdentity(kind="api", value=f"{channel.public_id}:{sender_id}")]
         identities.append(InboundIdentity(kind="email", value=email))

@@ -71,10 +71,12 @@ if settings.IS_EMBEDDED:
         graph_api_stand_in,
         viber_api_stand_in,
         vk_api_stand_in,
+        webhook_receiver,
     )
 
     urlpatterns += [
         path("demo/api-callback/", api_callback_sink, name="demo-api-callback"),
+        path("demo/webhook-receiver/", webhook_receiver, name="demo-webhook-receiver"),
         path("demo/vk/method/<str:method>", vk_api_stand_in, name="demo-vk-api"),
         path("demo/viber/pa/<str:name>", viber_api_stand_in, name="demo-viber-api"),
         path("demo/graph/<path:path>", graph_api_stand_in, name="demo-graph-api"),

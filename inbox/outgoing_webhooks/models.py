@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy as _
 class WebhookSubscription(models.Model):
     """An address that receives the events it lists, signed with its own secret."""
 
-    url = models.URLField(max_length=2000, verbose_name=_("address"))
+    # Checked (http or https, a public address) by channels_app.webhook_subscriptions.
+    url = models.CharField(max_length=2000, verbose_name=_("address"))
     events = models.JSONField(default=list, verbose_name=_("events"))
     # Encrypted like a channel's secrets (channels_app.secrets); never shown again.
     secret_encrypted = models.TextField(verbose_name=_("secret (encrypted)"))

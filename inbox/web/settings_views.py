@@ -1,5 +1,5 @@
 """The settings page: the operator's own language and time zone, labels (supervisors and
-admins change them) and canned replies.
+admins change them), canned replies and, for admins, outgoing webhooks.
 
 It renders what exists; the page's script writes through the REST API, like the inbox.
 """
@@ -21,6 +21,8 @@ from inbox.canned_responses import (
     user_may_share_canned_responses,
 )
 from inbox.models import User
+from inbox.outgoing_webhooks.emitting import EVENTS
+from inbox.outgoing_webhooks.selectors import webhook_subscriptions_with_recent_deliveries
 from inbox.two_factor.devices import user_has_two_factor
 
 
@@ -45,5 +47,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             "languages": settings.LANGUAGES,
             "time_zones": sorted(zoneinfo.available_timezones()),
             "two_factor_enabled": user_has_two_factor(user),
+            "webhooks": webhook_subscriptions_with_recent_deliveries() if user.is_admin else None,
+            "webhook_events": EVENTS,
         },
     )
