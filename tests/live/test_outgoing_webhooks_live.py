@@ -12,16 +12,18 @@ from channels_app.webhook_subscriptions import webhook_subscription_save
 from inbox.models import Conversation, Message, PendingTask, WebhookDelivery
 from inbox.outgoing_webhooks.emitting import CONVERSATION_CREATED, MESSAGE_CREATED
 from inbox.outgoing_webhooks.models import WebhookDeliveryStatus
-from tests.fakes.webhook_receiver import WebhookReceiver
 from tests.live import redis_faults
 from tests.live.private_servers import wait_for
 from tests.live.redis_faults import Traffic
+from tests.outgoing_webhooks import conftest as outgoing_webhooks_conftest
+from tests.outgoing_webhooks.conftest import SECRET
 
 pytestmark = [pytest.mark.real_services, pytest.mark.django_db(transaction=True)]
 
 telegram_platform = redis_faults.telegram_platform
+# A company's system taking the webhooks, checking their signatures.
+receiver = outgoing_webhooks_conftest.receiver
 
-SECRET = "company-crm-secret-0123456789"
 RECEIVER_OUTAGE_SECONDS = 3.0
 REDIS_OUTAGE_SECONDS = 5.0
 
@@ -36,13 +38,6 @@ def stack(live_environment, collected_static, tmp_path):
         WEBHOOK_DELIVERY_SWEEP_SECONDS="1",
     ) as stack:
         yield stack
-
-
-@pytest.fixture
-def receiver():
-    server = WebhookReceiver(secret=SECRET).start()
-    yield server
-    server.stop()
 
 
 def test_every_event_arrives_signed_and_once_across_receiver_and_redis_outages(

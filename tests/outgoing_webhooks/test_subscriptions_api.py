@@ -169,4 +169,4 @@ def test_the_delivery_log_reads_in_a_flat_number_of_queries(
 
     assert log_with(2) == log_with(20)
     assert broker.taken  # the deliveries were queued, not sent, in this test
-    assert all(name == SEND_WEBHOOK_DELIVERIES_TASK for name, _ in broker.taken)
+    assert all(name == SEND_WEBHOOK_DELIVERIES_TASK for name, _, _ in broker.taken)
