@@ -12,6 +12,8 @@ SEND_SURVEY_TASK = "channels_app.tasks.csat_survey_send"
 SEND_SURVEY_BATCH_TASK = "channels_app.tasks.csat_survey_send_batch"
 FETCH_SENDER_NAME_TASK = "channels_app.tasks.sender_name_fetch"
 SETTLE_STALE_SENDING_TASK = "channels_app.tasks.messages_settle_stale_sending"
+# Outgoing webhooks' deliveries, queued by inbox.outgoing_webhooks.
+SEND_WEBHOOK_DELIVERIES_TASK = "channels_app.tasks.webhook_deliveries_send"
 
 
 @dataclass(frozen=True)

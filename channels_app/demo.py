@@ -29,6 +29,7 @@ from channels_app.demo_labels import seed_labels
 from channels_app.demo_meta import instagram_demo_config, seed_instagram
 from channels_app.demo_response_times import seed_response_history
 from channels_app.demo_surveys import DEMO_CES_CHANNEL, seed_survey_history
+from channels_app.demo_webhooks import seed_webhook
 from channels_app.demo_whatsapp import DEMO_WHATSAPP_NAME, seed_whatsapp, whatsapp_demo_config
 from channels_app.failure_reasons import FailureCode, FailureReason
 from channels_app.models import Channel
@@ -183,6 +184,7 @@ def seed_demo() -> list[tuple[str, str]]:
         channel.teams.set([team])
 
     _seed_sla_policies()
+    seed_webhook()  # before the conversations: their events fill its delivery log
     for sender_id, name, email, phone, texts, language in CONVERSATIONS:
         identities = [InboundIdentity(kind="api", value=f"{channel.public_id}:{sender_id}")]
         identities.append(InboundIdentity(kind="email", value=email))

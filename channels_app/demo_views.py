@@ -1,6 +1,6 @@
 """Stand-ins for the outside world in the demo: a customer's system taking the API
-channel's replies, and the VK, Viber and Graph (Instagram, WhatsApp) APIs taking the demo
-channels' replies."""
+channel's replies and the outgoing webhook's events, and the VK, Viber and Graph (Instagram,
+WhatsApp) APIs taking the demo channels' replies."""
 
 import itertools
 import json
@@ -29,6 +29,13 @@ DEMO_VK_USER = {
 @require_POST
 def api_callback_sink(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"id": f"demo-{request.headers.get('X-Switchboard-Signature', '')[-12:]}"})
+
+
+@csrf_exempt
+@require_POST
+def webhook_receiver(request: HttpRequest) -> JsonResponse:
+    """A company's system taking the demo's outgoing webhook: it answers what it got."""
+    return JsonResponse({"received": request.headers.get("X-Switchboard-Event", ""), "ok": True})
 
 
 @csrf_exempt

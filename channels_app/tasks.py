@@ -3,16 +3,18 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 
-from channels_app import imap_polling, sender_profiles, services
+from channels_app import imap_polling, outgoing_webhooks, sender_profiles, services
 from channels_app.contracts import (
     DELIVER_MESSAGE_TASK,
     FETCH_MEDIA_TASK,
     FETCH_SENDER_NAME_TASK,
     SEND_SURVEY_BATCH_TASK,
     SEND_SURVEY_TASK,
+    SEND_WEBHOOK_DELIVERIES_TASK,
     SETTLE_STALE_SENDING_TASK,
 )
 from inbox import services as inbox_services
+from inbox.outgoing_webhooks.deliveries import webhook_deliveries_queue_due
 
 
 # A retry is queued as a new task through the outbox (inbox.task_outbox), carrying the
@@ -102,3 +104,14 @@ def messages_settle_stale_sending() -> int:
 @shared_task(name="channels_app.tasks.personal_data_erase_expired", ignore_result=True)
 def personal_data_erase_expired() -> dict[str, int]:
     return services.retention_erase_expired()
+
+
+# Each delivery is claimed before its attempt: a task run twice sends nothing twice.
+@shared_task(name=SEND_WEBHOOK_DELIVERIES_TASK, ignore_result=True)
+def webhook_deliveries_send(delivery_ids: list[int]) -> None:
+    outgoing_webhooks.webhook_deliveries_send(delivery_ids=delivery_ids)
+
+
+@shared_task(name="channels_app.tasks.webhook_deliveries_queue_due", ignore_result=True)
+def webhook_deliveries_queue_due_now() -> int:
+    return webhook_deliveries_queue_due()

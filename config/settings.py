@@ -367,6 +367,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inbox.tasks.csat_surveys_queue_due",
         "schedule": env_float("CSAT_SWEEP_SECONDS", 15.0),
     },
+    "send-due-webhook-deliveries": {
+        "task": "channels_app.tasks.webhook_deliveries_queue_due",
+        "schedule": env_float("WEBHOOK_DELIVERY_SWEEP_SECONDS", 10.0),
+    },
     "send-pending-tasks": {
         "task": "inbox.tasks.pending_tasks_send_due",
         "schedule": OUTBOX_SWEEP_SECONDS,
@@ -545,6 +549,18 @@ SLA_DUE_NOTICE_MINUTES = env_int("SLA_DUE_NOTICE_MINUTES", 10)
 DELIVERY_MAX_RETRIES = env_int("DELIVERY_MAX_RETRIES", 5)
 DELIVERY_RETRY_BASE_SECONDS = env_float("DELIVERY_RETRY_BASE_SECONDS", 2.0)
 DELIVERY_TIMEOUT_SECONDS = env_float("DELIVERY_TIMEOUT_SECONDS", 10.0)
+# Outgoing webhooks (inbox.outgoing_webhooks.deliveries): a failed attempt is tried again
+# after each of these delays in turn (about 27 hours in all by default), and a
+# subscription failing for WEBHOOK_DISABLE_AFTER_HOURS and at least
+# WEBHOOK_DISABLE_AFTER_FAILURES attempts in a row is switched off.
+WEBHOOK_RETRY_DELAYS_SECONDS = [
+    float(delay)
+    for delay in env_list(
+        "WEBHOOK_RETRY_DELAYS_SECONDS", "10,60,300,1800,3600,7200,14400,28800,43200"
+    )
+]
+WEBHOOK_DISABLE_AFTER_HOURS = env_float("WEBHOOK_DISABLE_AFTER_HOURS", 72.0)
+WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 30)
 # A queued reply untouched for this long lost its task and is queued again.
 DELIVERY_STUCK_AFTER_SECONDS = env_int("DELIVERY_STUCK_AFTER_SECONDS", 1800)
 # A reply being sent (claimed by a task) for this long without news lost its worker:

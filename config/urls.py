@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from channels_app import api as channel_api
 from channels_app import personal_data_api, webhooks
+from channels_app import webhook_subscriptions_api as webhook_api
 from channels_app.widget import views as widget_views
 from config.health import health
 from inbox.api import urls as inbox_api_urls
@@ -28,6 +29,23 @@ api_patterns = [
         "customers/<int:customer_id>/erase/",
         personal_data_api.CustomerEraseApi.as_view(),
         name="customer-erase",
+    ),
+    path("webhooks/", webhook_api.WebhookListApi.as_view(), name="webhook-list"),
+    path(
+        "webhooks/<int:webhook_id>/", webhook_api.WebhookDetailApi.as_view(), name="webhook-detail"
+    ),
+    path(
+        "webhooks/<int:webhook_id>/deliveries/",
+        webhook_api.WebhookDeliveryListApi.as_view(),
+        name="webhook-deliveries",
+    ),
+    path(
+        "webhooks/<int:webhook_id>/deliveries/<uuid:delivery_id>/redeliver/",
+        webhook_api.WebhookRedeliverApi.as_view(),
+        name="webhook-redeliver",
+    ),
+    path(
+        "webhooks/<int:webhook_id>/test/", webhook_api.WebhookTestApi.as_view(), name="webhook-test"
     ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
@@ -54,10 +72,12 @@ if settings.IS_EMBEDDED:
         graph_api_stand_in,
         viber_api_stand_in,
         vk_api_stand_in,
+        webhook_receiver,
     )
 
     urlpatterns += [
         path("demo/api-callback/", api_callback_sink, name="demo-api-callback"),
+        path("demo/webhook-receiver/", webhook_receiver, name="demo-webhook-receiver"),
         path("demo/vk/method/<str:method>", vk_api_stand_in, name="demo-vk-api"),
         path("demo/viber/pa/<str:name>", viber_api_stand_in, name="demo-viber-api"),
         path("demo/graph/<path:path>", graph_api_stand_in, name="demo-graph-api"),

@@ -38,6 +38,7 @@ from inbox.models import (
     SurveyStatus,
 )
 from inbox.nps_settings import NpsSettings, nps_settings_get
+from inbox.outgoing_webhooks.emitting import survey_answered_emit
 from inbox.task_outbox import task_publish_within_deadline
 
 logger = logging.getLogger(__name__)
@@ -381,6 +382,7 @@ def csat_record_answer(*, survey: CsatSurvey, rating: int | None, comment: str =
         if rating <= scale.poor_up_to:
             realtime.csat_low_rating(survey)
             survey_follow_up_request(survey_id=survey.pk)
+        survey_answered_emit(survey)
     return survey
 
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext, ngettext
 from inbox import realtime
 from inbox.events import conversation_event_record
 from inbox.models import Conversation, ConversationEventKind, Label, User
+from inbox.outgoing_webhooks.emitting import conversation_event_emit
 
 COLOR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
 MAX_LABELS_PER_CONVERSATION = 20
@@ -94,4 +95,5 @@ def conversation_labels_set(
             removed=sorted(label.name for label in removed),
         )
         realtime.conversation_changed(conversation)
+        conversation_event_emit(conversation)
     return conversation

@@ -776,6 +776,14 @@ from inbox.audit.models import AuditRecord  # noqa: E402, F401
 from inbox.follow_ups.models import FollowUpSettings, SurveyFollowUp  # noqa: E402, F401
 from inbox.message_parts import MessagePart  # noqa: E402, F401
 from inbox.nps_settings import NpsSettings  # noqa: E402, F401
+
+# Outgoing webhooks' subscriptions and delivery log live beside their services
+# (inbox.outgoing_webhooks).
+from inbox.outgoing_webhooks.models import (  # noqa: E402, F401
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from inbox.sla.models import BusinessHours, SlaPolicy  # noqa: E402, F401
 
 # Two-step sign-in recovery codes live beside their services (inbox.two_factor).

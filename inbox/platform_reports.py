@@ -16,6 +16,11 @@ from inbox import realtime
 from inbox.content_items import content_items_stored
 from inbox.delivery_states import AWAITING_SEND, statuses_that_may_become
 from inbox.models import Attachment, Conversation, Message, MessageDirection, MessageStatus
+from inbox.outgoing_webhooks.emitting import (
+    MESSAGE_UPDATED,
+    conversation_event_emit,
+    message_event_emit,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +83,9 @@ def message_store_echo(*, channel, echo: OutboundEcho) -> Message | None:
         conversation.last_message_at = timezone.now()
         conversation.save(update_fields=["last_message_at", "updated_at"])
         realtime.message_created(message, channel_id=channel.pk, attachments=attachments)
+        message_event_emit(message, attachments=attachments)
         realtime.conversation_changed(conversation)
+        conversation_event_emit(conversation)
     return message
 
 
@@ -127,6 +134,7 @@ def messages_mark_up_to(*, channel, report: DeliveryWatermark) -> int:
             message.status = report.status
             message.save(update_fields=["status", "updated_at"])
             realtime.message_updated(message, channel_id=channel.pk)
+            message_event_emit(message, event=MESSAGE_UPDATED)
     return len(messages)
 
 

@@ -25,6 +25,7 @@ from inbox.models import (
     SurveyStatus,
 )
 from inbox.nps_settings import nps_settings_get
+from inbox.outgoing_webhooks.emitting import message_event_emit
 from inbox.services.delivery import enqueue_delivery
 
 logger = logging.getLogger(__name__)
@@ -156,5 +157,6 @@ def _survey_message_send(
         )
         enqueue_delivery(message)
         realtime.message_created(message, channel_id=conversation.channel_id, attachments=[])
+        message_event_emit(message, attachments=[])
     logger.info("survey %s: the customer was sent %r", survey.pk, body)
     return message

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from kombu.exceptions import OperationalError
+
 from tests.factories import API_SECRET
 from tests.fakes.server import FakeServer
 
@@ -42,6 +44,19 @@ def api_payload(
             "text": text,
         }
     ).encode()
+
+
+class Broker:
+    """Stands for Redis at the edge of the process: takes tasks, or refuses them."""
+
+    def __init__(self) -> None:
+        self.is_up = True
+        self.taken: list[tuple[str, list, float | None]] = []
+
+    def send_task(self, name, args=None, countdown=None, **options):
+        if not self.is_up:
+            raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+        self.taken.append((name, args, countdown))
 
 
 @dataclass

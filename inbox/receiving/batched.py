@@ -13,12 +13,13 @@ arrival order, whichever path stores it.
 
 Anything else (a new identity of a known customer, a profile field to fill, a closed
 conversation or one another transaction holds, attachments, button answers, duplicates,
-edits, statuses, a channel this process has not looked up lately, any conflict or error)
-answers None, and the request goes through the regular Django view and
-inbox.receiving.regular, which remains the one place where the full rules live. What
-this path stores and broadcasts is exactly what the regular path does for the same
-message: the same row definitions (inbox.receiving.stored, model defaults through
-inbox.receiving.rows) and the same event builders (inbox.realtime).
+edits, statuses, a channel this process has not looked up lately, an outgoing webhook
+subscribed to messages or conversations, any conflict or error) answers None, and the
+request goes through the regular Django view and inbox.receiving.regular, which remains
+the one place where the full rules live. What this path stores and broadcasts is exactly
+what the regular path does for the same message: the same row definitions
+(inbox.receiving.stored, model defaults through inbox.receiving.rows) and the same event
+builders (inbox.realtime).
 
 The webhook edge (channels_app.webhook_edge) decides which path a webhook takes; the
 statements are in batched_statements and run in batched_store."""
@@ -34,6 +35,12 @@ from channels_app.contracts import InboundMessage
 from customers.normalization import InvalidIdentityValue, normalize_identity_value
 from customers.services import avatar_url_storable
 from inbox.models import Message
+from inbox.outgoing_webhooks.emitting import (
+    CONVERSATION_CREATED,
+    CONVERSATION_UPDATED,
+    MESSAGE_CREATED,
+    events_subscribed_cached,
+)
 from inbox.receiving.batched_store import (
     PendingMessage,
     UseRegularPath,
@@ -68,6 +75,18 @@ def is_batchable(inbound: InboundMessage) -> bool:
     )
 
 
+# What this path stores: a message, and a conversation opened or moved up.
+EVENTS_STORED = frozenset({MESSAGE_CREATED, CONVERSATION_CREATED, CONVERSATION_UPDATED})
+
+
+def events_subscribed_by_webhooks() -> bool:
+    """Whether an outgoing webhook may want what this path would store, which the regular
+    path then stores and emits. No query: without this process's fresh copy of the
+    subscribed events (kept by the regular path), the answer is yes."""
+    subscribed = events_subscribed_cached()
+    return subscribed is None or not subscribed.isdisjoint(EVENTS_STORED)
+
+
 async def message_receive_batched(
     *, channel, inbound: InboundMessage, raw_event: Any, opens_conversations: bool = True
 ) -> Message | None:
@@ -75,7 +94,7 @@ async def message_receive_batched(
     broadcast it; None when the regular path should take it. `raw_event`: the unsaved raw
     event row to keep with it; `opens_conversations` False leaves a new sender's message to
     the regular path. Callers send one message per sender at a time."""
-    if not is_batchable(inbound):
+    if not is_batchable(inbound) or events_subscribed_by_webhooks():
         return None
     try:
         normalized = [

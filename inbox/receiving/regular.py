@@ -27,6 +27,12 @@ from inbox.models import (
     Message,
     MessageDirection,
 )
+from inbox.outgoing_webhooks.emitting import (
+    CONVERSATION_CREATED,
+    CONVERSATION_UPDATED,
+    conversation_event_emit,
+    message_event_emit,
+)
 from inbox.receiving.lookups import conversations_named, inbound_message_id
 from inbox.receiving.rows import row_insert
 from inbox.receiving.stored import (
@@ -161,6 +167,14 @@ def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
     if is_new or was_status != ConversationStatus.OPEN or sla_changed:
         # A conversation just opened has no labels yet.
         realtime.conversation_changed(conversation, is_new=is_new, labels=[] if is_new else None)
+    # The conversation first, so that a receiver knows it when the message arrives.
+    if is_new or was_status != ConversationStatus.OPEN:
+        conversation_event_emit(
+            conversation,
+            event=CONVERSATION_CREATED if is_new else CONVERSATION_UPDATED,
+            labels=[] if is_new else None,
+        )
+    message_event_emit(message, attachments=attachments)
     if is_new:
         conversation_auto_assign_on_commit(conversation)
     return ReceiveOutcome(

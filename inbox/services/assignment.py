@@ -15,6 +15,7 @@ from inbox.models import (
     Team,
     User,
 )
+from inbox.outgoing_webhooks.emitting import conversation_event_emit
 from inbox.services.conversation_actions import ConversationActionInvalid
 from inbox.sla.clock import sla_reevaluate
 
@@ -69,6 +70,7 @@ def conversation_assign(
         for kind, data in events:
             conversation_event_record(conversation=conversation, kind=kind, actor=actor, **data)
         realtime.conversation_changed(conversation)
+        conversation_event_emit(conversation)
     return conversation
 
 

@@ -17,6 +17,7 @@ from inbox.models import (
     Priority,
     User,
 )
+from inbox.outgoing_webhooks.emitting import CONVERSATION_RESOLVED, conversation_event_emit
 from inbox.sla.clock import SLA_CLOCK_COLUMNS, sla_on_status_change, sla_reevaluate
 
 logger = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ def conversation_resolve(*, conversation: Conversation, resolved_by: User | None
             conversation=conversation, kind=ConversationEventKind.RESOLVED, actor=resolved_by
         )
         realtime.conversation_changed(conversation)
+        conversation_event_emit(conversation, event=CONVERSATION_RESOLVED)
     return conversation
 
 
@@ -95,6 +97,7 @@ def conversation_reopen(*, conversation: Conversation, actor: User | None = None
             conversation=conversation, kind=ConversationEventKind.REOPENED, actor=actor
         )
         realtime.conversation_changed(conversation)
+        conversation_event_emit(conversation)
     return conversation
 
 
@@ -124,6 +127,7 @@ def conversation_snooze(
             until=until.isoformat(),
         )
         realtime.conversation_changed(conversation)
+        conversation_event_emit(conversation)
     return conversation
 
 
@@ -149,6 +153,7 @@ def conversation_set_priority(
                 priority_label=_source_text(Priority(priority).label),
             )
         realtime.conversation_changed(conversation)
+        conversation_event_emit(conversation)
     return conversation
 
 
@@ -175,6 +180,7 @@ def conversations_wake_snoozed(*, batch_size: int = 500) -> int:
                 reason="snooze_ended",
             )
             realtime.conversation_changed(conversation)
+            conversation_event_emit(conversation)
             woken += 1
     return woken
 

@@ -27,6 +27,7 @@ from inbox.models import (
     MessageDirection,
     MessageStatus,
 )
+from inbox.outgoing_webhooks.emitting import MESSAGE_UPDATED, message_event_emit
 from inbox.services.conversation_actions import ConversationActionInvalid
 from inbox.task_outbox import task_send_on_commit, tasks_send_on_commit
 
@@ -82,6 +83,7 @@ def message_retry_delivery(*, message: Message) -> Message:
         message.refresh_from_db()
         enqueue_delivery(message)
         realtime.message_updated(message, channel_id=message.channel_id)
+        message_event_emit(message, event=MESSAGE_UPDATED)
     return message
 
 
@@ -144,6 +146,7 @@ def message_update_status(
             message.error = failure_stored(error)
         message.save(update_fields=["status", "error", "updated_at"])
         realtime.message_updated(message, channel_id=message.channel_id)
+        message_event_emit(message, event=MESSAGE_UPDATED)
     return message
 
 

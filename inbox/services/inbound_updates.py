@@ -15,6 +15,7 @@ from inbox.models import (
     Message,
     MessageDirection,
 )
+from inbox.outgoing_webhooks.emitting import MESSAGE_UPDATED, message_event_emit
 from inbox.personal_data.erasure import stored_files_delete
 from inbox.services.delivery import reply_of_part_locked
 
@@ -42,6 +43,7 @@ def message_edit_inbound(
         message.edited_at = edited_at or timezone.now()
         message.save(update_fields=["body", "edited_at", "updated_at"])
         realtime.message_updated(message, channel_id=message.channel_id)
+        message_event_emit(message, event=MESSAGE_UPDATED)
     return message
 
 
@@ -62,6 +64,7 @@ def message_delete_inbound(
         message.save(update_fields=["body", "body_full", "body_html", "deleted_at", "updated_at"])
         transaction.on_commit(lambda: stored_files_delete(file_names))
         realtime.message_updated(message, channel_id=message.channel_id)
+        message_event_emit(message, event=MESSAGE_UPDATED)
     return message
 
 
@@ -85,6 +88,7 @@ def message_react_inbound(*, channel, external_id: str, emoji: str) -> Message |
         message.reaction = emoji
         message.save(update_fields=["reaction", "updated_at"])
         realtime.message_updated(message, channel_id=message.channel_id)
+        message_event_emit(message, event=MESSAGE_UPDATED)
     return message
 
 
@@ -111,6 +115,7 @@ def attachment_store_media(
             .get(pk=attachment.message_id)
         )
         realtime.message_updated(message, channel_id=message.channel_id)
+        message_event_emit(message, event=MESSAGE_UPDATED)
     return attachment
 
 

@@ -17,6 +17,7 @@ from inbox.models import (
     CsatSurvey,
     User,
 )
+from inbox.outgoing_webhooks.emitting import conversation_event_emit, customer_merged_emit
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ def customer_merge_with_conversations(
         )
     _merge_audit(AuditAction.CUSTOMER_MERGED, merge, AuditActor(user=merged_by, address=address))
     _broadcast_conversations(conversation_ids)
+    customer_merged_emit(survivor=survivor, merged_id=merged.pk, conversation_ids=conversation_ids)
     return merge
 
 
@@ -94,3 +96,4 @@ def _broadcast_conversations(conversation_ids: Sequence[int]) -> None:
         "customer", "channel", "assignee", "team", "resolved_by", "sla_policy"
     ):
         realtime.conversation_changed(conversation)
+        conversation_event_emit(conversation)

@@ -17,6 +17,7 @@ from inbox.models import (
     MessageStatus,
     User,
 )
+from inbox.outgoing_webhooks.emitting import conversation_event_emit, message_event_emit
 from inbox.services.conversation_actions import ConversationActionInvalid
 from inbox.services.delivery import enqueue_delivery
 from inbox.sla.clock import sla_meet_on_reply
@@ -66,6 +67,8 @@ def message_reply(
         realtime.message_created(
             message, channel_id=conversation.channel_id, attachments=attachments
         )
+        message_event_emit(message, attachments=attachments)
         if not is_private:
             realtime.conversation_changed(conversation)
+            conversation_event_emit(conversation)
     return message

@@ -29,6 +29,7 @@ from inbox.delivery_failures import failure_stored
 from inbox.delivery_states import statuses_that_may_become
 from inbox.message_parts import message_parts_record
 from inbox.models import Message, MessageStatus
+from inbox.outgoing_webhooks.emitting import MESSAGE_UPDATED, message_event_emit
 from inbox.services.delivery import enqueue_delivery
 
 logger = logging.getLogger(__name__)
@@ -154,6 +155,7 @@ def message_record_delivery_attempt(
         )
         if message.status != MessageStatus.QUEUED:
             realtime.message_updated(message_with_relations, channel_id=message.channel_id)
+            message_event_emit(message_with_relations, event=MESSAGE_UPDATED)
     return message_with_relations
 
 
@@ -208,6 +210,7 @@ def messages_settle_stale_sending(
                     message.channel.kind,
                 )
                 realtime.message_updated(message, channel_id=message.channel_id)
+                message_event_emit(message, event=MESSAGE_UPDATED)
     return [message.pk for message in requeued], [message.pk for message in unknown]
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from inbox import realtime
 from inbox.models import Conversation
+from inbox.outgoing_webhooks.emitting import conversation_event_emit
 from inbox.sla.clock import sla_mark_breaches
 
 SWEEP_TASK = "inbox.tasks.sla_breaches_mark"
@@ -40,5 +41,6 @@ def sla_breaches_mark(*, batch_size: int = BATCH_SIZE) -> int:
             conversation.save(update_fields=[*fields, "sla_next_due_at", "updated_at"])
             if newly_breached:
                 realtime.conversation_changed(conversation)
+                conversation_event_emit(conversation)
                 marked += 1
     return marked

@@ -1,5 +1,6 @@
 """The settings page: the operator's own language and time zone, labels (supervisors and
-admins change them), canned replies and, for admins, the follow-ups of low scores.
+admins change them), canned replies and, for admins, the follow-ups of low scores and
+outgoing webhooks.
 
 It renders what exists; the page's script writes through the REST API, like the inbox.
 """
@@ -23,6 +24,8 @@ from inbox.canned_responses import (
 from inbox.follow_ups.models import FollowUpAction, FollowUpAssignment
 from inbox.follow_ups.settings import follow_up_settings_get
 from inbox.models import Team, User
+from inbox.outgoing_webhooks.emitting import EVENTS
+from inbox.outgoing_webhooks.selectors import webhook_subscriptions_with_recent_deliveries
 from inbox.two_factor.devices import user_has_two_factor
 
 
@@ -48,6 +51,8 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             "time_zones": sorted(zoneinfo.available_timezones()),
             "two_factor_enabled": user_has_two_factor(user),
             **_follow_up_context(user),
+            "webhooks": webhook_subscriptions_with_recent_deliveries() if user.is_admin else None,
+            "webhook_events": EVENTS,
         },
     )
 

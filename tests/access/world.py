@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from channels_app.webhook_subscriptions import webhook_subscription_save
 from customers.models import CustomerMerge
 from customers.services import customer_merge
 from inbox.models import (
@@ -21,6 +22,7 @@ from inbox.models import (
     SurveyStatus,
     User,
 )
+from inbox.outgoing_webhooks.emitting import webhook_deliveries_record
 from tests.factories import (
     CannedResponseFactory,
     ChannelFactory,
@@ -101,6 +103,18 @@ def world_build() -> World:
         answered_at=timezone.now(),
     )
     SurveyFollowUp.objects.create(survey=survey, action="reopen", conversation=surveyed)
+    # Its address answers nothing: the matrix checks who may act, not the delivery.
+    webhook = webhook_subscription_save(
+        subscription=None,
+        values={
+            "url": "http://127.0.0.1:9/hook",
+            "events": ["message.created"],
+            "secret": "matrix-secret-0123456789",
+        },
+    )
+    [webhook_delivery] = webhook_deliveries_record(
+        event="message.created", data={"id": failed.pk}, subscriptions=[webhook]
+    )
     return World(
         users=users,
         colleague=colleague,
@@ -124,5 +138,7 @@ def world_build() -> World:
             "serving_team_id": serving.pk,
             "operator_id": colleague.pk,
             "attachment_path": attachment.file.name,
+            "webhook_id": webhook.pk,
+            "delivery_id": str(webhook_delivery.delivery_id),
         },
     )

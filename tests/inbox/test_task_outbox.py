@@ -14,21 +14,9 @@ from inbox import services
 from inbox.models import Attachment, PendingTask
 from inbox.task_outbox import pending_tasks_send_due
 from tests.factories import ConversationFactory, MessageFactory
+from tests.helpers import Broker
 
 pytestmark = pytest.mark.django_db
-
-
-class Broker:
-    """Stands for Redis at the edge of the process: takes tasks, or refuses them."""
-
-    def __init__(self) -> None:
-        self.is_up = True
-        self.taken: list[tuple[str, list, float | None]] = []
-
-    def send_task(self, name, args=None, countdown=None, **options):
-        if not self.is_up:
-            raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
-        self.taken.append((name, args, countdown))
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ import asyncio
 from channels_app import webhook_edge
 from channels_app.contracts import WebhookRequest
 from channels_app.services import channel_get_active
+from inbox.outgoing_webhooks.emitting import events_subscribed
 from inbox.receiving import batched
 
 
@@ -23,4 +24,8 @@ def through_the_fast_path(channel, body: bytes, headers: dict[str, str]) -> dict
             await batched.close()
 
     channel_get_active(kind=channel.kind, public_id=str(channel.public_id))
+
+    # As the regular path keeps it: which events outgoing webhooks want (none).
+
+    events_subscribed()
     return asyncio.run(attempt())

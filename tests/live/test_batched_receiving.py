@@ -21,6 +21,7 @@ from channels_app.services import channel_get_active
 from customers.models import Identity
 from inbox import realtime
 from inbox.models import Conversation, Message
+from inbox.outgoing_webhooks.emitting import events_subscribed
 from inbox.receiving import batched
 from inbox.services import conversation_resolve
 from tests.channels_app.test_api_webhook import post_webhook
@@ -97,6 +98,10 @@ def fast_together(
             await batched.close()
 
     channel_get_active(kind=channel.kind, public_id=str(channel.public_id))
+
+    # As the regular path keeps it: which events outgoing webhooks want (none).
+
+    events_subscribed()
     return asyncio.run(attempt())
 
 
@@ -546,6 +551,8 @@ def test_a_lost_database_connection_declines_a_burst_and_the_next_gets_through(c
     olga = known_customer(client, channel, "olga")
     events_before = WebhookEvent.objects.count()
     channel_get_active(kind=channel.kind, public_id=str(channel.public_id))
+    # As the regular path keeps it: which events outgoing webhooks want (none).
+    events_subscribed()
     ours = backend_pid_of_this_test()
 
     async def scenario():
@@ -640,6 +647,8 @@ def test_a_senders_next_message_waits_for_one_the_regular_path_is_storing(
     with_a_file["attachments"] = [{"url": "https://cdn.example.com/photo.jpg"}]
     text = delivery("maria", "maria-3", "Did you get it?")[0]
     channel_get_active(kind=channel.kind, public_id=str(channel.public_id))
+    # As the regular path keeps it: which events outgoing webhooks want (none).
+    events_subscribed()
 
     async def one_after_the_other():
         # The file takes the regular path (slower); the text right after could take the

@@ -10,6 +10,7 @@ from channels_app.contracts import WebhookRequest
 from channels_app.services import channel_create, channel_get_active, webhook_receive
 from customers.models import Identity
 from inbox.models import Message
+from inbox.outgoing_webhooks.emitting import events_subscribed
 from inbox.receiving import batched
 from tests.channels_app.viber.helpers import viber_signature
 from tests.fakes.viber import AUTH_TOKEN
@@ -60,6 +61,10 @@ def fast(channel, request: WebhookRequest) -> dict | None:
             await batched.close()
 
     channel_get_active(kind=channel.kind, public_id=str(channel.public_id))
+
+    # As the regular path keeps it: which events outgoing webhooks want (none).
+
+    events_subscribed()
     return asyncio.run(attempt())
 
 

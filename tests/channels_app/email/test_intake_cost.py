@@ -17,6 +17,7 @@ from channels_app.mail_batches import store_together
 from channels_app.services import mail_receive
 from customers.models import Identity
 from inbox.models import Message
+from inbox.outgoing_webhooks.emitting import events_subscribed
 from inbox.sla.policies import policies_in_force
 from tests.channels_app.email.helpers import delivery_status_report
 from tests.factories import ChannelFactory, ConversationFactory, IdentityFactory, MessageFactory
@@ -187,6 +188,7 @@ def receive_counting(channel, raw: bytes) -> list[str]:
 def test_a_reply_costs_the_same_statements_however_many_references_it_names(db):
     channel = ChannelFactory(kind="email", config={"address": SUPPORT})
     conversation = conversation_with_our_mail(channel)
+    events_subscribed()  # read every few seconds, not per email
     few = receive_counting(
         channel,
         mail(
@@ -233,8 +235,10 @@ def test_statements_per_email(db, case, statements):
         if case == "new sender"
         else reply
     )
-    # The SLA policies are read once every few seconds per process, not per email.
+    # The SLA policies and the events webhooks want are read once every few seconds per
+    # process, not per email.
     policies_in_force()
+    events_subscribed()
 
     executed = receive_counting(channel, raw)
 
@@ -246,6 +250,7 @@ def test_statements_per_email(db, case, statements):
 def test_mail_stored_together_costs_what_each_costs_alone_and_one_commit(db):
     channel = ChannelFactory(kind="email", config={"address": SUPPORT})
     conversation_with_our_mail(channel)
+    events_subscribed()  # read every few seconds, not per email
     replies = [
         mail(
             sender="lena@example.com",

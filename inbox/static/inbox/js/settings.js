@@ -1,5 +1,5 @@
-// The settings page: the operator's language and time zone, labels and canned replies,
-// written through the REST API. The server renders the lists; after a change the page
+// The settings page: the operator's language and time zone, labels, canned replies and
+// (admins) outgoing webhooks, written through the REST API. The server renders the lists; after a change the page
 // reloads them from it.
 // gettext() and interpolate() come from the page's catalogue script (/jsi18n/).
 
@@ -77,6 +77,33 @@ document.getElementById("language-select")?.addEventListener("change", (event) =
 
 document.getElementById("time-zone-select")?.addEventListener("change", (event) => {
   run(() => api.patch("/api/v1/operators/me/", { time_zone: event.target.value }), gettext("Time zone saved."));
+});
+
+document.getElementById("new-webhook-form")?.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const body = fields(form);
+  body.events = new FormData(form).getAll("events");
+  run(() => api.post("/api/v1/webhooks/", body), gettext("Webhook added."));
+});
+
+document.addEventListener("click", (event) => {
+  const button = event.target.closest(
+    "[data-webhook-test], [data-webhook-active], [data-delete-webhook], [data-redeliver]",
+  );
+  if (!button) return;
+  const path = `/api/v1/webhooks/${rowId(button, "data-webhook-id")}/`;
+  if (button.hasAttribute("data-webhook-test")) {
+    run(() => api.post(`${path}test/`), gettext("Test event queued: its delivery is listed below."));
+  } else if (button.hasAttribute("data-redeliver")) {
+    const delivery = rowId(button, "data-delivery-id");
+    run(() => api.post(`${path}deliveries/${delivery}/redeliver/`), gettext("Delivery queued again."));
+  } else if (button.hasAttribute("data-webhook-active")) {
+    const active = button.getAttribute("data-webhook-active") === "true";
+    run(() => api.patch(path, { active }), active ? gettext("Webhook switched on.") : gettext("Webhook switched off."));
+  } else if (window.confirm(gettext("Delete this webhook and its delivery log?"))) {
+    run(() => api.delete(path), gettext("Webhook deleted."));
+  }
 });
 
 const previous = sessionStorage.getItem("settings-status");
