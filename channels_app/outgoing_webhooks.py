@@ -13,6 +13,7 @@ from channels_app.adapters.base import hmac_sha256_hex
 from channels_app.contracts import DeliveryFailed
 from channels_app.http import http_client
 from channels_app.secrets import ChannelSecretsUnreadable, decrypt_secrets
+from inbox.delivery_failures import failure_in_english
 from inbox.outgoing_webhooks.deliveries import (
     RESPONSE_BODY_KEPT_BYTES,
     webhook_attempt_record,
@@ -63,7 +64,7 @@ def _attempt(delivery: WebhookDelivery) -> None:
     except ChannelSecretsUnreadable as unreadable:
         error, is_retryable = unreadable.reason, False
     except DeliveryFailed as failed:  # the outbound guard refused the address
-        error, is_retryable = failed.reason, failed.is_retryable
+        error, is_retryable = failure_in_english(failed.failure), failed.is_retryable
     except httpx.HTTPError as transport_error:
         error = f"{type(transport_error).__name__}: {transport_error}"
     if error:
