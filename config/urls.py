@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from automation.api import urls as automation_api_urls
 from channels_app import api as channel_api
 from channels_app import personal_data_api, webhooks
 from channels_app.widget import views as widget_views
@@ -19,6 +20,7 @@ handler500 = "inbox.api.errors.json_server_error"
 
 api_patterns = [
     *inbox_api_urls.urlpatterns,
+    *automation_api_urls.urlpatterns,
     path("channels/", channel_api.ChannelListApi.as_view(), name="channel-list"),
     path(
         "channels/<int:channel_id>/", channel_api.ChannelDetailApi.as_view(), name="channel-detail"

@@ -37,6 +37,7 @@ from inbox.models import (
     SurveyStatus,
 )
 from inbox.nps_settings import NpsSettings, nps_settings_get
+from inbox.rule_events import Trigger, rule_event_on_commit
 from inbox.task_outbox import task_publish_within_deadline
 
 logger = logging.getLogger(__name__)
@@ -378,6 +379,12 @@ def csat_record_answer(*, survey: CsatSurvey, rating: int | None, comment: str =
         survey.save(update_fields=update_fields)
         if rating <= scale.poor_up_to:
             realtime.csat_low_rating(survey)
+        rule_event_on_commit(
+            triggers=[Trigger.SURVEY_ANSWERED],
+            key=f"survey:{survey.pk}",
+            conversation_id=survey.conversation_id,
+            detail=str(rating),
+        )
     return survey
 
 

@@ -16,6 +16,7 @@ from inbox.models import (
     Priority,
     User,
 )
+from inbox.rule_events import Trigger, rule_event_on_commit
 from inbox.sla.clock import SLA_CLOCK_COLUMNS, sla_on_status_change, sla_reevaluate
 
 logger = logging.getLogger(__name__)
@@ -63,8 +64,13 @@ def conversation_resolve(*, conversation: Conversation, resolved_by: User | None
             ]
         )
         csat.csat_schedule_on_resolve(conversation=conversation)
-        conversation_event_record(
+        event = conversation_event_record(
             conversation=conversation, kind=ConversationEventKind.RESOLVED, actor=resolved_by
+        )
+        rule_event_on_commit(
+            triggers=[Trigger.CONVERSATION_RESOLVED],
+            key=f"event:{event.pk}",
+            conversation_id=conversation.pk,
         )
         realtime.conversation_changed(conversation)
     return conversation
@@ -89,8 +95,13 @@ def conversation_reopen(*, conversation: Conversation, actor: User | None = None
                 *sla_on_status_change(conversation, was=was, now=timezone.now()),
             ]
         )
-        conversation_event_record(
+        event = conversation_event_record(
             conversation=conversation, kind=ConversationEventKind.REOPENED, actor=actor
+        )
+        rule_event_on_commit(
+            triggers=[Trigger.CONVERSATION_REOPENED],
+            key=f"event:{event.pk}",
+            conversation_id=conversation.pk,
         )
         realtime.conversation_changed(conversation)
     return conversation
@@ -167,10 +178,15 @@ def conversations_wake_snoozed(*, batch_size: int = 500) -> int:
                 conversation, was=ConversationStatus.SNOOZED, now=timezone.now()
             )
             conversation.save(update_fields=["status", "snoozed_until", "updated_at", *sla_fields])
-            conversation_event_record(
+            event = conversation_event_record(
                 conversation=conversation,
                 kind=ConversationEventKind.REOPENED,
                 reason="snooze_ended",
+            )
+            rule_event_on_commit(
+                triggers=[Trigger.SNOOZE_ENDED],
+                key=f"event:{event.pk}",
+                conversation_id=conversation.pk,
             )
             realtime.conversation_changed(conversation)
             woken += 1

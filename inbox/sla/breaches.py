@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from inbox import realtime
 from inbox.models import Conversation
+from inbox.rule_events import Trigger, rule_event_on_commit
 from inbox.sla.clock import sla_mark_breaches
 
 SWEEP_TASK = "inbox.tasks.sla_breaches_mark"
@@ -41,4 +42,11 @@ def sla_breaches_mark(*, batch_size: int = BATCH_SIZE) -> int:
             if newly_breached:
                 realtime.conversation_changed(conversation)
                 marked += 1
+            for target in newly_breached:
+                rule_event_on_commit(
+                    triggers=[Trigger.SLA_BREACHED],
+                    key=f"sla:{conversation.pk}:{target}",
+                    conversation_id=conversation.pk,
+                    detail=target,
+                )
     return marked
