@@ -115,4 +115,6 @@ def rules_reorder(*, rule_ids: list[int]) -> list[AutomationRule]:
 
 
 def _changed() -> None:
+    # At once for this transaction's own later reads, and again once others can see it.
+    watched_triggers_forget_cached()
     transaction.on_commit(watched_triggers_forget_cached)
