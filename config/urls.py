@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from automation import web_urls as automation_web_urls
 from automation.api import urls as automation_api_urls
 from channels_app import api as channel_api
 from channels_app import personal_data_api, webhooks
@@ -65,4 +66,5 @@ if settings.IS_EMBEDDED:
     ]
 
 # The operator web pages come last so that every route above wins.
+urlpatterns.append(path("", include(automation_web_urls)))
 urlpatterns.append(path("", include(inbox_web_urls)))
