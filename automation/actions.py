@@ -22,7 +22,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from automation.conditions import RuleInvalid
 from inbox import services
@@ -49,7 +49,14 @@ def check_actions(value: Any) -> list[dict]:
     if not isinstance(value, list) or not value:
         raise RuleInvalid(gettext("actions must be a list of at least one action"))
     if len(value) > MAX_ACTIONS:
-        raise RuleInvalid(gettext("at most %(count)s actions in a rule") % {"count": MAX_ACTIONS})
+        raise RuleInvalid(
+            ngettext(
+                "at most %(count)s action in a rule",
+                "at most %(count)s actions in a rule",
+                MAX_ACTIONS,
+            )
+            % {"count": MAX_ACTIONS}
+        )
     for action in value:
         if not isinstance(action, dict) or action.get("type") not in _FIELDS:
             raise RuleInvalid(
