@@ -30,7 +30,7 @@ messages: $(STAMP)
 	$(BIN)/python manage.py translations --update
 
 typecheck: $(STAMP)
-	$(BIN)/mypy customers channels_app inbox config
+	$(BIN)/mypy customers channels_app automation inbox config
 
 check: lint typecheck test
 

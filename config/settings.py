@@ -152,6 +152,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "customers",
     "inbox",
+    "automation",
     "channels_app",
 ]
 
@@ -354,6 +355,10 @@ CELERY_BEAT_SCHEDULE = {
     "wake-snoozed-conversations": {
         "task": "inbox.tasks.conversations_wake_snoozed",
         "schedule": env_float("SNOOZE_SWEEP_SECONDS", 30.0),
+    },
+    "run-automation-rules-on-waits": {
+        "task": "automation.tasks.automation_waits_sweep",
+        "schedule": env_float("AUTOMATION_WAIT_SWEEP_SECONDS", 60.0),
     },
     "mark-sla-breaches": {
         "task": "inbox.tasks.sla_breaches_mark",

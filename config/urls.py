@@ -4,6 +4,8 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from automation import web_urls as automation_web_urls
+from automation.api import urls as automation_api_urls
 from channels_app import api as channel_api
 from channels_app import personal_data_api, webhooks
 from channels_app import webhook_subscriptions_api as webhook_api
@@ -21,6 +23,7 @@ handler500 = "inbox.api.errors.json_server_error"
 
 api_patterns = [
     *inbox_api_urls.urlpatterns,
+    *automation_api_urls.urlpatterns,
     path("channels/", channel_api.ChannelListApi.as_view(), name="channel-list"),
     path(
         "channels/<int:channel_id>/", channel_api.ChannelDetailApi.as_view(), name="channel-detail"
@@ -84,4 +87,5 @@ if settings.IS_EMBEDDED:
     ]
 
 # The operator web pages come last so that every route above wins.
+urlpatterns.append(path("", include(automation_web_urls)))
 urlpatterns.append(path("", include(inbox_web_urls)))

@@ -39,6 +39,7 @@ from inbox.models import (
 )
 from inbox.nps_settings import NpsSettings, nps_settings_get
 from inbox.outgoing_webhooks.emitting import survey_answered_emit
+from inbox.rule_events import Trigger, rule_event_on_commit
 from inbox.task_outbox import task_publish_within_deadline
 
 logger = logging.getLogger(__name__)
@@ -383,6 +384,12 @@ def csat_record_answer(*, survey: CsatSurvey, rating: int | None, comment: str =
             realtime.csat_low_rating(survey)
             survey_follow_up_request(survey_id=survey.pk)
         survey_answered_emit(survey)
+        rule_event_on_commit(
+            triggers=[Trigger.SURVEY_ANSWERED],
+            key=f"survey:{survey.pk}",
+            conversation_id=survey.conversation_id,
+            detail=str(rating),
+        )
     return survey
 
 

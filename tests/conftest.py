@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 from inbox import people, redis_silence
 from inbox.models import Role
 from inbox.outgoing_webhooks.emitting import events_subscribed_forget_cached
+from inbox.rule_events import watched_triggers_forget_cached
 from inbox.sla.policies import policies_forget_cached
 from tests.factories import ChannelFactory, TeamFactory, UserFactory
 from tests.fakes.platform import FakePlatform
@@ -85,6 +86,15 @@ def _no_webhook_subscriptions_left_over():
     events_subscribed_forget_cached()
     yield
     events_subscribed_forget_cached()
+
+
+@pytest.fixture(autouse=True)
+def _no_watched_triggers_left_over():
+    """Each process keeps which triggers automation rules watch a few seconds; each test
+    reads its own."""
+    watched_triggers_forget_cached()
+    yield
+    watched_triggers_forget_cached()
 
 
 @pytest.fixture(autouse=True)

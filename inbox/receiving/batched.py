@@ -34,6 +34,7 @@ from django.conf import settings
 from channels_app.contracts import InboundMessage
 from customers.normalization import InvalidIdentityValue, normalize_identity_value
 from customers.services import avatar_url_storable
+from inbox import rule_events
 from inbox.models import Message
 from inbox.outgoing_webhooks.emitting import (
     CONVERSATION_CREATED,
@@ -96,6 +97,14 @@ async def message_receive_batched(
     the regular path. Callers send one message per sender at a time."""
     if not is_batchable(inbound) or events_subscribed_by_webhooks():
         return None
+    # Automation rules are queued through the outbox, which only the regular path writes:
+    # the messages they watch go there (and so does one message each time this process's
+    # copy of what they watch has gone stale, which reads it again).
+    watched = rule_events.watched_triggers_cached()
+    if watched is None or rule_events.Trigger.MESSAGE_CREATED in watched:
+        return None
+    if rule_events.Trigger.CONVERSATION_CREATED in watched:
+        opens_conversations = False
     try:
         normalized = [
             (item, (item.kind, normalize_identity_value(item.kind, item.value)))

@@ -40,6 +40,7 @@ from inbox.receiving.stored import (
     conversation_auto_assign_on_commit,
     inbound_message_values,
 )
+from inbox.rule_events import Trigger, rule_event_on_commit
 from inbox.sla.clock import (
     sla_attach_on_open,
     sla_on_status_change,
@@ -177,6 +178,14 @@ def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
     message_event_emit(message, attachments=attachments)
     if is_new:
         conversation_auto_assign_on_commit(conversation)
+    rule_event_on_commit(
+        triggers=_rule_triggers(
+            is_new=is_new, is_reopened=is_reopened, answers_survey=answers_survey
+        ),
+        key=f"message:{message.pk}",
+        conversation_id=conversation.pk,
+        message_id=message.pk,
+    )
     return ReceiveOutcome(
         message=message,
         conversation=conversation,
@@ -192,6 +201,15 @@ def _attachment_file(item: InboundAttachment) -> ContentFile | str | None:
     if item.stored_name:
         return item.stored_name
     return ContentFile(item.content, name=item.filename) if item.content else None
+
+
+def _rule_triggers(*, is_new: bool, is_reopened: bool, answers_survey: bool) -> list[str]:
+    triggers: list[str] = [Trigger.CONVERSATION_CREATED] if is_new else []
+    if not answers_survey:
+        triggers.append(Trigger.MESSAGE_CREATED)
+    if is_reopened and not is_new:
+        triggers.append(Trigger.CONVERSATION_REOPENED)
+    return triggers
 
 
 def _latest_conversation(

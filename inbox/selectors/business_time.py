@@ -185,3 +185,8 @@ def _first_with_offset(time_zone: str, low: float, high: float, offset: float) -
 def _offset(time_zone: str, at: float) -> float:
     offset = datetime.fromtimestamp(at, tz=_zone(time_zone)).utcoffset()
     return offset.total_seconds() if offset is not None else 0.0
+
+
+def business_time_is_open(calendar: Calendar, at: datetime) -> bool:
+    """Whether the calendar is open at this moment."""
+    return business_seconds_between(calendar, at, at + timedelta(seconds=1)) > 0

@@ -22,6 +22,7 @@ from inbox.receiving.stored import AUTO_ASSIGN_TASK, conversation_auto_assign_on
 from inbox.services.assignment import (
     UNSET,
     conversation_assign,
+    conversation_assign_by_turns,
     conversation_auto_assign,
     operator_can_serve,
 )
@@ -90,6 +91,7 @@ __all__ = [
     "attachment_record_fetch_failure",
     "attachment_store_media",
     "conversation_assign",
+    "conversation_assign_by_turns",
     "conversation_auto_assign",
     "conversation_auto_assign_on_commit",
     "conversation_reopen",

@@ -76,11 +76,8 @@ def conversation_assign(
 
 def conversation_auto_assign(*, conversation_id: int) -> Conversation | None:
     """Give a new conversation, still open and unassigned, to the next operator of its
-    team when the team assigns automatically: the online member with the fewest open
-    conversations (below the team's limit), taking turns among equals. None when it was
-    taken meanwhile or nobody online has room; it then waits in the team's queue."""
-    from django.core.cache import cache
-
+    team (conversation_assign_by_turns) when the team assigns automatically. None when it
+    was taken meanwhile or nobody online has room; it then waits in the team's queue."""
     with transaction.atomic():
         conversation = (
             Conversation.objects.select_for_update(of=("self",))
@@ -95,13 +92,23 @@ def conversation_auto_assign(*, conversation_id: int) -> Conversation | None:
         )
         if conversation is None or conversation.team is None:
             return None
-        candidates = selectors.auto_assign_candidates(team=conversation.team)
+        return conversation_assign_by_turns(conversation=conversation, team=conversation.team)
+
+
+def conversation_assign_by_turns(*, conversation: Conversation, team: Team) -> Conversation | None:
+    """Give the conversation to the team's next operator: the online member with the
+    fewest open conversations (below the team's limit), taking turns among equals. None
+    when nobody online has room."""
+    from django.core.cache import cache
+
+    with transaction.atomic():
+        candidates = selectors.auto_assign_candidates(team=team)
         if not candidates:
             return None
         fewest = candidates[0].open_assigned  # type: ignore[attr-defined]
         equals = [member for member in candidates if member.open_assigned == fewest]  # type: ignore[attr-defined]
         # Among equals, turns go round in id order from the one who was given the last.
-        turn_key = f"{selectors.AUTO_ASSIGN_TURN_KEY_PREFIX}{conversation.team_id}"
+        turn_key = f"{selectors.AUTO_ASSIGN_TURN_KEY_PREFIX}{team.pk}"
         last_id = cache.get(turn_key) or 0
         operator = next((member for member in equals if member.pk > last_id), equals[0])
         try:

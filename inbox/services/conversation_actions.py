@@ -18,6 +18,7 @@ from inbox.models import (
     User,
 )
 from inbox.outgoing_webhooks.emitting import CONVERSATION_RESOLVED, conversation_event_emit
+from inbox.rule_events import Trigger, rule_event_on_commit
 from inbox.sla.clock import SLA_CLOCK_COLUMNS, sla_on_status_change, sla_reevaluate
 
 logger = logging.getLogger(__name__)
@@ -66,8 +67,13 @@ def conversation_resolve(*, conversation: Conversation, resolved_by: User | None
         )
         csat.csat_schedule_on_resolve(conversation=conversation)
         follow_ups_resolve_with(conversation=conversation, resolved_by=resolved_by)
-        conversation_event_record(
+        event = conversation_event_record(
             conversation=conversation, kind=ConversationEventKind.RESOLVED, actor=resolved_by
+        )
+        rule_event_on_commit(
+            triggers=[Trigger.CONVERSATION_RESOLVED],
+            key=f"event:{event.pk}",
+            conversation_id=conversation.pk,
         )
         realtime.conversation_changed(conversation)
         conversation_event_emit(conversation, event=CONVERSATION_RESOLVED)
@@ -93,8 +99,13 @@ def conversation_reopen(*, conversation: Conversation, actor: User | None = None
                 *sla_on_status_change(conversation, was=was, now=timezone.now()),
             ]
         )
-        conversation_event_record(
+        event = conversation_event_record(
             conversation=conversation, kind=ConversationEventKind.REOPENED, actor=actor
+        )
+        rule_event_on_commit(
+            triggers=[Trigger.CONVERSATION_REOPENED],
+            key=f"event:{event.pk}",
+            conversation_id=conversation.pk,
         )
         realtime.conversation_changed(conversation)
         conversation_event_emit(conversation)
@@ -174,10 +185,15 @@ def conversations_wake_snoozed(*, batch_size: int = 500) -> int:
                 conversation, was=ConversationStatus.SNOOZED, now=timezone.now()
             )
             conversation.save(update_fields=["status", "snoozed_until", "updated_at", *sla_fields])
-            conversation_event_record(
+            event = conversation_event_record(
                 conversation=conversation,
                 kind=ConversationEventKind.REOPENED,
                 reason="snooze_ended",
+            )
+            rule_event_on_commit(
+                triggers=[Trigger.SNOOZE_ENDED],
+                key=f"event:{event.pk}",
+                conversation_id=conversation.pk,
             )
             realtime.conversation_changed(conversation)
             conversation_event_emit(conversation)

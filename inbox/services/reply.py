@@ -28,13 +28,14 @@ logger = logging.getLogger(__name__)
 def message_reply(
     *,
     conversation: Conversation,
-    author: User,
+    author: User | None,
     body: str,
     is_private: bool = False,
     files: Sequence[UploadedFile] = (),
 ) -> Message:
     """An operator's reply (sent on the conversation's channel) or private note, with any
-    attached files stored as its attachments (AttachmentRejected when one is not allowed)."""
+    attached files stored as its attachments (AttachmentRejected when one is not allowed).
+    No author: an automation rule wrote it."""
     if not is_private and conversation.erased_at is not None and not conversation.recipient_address:
         # The customer's personal data was erased: there is no address left to send to.
         raise ConversationActionInvalid(

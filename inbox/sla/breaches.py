@@ -13,6 +13,7 @@ from django.utils import timezone
 from inbox import realtime
 from inbox.models import Conversation
 from inbox.outgoing_webhooks.emitting import conversation_event_emit
+from inbox.rule_events import Trigger, rule_event_on_commit
 from inbox.sla.clock import sla_mark_breaches
 
 SWEEP_TASK = "inbox.tasks.sla_breaches_mark"
@@ -43,4 +44,11 @@ def sla_breaches_mark(*, batch_size: int = BATCH_SIZE) -> int:
                 realtime.conversation_changed(conversation)
                 conversation_event_emit(conversation)
                 marked += 1
+            for target in newly_breached:
+                rule_event_on_commit(
+                    triggers=[Trigger.SLA_BREACHED],
+                    key=f"sla:{conversation.pk}:{target}",
+                    conversation_id=conversation.pk,
+                    detail=target,
+                )
     return marked

@@ -12,7 +12,7 @@ from tests.factories import ConversationFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
-OUR_APPS = ("customers", "channels_app", "inbox")
+OUR_APPS = ("customers", "channels_app", "inbox", "automation")
 # Fields Django declares (the user's name, password, permissions): Django translates them.
 DJANGO_FIELDS = {field.name for field in AbstractUser._meta.get_fields() if field.concrete}
 

@@ -18,6 +18,7 @@ from channels_app.services import mail_receive
 from customers.models import Identity
 from inbox.models import Message
 from inbox.outgoing_webhooks.emitting import events_subscribed
+from inbox.rule_events import watched_triggers
 from inbox.sla.policies import policies_in_force
 from tests.channels_app.email.helpers import delivery_status_report
 from tests.factories import ChannelFactory, ConversationFactory, IdentityFactory, MessageFactory
@@ -180,6 +181,8 @@ def assert_every_read_uses_an_index(captured: CaptureQueriesContext) -> None:
 
 
 def receive_counting(channel, raw: bytes) -> list[str]:
+    # Which triggers automation rules watch is read once every few seconds per process.
+    watched_triggers()
     with CaptureQueriesContext(connection) as captured:
         mail_receive(channel=channel, raw=raw)
     return [query["sql"] for query in captured.captured_queries]
@@ -259,6 +262,7 @@ def test_mail_stored_together_costs_what_each_costs_alone_and_one_commit(db):
         )
         for number in range(8)
     ]
+    watched_triggers()
 
     with CaptureQueriesContext(connection) as captured:
         store_together([partial(mail_receive, channel=channel, raw=raw) for raw in replies])

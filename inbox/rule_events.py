@@ -1,0 +1,123 @@
+"""Events automation rules answer, queued for the worker after commit.
+
+The inbox does not know the rules (the `automation` app, above it, does): that app
+registers, once at start, a reader of which triggers have an active rule. Each process
+keeps the answer WATCHED_CACHE_SECONDS, so a path storing a message asks nothing of the
+database, and nothing at all is queued while no active rule has the trigger. An event
+that a rule watches queues one task (through the outbox) carrying every trigger it
+fired, with a key naming the event so that each rule runs at most once for it.
+
+A rule's own actions run inside `rules_acting`: the events they cause carry the chain
+of rules that led to them and its depth, and the worker does not run a rule on its own
+consequences, nor anything beyond MAX_DEPTH.
+"""
+
+import contextvars
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from inbox.task_outbox import task_send_on_commit
+
+RULES_RUN_TASK = "automation.tasks.automation_rules_run"
+WATCHED_CACHE_SECONDS = 5.0
+# A rule's action may fire another rule, whose action may fire a third; no further.
+MAX_DEPTH = 3
+
+
+class Trigger(models.TextChoices):
+    CONVERSATION_CREATED = "conversation_created", _("conversation created")
+    MESSAGE_CREATED = "message_created", _("message from the customer")
+    CONVERSATION_RESOLVED = "conversation_resolved", _("conversation resolved")
+    CONVERSATION_REOPENED = "conversation_reopened", _("conversation reopened")
+    SURVEY_ANSWERED = "survey_answered", _("survey answered")
+    SLA_BREACHED = "sla_breached", _("SLA target missed")
+    SNOOZE_ENDED = "snooze_ended", _("snoozed past its time")
+    NO_CUSTOMER_REPLY = "no_customer_reply", _("no customer reply for a while")
+    NO_OPERATOR_REPLY = "no_operator_reply", _("no operator reply for a while")
+
+
+# Triggers the beat sweep fires by the clock rather than an action.
+SWEPT_TRIGGERS = frozenset({Trigger.NO_CUSTOMER_REPLY, Trigger.NO_OPERATOR_REPLY})
+
+
+# The rules whose actions are running, innermost last.
+_acting: contextvars.ContextVar[tuple[int, ...]] = contextvars.ContextVar(
+    "rules_acting", default=()
+)
+_watched_reader: Callable[[], frozenset[str]] | None = None
+_watched: tuple[float, frozenset[str]] | None = None
+
+
+def watched_triggers_reader_register(reader: Callable[[], frozenset[str]]) -> None:
+    """The app holding the rules tells the inbox how to read which triggers are watched."""
+    global _watched_reader
+    _watched_reader = reader
+    watched_triggers_forget_cached()
+
+
+def watched_triggers() -> frozenset[str]:
+    """Triggers with an active rule (one query at most every few seconds per process)."""
+    global _watched
+    if _watched is not None and _watched[0] > time.monotonic():
+        return _watched[1]
+    triggers = _watched_reader() if _watched_reader is not None else frozenset()
+    _watched = (time.monotonic() + WATCHED_CACHE_SECONDS, triggers)
+    return triggers
+
+
+def watched_triggers_cached() -> frozenset[str] | None:
+    """As watched_triggers if this process read them moments ago; never queries (the
+    batched path, on the event loop), None otherwise."""
+    if _watched is not None and _watched[0] > time.monotonic():
+        return _watched[1]
+    if _watched_reader is None:
+        return frozenset()
+    return None
+
+
+def watched_triggers_forget_cached() -> None:
+    global _watched
+    _watched = None
+
+
+def rule_event_on_commit(
+    *,
+    triggers: Sequence[str],
+    key: str,
+    conversation_id: int,
+    message_id: int | None = None,
+    detail: str = "",
+) -> None:
+    """Queue the rules of the watched ones among `triggers` for the event named `key`
+    (unique per event: a message, a resolve, a breach), after the caller's commit."""
+    watched = watched_triggers()
+    fired = [trigger for trigger in triggers if trigger in watched]
+    if not fired:
+        return
+    task_send_on_commit(
+        RULES_RUN_TASK,
+        [
+            {
+                "triggers": fired,
+                "key": key,
+                "conversation": conversation_id,
+                "message": message_id,
+                "detail": detail,
+                "caused_by_rules": list(_acting.get()),
+            }
+        ],
+    )
+
+
+@contextmanager
+def rules_acting(rule_ids: tuple[int, ...]) -> Iterator[None]:
+    """Mark what runs inside as the actions of these rules (see the module docstring)."""
+    token = _acting.set(rule_ids)
+    try:
+        yield
+    finally:
+        _acting.reset(token)

@@ -1,0 +1,70 @@
+"""An automation rule run end to end: a customer's webhook, the rule's task queued through
+the outbox to a real Celery worker over Redis, and its canned reply delivered, signed, to
+the channel's callback."""
+
+import json
+import time
+
+import pytest
+
+from automation import rules
+from inbox.models import CannedResponse, Conversation, Message, MessageDirection, MessageStatus
+from inbox.rule_events import Trigger
+from tests.helpers import sign
+
+pytestmark = [pytest.mark.real_services, pytest.mark.django_db(transaction=True)]
+
+
+def wait_for(check, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if found := check():
+            return found
+        time.sleep(0.2)
+    raise TimeoutError("the worker did not run the rule in time")
+
+
+def test_a_rule_answers_a_new_conversation_through_the_worker(
+    celery_worker, client, channel, callback_server
+):
+    channel.config = {**channel.config, "callback_url": callback_server.url}
+    channel.save()
+    welcome = CannedResponse.objects.create(
+        shortcut="welcome", body="Hi! We got your message.", is_shared=True
+    )
+    rule = rules.rule_create(
+        fields={
+            "name": "Welcome",
+            "trigger": Trigger.CONVERSATION_CREATED,
+            "conditions": {"text_contains": ["hello"]},
+            "actions": [
+                {"type": "send_canned_reply", "canned_response": welcome.pk},
+                {"type": "set_priority", "priority": "high"},
+            ],
+            "is_active": True,
+        }
+    )
+    body = json.dumps(
+        {"id": "live-1", "sender": {"id": "cust-1", "name": "Maria"}, "text": "Hello there"}
+    ).encode()
+
+    answer = client.post(
+        f"/webhooks/api/{channel.public_id}/",
+        data=body,
+        content_type="application/json",
+        HTTP_X_SWITCHBOARD_SIGNATURE=sign(body),
+    )
+
+    assert answer.status_code == 200
+    reply = wait_for(
+        lambda: Message.objects.filter(
+            direction=MessageDirection.OUTBOUND, status=MessageStatus.SENT
+        ).first()
+    )
+    assert reply.body == "Hi! We got your message." and reply.author_id is None
+    assert callback_server.requests[0].json()["text"] == "Hi! We got your message."
+    conversation = Conversation.objects.get(pk=reply.conversation_id)
+    assert conversation.priority == "high"
+    (run,) = rule.runs.all()
+    assert [outcome["type"] for outcome in run.outcomes] == ["send_canned_reply", "set_priority"]
+    assert run.error == ""
