@@ -279,7 +279,7 @@ def load_inbox(dsn: str, conversations: int, messages_each: int) -> None:
             "status, error, delivery_attempts, created_at, updated_at) "
             "SELECT v.id, v.channel_id, CASE WHEN n %% 2 = 0 THEN 'in' ELSE 'out' END, "
             "'Message ' || n || ' about order ' || v.id, false, "
-            "CASE WHEN n %% 2 = 0 THEN 'received' ELSE 'sent' END, '', 0, "
+            "CASE WHEN n %% 2 = 0 THEN 'received' ELSE 'sent' END, '{}', 0, "
             "v.last_message_at - (%(each)s - n) * interval '1 minute', v.last_message_at "
             "FROM inbox_conversation v CROSS JOIN generate_series(1, %(each)s) n "
             "WHERE v.recipient_address LIKE 'r%%'",

@@ -333,7 +333,7 @@ def load_stored_messages(dsn: str, channel_id: int, count: int, per_conversation
                 status = "received" if inbound else "sent"
                 chunk.append(
                     f"{conversation}\t{channel_id}\t{'in' if inbound else 'out'}\t{body}\t\t\t"
-                    f"f\t{status}\t\t{external_id}\t0\t{stamp}\t{stamp}\n"
+                    f"f\t{status}\t{{}}\t{external_id}\t0\t{stamp}\t{stamp}\n"
                 )
                 if len(chunk) == 10_000:
                     copy.write("".join(chunk))

@@ -111,7 +111,7 @@ def seed_existing_inbox(dsn: str, conversations: int) -> None:
             INSERT INTO inbox_message (conversation_id, channel_id, direction, body,
                 is_private, status, error, external_id, delivery_attempts, created_at,
                 updated_at)
-            SELECT id, channel_id, 'in', 'An earlier question', false, 'received', '',
+            SELECT id, channel_id, 'in', 'An earlier question', false, 'received', '{}',
                 'earlier-' || id, 0, now(), now()
             FROM conversation
             """,

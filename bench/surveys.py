@@ -202,8 +202,8 @@ def load_due_surveys(
         cursor.execute(
             "INSERT INTO inbox_message (conversation_id, channel_id, direction, body, body_full, "
             "body_html, is_private, status, error, delivery_attempts, author_id, created_at, "
-            "updated_at) SELECT id, channel_id, d.direction, d.body, '', '', false, d.status, '', "
-            "d.attempts, CASE WHEN d.direction = 'out' THEN %(operator)s END, "
+            "updated_at) SELECT id, channel_id, d.direction, d.body, '', '', false, d.status, "
+            "'{}', d.attempts, CASE WHEN d.direction = 'out' THEN %(operator)s END, "
             "now() - d.age, now() - d.age FROM inbox_conversation "
             "CROSS JOIN (VALUES ('in', 'My order is late', 'received', 0, interval '9 minutes'), "
             "('out', 'Sent it again today.', 'sent', 1, interval '6 minutes')) "
