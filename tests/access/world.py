@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from automation.rules import rule_create
 from channels_app.webhook_subscriptions import webhook_subscription_save
 from customers.models import CustomerMerge
 from customers.services import customer_merge
@@ -115,6 +116,13 @@ def world_build() -> World:
     [webhook_delivery] = webhook_deliveries_record(
         event="message.created", data={"id": failed.pk}, subscriptions=[webhook]
     )
+    rule = rule_create(
+        fields={
+            "name": "matrix rule",
+            "trigger": "conversation_created",
+            "actions": [{"type": "set_priority", "priority": "high"}],
+        }
+    )
     return World(
         users=users,
         colleague=colleague,
@@ -122,6 +130,7 @@ def world_build() -> World:
         conversation=conversation,
         merge=merge,
         ids={
+            "rule_id": rule.pk,
             "conversation_id": conversation.pk,
             "message_id": failed.pk,
             "customer_id": customer.pk,

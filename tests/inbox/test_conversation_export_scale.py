@@ -56,7 +56,7 @@ def add_conversations(channel, team, operator, label, count: int) -> None:
             "INSERT INTO inbox_message (conversation_id, channel_id, direction, body, is_private, "
             "status, error, delivery_attempts, created_at, updated_at) "
             "SELECT v.id, v.channel_id, 'in', 'Where is my order ' || v.id || '?', false, "
-            "'received', '', 0, now(), now() FROM inbox_conversation v WHERE v.id % 10 = 0"
+            "'received', '{}', 0, now(), now() FROM inbox_conversation v WHERE v.id % 10 = 0"
         )
         cursor.execute("ANALYZE")
 

@@ -509,7 +509,7 @@ def test_a_burst_that_would_wait_on_another_delivery_gives_up_and_is_left_whole(
     holder = hold_in_another_transaction(
         "INSERT INTO inbox_message (conversation_id, channel_id, direction, body, is_private,"
         " status, error, external_id, delivery_attempts, created_at, updated_at)"
-        " VALUES (%s, %s, 'in', 'Two', false, 'received', '', 'olga-2', 0, now(), now())",
+        " VALUES (%s, %s, 'in', 'Two', false, 'received', '{}', 'olga-2', 0, now(), now())",
         (olga.pk, channel.pk),
     )
     started = time.monotonic()

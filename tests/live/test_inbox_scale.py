@@ -36,7 +36,7 @@ def add_conversations(channel, operator, count: int) -> None:
             "INSERT INTO inbox_message (conversation_id, channel_id, direction, body, is_private, "
             "status, error, delivery_attempts, created_at, updated_at) "
             "SELECT v.id, v.channel_id, 'in', 'Where is my order ' || v.id || '?', false, "
-            "'received', '', 0, v.last_message_at, v.last_message_at "
+            "'received', '{}', 0, v.last_message_at, v.last_message_at "
             "FROM inbox_conversation v WHERE NOT EXISTS "
             "(SELECT 1 FROM inbox_message m WHERE m.conversation_id = v.id)"
         )
