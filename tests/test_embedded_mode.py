@@ -28,6 +28,13 @@ def status_of(message) -> str:
     return Message.objects.get(pk=message.pk).status
 
 
+@pytest.fixture(autouse=True)
+def _no_tasks_left_by_earlier_tests():
+    """Earlier tests of this process queued tasks on the in-memory broker with no worker
+    to run them: the worker started here would work through that backlog first."""
+    celery_app.control.purge()
+
+
 def test_an_in_process_task_waits_for_its_countdown(channel, operator, callback_server):
     start_embedded_workers(with_beat=False)
     channel.config = {"callback_url": callback_server.url}
