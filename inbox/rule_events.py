@@ -13,13 +13,13 @@ consequences, nor anything beyond MAX_DEPTH.
 """
 
 import contextvars
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from inbox.kept_copies import KeptCopy
 from inbox.task_outbox import task_send_on_commit
 
 RULES_RUN_TASK = "automation.tasks.automation_rules_run"
@@ -49,39 +49,37 @@ _acting: contextvars.ContextVar[tuple[int, ...]] = contextvars.ContextVar(
     "rules_acting", default=()
 )
 _watched_reader: Callable[[], frozenset[str]] | None = None
-_watched: tuple[float, frozenset[str]] | None = None
+
+
+def _watched_read() -> frozenset[str]:
+    return _watched_reader() if _watched_reader is not None else frozenset()
+
+
+_watched = KeptCopy(_watched_read, seconds=WATCHED_CACHE_SECONDS)
 
 
 def watched_triggers_reader_register(reader: Callable[[], frozenset[str]]) -> None:
     """The app holding the rules tells the inbox how to read which triggers are watched."""
     global _watched_reader
     _watched_reader = reader
-    watched_triggers_forget_cached()
+    _watched.forget()
 
 
 def watched_triggers() -> frozenset[str]:
     """Triggers with an active rule (one query at most every few seconds per process)."""
-    global _watched
-    if _watched is not None and _watched[0] > time.monotonic():
-        return _watched[1]
-    triggers = _watched_reader() if _watched_reader is not None else frozenset()
-    _watched = (time.monotonic() + WATCHED_CACHE_SECONDS, triggers)
-    return triggers
+    return _watched.get()
 
 
 def watched_triggers_cached() -> frozenset[str] | None:
     """As watched_triggers if this process read them moments ago; never queries (the
     batched path, on the event loop), None otherwise."""
-    if _watched is not None and _watched[0] > time.monotonic():
-        return _watched[1]
     if _watched_reader is None:
         return frozenset()
-    return None
+    return _watched.fresh()
 
 
 def watched_triggers_forget_cached() -> None:
-    global _watched
-    _watched = None
+    _watched.forget()
 
 
 def rule_event_on_commit(

@@ -3,8 +3,7 @@
 import time
 
 from channels_app.models import Channel
-from inbox.rule_events import watched_triggers
-from inbox.sla.policies import policies_in_force
+from inbox.receiving.batched import batched_path_copies_read
 
 
 class ChannelNotFound(LookupError):
@@ -18,11 +17,9 @@ CHANNEL_CACHE_SECONDS = 5.0
 
 
 def channel_get_active(*, kind: str, public_id: str) -> Channel:
-    # The SLA policies a new conversation opens under, and the triggers automation rules
-    # watch, are kept as the channels are and read again with them: the batched path,
-    # which never queries, finds them all fresh.
-    policies_in_force()
-    watched_triggers()
+    # What the batched path consults without querying is kept as the channels are and
+    # read again with them: that path finds it all fresh.
+    batched_path_copies_read()
     key = (kind, str(public_id))
     cached = _active_channels.get(key)
     if cached is not None and cached[0] > time.monotonic():

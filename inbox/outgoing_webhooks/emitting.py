@@ -11,7 +11,6 @@ copy at once.
 """
 
 import json
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +19,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
 from channels_app.contracts import SEND_WEBHOOK_DELIVERIES_TASK
+from inbox.kept_copies import KeptCopy
 from inbox.outgoing_webhooks.models import WebhookDelivery, WebhookSubscription
 from inbox.representations import (
     conversation_representation,
@@ -50,37 +50,34 @@ EVENTS = (
 
 SUBSCRIBED_EVENTS_CACHE_SECONDS = 5.0
 
-_cached: tuple[float, frozenset[str]] | None = None
 
-
-def events_subscribed() -> frozenset[str]:
-    """The events some active subscription wants (one query at most every few seconds per
-    process)."""
-    global _cached
-    if _cached is not None and _cached[0] > time.monotonic():
-        return _cached[1]
+def _events_subscribed_read() -> frozenset[str]:
     events: set[str] = set()
     for listed in WebhookSubscription.objects.filter(is_active=True).values_list(
         "events", flat=True
     ):
         events.update(listed)
-    subscribed = frozenset(events)
-    _cached = (time.monotonic() + SUBSCRIBED_EVENTS_CACHE_SECONDS, subscribed)
-    return subscribed
+    return frozenset(events)
+
+
+_subscribed = KeptCopy(_events_subscribed_read, seconds=SUBSCRIBED_EVENTS_CACHE_SECONDS)
+
+
+def events_subscribed() -> frozenset[str]:
+    """The events some active subscription wants (one query at most every few seconds per
+    process)."""
+    return _subscribed.get()
 
 
 def events_subscribed_cached() -> frozenset[str] | None:
     """As events_subscribed if this process read them moments ago; never queries (the
     batched receiving path, on the event loop), None otherwise."""
-    if _cached is not None and _cached[0] > time.monotonic():
-        return _cached[1]
-    return None
+    return _subscribed.fresh()
 
 
 def events_subscribed_forget_cached() -> None:
     """This process reads the subscriptions again on next use (it has just changed them)."""
-    global _cached
-    _cached = None
+    _subscribed.forget()
 
 
 def webhook_event_emit(*, event: str, data: Callable[[], dict[str, Any]]) -> None:

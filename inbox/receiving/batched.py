@@ -40,6 +40,7 @@ from inbox.outgoing_webhooks.emitting import (
     CONVERSATION_CREATED,
     CONVERSATION_UPDATED,
     MESSAGE_CREATED,
+    events_subscribed,
     events_subscribed_cached,
 )
 from inbox.receiving.batched_store import (
@@ -50,6 +51,7 @@ from inbox.receiving.batched_store import (
     store_batch,
     store_first_message,
 )
+from inbox.sla.policies import policies_in_force
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +80,17 @@ def is_batchable(inbound: InboundMessage) -> bool:
 
 # What this path stores: a message, and a conversation opened or moved up.
 EVENTS_STORED = frozenset({MESSAGE_CREATED, CONVERSATION_CREATED, CONVERSATION_UPDATED})
+
+
+def batched_path_copies_read() -> None:
+    """Read again, where a few seconds old, every copy this path consults without querying
+    (the SLA policies, the triggers automation rules watch, the events webhooks want).
+    Whoever looks a webhook's channel up calls it, so the copies expire and are read again
+    together, with the channel's: one message in a few seconds per process takes the
+    regular path to renew them all, not one per copy."""
+    policies_in_force()
+    rule_events.watched_triggers()
+    events_subscribed()
 
 
 def events_subscribed_by_webhooks() -> bool:

@@ -8,9 +8,9 @@ leaves the message to the regular path). A change reaches other processes within
 POLICY_CACHE_SECONDS; this process forgets its copy at once.
 """
 
-import time
 from dataclasses import dataclass
 
+from inbox.kept_copies import KeptCopy
 from inbox.selectors.business_time import Calendar
 from inbox.sla.business_hours import business_hours_calendar
 from inbox.sla.models import SlaPolicy
@@ -35,15 +35,8 @@ class PolicyInForce:
         )
 
 
-_cached: tuple[float, tuple[PolicyInForce, ...]] | None = None
-
-
-def policies_in_force() -> tuple[PolicyInForce, ...]:
-    """Every policy by position (one query at most every few seconds per process)."""
-    global _cached
-    if _cached is not None and _cached[0] > time.monotonic():
-        return _cached[1]
-    policies = tuple(
+def _policies_read() -> tuple[PolicyInForce, ...]:
+    return tuple(
         PolicyInForce(
             policy=policy,
             calendar=business_hours_calendar(policy.business_hours)
@@ -52,22 +45,25 @@ def policies_in_force() -> tuple[PolicyInForce, ...]:
         )
         for policy in SlaPolicy.objects.select_related("business_hours").order_by("position", "id")
     )
-    _cached = (time.monotonic() + POLICY_CACHE_SECONDS, policies)
-    return policies
+
+
+_policies = KeptCopy(_policies_read, seconds=POLICY_CACHE_SECONDS)
+
+
+def policies_in_force() -> tuple[PolicyInForce, ...]:
+    """Every policy by position (one query at most every few seconds per process)."""
+    return _policies.get()
 
 
 def policies_in_force_cached() -> tuple[PolicyInForce, ...] | None:
     """As policies_in_force if this process read them moments ago; never queries (async
     callers), None otherwise."""
-    if _cached is not None and _cached[0] > time.monotonic():
-        return _cached[1]
-    return None
+    return _policies.fresh()
 
 
 def policies_forget_cached() -> None:
     """This process reads the policies again on next use (it has just changed them)."""
-    global _cached
-    _cached = None
+    _policies.forget()
 
 
 def policy_matching(
