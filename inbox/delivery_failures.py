@@ -114,6 +114,25 @@ def _setting_missing(values: Values) -> str:
     }
 
 
+def _setting_invalid(values: Values) -> str:
+    return gettext(
+        "The channel's %(setting)s is not valid: correct it in the channel's settings."
+    ) % {"setting": values.get("setting", "")}
+
+
+def _no_recipient(values: Values) -> str:
+    return gettext(
+        "The conversation has no %(platform)s user to write to: the customer has to write "
+        "on %(platform)s first."
+    ) % {"platform": values.get("platform", "")}
+
+
+def _unreadable_answer(values: Values) -> str:
+    return gettext("%(platform)s gave an answer that could not be read.") % {
+        "platform": values.get("platform", "")
+    }
+
+
 def _credential_rejected(values: Values) -> str:
     sentence = gettext(
         "%(platform)s refused the channel's %(setting)s: replace it in the channel's settings."
@@ -170,6 +189,23 @@ def _attachment_too_large(values: Values) -> str:
     }
 
 
+def _attachment_unreadable(values: Values) -> str:
+    return gettext("The file %(filename)s could not be read from storage.") % {
+        "filename": values.get("filename", "")
+    }
+
+
+def _file_refused(values: Values) -> str:
+    names = {"platform": values.get("platform", ""), "filename": values.get("filename", "")}
+    if values.get("status"):
+        sentence = gettext(
+            "%(platform)s did not accept the file %(filename)s (HTTP %(status)s)."
+        ) % {**names, "status": values["status"]}
+    else:
+        sentence = gettext("%(platform)s did not accept the file %(filename)s.") % names
+    return _with_detail(sentence, values.get("detail"))
+
+
 def _address_refused(values: Values) -> str:
     return gettext(
         "Refused to connect to %(address)s: not a public address "
@@ -190,6 +226,18 @@ def _mail_refused(values: Values) -> str:
 
 def _mail_server_unreachable(values: Values) -> str:
     return _with_detail(gettext("The mail server could not be reached."), values.get("detail"))
+
+
+def _mail_not_composable(values: Values) -> str:
+    return gettext("The mail could not be written: an address or a header in it is not valid.")
+
+
+def _mail_not_sent(values: Values) -> str:
+    return gettext("The mail server took nothing to send.")
+
+
+def _widget_unreachable(values: Values) -> str:
+    return gettext("The website chat's live connection could not be reached.")
 
 
 def _partly_sent(values: Values) -> str:
@@ -228,6 +276,9 @@ WORDINGS: dict[str, Callable[[Values], str]] = {
     FailureCode.RECIPIENT_UNREACHABLE: _recipient_unreachable,
     FailureCode.NOT_DELIVERED: _not_delivered,
     FailureCode.SETTING_MISSING: _setting_missing,
+    FailureCode.SETTING_INVALID: _setting_invalid,
+    FailureCode.NO_RECIPIENT: _no_recipient,
+    FailureCode.UNREADABLE_ANSWER: _unreadable_answer,
     FailureCode.CREDENTIAL_REJECTED: _credential_rejected,
     FailureCode.SECRETS_UNREADABLE: _secrets_unreadable,
     FailureCode.TOO_LONG: _too_long,
@@ -236,10 +287,15 @@ WORDINGS: dict[str, Callable[[Values], str]] = {
     FailureCode.ATTACHMENT_MISSING: _attachment_missing,
     FailureCode.ATTACHMENT_TYPE_REFUSED: _attachment_type_refused,
     FailureCode.ATTACHMENT_TOO_LARGE: _attachment_too_large,
+    FailureCode.ATTACHMENT_UNREADABLE: _attachment_unreadable,
+    FailureCode.FILE_REFUSED: _file_refused,
     FailureCode.ADDRESS_REFUSED: _address_refused,
     FailureCode.BOUNCED: _bounced,
     FailureCode.MAIL_REFUSED: _mail_refused,
     FailureCode.MAIL_SERVER_UNREACHABLE: _mail_server_unreachable,
+    FailureCode.MAIL_NOT_COMPOSABLE: _mail_not_composable,
+    FailureCode.MAIL_NOT_SENT: _mail_not_sent,
+    FailureCode.WIDGET_UNREACHABLE: _widget_unreachable,
     FailureCode.PARTLY_SENT: _partly_sent,
     FailureCode.OUTCOME_UNKNOWN: _outcome_unknown,
     FailureCode.RETRYING: _retrying,

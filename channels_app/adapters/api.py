@@ -165,7 +165,10 @@ class ApiAdapter(ChannelAdapter):
             )
         secret = self.channel.secrets.get("secret")
         if not secret:
-            raise DeliveryFailed("the channel has no secret to sign with", is_retryable=False)
+            raise DeliveryFailed(
+                FailureReason.of(FailureCode.SETTING_MISSING, setting="secret"),
+                is_retryable=False,
+            )
         body = json.dumps(payload).encode()
         signature = hmac_sha256_hex(secret, body)
         try:

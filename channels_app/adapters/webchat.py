@@ -1,6 +1,7 @@
 """The website chat widget: visitors talk over a websocket, operators answer through it."""
 
 import hmac
+import logging
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -27,10 +28,13 @@ from channels_app.contracts import (
     SignatureInvalid,
     WebhookRequest,
 )
+from channels_app.failure_reasons import FailureCode, FailureReason
 from channels_app.models import Channel
 from channels_app.widget import realtime as widget_realtime
 from channels_app.widget.visitors import frame_signature
 from customers.languages import reader_language
+
+logger = logging.getLogger(__name__)
 
 FRAME_SIGNATURE_HEADER = "x-switchboard-widget-signature"
 MAX_TEXT_LENGTH = 5_000
@@ -274,8 +278,9 @@ class WebchatAdapter(ChannelAdapter):
                 channel_id=self.channel.pk, visitor_id=visitor_id, payload=payload
             )
         except (OSError, ConnectionError) as error:
+            logger.warning("website chat: channel layer unreachable: %s", error)
             raise DeliveryFailed(
-                f"channel layer unreachable: {error}", is_retryable=True
+                FailureReason.of(FailureCode.WIDGET_UNREACHABLE), is_retryable=True
             ) from error
 
 

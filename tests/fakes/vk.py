@@ -65,6 +65,10 @@ class FakeVk(FakeMethodApi[VkError, VkCall]):
     callback_servers: list[dict[str, Any]] = field(default_factory=list)
     callback_settings: dict[str, str] = field(default_factory=dict)
     uploads: list[tuple[str, str]] = field(default_factory=list)
+    # What the upload server answers instead of the file's token (VK's upload servers
+    # answer `{"error": ...}` with HTTP 200 for a file they refuse), or an HTTP status.
+    upload_refusal: str = ""
+    upload_status: int = 200
     # What users.get answers, by user id.
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     _sent_by_random_id: dict[str, int] = field(default_factory=dict)
@@ -120,8 +124,14 @@ class FakeVk(FakeMethodApi[VkError, VkCall]):
         content_type = request.headers.get("Content-Type", "")
         with self._lock:
             self.uploads.append((kind, content_type))
+        if self.upload_status != 200:
+            self._answer_json(request, self.upload_status, {})
+            return
         if not content_type.startswith("multipart/form-data") or not body:
             self._answer_json(request, 200, {"error": "no file"})
+            return
+        if self.upload_refusal:
+            self._answer_json(request, 200, {"error": self.upload_refusal})
             return
         if kind == "photo":
             answer = {"server": 612, "photo": json.dumps([{"photo": "abc"}]), "hash": "h4sh"}

@@ -2,6 +2,7 @@
 server if it has one, the global EMAIL_* settings (or an anymail backend) otherwise."""
 
 import html
+import logging
 import re
 import smtplib
 from email.errors import MessageError
@@ -28,6 +29,8 @@ from channels_app.mail.parsing import OWN_MESSAGE_HEADER
 
 if TYPE_CHECKING:
     from channels_app.models import Channel
+
+logger = logging.getLogger(__name__)
 
 
 def message_send(channel: "Channel", outbound: OutboundMessage) -> DeliveryResult:
@@ -161,9 +164,12 @@ def _deliver(mail: EmailMultiAlternatives) -> None:
         raise DeliveryFailed(_server_unreachable(error), is_retryable=True) from error
     except (ValueError, MessageError) as error:
         # Django refuses headers with line breaks (BadHeaderError): no retry mends it.
-        raise DeliveryFailed(f"mail not sendable: {error}", is_retryable=False) from error
+        logger.warning("mail not composable: %s", error)
+        raise DeliveryFailed(
+            FailureReason.of(FailureCode.MAIL_NOT_COMPOSABLE), is_retryable=False
+        ) from error
     if not sent:
-        raise DeliveryFailed("the mail backend sent nothing", is_retryable=True)
+        raise DeliveryFailed(FailureReason.of(FailureCode.MAIL_NOT_SENT), is_retryable=True)
 
 
 def _smtp_failure(code: int, reason: bytes | str) -> DeliveryFailed:

@@ -215,4 +215,7 @@ def _stored_bytes(attachment: OutboundAttachment) -> bytes:
         with default_storage.open(attachment.storage_name, "rb") as stored:
             return stored.read(MAX_UPLOAD_BYTES + 1)
     except OSError as error:
-        raise DeliveryFailed(f"attachment unreadable: {error}", is_retryable=True) from error
+        raise DeliveryFailed(
+            FailureReason.of(FailureCode.ATTACHMENT_UNREADABLE, filename=attachment.filename),
+            is_retryable=True,
+        ) from error

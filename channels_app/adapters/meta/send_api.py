@@ -112,7 +112,8 @@ class SendApi:
         data = answer_json_object(response)
         if data is None:
             raise DeliveryFailed(
-                f"{self.platform} {action} answered no JSON object", is_retryable=True
+                FailureReason.of(FailureCode.UNREADABLE_ANSWER, platform=self.platform),
+                is_retryable=True,
             )
         return data
 

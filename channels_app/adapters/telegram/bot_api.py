@@ -85,7 +85,8 @@ class BotApi:
             raise transport_failure(error) from error
         except httpx.InvalidURL as error:
             raise DeliveryFailed(
-                "the channel's api_base_url does not make a valid URL", is_retryable=False
+                FailureReason.of(FailureCode.SETTING_INVALID, setting="api_base_url"),
+                is_retryable=False,
             ) from error
         answer = _json_object(response)
         if response.status_code == 200 and answer is not None and answer.get("ok") is True:

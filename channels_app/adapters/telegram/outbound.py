@@ -60,7 +60,9 @@ class _Part:
 def message_send(bot: BotApi, outbound: OutboundMessage) -> DeliveryResult:
     chat_id = outbound.recipient_address
     if not chat_id:
-        raise DeliveryFailed("the conversation has no Telegram chat id", is_retryable=False)
+        raise DeliveryFailed(
+            FailureReason.of(FailureCode.NO_RECIPIENT, platform="Telegram"), is_retryable=False
+        )
     parts = list(_parts_for(outbound, chat_id=chat_id))
     if not parts:
         raise DeliveryFailed(FailureReason.of(FailureCode.NOTHING_TO_SEND), is_retryable=False)

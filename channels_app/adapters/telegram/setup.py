@@ -10,6 +10,7 @@ from django.conf import settings
 from channels_app.adapters.telegram.bot_api import KIND, BotApi
 from channels_app.adapters.telegram.inbound import ALLOWED_UPDATES
 from channels_app.contracts import DeliveryFailed
+from channels_app.failure_reasons import FailureCode, FailureReason
 from inbox.delivery_failures import failure_in_english
 
 if TYPE_CHECKING:
@@ -59,7 +60,10 @@ def webhook_set(bot: BotApi, *, url: str, drop_pending_updates: bool = False) ->
     description of what it did. Raises DeliveryFailed when Telegram refuses."""
     secret = bot.channel.secrets.get("webhook_secret")
     if not secret:
-        raise DeliveryFailed("the channel has no webhook_secret configured", is_retryable=False)
+        raise DeliveryFailed(
+            FailureReason.of(FailureCode.SETTING_MISSING, setting="webhook_secret"),
+            is_retryable=False,
+        )
     answer = bot.call_answer(
         "setWebhook",
         {

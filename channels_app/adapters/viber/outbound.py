@@ -30,7 +30,9 @@ KEYBOARD_COLUMNS = 6
 def message_send(api: ViberApi, outbound: OutboundMessage) -> DeliveryResult:
     receiver = outbound.recipient_address
     if not receiver:
-        raise DeliveryFailed("the conversation has no Viber user id", is_retryable=False)
+        raise DeliveryFailed(
+            FailureReason.of(FailureCode.NO_RECIPIENT, platform="Viber"), is_retryable=False
+        )
     parts = _parts(outbound)
     if not parts:
         raise DeliveryFailed(FailureReason.of(FailureCode.NOTHING_TO_SEND), is_retryable=False)

@@ -73,7 +73,8 @@ class ViberApi:
             raise DeliveryFailed(unreachable, is_retryable=True) from error
         except httpx.InvalidURL as error:
             raise DeliveryFailed(
-                "the channel's api_base_url does not make a valid URL", is_retryable=False
+                FailureReason.of(FailureCode.SETTING_INVALID, setting="api_base_url"),
+                is_retryable=False,
             ) from error
         try:
             answer = response.json()

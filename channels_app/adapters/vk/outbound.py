@@ -47,7 +47,8 @@ def random_id_key(api: VkApi) -> str:
     key = api.channel.secrets.get("random_id_key")
     if not key:
         raise DeliveryFailed(
-            "the channel has no random_id_key: save its settings once", is_retryable=False
+            FailureReason.of(FailureCode.SETTING_MISSING, setting="random_id_key"),
+            is_retryable=False,
         )
     return key
 
@@ -55,7 +56,9 @@ def random_id_key(api: VkApi) -> str:
 def message_send(api: VkApi, outbound: OutboundMessage) -> DeliveryResult:
     peer_id = outbound.recipient_address
     if not peer_id.isdigit():
-        raise DeliveryFailed("the conversation has no VK user id to write to", is_retryable=False)
+        raise DeliveryFailed(
+            FailureReason.of(FailureCode.NO_RECIPIENT, platform="VK"), is_retryable=False
+        )
     key = random_id_key(api)
     text = outbound.text.strip()
     links = [item.url for item in outbound.attachments if not item.storage_name and item.url]
@@ -142,7 +145,9 @@ def _upload(api: VkApi, peer_id: str, attachment: OutboundAttachment) -> str:
 def _upload_url(server: Any) -> str:
     url = server.get("upload_url") if isinstance(server, dict) else None
     if not isinstance(url, str) or not url.startswith(("https://", "http://")):
-        raise DeliveryFailed("VK gave no upload address for the file", is_retryable=True)
+        raise DeliveryFailed(
+            FailureReason.of(FailureCode.UNREADABLE_ANSWER, platform="VK"), is_retryable=True
+        )
     return url
 
 
@@ -163,11 +168,22 @@ def _post_file(api: VkApi, url: str, field: str, attachment: OutboundAttachment)
     answer = answer_object(response)
     if response.status_code >= 300 or answer is None:
         raise DeliveryFailed(
-            f"VK's file upload failed: HTTP {response.status_code}", is_retryable=True
+            FailureReason.of(
+                FailureCode.FILE_REFUSED,
+                platform="VK",
+                filename=attachment.filename,
+                status=response.status_code,
+            ),
+            is_retryable=True,
         )
     if "error" in answer:
         raise DeliveryFailed(
-            f"VK refused the file {attachment.filename}: {str(answer.get('error'))[:200]}",
+            FailureReason.of(
+                FailureCode.FILE_REFUSED,
+                platform="VK",
+                filename=attachment.filename,
+                detail=str(answer.get("error"))[:200],
+            ),
             is_retryable=False,
         )
     return answer
@@ -177,7 +193,9 @@ def _attachment_name(kind: str, saved: Any) -> str:
     owner_id = saved.get("owner_id") if isinstance(saved, dict) else None
     media_id = saved.get("id") if isinstance(saved, dict) else None
     if not isinstance(owner_id, int) or not isinstance(media_id, int):
-        raise DeliveryFailed(f"VK did not save the uploaded {kind}", is_retryable=True)
+        raise DeliveryFailed(
+            FailureReason.of(FailureCode.UNREADABLE_ANSWER, platform="VK"), is_retryable=True
+        )
     name = f"{kind}{owner_id}_{media_id}"
     access_key = saved.get("access_key")
     return f"{name}_{access_key}" if isinstance(access_key, str) and access_key else name

@@ -74,7 +74,8 @@ class VkApi:
             raise self.transport_failure(error, action=method) from error
         except httpx.InvalidURL as error:
             raise DeliveryFailed(
-                "the channel's api_base_url does not make a valid URL", is_retryable=False
+                FailureReason.of(FailureCode.SETTING_INVALID, setting="api_base_url"),
+                is_retryable=False,
             ) from error
         answer = answer_object(response)
         if response.status_code >= 500 or answer is None:
@@ -87,7 +88,9 @@ class VkApi:
         if "error" in answer:
             raise self.error_failure(answer["error"], action=method)
         if "response" not in answer:
-            raise DeliveryFailed(f"VK answered {method} without a response", is_retryable=True)
+            raise DeliveryFailed(
+                FailureReason.of(FailureCode.UNREADABLE_ANSWER, platform="VK"), is_retryable=True
+            )
         return answer["response"]
 
     def error_failure(self, error: Any, *, action: str) -> DeliveryFailed:

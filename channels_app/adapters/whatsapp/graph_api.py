@@ -102,7 +102,10 @@ class GraphApi:
         except ValueError:
             data = None
         if not isinstance(data, dict):
-            raise DeliveryFailed(f"WhatsApp {action} answered no JSON object", is_retryable=True)
+            raise DeliveryFailed(
+                FailureReason.of(FailureCode.UNREADABLE_ANSWER, platform="WhatsApp"),
+                is_retryable=True,
+            )
         return data
 
     def transport_failure(self, error: httpx.HTTPError, *, action: str) -> DeliveryFailed:

@@ -131,7 +131,9 @@ def test_a_reply_whose_headers_cannot_be_built_fails_with_the_reason(
     assert message_deliver(message_id=reply.pk, attempt=1, max_attempts=3) is None
 
     reply.refresh_from_db()
-    assert reply.status == MessageStatus.FAILED and "not sendable" in reason_text(reply)
+    assert reply.status == MessageStatus.FAILED
+    assert reply.error == {"code": "mail_not_composable"}
+    assert "a header in it is not valid" in reason_text(reply)
     assert smtp_sink.mails == []
 
 

@@ -3,10 +3,12 @@ random_id that makes a retry the same VK message, and VK's errors by code."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from channels_app.adapters.vk.outbound import random_id
 from channels_app.services import channel_create, message_deliver
 from customers.models import Identity
+from inbox.delivery_failures import failure_text
 from inbox.models import Conversation, MessageStatus
 from inbox.services import message_reply
 from tests.channels_app.vk.helpers import GROUP_ID, MARIA_ID, SECRET_KEY, event_body, post_event
@@ -204,6 +206,57 @@ def test_files_are_uploaded_to_vk_and_sent_with_the_text(vk_conversation, operat
     [sent] = fake_vk.sent
     assert sent["message"] == "Фото и счёт"
     assert sent["attachment"] == "photo-1_457239017_ak1,doc42_6612"
+    reply.refresh_from_db()
+    assert reply.status == MessageStatus.SENT
+
+
+def reply_with_a_file(conversation, operator):
+    return message_reply(
+        conversation=conversation,
+        author=operator,
+        body="Счёт",
+        files=[SimpleUploadedFile("invoice.pdf", b"%PDF-1.4", content_type="application/pdf")],
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        ("ru", "Платформа VK не приняла файл invoice.pdf."),
+        ("pl", "Platforma VK nie przyjęła pliku invoice.pdf."),
+        ("en", "VK did not accept the file invoice.pdf."),
+    ],
+)
+def test_a_file_vk_refuses_fails_the_reply_in_the_operators_language(
+    vk_conversation, operator, fake_vk, language, sentence
+):
+    fake_vk.upload_refusal = "file type not allowed"
+    reply = reply_with_a_file(vk_conversation, operator)
+
+    assert deliver(reply) is None
+
+    reply.refresh_from_db()
+    assert reply.status == MessageStatus.FAILED
+    assert reply.error["code"] == "file_refused"
+    with translation.override(language):
+        shown = failure_text(reply.error)
+    assert shown.startswith(sentence)
+    # VK's own words follow ours, as it gave them.
+    assert shown.endswith("file type not allowed")
+    assert fake_vk.sent == []
+
+
+def test_an_upload_server_failure_is_retried_and_names_the_file(vk_conversation, operator, fake_vk):
+    fake_vk.upload_status = 502
+    reply = reply_with_a_file(vk_conversation, operator)
+
+    assert deliver(reply, attempt=1) is not None
+
+    reply.refresh_from_db()
+    assert reply.status == MessageStatus.QUEUED
+    assert "VK did not accept the file invoice.pdf (HTTP 502)." in reason_text(reply)
+    fake_vk.upload_status = 200
+    assert deliver(reply, attempt=2) is None
     reply.refresh_from_db()
     assert reply.status == MessageStatus.SENT
 
