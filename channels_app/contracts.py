@@ -121,6 +121,9 @@ class InboundMessage:
     # True where the address is a device of the customer's (a browser) rather than the
     # customer: one person on two such addresses has a conversation on each.
     conversation_per_address: bool = False
+    # True where the sender, not the platform, chose `external_id` (an email's
+    # Message-ID): it names a message only together with its sender.
+    external_id_per_sender: bool = False
 
 
 @dataclass(frozen=True)

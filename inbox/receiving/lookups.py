@@ -13,6 +13,7 @@ from functools import cache
 
 from django.db import connection
 
+from customers.models import Identity
 from customers.plain_sql import converted, fetch_all, quoted_column, quoted_table
 from inbox.models import Conversation, Message, MessageDirection
 
@@ -33,6 +34,33 @@ def _inbound_message_id_query() -> str:
         f"SELECT {column['id']} FROM {quoted_table(Message)} WHERE {column['channel']} = %s "
         f"AND {column['direction']} = %s AND {quoted_column(Message, 'external_id')} = %s "
         "LIMIT 1"
+    )
+
+
+def inbound_message_id_of_sender(
+    *, channel_id: int, external_id: str, kind: str, value: str
+) -> tuple[int, bool] | None:
+    """As inbound_message_id, in the same one statement, and whether the message came from
+    the customer with this identity."""
+    rows = fetch_all(
+        _inbound_message_of_sender_query(),
+        [kind, value, channel_id, MessageDirection.INBOUND, external_id],
+    )
+    return (rows[0][0], bool(rows[0][1])) if rows else None
+
+
+@cache
+def _inbound_message_of_sender_query() -> str:
+    m = {field: quoted_column(Message, field) for field in ("id", "channel", "direction")}
+    i = {field: quoted_column(Identity, field) for field in ("customer", "kind", "value")}
+    return (
+        f"SELECT m.{m['id']}, EXISTS (SELECT 1 FROM {quoted_table(Identity)} i "
+        f"WHERE i.{i['customer']} = c.{quoted_column(Conversation, 'customer')} "
+        f"AND i.{i['kind']} = %s AND i.{i['value']} = %s) "
+        f"FROM {quoted_table(Message)} m JOIN {quoted_table(Conversation)} c "
+        f"ON c.{quoted_column(Conversation, 'id')} = m.{quoted_column(Message, 'conversation')} "
+        f"WHERE m.{m['channel']} = %s AND m.{m['direction']} = %s "
+        f"AND m.{quoted_column(Message, 'external_id')} = %s LIMIT 1"
     )
 
 

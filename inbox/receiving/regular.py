@@ -5,7 +5,7 @@ opens the conversation, inserts the message idempotently on (channel, external_i
 moves the conversation, and after commit tells operators and queues auto-assignment.
 The batched path (inbox.receiving.batched) stores the common cases the same way."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -15,6 +15,7 @@ from django.utils import timezone
 from channels_app.contracts import InboundAttachment, InboundMessage
 from customers import plain_sql
 from customers.models import Customer
+from customers.normalization import normalize_identity_value
 from customers.services import IdentityEvidence, customer_identify
 from customers.transactions import atomic_retrying_conflicts
 from inbox import realtime, survey_answers
@@ -33,7 +34,11 @@ from inbox.outgoing_webhooks.emitting import (
     conversation_event_emit,
     message_event_emit,
 )
-from inbox.receiving.lookups import conversations_named, inbound_message_id
+from inbox.receiving.lookups import (
+    conversations_named,
+    inbound_message_id,
+    inbound_message_id_of_sender,
+)
 from inbox.receiving.rows import row_insert
 from inbox.receiving.stored import (
     channel_default_team,
@@ -75,7 +80,10 @@ def message_receive(*, channel, inbound: InboundMessage) -> ReceiveOutcome:
 
 def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
     # Narrow queries on this path: compiling wide joined rows costs more than running them.
-    existing_id = inbound_message_id(channel_id=channel.pk, external_id=inbound.external_id)
+    if inbound.external_id_per_sender and inbound.identities:
+        existing_id, inbound = _sender_message_id(channel, inbound)
+    else:
+        existing_id = inbound_message_id(channel_id=channel.pk, external_id=inbound.external_id)
     if existing_id is not None:
         existing = Message.objects.select_related("conversation").get(pk=existing_id)
         return ReceiveOutcome(
@@ -221,6 +229,25 @@ def _latest_conversation(
     if inbound.conversation_per_address:
         conversations = conversations.filter(recipient_address=inbound.recipient_address)
     return conversations.order_by("-id").first()
+
+
+def _sender_message_id(channel, inbound: InboundMessage) -> tuple[int | None, InboundMessage]:
+    """The stored message this one repeats, where its sender chose the external id (a
+    Message-ID): only the same sender's message under that id. Another sender's message
+    under the same id is kept, under the id and its own address (so that its redeliveries
+    are duplicates of it)."""
+    kind = inbound.identities[0].kind
+    address = normalize_identity_value(kind, inbound.identities[0].value)
+    found = inbound_message_id_of_sender(
+        channel_id=channel.pk, external_id=inbound.external_id, kind=kind, value=address
+    )
+    if found is None:
+        return None, inbound
+    existing_id, is_same_sender = found
+    if is_same_sender:
+        return existing_id, inbound
+    own = replace(inbound, external_id=f"{inbound.external_id} {address}"[:255])
+    return inbound_message_id(channel_id=channel.pk, external_id=own.external_id), own
 
 
 def _conversation_for_inbound(

@@ -97,6 +97,7 @@ def _inbound_message(
         thread_references=_thread_references(parsed),
         reply_conversation_id=_conversation_from_recipients(channel, parsed.recipients),
         threads_by_reference=True,
+        external_id_per_sender=True,
     )
 
 

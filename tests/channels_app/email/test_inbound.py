@@ -518,3 +518,23 @@ def test_the_webhook_takes_the_envelope_sender_a_mail_service_reports(client, em
     assert [message.conversation.customer.email for message in Message.objects.all()] == [
         "maria@example.com"
     ]
+
+
+def test_another_sender_reusing_a_message_id_is_kept_apart(client, email_channel):
+    raw, message_id = customer_mail()
+    post_mail(client, email_channel, raw)
+    other, _ = customer_mail(
+        sender="Tom Lee <tom@example.net>", text="A question of mine", message_id=f"<{message_id}>"
+    )
+
+    assert post_mail(client, email_channel, other).status_code == 200
+    # Each sender's redelivery is a duplicate of their own message only.
+    post_mail(client, email_channel, other)
+    post_mail(client, email_channel, raw)
+
+    messages = Message.objects.order_by("pk")
+    assert [(m.conversation.customer.email, m.body) for m in messages] == [
+        ("maria@example.com", "Hello, my parcel never arrived."),
+        ("tom@example.net", "A question of mine"),
+    ]
+    assert messages[0].conversation_id != messages[1].conversation_id
