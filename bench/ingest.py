@@ -120,6 +120,27 @@ def seed_existing_inbox(dsn: str, conversations: int) -> None:
         conn.execute("VACUUM ANALYZE")
 
 
+def seed_automation_rules(dsn: str, count: int) -> None:
+    """`count` active automation rules on customers' messages, as a busy team keeps them:
+    every other one matches every message (no condition), the rest never do (a text no
+    message has). Their actions run in the worker, which this bench does not start."""
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(
+            """
+            INSERT INTO automation_automationrule (name, trigger, conditions, actions,
+                is_active, position, created_at, updated_at)
+            SELECT 'Bench rule ' || n, 'message_created',
+                CASE WHEN n %% 2 = 0 THEN '{}'::jsonb
+                    ELSE '{"text_contains": ["never in a bench message"]}'::jsonb END,
+                '[{"type": "set_priority", "priority": "high"}]'::jsonb, true, n, now(), now()
+            FROM generate_series(1, %(count)s) AS n
+            """,
+            {"count": count},
+        )
+
+
 # --------------------------------------------------------------- raw PostgreSQL TPS
 
 
@@ -858,6 +879,9 @@ def main() -> None:
     parser.add_argument(
         "--existing", type=int, default=100_000, help="earlier conversations in the database"
     )
+    parser.add_argument(
+        "--rules", type=int, default=0, help="active automation rules on customers' messages"
+    )
     parser.add_argument("--phase-timeout", type=float, default=45.0, help="phase 1 cap, s")
     parser.add_argument("--raw-seconds", type=float, default=3.0)
     parser.add_argument("--db-name", default="switchboard_bench")
@@ -890,6 +914,9 @@ def main() -> None:
         seed_existing_inbox(dsn, args.existing)
         note(f"seeded in {time.monotonic() - seeded:.0f} s")
     token = token.strip().splitlines()[-1].strip()
+    if args.rules:
+        note(f"{args.rules} active automation rules on customers' messages")
+        seed_automation_rules(dsn, args.rules)
 
     note("raw PostgreSQL insert TPS")
     tps1 = raw_insert_tps(dsn, 1, args.raw_seconds)
