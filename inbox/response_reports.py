@@ -29,6 +29,7 @@ from django.db.models.functions import TruncHour
 
 from inbox.models import Conversation
 from inbox.reports import ReportFilters, group_labels
+from inbox.selectors.conversations import conversation_sla_condition
 
 GROUPINGS = ("operator", "team", "channel")
 GROUP_COLUMNS = {"operator": "assignee_id", "team": "team_id", "channel": "channel_id"}
@@ -186,17 +187,8 @@ def _durations(median: float | None, p90: float | None) -> dict[str, float | Non
 def sla_attainment(*, filters: ReportFilters) -> dict[str, dict[Any, dict[str, Any]]]:
     """{grouping: {group id: {"decided", "met", "sla_met_percent"}}} for every grouping;
     one query (the counts add up across groupings)."""
-    with_sla = (
-        Q(sla_policy__isnull=False)
-        | Q(first_response_breached=True)
-        | Q(next_response_breached=True)
-        | Q(resolution_breached=True)
-    )
-    breached = (
-        Q(first_response_breached=True)
-        | Q(next_response_breached=True)
-        | Q(resolution_breached=True)
-    )
+    breached = conversation_sla_condition("breached")
+    with_sla = Q(sla_policy__isnull=False) | breached
     decided = _in_scope(
         Conversation.objects.filter(
             with_sla, resolved_at__gte=filters.start, resolved_at__lt=filters.end
