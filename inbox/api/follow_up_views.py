@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from inbox.api.base import current_operator
 from inbox.api.permissions import IsAdmin
+from inbox.api.settings_views import RefusingUnknownFields
 from inbox.follow_ups.models import (
     FollowUpAction,
     FollowUpAssignment,
@@ -22,15 +23,6 @@ from inbox.follow_ups.representation import follow_up_representation
 from inbox.follow_ups.settings import follow_up_settings_get, follow_up_settings_update
 from inbox.models import Team
 from inbox.selectors.surveys import SurveyFilters, surveys_for_user
-
-
-class RefusingUnknownFields(serializers.Serializer):
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise ValidationError({name: [gettext("unknown setting")] for name in unknown})
-        return super().to_internal_value(data)
 
 
 class FollowUpSettingsSerializer(RefusingUnknownFields):
