@@ -43,6 +43,13 @@ class FollowUpSettingsSerializer(RefusingUnknownFields):
         queryset=Team.objects.all(), allow_null=True, required=False
     )
 
+    def validate(self, attrs):
+        current = follow_up_settings_get()
+        assign_to = attrs.get("assign_to", current.assign_to)
+        if assign_to == FollowUpAssignment.TEAM and attrs.get("team", current.team) is None:
+            raise ValidationError({"team": [gettext("choose the team that gets follow-ups")]})
+        return attrs
+
 
 def _settings_shown(row: FollowUpSettings) -> dict:
     return {
@@ -67,13 +74,7 @@ class FollowUpSettingsApi(APIView):
     def patch(self, request):
         given = FollowUpSettingsSerializer(data=request.data, partial=True)
         given.is_valid(raise_exception=True)
-        changes = dict(given.validated_data)
-        current = follow_up_settings_get()
-        assign_to = changes.get("assign_to", current.assign_to)
-        team = changes.get("team", current.team)
-        if assign_to == FollowUpAssignment.TEAM and team is None:
-            raise ValidationError({"team": [gettext("choose the team that gets follow-ups")]})
-        return Response(_settings_shown(follow_up_settings_update(changes=changes)))
+        return Response(_settings_shown(follow_up_settings_update(changes=given.validated_data)))
 
 
 class FollowUpOutcomeSerializer(RefusingUnknownFields):
