@@ -16,13 +16,12 @@ from inbox.follow_ups.models import (
     FollowUpAction,
     FollowUpAssignment,
     FollowUpSettings,
-    SurveyFollowUp,
 )
 from inbox.follow_ups.outcome import follow_up_record_outcome
 from inbox.follow_ups.representation import follow_up_representation
 from inbox.follow_ups.settings import follow_up_settings_get, follow_up_settings_update
 from inbox.models import Team
-from inbox.selectors.surveys import SurveyFilters, surveys_for_user
+from inbox.selectors.surveys import survey_follow_ups_for_user
 
 
 class FollowUpSettingsSerializer(RefusingUnknownFields):
@@ -110,9 +109,8 @@ class FollowUpOutcomeApi(APIView):
         given = FollowUpOutcomeSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         operator = current_operator(request)
-        surveys = surveys_for_user(user=operator, filters=SurveyFilters())
         follow_up = get_object_or_404(
-            SurveyFollowUp, survey__in=surveys.values("pk"), survey_id=survey_id
+            survey_follow_ups_for_user(user=operator), survey_id=survey_id
         )
         follow_up = follow_up_record_outcome(
             follow_up=follow_up,
