@@ -1,13 +1,13 @@
 """REST API: one action on many conversations (`conversations/bulk/`)."""
 
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import ngettext
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from inbox import selectors, services
-from inbox.api.base import current_operator, get_or_invalid
+from inbox.api.base import current_operator, get_or_invalid, labels_or_invalid
 from inbox.api.bulk_serializers import BulkActionInputSerializer, BulkActionOutputSerializer
 from inbox.api.conversation_views import conversation_filters_from
 from inbox.models import Team, User
@@ -82,19 +82,7 @@ class ConversationBulkApi(APIView):
         elif "team" in values:
             changes["team"] = None
         if "labels" in values:
-            wanted_ids = set(values["labels"])
-            labels = list(selectors.label_list().filter(pk__in=wanted_ids))
-            missing = wanted_ids - {label.pk for label in labels}
-            if missing:
-                raise ValidationError(
-                    {
-                        "labels": [
-                            gettext("no label with id %(id)s") % {"id": pk}
-                            for pk in sorted(missing)
-                        ]
-                    }
-                )
-            changes["labels"] = labels
+            changes["labels"] = labels_or_invalid(values["labels"])
         if "until" in values:
             changes["until"] = values["until"]
         return services.BulkActionParameters(**changes)

@@ -8,7 +8,7 @@ from django.db import connection
 from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -22,6 +22,7 @@ from inbox.api.base import (
     current_operator,
     get_or_invalid,
     label_action,
+    labels_or_invalid,
 )
 from inbox.api.json_text import accepts_json, json_text_response
 from inbox.api.pagination import ChronologicalCursorPagination, ConversationCursorPagination
@@ -216,17 +217,7 @@ class ConversationLabelsApi(APIView):
         conversation = conversation_or_404(request, conversation_id)
         data = s.ConversationLabelsInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        wanted_ids = set(data.validated_data["labels"])
-        wanted = list(selectors.label_list().filter(pk__in=wanted_ids))
-        missing = wanted_ids - {label.pk for label in wanted}
-        if missing:
-            raise ValidationError(
-                {
-                    "labels": [
-                        gettext("no label with id %(id)s") % {"id": pk} for pk in sorted(missing)
-                    ]
-                }
-            )
+        wanted = labels_or_invalid(data.validated_data["labels"])
         label_action(
             lambda: labels.conversation_labels_set(
                 conversation=conversation, labels=wanted, actor=current_operator(request)
