@@ -11,50 +11,22 @@ with INSERT … SELECT, then times `inbox.reports.csat_report` and
 """
 
 import argparse
-import os
 import statistics
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import psycopg
-
-ROOT = Path(__file__).resolve().parents[1]
-ADMIN_URL = os.environ.get(
-    "BENCH_ADMIN_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"
+from report_database import (
+    database_url,
+    django_setup,
+    load_people,
+    migrate,
+    p99,
+    recreate_database,
+    vacuum_analyze,
 )
+
 DATABASE = "switchboard_bench_csat"
-
-
-def database_url() -> str:
-    return ADMIN_URL.rsplit("/", 1)[0] + f"/{DATABASE}"
-
-
-def recreate_database() -> None:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        connection.execute(f"CREATE DATABASE {DATABASE}")
-
-
-def environment() -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/5"),
-        "SECRET_KEY": "bench",
-        # The fake platforms listen on loopback, which outbound calls may not reach
-        # in production unless allowed.
-        "OUTBOUND_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
-        "LOG_LEVEL": "WARNING",
-    }
-
-
-def migrate() -> None:
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=environment(), check=True
-    )
 
 
 # Each kind's answers, skewed towards the good end, from r = random() in [0, 1).
@@ -71,33 +43,9 @@ def load(responses: int, operators: int, kinds: list[str]) -> float:
     seconds taken."""
     conversations = responses * len(kinds)
     started = time.perf_counter()
-    with psycopg.connect(database_url()) as connection, connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO inbox_team (name, created_at, auto_assign) "
-            "SELECT 'Team ' || i, now(), false FROM generate_series(1, 5) i"
-        )
-        cursor.execute(
-            "INSERT INTO inbox_user (password, is_superuser, username, first_name, last_name, "
-            "email, is_staff, is_active, date_joined, role) SELECT '!', false, 'op' || i, "
-            "'Operator', i::text, '', false, true, now(), 'operator' "
-            "FROM generate_series(1, %s) i",
-            (operators,),
-        )
-        cursor.execute(
-            "INSERT INTO channels_app_channel (kind, name, public_id, config, secrets_encrypted, "
-            "csat, is_active, created_at, updated_at) SELECT 'api', 'Channel ' || i, "
-            "gen_random_uuid(), '{}', '', '{}', true, now(), now() FROM generate_series(1, 4) i"
-        )
-        operator_ids = [row[0] for row in cursor.execute("SELECT id FROM inbox_user ORDER BY id")]
-        team_ids = [row[0] for row in cursor.execute("SELECT id FROM inbox_team ORDER BY id")]
-        channel_ids = [
-            row[0] for row in cursor.execute("SELECT id FROM channels_app_channel ORDER BY id")
-        ]
-        cursor.execute(
-            "INSERT INTO customers_customer (name, email, phone, attributes, created_at, "
-            "updated_at) SELECT 'Customer ' || i, '', '', '{}', now(), now() "
-            "FROM generate_series(1, %s) i",
-            (conversations,),
+    with psycopg.connect(database_url(DATABASE)) as connection, connection.cursor() as cursor:
+        operator_ids, team_ids, channel_ids = load_people(
+            cursor, operators=operators, customers=conversations
         )
         # Conversations resolved at random times over the past year, spread over the
         # operators, teams and channels; every survey answered, skewed towards good ratings.
@@ -138,19 +86,12 @@ def load(responses: int, operators: int, kinds: list[str]) -> float:
             "FROM (SELECT *, random() AS r FROM inbox_conversation) c ORDER BY resolved_at"
         )
         connection.commit()
-    # As autovacuum would: the visibility map lets the report use index-only scans.
-    with psycopg.connect(database_url(), autocommit=True) as connection:
-        connection.execute("VACUUM ANALYZE")
+    vacuum_analyze(DATABASE)
     return time.perf_counter() - started
 
 
 def time_reports(repeat: int, kinds: list[str]) -> None:
-    os.environ.update(environment())
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
+    django_setup(DATABASE)
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -173,13 +114,11 @@ def time_reports(repeat: int, kinds: list[str]) -> None:
                 with CaptureQueriesContext(connection) as captured:
                     rows = rows_of(kind, filters)
                 timings.append((time.perf_counter() - started) * 1000)
-            timings.sort()
-            p99 = timings[min(len(timings) - 1, int(0.99 * len(timings)))]
             responses = sum(row["responses"] for row in rows)
             print(
                 f"{kind} report by operator, {label}: {responses} responses, {len(rows)} "
                 f"operators, {len(captured)} queries: median {statistics.median(timings):.1f} "
-                f"ms, p99 {p99:.1f} ms over {repeat} runs"
+                f"ms, p99 {p99(timings):.1f} ms over {repeat} runs"
             )
 
 
@@ -195,8 +134,8 @@ def main() -> None:
     options = parser.parse_args()
     kinds = [kind for kind in options.kinds.split(",") if kind in RATINGS_SQL]
     if not options.reuse:
-        recreate_database()
-        migrate()
+        recreate_database(DATABASE)
+        migrate(DATABASE)
         seconds = load(options.responses, options.operators, kinds)
         print(f"loaded {options.responses} answered surveys of each of {', '.join(kinds)} "
               f"for {options.operators} operators in {seconds:.1f} s")  # fmt: skip

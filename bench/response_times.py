@@ -14,69 +14,31 @@ prints median and p99, and each statement's share.
 """
 
 import argparse
-import os
 import statistics
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import psycopg
-
-ROOT = Path(__file__).resolve().parents[1]
-ADMIN_URL = os.environ.get(
-    "BENCH_ADMIN_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"
+from report_database import (
+    database_url,
+    django_setup,
+    load_people,
+    migrate,
+    p99,
+    recreate_database,
+    vacuum_analyze,
 )
+
 DATABASE = "switchboard_bench_response_times"
-
-
-def database_url() -> str:
-    return ADMIN_URL.rsplit("/", 1)[0] + f"/{DATABASE}"
-
-
-def recreate_database() -> None:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        connection.execute(f"CREATE DATABASE {DATABASE}")
-
-
-def environment() -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/5"),
-        "SECRET_KEY": "bench",
-        "LOG_LEVEL": "WARNING",
-    }
-
-
-def migrate() -> None:
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=environment(), check=True
-    )
 
 
 def load(conversations: int, operators: int) -> float:
     """Teams, operators, channels, a calendar and its policy, customers and
     `conversations` over the past year; returns seconds taken."""
     started = time.perf_counter()
-    with psycopg.connect(database_url()) as connection, connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO inbox_team (name, created_at, auto_assign) "
-            "SELECT 'Team ' || i, now(), false FROM generate_series(1, 5) i"
-        )
-        cursor.execute(
-            "INSERT INTO inbox_user (password, is_superuser, username, first_name, last_name, "
-            "email, is_staff, is_active, date_joined, role) SELECT '!', false, 'op' || i, "
-            "'Operator', i::text, '', false, true, now(), 'operator' "
-            "FROM generate_series(1, %s) i",
-            (operators,),
-        )
-        cursor.execute(
-            "INSERT INTO channels_app_channel (kind, name, public_id, config, secrets_encrypted, "
-            "csat, is_active, created_at, updated_at) SELECT 'api', 'Channel ' || i, "
-            "gen_random_uuid(), '{}', '', '{}', true, now(), now() FROM generate_series(1, 4) i"
+    with psycopg.connect(database_url(DATABASE)) as connection, connection.cursor() as cursor:
+        operator_ids, team_ids, channel_ids = load_people(
+            cursor, operators=operators, customers=conversations
         )
         cursor.execute(
             "INSERT INTO inbox_businesshours (name, time_zone, weekly, holidays, "
@@ -94,17 +56,6 @@ def load(conversations: int, operators: int) -> float:
             (calendar,),
         )
         [policy] = cursor.fetchone()
-        operator_ids = [row[0] for row in cursor.execute("SELECT id FROM inbox_user ORDER BY id")]
-        team_ids = [row[0] for row in cursor.execute("SELECT id FROM inbox_team ORDER BY id")]
-        channel_ids = [
-            row[0] for row in cursor.execute("SELECT id FROM channels_app_channel ORDER BY id")
-        ]
-        cursor.execute(
-            "INSERT INTO customers_customer (name, email, phone, attributes, created_at, "
-            "updated_at) SELECT 'Customer ' || i, '', '', '{}', now(), now() "
-            "FROM generate_series(1, %s) i",
-            (conversations,),
-        )
         # Opened at random times over the past year, written in time order; 95 % answered
         # (after up to 2 hours, skewed short), 90 % resolved (up to 2 days), the last days'
         # still open; every other one under the policy, one in eight of those breached.
@@ -142,18 +93,12 @@ def load(conversations: int, operators: int) -> float:
             },
         )
         connection.commit()
-    with psycopg.connect(database_url(), autocommit=True) as connection:
-        connection.execute("VACUUM ANALYZE")
+    vacuum_analyze(DATABASE)
     return time.perf_counter() - started
 
 
 def time_page(repeat: int) -> None:
-    os.environ.update(environment())
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
+    django_setup(DATABASE)
     from zoneinfo import ZoneInfo
 
     from django.db import connection
@@ -184,12 +129,10 @@ def time_page(repeat: int) -> None:
                 statements.setdefault(index, (query["sql"], []))[1].append(
                     float(query["time"]) * 1000
                 )
-        timings.sort()
-        p99 = timings[min(len(timings) - 1, int(0.99 * len(timings)))]
         volume = (result.get("overall") or {}).get("volume") if "overall" in result else None
         print(
             f"{label}, 30-day window: {len(captured)} queries: median "
-            f"{statistics.median(timings):.1f} ms, p99 {p99:.1f} ms over {repeat} runs"
+            f"{statistics.median(timings):.1f} ms, p99 {p99(timings):.1f} ms over {repeat} runs"
             + (f" ({volume} conversations in the window)" if volume else "")
         )
         for sql, times in statements.values():
@@ -206,8 +149,8 @@ def main() -> None:
     )
     options = parser.parse_args()
     if not options.reuse:
-        recreate_database()
-        migrate()
+        recreate_database(DATABASE)
+        migrate(DATABASE)
         seconds = load(options.conversations, options.operators)
         print(f"loaded {options.conversations} conversations for {options.operators} "
               f"operators in {seconds:.1f} s")  # fmt: skip

@@ -8,15 +8,16 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.apps import apps
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Model, Q, QuerySet
 from django.db.models.functions import TruncDate, TruncWeek
 
 from inbox.models import CsatSurvey, SurveyKind, Team, User
 
 GROUPINGS = ("operator", "team", "channel", "day")
+Scoped = TypeVar("Scoped", bound=Model)
 MIN_RESPONSES_TO_JUDGE = 5
 WILSON_Z = 1.96
 
@@ -161,15 +162,18 @@ def surveys_sent_in(filters: ReportFilters, *, kind: str) -> QuerySet[CsatSurvey
     )
 
 
-def in_scope(surveys: QuerySet[CsatSurvey], filters: ReportFilters) -> QuerySet[CsatSurvey]:
-    """Narrow surveys to the channel, team and operator of the filters, when set."""
+def in_scope(
+    rows: QuerySet[Scoped], filters: ReportFilters, *, operator_field: str = "operator_id"
+) -> QuerySet[Scoped]:
+    """Narrow surveys (or conversations, whose operator is `assignee_id`) to the channel,
+    team and operator of the filters, when set."""
     if filters.channel is not None:
-        surveys = surveys.filter(channel_id=filters.channel)
+        rows = rows.filter(channel_id=filters.channel)
     if filters.team is not None:
-        surveys = surveys.filter(team_id=filters.team)
+        rows = rows.filter(team_id=filters.team)
     if filters.operator is not None:
-        surveys = surveys.filter(operator_id=filters.operator)
-    return surveys
+        rows = rows.filter(**{operator_field: filters.operator})
+    return rows
 
 
 def csat_weekly_trend(*, filters: ReportFilters) -> list[dict[str, Any]]:

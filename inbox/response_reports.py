@@ -28,7 +28,8 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncHour
 
 from inbox.models import Conversation
-from inbox.reports import ReportFilters, group_labels
+from inbox.reports import ReportFilters, group_labels, in_scope
+from inbox.selectors.conversations import conversation_sla_condition
 
 GROUPINGS = ("operator", "team", "channel")
 GROUP_COLUMNS = {"operator": "assignee_id", "team": "team_id", "channel": "channel_id"}
@@ -69,20 +70,11 @@ MEASURED_COLUMNS = sorted({c for m in MEASURES for c in (m.start, m.end, m.busin
 
 
 def conversations_opened_in(filters: ReportFilters) -> QuerySet[Conversation]:
-    return _in_scope(
+    return in_scope(
         Conversation.objects.filter(created_at__gte=filters.start, created_at__lt=filters.end),
         filters,
+        operator_field="assignee_id",
     )
-
-
-def _in_scope(conversations: QuerySet[Conversation], filters: ReportFilters) -> QuerySet:
-    if filters.channel is not None:
-        conversations = conversations.filter(channel_id=filters.channel)
-    if filters.team is not None:
-        conversations = conversations.filter(team_id=filters.team)
-    if filters.operator is not None:
-        conversations = conversations.filter(assignee_id=filters.operator)
-    return conversations
 
 
 def timings(
@@ -186,22 +178,14 @@ def _durations(median: float | None, p90: float | None) -> dict[str, float | Non
 def sla_attainment(*, filters: ReportFilters) -> dict[str, dict[Any, dict[str, Any]]]:
     """{grouping: {group id: {"decided", "met", "sla_met_percent"}}} for every grouping;
     one query (the counts add up across groupings)."""
-    with_sla = (
-        Q(sla_policy__isnull=False)
-        | Q(first_response_breached=True)
-        | Q(next_response_breached=True)
-        | Q(resolution_breached=True)
-    )
-    breached = (
-        Q(first_response_breached=True)
-        | Q(next_response_breached=True)
-        | Q(resolution_breached=True)
-    )
-    decided = _in_scope(
+    breached = conversation_sla_condition("breached")
+    with_sla = Q(sla_policy__isnull=False) | breached
+    decided = in_scope(
         Conversation.objects.filter(
             with_sla, resolved_at__gte=filters.start, resolved_at__lt=filters.end
         ),
         filters,
+        operator_field="assignee_id",
     )
     rows = (
         decided.values(*GROUP_COLUMNS.values())

@@ -10,7 +10,7 @@ Seven queries whatever the data.
 """
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta, tzinfo
 from typing import Any
 
@@ -78,14 +78,7 @@ def response_time_overview(*, filters: ReportFilters, time_zone: tzinfo) -> dict
 
 
 def previous_period(filters: ReportFilters) -> ReportFilters:
-    length = filters.end - filters.start
-    return ReportFilters(
-        start=filters.start - length,
-        end=filters.start,
-        channel=filters.channel,
-        team=filters.team,
-        operator=filters.operator,
-    )
+    return replace(filters, start=filters.start - (filters.end - filters.start), end=filters.start)
 
 
 def operator_trend(row: dict, previous: dict | None) -> dict[str, Trend | None]:

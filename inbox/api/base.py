@@ -1,6 +1,7 @@
 """What the REST API's views share: the request's operator, a conversation they may see
 (or 404), services' refusals as 400s, and lists read as rows rather than models."""
 
+from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
 from django.utils.translation import gettext
@@ -14,7 +15,7 @@ from inbox import labels, selectors, services
 from inbox.api import serializers as s
 from inbox.api.json_text import accepts_json, json_page_response
 from inbox.json_rows import JsonRows
-from inbox.models import Conversation, User
+from inbox.models import Conversation, Label, Team, User
 
 
 def current_operator(request: Request) -> User:
@@ -80,6 +81,37 @@ def get_or_invalid(queryset, pk: int, field: str):
     if found is None:
         raise ValidationError(
             {field: [gettext("no %(field)s with id %(id)s") % {"field": field, "id": pk}]}
+        )
+    return found
+
+
+def assignment_or_invalid(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The `operator` and/or `team` that `values` name by id (None takes it away), for
+    conversation_assign; a 400 for an id that is no active operator, or no team."""
+    changes: dict[str, Any] = {}
+    if "operator" in values:
+        operator_id = values["operator"]
+        changes["operator"] = (
+            None
+            if operator_id is None
+            else get_or_invalid(User.objects.filter(is_active=True), operator_id, "operator")
+        )
+    if "team" in values:
+        team_id = values["team"]
+        changes["team"] = (
+            None if team_id is None else get_or_invalid(Team.objects.all(), team_id, "team")
+        )
+    return changes
+
+
+def labels_or_invalid(label_ids: Iterable[int]) -> list[Label]:
+    """The labels of these ids, or a 400 naming each id that is no label."""
+    wanted_ids = set(label_ids)
+    found = list(selectors.label_list().filter(pk__in=wanted_ids))
+    missing = wanted_ids - {label.pk for label in found}
+    if missing:
+        raise ValidationError(
+            {"labels": [gettext("no label with id %(id)s") % {"id": pk} for pk in sorted(missing)]}
         )
     return found
 

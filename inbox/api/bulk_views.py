@@ -1,16 +1,16 @@
 """REST API: one action on many conversations (`conversations/bulk/`)."""
 
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import ngettext
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from inbox import selectors, services
-from inbox.api.base import current_operator, get_or_invalid
+from inbox.api.base import assignment_or_invalid, current_operator, labels_or_invalid
 from inbox.api.bulk_serializers import BulkActionInputSerializer, BulkActionOutputSerializer
 from inbox.api.conversation_views import conversation_filters_from
-from inbox.models import Team, User
+from inbox.models import User
 
 
 class ConversationBulkApi(APIView):
@@ -70,31 +70,9 @@ class ConversationBulkApi(APIView):
         return ids
 
     def _parameters(self, values: dict) -> services.BulkActionParameters:
-        changes: dict = {}
-        if values.get("operator") is not None:
-            changes["operator"] = get_or_invalid(
-                User.objects.filter(is_active=True), values["operator"], "operator"
-            )
-        elif "operator" in values:
-            changes["operator"] = None
-        if values.get("team") is not None:
-            changes["team"] = get_or_invalid(Team.objects.all(), values["team"], "team")
-        elif "team" in values:
-            changes["team"] = None
+        changes = assignment_or_invalid(values)
         if "labels" in values:
-            wanted_ids = set(values["labels"])
-            labels = list(selectors.label_list().filter(pk__in=wanted_ids))
-            missing = wanted_ids - {label.pk for label in labels}
-            if missing:
-                raise ValidationError(
-                    {
-                        "labels": [
-                            gettext("no label with id %(id)s") % {"id": pk}
-                            for pk in sorted(missing)
-                        ]
-                    }
-                )
-            changes["labels"] = labels
+            changes["labels"] = labels_or_invalid(values["labels"])
         if "until" in values:
             changes["until"] = values["until"]
         return services.BulkActionParameters(**changes)

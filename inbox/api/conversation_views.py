@@ -8,7 +8,7 @@ from django.db import connection
 from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -16,16 +16,17 @@ from inbox import labels, selectors, services
 from inbox.api import serializers as s
 from inbox.api.base import (
     RowListApi,
+    assignment_or_invalid,
     conversation_action,
     conversation_or_404,
     conversation_response,
     current_operator,
-    get_or_invalid,
     label_action,
+    labels_or_invalid,
 )
 from inbox.api.json_text import accepts_json, json_text_response
 from inbox.api.pagination import ChronologicalCursorPagination, ConversationCursorPagination
-from inbox.models import Conversation, Team, User
+from inbox.models import Conversation
 from inbox.representations import conversation_row_representation
 
 
@@ -145,19 +146,7 @@ class ConversationAssignApi(APIView):
         conversation = conversation_or_404(request, conversation_id)
         data = s.AssignInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        changes: dict = {}
-        if "operator" in data.validated_data:
-            operator_id = data.validated_data["operator"]
-            changes["operator"] = (
-                None
-                if operator_id is None
-                else get_or_invalid(User.objects.filter(is_active=True), operator_id, "operator")
-            )
-        if "team" in data.validated_data:
-            team_id = data.validated_data["team"]
-            changes["team"] = (
-                None if team_id is None else get_or_invalid(Team.objects.all(), team_id, "team")
-            )
+        changes = assignment_or_invalid(data.validated_data)
         conversation_action(
             lambda: services.conversation_assign(
                 conversation=conversation, actor=current_operator(request), **changes
@@ -216,17 +205,7 @@ class ConversationLabelsApi(APIView):
         conversation = conversation_or_404(request, conversation_id)
         data = s.ConversationLabelsInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        wanted_ids = set(data.validated_data["labels"])
-        wanted = list(selectors.label_list().filter(pk__in=wanted_ids))
-        missing = wanted_ids - {label.pk for label in wanted}
-        if missing:
-            raise ValidationError(
-                {
-                    "labels": [
-                        gettext("no label with id %(id)s") % {"id": pk} for pk in sorted(missing)
-                    ]
-                }
-            )
+        wanted = labels_or_invalid(data.validated_data["labels"])
         label_action(
             lambda: labels.conversation_labels_set(
                 conversation=conversation, labels=wanted, actor=current_operator(request)

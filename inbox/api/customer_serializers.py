@@ -12,10 +12,6 @@ from inbox.representations import conversation_representation, customer_represen
 class IdentityOutputSerializer(serializers.Serializer):
     kind = serializers.CharField()
     value = serializers.CharField()
-    username = serializers.CharField(
-        help_text="The person's handle on the platform where it has one beside the id "
-        "(Instagram's username); else empty."
-    )
     is_reachable = serializers.BooleanField()
     username = serializers.CharField(
         help_text="The person's handle on the platform (VK's screen name); \"\" if none."

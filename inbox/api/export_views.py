@@ -6,17 +6,13 @@ import csv
 import io
 import json
 from collections.abc import AsyncIterator, Iterable, Iterator
-from datetime import timedelta
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
 from django.http import StreamingHttpResponse
-from django.utils import timezone
-from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
@@ -26,8 +22,7 @@ from inbox.api.base import current_operator
 from inbox.api.bulk_serializers import ConversationExportQuerySerializer
 from inbox.api.conversation_views import conversation_filters_from
 from inbox.api.permissions import IsSupervisor
-
-DEFAULT_EXPORT_PERIOD = timedelta(days=30)
+from inbox.api.report_views import REPORT_PERIOD_PARAMETERS, report_period
 
 # A spreadsheet runs a cell that starts with one of these as a formula.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -94,10 +89,7 @@ class ConversationExportApi(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter(
-                "from", str, description="ISO date or time (default: 30 days before `to`)"
-            ),
-            OpenApiParameter("to", str, description="ISO date (inclusive) or time (default: now)"),
+            *REPORT_PERIOD_PARAMETERS,
             OpenApiParameter("format", str, enum=["csv", "jsonl"], description="default csv"),
             OpenApiParameter("status", str, enum=["open", "pending", "snoozed", "resolved"]),
             OpenApiParameter("assignee", str, description="me, none or an operator id"),
@@ -122,10 +114,7 @@ class ConversationExportApi(APIView):
         query = ConversationExportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         values = query.validated_data
-        end = values.get("to") or timezone.now()
-        start = values.get("from") or end - DEFAULT_EXPORT_PERIOD
-        if start >= end:
-            raise ValidationError({"from": [gettext("must be before `to`")]})
+        start, end = report_period(values)
         chunks = selectors.conversation_export_chunks(
             user=current_operator(request),
             filters=conversation_filters_from(values),

@@ -11,26 +11,17 @@ from rest_framework.views import APIView
 
 from inbox.api.base import current_operator
 from inbox.api.permissions import IsAdmin
+from inbox.api.settings_views import RefusingUnknownFields
 from inbox.follow_ups.models import (
     FollowUpAction,
     FollowUpAssignment,
     FollowUpSettings,
-    SurveyFollowUp,
 )
 from inbox.follow_ups.outcome import follow_up_record_outcome
 from inbox.follow_ups.representation import follow_up_representation
 from inbox.follow_ups.settings import follow_up_settings_get, follow_up_settings_update
 from inbox.models import Team
-from inbox.selectors.surveys import SurveyFilters, surveys_for_user
-
-
-class RefusingUnknownFields(serializers.Serializer):
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise ValidationError({name: [gettext("unknown setting")] for name in unknown})
-        return super().to_internal_value(data)
+from inbox.selectors.surveys import survey_follow_ups_for_user
 
 
 class FollowUpSettingsSerializer(RefusingUnknownFields):
@@ -50,6 +41,13 @@ class FollowUpSettingsSerializer(RefusingUnknownFields):
     team = serializers.PrimaryKeyRelatedField(
         queryset=Team.objects.all(), allow_null=True, required=False
     )
+
+    def validate(self, attrs):
+        current = follow_up_settings_get()
+        assign_to = attrs.get("assign_to", current.assign_to)
+        if assign_to == FollowUpAssignment.TEAM and attrs.get("team", current.team) is None:
+            raise ValidationError({"team": [gettext("choose the team that gets follow-ups")]})
+        return attrs
 
 
 def _settings_shown(row: FollowUpSettings) -> dict:
@@ -75,13 +73,7 @@ class FollowUpSettingsApi(APIView):
     def patch(self, request):
         given = FollowUpSettingsSerializer(data=request.data, partial=True)
         given.is_valid(raise_exception=True)
-        changes = dict(given.validated_data)
-        current = follow_up_settings_get()
-        assign_to = changes.get("assign_to", current.assign_to)
-        team = changes.get("team", current.team)
-        if assign_to == FollowUpAssignment.TEAM and team is None:
-            raise ValidationError({"team": [gettext("choose the team that gets follow-ups")]})
-        return Response(_settings_shown(follow_up_settings_update(changes=changes)))
+        return Response(_settings_shown(follow_up_settings_update(changes=given.validated_data)))
 
 
 class FollowUpOutcomeSerializer(RefusingUnknownFields):
@@ -117,9 +109,8 @@ class FollowUpOutcomeApi(APIView):
         given = FollowUpOutcomeSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         operator = current_operator(request)
-        surveys = surveys_for_user(user=operator, filters=SurveyFilters())
         follow_up = get_object_or_404(
-            SurveyFollowUp, survey__in=surveys.values("pk"), survey_id=survey_id
+            survey_follow_ups_for_user(user=operator), survey_id=survey_id
         )
         follow_up = follow_up_record_outcome(
             follow_up=follow_up,

@@ -2,7 +2,9 @@
 
 import csv
 import io
+from collections.abc import Mapping
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -53,11 +55,17 @@ class CsatReportQuerySerializer(ReportQuerySerializer):
     group_by = serializers.ChoiceField(choices=reports.GROUPINGS, default="operator")
 
 
-def report_filters(data: dict) -> reports.ReportFilters:
+def report_period(data: Mapping[str, Any]) -> tuple[datetime, datetime]:
+    """The validated query's `from` and `to`, by default the DEFAULT_PERIOD up to now."""
     end = data.get("to") or timezone.now()
     start = data.get("from") or end - DEFAULT_PERIOD
     if start >= end:
         raise serializers.ValidationError({"from": [gettext("must be before `to`")]})
+    return start, end
+
+
+def report_filters(data: dict) -> reports.ReportFilters:
+    start, end = report_period(data)
     return reports.ReportFilters(
         start=start,
         end=end,
@@ -67,9 +75,12 @@ def report_filters(data: dict) -> reports.ReportFilters:
     )
 
 
-REPORT_PARAMETERS = [
+REPORT_PERIOD_PARAMETERS = [
     OpenApiParameter("from", str, description="ISO date or time (default: 30 days before `to`)"),
     OpenApiParameter("to", str, description="ISO date (inclusive) or time (default: now)"),
+]
+REPORT_PARAMETERS = [
+    *REPORT_PERIOD_PARAMETERS,
     OpenApiParameter("channel", int),
     OpenApiParameter("team", int),
     OpenApiParameter("operator", int),

@@ -12,7 +12,16 @@ from inbox.api.texts import TextPerLanguageField
 from inbox.nps_settings import NpsSettings, nps_settings_get, nps_settings_update
 
 
-class NpsSettingsSerializer(serializers.Serializer):
+class RefusingUnknownFields(serializers.Serializer):
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise ValidationError({name: [gettext("unknown setting")] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class NpsSettingsSerializer(RefusingUnknownFields):
     """The settings left out of a PATCH keep their value."""
 
     enabled = serializers.BooleanField(required=False, help_text="default false")
@@ -37,13 +46,6 @@ class NpsSettingsSerializer(serializers.Serializer):
         required=False,
         help_text='ask "What is the main reason for your score?" after a score (default true)',
     )
-
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise ValidationError({name: [gettext("unknown setting")] for name in unknown})
-        return super().to_internal_value(data)
 
 
 def _shown(row: NpsSettings) -> dict:

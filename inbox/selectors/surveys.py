@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
+from inbox.follow_ups.models import SurveyFollowUp
 from inbox.models import CsatSurvey, User
 from inbox.visibility import channel_ids_visible_to
 
@@ -44,3 +45,9 @@ def surveys_for_user(*, user: User, filters: SurveyFilters) -> QuerySet[CsatSurv
         "id", "kind", "status", "rating", "comment", "conversation_id", "customer_id",
         "operator_id", "channel_id", "sent_at", "answered_at", *FOLLOW_UP_FIELDS,
     )  # fmt: skip
+
+
+def survey_follow_ups_for_user(*, user: User) -> QuerySet[SurveyFollowUp]:
+    """The follow-ups of the surveys the user may see."""
+    visible = surveys_for_user(user=user, filters=SurveyFilters())
+    return SurveyFollowUp.objects.filter(survey__in=visible.values("pk"))
