@@ -10,7 +10,7 @@ from django.conf import settings
 from channels_app.adapters.base import (
     ChannelAdapter,
     check_switchboard_signature,
-    hmac_sha256_hex,
+    switchboard_signature,
 )
 from channels_app.adapters.payload import MAX_STRING_LENGTH, JsonObject
 from channels_app.contracts import (
@@ -170,14 +170,13 @@ class ApiAdapter(ChannelAdapter):
                 is_retryable=False,
             )
         body = json.dumps(payload).encode()
-        signature = hmac_sha256_hex(secret, body)
         try:
             response = http_client().post(
                 callback_url,
                 content=body,
                 headers={
                     "Content-Type": "application/json",
-                    "X-Switchboard-Signature": f"sha256={signature}",
+                    "X-Switchboard-Signature": switchboard_signature(secret, body),
                 },
             )
         except httpx.HTTPError as error:

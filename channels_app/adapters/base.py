@@ -243,6 +243,12 @@ def hmac_sha256_hex(secret: str, body: bytes) -> str:
 SWITCHBOARD_SIGNATURE_HEADER = "x-switchboard-signature"
 
 
+def switchboard_signature(secret: str, body: bytes) -> str:
+    """The X-Switchboard-Signature value we sign a body with (the API channel's callbacks,
+    outgoing webhooks): `sha256=<hex HMAC-SHA256>`."""
+    return f"sha256={hmac_sha256_hex(secret, body)}"
+
+
 def check_switchboard_signature(channel, request: WebhookRequest) -> None:
     """Our own webhook signing, shared by the API and email channels:
     `X-Switchboard-Signature: sha256=<hex HMAC-SHA256 of the body with the channel's secret>`."""
