@@ -1,5 +1,5 @@
 """A channel's settings as an admin edits them in the admin pages, for the kinds that have
-a form of their own (VK, Viber, Messenger, Instagram): a field per setting instead of the
+a form of their own (VK, Viber, Messenger, Instagram, WhatsApp): a field per setting instead of the
 raw `config`, secrets write-only (left empty, the saved one stays), each checked in the
 admin's language and then as the API checks them (the adapter's split_config), and saved
 through channel_update like a PATCH, or channel_create on the add page."""
@@ -265,8 +265,8 @@ ViberChannelSettingsForm = cast(
 )
 
 
-class _MetaMessagingSettingsForm(ChannelSettingsForm):
-    """Messenger and Instagram: an account id and its token, then the app's settings."""
+class MetaAppSettingsForm(ChannelSettingsForm):
+    """The Meta app's settings every Meta kind has (Messenger, Instagram, WhatsApp)."""
 
     app_secret = _secret_field(
         _("App secret"),
@@ -278,6 +278,11 @@ class _MetaMessagingSettingsForm(ChannelSettingsForm):
         _("Any long random text; give Meta the same when adding the webhook."),
         max_length=MAX_META_SECRET_LENGTH,
     )
+
+
+class _MetaMessagingSettingsForm(MetaAppSettingsForm):
+    """Messenger and Instagram: an account id and its token, then the app's settings."""
+
     human_agent_tag = forms.BooleanField(
         label=_("The app has Meta's Human Agent permission"),
         required=False,
@@ -318,17 +323,6 @@ class InstagramChannelSettingsForm(_MetaMessagingSettingsForm):
     instagram_account_id = _meta_account_id_field(_("Instagram account id"))
     access_token = _secret_field(_("Access token"), max_length=MAX_META_SECRET_LENGTH)
     field_order = ("instagram_account_id", "access_token")
-
-
-SETTINGS_FORMS: dict[str, type[ChannelSettingsForm]] = {
-    form.kind_value: form
-    for form in (
-        VkChannelSettingsForm,
-        ViberChannelSettingsForm,
-        MessengerChannelSettingsForm,
-        InstagramChannelSettingsForm,
-    )
-}
 
 
 def settings_fieldsets(form_class: type[ChannelSettingsForm], *, adding: bool) -> list:
