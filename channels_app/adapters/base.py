@@ -23,6 +23,7 @@ from channels_app.contracts import (
     WebhookRequest,
     partly_sent,
 )
+from channels_app.failure_reasons import FailureCode, FailureReason
 from channels_app.outbound_guard import outbound_url_refusal
 from customers.languages import supported_language
 
@@ -234,6 +235,17 @@ def send_in_parts(
             ) from failure
         progress = progress.after_part(message_id)
     return progress.result()
+
+
+def required_secret(channel: "Channel", key: str) -> str:
+    """The channel's secret `key` (its token for the platform's API); without it nothing
+    can be sent, and trying again will not change that."""
+    value = channel.secrets.get(key)
+    if not value:
+        raise DeliveryFailed(
+            FailureReason.of(FailureCode.SETTING_MISSING, setting=key), is_retryable=False
+        )
+    return value
 
 
 def hmac_sha256_hex(secret: str, body: bytes) -> str:
