@@ -3,13 +3,12 @@ account (demo_meta) and a WhatsApp number (demo_whatsapp). Customers' messages c
 through each webhook's own flow; replies go to stand-ins of the platforms' APIs on this
 site (demo_views)."""
 
-import hashlib
-import hmac
 import json
 
 from django.conf import settings
 
 from channels_app import services as channel_services
+from channels_app.adapters.base import hmac_sha256_hex
 from channels_app.contracts import WebhookRequest
 from channels_app.demo_meta import instagram_demo_config, seed_instagram
 from channels_app.demo_whatsapp import DEMO_WHATSAPP_NAME, seed_whatsapp, whatsapp_demo_config
@@ -94,7 +93,7 @@ def seed_messengers(team) -> None:
     viber_message = json.loads(json.dumps(DEMO_VIBER_MESSAGE))
     viber_message["sender"]["avatar"] = f"{settings.PUBLIC_BASE_URL}{DEMO_VIBER_AVATAR_PATH}"
     viber_body = json.dumps(viber_message).encode()
-    signature = hmac.new(DEMO_VIBER_TOKEN.encode(), viber_body, hashlib.sha256).hexdigest()
+    signature = hmac_sha256_hex(DEMO_VIBER_TOKEN, viber_body)
     channel_services.webhook_receive(
         channel=viber,
         request=WebhookRequest(body=viber_body, headers={"x-viber-content-signature": signature}),
