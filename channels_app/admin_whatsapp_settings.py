@@ -12,8 +12,8 @@ from channels_app.admin_settings import (
     MAX_META_SECRET_LENGTH,
     META_NUMERIC_ID,
     MetaAppSettingsForm,
-    _api_address_field,
-    _secret_field,
+    api_address_field,
+    secret_field,
 )
 
 SURVEY_BUTTONS = [
@@ -30,8 +30,8 @@ class WhatsAppChannelSettingsForm(MetaAppSettingsForm):
     phone_number_id = forms.CharField(
         label=_("Phone number ID"), max_length=40, validators=[META_NUMERIC_ID]
     )
-    access_token = _secret_field(_("Access token"), max_length=MAX_META_SECRET_LENGTH)
-    api_base_url = _api_address_field(
+    access_token = secret_field(_("Access token"), max_length=MAX_META_SECRET_LENGTH)
+    api_base_url = api_address_field(
         _("Graph API address"), _("Leave empty for Meta's own."), max_length=500
     )
     fallback_template_name = forms.CharField(
