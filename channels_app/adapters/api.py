@@ -10,6 +10,7 @@ from django.conf import settings
 from channels_app.adapters.base import (
     ChannelAdapter,
     check_switchboard_signature,
+    required_secret,
     switchboard_signature,
 )
 from channels_app.adapters.payload import MAX_STRING_LENGTH, JsonObject
@@ -163,12 +164,7 @@ class ApiAdapter(ChannelAdapter):
                 FailureReason.of(FailureCode.SETTING_MISSING, setting="callback_url"),
                 is_retryable=False,
             )
-        secret = self.channel.secrets.get("secret")
-        if not secret:
-            raise DeliveryFailed(
-                FailureReason.of(FailureCode.SETTING_MISSING, setting="secret"),
-                is_retryable=False,
-            )
+        secret = required_secret(self.channel, "secret")
         body = json.dumps(payload).encode()
         try:
             response = http_client().post(
