@@ -9,7 +9,14 @@ from channels_app.adapters.telegram.setup import (
 )
 from channels_app.adapters.viber.setup import ViberWebhookFailed, viber_webhook_register
 from channels_app.adapters.vk.setup import VkSetupFailed, vk_callback_server_register
-from channels_app.admin_settings import SETTINGS_FORMS, ChannelSettingsForm, settings_fieldsets
+from channels_app.admin_settings import (
+    ChannelSettingsForm,
+    InstagramChannelSettingsForm,
+    MessengerChannelSettingsForm,
+    ViberChannelSettingsForm,
+    VkChannelSettingsForm,
+    settings_fieldsets,
+)
 from channels_app.admin_whatsapp_settings import WhatsAppChannelSettingsForm
 from channels_app.models import Channel, MailboxState, WebhookEvent, WebhookEventStatus
 from channels_app.services import (
@@ -78,8 +85,14 @@ register_viber_webhook = _set_up_action(
 
 # The kinds edited with a form of their own rather than raw JSON.
 KIND_SETTINGS_FORMS: dict[str, type[ChannelSettingsForm]] = {
-    **SETTINGS_FORMS,
-    "whatsapp": WhatsAppChannelSettingsForm,
+    form.kind_value: form
+    for form in (
+        VkChannelSettingsForm,
+        ViberChannelSettingsForm,
+        MessengerChannelSettingsForm,
+        InstagramChannelSettingsForm,
+        WhatsAppChannelSettingsForm,
+    )
 }
 
 

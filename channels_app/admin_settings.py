@@ -1,5 +1,5 @@
 """A channel's settings as an admin edits them in the admin pages, for the kinds that have
-a form of their own (VK, Viber, Messenger, Instagram): a field per setting instead of the
+a form of their own (VK, Viber, Messenger, Instagram, WhatsApp): a field per setting instead of the
 raw `config`, secrets write-only (left empty, the saved one stays), each checked in the
 admin's language and then as the API checks them (the adapter's split_config), and saved
 through channel_update like a PATCH, or channel_create on the add page."""
@@ -29,7 +29,7 @@ MAX_META_SECRET_LENGTH = 1000
 WEB_ADDRESS = URLValidator(schemes=["http", "https"], message=_("Enter an http or https address."))
 
 
-def _secret_field(label, help_text="", max_length: int | None = None) -> forms.CharField:
+def secret_field(label, help_text="", max_length: int | None = None) -> forms.CharField:
     return forms.CharField(
         label=label,
         help_text=help_text,
@@ -40,7 +40,7 @@ def _secret_field(label, help_text="", max_length: int | None = None) -> forms.C
     )
 
 
-def _api_address_field(label, help_text, max_length: int | None = None) -> forms.URLField:
+def api_address_field(label, help_text, max_length: int | None = None) -> forms.URLField:
     return forms.URLField(
         label=label,
         required=False,
@@ -142,11 +142,11 @@ class VkChannelSettingsForm(ChannelSettingsForm):
         ),
         validators=[RegexValidator(r"^[0-9]+$", _("Enter the community's number: digits only."))],
     )
-    access_token = _secret_field(
+    access_token = secret_field(
         _("Community access token"),
         _("Made in the community's settings (API usage → Access tokens) with the messages right."),
     )
-    secret_key = _secret_field(
+    secret_key = secret_field(
         _("Secret key"),
         _(
             "Up to 50 Latin letters and digits, also typed into the community's Callback API "
@@ -162,7 +162,7 @@ class VkChannelSettingsForm(ChannelSettingsForm):
             "“Connect VK Callback API” fills it in."
         ),
     )
-    api_base_url = _api_address_field(
+    api_base_url = api_address_field(
         _("API address"),
         _("Empty for VK's own (https://api.vk.com); a stand-in's address for demos and tests."),
     )
@@ -191,7 +191,7 @@ class _ViberChannelSettingsFields(ChannelSettingsForm):
     public_keys = ("sender_name", "sender_avatar", "api_base_url")
     secret_keys = ("auth_token",)
 
-    auth_token = _secret_field(
+    auth_token = secret_field(
         _("Bot token"),
         _("The token Viber gave when the bot was made (Viber Admin Panel, Edit info)."),
     )
@@ -211,7 +211,7 @@ class _ViberChannelSettingsFields(ChannelSettingsForm):
             "square picture under 100 KB). Empty: the bot's own."
         ),
     )
-    api_base_url = _api_address_field(
+    api_base_url = api_address_field(
         _("API address"), _("Empty for Viber's own; a stand-in's address for demos and tests.")
     )
 
@@ -265,19 +265,24 @@ ViberChannelSettingsForm = cast(
 )
 
 
-class _MetaMessagingSettingsForm(ChannelSettingsForm):
-    """Messenger and Instagram: an account id and its token, then the app's settings."""
+class MetaAppSettingsForm(ChannelSettingsForm):
+    """The Meta app's settings every Meta kind has (Messenger, Instagram, WhatsApp)."""
 
-    app_secret = _secret_field(
+    app_secret = secret_field(
         _("App secret"),
         _("Checks the signature of every webhook (App settings → Basic)."),
         max_length=MAX_META_SECRET_LENGTH,
     )
-    verify_token = _secret_field(
+    verify_token = secret_field(
         _("Verify token"),
         _("Any long random text; give Meta the same when adding the webhook."),
         max_length=MAX_META_SECRET_LENGTH,
     )
+
+
+class _MetaMessagingSettingsForm(MetaAppSettingsForm):
+    """Messenger and Instagram: an account id and its token, then the app's settings."""
+
     human_agent_tag = forms.BooleanField(
         label=_("The app has Meta's Human Agent permission"),
         required=False,
@@ -286,7 +291,7 @@ class _MetaMessagingSettingsForm(ChannelSettingsForm):
             "instead of 24 hours."
         ),
     )
-    api_base_url = _api_address_field(
+    api_base_url = api_address_field(
         _("Graph API address"),
         _(
             "Leave empty for Meta's own. Without a version at its end (…/v26.0), "
@@ -306,7 +311,7 @@ class MessengerChannelSettingsForm(_MetaMessagingSettingsForm):
     secret_keys = ("page_access_token", "app_secret", "verify_token")
 
     page_id = _meta_account_id_field(_("Facebook page id"))
-    page_access_token = _secret_field(_("Page access token"), max_length=MAX_META_SECRET_LENGTH)
+    page_access_token = secret_field(_("Page access token"), max_length=MAX_META_SECRET_LENGTH)
     field_order = ("page_id", "page_access_token")
 
 
@@ -316,19 +321,8 @@ class InstagramChannelSettingsForm(_MetaMessagingSettingsForm):
     secret_keys = ("access_token", "app_secret", "verify_token")
 
     instagram_account_id = _meta_account_id_field(_("Instagram account id"))
-    access_token = _secret_field(_("Access token"), max_length=MAX_META_SECRET_LENGTH)
+    access_token = secret_field(_("Access token"), max_length=MAX_META_SECRET_LENGTH)
     field_order = ("instagram_account_id", "access_token")
-
-
-SETTINGS_FORMS: dict[str, type[ChannelSettingsForm]] = {
-    form.kind_value: form
-    for form in (
-        VkChannelSettingsForm,
-        ViberChannelSettingsForm,
-        MessengerChannelSettingsForm,
-        InstagramChannelSettingsForm,
-    )
-}
 
 
 def settings_fieldsets(form_class: type[ChannelSettingsForm], *, adding: bool) -> list:

@@ -11,9 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from channels_app.admin_settings import (
     MAX_META_SECRET_LENGTH,
     META_NUMERIC_ID,
-    ChannelSettingsForm,
-    _api_address_field,
-    _secret_field,
+    MetaAppSettingsForm,
+    api_address_field,
+    secret_field,
 )
 
 SURVEY_BUTTONS = [
@@ -22,7 +22,7 @@ SURVEY_BUTTONS = [
 ]
 
 
-class WhatsAppChannelSettingsForm(ChannelSettingsForm):
+class WhatsAppChannelSettingsForm(MetaAppSettingsForm):
     kind_value = "whatsapp"
     public_keys = ("phone_number_id", "api_base_url")
     secret_keys = ("access_token", "app_secret", "verify_token")
@@ -30,18 +30,8 @@ class WhatsAppChannelSettingsForm(ChannelSettingsForm):
     phone_number_id = forms.CharField(
         label=_("Phone number ID"), max_length=40, validators=[META_NUMERIC_ID]
     )
-    access_token = _secret_field(_("Access token"), max_length=MAX_META_SECRET_LENGTH)
-    app_secret = _secret_field(
-        _("App secret"),
-        _("Checks the signature of every webhook (App settings → Basic)."),
-        max_length=MAX_META_SECRET_LENGTH,
-    )
-    verify_token = _secret_field(
-        _("Verify token"),
-        _("Any long random text; give Meta the same when adding the webhook."),
-        max_length=MAX_META_SECRET_LENGTH,
-    )
-    api_base_url = _api_address_field(
+    access_token = secret_field(_("Access token"), max_length=MAX_META_SECRET_LENGTH)
+    api_base_url = api_address_field(
         _("Graph API address"), _("Leave empty for Meta's own."), max_length=500
     )
     fallback_template_name = forms.CharField(

@@ -1,14 +1,11 @@
-"""Demo data for `make demo`: people (one with two-step sign-in), a team, API, email, VK,
-Viber and Instagram channels and a few conversations.
+"""Demo data for `make demo`: people (one with two-step sign-in), a team, API and email
+channels, the messengers (demo_messengers) and a few conversations.
 
 Customers and messages go in through the same path as real webhooks, so the demo
 shows the product as it behaves.
 """
 
 import base64
-import hashlib
-import hmac
-import json
 from dataclasses import replace
 from datetime import timedelta
 
@@ -23,15 +20,13 @@ from channels_app.contracts import (
     ContentItemKind,
     InboundIdentity,
     InboundMessage,
-    WebhookRequest,
 )
 from channels_app.demo_follow_ups import seed_follow_ups_and_health
 from channels_app.demo_labels import seed_labels
-from channels_app.demo_meta import instagram_demo_config, seed_instagram
+from channels_app.demo_messengers import seed_messengers
 from channels_app.demo_response_times import seed_response_history
 from channels_app.demo_surveys import DEMO_CES_CHANNEL, seed_survey_history
 from channels_app.demo_webhooks import seed_webhook
-from channels_app.demo_whatsapp import DEMO_WHATSAPP_NAME, seed_whatsapp, whatsapp_demo_config
 from channels_app.failure_reasons import FailureCode, FailureReason
 from channels_app.models import Channel
 from inbox import csat, people
@@ -216,13 +211,7 @@ def seed_demo() -> list[tuple[str, str]]:
     _seed_operator_work(channel)
     _seed_due_times(channel)
     _seed_email(team)
-    _seed_messengers(team)
-    seed_instagram(
-        _demo_channel(team, kind="instagram", name="Demo Instagram", config=instagram_demo_config())
-    )
-    seed_whatsapp(
-        _demo_channel(team, kind="whatsapp", name=DEMO_WHATSAPP_NAME, config=whatsapp_demo_config())
-    )
+    seed_messengers(team)
     seed_survey_history(team)
     seed_response_history(team)
     seed_follow_ups_and_health(
@@ -230,52 +219,6 @@ def seed_demo() -> list[tuple[str, str]]:
     )
     seed_labels()
     return logins
-
-
-# The demo's VK community and Viber bot: customers' messages come in through their
-# webhooks' own flow, and replies go to stand-ins of the platforms' APIs on this site.
-DEMO_VK_SECRET_KEY = "demoSecret2026"
-DEMO_VIBER_TOKEN = "demo-viber-token"
-# Pictures on this site, completed with PUBLIC_BASE_URL when seeded.
-DEMO_VIBER_AVATAR_PATH = "/static/demo/viber-customer.svg"
-DEMO_VIBER_SENDER_AVATAR_PATH = "/static/demo/viber-sender.svg"
-DEMO_VK_MESSAGE = {
-    "type": "message_new",
-    "group_id": 1,
-    "event_id": "demo-vk-1",
-    "v": "5.199",
-    "secret": DEMO_VK_SECRET_KEY,
-    "object": {
-        "message": {
-            "id": 1,
-            "date": 1765094400,
-            "from_id": 1001,
-            "peer_id": 1001,
-            "out": 0,
-            "text": "Здравствуйте! Можно поменять размер в заказе №1093?",
-            "attachments": [],
-            "fwd_messages": [],
-        },
-        "client_info": {
-            "button_actions": ["text", "callback"],
-            "keyboard": True,
-            "inline_keyboard": True,
-            "lang_id": 0,
-        },
-    },
-}
-DEMO_VIBER_MESSAGE = {
-    "event": "message",
-    "timestamp": 1765094400000,
-    "message_token": 4912661846655238001,
-    "sender": {
-        "id": "demo-viber-user=",
-        "name": "Katarzyna Wiśniewska",
-        "language": "pl",
-        "avatar": DEMO_VIBER_AVATAR_PATH,
-    },
-    "message": {"type": "text", "text": "Dzień dobry! Czy kurier dziś przyjedzie?"},
-}
 
 
 def _seed_two_factor(user: User) -> None:
@@ -288,60 +231,6 @@ def _seed_two_factor(user: User) -> None:
         key=base64.b32decode(DEMO_TWO_FACTOR_KEY).hex(),
     )
     recovery_codes_replace(user=user)
-
-
-def _seed_messengers(team) -> None:
-    vk = _demo_channel(
-        team,
-        kind="vk",
-        name="Demo VK",
-        config={
-            "group_id": "1",
-            "access_token": "demo-vk-token",
-            "secret_key": DEMO_VK_SECRET_KEY,
-            "api_base_url": f"{settings.PUBLIC_BASE_URL}/demo/vk",
-        },
-    )
-    viber = _demo_channel(
-        team,
-        kind="viber",
-        name="Demo Viber",
-        config={
-            "auth_token": DEMO_VIBER_TOKEN,
-            "sender_name": "Switchboard demo",
-            "sender_avatar": f"{settings.PUBLIC_BASE_URL}{DEMO_VIBER_SENDER_AVATAR_PATH}",
-            "welcome_message": {
-                "en": "Hello! Write us your question, we answer within the hour.",
-                "ru": "Здравствуйте! Напишите ваш вопрос, мы ответим в течение часа.",
-                "pl": "Dzień dobry! Napisz nam swoje pytanie, odpowiemy w ciągu godziny.",
-            },
-            "api_base_url": f"{settings.PUBLIC_BASE_URL}/demo/viber",
-        },
-    )
-    vk_body = json.dumps(DEMO_VK_MESSAGE).encode()
-    channel_services.webhook_receive(channel=vk, request=WebhookRequest(body=vk_body, headers={}))
-    viber_message = json.loads(json.dumps(DEMO_VIBER_MESSAGE))
-    viber_message["sender"]["avatar"] = f"{settings.PUBLIC_BASE_URL}{DEMO_VIBER_AVATAR_PATH}"
-    viber_body = json.dumps(viber_message).encode()
-    signature = hmac.new(DEMO_VIBER_TOKEN.encode(), viber_body, hashlib.sha256).hexdigest()
-    channel_services.webhook_receive(
-        channel=viber,
-        request=WebhookRequest(body=viber_body, headers={"x-viber-content-signature": signature}),
-    )
-
-
-def _demo_channel(team, *, kind: str, name: str, config: dict) -> Channel:
-    channel = Channel.objects.filter(kind=kind, name=name).first()
-    if channel is None:
-        channel = channel_services.channel_create(kind=kind, name=name, config=config)
-        channel.teams.set([team])
-    elif channel.config.get("api_base_url") != config["api_base_url"]:
-        # Seeded before for another address (another port): the stand-ins moved with it.
-        channel_services.channel_update(
-            channel=channel,
-            config={key: config[key] for key in ("api_base_url", "sender_avatar") if key in config},
-        )
-    return channel
 
 
 def _seed_email(team) -> None:

@@ -3,8 +3,6 @@ webhook, as Meta sends them, with what Instagram adds to a conversation (a reply
 in the Instagram app, the customer's reaction to it, a message they deleted); replies go
 to a stand-in of the Graph API on this site."""
 
-import hashlib
-import hmac
 import json
 from typing import Any
 
@@ -12,6 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from channels_app import services as channel_services
+from channels_app.adapters.base import hmac_sha256_hex
 from channels_app.contracts import WebhookRequest
 from channels_app.models import Channel
 from customers.services import customer_name_fill, identity_username_set
@@ -84,7 +83,7 @@ def _webhook(channel: Channel, item: dict[str, Any]) -> None:
             ],
         }
     ).encode()
-    signature = hmac.new(DEMO_INSTAGRAM_APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    signature = hmac_sha256_hex(DEMO_INSTAGRAM_APP_SECRET, body)
     channel_services.webhook_receive(
         channel=channel,
         request=WebhookRequest(body=body, headers={"x-hub-signature-256": f"sha256={signature}"}),

@@ -68,24 +68,9 @@ def seed_survey_history(team) -> None:
     operators = {user.username: user for user in User.objects.filter(username__in={"anna", "ben"})}
     now = timezone.now()
     for sender, name, language, text, username, kind, answer, comment, days in SURVEY_HISTORY:
-        operator = operators[username]
-        inbox_services.message_receive(
-            channel=channel,
-            inbound=InboundMessage(
-                external_id=f"demo-{sender}",
-                recipient_address=sender,
-                identities=(InboundIdentity(kind="api", value=f"{channel.public_id}:{sender}"),),
-                sender_name=name,
-                sender_language=language,
-                text=text,
-            ),
+        conversation = _answered_and_resolved(
+            channel, operators[username], sender, name, text, language=language
         )
-        conversation = Conversation.objects.get(channel=channel, recipient_address=sender)
-        inbox_services.conversation_assign(conversation=conversation, operator=operator)
-        inbox_services.message_reply(
-            conversation=conversation, author=operator, body="Done, thanks for asking!"
-        )
-        inbox_services.conversation_resolve(conversation=conversation, resolved_by=operator)
         sent_at = now - timedelta(days=days)
         # The NPS ones stand for the relationship survey asked in place of that contact's.
         CsatSurvey.objects.filter(conversation=conversation).update(
@@ -111,7 +96,9 @@ def seed_survey_history(team) -> None:
         )
 
 
-def _answered_and_resolved(channel, operator, sender: str, name: str, text: str):
+def _answered_and_resolved(
+    channel, operator, sender: str, name: str, text: str, *, language: str = ""
+):
     inbox_services.message_receive(
         channel=channel,
         inbound=InboundMessage(
@@ -119,6 +106,7 @@ def _answered_and_resolved(channel, operator, sender: str, name: str, text: str)
             recipient_address=sender,
             identities=(InboundIdentity(kind="api", value=f"{channel.public_id}:{sender}"),),
             sender_name=name,
+            sender_language=language,
             text=text,
         ),
     )

@@ -3,8 +3,6 @@ window, through the signed webhook as Meta sends it; their conversation answered
 resolved, so its survey goes a minute later as the channel's approved survey template (to
 a stand-in of the Graph API on this site) rather than being lost."""
 
-import hashlib
-import hmac
 import json
 from datetime import timedelta
 from typing import Any
@@ -13,6 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from channels_app import services as channel_services
+from channels_app.adapters.base import hmac_sha256_hex
 from channels_app.contracts import WebhookRequest
 from channels_app.models import Channel
 from inbox import services as inbox_services
@@ -48,7 +47,7 @@ def seed_whatsapp(channel: Channel) -> None:
     channel_services.channel_update(channel=channel, csat={"delay_seconds": 60})
     written_at = timezone.now() - timedelta(days=3)
     body = json.dumps(_text_message(written_at)).encode()
-    signature = hmac.new(DEMO_WHATSAPP_APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    signature = hmac_sha256_hex(DEMO_WHATSAPP_APP_SECRET, body)
     channel_services.webhook_receive(
         channel=channel,
         request=WebhookRequest(body=body, headers={"x-hub-signature-256": f"sha256={signature}"}),

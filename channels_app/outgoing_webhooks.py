@@ -9,7 +9,7 @@ import time
 import httpx
 from django.utils import timezone
 
-from channels_app.adapters.base import hmac_sha256_hex
+from channels_app.adapters.base import switchboard_signature
 from channels_app.contracts import DeliveryFailed
 from channels_app.http import http_client
 from channels_app.secrets import ChannelSecretsUnreadable, decrypt_secrets
@@ -22,11 +22,6 @@ from inbox.outgoing_webhooks.deliveries import (
 from inbox.outgoing_webhooks.models import WebhookDelivery
 
 logger = logging.getLogger(__name__)
-
-
-def webhook_signature(secret: str, body: bytes) -> str:
-    """The X-Switchboard-Signature value for a body: `sha256=<hex HMAC-SHA256>`."""
-    return f"sha256={hmac_sha256_hex(secret, body)}"
 
 
 def webhook_deliveries_send(*, delivery_ids: list[int]) -> None:
@@ -54,7 +49,7 @@ def _attempt(delivery: WebhookDelivery) -> None:
             content=body,
             headers={
                 "Content-Type": "application/json",
-                "X-Switchboard-Signature": webhook_signature(secret, body),
+                "X-Switchboard-Signature": switchboard_signature(secret, body),
                 "X-Switchboard-Event": delivery.event,
                 "X-Switchboard-Delivery": str(delivery.delivery_id),
             },

@@ -10,7 +10,8 @@ from django.conf import settings
 from channels_app.adapters.base import (
     ChannelAdapter,
     check_switchboard_signature,
-    hmac_sha256_hex,
+    required_secret,
+    switchboard_signature,
 )
 from channels_app.adapters.payload import MAX_STRING_LENGTH, JsonObject
 from channels_app.contracts import (
@@ -163,21 +164,15 @@ class ApiAdapter(ChannelAdapter):
                 FailureReason.of(FailureCode.SETTING_MISSING, setting="callback_url"),
                 is_retryable=False,
             )
-        secret = self.channel.secrets.get("secret")
-        if not secret:
-            raise DeliveryFailed(
-                FailureReason.of(FailureCode.SETTING_MISSING, setting="secret"),
-                is_retryable=False,
-            )
+        secret = required_secret(self.channel, "secret")
         body = json.dumps(payload).encode()
-        signature = hmac_sha256_hex(secret, body)
         try:
             response = http_client().post(
                 callback_url,
                 content=body,
                 headers={
                     "Content-Type": "application/json",
-                    "X-Switchboard-Signature": f"sha256={signature}",
+                    "X-Switchboard-Signature": switchboard_signature(secret, body),
                 },
             )
         except httpx.HTTPError as error:

@@ -23,6 +23,7 @@ from channels_app.contracts import (
     WebhookRequest,
     partly_sent,
 )
+from channels_app.failure_reasons import FailureCode, FailureReason
 from channels_app.outbound_guard import outbound_url_refusal
 from customers.languages import supported_language
 
@@ -236,11 +237,28 @@ def send_in_parts(
     return progress.result()
 
 
+def required_secret(channel: "Channel", key: str) -> str:
+    """The channel's secret `key` (its token for the platform's API); without it nothing
+    can be sent, and trying again will not change that."""
+    value = channel.secrets.get(key)
+    if not value:
+        raise DeliveryFailed(
+            FailureReason.of(FailureCode.SETTING_MISSING, setting=key), is_retryable=False
+        )
+    return value
+
+
 def hmac_sha256_hex(secret: str, body: bytes) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 SWITCHBOARD_SIGNATURE_HEADER = "x-switchboard-signature"
+
+
+def switchboard_signature(secret: str, body: bytes) -> str:
+    """The X-Switchboard-Signature value we sign a body with (the API channel's callbacks,
+    outgoing webhooks): `sha256=<hex HMAC-SHA256>`."""
+    return f"sha256={hmac_sha256_hex(secret, body)}"
 
 
 def check_switchboard_signature(channel, request: WebhookRequest) -> None:

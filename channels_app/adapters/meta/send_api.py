@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 import httpx
 
+from channels_app.adapters.base import required_secret
 from channels_app.adapters.meta.graph import (
     answer_json_object,
     answer_text,
@@ -62,12 +63,7 @@ class SendApi:
         return versioned_base_url(str(configured or self.settings.default_host))
 
     def authorization(self) -> dict[str, str]:
-        token = self.channel.secrets.get(self.settings.token_key)
-        if not token:
-            raise DeliveryFailed(
-                FailureReason.of(FailureCode.SETTING_MISSING, setting=self.settings.token_key),
-                is_retryable=False,
-            )
+        token = required_secret(self.channel, self.settings.token_key)
         return {"Authorization": f"Bearer {token}"}
 
     def url(self, path: str) -> str:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from channels_app.adapters.base import required_secret
 from channels_app.contracts import DeliveryFailed
 from channels_app.failure_reasons import FailureCode, FailureReason
 from channels_app.http import http_client
@@ -60,13 +61,7 @@ class BotApi:
 
     @property
     def bot_token(self) -> str:
-        token = self.channel.secrets.get("bot_token")
-        if not token:
-            raise DeliveryFailed(
-                FailureReason.of(FailureCode.SETTING_MISSING, setting="bot_token"),
-                is_retryable=False,
-            )
-        return token
+        return required_secret(self.channel, "bot_token")
 
     def call(self, method: str, params: dict[str, Any], *, timeout: float | None = None) -> Any:
         """One Bot API call; returns its `result` or raises a classified DeliveryFailed."""

@@ -9,6 +9,7 @@ from urllib.parse import urljoin
 
 from django.conf import settings
 
+from channels_app.adapters.base import send_in_parts
 from channels_app.adapters.survey_forms import question_with_scale, rows_of
 from channels_app.adapters.telegram.bot_api import BotApi
 from channels_app.adapters.telegram.inbound import (
@@ -17,14 +18,12 @@ from channels_app.adapters.telegram.inbound import (
 )
 from channels_app.contracts import (
     DeliveryFailed,
-    DeliveryProgress,
     DeliveryResult,
     InboundEvent,
     InboundMessage,
     OutboundAttachment,
     OutboundMessage,
     OutboundSurvey,
-    partly_sent,
 )
 from channels_app.failure_reasons import FailureCode, FailureReason
 from channels_app.http import request_may_have_arrived
@@ -66,19 +65,12 @@ def message_send(bot: BotApi, outbound: OutboundMessage) -> DeliveryResult:
     parts = list(_parts_for(outbound, chat_id=chat_id))
     if not parts:
         raise DeliveryFailed(FailureReason.of(FailureCode.NOTHING_TO_SEND), is_retryable=False)
-    # Parts an earlier try sent are not sent again.
-    progress = outbound.already_sent
-    for index in range(outbound.already_sent.parts_sent, len(parts)):
-        if index > outbound.already_sent.parts_sent and outbound.record_progress is not None:
-            outbound.record_progress(progress)
-        try:
-            result = _call_part(bot, parts[index], is_first=index == 0)
-        except DeliveryFailed as failure:
-            if index == 0:
-                raise
-            raise _partly_sent(failure, count=len(parts), progress=progress) from failure
-        progress = progress.after_part(_external_id(chat_id, result))
-    return progress.result()
+    return send_in_parts(
+        parts,
+        lambda part: _external_id(chat_id, _call_part(bot, part, is_first=part is parts[0])),
+        already_sent=outbound.already_sent,
+        record_progress=outbound.record_progress,
+    )
 
 
 def survey_send(bot: BotApi, survey: OutboundSurvey) -> DeliveryResult:
@@ -203,17 +195,6 @@ def _text_chunks(text: str) -> Iterator[str]:
             cut = limit
         yield text[:cut].rstrip()
         text = text[cut:].lstrip()
-
-
-def _partly_sent(
-    failure: DeliveryFailed, *, count: int, progress: DeliveryProgress
-) -> DeliveryFailed:
-    return DeliveryFailed(
-        partly_sent(failure, sent=progress.parts_sent, parts=count),
-        is_retryable=failure.is_retryable,
-        retry_after=failure.retry_after,
-        progress=progress,
-    )
 
 
 def _external_id(chat_id: str, result: Any) -> str | None:

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
+from channels_app.adapters.base import required_secret
 from channels_app.adapters.telegram.bot_api import KIND, BotApi
 from channels_app.adapters.telegram.inbound import ALLOWED_UPDATES
 from channels_app.contracts import DeliveryFailed
-from channels_app.failure_reasons import FailureCode, FailureReason
 from inbox.delivery_failures import failure_in_english
 
 if TYPE_CHECKING:
@@ -58,12 +58,7 @@ def telegram_webhook_register(
 def webhook_set(bot: BotApi, *, url: str, drop_pending_updates: bool = False) -> str:
     """Point the bot's webhook at `url` with the channel's secret; returns Telegram's
     description of what it did. Raises DeliveryFailed when Telegram refuses."""
-    secret = bot.channel.secrets.get("webhook_secret")
-    if not secret:
-        raise DeliveryFailed(
-            FailureReason.of(FailureCode.SETTING_MISSING, setting="webhook_secret"),
-            is_retryable=False,
-        )
+    secret = required_secret(bot.channel, "webhook_secret")
     answer = bot.call_answer(
         "setWebhook",
         {

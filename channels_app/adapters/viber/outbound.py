@@ -3,6 +3,7 @@ text, then each file by a signed, expiring link to our stored copy)."""
 
 from typing import Any
 
+from channels_app.adapters.base import send_in_parts
 from channels_app.adapters.survey_forms import question_with_scale
 from channels_app.adapters.viber.viber_api import ViberApi
 from channels_app.contracts import (
@@ -11,7 +12,6 @@ from channels_app.contracts import (
     OutboundAttachment,
     OutboundMessage,
     OutboundSurvey,
-    partly_sent,
 )
 from channels_app.failure_reasons import FailureCode, FailureReason
 
@@ -36,25 +36,12 @@ def message_send(api: ViberApi, outbound: OutboundMessage) -> DeliveryResult:
     parts = _parts(outbound)
     if not parts:
         raise DeliveryFailed(FailureReason.of(FailureCode.NOTHING_TO_SEND), is_retryable=False)
-    # Parts an earlier try sent are not sent again.
-    progress = outbound.already_sent
-    for index in range(outbound.already_sent.parts_sent, len(parts)):
-        if index > outbound.already_sent.parts_sent and outbound.record_progress is not None:
-            outbound.record_progress(progress)
-        try:
-            answer = api.call("send_message", {**_envelope(api, receiver), **parts[index]})
-        except DeliveryFailed as failure:
-            if index == 0:
-                raise
-            raise DeliveryFailed(
-                partly_sent(failure, sent=index, parts=len(parts)),
-                is_retryable=failure.is_retryable,
-                retry_after=failure.retry_after,
-                progress=progress,
-                is_recipient_unreachable=failure.is_recipient_unreachable,
-            ) from failure
-        progress = progress.after_part(_message_token(answer))
-    return progress.result()
+    return send_in_parts(
+        parts,
+        lambda part: _message_token(api.call("send_message", {**_envelope(api, receiver), **part})),
+        already_sent=outbound.already_sent,
+        record_progress=outbound.record_progress,
+    )
 
 
 def survey_send(api: ViberApi, survey: OutboundSurvey) -> DeliveryResult:

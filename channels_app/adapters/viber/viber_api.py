@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from channels_app.adapters.base import required_secret
 from channels_app.contracts import DeliveryFailed
 from channels_app.failure_reasons import FailureCode, FailureReason
 from channels_app.http import http_client
@@ -51,12 +52,7 @@ class ViberApi:
 
     def call(self, name: str, payload: dict[str, Any]) -> dict[str, Any]:
         """POST /pa/<name>; returns Viber's answer when its status is 0."""
-        token = self.channel.secrets.get("auth_token")
-        if not token:
-            raise DeliveryFailed(
-                FailureReason.of(FailureCode.SETTING_MISSING, setting="auth_token"),
-                is_retryable=False,
-            )
+        token = required_secret(self.channel, "auth_token")
         try:
             response = http_client().post(
                 f"{self.api_base_url}/pa/{name}",

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 from django.core.files.storage import default_storage
 
+from channels_app.adapters.base import required_secret
 from channels_app.adapters.vk.vk_api import VkApi, answer_object
 from channels_app.contracts import (
     DeliveryFailed,
@@ -44,13 +45,7 @@ def named_random_id(*, key: str, name: str) -> int:
 
 
 def random_id_key(api: VkApi) -> str:
-    key = api.channel.secrets.get("random_id_key")
-    if not key:
-        raise DeliveryFailed(
-            FailureReason.of(FailureCode.SETTING_MISSING, setting="random_id_key"),
-            is_retryable=False,
-        )
-    return key
+    return required_secret(api.channel, "random_id_key")
 
 
 def message_send(api: VkApi, outbound: OutboundMessage) -> DeliveryResult:

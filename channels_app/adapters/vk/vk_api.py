@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from channels_app.adapters.base import required_secret
 from channels_app.contracts import DeliveryFailed
 from channels_app.failure_reasons import FailureCode, FailureReason
 from channels_app.http import http_client
@@ -52,13 +53,7 @@ class VkApi:
 
     @property
     def access_token(self) -> str:
-        token = self.channel.secrets.get("access_token")
-        if not token:
-            raise DeliveryFailed(
-                FailureReason.of(FailureCode.SETTING_MISSING, setting="access_token"),
-                is_retryable=False,
-            )
-        return token
+        return required_secret(self.channel, "access_token")
 
     def call(self, method: str, params: dict[str, Any], *, timeout: float | None = None) -> Any:
         """One API method; returns its `response` or raises a classified DeliveryFailed."""

@@ -9,6 +9,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from channels_app.adapters.base import required_secret
 from channels_app.adapters.meta.graph import (
     DEFAULT_GRAPH_BASE_URL,
     graph_error_read,
@@ -52,13 +53,7 @@ class GraphApi:
         return str(self.channel.config.get("api_base_url") or DEFAULT_API_BASE_URL).rstrip("/")
 
     def authorization(self) -> dict[str, str]:
-        token = self.channel.secrets.get("access_token")
-        if not token:
-            raise DeliveryFailed(
-                FailureReason.of(FailureCode.SETTING_MISSING, setting="access_token"),
-                is_retryable=False,
-            )
-        return {"Authorization": f"Bearer {token}"}
+        return {"Authorization": f"Bearer {required_secret(self.channel, 'access_token')}"}
 
     def may_receive_token(self, url: str) -> bool:
         """Only Meta's own media hosts over https, or the configured API's own origin (a

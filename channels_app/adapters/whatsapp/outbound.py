@@ -82,7 +82,7 @@ def survey_send(graph: GraphApi, survey: OutboundSurvey) -> DeliveryResult:
             raise SurveyNotAllowed(
                 NO_SURVEY_TEMPLATE_REASON, reason_code=SurveyNotAllowed.NO_TEMPLATE
             )
-        # Django admin's raw JSON is not checked as the API checks it.
+        # Checked when saved (API, admin form); one stored past those checks skips the survey.
         if problem := survey_template_problem(template):
             raise SurveyNotAllowed(
                 f"outside WhatsApp's 24-hour customer service window, and the channel's "
