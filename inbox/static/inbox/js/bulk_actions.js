@@ -12,17 +12,6 @@ function tomorrowMorning() {
   return date;
 }
 
-/** The API's list filters for what the inbox view shows. */
-function viewFilter(view) {
-  const filter = { status: view.status };
-  if (view.channel_id) filter.channel = view.channel_id;
-  if (view.label_id) filter.label = view.label_id;
-  if (view.name === "mine") filter.assignee = "me";
-  if (view.name === "unassigned") filter.assignee = "none";
-  if (view.name === "team" && view.team_id) filter.team = view.team_id;
-  return filter;
-}
-
 /** `list` is the conversation list; `onDone()` brings the page up to date after an action. */
 export function setupBulkActions({ page, list, me, onDone, showToast }) {
   const bar = document.getElementById("bulk-bar");
@@ -76,7 +65,7 @@ export function setupBulkActions({ page, list, me, onDone, showToast }) {
   }
 
   function target() {
-    if (isWholeView && !list.searchText()) return { filter: viewFilter(page.view) };
+    if (isWholeView && !list.searchText()) return { filter: page.view.filter };
     const ids = isWholeView ? boxes().map((box) => Number(box.value)) : [...selected];
     return { ids };
   }
