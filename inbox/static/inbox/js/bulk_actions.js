@@ -2,15 +2,9 @@
 // the range from the last one clicked), "select all in this view", and a bar that assigns,
 // labels, resolves or snoozes them in one call to the API, which answers for each.
 
+import { snoozeUntil } from "./actions.js";
 import { api } from "./api.js";
 import { format } from "./i18n.js";
-
-function tomorrowMorning() {
-  const date = new Date();
-  date.setDate(date.getDate() + 1);
-  date.setHours(9, 0, 0, 0);
-  return date;
-}
 
 /** `list` is the conversation list; `onDone()` brings the page up to date after an action. */
 export function setupBulkActions({ page, list, me, onDone, showToast }) {
@@ -122,8 +116,7 @@ export function setupBulkActions({ page, list, me, onDone, showToast }) {
     const choice = snoozeSelect.value;
     snoozeSelect.value = "";
     if (!choice) return;
-    const until = choice === "tomorrow" ? tomorrowMorning() : new Date(Date.now() + 3600 * 1000);
-    run("snooze", { until: until.toISOString() });
+    run("snooze", { until: snoozeUntil(choice) });
   });
 
   return {
