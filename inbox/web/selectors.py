@@ -4,7 +4,7 @@ conversation (thread and customer profile). Always through what the user may see
 (inbox.selectors)."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -65,6 +65,11 @@ class InboxView:
             label=self.label_id,
             sla=self.name if self.name in SLA_VIEW_NAMES else "",
         )
+
+    def api_filter(self) -> dict[str, Any]:
+        """The same filters as the REST API's list and bulk actions take them (a view
+        has no text query, the one filter the API names otherwise)."""
+        return {name: value for name, value in asdict(self.filters()).items() if value}
 
 
 @dataclass(frozen=True)

@@ -159,6 +159,8 @@ def inbox_page(request: HttpRequest) -> HttpResponse:
                     "status": view.status,
                     "channel_id": view.channel_id,
                     "label_id": view.label_id,
+                    # What "select all in this view" acts on.
+                    "filter": view.api_filter(),
                 },
                 "labels": [label_representation(label) for label in labels],
                 "query": navigation.view_query(view),

@@ -84,3 +84,22 @@ def test_the_counts_cost_one_query_however_many_conversations(client, operator, 
     for minutes in range(30):
         due_in(channel, standard, minutes - 10, first_response_breached=minutes < 10)
     assert counted() == few
+
+
+@pytest.mark.parametrize(
+    ("query", "view_filter"),
+    [
+        ("view=breached", {"status": "open", "sla": "breached"}),
+        ("view=due_soon&status=pending", {"status": "pending", "sla": "due_soon"}),
+        ("view=mine", {"status": "open", "assignee": "me"}),
+        ("view=all", {"status": "open"}),
+    ],
+)
+def test_select_all_in_a_view_acts_on_the_views_own_filter(
+    client, operator, channel, query, view_filter
+):
+    client.force_login(operator)
+
+    data = page_data(client.get(f"/?{query}"))
+
+    assert data["view"]["filter"] == view_filter

@@ -11,6 +11,11 @@ function tomorrowMorning() {
   return date;
 }
 
+/** When a snooze chosen from a menu ends: "tomorrow" (9:00) or "hour", as an ISO time. */
+export function snoozeUntil(choice) {
+  return (choice === "tomorrow" ? tomorrowMorning() : new Date(Date.now() + 3600 * 1000)).toISOString();
+}
+
 /** `onChanged(conversation)` takes the conversation as the API answers it after an action. */
 export function setupConversationActions({ me, header, openConversation, onChanged, showToast }) {
   async function conversationAction(action, argument) {
@@ -22,10 +27,7 @@ export function setupConversationActions({ me, header, openConversation, onChang
       unassign: () => api.post(`${base}/assign/`, { operator: null }),
       resolve: () => api.post(`${base}/resolve/`),
       reopen: () => api.post(`${base}/reopen/`),
-      snooze: () =>
-        api.post(`${base}/snooze/`, {
-          until: (argument === "tomorrow" ? tomorrowMorning() : new Date(Date.now() + 3600 * 1000)).toISOString(),
-        }),
+      snooze: () => api.post(`${base}/snooze/`, { until: snoozeUntil(argument) }),
       priority: () => api.patch(`${base}/`, { priority: argument }),
       labels: () => api.post(`${base}/labels/`, { labels: argument }),
     };

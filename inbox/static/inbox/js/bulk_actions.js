@@ -2,26 +2,9 @@
 // the range from the last one clicked), "select all in this view", and a bar that assigns,
 // labels, resolves or snoozes them in one call to the API, which answers for each.
 
+import { snoozeUntil } from "./actions.js";
 import { api } from "./api.js";
 import { format } from "./i18n.js";
-
-function tomorrowMorning() {
-  const date = new Date();
-  date.setDate(date.getDate() + 1);
-  date.setHours(9, 0, 0, 0);
-  return date;
-}
-
-/** The API's list filters for what the inbox view shows. */
-function viewFilter(view) {
-  const filter = { status: view.status };
-  if (view.channel_id) filter.channel = view.channel_id;
-  if (view.label_id) filter.label = view.label_id;
-  if (view.name === "mine") filter.assignee = "me";
-  if (view.name === "unassigned") filter.assignee = "none";
-  if (view.name === "team" && view.team_id) filter.team = view.team_id;
-  return filter;
-}
 
 /** `list` is the conversation list; `onDone()` brings the page up to date after an action. */
 export function setupBulkActions({ page, list, me, onDone, showToast }) {
@@ -76,7 +59,7 @@ export function setupBulkActions({ page, list, me, onDone, showToast }) {
   }
 
   function target() {
-    if (isWholeView && !list.searchText()) return { filter: viewFilter(page.view) };
+    if (isWholeView && !list.searchText()) return { filter: page.view.filter };
     const ids = isWholeView ? boxes().map((box) => Number(box.value)) : [...selected];
     return { ids };
   }
@@ -133,8 +116,7 @@ export function setupBulkActions({ page, list, me, onDone, showToast }) {
     const choice = snoozeSelect.value;
     snoozeSelect.value = "";
     if (!choice) return;
-    const until = choice === "tomorrow" ? tomorrowMorning() : new Date(Date.now() + 3600 * 1000);
-    run("snooze", { until: until.toISOString() });
+    run("snooze", { until: snoozeUntil(choice) });
   });
 
   return {

@@ -6,6 +6,7 @@ import { api } from "./api.js";
 import { element } from "./dom.js";
 import { refreshAges } from "./format.js";
 import { conversationItem } from "./render.js";
+import { isSlaDueSoon } from "./sla_clock.js";
 
 const UNREAD_KEY = "switchboard.unread";
 const AGES_EVERY_MS = 30000;
@@ -18,20 +19,8 @@ function matchesView(conversation, view, me) {
   if (view.name === "unassigned") return !conversation.assignee;
   if (view.name === "team") return conversation.team?.id === view.team_id;
   if (view.name === "breached") return Boolean(conversation.sla?.breached?.length);
-  if (view.name === "due_soon") return isDueSoon(conversation, view.due_soon_minutes);
+  if (view.name === "due_soon") return isSlaDueSoon(conversation, view.due_soon_minutes);
   return true;
-}
-
-// As the server's `sla=due_soon`: a target not yet missed is due within the minutes given.
-function isDueSoon(conversation, minutes) {
-  const sla = conversation.sla;
-  if (!sla) return false;
-  const now = Date.now();
-  return ["first_response", "next_response", "resolution"].some((target) => {
-    const due = sla[`${target}_due_at`] ? Date.parse(sla[`${target}_due_at`]) : NaN;
-    const isPaused = target === "resolution" && ["snoozed", "pending"].includes(conversation.status);
-    return !isPaused && !sla.breached.includes(target) && due > now && due <= now + minutes * 60000;
-  });
 }
 
 function isNewer(a, b) {

@@ -33,18 +33,33 @@ export function startSlaClocks(targets) {
   setInterval(() => refreshSlaClocks(document), TICK_MS);
 }
 
+/** The targets with a due time whose clock runs, as `{ target, dueAt }`. */
+function runningTargets(conversation) {
+  const sla = conversation.sla;
+  return TARGETS.filter(
+    (target) => sla[`${target}_due_at`] && !(target === "resolution" && PAUSED_STATUSES.includes(conversation.status)),
+  ).map((target) => ({ target, dueAt: sla[`${target}_due_at`] }));
+}
+
 /** The target whose due time the conversation shows: the earliest running one (a missed one
  * still running comes first), else the first missed one, without a due time; or null. */
 export function slaShown(conversation) {
   const sla = conversation.sla;
   if (!sla) return null;
-  const running = TARGETS.filter(
-    (target) => sla[`${target}_due_at`] && !(target === "resolution" && PAUSED_STATUSES.includes(conversation.status)),
-  ).map((target) => ({ target, dueAt: sla[`${target}_due_at`] }));
+  const running = runningTargets(conversation);
   running.sort((a, b) => Date.parse(a.dueAt) - Date.parse(b.dueAt));
   if (running.length) return running[0];
   if (sla.breached?.length) return { target: sla.breached[0], dueAt: null };
   return null;
+}
+
+/** As the server's `sla=due_soon`: a running target not yet missed is due within `minutes`. */
+export function isSlaDueSoon(conversation, minutes, now = Date.now()) {
+  if (!conversation.sla) return false;
+  return runningTargets(conversation).some(({ target, dueAt }) => {
+    const due = Date.parse(dueAt);
+    return !conversation.sla.breached.includes(target) && due > now && due <= now + minutes * 60000;
+  });
 }
 
 /** "running", "warning" (a quarter of the target's time or less left) or "breached". */
