@@ -1,18 +1,17 @@
 """The breach sweep names each missed target once, moves on to the next due time, and
 tells the operators who may see the conversation, live."""
 
-import threading
 from datetime import timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.db import connection
 from django.utils import timezone
 
-from inbox.models import Conversation, SlaPolicy
+from inbox.models import Conversation
 from inbox.representations import conversation_representation
 from inbox.sla.breaches import SWEEP_TASK, sla_breaches_mark
 from tests.factories import ChannelFactory, ConversationFactory, TeamFactory, UserFactory
+from tests.inbox.sla_support import sweeps_run_at_once
 from tests.inbox.test_inbox_consumer import connect, next_event_of_type
 
 
@@ -35,11 +34,6 @@ def test_the_sweep_is_scheduled_on_beat_and_its_task_registered(settings):
     assert SWEEP_TASK in entries
     app.loader.import_default_modules()
     assert SWEEP_TASK in app.tasks
-
-
-@pytest.fixture
-def standard(db):
-    return SlaPolicy.objects.create(name="Standard", first_response_minutes=60)
 
 
 @pytest.mark.django_db
@@ -101,22 +95,8 @@ def test_a_conversation_whose_policy_was_deleted_is_swept_no_more(channel, stand
 @pytest.mark.django_db(transaction=True)
 def test_sweeps_running_at_once_mark_each_breach_once(channel, standard):
     conversations = [overdue(channel, standard, minutes_late=index) for index in range(120)]
-    start = threading.Barrier(3)
-    marked: list[int] = []
 
-    def sweep() -> None:
-        try:
-            start.wait()
-            while count := sla_breaches_mark(batch_size=7):
-                marked.append(count)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=sweep) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    marked = sweeps_run_at_once(sla_breaches_mark)
 
     assert sum(marked) == len(conversations)
     assert Conversation.objects.filter(first_response_breached=True).count() == 120
