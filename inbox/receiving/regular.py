@@ -30,8 +30,10 @@ from inbox.models import (
 from inbox.outgoing_webhooks.emitting import (
     CONVERSATION_CREATED,
     CONVERSATION_UPDATED,
-    conversation_event_emit,
-    message_event_emit,
+    PendingEvent,
+    conversation_event,
+    message_event,
+    webhook_events_emit,
 )
 from inbox.receiving.lookups import conversations_named, inbound_message_id
 from inbox.receiving.rows import row_insert
@@ -169,13 +171,17 @@ def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
         # A conversation just opened has no labels yet.
         realtime.conversation_changed(conversation, is_new=is_new, labels=[] if is_new else None)
     # The conversation first, so that a receiver knows it when the message arrives.
+    webhook_events: list[PendingEvent] = []
     if is_new or was_status != ConversationStatus.OPEN:
-        conversation_event_emit(
-            conversation,
-            event=CONVERSATION_CREATED if is_new else CONVERSATION_UPDATED,
-            labels=[] if is_new else None,
+        webhook_events.append(
+            conversation_event(
+                conversation,
+                event=CONVERSATION_CREATED if is_new else CONVERSATION_UPDATED,
+                labels=[] if is_new else None,
+            )
         )
-    message_event_emit(message, attachments=attachments)
+    webhook_events.append(message_event(message, attachments=attachments))
+    webhook_events_emit(webhook_events)
     if is_new:
         conversation_auto_assign_on_commit(conversation)
     rule_event_on_commit(
