@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from inbox import realtime
 from inbox.models import Conversation
-from inbox.outgoing_webhooks.emitting import conversation_event_emit
+from inbox.outgoing_webhooks.emitting import conversation_event, webhook_events_emit
 from inbox.rule_events import Trigger, rule_event_on_commit
 from inbox.sla.clock import sla_mark_breaches
 
@@ -29,8 +29,11 @@ def sla_breaches_mark(*, batch_size: int = BATCH_SIZE) -> int:
             Conversation.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(sla_next_due_at__lte=now)
             .select_related("customer", "channel", "assignee", "team", "resolved_by", "sla_policy")
+            # Read by the events of the conversations breached.
+            .prefetch_related("labels")
             .order_by("sla_next_due_at")[:batch_size]
         )
+        webhook_events = []
         for conversation in due:
             if conversation.sla_policy_id is None:
                 # Its policy was deleted: nothing counts its clocks any more.
@@ -42,7 +45,7 @@ def sla_breaches_mark(*, batch_size: int = BATCH_SIZE) -> int:
             conversation.save(update_fields=[*fields, "sla_next_due_at", "updated_at"])
             if newly_breached:
                 realtime.conversation_changed(conversation)
-                conversation_event_emit(conversation)
+                webhook_events.append(conversation_event(conversation))
                 marked += 1
             for target in newly_breached:
                 rule_event_on_commit(
@@ -51,4 +54,5 @@ def sla_breaches_mark(*, batch_size: int = BATCH_SIZE) -> int:
                     conversation_id=conversation.pk,
                     detail=target,
                 )
+        webhook_events_emit(webhook_events)
     return marked

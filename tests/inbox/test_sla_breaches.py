@@ -5,9 +5,12 @@ from datetime import timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from inbox.models import Conversation
+from inbox.models import Conversation, WebhookDelivery, WebhookSubscription
+from inbox.outgoing_webhooks.emitting import CONVERSATION_UPDATED
 from inbox.representations import conversation_representation
 from inbox.sla.breaches import SWEEP_TASK, sla_breaches_mark
 from tests.factories import ChannelFactory, ConversationFactory, TeamFactory, UserFactory
@@ -89,6 +92,33 @@ def test_a_conversation_whose_policy_was_deleted_is_swept_no_more(channel, stand
     conversation.refresh_from_db()
     assert conversation.sla_next_due_at is None
     assert not conversation.first_response_breached
+
+
+@pytest.mark.django_db
+def test_each_breach_costs_the_sweep_its_own_save_and_no_more(
+    channel, standard, django_capture_on_commit_callbacks
+):
+    """Announced live and to a webhook subscribed to conversation updates, the breaches of
+    one sweep are read, labelled and recorded together."""
+    WebhookSubscription.objects.create(
+        url="https://example.com/hook", events=[CONVERSATION_UPDATED], secret_encrypted="-"
+    )
+
+    def queries_to_mark(count: int) -> int:
+        for _ in range(count):
+            overdue(channel, standard)
+        with (
+            CaptureQueriesContext(connection) as captured,
+            django_capture_on_commit_callbacks(execute=False),
+        ):
+            assert sla_breaches_mark() == count
+        return len(captured)
+
+    queries_to_mark(1)  # what each process reads once every few seconds is read now
+    one, six = queries_to_mark(1), queries_to_mark(6)
+
+    assert (six - one) / 5 == 1
+    assert WebhookDelivery.objects.count() == 8
 
 
 @pytest.mark.real_services
