@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from inbox.models import Conversation, Role
@@ -52,6 +54,23 @@ def test_a_clock_started_again_is_announced_again(channel, standard):
 
     assert sla_due_soon_notify() == 1
     assert sla_due_soon_notify() == 0
+
+
+@pytest.mark.django_db
+def test_a_sweep_costs_the_same_queries_whatever_it_announces(
+    channel, team, standard, django_capture_on_commit_callbacks
+):
+    def queries_to_announce(count: int) -> int:
+        for _ in range(count):
+            due_in(channel, standard, 5, team=team)
+        with (
+            CaptureQueriesContext(connection) as captured,
+            django_capture_on_commit_callbacks(execute=False),
+        ):
+            assert sla_due_soon_notify() == count
+        return len(captured)
+
+    assert queries_to_announce(1) == queries_to_announce(6)
 
 
 @pytest.mark.real_services
