@@ -9,9 +9,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from inbox.models import Conversation, WebhookDelivery, WebhookSubscription
+from automation.models import AutomationRule
+from inbox.models import Conversation, PendingTask, WebhookDelivery, WebhookSubscription
 from inbox.outgoing_webhooks.emitting import CONVERSATION_UPDATED
 from inbox.representations import conversation_representation
+from inbox.rule_events import RULES_RUN_TASK, Trigger
 from inbox.sla.breaches import SWEEP_TASK, sla_breaches_mark
 from tests.factories import ChannelFactory, ConversationFactory, TeamFactory, UserFactory
 from tests.inbox.sla_support import sweeps_run_at_once
@@ -98,10 +100,16 @@ def test_a_conversation_whose_policy_was_deleted_is_swept_no_more(channel, stand
 def test_each_breach_costs_the_sweep_its_own_save_and_no_more(
     channel, standard, django_capture_on_commit_callbacks
 ):
-    """Announced live and to a webhook subscribed to conversation updates, the breaches of
-    one sweep are read, labelled and recorded together."""
+    """Announced live, to a webhook subscribed to conversation updates and to a rule
+    watching breaches, the breaches of one sweep are read, labelled and recorded together."""
     WebhookSubscription.objects.create(
         url="https://example.com/hook", events=[CONVERSATION_UPDATED], secret_encrypted="-"
+    )
+    AutomationRule.objects.create(
+        name="Escalate",
+        trigger=Trigger.SLA_BREACHED,
+        actions=[{"type": "set_priority", "priority": "urgent"}],
+        is_active=True,
     )
 
     def queries_to_mark(count: int) -> int:
@@ -119,6 +127,7 @@ def test_each_breach_costs_the_sweep_its_own_save_and_no_more(
 
     assert (six - one) / 5 == 1
     assert WebhookDelivery.objects.count() == 8
+    assert PendingTask.objects.filter(task=RULES_RUN_TASK).count() == 8
 
 
 @pytest.mark.real_services
