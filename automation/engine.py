@@ -49,16 +49,20 @@ def automation_rules_run(*, event: dict) -> list[AutomationRun]:
     rules = [rule for rule in rules_active_for(event["triggers"]) if rule.pk not in caused_by]
     if not rules:
         return []
-    message = None
+    text = None
     if event.get("message"):
         message = Message.objects.filter(pk=event["message"]).only("body").first()
+        text = message.body if message is not None else None
     calendars = calendars_for(rules)
     runs: list[AutomationRun] = []
     for rule in rules:
+        # Read again for each rule: the rules before it may have changed it.
         conversation = conversation_for_rules(event["conversation"])
         if conversation is None:
             return runs  # gone (erased or merged away) since
-        text = message.body if message is not None else last_customer_text(conversation)
+        if text is None:
+            # Actions add no customer message: one read serves every rule.
+            text = last_customer_text(conversation)
         run = rule_run(
             rule=rule,
             subject=subject_of(conversation, text=text, at=timezone.now()),
