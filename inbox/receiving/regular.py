@@ -167,9 +167,12 @@ def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
         conversation.customer = customer
     conversation.channel = channel
     realtime.message_created(message, channel_id=channel.pk, attachments=attachments)
+    labels = None
     if is_new or was_status != ConversationStatus.OPEN or sla_changed:
-        # A conversation just opened has no labels yet.
-        realtime.conversation_changed(conversation, is_new=is_new, labels=[] if is_new else None)
+        # A conversation just opened has no labels yet; another's are read once, for the
+        # live event and the webhook's.
+        labels = [] if is_new else list(conversation.labels.all())
+        realtime.conversation_changed(conversation, is_new=is_new, labels=labels)
     # The conversation first, so that a receiver knows it when the message arrives.
     webhook_events: list[PendingEvent] = []
     if is_new or was_status != ConversationStatus.OPEN:
@@ -177,7 +180,7 @@ def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
             conversation_event(
                 conversation,
                 event=CONVERSATION_CREATED if is_new else CONVERSATION_UPDATED,
-                labels=[] if is_new else None,
+                labels=labels,
             )
         )
     webhook_events.append(message_event(message, attachments=attachments))
