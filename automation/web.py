@@ -104,13 +104,7 @@ def rule_switch(request: HttpRequest, rule_id: int) -> HttpResponse:
 @require_POST
 def rule_move(request: HttpRequest, rule_id: int) -> HttpResponse:
     _admin_only(request)
-    ids = list(AutomationRule.objects.values_list("pk", flat=True))
-    if rule_id in ids:
-        index = ids.index(rule_id)
-        other = index - 1 if request.POST.get("direction") == "up" else index + 1
-        if 0 <= other < len(ids):
-            ids[index], ids[other] = ids[other], ids[index]
-            rules.rules_reorder(rule_ids=ids)
+    rules.rule_move(rule_id=rule_id, is_up=request.POST.get("direction") == "up")
     return redirect("automation-rules")
 
 
