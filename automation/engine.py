@@ -13,6 +13,7 @@ import logging
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -84,6 +85,18 @@ def conversation_for_rules(conversation_id: int) -> Conversation | None:
     )
 
 
+def conversations_for_rules(conversation_ids: list[int]) -> dict[int, Conversation]:
+    """conversation_for_rules for many at once, by id, each with its
+    `last_customer_text` annotated (None without one): two queries for any number."""
+    found = (
+        Conversation.objects.select_related(*_CONVERSATION_RELATED)
+        .prefetch_related("labels")
+        .annotate(last_customer_text=last_customer_text_subquery())
+        .filter(pk__in=conversation_ids)
+    )
+    return {conversation.pk: conversation for conversation in found}
+
+
 def last_customer_text(conversation: Conversation) -> str:
     body = (
         Message.objects.filter(conversation=conversation, direction=MessageDirection.INBOUND)
@@ -92,6 +105,15 @@ def last_customer_text(conversation: Conversation) -> str:
         .first()
     )
     return body or ""
+
+
+def last_customer_text_subquery() -> Subquery:
+    """The body of the conversation's (OuterRef "pk") last customer message."""
+    return Subquery(
+        Message.objects.filter(conversation=OuterRef("pk"), direction=MessageDirection.INBOUND)
+        .order_by("-id")
+        .values("body")[:1]
+    )
 
 
 def subject_of(conversation: Conversation, *, text: str, at: datetime) -> Subject:
