@@ -26,7 +26,7 @@ from django.utils.translation import gettext, ngettext
 
 from automation.conditions import RuleInvalid
 from inbox import services
-from inbox.labels import conversation_labels_set
+from inbox.labels import conversation_labels_add, conversation_labels_remove
 from inbox.models import CannedResponse, Conversation, Label, Priority, Team, User
 
 _FIELDS: dict[str, dict[str, str]] = {
@@ -135,17 +135,12 @@ def _get(model, pk: int):
 
 
 def _labels_change(conversation: Conversation, label_ids: list[int], *, is_adding: bool) -> str:
-    current = list(conversation.labels.all())
     if is_adding:
-        wanted = current + [
-            label
-            for label in Label.objects.filter(pk__in=label_ids)
-            if label.pk not in {item.pk for item in current}
-        ]
+        labels = list(Label.objects.filter(pk__in=label_ids))
+        conversation_labels_add(conversation=conversation, labels=labels)
     else:
-        wanted = [label for label in current if label.pk not in label_ids]
-    conversation_labels_set(conversation=conversation, labels=wanted)
-    names = sorted(label.name for label in wanted)
+        conversation_labels_remove(conversation=conversation, label_ids=label_ids)
+    names = sorted(label.name for label in conversation.labels.all())
     return f"labels {', '.join(names) or '-'}"
 
 

@@ -3,13 +3,12 @@ would it have matched, without doing anything."""
 
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from automation.conditions import RegexTookTooLong, conditions_match
-from automation.engine import calendars_for, subject_of
+from automation.engine import calendars_for, last_customer_text_subquery, subject_of
 from automation.models import AutomationRule
-from inbox.models import Conversation, Message, MessageDirection
+from inbox.models import Conversation
 
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10_000
@@ -27,15 +26,10 @@ class TryOutcome:
 def rule_try(*, rule: AutomationRule, limit: int = DEFAULT_LIMIT) -> TryOutcome:
     """The rule's conditions over the latest `limit` conversations, each with its last
     customer message as the text and business hours judged at that message's time."""
-    last_text = (
-        Message.objects.filter(conversation=OuterRef("pk"), direction=MessageDirection.INBOUND)
-        .order_by("-id")
-        .values("body")[:1]
-    )
     conversations = (
         Conversation.objects.select_related("customer")
         .prefetch_related("labels")
-        .annotate(last_customer_text=Subquery(last_text))
+        .annotate(last_customer_text=last_customer_text_subquery())
         .order_by("-id")[:limit]
     )
     calendars = calendars_for([rule])

@@ -13,6 +13,7 @@ import logging
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -49,16 +50,20 @@ def automation_rules_run(*, event: dict) -> list[AutomationRun]:
     rules = [rule for rule in rules_active_for(event["triggers"]) if rule.pk not in caused_by]
     if not rules:
         return []
-    message = None
+    text = None
     if event.get("message"):
         message = Message.objects.filter(pk=event["message"]).only("body").first()
+        text = message.body if message is not None else None
     calendars = calendars_for(rules)
     runs: list[AutomationRun] = []
     for rule in rules:
+        # Read again for each rule: the rules before it may have changed it.
         conversation = conversation_for_rules(event["conversation"])
         if conversation is None:
             return runs  # gone (erased or merged away) since
-        text = message.body if message is not None else last_customer_text(conversation)
+        if text is None:
+            # Actions add no customer message: one read serves every rule.
+            text = last_customer_text(conversation)
         run = rule_run(
             rule=rule,
             subject=subject_of(conversation, text=text, at=timezone.now()),
@@ -80,6 +85,18 @@ def conversation_for_rules(conversation_id: int) -> Conversation | None:
     )
 
 
+def conversations_for_rules(conversation_ids: list[int]) -> dict[int, Conversation]:
+    """conversation_for_rules for many at once, by id, each with its
+    `last_customer_text` annotated (None without one): two queries for any number."""
+    found = (
+        Conversation.objects.select_related(*_CONVERSATION_RELATED)
+        .prefetch_related("labels")
+        .annotate(last_customer_text=last_customer_text_subquery())
+        .filter(pk__in=conversation_ids)
+    )
+    return {conversation.pk: conversation for conversation in found}
+
+
 def last_customer_text(conversation: Conversation) -> str:
     body = (
         Message.objects.filter(conversation=conversation, direction=MessageDirection.INBOUND)
@@ -88,6 +105,15 @@ def last_customer_text(conversation: Conversation) -> str:
         .first()
     )
     return body or ""
+
+
+def last_customer_text_subquery() -> Subquery:
+    """The body of the conversation's (OuterRef "pk") last customer message."""
+    return Subquery(
+        Message.objects.filter(conversation=OuterRef("pk"), direction=MessageDirection.INBOUND)
+        .order_by("-id")
+        .values("body")[:1]
+    )
 
 
 def subject_of(conversation: Conversation, *, text: str, at: datetime) -> Subject:

@@ -114,6 +114,18 @@ def rules_reorder(*, rule_ids: list[int]) -> list[AutomationRule]:
     return ordered
 
 
+def rule_move(*, rule_id: int, is_up: bool) -> None:
+    """Swap the rule with the one before it (or after it); nothing at either end."""
+    ids = list(AutomationRule.objects.values_list("pk", flat=True))
+    if rule_id not in ids:
+        return
+    index = ids.index(rule_id)
+    other = index - 1 if is_up else index + 1
+    if 0 <= other < len(ids):
+        ids[index], ids[other] = ids[other], ids[index]
+        rules_reorder(rule_ids=ids)
+
+
 def _changed() -> None:
     # At once for this transaction's own later reads, and again once others can see it.
     watched_triggers_forget_cached()

@@ -16,13 +16,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from automation.engine import (
-    calendars_for,
-    conversation_for_rules,
-    last_customer_text,
-    rule_run,
-    subject_of,
-)
+from automation.engine import calendars_for, conversations_for_rules, rule_run, subject_of
 from automation.models import AutomationRule
 from inbox.models import Conversation, ConversationStatus
 from inbox.rule_events import SWEPT_TRIGGERS, Trigger
@@ -71,14 +65,16 @@ def _sweep_rule(rule: AutomationRule, *, now: datetime, batch_size: int) -> int:
         waiting = waiting.filter(last_message_at=F("last_inbound_at"))
     found = list(waiting.order_by(anchor, "pk").values_list("pk", anchor)[:batch_size])
     calendars = calendars_for([rule])
+    conversations = conversations_for_rules([conversation_id for conversation_id, _ in found])
     runs = 0
     for conversation_id, anchored_at in found:
-        conversation = conversation_for_rules(conversation_id)
+        conversation = conversations.get(conversation_id)
         if conversation is None:
             continue
+        text = conversation.last_customer_text or ""  # type: ignore[attr-defined]
         run = rule_run(
             rule=rule,
-            subject=subject_of(conversation, text=last_customer_text(conversation), at=now),
+            subject=subject_of(conversation, text=text, at=now),
             event_key=f"wait:{conversation_id}:{anchored_at.isoformat()}",
             calendars=calendars,
         )

@@ -54,6 +54,27 @@ def rule_page(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
         else:
             messages.success(request, gettext("Rule saved."))
             return redirect("automation-rule", rule_id=rule.pk)
+    return _rule_page_render(request, rule, form=form, error=error)
+
+
+@login_required
+@require_POST
+def rule_try_page(request: HttpRequest, rule_id: int) -> HttpResponse:
+    _admin_only(request)
+    rule = get_object_or_404(AutomationRule, pk=rule_id)
+    return _rule_page_render(
+        request, rule, form=_form_values(rule), trial=dry_run.rule_try(rule=rule)
+    )
+
+
+def _rule_page_render(
+    request: HttpRequest,
+    rule: AutomationRule | None,
+    *,
+    form: dict[str, Any],
+    error: str = "",
+    trial: dry_run.TryOutcome | None = None,
+) -> HttpResponse:
     return render(
         request,
         "automation/rule.html",
@@ -64,29 +85,9 @@ def rule_page(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
             "triggers": Trigger.choices,
             "action_types": ACTION_TYPES,
             "runs": list(rule_runs_recent(rule=rule)) if rule else [],
-            "trial": None,
+            "trial": trial,
         },
         status=400 if error else 200,
-    )
-
-
-@login_required
-@require_POST
-def rule_try_page(request: HttpRequest, rule_id: int) -> HttpResponse:
-    _admin_only(request)
-    rule = get_object_or_404(AutomationRule, pk=rule_id)
-    return render(
-        request,
-        "automation/rule.html",
-        {
-            "rule": rule,
-            "form": _form_values(rule),
-            "error": "",
-            "triggers": Trigger.choices,
-            "action_types": ACTION_TYPES,
-            "runs": list(rule_runs_recent(rule=rule)),
-            "trial": dry_run.rule_try(rule=rule),
-        },
     )
 
 
@@ -103,13 +104,7 @@ def rule_switch(request: HttpRequest, rule_id: int) -> HttpResponse:
 @require_POST
 def rule_move(request: HttpRequest, rule_id: int) -> HttpResponse:
     _admin_only(request)
-    ids = list(AutomationRule.objects.values_list("pk", flat=True))
-    if rule_id in ids:
-        index = ids.index(rule_id)
-        other = index - 1 if request.POST.get("direction") == "up" else index + 1
-        if 0 <= other < len(ids):
-            ids[index], ids[other] = ids[other], ids[index]
-            rules.rules_reorder(rule_ids=ids)
+    rules.rule_move(rule_id=rule_id, is_up=request.POST.get("direction") == "up")
     return redirect("automation-rules")
 
 

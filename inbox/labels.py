@@ -1,7 +1,7 @@
 """Labels: names with a colour that operators put on conversations to sort and find them."""
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from django.db import IntegrityError, transaction
 from django.db.models import prefetch_related_objects
@@ -97,3 +97,23 @@ def conversation_labels_set(
         realtime.conversation_changed(conversation)
         conversation_event_emit(conversation)
     return conversation
+
+
+def conversation_labels_add(
+    *, conversation: Conversation, labels: Sequence[Label], actor: User | None = None
+) -> Conversation:
+    """Add these labels to those the conversation has."""
+    current = list(conversation.labels.all())
+    current_ids = {label.pk for label in current}
+    added = [label for label in labels if label.pk not in current_ids]
+    return conversation_labels_set(
+        conversation=conversation, labels=[*current, *added], actor=actor
+    )
+
+
+def conversation_labels_remove(
+    *, conversation: Conversation, label_ids: Collection[int], actor: User | None = None
+) -> Conversation:
+    """Take these labels off the conversation; it keeps the others."""
+    kept = [label for label in conversation.labels.all() if label.pk not in label_ids]
+    return conversation_labels_set(conversation=conversation, labels=kept, actor=actor)

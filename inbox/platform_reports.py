@@ -18,8 +18,10 @@ from inbox.delivery_states import AWAITING_SEND, statuses_that_may_become
 from inbox.models import Attachment, Conversation, Message, MessageDirection, MessageStatus
 from inbox.outgoing_webhooks.emitting import (
     MESSAGE_UPDATED,
-    conversation_event_emit,
+    conversation_event,
+    message_event,
     message_event_emit,
+    webhook_events_emit,
 )
 
 logger = logging.getLogger(__name__)
@@ -83,9 +85,15 @@ def message_store_echo(*, channel, echo: OutboundEcho) -> Message | None:
         conversation.last_message_at = timezone.now()
         conversation.save(update_fields=["last_message_at", "updated_at"])
         realtime.message_created(message, channel_id=channel.pk, attachments=attachments)
-        message_event_emit(message, attachments=attachments)
-        realtime.conversation_changed(conversation)
-        conversation_event_emit(conversation)
+        # Labels read once for the live event and the webhook's.
+        labels = list(conversation.labels.all())
+        realtime.conversation_changed(conversation, labels=labels)
+        webhook_events_emit(
+            [
+                message_event(message, attachments=attachments),
+                conversation_event(conversation, labels=labels),
+            ]
+        )
     return message
 
 

@@ -13,14 +13,15 @@ consequences, nor anything beyond MAX_DEPTH.
 """
 
 import contextvars
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from inbox.kept_copies import KeptCopy
-from inbox.task_outbox import task_send_on_commit
+from inbox.task_outbox import tasks_send_on_commit
 
 RULES_RUN_TASK = "automation.tasks.automation_rules_run"
 WATCHED_CACHE_SECONDS = 5.0
@@ -92,23 +93,46 @@ def rule_event_on_commit(
 ) -> None:
     """Queue the rules of the watched ones among `triggers` for the event named `key`
     (unique per event: a message, a resolve, a breach), after the caller's commit."""
+    rule_events_on_commit(
+        [
+            rule_event(
+                triggers=triggers,
+                key=key,
+                conversation_id=conversation_id,
+                message_id=message_id,
+                detail=detail,
+            )
+        ]
+    )
+
+
+def rule_event(
+    *,
+    triggers: Sequence[str],
+    key: str,
+    conversation_id: int,
+    message_id: int | None = None,
+    detail: str = "",
+) -> dict[str, Any] | None:
+    """The event as the worker takes it (see rule_event_on_commit), None when no active
+    rule watches any of its triggers."""
     watched = watched_triggers()
     fired = [trigger for trigger in triggers if trigger in watched]
     if not fired:
-        return
-    task_send_on_commit(
-        RULES_RUN_TASK,
-        [
-            {
-                "triggers": fired,
-                "key": key,
-                "conversation": conversation_id,
-                "message": message_id,
-                "detail": detail,
-                "caused_by_rules": list(_acting.get()),
-            }
-        ],
-    )
+        return None
+    return {
+        "triggers": fired,
+        "key": key,
+        "conversation": conversation_id,
+        "message": message_id,
+        "detail": detail,
+        "caused_by_rules": list(_acting.get()),
+    }
+
+
+def rule_events_on_commit(events: Iterable[dict[str, Any] | None]) -> None:
+    """Queue several events of rule_event (a task each) in one statement, after commit."""
+    tasks_send_on_commit((RULES_RUN_TASK, [event]) for event in events if event is not None)
 
 
 @contextmanager

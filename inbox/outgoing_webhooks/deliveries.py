@@ -27,12 +27,12 @@ from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from channels_app.contracts import SEND_WEBHOOK_DELIVERIES_TASK
 from inbox.models import Role, User
 from inbox.outgoing_webhooks.emitting import (
     TEST_EVENT,
     events_subscribed_forget_cached,
     webhook_deliveries_record,
+    webhook_deliveries_send_on_commit,
 )
 from inbox.outgoing_webhooks.models import (
     WebhookAttempt,
@@ -40,15 +40,13 @@ from inbox.outgoing_webhooks.models import (
     WebhookDeliveryStatus,
     WebhookSubscription,
 )
-from inbox.task_outbox import task_send_on_commit, tasks_send_on_commit
 
 logger = logging.getLogger(__name__)
 
 # How much of a receiver's answer the log keeps.
 RESPONSE_BODY_KEPT_BYTES = 1024
-# Deliveries one sweep queues at most, and per task.
+# Deliveries one sweep queues at most.
 SWEEP_BATCH = 500
-DELIVERIES_PER_TASK = 20
 
 
 def webhook_delivery_claim(*, delivery_id: int) -> WebhookDelivery | None:
@@ -180,10 +178,7 @@ def webhook_deliveries_queue_due(*, limit: int = SWEEP_BATCH) -> int:
         .values_list("pk", flat=True)[:limit]
     )
     with transaction.atomic():
-        tasks_send_on_commit(
-            (SEND_WEBHOOK_DELIVERIES_TASK, [due[start : start + DELIVERIES_PER_TASK]])
-            for start in range(0, len(due), DELIVERIES_PER_TASK)
-        )
+        webhook_deliveries_send_on_commit(due)
     return len(due)
 
 
@@ -194,7 +189,7 @@ def webhook_delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
         status=WebhookDeliveryStatus.PENDING, failed_tries=0, next_attempt_at=timezone.now()
     )
-    task_send_on_commit(SEND_WEBHOOK_DELIVERIES_TASK, [[delivery.pk]])
+    webhook_deliveries_send_on_commit([delivery.pk])
     delivery.refresh_from_db()
     return delivery
 

@@ -1,6 +1,7 @@
 """Events of the inbox recorded for the webhook subscriptions that want them.
 
-`webhook_event_emit` is what any flow calls, inside its transaction: one delivery row per
+`webhook_event_emit` is what any flow calls, inside its transaction (`webhook_events_emit`
+for several events of one transaction, read and stored together): one delivery row per
 subscription listing the event, and their sending queued through the outbox
 (inbox.task_outbox) after commit, so an event is never lost to a broker or a receiver that
 is down. Which events any active subscription wants is read at once and kept by the
@@ -12,7 +13,7 @@ copy at once.
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -26,7 +27,7 @@ from inbox.representations import (
     customer_representation,
     message_representation,
 )
-from inbox.task_outbox import task_send_on_commit
+from inbox.task_outbox import tasks_send_on_commit
 
 CONVERSATION_CREATED = "conversation.created"
 CONVERSATION_UPDATED = "conversation.updated"
@@ -80,26 +81,48 @@ def events_subscribed_forget_cached() -> None:
     _subscribed.forget()
 
 
+# An event and what builds its `data` object, called only when some subscription wants it.
+PendingEvent = tuple[str, Callable[[], dict[str, Any]]]
+
+# Deliveries one sending task takes at most.
+DELIVERIES_PER_TASK = 20
+
+
 def webhook_event_emit(*, event: str, data: Callable[[], dict[str, Any]]) -> None:
     """Record `event` for every active subscription that lists it and queue its sending
     after commit. `data` builds the event's `data` object, called only when some
     subscription wants the event, once for all of them."""
-    if event not in events_subscribed():
+    webhook_events_emit([(event, data)])
+
+
+def webhook_events_emit(events: Iterable[PendingEvent]) -> None:
+    """webhook_event_emit for several events of one transaction, in order: whatever their
+    number, the subscriptions are read once and the deliveries stored in one statement."""
+    subscribed = events_subscribed()
+    wanted = [(event, data) for event, data in events if event in subscribed]
+    if not wanted:
         return
-    subscriptions = [
-        subscription
-        for subscription in WebhookSubscription.objects.filter(is_active=True).only("events")
-        if event in subscription.events
-    ]
-    if subscriptions:
-        webhook_deliveries_record(event=event, data=data(), subscriptions=subscriptions)
+    subscriptions = list(WebhookSubscription.objects.filter(is_active=True).only("events"))
+    deliveries: list[WebhookDelivery] = []
+    for event, data in wanted:
+        listing = [subscription for subscription in subscriptions if event in subscription.events]
+        if listing:
+            deliveries += _deliveries_of(event=event, data=data(), subscriptions=listing)
+    _deliveries_store(deliveries)
 
 
 def webhook_deliveries_record(
     *, event: str, data: dict[str, Any], subscriptions: list[WebhookSubscription]
 ) -> list[WebhookDelivery]:
-    """One delivery of the event per subscription, its body fixed now (every attempt
-    sends, and signs, the same bytes), sent after commit."""
+    """One delivery of the event per subscription, sent after commit."""
+    return _deliveries_store(_deliveries_of(event=event, data=data, subscriptions=subscriptions))
+
+
+def _deliveries_of(
+    *, event: str, data: dict[str, Any], subscriptions: list[WebhookSubscription]
+) -> list[WebhookDelivery]:
+    """The event's deliveries, unsaved, its body fixed now (every attempt sends, and
+    signs, the same bytes)."""
     event_id = uuid.uuid4()
     body = json.dumps(
         {
@@ -111,36 +134,52 @@ def webhook_deliveries_record(
         cls=DjangoJSONEncoder,
         ensure_ascii=False,
     )
-    deliveries = WebhookDelivery.objects.bulk_create(
-        [
-            WebhookDelivery(
-                subscription=subscription,
-                event=event,
-                event_id=event_id,
-                body=body,
-                next_attempt_at=timezone.now(),
-            )
-            for subscription in subscriptions
-        ]
-    )
-    task_send_on_commit(SEND_WEBHOOK_DELIVERIES_TASK, [[delivery.pk for delivery in deliveries]])
+    return [
+        WebhookDelivery(
+            subscription=subscription,
+            event=event,
+            event_id=event_id,
+            body=body,
+            next_attempt_at=timezone.now(),
+        )
+        for subscription in subscriptions
+    ]
+
+
+def _deliveries_store(deliveries: list[WebhookDelivery]) -> list[WebhookDelivery]:
+    deliveries = WebhookDelivery.objects.bulk_create(deliveries)
+    webhook_deliveries_send_on_commit([delivery.pk for delivery in deliveries])
     return deliveries
+
+
+def webhook_deliveries_send_on_commit(delivery_ids: list[int]) -> None:
+    """Queue the sending of these deliveries, DELIVERIES_PER_TASK a task, after commit."""
+    tasks_send_on_commit(
+        (SEND_WEBHOOK_DELIVERIES_TASK, [delivery_ids[start : start + DELIVERIES_PER_TASK]])
+        for start in range(0, len(delivery_ids), DELIVERIES_PER_TASK)
+    )
+
+
+def conversation_event(
+    conversation, *, event: str = CONVERSATION_UPDATED, labels=None
+) -> PendingEvent:
+    """A conversation event carrying the conversation as the API reads it."""
+    return event, lambda: conversation_representation(conversation, labels=labels)
+
+
+def message_event(message, *, event: str = MESSAGE_CREATED, attachments=None) -> PendingEvent:
+    """A message event carrying the message as the API reads it."""
+    return event, lambda: message_representation(message, attachments=attachments)
 
 
 def conversation_event_emit(
     conversation, *, event: str = CONVERSATION_UPDATED, labels=None
 ) -> None:
-    """A conversation event carrying the conversation as the API reads it."""
-    webhook_event_emit(
-        event=event, data=lambda: conversation_representation(conversation, labels=labels)
-    )
+    webhook_events_emit([conversation_event(conversation, event=event, labels=labels)])
 
 
 def message_event_emit(message, *, event: str = MESSAGE_CREATED, attachments=None) -> None:
-    """A message event carrying the message as the API reads it."""
-    webhook_event_emit(
-        event=event, data=lambda: message_representation(message, attachments=attachments)
-    )
+    webhook_events_emit([message_event(message, event=event, attachments=attachments)])
 
 
 def survey_answered_emit(survey) -> None:

@@ -31,8 +31,10 @@ from inbox.models import (
 from inbox.outgoing_webhooks.emitting import (
     CONVERSATION_CREATED,
     CONVERSATION_UPDATED,
-    conversation_event_emit,
-    message_event_emit,
+    PendingEvent,
+    conversation_event,
+    message_event,
+    webhook_events_emit,
 )
 from inbox.receiving.lookups import (
     conversations_named,
@@ -173,17 +175,24 @@ def _receive(channel, inbound: InboundMessage) -> ReceiveOutcome:
         conversation.customer = customer
     conversation.channel = channel
     realtime.message_created(message, channel_id=channel.pk, attachments=attachments)
+    labels = None
     if is_new or was_status != ConversationStatus.OPEN or sla_changed:
-        # A conversation just opened has no labels yet.
-        realtime.conversation_changed(conversation, is_new=is_new, labels=[] if is_new else None)
+        # A conversation just opened has no labels yet; another's are read once, for the
+        # live event and the webhook's.
+        labels = [] if is_new else list(conversation.labels.all())
+        realtime.conversation_changed(conversation, is_new=is_new, labels=labels)
     # The conversation first, so that a receiver knows it when the message arrives.
+    webhook_events: list[PendingEvent] = []
     if is_new or was_status != ConversationStatus.OPEN:
-        conversation_event_emit(
-            conversation,
-            event=CONVERSATION_CREATED if is_new else CONVERSATION_UPDATED,
-            labels=[] if is_new else None,
+        webhook_events.append(
+            conversation_event(
+                conversation,
+                event=CONVERSATION_CREATED if is_new else CONVERSATION_UPDATED,
+                labels=labels,
+            )
         )
-    message_event_emit(message, attachments=attachments)
+    webhook_events.append(message_event(message, attachments=attachments))
+    webhook_events_emit(webhook_events)
     if is_new:
         conversation_auto_assign_on_commit(conversation)
     rule_event_on_commit(

@@ -95,18 +95,17 @@ def _assign(conversation: Conversation, actor: User, parameters: BulkActionParam
 
 
 def _label(conversation: Conversation, actor: User, parameters: BulkActionParameters) -> None:
-    current = list(conversation.labels.all())
-    current_ids = {label.pk for label in current}
-    added = [label for label in parameters.labels if label.pk not in current_ids]
-    label_services.conversation_labels_set(
-        conversation=conversation, labels=[*current, *added], actor=actor
+    label_services.conversation_labels_add(
+        conversation=conversation, labels=parameters.labels, actor=actor
     )
 
 
 def _unlabel(conversation: Conversation, actor: User, parameters: BulkActionParameters) -> None:
-    removed_ids = {label.pk for label in parameters.labels}
-    kept = [label for label in conversation.labels.all() if label.pk not in removed_ids]
-    label_services.conversation_labels_set(conversation=conversation, labels=kept, actor=actor)
+    label_services.conversation_labels_remove(
+        conversation=conversation,
+        label_ids={label.pk for label in parameters.labels},
+        actor=actor,
+    )
 
 
 def _resolve(conversation: Conversation, actor: User, parameters: BulkActionParameters) -> None:

@@ -17,7 +17,11 @@ from inbox.models import (
     CsatSurvey,
     User,
 )
-from inbox.outgoing_webhooks.emitting import conversation_event_emit, customer_merged_emit
+from inbox.outgoing_webhooks.emitting import (
+    conversation_event,
+    customer_merged_emit,
+    webhook_events_emit,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -92,8 +96,11 @@ def _merge_audit(action: AuditAction, merge: CustomerMerge, actor: AuditActor) -
 
 
 def _broadcast_conversations(conversation_ids: Sequence[int]) -> None:
-    for conversation in Conversation.objects.filter(pk__in=conversation_ids).select_related(
-        "customer", "channel", "assignee", "team", "resolved_by", "sla_policy"
-    ):
+    conversations = list(
+        Conversation.objects.filter(pk__in=conversation_ids)
+        .select_related("customer", "channel", "assignee", "team", "resolved_by", "sla_policy")
+        .prefetch_related("labels")
+    )
+    for conversation in conversations:
         realtime.conversation_changed(conversation)
-        conversation_event_emit(conversation)
+    webhook_events_emit(conversation_event(conversation) for conversation in conversations)

@@ -17,7 +17,11 @@ from inbox.models import (
     MessageStatus,
     User,
 )
-from inbox.outgoing_webhooks.emitting import conversation_event_emit, message_event_emit
+from inbox.outgoing_webhooks.emitting import (
+    conversation_event,
+    message_event,
+    webhook_events_emit,
+)
 from inbox.services.conversation_actions import ConversationActionInvalid
 from inbox.services.delivery import enqueue_delivery
 from inbox.sla.clock import sla_meet_on_reply
@@ -68,8 +72,11 @@ def message_reply(
         realtime.message_created(
             message, channel_id=conversation.channel_id, attachments=attachments
         )
-        message_event_emit(message, attachments=attachments)
+        webhook_events = [message_event(message, attachments=attachments)]
         if not is_private:
-            realtime.conversation_changed(conversation)
-            conversation_event_emit(conversation)
+            # Read once for the live event and the webhook's.
+            labels = list(conversation.labels.all())
+            realtime.conversation_changed(conversation, labels=labels)
+            webhook_events.append(conversation_event(conversation, labels=labels))
+        webhook_events_emit(webhook_events)
     return message

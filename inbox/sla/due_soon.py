@@ -45,10 +45,11 @@ def sla_due_soon_notify(*, batch_size: int = BATCH_SIZE) -> int:
         )
         if not coming:
             return 0
+        Conversation.objects.filter(pk__in=[conversation.pk for conversation in coming]).update(
+            sla_due_notice_for=F("sla_next_due_at")
+        )
         members = _team_members_seeing(coming)
         for conversation in coming:
-            conversation.sla_due_notice_for = conversation.sla_next_due_at
-            conversation.save(update_fields=["sla_due_notice_for"])
             realtime.broadcast_on_commit(
                 _recipient_groups(conversation, members), due_soon_payload(conversation)
             )

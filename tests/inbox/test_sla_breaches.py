@@ -1,18 +1,22 @@
 """The breach sweep names each missed target once, moves on to the next due time, and
 tells the operators who may see the conversation, live."""
 
-import threading
 from datetime import timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from inbox.models import Conversation, SlaPolicy
+from automation.models import AutomationRule
+from inbox.models import Conversation, PendingTask, WebhookDelivery, WebhookSubscription
+from inbox.outgoing_webhooks.emitting import CONVERSATION_UPDATED
 from inbox.representations import conversation_representation
+from inbox.rule_events import RULES_RUN_TASK, Trigger
 from inbox.sla.breaches import SWEEP_TASK, sla_breaches_mark
 from tests.factories import ChannelFactory, ConversationFactory, TeamFactory, UserFactory
+from tests.inbox.sla_support import sweeps_run_at_once
 from tests.inbox.test_inbox_consumer import connect, next_event_of_type
 
 
@@ -35,11 +39,6 @@ def test_the_sweep_is_scheduled_on_beat_and_its_task_registered(settings):
     assert SWEEP_TASK in entries
     app.loader.import_default_modules()
     assert SWEEP_TASK in app.tasks
-
-
-@pytest.fixture
-def standard(db):
-    return SlaPolicy.objects.create(name="Standard", first_response_minutes=60)
 
 
 @pytest.mark.django_db
@@ -97,26 +96,46 @@ def test_a_conversation_whose_policy_was_deleted_is_swept_no_more(channel, stand
     assert not conversation.first_response_breached
 
 
+@pytest.mark.django_db
+def test_each_breach_costs_the_sweep_its_own_save_and_no_more(
+    channel, standard, django_capture_on_commit_callbacks
+):
+    """Announced live, to a webhook subscribed to conversation updates and to a rule
+    watching breaches, the breaches of one sweep are read, labelled and recorded together."""
+    WebhookSubscription.objects.create(
+        url="https://example.com/hook", events=[CONVERSATION_UPDATED], secret_encrypted="-"
+    )
+    AutomationRule.objects.create(
+        name="Escalate",
+        trigger=Trigger.SLA_BREACHED,
+        actions=[{"type": "set_priority", "priority": "urgent"}],
+        is_active=True,
+    )
+
+    def queries_to_mark(count: int) -> int:
+        for _ in range(count):
+            overdue(channel, standard)
+        with (
+            CaptureQueriesContext(connection) as captured,
+            django_capture_on_commit_callbacks(execute=False),
+        ):
+            assert sla_breaches_mark() == count
+        return len(captured)
+
+    queries_to_mark(1)  # what each process reads once every few seconds is read now
+    one, six = queries_to_mark(1), queries_to_mark(6)
+
+    assert (six - one) / 5 == 1
+    assert WebhookDelivery.objects.count() == 8
+    assert PendingTask.objects.filter(task=RULES_RUN_TASK).count() == 8
+
+
 @pytest.mark.real_services
 @pytest.mark.django_db(transaction=True)
 def test_sweeps_running_at_once_mark_each_breach_once(channel, standard):
     conversations = [overdue(channel, standard, minutes_late=index) for index in range(120)]
-    start = threading.Barrier(3)
-    marked: list[int] = []
 
-    def sweep() -> None:
-        try:
-            start.wait()
-            while count := sla_breaches_mark(batch_size=7):
-                marked.append(count)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=sweep) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    marked = sweeps_run_at_once(sla_breaches_mark)
 
     assert sum(marked) == len(conversations)
     assert Conversation.objects.filter(first_response_breached=True).count() == 120

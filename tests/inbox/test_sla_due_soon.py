@@ -2,34 +2,19 @@
 the conversation's team and its assignee (else everyone who sees it), once per due time,
 however many sweeps run at once."""
 
-import threading
 from datetime import timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from inbox.models import Conversation, Role, SlaPolicy
+from inbox.models import Conversation, Role
 from inbox.sla.due_soon import EVENT_TYPE, SWEEP_TASK, sla_due_soon_notify
-from tests.factories import ChannelFactory, ConversationFactory, TeamFactory, UserFactory
+from tests.factories import ChannelFactory, TeamFactory, UserFactory
+from tests.inbox.sla_support import due_in, sweeps_run_at_once
 from tests.inbox.test_inbox_consumer import connect, next_event_of_type
-
-
-def due_in(channel, policy, minutes: float, **fields) -> Conversation:
-    due = timezone.now() + timedelta(minutes=minutes)
-    return ConversationFactory(
-        channel=channel,
-        sla_policy=policy,
-        first_response_due_at=due,
-        sla_next_due_at=due,
-        **fields,
-    )
-
-
-@pytest.fixture
-def standard(db):
-    return SlaPolicy.objects.create(name="Standard", first_response_minutes=60)
 
 
 def test_the_sweep_is_scheduled_on_beat_and_its_task_registered(settings):
@@ -71,26 +56,29 @@ def test_a_clock_started_again_is_announced_again(channel, standard):
     assert sla_due_soon_notify() == 0
 
 
+@pytest.mark.django_db
+def test_a_sweep_costs_the_same_queries_whatever_it_announces(
+    channel, team, standard, django_capture_on_commit_callbacks
+):
+    def queries_to_announce(count: int) -> int:
+        for _ in range(count):
+            due_in(channel, standard, 5, team=team)
+        with (
+            CaptureQueriesContext(connection) as captured,
+            django_capture_on_commit_callbacks(execute=False),
+        ):
+            assert sla_due_soon_notify() == count
+        return len(captured)
+
+    assert queries_to_announce(1) == queries_to_announce(6)
+
+
 @pytest.mark.real_services
 @pytest.mark.django_db(transaction=True)
 def test_sweeps_running_at_once_announce_each_due_time_once(channel, standard):
     conversations = [due_in(channel, standard, 1 + index / 20) for index in range(120)]
-    start = threading.Barrier(3)
-    announced: list[int] = []
 
-    def sweep() -> None:
-        try:
-            start.wait()
-            while count := sla_due_soon_notify(batch_size=7):
-                announced.append(count)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=sweep) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    announced = sweeps_run_at_once(sla_due_soon_notify)
 
     assert sum(announced) == len(conversations)
     assert not Conversation.objects.filter(sla_due_notice_for__isnull=True).exists()

@@ -15,11 +15,6 @@ from tests.inbox.test_query_counts import conversation_queries, query_count
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def standard():
-    return SlaPolicy.objects.create(name="Standard", first_response_minutes=60)
-
-
 def under_sla(channel, policy, **clocks):
     return ConversationFactory(channel=channel, sla_policy=policy, **clocks)
 

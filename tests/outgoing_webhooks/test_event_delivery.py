@@ -6,6 +6,8 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from channels_app.contracts import InboundIdentity, InboundMessage
@@ -20,6 +22,7 @@ from inbox.outgoing_webhooks.deliveries import (
 from inbox.outgoing_webhooks.emitting import (
     CONVERSATION_CREATED,
     CONVERSATION_RESOLVED,
+    CONVERSATION_UPDATED,
     MESSAGE_CREATED,
     events_subscribed,
     webhook_event_emit,
@@ -116,6 +119,30 @@ def test_without_a_subscription_emitting_costs_no_query_and_builds_nothing(
         for _ in range(100):
             webhook_event_emit(event=MESSAGE_CREATED, data=never_built)
     assert not WebhookDelivery.objects.exists()
+
+
+def test_a_reopened_conversations_labels_are_read_once_for_its_live_and_webhook_events(
+    channel, operator, receiver
+):
+    subscribe(receiver.url, [CONVERSATION_UPDATED])
+    first = customer_writes(channel)
+    services.conversation_resolve(conversation=first.conversation, resolved_by=operator)
+
+    with CaptureQueriesContext(connection) as captured:
+        again = customer_writes(channel, "One more thing", external_id="m-2")
+
+    assert again.conversation.pk == first.conversation.pk
+    [event] = [
+        json.loads(delivery.body)
+        for delivery in WebhookDelivery.objects.filter(event=CONVERSATION_UPDATED)
+    ]
+    assert event["data"]["status"] == "open"
+    label_reads = [
+        query["sql"]
+        for query in captured.captured_queries
+        if query["sql"].startswith("SELECT") and "inbox_conversation_labels" in query["sql"]
+    ]
+    assert len(label_reads) == 1
 
 
 def test_a_new_subscription_counts_at_once_in_the_process_that_saved_it(channel, receiver):

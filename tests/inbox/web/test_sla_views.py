@@ -1,15 +1,13 @@
 """The inbox's Breached and Due soon views: what they list, their counts in the view menu,
 and what the page gives its countdowns."""
 
-from datetime import timedelta
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from inbox.models import SlaPolicy
 from tests.factories import ConversationFactory
+from tests.inbox.sla_support import due_in
 from tests.inbox.web.test_inbox_page import listed_ids, page_data
 
 pytestmark = pytest.mark.django_db
@@ -19,17 +17,6 @@ pytestmark = pytest.mark.django_db
 def standard(db):
     return SlaPolicy.objects.create(
         name="Standard", first_response_minutes=60, resolution_minutes=480
-    )
-
-
-def due_in(channel, policy, minutes: int, **fields):
-    due = timezone.now() + timedelta(minutes=minutes)
-    return ConversationFactory(
-        channel=channel,
-        sla_policy=policy,
-        first_response_due_at=due,
-        sla_next_due_at=due,
-        **fields,
     )
 
 
