@@ -24,6 +24,8 @@ from inbox.kept_copies import KeptCopy
 from inbox.task_outbox import tasks_send_on_commit
 
 RULES_RUN_TASK = "automation.tasks.automation_rules_run"
+# Several events in one task, in order: the batched receiving path queues its batch's so.
+RULES_RUN_EVENTS_TASK = "automation.tasks.automation_rules_run_events"
 WATCHED_CACHE_SECONDS = 5.0
 # A rule's action may fire another rule, whose action may fire a third; no further.
 MAX_DEPTH = 3

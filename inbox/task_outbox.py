@@ -60,32 +60,44 @@ def tasks_send_on_commit(
 
 
 def _send_and_forget(rows: list[PendingTask], *, countdown: float | None) -> None:
+    sent = recorded_tasks_publish(
+        [(row.pk, row.task, row.args) for row in rows], countdown=countdown
+    )
+    if sent:
+        PendingTask.objects.filter(pk__in=sent).delete()
+
+
+def recorded_tasks_publish(
+    rows: Sequence[tuple[int, str, list[Any]]], *, countdown: float | None = None
+) -> list[int]:
+    """Hand recorded tasks, (row id, task, args), to the broker in order; the ids of the
+    rows it took, whose deletion is the caller's (no database here: the batched receiving
+    path calls it off its event loop and deletes on its own connection)."""
     if not redis_silence.redis_worth_trying():
         logger.info(
             "Redis did not answer lately: %d tasks (%s) are left to the sweep",
             len(rows),
-            rows[0].task,
+            rows[0][1],
         )
-        return
+        return []
     deadline = _publish_deadline()
     sent: list[int] = []
     try:
-        for row in rows:
-            _publish(row.task, row.args, countdown=countdown, deadline=deadline)
-            sent.append(row.pk)
+        for row_id, task, args in rows:
+            _publish(task, args, countdown=countdown, deadline=deadline)
+            sent.append(row_id)
     except Exception as error:
         # The rows stay; beat's sweep sends them when the broker is back.
         redis_silence.redis_went_silent()
         logger.warning(
             "the broker did not take %d tasks (%s); they are sent again by the sweep: %r",
             len(rows) - len(sent),
-            rows[len(sent)].task,
+            rows[len(sent)][1],
             error,
         )
     else:
         redis_silence.redis_answered()
-    if sent:
-        PendingTask.objects.filter(pk__in=sent).delete()
+    return sent
 
 
 def task_publish_within_deadline(task: str, *, countdown: float | None = None) -> None:

@@ -110,13 +110,15 @@ async def message_receive_batched(
     the regular path. Callers send one message per sender at a time."""
     if not is_batchable(inbound) or events_subscribed_by_webhooks():
         return None
-    # Automation rules are queued through the outbox, which only the regular path writes:
-    # the messages they watch go there (and so does one message each time this process's
-    # copy of what they watch has gone stale, which reads it again).
+    # Automation rules are queued through the outbox: the statement storing a message
+    # records its event; a new conversation's go through the regular path. One message
+    # goes there each time this process's copy of what they watch has gone stale, which
+    # reads it again.
     watched = rule_events.watched_triggers_cached()
-    if watched is None or rule_events.Trigger.MESSAGE_CREATED in watched:
+    if watched is None:
         return None
-    if rule_events.Trigger.CONVERSATION_CREATED in watched:
+    queues_rule_events = rule_events.Trigger.MESSAGE_CREATED in watched
+    if queues_rule_events or rule_events.Trigger.CONVERSATION_CREATED in watched:
         opens_conversations = False
     try:
         normalized = [
@@ -137,6 +139,7 @@ async def message_receive_batched(
         profiles=profiles,
         raw_event=raw_event,
         opens_conversations=opens_conversations,
+        queues_rule_events=queues_rule_events,
     )
     return await _writer_for_this_loop().store(pending)
 

@@ -34,6 +34,40 @@ _ON_DUPLICATE_NOTHING = (
 )
 
 
+# The stored messages' rule events (inbox.rule_events: what a rule on customers' messages
+# answers), recorded as one outbox task in the same statement, so none is lost.
+_RULE_EVENTS_QUEUED = """queued AS (
+    INSERT INTO inbox_pendingtask (task, args, not_before, created_at)
+    SELECT %(rules_task)s, jsonb_build_array(jsonb_agg(jsonb_build_object(
+        'triggers', jsonb_build_array(%(rules_trigger)s::text),
+        'key', 'message:' || message.id,
+        'conversation', message.conversation_id,
+        'message', message.id,
+        'detail', '',
+        'caused_by_rules', '[]'::jsonb
+    ) ORDER BY message.id)), NULL, %(now)s
+    FROM message
+    HAVING count(*) > 0
+    RETURNING id
+),
+"""
+
+
+TASKS_RECORDED = "SELECT id, task, args FROM inbox_pendingtask WHERE id = ANY(%s) ORDER BY id"
+TASKS_SENT = "DELETE FROM inbox_pendingtask WHERE id = ANY(%s)"
+
+
+def _queued(queues_rule_events: bool) -> str:
+    return _RULE_EVENTS_QUEUED if queues_rule_events else ""
+
+
+def _stored(queues_rule_events: bool) -> str:
+    """What both statements answer: each stored message, and the outbox row of their rule
+    events where they queue them."""
+    queued = ", (SELECT id FROM queued)" if queues_rule_events else ", NULL::bigint"
+    return f"SELECT id, conversation_id, channel_id, external_id{queued} FROM message"
+
+
 def _columns(shape: RowShape) -> str:
     return ", ".join(shape[1])
 
@@ -86,7 +120,7 @@ def _message_and_raw_event(message: RowShape, raw_event: RowShape, source: str, 
 
 
 @cache
-def store_message(message: RowShape, raw_event: RowShape) -> str:
+def store_message(message: RowShape, raw_event: RowShape, queues_rule_events: bool = False) -> str:
     """A known customer's message into their open conversation, which then moves up; a
     duplicate or a closed conversation stores and moves nothing. The latest conversation
     is locked while it is looked at, so a concurrent resolve is seen; one that another
@@ -105,12 +139,12 @@ WITH latest AS (
     -- The status as the lock found it, not as the statement began.
     SELECT id FROM latest WHERE status = %(open)s AND {NO_SLA_CLOCK_TO_START}
 ), {_message_and_raw_event(message, raw_event, "open_conversation", _ON_DUPLICATE_NOTHING)},
-bumped AS (
+{_queued(queues_rule_events)}bumped AS (
     UPDATE inbox_conversation
     SET last_message_at = %(now)s, last_inbound_at = %(now)s, updated_at = %(now)s
     WHERE id IN (SELECT conversation_id FROM message)
 )
-SELECT id, conversation_id, channel_id, external_id FROM message
+{_stored(queues_rule_events)}
 """
 
 
@@ -126,7 +160,7 @@ def _aliased(shape: RowShape, prefix: str, table: str) -> str:
 
 
 @cache
-def store_messages(message: RowShape, raw_event: RowShape) -> str:
+def store_messages(message: RowShape, raw_event: RowShape, queues_rule_events: bool = False) -> str:
     """The same for several known customers' messages at once, in the order given, each
     row's values as arrays. Callers send no two messages with the same external id or the
     same raw body of one channel in one batch."""
@@ -170,12 +204,12 @@ WITH wanted AS (
     {_ON_DUPLICATE_NOTHING}
     RETURNING id, conversation_id, channel_id, external_id
 ), {_raw_event_upsert(raw_event, raw_event_select)},
-bumped AS (
+{_queued(queues_rule_events)}bumped AS (
     UPDATE inbox_conversation
     SET last_message_at = %(now)s, last_inbound_at = %(now)s, updated_at = %(now)s
     WHERE id IN (SELECT conversation_id FROM message)
 )
-SELECT id, conversation_id, channel_id, external_id FROM message
+{_stored(queues_rule_events)}
 """
 
 

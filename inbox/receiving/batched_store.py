@@ -26,8 +26,10 @@ from inbox.receiving.stored import (
     inbound_message_values,
     is_assigned_automatically,
 )
+from inbox.rule_events import RULES_RUN_EVENTS_TASK, Trigger
 from inbox.sla.clock import sla_attach_on_open
 from inbox.sla.policies import policies_in_force_cached
+from inbox.task_outbox import recorded_tasks_publish
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +64,9 @@ class PendingMessage:
     # False where a new conversation needs what only the regular path does after it
     # (asking the platform for the sender's name): a new sender's message goes there.
     opens_conversations: bool = True
+    # True while an automation rule answers customers' messages: the statement storing
+    # the message records its rule event in the outbox too.
+    queues_rule_events: bool = False
     # Set by the writer: the stored Message, or None for the regular path.
     outcome: asyncio.Future = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
@@ -142,6 +147,24 @@ async def _broadcast(events: list[realtime.Event]) -> None:
         redis_silence.redis_answered()
 
 
+async def _tasks_hand_over(row_ids: list[int]) -> None:
+    """The outbox rows a statement recorded, handed to the broker as a transaction's are
+    after its commit (the broker's client off the event loop) and deleted once it took
+    them; what it did not take is left to beat's sweep, as there."""
+    pool = await connection_pool()
+    try:
+        async with pool.connection() as connection:
+            rows = await (
+                await connection.execute(statements.TASKS_RECORDED, (row_ids,))
+            ).fetchall()
+        sent = await asyncio.to_thread(recorded_tasks_publish, rows)
+        if sent:
+            async with pool.connection() as connection:
+                await connection.execute(statements.TASKS_SENT, (sent,))
+    except Exception:
+        logger.exception("webhook fast path could not hand over tasks %s", row_ids)
+
+
 def _message(pending: PendingMessage, now: datetime) -> Message:
     return Message(
         channel_id=pending.channel.pk,
@@ -178,8 +201,9 @@ async def store_batch(batch: list[PendingMessage], settle) -> list[PendingMessag
         stored = await _store_known_messages(connection, known, now)
     ids = {
         (channel_id, external_id): (message_id, conversation_id)
-        for message_id, conversation_id, channel_id, external_id in stored
+        for message_id, conversation_id, channel_id, external_id, _ in stored
     }
+    queued = sorted({task_id for *_, task_id in stored if task_id is not None})
     created = []
     for pending, _, message in known:
         if pending.key in ids:
@@ -193,6 +217,8 @@ async def store_batch(batch: list[PendingMessage], settle) -> list[PendingMessag
     )
     for pending, message in created:
         settle(pending, message)
+    if queued:
+        await _tasks_hand_over(queued)
     return [pending for pending, sender in zip(batch, senders, strict=True) if sender is NEW_SENDER]
 
 
@@ -256,9 +282,14 @@ async def _store_known_messages(
     message_rows = [_message_row(message) for _, _, message in known]
     raw_event_rows = [model_row(pending.raw_event) for pending, _, _ in known]
     constants = {"now": now, "open": ConversationStatus.OPEN}
+    # While the copy of what rules watch renews, a batch may hold messages taken before and
+    # after: it queues for all of them (a rule that is no longer active then does nothing).
+    queues = any(pending.queues_rule_events for pending, _, _ in known)
+    if queues:
+        constants |= {"rules_task": RULES_RUN_EVENTS_TASK, "rules_trigger": Trigger.MESSAGE_CREATED}
     if len(known) == 1:
         ((_, customer_id, _),) = known
-        statement = statements.store_message(message_rows[0].shape, raw_event_rows[0].shape)
+        statement = statements.store_message(message_rows[0].shape, raw_event_rows[0].shape, queues)
         parameters = {
             **constants,
             "customer": customer_id,
@@ -266,7 +297,9 @@ async def _store_known_messages(
             **raw_event_rows[0].named(statements.RAW_EVENT),
         }
     else:
-        statement = statements.store_messages(message_rows[0].shape, raw_event_rows[0].shape)
+        statement = statements.store_messages(
+            message_rows[0].shape, raw_event_rows[0].shape, queues
+        )
         parameters = {
             **constants,
             "customers": [customer_id for _, customer_id, _ in known],

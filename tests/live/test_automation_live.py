@@ -8,9 +8,18 @@ import time
 import pytest
 
 from automation import rules
-from inbox.models import CannedResponse, Conversation, Message, MessageDirection, MessageStatus
-from inbox.rule_events import Trigger
-from tests.helpers import sign
+from inbox.models import (
+    CannedResponse,
+    Conversation,
+    Message,
+    MessageDirection,
+    MessageStatus,
+    PendingTask,
+)
+from inbox.rule_events import Trigger, watched_triggers
+from tests.channels_app.test_api_webhook import post_webhook
+from tests.helpers import api_payload, sign
+from tests.live.test_batched_receiving import fast_together
 
 pytestmark = [pytest.mark.real_services, pytest.mark.django_db(transaction=True)]
 
@@ -68,3 +77,39 @@ def test_a_rule_answers_a_new_conversation_through_the_worker(
     (run,) = rule.runs.all()
     assert [outcome["type"] for outcome in run.outcomes] == ["send_canned_reply", "set_priority"]
     assert run.error == ""
+
+
+def test_a_rule_on_customers_messages_runs_for_what_the_batched_path_stores(
+    celery_worker, client, channel
+):
+    for sender in ("olga", "nina"):
+        post_webhook(client, channel, api_payload(message_id=f"first-{sender}", sender_id=sender))
+    rule = rules.rule_create(
+        fields={
+            "name": "Urgent words",
+            "trigger": Trigger.MESSAGE_CREATED,
+            "conditions": {"text_contains": ["urgent"]},
+            "actions": [{"type": "set_priority", "priority": "urgent"}],
+            "is_active": True,
+        }
+    )
+    watched_triggers()  # read again with the webhook's channel, every few seconds
+
+    answers, _ = fast_together(
+        channel,
+        [
+            (payload, None, "application/json")
+            for payload in (
+                api_payload(message_id="later-olga", sender_id="olga", text="Urgent: where is it?"),
+                api_payload(message_id="later-nina", sender_id="nina", text="Thanks!"),
+            )
+        ],
+    )
+
+    assert None not in answers, "the batched path left a message to the regular path"
+    urgent = wait_for(lambda: Conversation.objects.filter(priority="urgent").first())
+    later_olga = Message.objects.get(external_id="later-olga")
+    assert urgent.pk == later_olga.conversation_id
+    wait_for(lambda: not PendingTask.objects.exists())
+    assert [run.event_key for run in rule.runs.all()] == [f"message:{later_olga.pk}"]
+    assert Conversation.objects.exclude(pk=urgent.pk).get().priority != "urgent"

@@ -70,6 +70,8 @@ def rows():
     [
         lambda shapes: statements.store_message(shapes["message"], shapes["raw_event"]),
         lambda shapes: statements.store_messages(shapes["message"], shapes["raw_event"]),
+        lambda shapes: statements.store_message(shapes["message"], shapes["raw_event"], True),
+        lambda shapes: statements.store_messages(shapes["message"], shapes["raw_event"], True),
         lambda shapes: statements.store_first_message(
             shapes["customer"],
             shapes["identity"],
@@ -78,7 +80,13 @@ def rows():
             shapes["raw_event"],
         ),
     ],
-    ids=["one known sender", "known senders together", "first message"],
+    ids=[
+        "one known sender",
+        "known senders together",
+        "one known sender, rules queued",
+        "known senders together, rules queued",
+        "first message",
+    ],
 )
 def test_every_insert_of_the_batched_path_names_every_column_of_its_table(statement):
     written = inserted_columns(statement(rows()))
