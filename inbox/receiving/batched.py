@@ -80,6 +80,8 @@ def is_batchable(inbound: InboundMessage) -> bool:
 
 # What this path stores: a message, and a conversation opened or moved up.
 EVENTS_STORED = frozenset({MESSAGE_CREATED, CONVERSATION_CREATED, CONVERSATION_UPDATED})
+# The rule triggers of what it stores.
+STORED_TRIGGERS = (rule_events.Trigger.CONVERSATION_CREATED, rule_events.Trigger.MESSAGE_CREATED)
 
 
 def batched_path_copies_read() -> None:
@@ -111,15 +113,12 @@ async def message_receive_batched(
     if not is_batchable(inbound) or events_subscribed_by_webhooks():
         return None
     # Automation rules are queued through the outbox: the statement storing a message
-    # records its event; a new conversation's go through the regular path. One message
-    # goes there each time this process's copy of what they watch has gone stale, which
-    # reads it again.
+    # records its events. One message goes to the regular path each time this process's
+    # copy of what the rules watch has gone stale, which reads it again.
     watched = rule_events.watched_triggers_cached()
     if watched is None:
         return None
-    queues_rule_events = rule_events.Trigger.MESSAGE_CREATED in watched
-    if queues_rule_events or rule_events.Trigger.CONVERSATION_CREATED in watched:
-        opens_conversations = False
+    rule_triggers = tuple(trigger for trigger in STORED_TRIGGERS if trigger in watched)
     try:
         normalized = [
             (item, (item.kind, normalize_identity_value(item.kind, item.value)))
@@ -139,7 +138,7 @@ async def message_receive_batched(
         profiles=profiles,
         raw_event=raw_event,
         opens_conversations=opens_conversations,
-        queues_rule_events=queues_rule_events,
+        rule_triggers=rule_triggers,
     )
     return await _writer_for_this_loop().store(pending)
 

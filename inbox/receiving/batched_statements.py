@@ -39,7 +39,7 @@ _ON_DUPLICATE_NOTHING = (
 _RULE_EVENTS_QUEUED = """queued AS (
     INSERT INTO inbox_pendingtask (task, args, not_before, created_at)
     SELECT %(rules_task)s, jsonb_build_array(jsonb_agg(jsonb_build_object(
-        'triggers', jsonb_build_array(%(rules_trigger)s::text),
+        'triggers', %(rules_triggers)s::jsonb,
         'key', 'message:' || message.id,
         'conversation', message.conversation_id,
         'message', message.id,
@@ -49,16 +49,18 @@ _RULE_EVENTS_QUEUED = """queued AS (
     FROM message
     HAVING count(*) > 0
     RETURNING id
-),
-"""
+)"""
 
 
 TASKS_RECORDED = "SELECT id, task, args FROM inbox_pendingtask WHERE id = ANY(%s) ORDER BY id"
 TASKS_SENT = "DELETE FROM inbox_pendingtask WHERE id = ANY(%s)"
 
 
-def _queued(queues_rule_events: bool) -> str:
-    return _RULE_EVENTS_QUEUED if queues_rule_events else ""
+def _queued(queues_rule_events: bool, *, last: bool = False) -> str:
+    """The outbox CTE where the statement queues rule events, between two CTEs or last."""
+    if not queues_rule_events:
+        return ""
+    return f",\n{_RULE_EVENTS_QUEUED}" if last else f"{_RULE_EVENTS_QUEUED},\n"
 
 
 def _stored(queues_rule_events: bool) -> str:
@@ -220,10 +222,13 @@ def store_first_message(
     conversation: RowShape,
     message: RowShape,
     raw_event: RowShape,
+    queues_rule_events: bool = False,
 ) -> str:
     """A sender no identity of which is known yet: their customer, identities (each
-    column an array), first conversation, message and raw event, all or (any conflict: a
-    concurrent first message, a duplicate) nothing."""
+    column an array), first conversation, message and raw event (and its rule events),
+    all or (any conflict: a concurrent first message, a duplicate) nothing."""
+    queued = _queued(queues_rule_events, last=True)
+    task_id = "(SELECT id FROM queued)" if queues_rule_events else "NULL::bigint"
     return f"""
 WITH customer AS (
     INSERT INTO {customer[0]} ({_columns(customer)})
@@ -239,7 +244,7 @@ WITH customer AS (
     SELECT customer.id, {_one_row(conversation, CONVERSATION)}
     FROM customer
     RETURNING id, customer_id
-), {_message_and_raw_event(message, raw_event, "conversation", "")}
-SELECT message.id, message.conversation_id, conversation.customer_id
+), {_message_and_raw_event(message, raw_event, "conversation", "")}{queued}
+SELECT message.id, message.conversation_id, conversation.customer_id, {task_id}
 FROM message, conversation
 """

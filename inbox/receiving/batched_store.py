@@ -3,8 +3,10 @@ look up a batch's senders, store known senders' messages together, store a new s
 first message, and broadcast what was stored with the regular path's event builders."""
 
 import asyncio
+import json
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -64,9 +66,10 @@ class PendingMessage:
     # False where a new conversation needs what only the regular path does after it
     # (asking the platform for the sender's name): a new sender's message goes there.
     opens_conversations: bool = True
-    # True while an automation rule answers customers' messages: the statement storing
-    # the message records its rule event in the outbox too.
-    queues_rule_events: bool = False
+    # The triggers of this message (a conversation created, a customer's message) that an
+    # active automation rule answers: the statement storing it records their event in the
+    # outbox too.
+    rule_triggers: tuple[str, ...] = ()
     # Set by the writer: the stored Message, or None for the regular path.
     outcome: asyncio.Future = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
@@ -145,6 +148,14 @@ async def _broadcast(events: list[realtime.Event]) -> None:
         logger.exception("webhook fast path could not broadcast %d events", len(events))
     else:
         redis_silence.redis_answered()
+
+
+def _rule_events_parameters(triggers: Sequence[str], now: datetime) -> dict[str, Any]:
+    return {
+        "rules_task": RULES_RUN_EVENTS_TASK,
+        "rules_triggers": json.dumps(triggers),
+        "now": now,
+    }
 
 
 async def _tasks_hand_over(row_ids: list[int]) -> None:
@@ -284,9 +295,9 @@ async def _store_known_messages(
     constants = {"now": now, "open": ConversationStatus.OPEN}
     # While the copy of what rules watch renews, a batch may hold messages taken before and
     # after: it queues for all of them (a rule that is no longer active then does nothing).
-    queues = any(pending.queues_rule_events for pending, _, _ in known)
+    queues = any(Trigger.MESSAGE_CREATED in pending.rule_triggers for pending, _, _ in known)
     if queues:
-        constants |= {"rules_task": RULES_RUN_EVENTS_TASK, "rules_trigger": Trigger.MESSAGE_CREATED}
+        constants |= _rule_events_parameters([Trigger.MESSAGE_CREATED], now)
     if len(known) == 1:
         ((_, customer_id, _),) = known
         statement = statements.store_message(message_rows[0].shape, raw_event_rows[0].shape, queues)
@@ -360,14 +371,22 @@ async def store_first_message(pending: PendingMessage) -> Message:
     conversation_row = model_row(conversation, filled_by_statement=("customer_id",))
     message_row = _message_row(message)
     raw_event_row = model_row(pending.raw_event)
+    # As the regular path fires them for a new conversation's first message, in order.
+    triggers = [
+        trigger
+        for trigger in (Trigger.CONVERSATION_CREATED, Trigger.MESSAGE_CREATED)
+        if trigger in pending.rule_triggers
+    ]
     statement = statements.store_first_message(
         customer_row.shape,
         identity_rows[0].shape,
         conversation_row.shape,
         message_row.shape,
         raw_event_row.shape,
+        bool(triggers),
     )
     parameters = {
+        **(_rule_events_parameters(triggers, now) if triggers else {}),
         **customer_row.named(statements.CUSTOMER),
         **_columns_as_arrays(identity_rows, statements.IDENTITY),
         **conversation_row.named(statements.CONVERSATION),
@@ -383,7 +402,7 @@ async def store_first_message(pending: PendingMessage) -> Message:
         raise UseRegularPath from error
     if stored is None:
         raise UseRegularPath
-    message_id, conversation_id, customer_id = stored
+    message_id, conversation_id, customer_id, task_id = stored
     customer.pk = customer_id
     conversation.pk = message.conversation_id = conversation_id
     message.pk = message_id
@@ -394,4 +413,6 @@ async def store_first_message(pending: PendingMessage) -> Message:
             realtime.conversation_changed_event(conversation, is_new=True, labels=[]),
         ]
     )
+    if task_id is not None:
+        await _tasks_hand_over([task_id])
     return message

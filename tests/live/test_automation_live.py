@@ -17,6 +17,7 @@ from inbox.models import (
     PendingTask,
 )
 from inbox.rule_events import Trigger, watched_triggers
+from inbox.sla.policies import policies_in_force
 from tests.channels_app.test_api_webhook import post_webhook
 from tests.helpers import api_payload, sign
 from tests.live.test_batched_receiving import fast_together
@@ -113,3 +114,29 @@ def test_a_rule_on_customers_messages_runs_for_what_the_batched_path_stores(
     wait_for(lambda: not PendingTask.objects.exists())
     assert [run.event_key for run in rule.runs.all()] == [f"message:{later_olga.pk}"]
     assert Conversation.objects.exclude(pk=urgent.pk).get().priority != "urgent"
+
+
+def test_a_rule_on_new_conversations_runs_for_a_first_message_the_batched_path_stores(
+    celery_worker, channel
+):
+    rule = rules.rule_create(
+        fields={
+            "name": "Every new conversation is high",
+            "trigger": Trigger.CONVERSATION_CREATED,
+            "actions": [{"type": "set_priority", "priority": "high"}],
+            "is_active": True,
+        }
+    )
+    # Read again with the webhook's channel, every few seconds.
+    watched_triggers()
+    policies_in_force()
+
+    first = api_payload(message_id="first-vera", sender_id="vera")
+    answers, _ = fast_together(channel, [(first, None, "application/json")])
+
+    assert answers[0] is not None, "the batched path left the first message to the regular path"
+    message = Message.objects.get(external_id="first-vera")
+    conversation = wait_for(lambda: Conversation.objects.filter(priority="high").first())
+    assert conversation.pk == message.conversation_id
+    wait_for(lambda: not PendingTask.objects.exists())
+    assert [run.event_key for run in rule.runs.all()] == [f"message:{message.pk}"]

@@ -79,6 +79,14 @@ def rows():
             shapes["message"],
             shapes["raw_event"],
         ),
+        lambda shapes: statements.store_first_message(
+            shapes["customer"],
+            shapes["identity"],
+            shapes["conversation"],
+            shapes["message"],
+            shapes["raw_event"],
+            True,
+        ),
     ],
     ids=[
         "one known sender",
@@ -86,6 +94,7 @@ def rows():
         "one known sender, rules queued",
         "known senders together, rules queued",
         "first message",
+        "first message, rules queued",
     ],
 )
 def test_every_insert_of_the_batched_path_names_every_column_of_its_table(statement):
