@@ -6,15 +6,18 @@ bound of that share (95%), so a couple of answers do not outrank two hundred.
 
 import math
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Any, TypeVar
 
 from django.apps import apps
-from django.db.models import Count, Model, Q, QuerySet
+from django.db.models import Count, Model, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate, TruncWeek
+from django.utils import timezone
 
-from inbox.models import CsatSurvey, SurveyKind, Team, User
+from inbox.models import CsatSurvey, SurveyDayCount, SurveyKind, Team, User
+from inbox.models.surveys import RATING_COLUMNS
 
 GROUPINGS = ("operator", "team", "channel", "day")
 Scoped = TypeVar("Scoped", bound=Model)
@@ -49,17 +52,12 @@ def group_field(group_by: str) -> str:
 
 def csat_report(*, group_by: str, filters: ReportFilters) -> list[dict[str, Any]]:
     """One row per group; three queries at most whatever the number of groups."""
-    surveys = surveys_sent_in(filters, kind=SurveyKind.CSAT)
-    if group_by == "day":
-        surveys = surveys.annotate(day=TruncDate("sent_at"))
-    field = group_field(group_by)
-    # Counts per (group, rating) only: the cheapest aggregate PostgreSQL can do, read from
-    # the covering index; every figure of the report derives from them.
+    # Counts per (group, rating) only; every figure of the report derives from them.
     counts: dict = defaultdict(lambda: dict.fromkeys((None, 1, 2, 3, 4, 5), 0))
-    for key, rating, count in (
-        surveys.values_list(field, "rating").annotate(count=Count("*")).order_by()
+    for key, rating, count in survey_answer_counts(
+        filters, kind=SurveyKind.CSAT, group_by=group_by
     ):
-        counts[key][rating] = count
+        counts[key][rating] += count
     labels = group_labels(group_by, list(counts))
     report = []
     for key in sorted(counts, key=lambda value: (value is None, value)):
@@ -159,6 +157,84 @@ def surveys_sent_in(filters: ReportFilters, *, kind: str) -> QuerySet[CsatSurvey
     return in_scope(
         CsatSurvey.objects.filter(kind=kind, sent_at__gte=filters.start, sent_at__lt=filters.end),
         filters,
+    )
+
+
+def survey_answer_counts(
+    filters: ReportFilters, *, kind: str, group_by: str
+) -> Iterator[tuple[Any, int | None, int]]:
+    """(group, answer, surveys) of the surveys of this kind sent in the period, a group
+    and answer possibly more than once; None for no answer yet, no operator or no team.
+
+    One statement: whole days (UTC) come from the day counts, the period's partial first
+    and last days from the surveys themselves. Days of another time zone are not whole
+    days of the counts, so a report by day in one reads the surveys alone.
+    """
+    first_day, last_day = _whole_days(filters)
+    if group_by == "day" and not _is_utc(timezone.get_current_timezone()):
+        first_day = last_day = filters.start
+    parts = []
+    if first_day < last_day:
+        parts.append(
+            _day_count_sums(filters, kind=kind, group_by=group_by, days=(first_day, last_day))
+        )
+    edges = Q(sent_at__gte=filters.start, sent_at__lt=min(first_day, filters.end))
+    edges |= Q(sent_at__gte=max(last_day, filters.start), sent_at__lt=filters.end)
+    if first_day >= last_day or filters.start < first_day or last_day < filters.end:
+        parts.insert(0, _survey_sums(filters, edges, kind=kind, group_by=group_by))
+    rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    field = group_field(group_by)
+    for row in rows:
+        key = row[field]
+        if group_by in ("operator", "team") and key == 0:
+            key = None
+        for rating, column in RATING_COLUMNS.items():
+            if row[column]:
+                yield key, rating, row[column]
+
+
+def _whole_days(filters: ReportFilters) -> tuple[datetime, datetime]:
+    """The start of the period's first whole day (UTC) and the end of its last."""
+    start, end = filters.start.astimezone(UTC), filters.end.astimezone(UTC)
+    first_day = datetime.combine(start.date(), time.min, UTC)
+    if first_day < start:
+        first_day += timedelta(days=1)
+    return first_day, datetime.combine(end.date(), time.min, UTC)
+
+
+def _is_utc(zone) -> bool:
+    return zone is UTC or getattr(zone, "key", None) in ("UTC", "Etc/UTC")
+
+
+def _survey_sums(filters: ReportFilters, period: Q, *, kind: str, group_by: str) -> QuerySet:
+    surveys = in_scope(CsatSurvey.objects.filter(period, kind=kind), filters)
+    if group_by == "day":
+        surveys = surveys.annotate(day=TruncDate("sent_at"))
+    return (
+        surveys.values(group_field(group_by))
+        .annotate(
+            **{
+                column: Count(
+                    "pk", filter=Q(rating__isnull=True) if rating is None else Q(rating=rating)
+                )
+                for rating, column in RATING_COLUMNS.items()
+            }
+        )
+        .order_by()
+    )
+
+
+def _day_count_sums(
+    filters: ReportFilters, *, kind: str, group_by: str, days: tuple[datetime, datetime]
+) -> QuerySet:
+    counted = SurveyDayCount.objects.filter(
+        kind=kind, day__gte=days[0].date(), day__lt=days[1].date()
+    )
+    return (
+        in_scope(counted, filters)
+        .values(group_field(group_by))
+        .annotate(**{column: Sum(column) for column in RATING_COLUMNS.values()})
+        .order_by()
     )
 
 

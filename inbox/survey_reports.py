@@ -8,12 +8,9 @@ of easy answers (5-7). Surveys are counted in the period they were sent, as CSAT
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import Count
-from django.db.models.functions import TruncDate
-
 from inbox import survey_kinds
 from inbox.models import SurveyKind
-from inbox.reports import ReportFilters, group_field, group_labels, surveys_sent_in
+from inbox.reports import ReportFilters, group_labels, survey_answer_counts
 
 PROMOTERS_FROM = 9
 PASSIVES_FROM = 7
@@ -70,16 +67,10 @@ def _response_counts(by_rating: dict[int | None, int], responses: int, *, kind: 
 
 
 def _report(*, group_by: str, filters: ReportFilters, kind: str, figures) -> dict[str, Any]:
-    surveys = surveys_sent_in(filters, kind=kind)
-    if group_by == "day":
-        surveys = surveys.annotate(day=TruncDate("sent_at"))
-    # Counts per (group, answer) only, read from the covering index; every figure derives
-    # from them, the overall ones too.
+    # Counts per (group, answer) only; every figure derives from them, the overall ones too.
     counts: dict = defaultdict(lambda: defaultdict(int))
     overall: dict[int | None, int] = defaultdict(int)
-    for key, rating, count in (
-        surveys.values_list(group_field(group_by), "rating").annotate(count=Count("*")).order_by()
-    ):
+    for key, rating, count in survey_answer_counts(filters, kind=kind, group_by=group_by):
         counts[key][rating] += count
         overall[rating] += count
     labels = group_labels(group_by, list(counts))

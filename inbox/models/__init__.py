@@ -25,7 +25,13 @@ from inbox.models.messages import (
 )
 from inbox.models.pending_tasks import PendingTask
 from inbox.models.people import LoginLockout, Role, Team, User
-from inbox.models.surveys import CsatSurvey, SurveyKind, SurveyReason, SurveyStatus
+from inbox.models.surveys import (
+    CsatSurvey,
+    SurveyDayCount,
+    SurveyKind,
+    SurveyReason,
+    SurveyStatus,
+)
 from inbox.nps_settings import NpsSettings
 from inbox.outgoing_webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from inbox.sla.models import BusinessHours, SlaPolicy
@@ -55,6 +61,7 @@ __all__ = [
     "ReplyIdempotencyKey",
     "Role",
     "SlaPolicy",
+    "SurveyDayCount",
     "SurveyFollowUp",
     "SurveyKind",
     "SurveyReason",

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.text import format_lazy
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -181,3 +182,54 @@ class CsatSurvey(models.Model):
             "id": self.conversation_id,
             "status": self.get_status_display(),
         }
+
+
+def _answers_rated(value: int) -> models.IntegerField:
+    return models.IntegerField(default=0, verbose_name=format_lazy(_("rated {value}"), value=value))
+
+
+class SurveyDayCount(models.Model):
+    """The surveys of one kind sent on one day (UTC) for one operator, team and channel,
+    counted by answer: what the reports sum for whole days instead of reading every survey.
+
+    Kept by the database itself (triggers on the survey table, see the migration that made
+    this table), so every write to a survey, Django's cascades and raw statements included,
+    is counted. No operator or team is 0 here, so that the row is unique without NULLs.
+    """
+
+    kind = models.CharField(max_length=8, choices=SurveyKind.choices, verbose_name=_("kind"))
+    day = models.DateField(verbose_name=_("day"))
+    operator_id = models.IntegerField(verbose_name=_("operator"))
+    team_id = models.IntegerField(verbose_name=_("team"))
+    channel_id = models.IntegerField(verbose_name=_("channel"))
+    unanswered = models.IntegerField(default=0, verbose_name=_("unanswered"))
+    rated_0 = _answers_rated(0)
+    rated_1 = _answers_rated(1)
+    rated_2 = _answers_rated(2)
+    rated_3 = _answers_rated(3)
+    rated_4 = _answers_rated(4)
+    rated_5 = _answers_rated(5)
+    rated_6 = _answers_rated(6)
+    rated_7 = _answers_rated(7)
+    rated_8 = _answers_rated(8)
+    rated_9 = _answers_rated(9)
+    rated_10 = _answers_rated(10)
+
+    class Meta:
+        verbose_name = _("surveys of a day")
+        verbose_name_plural = _("surveys of a day")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "day", "operator_id", "team_id", "channel_id"],
+                name="survey_day_count_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.day} operator {self.operator_id} channel {self.channel_id}"
+
+
+RATING_COLUMNS: dict[int | None, str] = {
+    None: "unanswered",
+    **{value: f"rated_{value}" for value in range(11)},
+}
