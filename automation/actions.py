@@ -26,6 +26,7 @@ from django.utils.translation import gettext, ngettext
 
 from automation.conditions import RuleInvalid
 from inbox import services
+from inbox.canned_responses import canned_body_filled
 from inbox.labels import conversation_labels_add, conversation_labels_remove
 from inbox.models import CannedResponse, Conversation, Label, Priority, Team, User
 
@@ -82,18 +83,19 @@ def _has_shape(value: Any, kind: str) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
-def action_do(action: dict, conversation: Conversation) -> str:
-    """Do one action; a short account of what happened (for the run log). Raises
+def action_do(action: dict, conversation: Conversation, *, actor: User | None = None) -> str:
+    """Do one action, as `actor` (an operator applying a macro) or as the system (a rule);
+    a short account of what happened (for the run log). Raises
     services.ConversationActionInvalid (or LookupError for a row since deleted) when the
     action does not fit."""
     kind = action["type"]
     if kind == "assign_operator":
         operator = _get(User, action["operator"])
-        services.conversation_assign(conversation=conversation, operator=operator)
+        services.conversation_assign(conversation=conversation, operator=operator, actor=actor)
         return f"assigned to {operator.username}"
     if kind == "assign_team":
         team = _get(Team, action["team"])
-        services.conversation_assign(conversation=conversation, team=team)
+        services.conversation_assign(conversation=conversation, team=team, actor=actor)
         return f"team {team.name}"
     if kind == "assign_round_robin":
         team = _get(Team, action["team"])
@@ -102,27 +104,32 @@ def action_do(action: dict, conversation: Conversation) -> str:
             return "nobody online with room"
         return f"assigned to {conversation.assignee.username}"  # type: ignore[union-attr]
     if kind in ("add_labels", "remove_labels"):
-        return _labels_change(conversation, action["labels"], is_adding=kind == "add_labels")
+        return _labels_change(
+            conversation, action["labels"], is_adding=kind == "add_labels", actor=actor
+        )
     if kind == "set_priority":
-        services.conversation_set_priority(conversation=conversation, priority=action["priority"])
+        services.conversation_set_priority(
+            conversation=conversation, priority=action["priority"], actor=actor
+        )
         return f"priority {action['priority']}"
     if kind == "send_canned_reply":
         canned = _canned_in_language(
             _get(CannedResponse, action["canned_response"]), conversation.customer.language
         )
-        message = services.message_reply(conversation=conversation, author=None, body=canned.body)
+        body = canned_body_filled(canned.body, customer=conversation.customer, operator=actor)
+        message = services.message_reply(conversation=conversation, author=actor, body=body)
         return f"sent {canned.shortcut} (message {message.pk})"
     if kind == "add_note":
         message = services.message_reply(
-            conversation=conversation, author=None, body=action["body"], is_private=True
+            conversation=conversation, author=actor, body=action["body"], is_private=True
         )
         return f"note {message.pk}"
     if kind == "resolve":
-        services.conversation_resolve(conversation=conversation, resolved_by=None)
+        services.conversation_resolve(conversation=conversation, resolved_by=actor)
         return "resolved"
     if kind == "snooze":
         until = timezone.now() + timedelta(minutes=action["minutes"])
-        services.conversation_snooze(conversation=conversation, until=until)
+        services.conversation_snooze(conversation=conversation, until=until, actor=actor)
         return f"snoozed until {until.isoformat()}"
     raise LookupError(kind)
 
@@ -134,12 +141,14 @@ def _get(model, pk: int):
     return found
 
 
-def _labels_change(conversation: Conversation, label_ids: list[int], *, is_adding: bool) -> str:
+def _labels_change(
+    conversation: Conversation, label_ids: list[int], *, is_adding: bool, actor: User | None
+) -> str:
     if is_adding:
         labels = list(Label.objects.filter(pk__in=label_ids))
-        conversation_labels_add(conversation=conversation, labels=labels)
+        conversation_labels_add(conversation=conversation, labels=labels, actor=actor)
     else:
-        conversation_labels_remove(conversation=conversation, label_ids=label_ids)
+        conversation_labels_remove(conversation=conversation, label_ids=label_ids, actor=actor)
     names = sorted(label.name for label in conversation.labels.all())
     return f"labels {', '.join(names) or '-'}"
 

@@ -1,10 +1,10 @@
 """`make demo`'s automation rules: one that labels questions about an order (it runs on
 the demo's own messages), one that nudges after a day without the customer's answer, and
 one, switched off, that answers outside office hours in the customer's language (try it
-on the page before switching it on)."""
+on the page before switching it on); and two shared macros for the reply box."""
 
 from automation import rules
-from automation.models import AutomationRule
+from automation.models import AutomationRule, Macro
 from inbox.labels import label_create
 from inbox.models import CannedResponse, Label
 from inbox.rule_events import Trigger
@@ -15,6 +15,12 @@ AFTER_HOURS = {
     "in the morning.",
     "after-hours-ru": "Спасибо за сообщение! Сейчас мы не в офисе и ответим утром.",
     "after-hours-pl": "Dziękujemy za wiadomość! Jesteśmy poza biurem i odpowiemy rano.",
+}
+CLOSING = {
+    "closing": "Glad we could help, {{customer.first_name}}! Write to us any time.",
+    "closing-ru": "Рады, что смогли помочь, {{customer.first_name}}! Пишите в любое время.",
+    "closing-pl": "Cieszymy się, że mogliśmy pomóc, {{customer.first_name}}! "
+    "Piszcie o każdej porze.",
 }
 
 
@@ -43,12 +49,7 @@ def automation_demo_rules_seed() -> None:
             "is_active": True,
         }
     )
-    replies = {
-        shortcut: CannedResponse.objects.get_or_create(
-            shortcut=shortcut, defaults={"body": body, "is_shared": True}
-        )[0]
-        for shortcut, body in AFTER_HOURS.items()
-    }
+    replies = _shared_replies(AFTER_HOURS)
     office = BusinessHours.objects.filter(name="Office hours").first()
     rules.rule_create(
         fields={
@@ -61,3 +62,39 @@ def automation_demo_rules_seed() -> None:
             "is_active": False,
         }
     )
+
+
+def automation_demo_macros_seed() -> None:
+    """Runs once: "Escalate" and "Close as answered", shared."""
+    if Macro.objects.exists():
+        return
+    urgent = Label.objects.filter(name="urgent").first() or label_create(
+        name="urgent", color="#dc2626"
+    )
+    closing = _shared_replies(CLOSING)
+    Macro.objects.create(
+        name="Escalate",
+        is_shared=True,
+        actions=[
+            {"type": "add_labels", "labels": [urgent.pk]},
+            {"type": "set_priority", "priority": "high"},
+            {"type": "add_note", "body": "Escalated: needs a second look today."},
+        ],
+    )
+    Macro.objects.create(
+        name="Close as answered",
+        is_shared=True,
+        actions=[
+            {"type": "send_canned_reply", "canned_response": closing["closing"].pk},
+            {"type": "resolve"},
+        ],
+    )
+
+
+def _shared_replies(bodies: dict[str, str]) -> dict[str, CannedResponse]:
+    return {
+        shortcut: CannedResponse.objects.get_or_create(
+            shortcut=shortcut, defaults={"body": body, "is_shared": True}
+        )[0]
+        for shortcut, body in bodies.items()
+    }

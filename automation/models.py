@@ -72,3 +72,31 @@ class AutomationRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule_id}: {self.event_key}"
+
+
+class Macro(models.Model):
+    """A named list of the rules' actions (automation.actions says their shape) an operator
+    applies to a conversation at once. A personal macro is its owner's alone; a shared one
+    is offered to everyone and changed by supervisors and admins only."""
+
+    name = models.CharField(max_length=100, verbose_name=_("name"))
+    actions = models.JSONField(default=list, verbose_name=_("actions"))
+    is_shared = models.BooleanField(default=False, verbose_name=_("shared"))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("owner"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("macro")
+        verbose_name_plural = _("macros")
+
+    def __str__(self) -> str:
+        return self.name

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from automation.demo import automation_demo_rules_seed
+from automation.demo import automation_demo_macros_seed, automation_demo_rules_seed
 from channels_app import services as channel_services
 from channels_app.contracts import (
     ContentItem,
@@ -182,6 +182,7 @@ def seed_demo() -> list[tuple[str, str]]:
     _seed_sla_policies()
     seed_webhook()  # before the conversations: their events fill its delivery log
     automation_demo_rules_seed()
+    automation_demo_macros_seed()
     for sender_id, name, email, phone, texts, language in CONVERSATIONS:
         identities = [InboundIdentity(kind="api", value=f"{channel.public_id}:{sender_id}")]
         identities.append(InboundIdentity(kind="email", value=email))

@@ -5,9 +5,14 @@ operator can rewrite what the whole team sends (a link in `/refund`, say). Perso
 replies belong to the user who made them: no one else sees them, or changes them.
 """
 
+import re
+
 from django.db.models import Q, QuerySet
 
+from customers.models import Customer
 from inbox.models import CannedResponse, User
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([\w.]+)\s*\}\}")
 
 
 def user_may_share_canned_responses(user: User) -> bool:
@@ -37,3 +42,16 @@ def canned_response_shortcut_taken(
     if excluding_id is not None:
         others = others.exclude(pk=excluding_id)
     return others.exists()
+
+
+def canned_body_filled(body: str, *, customer: Customer, operator: User | None) -> str:
+    """The body with {{customer.name}}, {{customer.first_name}} and {{operator.name}}
+    filled, as the reply box fills them (a rule, sending as no one, leaves the operator's
+    name empty); other placeholders stay as written."""
+    name = (customer.name or "").strip()
+    values = {
+        "customer.name": name,
+        "customer.first_name": name.split()[0] if name else "",
+        "operator.name": operator.display_name if operator is not None else "",
+    }
+    return _PLACEHOLDER.sub(lambda found: values.get(found[1], found[0]), body)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from automation.api import views
+from automation.api import macro_views, views
 
 urlpatterns = [
     path("automation-rules/", views.RuleListApi.as_view(), name="automation-rule-list"),
@@ -19,5 +19,12 @@ urlpatterns = [
         "automation-rules/<int:rule_id>/try/",
         views.RuleTryApi.as_view(),
         name="automation-rule-try",
+    ),
+    path("macros/", macro_views.MacroListApi.as_view(), name="macro-list"),
+    path("macros/<int:macro_id>/", macro_views.MacroDetailApi.as_view(), name="macro-detail"),
+    path(
+        "macros/<int:macro_id>/apply/",
+        macro_views.MacroApplyApi.as_view(),
+        name="macro-apply",
     ),
 ]

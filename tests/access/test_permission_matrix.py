@@ -131,6 +131,13 @@ API_MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("/api/v1/teams/{team_id}/", "GET"): (200, 200, 200, 200, 401),
     # Canned responses: the one here is shared, so supervisors and admins change it; an
     # operator's new one is personal.
+    # Macros: the one here is shared, as above; applied to a conversation its user may see.
+    ("/api/v1/macros/", "GET"): (200, 200, 200, 200, 401),
+    ("/api/v1/macros/", "POST"): (201, 201, 201, 201, 401),
+    ("/api/v1/macros/{macro_id}/", "GET"): (200, 200, 200, 200, 401),
+    ("/api/v1/macros/{macro_id}/", "PATCH"): (200, 200, 403, 403, 401),
+    ("/api/v1/macros/{macro_id}/", "DELETE"): (204, 204, 403, 403, 401),
+    ("/api/v1/macros/{macro_id}/apply/", "POST"): (200, 200, 200, 404, 401),
     ("/api/v1/canned-responses/", "GET"): (200, 200, 200, 200, 401),
     ("/api/v1/canned-responses/", "POST"): (201, 201, 201, 201, 401),
     ("/api/v1/canned-responses/{canned_response_id}/", "GET"): (200, 200, 200, 200, 401),
@@ -161,6 +168,12 @@ BODIES: dict[tuple[str, str], dict] = {
     },
     ("/api/v1/sla-policies/{sla_policy_id}/", "PATCH"): {"priorities": ["urgent"]},
     ("/api/v1/canned-responses/", "POST"): {"shortcut": "matrix-new", "body": "Hello"},
+    ("/api/v1/macros/", "POST"): {
+        "name": "matrix-new",
+        "actions": [{"type": "add_note", "body": "Checked"}],
+    },
+    ("/api/v1/macros/{macro_id}/", "PATCH"): {"name": "Renamed"},
+    ("/api/v1/macros/{macro_id}/apply/", "POST"): {"conversation": "{conversation_id}"},
     ("/api/v1/canned-responses/{canned_response_id}/", "PUT"): {
         "shortcut": "matrix-put",
         "body": "Changed",

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from automation.models import Macro
 from automation.rules import rule_create
 from channels_app.webhook_subscriptions import webhook_subscription_save
 from customers.models import CustomerMerge
@@ -88,6 +89,9 @@ def world_build() -> World:
     merge = customer_merge(survivor=survivor, merged=merged)
     label = LabelFactory(name="matrix-label")
     canned = CannedResponseFactory(shortcut="matrix-thanks")
+    macro = Macro.objects.create(
+        name="matrix macro", is_shared=True, actions=[{"type": "set_priority", "priority": "high"}]
+    )
     calendar = BusinessHours.objects.create(
         name="matrix-hours", time_zone="Europe/Warsaw", weekly={"mon": [["09:00", "18:00"]]}
     )
@@ -140,6 +144,7 @@ def world_build() -> World:
             "webchat_id": webchat.pk,
             "label_id": label.pk,
             "canned_response_id": canned.pk,
+            "macro_id": macro.pk,
             "business_hours_id": calendar.pk,
             "sla_policy_id": policy.pk,
             "survey_id": survey.pk,

@@ -5,6 +5,7 @@ and helpers shared with test_inbox_browser)."""
 import pytest
 from playwright.sync_api import expect
 
+from automation.models import Macro
 from tests.factories import CannedResponseFactory, LabelFactory
 from tests.live.test_inbox_browser import (
     conversation_id_of,
@@ -132,3 +133,36 @@ def test_a_second_operator_sees_who_is_viewing_the_conversation(
     # A locator, not a function: the page's Content-Security-Policy forbids evaluating text.
     expect(ben_page.locator("#viewing")).to_have_text("")
     assert ben_page.errors == []
+
+
+def test_typing_a_macros_name_and_enter_applies_it_to_the_conversation(
+    live_server_url, open_pages, team, live_channel
+):
+    anna = operator_with_password("anna", "Anna", team)
+    urgent = LabelFactory(name="Urgent", color="#dc2626")
+    Macro.objects.create(
+        name="Escalate",
+        is_shared=True,
+        actions=[
+            {"type": "add_labels", "labels": [urgent.pk]},
+            {"type": "add_note", "body": "Escalated to the second line"},
+        ],
+    )
+    Macro.objects.create(name="Close politely", owner=anna, actions=[{"type": "resolve"}])
+    conversation_id = maria_writes(live_server_url, live_channel)
+    page = signed_in(open_pages(), live_server_url, anna, f"/?conversation={conversation_id}")
+
+    page.click("#reply-body")
+    page.keyboard.type("Order #12")
+    listbox = page.locator("#macro-list[role='listbox']")
+    assert listbox.is_hidden()  # no macro is called "12": a hash is just a hash
+    page.keyboard.type(" #esc")
+    listbox.wait_for()
+    assert listbox.locator("[role='option']").all_inner_texts() == ["#Escalate 2 actions"]
+    page.keyboard.press("Enter")
+
+    assert page.input_value("#reply-body") == "Order #12 "
+    page.locator("#thread-messages .message-note", has_text="Escalated").wait_for()
+    page.locator("#thread-header [data-field='labels'] .label-chip", has_text="Urgent").wait_for()
+    page.locator(".toast", has_text="Macro “Escalate” applied.").wait_for()
+    assert page.errors == []

@@ -1,11 +1,12 @@
 // The reply box under the open conversation: a reply on the conversation's channel or a
-// private note, with files and canned responses; each conversation keeps its unsent draft
-// while the page stays open.
+// private note, with files, canned responses and macros; each conversation keeps its
+// unsent draft while the page stays open.
 
 import { api } from "./api.js";
 import { setupCannedResponses } from "./canned.js";
 import { setupComposerFiles } from "./composer_files.js";
 import { format } from "./i18n.js";
+import { setupMacros } from "./macros.js";
 
 /** A random UUID; crypto.randomUUID only exists on secure (https or localhost) pages. */
 function newKey() {
@@ -65,6 +66,7 @@ export function setupComposer({ me, thread, typing, showToast }) {
       drafts.set(previous.id, { text: replyBody.value, mode: composer.dataset.mode });
     }
     cannedResponses.close();
+    macros.close();
     composerFiles.clear();
     const draft = drafts.get(id) || { text: "", mode: "reply" };
     replyBody.value = draft.text;
@@ -139,6 +141,12 @@ export function setupComposer({ me, thread, typing, showToast }) {
     textarea: replyBody,
     listbox: document.getElementById("canned-list"),
     context: () => ({ customerName: thread.current()?.customer?.name, operatorName: me.name }),
+    showToast,
+  });
+  const macros = setupMacros({
+    textarea: replyBody,
+    listbox: document.getElementById("macro-list"),
+    conversationId: () => thread.current()?.id,
     showToast,
   });
 
