@@ -273,6 +273,13 @@ def _seed_operator_work(channel: Channel) -> None:
         body="Courier ticket #88123 opened; they promise an update by 5 pm.",
         is_private=True,
     )
+    # A colleague's note that names Anna: a notification in her bell.
+    inbox_services.message_reply(
+        conversation=maria,
+        author=ben,
+        body="@anna the courier called back: the parcel is at their depot, out again today.",
+        is_private=True,
+    )
     inbox_services.conversation_set_priority(conversation=maria, priority="high")
     _seed_failed_reply(maria, anna)
 

@@ -124,6 +124,7 @@ def operator_personal_settings_update(
     time_zone: str | None = None,
     first_name: str | None = None,
     last_name: str | None = None,
+    notification_settings: dict | None = None,
 ) -> User:
     """Change what an operator may set for themselves; the settings not given stay."""
     changes = {
@@ -133,6 +134,7 @@ def operator_personal_settings_update(
             ("time_zone", time_zone),
             ("first_name", first_name),
             ("last_name", last_name),
+            ("notification_settings", notification_settings),
         )
         if value is not None
     }

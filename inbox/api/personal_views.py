@@ -14,6 +14,10 @@ from rest_framework.views import APIView
 from inbox import people
 from inbox.api.serializers import OperatorOutputSerializer
 from inbox.models import User
+from inbox.notifications.settings import (
+    checked_notification_settings,
+    notification_settings_of,
+)
 
 
 class PersonalSettingsOutputSerializer(OperatorOutputSerializer):
@@ -26,8 +30,16 @@ class PersonalSettingsOutputSerializer(OperatorOutputSerializer):
         "follows the browser."
     )
 
+    notifications = serializers.SerializerMethodField(
+        help_text='{"in_app": [kinds], "browser": [kinds], "sound": bool}: which '
+        "notifications they get in the panel and as browser notifications"
+    )
+
     class Meta(OperatorOutputSerializer.Meta):
-        fields = [*OperatorOutputSerializer.Meta.fields, "language", "time_zone"]
+        fields = [*OperatorOutputSerializer.Meta.fields, "language", "time_zone", "notifications"]
+
+    def get_notifications(self, user: User) -> dict:
+        return notification_settings_of(user)
 
 
 class PersonalSettingsInputSerializer(serializers.Serializer):
@@ -42,6 +54,17 @@ class PersonalSettingsInputSerializer(serializers.Serializer):
     )
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    notifications = serializers.JSONField(
+        required=False,
+        help_text='{"in_app": [kinds], "browser": [kinds], "sound": bool}; kinds: '
+        "mention, assigned, customer_replied",
+    )
+
+    def validate_notifications(self, value) -> dict:
+        try:
+            return checked_notification_settings(value)
+        except ValueError as error:
+            raise serializers.ValidationError(str(error)) from error
 
     def validate_time_zone(self, value: str) -> str:
         if value and value not in zoneinfo.available_timezones():
@@ -60,7 +83,8 @@ class OperatorMeApi(APIView):
     def patch(self, request: Request) -> Response:
         data = PersonalSettingsInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        operator = people.operator_personal_settings_update(
-            user=cast(User, request.user), **data.validated_data
-        )
+        fields = dict(data.validated_data)
+        if "notifications" in fields:
+            fields["notification_settings"] = fields.pop("notifications")
+        operator = people.operator_personal_settings_update(user=cast(User, request.user), **fields)
         return Response(PersonalSettingsOutputSerializer(operator).data)

@@ -10,6 +10,7 @@ from inbox.api import (
     follow_up_views,
     label_views,
     message_views,
+    notification_views,
     personal_views,
     report_views,
     settings_views,
@@ -135,6 +136,12 @@ urlpatterns = [
     path("teams/<int:team_id>/", team_views.TeamDetailApi.as_view(), name="team-detail"),
     path("operators/", team_views.OperatorListApi.as_view(), name="operator-list"),
     path("operators/me/", personal_views.OperatorMeApi.as_view(), name="operator-me"),
+    path("notifications/", notification_views.NotificationListApi.as_view(), name="notifications"),
+    path(
+        "notifications/read/",
+        notification_views.NotificationReadApi.as_view(),
+        name="notifications-read",
+    ),
     path(
         "operators/<int:operator_id>/",
         team_views.OperatorDetailApi.as_view(),

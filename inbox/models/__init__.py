@@ -32,6 +32,7 @@ from inbox.models.surveys import (
     SurveyReason,
     SurveyStatus,
 )
+from inbox.notifications.models import Notification, NotificationKind
 from inbox.nps_settings import NpsSettings
 from inbox.outgoing_webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from inbox.sla.models import BusinessHours, SlaPolicy
@@ -54,6 +55,8 @@ __all__ = [
     "MessageDirection",
     "MessagePart",
     "MessageStatus",
+    "Notification",
+    "NotificationKind",
     "NpsSettings",
     "PendingTask",
     "Priority",

@@ -21,6 +21,10 @@ class User(AbstractUser):
         max_length=8, blank=True, default="", db_default="", verbose_name=_("language")
     )
     # The IANA time zone the operator's pages show times in; "" follows their browser.
+    # Which notifications they want, where (inbox.notifications.settings says the shape).
+    notification_settings = models.JSONField(
+        default=dict, blank=True, verbose_name=_("notification settings")
+    )
     time_zone = models.CharField(
         max_length=64, blank=True, default="", db_default="", verbose_name=_("time zone")
     )

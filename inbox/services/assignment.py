@@ -15,6 +15,7 @@ from inbox.models import (
     Team,
     User,
 )
+from inbox.notifications.services import notification_for_assignment
 from inbox.outgoing_webhooks.emitting import conversation_event_emit
 from inbox.services.conversation_actions import ConversationActionInvalid
 from inbox.sla.clock import sla_reevaluate
@@ -35,6 +36,7 @@ def conversation_assign(
     """Give the conversation to an operator and/or a team; None takes it away."""
     fields = ["updated_at"]
     events: list[tuple[str, dict]] = []
+    newly_assigned: User | None = None
     if operator is not UNSET:
         if isinstance(operator, User) and not operator.is_active:
             raise ConversationActionInvalid(gettext("that operator is deactivated"))
@@ -45,6 +47,7 @@ def conversation_assign(
         previous = conversation.assignee if conversation.assignee_id else None
         if isinstance(operator, User) and operator.pk != conversation.assignee_id:
             events.append((ConversationEventKind.ASSIGNED, {"operator": operator.display_name}))
+            newly_assigned = operator
         elif operator is None and previous is not None:
             events.append((ConversationEventKind.UNASSIGNED, {"operator": previous.display_name}))
         conversation.assignee = operator  # type: ignore[assignment]
@@ -69,6 +72,10 @@ def conversation_assign(
         conversation.save(update_fields=fields)
         for kind, data in events:
             conversation_event_record(conversation=conversation, kind=kind, actor=actor, **data)
+        if newly_assigned is not None:
+            notification_for_assignment(
+                conversation=conversation, operator=newly_assigned, actor=actor
+            )
         realtime.conversation_changed(conversation)
         conversation_event_emit(conversation)
     return conversation

@@ -17,6 +17,7 @@ from inbox.models import (
     MessageStatus,
     User,
 )
+from inbox.notifications.services import notifications_for_note
 from inbox.outgoing_webhooks.emitting import (
     conversation_event,
     message_event,
@@ -72,6 +73,8 @@ def message_reply(
         realtime.message_created(
             message, channel_id=conversation.channel_id, attachments=attachments
         )
+        if is_private:
+            notifications_for_note(note=message, conversation=conversation)
         webhook_events = [message_event(message, attachments=attachments)]
         if not is_private:
             # Read once for the live event and the webhook's.

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_safe
 
 from inbox import selectors
 from inbox.models import Conversation, ConversationStatus, Label, Priority, Team, User
+from inbox.notifications.settings import notification_settings_of
 from inbox.representations import (
     conversation_row_representation,
     label_representation,
@@ -152,6 +153,7 @@ def inbox_page(request: HttpRequest) -> HttpResponse:
         "page_data_json": _json_for_script(
             {
                 "user": operator_representation(user),
+                "notification_settings": notification_settings_of(user),
                 "view": {
                     "key": view.key,
                     "name": view.name,

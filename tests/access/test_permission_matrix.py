@@ -126,6 +126,8 @@ API_MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("/api/v1/operators/", "GET"): (200, 200, 200, 200, 401),
     ("/api/v1/operators/{operator_id}/", "GET"): (200, 200, 200, 200, 401),
     ("/api/v1/operators/me/", "GET"): (200, 200, 200, 200, 401),
+    ("/api/v1/notifications/", "GET"): (200, 200, 200, 200, 401),
+    ("/api/v1/notifications/read/", "POST"): (200, 200, 200, 200, 401),
     ("/api/v1/operators/me/", "PATCH"): (200, 200, 200, 200, 401),
     ("/api/v1/teams/", "GET"): (200, 200, 200, 200, 401),
     ("/api/v1/teams/{team_id}/", "GET"): (200, 200, 200, 200, 401),
@@ -205,6 +207,7 @@ BODIES: dict[tuple[str, str], dict] = {
     },
     ("/api/v1/operators/{operator_id}/", "PATCH"): {"first_name": "Renamed"},
     ("/api/v1/operators/me/", "PATCH"): {"language": "ru"},
+    ("/api/v1/notifications/read/", "POST"): {"all": True},
     ("/api/v1/settings/nps/", "PATCH"): {"interval_days": 60},
     ("/api/v1/settings/follow-ups/", "PATCH"): {"action": "new_conversation"},
     ("/api/v1/automation-rules/", "POST"): {

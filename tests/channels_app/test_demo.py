@@ -307,3 +307,18 @@ def test_the_demo_follows_up_its_low_scores_and_has_customers_at_each_risk_level
         "medium",
         "low",
     )
+
+
+def test_the_demo_operator_finds_a_mention_and_a_conversation_given_to_her(client):
+    seed_demo()
+    anna = User.objects.get(username="anna")
+    client.force_login(anna)
+
+    listed = client.get("/api/v1/notifications/").json()
+
+    assert listed["unread"] >= 2
+    kinds = {item["kind"] for item in listed["results"]}
+    assert {"mention", "assigned"} <= kinds
+    mention = next(item for item in listed["results"] if item["kind"] == "mention")
+    assert mention["actor"]["name"].startswith("Ben")
+    assert mention["excerpt"].startswith("@anna the courier called back")

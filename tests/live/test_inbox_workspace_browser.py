@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from automation.models import Macro
+from inbox.models import Notification, User
 from tests.factories import CannedResponseFactory, LabelFactory
 from tests.live.test_inbox_browser import (
     conversation_id_of,
@@ -166,3 +167,42 @@ def test_typing_a_macros_name_and_enter_applies_it_to_the_conversation(
     page.locator("#thread-header [data-field='labels'] .label-chip", has_text="Urgent").wait_for()
     page.locator(".toast", has_text="Macro “Escalate” applied.").wait_for()
     assert page.errors == []
+
+
+def test_a_colleague_mentioned_in_a_note_is_notified_live_and_opens_the_conversation(
+    live_server_url, open_pages, team, live_channel
+):
+    anna = operator_with_password("anna", "Anna", team)
+    operator_with_password("ben", "Ben", team)
+    conversation_id = maria_writes(live_server_url, live_channel)
+    elsewhere = maria_writes(live_server_url, live_channel, message_id="w-2")
+    writer = signed_in(open_pages(), live_server_url, anna, f"/?conversation={conversation_id}")
+    reader = signed_in(
+        open_pages(),
+        live_server_url,
+        User.objects.get(username="ben"),
+        f"/?conversation={elsewhere}",
+    )
+    badge = reader.locator("#notifications-unread")
+    assert badge.is_hidden()
+
+    writer.check("input[name='mode'][value='note']", force=True)
+    writer.click("#reply-body")
+    writer.keyboard.type("Could you check this, @be")
+    writer.locator("#mention-list [role='option']", has_text="@ben").wait_for()
+    writer.keyboard.press("Enter")
+    writer.keyboard.type("?")
+    assert writer.input_value("#reply-body") == "Could you check this, @ben ?"
+    writer.keyboard.press("Control+Enter")
+
+    expect(badge).to_have_text("1")
+    reader.click("#notifications-button")
+    entry = reader.locator("#notifications-list .notification.is-unread")
+    expect(entry.locator(".notification-title")).to_have_text("Anna mentioned you in a note")
+    expect(entry.locator(".notification-excerpt")).to_have_text("Could you check this, @ben ?")
+    entry.locator(".notification-open").click()
+
+    reader.locator("#thread-messages .message-note", has_text="Could you check this").wait_for()
+    expect(badge).to_be_hidden()
+    assert Notification.objects.get().read_at is not None
+    assert writer.errors == [] and reader.errors == []

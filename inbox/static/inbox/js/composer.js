@@ -7,6 +7,7 @@ import { setupCannedResponses } from "./canned.js";
 import { setupComposerFiles } from "./composer_files.js";
 import { format } from "./i18n.js";
 import { setupMacros } from "./macros.js";
+import { setupMentions } from "./mentions.js";
 
 /** A random UUID; crypto.randomUUID only exists on secure (https or localhost) pages. */
 function newKey() {
@@ -67,6 +68,7 @@ export function setupComposer({ me, thread, typing, showToast }) {
     }
     cannedResponses.close();
     macros.close();
+    mentions.close();
     composerFiles.clear();
     const draft = drafts.get(id) || { text: "", mode: "reply" };
     replyBody.value = draft.text;
@@ -141,6 +143,13 @@ export function setupComposer({ me, thread, typing, showToast }) {
     textarea: replyBody,
     listbox: document.getElementById("canned-list"),
     context: () => ({ customerName: thread.current()?.customer?.name, operatorName: me.name }),
+    showToast,
+  });
+  const mentions = setupMentions({
+    textarea: replyBody,
+    listbox: document.getElementById("mention-list"),
+    me,
+    isNote,
     showToast,
   });
   const macros = setupMacros({

@@ -278,5 +278,6 @@ export function setupConversationList({ page, hrefFor, isSelected, isChecked, ma
     onMessageCreated,
     onConversationChanged,
     revealNeighbour,
+    item: (id) => items.get(id),
   };
 }

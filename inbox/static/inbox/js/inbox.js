@@ -13,6 +13,7 @@ import { element } from "./dom.js";
 import { localizeTimes } from "./format.js";
 import { setupLiveEvents } from "./live_events.js";
 import { setupMerge } from "./merge.js";
+import { setupNotifications } from "./notifications.js";
 import { setupPresence } from "./presence.js";
 import { toast } from "./render.js";
 import { setupSearch } from "./search.js";
@@ -75,6 +76,13 @@ const actions = setupConversationActions({
 const bulk = setupBulkActions({ page: data, list, me, onDone: catchUp, showToast });
 setupMerge({ profile: thread.profile, onChanged: thread.refresh, showToast });
 const slaNotices = setupSlaNotices({ onChoose: (id) => selectConversation(id) });
+const notifications = setupNotifications({
+  me,
+  settings: data.notification_settings,
+  itemOf: list.item,
+  onChoose: (id) => selectConversation(id),
+  showToast,
+});
 setupShortcuts({ list, search, thread, composer, actions, select: selectConversation });
 
 async function selectConversation(id, { pushHistory = true, focusReply = false, reveal = true } = {}) {
@@ -114,6 +122,7 @@ function onMessageCreated({ conversation_id: id, message }) {
     if (message.author) typing.hide(message.author.id);
   }
   list.onMessageCreated(id, message, { isSeen: isOpen && !document.hidden });
+  notifications.onMessage(id, message);
 }
 
 // Events may have been missed while the connection was down: the server has the truth.
@@ -126,6 +135,7 @@ async function catchUp() {
     if (counts) viewMenu.applyCounts(counts);
   }
   await thread.refresh();
+  await notifications.reload();
 }
 
 window.addEventListener("popstate", () => {
@@ -159,6 +169,7 @@ live.start({
     "conversation.updated": (event) => onConversationChanged(event.conversation),
     "conversation.event": thread.onConversationEvent,
     "conversation.sla_due_soon": slaNotices.onDueSoon,
+    "notification.created": notifications.onCreated,
     typing: typing.onTyping,
     presence: presence.onPresence,
     viewing: viewing.onViewing,
