@@ -376,6 +376,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "channels_app.tasks.webhook_deliveries_queue_due",
         "schedule": env_float("WEBHOOK_DELIVERY_SWEEP_SECONDS", 10.0),
     },
+    "notifications-email-digests": {
+        "task": "inbox.tasks.notifications_email_digests_send",
+        "schedule": env_float("NOTIFICATION_DIGEST_SWEEP_SECONDS", 60.0),
+    },
     "send-pending-tasks": {
         "task": "inbox.tasks.pending_tasks_send_due",
         "schedule": OUTBOX_SWEEP_SECONDS,
@@ -595,6 +599,8 @@ EMAIL_BACKEND = os.environ.get(
     else "django.core.mail.backends.smtp.EmailBackend",
 )
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+# An operator offline gets their notifications unread this long by email, as one digest.
+NOTIFICATION_EMAIL_AFTER_MINUTES = env_int("NOTIFICATION_EMAIL_AFTER_MINUTES", 15)
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")

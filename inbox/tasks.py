@@ -8,6 +8,7 @@ from channels_app.contracts import SEND_SURVEY_BATCH_TASK
 from inbox import csat, services, task_outbox
 from inbox.follow_ups.opening import survey_follow_up_open as follow_up_open
 from inbox.follow_ups.queue import FOLLOW_UP_OPEN_TASK
+from inbox.notifications import digests as notification_digests
 from inbox.services import customer_health
 from inbox.sla import breaches as sla_breaches
 from inbox.sla import due_soon as sla_due_soon
@@ -77,3 +78,8 @@ def customers_health_refresh_recent() -> int:
 @shared_task(name=sla_due_soon.SWEEP_TASK, ignore_result=True)
 def sla_due_soon_notify() -> int:
     return sla_due_soon.sla_due_soon_notify()
+
+
+@shared_task(name=notification_digests.SWEEP_TASK, ignore_result=True)
+def notifications_email_digests_send() -> int:
+    return notification_digests.notifications_email_digests_send()

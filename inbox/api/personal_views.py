@@ -31,8 +31,8 @@ class PersonalSettingsOutputSerializer(OperatorOutputSerializer):
     )
 
     notifications = serializers.SerializerMethodField(
-        help_text='{"in_app": [kinds], "browser": [kinds], "sound": bool}: which '
-        "notifications they get in the panel and as browser notifications"
+        help_text='{"in_app": [kinds], "browser": [kinds], "email": [kinds], "sound": bool}: '
+        "which notifications they get in the panel, as browser notifications and by email"
     )
 
     class Meta(OperatorOutputSerializer.Meta):
@@ -56,8 +56,8 @@ class PersonalSettingsInputSerializer(serializers.Serializer):
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     notifications = serializers.JSONField(
         required=False,
-        help_text='{"in_app": [kinds], "browser": [kinds], "sound": bool}; kinds: '
-        "mention, assigned, customer_replied",
+        help_text='{"in_app": [kinds], "browser": [kinds], "email": [kinds], "sound": bool}; '
+        "kinds: mention, assigned, customer_replied",
     )
 
     def validate_notifications(self, value) -> dict:

@@ -49,6 +49,8 @@ class Notification(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     read_at = models.DateTimeField(null=True, blank=True, verbose_name=_("read at"))
+    # In an email digest (inbox.notifications.digests): never in a second one.
+    emailed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("emailed at"))
 
     class Meta:
         verbose_name = _("notification")
@@ -57,6 +59,12 @@ class Notification(models.Model):
             models.Index(fields=["recipient", "-id"], name="notification_recent"),
             models.Index(
                 fields=["recipient"], name="notification_unread", condition=Q(read_at__isnull=True)
+            ),
+            # The digest sweep: unread, not yet emailed, by age.
+            models.Index(
+                fields=["created_at"],
+                name="notification_to_email",
+                condition=Q(read_at__isnull=True, emailed_at__isnull=True),
             ),
         ]
 

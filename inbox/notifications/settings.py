@@ -1,22 +1,27 @@
 """Which notifications an operator wants, where: `User.notification_settings` is
-`{"in_app": [kinds], "browser": [kinds], "sound": bool}`; a key not set means every kind
-(and the sound on)."""
+`{"in_app": [kinds], "browser": [kinds], "email": [kinds], "sound": bool}`; a key not set
+means every kind (email: mentions and assignments, the kinds that are kept) and the sound
+on."""
 
 from typing import Any
 
 from django.utils.translation import gettext
 
 from inbox.models import User
-from inbox.notifications.models import NotificationKind
+from inbox.notifications.models import STORED_KINDS, NotificationKind
 
-DELIVERIES = ("in_app", "browser")
+DELIVERIES = ("in_app", "browser", "email")
 
 
 def notification_settings_of(user: User) -> dict[str, Any]:
     stored = user.notification_settings or {}
-    every_kind = list(NotificationKind.values)
+    defaults = {
+        "in_app": list(NotificationKind.values),
+        "browser": list(NotificationKind.values),
+        "email": [str(kind) for kind in STORED_KINDS],
+    }
     return {
-        **{delivery: list(stored.get(delivery, every_kind)) for delivery in DELIVERIES},
+        **{delivery: list(stored.get(delivery, defaults[delivery])) for delivery in DELIVERIES},
         "sound": bool(stored.get("sound", True)),
     }
 
@@ -28,7 +33,7 @@ def wants(user: User, kind: str, delivery: str = "in_app") -> bool:
 def checked_notification_settings(value: Any) -> dict[str, Any]:
     """The settings given, checked; ValueError says what is wrong."""
     if not isinstance(value, dict) or set(value) - {*DELIVERIES, "sound"}:
-        raise ValueError(gettext('give "in_app", "browser" and "sound"'))
+        raise ValueError(gettext('give "in_app", "browser", "email" and "sound"'))
     for delivery in DELIVERIES:
         kinds = value.get(delivery, [])
         if not isinstance(kinds, list) or not set(kinds) <= set(NotificationKind.values):

@@ -2,16 +2,23 @@
 them; only who may see the conversation, never oneself, as each operator chose; read and
 marked read through the API, and pushed live to the recipient's socket."""
 
+import time
+from datetime import timedelta
+
 import pytest
 from asgiref.sync import sync_to_async
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from automation.actions import action_do
 from inbox import services
 from inbox.api.notification_views import NotificationListSerializer
 from inbox.models import Notification, Role
+from inbox.notifications.digests import notifications_email_digests_send
 from inbox.notifications.services import mentioned_usernames
+from inbox.selectors.operators import presence_cache_key
 from tests.conftest import client_for
 from tests.factories import ConversationFactory, TeamFactory, UserFactory
 from tests.inbox.test_api_shapes import assert_fits, documented_shape
@@ -120,10 +127,11 @@ def test_an_operator_chooses_which_notifications_they_get(channel, operator, ben
     assert client.get("/api/v1/operators/me/").json()["notifications"] == {
         "in_app": ["mention", "assigned", "customer_replied"],
         "browser": ["mention", "assigned", "customer_replied"],
+        "email": ["mention", "assigned"],
         "sound": True,
     }
 
-    chosen = {"in_app": ["assigned"], "browser": [], "sound": False}
+    chosen = {"in_app": ["assigned"], "browser": [], "email": [], "sound": False}
     changed = client.patch("/api/v1/operators/me/", {"notifications": chosen}, format="json")
     services.message_reply(
         conversation=ConversationFactory(channel=channel),
@@ -134,7 +142,7 @@ def test_an_operator_chooses_which_notifications_they_get(channel, operator, ben
 
     assert changed.json()["notifications"] == chosen
     assert kinds_for(ben) == []
-    for bad in ({"in_app": ["everything"]}, {"sound": "loud"}, {"email": []}, []):
+    for bad in ({"in_app": ["everything"]}, {"sound": "loud"}, {"sms": []}, []):
         answer = client.patch("/api/v1/operators/me/", {"notifications": bad}, format="json")
         assert answer.status_code == 400, bad
 
@@ -156,3 +164,47 @@ async def test_a_notification_reaches_its_recipients_socket_live(channel, operat
     assert event["notification"]["conversation"] == conversation.pk
     assert event["notification"]["actor"]["id"] == supervisor.pk
     await socket.disconnect()
+
+
+def test_an_offline_operator_gets_what_stayed_unread_by_email_once(
+    channel, operator, ben, supervisor, smtp_sink, settings
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp_sink.port
+    settings.NOTIFICATION_EMAIL_AFTER_MINUTES = 15
+    ben.language, ben.email = "ru", "ben@example.com"
+    ben.save()
+    supervisor.email = "sam@example.com"
+    supervisor.save()
+    conversation = ConversationFactory(channel=channel)
+
+    def note(body: str, minutes_ago: int) -> None:
+        services.message_reply(
+            conversation=conversation, author=operator, is_private=True, body=body
+        )
+        Notification.objects.filter(pk=Notification.objects.latest("pk").pk).update(
+            created_at=timezone.now() - timedelta(minutes=minutes_ago)
+        )
+
+    note("@ben the courier called back", 20)
+    note("@ben already read", 30)
+    Notification.objects.filter(message__body="@ben already read").update(read_at=timezone.now())
+    note("@ben too recent", 5)
+    note("@sam please approve", 20)
+    cache.set(presence_cache_key(supervisor.pk), {"socket": ["online", time.time() + 60]})
+
+    assert notifications_email_digests_send() == 1
+    assert notifications_email_digests_send() == 0
+
+    (mail,) = smtp_sink.mails
+    assert mail.recipients == ["ben@example.com"]
+    message = mail.message
+    assert message["Subject"] == "1 уведомление в Switchboard"
+    body = message.get_content()
+    assert "Anna упоминает вас в заметке: @ben the courier called back" in body
+    assert f"/?conversation={conversation.pk}" in body
+    assert "too recent" not in body and "already read" not in body
+
+    cache.delete(presence_cache_key(supervisor.pk))  # Sam leaves: his is due too
+    assert notifications_email_digests_send() == 1
+    assert smtp_sink.mails[-1].recipients == ["sam@example.com"]

@@ -48,6 +48,7 @@ export function setupNotifications({ me, settings, itemOf, onChoose, showToast }
   const panel = document.getElementById("notifications-panel");
   const listElement = document.getElementById("notifications-list");
   const soundBox = document.getElementById("notifications-sound");
+  const emailBox = document.getElementById("notifications-email");
   const allowButton = document.getElementById("notifications-allow");
   let unread = 0;
   let shown = [];
@@ -162,14 +163,23 @@ export function setupNotifications({ me, settings, itemOf, onChoose, showToast }
     render();
     markRead({ all: true });
   });
-  soundBox.checked = settings.sound;
-  soundBox.addEventListener("change", async () => {
-    settings.sound = soundBox.checked;
+  async function saveSettings() {
     try {
       await api.patch(SETTINGS_URL, { notifications: settings });
     } catch (error) {
       showToast(format(gettext("Not saved: %(reason)s"), { reason: error.message }), { isError: true });
     }
+  }
+  soundBox.checked = settings.sound;
+  soundBox.addEventListener("change", () => {
+    settings.sound = soundBox.checked;
+    saveSettings();
+  });
+  // What is kept (mentions, assignments) is what an email can carry.
+  emailBox.checked = settings.email.length > 0;
+  emailBox.addEventListener("change", () => {
+    settings.email = emailBox.checked ? ["mention", "assigned"] : [];
+    saveSettings();
   });
   allowButton.addEventListener("click", async () => {
     await Notification.requestPermission();
