@@ -57,7 +57,7 @@ class PersonalSettingsInputSerializer(serializers.Serializer):
     notifications = serializers.JSONField(
         required=False,
         help_text='{"in_app": [kinds], "browser": [kinds], "email": [kinds], "sound": bool}; '
-        "kinds: mention, assigned, customer_replied",
+        "kinds: mention, assigned, sla_due_soon, customer_replied",
     )
 
     def validate_notifications(self, value) -> dict:

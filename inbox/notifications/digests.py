@@ -79,6 +79,8 @@ def _line(notification: Notification) -> str:
     name = notification.actor.display_name if notification.actor else ""
     if notification.kind == NotificationKind.MENTION:
         what = gettext("%(name)s mentioned you in a note") % {"name": name or gettext("Someone")}
+    elif notification.kind == NotificationKind.SLA_DUE_SOON:
+        what = gettext("A conversation is due soon")
     elif name:
         what = gettext("%(name)s gave you a conversation") % {"name": name}
     else:

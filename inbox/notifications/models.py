@@ -1,5 +1,5 @@
-"""An operator's notifications: they were @mentioned in a private note, or given a
-conversation by someone else (or by a rule)."""
+"""An operator's notifications: they were @mentioned in a private note, given a
+conversation by someone else (or by a rule), or one of theirs is coming due."""
 
 from django.conf import settings
 from django.db import models
@@ -10,11 +10,12 @@ from django.utils.translation import gettext_lazy as _
 class NotificationKind(models.TextChoices):
     MENTION = "mention", _("Mentioned in a note")
     ASSIGNED = "assigned", _("Assigned to you")
+    SLA_DUE_SOON = "sla_due_soon", _("Your conversation is due soon")
     # Not stored: shown by the page as the message arrives (see docs/inbox.md).
     CUSTOMER_REPLIED = "customer_replied", _("A customer answered in your conversation")
 
 
-STORED_KINDS = (NotificationKind.MENTION, NotificationKind.ASSIGNED)
+STORED_KINDS = (NotificationKind.MENTION, NotificationKind.ASSIGNED, NotificationKind.SLA_DUE_SOON)
 
 
 class Notification(models.Model):

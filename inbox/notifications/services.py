@@ -2,7 +2,8 @@
 
 A private note that names `@username` notifies each active operator so named who may see
 the conversation (never its author); a conversation given to an operator by someone else
-or by a rule notifies that operator. Each operator chooses which kinds they want
+or by a rule notifies that operator; an assigned conversation coming due notifies its
+operator. Each operator chooses which kinds they want
 (`User.notification_settings`); what they do not want is not made.
 """
 
@@ -59,6 +60,29 @@ def notification_for_assignment(
     return _notify([operator], NotificationKind.ASSIGNED, conversation, actor=actor)
 
 
+def notifications_for_due_soon(conversations: list[Conversation]) -> list[Notification]:
+    """Each assigned conversation coming due, to its operator (the team's other members get
+    the live notice alone). One query, then one insert, whatever the number."""
+    assignee_ids = {c.assignee_id for c in conversations if c.assignee_id is not None}
+    assignees = {
+        user.pk: user
+        for user in User.objects.filter(pk__in=assignee_ids, is_active=True)
+        if wants(user, NotificationKind.SLA_DUE_SOON)
+    }
+    made: list[Notification] = []
+    for conversation in conversations:
+        assignee = assignees.get(conversation.assignee_id)  # type: ignore[arg-type]
+        if assignee is not None:
+            made.append(
+                Notification(
+                    recipient=assignee,
+                    kind=NotificationKind.SLA_DUE_SOON,
+                    conversation=conversation,
+                )
+            )
+    return _pushed(Notification.objects.bulk_create(made))
+
+
 def notifications_mark_read(*, user: User, ids: Collection[int] | None) -> int:
     """Marks these of the user's notifications read (all of them for None); the number
     still unread."""
@@ -75,16 +99,21 @@ def _notify(
     message: Message | None = None,
     actor: User | None = None,
 ) -> list[Notification]:
-    made = Notification.objects.bulk_create(
-        Notification(
-            recipient=recipient,
-            kind=kind,
-            conversation=conversation,
-            message=message,
-            actor=actor,
+    return _pushed(
+        Notification.objects.bulk_create(
+            Notification(
+                recipient=recipient,
+                kind=kind,
+                conversation=conversation,
+                message=message,
+                actor=actor,
+            )
+            for recipient in recipients
         )
-        for recipient in recipients
     )
+
+
+def _pushed(made: list[Notification]) -> list[Notification]:
     for notification in made:
         realtime.broadcast_on_commit(
             [realtime.operator_group(notification.recipient_id)],

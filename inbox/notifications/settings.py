@@ -1,14 +1,13 @@
 """Which notifications an operator wants, where: `User.notification_settings` is
 `{"in_app": [kinds], "browser": [kinds], "email": [kinds], "sound": bool}`; a key not set
-means every kind (email: mentions and assignments, the kinds that are kept) and the sound
-on."""
+means every kind (email: mentions and assignments) and the sound on."""
 
 from typing import Any
 
 from django.utils.translation import gettext
 
 from inbox.models import User
-from inbox.notifications.models import STORED_KINDS, NotificationKind
+from inbox.notifications.models import NotificationKind
 
 DELIVERIES = ("in_app", "browser", "email")
 
@@ -18,7 +17,8 @@ def notification_settings_of(user: User) -> dict[str, Any]:
     defaults = {
         "in_app": list(NotificationKind.values),
         "browser": list(NotificationKind.values),
-        "email": [str(kind) for kind in STORED_KINDS],
+        # Fifteen minutes late, a due time is better left to the inbox.
+        "email": [NotificationKind.MENTION.value, NotificationKind.ASSIGNED.value],
     }
     return {
         **{delivery: list(stored.get(delivery, defaults[delivery])) for delivery in DELIVERIES},

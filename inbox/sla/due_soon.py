@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from inbox import realtime
 from inbox.models import Conversation, Role, Team
+from inbox.notifications.services import notifications_for_due_soon
 from inbox.sla.clock import TARGETS
 
 SWEEP_TASK = "inbox.tasks.sla_due_soon_notify"
@@ -53,6 +54,7 @@ def sla_due_soon_notify(*, batch_size: int = BATCH_SIZE) -> int:
             realtime.broadcast_on_commit(
                 _recipient_groups(conversation, members), due_soon_payload(conversation)
             )
+        notifications_for_due_soon(coming)
     return len(coming)
 
 

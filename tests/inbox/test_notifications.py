@@ -125,8 +125,8 @@ def test_the_list_the_unread_count_and_marking_read(channel, operator, ben, supe
 def test_an_operator_chooses_which_notifications_they_get(channel, operator, ben, supervisor):
     client = client_for(ben)
     assert client.get("/api/v1/operators/me/").json()["notifications"] == {
-        "in_app": ["mention", "assigned", "customer_replied"],
-        "browser": ["mention", "assigned", "customer_replied"],
+        "in_app": ["mention", "assigned", "sla_due_soon", "customer_replied"],
+        "browser": ["mention", "assigned", "sla_due_soon", "customer_replied"],
         "email": ["mention", "assigned"],
         "sound": True,
     }

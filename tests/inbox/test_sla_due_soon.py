@@ -1,6 +1,6 @@
 """Operators are warned live when one of their conversations is due within ten minutes:
 the conversation's team and its assignee (else everyone who sees it), once per due time,
-however many sweeps run at once."""
+however many sweeps run at once; the assignee also finds it in their notifications."""
 
 from datetime import timedelta
 
@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from inbox.models import Conversation, Role
+from inbox.models import Conversation, Notification, Role
 from inbox.sla.due_soon import EVENT_TYPE, SWEEP_TASK, sla_due_soon_notify
 from tests.factories import ChannelFactory, TeamFactory, UserFactory
 from tests.inbox.sla_support import due_in, sweeps_run_at_once
@@ -39,6 +39,26 @@ def test_a_due_time_within_ten_minutes_is_announced_once(channel, standard):
     overdue.refresh_from_db()
     assert coming.sla_due_notice_for == coming.sla_next_due_at
     assert overdue.sla_due_notice_for is None
+
+
+@pytest.mark.django_db
+def test_an_assigned_conversation_coming_due_lands_in_its_operators_notifications(
+    channel, standard, operator, team
+):
+    colleague = UserFactory(username="ben", teams=[team])
+    quiet = UserFactory(
+        username="quiet", teams=[team], notification_settings={"in_app": ["mention"]}
+    )
+    mine = due_in(channel, standard, 5, team=team, assignee=operator)
+    due_in(channel, standard, 6, team=team)  # the team's: the live notice alone
+    due_in(channel, standard, 7, team=team, assignee=quiet)  # turned off
+
+    assert sla_due_soon_notify() == 3
+
+    assert list(Notification.objects.values_list("recipient", "kind", "conversation")) == [
+        (operator.pk, "sla_due_soon", mine.pk)
+    ]
+    assert not Notification.objects.filter(recipient=colleague).exists()
 
 
 @pytest.mark.django_db

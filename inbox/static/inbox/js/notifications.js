@@ -1,5 +1,5 @@
 // The operator's notifications: a bell in the header with the unread count and a panel of
-// the latest (mentioned in a note, given a conversation), live as they come; a browser
+// the latest (mentioned in a note, given a conversation, one of theirs coming due), live; a browser
 // notification while the tab is hidden and a short sound, each as the operator chose. A
 // customer's answer in one of the operator's own conversations is announced the same way
 // while the tab is hidden (it is not kept in the panel: the list shows it as unread).
@@ -13,6 +13,7 @@ import { customerName } from "./render.js";
 const SETTINGS_URL = "/api/v1/operators/me/";
 
 function title(notification) {
+  if (notification.kind === "sla_due_soon") return gettext("A conversation is due soon");
   const name = notification.actor?.name;
   if (notification.kind === "mention") {
     return format(gettext("%(name)s mentioned you in a note"), { name: name || gettext("Someone") });
@@ -123,6 +124,11 @@ export function setupNotifications({ me, settings, itemOf, onChoose, showToast }
     shown = [notification, ...shown.filter((item) => item.id !== notification.id)].slice(0, 50);
     setUnread(unread + 1);
     render();
+    // A due time has its own notice and browser notification (sla_notices.js): a chime only.
+    if (notification.kind === "sla_due_soon") {
+      if (settings.sound) chime();
+      return;
+    }
     announce(title(notification), notification.excerpt, `notification-${notification.id}`, notification.conversation, notification.kind);
   }
 
