@@ -1,6 +1,6 @@
 from django.urls import path
 
-from automation import web
+from automation import macro_web, web
 
 urlpatterns = [
     path("automation/", web.rules_page, name="automation-rules"),
@@ -10,4 +10,7 @@ urlpatterns = [
     path("automation/<int:rule_id>/switch/", web.rule_switch, name="automation-rule-switch"),
     path("automation/<int:rule_id>/move/", web.rule_move, name="automation-rule-move"),
     path("automation/<int:rule_id>/delete/", web.rule_delete, name="automation-rule-delete"),
+    path("macros/", macro_web.macros_page, name="macros"),
+    path("macros/<int:macro_id>/", macro_web.macros_page, name="macro"),
+    path("macros/<int:macro_id>/delete/", macro_web.macro_delete, name="macro-delete"),
 ]

@@ -6,6 +6,7 @@ Roles: `admin`, `supervisor`, `operator` (in the team serving the conversation's
 row in API_MATRIX fails `test_every_schema_operation_has_a_row`.
 """
 
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -288,6 +289,11 @@ PAGE_MATRIX: dict[str, tuple[int, int, int, int, int]] = {
     "/reports/surveys/": (200, 200, 403, 403, 302),
     "/reports/response-times/": (200, 200, 403, 403, 302),
     "/settings/": (200, 200, 200, 200, 302),
+    # Everyone's macros page: the one here is shared, so everyone reads it.
+    "/macros/": (200, 200, 200, 200, 302),
+    "/macros/{macro_id}/": (200, 200, 200, 200, 302),
+    # The automation rules' pages are the admins'; others find nothing there.
+    "/automation/": (200, 404, 404, 404, 302),
     # Signed in already: on to the inbox.
     "/login/": (302, 302, 302, 302, 200),
     # The second step of signing in: without a password step pending, back to the first.
@@ -337,8 +343,7 @@ def test_pages_answer_each_role_as_the_table_says(world):
 def test_every_inbox_page_has_a_row():
     named = {pattern.name for pattern in inbox_web_urls.urlpatterns}
     covered = {
-        resolve(urlsplit(path).path.replace("{conversation_id}", "1")).url_name
-        for path in PAGE_MATRIX
+        resolve(re.sub(r"\{\w+\}", "1", urlsplit(path).path)).url_name for path in PAGE_MATRIX
     }
     assert sorted(named - covered) == [], "pages without a row"
 

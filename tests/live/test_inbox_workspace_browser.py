@@ -206,3 +206,49 @@ def test_a_colleague_mentioned_in_a_note_is_notified_live_and_opens_the_conversa
     expect(badge).to_be_hidden()
     assert Notification.objects.get().read_at is not None
     assert writer.errors == [] and reader.errors == []
+
+
+def test_a_macro_chosen_from_the_headers_menu_applies_in_one_click(
+    live_server_url, open_pages, team, live_channel
+):
+    anna = operator_with_password("anna", "Anna", team)
+    Macro.objects.create(
+        name="Urgent",
+        owner=anna,
+        actions=[{"type": "set_priority", "priority": "urgent"}, {"type": "resolve"}],
+    )
+    conversation_id = maria_writes(live_server_url, live_channel)
+    page = signed_in(open_pages(), live_server_url, anna, f"/?conversation={conversation_id}")
+
+    page.click("#thread-header [data-macro-menu]")
+    page.locator("#thread-header [data-apply-macro]", has_text="Urgent").click()
+
+    page.locator(".toast", has_text="Macro “Urgent” applied.").wait_for()
+    expect(page.locator("#thread-header")).to_have_attribute("data-status", "resolved")
+    expect(page.locator("#priority-select")).to_have_value("urgent")
+    assert page.errors == []
+
+
+def test_an_operator_writes_a_macro_on_the_macros_page(live_server_url, open_pages, team):
+    anna = operator_with_password("anna", "Anna", team)
+    page = signed_in(open_pages(), live_server_url, anna)
+    page.goto(f"{live_server_url}/macros/")
+
+    page.fill("#macro-name", "Ask for the order number")
+    page.fill("#macro-actions", '[{"type": "add_note", "body": "Asked"}, {"type": "explode"}]')
+    page.click("#macro-form button[type='submit']")
+    expect(page.locator("#macro-error")).to_contain_text("each action needs a type")
+    assert not Macro.objects.exists()
+
+    page.fill("#macro-actions", '[{"type": "add_note", "body": "Asked for the number"}]')
+    page.click("#macro-form button[type='submit']")
+
+    page.locator("#macros a", has_text="Ask for the order number").wait_for()
+    macro = Macro.objects.get()
+    assert (macro.owner, macro.is_shared, macro.actions[0]["body"]) == (
+        anna,
+        False,
+        "Asked for the number",
+    )
+    assert page.locator("input[name='is_shared']").count() == 0  # operators do not share
+    assert page.errors == []

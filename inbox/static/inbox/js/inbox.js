@@ -12,6 +12,7 @@ import { setupConversationList } from "./conversation_list.js";
 import { element } from "./dom.js";
 import { localizeTimes } from "./format.js";
 import { setupLiveEvents } from "./live_events.js";
+import { setupMacroMenu } from "./macros.js";
 import { setupMerge } from "./merge.js";
 import { setupNotifications } from "./notifications.js";
 import { setupPresence } from "./presence.js";
@@ -75,6 +76,7 @@ const actions = setupConversationActions({
 });
 const bulk = setupBulkActions({ page: data, list, me, onDone: catchUp, showToast });
 setupMerge({ profile: thread.profile, onChanged: thread.refresh, showToast });
+setupMacroMenu({ header: thread.header, conversationId: () => thread.current()?.id, showToast });
 const slaNotices = setupSlaNotices({ onChoose: (id) => selectConversation(id) });
 const notifications = setupNotifications({
   me,
