@@ -34,10 +34,12 @@ from inbox import services as inbox_services
 from inbox.models import (
     BusinessHours,
     Conversation,
+    ConversationStatus,
     CsatSurvey,
     Message,
     MessageDirection,
     MessageStatus,
+    Notification,
     Role,
     SurveyStatus,
     User,
@@ -219,6 +221,9 @@ def seed_demo() -> list[tuple[str, str]]:
         team=team, surveyed_channel=Channel.objects.get(name=DEMO_CES_CHANNEL)
     )
     seed_labels()
+    # The history's assignments (weeks-old conversations, resolved since) are no news: the
+    # bell keeps what an operator would still act on.
+    Notification.objects.filter(conversation__status=ConversationStatus.RESOLVED).delete()
     return logins
 
 

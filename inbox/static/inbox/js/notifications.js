@@ -64,6 +64,12 @@ export function setupNotifications({ me, settings, itemOf, onChoose, showToast }
     );
   }
 
+  /** The customer's name, when the list holds the conversation, before the time. */
+  function whose(notification) {
+    const item = itemOf(notification.conversation);
+    return item ? `${customerName(item.customer)} · ` : "";
+  }
+
   function render() {
     if (!shown.length) {
       listElement.replaceChildren(element(html`<li class="notification-empty">${gettext("Nothing yet: mentions and conversations given to you show here.")}</li>`));
@@ -75,7 +81,7 @@ export function setupNotifications({ me, settings, itemOf, onChoose, showToast }
   <button type="button" class="notification-open" data-conversation-id="${notification.conversation}">
     <span class="notification-title">${title(notification)}</span>
     ${notification.excerpt ? html`<span class="notification-excerpt">${notification.excerpt}</span>` : ""}
-    <time class="notification-time" datetime="${notification.created_at}">${clock(notification.created_at)}</time>
+    <span class="notification-time">${whose(notification)}<time datetime="${notification.created_at}">${clock(notification.created_at)}</time></span>
   </button>
 </li>`),
       ),
