@@ -63,7 +63,8 @@ def _fields(request, *, partial: bool) -> dict[str, Any]:
     data = MacroInputSerializer(data=request.data, partial=partial)
     data.is_valid(raise_exception=True)
     # The raw values, not the serializer's: the service checks their exact shapes.
-    return {name: request.data[name] for name in data.validated_data}
+    # A form's missing checkbox reads as false to the serializer, and is not in the data.
+    return {name: request.data[name] for name in data.validated_data if name in request.data}
 
 
 def _macro_or_404(request, macro_id: int) -> Macro:

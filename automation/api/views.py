@@ -80,7 +80,8 @@ def _fields(request, *, partial: bool) -> dict[str, Any]:
     data = RuleInputSerializer(data=request.data, partial=partial)
     data.is_valid(raise_exception=True)
     # The raw values, not the serializer's: the services check their exact shapes.
-    return {name: request.data[name] for name in data.validated_data}
+    # A form's missing checkbox reads as false to the serializer, and is not in the data.
+    return {name: request.data[name] for name in data.validated_data if name in request.data}
 
 
 class RuleListApi(APIView):

@@ -43,7 +43,7 @@ class BulkActionInputSerializer(serializers.Serializer):
         required=False, allow_null=True, help_text="assign: the team (null takes it away)."
     )
     labels = serializers.ListField(
-        child=serializers.IntegerField(),
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
         required=False,
         min_length=1,
         max_length=MAX_LABELS_PER_CONVERSATION,

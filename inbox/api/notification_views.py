@@ -38,7 +38,9 @@ class NotificationListSerializer(serializers.Serializer):
 
 class MarkReadInputSerializer(serializers.Serializer):
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, max_length=1000
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        required=False,
+        max_length=1000,
     )
     all = serializers.BooleanField(required=False, help_text="Mark every one read")
 

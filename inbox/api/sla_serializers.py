@@ -103,10 +103,16 @@ class SlaPolicyInputSerializer(serializers.Serializer):
         help_text="a calendar's id; null: round the clock",
     )
     channels = serializers.ListField(
-        child=serializers.IntegerField(), required=False, max_length=1000, help_text="any if empty"
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        required=False,
+        max_length=1000,
+        help_text="any if empty",
     )
     teams = serializers.ListField(
-        child=serializers.IntegerField(), required=False, max_length=1000, help_text="any if empty"
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        required=False,
+        max_length=1000,
+        help_text="any if empty",
     )
     priorities = serializers.ListField(
         child=serializers.ChoiceField(choices=Priority.choices),

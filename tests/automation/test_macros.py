@@ -160,3 +160,16 @@ def test_a_rules_canned_reply_fills_in_the_customers_name(channel):
 
     (reply,) = Message.objects.filter(conversation=conversation, direction="out")
     assert reply.body == "Thank you, Maria!"
+
+
+def test_a_macro_posted_as_a_form_is_answered_with_a_json_error(operator):
+    # A form leaves an unticked checkbox out, which the serializer reads as false: that
+    # field is not in the request's data (it once answered 500).
+    answer = client_for(operator).post(
+        MACROS, {"name": "Form", "actions": '[{"type": "resolve"}]'}, format="multipart"
+    )
+
+    assert answer.status_code == 400  # actions must be JSON, not a string of it
+    assert answer.json()
+    answer = client_for(operator).post(MACROS, {"name": "Form"}, format="multipart")
+    assert answer.status_code == 400 and answer.json()
