@@ -11,7 +11,7 @@ Shape: a list, done in order, of
     {"type": "send_canned_reply", "canned_response": <id>}
     {"type": "add_note", "body": "<text>"}
     {"type": "resolve"}
-    {"type": "snooze", "minutes": <n>}
+    {"type": "snooze", "minutes": <n>}  (at most a year)
 
 A canned reply goes in the customer's language when a translation of it exists: a
 shared canned response whose shortcut is the original's followed by "-<language>"
@@ -40,10 +40,12 @@ _FIELDS: dict[str, dict[str, str]] = {
     "send_canned_reply": {"canned_response": "id"},
     "add_note": {"body": "text"},
     "resolve": {},
-    "snooze": {"minutes": "id"},
+    "snooze": {"minutes": "minutes"},
 }
 ACTION_TYPES = tuple(_FIELDS)
 MAX_ACTIONS = 20
+# A year: a longer snooze is a mistake, and one past the year 9999 cannot be done at all.
+MAX_SNOOZE_MINUTES = 366 * 24 * 60
 
 
 def check_actions(value: Any) -> list[dict]:
@@ -76,6 +78,8 @@ def check_actions(value: Any) -> list[dict]:
 def _has_shape(value: Any, kind: str) -> bool:
     if kind == "id":
         return isinstance(value, int) and not isinstance(value, bool) and value > 0
+    if kind == "minutes":
+        return _has_shape(value, "id") and value <= MAX_SNOOZE_MINUTES
     if kind == "ids":
         return isinstance(value, list) and bool(value) and all(_has_shape(v, "id") for v in value)
     if kind == "priority":

@@ -128,6 +128,8 @@ def test_personal_macros_are_their_owners_and_shared_ones_are_changed_by_supervi
         {"name": "Bad priority", "actions": [{"type": "set_priority", "priority": "max"}]},
         {"name": "", "actions": [{"type": "resolve"}]},
         {"actions": [{"type": "resolve"}]},
+        # Past the year 9999 a snooze cannot be applied at all (it was a 500).
+        {"name": "Forever", "actions": [{"type": "snooze", "minutes": 10**10}]},
     ],
 )
 def test_a_malformed_macro_is_refused_with_a_json_error(operator, body):
