@@ -134,7 +134,14 @@ def test_an_operator_chooses_which_notifications_they_get(channel, operator, ben
 
     assert changed.json()["notifications"] == chosen
     assert kinds_for(ben) == []
-    for bad in ({"in_app": ["everything"]}, {"sound": "loud"}, {"email": []}, []):
+    for bad in (
+        {"in_app": ["everything"]},
+        {"sound": "loud"},
+        {"email": []},
+        [],
+        {"in_app": [["mention"]]},  # not a kind's name: was a 500
+        {"browser": [{}]},
+    ):
         answer = client.patch("/api/v1/operators/me/", {"notifications": bad}, format="json")
         assert answer.status_code == 400, bad
 
