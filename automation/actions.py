@@ -26,7 +26,7 @@ from django.utils.translation import gettext, ngettext
 
 from automation.conditions import RuleInvalid
 from inbox import services
-from inbox.canned_responses import canned_body_filled
+from inbox.canned_responses import canned_body_filled, canned_response_list_for
 from inbox.labels import conversation_labels_add, conversation_labels_remove
 from inbox.models import CannedResponse, Conversation, Label, Priority, Team, User
 
@@ -118,7 +118,7 @@ def action_do(action: dict, conversation: Conversation, *, actor: User | None = 
         return f"priority {action['priority']}"
     if kind == "send_canned_reply":
         canned = _canned_in_language(
-            _get(CannedResponse, action["canned_response"]), conversation.customer.language
+            _canned_for(actor, action["canned_response"]), conversation.customer.language
         )
         body = canned_body_filled(canned.body, customer=conversation.customer, operator=actor)
         message = services.message_reply(conversation=conversation, author=actor, body=body)
@@ -142,6 +142,17 @@ def _get(model, pk: int):
     found = model.objects.filter(pk=pk).first()
     if found is None:
         raise LookupError(f"{model._meta.model_name} {pk} no longer exists")
+    return found
+
+
+def _canned_for(actor: User | None, pk: int) -> CannedResponse:
+    if actor is None:
+        return _get(CannedResponse, pk)
+    # An operator's macro sends only what they may read: the shared replies and their own,
+    # never a colleague's personal one named by its id.
+    found = canned_response_list_for(user=actor).filter(pk=pk).first()
+    if found is None:
+        raise LookupError(f"canned response {pk} is not {actor.username}'s to send")
     return found
 
 

@@ -153,6 +153,26 @@ def test_a_macro_applies_only_to_a_conversation_the_operator_may_see(operator):
     assert hidden.status == ConversationStatus.OPEN
 
 
+def test_a_macro_never_sends_a_colleagues_personal_canned_reply(channel, operator):
+    conversation = services.message_receive(channel=channel, inbound=inbound("m-1")).conversation
+    olga = UserFactory(username="olga")
+    private = CannedResponseFactory(
+        shortcut="mine", body="Olga's own words", is_shared=False, created_by=olga
+    )
+    anna = client_for(operator)
+    macro = anna.post(
+        MACROS,
+        {"name": "Peek", "actions": [{"type": "send_canned_reply", "canned_response": private.pk}]},
+        format="json",
+    ).json()
+
+    applied = anna.post(f"{MACROS}{macro['id']}/apply/", {"conversation": conversation.pk})
+
+    assert applied.status_code == 200
+    assert applied.json()["actions"][0]["error"]
+    assert not Message.objects.filter(conversation=conversation, body="Olga's own words").exists()
+
+
 def test_a_rules_canned_reply_fills_in_the_customers_name(channel):
     thanks = CannedResponseFactory(shortcut="thanks", body="Thank you, {{customer.first_name}}!")
     rule_on("conversation_created", [{"type": "send_canned_reply", "canned_response": thanks.pk}])
