@@ -103,7 +103,9 @@ def action_do(action: dict, conversation: Conversation, *, actor: User | None = 
         return f"team {team.name}"
     if kind == "assign_round_robin":
         team = _get(Team, action["team"])
-        assigned = services.conversation_assign_by_turns(conversation=conversation, team=team)
+        assigned = services.conversation_assign_by_turns(
+            conversation=conversation, team=team, actor=actor
+        )
         if assigned is None:
             return "nobody online with room"
         return f"assigned to {conversation.assignee.username}"  # type: ignore[union-attr]
