@@ -17,7 +17,7 @@ from inbox.models import Conversation, Message, User
 from inbox.notifications.models import Notification, NotificationKind
 from inbox.notifications.representation import notification_json
 from inbox.notifications.settings import wants
-from inbox.visibility import conversation_is_visible
+from inbox.visibility import users_who_see
 
 # "@anna", "@anna.k" or "@anna_k", not an email address's "@".
 MENTION = re.compile(r"(?<![\w.@])@([\w][\w.+-]*\w|\w)", re.UNICODE)
@@ -36,13 +36,13 @@ def notifications_for_note(*, note: Message, conversation: Conversation) -> list
     matching = Q()
     for name in names:
         matching |= Q(username__iexact=name)
-    named = User.objects.filter(matching, is_active=True)
+    named = users_who_see(
+        User.objects.filter(matching, is_active=True), channel_id=conversation.channel_id
+    )
     recipients = [
         user
         for user in named
-        if user.pk != note.author_id
-        and conversation_is_visible(user=user, channel_id=conversation.channel_id)
-        and wants(user, NotificationKind.MENTION)
+        if user.pk != note.author_id and wants(user, NotificationKind.MENTION)
     ]
     return _notify(
         recipients, NotificationKind.MENTION, conversation, message=note, actor=note.author

@@ -146,6 +146,24 @@ def test_an_operator_chooses_which_notifications_they_get(channel, operator, ben
         assert answer.status_code == 400, bad
 
 
+def test_a_note_naming_many_colleagues_takes_as_many_statements_as_one_naming_one(
+    channel, operator, team
+):
+    conversation = ConversationFactory(channel=channel)
+    names = [UserFactory(username=f"colleague{n}", teams=[team]).username for n in range(10)]
+
+    def statements_for(body: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            services.message_reply(
+                conversation=conversation, author=operator, is_private=True, body=body
+            )
+        return len(captured)
+
+    statements_for("A first note")  # what only the first note does
+    assert statements_for(f"@{names[0]}") == statements_for(" ".join(f"@{n}" for n in names))
+    assert Notification.objects.count() == 1 + 10
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.asyncio
 async def test_a_notification_reaches_its_recipients_socket_live(channel, operator, team):
