@@ -16,6 +16,7 @@ from inbox import realtime
 from inbox.models import Conversation, Message, User
 from inbox.notifications.models import Notification, NotificationKind
 from inbox.notifications.representation import notification_json
+from inbox.notifications.selectors import notifications_unread_count
 from inbox.notifications.settings import wants
 from inbox.visibility import users_who_see
 
@@ -64,7 +65,7 @@ def notifications_mark_read(*, user: User, ids: Collection[int] | None) -> int:
     still unread."""
     unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
     (unread if ids is None else unread.filter(pk__in=ids)).update(read_at=timezone.now())
-    return unread.count()
+    return notifications_unread_count(user)
 
 
 def _notify(

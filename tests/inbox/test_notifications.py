@@ -146,6 +146,25 @@ def test_an_operator_chooses_which_notifications_they_get(channel, operator, ben
         assert answer.status_code == 400, bad
 
 
+def test_a_colleague_who_left_the_team_no_longer_reads_its_notes_in_the_list(
+    channel, operator, ben, team
+):
+    conversation = ConversationFactory(channel=channel)
+    services.message_reply(
+        conversation=conversation, author=operator, is_private=True, body="@ben the code is 4711"
+    )
+    team.members.remove(ben)  # moved to another team: this channel is no longer his
+
+    listed = client_for(ben).get("/api/v1/notifications/").json()
+
+    assert (listed["unread"], listed["results"]) == (0, [])
+    hidden = Notification.objects.get(recipient=ben)
+    read = client_for(ben).post(
+        "/api/v1/notifications/read/", {"ids": [hidden.pk + 1]}, format="json"
+    )
+    assert read.json() == {"unread": 0}  # as the list counts
+
+
 def test_a_note_naming_many_colleagues_takes_as_many_statements_as_one_naming_one(
     channel, operator, team
 ):
