@@ -11,7 +11,7 @@ Shape: a list, done in order, of
     {"type": "send_canned_reply", "canned_response": <id>}
     {"type": "add_note", "body": "<text>"}
     {"type": "resolve"}
-    {"type": "snooze", "minutes": <n>}
+    {"type": "snooze", "minutes": <n>}  (at most a year)
 
 A canned reply goes in the customer's language when a translation of it exists: a
 shared canned response whose shortcut is the original's followed by "-<language>"
@@ -26,7 +26,7 @@ from django.utils.translation import gettext, ngettext
 
 from automation.conditions import RuleInvalid
 from inbox import services
-from inbox.canned_responses import canned_body_filled
+from inbox.canned_responses import canned_body_filled, canned_response_list_for
 from inbox.labels import conversation_labels_add, conversation_labels_remove
 from inbox.models import CannedResponse, Conversation, Label, Priority, Team, User
 
@@ -40,10 +40,12 @@ _FIELDS: dict[str, dict[str, str]] = {
     "send_canned_reply": {"canned_response": "id"},
     "add_note": {"body": "text"},
     "resolve": {},
-    "snooze": {"minutes": "id"},
+    "snooze": {"minutes": "minutes"},
 }
 ACTION_TYPES = tuple(_FIELDS)
 MAX_ACTIONS = 20
+# A year: a longer snooze is a mistake, and one past the year 9999 cannot be done at all.
+MAX_SNOOZE_MINUTES = 366 * 24 * 60
 
 
 def check_actions(value: Any) -> list[dict]:
@@ -76,6 +78,8 @@ def check_actions(value: Any) -> list[dict]:
 def _has_shape(value: Any, kind: str) -> bool:
     if kind == "id":
         return isinstance(value, int) and not isinstance(value, bool) and value > 0
+    if kind == "minutes":
+        return _has_shape(value, "id") and value <= MAX_SNOOZE_MINUTES
     if kind == "ids":
         return isinstance(value, list) and bool(value) and all(_has_shape(v, "id") for v in value)
     if kind == "priority":
@@ -99,7 +103,9 @@ def action_do(action: dict, conversation: Conversation, *, actor: User | None = 
         return f"team {team.name}"
     if kind == "assign_round_robin":
         team = _get(Team, action["team"])
-        assigned = services.conversation_assign_by_turns(conversation=conversation, team=team)
+        assigned = services.conversation_assign_by_turns(
+            conversation=conversation, team=team, actor=actor
+        )
         if assigned is None:
             return "nobody online with room"
         return f"assigned to {conversation.assignee.username}"  # type: ignore[union-attr]
@@ -114,7 +120,7 @@ def action_do(action: dict, conversation: Conversation, *, actor: User | None = 
         return f"priority {action['priority']}"
     if kind == "send_canned_reply":
         canned = _canned_in_language(
-            _get(CannedResponse, action["canned_response"]), conversation.customer.language
+            _canned_for(actor, action["canned_response"]), conversation.customer.language
         )
         body = canned_body_filled(canned.body, customer=conversation.customer, operator=actor)
         message = services.message_reply(conversation=conversation, author=actor, body=body)
@@ -138,6 +144,17 @@ def _get(model, pk: int):
     found = model.objects.filter(pk=pk).first()
     if found is None:
         raise LookupError(f"{model._meta.model_name} {pk} no longer exists")
+    return found
+
+
+def _canned_for(actor: User | None, pk: int) -> CannedResponse:
+    if actor is None:
+        return _get(CannedResponse, pk)
+    # An operator's macro sends only what they may read: the shared replies and their own,
+    # never a colleague's personal one named by its id.
+    found = canned_response_list_for(user=actor).filter(pk=pk).first()
+    if found is None:
+        raise LookupError(f"canned response {pk} is not {actor.username}'s to send")
     return found
 
 

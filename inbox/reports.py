@@ -8,7 +8,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
 from django.apps import apps
@@ -198,7 +198,8 @@ def _whole_days(filters: ReportFilters) -> tuple[datetime, datetime]:
     start, end = filters.start.astimezone(UTC), filters.end.astimezone(UTC)
     first_day = datetime.combine(start.date(), time.min, UTC)
     if first_day < start:
-        first_day += timedelta(days=1)
+        # On the calendar's last day there is no next one: no whole day in the period.
+        first_day = start if start.date() == date.max else first_day + timedelta(days=1)
     return first_day, datetime.combine(end.date(), time.min, UTC)
 
 

@@ -5,17 +5,17 @@ the channels their teams serve, whatever the conversation's own team or assignee
 operator in no team serving its channel can neither open it nor be given it.
 
 The same rule answers for one conversation in Python (`conversation_is_visible`), filters
-a queryset (`only_visible`) and bounds a statement written as SQL
-(`sql_visible_condition`); `tests/inbox/test_visibility.py` holds the three equal for
-every role and team.
+a queryset (`only_visible`), bounds a statement written as SQL (`sql_visible_condition`)
+and picks who may see a conversation among users (`users_who_see`);
+`tests/inbox/test_visibility.py` holds them equal for every role and team.
 """
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from inbox import row_lookups
-from inbox.models import User
+from inbox.models import Role, Team, User
 
 # What the reads below learned about a request's user (see request_scoped).
 _REQUEST_MEMO = "_inbox_request_memo"
@@ -64,6 +64,17 @@ def only_visible(conversations: QuerySet[Any], user: User) -> QuerySet[Any]:
     if channel_ids is None:
         return conversations
     return conversations.filter(channel_id__in=channel_ids)
+
+
+def users_who_see(users: QuerySet[User], *, channel_id: int) -> QuerySet[User]:
+    """The users who may see a conversation in this channel, in the same statement (for a
+    list of them: no statement per user)."""
+    serving = Team.channels.through.objects.filter(
+        channel_id=channel_id, team__members=OuterRef("pk")
+    )
+    return users.filter(
+        Q(role__in=(Role.ADMIN, Role.SUPERVISOR)) | Q(is_superuser=True) | Exists(serving)
+    )
 
 
 def bounding_operator_id(user: User) -> int | None:

@@ -13,6 +13,7 @@ from inbox.models import NotificationKind, User
 from inbox.notifications.representation import notification_json
 from inbox.notifications.selectors import notifications_recent_for, notifications_unread_count
 from inbox.notifications.services import notifications_mark_read
+from inbox.visibility import request_scoped
 
 
 class NotificationActorSerializer(serializers.Serializer):
@@ -57,7 +58,7 @@ class MarkReadOutputSerializer(serializers.Serializer):
 class NotificationListApi(APIView):
     @extend_schema(responses=NotificationListSerializer)
     def get(self, request: Request) -> Response:
-        user = cast(User, request.user)
+        user = request_scoped(cast(User, request.user))
         return Response(
             {
                 "unread": notifications_unread_count(user),

@@ -12,10 +12,11 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 
-from inbox.models import User
+from inbox.models import Conversation, User
 from inbox.notifications.models import Notification, NotificationKind
 from inbox.notifications.settings import wants
 from inbox.selectors.operators import presence_statuses
+from inbox.visibility import only_visible
 
 SWEEP_TASK = "inbox.tasks.notifications_email_digests_send"
 SWEEP_BATCH = 500
@@ -43,7 +44,18 @@ def notifications_email_digests_send() -> int:
             if not notifications:
                 continue  # another sweep took them
             recipient = notifications[0].recipient
-            wanted = [item for item in notifications if wants(recipient, item.kind, "email")]
+            # Of conversations they may still see: one who left a team reads none of its notes.
+            visible = set(
+                only_visible(
+                    Conversation.objects.filter(pk__in={n.conversation_id for n in notifications}),
+                    recipient,
+                ).values_list("pk", flat=True)
+            )
+            wanted = [
+                item
+                for item in notifications
+                if item.conversation_id in visible and wants(recipient, item.kind, "email")
+            ]
             if wanted and recipient.email and recipient.is_active:
                 _digest_send(recipient, wanted)
                 sent += len(wanted)

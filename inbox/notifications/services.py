@@ -17,8 +17,9 @@ from inbox import realtime
 from inbox.models import Conversation, Message, User
 from inbox.notifications.models import Notification, NotificationKind
 from inbox.notifications.representation import notification_json
+from inbox.notifications.selectors import notifications_unread_count
 from inbox.notifications.settings import wants
-from inbox.visibility import conversation_is_visible
+from inbox.visibility import users_who_see
 
 # "@anna", "@anna.k" or "@anna_k", not an email address's "@".
 MENTION = re.compile(r"(?<![\w.@])@([\w][\w.+-]*\w|\w)", re.UNICODE)
@@ -37,13 +38,13 @@ def notifications_for_note(*, note: Message, conversation: Conversation) -> list
     matching = Q()
     for name in names:
         matching |= Q(username__iexact=name)
-    named = User.objects.filter(matching, is_active=True)
+    named = users_who_see(
+        User.objects.filter(matching, is_active=True), channel_id=conversation.channel_id
+    )
     recipients = [
         user
         for user in named
-        if user.pk != note.author_id
-        and conversation_is_visible(user=user, channel_id=conversation.channel_id)
-        and wants(user, NotificationKind.MENTION)
+        if user.pk != note.author_id and wants(user, NotificationKind.MENTION)
     ]
     return _notify(
         recipients, NotificationKind.MENTION, conversation, message=note, actor=note.author
@@ -88,7 +89,7 @@ def notifications_mark_read(*, user: User, ids: Collection[int] | None) -> int:
     still unread."""
     unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
     (unread if ids is None else unread.filter(pk__in=ids)).update(read_at=timezone.now())
-    return unread.count()
+    return notifications_unread_count(user)
 
 
 def _notify(

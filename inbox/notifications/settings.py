@@ -36,7 +36,9 @@ def checked_notification_settings(value: Any) -> dict[str, Any]:
         raise ValueError(gettext('give "in_app", "browser", "email" and "sound"'))
     for delivery in DELIVERIES:
         kinds = value.get(delivery, [])
-        if not isinstance(kinds, list) or not set(kinds) <= set(NotificationKind.values):
+        if not isinstance(kinds, list) or not all(
+            isinstance(kind, str) and kind in NotificationKind.values for kind in kinds
+        ):
             raise ValueError(
                 gettext("%(delivery)s must be a list of %(kinds)s")
                 % {"delivery": delivery, "kinds": ", ".join(NotificationKind.values)}

@@ -102,10 +102,13 @@ def conversation_auto_assign(*, conversation_id: int) -> Conversation | None:
         return conversation_assign_by_turns(conversation=conversation, team=conversation.team)
 
 
-def conversation_assign_by_turns(*, conversation: Conversation, team: Team) -> Conversation | None:
+def conversation_assign_by_turns(
+    *, conversation: Conversation, team: Team, actor: User | None = None
+) -> Conversation | None:
     """Give the conversation to the team's next operator: the online member with the
-    fewest open conversations (below the team's limit), taking turns among equals. None
-    when nobody online has room."""
+    fewest open conversations (below the team's limit), taking turns among equals, as
+    `actor` (an operator applying a macro) or as the system. None when nobody online has
+    room."""
     from django.core.cache import cache
 
     with transaction.atomic():
@@ -119,7 +122,7 @@ def conversation_assign_by_turns(*, conversation: Conversation, team: Team) -> C
         last_id = cache.get(turn_key) or 0
         operator = next((member for member in equals if member.pk > last_id), equals[0])
         try:
-            conversation_assign(conversation=conversation, operator=operator)
+            conversation_assign(conversation=conversation, operator=operator, actor=actor)
         except ConversationActionInvalid:
             return None  # the team does not serve this conversation's channel
         cache.set(turn_key, operator.pk, timeout=None)

@@ -7,11 +7,12 @@ import pytest
 from automation.api.macro_views import ApplyOutputSerializer, MacroOutputSerializer
 from automation.models import Macro
 from inbox import services
-from inbox.models import ConversationEvent, ConversationStatus, Message, Team
+from inbox.models import ConversationEvent, ConversationStatus, Message, Notification, Team
 from tests.automation.helpers import inbound, rule_on, run_queued
 from tests.conftest import client_for
 from tests.factories import CannedResponseFactory, ChannelFactory, LabelFactory, UserFactory
 from tests.inbox.test_api_shapes import assert_fits, documented_shape
+from tests.inbox.test_auto_assign import _forget_presence_and_turns, set_online  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -128,6 +129,8 @@ def test_personal_macros_are_their_owners_and_shared_ones_are_changed_by_supervi
         {"name": "Bad priority", "actions": [{"type": "set_priority", "priority": "max"}]},
         {"name": "", "actions": [{"type": "resolve"}]},
         {"actions": [{"type": "resolve"}]},
+        # Past the year 9999 a snooze cannot be applied at all (it was a 500).
+        {"name": "Forever", "actions": [{"type": "snooze", "minutes": 10**10}]},
     ],
 )
 def test_a_malformed_macro_is_refused_with_a_json_error(operator, body):
@@ -149,6 +152,44 @@ def test_a_macro_applies_only_to_a_conversation_the_operator_may_see(operator):
     assert anna.post(f"{MACROS}{macro.pk}/apply/", {"conversation": "x"}).status_code == 400
     hidden.refresh_from_db()
     assert hidden.status == ConversationStatus.OPEN
+
+
+def test_a_macros_turn_based_assignment_is_the_operators_too(channel, operator, team):
+    conversation = services.message_receive(channel=channel, inbound=inbound("m-1")).conversation
+    set_online(operator)  # the team's one member online: the turn is Anna's
+    macro = Macro.objects.create(
+        name="Take", owner=operator, actions=[{"type": "assign_round_robin", "team": team.pk}]
+    )
+
+    applied = client_for(operator).post(
+        f"{MACROS}{macro.pk}/apply/", {"conversation": conversation.pk}
+    )
+
+    assert applied.json()["conversation"]["assignee"]["id"] == operator.pk
+    assigned = ConversationEvent.objects.get(conversation=conversation, kind="assigned")
+    assert assigned.actor == operator
+    # She gave it to herself: nothing to tell her.
+    assert not Notification.objects.filter(recipient=operator).exists()
+
+
+def test_a_macro_never_sends_a_colleagues_personal_canned_reply(channel, operator):
+    conversation = services.message_receive(channel=channel, inbound=inbound("m-1")).conversation
+    olga = UserFactory(username="olga")
+    private = CannedResponseFactory(
+        shortcut="mine", body="Olga's own words", is_shared=False, created_by=olga
+    )
+    anna = client_for(operator)
+    macro = anna.post(
+        MACROS,
+        {"name": "Peek", "actions": [{"type": "send_canned_reply", "canned_response": private.pk}]},
+        format="json",
+    ).json()
+
+    applied = anna.post(f"{MACROS}{macro['id']}/apply/", {"conversation": conversation.pk})
+
+    assert applied.status_code == 200
+    assert applied.json()["actions"][0]["error"]
+    assert not Message.objects.filter(conversation=conversation, body="Olga's own words").exists()
 
 
 def test_a_rules_canned_reply_fills_in_the_customers_name(channel):

@@ -142,9 +142,53 @@ def test_an_operator_chooses_which_notifications_they_get(channel, operator, ben
 
     assert changed.json()["notifications"] == chosen
     assert kinds_for(ben) == []
-    for bad in ({"in_app": ["everything"]}, {"sound": "loud"}, {"sms": []}, []):
+    for bad in (
+        {"in_app": ["everything"]},
+        {"sound": "loud"},
+        {"sms": []},
+        [],
+        {"in_app": [["mention"]]},  # not a kind's name: was a 500
+        {"browser": [{}]},
+    ):
         answer = client.patch("/api/v1/operators/me/", {"notifications": bad}, format="json")
         assert answer.status_code == 400, bad
+
+
+def test_a_colleague_who_left_the_team_no_longer_reads_its_notes_in_the_list(
+    channel, operator, ben, team
+):
+    conversation = ConversationFactory(channel=channel)
+    services.message_reply(
+        conversation=conversation, author=operator, is_private=True, body="@ben the code is 4711"
+    )
+    team.members.remove(ben)  # moved to another team: this channel is no longer his
+
+    listed = client_for(ben).get("/api/v1/notifications/").json()
+
+    assert (listed["unread"], listed["results"]) == (0, [])
+    hidden = Notification.objects.get(recipient=ben)
+    read = client_for(ben).post(
+        "/api/v1/notifications/read/", {"ids": [hidden.pk + 1]}, format="json"
+    )
+    assert read.json() == {"unread": 0}  # as the list counts
+
+
+def test_a_note_naming_many_colleagues_takes_as_many_statements_as_one_naming_one(
+    channel, operator, team
+):
+    conversation = ConversationFactory(channel=channel)
+    names = [UserFactory(username=f"colleague{n}", teams=[team]).username for n in range(10)]
+
+    def statements_for(body: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            services.message_reply(
+                conversation=conversation, author=operator, is_private=True, body=body
+            )
+        return len(captured)
+
+    statements_for("A first note")  # what only the first note does
+    assert statements_for(f"@{names[0]}") == statements_for(" ".join(f"@{n}" for n in names))
+    assert Notification.objects.count() == 1 + 10
 
 
 @pytest.mark.django_db(transaction=True)
@@ -208,3 +252,8 @@ def test_an_offline_operator_gets_what_stayed_unread_by_email_once(
     cache.delete(presence_cache_key(supervisor.pk))  # Sam leaves: his is due too
     assert notifications_email_digests_send() == 1
     assert smtp_sink.mails[-1].recipients == ["sam@example.com"]
+
+    note("@ben one more", 20)
+    ben.teams.clear()  # Ben leaves the team serving the channel before the email goes
+    assert notifications_email_digests_send() == 0
+    assert len(smtp_sink.mails) == 2

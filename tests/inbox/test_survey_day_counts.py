@@ -132,3 +132,14 @@ def test_a_report_by_day_counts_the_days_of_the_readers_time_zone():
         ("2026-11-02", 1),
         ("2026-11-03", 1),
     ]
+
+
+@pytest.mark.parametrize("group_by", ["channel", "day"])
+def test_a_period_on_the_calendars_last_day_is_counted_not_a_500(group_by):
+    start = datetime(9999, 12, 31, 10, tzinfo=UTC)
+    survey(ChannelFactory(), sent_at=start + timedelta(hours=1), rating=9)
+    filters = reports.ReportFilters(start=start, end=start + timedelta(hours=2))
+
+    overall = survey_reports.nps_report(group_by=group_by, filters=filters)["overall"]
+
+    assert overall["surveys_sent"] == 1

@@ -12,7 +12,7 @@ from django.db import connection
 
 from customers.plain_sql import quoted_column, quoted_table
 from inbox import services, visibility
-from inbox.models import Conversation, Role
+from inbox.models import Conversation, Role, User
 from tests.factories import ChannelFactory, ConversationFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -108,7 +108,16 @@ def test_every_reading_of_the_rule_agrees_for_each_role(world, role):
         if services.operator_can_serve(user, conversation)
     }
 
+    among_users = {
+        conversation.pk
+        for conversation in conversations.values()
+        if visibility.users_who_see(
+            User.objects.filter(pk=user.pk), channel_id=conversation.channel_id
+        ).exists()
+    }
+
     assert one_by_one == expected
+    assert among_users == expected
     assert as_queryset == expected
     assert as_queryset_in_a_request == expected
     assert _visible_in_sql(user) == expected

@@ -252,3 +252,21 @@ def test_an_operator_writes_a_macro_on_the_macros_page(live_server_url, open_pag
     )
     assert page.locator("input[name='is_shared']").count() == 0  # operators do not share
     assert page.errors == []
+
+
+def test_a_colleague_is_found_by_a_name_in_any_alphabet_after_the_at_sign(
+    live_server_url, open_pages, team, live_channel
+):
+    anna = operator_with_password("anna", "Anna", team)
+    operator_with_password("boris", "Борис", team)
+    conversation_id = maria_writes(live_server_url, live_channel)
+    page = signed_in(open_pages(), live_server_url, anna, f"/?conversation={conversation_id}")
+
+    page.check("input[name='mode'][value='note']", force=True)
+    page.click("#reply-body")
+    page.keyboard.type("@Бор")
+    page.locator("#mention-list [role='option']", has_text="@boris").wait_for()
+    page.keyboard.press("Enter")
+
+    assert page.input_value("#reply-body") == "@boris "
+    assert page.errors == []

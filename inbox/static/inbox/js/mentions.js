@@ -10,7 +10,8 @@ import { setupTypedPicker } from "./picker.js";
 
 const SHOWN_LIMIT = 8;
 const PAGE_LIMIT = 10;
-const TRIGGER = /(^|\s)@([\w.+-]*)$/u;
+// Letters of any alphabet, as the server reads a mention (a name typed in Cyrillic too).
+const TRIGGER = /(^|\s)@([\p{L}\p{M}\p{N}_.+-]*)$/u;
 
 async function loadColleagues(me) {
   const found = [];
