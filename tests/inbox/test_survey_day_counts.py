@@ -143,3 +143,24 @@ def test_a_period_on_the_calendars_last_day_is_counted_not_a_500(group_by):
     overall = survey_reports.nps_report(group_by=group_by, filters=filters)["overall"]
 
     assert overall["surveys_sent"] == 1
+
+
+def test_the_survey_table_keeps_its_three_counting_triggers():
+    # SQLite rebuilds a table for many schema changes and drops its triggers: a migration
+    # that alters the survey table must create them again, or embedded mode stops counting.
+    if connection.vendor == "postgresql":
+        sql = (
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'inbox_csatsurvey'::regclass "
+            "AND NOT tgisinternal"
+        )
+    else:
+        sql = (
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' "
+            "AND tbl_name = 'inbox_csatsurvey'"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        names = {name for (name,) in cursor.fetchall()}
+    assert {
+        f"inbox_survey_day_counts_{operation}" for operation in ("insert", "update", "delete")
+    } <= names
