@@ -43,6 +43,8 @@ _FIELDS: dict[str, dict[str, str]] = {
     "snooze": {"minutes": "minutes"},
 }
 ACTION_TYPES = tuple(_FIELDS)
+# A turn-based assignment that found nobody: the conversation waits in the team's queue.
+NOBODY_WITH_ROOM = "nobody online with room"
 MAX_ACTIONS = 20
 # A year: a longer snooze is a mistake, and one past the year 9999 cannot be done at all.
 MAX_SNOOZE_MINUTES = 366 * 24 * 60
@@ -107,7 +109,7 @@ def action_do(action: dict, conversation: Conversation, *, actor: User | None = 
             conversation=conversation, team=team, actor=actor
         )
         if assigned is None:
-            return "nobody online with room"
+            return NOBODY_WITH_ROOM
         return f"assigned to {conversation.assignee.username}"  # type: ignore[union-attr]
     if kind in ("add_labels", "remove_labels"):
         return _labels_change(

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext
 
-from automation.actions import action_do, check_actions
+from automation.actions import NOBODY_WITH_ROOM, action_do, check_actions
 from automation.conditions import RuleInvalid
 from automation.models import Macro
 from inbox.labels import LabelInvalid
@@ -66,8 +66,13 @@ def macro_apply(*, macro: Macro, conversation: Conversation, operator: User) -> 
     for action in macro.actions:
         try:
             with transaction.atomic():
-                action_do(action, conversation, actor=operator)
-            outcomes.append({"type": action["type"], "ok": True})
+                done = action_do(action, conversation, actor=operator)
+            if done == NOBODY_WITH_ROOM:
+                # A rule may leave it to the queue; an operator who asked should know.
+                message = gettext("nobody in the team is online with room; it waits in the queue")
+                outcomes.append({"type": action["type"], "error": message})
+            else:
+                outcomes.append({"type": action["type"], "ok": True})
         except (ConversationActionInvalid, LabelInvalid) as error:
             outcomes.append({"type": action["type"], "error": str(error)})
         except LookupError:

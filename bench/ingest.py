@@ -141,6 +141,26 @@ def seed_automation_rules(dsn: str, count: int) -> None:
         )
 
 
+def seed_webhook_subscriptions(dsn: str, count: int) -> None:
+    """`count` active outgoing webhooks that want every message and conversation change,
+    as a CRM integration subscribes. Their deliveries are recorded with each message and
+    sent by the worker, which this bench does not start."""
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(
+            """
+            INSERT INTO inbox_webhooksubscription (url, events, secret_encrypted, description,
+                is_active, failures_in_a_row, disabled_reason, created_at, updated_at)
+            SELECT 'https://crm' || n || '.example.com/hook',
+                '["message.created", "conversation.created", "conversation.updated"]'::jsonb,
+                'not read by this bench', '', true, 0, '', now(), now()
+            FROM generate_series(1, %(count)s) AS n
+            """,
+            {"count": count},
+        )
+
+
 # --------------------------------------------------------------- raw PostgreSQL TPS
 
 
@@ -882,6 +902,12 @@ def main() -> None:
     parser.add_argument(
         "--rules", type=int, default=0, help="active automation rules on customers' messages"
     )
+    parser.add_argument(
+        "--webhooks",
+        type=int,
+        default=0,
+        help="active outgoing webhooks subscribed to messages and conversations",
+    )
     parser.add_argument("--phase-timeout", type=float, default=45.0, help="phase 1 cap, s")
     parser.add_argument("--raw-seconds", type=float, default=3.0)
     parser.add_argument("--db-name", default="switchboard_bench")
@@ -917,6 +943,9 @@ def main() -> None:
     if args.rules:
         note(f"{args.rules} active automation rules on customers' messages")
         seed_automation_rules(dsn, args.rules)
+    if args.webhooks:
+        note(f"{args.webhooks} outgoing webhooks subscribed to messages and conversations")
+        seed_webhook_subscriptions(dsn, args.webhooks)
 
     note("raw PostgreSQL insert TPS")
     tps1 = raw_insert_tps(dsn, 1, args.raw_seconds)

@@ -172,6 +172,22 @@ def test_a_macros_turn_based_assignment_is_the_operators_too(channel, operator, 
     assert not Notification.objects.filter(recipient=operator).exists()
 
 
+def test_a_turn_based_assignment_that_finds_nobody_online_is_reported(channel, operator, team):
+    conversation = services.message_receive(channel=channel, inbound=inbound("m-1")).conversation
+    macro = Macro.objects.create(
+        name="Take", owner=operator, actions=[{"type": "assign_round_robin", "team": team.pk}]
+    )
+
+    applied = client_for(operator).post(
+        f"{MACROS}{macro.pk}/apply/", {"conversation": conversation.pk}
+    )
+
+    (outcome,) = applied.json()["actions"]
+    assert outcome["type"] == "assign_round_robin"
+    assert "nobody in the team is online" in outcome["error"]
+    assert applied.json()["conversation"]["assignee"] is None
+
+
 def test_a_macro_never_sends_a_colleagues_personal_canned_reply(channel, operator):
     conversation = services.message_receive(channel=channel, inbound=inbound("m-1")).conversation
     olga = UserFactory(username="olga")
