@@ -16,6 +16,7 @@ from automation import macros
 from automation.actions import ACTION_TYPES
 from automation.conditions import RuleInvalid
 from automation.models import Macro
+from automation.web import json_of_form
 from inbox.models import User
 
 NEW_MACRO_ACTIONS = '[{"type": "add_note", "body": ""}]'
@@ -79,13 +80,7 @@ def _visible_macro(user: User, macro_id: int) -> Macro:
 
 
 def _saved(user: User, macro: Macro | None, form: dict[str, Any]) -> Macro:
-    try:
-        actions = json.loads(form["actions"])
-    except ValueError as error:
-        raise RuleInvalid(
-            gettext("%(name)s are not valid JSON: %(error)s")
-            % {"name": gettext("Actions"), "error": error}
-        ) from error
+    actions = json_of_form(form["actions"], gettext("Actions"))
     fields: dict[str, Any] = {"name": form["name"], "actions": actions}
     if user.sees_all_conversations:
         fields["is_shared"] = form["is_shared"]

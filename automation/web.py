@@ -144,13 +144,14 @@ def _fields_from(form: dict[str, Any]) -> dict[str, Any]:
         "name": form["name"],
         "trigger": form["trigger"],
         "wait_minutes": int(wait) if wait else None,
-        "conditions": _json(form["conditions"] or "{}", gettext("Conditions")),
-        "actions": _json(form["actions"], gettext("Actions")),
+        "conditions": json_of_form(form["conditions"] or "{}", gettext("Conditions")),
+        "actions": json_of_form(form["actions"], gettext("Actions")),
         "is_active": form["is_active"],
     }
 
 
-def _json(text: str, name: str) -> Any:
+def json_of_form(text: str, name: str) -> Any:
+    """The JSON a form's textarea holds; RuleInvalid says what is wrong with it."""
     try:
         return json.loads(text)
     except ValueError as error:

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from automation import macros
+from automation.api.views import accepted_fields
 from automation.conditions import RuleInvalid
 from automation.models import Macro
 from inbox.api import serializers as inbox_serializers
@@ -60,11 +61,7 @@ def _checked(action) -> Any:
 
 
 def _fields(request, *, partial: bool) -> dict[str, Any]:
-    data = MacroInputSerializer(data=request.data, partial=partial)
-    data.is_valid(raise_exception=True)
-    # The raw values, not the serializer's: the service checks their exact shapes.
-    # A form's missing checkbox reads as false to the serializer, and is not in the data.
-    return {name: request.data[name] for name in data.validated_data if name in request.data}
+    return accepted_fields(request, MacroInputSerializer, partial=partial)
 
 
 def _macro_or_404(request, macro_id: int) -> Macro:

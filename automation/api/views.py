@@ -76,12 +76,17 @@ def _checked(action) -> Any:
         raise ValidationError({"detail": str(error)}) from error
 
 
-def _fields(request, *, partial: bool) -> dict[str, Any]:
-    data = RuleInputSerializer(data=request.data, partial=partial)
+def accepted_fields(request, serializer_class, *, partial: bool) -> dict[str, Any]:
+    """The request's raw values of the fields the serializer accepted, not the
+    serializer's: the services check their exact shapes."""
+    data = serializer_class(data=request.data, partial=partial)
     data.is_valid(raise_exception=True)
-    # The raw values, not the serializer's: the services check their exact shapes.
     # A form's missing checkbox reads as false to the serializer, and is not in the data.
     return {name: request.data[name] for name in data.validated_data if name in request.data}
+
+
+def _fields(request, *, partial: bool) -> dict[str, Any]:
+    return accepted_fields(request, RuleInputSerializer, partial=partial)
 
 
 class RuleListApi(APIView):
